@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# Local infrastructure on loopback, no Docker: Apache Kafka (KRaft), MinIO (S3), FerretDB (MongoDB
+# wire protocol on SQLite). Usage: infra.sh up|down|status
+#
+# Builds and downloads go to the tools' own caches (~/.m2, Go's module and build caches), so a
+# fresh clone on a used machine only re-links; the binaries, data and logs go to .local/ (ignored).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+LOCAL=${AAP_LOCAL_DIR:-$ROOT/.local}
+BIN=$LOCAL/bin
+DATA=$LOCAL/data
+LOGS=$LOCAL/logs
+RUN=$LOCAL/run
+HERE=$ROOT/deploy/local
+
+KAFKA_PORT=${AAP_LOCAL_KAFKA_PORT:-19092}
+CONTROLLER_PORT=${AAP_LOCAL_KAFKA_CONTROLLER_PORT:-19093}
+MINIO_PORT=${AAP_LOCAL_MINIO_PORT:-19000}
+FERRETDB_PORT=${AAP_LOCAL_FERRETDB_PORT:-27018}
+MINIO_VERSION=${AAP_MINIO_VERSION:-v0.0.0-20260212201848-7aac2a2c5b7c}
+S3_USER=${AAP_S3_ACCESS_KEY:-aapadmin}
+S3_PASSWORD=${AAP_S3_SECRET_KEY:-aapadmin-secret}
+
+say() { printf '[infra] %s\n' "$*" >&2; }
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+wait_port() { # name port pidfile seconds
+  local i
+  for ((i = 0; i < $4 * 5; i++)); do
+    port_open "$2" && return 0
+    if [[ -f $3 ]] && ! kill -0 "$(cat "$3")" 2>/dev/null; then
+      say "$1 exited during start-up; last lines of $LOGS/$1.log:"; tail -n 30 "$LOGS/$1.log" >&2; return 1
+    fi
+    sleep 0.2
+  done
+  say "$1 did not answer on port $2 within $4 s; see $LOGS/$1.log"; return 1
+}
+
+build_kafka() {
+  [[ -s $LOCAL/kafka/classpath.txt ]] && return 0
+  say "resolving the Kafka broker from Maven Central (kept in ~/.m2)"
+  mkdir -p "$LOCAL/kafka"
+  mvn -q -B -f "$HERE/kafka/pom.xml" dependency:build-classpath \
+    -Dmdep.outputFile="$LOCAL/kafka/classpath.txt" >"$LOGS/maven.log" 2>&1 \
+    || { say "Maven failed; see $LOGS/maven.log"; tail -n 20 "$LOGS/maven.log" >&2; return 1; }
+}
+
+build_minio() {
+  [[ -x $BIN/minio ]] && return 0
+  say "building MinIO with go install (Go caches keep it fast next time)"
+  GOBIN=$BIN go install "github.com/minio/minio@$MINIO_VERSION" >"$LOGS/minio-build.log" 2>&1 \
+    || { say "go install minio failed; see $LOGS/minio-build.log"; tail -n 20 "$LOGS/minio-build.log" >&2; return 1; }
+}
+
+build_ferretdb() {
+  [[ -x $BIN/ferretdb ]] && return 0
+  say "building FerretDB v1.24.2 (embedded, SQLite backend)"
+  (cd "$HERE/ferretdb" && go build -o "$BIN/ferretdb" .) >"$LOGS/ferretdb-build.log" 2>&1 \
+    || { say "building FerretDB failed; see $LOGS/ferretdb-build.log"; tail -n 20 "$LOGS/ferretdb-build.log" >&2; return 1; }
+}
+
+start_kafka() {
+  port_open "$KAFKA_PORT" && { say "Kafka already answers on $KAFKA_PORT"; return 0; }
+  local dir=$DATA/kafka conf=$LOCAL/kafka/server.properties
+  sed -e "s#@KAFKA_PORT@#$KAFKA_PORT#g" -e "s#@CONTROLLER_PORT@#$CONTROLLER_PORT#g" -e "s#@DATA_DIR@#$dir#g" \
+    "$HERE/kafka/server.properties.in" >"$conf"
+  local cp; cp=$(cat "$LOCAL/kafka/classpath.txt")
+  if [[ ! -f $dir/meta.properties ]]; then
+    local cluster_id
+    cluster_id=$(python3 -c 'import base64,uuid;print(base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode())')
+    say "formatting Kafka storage (cluster id $cluster_id)"
+    java -cp "$cp" kafka.tools.StorageTool format -t "$cluster_id" -c "$conf" >>"$LOGS/kafka.log" 2>&1
+  fi
+  say "starting Kafka on 127.0.0.1:$KAFKA_PORT"
+  nohup java -Xms256m -Xmx768m -XX:+UseG1GC -Dlog4j2.configurationFile="$HERE/kafka/log4j2.properties" \
+    -cp "$cp" kafka.Kafka "$conf" >>"$LOGS/kafka.log" 2>&1 &
+  echo $! >"$RUN/kafka.pid"
+  wait_port kafka "$KAFKA_PORT" "$RUN/kafka.pid" 90
+}
+
+start_minio() {
+  port_open "$MINIO_PORT" && { say "MinIO already answers on $MINIO_PORT"; return 0; }
+  say "starting MinIO on 127.0.0.1:$MINIO_PORT"
+  MINIO_ROOT_USER=$S3_USER MINIO_ROOT_PASSWORD=$S3_PASSWORD MINIO_BROWSER=off \
+    nohup "$BIN/minio" server --quiet --address "127.0.0.1:$MINIO_PORT" "$DATA/minio" >>"$LOGS/minio.log" 2>&1 &
+  echo $! >"$RUN/minio.pid"
+  wait_port minio "$MINIO_PORT" "$RUN/minio.pid" 60
+}
+
+start_ferretdb() {
+  port_open "$FERRETDB_PORT" && { say "FerretDB already answers on $FERRETDB_PORT"; return 0; }
+  say "starting FerretDB on 127.0.0.1:$FERRETDB_PORT"
+  nohup "$BIN/ferretdb" -listen-addr "127.0.0.1:$FERRETDB_PORT" -sqlite-url "file:$DATA/ferretdb/" \
+    >>"$LOGS/ferretdb.log" 2>&1 &
+  echo $! >"$RUN/ferretdb.pid"
+  wait_port ferretdb "$FERRETDB_PORT" "$RUN/ferretdb.pid" 60
+}
+
+up() {
+  mkdir -p "$BIN" "$DATA/kafka" "$DATA/minio" "$DATA/ferretdb" "$LOGS" "$RUN"
+  command -v java >/dev/null || { say "java (17+) is required for Kafka"; exit 1; }
+  command -v mvn >/dev/null || { say "Maven is required to resolve Kafka"; exit 1; }
+  command -v go >/dev/null || { say "Go is required to build MinIO and FerretDB"; exit 1; }
+  build_kafka & k=$!
+  build_ferretdb & f=$!
+  build_minio
+  wait $k; wait $f
+  start_kafka
+  start_minio
+  start_ferretdb
+  say "creating topics of the contracts' registry for namespace ${AAP_NAMESPACE:-local}"
+  (cd "$ROOT" && uv run --frozen python -m devkit.topics create)
+  status
+}
+
+down() {
+  local name
+  for name in kafka minio ferretdb; do
+    if [[ -f $RUN/$name.pid ]] && kill -0 "$(cat "$RUN/$name.pid")" 2>/dev/null; then
+      say "stopping $name"; kill "$(cat "$RUN/$name.pid")" || true
+      for _ in $(seq 1 100); do kill -0 "$(cat "$RUN/$name.pid")" 2>/dev/null || break; sleep 0.2; done
+    fi
+    rm -f "$RUN/$name.pid"
+  done
+}
+
+status() {
+  local ok=0
+  port_open "$KAFKA_PORT" && say "kafka     up   127.0.0.1:$KAFKA_PORT" || { say "kafka     down"; ok=1; }
+  port_open "$MINIO_PORT" && say "minio     up   http://127.0.0.1:$MINIO_PORT" || { say "minio     down"; ok=1; }
+  port_open "$FERRETDB_PORT" && say "ferretdb  up   mongodb://127.0.0.1:$FERRETDB_PORT/" || { say "ferretdb  down"; ok=1; }
+  say "logs in $LOGS"
+  return $ok
+}
+
+case "${1:-}" in
+  up) up ;;
+  down) down ;;
+  status) status ;;
+  *) echo "usage: $0 up|down|status" >&2; exit 2 ;;
+esac

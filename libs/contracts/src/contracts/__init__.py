@@ -1,0 +1,1 @@
+"""Contracts between the services: the event envelope, every event and the topic registry."""

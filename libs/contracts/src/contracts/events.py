@@ -1,0 +1,170 @@
+"""Every event of the platform: facts, named in the past tense."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from contracts.envelope import Envelope, EventData
+from contracts.records import RecordCategory, RetentionPeriod, StoredFile, VoucherSummary
+from contracts.types import Contract, UtcDatetime
+
+
+class Problem(Contract):
+    """One thing wrong with an input: where, and what."""
+
+    field: str
+    message: str
+
+
+# --- ingest -------------------------------------------------------------------------------
+
+
+class DocumentIngested(EventData):
+    """An ERP voucher export and its attachments passed intake and their originals are stored."""
+
+    event_type = "DocumentIngested"
+
+    document_id: uuid.UUID
+    fonds_code: str  # 全宗号
+    company_name: str
+    fiscal_year: Annotated[int, Field(ge=1900, le=2200)]
+    period: Annotated[int, Field(ge=1, le=12)]
+    category: RecordCategory
+    voucher: VoucherSummary
+    files: tuple[StoredFile, ...] = Field(min_length=1)
+    submitted_by: str
+    submitted_at: UtcDatetime
+
+
+class DocumentRejected(EventData):
+    """An upload was refused at intake; nothing of it was stored as accepted."""
+
+    event_type = "DocumentRejected"
+
+    submission_id: uuid.UUID
+    filename: str
+    problems: tuple[Problem, ...] = Field(min_length=1)
+    submitted_by: str
+    submitted_at: UtcDatetime
+
+
+# --- archive ------------------------------------------------------------------------------
+
+
+class RecordArchived(EventData):
+    """A document became an archive record (会计档案) with its archive code (档号)."""
+
+    event_type = "RecordArchived"
+
+    record_id: uuid.UUID
+    document_id: uuid.UUID
+    archive_code: str
+    fonds_code: str
+    fiscal_year: int
+    category: RecordCategory
+    retention: RetentionPeriod
+    retention_until: date | None = Field(description="Last day of retention; None if permanent")
+    originals: tuple[StoredFile, ...]
+    archived_at: UtcDatetime
+
+
+# --- approval -----------------------------------------------------------------------------
+
+
+class ApprovalRequested(EventData):
+    """A borrowing request (借阅申请) was filed and awaits the OA system's decision."""
+
+    event_type = "ApprovalRequested"
+
+    request_id: uuid.UUID
+    kind: Literal["borrowing"]
+    applicant: str
+    record_ids: tuple[uuid.UUID, ...] = Field(min_length=1)
+    reason: str = Field(min_length=1)
+    days: Annotated[int, Field(ge=1, le=90)]
+    requested_at: UtcDatetime
+
+
+class OaDecisionMade(EventData):
+    """Published by an OA system on the OA decisions topic: its approver decided a request."""
+
+    event_type = "OaDecisionMade"
+
+    request_id: uuid.UUID
+    decision: Literal["approved", "rejected"]
+    approver: str
+    comment: str = ""
+    oa_instance_id: str = Field(min_length=1, description="The OA system's own process id")
+    decided_at: UtcDatetime
+
+
+class ApprovalDecided(EventData):
+    """The archive's approval flow reached its decision."""
+
+    event_type = "ApprovalDecided"
+
+    request_id: uuid.UUID
+    kind: Literal["borrowing"]
+    applicant: str
+    record_ids: tuple[uuid.UUID, ...]
+    decision: Literal["approved", "rejected"]
+    approver: str
+    comment: str
+    oa_instance_id: str
+    decided_at: UtcDatetime
+    access_until: UtcDatetime | None = Field(description="End of the borrowing; None if rejected")
+
+
+# --- permission ---------------------------------------------------------------------------
+
+
+class AccessGranted(EventData):
+    """A time-bound grant lets a user act on archive records."""
+
+    event_type = "AccessGranted"
+
+    grant_id: uuid.UUID
+    user: str
+    actions: tuple[Literal["read", "download"], ...]
+    record_ids: tuple[uuid.UUID, ...]
+    valid_from: UtcDatetime
+    valid_until: UtcDatetime
+    request_id: uuid.UUID
+
+
+class AccessRevoked(EventData):
+    """A grant ended: its time ran out (or it was withdrawn)."""
+
+    event_type = "AccessRevoked"
+
+    grant_id: uuid.UUID
+    user: str
+    record_ids: tuple[uuid.UUID, ...]
+    reason: Literal["expired", "withdrawn"]
+    revoked_at: UtcDatetime
+
+
+ALL_EVENTS: tuple[type[EventData], ...] = (
+    DocumentIngested,
+    DocumentRejected,
+    RecordArchived,
+    ApprovalRequested,
+    OaDecisionMade,
+    ApprovalDecided,
+    AccessGranted,
+    AccessRevoked,
+)
+
+# Typed envelopes: what a subscriber receives.
+DocumentIngestedEvent = Envelope[DocumentIngested]
+DocumentRejectedEvent = Envelope[DocumentRejected]
+RecordArchivedEvent = Envelope[RecordArchived]
+ApprovalRequestedEvent = Envelope[ApprovalRequested]
+OaDecisionMadeEvent = Envelope[OaDecisionMade]
+ApprovalDecidedEvent = Envelope[ApprovalDecided]
+AccessGrantedEvent = Envelope[AccessGranted]
+AccessRevokedEvent = Envelope[AccessRevoked]

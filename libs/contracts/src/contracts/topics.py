@@ -1,0 +1,83 @@
+"""The topic registry: every topic, the events on it, its key and its dead-letter topic.
+
+Services take topic names from here only. A namespace (``AAP_NAMESPACE``) prefixes every name,
+so that several environments or test runs can share one Kafka cluster.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from contracts.envelope import EventData
+from contracts.events import (
+    AccessGranted,
+    AccessRevoked,
+    ApprovalDecided,
+    ApprovalRequested,
+    DocumentIngested,
+    DocumentRejected,
+    OaDecisionMade,
+    RecordArchived,
+)
+
+DEAD_LETTER_SUFFIX = ".dlt"
+
+
+@dataclass(frozen=True)
+class Topic:
+    base_name: str
+    events: tuple[type[EventData], ...]
+    key: str
+    owner: str
+    partitions: int = 3
+
+    def name(self, namespace: str) -> str:
+        return f"{namespace}.{self.base_name}" if namespace else self.base_name
+
+    def dead_letter(self, namespace: str) -> str:
+        return self.name(namespace) + DEAD_LETTER_SUFFIX
+
+
+DOCUMENTS_INGESTED = Topic(
+    "aap.ingest.document-ingested.v1", (DocumentIngested,), "document_id", "ingest"
+)
+DOCUMENTS_REJECTED = Topic(
+    "aap.ingest.document-rejected.v1", (DocumentRejected,), "submission_id", "ingest"
+)
+RECORDS_ARCHIVED = Topic(
+    "aap.archive.record-archived.v1", (RecordArchived,), "record_id", "archive"
+)
+APPROVALS_REQUESTED = Topic(
+    "aap.approval.requested.v1", (ApprovalRequested,), "request_id", "approval"
+)
+OA_DECISIONS = Topic("aap.oa.decision-made.v1", (OaDecisionMade,), "request_id", "oa")
+APPROVALS_DECIDED = Topic("aap.approval.decided.v1", (ApprovalDecided,), "request_id", "approval")
+ACCESS_GRANTED = Topic(
+    "aap.permission.access-granted.v1", (AccessGranted,), "grant_id", "permission"
+)
+ACCESS_REVOKED = Topic(
+    "aap.permission.access-revoked.v1", (AccessRevoked,), "grant_id", "permission"
+)
+
+ALL_TOPICS: tuple[Topic, ...] = (
+    DOCUMENTS_INGESTED,
+    DOCUMENTS_REJECTED,
+    RECORDS_ARCHIVED,
+    APPROVALS_REQUESTED,
+    OA_DECISIONS,
+    APPROVALS_DECIDED,
+    ACCESS_GRANTED,
+    ACCESS_REVOKED,
+)
+
+_BY_EVENT = {event: topic for topic in ALL_TOPICS for event in topic.events}
+
+
+def topic_for(event: type[EventData]) -> Topic:
+    """The one topic an event type is published on."""
+    return _BY_EVENT[event]
+
+
+def all_topic_names(namespace: str) -> list[str]:
+    """Every topic and dead-letter topic to create for a namespace."""
+    return [n for t in ALL_TOPICS for n in (t.name(namespace), t.dead_letter(namespace))]

@@ -1,0 +1,1 @@
+"""Developer tooling: topics, the local stack, the demo and the benchmark."""

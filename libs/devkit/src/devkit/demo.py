@@ -1,0 +1,157 @@
+"""The main job, end to end, on the local stack (`make demo`):
+
+an ERP exports vouchers → ingest → archive; a borrower asks to read one → the OA system approves
+by signed callback → the borrower gets time-bound access and downloads the original → the auditor
+reads the trail and verifies the chain.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from contracts.oa_callback import signed_headers
+from contracts.topics import ACCESS_GRANTED, APPROVALS_REQUESTED, RECORDS_ARCHIVED
+from contracts.types import utc_now
+from devkit.stack import LocalStack
+from devkit.watch import EventWatcher, of_type
+from servicekit.settings import PlatformSettings
+
+ROOT = Path(__file__).resolve().parents[4]
+SAMPLES = ROOT / "samples"
+UPLOADS = [
+    ("2025-03-ji-0001.json", ["einvoice-25312000000012345678.xml"]),
+    ("2025-03-ji-0002.json", ["einvoice-25312000000087654321.pdf"]),
+    ("2025-03-ji-0003.json", ["bank-receipt-20250320-0004411.pdf"]),
+]
+OA_SECRET = b"local-oa-secret-change-me"
+ERP_USER, BORROWER, OA_APPROVER = "erp-sync", "liuyang", "王强"
+
+
+def say(text: str = "") -> None:
+    print(text, flush=True)
+
+
+async def upload(http: httpx.AsyncClient, ingest: str, voucher: str, attachments: list[str]) -> httpx.Response:
+    files = [("voucher", (voucher, (SAMPLES / "vouchers" / voucher).read_bytes(), "application/json"))]
+    for a in attachments:
+        files.append(("attachments", (a, (SAMPLES / "attachments" / a).read_bytes(), "application/octet-stream")))
+    return await http.post(f"{ingest}/v1/vouchers", files=files, headers={"X-User": ERP_USER})
+
+
+async def story(stack: LocalStack, platform: PlatformSettings) -> bool:
+    async with (
+        httpx.AsyncClient(timeout=30) as http,
+        EventWatcher(
+            platform.kafka_bootstrap, platform.namespace, [RECORDS_ARCHIVED, APPROVALS_REQUESTED, ACCESS_GRANTED]
+        ) as watch,
+    ):
+        say("① ERP 导出凭证入库 — the ERP sends three balanced vouchers with their attachments")
+        doc_ids: list[str] = []
+        for voucher, attachments in UPLOADS:
+            r = await upload(http, stack.url("ingest"), voucher, attachments)
+            r.raise_for_status()
+            body = r.json()
+            doc_ids.append(body["document_id"])
+            v = body["voucher"]
+            say(f"   {v['voucher_no']}  {v['summary']}  ¥{v['total']['amount']}  accepted, "
+                f"sha256 {body['files'][1]['sha256'][:12]}…  sm3 {body['files'][1]['sm3'][:12]}…")
+        r = await upload(http, stack.url("ingest"), "unbalanced.json", [])
+        problems = "; ".join(p["message"] for p in r.json()["problems"])
+        say(f"   记-0099  rejected with HTTP {r.status_code}: {problems}")
+
+        say("\n② 归档 — the archive gives each an archive code (档号) and a retention period (保管期限)")
+        for doc_id in doc_ids:
+            await watch.wait_for(of_type("RecordArchived", record_id=doc_id), timeout=60)
+        records = [(await http.get(f"{stack.url('archive')}/v1/records/{d}")).json() for d in doc_ids]
+        for rec in records:
+            years = rec["retention"]["years"]
+            say(f"   {rec['archive_code']}  retention {years} years, until {rec['retention_until']}, "
+                f"{len(rec['originals'])} originals under S3 COMPLIANCE lock")
+
+        target = records[0]
+        original = next(f for f in target["originals"] if f["role"] == "attachment")
+        download = f"{stack.url('archive')}/v1/records/{target['record_id']}/originals/{original['sha256']}"
+        r = await http.get(download, headers={"X-User": BORROWER})
+        say(f"\n③ 借阅 — {BORROWER} cannot download {original['filename']} yet: HTTP {r.status_code}")
+        r = await http.post(
+            f"{stack.url('approval')}/v1/borrowing-requests",
+            json={"record_ids": [target["record_id"]], "reason": "2025年度审计抽凭：核对差旅费报销", "days": 7},
+            headers={"X-User": BORROWER},
+        )
+        r.raise_for_status()
+        request_id = r.json()["request_id"]
+        [asked] = await watch.wait_for(of_type("ApprovalRequested", request_id=request_id))
+        say(f"   borrowing request {request_id[:8]}… filed; the OA system received {asked.type}")
+
+        say(f"\n④ OA 审批 — approver {OA_APPROVER} approves; the OA system calls back, signed (HMAC-SHA256)")
+        decision = json.dumps(
+            {
+                "request_id": request_id, "decision": "approved", "approver": OA_APPROVER,
+                "comment": "同意借阅7天", "oa_instance_id": "OA-2025-000731",
+                "decided_at": utc_now().isoformat(),
+            },
+            ensure_ascii=False,
+        ).encode()
+        callback = f"{stack.url('approval')}/v1/oa/decisions"
+        forged = {**signed_headers(b"not-the-secret", decision)}
+        r = await http.post(callback, content=decision, headers=forged)
+        say(f"   a forged callback (wrong key):   HTTP {r.status_code} {r.json()['detail']}")
+        headers = signed_headers(OA_SECRET, decision)
+        r = await http.post(callback, content=decision, headers=headers)
+        say(f"   the OA system's callback:        HTTP {r.status_code} status={r.json()['status']}")
+        r = await http.post(callback, content=decision, headers=headers)
+        say(f"   the same callback replayed:      HTTP {r.status_code} {r.json()['detail']}")
+
+        [granted] = await watch.wait_for(of_type("AccessGranted", request_id=request_id))
+        say(f"\n⑤ 授权 — {BORROWER} may read and download until {granted.data['valid_until']}")
+        r = await http.get(download, headers={"X-User": BORROWER})
+        r.raise_for_status()
+        intact = hashlib.sha256(r.content).hexdigest() == original["sha256"]
+        say(f"   downloaded {original['filename']}: {len(r.content)} bytes, SHA-256 matches the archive: {intact}")
+
+        say("\n⑥ 审计 — the auditor's view of this record's trail")
+        await asyncio.sleep(1.0)  # audit consumes the same events; give it a moment to append
+        trail = await _trail(http, stack.url("audit"), target["record_id"])
+        for e in trail:
+            say(f"   #{e['seq']:<5} {e['time'][:23]}  {e['event_type'].split('.')[-2]:<18} "
+                f"by {e['actor'] or '-':<10} via {e['source']}")
+        v = (await http.get(f"{stack.url('audit')}/v1/verify")).json()
+        verdict = "intact" if v["ok"] else f"BROKEN at entry {v['first_broken_seq']}: {v['reason']}"
+        say(f"   chain verification: {v['entries_checked']} entries, {verdict}; head {v['head_hash'][:16]}…")
+        return bool(v["ok"]) and intact
+
+
+async def _trail(http: httpx.AsyncClient, audit: str, record_id: str) -> list[dict[str, Any]]:
+    for _ in range(50):
+        items: list[dict[str, Any]] = (
+            await http.get(f"{audit}/v1/entries", params={"record_id": record_id})
+        ).json()["items"]
+        if any(i["event_type"].endswith("AccessGranted.v1") for i in items):
+            return items
+        await asyncio.sleep(0.2)
+    return items
+
+
+def main() -> None:
+    argparse.ArgumentParser(description=__doc__).parse_args()
+    platform = PlatformSettings()
+    stack = LocalStack(ROOT / ".local" / "logs" / f"demo-{platform.namespace}")
+    say(f"starting the five services (namespace {platform.namespace!r}, logs in {stack.log_dir})")
+    stack.start_all()
+    try:
+        ok = asyncio.run(story(stack, platform))
+    finally:
+        stack.stop_all()
+    say("\ndemo finished: " + ("every step as expected" if ok else "SOMETHING WAS WRONG"))
+    raise SystemExit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,82 @@
+"""The five services as separate processes on loopback: for the demo, the e2e tests and the bench."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+SERVICES = ("ingest", "archive", "approval", "permission", "audit")
+DEFAULT_PORTS = {"ingest": 8101, "archive": 8102, "approval": 8103, "permission": 8104, "audit": 8105}
+
+
+@dataclass
+class LocalStack:
+    """Starts, stops, kills and restarts the services. ``env`` reaches every process."""
+
+    log_dir: Path
+    ports: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_PORTS))
+    env: dict[str, str] = field(default_factory=dict)
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    def url(self, service: str) -> str:
+        return f"http://127.0.0.1:{self.ports[service]}"
+
+    def _env(self, service: str) -> dict[str, str]:
+        env = {**os.environ, **self.env}
+        env[f"AAP_{service.upper()}_HTTP_PORT"] = str(self.ports[service])
+        env["AAP_ARCHIVE_PERMISSION_URL"] = self.url("permission")
+        return env
+
+    def start(self, service: str) -> None:
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        log = (self.log_dir / f"{service}.log").open("ab")
+        self.processes[service] = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+            [sys.executable, "-m", service], env=self._env(service), stdout=log, stderr=subprocess.STDOUT
+        )
+
+    def start_all(self, timeout: float = 60) -> None:
+        for service in SERVICES:
+            self.start(service)
+        for service in SERVICES:
+            self.wait_ready(service, timeout)
+
+    def wait_ready(self, service: str, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        last = "no answer"
+        while time.monotonic() < deadline:
+            proc = self.processes.get(service)
+            if proc is not None and proc.poll() is not None:
+                raise RuntimeError(f"{service} exited with {proc.returncode}; see {self.log_dir}/{service}.log")
+            try:
+                r = httpx.get(f"{self.url(service)}/readyz", timeout=2)
+                if r.status_code == 200:
+                    return
+                last = r.text
+            except httpx.HTTPError as error:
+                last = str(error)
+            time.sleep(0.2)
+        raise TimeoutError(f"{service} not ready after {timeout} s: {last}")
+
+    def kill(self, service: str) -> None:
+        """SIGKILL: no shutdown, no commit; what a crash looks like."""
+        proc = self.processes.pop(service)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+
+    def stop_all(self) -> None:
+        for proc in self.processes.values():
+            proc.send_signal(signal.SIGTERM)
+        for proc in self.processes.values():
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        self.processes.clear()

@@ -1,0 +1,95 @@
+"""Watch the platform's topics from outside, as the OA system or an operator would."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from contracts.envelope import AnyEnvelope
+from contracts.topics import Topic
+
+
+@dataclass(frozen=True)
+class Seen:
+    topic: str
+    event: AnyEnvelope
+    at: float  # time.monotonic() when it arrived
+
+
+class EventWatcher:
+    """Reads the given topics from their current end onward (nothing earlier is seen)."""
+
+    def __init__(self, bootstrap: str, namespace: str, topics: list[Topic]) -> None:
+        self._names = [t.name(namespace) for t in topics]
+        self._consumer = AIOKafkaConsumer(
+            bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False
+        )
+        self.seen: list[Seen] = []
+        self._changed = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> EventWatcher:
+        await self._consumer.start()
+        partitions = [
+            TopicPartition(name, p)
+            for name in self._names
+            for p in sorted(self._consumer.partitions_for_topic(name) or await self._partitions(name))
+        ]
+        self._consumer.assign(partitions)
+        await self._consumer.seek_to_end(*partitions)
+        for tp in partitions:  # fix the start positions now, before anything is published
+            await self._consumer.position(tp)
+        self._task = asyncio.create_task(self._run())
+        return self
+
+    async def _partitions(self, name: str) -> set[int]:
+        await self._consumer._client.force_metadata_update()  # noqa: SLF001 - no public refresh
+        parts = self._consumer.partitions_for_topic(name)
+        if not parts:
+            raise RuntimeError(f"topic {name} does not exist: run `make infra-up` or create topics")
+        return set(parts)
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._task:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        await self._consumer.stop()
+
+    async def _run(self) -> None:
+        async for record in self._consumer:
+            event = AnyEnvelope.model_validate(json.loads(record.value))
+            self.seen.append(Seen(record.topic, event, time.monotonic()))
+            self._changed.set()
+
+    async def wait_for(
+        self, predicate: Callable[[AnyEnvelope], bool], timeout: float = 30, count: int = 1
+    ) -> list[AnyEnvelope]:
+        """The first ``count`` events matching ``predicate``, waiting up to ``timeout`` seconds."""
+        deadline = time.monotonic() + timeout
+        while True:
+            found = [s.event for s in self.seen if predicate(s.event)]
+            if len(found) >= count:
+                return found[:count]
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError(f"saw {len(found)} of {count} expected events in {timeout} s")
+            self._changed.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._changed.wait(), remaining)
+
+
+def of_type(name: str, **data: Any) -> Callable[[AnyEnvelope], bool]:
+    """Predicate: events named ``name`` (e.g. "RecordArchived") whose data has these values."""
+
+    def match(e: AnyEnvelope) -> bool:
+        return e.type.split(".")[-2] == name and all(e.data.get(k) == v for k, v in data.items())
+
+    return match

@@ -1,0 +1,86 @@
+"""The S3 store (MinIO or any S3). The SDK is synchronous, so calls run in worker threads."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from dataclasses import dataclass
+from datetime import datetime
+
+from minio import Minio
+from minio.commonconfig import COMPLIANCE, CopySource
+from minio.retention import Retention
+
+from servicekit.settings import PlatformSettings
+
+
+def connect(platform: PlatformSettings) -> Minio:
+    return Minio(
+        platform.s3_endpoint,
+        access_key=platform.s3_access_key,
+        secret_key=platform.s3_secret_key.get_secret_value(),
+        secure=platform.s3_secure,
+        region=platform.s3_region,
+    )
+
+
+@dataclass(frozen=True)
+class ObjectStore:
+    """One bucket of one service, created with object locking enabled."""
+
+    client: Minio
+    bucket: str
+
+    async def ensure_bucket(self) -> None:
+        def make() -> None:
+            if not self.client.bucket_exists(self.bucket):
+                self.client.make_bucket(self.bucket, object_lock=True)
+
+        await asyncio.to_thread(make)
+
+    async def ready(self) -> None:
+        if not await asyncio.to_thread(self.client.bucket_exists, self.bucket):
+            raise RuntimeError(f"bucket {self.bucket} is missing")
+
+    async def put(self, key: str, data: bytes, media_type: str) -> None:
+        await asyncio.to_thread(
+            self.client.put_object, self.bucket, key, io.BytesIO(data), len(data), media_type
+        )
+
+    async def exists(self, key: str) -> bool:
+        def stat() -> bool:
+            try:
+                self.client.stat_object(self.bucket, key)
+            except Exception:  # the SDK raises S3Error for a missing key
+                return False
+            return True
+
+        return await asyncio.to_thread(stat)
+
+    async def copy_locked_from(
+        self, source_bucket: str, source_key: str, key: str, *, until: datetime | None
+    ) -> None:
+        """Server-side copy into this bucket, under a COMPLIANCE retention lock until ``until``.
+
+        ``until=None`` means permanent: the object gets a legal hold instead of a date.
+        """
+        retention = Retention(COMPLIANCE, until) if until else None
+        await asyncio.to_thread(
+            self.client.copy_object,
+            self.bucket,
+            key,
+            CopySource(source_bucket, source_key),
+            retention=retention,
+            legal_hold=until is None,
+        )
+
+    async def get(self, key: str) -> bytes:
+        def read() -> bytes:
+            response = self.client.get_object(self.bucket, key)
+            try:
+                return response.read()
+            finally:
+                response.close()
+                response.release_conn()
+
+        return await asyncio.to_thread(read)

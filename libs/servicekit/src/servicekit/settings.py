@@ -1,0 +1,34 @@
+"""Settings shared by every service, read from ``AAP_*`` environment variables."""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class PlatformSettings(BaseSettings):
+    """Where the shared infrastructure is. Every field is ``AAP_<FIELD>`` in the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="AAP_", extra="ignore")
+
+    namespace: str = Field(
+        default="local",
+        pattern=r"^[a-z][a-z0-9-]{0,30}$",
+        description="Prefix of topics, databases and buckets, one per environment or test run",
+    )
+    kafka_bootstrap: str = "127.0.0.1:19092"
+    mongo_url: str = "mongodb://127.0.0.1:27018/"
+    s3_endpoint: str = "127.0.0.1:19000"
+    s3_access_key: str = "aapadmin"
+    s3_secret_key: SecretStr = SecretStr("aapadmin-secret")
+    s3_secure: bool = False
+    s3_region: str = "us-east-1"
+    log_level: str = "INFO"
+    otel_exporter: str = Field(default="none", pattern=r"^(none|console)$")
+    consumer_attempts: int = Field(default=3, ge=1, description="Tries before a dead letter")
+
+    def database_name(self, service: str) -> str:
+        return f"{self.namespace.replace('-', '_')}_{service}"
+
+    def bucket_name(self, purpose: str) -> str:
+        return f"{self.namespace}-{purpose}"

@@ -1,0 +1,3 @@
+from approval.app import main
+
+main()

@@ -1,0 +1,78 @@
+"""HTTP: file borrowing requests; receive the OA system's signed decision callbacks."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, HTTPException, Request
+from pydantic import BaseModel, Field, ValidationError
+
+from approval.domain.borrowing import BorrowingRequest, DecisionConflict
+from approval.domain.oa_callback import CallbackRejected
+from approval.service import ApprovalService, UnknownRequest
+
+
+class BorrowingRequestIn(BaseModel):
+    record_ids: list[uuid.UUID] = Field(min_length=1, max_length=500)
+    reason: str = Field(min_length=1, max_length=1000)
+    days: int = Field(ge=1, le=90)
+
+
+def _out(r: BorrowingRequest) -> dict[str, Any]:
+    return {
+        "request_id": str(r.request_id),
+        "applicant": r.applicant,
+        "record_ids": [str(x) for x in r.record_ids],
+        "reason": r.reason,
+        "days": r.days,
+        "requested_at": r.requested_at.isoformat(),
+        "status": r.status.value,
+        "approver": r.decision.approver if r.decision else None,
+    }
+
+
+def approval_router(service: ApprovalService) -> APIRouter:
+    router = APIRouter(prefix="/v1", tags=["approval"])
+
+    @router.post("/borrowing-requests", status_code=201)
+    async def file_borrowing_request(
+        body: BorrowingRequestIn, x_user: Annotated[str | None, Header()] = None
+    ) -> dict[str, Any]:
+        if not x_user:
+            raise HTTPException(401, "X-User header (the authenticated user) is required")
+        request = await service.request_borrowing(
+            applicant=x_user, record_ids=body.record_ids, reason=body.reason, days=body.days
+        )
+        return _out(request)
+
+    @router.get("/borrowing-requests/{request_id}")
+    async def get_borrowing_request(request_id: uuid.UUID) -> dict[str, Any]:
+        request = await service.get(request_id)
+        if request is None:
+            raise HTTPException(404, f"no borrowing request {request_id}")
+        return _out(request)
+
+    @router.post("/oa/decisions")
+    async def oa_decision_callback(
+        request: Request,
+        x_aap_timestamp: Annotated[str | None, Header()] = None,
+        x_aap_nonce: Annotated[str | None, Header()] = None,
+        x_aap_signature: Annotated[str | None, Header()] = None,
+    ) -> dict[str, Any]:
+        body = await request.body()
+        try:
+            decided = await service.on_signed_callback(
+                body=body, timestamp=x_aap_timestamp, nonce=x_aap_nonce, signature=x_aap_signature
+            )
+        except CallbackRejected as error:
+            raise HTTPException(401, f"callback rejected: {error}") from error
+        except ValidationError as error:
+            raise HTTPException(422, f"decision body is not an OaDecisionMade: {error}") from error
+        except UnknownRequest as error:
+            raise HTTPException(404, str(error)) from error
+        except DecisionConflict as error:
+            raise HTTPException(409, str(error)) from error
+        return _out(decided)
+
+    return router

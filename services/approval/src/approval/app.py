@@ -1,0 +1,37 @@
+"""Approval service: the OA side of borrowing."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from approval.adapters.consumers import register_consumers
+from approval.adapters.http import approval_router
+from approval.adapters.requests import Nonces, Requests
+from approval.service import ApprovalService
+from approval.settings import ApprovalSettings
+from servicekit.idempotency import ProcessedEvents
+from servicekit.service import build_app, build_runtime, serve
+
+SERVICE = "approval"
+
+
+def create_app(settings: ApprovalSettings | None = None) -> FastAPI:
+    settings = settings or ApprovalSettings()
+    rt = build_runtime(SERVICE, settings.platform)
+    requests = Requests(rt.db)
+    rt.startup.append(requests.ensure_indexes)
+    service = ApprovalService(
+        requests,
+        Nonces(rt.db),
+        ProcessedEvents(rt.db, SERVICE),
+        rt.publisher,
+        settings.oa_callback_secret.get_secret_value().encode(),
+        rt.source,
+    )
+    register_consumers(rt, service)
+    return build_app(rt, title="AAP approval", routers=[approval_router(service)])
+
+
+def main() -> None:
+    settings = ApprovalSettings()
+    serve(create_app(settings), settings.http_host, settings.http_port)

@@ -1,0 +1,42 @@
+"""Checking a signed OA callback: from the OA system, recent, and (with the nonce store) once."""
+
+from __future__ import annotations
+
+import hmac
+
+from contracts.oa_callback import sign
+
+MAX_CLOCK_SKEW_SECONDS = 300
+
+
+class CallbackRejected(Exception):
+    """The callback is not trustworthy; the message says why (and never echoes the secret)."""
+
+
+def verify(
+    secret: bytes,
+    *,
+    timestamp: str | None,
+    nonce: str | None,
+    signature: str | None,
+    body: bytes,
+    now: float,
+) -> None:
+    """Raise CallbackRejected unless the signature matches and the timestamp is within 5 minutes.
+
+    Replays within the window are caught by the caller's store of seen nonces.
+    """
+    if not timestamp or not nonce or not signature:
+        raise CallbackRejected("missing X-AAP-Timestamp, X-AAP-Nonce or X-AAP-Signature header")
+    if not 8 <= len(nonce) <= 128:
+        raise CallbackRejected("nonce must be 8 to 128 characters")
+    try:
+        sent_at = int(timestamp)
+    except ValueError as error:
+        raise CallbackRejected("X-AAP-Timestamp is not Unix seconds") from error
+    if abs(now - sent_at) > MAX_CLOCK_SKEW_SECONDS:
+        raise CallbackRejected(
+            f"timestamp is {int(now - sent_at)} s off; at most {MAX_CLOCK_SKEW_SECONDS} s allowed"
+        )
+    if not hmac.compare_digest(sign(secret, timestamp, nonce, body), signature):
+        raise CallbackRejected("signature does not match")

@@ -1,0 +1,132 @@
+"""Approval's use cases: file a borrowing request, take the OA system's decision, publish it."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+import structlog
+
+from approval.adapters.requests import Nonces, Requests
+from approval.domain.borrowing import BorrowingRequest, Decision, DecisionConflict
+from approval.domain.oa_callback import CallbackRejected, verify
+from contracts.envelope import Envelope, derived_event_id, new_event
+from contracts.events import ApprovalDecided, OaDecisionMade, OaDecisionMadeEvent
+from contracts.types import utc_now
+from servicekit.idempotency import ProcessedEvents
+from servicekit.kafka import EventPublisher
+
+log = structlog.get_logger()
+
+
+class UnknownRequest(Exception):
+    pass
+
+
+class ApprovalService:
+    def __init__(
+        self,
+        requests: Requests,
+        nonces: Nonces,
+        processed: ProcessedEvents,
+        publisher: EventPublisher,
+        callback_secret: bytes,
+        source: str,
+    ) -> None:
+        self._requests = requests
+        self._nonces = nonces
+        self._processed = processed
+        self._publisher = publisher
+        self._secret = callback_secret
+        self._source = source
+
+    async def request_borrowing(
+        self, *, applicant: str, record_ids: list[uuid.UUID], reason: str, days: int
+    ) -> BorrowingRequest:
+        request = BorrowingRequest(
+            request_id=uuid.uuid4(),
+            applicant=applicant,
+            record_ids=tuple(record_ids),
+            reason=reason,
+            days=days,
+            requested_at=utc_now(),
+        )
+        await self._requests.add(request)
+        await self._publisher.publish(
+            new_event(
+                request.requested(),
+                source=self._source,
+                subject=str(request.request_id),
+                correlation_id=str(request.request_id),
+                actor=applicant,
+            )
+        )
+        return request
+
+    async def get(self, request_id: uuid.UUID) -> BorrowingRequest | None:
+        return await self._requests.get(request_id)
+
+    async def on_oa_decision(self, event: OaDecisionMadeEvent) -> None:
+        """A decision from the OA topic."""
+
+        async def work() -> None:
+            await self._apply(_decision(event.data), event)
+
+        await self._processed.handle_once(event, work)
+
+    async def on_signed_callback(
+        self, *, body: bytes, timestamp: str | None, nonce: str | None, signature: str | None
+    ) -> BorrowingRequest:
+        """A decision from the OA system's signed HTTP callback."""
+        verify(
+            self._secret,
+            timestamp=timestamp,
+            nonce=nonce,
+            signature=signature,
+            body=body,
+            now=time.time(),
+        )
+        assert nonce is not None
+        if not await self._nonces.first_use(nonce):
+            raise CallbackRejected("nonce was used before: replayed callback")
+        data = OaDecisionMade.model_validate_json(body)
+        return await self._apply(_decision(data), None)
+
+    async def _apply(
+        self, decision: Decision, cause: Envelope[OaDecisionMade] | None
+    ) -> BorrowingRequest:
+        request = await self._requests.get(decision.request_id)
+        if request is None:
+            raise UnknownRequest(f"no borrowing request {decision.request_id}")
+        try:
+            decided = request.decide(decision)
+        except DecisionConflict as conflict:
+            log.warning("conflicting OA decision ignored", reason=str(conflict))
+            raise
+        if decided is not request and not await self._requests.save_decision(decided):
+            # Someone else decided between our read and write: take theirs and re-check.
+            return await self._apply(decision, cause)
+        await self._publisher.publish(
+            new_event(
+                decided.decided(),
+                source=self._source,
+                subject=str(decided.request_id),
+                correlation_id=str(decided.request_id),
+                cause=cause,
+                actor=decision.approver,
+                # One id per request's decision, whichever channel delivered it, however often.
+                event_id=derived_event_id(decided.request_id, ApprovalDecided),
+            )
+        )
+        return decided
+
+
+def _decision(data: OaDecisionMade) -> Decision:
+    return Decision(
+        request_id=data.request_id,
+        decision=data.decision,
+        approver=data.approver,
+        comment=data.comment,
+        oa_instance_id=data.oa_instance_id,
+        decided_at=data.decided_at,
+    )

@@ -1,0 +1,3 @@
+from archive.app import main
+
+main()

@@ -1,0 +1,17 @@
+"""Kafka subscribers: one per event, each a single call into the service."""
+
+from __future__ import annotations
+
+from archive.service import ArchiveService
+from contracts.events import DocumentIngestedEvent
+from contracts.topics import DOCUMENTS_INGESTED
+from servicekit.kafka import subscriber_options
+from servicekit.service import Runtime
+
+
+def register_consumers(rt: Runtime, service: ArchiveService) -> None:
+    options = subscriber_options(rt.platform, rt.service)
+
+    @rt.router.subscriber(DOCUMENTS_INGESTED.name(rt.platform.namespace), **options)
+    async def on_document_ingested(event: DocumentIngestedEvent) -> None:
+        await service.on_document_ingested(event)

@@ -1,0 +1,29 @@
+"""Asks the permission service, the owner of grants, whether a user may act on a record."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import httpx
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    reason: str
+
+
+class PermissionClient:
+    def __init__(self, base_url: str) -> None:
+        self._http = httpx.AsyncClient(base_url=base_url, timeout=5)
+
+    async def check(self, user: str, action: str, resource: str) -> Decision:
+        response = await self._http.get(
+            "/v1/check", params={"user": user, "action": action, "resource": resource}
+        )
+        response.raise_for_status()
+        body = response.json()
+        return Decision(bool(body["allowed"]), str(body["reason"]))
+
+    async def close(self) -> None:
+        await self._http.aclose()

@@ -1,0 +1,75 @@
+"""An archive record (会计档案) made from an ingested document."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from archive.domain.archive_code import ArchiveCodeRule
+from archive.domain.retention import RETENTION_RULES, retention_until
+from contracts.events import DocumentIngested, RecordArchived
+from contracts.records import StoredFile
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where a record goes before its number is known: the sequence scope and its code parts."""
+
+    scope: str
+    fonds: str
+    year: int
+    retention_code: str
+    category_code: str
+
+
+def placement(doc: DocumentIngested, rule: ArchiveCodeRule) -> Placement:
+    r = RETENTION_RULES[doc.category]
+    scope = rule.sequence_scope(doc.fonds_code, doc.fiscal_year, r.period.code, r.category_code)
+    return Placement(scope, doc.fonds_code, doc.fiscal_year, r.period.code, r.category_code)
+
+
+def original_key(record_id: uuid.UUID, f: StoredFile) -> str:
+    return f"records/{record_id}/{f.sha256}"
+
+
+def archive(
+    doc: DocumentIngested,
+    where: Placement,
+    seq: int,
+    rule: ArchiveCodeRule,
+    *,
+    bucket: str,
+    at: datetime,
+) -> RecordArchived:
+    """The archived record's facts. Its id is the document's: one document, one record."""
+    r = RETENTION_RULES[doc.category]
+    code = rule.build(
+        fonds=where.fonds,
+        year=where.year,
+        retention=where.retention_code,
+        category=where.category_code,
+        seq=seq,
+    )
+    return RecordArchived(
+        record_id=doc.document_id,
+        document_id=doc.document_id,
+        archive_code=code,
+        fonds_code=doc.fonds_code,
+        fiscal_year=doc.fiscal_year,
+        category=doc.category,
+        retention=r.period,
+        retention_until=retention_until(r.period, doc.fiscal_year),
+        originals=tuple(
+            f.model_copy(update={"bucket": bucket, "object_key": original_key(doc.document_id, f)})
+            for f in doc.files
+        ),
+        archived_at=at,
+    )
+
+
+def lock_until(last_day: date | None) -> datetime | None:
+    """The S3 retention date: the start of the day after the last day of retention (UTC)."""
+    if last_day is None:
+        return None
+    return datetime(last_day.year, last_day.month, last_day.day, tzinfo=UTC) + timedelta(days=1)

@@ -1,0 +1,19 @@
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from archive.domain.archive_code import DEFAULT_RULE
+from servicekit.settings import PlatformSettings
+
+
+class ArchiveSettings(BaseSettings):
+    """``AAP_ARCHIVE_*``; shared infrastructure comes from ``AAP_*`` (PlatformSettings)."""
+
+    model_config = SettingsConfigDict(env_prefix="AAP_ARCHIVE_", extra="ignore")
+
+    http_host: str = "127.0.0.1"
+    http_port: int = 8102
+    permission_url: str = "http://127.0.0.1:8104"
+    archive_code_rule: str = DEFAULT_RULE
+    platform: PlatformSettings = Field(default_factory=PlatformSettings)

@@ -1,0 +1,3 @@
+from audit.app import main
+
+main()

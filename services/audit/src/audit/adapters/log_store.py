@@ -1,0 +1,51 @@
+"""Audit's own database: the entries, append-only (this code never updates or deletes one)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+from pymongo.asynchronous.database import AsyncDatabase
+
+from servicekit.mongo import Document
+
+_HIDDEN = {"_id": 0}
+
+
+class LogStore:
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self._coll = db["entries"]
+
+    async def ensure_indexes(self) -> None:
+        await self._coll.create_index("seq", unique=True)  # two writers cannot fork the chain
+        await self._coll.create_index("event_id", unique=True)  # an event is recorded once
+        await self._coll.create_index("record_ids")
+        await self._coll.create_index([("actor", 1), ("seq", 1)])
+        await self._coll.create_index([("event_type", 1), ("seq", 1)])
+
+    async def head(self) -> Document | None:
+        return await self._coll.find_one({}, projection=_HIDDEN, sort=[("seq", -1)])
+
+    async def has_event(self, event_id: str) -> bool:
+        return await self._coll.find_one({"event_id": event_id}, projection={"_id": 1}) is not None
+
+    async def append(self, entry: Document) -> None:
+        await self._coll.insert_one(dict(entry))  # insert_one adds _id to the dict it gets
+
+    async def query(self, filters: dict[str, Any], after_seq: int, limit: int) -> list[Document]:
+        cursor = (
+            self._coll.find({**filters, "seq": {"$gt": after_seq}}, projection=_HIDDEN)
+            .sort("seq", 1)
+            .limit(limit)
+        )
+        return [d async for d in cursor]
+
+    async def all_in_order(self, batch: int = 1000) -> AsyncIterator[Document]:
+        after = 0
+        while True:
+            page = await self.query({}, after, batch)
+            for d in page:
+                yield d
+            if len(page) < batch:
+                return
+            after = int(page[-1]["seq"])

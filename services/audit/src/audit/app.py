@@ -1,0 +1,29 @@
+"""Audit service: the tamper-evident trail of every domain event."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from audit.adapters.consumers import register_consumers
+from audit.adapters.http import audit_router
+from audit.adapters.log_store import LogStore
+from audit.service import AuditService
+from audit.settings import AuditSettings
+from servicekit.service import build_app, build_runtime, serve
+
+SERVICE = "audit"
+
+
+def create_app(settings: AuditSettings | None = None) -> FastAPI:
+    settings = settings or AuditSettings()
+    rt = build_runtime(SERVICE, settings.platform)
+    store = LogStore(rt.db)
+    rt.startup.append(store.ensure_indexes)
+    service = AuditService(store)
+    register_consumers(rt, service)
+    return build_app(rt, title="AAP audit", routers=[audit_router(service)])
+
+
+def main() -> None:
+    settings = AuditSettings()
+    serve(create_app(settings), settings.http_host, settings.http_port)

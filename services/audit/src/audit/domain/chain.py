@@ -1,0 +1,130 @@
+"""The audit log as a hash chain: each entry carries the hash of the one before it.
+
+An entry's hash is SHA-256 over the canonical JSON of all its other fields (sorted keys, UTF-8,
+no spaces), which include ``prev_hash``. Altering, removing or reordering any entry breaks the
+chain at that entry; ``verify`` names the first broken link.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from contracts.envelope import AnyEnvelope
+
+GENESIS_HASH = "0" * 64
+# Data fields through which an event names the archive records it concerns.
+RECORD_REF_FIELDS = ("record_id", "record_ids", "document_id")
+
+
+def iso(dt: datetime) -> str:
+    """One fixed text form for times, so stored entries compare and hash the same everywhere."""
+    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def canonical(fields: Mapping[str, Any]) -> bytes:
+    return json.dumps(fields, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def entry_hash(entry: Mapping[str, Any]) -> str:
+    return hashlib.sha256(canonical({k: v for k, v in entry.items() if k != "hash"})).hexdigest()
+
+
+def record_ids_of(data: Mapping[str, Any]) -> list[str]:
+    ids: list[str] = []
+    for name in RECORD_REF_FIELDS:
+        value = data.get(name)
+        if isinstance(value, str):
+            ids.append(value)
+        elif isinstance(value, list):
+            ids.extend(str(v) for v in value)
+    return sorted(set(ids))
+
+
+def next_entry(
+    previous: Mapping[str, Any] | None, event: AnyEnvelope, recorded_at: datetime
+) -> dict[str, Any]:
+    """The entry that records ``event`` after ``previous`` (None for the first entry)."""
+    entry: dict[str, Any] = {
+        "seq": 1 if previous is None else int(previous["seq"]) + 1,
+        "event_id": str(event.id),
+        "event_type": event.type,
+        "source": event.source,
+        "subject": event.subject,
+        "actor": event.actor,
+        "time": iso(event.time),
+        "correlation_id": event.correlationid,
+        "causation_id": event.causationid,
+        "traceparent": event.traceparent,
+        "record_ids": record_ids_of(event.data),
+        "data": event.data,
+        "recorded_at": iso(recorded_at),
+        "prev_hash": GENESIS_HASH if previous is None else previous["hash"],
+    }
+    entry["hash"] = entry_hash(entry)
+    return entry
+
+
+@dataclass(frozen=True)
+class Verification:
+    ok: bool
+    entries_checked: int
+    head_seq: int
+    head_hash: str
+    first_broken_seq: int | None = None
+    reason: str | None = None
+
+
+class ChainVerifier:
+    """Checks entries one by one, in sequence order; stops at the first broken link."""
+
+    def __init__(self) -> None:
+        self._expected_seq = 1
+        self._prev_hash = GENESIS_HASH
+        self._checked = 0
+        self._broken: tuple[int, str] | None = None
+
+    def check(self, entry: Mapping[str, Any]) -> bool:
+        """True while the chain holds, up to and including ``entry``."""
+        if self._broken:
+            return False
+        seq = int(entry.get("seq", -1))
+        problem = None
+        if seq != self._expected_seq:
+            problem = (
+                f"expected entry {self._expected_seq}, found {seq}: entries missing or reordered"
+            )
+        elif entry.get("prev_hash") != self._prev_hash:
+            problem = "prev_hash does not match the previous entry's hash"
+        elif entry_hash(entry) != entry.get("hash"):
+            problem = "content does not match its hash: the entry was altered"
+        if problem:
+            self._broken = (self._expected_seq, problem)
+            return False
+        self._checked += 1
+        self._expected_seq, self._prev_hash = seq + 1, str(entry["hash"])
+        return True
+
+    def result(self) -> Verification:
+        seq, reason = self._broken if self._broken else (None, None)
+        return Verification(
+            ok=self._broken is None,
+            entries_checked=self._checked,
+            head_seq=self._expected_seq - 1,
+            head_hash=self._prev_hash,
+            first_broken_seq=seq,
+            reason=reason,
+        )
+
+
+def verify(entries: Iterable[Mapping[str, Any]]) -> Verification:
+    """Walk the entries in sequence order and report the first broken link, if any."""
+    verifier = ChainVerifier()
+    for entry in entries:
+        if not verifier.check(entry):
+            break
+    return verifier.result()

@@ -1,0 +1,16 @@
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from servicekit.settings import PlatformSettings
+
+
+class AuditSettings(BaseSettings):
+    """``AAP_AUDIT_*``; shared infrastructure comes from ``AAP_*`` (PlatformSettings)."""
+
+    model_config = SettingsConfigDict(env_prefix="AAP_AUDIT_", extra="ignore")
+
+    http_host: str = "127.0.0.1"
+    http_port: int = 8105
+    platform: PlatformSettings = Field(default_factory=PlatformSettings)

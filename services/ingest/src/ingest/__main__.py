@@ -1,0 +1,3 @@
+from ingest.app import main
+
+main()

@@ -1,0 +1,36 @@
+"""Ingest service: wires the HTTP upload to the object store, its database and Kafka."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from ingest.adapters.http import ingest_router
+from ingest.adapters.submissions import Submissions
+from ingest.service import IngestService
+from ingest.settings import IngestSettings
+from servicekit import s3
+from servicekit.service import build_app, build_runtime, serve
+
+SERVICE = "ingest"
+
+
+def create_app(settings: IngestSettings | None = None) -> FastAPI:
+    settings = settings or IngestSettings()
+    rt = build_runtime(SERVICE, settings.platform)
+    store = s3.ObjectStore(
+        s3.connect(settings.platform), settings.platform.bucket_name("ingest-originals")
+    )
+    submissions = Submissions(rt.db)
+    rt.startup += [store.ensure_bucket, submissions.ensure_indexes]
+    service = IngestService(store, submissions, rt.publisher, rt.source)
+    return build_app(
+        rt,
+        title="AAP ingest",
+        routers=[ingest_router(service)],
+        checks={"s3": store.ready},
+    )
+
+
+def main() -> None:
+    settings = IngestSettings()
+    serve(create_app(settings), settings.http_host, settings.http_port)

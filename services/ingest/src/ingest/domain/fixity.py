@@ -1,0 +1,24 @@
+"""Fixity information (固化信息): the digests that prove an original was not changed."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Digests:
+    sha256: str
+    sm3: str  # GB/T 32905, the digest Chinese e-government standards name
+
+    @property
+    def content_key(self) -> str:
+        """Content address of the original in the object store."""
+        return f"sha256/{self.sha256[:2]}/{self.sha256}"
+
+
+def digest(data: bytes) -> Digests:
+    return Digests(
+        sha256=hashlib.sha256(data).hexdigest(),
+        sm3=hashlib.new("sm3", data).hexdigest(),  # OpenSSL 3 provides SM3
+    )

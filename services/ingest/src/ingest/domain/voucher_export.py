@@ -1,0 +1,115 @@
+"""The ERP voucher export format ``aap.voucher.v1`` (JSON), documented in docs/formats/voucher-json.md.
+
+A bookkeeping voucher (记账凭证) with its entries; the attachments come as separate files.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+
+from contracts.records import RecordCategory
+from contracts.types import Amount, Contract
+
+
+class VoucherEntry(Contract):
+    """One line (分录) of a voucher: an account debited or credited."""
+
+    summary: str = Field(min_length=1, max_length=200)
+    account_code: Annotated[str, Field(pattern=r"^\d{4,20}$")]
+    account_name: str = Field(min_length=1, max_length=100)
+    debit: Amount = Decimal("0")
+    credit: Amount = Decimal("0")
+
+    @model_validator(mode="after")
+    def _one_side(self) -> VoucherEntry:
+        if self.debit < 0 or self.credit < 0:
+            raise ValueError("debit and credit cannot be negative (use the other side)")
+        if (self.debit == 0) == (self.credit == 0):
+            raise ValueError("exactly one of debit and credit must be non-zero")
+        return self
+
+
+class VoucherExport(Contract):
+    """The JSON an ERP sends for one bookkeeping voucher."""
+
+    format: Literal["aap.voucher.v1"]
+    fonds_code: Annotated[str, Field(pattern=r"^[A-Za-z0-9]{1,16}$")]
+    company_name: str = Field(min_length=1, max_length=200)
+    category: RecordCategory = RecordCategory.BOOKKEEPING_VOUCHER
+    fiscal_year: Annotated[int, Field(ge=1990, le=2200)]
+    period: Annotated[int, Field(ge=1, le=12)]
+    voucher_no: str = Field(min_length=1, max_length=40)
+    voucher_date: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}$")
+    summary: str = Field(min_length=1, max_length=500)
+    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] = "CNY"
+    preparer: str = Field(min_length=1, max_length=50)
+    reviewer: str = Field(min_length=1, max_length=50)
+    approver: str = Field(min_length=1, max_length=50)
+    attachment_count: Annotated[int, Field(ge=0, le=10000)]
+    entries: list[VoucherEntry] = Field(min_length=2, max_length=1000)
+
+    @field_validator("voucher_date")
+    @classmethod
+    def _real_date(cls, value: str) -> str:
+        from datetime import date
+
+        date.fromisoformat(value)  # raises ValueError naming the bad date
+        return value
+
+    @property
+    def total_debit(self) -> Decimal:
+        return sum((e.debit for e in self.entries), Decimal("0"))
+
+    @property
+    def total_credit(self) -> Decimal:
+        return sum((e.credit for e in self.entries), Decimal("0"))
+
+
+class ExportError(Exception):
+    """The export cannot be accepted; ``problems`` names each thing wrong."""
+
+    def __init__(self, problems: list[tuple[str, str]]) -> None:
+        super().__init__("; ".join(f"{f}: {m}" for f, m in problems))
+        self.problems = problems
+
+
+def decode_text(raw: bytes) -> str:
+    """UTF-8 (with or without BOM) or GB18030, the two encodings Chinese ERPs export."""
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise ExportError([("voucher", "file is neither UTF-8 nor GB18030 text")])
+
+
+def parse_voucher_export(raw: bytes) -> VoucherExport:
+    """Parse and check one export; raise ExportError naming every problem found."""
+    text = decode_text(raw)
+    try:
+        document = json.loads(text, parse_float=Decimal)
+    except json.JSONDecodeError as error:
+        raise ExportError([("voucher", f"malformed JSON: {error}")]) from error
+    try:
+        voucher = VoucherExport.model_validate(document)
+    except ValidationError as error:
+        raise ExportError(
+            [(".".join(str(p) for p in e["loc"]) or "voucher", e["msg"]) for e in error.errors()]
+        ) from error
+    if voucher.total_debit != voucher.total_credit:
+        raise ExportError(
+            [
+                (
+                    "entries",
+                    f"debits {voucher.total_debit} and credits {voucher.total_credit} "
+                    "do not balance (借贷不平衡)",
+                )
+            ]
+        )
+    if str(voucher.fiscal_year) != voucher.voucher_date[:4]:
+        raise ExportError([("voucher_date", f"not in fiscal year {voucher.fiscal_year}")])
+    return voucher

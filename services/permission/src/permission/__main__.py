@@ -1,0 +1,3 @@
+from permission.app import main
+
+main()

@@ -1,0 +1,22 @@
+"""Kafka subscribers: one per event, each a single call into the service."""
+
+from __future__ import annotations
+
+from contracts.events import ApprovalDecidedEvent, RecordArchivedEvent
+from contracts.topics import APPROVALS_DECIDED, RECORDS_ARCHIVED
+from permission.service import PermissionService
+from servicekit.kafka import subscriber_options
+from servicekit.service import Runtime
+
+
+def register_consumers(rt: Runtime, service: PermissionService) -> None:
+    options = subscriber_options(rt.platform, rt.service)
+    ns = rt.platform.namespace
+
+    @rt.router.subscriber(APPROVALS_DECIDED.name(ns), **options)
+    async def on_approval_decided(event: ApprovalDecidedEvent) -> None:
+        await service.on_approval_decided(event)
+
+    @rt.router.subscriber(RECORDS_ARCHIVED.name(ns), **options)
+    async def on_record_archived(event: RecordArchivedEvent) -> None:
+        await service.on_record_archived(event)

@@ -1,0 +1,38 @@
+"""Permission service: roles, grants, the check API and expiry."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from permission.adapters.consumers import register_consumers
+from permission.adapters.grants import Grants
+from permission.adapters.http import permission_router
+from permission.domain.access import RoleAssignment
+from permission.service import ExpirySweeper, PermissionService
+from permission.settings import PermissionSettings
+from servicekit.idempotency import ProcessedEvents
+from servicekit.service import build_app, build_runtime, serve
+
+SERVICE = "permission"
+
+
+def create_app(settings: PermissionSettings | None = None) -> FastAPI:
+    settings = settings or PermissionSettings()
+    rt = build_runtime(SERVICE, settings.platform)
+    grants = Grants(rt.db)
+    roles = [RoleAssignment(r.user, r.role, r.fonds_code) for r in settings.role_assignments]
+    service = PermissionService(
+        grants, roles, ProcessedEvents(rt.db, SERVICE), rt.publisher, rt.source
+    )
+    sweeper = ExpirySweeper(service, settings.sweep_seconds)
+    rt.startup.append(grants.ensure_indexes)
+    # The sweeper publishes, so it runs only while the broker is connected.
+    rt.after_start.append(sweeper.start)
+    rt.before_stop.append(sweeper.stop)
+    register_consumers(rt, service)
+    return build_app(rt, title="AAP permission", routers=[permission_router(service)])
+
+
+def main() -> None:
+    settings = PermissionSettings()
+    serve(create_app(settings), settings.http_host, settings.http_port)

@@ -1,0 +1,115 @@
+"""Who may do what to which archive record: roles scoped to a fonds, and time-bound grants."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from contracts.envelope import derived_event_id
+from contracts.events import AccessGranted, AccessRevoked, ApprovalDecided
+
+Action = Literal["read", "download"]
+
+# One table of what each role may do within the fonds it is assigned to.
+ROLE_ACTIONS: Mapping[str, frozenset[str]] = {
+    "archivist": frozenset({"read", "download"}),  # 档案管理员
+    "accountant": frozenset({"read"}),  # 会计人员: sees, but borrows to download
+    "auditor": frozenset({"read"}),  # 审计人员
+}
+
+
+@dataclass(frozen=True)
+class RoleAssignment:
+    user: str
+    role: str
+    fonds_code: str  # 全宗号: the scope of the role
+
+
+@dataclass(frozen=True)
+class Grant:
+    """A time-bound grant created by an approved borrowing request."""
+
+    grant_id: uuid.UUID
+    user: str
+    actions: tuple[Action, ...]
+    record_ids: tuple[uuid.UUID, ...]
+    valid_from: datetime
+    valid_until: datetime
+    request_id: uuid.UUID
+    revoked_at: datetime | None = None
+
+    def active(self, now: datetime) -> bool:
+        return self.revoked_at is None and self.valid_from <= now < self.valid_until
+
+    def granted(self) -> AccessGranted:
+        return AccessGranted(
+            grant_id=self.grant_id,
+            user=self.user,
+            actions=self.actions,
+            record_ids=self.record_ids,
+            valid_from=self.valid_from,
+            valid_until=self.valid_until,
+            request_id=self.request_id,
+        )
+
+    def revoked(self, at: datetime) -> AccessRevoked:
+        return AccessRevoked(
+            grant_id=self.grant_id,
+            user=self.user,
+            record_ids=self.record_ids,
+            reason="expired",
+            revoked_at=at,
+        )
+
+
+def grant_for(decided: ApprovalDecided) -> Grant | None:
+    """An approved borrowing becomes a grant; its id follows from the request, so it is made once."""
+    if decided.decision != "approved" or decided.access_until is None:
+        return None
+    return Grant(
+        grant_id=derived_event_id(decided.request_id, AccessGranted, "grant"),
+        user=decided.applicant,
+        actions=("read", "download"),
+        record_ids=decided.record_ids,
+        valid_from=decided.decided_at,
+        valid_until=decided.access_until,
+        request_id=decided.request_id,
+    )
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    allowed: bool
+    reason: str
+
+
+def check(
+    *,
+    user: str,
+    action: str,
+    record_id: uuid.UUID,
+    record_fonds: str | None,
+    roles: Iterable[RoleAssignment],
+    grants: Iterable[Grant],
+    now: datetime,
+) -> CheckResult:
+    """Allow if a role in the record's fonds, or an active grant on the record, covers the action."""
+    for r in roles:
+        if (
+            r.user == user
+            and record_fonds == r.fonds_code
+            and action in ROLE_ACTIONS.get(r.role, ())
+        ):
+            return CheckResult(True, f"role {r.role} in fonds {r.fonds_code}")
+    for g in grants:
+        if g.user == user and record_id in g.record_ids and action in g.actions and g.active(now):
+            return CheckResult(True, f"grant {g.grant_id} until {g.valid_until.isoformat()}")
+    expired = [
+        g for g in grants if g.user == user and record_id in g.record_ids and not g.active(now)
+    ]
+    if expired:
+        return CheckResult(False, f"grant {expired[0].grant_id} is no longer active")
+    return CheckResult(False, f"no role or grant lets {user} {action} record {record_id}")
