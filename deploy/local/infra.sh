@@ -110,7 +110,7 @@ up() {
   start_minio
   start_ferretdb
   say "creating topics of the contracts' registry for namespace ${AAP_NAMESPACE:-local}"
-  (cd "$ROOT" && uv run --frozen python -m devkit.topics create)
+  (cd "$ROOT" && python3 -m uv run --frozen python -m devkit.topics create)
   status
 }
 

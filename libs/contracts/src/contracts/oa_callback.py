@@ -1,4 +1,4 @@
-"""The signed HTTP callback by which an OA system reports a decision (documented in docs/oa-integration.md).
+"""The signed HTTP callback by which an OA system reports a decision (docs/oa-integration.md).
 
 POST {approval}/v1/oa/decisions with an ``OaDecisionMade`` JSON body and three headers:
   X-AAP-Timestamp  Unix seconds when the OA system signed
@@ -19,7 +19,9 @@ SIGNATURE_HEADER = "X-AAP-Signature"
 
 
 def sign(secret: bytes, timestamp: str, nonce: str, body: bytes) -> str:
-    mac = hmac.new(secret, timestamp.encode() + b"\n" + nonce.encode() + b"\n" + body, hashlib.sha256)
+    mac = hmac.new(
+        secret, timestamp.encode() + b"\n" + nonce.encode() + b"\n" + body, hashlib.sha256
+    )
     return "sha256=" + mac.hexdigest()
 
 

@@ -38,10 +38,19 @@ def say(text: str = "") -> None:
     print(text, flush=True)
 
 
-async def upload(http: httpx.AsyncClient, ingest: str, voucher: str, attachments: list[str]) -> httpx.Response:
-    files = [("voucher", (voucher, (SAMPLES / "vouchers" / voucher).read_bytes(), "application/json"))]
+async def upload(
+    http: httpx.AsyncClient, ingest: str, voucher: str, attachments: list[str]
+) -> httpx.Response:
+    files = [
+        ("voucher", (voucher, (SAMPLES / "vouchers" / voucher).read_bytes(), "application/json"))
+    ]
     for a in attachments:
-        files.append(("attachments", (a, (SAMPLES / "attachments" / a).read_bytes(), "application/octet-stream")))
+        files.append(
+            (
+                "attachments",
+                (a, (SAMPLES / "attachments" / a).read_bytes(), "application/octet-stream"),
+            )
+        )
     return await http.post(f"{ingest}/v1/vouchers", files=files, headers={"X-User": ERP_USER})
 
 
@@ -49,7 +58,9 @@ async def story(stack: LocalStack, platform: PlatformSettings) -> bool:
     async with (
         httpx.AsyncClient(timeout=30) as http,
         EventWatcher(
-            platform.kafka_bootstrap, platform.namespace, [RECORDS_ARCHIVED, APPROVALS_REQUESTED, ACCESS_GRANTED]
+            platform.kafka_bootstrap,
+            platform.namespace,
+            [RECORDS_ARCHIVED, APPROVALS_REQUESTED, ACCESS_GRANTED],
         ) as watch,
     ):
         say("① ERP 导出凭证入库 — the ERP sends three balanced vouchers with their attachments")
@@ -60,29 +71,43 @@ async def story(stack: LocalStack, platform: PlatformSettings) -> bool:
             body = r.json()
             doc_ids.append(body["document_id"])
             v = body["voucher"]
-            say(f"   {v['voucher_no']}  {v['summary']}  ¥{v['total']['amount']}  accepted, "
-                f"sha256 {body['files'][1]['sha256'][:12]}…  sm3 {body['files'][1]['sm3'][:12]}…")
+            say(
+                f"   {v['voucher_no']}  {v['summary']}  ¥{v['total']['amount']}  accepted, "
+                f"sha256 {body['files'][1]['sha256'][:12]}…  sm3 {body['files'][1]['sm3'][:12]}…"
+            )
         r = await upload(http, stack.url("ingest"), "unbalanced.json", [])
         problems = "; ".join(p["message"] for p in r.json()["problems"])
         say(f"   记-0099  rejected with HTTP {r.status_code}: {problems}")
 
-        say("\n② 归档 — the archive gives each an archive code (档号) and a retention period (保管期限)")
+        say(
+            "\n② 归档 — the archive gives each an archive code (档号) and a retention period (保管期限)"
+        )
         for doc_id in doc_ids:
             await watch.wait_for(of_type("RecordArchived", record_id=doc_id), timeout=60)
-        records = [(await http.get(f"{stack.url('archive')}/v1/records/{d}")).json() for d in doc_ids]
+        records = [
+            (await http.get(f"{stack.url('archive')}/v1/records/{d}")).json() for d in doc_ids
+        ]
         for rec in records:
             years = rec["retention"]["years"]
-            say(f"   {rec['archive_code']}  retention {years} years, until {rec['retention_until']}, "
-                f"{len(rec['originals'])} originals under S3 COMPLIANCE lock")
+            say(
+                f"   {rec['archive_code']}  retention {years} years, until {rec['retention_until']}, "
+                f"{len(rec['originals'])} originals under S3 COMPLIANCE lock"
+            )
 
         target = records[0]
         original = next(f for f in target["originals"] if f["role"] == "attachment")
         download = f"{stack.url('archive')}/v1/records/{target['record_id']}/originals/{original['sha256']}"
         r = await http.get(download, headers={"X-User": BORROWER})
-        say(f"\n③ 借阅 — {BORROWER} cannot download {original['filename']} yet: HTTP {r.status_code}")
+        say(
+            f"\n③ 借阅 — {BORROWER} cannot download {original['filename']} yet: HTTP {r.status_code}"
+        )
         r = await http.post(
             f"{stack.url('approval')}/v1/borrowing-requests",
-            json={"record_ids": [target["record_id"]], "reason": "2025年度审计抽凭：核对差旅费报销", "days": 7},
+            json={
+                "record_ids": [target["record_id"]],
+                "reason": "2025年度审计抽凭：核对差旅费报销",
+                "days": 7,
+            },
             headers={"X-User": BORROWER},
         )
         r.raise_for_status()
@@ -90,11 +115,16 @@ async def story(stack: LocalStack, platform: PlatformSettings) -> bool:
         [asked] = await watch.wait_for(of_type("ApprovalRequested", request_id=request_id))
         say(f"   borrowing request {request_id[:8]}… filed; the OA system received {asked.type}")
 
-        say(f"\n④ OA 审批 — approver {OA_APPROVER} approves; the OA system calls back, signed (HMAC-SHA256)")
+        say(
+            f"\n④ OA 审批 — approver {OA_APPROVER} approves; the OA system calls back, signed (HMAC-SHA256)"
+        )
         decision = json.dumps(
             {
-                "request_id": request_id, "decision": "approved", "approver": OA_APPROVER,
-                "comment": "同意借阅7天", "oa_instance_id": "OA-2025-000731",
+                "request_id": request_id,
+                "decision": "approved",
+                "approver": OA_APPROVER,
+                "comment": "同意借阅7天",
+                "oa_instance_id": "OA-2025-000731",
                 "decided_at": utc_now().isoformat(),
             },
             ensure_ascii=False,
@@ -114,17 +144,25 @@ async def story(stack: LocalStack, platform: PlatformSettings) -> bool:
         r = await http.get(download, headers={"X-User": BORROWER})
         r.raise_for_status()
         intact = hashlib.sha256(r.content).hexdigest() == original["sha256"]
-        say(f"   downloaded {original['filename']}: {len(r.content)} bytes, SHA-256 matches the archive: {intact}")
+        say(
+            f"   downloaded {original['filename']}: {len(r.content)} bytes, SHA-256 matches the archive: {intact}"
+        )
 
         say("\n⑥ 审计 — the auditor's view of this record's trail")
         await asyncio.sleep(1.0)  # audit consumes the same events; give it a moment to append
         trail = await _trail(http, stack.url("audit"), target["record_id"])
-        for e in trail:
-            say(f"   #{e['seq']:<5} {e['time'][:23]}  {e['event_type'].split('.')[-2]:<18} "
-                f"by {e['actor'] or '-':<10} via {e['source']}")
+        for e in sorted(
+            trail, key=lambda e: str(e["time"])
+        ):  # topics interleave; show in time order
+            say(
+                f"   #{e['seq']:<5} {e['time'][:23]}  {e['event_type'].split('.')[-2]:<18} "
+                f"by {e['actor'] or '-':<10} via {e['source']}"
+            )
         v = (await http.get(f"{stack.url('audit')}/v1/verify")).json()
         verdict = "intact" if v["ok"] else f"BROKEN at entry {v['first_broken_seq']}: {v['reason']}"
-        say(f"   chain verification: {v['entries_checked']} entries, {verdict}; head {v['head_hash'][:16]}…")
+        say(
+            f"   chain verification: {v['entries_checked']} entries, {verdict}; head {v['head_hash'][:16]}…"
+        )
         return bool(v["ok"]) and intact
 
 

@@ -1,4 +1,4 @@
-"""The five services as separate processes on loopback: for the demo, the e2e tests and the bench."""
+"""The five services as separate processes on loopback: for the demo, e2e tests and the bench."""
 
 from __future__ import annotations
 
@@ -13,7 +13,13 @@ from pathlib import Path
 import httpx
 
 SERVICES = ("ingest", "archive", "approval", "permission", "audit")
-DEFAULT_PORTS = {"ingest": 8101, "archive": 8102, "approval": 8103, "permission": 8104, "audit": 8105}
+DEFAULT_PORTS = {
+    "ingest": 8101,
+    "archive": 8102,
+    "approval": 8103,
+    "permission": 8104,
+    "audit": 8105,
+}
 
 
 @dataclass
@@ -38,7 +44,10 @@ class LocalStack:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         log = (self.log_dir / f"{service}.log").open("ab")
         self.processes[service] = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-            [sys.executable, "-m", service], env=self._env(service), stdout=log, stderr=subprocess.STDOUT
+            [sys.executable, "-m", service],
+            env=self._env(service),
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
 
     def start_all(self, timeout: float = 60) -> None:
@@ -53,7 +62,9 @@ class LocalStack:
         while time.monotonic() < deadline:
             proc = self.processes.get(service)
             if proc is not None and proc.poll() is not None:
-                raise RuntimeError(f"{service} exited with {proc.returncode}; see {self.log_dir}/{service}.log")
+                raise RuntimeError(
+                    f"{service} exited with {proc.returncode}; see {self.log_dir}/{service}.log"
+                )
             try:
                 r = httpx.get(f"{self.url(service)}/readyz", timeout=2)
                 if r.status_code == 200:

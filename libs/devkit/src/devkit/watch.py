@@ -40,7 +40,9 @@ class EventWatcher:
         partitions = [
             TopicPartition(name, p)
             for name in self._names
-            for p in sorted(self._consumer.partitions_for_topic(name) or await self._partitions(name))
+            for p in sorted(
+                self._consumer.partitions_for_topic(name) or await self._partitions(name)
+            )
         ]
         self._consumer.assign(partitions)
         await self._consumer.seek_to_end(*partitions)
@@ -50,7 +52,7 @@ class EventWatcher:
         return self
 
     async def _partitions(self, name: str) -> set[int]:
-        await self._consumer._client.force_metadata_update()  # noqa: SLF001 - no public refresh
+        await self._consumer._client.force_metadata_update()
         parts = self._consumer.partitions_for_topic(name)
         if not parts:
             raise RuntimeError(f"topic {name} does not exist: run `make infra-up` or create topics")

@@ -8,6 +8,7 @@ case — a plain redelivery — a no-op.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -35,8 +36,7 @@ class ProcessedEvents:
         if await self._coll.find_one({"_id": key}, projection={"_id": 1}) is not None:
             return False
         await work()
-        try:
+        # A concurrent redelivery may have finished first; the work was repeat-safe.
+        with contextlib.suppress(DuplicateKeyError):
             await self._coll.insert_one({"_id": key, "type": event.type, "handled_at": utc_now()})
-        except DuplicateKeyError:
-            pass  # a concurrent redelivery finished first; the work was repeat-safe
         return True

@@ -1,4 +1,4 @@
-"""Kafka plumbing: the router every service uses, the event publisher, the JSON decoder.
+"""Kafka plumbing: the broker every service uses, the event publisher, the JSON decoder.
 
 Producers use ``acks=all`` with idempotence; consumers commit only after a message was handled
 (or dead-lettered), so a crash means redelivery, never loss.
@@ -13,7 +13,6 @@ from typing import Any
 import structlog
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
-from faststream.kafka.fastapi import KafkaRouter
 from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 from faststream.message import StreamMessage
 from opentelemetry.sdk.trace import TracerProvider
@@ -32,11 +31,11 @@ def decode_json(msg: StreamMessage[Any]) -> Any:
     return json.loads(msg.body)
 
 
-def make_router(
+def make_broker(
     platform: PlatformSettings, service: str, tracer_provider: TracerProvider
-) -> tuple[KafkaRouter, DeadLetters]:
+) -> tuple[KafkaBroker, DeadLetters]:
     dead_letters = DeadLetters(attempts=platform.consumer_attempts)
-    router = KafkaRouter(
+    broker = KafkaBroker(
         platform.kafka_bootstrap,
         client_id=f"aap-{service}",
         acks="all",
@@ -47,12 +46,11 @@ def make_router(
             dead_letters.middleware,
             KafkaTelemetryMiddleware(tracer_provider=tracer_provider),
         ],
-        schema_url="/asyncapi",
         logger=logging.getLogger("faststream.aap"),
         log_level=logging.DEBUG,  # one line per message is too much at INFO
     )
-    dead_letters.bind(router.broker)
-    return router, dead_letters
+    dead_letters.bind(broker)
+    return broker, dead_letters
 
 
 def subscriber_options(platform: PlatformSettings, service: str) -> dict[str, Any]:

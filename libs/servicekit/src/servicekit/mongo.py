@@ -1,4 +1,4 @@
-"""MongoDB through PyMongo's async API. Each service owns one database: ``<namespace>_<service>``."""
+"""MongoDB through PyMongo's async API. Each service owns a database: ``<namespace>_<service>``."""
 
 from __future__ import annotations
 

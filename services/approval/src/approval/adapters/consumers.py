@@ -12,6 +12,6 @@ from servicekit.service import Runtime
 def register_consumers(rt: Runtime, service: ApprovalService) -> None:
     options = subscriber_options(rt.platform, rt.service)
 
-    @rt.router.subscriber(OA_DECISIONS.name(rt.platform.namespace), **options)
+    @rt.broker.subscriber(OA_DECISIONS.name(rt.platform.namespace), **options)
     async def on_oa_decision(event: OaDecisionMadeEvent) -> None:
         await service.on_oa_decision(event)

@@ -1,4 +1,4 @@
-"""Borrowing (借阅): a request for time-bound access to archive records, decided in the OA system."""
+"""Borrowing (借阅): a request for time-bound access to archive records, decided in OA."""
 
 from __future__ import annotations
 

@@ -12,6 +12,6 @@ from servicekit.service import Runtime
 def register_consumers(rt: Runtime, service: ArchiveService) -> None:
     options = subscriber_options(rt.platform, rt.service)
 
-    @rt.router.subscriber(DOCUMENTS_INGESTED.name(rt.platform.namespace), **options)
+    @rt.broker.subscriber(DOCUMENTS_INGESTED.name(rt.platform.namespace), **options)
     async def on_document_ingested(event: DocumentIngestedEvent) -> None:
         await service.on_document_ingested(event)

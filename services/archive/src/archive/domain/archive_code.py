@@ -24,7 +24,7 @@ class ArchiveCodeRule:
             raise ValueError("archive code rule must contain {fonds} and {seq}")
 
     def sequence_scope(self, fonds: str, year: int, retention: str, category: str) -> str:
-        """Numbers run within the parts the rule shows, e.g. per fonds, year, retention and category."""
+        """Item numbers run per fonds, year, retention and category."""
         return "|".join([fonds, str(year), retention, category])
 
     def build(self, *, fonds: str, year: int, retention: str, category: str, seq: int) -> str:

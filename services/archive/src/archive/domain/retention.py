@@ -1,4 +1,7 @@
-"""Retention periods (保管期限): 附表1 of the 《会计档案管理办法》 (财政部 国家档案局令第79号), as one table."""
+"""Retention periods (保管期限) as one table.
+
+The table is 附表1 of the 《会计档案管理办法》 (财政部 国家档案局令第79号).
+"""
 
 from __future__ import annotations
 

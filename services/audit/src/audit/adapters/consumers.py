@@ -12,6 +12,6 @@ from servicekit.service import Runtime
 def register_consumers(rt: Runtime, service: AuditService) -> None:
     topics = [t.name(rt.platform.namespace) for t in ALL_TOPICS]
 
-    @rt.router.subscriber(*topics, **subscriber_options(rt.platform, rt.service))
+    @rt.broker.subscriber(*topics, **subscriber_options(rt.platform, rt.service))
     async def on_any_event(event: AnyEnvelope) -> None:
         await service.record(event)

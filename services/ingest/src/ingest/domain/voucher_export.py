@@ -1,4 +1,4 @@
-"""The ERP voucher export format ``aap.voucher.v1`` (JSON), documented in docs/formats/voucher-json.md.
+"""The ERP voucher export format ``aap.voucher.v1`` (JSON): docs/formats/voucher-json.md.
 
 A bookkeeping voucher (记账凭证) with its entries; the attachments come as separate files.
 """

@@ -13,10 +13,10 @@ def register_consumers(rt: Runtime, service: PermissionService) -> None:
     options = subscriber_options(rt.platform, rt.service)
     ns = rt.platform.namespace
 
-    @rt.router.subscriber(APPROVALS_DECIDED.name(ns), **options)
+    @rt.broker.subscriber(APPROVALS_DECIDED.name(ns), **options)
     async def on_approval_decided(event: ApprovalDecidedEvent) -> None:
         await service.on_approval_decided(event)
 
-    @rt.router.subscriber(RECORDS_ARCHIVED.name(ns), **options)
+    @rt.broker.subscriber(RECORDS_ARCHIVED.name(ns), **options)
     async def on_record_archived(event: RecordArchivedEvent) -> None:
         await service.on_record_archived(event)

@@ -66,7 +66,7 @@ class Grant:
 
 
 def grant_for(decided: ApprovalDecided) -> Grant | None:
-    """An approved borrowing becomes a grant; its id follows from the request, so it is made once."""
+    """An approved borrowing becomes a grant, whose id follows from the request: made once."""
     if decided.decision != "approved" or decided.access_until is None:
         return None
     return Grant(
@@ -96,7 +96,7 @@ def check(
     grants: Iterable[Grant],
     now: datetime,
 ) -> CheckResult:
-    """Allow if a role in the record's fonds, or an active grant on the record, covers the action."""
+    """Allow if a role in the record's fonds, or an active grant on it, covers the action."""
     for r in roles:
         if (
             r.user == user

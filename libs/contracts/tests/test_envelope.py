@@ -1,0 +1,112 @@
+import json
+import uuid
+from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal
+
+import pytest
+from pydantic import ValidationError
+
+from contracts.envelope import Envelope, derived_event_id, new_event
+from contracts.events import (
+    ALL_EVENTS,
+    ApprovalDecided,
+    OaDecisionMade,
+    OaDecisionMadeEvent,
+    RecordArchived,
+)
+from contracts.topics import ALL_TOPICS, all_topic_names, topic_for
+from contracts.types import Money
+
+SHANGHAI = timezone(timedelta(hours=8))
+
+
+def decision(**overrides: object) -> OaDecisionMade:
+    fields: dict[str, object] = {
+        "request_id": uuid.uuid4(),
+        "decision": "approved",
+        "approver": "王强",
+        "comment": "同意借阅",
+        "oa_instance_id": "OA-1",
+        "decided_at": datetime(2025, 3, 5, 9, 30, tzinfo=SHANGHAI),
+    }
+    fields.update(overrides)
+    return OaDecisionMade.model_validate(fields)
+
+
+def test_envelope_round_trips_through_json_with_chinese_text_unescaped() -> None:
+    event = new_event(
+        decision(), source="/oa/test", subject="s-1", correlation_id="c-1", actor="王强"
+    )
+    raw = event.model_dump_json()
+    assert "同意借阅" in raw and "\\u" not in raw
+    assert OaDecisionMadeEvent.model_validate_json(raw) == event
+    body = json.loads(raw)
+    for attribute in ("id", "source", "specversion", "type", "time", "subject", "datacontenttype"):
+        assert body[attribute], attribute
+    assert body["type"] == "cn.aap.OaDecisionMade.v1"
+    assert body["correlationid"] == "c-1"
+
+
+def test_times_are_normalised_to_utc_and_naive_times_refused() -> None:
+    d = decision()
+    assert d.decided_at == datetime(2025, 3, 5, 1, 30, tzinfo=UTC)
+    assert d.decided_at.utcoffset() == timedelta(0)
+    with pytest.raises(ValidationError, match="timezone"):
+        decision(decided_at=datetime(2025, 3, 5, 9, 30))
+
+
+def test_money_is_exact_decimal_and_refuses_floats() -> None:
+    assert (
+        Money(amount=Decimal("56500.10")).model_dump_json()
+        == '{"amount":"56500.10","currency":"CNY"}'
+    )
+    assert Money.model_validate_json('{"amount": "0.10"}').amount == Decimal("0.10")
+    with pytest.raises(ValidationError, match="never floats"):
+        Money(amount=0.1)  # type: ignore[arg-type]
+    with pytest.raises(ValidationError):
+        Money(amount=Decimal("1.005"))  # more than 分 precision
+
+
+def test_models_are_frozen_and_reject_unknown_fields() -> None:
+    d = decision()
+    with pytest.raises(ValidationError):
+        d.approver = "someone else"  # type: ignore[misc]
+    with pytest.raises(ValidationError, match="Extra inputs"):
+        decision(unexpected="x")
+
+
+def test_envelope_type_must_match_its_data() -> None:
+    event = new_event(decision(), source="/oa", subject="s", correlation_id="c")
+    body = json.loads(event.model_dump_json())
+    body["type"] = "cn.aap.ApprovalDecided.v1"
+    with pytest.raises(ValidationError, match="does not match"):
+        OaDecisionMadeEvent.model_validate(body)
+
+
+def test_cause_carries_correlation_and_causation() -> None:
+    cause = new_event(decision(), source="/oa", subject="s", correlation_id="story-1")
+    effect = new_event(decision(), source="/x", subject="s", correlation_id="ignored", cause=cause)
+    assert effect.correlationid == "story-1"
+    assert effect.causationid == str(cause.id)
+
+
+def test_derived_ids_are_stable_per_cause_and_type() -> None:
+    cause = uuid.uuid4()
+    assert derived_event_id(cause, RecordArchived) == derived_event_id(cause, RecordArchived)
+    assert derived_event_id(cause, RecordArchived) != derived_event_id(cause, ApprovalDecided)
+    assert derived_event_id(cause, RecordArchived) != derived_event_id(uuid.uuid4(), RecordArchived)
+
+
+def test_every_event_has_exactly_one_topic_and_a_dead_letter_topic() -> None:
+    for event in ALL_EVENTS:
+        assert topic_for(event).events.count(event) == 1
+    names = all_topic_names("ns")
+    assert len(names) == len(set(names)) == 2 * len(ALL_TOPICS)
+    assert all(n.startswith("ns.aap.") for n in names)
+    assert {n for n in names if n.endswith(".dlt")} == {t.dead_letter("ns") for t in ALL_TOPICS}
+
+
+def test_event_names_are_past_tense_facts() -> None:
+    for event in ALL_EVENTS:
+        assert event.event_type.endswith(("ed", "Made")), event.event_type
+        assert Envelope[event]  # every event can be enveloped

@@ -1,0 +1,73 @@
+"""The committed JSON Schemas are the published contract: changes must stay backward compatible."""
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from contracts.events import ALL_EVENTS
+from contracts.schema_export import breaking_changes, file_name, schema_of
+
+SCHEMAS = Path(__file__).resolve().parents[1] / "schemas"
+
+
+@pytest.mark.parametrize("event", ALL_EVENTS, ids=lambda e: e.event_type)
+def test_models_stay_compatible_with_committed_schemas(event: Any) -> None:
+    path = SCHEMAS / file_name(event)
+    assert path.exists(), f"{path.name} is not committed: run `make schemas`"
+    committed = json.loads(path.read_text())
+    assert breaking_changes(committed, schema_of(event)) == []
+
+
+BASE: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "invoice_no": {"type": "string"},
+        "amount": {"anyOf": [{"type": "number"}, {"type": "string"}]},
+        "kind": {"$ref": "#/$defs/Kind"},
+        "seller": {
+            "type": "object",
+            "properties": {"tax_id": {"type": "string"}},
+            "required": ["tax_id"],
+        },
+    },
+    "required": ["invoice_no", "amount"],
+    "$defs": {"Kind": {"enum": ["a", "b"], "type": "string"}},
+}
+
+
+def changed(**edits: Any) -> dict[str, Any]:
+    new = json.loads(json.dumps(BASE))
+    for dotted, value in edits.items():
+        *parents, last = dotted.split("__")
+        node = new
+        for p in parents:
+            node = node[p]
+        if value is None:
+            del node[last]
+        else:
+            node[last] = value
+    return new
+
+
+def test_an_optional_new_field_is_compatible() -> None:
+    new = changed(properties__note={"type": "string"})
+    assert breaking_changes(BASE, new) == []
+
+
+def test_removed_retyped_newly_required_and_lost_enum_values_are_breaking() -> None:
+    assert breaking_changes(BASE, changed(properties__invoice_no=None)) == [
+        "invoice_no: field removed"
+    ]
+    assert breaking_changes(BASE, changed(properties__invoice_no={"type": "integer"})) == [
+        "invoice_no: type changed"
+    ]
+    assert breaking_changes(BASE, changed(required=["invoice_no", "amount", "kind"])) == [
+        "kind: new required field"
+    ]
+    assert breaking_changes(
+        BASE, changed(**{"$defs__Kind": {"enum": ["a"], "type": "string"}})
+    ) == ["kind: enum values removed ['b']"]
+    nested = changed(properties__seller={"type": "object", "properties": {}, "required": []})
+    assert breaking_changes(BASE, nested) == ["seller.tax_id: field removed"]

@@ -1,0 +1,40 @@
+"""Publish an event as any producer outside the platform would, e.g. an OA system: the Kafka
+binding of contracts.envelope done with a plain Kafka client (aiokafka)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiokafka import AIOKafkaProducer
+
+from contracts.envelope import CONTENT_TYPE, Envelope, EventData
+from contracts.topics import topic_for
+
+
+class EventSender:
+    def __init__(self, bootstrap: str, namespace: str) -> None:
+        self._namespace = namespace
+        self._producer = AIOKafkaProducer(
+            bootstrap_servers=bootstrap, acks="all", enable_idempotence=True
+        )
+
+    async def __aenter__(self) -> EventSender:
+        await self._producer.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self._producer.stop()
+
+    async def send(self, event: Envelope[Any]) -> None:
+        assert isinstance(event.data, EventData)
+        await self.send_raw(
+            topic_for(type(event.data)).name(self._namespace),
+            event.model_dump_json().encode(),
+            key=event.subject.encode(),
+        )
+
+    async def send_raw(self, topic: str, value: bytes, *, key: bytes | None = None) -> None:
+        """Anything at all, e.g. a poison message for a dead-letter test."""
+        await self._producer.send_and_wait(
+            topic, value, key=key, headers=[("content-type", CONTENT_TYPE.encode())]
+        )

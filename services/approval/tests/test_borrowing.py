@@ -1,0 +1,81 @@
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from approval.domain.borrowing import BorrowingRequest, Decision, DecisionConflict, RequestStatus
+from approval.domain.oa_callback import CallbackRejected, verify
+from contracts.oa_callback import sign, signed_headers
+
+NOW = datetime(2025, 3, 5, 1, 0, tzinfo=UTC)
+SECRET = b"s3cret"
+
+
+def request() -> BorrowingRequest:
+    return BorrowingRequest(
+        request_id=uuid.uuid4(),
+        applicant="liuyang",
+        record_ids=(uuid.uuid4(),),
+        reason="审计抽凭",
+        days=7,
+        requested_at=NOW,
+    )
+
+
+def decision(r: BorrowingRequest, verdict: str = "approved") -> Decision:
+    return Decision(r.request_id, verdict, "王强", "同意", "OA-1", NOW)  # type: ignore[arg-type]
+
+
+def test_approval_grants_access_for_the_requested_days() -> None:
+    r = request().decide(decision(request()))
+    assert r.status is RequestStatus.APPROVED
+    decided = r.decided()
+    assert decided.decision == "approved"
+    assert decided.access_until == NOW + timedelta(days=7)
+
+
+def test_rejection_grants_nothing() -> None:
+    r = request()
+    decided = r.decide(decision(r, "rejected")).decided()
+    assert decided.decision == "rejected" and decided.access_until is None
+
+
+def test_the_same_decision_twice_changes_nothing_and_a_contrary_one_is_refused() -> None:
+    r = request()
+    approved = r.decide(decision(r))
+    assert approved.decide(decision(r)) is approved
+    with pytest.raises(DecisionConflict, match="already approved"):
+        approved.decide(decision(r, "rejected"))
+
+
+def _check(headers: dict[str, str], body: bytes, now: float, secret: bytes = SECRET) -> None:
+    verify(
+        secret,
+        timestamp=headers.get("X-AAP-Timestamp"),
+        nonce=headers.get("X-AAP-Nonce"),
+        signature=headers.get("X-AAP-Signature"),
+        body=body,
+        now=now,
+    )
+
+
+def test_a_correctly_signed_recent_callback_passes() -> None:
+    body = '{"decision":"approved","comment":"同意"}'.encode()
+    _check(signed_headers(SECRET, body, now=1_700_000_000), body, now=1_700_000_100)
+
+
+def test_forged_tampered_stale_and_incomplete_callbacks_are_rejected() -> None:
+    body = b'{"decision":"approved"}'
+    good = signed_headers(SECRET, body, now=1_700_000_000)
+    with pytest.raises(CallbackRejected, match="signature does not match"):
+        _check(good, body, 1_700_000_000, secret=b"other")
+    with pytest.raises(CallbackRejected, match="signature does not match"):
+        _check(good, b'{"decision":"rejected"}', 1_700_000_000)
+    with pytest.raises(CallbackRejected, match="301 s off"):
+        _check(good, body, 1_700_000_301)
+    with pytest.raises(CallbackRejected, match="missing"):
+        _check({k: v for k, v in good.items() if k != "X-AAP-Nonce"}, body, 1_700_000_000)
+    short = {**good, "X-AAP-Nonce": "abc"}
+    short["X-AAP-Signature"] = sign(SECRET, good["X-AAP-Timestamp"], "abc", body)
+    with pytest.raises(CallbackRejected, match="8 to 128"):
+        _check(short, body, 1_700_000_000)

@@ -1,0 +1,113 @@
+import uuid
+from datetime import UTC, date, datetime
+
+import pytest
+
+from archive.domain.archive_code import ArchiveCodeRule
+from archive.domain.record import archive, lock_until, original_key, placement
+from archive.domain.retention import RETENTION_RULES, retention_until
+from contracts.events import DocumentIngested
+from contracts.records import RecordCategory, RetentionPeriod, StoredFile, VoucherSummary
+from contracts.types import Money
+
+
+def test_table_covers_all_sixteen_items_of_appendix_1() -> None:
+    assert sorted(r.item for r in RETENTION_RULES.values()) == list(range(1, 17))
+    assert set(RETENTION_RULES) == set(RecordCategory)
+
+
+@pytest.mark.parametrize(
+    ("category", "code"),
+    [
+        (RecordCategory.BOOKKEEPING_VOUCHER, "D30"),
+        (RecordCategory.SOURCE_DOCUMENT, "D30"),
+        (RecordCategory.GENERAL_LEDGER, "D30"),
+        (RecordCategory.ANNUAL_FINANCIAL_REPORT, "Y"),
+        (RecordCategory.PERIODIC_FINANCIAL_REPORT, "D10"),
+        (RecordCategory.TAX_RETURN, "D10"),
+        (RecordCategory.HANDOVER_LIST, "D30"),
+        (RecordCategory.CUSTODY_REGISTER, "Y"),
+        (RecordCategory.DESTRUCTION_LIST, "Y"),
+        (RecordCategory.APPRAISAL_OPINION, "Y"),
+    ],
+)
+def test_retention_per_the_regulation(category: RecordCategory, code: str) -> None:
+    assert RETENTION_RULES[category].period.code == code
+
+
+def test_retention_counts_from_the_day_after_fiscal_year_end() -> None:
+    # FY2025 ends 2025-12-31; 30 years counted from 2026-01-01 end on 2055-12-31.
+    assert retention_until(RetentionPeriod(years=30), 2025) == date(2055, 12, 31)
+    assert retention_until(RetentionPeriod(permanent=True), 2025) is None
+    assert lock_until(date(2055, 12, 31)) == datetime(2056, 1, 1, tzinfo=UTC)
+
+
+def test_fixed_asset_cards_count_from_disposal() -> None:
+    card = RETENTION_RULES[RecordCategory.FIXED_ASSET_CARD].period
+    assert retention_until(card, 2020) is None  # still in use: not countable yet
+    assert retention_until(card, 2020, disposal=date(2024, 6, 30)) == date(2029, 6, 30)
+
+
+def test_archive_code_rule_builds_and_validates() -> None:
+    rule = ArchiveCodeRule()
+    assert (
+        rule.build(fonds="Q001", year=2025, retention="D30", category="PZ", seq=7)
+        == "Q001-2025-D30-PZ-000007"
+    )
+    custom = ArchiveCodeRule("{fonds}·{year}-{category}·{seq:05d}")
+    assert (
+        custom.build(fonds="Q1", year=2025, retention="D30", category="PZ", seq=12)
+        == "Q1·2025-PZ·00012"
+    )
+    with pytest.raises(ValueError, match="unknown fields"):
+        ArchiveCodeRule("{fonds}-{month}-{seq}")
+    with pytest.raises(ValueError, match="must contain"):
+        ArchiveCodeRule("{year}-{category}")
+
+
+def _document() -> DocumentIngested:
+    f = StoredFile(
+        role="voucher",
+        filename="v.json",
+        media_type="application/json",
+        size=3,
+        bucket="ingest",
+        object_key="sha256/aa/" + "a" * 64,
+        sha256="a" * 64,
+        sm3="b" * 64,
+    )
+    return DocumentIngested(
+        document_id=uuid.uuid4(),
+        fonds_code="Q001",
+        company_name="上海澄明科技有限公司",
+        fiscal_year=2025,
+        period=3,
+        category=RecordCategory.BOOKKEEPING_VOUCHER,
+        voucher=VoucherSummary(
+            voucher_no="记-0001",
+            voucher_date="2025-03-05",
+            summary="差旅费",
+            total=Money(amount="1280.00"),
+            entry_count=2,
+            preparer="张伟",
+            reviewer="李娜",
+            approver="王强",
+            declared_attachment_count=1,
+        ),
+        files=(f,),
+        submitted_by="erp",
+        submitted_at=datetime.now(UTC),
+    )
+
+
+def test_a_document_becomes_a_record_in_the_archive_bucket() -> None:
+    doc, rule = _document(), ArchiveCodeRule()
+    where = placement(doc, rule)
+    assert where.scope == "Q001|2025|D30|PZ"
+    rec = archive(doc, where, 42, rule, bucket="archive", at=datetime.now(UTC))
+    assert rec.record_id == doc.document_id
+    assert rec.archive_code == "Q001-2025-D30-PZ-000042"
+    assert rec.retention_until == date(2055, 12, 31)
+    assert rec.originals[0].bucket == "archive"
+    assert rec.originals[0].object_key == original_key(doc.document_id, doc.files[0])
+    assert rec.originals[0].sha256 == doc.files[0].sha256

@@ -1,0 +1,93 @@
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from contracts.events import ApprovalDecided
+from permission.domain.access import RoleAssignment, check, grant_for
+
+NOW = datetime(2025, 3, 5, 1, 0, tzinfo=UTC)
+RECORD = uuid.uuid4()
+
+
+def decided(verdict: str = "approved", days: int = 7) -> ApprovalDecided:
+    return ApprovalDecided(
+        request_id=uuid.uuid4(),
+        kind="borrowing",
+        applicant="liuyang",
+        record_ids=(RECORD,),
+        decision=verdict,
+        approver="王强",
+        comment="",
+        oa_instance_id="OA-1",
+        decided_at=NOW,  # type: ignore[arg-type]
+        access_until=NOW + timedelta(days=days) if verdict == "approved" else None,
+    )
+
+
+def test_an_approval_becomes_one_grant_with_a_stable_id() -> None:
+    d = decided()
+    g1, g2 = grant_for(d), grant_for(d)
+    assert g1 is not None and g2 is not None
+    assert g1.grant_id == g2.grant_id
+    assert g1.valid_until == NOW + timedelta(days=7)
+    assert grant_for(decided("rejected")) is None
+
+
+def test_a_grant_allows_only_its_user_records_actions_and_time() -> None:
+    g = grant_for(decided())
+    assert g is not None
+
+    def ask(
+        user: str = "liuyang",
+        action: str = "download",
+        record: uuid.UUID = RECORD,
+        now: datetime = NOW + timedelta(days=1),
+    ) -> bool:
+        return check(
+            user=user,
+            action=action,
+            record_id=record,
+            record_fonds="Q001",
+            roles=[],
+            grants=[g],
+            now=now,
+        ).allowed
+
+    assert ask()
+    assert not ask(user="someone")
+    assert not ask(record=uuid.uuid4())
+    assert not ask(action="destroy")
+    assert not ask(now=NOW + timedelta(days=7))  # valid_until is exclusive
+    result = check(
+        user="liuyang",
+        action="download",
+        record_id=RECORD,
+        record_fonds="Q001",
+        roles=[],
+        grants=[g],
+        now=NOW + timedelta(days=8),
+    )
+    assert "no longer active" in result.reason
+
+
+def test_roles_apply_within_their_fonds_only() -> None:
+    roles = [
+        RoleAssignment("zhaomin", "archivist", "Q001"),
+        RoleAssignment("auditor1", "auditor", "Q001"),
+    ]
+
+    def ask(user: str, action: str, fonds: str | None) -> bool:
+        return check(
+            user=user,
+            action=action,
+            record_id=RECORD,
+            record_fonds=fonds,
+            roles=roles,
+            grants=[],
+            now=NOW,
+        ).allowed
+
+    assert ask("zhaomin", "download", "Q001")
+    assert not ask("zhaomin", "download", "Q002")
+    assert not ask("zhaomin", "download", None)  # a record we have not heard of
+    assert ask("auditor1", "read", "Q001")
+    assert not ask("auditor1", "download", "Q001")

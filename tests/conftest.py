@@ -1,0 +1,71 @@
+"""Fixtures for integration and end-to-end tests: the real Kafka, S3 and MongoDB-protocol servers.
+
+`make test` starts them (deploy/local/infra.sh). Each test session works in a namespace of its
+own (topics, databases and buckets prefixed ``t<random>``), so runs never see each other's data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import socket
+from collections.abc import Iterator
+
+import pytest
+from aiokafka.admin import AIOKafkaAdminClient
+
+from contracts.topics import all_topic_names
+from devkit.topics import create_topics
+from servicekit import mongo
+from servicekit.settings import PlatformSettings
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        path = str(item.path)
+        if "/tests/integration/" in path:
+            item.add_marker(pytest.mark.integration)
+        elif "/tests/e2e/" in path:
+            item.add_marker(pytest.mark.e2e)
+
+
+def _reachable(address: str) -> bool:
+    host, _, port = address.rpartition(":")
+    try:
+        with socket.create_connection((host, int(port)), timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="session")
+def platform() -> Iterator[PlatformSettings]:
+    namespace = "t" + secrets.token_hex(4)
+    os.environ["AAP_NAMESPACE"] = namespace
+    settings = PlatformSettings()
+    for name, address in [
+        ("Kafka", settings.kafka_bootstrap),
+        ("S3", settings.s3_endpoint),
+        ("MongoDB", settings.mongo_url.removeprefix("mongodb://").strip("/").split("/")[0]),
+    ]:
+        if not _reachable(address):
+            pytest.fail(f"{name} does not answer at {address}: run `make infra-up` (or set AAP_*)")
+    asyncio.run(create_topics(settings.kafka_bootstrap, namespace))
+    yield settings
+    asyncio.run(_clean_up(settings))
+
+
+async def _clean_up(settings: PlatformSettings) -> None:
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+    await admin.start()
+    try:
+        await admin.delete_topics(all_topic_names(settings.namespace))
+    finally:
+        await admin.close()
+    client = mongo.connect(settings.mongo_url)
+    prefix = settings.database_name("")
+    for name in await client.list_database_names():
+        if name.startswith(prefix):
+            await client.drop_database(name)
+    await client.close()

@@ -1,0 +1,138 @@
+"""The shared runtime against the real servers: dead letters, idempotency, locked originals."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from minio.commonconfig import COMPLIANCE
+from minio.error import S3Error
+
+from contracts.envelope import new_event
+from contracts.events import DocumentRejected, DocumentRejectedEvent, Problem
+from contracts.topics import DOCUMENTS_REJECTED
+from devkit.send import EventSender
+from devkit.testing import running
+from servicekit import mongo, s3
+from servicekit.idempotency import ProcessedEvents
+from servicekit.kafka import subscriber_options
+from servicekit.service import build_app, build_runtime
+from servicekit.settings import PlatformSettings
+
+
+def rejected(filename: str, subject: str) -> DocumentRejectedEvent:
+    data = DocumentRejected(
+        submission_id=uuid.uuid4(),
+        filename=filename,
+        problems=(Problem(field="entries", message="借贷不平衡"),),
+        submitted_by="erp",
+        submitted_at=datetime.now(UTC),
+    )
+    return new_event(data, source="/test", subject=subject, correlation_id=subject)
+
+
+async def read_dead_letters(
+    platform: PlatformSettings, keys: set[bytes], timeout: float = 30
+) -> dict[bytes, dict[str, str]]:
+    topic = DOCUMENTS_REJECTED.dead_letter(platform.namespace)
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=platform.kafka_bootstrap, group_id=None, auto_offset_reset="earliest"
+    )
+    await consumer.start()
+    try:
+        consumer.assign([TopicPartition(topic, p) for p in range(DOCUMENTS_REJECTED.partitions)])
+        found: dict[bytes, dict[str, str]] = {}
+        deadline = asyncio.get_running_loop().time() + timeout
+        while keys - set(found) and asyncio.get_running_loop().time() < deadline:
+            batch = await consumer.getmany(timeout_ms=500)
+            for records in batch.values():
+                for r in records:
+                    if r.key in keys:
+                        found[r.key] = {k: v.decode() for k, v in r.headers}
+        return found
+    finally:
+        await consumer.stop()
+
+
+async def test_poison_and_failing_messages_go_to_dead_letters_and_the_consumer_goes_on(
+    platform: PlatformSettings,
+) -> None:
+    rt = build_runtime("dlt-probe", platform)
+    handled: list[str] = []
+    tag = uuid.uuid4().hex[:8]
+
+    @rt.broker.subscriber(
+        DOCUMENTS_REJECTED.name(platform.namespace), **subscriber_options(platform, "dlt-probe")
+    )
+    async def on_rejected(event: DocumentRejectedEvent) -> None:
+        if event.data.filename == "fail.json":
+            raise RuntimeError("object store unavailable")
+        handled.append(event.subject)
+
+    topic = DOCUMENTS_REJECTED.name(platform.namespace)
+    async with (
+        running(build_app(rt, title="probe")),
+        EventSender(platform.kafka_bootstrap, platform.namespace) as out,
+    ):
+        await out.send_raw(topic, b'{"specversion": "1.0", "id": ', key=f"{tag}-not-json".encode())
+        await out.send_raw(topic, b'{"specversion": "1.0"}', key=f"{tag}-not-an-event".encode())
+        await out.send(rejected("fail.json", f"{tag}-failing"))
+        await out.send(rejected("ok.json", f"{tag}-fine"))
+        for _ in range(150):
+            if f"{tag}-fine" in handled:
+                break
+            await asyncio.sleep(0.2)
+    assert handled == [f"{tag}-fine"]
+
+    keys = {f"{tag}-{k}".encode() for k in ("not-json", "not-an-event", "failing")}
+    letters = await read_dead_letters(platform, keys)
+    assert set(letters) == keys
+    assert letters[f"{tag}-not-json".encode()]["x-dlt-error-type"] == "JSONDecodeError"
+    not_an_event = letters[f"{tag}-not-an-event".encode()]
+    assert not_an_event["x-dlt-error-type"] == "ValidationError"
+    assert not_an_event["x-dlt-attempts"] == "1"  # no retry can mend a malformed message
+    assert "subject" in not_an_event["x-dlt-error"]
+    failing = letters[f"{tag}-failing".encode()]
+    assert failing["x-dlt-error"] == "object store unavailable"
+    assert failing["x-dlt-attempts"] == str(platform.consumer_attempts)
+    assert failing["x-dlt-original-topic"] == topic
+
+
+async def test_a_redelivered_event_is_handled_once(platform: PlatformSettings) -> None:
+    client = mongo.connect(platform.mongo_url)
+    processed = ProcessedEvents(client[platform.database_name("idem-probe")], "probe")
+    runs: list[int] = []
+
+    async def work() -> None:
+        runs.append(1)
+
+    event = rejected("x.json", "idem")
+    assert await processed.handle_once(event, work) is True
+    assert await processed.handle_once(event, work) is False
+    assert await processed.handle_once(rejected("x.json", "idem"), work) is True  # another event id
+    assert len(runs) == 2
+    await client.close()
+
+
+async def test_originals_copied_under_compliance_lock_cannot_be_deleted(
+    platform: PlatformSettings,
+) -> None:
+    client = s3.connect(platform)
+    source = s3.ObjectStore(client, platform.bucket_name("lock-src"))
+    locked = s3.ObjectStore(client, platform.bucket_name("lock-dst"))
+    await source.ensure_bucket()
+    await locked.ensure_bucket()
+    await source.put("a/发票.xml", b"<EInvoice/>", "application/xml")
+    until = datetime.now(UTC).replace(microsecond=0) + timedelta(days=1)
+    await locked.copy_locked_from(source.bucket, "a/发票.xml", "r/1", until=until)
+
+    assert await locked.get("r/1") == b"<EInvoice/>"
+    retention = await asyncio.to_thread(client.get_object_retention, locked.bucket, "r/1")
+    assert retention is not None and retention.mode == COMPLIANCE
+    assert retention.retain_until_date == until
+    version = (await asyncio.to_thread(client.stat_object, locked.bucket, "r/1")).version_id
+    with pytest.raises(S3Error, match=r"(?i)retention|locked|WORM"):
+        await asyncio.to_thread(client.remove_object, locked.bucket, "r/1", version_id=version)
