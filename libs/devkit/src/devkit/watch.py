@@ -75,14 +75,19 @@ class EventWatcher:
         self, predicate: Callable[[AnyEnvelope], bool], timeout: float = 30, count: int = 1
     ) -> list[AnyEnvelope]:
         """The first ``count`` events matching ``predicate``, waiting up to ``timeout`` seconds."""
+
+        def enough() -> bool:
+            return sum(1 for s in self.seen if predicate(s.event)) >= count
+
+        await self.wait_until(enough, timeout, f"{count} matching events")
+        return [s.event for s in self.seen if predicate(s.event)][:count]
+
+    async def wait_until(self, condition: Callable[[], bool], timeout: float, what: str) -> None:
         deadline = time.monotonic() + timeout
-        while True:
-            found = [s.event for s in self.seen if predicate(s.event)]
-            if len(found) >= count:
-                return found[:count]
+        while not condition():
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise TimeoutError(f"saw {len(found)} of {count} expected events in {timeout} s")
+                raise TimeoutError(f"no {what} within {timeout} s ({len(self.seen)} events seen)")
             self._changed.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._changed.wait(), remaining)

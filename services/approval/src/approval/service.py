@@ -103,8 +103,8 @@ class ApprovalService:
         except DecisionConflict as conflict:
             log.warning("conflicting OA decision ignored", reason=str(conflict))
             raise
-        if decided is not request and not await self._requests.save_decision(decided):
-            # Someone else decided between our read and write: take theirs and re-check.
+        if decided is not request and not await self._requests.save_decision(decision):
+            # Another delivery decided between our read and write: re-check against theirs.
             return await self._apply(decision, cause)
         await self._publisher.publish(
             new_event(

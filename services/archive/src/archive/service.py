@@ -62,7 +62,8 @@ class ArchiveService:
             log.info(
                 "record archived", record_id=str(record.record_id), archive_code=record.archive_code
             )
-        # Publishing again after a crash is harmless: the id is derived from the cause.
+        # One record, one RecordArchived id: publishing again after a crash or a redelivery
+        # (even one under a new event id) repeats the same fact, which consumers skip.
         await self._publisher.publish(
             new_event(
                 record,
@@ -71,7 +72,7 @@ class ArchiveService:
                 correlation_id=event.correlationid,
                 cause=event,
                 actor=event.actor,
-                event_id=derived_event_id(event.id, RecordArchived),
+                event_id=derived_event_id(record.record_id, RecordArchived),
             )
         )
 

@@ -1,10 +1,13 @@
-"""Approval's own database: borrowing requests, and the callback nonces already seen."""
+"""Approval's own database: borrowing requests, their decisions, and callback nonces seen.
+
+A decision lives in its own collection under the request's id: the first one stored wins by the
+storage engine's unique key, whichever channel (OA topic or callback) delivered it.
+"""
 
 from __future__ import annotations
 
 import uuid
 from datetime import timedelta
-from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
@@ -14,63 +17,68 @@ from contracts.types import utc_now
 from servicekit.mongo import Document
 
 
-def _to_doc(r: BorrowingRequest) -> Document:
-    d = r.decision
+def _decision_doc(d: Decision) -> Document:
     return {
-        "_id": str(r.request_id),
-        "applicant": r.applicant,
-        "record_ids": [str(x) for x in r.record_ids],
-        "reason": r.reason,
-        "days": r.days,
-        "requested_at": r.requested_at,
-        "status": r.status.value,
-        "decision": None
-        if d is None
-        else {
-            "decision": d.decision,
-            "approver": d.approver,
-            "comment": d.comment,
-            "oa_instance_id": d.oa_instance_id,
-            "decided_at": d.decided_at,
-        },
+        "_id": str(d.request_id),
+        "decision": d.decision,
+        "approver": d.approver,
+        "comment": d.comment,
+        "oa_instance_id": d.oa_instance_id,
+        "decided_at": d.decided_at,
     }
 
 
-def _from_doc(doc: Document) -> BorrowingRequest:
-    d: dict[str, Any] | None = doc.get("decision")
+def _request(doc: Document, decision: Document | None) -> BorrowingRequest:
+    request_id = uuid.UUID(doc["_id"])
+    d = None
+    if decision is not None:
+        fields = {k: v for k, v in decision.items() if k != "_id"}
+        d = Decision(request_id=request_id, **fields)
     return BorrowingRequest(
-        request_id=uuid.UUID(doc["_id"]),
+        request_id=request_id,
         applicant=doc["applicant"],
         record_ids=tuple(uuid.UUID(x) for x in doc["record_ids"]),
         reason=doc["reason"],
         days=doc["days"],
         requested_at=doc["requested_at"],
-        status=RequestStatus(doc["status"]),
-        decision=None if d is None else Decision(request_id=uuid.UUID(doc["_id"]), **d),
+        status=RequestStatus(d.decision) if d else RequestStatus.PENDING,
+        decision=d,
     )
 
 
 class Requests:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
-        self._coll = db["borrowing_requests"]
+        self._requests = db["borrowing_requests"]
+        self._decisions = db["decisions"]
 
     async def ensure_indexes(self) -> None:
-        await self._coll.create_index([("applicant", 1), ("requested_at", -1)])
+        await self._requests.create_index([("applicant", 1), ("requested_at", -1)])
 
-    async def add(self, request: BorrowingRequest) -> None:
-        await self._coll.insert_one(_to_doc(request))
+    async def add(self, r: BorrowingRequest) -> None:
+        await self._requests.insert_one(
+            {
+                "_id": str(r.request_id),
+                "applicant": r.applicant,
+                "record_ids": [str(x) for x in r.record_ids],
+                "reason": r.reason,
+                "days": r.days,
+                "requested_at": r.requested_at,
+            }
+        )
 
     async def get(self, request_id: uuid.UUID) -> BorrowingRequest | None:
-        doc = await self._coll.find_one({"_id": str(request_id)})
-        return _from_doc(doc) if doc else None
+        doc = await self._requests.find_one({"_id": str(request_id)})
+        if doc is None:
+            return None
+        return _request(doc, await self._decisions.find_one({"_id": str(request_id)}))
 
-    async def save_decision(self, request: BorrowingRequest) -> bool:
-        """Store the decision only if the request is still pending (compare-and-set)."""
-        result = await self._coll.update_one(
-            {"_id": str(request.request_id), "status": RequestStatus.PENDING.value},
-            {"$set": {"status": request.status.value, "decision": _to_doc(request)["decision"]}},
-        )
-        return result.modified_count == 1
+    async def save_decision(self, decision: Decision) -> bool:
+        """Store the decision unless one is stored already. True if this one was stored."""
+        try:
+            await self._decisions.insert_one(_decision_doc(decision))
+        except DuplicateKeyError:
+            return False
+        return True
 
 
 class Nonces:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from pymongo import ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
@@ -17,21 +16,30 @@ class Records:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self._records = db["records"]
         self._sequences = db["sequences"]
+        self._claims = db["sequence_claims"]
 
     async def ensure_indexes(self) -> None:
         await self._records.create_index("archive_code", unique=True)
         await self._records.create_index([("fonds_code", 1), ("fiscal_year", 1)])
 
     async def next_sequence(self, scope: str) -> int:
-        """Atomically allocate the next item number within a scope (findAndModify with $inc)."""
-        doc = await self._sequences.find_one_and_update(
-            {"_id": scope},
-            {"$inc": {"value": 1}},
-            upsert=True,
-            return_document=ReturnDocument.AFTER,
-        )
-        assert doc is not None
-        return int(doc["value"])
+        """Allocate the next item number within a scope, exactly once, without gaps.
+
+        Each number is claimed by inserting a document whose _id is scope and number: the
+        storage engine's unique key decides, so two archivers can never get the same number.
+        (``findAndModify`` with ``$inc`` is not atomic on FerretDB v1's SQLite backend; this is.)
+        The counter document is only a hint of where to start.
+        """
+        hint = await self._sequences.find_one({"_id": scope})
+        number = int(hint["value"]) + 1 if hint else 1
+        while True:
+            try:
+                await self._claims.insert_one({"_id": f"{scope}#{number:09d}", "scope": scope})
+                break
+            except DuplicateKeyError:
+                number += 1
+        await self._sequences.update_one({"_id": scope}, {"$max": {"value": number}}, upsert=True)
+        return number
 
     async def get(self, record_id: uuid.UUID) -> RecordArchived | None:
         doc = await self._records.find_one({"_id": str(record_id)})

@@ -1,0 +1,332 @@
+"""Each service in-process against the real Kafka, S3 and MongoDB-protocol servers."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from approval.app import create_app as approval_app
+from approval.settings import ApprovalSettings
+from archive.adapters.records import Records
+from archive.app import create_app as archive_app
+from audit.app import create_app as audit_app
+from contracts.envelope import new_event
+from contracts.events import ApprovalDecided, DocumentIngested, OaDecisionMade, RecordArchived
+from contracts.oa_callback import signed_headers
+from contracts.records import RecordCategory, StoredFile, VoucherSummary
+from contracts.topics import (
+    ACCESS_GRANTED,
+    ACCESS_REVOKED,
+    APPROVALS_DECIDED,
+    APPROVALS_REQUESTED,
+    DOCUMENTS_REJECTED,
+    RECORDS_ARCHIVED,
+)
+from contracts.types import Money
+from devkit.send import EventSender
+from devkit.testing import running
+from devkit.watch import EventWatcher, of_type
+from ingest.app import create_app as ingest_app
+from permission.app import create_app as permission_app
+from permission.settings import PermissionSettings
+from servicekit import mongo, s3
+from servicekit.settings import PlatformSettings
+
+SAMPLES = Path(__file__).resolve().parents[2] / "samples"
+
+
+async def stored_document(platform: PlatformSettings, n: int) -> DocumentIngested:
+    """A document as ingest would announce it, with its original really in the ingest bucket."""
+    store = s3.ObjectStore(s3.connect(platform), platform.bucket_name("ingest-originals"))
+    await store.ensure_bucket()
+    data = f"凭证 {n} {uuid.uuid4()}".encode()
+    import hashlib
+
+    sha, sm3 = hashlib.sha256(data).hexdigest(), hashlib.new("sm3", data).hexdigest()
+    key = f"sha256/{sha[:2]}/{sha}"
+    await store.put(key, data, "application/json")
+    return DocumentIngested(
+        document_id=uuid.uuid4(),
+        fonds_code="Q009",
+        company_name="测试单位",
+        fiscal_year=2024,
+        period=12,
+        category=RecordCategory.BOOKKEEPING_VOUCHER,
+        voucher=VoucherSummary(
+            voucher_no=f"记-{n:04d}",
+            voucher_date="2024-12-31",
+            summary="结转",
+            total=Money(amount="1.00"),
+            entry_count=2,
+            preparer="甲",
+            reviewer="乙",
+            approver="丙",
+            declared_attachment_count=0,
+        ),
+        files=(
+            StoredFile(
+                role="voucher",
+                filename=f"{n}.json",
+                media_type="application/json",
+                size=len(data),
+                bucket=store.bucket,
+                object_key=key,
+                sha256=sha,
+                sm3=sm3,
+            ),
+        ),
+        submitted_by="erp",
+        submitted_at=datetime.now(UTC),
+    )
+
+
+async def test_archive_accessions_each_document_once_despite_redelivery(
+    platform: PlatformSettings,
+) -> None:
+    docs = [await stored_document(platform, n) for n in range(8)]
+    events = [
+        new_event(d, source="/test", subject=str(d.document_id), correlation_id="c") for d in docs
+    ]
+    async with (
+        running(archive_app()) as http,
+        EventWatcher(platform.kafka_bootstrap, platform.namespace, [RECORDS_ARCHIVED]) as watch,
+        EventSender(platform.kafka_bootstrap, platform.namespace) as out,
+    ):
+        for e in events:
+            await out.send(e)
+            await out.send(e)  # the same event delivered twice
+        # …and the first document announced again under a new event id.
+        await out.send(
+            new_event(docs[0], source="/test", subject=str(docs[0].document_id), correlation_id="c")
+        )
+        ids = {str(d.document_id) for d in docs}
+        await watch.wait_until(
+            lambda: {s.event.data.get("record_id") for s in watch.seen} >= ids, 60, "8 records"
+        )
+        await asyncio.sleep(2)  # let any duplicate arrive
+        records = [(await http.get(f"/v1/records/{d.document_id}")).json() for d in docs]
+
+    per_record: dict[str, set[uuid.UUID]] = {}
+    for s in watch.seen:
+        per_record.setdefault(s.event.data["record_id"], set()).add(s.event.id)
+    assert all(len(event_ids) == 1 for event_ids in per_record.values()), "one fact id per record"
+    codes = sorted(r["archive_code"] for r in records)
+    assert len(set(codes)) == 8
+    assert all(c.startswith("Q009-2024-D30-PZ-") for c in codes)
+    assert {f["sha256"] for r in records for f in r["originals"]} == {
+        d.files[0].sha256 for d in docs
+    }
+    assert all(
+        r["originals"][0]["bucket"] == platform.bucket_name("archive-originals") for r in records
+    )
+
+
+async def test_archive_code_sequence_is_atomic_under_concurrency(
+    platform: PlatformSettings,
+) -> None:
+    client = mongo.connect(platform.mongo_url)
+    records = Records(client[platform.database_name("archive")])
+    scope = f"Q-conc-{uuid.uuid4().hex[:6]}|2025|D30|PZ"
+    numbers = await asyncio.gather(*(records.next_sequence(scope) for _ in range(40)))
+    await client.close()
+    assert sorted(numbers) == list(range(1, 41))
+
+
+async def test_ingest_rejects_with_reasons_and_keeps_chinese_text(
+    platform: PlatformSettings,
+) -> None:
+    voucher = (SAMPLES / "vouchers" / "2025-03-ji-0001.json").read_text(encoding="utf-8")
+    async with (
+        running(ingest_app()) as http,
+        EventWatcher(platform.kafka_bootstrap, platform.namespace, [DOCUMENTS_REJECTED]) as watch,
+    ):
+        r = await http.post(
+            "/v1/vouchers",
+            files={"voucher": ("v.json", voucher.encode("gb18030"))},
+            headers={"X-User": "erp"},
+        )
+        assert r.status_code == 202, r.text
+        assert r.json()["voucher"]["summary"] == "报销市场部张伟北京出差差旅费"
+        assert r.json()["files"][0]["size"] == len(voucher.encode("gb18030"))
+
+        bad = (SAMPLES / "vouchers" / "unbalanced.json").read_bytes()
+        r = await http.post(
+            "/v1/vouchers", files={"voucher": ("unbalanced.json", bad)}, headers={"X-User": "erp"}
+        )
+        assert r.status_code == 422
+        assert "借贷不平衡" in r.json()["problems"][0]["message"]
+        [event] = await watch.wait_for(
+            of_type("DocumentRejected", submission_id=r.json()["submission_id"])
+        )
+        assert event.data["problems"][0]["field"] == "entries"
+
+        r = await http.post("/v1/vouchers", files={"voucher": ("v.json", b"{")})
+        assert r.status_code == 401  # no authenticated user
+
+
+async def test_approval_takes_decisions_from_topic_and_callback_once(
+    platform: PlatformSettings,
+) -> None:
+    secret = b"integration-secret"
+    settings = ApprovalSettings(oa_callback_secret=secret.decode())
+    async with (
+        running(approval_app(settings)) as http,
+        EventWatcher(
+            platform.kafka_bootstrap, platform.namespace, [APPROVALS_REQUESTED, APPROVALS_DECIDED]
+        ) as watch,
+        EventSender(platform.kafka_bootstrap, platform.namespace) as out,
+    ):
+        r = await http.post(
+            "/v1/borrowing-requests",
+            headers={"X-User": "liuyang"},
+            json={"record_ids": [str(uuid.uuid4())], "reason": "核对", "days": 3},
+        )
+        assert r.status_code == 201
+        request_id = r.json()["request_id"]
+        [asked] = await watch.wait_for(of_type("ApprovalRequested", request_id=request_id))
+        assert asked.data["applicant"] == "liuyang" and asked.actor == "liuyang"
+
+        decided_at = datetime.now(UTC).replace(microsecond=0)
+        oa = OaDecisionMade(
+            request_id=uuid.UUID(request_id),
+            decision="approved",
+            approver="王强",
+            oa_instance_id="OA-9",
+            decided_at=decided_at,
+        )
+        envelope = new_event(oa, source="/oa/seeyon", subject=request_id, correlation_id=request_id)
+        await out.send(envelope)
+        await out.send(envelope)  # redelivered by the OA side
+        [decided] = await watch.wait_for(of_type("ApprovalDecided", request_id=request_id))
+        assert decided.data["decision"] == "approved"
+        assert decided.data["access_until"] == (decided_at + timedelta(days=3)).isoformat().replace(
+            "+00:00", "Z"
+        )
+        assert decided.causationid == str(envelope.id)
+
+        body = json.dumps(
+            {
+                "request_id": request_id,
+                "decision": "rejected",
+                "approver": "王强",
+                "oa_instance_id": "OA-9",
+                "decided_at": decided_at.isoformat(),
+            }
+        ).encode()
+        stale = signed_headers(secret, body, now=time.time() - 600)
+        r = await http.post("/v1/oa/decisions", content=body, headers=stale)
+        assert r.status_code == 401 and "s off" in r.json()["detail"]
+        r = await http.post("/v1/oa/decisions", content=body, headers=signed_headers(secret, body))
+        assert r.status_code == 409  # contradicts the decision already taken
+        r = await http.get(f"/v1/borrowing-requests/{request_id}")
+        assert r.json()["status"] == "approved"
+        await asyncio.sleep(1)
+    decisions = {
+        s.event.id for s in watch.seen if of_type("ApprovalDecided", request_id=request_id)(s.event)
+    }
+    assert len(decisions) == 1
+
+
+async def test_permission_grants_on_approval_and_revokes_on_expiry(
+    platform: PlatformSettings,
+) -> None:
+    settings = PermissionSettings(sweep_seconds=0.5)
+    record, request = uuid.uuid4(), uuid.uuid4()
+    now = datetime.now(UTC)
+    decided = ApprovalDecided(
+        request_id=request,
+        kind="borrowing",
+        applicant="wangfang",
+        record_ids=(record,),
+        decision="approved",
+        approver="王强",
+        comment="",
+        oa_instance_id="OA-1",
+        decided_at=now,
+        access_until=now + timedelta(seconds=4),
+    )
+    ask = {"user": "wangfang", "action": "download", "resource": f"record:{record}"}
+    async with (
+        running(permission_app(settings)) as http,
+        EventWatcher(
+            platform.kafka_bootstrap, platform.namespace, [ACCESS_GRANTED, ACCESS_REVOKED]
+        ) as watch,
+        EventSender(platform.kafka_bootstrap, platform.namespace) as out,
+    ):
+        assert (await http.get("/v1/check", params=ask)).json()["allowed"] is False
+        await out.send(new_event(decided, source="/test", subject=str(request), correlation_id="c"))
+        [granted] = await watch.wait_for(of_type("AccessGranted", request_id=str(request)))
+        assert (await http.get("/v1/check", params=ask)).json()["allowed"] is True
+        assert (await http.get("/v1/check", params={**ask, "user": "other"})).json()[
+            "allowed"
+        ] is False
+        [revoked] = await watch.wait_for(
+            of_type("AccessRevoked", grant_id=granted.data["grant_id"]), timeout=30
+        )
+        assert revoked.data["reason"] == "expired"
+        check: dict[str, Any] = (await http.get("/v1/check", params=ask)).json()
+        assert check["allowed"] is False and "no longer active" in check["reason"]
+
+
+async def test_audit_records_each_event_once_and_verify_names_a_tampered_entry(
+    platform: PlatformSettings,
+) -> None:
+    record = uuid.uuid4()
+    doc = await stored_document(platform, 99)
+    archived = RecordArchived(
+        record_id=record,
+        document_id=record,
+        archive_code=f"Q9-2024-D30-PZ-{record.hex[:6]}",
+        fonds_code="Q9",
+        fiscal_year=2024,
+        category=RecordCategory.BOOKKEEPING_VOUCHER,
+        retention={"years": 30},
+        retention_until="2054-12-31",
+        originals=doc.files,  # type: ignore[arg-type]
+        archived_at=datetime.now(UTC),
+    )
+    event = new_event(
+        archived, source="/test", subject=str(record), correlation_id="c", actor="审计测试"
+    )
+    async with (
+        running(audit_app()) as http,
+        EventSender(platform.kafka_bootstrap, platform.namespace) as out,
+    ):
+        for _ in range(3):
+            await out.send(event)  # redelivered twice
+        items: list[dict[str, Any]] = []
+        for _ in range(100):
+            items = (await http.get("/v1/entries", params={"record_id": str(record)})).json()[
+                "items"
+            ]
+            if items:
+                break
+            await asyncio.sleep(0.2)
+        await asyncio.sleep(1.5)
+        items = (await http.get("/v1/entries", params={"record_id": str(record)})).json()["items"]
+        assert len(items) == 1 and items[0]["actor"] == "审计测试"
+        assert (await http.get("/v1/entries", params={"actor": "审计测试"})).json()[
+            "items"
+        ] == items
+        assert (await http.get("/v1/verify")).json()["ok"] is True
+
+        # A rogue database administrator edits the entry…
+        client = mongo.connect(platform.mongo_url)
+        entries = client[platform.database_name("audit")]["entries"]
+        seq = items[0]["seq"]
+        await entries.update_one({"seq": seq}, {"$set": {"data.archive_code": "FORGED"}})
+        broken = (await http.get("/v1/verify")).json()
+        # …and puts it back, so that the shared chain stays valid for the other tests.
+        await entries.update_one(
+            {"seq": seq}, {"$set": {"data.archive_code": archived.archive_code}}
+        )
+        await client.close()
+        assert broken["ok"] is False
+        assert broken["first_broken_seq"] == seq
+        assert "altered" in broken["reason"]
+        assert (await http.get("/v1/verify")).json()["ok"] is True
