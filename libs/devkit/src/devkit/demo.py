@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import hashlib
 import json
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,32 @@ def say(text: str = "") -> None:
     print(text, flush=True)
 
 
+@dataclass
+class Outcome:
+    """What the story found at each step: what a user of the demo checks."""
+
+    archive_codes: list[str] = field(default_factory=list)
+    rejected_status: int = 0
+    download_before_approval: int = 0
+    forged_callback: int = 0
+    genuine_callback: int = 0
+    replayed_callback: int = 0
+    download_intact: bool = False
+    trail: list[str] = field(default_factory=list)
+    chain_ok: bool = False
+
+    @property
+    def as_expected(self) -> bool:
+        return (
+            len(self.archive_codes) == len(UPLOADS)
+            and (self.rejected_status, self.download_before_approval) == (422, 403)
+            and (self.forged_callback, self.genuine_callback, self.replayed_callback)
+            == (401, 200, 401)
+            and self.download_intact
+            and self.chain_ok
+        )
+
+
 async def upload(
     http: httpx.AsyncClient, ingest: str, voucher: str, attachments: list[str]
 ) -> httpx.Response:
@@ -54,7 +81,8 @@ async def upload(
     return await http.post(f"{ingest}/v1/vouchers", files=files, headers={"X-User": ERP_USER})
 
 
-async def story(stack: LocalStack, platform: PlatformSettings) -> bool:
+async def story(stack: LocalStack, platform: PlatformSettings) -> Outcome:
+    out = Outcome()
     async with (
         httpx.AsyncClient(timeout=30) as http,
         EventWatcher(
@@ -76,6 +104,7 @@ async def story(stack: LocalStack, platform: PlatformSettings) -> bool:
                 f"sha256 {body['files'][1]['sha256'][:12]}…  sm3 {body['files'][1]['sm3'][:12]}…"
             )
         r = await upload(http, stack.url("ingest"), "unbalanced.json", [])
+        out.rejected_status = r.status_code
         problems = "; ".join(p["message"] for p in r.json()["problems"])
         say(f"   记-0099  rejected with HTTP {r.status_code}: {problems}")
 
@@ -87,6 +116,7 @@ async def story(stack: LocalStack, platform: PlatformSettings) -> bool:
         records = [
             (await http.get(f"{stack.url('archive')}/v1/records/{d}")).json() for d in doc_ids
         ]
+        out.archive_codes = [rec["archive_code"] for rec in records]
         for rec in records:
             years = rec["retention"]["years"]
             say(
@@ -98,6 +128,7 @@ async def story(stack: LocalStack, platform: PlatformSettings) -> bool:
         original = next(f for f in target["originals"] if f["role"] == "attachment")
         download = f"{stack.url('archive')}/v1/records/{target['record_id']}/originals/{original['sha256']}"
         r = await http.get(download, headers={"X-User": BORROWER})
+        out.download_before_approval = r.status_code
         say(
             f"\n③ 借阅 — {BORROWER} cannot download {original['filename']} yet: HTTP {r.status_code}"
         )
@@ -132,11 +163,14 @@ async def story(stack: LocalStack, platform: PlatformSettings) -> bool:
         callback = f"{stack.url('approval')}/v1/oa/decisions"
         forged = {**signed_headers(b"not-the-secret", decision)}
         r = await http.post(callback, content=decision, headers=forged)
+        out.forged_callback = r.status_code
         say(f"   a forged callback (wrong key):   HTTP {r.status_code} {r.json()['detail']}")
         headers = signed_headers(OA_SECRET, decision)
         r = await http.post(callback, content=decision, headers=headers)
+        out.genuine_callback = r.status_code
         say(f"   the OA system's callback:        HTTP {r.status_code} status={r.json()['status']}")
         r = await http.post(callback, content=decision, headers=headers)
+        out.replayed_callback = r.status_code
         say(f"   the same callback replayed:      HTTP {r.status_code} {r.json()['detail']}")
 
         [granted] = await watch.wait_for(of_type("AccessGranted", request_id=request_id))
@@ -144,16 +178,16 @@ async def story(stack: LocalStack, platform: PlatformSettings) -> bool:
         r = await http.get(download, headers={"X-User": BORROWER})
         r.raise_for_status()
         intact = hashlib.sha256(r.content).hexdigest() == original["sha256"]
+        out.download_intact = intact
         say(
             f"   downloaded {original['filename']}: {len(r.content)} bytes, SHA-256 matches the archive: {intact}"
         )
 
         say("\n⑥ 审计 — the auditor's view of this record's trail")
-        await asyncio.sleep(1.0)  # audit consumes the same events; give it a moment to append
-        trail = await _trail(http, stack.url("audit"), target["record_id"])
-        for e in sorted(
-            trail, key=lambda e: str(e["time"])
-        ):  # topics interleave; show in time order
+        # The topics interleave, so the trail is shown in the order the events happened.
+        trail = sorted(await _trail(http, stack.url("audit"), target["record_id"]), key=_time)
+        out.trail = [e["event_type"].split(".")[-2] for e in trail]
+        for e in trail:
             say(
                 f"   #{e['seq']:<5} {e['time'][:23]}  {e['event_type'].split('.')[-2]:<18} "
                 f"by {e['actor'] or '-':<10} via {e['source']}"
@@ -163,11 +197,16 @@ async def story(stack: LocalStack, platform: PlatformSettings) -> bool:
         say(
             f"   chain verification: {v['entries_checked']} entries, {verdict}; head {v['head_hash'][:16]}…"
         )
-        return bool(v["ok"]) and intact
+        out.chain_ok = bool(v["ok"])
+        return out
+
+
+def _time(entry: dict[str, Any]) -> str:
+    return str(entry["time"])
 
 
 async def _trail(http: httpx.AsyncClient, audit: str, record_id: str) -> list[dict[str, Any]]:
-    for _ in range(50):
+    for _ in range(300):  # audit may have a backlog to work through first
         items: list[dict[str, Any]] = (
             await http.get(f"{audit}/v1/entries", params={"record_id": record_id})
         ).json()["items"]
@@ -184,7 +223,7 @@ def main() -> None:
     say(f"starting the five services (namespace {platform.namespace!r}, logs in {stack.log_dir})")
     stack.start_all()
     try:
-        ok = asyncio.run(story(stack, platform))
+        ok = asyncio.run(story(stack, platform)).as_expected
     finally:
         stack.stop_all()
     say("\ndemo finished: " + ("every step as expected" if ok else "SOMETHING WAS WRONG"))

@@ -23,20 +23,30 @@ class AuditService:
     def __init__(self, store: LogStore) -> None:
         self._store = store
         self._lock = asyncio.Lock()  # one appender at a time in this process
+        self._head: Document | None = None  # the last entry, as far as this process knows
+        self._head_known = False
 
     async def record(self, event: AnyEnvelope) -> None:
-        """Append ``event`` once. Redelivery finds its id already recorded and does nothing."""
+        """Append ``event`` once. Redelivery finds its id already recorded and does nothing.
+
+        The unique indexes decide: a clash on ``event_id`` means already recorded; a clash on
+        ``seq`` means another writer appended first, so the head is re-read and we try again.
+        """
         event_id = str(event.id)
         async with self._lock:
             for _ in range(20):
-                if await self._store.has_event(event_id):
-                    return
-                entry = next_entry(await self._store.head(), event, utc_now())
+                if not self._head_known:
+                    self._head, self._head_known = await self._store.head(), True
+                entry = next_entry(self._head, event, utc_now())
                 try:
                     await self._store.append(entry)
-                    return
                 except DuplicateKeyError:
-                    continue  # another instance took this seq (or recorded the event): re-read
+                    self._head_known = False
+                    if await self._store.has_event(event_id):
+                        return
+                    continue
+                self._head = entry
+                return
             raise RuntimeError(f"could not append event {event_id} after 20 tries")
 
     async def query(

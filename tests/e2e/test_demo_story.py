@@ -1,0 +1,30 @@
+"""The main job end to end, five services as processes, exactly as `make demo` runs it."""
+
+from devkit.demo import UPLOADS, story
+from devkit.stack import LocalStack
+from servicekit.settings import PlatformSettings
+
+
+async def test_upload_archive_borrow_approve_download_and_audit(
+    stack: LocalStack, platform: PlatformSettings
+) -> None:
+    outcome = await story(stack, platform)
+
+    assert len(set(outcome.archive_codes)) == len(UPLOADS)
+    assert all(code.startswith("Q001-2025-D30-PZ-") for code in outcome.archive_codes)
+    assert outcome.rejected_status == 422  # the unbalanced voucher
+    assert outcome.download_before_approval == 403
+    assert (outcome.forged_callback, outcome.genuine_callback, outcome.replayed_callback) == (
+        401,
+        200,
+        401,
+    )
+    assert outcome.download_intact
+    assert set(outcome.trail) >= {
+        "DocumentIngested",
+        "RecordArchived",
+        "ApprovalRequested",
+        "ApprovalDecided",
+        "AccessGranted",
+    }
+    assert outcome.chain_ok
