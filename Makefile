@@ -25,6 +25,7 @@ lint: setup
 
 typecheck: setup
 	$(UV) run mypy libs/*/src services/*/src
+	$(UV) run mypy libs/*/tests services/*/tests tests
 
 check: lint typecheck  ## ruff and mypy --strict
 

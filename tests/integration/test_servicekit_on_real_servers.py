@@ -64,9 +64,10 @@ async def test_poison_and_failing_messages_go_to_dead_letters_and_the_consumer_g
     handled: list[str] = []
     tag = uuid.uuid4().hex[:8]
 
-    @rt.broker.subscriber(
-        DOCUMENTS_REJECTED.name(platform.namespace), **subscriber_options(platform, "dlt-probe")
-    )
+    topic = DOCUMENTS_REJECTED.name(platform.namespace)
+    options = subscriber_options(platform, "dlt-probe")
+
+    @rt.broker.subscriber(topic, **options)  # type: ignore[untyped-decorator]
     async def on_rejected(event: DocumentRejectedEvent) -> None:
         if event.data.filename == "fail.json":
             raise RuntimeError("object store unavailable")

@@ -287,7 +287,7 @@ async def test_audit_records_each_event_once_and_verify_names_a_tampered_entry(
         category=RecordCategory.BOOKKEEPING_VOUCHER,
         retention={"years": 30},
         retention_until="2054-12-31",
-        originals=doc.files,  # type: ignore[arg-type]
+        originals=doc.files,
         archived_at=datetime.now(UTC),
     )
     event = new_event(

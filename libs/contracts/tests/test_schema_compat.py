@@ -38,7 +38,7 @@ BASE: dict[str, Any] = {
 
 
 def changed(**edits: Any) -> dict[str, Any]:
-    new = json.loads(json.dumps(BASE))
+    new: dict[str, Any] = json.loads(json.dumps(BASE))
     for dotted, value in edits.items():
         *parents, last = dotted.split("__")
         node = new

@@ -18,7 +18,7 @@ def decided(verdict: str = "approved", days: int = 7) -> ApprovalDecided:
         approver="王强",
         comment="",
         oa_instance_id="OA-1",
-        decided_at=NOW,  # type: ignore[arg-type]
+        decided_at=NOW,
         access_until=NOW + timedelta(days=days) if verdict == "approved" else None,
     )
 
