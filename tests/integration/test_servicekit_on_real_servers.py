@@ -71,7 +71,8 @@ async def test_poison_and_failing_messages_go_to_dead_letters_and_the_consumer_g
     async def on_rejected(event: DocumentRejectedEvent) -> None:
         if event.data.filename == "fail.json":
             raise RuntimeError("object store unavailable")
-        handled.append(event.subject)
+        if event.subject.startswith(tag):  # the topic is shared with the other tests' events
+            handled.append(event.subject)
 
     topic = DOCUMENTS_REJECTED.name(platform.namespace)
     async with (
