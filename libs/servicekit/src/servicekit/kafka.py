@@ -8,17 +8,18 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 import structlog
-from faststream import AckPolicy
+from faststream import AckPolicy, BaseMiddleware
 from faststream.kafka import KafkaBroker
 from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 from faststream.message import StreamMessage
 from opentelemetry.sdk.trace import TracerProvider
 
 from contracts.envelope import CONTENT_TYPE, Envelope, EventData
-from contracts.topics import Topic, topic_for
+from contracts.topics import topic_for
 from servicekit.deadletter import DeadLetters
 from servicekit.settings import PlatformSettings
 from servicekit.tracing import current_trace_context
@@ -29,6 +30,16 @@ log = structlog.get_logger()
 def decode_json(msg: StreamMessage[Any]) -> Any:
     """Envelopes are JSON whatever the content-type says (cloudevents+json is not plain json)."""
     return json.loads(msg.body)
+
+
+class LogContextMiddleware(BaseMiddleware):
+    """Every log line written while a message is handled names its topic and correlation id."""
+
+    async def consume_scope(self, call_next: Any, msg: StreamMessage[Any]) -> Any:
+        with structlog.contextvars.bound_contextvars(
+            correlation_id=msg.correlation_id, topic=getattr(msg.raw_message, "topic", None)
+        ):
+            return await call_next(msg)
 
 
 def make_broker(
@@ -42,9 +53,11 @@ def make_broker(
         enable_idempotence=True,
         allow_auto_create_topics=False,
         decoder=decode_json,
+        # Outermost first: the span and the log context cover retries and dead-lettering too.
         middlewares=[
-            dead_letters.middleware,
             KafkaTelemetryMiddleware(tracer_provider=tracer_provider),
+            LogContextMiddleware,
+            dead_letters.middleware,
         ],
         logger=logging.getLogger("faststream.aap"),
         log_level=logging.DEBUG,  # one line per message is too much at INFO
@@ -63,17 +76,29 @@ def subscriber_options(platform: PlatformSettings, service: str) -> dict[str, An
 
 
 class EventPublisher:
-    """Publishes envelopes to the topic the registry names, keyed by subject."""
+    """Publishes envelopes to the topic the registry names, keyed by subject.
 
-    def __init__(self, broker: KafkaBroker, namespace: str) -> None:
-        self._broker = broker
-        self._namespace = namespace
+    A service declares the events it publishes; each becomes a FastStream publisher, so the
+    service's AsyncAPI document lists what it sends as well as what it receives.
+    """
 
-    def topic(self, topic: Topic) -> str:
-        return topic.name(self._namespace)
+    def __init__(
+        self, broker: KafkaBroker, namespace: str, publishes: Sequence[type[EventData]]
+    ) -> None:
+        self._publishers: dict[type[EventData], Any] = {
+            event: broker.publisher(
+                topic_for(event).name(namespace),
+                title=f"{topic_for(event).name(namespace)}:{event.event_type}",
+                description=(event.__doc__ or "").strip(),
+                schema=Envelope[event],  # type: ignore[valid-type]
+            )
+            for event in publishes
+        }
 
     async def publish(self, event: Envelope[Any]) -> None:
-        assert isinstance(event.data, EventData), "publish envelopes of contract events only"
+        publisher = self._publishers.get(type(event.data))
+        if publisher is None:
+            raise ValueError(f"{type(event.data).__name__} is not among this service's events")
         trace_ctx = current_trace_context()
         if trace_ctx and not event.traceparent:
             event = event.model_copy(
@@ -82,9 +107,8 @@ class EventPublisher:
                     "tracestate": trace_ctx.get("tracestate"),
                 }
             )
-        await self._broker.publish(
+        await publisher.publish(
             event.model_dump_json().encode(),
-            topic=topic_for(type(event.data)).name(self._namespace),
             key=event.subject.encode(),
             headers={"content-type": CONTENT_TYPE},
             correlation_id=event.correlationid,

@@ -13,6 +13,7 @@ from faststream.specification import AsyncAPI
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
+from contracts.envelope import EventData
 from servicekit import mongo
 from servicekit.deadletter import DeadLetters
 from servicekit.health import Check, health_router
@@ -49,7 +50,10 @@ class Runtime:
         return f"{self.platform.namespace}.{self.service}"
 
 
-def build_runtime(service: str, platform: PlatformSettings) -> Runtime:
+def build_runtime(
+    service: str, platform: PlatformSettings, publishes: Sequence[type[EventData]] = ()
+) -> Runtime:
+    """The adapters of ``service``; ``publishes`` lists the events it may publish."""
     configure_logging(service, platform.log_level)
     provider = configure_tracing(service, platform.otel_exporter)
     broker, dead_letters = make_broker(platform, service, provider)
@@ -59,7 +63,7 @@ def build_runtime(service: str, platform: PlatformSettings) -> Runtime:
         platform=platform,
         broker=broker,
         dead_letters=dead_letters,
-        publisher=EventPublisher(broker, platform.namespace),
+        publisher=EventPublisher(broker, platform.namespace, publishes),
         client=client,
         db=client[platform.database_name(service)],
     )

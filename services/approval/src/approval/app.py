@@ -9,6 +9,7 @@ from approval.adapters.http import approval_router
 from approval.adapters.requests import Nonces, Requests
 from approval.service import ApprovalService
 from approval.settings import ApprovalSettings
+from contracts.events import ApprovalDecided, ApprovalRequested
 from servicekit.idempotency import ProcessedEvents
 from servicekit.service import build_app, build_runtime, serve
 
@@ -17,7 +18,7 @@ SERVICE = "approval"
 
 def create_app(settings: ApprovalSettings | None = None) -> FastAPI:
     settings = settings or ApprovalSettings()
-    rt = build_runtime(SERVICE, settings.platform)
+    rt = build_runtime(SERVICE, settings.platform, publishes=[ApprovalRequested, ApprovalDecided])
     requests = Requests(rt.db)
     rt.startup.append(requests.ensure_indexes)
     service = ApprovalService(

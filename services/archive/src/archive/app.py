@@ -11,6 +11,7 @@ from archive.adapters.records import Records
 from archive.domain.archive_code import ArchiveCodeRule
 from archive.service import ArchiveService
 from archive.settings import ArchiveSettings
+from contracts.events import RecordArchived
 from servicekit import s3
 from servicekit.idempotency import ProcessedEvents
 from servicekit.service import build_app, build_runtime, serve
@@ -20,7 +21,7 @@ SERVICE = "archive"
 
 def create_app(settings: ArchiveSettings | None = None) -> FastAPI:
     settings = settings or ArchiveSettings()
-    rt = build_runtime(SERVICE, settings.platform)
+    rt = build_runtime(SERVICE, settings.platform, publishes=[RecordArchived])
     store = s3.ObjectStore(
         s3.connect(settings.platform), settings.platform.bucket_name("archive-originals")
     )

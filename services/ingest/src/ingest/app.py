@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from contracts.events import DocumentIngested, DocumentRejected
 from ingest.adapters.http import ingest_router
 from ingest.adapters.submissions import Submissions
 from ingest.service import IngestService
@@ -16,7 +17,7 @@ SERVICE = "ingest"
 
 def create_app(settings: IngestSettings | None = None) -> FastAPI:
     settings = settings or IngestSettings()
-    rt = build_runtime(SERVICE, settings.platform)
+    rt = build_runtime(SERVICE, settings.platform, publishes=[DocumentIngested, DocumentRejected])
     store = s3.ObjectStore(
         s3.connect(settings.platform), settings.platform.bucket_name("ingest-originals")
     )

@@ -39,6 +39,7 @@ class IngestService:
         submission_id = uuid.uuid4()
         at = utc_now()
         correlation_id = str(submission_id)
+        structlog.contextvars.bind_contextvars(correlation_id=correlation_id)
         try:
             accepted = assess(voucher, attachments)
         except ExportError as error:

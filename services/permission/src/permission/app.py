@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from contracts.events import AccessGranted, AccessRevoked
 from permission.adapters.consumers import register_consumers
 from permission.adapters.grants import Grants
 from permission.adapters.http import permission_router
@@ -18,7 +19,7 @@ SERVICE = "permission"
 
 def create_app(settings: PermissionSettings | None = None) -> FastAPI:
     settings = settings or PermissionSettings()
-    rt = build_runtime(SERVICE, settings.platform)
+    rt = build_runtime(SERVICE, settings.platform, publishes=[AccessGranted, AccessRevoked])
     grants = Grants(rt.db)
     roles = [RoleAssignment(r.user, r.role, r.fonds_code) for r in settings.role_assignments]
     service = PermissionService(
