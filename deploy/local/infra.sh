@@ -91,7 +91,10 @@ start_minio() {
 start_ferretdb() {
   port_open "$FERRETDB_PORT" && { say "FerretDB already answers on $FERRETDB_PORT"; return 0; }
   say "starting FerretDB on 127.0.0.1:$FERRETDB_PORT"
-  nohup "$BIN/ferretdb" -listen-addr "127.0.0.1:$FERRETDB_PORT" -sqlite-url "file:$DATA/ferretdb/" \
+  # WAL with synchronous=normal: no fsync per commit. A crashed client loses nothing; only a
+  # power cut could drop the last commits, which a local development server can afford.
+  nohup "$BIN/ferretdb" -listen-addr "127.0.0.1:$FERRETDB_PORT" \
+    -sqlite-url "file:$DATA/ferretdb/?_pragma=synchronous(normal)" \
     >>"$LOGS/ferretdb.log" 2>&1 &
   echo $! >"$RUN/ferretdb.pid"
   wait_port ferretdb "$FERRETDB_PORT" "$RUN/ferretdb.pid" 60

@@ -12,6 +12,12 @@ from servicekit.service import Runtime
 def register_consumers(rt: Runtime, service: ArchiveService) -> None:
     options = subscriber_options(rt.platform, rt.service)
 
-    @rt.broker.subscriber(DOCUMENTS_INGESTED.name(rt.platform.namespace), **options)
+    # One consumer per partition: documents are independent, and order within a partition
+    # (one document's events) is kept because each consumer handles its partitions in turn.
+    @rt.broker.subscriber(
+        DOCUMENTS_INGESTED.name(rt.platform.namespace),
+        max_workers=DOCUMENTS_INGESTED.partitions,
+        **options,
+    )
     async def on_document_ingested(event: DocumentIngestedEvent) -> None:
         await service.on_document_ingested(event)

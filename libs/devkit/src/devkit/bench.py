@@ -1,0 +1,188 @@
+"""Benchmark: N uploads through the whole pipeline, timed to RecordArchived and to the audit entry.
+
+    python -m devkit.bench --documents 500 [--concurrency 16]      (make bench N=500)
+
+Runs the five services as processes against the local infrastructure, in a namespace of its
+own, and appends the figures, with the machine and the date, to bench/results.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform as pyplatform
+import secrets
+import statistics
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+
+from contracts.topics import RECORDS_ARCHIVED
+from devkit.stack import LocalStack
+from devkit.topics import create_topics
+from devkit.watch import EventWatcher
+from servicekit.settings import PlatformSettings
+
+ROOT = Path(__file__).resolve().parents[4]
+SAMPLES = ROOT / "samples"
+RESULTS = ROOT / "bench" / "results.md"
+
+
+@dataclass(frozen=True)
+class Figures:
+    documents: int
+    seconds_to_uploaded: float
+    seconds_to_archived: float
+    seconds_to_audited: float
+    archived_ms: list[float]
+    audited_ms: list[float]
+
+
+def quantile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+async def run(
+    stack: LocalStack, platform: PlatformSettings, documents: int, concurrency: int
+) -> Figures:
+    template = json.loads(
+        (SAMPLES / "vouchers" / "2025-03-ji-0002.json").read_text(encoding="utf-8")
+    )
+    invoice = (SAMPLES / "attachments" / "einvoice-25312000000087654321.pdf").read_bytes()
+    started: dict[str, float] = {}
+    answered: dict[str, float] = {}
+    audited: dict[str, float] = {}
+    limit = asyncio.Semaphore(concurrency)
+
+    async with (
+        httpx.AsyncClient(timeout=120) as http,
+        EventWatcher(platform.kafka_bootstrap, platform.namespace, [RECORDS_ARCHIVED]) as watch,
+    ):
+
+        async def upload(n: int) -> None:
+            voucher = json.dumps({**template, "voucher_no": f"记-{n:05d}"}, ensure_ascii=False)
+            async with limit:
+                t0 = time.monotonic()
+                r = await http.post(
+                    f"{stack.url('ingest')}/v1/vouchers",
+                    files=[
+                        ("voucher", ("v.json", voucher.encode())),
+                        ("attachments", ("i.pdf", invoice)),
+                    ],
+                    headers={"X-User": "bench"},
+                )
+                r.raise_for_status()
+                started[r.json()["document_id"]] = t0
+                answered[r.json()["document_id"]] = time.monotonic()
+
+        async def follow_audit() -> None:
+            after = 0
+            while len(audited) < documents:
+                page = (
+                    await http.get(
+                        f"{stack.url('audit')}/v1/entries",
+                        params={
+                            "event_type": "cn.aap.RecordArchived.v1",
+                            "after_seq": after,
+                            "limit": 1000,
+                        },
+                    )
+                ).json()
+                now = time.monotonic()
+                for entry in page["items"]:
+                    audited.setdefault(entry["subject"], now)
+                    after = entry["seq"]
+                if not page["items"]:
+                    await asyncio.sleep(0.05)
+
+        t_start = time.monotonic()
+        follower = asyncio.create_task(follow_audit())
+        await asyncio.gather(*(upload(n) for n in range(documents)))
+        ids = set(started)
+        await watch.wait_until(
+            lambda: ids <= {s.event.subject for s in watch.seen}, 600, "all archived"
+        )
+        await asyncio.wait_for(follower, 600)
+
+    archived_at = {s.event.subject: s.at for s in watch.seen}
+    return Figures(
+        documents=documents,
+        seconds_to_uploaded=max(answered.values()) - t_start,
+        seconds_to_archived=max(archived_at[i] for i in ids) - t_start,
+        seconds_to_audited=max(audited[i] for i in ids) - t_start,
+        archived_ms=[(archived_at[i] - started[i]) * 1000 for i in ids],
+        audited_ms=[(audited[i] - started[i]) * 1000 for i in ids],
+    )
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    with open("/proc/cpuinfo", encoding="utf-8") as f:
+        for line in f:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    return (
+        f"{pyplatform.node()}, {os.cpu_count()} cores ({cpu}), Python {pyplatform.python_version()}"
+    )
+
+
+def report(f: Figures, concurrency: int) -> str:
+    n = f.documents
+    return "\n".join(
+        [
+            f"## {datetime.now(UTC):%Y-%m-%d %H:%M} UTC — {n} documents, "
+            f"{concurrency} concurrent uploads",
+            f"Machine: {machine()}; Kafka, MinIO, FerretDB (SQLite) and the services all local.",
+            "",
+            "| to | throughput (documents/s) | p50 latency (ms) | p99 latency (ms) |",
+            "|---|---|---|---|",
+            f"| upload answered (202) | {n / f.seconds_to_uploaded:.1f} | | |",
+            f"| RecordArchived | {n / f.seconds_to_archived:.1f} | "
+            f"{statistics.median(f.archived_ms):.0f} | {quantile(f.archived_ms, 0.99):.0f} |",
+            f"| audit entry | {n / f.seconds_to_audited:.1f} | "
+            f"{statistics.median(f.audited_ms):.0f} | {quantile(f.audited_ms, 0.99):.0f} |",
+            "",
+            "Latency runs from the start of a document's upload; throughput from the first "
+            "upload's start to the last document's arrival. Audit arrival is polled every 50 ms.",
+            "",
+        ]
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("--documents", type=int, default=200)
+    parser.add_argument("--concurrency", type=int, default=16)
+    args = parser.parse_args()
+    namespace = "bench" + secrets.token_hex(3)
+    os.environ["AAP_NAMESPACE"] = namespace
+    platform = PlatformSettings()
+    asyncio.run(create_topics(platform.kafka_bootstrap, namespace))
+    stack = LocalStack(ROOT / ".local" / "logs" / namespace, env={"AAP_LOG_LEVEL": "WARNING"})
+    print(f"benchmark in namespace {namespace!r}: {args.documents} documents", flush=True)
+    stack.start_all()
+    try:
+        figures = asyncio.run(run(stack, platform, args.documents, args.concurrency))
+    finally:
+        stack.stop_all()
+    text = report(figures, args.concurrency)
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    if not RESULTS.exists():
+        RESULTS.write_text("# Benchmark results (`make bench N=…`), newest last\n\n")
+    with RESULTS.open("a", encoding="utf-8") as out:
+        out.write(text + "\n")
+    print(text)
+    print(f"appended to {RESULTS}")
+
+
+if __name__ == "__main__":
+    main()
