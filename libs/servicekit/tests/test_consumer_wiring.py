@@ -1,0 +1,66 @@
+"""One handler on FastStream's in-memory test broker: typed delivery, retries and dead letters."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from faststream.kafka import KafkaMessage, TestKafkaBroker
+
+from contracts.envelope import CONTENT_TYPE, new_event
+from contracts.events import OaDecisionMade, OaDecisionMadeEvent
+from contracts.topics import OA_DECISIONS
+from servicekit.kafka import subscriber_options
+from servicekit.service import build_runtime
+from servicekit.settings import PlatformSettings
+
+
+def decision(comment: str) -> OaDecisionMadeEvent:
+    data = OaDecisionMade(
+        request_id=uuid.uuid4(),
+        decision="approved",
+        approver="王强",
+        comment=comment,
+        oa_instance_id="OA-1",
+        decided_at=datetime.now(UTC),
+    )
+    return new_event(data, source="/oa", subject=str(data.request_id), correlation_id="c")
+
+
+async def test_typed_delivery_retries_and_dead_letters() -> None:
+    platform = PlatformSettings(namespace="unit", consumer_attempts=2)
+    rt = build_runtime("unit", platform)
+    topic = OA_DECISIONS.name("unit")
+    received: list[OaDecisionMadeEvent] = []
+    attempts: list[str] = []
+    dead: list[dict[str, Any]] = []
+
+    @rt.broker.subscriber(topic, **subscriber_options(platform, "unit"))  # type: ignore[untyped-decorator]
+    async def on_decision(event: OaDecisionMadeEvent) -> None:
+        attempts.append(event.data.comment)
+        if event.data.comment == "boom":
+            raise RuntimeError("database unavailable")
+        received.append(event)
+
+    def raw(msg: KafkaMessage) -> bytes:
+        return msg.body  # dead letters need not be JSON
+
+    @rt.broker.subscriber(OA_DECISIONS.dead_letter("unit"), decoder=raw)
+    async def on_dead_letter(body: bytes, msg: KafkaMessage) -> None:
+        dead.append(dict(msg.headers))
+
+    good, failing = decision("同意"), decision("boom")
+    async with TestKafkaBroker(rt.broker) as broker:
+        for event in (good, failing):
+            await broker.publish(
+                event.model_dump_json().encode(),
+                topic=topic,
+                headers={"content-type": CONTENT_TYPE},
+            )
+        await broker.publish(b"{not json", topic=topic, headers={"content-type": CONTENT_TYPE})
+
+    assert received == [good]  # the model arrives typed, Chinese text intact
+    assert attempts.count("boom") == 2  # retried up to AAP_CONSUMER_ATTEMPTS, then set aside
+    assert [d["x-dlt-error-type"] for d in dead] == ["RuntimeError", "JSONDecodeError"]
+    assert dead[0]["x-dlt-attempts"] == "2" and dead[1]["x-dlt-attempts"] == "1"
