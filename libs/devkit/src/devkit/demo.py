@@ -205,12 +205,23 @@ def _time(entry: dict[str, Any]) -> str:
     return str(entry["time"])
 
 
+STORY = {
+    "DocumentIngested",
+    "RecordArchived",
+    "ApprovalRequested",
+    "ApprovalDecided",
+    "AccessGranted",
+}
+
+
 async def _trail(http: httpx.AsyncClient, audit: str, record_id: str) -> list[dict[str, Any]]:
-    for _ in range(300):  # audit may have a backlog to work through first
+    """The record's audit entries, once every step of the story is in (audit reads 8 topics,
+    which arrive in no set order between them)."""
+    for _ in range(300):
         items: list[dict[str, Any]] = (
             await http.get(f"{audit}/v1/entries", params={"record_id": record_id})
         ).json()["items"]
-        if any(i["event_type"].endswith("AccessGranted.v1") for i in items):
+        if {i["event_type"].split(".")[-2] for i in items} >= STORY:
             return items
         await asyncio.sleep(0.2)
     return items
