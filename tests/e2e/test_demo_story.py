@@ -13,6 +13,8 @@ async def test_upload_archive_borrow_approve_download_and_audit(
     assert len(set(outcome.archive_codes)) == len(UPLOADS)
     assert all(code.startswith("Q001-2025-D30-PZ-") for code in outcome.archive_codes)
     assert outcome.rejected_status == 422  # the unbalanced voucher
+    assert outcome.duplicate_status == 422  # the same e-invoice a second time
+    assert "25312000000012345678 is already booked in record" in outcome.duplicate_message
     assert outcome.download_before_approval == 403
     assert (outcome.forged_callback, outcome.genuine_callback, outcome.replayed_callback) == (
         401,

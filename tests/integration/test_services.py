@@ -330,3 +330,36 @@ async def test_audit_records_each_event_once_and_verify_names_a_tampered_entry(
         assert broken["first_broken_seq"] == seq
         assert "altered" in broken["reason"]
         assert (await http.get("/v1/verify")).json()["ok"] is True
+
+
+async def test_an_invoice_is_booked_once_under_concurrent_uploads(
+    platform: PlatformSettings,
+) -> None:
+    """财会〔2020〕6号 第三条: no duplicate booking, even when the uploads race."""
+    number = "2531" + str(uuid.uuid4().int)[:16]
+    xml = (SAMPLES / "attachments" / "einvoice-25312000000012345678.xml").read_bytes()
+    xml = xml.replace(b"25312000000012345678", number.encode())
+    voucher = json.loads(
+        (SAMPLES / "vouchers" / "2025-03-ji-0001.json").read_text(encoding="utf-8")
+    )
+
+    async def upload(http: Any, n: int) -> Any:
+        body = json.dumps({**voucher, "voucher_no": f"记-{n:04d}"}, ensure_ascii=False).encode()
+        return await http.post(
+            "/v1/vouchers",
+            files=[("voucher", ("v.json", body)), ("attachments", ("invoice.xml", xml))],
+            headers={"X-User": "erp"},
+        )
+
+    async with running(ingest_app()) as http:
+        answers = await asyncio.gather(*(upload(http, n) for n in range(6)))
+        later = await upload(http, 99)
+
+    accepted = [a for a in answers if a.status_code == 202]
+    assert len(accepted) == 1, [a.status_code for a in answers]
+    holder = accepted[0].json()["document_id"]
+    assert accepted[0].json()["invoices"][0]["invoice_number"] == number
+    for answer in [*(a for a in answers if a is not accepted[0]), later]:
+        assert answer.status_code == 422
+        messages = " ".join(p["message"] for p in answer.json()["problems"])
+        assert f"invoice {number} is already booked in record {holder}" in messages

@@ -4,8 +4,9 @@ from pathlib import Path
 
 import pytest
 
+from ingest.domain.files import MAX_FILE_BYTES, UploadedFile, media_type_of
 from ingest.domain.fixity import digest
-from ingest.domain.intake import MAX_FILE_BYTES, UploadedFile, assess, ingested_event, media_type_of
+from ingest.domain.intake import assess, ingested_event
 from ingest.domain.voucher_export import ExportError, parse_voucher_export
 
 SAMPLES = Path(__file__).resolve().parents[3] / "samples"
@@ -49,8 +50,9 @@ def test_every_missing_or_wrong_field_is_named() -> None:
     doc["entries"][0]["account_code"] = "66O2"
     with pytest.raises(ExportError) as caught:
         parse_voucher_export(json.dumps(doc).encode())
-    fields = [f for f, _ in caught.value.problems]
-    assert "reviewer" in fields and "entries.0.account_code" in fields
+    coded = {f: code for code, f, _ in caught.value.problems}
+    assert coded["reviewer"] == "2-4"  # a required field is missing
+    assert coded["entries.0.account_code"] == "1-4"  # a value outside its domain
 
 
 def test_an_entry_must_be_debit_or_credit_not_both() -> None:
@@ -81,15 +83,23 @@ def test_digests_are_sha256_and_sm3() -> None:
     assert d.content_key == f"sha256/ba/{d.sha256}"
 
 
-def test_intake_refuses_oversized_empty_and_unaccepted_files_all_at_once() -> None:
+def test_intake_refuses_oversized_uploads_before_parsing_anything() -> None:
     voucher = UploadedFile("voucher", "v.json", "application/json", VOUCHER)
     big = UploadedFile("attachment", "big.pdf", "application/pdf", b"x" * (MAX_FILE_BYTES + 1))
+    with pytest.raises(ExportError) as caught:
+        assess(voucher, [big])
+    limit = f"{MAX_FILE_BYTES + 1} bytes, at most {MAX_FILE_BYTES}"
+    assert caught.value.problems == [("3-3", "big.pdf", limit)]
+
+
+def test_empty_and_unaccepted_files_are_rejected_by_their_check_items() -> None:
+    voucher = UploadedFile("voucher", "v.json", "application/json", VOUCHER)
     empty = UploadedFile("attachment", "empty.pdf", "application/pdf", b"")
     exe = UploadedFile("attachment", "run.exe", "application/x-msdownload", b"MZ")
-    with pytest.raises(ExportError) as caught:
-        assess(voucher, [big, empty, exe])
-    fields = [f for f, _ in caught.value.problems]
-    assert fields == ["big.pdf", "empty.pdf", "run.exe"]
+    a = assess(voucher, [empty, exe])
+    assert not a.accepted
+    assert {p.field for p in a.problems} == {"check 1-3", "check 2-7", "check 3-3"}
+    assert "empty.pdf: file is empty" in " ".join(p.message for p in a.problems)
 
 
 def test_accepted_upload_becomes_an_event_with_addresses_and_digests_not_bytes() -> None:
@@ -98,8 +108,10 @@ def test_accepted_upload_becomes_an_event_with_addresses_and_digests_not_bytes()
 
     voucher = UploadedFile("voucher", "v.json", "application/json", VOUCHER)
     invoice = UploadedFile("attachment", "发票.pdf", media_type_of("发票.pdf", None), INVOICE)
+    assessment = assess(voucher, [invoice])
+    assert assessment.accepted, assessment.problems
     event = ingested_event(
-        assess(voucher, [invoice]),
+        assessment,
         document_id=uuid4(),
         bucket="b",
         submitted_by="u",
@@ -109,7 +121,7 @@ def test_accepted_upload_becomes_an_event_with_addresses_and_digests_not_bytes()
     assert event.files[1].filename == "发票.pdf" and event.files[1].media_type == "application/pdf"
     assert event.files[1].sha256 == digest(INVOICE).sha256
     assert event.voucher.total.amount == Decimal("1000.00")
-    assert "data" not in event.model_dump_json()
+    assert "%PDF" not in event.model_dump_json()  # addresses and digests travel, never bytes
 
 
 def test_media_types_of_e_voucher_formats() -> None:

@@ -9,7 +9,14 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from contracts.envelope import Envelope, EventData
-from contracts.records import RecordCategory, RetentionPeriod, StoredFile, VoucherSummary
+from contracts.records import (
+    CheckResult,
+    InvoiceRef,
+    RecordCategory,
+    RetentionPeriod,
+    StoredFile,
+    VoucherSummary,
+)
 from contracts.types import Contract, UtcDatetime
 
 
@@ -38,6 +45,9 @@ class DocumentIngested(EventData):
     files: tuple[StoredFile, ...] = Field(min_length=1)
     submitted_by: str
     submitted_at: UtcDatetime
+    invoices: tuple[InvoiceRef, ...] = ()
+    check_report: tuple[CheckResult, ...] = ()
+    review_required: bool = Field(default=False, description="A check asks an archivist's review")
 
 
 class DocumentRejected(EventData):
@@ -50,6 +60,7 @@ class DocumentRejected(EventData):
     problems: tuple[Problem, ...] = Field(min_length=1)
     submitted_by: str
     submitted_at: UtcDatetime
+    check_report: tuple[CheckResult, ...] = ()
 
 
 # --- archive ------------------------------------------------------------------------------
@@ -70,6 +81,9 @@ class RecordArchived(EventData):
     retention_until: date | None = Field(description="Last day of retention; None if permanent")
     originals: tuple[StoredFile, ...]
     archived_at: UtcDatetime
+    invoices: tuple[InvoiceRef, ...] = ()
+    check_report: tuple[CheckResult, ...] = ()
+    review_required: bool = False
 
 
 # --- approval -----------------------------------------------------------------------------

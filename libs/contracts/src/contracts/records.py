@@ -73,3 +73,38 @@ class VoucherSummary(Contract):
     reviewer: str  # 审核
     approver: str  # 审批
     declared_attachment_count: Annotated[int, Field(ge=0)]  # 附件张数
+
+
+class CheckOutcome(StrEnum):
+    PASSED = "passed"
+    FAILED = "failed"
+    NOT_PERFORMED = "not_performed"
+
+
+class CheckResult(Contract):
+    """One item of the four-property check (四性检测), coded as in DA/T 70-2018 (e.g. ``1-8``)."""
+
+    code: str = Field(pattern=r"^[1-4]-\d{1,2}$")
+    name: str
+    property: Literal["authenticity", "integrity", "usability", "security"]
+    outcome: CheckOutcome
+    detail: str = ""
+
+
+class InvoiceRef(Contract):
+    """An electronic invoice found among a voucher's attachments (parsed from its signed XML)."""
+
+    invoice_number: Annotated[str, Field(pattern=r"^[0-9]{8,20}$")]
+    invoice_code: str | None = None  # older invoices only; 数电票 have a 20-digit number alone
+    seller_tax_id: str
+    buyer_tax_id: str
+    issue_date: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}$")
+    total: Money
+    file_sha256: Sha256Hex
+
+    @property
+    def booking_key(self) -> str:
+        """What makes an invoice unique against duplicate booking (重复入账)."""
+        if self.invoice_code:  # older invoices: code and number together
+            return f"{self.invoice_code}-{self.invoice_number}"
+        return self.invoice_number

@@ -11,7 +11,9 @@ import argparse
 import asyncio
 import hashlib
 import json
+import os
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +23,7 @@ from contracts.oa_callback import signed_headers
 from contracts.topics import ACCESS_GRANTED, APPROVALS_REQUESTED, RECORDS_ARCHIVED
 from contracts.types import utc_now
 from devkit.stack import LocalStack
+from devkit.topics import create_topics
 from devkit.watch import EventWatcher, of_type
 from servicekit.settings import PlatformSettings
 
@@ -45,6 +48,8 @@ class Outcome:
 
     archive_codes: list[str] = field(default_factory=list)
     rejected_status: int = 0
+    duplicate_status: int = 0
+    duplicate_message: str = ""
     download_before_approval: int = 0
     forged_callback: int = 0
     genuine_callback: int = 0
@@ -57,7 +62,8 @@ class Outcome:
     def as_expected(self) -> bool:
         return (
             len(self.archive_codes) == len(UPLOADS)
-            and (self.rejected_status, self.download_before_approval) == (422, 403)
+            and (self.rejected_status, self.duplicate_status) == (422, 422)
+            and self.download_before_approval == 403
             and (self.forged_callback, self.genuine_callback, self.replayed_callback)
             == (401, 200, 401)
             and self.download_intact
@@ -103,10 +109,27 @@ async def story(stack: LocalStack, platform: PlatformSettings) -> Outcome:
                 f"   {v['voucher_no']}  {v['summary']}  ¥{v['total']['amount']}  accepted, "
                 f"sha256 {body['files'][1]['sha256'][:12]}…  sm3 {body['files'][1]['sm3'][:12]}…"
             )
+        report = body["check_report"]
+        counts = {
+            o: sum(1 for c in report if c["outcome"] == o)
+            for o in ("passed", "failed", "not_performed")
+        }
+        skipped = ", ".join(
+            f"{c['code']} {c['name']}" for c in report if c["outcome"] == "not_performed"
+        )
+        say(
+            f"   四性检测 four-property check of 记-0003: {counts['passed']} passed, {counts['failed']} failed, "
+            f"not performed: {skipped}"
+        )
         r = await upload(http, stack.url("ingest"), "unbalanced.json", [])
         out.rejected_status = r.status_code
         problems = "; ".join(p["message"] for p in r.json()["problems"])
         say(f"   记-0099  rejected with HTTP {r.status_code}: {problems}")
+        voucher, attachments = UPLOADS[0]
+        r = await upload(http, stack.url("ingest"), voucher, attachments)
+        out.duplicate_status = r.status_code
+        out.duplicate_message = "; ".join(p["message"] for p in r.json().get("problems", []))
+        say(f"   记-0001 sent again: HTTP {r.status_code}: {out.duplicate_message}")
 
         say(
             "\n② 归档 — the archive gives each an archive code (档号) and a retention period (保管期限)"
@@ -229,8 +252,12 @@ async def _trail(http: httpx.AsyncClient, audit: str, record_id: str) -> list[di
 
 def main() -> None:
     argparse.ArgumentParser(description=__doc__).parse_args()
+    # Each run gets a namespace of its own unless one is set: the same sample invoices would
+    # otherwise be refused as duplicate bookings (重复入账) the second time, as they should be.
+    os.environ.setdefault("AAP_NAMESPACE", f"demo-{datetime.now(UTC):%Y%m%d-%H%M%S}")
     platform = PlatformSettings()
-    stack = LocalStack(ROOT / ".local" / "logs" / f"demo-{platform.namespace}")
+    asyncio.run(create_topics(platform.kafka_bootstrap, platform.namespace))
+    stack = LocalStack(ROOT / ".local" / "logs" / platform.namespace)
     say(f"starting the five services (namespace {platform.namespace!r}, logs in {stack.log_dir})")
     stack.start_all()
     try:

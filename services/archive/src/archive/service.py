@@ -80,9 +80,20 @@ class ArchiveService:
         return await self._records.get(record_id)
 
     async def page(
-        self, *, fonds_code: str | None, fiscal_year: int | None, limit: int, offset: int
+        self,
+        *,
+        fonds_code: str | None,
+        fiscal_year: int | None,
+        invoice_number: str | None = None,
+        review_required: bool | None = None,
+        limit: int,
+        offset: int,
     ) -> tuple[int, list[RecordArchived]]:
         filters: dict[str, object] = {}
+        if invoice_number:
+            filters["invoice_numbers"] = invoice_number
+        if review_required is not None:
+            filters["review_required"] = review_required
         if fonds_code:
             filters["fonds_code"] = fonds_code
         if fiscal_year:

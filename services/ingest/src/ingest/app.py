@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from contracts.events import DocumentIngested, DocumentRejected
 from ingest.adapters.http import ingest_router
+from ingest.adapters.invoice_bookings import InvoiceBookings
 from ingest.adapters.submissions import Submissions
 from ingest.service import IngestService
 from ingest.settings import IngestSettings
@@ -23,7 +24,7 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
     )
     submissions = Submissions(rt.db)
     rt.startup += [store.ensure_bucket, submissions.ensure_indexes]
-    service = IngestService(store, submissions, rt.publisher, rt.source)
+    service = IngestService(store, submissions, InvoiceBookings(rt.db), rt.publisher, rt.source)
     return build_app(
         rt,
         title="AAP ingest",

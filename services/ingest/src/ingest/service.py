@@ -1,4 +1,4 @@
-"""Ingest's use case: take an upload, store its originals, say what was accepted or rejected."""
+"""Ingest's use case: take an upload, check it, store its originals, say what was decided."""
 
 from __future__ import annotations
 
@@ -9,9 +9,13 @@ import structlog
 
 from contracts.envelope import new_event
 from contracts.events import DocumentIngested, DocumentRejected, Problem
+from contracts.records import CheckResult
 from contracts.types import utc_now
+from ingest.adapters.invoice_bookings import InvoiceBookings
 from ingest.adapters.submissions import Submissions
-from ingest.domain.intake import ExportError, UploadedFile, assess, ingested_event
+from ingest.domain.files import UploadedFile
+from ingest.domain.intake import Assessment, assess, ingested_event
+from ingest.domain.voucher_export import ExportError
 from servicekit.kafka import EventPublisher
 from servicekit.s3 import ObjectStore
 
@@ -26,10 +30,16 @@ class IngestResult:
 
 class IngestService:
     def __init__(
-        self, store: ObjectStore, submissions: Submissions, publisher: EventPublisher, source: str
+        self,
+        store: ObjectStore,
+        submissions: Submissions,
+        bookings: InvoiceBookings,
+        publisher: EventPublisher,
+        source: str,
     ) -> None:
         self._store = store
         self._submissions = submissions
+        self._bookings = bookings
         self._publisher = publisher
         self._source = source
 
@@ -37,45 +47,54 @@ class IngestService:
         self, voucher: UploadedFile, attachments: list[UploadedFile], *, user: str
     ) -> IngestResult:
         submission_id = uuid.uuid4()
-        at = utc_now()
-        correlation_id = str(submission_id)
-        structlog.contextvars.bind_contextvars(correlation_id=correlation_id)
+        structlog.contextvars.bind_contextvars(correlation_id=str(submission_id))
         try:
-            accepted = assess(voucher, attachments)
-        except ExportError as error:
-            rejected = DocumentRejected(
-                submission_id=submission_id,
-                filename=voucher.filename,
-                problems=tuple(Problem(field=f, message=m) for f, m in error.problems),
-                submitted_by=user,
-                submitted_at=at,
+            assessment = await self._assess(voucher, attachments)
+        except ExportError as error:  # over the hard limits: nothing was parsed
+            problems = [Problem(field=f, message=m) for _, f, m in error.problems]
+            return await self._reject(submission_id, voucher, problems, [], user)
+        if not assessment.accepted:
+            return await self._reject(
+                submission_id, voucher, assessment.problems, assessment.report, user
             )
-            await self._submissions.record(
-                submission_id,
-                status="rejected",
-                at=at,
-                by=user,
-                problems=[p.model_dump() for p in rejected.problems],
-            )
-            await self._publisher.publish(
-                new_event(
-                    rejected,
-                    source=self._source,
-                    subject=str(submission_id),
-                    correlation_id=correlation_id,
-                    actor=user,
-                )
-            )
-            log.info("upload rejected", submission_id=str(submission_id), problems=error.problems)
-            return IngestResult(False, rejected)
 
         # Originals first: an event must never point at bytes that are not stored.
-        for original in accepted.originals:
+        for original in assessment.originals:
             key = original.digests.content_key
             if not await self._store.exists(key):
                 await self._store.put(key, original.file.data, original.file.media_type)
+        keys = [i.booking_key for i in assessment.invoices]
+        if conflicts := await self._bookings.claim(keys, submission_id):
+            # Another upload booked the same invoice a moment ago: judge again, knowing it.
+            assessment = await self._assess(voucher, attachments, conflicts)
+            return await self._reject(
+                submission_id, voucher, assessment.problems, assessment.report, user
+            )
+        return await self._accept(submission_id, assessment, user)
+
+    async def _assess(
+        self,
+        voucher: UploadedFile,
+        attachments: list[UploadedFile],
+        booked: dict[str, str] | None = None,
+    ) -> Assessment:
+        assessment = assess(voucher, attachments, booked=booked)
+        if booked is None and (
+            holders := await self._bookings.holders(i.booking_key for i in assessment.invoices)
+        ):
+            assessment = assess(voucher, attachments, booked=holders)
+        return assessment
+
+    async def _accept(
+        self, submission_id: uuid.UUID, assessment: Assessment, user: str
+    ) -> IngestResult:
+        at = utc_now()
         event = ingested_event(
-            accepted, document_id=submission_id, bucket=self._store.bucket, submitted_by=user, at=at
+            assessment,
+            document_id=submission_id,
+            bucket=self._store.bucket,
+            submitted_by=user,
+            at=at,
         )
         await self._submissions.record(
             submission_id,
@@ -84,17 +103,62 @@ class IngestService:
             by=user,
             voucher_no=event.voucher.voucher_no,
             files=[f.model_dump() for f in event.files],
+            review_required=event.review_required,
+            check_report=[r.model_dump() for r in event.check_report],
         )
         await self._publisher.publish(
             new_event(
                 event,
                 source=self._source,
                 subject=str(submission_id),
-                correlation_id=correlation_id,
+                correlation_id=str(submission_id),
                 actor=user,
             )
         )
         log.info(
-            "document ingested", document_id=str(submission_id), voucher_no=event.voucher.voucher_no
+            "document ingested",
+            document_id=str(submission_id),
+            review_required=event.review_required,
         )
         return IngestResult(True, event)
+
+    async def _reject(
+        self,
+        submission_id: uuid.UUID,
+        voucher: UploadedFile,
+        problems: list[Problem],
+        report: list[CheckResult],
+        user: str,
+    ) -> IngestResult:
+        at = utc_now()
+        rejected = DocumentRejected(
+            submission_id=submission_id,
+            filename=voucher.filename,
+            problems=tuple(problems),
+            submitted_by=user,
+            submitted_at=at,
+            check_report=tuple(report),
+        )
+        await self._submissions.record(
+            submission_id,
+            status="rejected",
+            at=at,
+            by=user,
+            problems=[p.model_dump() for p in problems],
+            check_report=[r.model_dump() for r in report],
+        )
+        await self._publisher.publish(
+            new_event(
+                rejected,
+                source=self._source,
+                subject=str(submission_id),
+                correlation_id=str(submission_id),
+                actor=user,
+            )
+        )
+        log.info(
+            "upload rejected",
+            submission_id=str(submission_id),
+            problems=[p.message for p in problems],
+        )
+        return IngestResult(False, rejected)

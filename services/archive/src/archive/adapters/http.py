@@ -19,11 +19,20 @@ def archive_router(service: ArchiveService) -> APIRouter:
     async def list_records(
         fonds_code: str | None = None,
         fiscal_year: int | None = None,
+        invoice_number: str | None = None,
+        review_required: Annotated[
+            bool | None, Query(description="true: records a check held for an archivist's review")
+        ] = None,
         limit: Annotated[int, Query(ge=1, le=500)] = 50,
         offset: Annotated[int, Query(ge=0)] = 0,
     ) -> dict[str, Any]:
         total, items = await service.page(
-            fonds_code=fonds_code, fiscal_year=fiscal_year, limit=limit, offset=offset
+            fonds_code=fonds_code,
+            fiscal_year=fiscal_year,
+            invoice_number=invoice_number,
+            review_required=review_required,
+            limit=limit,
+            offset=offset,
         )
         return {"total": total, "items": [r.model_dump(mode="json") for r in items]}
 

@@ -21,6 +21,8 @@ class Records:
     async def ensure_indexes(self) -> None:
         await self._records.create_index("archive_code", unique=True)
         await self._records.create_index([("fonds_code", 1), ("fiscal_year", 1)])
+        await self._records.create_index("invoice_numbers")
+        await self._records.create_index("review_required")
 
     async def next_sequence(self, scope: str) -> int:
         """Allocate the next item number within a scope, exactly once, without gaps.
@@ -56,6 +58,8 @@ class Records:
                     "fiscal_year": record.fiscal_year,
                     "category": record.category.value,
                     "archived_at": record.archived_at,
+                    "review_required": record.review_required,
+                    "invoice_numbers": [i.invoice_number for i in record.invoices],
                     # The fact as archived, exactly: JSON keeps Decimal and zone untouched.
                     "event": record.model_dump_json(),
                 }

@@ -65,6 +65,9 @@ def archive(
             for f in doc.files
         ),
         archived_at=at,
+        invoices=doc.invoices,
+        check_report=doc.check_report,
+        review_required=doc.review_required,
     )
 
 

@@ -8,7 +8,7 @@ from fastapi import APIRouter, File, Header, HTTPException, UploadFile
 from fastapi.responses import JSONResponse
 
 from contracts.events import DocumentIngested
-from ingest.domain.intake import MAX_FILE_BYTES, UploadedFile, media_type_of
+from ingest.domain.files import MAX_FILE_BYTES, UploadedFile, media_type_of
 from ingest.service import IngestService
 
 

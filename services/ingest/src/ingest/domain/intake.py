@@ -1,76 +1,122 @@
-"""Intake of one upload: the voucher export plus its attachments, decided without I/O."""
+"""Intake of one upload: the voucher export plus its attachments, judged without I/O."""
 
 from __future__ import annotations
 
-import mimetypes
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from contracts.events import DocumentIngested
-from contracts.records import StoredFile, VoucherSummary
+from contracts.events import DocumentIngested, Problem
+from contracts.records import CheckResult, InvoiceRef, StoredFile, VoucherSummary
 from contracts.types import Money
+from ingest.domain.einvoice import EInvoice
+from ingest.domain.files import MAX_ATTACHMENTS, MAX_FILE_BYTES, UploadedFile
 from ingest.domain.fixity import Digests, digest
-from ingest.domain.voucher_export import ExportError, VoucherExport, parse_voucher_export
-
-MAX_FILE_BYTES = 20 * 1024 * 1024
-MAX_ATTACHMENTS = 50
-ACCEPTED_ATTACHMENT_TYPES = {"application/pdf", "application/xml", "text/xml", "application/ofd"}
-
-
-@dataclass(frozen=True)
-class UploadedFile:
-    role: str  # "voucher" or "attachment"
-    filename: str
-    media_type: str
-    data: bytes
+from ingest.domain.four_property import DEFAULT_POLICY, Action, Upload, judge, run_checks
+from ingest.domain.voucher_export import ExportError, Finding, VoucherExport, parse_voucher_export
 
 
 @dataclass(frozen=True)
 class Original:
-    """A file to store, with its digests and where it goes."""
+    """A file to store, with its digests (and so its content address)."""
 
     file: UploadedFile
     digests: Digests
 
 
 @dataclass(frozen=True)
-class Accepted:
-    voucher: VoucherExport
+class Assessment:
+    """The four-property check's report on an upload and what follows from it."""
+
+    voucher: VoucherExport | None
+    report: list[CheckResult]
+    problems: list[Problem]  # why it is rejected; empty if accepted
+    review_required: bool
     originals: list[Original]
+    invoices: list[InvoiceRef]
+
+    @property
+    def accepted(self) -> bool:
+        return not self.problems
 
 
-def media_type_of(filename: str, declared: str | None) -> str:
-    if filename.lower().endswith(".ofd"):
-        return "application/ofd"
-    guessed, _ = mimetypes.guess_type(filename)
-    return guessed or declared or "application/octet-stream"
-
-
-def assess(voucher_file: UploadedFile, attachments: list[UploadedFile]) -> Accepted:
-    """Accept the upload or raise ExportError naming every problem."""
-    problems: list[tuple[str, str]] = []
+def _limits(voucher: UploadedFile, attachments: list[UploadedFile]) -> None:
+    """Hard limits checked before anything is parsed, so that nothing huge is parsed."""
+    problems: list[Finding] = []
     if len(attachments) > MAX_ATTACHMENTS:
-        problems.append(("attachments", f"{len(attachments)} files, at most {MAX_ATTACHMENTS}"))
-    for f in [voucher_file, *attachments]:
+        problems.append(
+            ("3-3", "attachments", f"{len(attachments)} files, at most {MAX_ATTACHMENTS}")
+        )
+    for f in [voucher, *attachments]:
         if len(f.data) > MAX_FILE_BYTES:
-            problems.append((f.filename, f"{len(f.data)} bytes, at most {MAX_FILE_BYTES}"))
-        if not f.data:
-            problems.append((f.filename, "file is empty"))
-    for a in attachments:
-        if a.media_type not in ACCEPTED_ATTACHMENT_TYPES:
-            problems.append((a.filename, f"type {a.media_type} is not accepted (PDF, OFD or XML)"))
+            problems.append(("3-3", f.filename, f"{len(f.data)} bytes, at most {MAX_FILE_BYTES}"))
     if problems:
         raise ExportError(problems)
-    voucher = parse_voucher_export(voucher_file.data)
-    originals = [Original(f, digest(f.data)) for f in [voucher_file, *attachments]]
-    return Accepted(voucher, originals)
+
+
+def _invoice_ref(inv: EInvoice, f: UploadedFile, currency: str) -> InvoiceRef:
+    return InvoiceRef(
+        invoice_number=inv.invoice_number,
+        seller_tax_id=inv.seller_tax_id,
+        buyer_tax_id=inv.buyer_tax_id,
+        issue_date=inv.issue_date,
+        total=Money(amount=inv.total, currency=currency),
+        file_sha256=digest(f.data).sha256,
+    )
+
+
+def assess(
+    voucher_file: UploadedFile,
+    attachments: list[UploadedFile],
+    *,
+    booked: Mapping[str, str] | None = None,
+    policy: Mapping[str, Action] = DEFAULT_POLICY,
+) -> Assessment:
+    """Run the four-property check. ``booked`` maps invoice numbers already booked to the record
+    holding each; raises ExportError only for uploads over the hard limits."""
+    _limits(voucher_file, attachments)
+    voucher, findings = None, []
+    try:
+        voucher = parse_voucher_export(voucher_file.data)
+    except ExportError as error:
+        findings = error.problems
+    upload = Upload.read(voucher_file, attachments, voucher, findings)
+    upload.booked = booked or {}
+    report = run_checks(upload)
+    verdict = judge(report, policy)
+
+    problems = [
+        Problem(field=fld, message=msg)
+        for code, fld, msg in findings
+        if code in {r.code for r in verdict.rejecting}
+    ]
+    problems += [
+        Problem(field=f"check {r.code}", message=r.detail)
+        for r in verdict.rejecting
+        if r.code not in {code for code, _, _ in findings}
+    ]
+    by_name = {f.filename: f for f in attachments}
+    currency = voucher.currency if voucher else "CNY"
+    return Assessment(
+        voucher=voucher,
+        report=report,
+        problems=problems,
+        review_required=bool(verdict.for_review),
+        originals=[Original(f, digest(f.data)) for f in [voucher_file, *attachments]],
+        invoices=[
+            _invoice_ref(inv, by_name[name], currency)
+            for name, inv in upload.invoices.items()
+            if isinstance(inv, EInvoice)
+        ],
+    )
 
 
 def ingested_event(
-    accepted: Accepted, *, document_id: uuid.UUID, bucket: str, submitted_by: str, at: datetime
+    a: Assessment, *, document_id: uuid.UUID, bucket: str, submitted_by: str, at: datetime
 ) -> DocumentIngested:
-    v = accepted.voucher
+    v = a.voucher
+    assert v is not None and a.accepted, "only an accepted upload is ingested"
     return DocumentIngested(
         document_id=document_id,
         fonds_code=v.fonds_code,
@@ -100,11 +146,11 @@ def ingested_event(
                 sha256=o.digests.sha256,
                 sm3=o.digests.sm3,
             )
-            for o in accepted.originals
+            for o in a.originals
         ),
         submitted_by=submitted_by,
         submitted_at=at,
+        invoices=tuple(a.invoices),
+        check_report=tuple(a.report),
+        review_required=a.review_required,
     )
-
-
-__all__ = ["Accepted", "ExportError", "UploadedFile", "assess", "ingested_event", "media_type_of"]

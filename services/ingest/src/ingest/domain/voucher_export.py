@@ -69,12 +69,24 @@ class VoucherExport(Contract):
         return sum((e.credit for e in self.entries), Decimal("0"))
 
 
-class ExportError(Exception):
-    """The export cannot be accepted; ``problems`` names each thing wrong."""
+Finding = tuple[str, str, str]
+"""(check item code as in DA/T 70, field, message): one thing wrong with an upload."""
 
-    def __init__(self, problems: list[tuple[str, str]]) -> None:
-        super().__init__("; ".join(f"{f}: {m}" for f, m in problems))
+
+class ExportError(Exception):
+    """The export cannot be accepted; ``problems`` names each thing wrong, with its check code."""
+
+    def __init__(self, problems: list[Finding]) -> None:
+        super().__init__("; ".join(f"{f}: {m}" for _, f, m in problems))
         self.problems = problems
+
+
+def _code_of(error_type: str) -> str:
+    if error_type == "missing":
+        return "2-4"  # required field absent
+    if error_type in {"string_too_long", "too_long", "string_too_short", "too_short"}:
+        return "1-2"  # metadata length
+    return "1-4"  # value domain
 
 
 def decode_text(raw: bytes) -> str:
@@ -84,7 +96,7 @@ def decode_text(raw: bytes) -> str:
             return raw.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise ExportError([("voucher", "file is neither UTF-8 nor GB18030 text")])
+    raise ExportError([("3-4", "voucher", "file is neither UTF-8 nor GB18030 text")])
 
 
 def parse_voucher_export(raw: bytes) -> VoucherExport:
@@ -93,17 +105,21 @@ def parse_voucher_export(raw: bytes) -> VoucherExport:
     try:
         document = json.loads(text, parse_float=Decimal)
     except json.JSONDecodeError as error:
-        raise ExportError([("voucher", f"malformed JSON: {error}")]) from error
+        raise ExportError([("3-4", "voucher", f"malformed JSON: {error}")]) from error
     try:
         voucher = VoucherExport.model_validate(document)
     except ValidationError as error:
         raise ExportError(
-            [(".".join(str(p) for p in e["loc"]) or "voucher", e["msg"]) for e in error.errors()]
+            [
+                (_code_of(e["type"]), ".".join(str(p) for p in e["loc"]) or "voucher", e["msg"])
+                for e in error.errors()
+            ]
         ) from error
     if voucher.total_debit != voucher.total_credit:
         raise ExportError(
             [
                 (
+                    "1-5",
                     "entries",
                     f"debits {voucher.total_debit} and credits {voucher.total_credit} "
                     "do not balance (借贷不平衡)",
@@ -111,5 +127,5 @@ def parse_voucher_export(raw: bytes) -> VoucherExport:
             ]
         )
     if str(voucher.fiscal_year) != voucher.voucher_date[:4]:
-        raise ExportError([("voucher_date", f"not in fiscal year {voucher.fiscal_year}")])
+        raise ExportError([("1-5", "voucher_date", f"not in fiscal year {voucher.fiscal_year}")])
     return voucher

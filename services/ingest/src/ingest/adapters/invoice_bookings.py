@@ -1,0 +1,43 @@
+"""Ingest's register of booked invoices: one document per invoice, keyed by its booking key.
+
+The unique _id is what makes duplicate booking (重复入账) impossible under concurrent uploads:
+of two uploads carrying the same invoice, the storage engine lets exactly one insert succeed.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+from contracts.types import utc_now
+from servicekit.mongo import Document
+
+
+class InvoiceBookings:
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self._coll = db["invoice_bookings"]
+
+    async def holders(self, keys: Iterable[str]) -> dict[str, str]:
+        """Booking key → id of the document (and record) that booked it, for those booked."""
+        cursor = self._coll.find({"_id": {"$in": list(keys)}})
+        return {d["_id"]: d["document_id"] async for d in cursor}
+
+    async def claim(self, keys: list[str], document_id: uuid.UUID) -> dict[str, str]:
+        """Book every key for the document, or none: returns the conflicts (empty on success)."""
+        claimed: list[str] = []
+        for key in keys:
+            try:
+                await self._coll.insert_one(
+                    {"_id": key, "document_id": str(document_id), "at": utc_now()}
+                )
+                claimed.append(key)
+            except DuplicateKeyError:
+                if claimed:
+                    await self._coll.delete_many(
+                        {"_id": {"$in": claimed}, "document_id": str(document_id)}
+                    )
+                return await self.holders([key])
+        return {}

@@ -1,0 +1,157 @@
+"""The four-property check (四性检测) on real-shaped uploads: pass, reject, or review."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import zipfile
+from pathlib import Path
+
+from pypdf import PdfWriter
+
+from contracts.records import CheckOutcome
+from ingest.domain.files import UploadedFile
+from ingest.domain.four_property import CHECKS, DEFAULT_POLICY
+from ingest.domain.intake import Assessment, assess
+
+SAMPLES = Path(__file__).resolve().parents[3] / "samples"
+VOUCHER = (SAMPLES / "vouchers" / "2025-03-ji-0001.json").read_bytes()
+INVOICE_XML = (SAMPLES / "attachments" / "einvoice-25312000000012345678.xml").read_bytes()
+PDF = (SAMPLES / "attachments" / "einvoice-25312000000087654321.pdf").read_bytes()
+
+
+def voucher(**changes: object) -> UploadedFile:
+    doc = json.loads(VOUCHER)
+    doc.update(changes)
+    return UploadedFile(
+        "voucher", "v.json", "application/json", json.dumps(doc, ensure_ascii=False).encode()
+    )
+
+
+def xml(data: bytes, name: str = "invoice.xml") -> UploadedFile:
+    return UploadedFile("attachment", name, "application/xml", data)
+
+
+def pdf(data: bytes, name: str = "scan.pdf") -> UploadedFile:
+    return UploadedFile("attachment", name, "application/pdf", data)
+
+
+def outcome(a: Assessment, code: str) -> tuple[CheckOutcome, str]:
+    r = next(r for r in a.report if r.code == code)
+    return r.outcome, r.detail
+
+
+def test_the_table_names_each_da_t_70_item_once_with_a_policy() -> None:
+    codes = [c.code for c in CHECKS]
+    assert len(codes) == len(set(codes))
+    assert all(re.fullmatch(r"[1-4]-\d{1,2}", c) for c in codes)
+    assert set(DEFAULT_POLICY) == set(codes)
+    assert {c.property for c in CHECKS} == {"authenticity", "integrity", "usability", "security"}
+
+
+def test_a_proper_voucher_with_its_signed_e_invoice_passes_every_check_performed() -> None:
+    a = assess(voucher(), [xml(INVOICE_XML)])
+    assert a.accepted and not a.review_required
+    failed = [r.code for r in a.report if r.outcome is CheckOutcome.FAILED]
+    assert failed == []
+    assert outcome(a, "4-2")[0] is CheckOutcome.NOT_PERFORMED  # no virus scanner configured
+    [invoice] = a.invoices
+    assert invoice.invoice_number == "25312000000012345678"
+    assert invoice.seller_tax_id == "91110105MA01ABCD2X"
+    assert str(invoice.total.amount) == "1280.00"
+
+
+def test_an_unsigned_e_invoice_is_held_for_review() -> None:
+    unsigned = re.sub(rb"<ds:Signature.*</ds:Signature>", b"", INVOICE_XML, flags=re.S)
+    a = assess(voucher(), [xml(unsigned)])
+    assert a.accepted and a.review_required
+    assert outcome(a, "1-1") == (
+        CheckOutcome.FAILED,
+        "invoice.xml: the e-invoice XML carries no signature",
+    )
+
+
+def test_entity_bombs_and_external_entities_are_refused_not_expanded() -> None:
+    bomb = (
+        b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+        b'<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>'
+        b"<EInvoice>&lol2;</EInvoice>"
+    )
+    xxe = (
+        b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
+        b"<EInvoice>&e;</EInvoice>"
+    )
+    for attack in (bomb, xxe):
+        a = assess(voucher(), [xml(attack)])
+        assert not a.accepted
+        state, detail = outcome(a, "3-1")
+        assert state is CheckOutcome.FAILED and "DTDs and entities are not allowed" in detail
+
+
+def test_malformed_xml_and_a_broken_e_invoice_are_named() -> None:
+    a = assess(voucher(), [xml(b"<EInvoice><Header>")])
+    assert "malformed XML" in outcome(a, "3-1")[1]
+    no_number = INVOICE_XML.replace(b"<InvoiceNumber>25312000000012345678</InvoiceNumber>", b"")
+    a = assess(voucher(), [xml(no_number)])
+    assert "TaxSupervisionInfo/InvoiceNumber is missing" in outcome(a, "3-1")[1]
+    assert not a.accepted
+
+
+def test_tax_that_is_not_amount_times_rate_is_unreasonable() -> None:
+    wrong = INVOICE_XML.replace(b"<ComTaxAm>72.45</ComTaxAm>", b"<ComTaxAm>62.45</ComTaxAm>")
+    a = assess(voucher(), [xml(wrong)])
+    assert not a.accepted
+    state, detail = outcome(a, "1-5")
+    assert state is CheckOutcome.FAILED
+    assert "tax 62.45 ≠ 1207.55 × 0.06" in detail and "line taxes do not add up" in detail
+
+
+def test_an_invoice_already_booked_or_attached_twice_is_a_duplicate() -> None:
+    a = assess(voucher(), [xml(INVOICE_XML)], booked={"25312000000012345678": "rec-1"})
+    assert not a.accepted
+    assert "already booked in record rec-1" in outcome(a, "1-8")[1]
+    a = assess(voucher(attachment_count=2), [xml(INVOICE_XML), xml(INVOICE_XML, "copy.xml")])
+    assert "attached twice" in outcome(a, "1-8")[1]
+
+
+def test_encrypted_pdf_and_a_fake_pdf_are_rejected() -> None:
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    writer.encrypt("secret")
+    buf = io.BytesIO()
+    writer.write(buf)
+    a = assess(voucher(), [pdf(buf.getvalue())])
+    assert outcome(a, "3-8") == (CheckOutcome.FAILED, "scan.pdf: PDF is encrypted")
+    a = assess(voucher(), [pdf(b"GIF89a not a pdf")])
+    assert outcome(a, "1-3")[0] is CheckOutcome.FAILED and not a.accepted
+    a = assess(voucher(), [pdf(PDF)])
+    assert a.accepted
+
+
+def test_ofd_packages_must_be_readable_and_unencrypted() -> None:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("Doc_0/Document.xml", "<Document/>")
+    a = assess(voucher(), [UploadedFile("attachment", "i.ofd", "application/ofd", buf.getvalue())])
+    assert "no OFD.xml" in outcome(a, "3-4")[1]
+
+
+def test_missing_attachments_and_one_person_preparing_and_reviewing_ask_for_review() -> None:
+    a = assess(voucher(attachment_count=3, reviewer="张伟"), [xml(INVOICE_XML)])
+    assert a.accepted and a.review_required
+    assert outcome(a, "2-8")[1] == "3 attachments declared (附件张数), 1 uploaded"
+    assert "same person (张伟)" in outcome(a, "2-5")[1]
+
+
+def test_control_characters_in_text_ask_for_review() -> None:
+    a = assess(voucher(summary="报销\u0007差旅费"), [xml(INVOICE_XML)])
+    assert a.review_required
+    assert outcome(a, "1-6") == (CheckOutcome.FAILED, "summary: contains control characters")
+
+
+def test_an_unreadable_voucher_is_rejected_and_dependent_checks_not_performed() -> None:
+    a = assess(UploadedFile("voucher", "v.json", "application/json", b"{"), [])
+    assert not a.accepted
+    assert outcome(a, "3-4")[0] is CheckOutcome.FAILED
+    assert outcome(a, "2-5")[0] is CheckOutcome.NOT_PERFORMED
