@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 
 from contracts.topics import RECORDS_ARCHIVED
-from devkit.stack import LocalStack
+from devkit.stack import AUDITOR, LocalStack
 from devkit.watch import EventWatcher
 from servicekit.settings import PlatformSettings
 
@@ -65,7 +65,9 @@ async def test_archive_killed_mid_stream_archives_every_document_exactly_once(
         await asyncio.sleep(3)  # redeliveries after the restart, if any, arrive now
         listing = (
             await http.get(
-                f"{stack.url('archive')}/v1/records", params={"fonds_code": fonds, "limit": 500}
+                f"{stack.url('archive')}/v1/records",
+                params={"fonds_code": fonds, "limit": 500},
+                headers={"X-User": AUDITOR},
             )
         ).json()
 

@@ -129,7 +129,7 @@ async def test_originals_copied_under_compliance_lock_cannot_be_deleted(
     await locked.ensure_bucket()
     await source.put("a/发票.xml", b"<EInvoice/>", "application/xml")
     until = datetime.now(UTC).replace(microsecond=0) + timedelta(days=1)
-    await locked.copy_locked_from(source.bucket, "a/发票.xml", "r/1", until=until)
+    await locked.copy_locked_from(source.bucket, "a/发票.xml", "r/1", until=until, legal_hold=False)
 
     assert await locked.get("r/1") == b"<EInvoice/>"
     retention = await asyncio.to_thread(client.get_object_retention, locked.bucket, "r/1")

@@ -10,6 +10,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from approval.app import create_app as approval_app
 from approval.settings import ApprovalSettings
 from archive.adapters.records import Records
@@ -38,6 +40,8 @@ from servicekit import mongo, s3
 from servicekit.settings import PlatformSettings
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
+ROLES: list[Any] = [{"user": "auditor-all", "role": "auditor", "fonds_code": "*"}]
+AS_AUDITOR = {"X-User": "auditor-all"}
 
 
 async def stored_document(platform: PlatformSettings, n: int) -> DocumentIngested:
@@ -92,8 +96,10 @@ async def test_archive_accessions_each_document_once_despite_redelivery(
     events = [
         new_event(d, source="/test", subject=str(d.document_id), correlation_id="c") for d in docs
     ]
+    permission = permission_app(PermissionSettings(role_assignments=ROLES))
     async with (
-        running(archive_app()) as http,
+        running(permission),
+        running(archive_app(permission_transport=httpx.ASGITransport(permission))) as http,
         EventWatcher(platform.kafka_bootstrap, platform.namespace, [RECORDS_ARCHIVED]) as watch,
         EventSender(platform.kafka_bootstrap, platform.namespace) as out,
     ):
@@ -109,7 +115,10 @@ async def test_archive_accessions_each_document_once_despite_redelivery(
             lambda: {s.event.data.get("record_id") for s in watch.seen} >= ids, 60, "8 records"
         )
         await asyncio.sleep(2)  # let any duplicate arrive
-        records = [(await http.get(f"/v1/records/{d.document_id}")).json() for d in docs]
+        records = [
+            (await http.get(f"/v1/records/{d.document_id}", headers=AS_AUDITOR)).json()
+            for d in docs
+        ]
 
     per_record: dict[str, set[uuid.UUID]] = {}
     for s in watch.seen:

@@ -56,6 +56,17 @@ def test_an_optional_new_field_is_compatible() -> None:
     assert breaking_changes(BASE, new) == []
 
 
+def test_fields_of_objects_inside_arrays_are_compared_too() -> None:
+    line = {"type": "object", "properties": {"amount": {"type": "string"}}, "required": ["amount"]}
+    old = {"type": "object", "properties": {"lines": {"type": "array", "items": line}}}
+    grown = json.loads(json.dumps(old))
+    grown["properties"]["lines"]["items"]["properties"]["note"] = {"type": "string"}
+    assert breaking_changes(old, grown) == []
+    shrunk = json.loads(json.dumps(old))
+    shrunk["properties"]["lines"]["items"]["properties"] = {}
+    assert breaking_changes(old, shrunk) == ["lines[].amount: field removed"]
+
+
 def test_removed_retyped_newly_required_and_lost_enum_values_are_breaking() -> None:
     assert breaking_changes(BASE, changed(properties__invoice_no=None)) == [
         "invoice_no: field removed"

@@ -4,7 +4,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from archive.domain.archive_code import ArchiveCodeRule
-from archive.domain.record import archive, lock_until, original_key, placement
+from archive.domain.record import ObjectLock, archive, object_lock, original_key, placement
 from archive.domain.retention import RETENTION_RULES, retention_until
 from contracts.events import DocumentIngested
 from contracts.records import RecordCategory, RetentionPeriod, StoredFile, VoucherSummary
@@ -39,7 +39,14 @@ def test_retention_counts_from_the_day_after_fiscal_year_end() -> None:
     # FY2025 ends 2025-12-31; 30 years counted from 2026-01-01 end on 2055-12-31.
     assert retention_until(RetentionPeriod(years=30), 2025) == date(2055, 12, 31)
     assert retention_until(RetentionPeriod(permanent=True), 2025) is None
-    assert lock_until(date(2055, 12, 31)) == datetime(2056, 1, 1, tzinfo=UTC)
+    now = datetime(2026, 11, 28, tzinfo=UTC)
+    assert object_lock(date(2055, 12, 31), now) == ObjectLock(
+        datetime(2056, 1, 1, tzinfo=UTC), False
+    )
+    assert object_lock(None, now) == ObjectLock(None, legal_hold=True)  # permanent
+    assert object_lock(date(2020, 12, 31), now) == ObjectLock(
+        None, legal_hold=False
+    )  # already over
 
 
 def test_fixed_asset_cards_count_from_disposal() -> None:

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
+from contracts.fixity import digest
 from ingest.domain.files import MAX_FILE_BYTES, UploadedFile, media_type_of
-from ingest.domain.fixity import digest
 from ingest.domain.intake import assess, ingested_event
 from ingest.domain.voucher_export import ExportError, parse_voucher_export
 

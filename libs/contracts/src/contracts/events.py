@@ -84,6 +84,47 @@ class RecordArchived(EventData):
     invoices: tuple[InvoiceRef, ...] = ()
     check_report: tuple[CheckResult, ...] = ()
     review_required: bool = False
+    period: int | None = None
+    voucher: VoucherSummary | None = None
+
+
+class LegalHoldPlaced(EventData):
+    """A record concerns unsettled claims or open matters (第十九条): it must not be destroyed."""
+
+    event_type = "LegalHoldPlaced"
+
+    record_id: uuid.UUID
+    archive_code: str
+    reason: str = Field(min_length=1)
+    placed_by: str
+    placed_at: UtcDatetime
+
+
+class LegalHoldReleased(EventData):
+    """The matter behind a legal hold was settled; the record follows its retention again."""
+
+    event_type = "LegalHoldReleased"
+
+    record_id: uuid.UUID
+    archive_code: str
+    reason: str = Field(min_length=1)
+    released_by: str
+    released_at: UtcDatetime
+
+
+class IntegrityAlertRaised(EventData):
+    """Re-hashing an archived original did not give the digests recorded at archiving."""
+
+    event_type = "IntegrityAlertRaised"
+
+    record_id: uuid.UUID
+    archive_code: str
+    filename: str
+    object_key: str
+    expected_sha256: str
+    found_sha256: str | None = Field(description="None if the original could not be read")
+    detail: str
+    detected_at: UtcDatetime
 
 
 # --- approval -----------------------------------------------------------------------------
@@ -166,6 +207,9 @@ ALL_EVENTS: tuple[type[EventData], ...] = (
     DocumentIngested,
     DocumentRejected,
     RecordArchived,
+    LegalHoldPlaced,
+    LegalHoldReleased,
+    IntegrityAlertRaised,
     ApprovalRequested,
     OaDecisionMade,
     ApprovalDecided,
@@ -177,6 +221,9 @@ ALL_EVENTS: tuple[type[EventData], ...] = (
 DocumentIngestedEvent = Envelope[DocumentIngested]
 DocumentRejectedEvent = Envelope[DocumentRejected]
 RecordArchivedEvent = Envelope[RecordArchived]
+LegalHoldPlacedEvent = Envelope[LegalHoldPlaced]
+LegalHoldReleasedEvent = Envelope[LegalHoldReleased]
+IntegrityAlertRaisedEvent = Envelope[IntegrityAlertRaised]
 ApprovalRequestedEvent = Envelope[ApprovalRequested]
 OaDecisionMadeEvent = Envelope[OaDecisionMade]
 ApprovalDecidedEvent = Envelope[ApprovalDecided]

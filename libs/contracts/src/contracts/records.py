@@ -98,6 +98,8 @@ class InvoiceRef(Contract):
     invoice_code: str | None = None  # older invoices only; 数电票 have a 20-digit number alone
     seller_tax_id: str
     buyer_tax_id: str
+    seller_name: str = ""
+    buyer_name: str = ""
     issue_date: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}$")
     total: Money
     file_sha256: Sha256Hex

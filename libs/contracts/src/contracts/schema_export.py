@@ -64,6 +64,14 @@ def _shape(node: Schema, root: Schema) -> Any:
     return ("scalar", node.get("type"), node.get("format"))
 
 
+def _items(node: Schema, root: Schema) -> Schema | None:
+    """The item schema of an array of objects, else None."""
+    if node.get("type") != "array" or not isinstance(node.get("items"), dict):
+        return None
+    items = _resolve(node["items"], root)
+    return items if "properties" in items else None
+
+
 def breaking_changes(
     old: Schema,
     new: Schema,
@@ -88,7 +96,12 @@ def breaking_changes(
             and (lost := set(old_f["enum"]) - set(new_f["enum"]))
         ):
             problems.append(f"{where}: enum values removed {sorted(lost)}")
-        if "properties" in old_f and "properties" in new_f:
+        old_items, new_items = _items(old_f, old_root), _items(new_f, new_root)
+        if old_items is not None and new_items is not None:  # arrays of objects: look inside
+            problems += breaking_changes(
+                old_items, new_items, f"{where}[].", old_root=old_root, new_root=new_root
+            )
+        elif "properties" in old_f and "properties" in new_f:
             problems += breaking_changes(
                 old_f, new_f, f"{where}.", old_root=old_root, new_root=new_root
             )

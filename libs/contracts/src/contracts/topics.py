@@ -16,6 +16,9 @@ from contracts.events import (
     ApprovalRequested,
     DocumentIngested,
     DocumentRejected,
+    IntegrityAlertRaised,
+    LegalHoldPlaced,
+    LegalHoldReleased,
     OaDecisionMade,
     RecordArchived,
 )
@@ -47,6 +50,15 @@ DOCUMENTS_REJECTED = Topic(
 RECORDS_ARCHIVED = Topic(
     "aap.archive.record-archived.v1", (RecordArchived,), "record_id", "archive"
 )
+LEGAL_HOLDS_PLACED = Topic(
+    "aap.archive.legal-hold-placed.v1", (LegalHoldPlaced,), "record_id", "archive"
+)
+LEGAL_HOLDS_RELEASED = Topic(
+    "aap.archive.legal-hold-released.v1", (LegalHoldReleased,), "record_id", "archive"
+)
+INTEGRITY_ALERTS = Topic(
+    "aap.archive.integrity-alert-raised.v1", (IntegrityAlertRaised,), "record_id", "archive"
+)
 APPROVALS_REQUESTED = Topic(
     "aap.approval.requested.v1", (ApprovalRequested,), "request_id", "approval"
 )
@@ -63,6 +75,9 @@ ALL_TOPICS: tuple[Topic, ...] = (
     DOCUMENTS_INGESTED,
     DOCUMENTS_REJECTED,
     RECORDS_ARCHIVED,
+    LEGAL_HOLDS_PLACED,
+    LEGAL_HOLDS_RELEASED,
+    INTEGRITY_ALERTS,
     APPROVALS_REQUESTED,
     OA_DECISIONS,
     APPROVALS_DECIDED,

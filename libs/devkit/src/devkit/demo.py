@@ -22,7 +22,7 @@ import httpx
 from contracts.oa_callback import signed_headers
 from contracts.topics import ACCESS_GRANTED, APPROVALS_REQUESTED, RECORDS_ARCHIVED
 from contracts.types import utc_now
-from devkit.stack import LocalStack
+from devkit.stack import ARCHIVIST, LocalStack
 from devkit.topics import create_topics
 from devkit.watch import EventWatcher, of_type
 from servicekit.settings import PlatformSettings
@@ -136,8 +136,10 @@ async def story(stack: LocalStack, platform: PlatformSettings) -> Outcome:
         )
         for doc_id in doc_ids:
             await watch.wait_for(of_type("RecordArchived", record_id=doc_id), timeout=60)
+        as_archivist = {"X-User": ARCHIVIST}
         records = [
-            (await http.get(f"{stack.url('archive')}/v1/records/{d}")).json() for d in doc_ids
+            (await http.get(f"{stack.url('archive')}/v1/records/{d}", headers=as_archivist)).json()
+            for d in doc_ids
         ]
         out.archive_codes = [rec["archive_code"] for rec in records]
         for rec in records:

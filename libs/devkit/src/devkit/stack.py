@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -13,6 +14,15 @@ from pathlib import Path
 import httpx
 
 SERVICES = ("ingest", "archive", "approval", "permission", "audit")
+# Who may do what on the local stack: an archivist (档案管理员) of the sample fonds Q001, and an
+# auditor who may read every fonds (a group's internal audit).
+ARCHIVIST, AUDITOR = "zhaomin", "auditor-all"
+LOCAL_ROLES = json.dumps(
+    [
+        {"user": ARCHIVIST, "role": "archivist", "fonds_code": "Q001"},
+        {"user": AUDITOR, "role": "auditor", "fonds_code": "*"},
+    ]
+)
 DEFAULT_PORTS = {
     "ingest": 8101,
     "archive": 8102,
@@ -35,7 +45,7 @@ class LocalStack:
         return f"http://127.0.0.1:{self.ports[service]}"
 
     def _env(self, service: str) -> dict[str, str]:
-        env = {**os.environ, **self.env}
+        env = {"AAP_PERMISSION_ROLE_ASSIGNMENTS": LOCAL_ROLES, **os.environ, **self.env}
         env[f"AAP_{service.upper()}_HTTP_PORT"] = str(self.ports[service])
         env["AAP_ARCHIVE_PERMISSION_URL"] = self.url("permission")
         return env

@@ -58,25 +58,37 @@ class ObjectStore:
         return await asyncio.to_thread(stat)
 
     async def copy_locked_from(
-        self, source_bucket: str, source_key: str, key: str, *, until: datetime | None
-    ) -> None:
-        """Server-side copy into this bucket, under a COMPLIANCE retention lock until ``until``.
-
-        ``until=None`` means permanent: the object gets a legal hold instead of a date.
-        """
+        self,
+        source_bucket: str,
+        source_key: str,
+        key: str,
+        *,
+        until: datetime | None,
+        legal_hold: bool,
+    ) -> str | None:
+        """Server-side copy into this bucket, under a COMPLIANCE retention lock until ``until``
+        (if given) and a legal hold (if asked); returns the version that was locked."""
         retention = Retention(COMPLIANCE, until) if until else None
-        await asyncio.to_thread(
+        result = await asyncio.to_thread(
             self.client.copy_object,
             self.bucket,
             key,
             CopySource(source_bucket, source_key),
             retention=retention,
-            legal_hold=until is None,
+            legal_hold=legal_hold,
         )
+        return result.version_id  # the locked version: later writes to the key make new ones
 
-    async def get(self, key: str) -> bytes:
+    async def set_legal_hold(self, key: str, version_id: str | None, on: bool) -> None:
+        """S3 legal hold: while on, no retention date lets the version be deleted."""
+        change = (
+            self.client.enable_object_legal_hold if on else self.client.disable_object_legal_hold
+        )
+        await asyncio.to_thread(change, self.bucket, key, version_id)
+
+    async def get(self, key: str, version_id: str | None = None) -> bytes:
         def read() -> bytes:
-            response = self.client.get_object(self.bucket, key)
+            response = self.client.get_object(self.bucket, key, version_id=version_id)
             try:
                 return response.read()
             finally:

@@ -2,33 +2,49 @@
 
 from __future__ import annotations
 
+import httpx
 from fastapi import FastAPI
 
 from archive.adapters.consumers import register_consumers
 from archive.adapters.http import archive_router
 from archive.adapters.permission_client import PermissionClient
 from archive.adapters.records import Records
+from archive.custody import CustodyService, FixitySweeper
 from archive.domain.archive_code import ArchiveCodeRule
 from archive.service import ArchiveService
 from archive.settings import ArchiveSettings
-from contracts.events import RecordArchived
+from contracts.envelope import EventData
+from contracts.events import (
+    IntegrityAlertRaised,
+    LegalHoldPlaced,
+    LegalHoldReleased,
+    RecordArchived,
+)
 from servicekit import s3
 from servicekit.idempotency import ProcessedEvents
 from servicekit.service import build_app, build_runtime, serve
 
 SERVICE = "archive"
+PUBLISHES: list[type[EventData]] = [
+    RecordArchived,
+    LegalHoldPlaced,
+    LegalHoldReleased,
+    IntegrityAlertRaised,
+]
 
 
-def create_app(settings: ArchiveSettings | None = None) -> FastAPI:
+def create_app(
+    settings: ArchiveSettings | None = None,
+    permission_transport: httpx.AsyncBaseTransport | None = None,
+) -> FastAPI:
+    """``permission_transport`` lets a test reach an in-process permission service."""
     settings = settings or ArchiveSettings()
-    rt = build_runtime(SERVICE, settings.platform, publishes=[RecordArchived])
+    rt = build_runtime(SERVICE, settings.platform, publishes=PUBLISHES)
     store = s3.ObjectStore(
         s3.connect(settings.platform), settings.platform.bucket_name("archive-originals")
     )
     records = Records(rt.db)
-    permissions = PermissionClient(settings.permission_url)
-    rt.startup += [store.ensure_bucket, records.ensure_indexes]
-    rt.shutdown.append(permissions.close)
+    permissions = PermissionClient(settings.permission_url, permission_transport)
     service = ArchiveService(
         records,
         store,
@@ -38,9 +54,18 @@ def create_app(settings: ArchiveSettings | None = None) -> FastAPI:
         ArchiveCodeRule(settings.archive_code_rule),
         rt.source,
     )
+    custody = CustodyService(records, store, rt.publisher, permissions, rt.source)
+    sweeper = FixitySweeper(custody, settings.fixity_sweep_seconds)
+    rt.startup += [store.ensure_bucket, records.ensure_indexes]
+    rt.after_start.append(sweeper.start)
+    rt.before_stop.append(sweeper.stop)
+    rt.shutdown.append(permissions.close)
     register_consumers(rt, service)
     return build_app(
-        rt, title="AAP archive", routers=[archive_router(service)], checks={"s3": store.ready}
+        rt,
+        title="AAP archive",
+        routers=[archive_router(service, custody)],
+        checks={"s3": store.ready},
     )
 
 

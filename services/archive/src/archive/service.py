@@ -1,17 +1,19 @@
-"""Archive's use cases: accession of ingested documents, reading records and originals."""
+"""Archive's use cases: accession of ingested documents; reading, searching and drilling through."""
 
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import structlog
 
 from archive.adapters.permission_client import PermissionClient
 from archive.adapters.records import Records
 from archive.domain.archive_code import ArchiveCodeRule
-from archive.domain.record import archive, lock_until, original_key, placement
+from archive.domain.record import archive, object_lock, original_key, placement
+from archive.domain.search import SearchCriteria
 from contracts.envelope import derived_event_id, new_event
-from contracts.events import DocumentIngestedEvent, RecordArchived
+from contracts.events import ApprovalDecidedEvent, DocumentIngestedEvent, RecordArchived
 from contracts.types import utc_now
 from servicekit.idempotency import ProcessedEvents
 from servicekit.kafka import EventPublisher
@@ -21,6 +23,10 @@ log = structlog.get_logger()
 
 
 class AccessDenied(Exception):
+    pass
+
+
+class NotFound(Exception):
     pass
 
 
@@ -43,6 +49,8 @@ class ArchiveService:
         self._rule = rule
         self._source = source
 
+    # --- accession (归档) ---------------------------------------------------------------------
+
     async def on_document_ingested(self, event: DocumentIngestedEvent) -> None:
         await self._processed.handle_once(event, lambda: self._accession(event))
 
@@ -53,12 +61,17 @@ class ArchiveService:
             where = placement(doc, self._rule)
             seq = await self._records.next_sequence(where.scope)
             record = archive(doc, where, seq, self._rule, bucket=self._store.bucket, at=utc_now())
-            until = lock_until(record.retention_until)
+            lock = object_lock(record.retention_until, utc_now())
+            versions: dict[str, str | None] = {}
             for f in doc.files:  # copy under lock before the record exists: no record without bytes
-                await self._store.copy_locked_from(
-                    f.bucket, f.object_key, original_key(record.record_id, f), until=until
+                versions[f.sha256] = await self._store.copy_locked_from(
+                    f.bucket,
+                    f.object_key,
+                    original_key(record.record_id, f),
+                    until=lock.until,
+                    legal_hold=lock.legal_hold,
                 )
-            record = await self._records.add(record)
+            record = await self._records.add(record, versions)
             log.info(
                 "record archived", record_id=str(record.record_id), archive_code=record.archive_code
             )
@@ -76,39 +89,60 @@ class ArchiveService:
             )
         )
 
-    async def get(self, record_id: uuid.UUID) -> RecordArchived | None:
-        return await self._records.get(record_id)
+    async def on_approval_decided(self, event: ApprovalDecidedEvent) -> None:
+        """Remember the OA approval on each record it concerns, for drill-through."""
+        await self._records.add_approval(event.data)
 
-    async def page(
-        self,
-        *,
-        fonds_code: str | None,
-        fiscal_year: int | None,
-        invoice_number: str | None = None,
-        review_required: bool | None = None,
-        limit: int,
-        offset: int,
+    # --- reading ------------------------------------------------------------------------------
+
+    async def _allowed(self, user: str, action: str, record_id: uuid.UUID) -> None:
+        decision = await self._permissions.check(user, action, f"record:{record_id}")
+        if not decision.allowed:
+            raise AccessDenied(decision.reason)
+
+    async def get(self, record_id: uuid.UUID, user: str) -> RecordArchived:
+        record = await self._records.get(record_id)
+        if record is None:
+            raise NotFound(f"no archive record {record_id}")
+        await self._allowed(user, "read", record_id)
+        return record
+
+    async def search(
+        self, criteria: SearchCriteria, user: str, limit: int, offset: int
     ) -> tuple[int, list[RecordArchived]]:
-        filters: dict[str, object] = {}
-        if invoice_number:
-            filters["invoice_numbers"] = invoice_number
-        if review_required is not None:
-            filters["review_required"] = review_required
-        if fonds_code:
-            filters["fonds_code"] = fonds_code
-        if fiscal_year:
-            filters["fiscal_year"] = fiscal_year
-        return await self._records.page(filters, limit, offset)
+        """Records matching ``criteria`` among those ``user`` may see."""
+        visible = await self._permissions.visibility(user, "read")
+        return await self._records.search(criteria, visible, limit, offset)
+
+    async def drill_down(self, record_id: uuid.UUID, user: str) -> dict[str, Any]:
+        """穿透查询 from a voucher: its attachments, e-invoices and the OA approvals touching it."""
+        record = await self.get(record_id, user)
+        return {
+            "record": record.model_dump(mode="json"),
+            "voucher": record.voucher.model_dump(mode="json") if record.voucher else None,
+            "attachments": [
+                f.model_dump(mode="json") for f in record.originals if f.role == "attachment"
+            ],
+            "invoices": [i.model_dump(mode="json") for i in record.invoices],
+            "approvals": await self._records.approvals(record_id),
+        }
+
+    async def drill_up(self, invoice_number: str, user: str) -> dict[str, Any]:
+        """穿透查询 from an invoice: the voucher that booked it, with everything linked to it."""
+        record = await self._records.holding_invoice(invoice_number)
+        if record is None:
+            raise NotFound(f"no archived record holds invoice {invoice_number}")
+        return await self.drill_down(record.record_id, user)
 
     async def original(
         self, record_id: uuid.UUID, sha256: str, user: str
     ) -> tuple[str, str, bytes]:
-        """(filename, media type, bytes) of one original, if the permission service allows."""
+        """(filename, media type, bytes) of one original, as locked at archiving."""
+        doc = await self._records.get_doc(record_id)
         record = await self._records.get(record_id)
         f = next((f for f in record.originals if f.sha256 == sha256), None) if record else None
-        if record is None or f is None:
-            raise KeyError(f"record {record_id} has no original {sha256}")
-        decision = await self._permissions.check(user, "download", f"record:{record_id}")
-        if not decision.allowed:
-            raise AccessDenied(decision.reason)
-        return f.filename, f.media_type, await self._store.get(f.object_key)
+        if doc is None or f is None:
+            raise NotFound(f"record {record_id} has no original {sha256}")
+        await self._allowed(user, "download", record_id)
+        version = (doc.get("versions") or {}).get(sha256)
+        return f.filename, f.media_type, await self._store.get(f.object_key, version)

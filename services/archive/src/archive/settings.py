@@ -16,4 +16,7 @@ class ArchiveSettings(BaseSettings):
     http_port: int = 8102
     permission_url: str = "http://127.0.0.1:8104"
     archive_code_rule: str = DEFAULT_RULE
+    fixity_sweep_seconds: float = Field(
+        default=86400, ge=0, description="Re-hash every original this often; 0 turns it off"
+    )
     platform: PlatformSettings = Field(default_factory=PlatformSettings)

@@ -12,7 +12,15 @@ from contracts.envelope import derived_event_id, new_event
 from contracts.events import AccessRevoked, ApprovalDecidedEvent, RecordArchivedEvent
 from contracts.types import utc_now
 from permission.adapters.grants import Grants
-from permission.domain.access import CheckResult, Grant, RoleAssignment, check, grant_for
+from permission.domain.access import (
+    CheckResult,
+    Grant,
+    RoleAssignment,
+    Visibility,
+    check,
+    grant_for,
+    visibility,
+)
 from servicekit.idempotency import ProcessedEvents
 from servicekit.kafka import EventPublisher
 
@@ -74,6 +82,10 @@ class PermissionService:
             grants=await self._grants.for_user_record(user, record_id),
             now=utc_now(),
         )
+
+    async def visibility(self, user: str, action: str) -> Visibility:
+        grants = await self._grants.for_user(user)
+        return visibility(user=user, action=action, roles=self._roles, grants=grants, now=utc_now())
 
     async def grants_of(self, user: str) -> list[Grant]:
         return await self._grants.for_user(user)

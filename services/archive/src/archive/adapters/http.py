@@ -1,64 +1,138 @@
-"""HTTP: read records; download an original when the permission service allows it."""
+"""HTTP: search and read records, drill through, download originals, holds, appraisal, fixity.
+
+The user is the ``X-User`` header (set by the gateway); the permission service decides.
+"""
 
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from collections.abc import Awaitable
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Any, TypeVar
 from urllib.parse import quote
 
-from fastapi import APIRouter, Header, HTTPException, Query
+from fastapi import APIRouter, Body, Header, HTTPException, Query
 from fastapi.responses import Response
 
-from archive.service import AccessDenied, ArchiveService
+from archive.custody import CustodyService
+from archive.domain.lifecycle import HoldConflict
+from archive.domain.search import SearchCriteria
+from archive.service import AccessDenied, ArchiveService, NotFound
+from contracts.records import RecordCategory
+
+T = TypeVar("T")
+User = Annotated[str | None, Header(alias="X-User")]
 
 
-def archive_router(service: ArchiveService) -> APIRouter:
-    router = APIRouter(prefix="/v1/records", tags=["archive"])
+def _user(user: str | None) -> str:
+    if not user:
+        raise HTTPException(401, "X-User header (the authenticated user) is required")
+    return user
 
-    @router.get("")
-    async def list_records(
+
+async def _answer(call: Awaitable[T]) -> T:
+    try:
+        return await call
+    except NotFound as error:
+        raise HTTPException(404, str(error)) from error
+    except AccessDenied as error:
+        raise HTTPException(403, f"permission service denied: {error}") from error
+    except HoldConflict as error:
+        raise HTTPException(409, str(error)) from error
+
+
+def archive_router(service: ArchiveService, custody: CustodyService) -> APIRouter:
+    router = APIRouter(prefix="/v1", tags=["archive"])
+
+    @router.get("/records")
+    async def search_records(
+        x_user: User = None,
         fonds_code: str | None = None,
         fiscal_year: int | None = None,
+        period: Annotated[int | None, Query(ge=1, le=12)] = None,
+        category: RecordCategory | None = None,
+        voucher_no: str | None = None,
+        amount_min: Decimal | None = None,
+        amount_max: Decimal | None = None,
+        counterparty: Annotated[str | None, Query(description="part of a name or tax id")] = None,
         invoice_number: str | None = None,
-        review_required: Annotated[
-            bool | None, Query(description="true: records a check held for an archivist's review")
-        ] = None,
+        q: Annotated[str | None, Query(description="part of the summary, e.g. 差旅费")] = None,
+        review_required: bool | None = None,
         limit: Annotated[int, Query(ge=1, le=500)] = 50,
         offset: Annotated[int, Query(ge=0)] = 0,
     ) -> dict[str, Any]:
-        total, items = await service.page(
-            fonds_code=fonds_code,
-            fiscal_year=fiscal_year,
-            invoice_number=invoice_number,
-            review_required=review_required,
-            limit=limit,
-            offset=offset,
-        )
+        try:
+            criteria = SearchCriteria(
+                fonds_code=fonds_code,
+                fiscal_year=fiscal_year,
+                period=period,
+                category=category,
+                voucher_no=voucher_no,
+                amount_min=amount_min,
+                amount_max=amount_max,
+                counterparty=counterparty,
+                invoice_number=invoice_number,
+                text=q,
+                review_required=review_required,
+            )
+        except ValueError as error:
+            raise HTTPException(422, str(error)) from error
+        total, items = await service.search(criteria, _user(x_user), limit, offset)
         return {"total": total, "items": [r.model_dump(mode="json") for r in items]}
 
-    @router.get("/{record_id}")
-    async def get_record(record_id: uuid.UUID) -> dict[str, Any]:
-        record = await service.get(record_id)
-        if record is None:
-            raise HTTPException(404, f"no archive record {record_id}")
+    @router.get("/records/{record_id}")
+    async def get_record(record_id: uuid.UUID, x_user: User = None) -> dict[str, Any]:
+        record = await _answer(service.get(record_id, _user(x_user)))
         return record.model_dump(mode="json")
 
-    @router.get("/{record_id}/originals/{sha256}")
-    async def download_original(
-        record_id: uuid.UUID, sha256: str, x_user: Annotated[str | None, Header()] = None
-    ) -> Response:
-        if not x_user:
-            raise HTTPException(401, "X-User header (the authenticated user) is required")
-        try:
-            filename, media_type, data = await service.original(record_id, sha256, x_user)
-        except KeyError as error:
-            raise HTTPException(404, str(error.args[0])) from error
-        except AccessDenied as error:
-            raise HTTPException(403, f"permission service denied download: {error}") from error
+    @router.get("/records/{record_id}/drill")
+    async def drill_down(record_id: uuid.UUID, x_user: User = None) -> dict[str, Any]:
+        return await _answer(service.drill_down(record_id, _user(x_user)))
+
+    @router.get("/drill")
+    async def drill_up(invoice_number: str, x_user: User = None) -> dict[str, Any]:
+        return await _answer(service.drill_up(invoice_number, _user(x_user)))
+
+    @router.get("/records/{record_id}/originals/{sha256}")
+    async def download_original(record_id: uuid.UUID, sha256: str, x_user: User = None) -> Response:
+        filename, media_type, data = await _answer(
+            service.original(record_id, sha256, _user(x_user))
+        )
         return Response(
             data,
             media_type=media_type,
             headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}"},
         )
+
+    @router.post("/records/{record_id}/legal-hold", status_code=201)
+    async def place_hold(
+        record_id: uuid.UUID,
+        reason: Annotated[str, Body(embed=True, min_length=1)],
+        x_user: User = None,
+    ) -> dict[str, Any]:
+        hold = await _answer(custody.place_hold(record_id, reason, _user(x_user)))
+        return {
+            "reason": hold.reason,
+            "placed_by": hold.placed_by,
+            "placed_at": hold.placed_at.isoformat(),
+        }
+
+    @router.delete("/records/{record_id}/legal-hold", status_code=204)
+    async def release_hold(
+        record_id: uuid.UUID, reason: Annotated[str, Query(min_length=1)], x_user: User = None
+    ) -> None:
+        await _answer(custody.release_hold(record_id, reason, _user(x_user)))
+
+    @router.get("/appraisal")
+    async def appraisal(fonds_code: str, as_of: date, x_user: User = None) -> dict[str, Any]:
+        _user(x_user)
+        return await custody.appraisal(fonds_code, as_of)
+
+    @router.post("/records/{record_id}/fixity-check")
+    async def fixity_check(record_id: uuid.UUID, x_user: User = None) -> dict[str, Any]:
+        _user(x_user)
+        alerts = await _answer(custody.check_fixity(record_id))
+        return {"ok": not alerts, "alerts": [a.model_dump(mode="json") for a in alerts]}
 
     return router

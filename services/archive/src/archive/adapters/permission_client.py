@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import httpx
 
+from archive.domain.search import Visibility
+
 
 @dataclass(frozen=True)
 class Decision:
@@ -14,8 +16,8 @@ class Decision:
 
 
 class PermissionClient:
-    def __init__(self, base_url: str) -> None:
-        self._http = httpx.AsyncClient(base_url=base_url, timeout=5)
+    def __init__(self, base_url: str, transport: httpx.AsyncBaseTransport | None = None) -> None:
+        self._http = httpx.AsyncClient(base_url=base_url, timeout=5, transport=transport)
 
     async def check(self, user: str, action: str, resource: str) -> Decision:
         response = await self._http.get(
@@ -24,6 +26,12 @@ class PermissionClient:
         response.raise_for_status()
         body = response.json()
         return Decision(bool(body["allowed"]), str(body["reason"]))
+
+    async def visibility(self, user: str, action: str) -> Visibility:
+        response = await self._http.get("/v1/visibility", params={"user": user, "action": action})
+        response.raise_for_status()
+        body = response.json()
+        return Visibility(bool(body["all_fonds"]), tuple(body["fonds"]), tuple(body["record_ids"]))
 
     async def close(self) -> None:
         await self._http.aclose()

@@ -1,15 +1,80 @@
-"""Archive's own database: records (one per document) and the archive-code sequences."""
+"""Archive's own database: records (one per document), their search fields, holds and links,
+and the archive-code sequences."""
 
 from __future__ import annotations
 
+import re
 import uuid
+from collections.abc import AsyncIterator
+from datetime import date
 from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from contracts.events import RecordArchived
+from archive.domain.lifecycle import LegalHold
+from archive.domain.search import SearchCriteria, Visibility, fen
+from contracts.events import ApprovalDecided, RecordArchived
 from servicekit.mongo import Document
+
+
+def _search_fields(r: RecordArchived) -> Document:
+    v = r.voucher
+    return {
+        "period": r.period,
+        "voucher_no": v.voucher_no if v else None,
+        "summary": v.summary if v else "",
+        "amount_fen": fen(v.total.amount) if v else None,
+        "counterparties": sorted(
+            {
+                x
+                for i in r.invoices
+                for x in (i.seller_name, i.seller_tax_id, i.buyer_name, i.buyer_tax_id)
+                if x
+            }
+        ),
+        "invoice_numbers": [i.invoice_number for i in r.invoices],
+    }
+
+
+def _contains(text: str) -> dict[str, str]:
+    return {"$regex": re.escape(text)}  # a plain substring, Chinese included; no user regex
+
+
+def search_filter(c: SearchCriteria, visible: Visibility) -> Document:
+    f: Document = {}
+    exact = {
+        "fonds_code": c.fonds_code,
+        "fiscal_year": c.fiscal_year,
+        "period": c.period,
+        "category": c.category.value if c.category else None,
+        "voucher_no": c.voucher_no,
+        "invoice_numbers": c.invoice_number,
+        "review_required": c.review_required,
+    }
+    f.update({k: v for k, v in exact.items() if v is not None})
+    amount: Document = {}
+    if c.amount_min is not None:
+        amount["$gte"] = fen(c.amount_min)
+    if c.amount_max is not None:
+        amount["$lte"] = fen(c.amount_max)
+    if amount:
+        f["amount_fen"] = amount
+    if c.counterparty:
+        f["counterparties"] = _contains(c.counterparty)
+    if c.text:
+        f["summary"] = _contains(c.text)
+    if not visible.all_fonds:
+        f["$or"] = [
+            {"fonds_code": {"$in": list(visible.fonds)}},
+            {"_id": {"$in": list(visible.record_ids)}},
+        ]
+    return f
+
+
+def _hold(doc: Document) -> LegalHold | None:
+    h = doc.get("legal_hold")
+    return LegalHold(h["reason"], h["placed_by"], h["placed_at"]) if h else None
 
 
 class Records:
@@ -20,9 +85,11 @@ class Records:
 
     async def ensure_indexes(self) -> None:
         await self._records.create_index("archive_code", unique=True)
-        await self._records.create_index([("fonds_code", 1), ("fiscal_year", 1)])
+        await self._records.create_index([("fonds_code", 1), ("fiscal_year", 1), ("period", 1)])
         await self._records.create_index("invoice_numbers")
         await self._records.create_index("review_required")
+        await self._records.create_index("amount_fen")
+        await self._records.create_index("retention_until")
 
     async def next_sequence(self, scope: str) -> int:
         """Allocate the next item number within a scope, exactly once, without gaps.
@@ -43,12 +110,18 @@ class Records:
         await self._sequences.update_one({"_id": scope}, {"$max": {"value": number}}, upsert=True)
         return number
 
-    async def get(self, record_id: uuid.UUID) -> RecordArchived | None:
-        doc = await self._records.find_one({"_id": str(record_id)})
+    async def get(self, record_id: uuid.UUID | str) -> RecordArchived | None:
+        doc = await self._records.find_one({"_id": str(record_id)}, projection={"event": 1})
         return RecordArchived.model_validate_json(doc["event"]) if doc else None
 
-    async def add(self, record: RecordArchived) -> RecordArchived:
-        """Insert; if this record exists already (a redelivery), return the stored one."""
+    async def get_doc(self, record_id: uuid.UUID | str) -> Document | None:
+        return await self._records.find_one({"_id": str(record_id)})
+
+    async def add(self, record: RecordArchived, versions: dict[str, str | None]) -> RecordArchived:
+        """Insert; if this record exists already (a redelivery), return the stored one.
+
+        ``versions`` maps each original's SHA-256 to the object version locked at archiving.
+        """
         try:
             await self._records.insert_one(
                 {
@@ -58,8 +131,14 @@ class Records:
                     "fiscal_year": record.fiscal_year,
                     "category": record.category.value,
                     "archived_at": record.archived_at,
+                    "retention_until": record.retention_until.isoformat()
+                    if record.retention_until
+                    else None,
                     "review_required": record.review_required,
-                    "invoice_numbers": [i.invoice_number for i in record.invoices],
+                    "versions": versions,
+                    "legal_hold": None,
+                    "approvals": [],
+                    **_search_fields(record),
                     # The fact as archived, exactly: JSON keeps Decimal and zone untouched.
                     "event": record.model_dump_json(),
                 }
@@ -71,9 +150,68 @@ class Records:
                 raise
             return stored
 
-    async def page(
-        self, filters: dict[str, Any], limit: int, offset: int
+    async def search(
+        self, c: SearchCriteria, visible: Visibility, limit: int, offset: int
     ) -> tuple[int, list[RecordArchived]]:
-        total = await self._records.count_documents(filters)
-        cursor = self._records.find(filters).sort("archive_code", 1).skip(offset).limit(limit)
+        if visible.nothing:
+            return 0, []
+        f = search_filter(c, visible)
+        total = await self._records.count_documents(f)
+        cursor = (
+            self._records.find(f, projection={"event": 1})
+            .sort("archive_code", 1)
+            .skip(offset)
+            .limit(limit)
+        )
         return total, [RecordArchived.model_validate_json(d["event"]) async for d in cursor]
+
+    async def holding_invoice(self, invoice_number: str) -> RecordArchived | None:
+        doc = await self._records.find_one(
+            {"invoice_numbers": invoice_number}, projection={"event": 1}
+        )
+        return RecordArchived.model_validate_json(doc["event"]) if doc else None
+
+    async def add_approval(self, decided: ApprovalDecided) -> None:
+        """Link a borrowing decision to each record it concerns (kept once per request)."""
+        link = {
+            "request_id": str(decided.request_id),
+            "decision": decided.decision,
+            "applicant": decided.applicant,
+            "approver": decided.approver,
+            "oa_instance_id": decided.oa_instance_id,
+            "decided_at": decided.decided_at.isoformat(),
+        }
+        for record_id in decided.record_ids:
+            await self._records.update_one(
+                {"_id": str(record_id), "approvals.request_id": {"$ne": link["request_id"]}},
+                {"$push": {"approvals": link}},
+            )
+
+    async def approvals(self, record_id: uuid.UUID) -> list[dict[str, Any]]:
+        doc = await self._records.find_one({"_id": str(record_id)}, projection={"approvals": 1})
+        return list(doc.get("approvals") or []) if doc else []
+
+    async def hold(self, record_id: uuid.UUID) -> LegalHold | None:
+        doc = await self._records.find_one({"_id": str(record_id)}, projection={"legal_hold": 1})
+        return _hold(doc) if doc else None
+
+    async def set_hold(self, record_id: uuid.UUID, hold: LegalHold | None) -> None:
+        value = (
+            None
+            if hold is None
+            else {"reason": hold.reason, "placed_by": hold.placed_by, "placed_at": hold.placed_at}
+        )
+        await self._records.update_one({"_id": str(record_id)}, {"$set": {"legal_hold": value}})
+
+    async def past_retention(
+        self, fonds_code: str, as_of: date
+    ) -> list[tuple[RecordArchived, LegalHold | None]]:
+        cursor = self._records.find(
+            {"fonds_code": fonds_code, "retention_until": {"$lt": as_of.isoformat()}},
+            projection={"event": 1, "legal_hold": 1},
+        ).sort("archive_code", 1)
+        return [(RecordArchived.model_validate_json(d["event"]), _hold(d)) async for d in cursor]
+
+    async def all_ids(self) -> AsyncIterator[str]:
+        async for d in self._records.find({}, projection={"_id": 1}).sort("_id", 1):
+            yield str(d["_id"])

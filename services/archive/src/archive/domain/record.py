@@ -68,11 +68,26 @@ def archive(
         invoices=doc.invoices,
         check_report=doc.check_report,
         review_required=doc.review_required,
+        period=doc.period,
+        voucher=doc.voucher,
     )
 
 
-def lock_until(last_day: date | None) -> datetime | None:
-    """The S3 retention date: the start of the day after the last day of retention (UTC)."""
+@dataclass(frozen=True)
+class ObjectLock:
+    """How the object store must lock an original: a COMPLIANCE date, a legal hold, or neither."""
+
+    until: datetime | None
+    legal_hold: bool
+
+
+def object_lock(last_day: date | None, now: datetime) -> ObjectLock:
+    """Locked until the day after the last day of retention (UTC); permanent records are held.
+
+    A record whose retention is already over when it is archived (an old record taken over late)
+    gets no lock: S3 refuses retention dates in the past, and there is nothing left to protect.
+    """
     if last_day is None:
-        return None
-    return datetime(last_day.year, last_day.month, last_day.day, tzinfo=UTC) + timedelta(days=1)
+        return ObjectLock(until=None, legal_hold=True)
+    until = datetime(last_day.year, last_day.month, last_day.day, tzinfo=UTC) + timedelta(days=1)
+    return ObjectLock(until=until if until > now else None, legal_hold=False)

@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from contracts.events import DocumentIngested, Problem
+from contracts.fixity import Digests, digest
 from contracts.records import CheckResult, InvoiceRef, StoredFile, VoucherSummary
 from contracts.types import Money
 from ingest.domain.einvoice import EInvoice
 from ingest.domain.files import MAX_ATTACHMENTS, MAX_FILE_BYTES, UploadedFile
-from ingest.domain.fixity import Digests, digest
 from ingest.domain.four_property import DEFAULT_POLICY, Action, Upload, judge, run_checks
 from ingest.domain.voucher_export import ExportError, Finding, VoucherExport, parse_voucher_export
 
@@ -60,6 +60,8 @@ def _invoice_ref(inv: EInvoice, f: UploadedFile, currency: str) -> InvoiceRef:
         invoice_number=inv.invoice_number,
         seller_tax_id=inv.seller_tax_id,
         buyer_tax_id=inv.buyer_tax_id,
+        seller_name=inv.seller_name,
+        buyer_name=inv.buyer_name,
         issue_date=inv.issue_date,
         total=Money(amount=inv.total, currency=currency),
         file_sha256=digest(f.data).sha256,

@@ -21,6 +21,18 @@ def permission_router(service: PermissionService) -> APIRouter:
         result = await service.check(user, action, resource)
         return {"allowed": result.allowed, "reason": result.reason}
 
+    @router.get("/visibility")
+    async def visible(
+        user: Annotated[str, Query(min_length=1)], action: str = "read"
+    ) -> dict[str, Any]:
+        """What ``user`` may see, for other services to filter searches by."""
+        v = await service.visibility(user, action)
+        return {
+            "all_fonds": v.all_fonds,
+            "fonds": list(v.fonds),
+            "record_ids": [str(r) for r in v.record_ids],
+        }
+
     @router.get("/grants")
     async def grants(user: Annotated[str, Query(min_length=1)]) -> list[dict[str, Any]]:
         return [

@@ -15,17 +15,24 @@ Action = Literal["read", "download"]
 
 # One table of what each role may do within the fonds it is assigned to.
 ROLE_ACTIONS: Mapping[str, frozenset[str]] = {
-    "archivist": frozenset({"read", "download"}),  # 档案管理员
+    "archivist": frozenset({"read", "download", "hold"}),  # 档案管理员
     "accountant": frozenset({"read"}),  # 会计人员: sees, but borrows to download
     "auditor": frozenset({"read"}),  # 审计人员
 }
+
+
+ALL_FONDS = "*"
 
 
 @dataclass(frozen=True)
 class RoleAssignment:
     user: str
     role: str
-    fonds_code: str  # 全宗号: the scope of the role
+    fonds_code: str  # 全宗号: the scope of the role; "*" for every fonds (e.g. group audit)
+
+    def covers(self, user: str, action: str, fonds: str | None) -> bool:
+        in_scope = fonds is not None and self.fonds_code in (fonds, ALL_FONDS)
+        return self.user == user and in_scope and action in ROLE_ACTIONS.get(self.role, ())
 
 
 @dataclass(frozen=True)
@@ -98,11 +105,7 @@ def check(
 ) -> CheckResult:
     """Allow if a role in the record's fonds, or an active grant on it, covers the action."""
     for r in roles:
-        if (
-            r.user == user
-            and record_fonds == r.fonds_code
-            and action in ROLE_ACTIONS.get(r.role, ())
-        ):
+        if r.covers(user, action, record_fonds):
             return CheckResult(True, f"role {r.role} in fonds {r.fonds_code}")
     for g in grants:
         if g.user == user and record_id in g.record_ids and action in g.actions and g.active(now):
@@ -113,3 +116,38 @@ def check(
     if expired:
         return CheckResult(False, f"grant {expired[0].grant_id} is no longer active")
     return CheckResult(False, f"no role or grant lets {user} {action} record {record_id}")
+
+
+@dataclass(frozen=True)
+class Visibility:
+    """What a user may see: whole fonds by role, and single records by active grants."""
+
+    all_fonds: bool
+    fonds: tuple[str, ...]
+    record_ids: tuple[uuid.UUID, ...]
+
+
+def visibility(
+    *,
+    user: str,
+    action: str,
+    roles: Iterable[RoleAssignment],
+    grants: Iterable[Grant],
+    now: datetime,
+) -> Visibility:
+    mine = [r for r in roles if r.user == user and action in ROLE_ACTIONS.get(r.role, ())]
+    return Visibility(
+        all_fonds=any(r.fonds_code == ALL_FONDS for r in mine),
+        fonds=tuple(sorted({r.fonds_code for r in mine if r.fonds_code != ALL_FONDS})),
+        record_ids=tuple(
+            sorted(
+                {
+                    rid
+                    for g in grants
+                    if g.user == user and action in g.actions and g.active(now)
+                    for rid in g.record_ids
+                },
+                key=str,
+            )
+        ),
+    )

@@ -1,4 +1,7 @@
-"""Fixity information (固化信息): the digests that prove an original was not changed."""
+"""Fixity information (固化信息): the digests that prove an original was not changed.
+
+Ingest computes them at intake; the archive recomputes them to verify what it keeps.
+"""
 
 from __future__ import annotations
 

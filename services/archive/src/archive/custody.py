@@ -1,0 +1,196 @@
+"""Custody of archived records: legal holds, appraisal at retention's end, fixity re-checks."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from datetime import date
+from typing import Any
+
+import structlog
+
+from archive.adapters.permission_client import PermissionClient
+from archive.adapters.records import Records
+from archive.domain.lifecycle import LegalHold, appraise, fixity_problem, place_hold, release_hold
+from archive.service import AccessDenied, NotFound
+from contracts.envelope import new_event
+from contracts.events import IntegrityAlertRaised, LegalHoldPlaced, LegalHoldReleased
+from contracts.fixity import digest
+from contracts.types import utc_now
+from servicekit.kafka import EventPublisher
+from servicekit.s3 import ObjectStore
+
+log = structlog.get_logger()
+
+
+class CustodyService:
+    def __init__(
+        self,
+        records: Records,
+        store: ObjectStore,
+        publisher: EventPublisher,
+        permissions: PermissionClient,
+        source: str,
+    ) -> None:
+        self._records = records
+        self._store = store
+        self._publisher = publisher
+        self._permissions = permissions
+        self._source = source
+
+    async def _allowed(self, user: str, action: str, record_id: uuid.UUID) -> None:
+        decision = await self._permissions.check(user, action, f"record:{record_id}")
+        if not decision.allowed:
+            raise AccessDenied(decision.reason)
+
+    async def place_hold(self, record_id: uuid.UUID, reason: str, user: str) -> LegalHold:
+        record = await self._records.get(record_id)
+        if record is None:
+            raise NotFound(f"no archive record {record_id}")
+        await self._allowed(user, "hold", record_id)
+        hold = place_hold(await self._records.hold(record_id), LegalHold(reason, user, utc_now()))
+        doc = await self._records.get_doc(record_id) or {}
+        for f in record.originals:  # the object store enforces it too, whatever the database says
+            await self._store.set_legal_hold(
+                f.object_key, (doc.get("versions") or {}).get(f.sha256), True
+            )
+        await self._records.set_hold(record_id, hold)
+        await self._publisher.publish(
+            new_event(
+                LegalHoldPlaced(
+                    record_id=record_id,
+                    archive_code=record.archive_code,
+                    reason=reason,
+                    placed_by=user,
+                    placed_at=hold.placed_at,
+                ),
+                source=self._source,
+                subject=str(record_id),
+                correlation_id=str(uuid.uuid4()),
+                actor=user,
+            )
+        )
+        return hold
+
+    async def release_hold(self, record_id: uuid.UUID, reason: str, user: str) -> None:
+        record = await self._records.get(record_id)
+        if record is None:
+            raise NotFound(f"no archive record {record_id}")
+        await self._allowed(user, "hold", record_id)
+        release_hold(await self._records.hold(record_id))
+        if record.retention_until is not None:  # permanent records keep their S3 legal hold
+            doc = await self._records.get_doc(record_id) or {}
+            for f in record.originals:
+                await self._store.set_legal_hold(
+                    f.object_key, (doc.get("versions") or {}).get(f.sha256), False
+                )
+        await self._records.set_hold(record_id, None)
+        await self._publisher.publish(
+            new_event(
+                LegalHoldReleased(
+                    record_id=record_id,
+                    archive_code=record.archive_code,
+                    reason=reason,
+                    released_by=user,
+                    released_at=utc_now(),
+                ),
+                source=self._source,
+                subject=str(record_id),
+                correlation_id=str(uuid.uuid4()),
+                actor=user,
+            )
+        )
+
+    async def appraisal(self, fonds_code: str, as_of: date) -> dict[str, list[dict[str, Any]]]:
+        """Records whose retention has ended (鉴定): those due, and apart, those on legal hold."""
+        due: list[dict[str, Any]] = []
+        held: list[dict[str, Any]] = []
+        for record, hold in await self._records.past_retention(fonds_code, as_of):
+            state = appraise(record.retention_until, hold, as_of)
+            item = {
+                "record_id": str(record.record_id),
+                "archive_code": record.archive_code,
+                "retention_until": record.retention_until.isoformat()
+                if record.retention_until
+                else None,
+            }
+            if state == "due":
+                due.append(item)
+            elif state == "held" and hold:
+                held.append(
+                    {**item, "hold_reason": hold.reason, "held_since": hold.placed_at.isoformat()}
+                )
+        return {"due": due, "held": held}
+
+    async def check_fixity(self, record_id: uuid.UUID) -> list[IntegrityAlertRaised]:
+        """Re-hash every original as the object store serves it now; alert on any difference."""
+        record = await self._records.get(record_id)
+        if record is None:
+            raise NotFound(f"no archive record {record_id}")
+        alerts = []
+        for f in record.originals:
+            try:
+                data: bytes | None = await self._store.get(f.object_key)  # the latest version
+            except Exception:  # the SDK raises S3Error (or a connection error)
+                data = None
+            found = (digest(data).sha256, digest(data).sm3) if data is not None else None
+            if problem := fixity_problem(f.sha256, f.sm3, found):
+                alert = IntegrityAlertRaised(
+                    record_id=record_id,
+                    archive_code=record.archive_code,
+                    filename=f.filename,
+                    object_key=f.object_key,
+                    expected_sha256=f.sha256,
+                    found_sha256=found[0] if found else None,
+                    detail=problem,
+                    detected_at=utc_now(),
+                )
+                await self._publisher.publish(
+                    new_event(
+                        alert,
+                        source=self._source,
+                        subject=str(record_id),
+                        correlation_id=str(uuid.uuid4()),
+                        actor="fixity-check",
+                    )
+                )
+                log.error(
+                    "integrity alert", record_id=str(record_id), file=f.filename, detail=problem
+                )
+                alerts.append(alert)
+        return alerts
+
+    async def check_all(self) -> int:
+        count = 0
+        async for record_id in self._records.all_ids():
+            count += len(await self.check_fixity(uuid.UUID(record_id)))
+        return count
+
+
+class FixitySweeper:
+    """Re-checks every record's originals on a schedule (0 seconds: never)."""
+
+    def __init__(self, custody: CustodyService, every_seconds: float) -> None:
+        self._custody = custody
+        self._every = every_seconds
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        if self._every > 0:
+            self._task = asyncio.create_task(self._loop())
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _loop(self) -> None:
+        while True:
+            await asyncio.sleep(self._every)
+            try:
+                alerts = await self._custody.check_all()
+                log.info("fixity sweep done", alerts=alerts)
+            except Exception:
+                log.exception("fixity sweep failed; will retry")

@@ -1,0 +1,57 @@
+"""Holding and appraising records: legal holds (第十九条) and retention's end (第十六条)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Literal
+
+
+@dataclass(frozen=True)
+class LegalHold:
+    """A record for unsettled claims and debts or other open matters: never destroyed while held."""
+
+    reason: str
+    placed_by: str
+    placed_at: datetime
+
+
+class HoldConflict(Exception):
+    pass
+
+
+def place_hold(current: LegalHold | None, hold: LegalHold) -> LegalHold:
+    if current is not None:
+        raise HoldConflict(
+            f"already on legal hold since {current.placed_at:%Y-%m-%d}: {current.reason}"
+        )
+    return hold
+
+
+def release_hold(current: LegalHold | None) -> None:
+    if current is None:
+        raise HoldConflict("the record is not on legal hold")
+
+
+Appraisal = Literal["due", "held", "kept"]
+
+
+def appraise(retention_until: date | None, hold: LegalHold | None, as_of: date) -> Appraisal:
+    """Due for appraisal once the last day of retention has passed; held ones listed apart."""
+    if retention_until is None or retention_until >= as_of:
+        return "kept"
+    return "held" if hold else "due"
+
+
+def fixity_problem(
+    expected_sha256: str, expected_sm3: str, found: tuple[str, str] | None
+) -> str | None:
+    """Why a re-hashed original does not match what was recorded, or None if it matches."""
+    if found is None:
+        return "the original cannot be read from the object store"
+    sha256, sm3 = found
+    if sha256 != expected_sha256:
+        return f"SHA-256 is {sha256}, archived as {expected_sha256}"
+    if sm3 != expected_sm3:
+        return f"SM3 is {sm3}, archived as {expected_sm3}"
+    return None

@@ -1,0 +1,318 @@
+"""The archive of record on the real servers: search, drill-through, holds, appraisal, fixity."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+import httpx
+import pytest
+
+from archive.app import create_app as archive_app
+from contracts.envelope import new_event
+from contracts.events import ApprovalDecided, DocumentIngested
+from contracts.fixity import digest
+from contracts.records import InvoiceRef, RecordCategory, StoredFile, VoucherSummary
+from contracts.topics import INTEGRITY_ALERTS, LEGAL_HOLDS_PLACED, RECORDS_ARCHIVED
+from contracts.types import Money
+from devkit.send import EventSender
+from devkit.testing import running
+from devkit.watch import EventWatcher, of_type
+from permission.app import create_app as permission_app
+from permission.settings import PermissionSettings
+from servicekit import s3
+from servicekit.settings import PlatformSettings
+
+FONDS = "S" + secrets.token_hex(3).upper()
+OTHER_FONDS = FONDS + "X"
+ARCHIVIST, OUTSIDER = "zhaomin-" + FONDS, "outsider"
+ROLES: list[Any] = [{"user": ARCHIVIST, "role": "archivist", "fonds_code": FONDS}]
+AS_ARCHIVIST = {"X-User": ARCHIVIST}
+
+
+async def document(
+    platform: PlatformSettings,
+    *,
+    fonds: str,
+    year: int,
+    summary: str,
+    amount: str,
+    seller: str = "",
+    invoice: str | None = None,
+) -> DocumentIngested:
+    store = s3.ObjectStore(s3.connect(platform), platform.bucket_name("ingest-originals"))
+    await store.ensure_bucket()
+    files = []
+    for role, data in (
+        ("voucher", f"{summary} {uuid.uuid4()}".encode()),
+        ("attachment", uuid.uuid4().bytes),
+    ):
+        d = digest(data)
+        await store.put(d.content_key, data, "application/pdf")
+        files.append(
+            StoredFile(
+                role=role,
+                filename=f"{role}.pdf",
+                media_type="application/pdf",
+                size=len(data),
+                bucket=store.bucket,
+                object_key=d.content_key,
+                sha256=d.sha256,
+                sm3=d.sm3,
+            )
+        )
+    invoices = (
+        ()
+        if invoice is None
+        else (
+            InvoiceRef(
+                invoice_number=invoice,
+                seller_tax_id="91110105MA01ABCD2X",
+                buyer_tax_id="91310115MA1K4XYZ0P",
+                seller_name=seller,
+                buyer_name="上海澄明科技有限公司",
+                issue_date=f"{year}-03-03",
+                total=Money(amount=amount),
+                file_sha256=files[1].sha256,
+            ),
+        )
+    )
+    return DocumentIngested(
+        document_id=uuid.uuid4(),
+        fonds_code=fonds,
+        company_name="上海澄明科技有限公司",
+        fiscal_year=year,
+        period=3,
+        category=RecordCategory.BOOKKEEPING_VOUCHER,
+        voucher=VoucherSummary(
+            voucher_no=f"记-{secrets.randbelow(9999):04d}",
+            voucher_date=f"{year}-03-05",
+            summary=summary,
+            total=Money(amount=amount),
+            entry_count=2,
+            preparer="张伟",
+            reviewer="李娜",
+            approver="王强",
+            declared_attachment_count=1,
+        ),
+        files=tuple(files),
+        submitted_by="erp",
+        submitted_at=datetime.now(UTC),
+        invoices=invoices,
+    )
+
+
+@pytest.fixture(scope="module")
+async def archived(
+    platform: PlatformSettings,
+) -> AsyncIterator[tuple[httpx.AsyncClient, dict[str, DocumentIngested]]]:
+    invoice = "2531" + str(uuid.uuid4().int)[:16]
+    docs = {
+        "travel": await document(
+            platform,
+            fonds=FONDS,
+            year=2025,
+            summary="报销北京出差差旅费",
+            amount="1280.00",
+            seller="北京国贸嘉华酒店管理有限公司",
+            invoice=invoice,
+        ),
+        "office": await document(
+            platform, fonds=FONDS, year=2025, summary="采购办公用品", amount="1000.00"
+        ),
+        "old": await document(
+            platform, fonds=FONDS, year=1990, summary="1990年差旅费", amount="56.00"
+        ),
+        "other": await document(
+            platform, fonds=OTHER_FONDS, year=2025, summary="差旅费（他单位）", amount="99.00"
+        ),
+    }
+    permission = permission_app(PermissionSettings(role_assignments=ROLES))
+    async with (
+        running(permission),
+        running(archive_app(permission_transport=httpx.ASGITransport(permission))) as http,
+        EventWatcher(platform.kafka_bootstrap, platform.namespace, [RECORDS_ARCHIVED]) as watch,
+        EventSender(platform.kafka_bootstrap, platform.namespace) as out,
+    ):
+        for d in docs.values():
+            await out.send(
+                new_event(d, source="/test", subject=str(d.document_id), correlation_id="c")
+            )
+        ids = {str(d.document_id) for d in docs.values()}
+        await watch.wait_until(
+            lambda: ids <= {s.event.subject for s in watch.seen}, 60, "4 records"
+        )
+        yield http, docs
+
+
+async def search(http: httpx.AsyncClient, user: str = ARCHIVIST, **params: Any) -> list[str]:
+    r = await http.get(
+        "/v1/records", params={"fonds_code": FONDS, **params}, headers={"X-User": user}
+    )
+    assert r.status_code == 200, r.text
+    return sorted(i["voucher"]["summary"] for i in r.json()["items"])
+
+
+async def test_search_by_chinese_text_amount_counterparty_and_invoice(archived: Any) -> None:
+    http, docs = archived
+    assert await search(http, q="差旅费") == ["1990年差旅费", "报销北京出差差旅费"]
+    assert await search(http, amount_min="1000.00", amount_max="1280.00") == [
+        "报销北京出差差旅费",
+        "采购办公用品",
+    ]
+    assert await search(http, amount_min="1000.01") == ["报销北京出差差旅费"]
+    assert await search(http, counterparty="国贸嘉华") == ["报销北京出差差旅费"]
+    number = docs["travel"].invoices[0].invoice_number
+    assert await search(http, invoice_number=number) == ["报销北京出差差旅费"]
+    assert await search(http, fiscal_year=1990, period=3) == ["1990年差旅费"]
+    assert await search(http, q="(.*)") == []  # text is a substring, never a pattern
+    r = await http.get("/v1/records", params={"amount_min": "0.001"}, headers=AS_ARCHIVIST)
+    assert r.status_code == 422
+
+
+async def test_search_returns_only_what_the_caller_may_see(archived: Any) -> None:
+    http, _ = archived
+    assert await search(http, user=OUTSIDER, q="差旅费") == []
+    r = await http.get("/v1/records", params={"fonds_code": OTHER_FONDS}, headers=AS_ARCHIVIST)
+    assert r.json()["total"] == 0  # another fonds: not in the archivist's scope
+    r = await http.get("/v1/records", params={"fonds_code": FONDS})
+    assert r.status_code == 401
+
+
+async def test_drill_through_both_ways_in_one_call(
+    archived: Any, platform: PlatformSettings
+) -> None:
+    http, docs = archived
+    travel = docs["travel"]
+    decided = ApprovalDecided(
+        request_id=uuid.uuid4(),
+        kind="borrowing",
+        applicant="liuyang",
+        record_ids=(travel.document_id,),
+        decision="approved",
+        approver="王强",
+        comment="",
+        oa_instance_id="OA-77",
+        decided_at=datetime.now(UTC),
+        access_until=datetime(2099, 1, 1, tzinfo=UTC),
+    )
+    async with EventSender(platform.kafka_bootstrap, platform.namespace) as out:
+        await out.send(
+            new_event(decided, source="/test", subject=str(decided.request_id), correlation_id="c")
+        )
+    down: dict[str, Any] = {}
+    for _ in range(100):
+        down = (
+            await http.get(f"/v1/records/{travel.document_id}/drill", headers=AS_ARCHIVIST)
+        ).json()
+        if down["approvals"]:
+            break
+        await __import__("asyncio").sleep(0.1)
+    assert [a["oa_instance_id"] for a in down["approvals"]] == ["OA-77"]
+    assert down["invoices"][0]["seller_name"] == "北京国贸嘉华酒店管理有限公司"
+    assert [a["sha256"] for a in down["attachments"]] == [travel.files[1].sha256]
+    up = (
+        await http.get(
+            "/v1/drill",
+            params={"invoice_number": travel.invoices[0].invoice_number},
+            headers=AS_ARCHIVIST,
+        )
+    ).json()
+    assert up["record"]["record_id"] == str(travel.document_id)
+    assert up["approvals"] == down["approvals"]
+    r = await http.get("/v1/drill", params={"invoice_number": "0" * 20}, headers=AS_ARCHIVIST)
+    assert r.status_code == 404
+
+
+async def test_legal_hold_keeps_an_expired_record_out_of_the_destruction_candidates(
+    archived: Any, platform: PlatformSettings
+) -> None:
+    http, docs = archived
+    old = docs["old"].document_id
+    today = date.today().isoformat()
+    before = (
+        await http.get(
+            "/v1/appraisal", params={"fonds_code": FONDS, "as_of": today}, headers=AS_ARCHIVIST
+        )
+    ).json()
+    assert [i["record_id"] for i in before["due"]] == [str(old)] and before["held"] == []
+
+    async with EventWatcher(
+        platform.kafka_bootstrap, platform.namespace, [LEGAL_HOLDS_PLACED]
+    ) as watch:
+        r = await http.post(
+            f"/v1/records/{old}/legal-hold",
+            json={"reason": "与杭州禾木贸易有限公司的应收账款未结清"},
+            headers=AS_ARCHIVIST,
+        )
+        assert r.status_code == 201, r.text
+        [placed] = await watch.wait_for(of_type("LegalHoldPlaced", record_id=str(old)))
+    assert placed.actor == ARCHIVIST
+    assert (
+        await http.post(
+            f"/v1/records/{old}/legal-hold", json={"reason": "again"}, headers=AS_ARCHIVIST
+        )
+    ).status_code == 409
+    assert (
+        await http.post(
+            f"/v1/records/{old}/legal-hold", json={"reason": "x"}, headers={"X-User": OUTSIDER}
+        )
+    ).status_code == 403
+    during = (
+        await http.get(
+            "/v1/appraisal", params={"fonds_code": FONDS, "as_of": today}, headers=AS_ARCHIVIST
+        )
+    ).json()
+    assert during["due"] == []
+    assert [i["record_id"] for i in during["held"]] == [str(old)]
+    assert "应收账款未结清" in during["held"][0]["hold_reason"]
+
+    r = await http.delete(
+        f"/v1/records/{old}/legal-hold", params={"reason": "已结清"}, headers=AS_ARCHIVIST
+    )
+    assert r.status_code == 204
+    after = (
+        await http.get(
+            "/v1/appraisal", params={"fonds_code": FONDS, "as_of": today}, headers=AS_ARCHIVIST
+        )
+    ).json()
+    assert [i["record_id"] for i in after["due"]] == [str(old)]
+
+
+async def test_a_changed_original_raises_an_integrity_alert_and_downloads_stay_original(
+    archived: Any, platform: PlatformSettings
+) -> None:
+    http, docs = archived
+    office = docs["office"]
+    record = (await http.get(f"/v1/records/{office.document_id}", headers=AS_ARCHIVIST)).json()
+    assert (
+        await http.post(f"/v1/records/{office.document_id}/fixity-check", headers=AS_ARCHIVIST)
+    ).json()["ok"]
+
+    attachment = next(f for f in record["originals"] if f["role"] == "attachment")
+    store = s3.ObjectStore(s3.connect(platform), attachment["bucket"])
+    await store.put(attachment["object_key"], b"forged content", "application/pdf")  # a new version
+    async with EventWatcher(
+        platform.kafka_bootstrap, platform.namespace, [INTEGRITY_ALERTS]
+    ) as watch:
+        result = (
+            await http.post(f"/v1/records/{office.document_id}/fixity-check", headers=AS_ARCHIVIST)
+        ).json()
+        [alert] = await watch.wait_for(
+            of_type("IntegrityAlertRaised", record_id=str(office.document_id))
+        )
+    assert result["ok"] is False
+    assert alert.data["found_sha256"] == hashlib.sha256(b"forged content").hexdigest()
+    assert alert.data["expected_sha256"] == attachment["sha256"]
+
+    r = await http.get(
+        f"/v1/records/{office.document_id}/originals/{attachment['sha256']}", headers=AS_ARCHIVIST
+    )
+    assert r.status_code == 200
+    assert hashlib.sha256(r.content).hexdigest() == attachment["sha256"]  # the locked version
+    assert Decimal(record["voucher"]["total"]["amount"]) == Decimal("1000.00")
