@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import time
 import uuid
@@ -26,6 +27,7 @@ from contracts.topics import (
     ACCESS_REVOKED,
     APPROVALS_DECIDED,
     APPROVALS_REQUESTED,
+    DOCUMENTS_INGESTED,
     DOCUMENTS_REJECTED,
     RECORDS_ARCHIVED,
 )
@@ -49,8 +51,6 @@ async def stored_document(platform: PlatformSettings, n: int) -> DocumentIngeste
     store = s3.ObjectStore(s3.connect(platform), platform.bucket_name("ingest-originals"))
     await store.ensure_bucket()
     data = f"凭证 {n} {uuid.uuid4()}".encode()
-    import hashlib
-
     sha, sm3 = hashlib.sha256(data).hexdigest(), hashlib.new("sm3", data).hexdigest()
     key = f"sha256/{sha[:2]}/{sha}"
     await store.put(key, data, "application/json")
@@ -372,3 +372,42 @@ async def test_an_invoice_is_booked_once_under_concurrent_uploads(
         assert answer.status_code == 422
         messages = " ".join(p["message"] for p in answer.json()["problems"])
         assert f"invoice {number} is already booked in record {holder}" in messages
+
+
+async def test_an_erp_journal_becomes_vouchers_linked_to_the_stored_export(
+    platform: PlatformSettings,
+) -> None:
+    journal = (SAMPLES / "journals" / "yonyou-u8-2025-04.csv").read_bytes()
+    form = {"profile": "yonyou-u8", "fonds_code": "Q001", "company_name": "上海澄明科技有限公司"}
+    async with (
+        running(ingest_app()) as http,
+        EventWatcher(platform.kafka_bootstrap, platform.namespace, [DOCUMENTS_INGESTED]) as watch,
+    ):
+        r = await http.post(
+            "/v1/journals",
+            files={"journal": ("u8-2025-04.csv", journal)},
+            data=form,
+            headers={"X-User": "erp"},
+        )
+        assert r.status_code == 200, r.text
+        body = r.json()
+        ids = [v["document_id"] for v in body["vouchers"]]
+        events = [
+            (await watch.wait_for(of_type("DocumentIngested", document_id=i)))[0] for i in ids
+        ]
+        wrong = await http.post(
+            "/v1/journals",
+            files={"journal": ("u8.csv", journal)},
+            data={**form, "profile": "sap"},
+            headers={"X-User": "erp"},
+        )
+
+    assert [v["voucher_no"] for v in body["vouchers"]] == ["记-0001", "记-0002", "记-0003"]
+    # Each declares paper attachments (附单据数) that the journal cannot carry: held for review.
+    assert body["held_for_review"] == 3 and body["rejected"] == 0
+    sources = {e.data["source_export"]["sha256"] for e in events}
+    assert sources == {hashlib.sha256(journal).hexdigest()}
+    assert events[0].data["voucher"]["summary"] == "计提3月工资"
+    assert (
+        wrong.status_code == 422 and "known: ['kingdee-k3', 'yonyou-u8']" in wrong.json()["detail"]
+    )

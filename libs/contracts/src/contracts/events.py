@@ -48,6 +48,9 @@ class DocumentIngested(EventData):
     invoices: tuple[InvoiceRef, ...] = ()
     check_report: tuple[CheckResult, ...] = ()
     review_required: bool = Field(default=False, description="A check asks an archivist's review")
+    source_export: StoredFile | None = Field(
+        default=None, description="The ERP journal this voucher was cut from, stored whole"
+    )
 
 
 class DocumentRejected(EventData):

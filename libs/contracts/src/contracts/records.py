@@ -51,7 +51,7 @@ class RetentionPeriod(Contract):
 class StoredFile(Contract):
     """An original file kept in the S3 store; events carry its address and digests, never bytes."""
 
-    role: Literal["voucher", "attachment"]
+    role: Literal["voucher", "attachment", "source_export"]
     filename: str
     media_type: str
     size: Annotated[int, Field(ge=0)]

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fastapi import FastAPI
 
 from contracts.events import DocumentIngested, DocumentRejected
 from ingest.adapters.http import ingest_router
 from ingest.adapters.invoice_bookings import InvoiceBookings
 from ingest.adapters.submissions import Submissions
-from ingest.service import IngestService
+from ingest.domain.journal import load_profiles
+from ingest.service import IngestService, JournalService
 from ingest.settings import IngestSettings
 from servicekit import s3
 from servicekit.service import build_app, build_runtime, serve
 
 SERVICE = "ingest"
+PROFILES = Path(__file__).parent / "profiles"  # the built-in journal profiles
 
 
 def create_app(settings: IngestSettings | None = None) -> FastAPI:
@@ -25,10 +29,12 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
     submissions = Submissions(rt.db)
     rt.startup += [store.ensure_bucket, submissions.ensure_indexes]
     service = IngestService(store, submissions, InvoiceBookings(rt.db), rt.publisher, rt.source)
+    folders = [PROFILES, *([settings.profiles_dir] if settings.profiles_dir else [])]
+    journals = JournalService(service, store, load_profiles(*folders))
     return build_app(
         rt,
         title="AAP ingest",
-        routers=[ingest_router(service)],
+        routers=[ingest_router(service, journals)],
         checks={"s3": store.ready},
     )
 

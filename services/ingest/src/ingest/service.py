@@ -9,12 +9,14 @@ import structlog
 
 from contracts.envelope import new_event
 from contracts.events import DocumentIngested, DocumentRejected, Problem
-from contracts.records import CheckResult
+from contracts.fixity import digest
+from contracts.records import CheckResult, StoredFile
 from contracts.types import utc_now
 from ingest.adapters.invoice_bookings import InvoiceBookings
 from ingest.adapters.submissions import Submissions
 from ingest.domain.files import UploadedFile
 from ingest.domain.intake import Assessment, assess, ingested_event
+from ingest.domain.journal import JournalProfile, read_journal
 from ingest.domain.voucher_export import ExportError
 from servicekit.kafka import EventPublisher
 from servicekit.s3 import ObjectStore
@@ -44,7 +46,12 @@ class IngestService:
         self._source = source
 
     async def ingest(
-        self, voucher: UploadedFile, attachments: list[UploadedFile], *, user: str
+        self,
+        voucher: UploadedFile,
+        attachments: list[UploadedFile],
+        *,
+        user: str,
+        source_export: StoredFile | None = None,
     ) -> IngestResult:
         submission_id = uuid.uuid4()
         structlog.contextvars.bind_contextvars(correlation_id=str(submission_id))
@@ -70,7 +77,15 @@ class IngestService:
             return await self._reject(
                 submission_id, voucher, assessment.problems, assessment.report, user
             )
-        return await self._accept(submission_id, assessment, user)
+        return await self._accept(submission_id, assessment, user, source_export)
+
+    async def reject_unreadable(
+        self, filename: str, problems: list[Problem], user: str
+    ) -> IngestResult:
+        """Refuse something that never got as far as the checks (e.g. a journal voucher that
+        cannot be cut out of its rows)."""
+        file = UploadedFile("voucher", filename, "application/json", b"")
+        return await self._reject(uuid.uuid4(), file, problems, [], user)
 
     async def _assess(
         self,
@@ -86,7 +101,11 @@ class IngestService:
         return assessment
 
     async def _accept(
-        self, submission_id: uuid.UUID, assessment: Assessment, user: str
+        self,
+        submission_id: uuid.UUID,
+        assessment: Assessment,
+        user: str,
+        source_export: StoredFile | None,
     ) -> IngestResult:
         at = utc_now()
         event = ingested_event(
@@ -95,6 +114,7 @@ class IngestService:
             bucket=self._store.bucket,
             submitted_by=user,
             at=at,
+            source_export=source_export,
         )
         await self._submissions.record(
             submission_id,
@@ -162,3 +182,59 @@ class IngestService:
             problems=[p.message for p in problems],
         )
         return IngestResult(False, rejected)
+
+
+class UnknownProfile(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class JournalResult:
+    voucher_no: str
+    rows: tuple[int, ...]
+    result: IngestResult
+
+
+class JournalService:
+    """Cuts an ERP voucher journal into vouchers and takes each in like a single upload."""
+
+    def __init__(
+        self, ingest: IngestService, store: ObjectStore, profiles: dict[str, JournalProfile]
+    ):
+        self._ingest = ingest
+        self._store = store
+        self.profiles = profiles
+
+    async def ingest_journal(
+        self, journal: UploadedFile, *, profile: str, fonds_code: str, company_name: str, user: str
+    ) -> list[JournalResult]:
+        if profile not in self.profiles:
+            raise UnknownProfile(f"no journal profile {profile!r}; known: {sorted(self.profiles)}")
+        vouchers = read_journal(  # ExportError for an unreadable file: nothing was taken
+            journal.data, self.profiles[profile], fonds_code=fonds_code, company_name=company_name
+        )
+        d = digest(journal.data)
+        if not await self._store.exists(d.content_key):
+            await self._store.put(d.content_key, journal.data, "text/csv")
+        source = StoredFile(
+            role="source_export",
+            filename=journal.filename,
+            media_type="text/csv",
+            size=len(journal.data),
+            bucket=self._store.bucket,
+            object_key=d.content_key,
+            sha256=d.sha256,
+            sm3=d.sm3,
+        )
+        results = []
+        for v in vouchers:
+            name = f"{journal.filename}#{v.voucher_no}.json"
+            if v.document is None:
+                problems = [Problem(field=f, message=m) for _, f, m in v.problems]
+                rejected = await self._ingest.reject_unreadable(name, problems, user)
+                results.append(JournalResult(v.voucher_no, v.rows, rejected))
+                continue
+            voucher = UploadedFile("voucher", name, "application/json", v.document)
+            result = await self._ingest.ingest(voucher, [], user=user, source_export=source)
+            results.append(JournalResult(v.voucher_no, v.rows, result))
+        return results

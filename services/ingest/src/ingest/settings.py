@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -13,4 +15,7 @@ class IngestSettings(BaseSettings):
 
     http_host: str = "127.0.0.1"
     http_port: int = 8101
+    profiles_dir: Path | None = Field(
+        default=None, description="More journal profiles (*.json) beside the built-in ones"
+    )
     platform: PlatformSettings = Field(default_factory=PlatformSettings)

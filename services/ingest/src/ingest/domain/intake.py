@@ -115,7 +115,13 @@ def assess(
 
 
 def ingested_event(
-    a: Assessment, *, document_id: uuid.UUID, bucket: str, submitted_by: str, at: datetime
+    a: Assessment,
+    *,
+    document_id: uuid.UUID,
+    bucket: str,
+    submitted_by: str,
+    at: datetime,
+    source_export: StoredFile | None = None,
 ) -> DocumentIngested:
     v = a.voucher
     assert v is not None and a.accepted, "only an accepted upload is ingested"
@@ -155,4 +161,5 @@ def ingested_event(
         invoices=tuple(a.invoices),
         check_report=tuple(a.report),
         review_required=a.review_required,
+        source_export=source_export,
     )

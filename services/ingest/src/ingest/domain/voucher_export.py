@@ -19,7 +19,7 @@ class VoucherEntry(Contract):
     """One line (分录) of a voucher: an account debited or credited."""
 
     summary: str = Field(min_length=1, max_length=200)
-    account_code: Annotated[str, Field(pattern=r"^\d{4,20}$")]
+    account_code: Annotated[str, Field(pattern=r"^\d{4}[\d.]{0,20}$")]  # 金蝶 uses 6602.05
     account_name: str = Field(min_length=1, max_length=100)
     debit: Amount = Decimal("0")
     credit: Amount = Decimal("0")

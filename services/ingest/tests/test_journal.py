@@ -1,0 +1,65 @@
+"""ERP voucher journals (CSV) cut into vouchers by column profiles."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from ingest.domain.journal import JournalProfile, load_profiles, read_journal
+from ingest.domain.voucher_export import ExportError, parse_voucher_export
+
+ROOT = Path(__file__).resolve().parents[3]
+PROFILES = load_profiles(ROOT / "services" / "ingest" / "src" / "ingest" / "profiles")
+YONYOU = (ROOT / "samples" / "journals" / "yonyou-u8-2025-04.csv").read_bytes()  # GB18030
+KINGDEE = (ROOT / "samples" / "journals" / "kingdee-k3-2025-04.csv").read_bytes()  # UTF-8 with BOM
+
+
+def cut(raw: bytes, profile: str) -> list:  # type: ignore[type-arg]
+    return read_journal(
+        raw, PROFILES[profile], fonds_code="Q001", company_name="上海澄明科技有限公司"
+    )
+
+
+def test_two_erp_styles_are_profiles_not_code() -> None:
+    assert {"yonyou-u8", "kingdee-k3"} <= set(PROFILES)
+    yonyou = cut(YONYOU, "yonyou-u8")
+    assert [(v.voucher_no, v.rows) for v in yonyou] == [
+        ("记-0001", (2, 3)),
+        ("记-0002", (4, 5)),
+        ("记-0003", (6, 7)),
+    ]
+    salaries = parse_voucher_export(yonyou[0].document)
+    assert salaries.summary == "计提3月工资" and salaries.total_debit == Decimal("86500.00")
+    assert (salaries.fiscal_year, salaries.period, salaries.voucher_date) == (2025, 4, "2025-04-02")
+    [depreciation] = cut(KINGDEE, "kingdee-k3")
+    v = parse_voucher_export(depreciation.document)
+    assert v.voucher_no == "记-7" and v.entries[0].account_code == "6602.05"
+    assert v.approver == "王强"
+
+
+def test_a_journal_in_the_wrong_profile_names_the_missing_columns() -> None:
+    with pytest.raises(ExportError, match="columns missing for profile kingdee-k3"):
+        cut(YONYOU, "kingdee-k3")
+
+
+def test_rows_of_one_voucher_must_agree_and_amounts_must_read() -> None:
+    text = YONYOU.decode("gb18030")
+    text = text.replace(
+        "2025-04-08,记,2,支付杭州禾木贸易有限公司货款,1002",
+        "2025-04-09,记,2,支付杭州禾木贸易有限公司货款,1002",
+    )
+    text = text.replace('"20,000.00",,张伟', "二万元,,张伟")
+    vouchers = {v.voucher_no: v for v in cut(text.encode("gb18030"), "yonyou-u8")}
+    assert vouchers["记-0001"].document is not None
+    assert vouchers["记-0002"].document is None
+    assert "disagree on voucher_date" in vouchers["记-0002"].problems[0][2]
+    assert "'二万元' is not an amount" in vouchers["记-0003"].problems[0][2]
+
+
+def test_a_profile_is_validated_configuration() -> None:
+    with pytest.raises(ValueError, match="extra"):
+        JournalProfile.model_validate(
+            {"name": "x", "columns": {}, "voucher_no": "{a}", "surprise": 1}
+        )
