@@ -1,0 +1,180 @@
+"""Batch import: a folder or a zip of ERP exports into the ingest service, resumable.
+
+    python -m ingest.batch_import EXPORTS [--url URL] [--user USER]
+                                  [--profile P --fonds-code F --company-name C]
+
+In EXPORTS, every ``NAME.json`` is a voucher (format aap.voucher.v1) whose attachments are the
+files in the folder ``NAME/`` beside it, and every ``*.csv`` is a voucher journal read with
+``--profile``. Progress is kept in ``EXPORTS.import-state.json``: run the same command again
+after an interruption and it goes on where it stopped. It ends with a summary of what was
+accepted, held for review and rejected, and why.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import sys
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import httpx
+from tqdm import tqdm
+
+from ingest.domain.package import PackageError, read_package
+
+
+@dataclass
+class Item:
+    """One thing to send: a voucher with its attachments, or a journal."""
+
+    key: str
+    kind: str  # "voucher" or "journal"
+    main: tuple[str, bytes]
+    attachments: list[tuple[str, bytes]] = field(default_factory=list)
+
+    @property
+    def digest(self) -> str:
+        h = hashlib.sha256(self.main[1])
+        for name, data in self.attachments:
+            h.update(name.encode() + data)
+        return h.hexdigest()
+
+
+def discover(files: dict[str, bytes]) -> list[Item]:
+    """Items from a flat mapping of relative path → content."""
+    items = []
+    for path in sorted(files):
+        p = PurePosixPath(path)
+        if p.suffix == ".json" and not any(part.startswith(".") for part in p.parts):
+            folder = str(p.with_suffix("")) + "/"
+            attached = [
+                (PurePosixPath(a).name, files[a]) for a in sorted(files) if a.startswith(folder)
+            ]
+            items.append(Item(path, "voucher", (p.name, files[path]), attached))
+        elif p.suffix == ".csv":
+            items.append(Item(path, "journal", (p.name, files[path])))
+    return items
+
+
+def read_source(source: Path) -> dict[str, bytes]:
+    if source.is_dir():
+        return {
+            str(p.relative_to(source).as_posix()): p.read_bytes()
+            for p in source.rglob("*")
+            if p.is_file()
+        }
+    return read_package(source.read_bytes())
+
+
+class State:
+    """What was sent already, saved after every item (write, then rename: never half a file)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.done: dict[str, dict[str, Any]] = json.loads(path.read_text()) if path.exists() else {}
+
+    def finished(self, item: Item) -> bool:
+        return self.done.get(item.key, {}).get("digest") == item.digest
+
+    def record(self, item: Item, results: list[dict[str, Any]]) -> None:
+        self.done[item.key] = {"digest": item.digest, "results": results}
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(self.done, ensure_ascii=False, indent=1))
+        os.replace(tmp, self.path)
+
+
+def _results(item: Item, response: httpx.Response) -> list[dict[str, Any]]:
+    body = response.json()
+    if item.kind == "journal" and "vouchers" in body:
+        return [
+            {
+                "what": f"{item.key} {v['voucher_no']}",
+                "status": v["status"],
+                "why": "; ".join(p["message"] for p in v.get("problems", [])),
+            }
+            for v in body["vouchers"]
+        ]
+    status = body.get("status", "rejected")
+    if status == "accepted" and body.get("review_required"):
+        status = "held_for_review"
+    problems = body.get("problems") or [{"message": body.get("detail", response.text)}]
+    why = "" if status == "accepted" else "; ".join(str(p.get("message")) for p in problems)
+    if status == "held_for_review":
+        why = "; ".join(
+            f"{c['code']} {c['detail']}"
+            for c in body.get("check_report", [])
+            if c["outcome"] == "failed"
+        )
+    return [{"what": item.key, "status": status, "why": why}]
+
+
+def send(client: httpx.Client, item: Item, args: argparse.Namespace) -> list[dict[str, Any]]:
+    if item.kind == "voucher":
+        files = [("voucher", item.main), *(("attachments", a) for a in item.attachments)]
+        response = client.post("/v1/vouchers", files=files)
+    else:
+        if not args.profile:
+            return [{"what": item.key, "status": "rejected", "why": "a journal needs --profile"}]
+        form = {
+            "profile": args.profile,
+            "fonds_code": args.fonds_code,
+            "company_name": args.company_name,
+        }
+        response = client.post("/v1/journals", files={"journal": item.main}, data=form)
+    if response.status_code >= 500:
+        response.raise_for_status()  # not a verdict: the item stays to be sent again
+    return _results(item, response)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("exports", type=Path, help="a folder or a .zip of exports")
+    parser.add_argument("--url", default=os.environ.get("AAP_INGEST_URL", "http://127.0.0.1:8101"))
+    parser.add_argument("--user", default=os.environ.get("USER", "batch-import"))
+    parser.add_argument("--profile")
+    parser.add_argument("--fonds-code", default="")
+    parser.add_argument("--company-name", default="")
+    parser.add_argument(
+        "--state", type=Path, help="progress file (default: EXPORTS.import-state.json)"
+    )
+    args = parser.parse_args(argv)
+    try:
+        items = discover(read_source(args.exports))
+    except (PackageError, OSError) as error:
+        print(f"cannot read {args.exports}: {error}", file=sys.stderr)
+        return 2
+    state = State(args.state or args.exports.with_name(args.exports.name + ".import-state.json"))
+    todo = [i for i in items if not state.finished(i)]
+    print(
+        f"{len(items)} items in {args.exports}; "
+        f"{len(items) - len(todo)} done before, {len(todo)} to send"
+    )
+    failures = 0
+    with httpx.Client(base_url=args.url, headers={"X-User": args.user}, timeout=120) as client:
+        for item in tqdm(todo, unit="item", disable=None):
+            try:
+                state.record(item, send(client, item, args))
+            except httpx.HTTPError as error:
+                failures += 1
+                tqdm.write(f"{item.key}: not sent ({error}); run again to retry")
+    results = [r for entry in state.done.values() for r in entry["results"]]
+    counts = Counter(r["status"] for r in results)
+    print(
+        f"accepted {counts['accepted']}, held for review {counts['held_for_review']}, "
+        f"rejected {counts['rejected']}, not sent {failures}"
+    )
+    for r in results:
+        if r["status"] != "accepted":
+            print(f"  {r['status']:<16} {r['what']}: {r['why']}")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
