@@ -316,3 +316,16 @@ async def test_a_changed_original_raises_an_integrity_alert_and_downloads_stay_o
     assert r.status_code == 200
     assert hashlib.sha256(r.content).hexdigest() == attachment["sha256"]  # the locked version
     assert Decimal(record["voucher"]["total"]["amount"]) == Decimal("1000.00")
+
+
+async def test_voucher_numbering_of_a_period_is_reported(archived: Any) -> None:
+    http, docs = archived
+    r = await http.get(
+        "/v1/numbering",
+        params={"fonds_code": FONDS, "fiscal_year": 2025, "period": 3},
+        headers=AS_ARCHIVIST,
+    )
+    [ji] = r.json()["words"]
+    numbers = sorted(int(docs[k].voucher.voucher_no.split("-")[1]) for k in ("travel", "office"))
+    assert ji["word"] == "记" and ji["count"] == 2 and ji["last"] == numbers[-1]
+    assert ji["gaps"] == [n for n in range(1, numbers[-1] + 1) if n not in numbers]

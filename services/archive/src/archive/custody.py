@@ -13,6 +13,7 @@ import structlog
 from archive.adapters.permission_client import PermissionClient
 from archive.adapters.records import Records
 from archive.domain.lifecycle import LegalHold, appraise, fixity_problem, place_hold, release_hold
+from archive.domain.numbering import NumberingReport, numbering
 from archive.service import AccessDenied, NotFound
 from contracts.envelope import new_event
 from contracts.events import IntegrityAlertRaised, LegalHoldPlaced, LegalHoldReleased
@@ -122,6 +123,12 @@ class CustodyService:
                     {**item, "hold_reason": hold.reason, "held_since": hold.placed_at.isoformat()}
                 )
         return {"due": due, "held": held}
+
+    async def numbering(
+        self, fonds_code: str, fiscal_year: int, period: int
+    ) -> list[NumberingReport]:
+        """2-6: are the period's voucher numbers continuous? Gaps and repeats, per voucher word."""
+        return numbering(await self._records.voucher_numbers(fonds_code, fiscal_year, period))
 
     async def check_fixity(self, record_id: uuid.UUID) -> list[IntegrityAlertRaised]:
         """Re-hash every original as the object store serves it now; alert on any difference."""

@@ -129,6 +129,32 @@ def archive_router(service: ArchiveService, custody: CustodyService) -> APIRoute
         _user(x_user)
         return await custody.appraisal(fonds_code, as_of)
 
+    @router.get("/numbering")
+    async def voucher_numbering(
+        fonds_code: str,
+        fiscal_year: int,
+        period: Annotated[int, Query(ge=1, le=12)],
+        x_user: User = None,
+    ) -> dict[str, Any]:
+        """DA/T 70 2-6 for a period: voucher numbers per word, with gaps and repeats."""
+        _user(x_user)
+        reports = await custody.numbering(fonds_code, fiscal_year, period)
+        return {
+            "continuous": all(r.continuous for r in reports),
+            "words": [
+                {
+                    "word": r.word,
+                    "first": r.first,
+                    "last": r.last,
+                    "count": r.count,
+                    "gaps": list(r.gaps),
+                    "repeats": list(r.repeats),
+                    "unparsed": list(r.unparsed),
+                }
+                for r in reports
+            ],
+        }
+
     @router.post("/records/{record_id}/fixity-check")
     async def fixity_check(record_id: uuid.UUID, x_user: User = None) -> dict[str, Any]:
         _user(x_user)

@@ -212,6 +212,18 @@ class Records:
         ).sort("archive_code", 1)
         return [(RecordArchived.model_validate_json(d["event"]), _hold(d)) async for d in cursor]
 
+    async def voucher_numbers(self, fonds_code: str, fiscal_year: int, period: int) -> list[str]:
+        cursor = self._records.find(
+            {
+                "fonds_code": fonds_code,
+                "fiscal_year": fiscal_year,
+                "period": period,
+                "superseded_by": None,
+            },
+            projection={"voucher_no": 1},
+        )
+        return [d["voucher_no"] async for d in cursor if d.get("voucher_no")]
+
     async def all_ids(self) -> AsyncIterator[str]:
         async for d in self._records.find({}, projection={"_id": 1}).sort("_id", 1):
             yield str(d["_id"])

@@ -1,0 +1,56 @@
+"""Continuous voucher numbering within a period (DA/T 70 item 2-6): gaps and repeats reported.
+
+Voucher numbers run per voucher word (记/收/付/转…) within a month: 记-0001, 记-0002, …
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+_NUMBER = re.compile(r"^(?P<word>.*?)[-_ ]?(?P<n>\d+)$")
+
+
+@dataclass(frozen=True)
+class NumberingReport:
+    word: str
+    first: int
+    last: int
+    count: int
+    gaps: tuple[int, ...]
+    repeats: tuple[int, ...]
+    unparsed: tuple[str, ...] = ()
+
+    @property
+    def continuous(self) -> bool:
+        return not (self.gaps or self.repeats or self.unparsed)
+
+
+def numbering(voucher_nos: Iterable[str]) -> list[NumberingReport]:
+    by_word: dict[str, list[int]] = defaultdict(list)
+    unparsed: list[str] = []
+    for no in voucher_nos:
+        m = _NUMBER.match(no.strip())
+        if m is None:
+            unparsed.append(no)
+            continue
+        by_word[m["word"]].append(int(m["n"]))
+    reports = []
+    for word, numbers in sorted(by_word.items()):
+        present = set(numbers)
+        first, last = min(present), max(present)
+        reports.append(
+            NumberingReport(
+                word=word,
+                first=first,
+                last=last,
+                count=len(numbers),
+                gaps=tuple(n for n in range(1, last + 1) if n not in present),
+                repeats=tuple(sorted(n for n in present if numbers.count(n) > 1)),
+            )
+        )
+    if unparsed:
+        reports.append(NumberingReport("?", 0, 0, len(unparsed), (), (), tuple(sorted(unparsed))))
+    return reports
