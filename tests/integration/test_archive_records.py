@@ -329,3 +329,25 @@ async def test_voucher_numbering_of_a_period_is_reported(archived: Any) -> None:
     numbers = sorted(int(docs[k].voucher.voucher_no.split("-")[1]) for k in ("travel", "office"))
     assert ji["word"] == "记" and ji["count"] == 2 and ji["last"] == numbers[-1]
     assert ji["gaps"] == [n for n in range(1, numbers[-1] + 1) if n not in numbers]
+
+
+async def test_each_record_is_a_locked_self_describing_package(
+    archived: Any, platform: PlatformSettings
+) -> None:
+    import asyncio
+    import xml.etree.ElementTree as ET
+
+    from minio.commonconfig import COMPLIANCE
+
+    http, docs = archived
+    record = (
+        await http.get(f"/v1/records/{docs['travel'].document_id}", headers=AS_ARCHIVIST)
+    ).json()
+    assert record["package"] == record["archive_code"] + "/"
+    store = s3.ObjectStore(s3.connect(platform), record["originals"][0]["bucket"])
+    meta = await store.get(record["package"] + "metadata.xml")
+    root = ET.fromstring(meta)  # noqa: S314 - the archive's own output
+    assert root.findtext("{urn:aap:accounting-archive:1}档号") == record["archive_code"]
+    for key in (record["package"] + "metadata.xml", record["originals"][1]["object_key"]):
+        retention = await asyncio.to_thread(store.client.get_object_retention, store.bucket, key)
+        assert retention is not None and retention.mode == COMPLIANCE

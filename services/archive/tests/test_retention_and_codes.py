@@ -4,7 +4,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from archive.domain.archive_code import ArchiveCodeRule
-from archive.domain.record import ObjectLock, archive, object_lock, original_key, placement
+from archive.domain.record import ObjectLock, archive, object_lock, placement
 from archive.domain.retention import RETENTION_RULES, retention_until
 from contracts.events import DocumentIngested
 from contracts.records import RecordCategory, RetentionPeriod, StoredFile, VoucherSummary
@@ -116,5 +116,27 @@ def test_a_document_becomes_a_record_in_the_archive_bucket() -> None:
     assert rec.archive_code == "Q001-2025-D30-PZ-000042"
     assert rec.retention_until == date(2055, 12, 31)
     assert rec.originals[0].bucket == "archive"
-    assert rec.originals[0].object_key == original_key(doc.document_id, doc.files[0])
+    assert rec.originals[0].object_key == "Q001-2025-D30-PZ-000042/originals/01-v.json"
+    assert rec.package == "Q001-2025-D30-PZ-000042/"
     assert rec.originals[0].sha256 == doc.files[0].sha256
+
+
+def test_the_package_describes_the_record_without_the_database() -> None:
+    import json
+    import xml.etree.ElementTree as ET
+
+    from archive.domain.package import NAMESPACE, package_documents
+
+    doc, rule = _document(), ArchiveCodeRule()
+    rec = archive(doc, placement(doc, rule), 7, rule, bucket="archive", at=datetime.now(UTC))
+    (meta_key, meta, _), (report_key, report, _) = package_documents(rec)
+    assert meta_key == "Q001-2025-D30-PZ-000007/metadata.xml"
+    assert report_key == "Q001-2025-D30-PZ-000007/check-report.json"
+    root = ET.fromstring(meta)  # noqa: S314 - our own output
+    ns = {"a": NAMESPACE}
+    assert root.findtext("a:档号", namespaces=ns) == "Q001-2025-D30-PZ-000007"
+    assert root.findtext("a:保管期限截止日期", namespaces=ns) == "2055-12-31"
+    assert root.findtext("a:记账凭证/a:摘要", namespaces=ns) == "差旅费"
+    f = root.find("a:电子文件/a:文件", ns)
+    assert f is not None and f.get("SHA256") == "a" * 64 and f.get("路径") == "originals/01-v.json"
+    assert json.loads(report) == []

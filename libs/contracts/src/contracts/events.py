@@ -89,6 +89,9 @@ class RecordArchived(EventData):
     review_required: bool = False
     period: int | None = None
     voucher: VoucherSummary | None = None
+    package: str | None = Field(
+        default=None, description="Key prefix of the record's package: originals, metadata.xml"
+    )
 
 
 class LegalHoldPlaced(EventData):

@@ -47,6 +47,22 @@ class ObjectStore:
             self.client.put_object, self.bucket, key, io.BytesIO(data), len(data), media_type
         )
 
+    async def put_locked(
+        self, key: str, data: bytes, media_type: str, *, until: datetime | None, legal_hold: bool
+    ) -> None:
+        """Write under the same locks as ``copy_locked_from``."""
+        retention = Retention(COMPLIANCE, until) if until else None
+        await asyncio.to_thread(
+            self.client.put_object,
+            self.bucket,
+            key,
+            io.BytesIO(data),
+            len(data),
+            media_type,
+            retention=retention,
+            legal_hold=legal_hold,
+        )
+
     async def exists(self, key: str) -> bool:
         def stat() -> bool:
             try:

@@ -10,7 +10,8 @@ import structlog
 from archive.adapters.permission_client import PermissionClient
 from archive.adapters.records import Records
 from archive.domain.archive_code import ArchiveCodeRule
-from archive.domain.record import archive, object_lock, original_key, placement
+from archive.domain.package import package_documents
+from archive.domain.record import archive, object_lock, placement
 from archive.domain.search import SearchCriteria
 from contracts.envelope import derived_event_id, new_event
 from contracts.events import ApprovalDecidedEvent, DocumentIngestedEvent, RecordArchived
@@ -63,13 +64,18 @@ class ArchiveService:
             record = archive(doc, where, seq, self._rule, bucket=self._store.bucket, at=utc_now())
             lock = object_lock(record.retention_until, utc_now())
             versions: dict[str, str | None] = {}
-            for f in doc.files:  # copy under lock before the record exists: no record without bytes
-                versions[f.sha256] = await self._store.copy_locked_from(
-                    f.bucket,
-                    f.object_key,
-                    original_key(record.record_id, f),
+            # Copy under lock before the record exists: no record without its bytes.
+            for source, kept in zip(doc.files, record.originals, strict=True):
+                versions[kept.sha256] = await self._store.copy_locked_from(
+                    source.bucket,
+                    source.object_key,
+                    kept.object_key,
                     until=lock.until,
                     legal_hold=lock.legal_hold,
+                )
+            for key, data, media_type in package_documents(record):
+                await self._store.put_locked(
+                    key, data, media_type, until=lock.until, legal_hold=lock.legal_hold
                 )
             record = await self._records.add(record, versions)
             log.info(

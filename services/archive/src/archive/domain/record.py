@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -29,8 +28,10 @@ def placement(doc: DocumentIngested, rule: ArchiveCodeRule) -> Placement:
     return Placement(scope, doc.fonds_code, doc.fiscal_year, r.period.code, r.category_code)
 
 
-def original_key(record_id: uuid.UUID, f: StoredFile) -> str:
-    return f"records/{record_id}/{f.sha256}"
+def original_key(archive_code: str, n: int, f: StoredFile) -> str:
+    """Originals sit in the record's package folder, named by the archive code (DA/T 92 §8)."""
+    name = f.filename.replace("/", "_").replace("\\", "_")
+    return f"{archive_code}/originals/{n:02d}-{name}"
 
 
 def archive(
@@ -61,8 +62,8 @@ def archive(
         retention=r.period,
         retention_until=retention_until(r.period, doc.fiscal_year),
         originals=tuple(
-            f.model_copy(update={"bucket": bucket, "object_key": original_key(doc.document_id, f)})
-            for f in doc.files
+            f.model_copy(update={"bucket": bucket, "object_key": original_key(code, n, f)})
+            for n, f in enumerate(doc.files, 1)
         ),
         archived_at=at,
         invoices=doc.invoices,
@@ -70,6 +71,7 @@ def archive(
         review_required=doc.review_required,
         period=doc.period,
         voucher=doc.voucher,
+        package=f"{code}/",
     )
 
 

@@ -1,0 +1,99 @@
+"""The self-describing package of an archived record (DA/T 92-2022 §8 style).
+
+A folder named by the archive code (档号) holds the originals, ``metadata.xml`` (the record's
+metadata, with names after DA/T 94-2022) and ``check-report.json`` (the four-property check):
+read together, without the database, they say what the record is and prove it is intact.
+"""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+
+from archive.domain.retention import RETENTION_RULES
+from contracts.events import RecordArchived
+
+NAMESPACE = "urn:aap:accounting-archive:1"
+
+
+def metadata_xml(r: RecordArchived) -> bytes:
+    root = ET.Element("会计档案", {"xmlns": NAMESPACE})
+
+    def add(parent: ET.Element, tag: str, text: object = None, **attrs: str) -> ET.Element:
+        child = ET.SubElement(parent, tag, attrs)
+        if text is not None:
+            child.text = str(text)
+        return child
+
+    add(root, "档号", r.archive_code)
+    add(root, "全宗号", r.fonds_code)
+    add(root, "年度", r.fiscal_year)
+    if r.period:
+        add(root, "会计期间", f"{r.fiscal_year}-{r.period:02d}")
+    add(root, "档案门类", RETENTION_RULES[r.category].name_zh, code=r.category.value)
+    add(
+        root,
+        "保管期限",
+        "永久" if r.retention.permanent else f"{r.retention.years}年",
+        code=r.retention.code,
+    )
+    add(root, "保管期限截止日期", r.retention_until.isoformat() if r.retention_until else "永久")
+    if v := r.voucher:
+        voucher = add(root, "记账凭证")
+        add(voucher, "凭证号", v.voucher_no)
+        add(voucher, "凭证日期", v.voucher_date)
+        add(voucher, "摘要", v.summary)
+        add(voucher, "金额", v.total.amount, 币种=v.total.currency)
+        add(voucher, "制单人", v.preparer)
+        add(voucher, "审核人", v.reviewer)
+        add(voucher, "审批人", v.approver)
+        add(voucher, "附件张数", v.declared_attachment_count)
+    files = add(root, "电子文件")
+    for f in r.originals:
+        add(
+            files,
+            "文件",
+            None,
+            角色=f.role,
+            名称=f.filename,
+            格式=f.media_type,
+            大小=str(f.size),
+            SHA256=f.sha256,
+            SM3=f.sm3,
+            路径=f.object_key.removeprefix(r.package or ""),
+        )
+    for i in r.invoices:
+        add(
+            root,
+            "电子发票",
+            None,
+            发票号码=i.invoice_number,
+            销售方=i.seller_name,
+            销售方税号=i.seller_tax_id,
+            购买方税号=i.buyer_tax_id,
+            开票日期=i.issue_date,
+            价税合计=str(i.total.amount),
+        )
+    failed = [c.code for c in r.check_report if c.outcome.value == "failed"]
+    add(
+        root,
+        "四性检测",
+        "通过" if not failed else f"未通过项: {', '.join(failed)}",
+        报告="check-report.json",
+    )
+    add(root, "归档时间", r.archived_at.isoformat())
+    ET.indent(root)
+    document: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    return document
+
+
+def package_documents(r: RecordArchived) -> list[tuple[str, bytes, str]]:
+    """(key, content, media type) of the package's descriptive files, beside the originals."""
+    prefix = r.package or f"{r.archive_code}/"
+    report = json.dumps(
+        [c.model_dump(mode="json") for c in r.check_report], ensure_ascii=False, indent=1
+    )
+    return [
+        (f"{prefix}metadata.xml", metadata_xml(r), "application/xml"),
+        (f"{prefix}check-report.json", report.encode(), "application/json"),
+    ]
