@@ -351,3 +351,31 @@ async def test_each_record_is_a_locked_self_describing_package(
     for key in (record["package"] + "metadata.xml", record["originals"][1]["object_key"]):
         retention = await asyncio.to_thread(store.client.get_object_retention, store.bucket, key)
         assert retention is not None and retention.mode == COMPLIANCE
+
+
+async def test_volumes_and_the_registers_an_archive_department_signs(archived: Any) -> None:
+    import io
+
+    from openpyxl import load_workbook
+
+    http, _ = archived
+    params = {"fonds_code": FONDS, "fiscal_year": 2025}
+    [march] = (await http.get("/v1/volumes", params=params, headers=AS_ARCHIVIST)).json()
+    assert (march["volume"], march["period"], march["items"]) == (1, 3, 2)
+
+    r = await http.get("/v1/registers/custody.xlsx", params=params, headers=AS_ARCHIVIST)
+    assert r.status_code == 200
+    sheet = load_workbook(io.BytesIO(r.content)).active
+    assert sheet is not None
+    rows = list(sheet.iter_rows(values_only=True))
+    assert f"全宗号 {FONDS}" in str(rows[0][0])
+    assert rows[1][:3] == ("序号", "档号", "卷号")
+    assert sorted(str(row[5]) for row in rows[2:]) == ["报销北京出差差旅费", "采购办公用品"]
+
+    r = await http.get("/v1/registers/handover.xlsx", params=params, headers=AS_ARCHIVIST)
+    rows = list(load_workbook(io.BytesIO(r.content)).active.iter_rows(values_only=True))  # type: ignore[union-attr]
+    assert rows[2][3] == 2 and "共 1 卷 2 件" in str(rows[-2][0])
+    denied = await http.get(
+        "/v1/registers/custody.xlsx", params=params, headers={"X-User": OUTSIDER}
+    )
+    assert denied.status_code == 403

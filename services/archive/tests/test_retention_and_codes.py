@@ -140,3 +140,20 @@ def test_the_package_describes_the_record_without_the_database() -> None:
     f = root.find("a:电子文件/a:文件", ns)
     assert f is not None and f.get("SHA256") == "a" * 64 and f.get("路径") == "originals/01-v.json"
     assert json.loads(report) == []
+
+
+def test_vouchers_are_assembled_into_monthly_volumes() -> None:
+    from archive.domain.volumes import assemble
+
+    rule = ArchiveCodeRule()
+    records = []
+    for seq, period in [(3, 4), (1, 3), (2, 3)]:
+        doc = _document().model_copy(update={"period": period})
+        records.append(
+            archive(doc, placement(doc, rule), seq, rule, bucket="b", at=datetime.now(UTC))
+        )
+    march, april = assemble(records)
+    assert (march.number, march.period, march.item_count) == (1, 3, 2)
+    assert march.code_range == ("Q001-2025-D30-PZ-000001", "Q001-2025-D30-PZ-000002")
+    assert march.date_range == ("2025-03-05", "2025-03-05")
+    assert (april.number, april.period, april.item_count) == (2, 4, 1)

@@ -14,6 +14,7 @@ from archive.adapters.permission_client import PermissionClient
 from archive.adapters.records import Records
 from archive.domain.lifecycle import LegalHold, appraise, fixity_problem, place_hold, release_hold
 from archive.domain.numbering import NumberingReport, numbering
+from archive.domain.volumes import Volume, assemble
 from archive.service import AccessDenied, NotFound
 from contracts.envelope import new_event
 from contracts.events import IntegrityAlertRaised, LegalHoldPlaced, LegalHoldReleased
@@ -123,6 +124,19 @@ class CustodyService:
                     {**item, "hold_reason": hold.reason, "held_since": hold.placed_at.isoformat()}
                 )
         return {"due": due, "held": held}
+
+    async def _fonds_visible(self, user: str, fonds_code: str) -> None:
+        visible = await self._permissions.visibility(user, "read")
+        if not (visible.all_fonds or fonds_code in visible.fonds):
+            raise AccessDenied(f"{user} may not read fonds {fonds_code}")
+
+    async def volumes(
+        self, fonds_code: str, fiscal_year: int, user: str
+    ) -> tuple[list[Volume], set[str]]:
+        """The year's volumes (组卷), and the ids of records on legal hold."""
+        await self._fonds_visible(user, fonds_code)
+        rows = await self._records.of_year(fonds_code, fiscal_year)
+        return assemble(r for r, _ in rows), {str(r.record_id) for r, held in rows if held}
 
     async def numbering(
         self, fonds_code: str, fiscal_year: int, period: int

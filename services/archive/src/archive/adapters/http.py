@@ -9,12 +9,13 @@ import uuid
 from collections.abc import Awaitable
 from datetime import date
 from decimal import Decimal
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 from urllib.parse import quote
 
 from fastapi import APIRouter, Body, Header, HTTPException, Query
 from fastapi.responses import Response
 
+from archive.adapters.registers import XLSX, custody_register, handover_list
 from archive.custody import CustodyService
 from archive.domain.lifecycle import HoldConflict
 from archive.domain.search import SearchCriteria
@@ -128,6 +129,41 @@ def archive_router(service: ArchiveService, custody: CustodyService) -> APIRoute
     async def appraisal(fonds_code: str, as_of: date, x_user: User = None) -> dict[str, Any]:
         _user(x_user)
         return await custody.appraisal(fonds_code, as_of)
+
+    @router.get("/volumes")
+    async def volumes(
+        fonds_code: str, fiscal_year: int, x_user: User = None
+    ) -> list[dict[str, Any]]:
+        found, _ = await _answer(custody.volumes(fonds_code, fiscal_year, _user(x_user)))
+        return [
+            {
+                "volume": v.number,
+                "fiscal_year": v.fiscal_year,
+                "period": v.period,
+                "retention": v.retention_code,
+                "items": v.item_count,
+                "dates": list(v.date_range),
+                "archive_codes": list(v.code_range),
+            }
+            for v in found
+        ]
+
+    @router.get("/registers/{kind}.xlsx")
+    async def register(
+        kind: Literal["custody", "handover"], fonds_code: str, fiscal_year: int, x_user: User = None
+    ) -> Response:
+        """保管清册 (custody) or 移交清册 (handover) of a fonds and year, as an Excel workbook."""
+        found, held = await _answer(custody.volumes(fonds_code, fiscal_year, _user(x_user)))
+        if kind == "custody":
+            data, title = custody_register(fonds_code, fiscal_year, found, held), "保管清册"
+        else:
+            data, title = handover_list(fonds_code, fiscal_year, found), "移交清册"
+        name = quote(f"{fonds_code}-{fiscal_year}-{title}.xlsx")
+        return Response(
+            data,
+            media_type=XLSX,
+            headers={"Content-Disposition": f"attachment; filename*=UTF-8''{name}"},
+        )
 
     @router.get("/numbering")
     async def voucher_numbering(

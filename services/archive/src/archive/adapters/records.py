@@ -212,6 +212,17 @@ class Records:
         ).sort("archive_code", 1)
         return [(RecordArchived.model_validate_json(d["event"]), _hold(d)) async for d in cursor]
 
+    async def of_year(self, fonds_code: str, fiscal_year: int) -> list[tuple[RecordArchived, bool]]:
+        """Every record of a fonds and year, with whether it is on legal hold."""
+        cursor = self._records.find(
+            {"fonds_code": fonds_code, "fiscal_year": fiscal_year},
+            projection={"event": 1, "legal_hold": 1},
+        ).sort("archive_code", 1)
+        return [
+            (RecordArchived.model_validate_json(d["event"]), bool(d.get("legal_hold")))
+            async for d in cursor
+        ]
+
     async def voucher_numbers(self, fonds_code: str, fiscal_year: int, period: int) -> list[str]:
         cursor = self._records.find(
             {
