@@ -373,7 +373,7 @@ async def test_volumes_and_the_registers_an_archive_department_signs(archived: A
     assert sorted(str(row[5]) for row in rows[2:]) == ["报销北京出差差旅费", "采购办公用品"]
 
     r = await http.get("/v1/registers/handover.xlsx", params=params, headers=AS_ARCHIVIST)
-    rows = list(load_workbook(io.BytesIO(r.content)).active.iter_rows(values_only=True))  # type: ignore[union-attr]
+    rows = list(load_workbook(io.BytesIO(r.content)).active.iter_rows(values_only=True))
     assert rows[2][3] == 2 and "共 1 卷 2 件" in str(rows[-2][0])
     denied = await http.get(
         "/v1/registers/custody.xlsx", params=params, headers={"X-User": OUTSIDER}
