@@ -66,7 +66,7 @@ async def test_archive_killed_mid_stream_archives_every_document_exactly_once(
         listing = (
             await http.get(
                 f"{stack.url('archive')}/v1/records",
-                params={"fonds_code": fonds, "limit": 500},
+                params={"fonds_code": fonds, "limit": 500, "with_total": True},
                 headers={"X-User": AUDITOR},
             )
         ).json()

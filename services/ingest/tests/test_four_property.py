@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import re
@@ -155,3 +156,38 @@ def test_an_unreadable_voucher_is_rejected_and_dependent_checks_not_performed() 
     assert not a.accepted
     assert outcome(a, "3-4")[0] is CheckOutcome.FAILED
     assert outcome(a, "2-5")[0] is CheckOutcome.NOT_PERFORMED
+
+
+def text_pdf(line: str) -> bytes:
+    """A one-page PDF showing ``line`` (ASCII) in Helvetica."""
+    content = f"BT /F1 12 Tf 50 800 Td ({line}) Tj ET".encode()
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out, offsets = bytearray(b"%PDF-1.4\n"), []
+    for n, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % n + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1,
+        xref,
+    )
+    return bytes(out)
+
+
+def test_the_signed_xml_is_the_original_and_its_pdf_printout_is_linked() -> None:
+    printout = text_pdf("Invoice No. 25312000000012345678")
+    a = assess(
+        voucher(attachment_count=3), [xml(INVOICE_XML), pdf(printout, "printout.pdf"), pdf(PDF)]
+    )
+    [invoice] = a.invoices
+    assert invoice.file_sha256 == hashlib.sha256(INVOICE_XML).hexdigest()  # the XML is the original
+    assert invoice.printout_sha256 == hashlib.sha256(printout).hexdigest()

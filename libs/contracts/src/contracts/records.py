@@ -102,7 +102,8 @@ class InvoiceRef(Contract):
     buyer_name: str = ""
     issue_date: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}$")
     total: Money
-    file_sha256: Sha256Hex
+    file_sha256: Sha256Hex  # the signed XML: the original (财会〔2020〕6号)
+    printout_sha256: Sha256Hex | None = None  # a PDF/OFD printout of the same invoice, if uploaded
 
     @property
     def booking_key(self) -> str:

@@ -8,7 +8,7 @@ from typing import Any
 import structlog
 
 from archive.adapters.permission_client import PermissionClient
-from archive.adapters.records import Records
+from archive.adapters.records import Records, SearchPage
 from archive.domain.archive_code import ArchiveCodeRule
 from archive.domain.package import package_documents
 from archive.domain.record import archive, object_lock, placement
@@ -114,11 +114,11 @@ class ArchiveService:
         return record
 
     async def search(
-        self, criteria: SearchCriteria, user: str, limit: int, offset: int
-    ) -> tuple[int, list[RecordArchived]]:
+        self, criteria: SearchCriteria, user: str, limit: int, offset: int, with_total: bool = False
+    ) -> SearchPage:
         """Records matching ``criteria`` among those ``user`` may see."""
         visible = await self._permissions.visibility(user, "read")
-        return await self._records.search(criteria, visible, limit, offset)
+        return await self._records.search(criteria, visible, limit, offset, with_total=with_total)
 
     async def drill_down(self, record_id: uuid.UUID, user: str) -> dict[str, Any]:
         """穿透查询 from a voucher: its attachments, e-invoices and the OA approvals touching it."""

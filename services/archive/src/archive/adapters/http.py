@@ -62,6 +62,7 @@ def archive_router(service: ArchiveService, custody: CustodyService) -> APIRoute
         review_required: bool | None = None,
         limit: Annotated[int, Query(ge=1, le=500)] = 50,
         offset: Annotated[int, Query(ge=0)] = 0,
+        with_total: Annotated[bool, Query(description="also count every match (slower)")] = False,
     ) -> dict[str, Any]:
         try:
             criteria = SearchCriteria(
@@ -79,8 +80,14 @@ def archive_router(service: ArchiveService, custody: CustodyService) -> APIRoute
             )
         except ValueError as error:
             raise HTTPException(422, str(error)) from error
-        total, items = await service.search(criteria, _user(x_user), limit, offset)
-        return {"total": total, "items": [r.model_dump(mode="json") for r in items]}
+        page = await service.search(criteria, _user(x_user), limit, offset, with_total)
+        body: dict[str, Any] = {
+            "items": [r.model_dump(mode="json") for r in page.items],
+            "has_more": page.has_more,
+        }
+        if page.total is not None:
+            body["total"] = page.total
+        return body
 
     @router.get("/records/{record_id}")
     async def get_record(record_id: uuid.UUID, x_user: User = None) -> dict[str, Any]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -70,6 +71,13 @@ def search_filter(c: SearchCriteria, visible: Visibility) -> Document:
             {"_id": {"$in": list(visible.record_ids)}},
         ]
     return f
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    items: list[RecordArchived]
+    has_more: bool
+    total: int | None
 
 
 def _hold(doc: Document) -> LegalHold | None:
@@ -151,19 +159,21 @@ class Records:
             return stored
 
     async def search(
-        self, c: SearchCriteria, visible: Visibility, limit: int, offset: int
-    ) -> tuple[int, list[RecordArchived]]:
+        self, c: SearchCriteria, visible: Visibility, limit: int, offset: int, *, with_total: bool
+    ) -> SearchPage:
+        """A page of matches; counting them all is a second query, so only on request."""
         if visible.nothing:
-            return 0, []
+            return SearchPage([], False, 0 if with_total else None)
         f = search_filter(c, visible)
-        total = await self._records.count_documents(f)
+        total = await self._records.count_documents(f) if with_total else None
         cursor = (
             self._records.find(f, projection={"event": 1})
             .sort("archive_code", 1)
             .skip(offset)
-            .limit(limit)
+            .limit(limit + 1)  # one more tells whether there is a next page
         )
-        return total, [RecordArchived.model_validate_json(d["event"]) async for d in cursor]
+        found = [RecordArchived.model_validate_json(d["event"]) async for d in cursor]
+        return SearchPage(found[:limit], len(found) > limit, total)
 
     async def holding_invoice(self, invoice_number: str) -> RecordArchived | None:
         doc = await self._records.find_one(

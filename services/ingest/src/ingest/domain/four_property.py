@@ -37,6 +37,7 @@ class Upload:
     xml: dict[str, ET.Element | XmlProblem] = field(default_factory=dict)
     invoices: dict[str, EInvoice | XmlProblem] = field(default_factory=dict)
     booked: Mapping[str, str] = field(default_factory=dict)  # booking key → document holding it
+    pdf_text: dict[str, str] = field(default_factory=dict)  # filename → text of a readable PDF
 
     @classmethod
     def read(
@@ -60,7 +61,17 @@ class Upload:
                         upload.invoices[f.filename] = parse_einvoice(root)
                     except XmlProblem as problem:
                         upload.invoices[f.filename] = problem
+            elif f.media_type == "application/pdf" and f.data.startswith(b"%PDF-"):
+                reader = _pdf(f)
+                if not isinstance(reader, str) and not reader.is_encrypted and reader.pages:
+                    upload.pdf_text[f.filename] = _first_page_text(reader)
         return upload
+
+    def printout_of(self, invoice: EInvoice) -> str | None:
+        """The attachment that is a printout of ``invoice`` (its number in the text), if any."""
+        return next(
+            (name for name, text in self.pdf_text.items() if invoice.invoice_number in text), None
+        )
 
     def parsed_invoices(self) -> list[EInvoice]:
         return [i for i in self.invoices.values() if isinstance(i, EInvoice)]
@@ -173,6 +184,13 @@ def _pdf(f: UploadedFile) -> PdfReader | str:
         return PdfReader(io.BytesIO(f.data))
     except (PdfReadError, ValueError, OSError) as error:
         return f"{f.filename}: PDF cannot be read ({error})"
+
+
+def _first_page_text(reader: PdfReader) -> str:
+    try:
+        return reader.pages[0].extract_text() or ""
+    except (PdfReadError, ValueError, KeyError):
+        return ""
 
 
 def _readable(u: Upload) -> Sequence[str]:

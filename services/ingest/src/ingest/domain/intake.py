@@ -55,7 +55,9 @@ def _limits(voucher: UploadedFile, attachments: list[UploadedFile]) -> None:
         raise ExportError(problems)
 
 
-def _invoice_ref(inv: EInvoice, f: UploadedFile, currency: str) -> InvoiceRef:
+def _invoice_ref(
+    inv: EInvoice, f: UploadedFile, printout: UploadedFile | None, currency: str
+) -> InvoiceRef:
     return InvoiceRef(
         invoice_number=inv.invoice_number,
         seller_tax_id=inv.seller_tax_id,
@@ -65,6 +67,7 @@ def _invoice_ref(inv: EInvoice, f: UploadedFile, currency: str) -> InvoiceRef:
         issue_date=inv.issue_date,
         total=Money(amount=inv.total, currency=currency),
         file_sha256=digest(f.data).sha256,
+        printout_sha256=digest(printout.data).sha256 if printout else None,
     )
 
 
@@ -107,7 +110,7 @@ def assess(
         review_required=bool(verdict.for_review),
         originals=[Original(f, digest(f.data)) for f in [voucher_file, *attachments]],
         invoices=[
-            _invoice_ref(inv, by_name[name], currency)
+            _invoice_ref(inv, by_name[name], by_name.get(upload.printout_of(inv) or ""), currency)
             for name, inv in upload.invoices.items()
             if isinstance(inv, EInvoice)
         ],
