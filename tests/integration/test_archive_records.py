@@ -155,7 +155,7 @@ async def search(http: httpx.AsyncClient, user: str = ARCHIVIST, **params: Any) 
         "/v1/records", params={"fonds_code": FONDS, **params}, headers={"X-User": user}
     )
     assert r.status_code == 200, r.text
-    return sorted(i["voucher"]["summary"] for i in r.json()["items"])
+    return sorted(i["summary"] for i in r.json()["items"])
 
 
 async def test_search_by_chinese_text_amount_counterparty_and_invoice(archived: Any) -> None:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
+import structlog
 from fastapi import FastAPI
 
 from archive.adapters.consumers import register_consumers
 from archive.adapters.http import archive_router
 from archive.adapters.permission_client import PermissionClient
 from archive.adapters.records import Records
+from archive.adapters.search_index import SearchIndex
 from archive.custody import CustodyService, FixitySweeper
 from archive.domain.archive_code import ArchiveCodeRule
 from archive.service import ArchiveService
@@ -25,6 +29,7 @@ from servicekit.idempotency import ProcessedEvents
 from servicekit.service import build_app, build_runtime, serve
 
 SERVICE = "archive"
+log = structlog.get_logger()
 PUBLISHES: list[type[EventData]] = [
     RecordArchived,
     LegalHoldPlaced,
@@ -44,9 +49,11 @@ def create_app(
         s3.connect(settings.platform), settings.platform.bucket_name("archive-originals")
     )
     records = Records(rt.db)
+    index = SearchIndex()
     permissions = PermissionClient(settings.permission_url, permission_transport)
     service = ArchiveService(
         records,
+        index,
         store,
         ProcessedEvents(rt.db, SERVICE),
         rt.publisher,
@@ -57,16 +64,31 @@ def create_app(
     custody = CustodyService(records, store, rt.publisher, permissions, rt.source)
     sweeper = FixitySweeper(custody, settings.fixity_sweep_seconds)
     rt.startup += [store.ensure_bucket, records.ensure_indexes]
+    rt.after_start.append(lambda: fill_index(index, records))
     rt.after_start.append(sweeper.start)
     rt.before_stop.append(sweeper.stop)
     rt.shutdown.append(permissions.close)
-    register_consumers(rt, service)
+    register_consumers(rt, service, settings.instance_id)
     return build_app(
         rt,
         title="AAP archive",
         routers=[archive_router(service, custody)],
-        checks={"s3": store.ready},
+        checks={"s3": store.ready, "search_index": index.check_ready},
     )
+
+
+async def fill_index(index: SearchIndex, records: Records) -> None:
+    """Fill the search index in the background: the service answers, but is not ready, meanwhile."""
+
+    async def fill() -> None:
+        count = await index.fill(records.all_records())
+        log.info("search index filled", records=count)
+
+    _background.add(task := asyncio.create_task(fill()))
+    task.add_done_callback(_background.discard)
+
+
+_background: set[asyncio.Task[None]] = set()
 
 
 def main() -> None:

@@ -8,7 +8,8 @@ from typing import Any
 import structlog
 
 from archive.adapters.permission_client import PermissionClient
-from archive.adapters.records import Records, SearchPage
+from archive.adapters.records import Records
+from archive.adapters.search_index import Hits, SearchIndex
 from archive.domain.archive_code import ArchiveCodeRule
 from archive.domain.package import package_documents
 from archive.domain.record import archive, object_lock, placement
@@ -35,6 +36,7 @@ class ArchiveService:
     def __init__(
         self,
         records: Records,
+        index: SearchIndex,
         store: ObjectStore,
         processed: ProcessedEvents,
         publisher: EventPublisher,
@@ -43,6 +45,7 @@ class ArchiveService:
         source: str,
     ) -> None:
         self._records = records
+        self._index = index
         self._store = store
         self._processed = processed
         self._publisher = publisher
@@ -78,6 +81,7 @@ class ArchiveService:
                     key, data, media_type, until=lock.until, legal_hold=lock.legal_hold
                 )
             record = await self._records.add(record, versions)
+            await self._index.add(record)
             log.info(
                 "record archived", record_id=str(record.record_id), archive_code=record.archive_code
             )
@@ -94,6 +98,10 @@ class ArchiveService:
                 event_id=derived_event_id(record.record_id, RecordArchived),
             )
         )
+
+    async def on_record_archived(self, record: RecordArchived) -> None:
+        """Another archive process archived a record: index it here too (repeat-safe)."""
+        await self._index.add(record)
 
     async def on_approval_decided(self, event: ApprovalDecidedEvent) -> None:
         """Remember the OA approval on each record it concerns, for drill-through."""
@@ -115,10 +123,10 @@ class ArchiveService:
 
     async def search(
         self, criteria: SearchCriteria, user: str, limit: int, offset: int, with_total: bool = False
-    ) -> SearchPage:
-        """Records matching ``criteria`` among those ``user`` may see."""
+    ) -> Hits:
+        """Records matching ``criteria`` among those ``user`` may see, as result-list entries."""
         visible = await self._permissions.visibility(user, "read")
-        return await self._records.search(criteria, visible, limit, offset, with_total=with_total)
+        return await self._index.search(criteria, visible, limit, offset, with_total=with_total)
 
     async def drill_down(self, record_id: uuid.UUID, user: str) -> dict[str, Any]:
         """穿透查询 from a voucher: its attachments, e-invoices and the OA approvals touching it."""
@@ -135,10 +143,10 @@ class ArchiveService:
 
     async def drill_up(self, invoice_number: str, user: str) -> dict[str, Any]:
         """穿透查询 from an invoice: the voucher that booked it, with everything linked to it."""
-        record = await self._records.holding_invoice(invoice_number)
-        if record is None:
+        record_id = await self._index.holding_invoice(invoice_number)
+        if record_id is None:
             raise NotFound(f"no archived record holds invoice {invoice_number}")
-        return await self.drill_down(record.record_id, user)
+        return await self.drill_down(uuid.UUID(record_id), user)
 
     async def original(
         self, record_id: uuid.UUID, sha256: str, user: str

@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import os
+import socket
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -16,6 +19,10 @@ class ArchiveSettings(BaseSettings):
     http_port: int = 8102
     permission_url: str = "http://127.0.0.1:8104"
     archive_code_rule: str = DEFAULT_RULE
+    instance_id: str = Field(
+        default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}",
+        description="Names this process's own consumer group for its search index",
+    )
     fixity_sweep_seconds: float = Field(
         default=86400, ge=0, description="Re-hash every original this often; 0 turns it off"
     )

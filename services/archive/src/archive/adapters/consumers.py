@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from faststream import AckPolicy
+
 from archive.service import ArchiveService
-from contracts.events import ApprovalDecidedEvent, DocumentIngestedEvent
-from contracts.topics import APPROVALS_DECIDED, DOCUMENTS_INGESTED
+from contracts.events import ApprovalDecidedEvent, DocumentIngestedEvent, RecordArchivedEvent
+from contracts.topics import APPROVALS_DECIDED, DOCUMENTS_INGESTED, RECORDS_ARCHIVED
 from servicekit.kafka import subscriber_options
 from servicekit.service import Runtime
 
 
-def register_consumers(rt: Runtime, service: ArchiveService) -> None:
+def register_consumers(rt: Runtime, service: ArchiveService, instance: str) -> None:
     options = subscriber_options(rt.platform, rt.service)
     ns = rt.platform.namespace
 
@@ -20,6 +22,17 @@ def register_consumers(rt: Runtime, service: ArchiveService) -> None:
     )
     async def on_document_ingested(event: DocumentIngestedEvent) -> None:
         await service.on_document_ingested(event)
+
+    # Every archive process keeps its own search index, so each one reads every RecordArchived
+    # in a consumer group of its own; what came before it started, it read from the database.
+    @rt.broker.subscriber(
+        RECORDS_ARCHIVED.name(ns),
+        group_id=f"{ns}.archive.search-index.{instance}",
+        auto_offset_reset="latest",
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+    )
+    async def on_record_archived(event: RecordArchivedEvent) -> None:
+        await service.on_record_archived(event.data)
 
     @rt.broker.subscriber(APPROVALS_DECIDED.name(ns), **options)
     async def on_approval_decided(event: ApprovalDecidedEvent) -> None:

@@ -80,13 +80,10 @@ def archive_router(service: ArchiveService, custody: CustodyService) -> APIRoute
             )
         except ValueError as error:
             raise HTTPException(422, str(error)) from error
-        page = await service.search(criteria, _user(x_user), limit, offset, with_total)
-        body: dict[str, Any] = {
-            "items": [r.model_dump(mode="json") for r in page.items],
-            "has_more": page.has_more,
-        }
-        if page.total is not None:
-            body["total"] = page.total
+        hits = await service.search(criteria, _user(x_user), limit, offset, with_total)
+        body: dict[str, Any] = {"items": hits.items, "has_more": hits.has_more}
+        if hits.total is not None:
+            body["total"] = hits.total
         return body
 
     @router.get("/records/{record_id}")

@@ -3,10 +3,8 @@ and the archive-code sequences."""
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -14,70 +12,13 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from archive.domain.lifecycle import LegalHold
-from archive.domain.search import SearchCriteria, Visibility, fen
 from contracts.events import ApprovalDecided, RecordArchived
 from servicekit.mongo import Document
 
 
-def _search_fields(r: RecordArchived) -> Document:
-    v = r.voucher
-    return {
-        "period": r.period,
-        "voucher_no": v.voucher_no if v else None,
-        "summary": v.summary if v else "",
-        "amount_fen": fen(v.total.amount) if v else None,
-        "counterparties": sorted(
-            {
-                x
-                for i in r.invoices
-                for x in (i.seller_name, i.seller_tax_id, i.buyer_name, i.buyer_tax_id)
-                if x
-            }
-        ),
-        "invoice_numbers": [i.invoice_number for i in r.invoices],
-    }
-
-
-def _contains(text: str) -> dict[str, str]:
-    return {"$regex": re.escape(text)}  # a plain substring, Chinese included; no user regex
-
-
-def search_filter(c: SearchCriteria, visible: Visibility) -> Document:
-    f: Document = {}
-    exact = {
-        "fonds_code": c.fonds_code,
-        "fiscal_year": c.fiscal_year,
-        "period": c.period,
-        "category": c.category.value if c.category else None,
-        "voucher_no": c.voucher_no,
-        "invoice_numbers": c.invoice_number,
-        "review_required": c.review_required,
-    }
-    f.update({k: v for k, v in exact.items() if v is not None})
-    amount: Document = {}
-    if c.amount_min is not None:
-        amount["$gte"] = fen(c.amount_min)
-    if c.amount_max is not None:
-        amount["$lte"] = fen(c.amount_max)
-    if amount:
-        f["amount_fen"] = amount
-    if c.counterparty:
-        f["counterparties"] = _contains(c.counterparty)
-    if c.text:
-        f["summary"] = _contains(c.text)
-    if not visible.all_fonds:
-        f["$or"] = [
-            {"fonds_code": {"$in": list(visible.fonds)}},
-            {"_id": {"$in": list(visible.record_ids)}},
-        ]
-    return f
-
-
-@dataclass(frozen=True)
-class SearchPage:
-    items: list[RecordArchived]
-    has_more: bool
-    total: int | None
+def _filing_fields(r: RecordArchived) -> Document:
+    """What numbering and the registers query by (searching has its own index)."""
+    return {"period": r.period, "voucher_no": r.voucher.voucher_no if r.voucher else None}
 
 
 def _hold(doc: Document) -> LegalHold | None:
@@ -94,9 +35,6 @@ class Records:
     async def ensure_indexes(self) -> None:
         await self._records.create_index("archive_code", unique=True)
         await self._records.create_index([("fonds_code", 1), ("fiscal_year", 1), ("period", 1)])
-        await self._records.create_index("invoice_numbers")
-        await self._records.create_index("review_required")
-        await self._records.create_index("amount_fen")
         await self._records.create_index("retention_until")
 
     async def next_sequence(self, scope: str) -> int:
@@ -146,7 +84,7 @@ class Records:
                     "versions": versions,
                     "legal_hold": None,
                     "approvals": [],
-                    **_search_fields(record),
+                    **_filing_fields(record),
                     # The fact as archived, exactly: JSON keeps Decimal and zone untouched.
                     "event": record.model_dump_json(),
                 }
@@ -158,28 +96,9 @@ class Records:
                 raise
             return stored
 
-    async def search(
-        self, c: SearchCriteria, visible: Visibility, limit: int, offset: int, *, with_total: bool
-    ) -> SearchPage:
-        """A page of matches; counting them all is a second query, so only on request."""
-        if visible.nothing:
-            return SearchPage([], False, 0 if with_total else None)
-        f = search_filter(c, visible)
-        total = await self._records.count_documents(f) if with_total else None
-        cursor = (
-            self._records.find(f, projection={"event": 1})
-            .sort("archive_code", 1)
-            .skip(offset)
-            .limit(limit + 1)  # one more tells whether there is a next page
-        )
-        found = [RecordArchived.model_validate_json(d["event"]) async for d in cursor]
-        return SearchPage(found[:limit], len(found) > limit, total)
-
-    async def holding_invoice(self, invoice_number: str) -> RecordArchived | None:
-        doc = await self._records.find_one(
-            {"invoice_numbers": invoice_number}, projection={"event": 1}
-        )
-        return RecordArchived.model_validate_json(doc["event"]) if doc else None
+    async def all_records(self) -> AsyncIterator[RecordArchived]:
+        async for d in self._records.find({}, projection={"event": 1}):
+            yield RecordArchived.model_validate_json(d["event"])
 
     async def add_approval(self, decided: ApprovalDecided) -> None:
         """Link a borrowing decision to each record it concerns (kept once per request)."""
