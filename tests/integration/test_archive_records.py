@@ -383,3 +383,39 @@ async def test_volumes_and_the_registers_an_archive_department_signs(archived: A
         "/v1/registers/custody.xlsx", params=params, headers={"X-User": OUTSIDER}
     )
     assert denied.status_code == 403
+
+
+async def test_a_correction_is_archived_as_a_new_version_and_the_old_one_stays(
+    archived: Any, platform: PlatformSettings
+) -> None:
+    http, docs = archived
+    old = (await http.get(f"/v1/records/{docs['office'].document_id}", headers=AS_ARCHIVIST)).json()
+    fixed = await document(
+        platform, fonds=FONDS, year=2025, summary="采购办公用品（更正）", amount="1010.00"
+    )
+    fixed = fixed.model_copy(update={"corrects_archive_code": old["archive_code"]})
+    stray = await document(
+        platform, fonds=FONDS, year=2025, summary="更正不存在的凭证", amount="1.00"
+    )
+    stray = stray.model_copy(update={"corrects_archive_code": f"{FONDS}-2025-D30-PZ-999999"})
+    async with (
+        EventWatcher(platform.kafka_bootstrap, platform.namespace, [RECORDS_ARCHIVED]) as watch,
+        EventSender(platform.kafka_bootstrap, platform.namespace) as out,
+    ):
+        for d in (fixed, stray):
+            await out.send(
+                new_event(d, source="/test", subject=str(d.document_id), correlation_id="c")
+            )
+        [new] = await watch.wait_for(of_type("RecordArchived", record_id=str(fixed.document_id)))
+        [odd] = await watch.wait_for(of_type("RecordArchived", record_id=str(stray.document_id)))
+
+    assert new.data["archive_code"] == old["archive_code"] + "-V2"
+    assert new.data["supersedes"] == old["record_id"]
+    versions = (
+        await http.get(f"/v1/records/{old['record_id']}/versions", headers=AS_ARCHIVIST)
+    ).json()
+    assert [v["summary"] for v in versions] == ["采购办公用品", "采购办公用品（更正）"]
+    still = await http.get(f"/v1/records/{old['record_id']}", headers=AS_ARCHIVIST)
+    assert still.json()["voucher"]["summary"] == "采购办公用品"  # never overwritten
+    assert odd.data["review_required"] is True
+    assert any(c["code"] == "1-11" and c["outcome"] == "failed" for c in odd.data["check_report"])

@@ -411,3 +411,18 @@ async def test_an_erp_journal_becomes_vouchers_linked_to_the_stored_export(
     assert (
         wrong.status_code == 422 and "known: ['kingdee-k3', 'yonyou-u8']" in wrong.json()["detail"]
     )
+
+
+async def test_the_xml_export_needs_no_profile(platform: PlatformSettings) -> None:
+    export = (SAMPLES / "journals" / "erp-export-2025-05.xml").read_bytes()
+    async with running(ingest_app()) as http:
+        r = await http.post(
+            "/v1/journals",
+            files={"journal": ("erp-2025-05.xml", export)},
+            headers={"X-User": "erp"},
+        )
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert [v["voucher_no"] for v in body["vouchers"]] == ["记-0001", "记-0002"]
+    assert body["accepted"] == 2
+    assert body["vouchers"][0]["source_export"]["media_type"] == "application/xml"

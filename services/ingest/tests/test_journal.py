@@ -63,3 +63,20 @@ def test_a_profile_is_validated_configuration() -> None:
         JournalProfile.model_validate(
             {"name": "x", "columns": {}, "voucher_no": "{a}", "surprise": 1}
         )
+
+
+def test_the_xml_export_is_cut_into_vouchers_and_read_safely() -> None:
+    from ingest.domain.journal_xml import read_xml_journal
+
+    raw = (ROOT / "samples" / "journals" / "erp-export-2025-05.xml").read_bytes()
+    tax, rent = read_xml_journal(raw)
+    v = parse_voucher_export(tax.document)  # type: ignore[arg-type]
+    assert (v.voucher_no, v.period, v.summary) == ("记-0001", 5, "缴纳4月增值税")
+    assert v.total_debit == Decimal("12860.35")  # "12,860.35" as the ERP wrote it
+    assert parse_voucher_export(rent.document).entries[0].account_name == "管理费用—租赁费"  # type: ignore[arg-type]
+    with pytest.raises(ExportError, match="DTDs and entities are not allowed"):
+        read_xml_journal(
+            b'<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><VoucherExport>&e;</VoucherExport>'
+        )
+    with pytest.raises(ExportError, match="root must be"):
+        read_xml_journal(b"<Vouchers/>")

@@ -51,6 +51,9 @@ class DocumentIngested(EventData):
     source_export: StoredFile | None = Field(
         default=None, description="The ERP journal this voucher was cut from, stored whole"
     )
+    corrects_archive_code: str | None = Field(
+        default=None, description="This voucher corrects the archived record with this 档号"
+    )
 
 
 class DocumentRejected(EventData):
@@ -91,6 +94,9 @@ class RecordArchived(EventData):
     voucher: VoucherSummary | None = None
     package: str | None = Field(
         default=None, description="Key prefix of the record's package: originals, metadata.xml"
+    )
+    supersedes: uuid.UUID | None = Field(
+        default=None, description="A correction: the record it corrects, which stays retrievable"
     )
 
 

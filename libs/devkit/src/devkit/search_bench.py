@@ -157,14 +157,16 @@ def main() -> None:
     )
     parser.add_argument("--records", type=int, default=100_000)
     parser.add_argument("--queries", type=int, default=20, help="rounds of every kind of query")
+    parser.add_argument("--reuse", metavar="NAMESPACE", help="measure a namespace seeded before")
     args = parser.parse_args()
-    namespace = "search" + secrets.token_hex(3)
+    namespace = args.reuse or "search" + secrets.token_hex(3)
     os.environ["AAP_NAMESPACE"] = namespace
     platform = PlatformSettings()
     asyncio.run(create_topics(platform.kafka_bootstrap, namespace))
     print(f"seeding {args.records} records into namespace {namespace!r}", flush=True)
     t0 = time.monotonic()
-    asyncio.run(seed(platform, args.records))
+    if not args.reuse:
+        asyncio.run(seed(platform, args.records))
     seeded = time.monotonic() - t0
     stack = LocalStack(ROOT / ".local" / "logs" / namespace, env={"AAP_LOG_LEVEL": "WARNING"})
     t1 = time.monotonic()
@@ -177,8 +179,13 @@ def main() -> None:
     every = [t for ts in timings.values() for t in ts]
     lines = [
         f"## {datetime.now(UTC):%Y-%m-%d %H:%M} UTC — search over {args.records} records, {args.queries} rounds",
-        f"Machine: {machine()}; FerretDB (SQLite) local. Seeding took {seeded:.0f} s; "
-        f"the services were ready (search index filled) {started:.0f} s after start.",
+        f"Machine: {machine()}; FerretDB (SQLite) local. "
+        + (
+            f"Records seeded before (namespace {namespace}); "
+            if args.reuse
+            else f"Seeding took {seeded:.0f} s; "
+        )
+        + f"the services were ready (search index filled) {started:.0f} s after start.",
         "",
         "| query | p50 (ms) | p95 (ms) | max (ms) |",
         "|---|---|---|---|",

@@ -12,10 +12,22 @@ from archive.adapters.records import Records
 from archive.adapters.search_index import Hits, SearchIndex
 from archive.domain.archive_code import ArchiveCodeRule
 from archive.domain.package import package_documents
-from archive.domain.record import archive, object_lock, placement
+from archive.domain.record import (
+    Correction,
+    archive,
+    base_code,
+    object_lock,
+    placement,
+    unresolved_correction,
+)
 from archive.domain.search import SearchCriteria
 from contracts.envelope import derived_event_id, new_event
-from contracts.events import ApprovalDecidedEvent, DocumentIngestedEvent, RecordArchived
+from contracts.events import (
+    ApprovalDecidedEvent,
+    DocumentIngested,
+    DocumentIngestedEvent,
+    RecordArchived,
+)
 from contracts.types import utc_now
 from servicekit.idempotency import ProcessedEvents
 from servicekit.kafka import EventPublisher
@@ -63,8 +75,28 @@ class ArchiveService:
         record = await self._records.get(doc.document_id)
         if record is None:
             where = placement(doc, self._rule)
-            seq = await self._records.next_sequence(where.scope)
-            record = archive(doc, where, seq, self._rule, bucket=self._store.bucket, at=utc_now())
+            correction = await self._correction_of(doc)
+            if correction is None and doc.corrects_archive_code:
+                # It says it corrects something we do not hold: archive it, but for review.
+                doc = doc.model_copy(
+                    update={
+                        "review_required": True,
+                        "check_report": (
+                            *doc.check_report,
+                            unresolved_correction(doc.corrects_archive_code),
+                        ),
+                    }
+                )
+            seq = 0 if correction else await self._records.next_sequence(where.scope)
+            record = archive(
+                doc,
+                where,
+                seq,
+                self._rule,
+                bucket=self._store.bucket,
+                at=utc_now(),
+                correction=correction,
+            )
             lock = object_lock(record.retention_until, utc_now())
             versions: dict[str, str | None] = {}
             # Copy under lock before the record exists: no record without its bytes.
@@ -81,6 +113,8 @@ class ArchiveService:
                     key, data, media_type, until=lock.until, legal_hold=lock.legal_hold
                 )
             record = await self._records.add(record, versions)
+            if record.supersedes:
+                await self._records.mark_superseded(record.supersedes, record.record_id)
             await self._index.add(record)
             log.info(
                 "record archived", record_id=str(record.record_id), archive_code=record.archive_code
@@ -98,6 +132,22 @@ class ArchiveService:
                 event_id=derived_event_id(record.record_id, RecordArchived),
             )
         )
+
+    async def _correction_of(self, doc: DocumentIngested) -> Correction | None:
+        if not doc.corrects_archive_code:
+            return None
+        corrected_id = await self._index.record_by_code(doc.corrects_archive_code)
+        corrected = await self._records.get(corrected_id) if corrected_id else None
+        if corrected is None or corrected.fonds_code != doc.fonds_code:
+            return None
+        base = base_code(corrected.archive_code)
+        version = 1 + await self._records.next_sequence(f"{base}|versions")
+        return Correction(supersedes=corrected.record_id, base_code=base, version=version)
+
+    async def versions(self, record_id: uuid.UUID, user: str) -> list[dict[str, Any]]:
+        """Every version of a record (the original and its corrections), oldest first."""
+        record = await self.get(record_id, user)
+        return await self._index.versions(base_code(record.archive_code))
 
     async def on_record_archived(self, record: RecordArchived) -> None:
         """Another archive process archived a record: index it here too (repeat-safe)."""

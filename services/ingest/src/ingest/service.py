@@ -17,6 +17,7 @@ from ingest.adapters.submissions import Submissions
 from ingest.domain.files import UploadedFile
 from ingest.domain.intake import Assessment, assess, ingested_event
 from ingest.domain.journal import JournalProfile, read_journal
+from ingest.domain.journal_xml import read_xml_journal
 from ingest.domain.voucher_export import ExportError
 from servicekit.kafka import EventPublisher
 from servicekit.s3 import ObjectStore
@@ -208,18 +209,26 @@ class JournalService:
     async def ingest_journal(
         self, journal: UploadedFile, *, profile: str, fonds_code: str, company_name: str, user: str
     ) -> list[JournalResult]:
-        if profile not in self.profiles:
+        is_xml = journal.filename.lower().endswith(".xml") or journal.data.lstrip().startswith(b"<")
+        if is_xml:  # the XML export carries its own fonds and names: no profile needed
+            vouchers = read_xml_journal(journal.data)
+        elif profile not in self.profiles:
             raise UnknownProfile(f"no journal profile {profile!r}; known: {sorted(self.profiles)}")
-        vouchers = read_journal(  # ExportError for an unreadable file: nothing was taken
-            journal.data, self.profiles[profile], fonds_code=fonds_code, company_name=company_name
-        )
+        else:  # ExportError for an unreadable file: nothing was taken
+            vouchers = read_journal(
+                journal.data,
+                self.profiles[profile],
+                fonds_code=fonds_code,
+                company_name=company_name,
+            )
         d = digest(journal.data)
+        media_type = "application/xml" if is_xml else "text/csv"
         if not await self._store.exists(d.content_key):
-            await self._store.put(d.content_key, journal.data, "text/csv")
+            await self._store.put(d.content_key, journal.data, media_type)
         source = StoredFile(
             role="source_export",
             filename=journal.filename,
-            media_type="text/csv",
+            media_type=media_type,
             size=len(journal.data),
             bucket=self._store.bucket,
             object_key=d.content_key,

@@ -95,6 +95,11 @@ def archive_router(service: ArchiveService, custody: CustodyService) -> APIRoute
     async def drill_down(record_id: uuid.UUID, x_user: User = None) -> dict[str, Any]:
         return await _answer(service.drill_down(record_id, _user(x_user)))
 
+    @router.get("/records/{record_id}/versions")
+    async def versions(record_id: uuid.UUID, x_user: User = None) -> list[dict[str, Any]]:
+        """The record and its corrections (更正): each a version, none overwritten."""
+        return await _answer(service.versions(record_id, _user(x_user)))
+
     @router.get("/drill")
     async def drill_up(invoice_number: str, x_user: User = None) -> dict[str, Any]:
         return await _answer(service.drill_up(invoice_number, _user(x_user)))

@@ -96,8 +96,13 @@ class Records:
                 raise
             return stored
 
+    async def mark_superseded(self, record_id: uuid.UUID, by: uuid.UUID) -> None:
+        await self._records.update_one(
+            {"_id": str(record_id)}, {"$set": {"superseded_by": str(by)}}
+        )
+
     async def all_records(self) -> AsyncIterator[RecordArchived]:
-        async for d in self._records.find({}, projection={"event": 1}):
+        async for d in self._records.find({}, projection={"event": 1}, batch_size=1000):
             yield RecordArchived.model_validate_json(d["event"])
 
     async def add_approval(self, decided: ApprovalDecided) -> None:

@@ -23,9 +23,10 @@ from contracts.events import RecordArchived
 
 SCHEMA = """
 CREATE TABLE records (
-    id TEXT PRIMARY KEY, archive_code TEXT NOT NULL, fonds_code TEXT NOT NULL,
-    fiscal_year INTEGER NOT NULL, period INTEGER, category TEXT NOT NULL, voucher_no TEXT,
-    amount_fen INTEGER, review_required INTEGER NOT NULL, hit TEXT NOT NULL
+    n INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, archive_code TEXT NOT NULL,
+    fonds_code TEXT NOT NULL, fiscal_year INTEGER NOT NULL, period INTEGER,
+    category TEXT NOT NULL, voucher_no TEXT, amount_fen INTEGER,
+    review_required INTEGER NOT NULL, hit TEXT NOT NULL
 );
 CREATE INDEX records_scope ON records (fonds_code, fiscal_year, period);
 CREATE INDEX records_code ON records (archive_code);
@@ -33,7 +34,8 @@ CREATE INDEX records_amount ON records (amount_fen);
 CREATE TABLE invoices (
     number TEXT NOT NULL, record_id TEXT NOT NULL, PRIMARY KEY (number, record_id)
 );
-CREATE VIRTUAL TABLE texts USING fts5(id UNINDEXED, summary, counterparties, tokenize='trigram');
+-- One row per record, with the record's n as its rowid: found and replaced by rowid, not by scan.
+CREATE VIRTUAL TABLE texts USING fts5(summary, counterparties, tokenize='trigram');
 """
 
 
@@ -108,16 +110,21 @@ class SearchIndex:
             json.dumps(_hit(r), ensure_ascii=False),
         )
         with self._lock, self._db:
-            self._db.execute(
-                "INSERT OR REPLACE INTO records VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", row
-            )
+            n = self._db.execute(
+                "INSERT INTO records (id, archive_code, fonds_code, fiscal_year, period, category,"
+                " voucher_no, amount_fen, review_required, hit)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (id) DO UPDATE SET hit = excluded.hit RETURNING n",
+                row,
+            ).fetchone()[0]
             self._db.executemany(
                 "INSERT OR IGNORE INTO invoices VALUES (?, ?)",
                 [(i.invoice_number, rid) for i in r.invoices],
             )
-            self._db.execute("DELETE FROM texts WHERE id = ?", (rid,))
+            self._db.execute("DELETE FROM texts WHERE rowid = ?", (n,))
             self._db.execute(
-                "INSERT INTO texts VALUES (?, ?, ?)", (rid, v.summary if v else "", counterparties)
+                "INSERT INTO texts (rowid, summary, counterparties) VALUES (?, ?, ?)",
+                (n, v.summary if v else "", counterparties),
             )
 
     async def add(self, record: RecordArchived) -> None:
@@ -166,7 +173,7 @@ class SearchIndex:
         for column, text in (("summary", c.text), ("counterparties", c.counterparty)):
             if text:
                 condition, arg = _contains(column, text)
-                where.append(f"id IN (SELECT id FROM texts WHERE {condition})")  # noqa: S608
+                where.append(f"n IN (SELECT rowid FROM texts WHERE {condition})")  # noqa: S608
                 args.append(arg)
         if not visible.all_fonds:
             marks_f = ",".join("?" * len(visible.fonds))
@@ -193,6 +200,28 @@ class SearchIndex:
         if visible.nothing:
             return Hits([], False, 0 if with_total else None)
         return await asyncio.to_thread(self._search, c, visible, limit, offset, with_total)
+
+    async def record_by_code(self, archive_code: str) -> str | None:
+        def find() -> str | None:
+            with self._lock:
+                row = self._db.execute(
+                    "SELECT id FROM records WHERE archive_code = ?", (archive_code,)
+                ).fetchone()
+            return str(row[0]) if row else None
+
+        return await asyncio.to_thread(find)
+
+    async def versions(self, base: str) -> list[dict[str, Any]]:
+        def find() -> list[dict[str, Any]]:
+            with self._lock:
+                rows = self._db.execute(
+                    "SELECT hit FROM records WHERE archive_code = ? OR archive_code GLOB ?"
+                    " ORDER BY length(archive_code), archive_code",  # V2 before V10
+                    (base, f"{base}-V[0-9]*"),
+                ).fetchall()
+            return [json.loads(r[0]) for r in rows]
+
+        return await asyncio.to_thread(find)
 
     async def holding_invoice(self, invoice_number: str) -> str | None:
         def find() -> str | None:

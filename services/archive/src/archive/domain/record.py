@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import re
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from archive.domain.archive_code import ArchiveCodeRule
 from archive.domain.retention import RETENTION_RULES, retention_until
 from contracts.events import DocumentIngested, RecordArchived
-from contracts.records import StoredFile
+from contracts.records import CheckOutcome, CheckResult, StoredFile
 
 
 @dataclass(frozen=True)
@@ -42,15 +44,24 @@ def archive(
     *,
     bucket: str,
     at: datetime,
+    correction: Correction | None = None,
 ) -> RecordArchived:
-    """The archived record's facts. Its id is the document's: one document, one record."""
+    """The archived record's facts. Its id is the document's: one document, one record.
+
+    A correction keeps the item number of the record it corrects, as a new version of its
+    archive code; the corrected record is not touched and stays retrievable.
+    """
     r = RETENTION_RULES[doc.category]
-    code = rule.build(
-        fonds=where.fonds,
-        year=where.year,
-        retention=where.retention_code,
-        category=where.category_code,
-        seq=seq,
+    code = (
+        correction.archive_code
+        if correction
+        else rule.build(
+            fonds=where.fonds,
+            year=where.year,
+            retention=where.retention_code,
+            category=where.category_code,
+            seq=seq,
+        )
     )
     return RecordArchived(
         record_id=doc.document_id,
@@ -72,6 +83,39 @@ def archive(
         period=doc.period,
         voucher=doc.voucher,
         package=f"{code}/",
+        supersedes=correction.supersedes if correction else None,
+    )
+
+
+VERSION = re.compile(r"-V(\d+)$")
+
+
+def base_code(archive_code: str) -> str:
+    """The archive code without its version suffix."""
+    return VERSION.sub("", archive_code)
+
+
+@dataclass(frozen=True)
+class Correction:
+    """A corrected voucher (更正): version ``version`` of the record ``supersedes``."""
+
+    supersedes: uuid.UUID
+    base_code: str
+    version: int  # 2 for the first correction
+
+    @property
+    def archive_code(self) -> str:
+        return f"{self.base_code}-V{self.version}"
+
+
+def unresolved_correction(archive_code: str) -> CheckResult:
+    """1-11: the voucher says it corrects a record the archive does not hold."""
+    return CheckResult(
+        code="1-11",
+        name="元数据与内容关联 metadata linked to content",
+        property="authenticity",
+        outcome=CheckOutcome.FAILED,
+        detail=f"corrects archive code {archive_code}, which this fonds does not hold",
     )
 
 

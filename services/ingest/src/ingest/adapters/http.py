@@ -49,11 +49,14 @@ def ingest_router(service: IngestService, journals: JournalService) -> APIRouter
     @router.post("/journals")
     async def upload_journal(
         journal: Annotated[
-            UploadFile, File(description="ERP voucher journal, CSV (UTF-8 or GB18030)")
+            UploadFile,
+            File(description="ERP voucher journal: CSV (UTF-8 or GB18030) or the XML export"),
         ],
-        profile: Annotated[str, Form(description="Column profile, see /v1/journal-profiles")],
-        fonds_code: Annotated[str, Form()],
-        company_name: Annotated[str, Form()],
+        profile: Annotated[
+            str, Form(description="CSV column profile, see /v1/journal-profiles")
+        ] = "",
+        fonds_code: Annotated[str, Form()] = "",
+        company_name: Annotated[str, Form()] = "",
         x_user: Annotated[str | None, Header()] = None,
     ) -> Any:
         if not x_user:

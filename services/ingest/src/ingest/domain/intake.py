@@ -165,4 +165,5 @@ def ingested_event(
         check_report=tuple(a.report),
         review_required=a.review_required,
         source_export=source_export,
+        corrects_archive_code=v.corrects,
     )

@@ -56,7 +56,7 @@ class JournalVoucher:
     problems: tuple[Finding, ...] = ()
 
 
-def _amount(text: str) -> Decimal:
+def parse_amount(text: str) -> Decimal:
     cleaned = text.replace(",", "").replace("，", "").strip() or "0"
     try:
         return Decimal(cleaned)
@@ -119,8 +119,8 @@ def _voucher(
                 "summary": r["summary"],
                 "account_code": r["account_code"],
                 "account_name": r["account_name"],
-                "debit": str(_amount(r["debit"])),
-                "credit": str(_amount(r["credit"])),
+                "debit": str(parse_amount(r["debit"])),
+                "credit": str(parse_amount(r["credit"])),
             }
             for _, r in rows
         ]

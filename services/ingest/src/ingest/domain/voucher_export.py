@@ -50,6 +50,9 @@ class VoucherExport(Contract):
     reviewer: str = Field(min_length=1, max_length=50)
     approver: str = Field(min_length=1, max_length=50)
     attachment_count: Annotated[int, Field(ge=0, le=10000)]
+    corrects: str | None = Field(
+        default=None, max_length=64, description="Archive code (档号) of the record this corrects"
+    )
     entries: list[VoucherEntry] = Field(min_length=2, max_length=1000)
 
     @field_validator("voucher_date")
