@@ -419,3 +419,57 @@ async def test_a_correction_is_archived_as_a_new_version_and_the_old_one_stays(
     assert still.json()["voucher"]["summary"] == "采购办公用品"  # never overwritten
     assert odd.data["review_required"] is True
     assert any(c["code"] == "1-11" and c["outcome"] == "failed" for c in odd.data["check_report"])
+
+
+async def test_handover_takes_a_year_over_after_re_checking_every_original(
+    archived: Any, platform: PlatformSettings
+) -> None:
+    """Runs after the fixity test, which changed an original of the 2025 office voucher."""
+    from contracts.topics import HANDOVERS
+
+    http, docs = archived
+    office = (
+        await http.get(f"/v1/records/{docs['office'].document_id}", headers=AS_ARCHIVIST)
+    ).json()
+    body = {
+        "fonds_code": FONDS,
+        "fiscal_year": 2025,
+        "handed_over_by": "陈静（会计机构）",
+        "supervised_by": "王强",
+    }
+    refused = await http.post("/v1/handovers", json=body, headers=AS_ARCHIVIST)
+    assert refused.status_code == 409
+    assert (
+        office["archive_code"] in refused.json()["detail"] and "SHA-256" in refused.json()["detail"]
+    )
+
+    overdue = await http.get(
+        "/v1/custody/overdue",
+        params={"fonds_code": FONDS, "as_of": "2027-06-01"},
+        headers=AS_ARCHIVIST,
+    )
+    assert [y["fiscal_year"] for y in overdue.json()] == [1990, 2025]
+
+    async with EventWatcher(platform.kafka_bootstrap, platform.namespace, [HANDOVERS]) as watch:
+        r = await http.post(
+            "/v1/handovers", json={**body, "fiscal_year": 1990}, headers=AS_ARCHIVIST
+        )
+        assert r.status_code == 201, r.text
+        [event] = await watch.wait_for(
+            of_type("RecordsHandedOver", handover_id=r.json()["handover_id"])
+        )
+    assert event.data["record_ids"] == [str(docs["old"].document_id)]
+    assert (event.data["received_by"], event.data["handed_over_by"]) == (
+        ARCHIVIST,
+        "陈静（会计机构）",
+    )
+    again = await http.post(
+        "/v1/handovers", json={**body, "fiscal_year": 1990}, headers=AS_ARCHIVIST
+    )
+    assert again.status_code == 409 and "no records" in again.json()["detail"]
+    overdue = await http.get(
+        "/v1/custody/overdue",
+        params={"fonds_code": FONDS, "as_of": "2027-06-01"},
+        headers=AS_ARCHIVIST,
+    )
+    assert [y["fiscal_year"] for y in overdue.json()] == [2025]

@@ -172,3 +172,12 @@ def test_a_correction_is_a_new_version_of_the_archive_code() -> None:
     assert rec.supersedes == old_id
     assert rec.originals[0].object_key.startswith("Q001-2025-D30-PZ-000042-V2/originals/")
     assert base_code("Q001-2025-D30-PZ-000042-V12") == base_code("Q001-2025-D30-PZ-000042")
+
+
+def test_temporary_custody_lasts_a_year_after_year_end_three_at_most() -> None:
+    from archive.domain.lifecycle import custody_due
+
+    assert custody_due(2024) == date(2025, 12, 31)
+    assert custody_due(2024, extended_years=2) == date(2027, 12, 31)
+    with pytest.raises(ValueError, match="3 years at most"):
+        custody_due(2024, extended_years=3)

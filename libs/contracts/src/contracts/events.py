@@ -124,6 +124,23 @@ class LegalHoldReleased(EventData):
     released_at: UtcDatetime
 
 
+class RecordsHandedOver(EventData):
+    """The accounting department handed a year's records over to the archive department (移交),
+    which accepted them after re-checking every original (第十一条)."""
+
+    event_type = "RecordsHandedOver"
+
+    handover_id: uuid.UUID
+    fonds_code: str
+    fiscal_year: int
+    record_ids: tuple[uuid.UUID, ...] = Field(min_length=1)
+    volumes: int
+    handed_over_by: str  # 移交人, of the accounting department
+    received_by: str  # 接收人, of the archive department
+    supervised_by: str | None = None  # 监交人
+    handed_over_at: UtcDatetime
+
+
 class IntegrityAlertRaised(EventData):
     """Re-hashing an archived original did not give the digests recorded at archiving."""
 
@@ -221,6 +238,7 @@ ALL_EVENTS: tuple[type[EventData], ...] = (
     RecordArchived,
     LegalHoldPlaced,
     LegalHoldReleased,
+    RecordsHandedOver,
     IntegrityAlertRaised,
     ApprovalRequested,
     OaDecisionMade,
@@ -236,6 +254,7 @@ RecordArchivedEvent = Envelope[RecordArchived]
 LegalHoldPlacedEvent = Envelope[LegalHoldPlaced]
 LegalHoldReleasedEvent = Envelope[LegalHoldReleased]
 IntegrityAlertRaisedEvent = Envelope[IntegrityAlertRaised]
+RecordsHandedOverEvent = Envelope[RecordsHandedOver]
 ApprovalRequestedEvent = Envelope[ApprovalRequested]
 OaDecisionMadeEvent = Envelope[OaDecisionMade]
 ApprovalDecidedEvent = Envelope[ApprovalDecided]

@@ -21,6 +21,7 @@ from contracts.events import (
     LegalHoldReleased,
     OaDecisionMade,
     RecordArchived,
+    RecordsHandedOver,
 )
 
 DEAD_LETTER_SUFFIX = ".dlt"
@@ -56,6 +57,9 @@ LEGAL_HOLDS_PLACED = Topic(
 LEGAL_HOLDS_RELEASED = Topic(
     "aap.archive.legal-hold-released.v1", (LegalHoldReleased,), "record_id", "archive"
 )
+HANDOVERS = Topic(
+    "aap.archive.records-handed-over.v1", (RecordsHandedOver,), "handover_id", "archive"
+)
 INTEGRITY_ALERTS = Topic(
     "aap.archive.integrity-alert-raised.v1", (IntegrityAlertRaised,), "record_id", "archive"
 )
@@ -77,6 +81,7 @@ ALL_TOPICS: tuple[Topic, ...] = (
     RECORDS_ARCHIVED,
     LEGAL_HOLDS_PLACED,
     LEGAL_HOLDS_RELEASED,
+    HANDOVERS,
     INTEGRITY_ALERTS,
     APPROVALS_REQUESTED,
     OA_DECISIONS,

@@ -23,6 +23,7 @@ from contracts.events import (
     LegalHoldPlaced,
     LegalHoldReleased,
     RecordArchived,
+    RecordsHandedOver,
 )
 from servicekit import s3
 from servicekit.idempotency import ProcessedEvents
@@ -34,6 +35,7 @@ PUBLISHES: list[type[EventData]] = [
     RecordArchived,
     LegalHoldPlaced,
     LegalHoldReleased,
+    RecordsHandedOver,
     IntegrityAlertRaised,
 ]
 

@@ -12,12 +12,25 @@ import structlog
 
 from archive.adapters.permission_client import PermissionClient
 from archive.adapters.records import Records
-from archive.domain.lifecycle import LegalHold, appraise, fixity_problem, place_hold, release_hold
+from archive.domain.lifecycle import (
+    HandoverRefused,
+    LegalHold,
+    appraise,
+    custody_due,
+    fixity_problem,
+    place_hold,
+    release_hold,
+)
 from archive.domain.numbering import NumberingReport, numbering
 from archive.domain.volumes import Volume, assemble
 from archive.service import AccessDenied, NotFound
 from contracts.envelope import new_event
-from contracts.events import IntegrityAlertRaised, LegalHoldPlaced, LegalHoldReleased
+from contracts.events import (
+    IntegrityAlertRaised,
+    LegalHoldPlaced,
+    LegalHoldReleased,
+    RecordsHandedOver,
+)
 from contracts.fixity import digest
 from contracts.types import utc_now
 from servicekit.kafka import EventPublisher
@@ -137,6 +150,61 @@ class CustodyService:
         await self._fonds_visible(user, fonds_code)
         rows = await self._records.of_year(fonds_code, fiscal_year)
         return assemble(r for r, _ in rows), {str(r.record_id) for r, held in rows if held}
+
+    async def hand_over(
+        self,
+        fonds_code: str,
+        fiscal_year: int,
+        *,
+        user: str,
+        handed_over_by: str,
+        supervised_by: str | None,
+    ) -> RecordsHandedOver:
+        """移交: the archive department (``user``) takes over a year's records from the accounting
+        department, after re-checking every original. Refused whole if any check fails."""
+        records = await self._records.in_accounting_custody(fonds_code, fiscal_year)
+        if not records:
+            raise HandoverRefused(
+                f"no records of {fonds_code} {fiscal_year} are with the accounting department"
+            )
+        await self._allowed(user, "handover", records[0].record_id)
+        failures = [
+            f"{r.archive_code}: {alert.detail}"
+            for r in records
+            for alert in await self.check_fixity(r.record_id)
+        ]
+        if failures:
+            raise HandoverRefused("re-check failed: " + "; ".join(failures))
+        handover = RecordsHandedOver(
+            handover_id=uuid.uuid4(),
+            fonds_code=fonds_code,
+            fiscal_year=fiscal_year,
+            record_ids=tuple(r.record_id for r in records),
+            volumes=len(assemble(records)),
+            handed_over_by=handed_over_by,
+            received_by=user,
+            supervised_by=supervised_by,
+            handed_over_at=utc_now(),
+        )
+        await self._records.hand_over([r.record_id for r in records], handover.handover_id)
+        await self._publisher.publish(
+            new_event(
+                handover,
+                source=self._source,
+                subject=str(handover.handover_id),
+                correlation_id=str(handover.handover_id),
+                actor=user,
+            )
+        )
+        return handover
+
+    async def custody_overdue(self, fonds_code: str, as_of: date) -> list[dict[str, Any]]:
+        """Years whose records are still with the accounting department past temporary custody."""
+        return [
+            {"fiscal_year": year, "records": count, "custody_due": custody_due(year).isoformat()}
+            for year, count in sorted((await self._records.custody_years(fonds_code)).items())
+            if custody_due(year) < as_of
+        ]
 
     async def numbering(
         self, fonds_code: str, fiscal_year: int, period: int

@@ -17,7 +17,7 @@ from fastapi.responses import Response
 
 from archive.adapters.registers import XLSX, custody_register, handover_list
 from archive.custody import CustodyService
-from archive.domain.lifecycle import HoldConflict
+from archive.domain.lifecycle import HandoverRefused, HoldConflict
 from archive.domain.search import SearchCriteria
 from archive.service import AccessDenied, ArchiveService, NotFound
 from contracts.records import RecordCategory
@@ -173,6 +173,37 @@ def archive_router(service: ArchiveService, custody: CustodyService) -> APIRoute
             media_type=XLSX,
             headers={"Content-Disposition": f"attachment; filename*=UTF-8''{name}"},
         )
+
+    @router.post("/handovers", status_code=201)
+    async def hand_over(
+        fonds_code: Annotated[str, Body()],
+        fiscal_year: Annotated[int, Body()],
+        handed_over_by: Annotated[str, Body(min_length=1, description="移交人, accounting dept")],
+        supervised_by: Annotated[str | None, Body(description="监交人")] = None,
+        x_user: User = None,
+    ) -> dict[str, Any]:
+        """The archive department (the caller, 接收人) takes over a year's records (移交)."""
+        try:
+            done = await _answer(
+                custody.hand_over(
+                    fonds_code,
+                    fiscal_year,
+                    user=_user(x_user),
+                    handed_over_by=handed_over_by,
+                    supervised_by=supervised_by,
+                )
+            )
+        except HandoverRefused as error:
+            raise HTTPException(409, str(error)) from error
+        return done.model_dump(mode="json")
+
+    @router.get("/custody/overdue")
+    async def custody_overdue(
+        fonds_code: str, as_of: date, x_user: User = None
+    ) -> list[dict[str, Any]]:
+        """Years kept by the accounting department past temporary custody (第十一条)."""
+        _user(x_user)
+        return await custody.custody_overdue(fonds_code, as_of)
 
     @router.get("/numbering")
     async def voucher_numbering(

@@ -83,6 +83,7 @@ class Records:
                     "review_required": record.review_required,
                     "versions": versions,
                     "legal_hold": None,
+                    "custody": "accounting",  # 临时保管 until handed over (第十一条)
                     "approvals": [],
                     **_filing_fields(record),
                     # The fact as archived, exactly: JSON keeps Decimal and zone untouched.
@@ -145,6 +146,32 @@ class Records:
             projection={"event": 1, "legal_hold": 1},
         ).sort("archive_code", 1)
         return [(RecordArchived.model_validate_json(d["event"]), _hold(d)) async for d in cursor]
+
+    async def in_accounting_custody(
+        self, fonds_code: str, fiscal_year: int
+    ) -> list[RecordArchived]:
+        cursor = self._records.find(
+            {"fonds_code": fonds_code, "fiscal_year": fiscal_year, "custody": {"$ne": "archive"}},
+            projection={"event": 1},
+        ).sort("archive_code", 1)
+        return [RecordArchived.model_validate_json(d["event"]) async for d in cursor]
+
+    async def hand_over(self, record_ids: list[uuid.UUID], handover_id: uuid.UUID) -> None:
+        for record_id in record_ids:
+            await self._records.update_one(
+                {"_id": str(record_id)},
+                {"$set": {"custody": "archive", "handover_id": str(handover_id)}},
+            )
+
+    async def custody_years(self, fonds_code: str) -> dict[int, int]:
+        """Fiscal year → records of it still with the accounting department."""
+        counts: dict[int, int] = {}
+        cursor = self._records.find(
+            {"fonds_code": fonds_code, "custody": {"$ne": "archive"}}, projection={"fiscal_year": 1}
+        )
+        async for d in cursor:
+            counts[int(d["fiscal_year"])] = counts.get(int(d["fiscal_year"]), 0) + 1
+        return counts
 
     async def of_year(self, fonds_code: str, fiscal_year: int) -> list[tuple[RecordArchived, bool]]:
         """Every record of a fonds and year, with whether it is on legal hold."""

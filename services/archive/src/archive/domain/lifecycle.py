@@ -55,3 +55,21 @@ def fixity_problem(
     if sm3 != expected_sm3:
         return f"SM3 is {sm3}, archived as {expected_sm3}"
     return None
+
+
+# Temporary custody (第十一条): the accounting department keeps a year's records for one year
+# after the year ends, three at most with the archive department's consent; then hands them over.
+TEMPORARY_CUSTODY_YEARS = 1
+MAX_TEMPORARY_CUSTODY_YEARS = 3
+
+
+def custody_due(fiscal_year: int, extended_years: int = 0) -> date:
+    """The last day the accounting department may keep the year's records."""
+    years = TEMPORARY_CUSTODY_YEARS + extended_years
+    if years > MAX_TEMPORARY_CUSTODY_YEARS:
+        raise ValueError(f"temporary custody ends at {MAX_TEMPORARY_CUSTODY_YEARS} years at most")
+    return date(fiscal_year + years, 12, 31)
+
+
+class HandoverRefused(Exception):
+    """The archive department does not accept the handover; the message lists why."""
