@@ -426,3 +426,56 @@ async def test_the_xml_export_needs_no_profile(platform: PlatformSettings) -> No
     assert [v["voucher_no"] for v in body["vouchers"]] == ["记-0001", "记-0002"]
     assert body["accepted"] == 2
     assert body["vouchers"][0]["source_export"]["media_type"] == "application/xml"
+
+
+async def test_an_archive_package_is_checked_whole_then_taken_voucher_by_voucher(
+    platform: PlatformSettings,
+) -> None:
+    import io
+    import zipfile
+
+    number = "2531" + str(uuid.uuid4().int)[:16]
+    voucher = json.loads(
+        (SAMPLES / "vouchers" / "2025-03-ji-0001.json").read_text(encoding="utf-8")
+    )
+    files = {
+        "v/记-0001.json": json.dumps(voucher, ensure_ascii=False).encode(),
+        "v/记-0001/发票.xml": (SAMPLES / "attachments" / "einvoice-25312000000012345678.xml")
+        .read_bytes()
+        .replace(b"25312000000012345678", number.encode()),
+    }
+
+    def zipped(manifest_files: dict[str, bytes]) -> bytes:
+        listed = [
+            {"path": p, "sha256": hashlib.sha256(d).hexdigest(), "size": len(d)}
+            for p, d in manifest_files.items()
+        ]
+        man = {
+            "format": "aap.package.v1",
+            "files": listed,
+            "vouchers": [{"voucher": "v/记-0001.json", "attachments": ["v/记-0001/发票.xml"]}],
+        }
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w") as z:
+            z.writestr("manifest.json", json.dumps(man, ensure_ascii=False))
+            for p, d in files.items():
+                z.writestr(p, d)
+        return buf.getvalue()
+
+    async with running(ingest_app()) as http:
+        bad = await http.post(
+            "/v1/packages",
+            files={"package": ("p.zip", zipped({**files, "v/记-0001.json": b"{}"}))},
+            headers={"X-User": "erp"},
+        )
+        good = await http.post(
+            "/v1/packages", files={"package": ("p.zip", zipped(files))}, headers={"X-User": "erp"}
+        )
+    assert bad.status_code == 422
+    assert [r["code"] for r in bad.json()["package_report"] if r["outcome"] == "failed"] == [
+        "1-14",
+        "2-2",
+    ]
+    assert good.status_code == 200, good.text
+    assert good.json()["accepted"] == 1
+    assert good.json()["vouchers"][0]["invoices"][0]["invoice_number"] == number

@@ -11,7 +11,7 @@ from ingest.adapters.http import ingest_router
 from ingest.adapters.invoice_bookings import InvoiceBookings
 from ingest.adapters.submissions import Submissions
 from ingest.domain.journal import load_profiles
-from ingest.service import IngestService, JournalService
+from ingest.service import IngestService, JournalService, PackageService
 from ingest.settings import IngestSettings
 from servicekit import s3
 from servicekit.service import build_app, build_runtime, serve
@@ -34,7 +34,7 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
     return build_app(
         rt,
         title="AAP ingest",
-        routers=[ingest_router(service, journals)],
+        routers=[ingest_router(service, journals, PackageService(service))],
         checks={"s3": store.ready},
     )
 

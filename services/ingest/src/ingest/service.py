@@ -14,7 +14,8 @@ from contracts.records import CheckResult, StoredFile
 from contracts.types import utc_now
 from ingest.adapters.invoice_bookings import InvoiceBookings
 from ingest.adapters.submissions import Submissions
-from ingest.domain.files import UploadedFile
+from ingest.domain.archive_package import OpenedPackage, open_package
+from ingest.domain.files import UploadedFile, media_type_of
 from ingest.domain.intake import Assessment, assess, ingested_event
 from ingest.domain.journal import JournalProfile, read_journal
 from ingest.domain.journal_xml import read_xml_journal
@@ -247,3 +248,30 @@ class JournalService:
             result = await self._ingest.ingest(voucher, [], user=user, source_export=source)
             results.append(JournalResult(v.voucher_no, v.rows, result))
         return results
+
+
+class PackageService:
+    """Takes an archive package in: checked whole first, then each voucher like a single upload."""
+
+    def __init__(self, ingest: IngestService) -> None:
+        self._ingest = ingest
+
+    async def ingest_package(
+        self, package: UploadedFile, *, user: str
+    ) -> tuple[OpenedPackage, list[JournalResult]]:
+        opened = open_package(package.data)
+        if not opened.accepted:
+            return opened, []
+        results = []
+        for n, v in enumerate(opened.vouchers, 1):
+            name, data = v.voucher
+            voucher = UploadedFile("voucher", name, "application/json", data)
+            attachments = [
+                UploadedFile("attachment", a, media_type_of(a, None), d) for a, d in v.attachments
+            ]
+            results.append(
+                JournalResult(
+                    name, (n,), await self._ingest.ingest(voucher, attachments, user=user)
+                )
+            )
+        return opened, results

@@ -10,7 +10,13 @@ from fastapi.responses import JSONResponse
 from contracts.events import DocumentIngested
 from ingest.domain.files import MAX_FILE_BYTES, UploadedFile, media_type_of
 from ingest.domain.voucher_export import ExportError
-from ingest.service import IngestService, JournalService, UnknownProfile
+from ingest.service import (
+    IngestService,
+    JournalResult,
+    JournalService,
+    PackageService,
+    UnknownProfile,
+)
 
 
 async def _read(upload: UploadFile, role: str) -> UploadedFile:
@@ -21,7 +27,25 @@ async def _read(upload: UploadFile, role: str) -> UploadedFile:
     return UploadedFile(role, filename, media_type_of(filename, upload.content_type), data)
 
 
-def ingest_router(service: IngestService, journals: JournalService) -> APIRouter:
+def _summary(results: list[JournalResult]) -> dict[str, Any]:
+    """Each voucher's outcome, and how many were accepted, held for review and rejected."""
+    items = []
+    for r in results:
+        body = r.result.event.model_dump(mode="json")
+        state = "rejected"
+        if isinstance(r.result.event, DocumentIngested):
+            state = "held_for_review" if r.result.event.review_required else "accepted"
+        items.append({"voucher_no": r.voucher_no, "rows": list(r.rows), "status": state, **body})
+    counts = {
+        s: sum(1 for i in items if i["status"] == s)
+        for s in ("accepted", "held_for_review", "rejected")
+    }
+    return {"vouchers": items, **counts}
+
+
+def ingest_router(
+    service: IngestService, journals: JournalService, packages: PackageService
+) -> APIRouter:
     router = APIRouter(prefix="/v1", tags=["ingest"])
 
     @router.post("/vouchers", status_code=202)
@@ -74,19 +98,21 @@ def ingest_router(service: IngestService, journals: JournalService) -> APIRouter
         except ExportError as error:
             problems = [{"check": c, "field": f, "message": m} for c, f, m in error.problems]
             return JSONResponse({"status": "rejected", "problems": problems}, status_code=422)
-        items = []
-        for r in results:
-            body = r.result.event.model_dump(mode="json")
-            state = "rejected"
-            if isinstance(r.result.event, DocumentIngested):
-                state = "held_for_review" if r.result.event.review_required else "accepted"
-            items.append(
-                {"voucher_no": r.voucher_no, "rows": list(r.rows), "status": state, **body}
-            )
-        counts = {
-            s: sum(1 for i in items if i["status"] == s)
-            for s in ("accepted", "held_for_review", "rejected")
-        }
-        return {"vouchers": items, **counts}
+        return _summary(results)
+
+    @router.post("/packages")
+    async def upload_package(
+        package: Annotated[UploadFile, File(description="Archive package: zip with manifest.json")],
+        x_user: Annotated[str | None, Header()] = None,
+    ) -> Any:
+        if not x_user:
+            raise HTTPException(401, "X-User header (the authenticated user) is required")
+        opened, results = await packages.ingest_package(
+            await _read(package, "package"), user=x_user
+        )
+        report = [r.model_dump(mode="json") for r in opened.report]
+        if not opened.accepted:
+            return JSONResponse({"status": "rejected", "package_report": report}, status_code=422)
+        return {"package_report": report, **_summary(results)}
 
     return router

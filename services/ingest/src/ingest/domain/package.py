@@ -17,11 +17,14 @@ class PackageLimits:
     max_ratio: int = 100  # uncompressed / compressed: beyond it, a zip bomb
 
 
+DEFAULT_LIMITS = PackageLimits()
+
+
 class PackageError(Exception):
     """The package is refused as a whole; the message says why."""
 
 
-def read_package(data: bytes, limits: PackageLimits = PackageLimits()) -> dict[str, bytes]:
+def read_package(data: bytes, limits: PackageLimits = DEFAULT_LIMITS) -> dict[str, bytes]:
     """Entry name → content, for every file in the zip, after every check has passed."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
