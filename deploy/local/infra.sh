@@ -18,6 +18,7 @@ KAFKA_PORT=${AAP_LOCAL_KAFKA_PORT:-19092}
 CONTROLLER_PORT=${AAP_LOCAL_KAFKA_CONTROLLER_PORT:-19093}
 MINIO_PORT=${AAP_LOCAL_MINIO_PORT:-19000}
 FERRETDB_PORT=${AAP_LOCAL_FERRETDB_PORT:-27018}
+CLAMD_PORT=${AAP_LOCAL_CLAMD_PORT:-13310}
 MINIO_VERSION=${AAP_MINIO_VERSION:-v0.0.0-20260212201848-7aac2a2c5b7c}
 S3_USER=${AAP_S3_ACCESS_KEY:-aapadmin}
 S3_PASSWORD=${AAP_S3_SECRET_KEY:-aapadmin-secret}
@@ -100,6 +101,30 @@ start_ferretdb() {
   wait_port ferretdb "$FERRETDB_PORT" "$RUN/ferretdb.pid" 60
 }
 
+install_clamd() {
+  command -v clamd >/dev/null && return 0
+  if [[ $(id -u) != 0 ]] || ! command -v apt-get >/dev/null; then
+    say "clamd is missing and cannot be installed here: the virus scan (4-2) will be 'not performed'"
+    return 1
+  fi
+  say "installing ClamAV (clamav-daemon) from Debian's packages"
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends clamav-daemon; } \
+    >"$LOGS/clamav-install.log" 2>&1 || { say "apt-get failed; see $LOGS/clamav-install.log"; return 1; }
+}
+
+start_clamd() {
+  port_open "$CLAMD_PORT" && { say "clamd already answers on $CLAMD_PORT"; return 0; }
+  install_clamd || return 0
+  mkdir -p "$DATA/clamav"
+  cp "$HERE/clamav/"*.ndb "$DATA/clamav/"
+  sed -e "s#@DB_DIR@#$DATA/clamav#" -e "s#@PORT@#$CLAMD_PORT#" -e "s#@LOG@#$LOGS/clamd-scan.log#" \
+    "$HERE/clamav/clamd.conf.in" >"$LOCAL/clamd.conf"
+  say "starting clamd on 127.0.0.1:$CLAMD_PORT (test signatures only)"
+  nohup clamd -c "$LOCAL/clamd.conf" >>"$LOGS/clamd.log" 2>&1 &
+  echo $! >"$RUN/clamd.pid"
+  wait_port clamd "$CLAMD_PORT" "$RUN/clamd.pid" 60
+}
+
 up() {
   mkdir -p "$BIN" "$DATA/kafka" "$DATA/minio" "$DATA/ferretdb" "$LOGS" "$RUN"
   command -v java >/dev/null || { say "java (17+) is required for Kafka"; exit 1; }
@@ -112,6 +137,7 @@ up() {
   start_kafka
   start_minio
   start_ferretdb
+  start_clamd
   say "creating topics of the contracts' registry for namespace ${AAP_NAMESPACE:-local}"
   (cd "$ROOT" && python3 -m uv run --frozen python -m devkit.topics create)
   status
@@ -119,7 +145,7 @@ up() {
 
 down() {
   local name
-  for name in kafka minio ferretdb; do
+  for name in kafka minio ferretdb clamd; do
     if [[ -f $RUN/$name.pid ]] && kill -0 "$(cat "$RUN/$name.pid")" 2>/dev/null; then
       say "stopping $name"; kill "$(cat "$RUN/$name.pid")" || true
       for _ in $(seq 1 100); do kill -0 "$(cat "$RUN/$name.pid")" 2>/dev/null || break; sleep 0.2; done
@@ -133,6 +159,7 @@ status() {
   port_open "$KAFKA_PORT" && say "kafka     up   127.0.0.1:$KAFKA_PORT" || { say "kafka     down"; ok=1; }
   port_open "$MINIO_PORT" && say "minio     up   http://127.0.0.1:$MINIO_PORT" || { say "minio     down"; ok=1; }
   port_open "$FERRETDB_PORT" && say "ferretdb  up   mongodb://127.0.0.1:$FERRETDB_PORT/" || { say "ferretdb  down"; ok=1; }
+  port_open "$CLAMD_PORT" && say "clamd     up   127.0.0.1:$CLAMD_PORT" || say "clamd     down (virus scan not performed)"
   say "logs in $LOGS"
   return $ok
 }

@@ -479,3 +479,30 @@ async def test_an_archive_package_is_checked_whole_then_taken_voucher_by_voucher
     assert good.status_code == 200, good.text
     assert good.json()["accepted"] == 1
     assert good.json()["vouchers"][0]["invoices"][0]["invoice_number"] == number
+
+
+async def test_the_virus_scan_asks_the_real_clamd(platform: PlatformSettings) -> None:
+    """deploy/local/infra.sh runs clamd with a test signature (deploy/local/clamav/aap-test.ndb)."""
+    from ingest.settings import IngestSettings
+
+    voucher = (SAMPLES / "vouchers" / "2025-03-ji-0002.json").read_bytes()
+    pdf = (SAMPLES / "attachments" / "einvoice-25312000000087654321.pdf").read_bytes()
+    infected = pdf.replace(b"%%EOF", b"% AAP-TEST-SIGNATURE-DO-NOT-ARCHIVE\n%%EOF")
+    settings = IngestSettings(clamd_address="127.0.0.1:13310")
+    async with running(ingest_app(settings)) as http:
+        ok = await http.post(
+            "/v1/vouchers",
+            files=[("voucher", ("v.json", voucher)), ("attachments", ("a.pdf", pdf))],
+            headers={"X-User": "erp"},
+        )
+        bad = await http.post(
+            "/v1/vouchers",
+            files=[("voucher", ("v.json", voucher)), ("attachments", ("a.pdf", infected))],
+            headers={"X-User": "erp"},
+        )
+    assert ok.status_code == 202, ok.text
+    assert next(c for c in ok.json()["check_report"] if c["code"] == "4-2")["outcome"] == "passed"
+    assert bad.status_code == 422
+    assert "a.pdf: AAP.Test.Signature.UNOFFICIAL found" in " ".join(
+        p["message"] for p in bad.json()["problems"]
+    )

@@ -191,3 +191,15 @@ def test_the_signed_xml_is_the_original_and_its_pdf_printout_is_linked() -> None
     [invoice] = a.invoices
     assert invoice.file_sha256 == hashlib.sha256(INVOICE_XML).hexdigest()  # the XML is the original
     assert invoice.printout_sha256 == hashlib.sha256(printout).hexdigest()
+
+
+def test_the_virus_scan_rejects_what_clamd_found_and_says_when_it_did_not_run() -> None:
+    clean = {"v.json": None, "invoice.xml": None}
+    a = assess(voucher(), [xml(INVOICE_XML)], virus_scan=clean)
+    assert outcome(a, "4-2") == (CheckOutcome.PASSED, "") and a.accepted
+    a = assess(
+        voucher(), [xml(INVOICE_XML)], virus_scan={**clean, "invoice.xml": "Win.Test.EICAR_HDB-1"}
+    )
+    assert outcome(a, "4-2") == (CheckOutcome.FAILED, "invoice.xml: Win.Test.EICAR_HDB-1 found")
+    assert not a.accepted
+    assert outcome(assess(voucher(), [xml(INVOICE_XML)]), "4-2")[0] is CheckOutcome.NOT_PERFORMED

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -32,6 +33,18 @@ DEFAULT_PORTS = {
 }
 
 
+LOCAL_CLAMD = "127.0.0.1:13310"
+
+
+def _answers(address: str) -> bool:
+    host, _, port = address.rpartition(":")
+    try:
+        with socket.create_connection((host, int(port)), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
 @dataclass
 class LocalStack:
     """Starts, stops, kills and restarts the services. ``env`` reaches every process."""
@@ -45,7 +58,10 @@ class LocalStack:
         return f"http://127.0.0.1:{self.ports[service]}"
 
     def _env(self, service: str) -> dict[str, str]:
-        env = {"AAP_PERMISSION_ROLE_ASSIGNMENTS": LOCAL_ROLES, **os.environ, **self.env}
+        defaults = {"AAP_PERMISSION_ROLE_ASSIGNMENTS": LOCAL_ROLES}
+        if _answers(LOCAL_CLAMD):  # the local clamd of deploy/local/infra.sh, when it runs
+            defaults["AAP_INGEST_CLAMD_ADDRESS"] = LOCAL_CLAMD
+        env = {**defaults, **os.environ, **self.env}
         env[f"AAP_{service.upper()}_HTTP_PORT"] = str(self.ports[service])
         env["AAP_ARCHIVE_PERMISSION_URL"] = self.url("permission")
         return env

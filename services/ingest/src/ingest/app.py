@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 
 from contracts.events import DocumentIngested, DocumentRejected
+from ingest.adapters.clamd import Clamd, ScanUnavailable
 from ingest.adapters.http import ingest_router
 from ingest.adapters.invoice_bookings import InvoiceBookings
 from ingest.adapters.submissions import Submissions
@@ -28,14 +30,26 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
     )
     submissions = Submissions(rt.db)
     rt.startup += [store.ensure_bucket, submissions.ensure_indexes]
-    service = IngestService(store, submissions, InvoiceBookings(rt.db), rt.publisher, rt.source)
+    scanner = Clamd(settings.clamd_address) if settings.clamd_address else None
+    service = IngestService(
+        store, submissions, InvoiceBookings(rt.db), rt.publisher, rt.source, scanner
+    )
     folders = [PROFILES, *([settings.profiles_dir] if settings.profiles_dir else [])]
     journals = JournalService(service, store, load_profiles(*folders))
-    return build_app(
+    app = build_app(
         rt,
         title="AAP ingest",
         routers=[ingest_router(service, journals, PackageService(service))],
         checks={"s3": store.ready},
+    )
+    app.add_exception_handler(ScanUnavailable, _scanner_down)
+    return app
+
+
+async def _scanner_down(_: Request, error: Exception) -> JSONResponse:
+    # Nothing was stored or announced: the upload can simply be sent again.
+    return JSONResponse(
+        {"detail": f"virus scanner unavailable, nothing accepted: {error}"}, status_code=503
     )
 
 

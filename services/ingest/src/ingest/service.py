@@ -12,6 +12,7 @@ from contracts.events import DocumentIngested, DocumentRejected, Problem
 from contracts.fixity import digest
 from contracts.records import CheckResult, StoredFile
 from contracts.types import utc_now
+from ingest.adapters.clamd import Clamd
 from ingest.adapters.invoice_bookings import InvoiceBookings
 from ingest.adapters.submissions import Submissions
 from ingest.domain.archive_package import OpenedPackage, open_package
@@ -40,7 +41,9 @@ class IngestService:
         bookings: InvoiceBookings,
         publisher: EventPublisher,
         source: str,
+        scanner: Clamd | None = None,
     ) -> None:
+        self._scanner = scanner
         self._store = store
         self._submissions = submissions
         self._bookings = bookings
@@ -89,17 +92,24 @@ class IngestService:
         file = UploadedFile("voucher", filename, "application/json", b"")
         return await self._reject(uuid.uuid4(), file, problems, [], user)
 
+    async def _scan(self, files: list[UploadedFile]) -> dict[str, str | None] | None:
+        """4-2: ask clamd about every file. Unconfigured: None (the check is not performed)."""
+        if self._scanner is None:
+            return None
+        return {f.filename: await self._scanner.scan(f.data) for f in files}
+
     async def _assess(
         self,
         voucher: UploadedFile,
         attachments: list[UploadedFile],
         booked: dict[str, str] | None = None,
     ) -> Assessment:
-        assessment = assess(voucher, attachments, booked=booked)
+        scan = await self._scan([voucher, *attachments])
+        assessment = assess(voucher, attachments, booked=booked, virus_scan=scan)
         if booked is None and (
             holders := await self._bookings.holders(i.booking_key for i in assessment.invoices)
         ):
-            assessment = assess(voucher, attachments, booked=holders)
+            assessment = assess(voucher, attachments, booked=holders, virus_scan=scan)
         return assessment
 
     async def _accept(

@@ -15,6 +15,10 @@ class IngestSettings(BaseSettings):
 
     http_host: str = "127.0.0.1"
     http_port: int = 8101
+    clamd_address: str | None = Field(
+        default=None,
+        description="host:port of clamd for the virus scan (4-2); unset: not performed",
+    )
     profiles_dir: Path | None = Field(
         default=None, description="More journal profiles (*.json) beside the built-in ones"
     )

@@ -38,6 +38,8 @@ class Upload:
     invoices: dict[str, EInvoice | XmlProblem] = field(default_factory=dict)
     booked: Mapping[str, str] = field(default_factory=dict)  # booking key → document holding it
     pdf_text: dict[str, str] = field(default_factory=dict)  # filename → text of a readable PDF
+    # filename → signature found (None: clean); no mapping at all: no scanner configured
+    virus_scan: Mapping[str, str | None] | None = None
 
     @classmethod
     def read(
@@ -227,8 +229,10 @@ def _not_encrypted(u: Upload) -> Sequence[str]:
     return found
 
 
-def _virus_scan(_: Upload) -> None:
-    return None  # no clamd address configured: reported as not performed
+def _virus_scan(u: Upload) -> Sequence[str] | None:
+    if u.virus_scan is None:
+        return None  # no clamd address configured: reported as not performed
+    return [f"{name}: {found} found" for name, found in u.virus_scan.items() if found]
 
 
 @dataclass(frozen=True)
@@ -279,7 +283,7 @@ DEFAULT_POLICY: Mapping[str, Action] = {
     "3-3": "reject",
     "3-4": "reject",
     "3-8": "reject",
-    "4-2": "review",
+    "4-2": "reject",
 }
 
 

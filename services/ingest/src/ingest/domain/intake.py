@@ -76,6 +76,7 @@ def assess(
     attachments: list[UploadedFile],
     *,
     booked: Mapping[str, str] | None = None,
+    virus_scan: Mapping[str, str | None] | None = None,
     policy: Mapping[str, Action] = DEFAULT_POLICY,
 ) -> Assessment:
     """Run the four-property check. ``booked`` maps invoice numbers already booked to the record
@@ -88,6 +89,7 @@ def assess(
         findings = error.problems
     upload = Upload.read(voucher_file, attachments, voucher, findings)
     upload.booked = booked or {}
+    upload.virus_scan = virus_scan
     report = run_checks(upload)
     verdict = judge(report, policy)
 
