@@ -106,9 +106,8 @@ class IngestService:
     ) -> Assessment:
         scan = await self._scan([voucher, *attachments])
         assessment = assess(voucher, attachments, booked=booked, virus_scan=scan)
-        if booked is None and (
-            holders := await self._bookings.holders(i.booking_key for i in assessment.invoices)
-        ):
+        keys = [i.booking_key for i in assessment.invoices]
+        if booked is None and keys and (holders := await self._bookings.holders(keys)):
             assessment = assess(voucher, attachments, booked=holders, virus_scan=scan)
         return assessment
 

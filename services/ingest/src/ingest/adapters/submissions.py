@@ -21,10 +21,15 @@ class Submissions:
     async def record(
         self, submission_id: uuid.UUID, *, status: str, at: datetime, by: str, **details: Any
     ) -> None:
-        await self._coll.replace_one(
-            {"_id": str(submission_id)},
-            {"status": status, "submitted_at": at, "submitted_by": by, **details},
-            upsert=True,
+        # Each submission is recorded once, under its new id: an insert, no lookup first.
+        await self._coll.insert_one(
+            {
+                "_id": str(submission_id),
+                "status": status,
+                "submitted_at": at,
+                "submitted_by": by,
+                **details,
+            }
         )
 
     async def get(self, submission_id: uuid.UUID) -> Document | None:

@@ -37,6 +37,7 @@ class Upload:
     xml: dict[str, ET.Element | XmlProblem] = field(default_factory=dict)
     invoices: dict[str, EInvoice | XmlProblem] = field(default_factory=dict)
     booked: Mapping[str, str] = field(default_factory=dict)  # booking key → document holding it
+    pdfs: dict[str, PdfReader | str] = field(default_factory=dict)  # filename → reader, or why not
     pdf_text: dict[str, str] = field(default_factory=dict)  # filename → text of a readable PDF
     # filename → signature found (None: clean); no mapping at all: no scanner configured
     virus_scan: Mapping[str, str | None] | None = None
@@ -64,9 +65,11 @@ class Upload:
                     except XmlProblem as problem:
                         upload.invoices[f.filename] = problem
             elif f.media_type == "application/pdf" and f.data.startswith(b"%PDF-"):
-                reader = _pdf(f)
+                upload.pdfs[f.filename] = _pdf(f)  # parsed once, for every check that reads it
+        if upload.parsed_invoices():  # printouts matter only beside an e-invoice's XML
+            for name, reader in upload.pdfs.items():
                 if not isinstance(reader, str) and not reader.is_encrypted and reader.pages:
-                    upload.pdf_text[f.filename] = _first_page_text(reader)
+                    upload.pdf_text[name] = _first_page_text(reader)
         return upload
 
     def printout_of(self, invoice: EInvoice) -> str | None:
@@ -198,8 +201,7 @@ def _first_page_text(reader: PdfReader) -> str:
 def _readable(u: Upload) -> Sequence[str]:
     found = [f"{fld}: {msg}" for c, fld, msg in u.voucher_findings if c == "3-4"]
     for f in u.attachments:
-        if f.media_type == "application/pdf" and f.data.startswith(b"%PDF-"):
-            reader = _pdf(f)
+        if (reader := u.pdfs.get(f.filename)) is not None:
             if isinstance(reader, str):
                 found.append(reader)
             elif not reader.is_encrypted and len(reader.pages) == 0:
@@ -214,10 +216,9 @@ def _readable(u: Upload) -> Sequence[str]:
 def _not_encrypted(u: Upload) -> Sequence[str]:
     found = []
     for f in u.attachments:
-        if f.media_type == "application/pdf" and f.data.startswith(b"%PDF-"):
-            reader = _pdf(f)
-            if not isinstance(reader, str) and reader.is_encrypted:
-                found.append(f"{f.filename}: PDF is encrypted")
+        reader = u.pdfs.get(f.filename)
+        if reader is not None and not isinstance(reader, str) and reader.is_encrypted:
+            found.append(f"{f.filename}: PDF is encrypted")
         if f.media_type == "application/ofd" and zipfile.is_zipfile(io.BytesIO(f.data)):
             infos = zipfile.ZipFile(io.BytesIO(f.data)).infolist()
             if any(i.flag_bits & 0x1 for i in infos):
