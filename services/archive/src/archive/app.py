@@ -13,7 +13,7 @@ from archive.adapters.http import archive_router
 from archive.adapters.permission_client import PermissionClient
 from archive.adapters.records import Records
 from archive.adapters.search_index import SearchIndex
-from archive.custody import CustodyService, FixitySweeper
+from archive.custody import CustodyService
 from archive.domain.archive_code import ArchiveCodeRule
 from archive.service import ArchiveService
 from archive.settings import ArchiveSettings
@@ -27,6 +27,7 @@ from contracts.events import (
 )
 from servicekit import s3
 from servicekit.idempotency import ProcessedEvents
+from servicekit.periodic import Periodic
 from servicekit.service import build_app, build_runtime, serve
 
 SERVICE = "archive"
@@ -64,7 +65,9 @@ def create_app(
         rt.source,
     )
     custody = CustodyService(records, store, rt.publisher, permissions, rt.source)
-    sweeper = FixitySweeper(custody, settings.fixity_sweep_seconds)
+    sweeper = Periodic(
+        "fixity sweep", custody.check_all, settings.fixity_sweep_seconds, first_at_start=False
+    )
     rt.startup += [store.ensure_bucket, records.ensure_indexes]
     rt.after_start.append(lambda: fill_index(index, records))
     rt.after_start.append(sweeper.start)

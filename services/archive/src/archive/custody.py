@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import uuid
 from datetime import date
 from typing import Any
@@ -255,31 +253,3 @@ class CustodyService:
         async for record_id in self._records.all_ids():
             count += len(await self.check_fixity(uuid.UUID(record_id)))
         return count
-
-
-class FixitySweeper:
-    """Re-checks every record's originals on a schedule (0 seconds: never)."""
-
-    def __init__(self, custody: CustodyService, every_seconds: float) -> None:
-        self._custody = custody
-        self._every = every_seconds
-        self._task: asyncio.Task[None] | None = None
-
-    async def start(self) -> None:
-        if self._every > 0:
-            self._task = asyncio.create_task(self._loop())
-
-    async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-
-    async def _loop(self) -> None:
-        while True:
-            await asyncio.sleep(self._every)
-            try:
-                alerts = await self._custody.check_all()
-                log.info("fixity sweep done", alerts=alerts)
-            except Exception:
-                log.exception("fixity sweep failed; will retry")

@@ -9,9 +9,10 @@ from permission.adapters.consumers import register_consumers
 from permission.adapters.grants import Grants
 from permission.adapters.http import permission_router
 from permission.domain.access import RoleAssignment
-from permission.service import ExpirySweeper, PermissionService
+from permission.service import PermissionService
 from permission.settings import PermissionSettings
 from servicekit.idempotency import ProcessedEvents
+from servicekit.periodic import Periodic
 from servicekit.service import build_app, build_runtime, serve
 
 SERVICE = "permission"
@@ -25,7 +26,9 @@ def create_app(settings: PermissionSettings | None = None) -> FastAPI:
     service = PermissionService(
         grants, roles, ProcessedEvents(rt.db, SERVICE), rt.publisher, rt.source
     )
-    sweeper = ExpirySweeper(service, settings.sweep_seconds)
+    sweeper = Periodic(
+        "revoke expired grants", service.revoke_expired, settings.sweep_seconds, first_at_start=True
+    )
     rt.startup.append(grants.ensure_indexes)
     # The sweeper publishes, so it runs only while the broker is connected.
     rt.after_start.append(sweeper.start)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import uuid
 
 import structlog
@@ -109,29 +107,3 @@ class PermissionService:
                 count += 1
                 log.info("grant expired and revoked", grant_id=str(grant.grant_id), user=grant.user)
         return count
-
-
-class ExpirySweeper:
-    """Runs ``revoke_expired`` every few seconds while the service is up."""
-
-    def __init__(self, service: PermissionService, every_seconds: float) -> None:
-        self._service = service
-        self._every = every_seconds
-        self._task: asyncio.Task[None] | None = None
-
-    async def start(self) -> None:
-        self._task = asyncio.create_task(self._loop())
-
-    async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-
-    async def _loop(self) -> None:
-        while True:
-            try:
-                await self._service.revoke_expired()
-            except Exception:
-                log.exception("expiry sweep failed; will retry")
-            await asyncio.sleep(self._every)
