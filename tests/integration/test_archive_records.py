@@ -44,6 +44,7 @@ async def document(
     amount: str,
     seller: str = "",
     invoice: str | None = None,
+    period: int = 3,
 ) -> DocumentIngested:
     store = s3.ObjectStore(s3.connect(platform), platform.bucket_name("ingest-originals"))
     await store.ensure_bucket()
@@ -87,11 +88,11 @@ async def document(
         fonds_code=fonds,
         company_name="上海澄明科技有限公司",
         fiscal_year=year,
-        period=3,
+        period=period,
         category=RecordCategory.BOOKKEEPING_VOUCHER,
         voucher=VoucherSummary(
             voucher_no=f"记-{secrets.randbelow(9999):04d}",
-            voucher_date=f"{year}-03-05",
+            voucher_date=f"{year}-{period:02d}-05",
             summary=summary,
             total=Money(amount=amount),
             entry_count=2,
@@ -364,7 +365,8 @@ async def test_volumes_and_the_registers_an_archive_department_signs(archived: A
 
     http, _ = archived
     params = {"fonds_code": FONDS, "fiscal_year": 2025}
-    [march] = (await http.get("/v1/volumes", params=params, headers=AS_ARCHIVIST)).json()
+    volumes = (await http.get("/v1/volumes", params=params, headers=AS_ARCHIVIST)).json()
+    [march] = [v for v in volumes if v["period"] == 3]
     assert (march["volume"], march["period"], march["items"]) == (1, 3, 2)
 
     r = await http.get("/v1/registers/custody.xlsx", params=params, headers=AS_ARCHIVIST)
@@ -374,11 +376,13 @@ async def test_volumes_and_the_registers_an_archive_department_signs(archived: A
     rows = list(sheet.iter_rows(values_only=True))
     assert f"全宗号 {FONDS}" in str(rows[0][0])
     assert rows[1][:3] == ("序号", "档号", "卷号")
-    assert sorted(str(row[5]) for row in rows[2:]) == ["报销北京出差差旅费", "采购办公用品"]
+    march_rows = [row for row in rows[2:] if row[3] == "2025-03"]
+    assert sorted(str(row[5]) for row in march_rows) == ["报销北京出差差旅费", "采购办公用品"]
 
     r = await http.get("/v1/registers/handover.xlsx", params=params, headers=AS_ARCHIVIST)
     rows = list(load_workbook(io.BytesIO(r.content)).active.iter_rows(values_only=True))
-    assert rows[2][3] == 2 and "共 1 卷 2 件" in str(rows[-2][0])
+    assert (rows[2][1], rows[2][3]) == ("2025-03", 2)  # volume 1: March, two vouchers
+    assert str(rows[-2][0]).startswith("共 ") and "卷" in str(rows[-2][0])
     denied = await http.get(
         "/v1/registers/custody.xlsx", params=params, headers={"X-User": OUTSIDER}
     )
@@ -390,12 +394,13 @@ async def test_a_correction_is_archived_as_a_new_version_and_the_old_one_stays(
 ) -> None:
     http, docs = archived
     old = (await http.get(f"/v1/records/{docs['office'].document_id}", headers=AS_ARCHIVIST)).json()
+    # Corrections come later (April); they keep the archive code of what they correct.
     fixed = await document(
-        platform, fonds=FONDS, year=2025, summary="采购办公用品（更正）", amount="1010.00"
+        platform, fonds=FONDS, year=2025, summary="采购办公用品（更正）", amount="1010.00", period=4
     )
     fixed = fixed.model_copy(update={"corrects_archive_code": old["archive_code"]})
     stray = await document(
-        platform, fonds=FONDS, year=2025, summary="更正不存在的凭证", amount="1.00"
+        platform, fonds=FONDS, year=2025, summary="更正不存在的凭证", amount="1.00", period=4
     )
     stray = stray.model_copy(update={"corrects_archive_code": f"{FONDS}-2025-D30-PZ-999999"})
     async with (
@@ -424,13 +429,15 @@ async def test_a_correction_is_archived_as_a_new_version_and_the_old_one_stays(
 async def test_handover_takes_a_year_over_after_re_checking_every_original(
     archived: Any, platform: PlatformSettings
 ) -> None:
-    """Runs after the fixity test, which changed an original of the 2025 office voucher."""
     from contracts.topics import HANDOVERS
 
     http, docs = archived
     office = (
         await http.get(f"/v1/records/{docs['office'].document_id}", headers=AS_ARCHIVIST)
     ).json()
+    attachment = next(f for f in office["originals"] if f["role"] == "attachment")
+    store = s3.ObjectStore(s3.connect(platform), attachment["bucket"])
+    await store.put(attachment["object_key"], b"changed after archiving", "application/pdf")
     body = {
         "fonds_code": FONDS,
         "fiscal_year": 2025,
