@@ -44,7 +44,7 @@ class LogContextMiddleware(BaseMiddleware):
 
 def make_broker(
     platform: PlatformSettings, service: str, tracer_provider: TracerProvider
-) -> tuple[KafkaBroker, DeadLetters]:
+) -> KafkaBroker:
     dead_letters = DeadLetters(attempts=platform.consumer_attempts)
     broker = KafkaBroker(
         platform.kafka_bootstrap,
@@ -63,7 +63,7 @@ def make_broker(
         log_level=logging.DEBUG,  # one line per message is too much at INFO
     )
     dead_letters.bind(broker)
-    return broker, dead_letters
+    return broker
 
 
 def subscriber_options(platform: PlatformSettings, service: str) -> dict[str, Any]:

@@ -15,7 +15,6 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from contracts.envelope import EventData
 from servicekit import mongo
-from servicekit.deadletter import DeadLetters
 from servicekit.health import Check, health_router
 from servicekit.kafka import EventPublisher, make_broker
 from servicekit.logging import configure_logging
@@ -32,7 +31,6 @@ class Runtime:
     service: str
     platform: PlatformSettings
     broker: KafkaBroker
-    dead_letters: DeadLetters
     publisher: EventPublisher
     client: AsyncMongoClient[mongo.Document]
     db: AsyncDatabase[mongo.Document]
@@ -46,9 +44,6 @@ class Runtime:
         """The CloudEvents ``source`` of this service's events."""
         return f"/aap/{self.service}"
 
-    def subscriber_group(self) -> str:
-        return f"{self.platform.namespace}.{self.service}"
-
 
 def build_runtime(
     service: str, platform: PlatformSettings, publishes: Sequence[type[EventData]] = ()
@@ -56,13 +51,12 @@ def build_runtime(
     """The adapters of ``service``; ``publishes`` lists the events it may publish."""
     configure_logging(service, platform.log_level)
     provider = configure_tracing(service, platform.otel_exporter)
-    broker, dead_letters = make_broker(platform, service, provider)
+    broker = make_broker(platform, service, provider)
     client = mongo.connect(platform.mongo_url)
     return Runtime(
         service=service,
         platform=platform,
         broker=broker,
-        dead_letters=dead_letters,
         publisher=EventPublisher(broker, platform.namespace, publishes),
         client=client,
         db=client[platform.database_name(service)],
