@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
@@ -40,3 +41,8 @@ class ProcessedEvents:
         with contextlib.suppress(DuplicateKeyError):
             await self._coll.insert_one({"_id": key, "type": event.type, "handled_at": utc_now()})
         return True
+
+    async def prune(self, keep: timedelta) -> int:
+        """Forget ids handled longer ago than Kafka can redeliver them (its retention, at least)."""
+        result = await self._coll.delete_many({"handled_at": {"$lt": utc_now() - keep}})
+        return int(result.deleted_count)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import uvicorn
 from fastapi import APIRouter, FastAPI
@@ -16,8 +17,10 @@ from pymongo.asynchronous.database import AsyncDatabase
 from contracts.envelope import EventData
 from servicekit import mongo
 from servicekit.health import Check, health_router
+from servicekit.idempotency import ProcessedEvents
 from servicekit.kafka import EventPublisher, make_broker
 from servicekit.logging import configure_logging
+from servicekit.periodic import Periodic
 from servicekit.settings import PlatformSettings
 from servicekit.tracing import configure_tracing
 
@@ -38,6 +41,17 @@ class Runtime:
     after_start: list[Hook] = field(default_factory=list)  # with Kafka up: background tasks
     before_stop: list[Hook] = field(default_factory=list)
     shutdown: list[Hook] = field(default_factory=list)
+
+    def processed_events(self, consumer: str) -> ProcessedEvents:
+        """The consumer's register of handled event ids, pruned daily past their usefulness."""
+        processed = ProcessedEvents(self.db, consumer)
+        keep = timedelta(days=self.platform.processed_events_days)
+        pruning = Periodic(
+            f"prune {consumer} event ids", lambda: processed.prune(keep), 86400, first_at_start=True
+        )
+        self.after_start.append(pruning.start)
+        self.before_stop.append(pruning.stop)
+        return processed
 
     @property
     def source(self) -> str:

@@ -26,6 +26,9 @@ class PlatformSettings(BaseSettings):
     log_level: str = "INFO"
     otel_exporter: str = Field(default="none", pattern=r"^(none|console)$")
     consumer_attempts: int = Field(default=3, ge=1, description="Tries before a dead letter")
+    processed_events_days: float = Field(
+        default=14, gt=0, description="Keep handled event ids this long: beyond Kafka's retention"
+    )
 
     def database_name(self, service: str) -> str:
         return f"{self.namespace.replace('-', '_')}_{service}"

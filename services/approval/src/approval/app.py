@@ -10,7 +10,6 @@ from approval.adapters.requests import Nonces, Requests
 from approval.service import ApprovalService
 from approval.settings import ApprovalSettings
 from contracts.events import ApprovalDecided, ApprovalRequested
-from servicekit.idempotency import ProcessedEvents
 from servicekit.service import build_app, build_runtime, serve
 
 SERVICE = "approval"
@@ -24,7 +23,7 @@ def create_app(settings: ApprovalSettings | None = None) -> FastAPI:
     service = ApprovalService(
         requests,
         Nonces(rt.db),
-        ProcessedEvents(rt.db, SERVICE),
+        rt.processed_events(SERVICE),
         rt.publisher,
         settings.oa_callback_secret.get_secret_value().encode(),
         rt.source,

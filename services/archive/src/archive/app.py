@@ -26,7 +26,6 @@ from contracts.events import (
     RecordsHandedOver,
 )
 from servicekit import s3
-from servicekit.idempotency import ProcessedEvents
 from servicekit.periodic import Periodic
 from servicekit.service import build_app, build_runtime, serve
 
@@ -58,7 +57,7 @@ def create_app(
         records,
         index,
         store,
-        ProcessedEvents(rt.db, SERVICE),
+        rt.processed_events(SERVICE),
         rt.publisher,
         permissions,
         ArchiveCodeRule(settings.archive_code_rule),

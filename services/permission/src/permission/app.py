@@ -11,7 +11,6 @@ from permission.adapters.http import permission_router
 from permission.domain.access import RoleAssignment
 from permission.service import PermissionService
 from permission.settings import PermissionSettings
-from servicekit.idempotency import ProcessedEvents
 from servicekit.periodic import Periodic
 from servicekit.service import build_app, build_runtime, serve
 
@@ -24,7 +23,7 @@ def create_app(settings: PermissionSettings | None = None) -> FastAPI:
     grants = Grants(rt.db)
     roles = [RoleAssignment(r.user, r.role, r.fonds_code) for r in settings.role_assignments]
     service = PermissionService(
-        grants, roles, ProcessedEvents(rt.db, SERVICE), rt.publisher, rt.source
+        grants, roles, rt.processed_events(SERVICE), rt.publisher, rt.source
     )
     sweeper = Periodic(
         "revoke expired grants", service.revoke_expired, settings.sweep_seconds, first_at_start=True
