@@ -53,7 +53,11 @@ class Records:
                 break
             except DuplicateKeyError:
                 number += 1
-        await self._sequences.update_one({"_id": scope}, {"$max": {"value": number}}, upsert=True)
+        hint_up = {"$max": {"value": number}}
+        try:
+            await self._sequences.update_one({"_id": scope}, hint_up, upsert=True)
+        except DuplicateKeyError:  # two first numbers of a scope upserted at once: now it exists
+            await self._sequences.update_one({"_id": scope}, hint_up)
         return number
 
     async def get(self, record_id: uuid.UUID | str) -> RecordArchived | None:
