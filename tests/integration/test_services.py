@@ -257,7 +257,7 @@ async def test_permission_grants_on_approval_and_revokes_on_expiry(
         comment="",
         oa_instance_id="OA-1",
         decided_at=now,
-        access_until=now + timedelta(seconds=4),
+        access_until=now + timedelta(seconds=10),
     )
     ask = {"user": "wangfang", "action": "download", "resource": f"record:{record}"}
     async with (
