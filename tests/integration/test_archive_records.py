@@ -480,3 +480,50 @@ async def test_handover_takes_a_year_over_after_re_checking_every_original(
         headers=AS_ARCHIVIST,
     )
     assert [y["fiscal_year"] for y in overdue.json()] == [2025]
+
+
+async def test_a_held_record_is_reviewed_before_it_can_be_handed_over(
+    archived: Any, platform: PlatformSettings
+) -> None:
+    from contracts.topics import REVIEWS
+
+    http, _ = archived
+    held = await document(
+        platform, fonds=FONDS, year=2023, summary="附件未齐的凭证", amount="88.00"
+    )
+    held = held.model_copy(update={"review_required": True})
+    async with (
+        EventWatcher(
+            platform.kafka_bootstrap, platform.namespace, [RECORDS_ARCHIVED, REVIEWS]
+        ) as watch,
+        EventSender(platform.kafka_bootstrap, platform.namespace) as out,
+    ):
+        await out.send(
+            new_event(held, source="/test", subject=str(held.document_id), correlation_id="c")
+        )
+        await watch.wait_for(of_type("RecordArchived", record_id=str(held.document_id)))
+        waiting = await search(http, fiscal_year=2023, review_required=True)
+        assert waiting == ["附件未齐的凭证"]
+        body = {"fonds_code": FONDS, "fiscal_year": 2023, "handed_over_by": "陈静"}
+        refused = await http.post("/v1/handovers", json=body, headers=AS_ARCHIVIST)
+        assert (
+            refused.status_code == 409
+            and "awaits an archivist's review" in refused.json()["detail"]
+        )
+
+        url = f"/v1/records/{held.document_id}/review"
+        outsider = await http.post(url, json={"decision": "accepted"}, headers={"X-User": OUTSIDER})
+        assert outsider.status_code == 403
+        r = await http.post(
+            url, json={"decision": "accepted", "note": "纸质附件已补齐"}, headers=AS_ARCHIVIST
+        )
+        assert r.status_code == 200, r.text
+        [reviewed] = await watch.wait_for(
+            of_type("RecordReviewed", record_id=str(held.document_id))
+        )
+    assert reviewed.data["reviewed_by"] == ARCHIVIST and reviewed.data["note"] == "纸质附件已补齐"
+    assert await search(http, fiscal_year=2023, review_required=True) == []
+    again = await http.post(url, json={"decision": "accepted"}, headers=AS_ARCHIVIST)
+    assert again.status_code == 409
+    handed = await http.post("/v1/handovers", json=body, headers=AS_ARCHIVIST)
+    assert handed.status_code == 201, handed.text

@@ -124,6 +124,19 @@ class LegalHoldReleased(EventData):
     released_at: UtcDatetime
 
 
+class RecordReviewed(EventData):
+    """An archivist reviewed a record that a check had held for review, and decided."""
+
+    event_type = "RecordReviewed"
+
+    record_id: uuid.UUID
+    archive_code: str
+    decision: Literal["accepted", "needs_correction"]
+    note: str = ""
+    reviewed_by: str
+    reviewed_at: UtcDatetime
+
+
 class RecordsHandedOver(EventData):
     """The accounting department handed a year's records over to the archive department (移交),
     which accepted them after re-checking every original (第十一条)."""
@@ -238,6 +251,7 @@ ALL_EVENTS: tuple[type[EventData], ...] = (
     RecordArchived,
     LegalHoldPlaced,
     LegalHoldReleased,
+    RecordReviewed,
     RecordsHandedOver,
     IntegrityAlertRaised,
     ApprovalRequested,
@@ -255,6 +269,7 @@ LegalHoldPlacedEvent = Envelope[LegalHoldPlaced]
 LegalHoldReleasedEvent = Envelope[LegalHoldReleased]
 IntegrityAlertRaisedEvent = Envelope[IntegrityAlertRaised]
 RecordsHandedOverEvent = Envelope[RecordsHandedOver]
+RecordReviewedEvent = Envelope[RecordReviewed]
 ApprovalRequestedEvent = Envelope[ApprovalRequested]
 OaDecisionMadeEvent = Envelope[OaDecisionMade]
 ApprovalDecidedEvent = Envelope[ApprovalDecided]

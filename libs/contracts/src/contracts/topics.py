@@ -21,6 +21,7 @@ from contracts.events import (
     LegalHoldReleased,
     OaDecisionMade,
     RecordArchived,
+    RecordReviewed,
     RecordsHandedOver,
 )
 
@@ -57,6 +58,7 @@ LEGAL_HOLDS_PLACED = Topic(
 LEGAL_HOLDS_RELEASED = Topic(
     "aap.archive.legal-hold-released.v1", (LegalHoldReleased,), "record_id", "archive"
 )
+REVIEWS = Topic("aap.archive.record-reviewed.v1", (RecordReviewed,), "record_id", "archive")
 HANDOVERS = Topic(
     "aap.archive.records-handed-over.v1", (RecordsHandedOver,), "handover_id", "archive"
 )
@@ -81,6 +83,7 @@ ALL_TOPICS: tuple[Topic, ...] = (
     RECORDS_ARCHIVED,
     LEGAL_HOLDS_PLACED,
     LEGAL_HOLDS_RELEASED,
+    REVIEWS,
     HANDOVERS,
     INTEGRITY_ALERTS,
     APPROVALS_REQUESTED,

@@ -23,6 +23,7 @@ from contracts.events import (
     LegalHoldPlaced,
     LegalHoldReleased,
     RecordArchived,
+    RecordReviewed,
     RecordsHandedOver,
 )
 from servicekit import s3
@@ -36,6 +37,7 @@ PUBLISHES: list[type[EventData]] = [
     LegalHoldPlaced,
     LegalHoldReleased,
     RecordsHandedOver,
+    RecordReviewed,
     IntegrityAlertRaised,
 ]
 
@@ -63,7 +65,7 @@ def create_app(
         ArchiveCodeRule(settings.archive_code_rule),
         rt.source,
     )
-    custody = CustodyService(records, store, rt.publisher, permissions, rt.source)
+    custody = CustodyService(records, index, store, rt.publisher, permissions, rt.source)
     sweeper = Periodic(
         "fixity sweep", custody.check_all, settings.fixity_sweep_seconds, first_at_start=False
     )

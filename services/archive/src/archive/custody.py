@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 
 import structlog
 
 from archive.adapters.permission_client import PermissionClient
 from archive.adapters.records import Records
+from archive.adapters.search_index import SearchIndex
 from archive.domain.lifecycle import (
     HandoverRefused,
+    HoldConflict,
     LegalHold,
     appraise,
     custody_due,
@@ -27,6 +29,7 @@ from contracts.events import (
     IntegrityAlertRaised,
     LegalHoldPlaced,
     LegalHoldReleased,
+    RecordReviewed,
     RecordsHandedOver,
 )
 from contracts.fixity import digest
@@ -41,12 +44,14 @@ class CustodyService:
     def __init__(
         self,
         records: Records,
+        index: SearchIndex,
         store: ObjectStore,
         publisher: EventPublisher,
         permissions: PermissionClient,
         source: str,
     ) -> None:
         self._records = records
+        self._index = index
         self._store = store
         self._publisher = publisher
         self._permissions = permissions
@@ -149,6 +154,41 @@ class CustodyService:
         rows = await self._records.of_year(fonds_code, fiscal_year)
         return assemble(r for r, _ in rows), {str(r.record_id) for r, held in rows if held}
 
+    async def review(
+        self,
+        record_id: uuid.UUID,
+        decision: Literal["accepted", "needs_correction"],
+        note: str,
+        user: str,
+    ) -> RecordReviewed:
+        """An archivist decides on a record a check held for review: accepted, or to correct."""
+        record = await self._records.get(record_id)
+        if record is None:
+            raise NotFound(f"no archive record {record_id}")
+        await self._allowed(user, "review", record_id)
+        if not await self._records.awaiting_review(record_id):
+            raise HoldConflict(f"record {record.archive_code} is not awaiting review")
+        reviewed = RecordReviewed(
+            record_id=record_id,
+            archive_code=record.archive_code,
+            decision=decision,
+            note=note,
+            reviewed_by=user,
+            reviewed_at=utc_now(),
+        )
+        await self._records.set_review(record_id, reviewed.model_dump(mode="json"))
+        await self._index.reviewed(str(record_id))
+        await self._publisher.publish(
+            new_event(
+                reviewed,
+                source=self._source,
+                subject=str(record_id),
+                correlation_id=str(uuid.uuid4()),
+                actor=user,
+            )
+        )
+        return reviewed
+
     async def hand_over(
         self,
         fonds_code: str,
@@ -166,13 +206,19 @@ class CustodyService:
                 f"no records of {fonds_code} {fiscal_year} are with the accounting department"
             )
         await self._allowed(user, "handover", records[0].record_id)
-        failures = [
-            f"{r.archive_code}: {alert.detail}"
+        # Every reason at once, so that one visit to the archive department mends them all.
+        reasons = [
+            f"re-check failed for {r.archive_code}: {alert.detail}"
             for r in records
             for alert in await self.check_fixity(r.record_id)
         ]
-        if failures:
-            raise HandoverRefused("re-check failed: " + "; ".join(failures))
+        reasons += [
+            f"{r.archive_code} still awaits an archivist's review"
+            for r in records
+            if await self._records.awaiting_review(r.record_id)
+        ]
+        if reasons:
+            raise HandoverRefused("; ".join(reasons))
         handover = RecordsHandedOver(
             handover_id=uuid.uuid4(),
             fonds_code=fonds_code,

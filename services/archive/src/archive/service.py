@@ -27,6 +27,7 @@ from contracts.events import (
     DocumentIngested,
     DocumentIngestedEvent,
     RecordArchived,
+    RecordReviewed,
 )
 from contracts.types import utc_now
 from servicekit.idempotency import ProcessedEvents
@@ -152,6 +153,10 @@ class ArchiveService:
     async def on_record_archived(self, record: RecordArchived) -> None:
         """Another archive process archived a record: index it here too (repeat-safe)."""
         await self._index.add(record)
+
+    async def on_record_reviewed(self, reviewed: RecordReviewed) -> None:
+        """A record was reviewed (here or in another archive process): update the index."""
+        await self._index.reviewed(str(reviewed.record_id))
 
     async def on_approval_decided(self, event: ApprovalDecidedEvent) -> None:
         """Remember the OA approval on each record it concerns, for drill-through."""

@@ -5,8 +5,13 @@ from __future__ import annotations
 from faststream import AckPolicy
 
 from archive.service import ArchiveService
-from contracts.events import ApprovalDecidedEvent, DocumentIngestedEvent, RecordArchivedEvent
-from contracts.topics import APPROVALS_DECIDED, DOCUMENTS_INGESTED, RECORDS_ARCHIVED
+from contracts.events import (
+    ApprovalDecidedEvent,
+    DocumentIngestedEvent,
+    RecordArchivedEvent,
+    RecordReviewedEvent,
+)
+from contracts.topics import APPROVALS_DECIDED, DOCUMENTS_INGESTED, RECORDS_ARCHIVED, REVIEWS
 from servicekit.kafka import subscriber_options
 from servicekit.service import Runtime
 
@@ -33,6 +38,15 @@ def register_consumers(rt: Runtime, service: ArchiveService, instance: str) -> N
     )
     async def on_record_archived(event: RecordArchivedEvent) -> None:
         await service.on_record_archived(event.data)
+
+    @rt.broker.subscriber(
+        REVIEWS.name(ns),
+        group_id=f"{ns}.archive.search-index.{instance}",
+        auto_offset_reset="latest",
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+    )
+    async def on_record_reviewed(event: RecordReviewedEvent) -> None:
+        await service.on_record_reviewed(event.data)
 
     @rt.broker.subscriber(APPROVALS_DECIDED.name(ns), **options)
     async def on_approval_decided(event: ApprovalDecidedEvent) -> None:

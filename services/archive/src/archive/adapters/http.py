@@ -174,6 +174,17 @@ def archive_router(service: ArchiveService, custody: CustodyService) -> APIRoute
             headers={"Content-Disposition": f"attachment; filename*=UTF-8''{name}"},
         )
 
+    @router.post("/records/{record_id}/review")
+    async def review(
+        record_id: uuid.UUID,
+        decision: Annotated[Literal["accepted", "needs_correction"], Body()],
+        note: Annotated[str, Body(max_length=1000)] = "",
+        x_user: User = None,
+    ) -> dict[str, Any]:
+        """An archivist's decision on a record a check held for review."""
+        done = await _answer(custody.review(record_id, decision, note, _user(x_user)))
+        return done.model_dump(mode="json")
+
     @router.post("/handovers", status_code=201)
     async def hand_over(
         fonds_code: Annotated[str, Body()],

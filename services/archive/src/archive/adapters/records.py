@@ -88,6 +88,8 @@ class Records:
                     "versions": versions,
                     "legal_hold": None,
                     "custody": "accounting",  # 临时保管 until handed over (第十一条)
+                    "awaiting_review": record.review_required,
+                    "review": None,
                     "approvals": [],
                     **_filing_fields(record),
                     # The fact as archived, exactly: JSON keeps Decimal and zone untouched.
@@ -159,6 +161,17 @@ class Records:
             projection={"event": 1},
         ).sort("archive_code", 1)
         return [RecordArchived.model_validate_json(d["event"]) async for d in cursor]
+
+    async def awaiting_review(self, record_id: uuid.UUID) -> bool:
+        doc = await self._records.find_one(
+            {"_id": str(record_id)}, projection={"awaiting_review": 1}
+        )
+        return bool(doc and doc.get("awaiting_review"))
+
+    async def set_review(self, record_id: uuid.UUID, review: Document) -> None:
+        await self._records.update_one(
+            {"_id": str(record_id)}, {"$set": {"awaiting_review": False, "review": review}}
+        )
 
     async def hand_over(self, record_ids: list[uuid.UUID], handover_id: uuid.UUID) -> None:
         for record_id in record_ids:

@@ -201,6 +201,23 @@ class SearchIndex:
             return Hits([], False, 0 if with_total else None)
         return await asyncio.to_thread(self._search, c, visible, limit, offset, with_total)
 
+    async def reviewed(self, record_id: str) -> None:
+        """A held record was reviewed: it no longer shows among those awaiting review."""
+
+        def update() -> None:
+            with self._lock, self._db:
+                row = self._db.execute(
+                    "SELECT hit FROM records WHERE id = ?", (record_id,)
+                ).fetchone()
+                if row:
+                    hit = {**json.loads(row[0]), "review_required": False}
+                    self._db.execute(
+                        "UPDATE records SET review_required = 0, hit = ? WHERE id = ?",
+                        (json.dumps(hit, ensure_ascii=False), record_id),
+                    )
+
+        await asyncio.to_thread(update)
+
     async def record_by_code(self, archive_code: str) -> str | None:
         def find() -> str | None:
             with self._lock:

@@ -15,7 +15,7 @@ Action = Literal["read", "download"]
 
 # One table of what each role may do within the fonds it is assigned to.
 ROLE_ACTIONS: Mapping[str, frozenset[str]] = {
-    "archivist": frozenset({"read", "download", "hold", "handover"}),  # 档案管理员
+    "archivist": frozenset({"read", "download", "hold", "handover", "review"}),  # 档案管理员
     "accountant": frozenset({"read"}),  # 会计人员: sees, but borrows to download
     "auditor": frozenset({"read"}),  # 审计人员
 }
