@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 import structlog
 
-from archive.adapters.permission_client import PermissionClient
+from archive.adapters.permission_client import AccessDenied, PermissionClient
 from archive.adapters.records import Records
 from archive.adapters.search_index import SearchIndex
 from archive.domain.lifecycle import (
@@ -23,12 +23,13 @@ from archive.domain.lifecycle import (
 )
 from archive.domain.numbering import NumberingReport, numbering
 from archive.domain.volumes import Volume, assemble
-from archive.service import AccessDenied, NotFound
+from archive.service import NotFound
 from contracts.envelope import new_event
 from contracts.events import (
     IntegrityAlertRaised,
     LegalHoldPlaced,
     LegalHoldReleased,
+    RecordArchived,
     RecordReviewed,
     RecordsHandedOver,
 )
@@ -57,22 +58,18 @@ class CustodyService:
         self._permissions = permissions
         self._source = source
 
-    async def _allowed(self, user: str, action: str, record_id: uuid.UUID) -> None:
-        decision = await self._permissions.check(user, action, f"record:{record_id}")
-        if not decision.allowed:
-            raise AccessDenied(decision.reason)
+    async def _locked(self, record_id: uuid.UUID) -> tuple[RecordArchived, dict[str, str | None]]:
+        found = await self._records.get_locked(record_id)
+        if found is None:
+            raise NotFound(f"no archive record {record_id}")
+        return found
 
     async def place_hold(self, record_id: uuid.UUID, reason: str, user: str) -> LegalHold:
-        record = await self._records.get(record_id)
-        if record is None:
-            raise NotFound(f"no archive record {record_id}")
-        await self._allowed(user, "hold", record_id)
+        record, versions = await self._locked(record_id)
+        await self._permissions.require(user, "hold", record_id)
         hold = place_hold(await self._records.hold(record_id), LegalHold(reason, user, utc_now()))
-        doc = await self._records.get_doc(record_id) or {}
         for f in record.originals:  # the object store enforces it too, whatever the database says
-            await self._store.set_legal_hold(
-                f.object_key, (doc.get("versions") or {}).get(f.sha256), True
-            )
+            await self._store.set_legal_hold(f.object_key, versions.get(f.sha256), True)
         await self._records.set_hold(record_id, hold)
         await self._publisher.publish(
             new_event(
@@ -92,17 +89,12 @@ class CustodyService:
         return hold
 
     async def release_hold(self, record_id: uuid.UUID, reason: str, user: str) -> None:
-        record = await self._records.get(record_id)
-        if record is None:
-            raise NotFound(f"no archive record {record_id}")
-        await self._allowed(user, "hold", record_id)
+        record, versions = await self._locked(record_id)
+        await self._permissions.require(user, "hold", record_id)
         release_hold(await self._records.hold(record_id))
         if record.retention_until is not None:  # permanent records keep their S3 legal hold
-            doc = await self._records.get_doc(record_id) or {}
             for f in record.originals:
-                await self._store.set_legal_hold(
-                    f.object_key, (doc.get("versions") or {}).get(f.sha256), False
-                )
+                await self._store.set_legal_hold(f.object_key, versions.get(f.sha256), False)
         await self._records.set_hold(record_id, None)
         await self._publisher.publish(
             new_event(
@@ -165,7 +157,7 @@ class CustodyService:
         record = await self._records.get(record_id)
         if record is None:
             raise NotFound(f"no archive record {record_id}")
-        await self._allowed(user, "review", record_id)
+        await self._permissions.require(user, "review", record_id)
         if not await self._records.awaiting_review(record_id):
             raise HoldConflict(f"record {record.archive_code} is not awaiting review")
         reviewed = RecordReviewed(
@@ -205,7 +197,7 @@ class CustodyService:
             raise HandoverRefused(
                 f"no records of {fonds_code} {fiscal_year} are with the accounting department"
             )
-        await self._allowed(user, "handover", records[0].record_id)
+        await self._permissions.require(user, "handover", records[0].record_id)
         # Every reason at once, so that one visit to the archive department mends them all.
         reasons = [
             f"re-check failed for {r.archive_code}: {alert.detail}"

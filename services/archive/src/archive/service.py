@@ -37,10 +37,6 @@ from servicekit.s3 import ObjectStore
 log = structlog.get_logger()
 
 
-class AccessDenied(Exception):
-    pass
-
-
 class NotFound(Exception):
     pass
 
@@ -164,16 +160,11 @@ class ArchiveService:
 
     # --- reading ------------------------------------------------------------------------------
 
-    async def _allowed(self, user: str, action: str, record_id: uuid.UUID) -> None:
-        decision = await self._permissions.check(user, action, f"record:{record_id}")
-        if not decision.allowed:
-            raise AccessDenied(decision.reason)
-
     async def get(self, record_id: uuid.UUID, user: str) -> RecordArchived:
         record = await self._records.get(record_id)
         if record is None:
             raise NotFound(f"no archive record {record_id}")
-        await self._allowed(user, "read", record_id)
+        await self._permissions.require(user, "read", record_id)
         return record
 
     async def search(
@@ -207,11 +198,9 @@ class ArchiveService:
         self, record_id: uuid.UUID, sha256: str, user: str
     ) -> tuple[str, str, bytes]:
         """(filename, media type, bytes) of one original, as locked at archiving."""
-        doc = await self._records.get_doc(record_id)
-        record = await self._records.get(record_id)
-        f = next((f for f in record.originals if f.sha256 == sha256), None) if record else None
-        if doc is None or f is None:
+        found = await self._records.get_locked(record_id)
+        f = next((f for f in found[0].originals if f.sha256 == sha256), None) if found else None
+        if found is None or f is None:
             raise NotFound(f"record {record_id} has no original {sha256}")
-        await self._allowed(user, "download", record_id)
-        version = (doc.get("versions") or {}).get(sha256)
-        return f.filename, f.media_type, await self._store.get(f.object_key, version)
+        await self._permissions.require(user, "download", record_id)
+        return f.filename, f.media_type, await self._store.get(f.object_key, found[1].get(sha256))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from faststream import AckPolicy
 
 from archive.service import ArchiveService
@@ -28,23 +30,19 @@ def register_consumers(rt: Runtime, service: ArchiveService, instance: str) -> N
     async def on_document_ingested(event: DocumentIngestedEvent) -> None:
         await service.on_document_ingested(event)
 
-    # Every archive process keeps its own search index, so each one reads every RecordArchived
-    # in a consumer group of its own; what came before it started, it read from the database.
-    @rt.broker.subscriber(
-        RECORDS_ARCHIVED.name(ns),
-        group_id=f"{ns}.archive.search-index.{instance}",
-        auto_offset_reset="latest",
-        ack_policy=AckPolicy.NACK_ON_ERROR,
-    )
+    # Every archive process keeps its own search index, so each one reads what changes it in a
+    # consumer group of its own; what came before it started, it read from the database.
+    index_options: dict[str, Any] = {
+        "group_id": f"{ns}.archive.search-index.{instance}",
+        "auto_offset_reset": "latest",
+        "ack_policy": AckPolicy.NACK_ON_ERROR,
+    }
+
+    @rt.broker.subscriber(RECORDS_ARCHIVED.name(ns), **index_options)
     async def on_record_archived(event: RecordArchivedEvent) -> None:
         await service.on_record_archived(event.data)
 
-    @rt.broker.subscriber(
-        REVIEWS.name(ns),
-        group_id=f"{ns}.archive.search-index.{instance}",
-        auto_offset_reset="latest",
-        ack_policy=AckPolicy.NACK_ON_ERROR,
-    )
+    @rt.broker.subscriber(REVIEWS.name(ns), **index_options)
     async def on_record_reviewed(event: RecordReviewedEvent) -> None:
         await service.on_record_reviewed(event.data)
 

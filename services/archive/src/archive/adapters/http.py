@@ -15,11 +15,12 @@ from urllib.parse import quote
 from fastapi import APIRouter, Body, Header, HTTPException, Query
 from fastapi.responses import Response
 
+from archive.adapters.permission_client import AccessDenied
 from archive.adapters.registers import XLSX, custody_register, handover_list
 from archive.custody import CustodyService
 from archive.domain.lifecycle import HandoverRefused, HoldConflict
 from archive.domain.search import SearchCriteria
-from archive.service import AccessDenied, ArchiveService, NotFound
+from archive.service import ArchiveService, NotFound
 from contracts.records import RecordCategory
 
 T = TypeVar("T")

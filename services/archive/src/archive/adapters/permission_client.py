@@ -15,6 +15,10 @@ class Decision:
     reason: str
 
 
+class AccessDenied(Exception):
+    pass
+
+
 class PermissionClient:
     def __init__(self, base_url: str, transport: httpx.AsyncBaseTransport | None = None) -> None:
         self._http = httpx.AsyncClient(base_url=base_url, timeout=5, transport=transport)
@@ -26,6 +30,12 @@ class PermissionClient:
         response.raise_for_status()
         body = response.json()
         return Decision(bool(body["allowed"]), str(body["reason"]))
+
+    async def require(self, user: str, action: str, record_id: object) -> None:
+        """Raise AccessDenied, with the permission service's reason, unless it allows."""
+        decision = await self.check(user, action, f"record:{record_id}")
+        if not decision.allowed:
+            raise AccessDenied(decision.reason)
 
     async def visibility(self, user: str, action: str) -> Visibility:
         response = await self._http.get("/v1/visibility", params={"user": user, "action": action})

@@ -64,8 +64,16 @@ class Records:
         doc = await self._records.find_one({"_id": str(record_id)}, projection={"event": 1})
         return RecordArchived.model_validate_json(doc["event"]) if doc else None
 
-    async def get_doc(self, record_id: uuid.UUID | str) -> Document | None:
-        return await self._records.find_one({"_id": str(record_id)})
+    async def get_locked(
+        self, record_id: uuid.UUID | str
+    ) -> tuple[RecordArchived, dict[str, str | None]] | None:
+        """The record and, per original's SHA-256, the object version locked at archiving."""
+        doc = await self._records.find_one(
+            {"_id": str(record_id)}, projection={"event": 1, "versions": 1}
+        )
+        if doc is None:
+            return None
+        return RecordArchived.model_validate_json(doc["event"]), dict(doc.get("versions") or {})
 
     async def add(self, record: RecordArchived, versions: dict[str, str | None]) -> RecordArchived:
         """Insert; if this record exists already (a redelivery), return the stored one.
