@@ -1,4 +1,4 @@
-"""The archive of record on the real servers: search, drill-through, holds, appraisal, fixity."""
+"""The archive of record on the real servers: search, drill-through, holds, appraisal, re-checks."""
 
 from __future__ import annotations
 
@@ -49,17 +49,17 @@ async def document(
     store = s3.ObjectStore(s3.connect(platform), platform.bucket_name("ingest-originals"))
     await store.ensure_bucket()
     files = []
-    for role, data in (
-        ("voucher", f"{summary} {uuid.uuid4()}".encode()),
-        ("attachment", uuid.uuid4().bytes),
+    for role, name, media_type, data in (
+        ("voucher", "voucher.json", "application/json", f'{{"id": "{uuid.uuid4()}"}}'.encode()),
+        ("attachment", "scan.pdf", "application/pdf", b"%PDF-1.4\n%" + uuid.uuid4().bytes),
     ):
         d = digest(data)
-        await store.put(d.content_key, data, "application/pdf")
+        await store.put(d.content_key, data, media_type)
         files.append(
             StoredFile(
                 role=role,
-                filename=f"{role}.pdf",
-                media_type="application/pdf",
+                filename=name,
+                media_type=media_type,
                 size=len(data),
                 bucket=store.bucket,
                 object_key=d.content_key,
@@ -294,30 +294,33 @@ async def test_a_changed_original_raises_an_integrity_alert_and_downloads_stay_o
 ) -> None:
     http, docs = archived
     office = docs["office"]
-    record = (await http.get(f"/v1/records/{office.document_id}", headers=AS_ARCHIVIST)).json()
-    assert (
-        await http.post(f"/v1/records/{office.document_id}/fixity-check", headers=AS_ARCHIVIST)
-    ).json()["ok"]
+    url = f"/v1/records/{office.document_id}"
+    record = (await http.get(url, headers=AS_ARCHIVIST)).json()
+    first = (await http.post(f"{url}/recheck", headers=AS_ARCHIVIST)).json()
+    assert first["findings"] == [] and {r["outcome"] for r in first["report"]} == {"passed"}
 
     attachment = next(f for f in record["originals"] if f["role"] == "attachment")
     store = s3.ObjectStore(s3.connect(platform), attachment["bucket"])
     await store.put(attachment["object_key"], b"forged content", "application/pdf")  # a new version
+    metadata_key = f"{record['package']}metadata.xml"
+    await store.put(metadata_key, b"<edited/>", "application/xml")
     async with EventWatcher(
         platform.kafka_bootstrap, platform.namespace, [INTEGRITY_ALERTS]
     ) as watch:
-        result = (
-            await http.post(f"/v1/records/{office.document_id}/fixity-check", headers=AS_ARCHIVIST)
-        ).json()
-        [alert] = await watch.wait_for(
-            of_type("IntegrityAlertRaised", record_id=str(office.document_id))
+        result = (await http.post(f"{url}/recheck", headers=AS_ARCHIVIST)).json()
+        alerts = await watch.wait_for(
+            of_type("IntegrityAlertRaised", record_id=str(office.document_id)), count=3
         )
     assert result["ok"] is False
-    assert alert.data["found_sha256"] == hashlib.sha256(b"forged content").hexdigest()
-    assert alert.data["expected_sha256"] == attachment["sha256"]
+    failed = {r["code"] for r in result["report"] if r["outcome"] == "failed"}
+    assert failed == {"1-1", "1-10", "1-11"}
+    by_code = {a.data["check_code"]: a.data for a in alerts}
+    assert set(by_code) == failed
+    assert by_code["1-1"]["found_sha256"] == hashlib.sha256(b"forged content").hexdigest()
+    assert by_code["1-1"]["expected_sha256"] == attachment["sha256"]
+    assert by_code["1-11"]["object_key"] == metadata_key
 
-    r = await http.get(
-        f"/v1/records/{office.document_id}/originals/{attachment['sha256']}", headers=AS_ARCHIVIST
-    )
+    r = await http.get(f"{url}/originals/{attachment['sha256']}", headers=AS_ARCHIVIST)
     assert r.status_code == 200
     assert hashlib.sha256(r.content).hexdigest() == attachment["sha256"]  # the locked version
     assert Decimal(record["voucher"]["total"]["amount"]) == Decimal("1000.00")

@@ -184,13 +184,34 @@ def text_pdf(line: str) -> bytes:
 
 
 def test_the_signed_xml_is_the_original_and_its_pdf_printout_is_linked() -> None:
-    printout = text_pdf("Invoice No. 25312000000012345678")
+    printout = text_pdf("Invoice No. 25312000000012345678 Total 1280.00")
     a = assess(
         voucher(attachment_count=3), [xml(INVOICE_XML), pdf(printout, "printout.pdf"), pdf(PDF)]
     )
     [invoice] = a.invoices
     assert invoice.file_sha256 == hashlib.sha256(INVOICE_XML).hexdigest()  # the XML is the original
     assert invoice.printout_sha256 == hashlib.sha256(printout).hexdigest()
+
+
+def test_an_invoice_that_disagrees_with_its_voucher_or_printout_is_held_for_review() -> None:
+    other_buyer = INVOICE_XML.replace(
+        "上海澄明科技有限公司".encode(), "杭州别家贸易有限公司".encode()
+    )
+    a = assess(voucher(voucher_date="2025-03-02"), [xml(other_buyer)])
+    assert a.accepted and a.review_required
+    result, detail = outcome(a, "1-10")
+    assert result is CheckOutcome.FAILED
+    assert "made out to 杭州别家贸易有限公司, not to 上海澄明科技有限公司" in detail
+    assert "dated 2025-03-03, after the voucher (2025-03-02)" in detail
+
+    wrong_printout = text_pdf("Invoice No. 25312000000012345678 Total 1820.00")
+    a = assess(voucher(attachment_count=2), [xml(INVOICE_XML), pdf(wrong_printout, "p.pdf")])
+    assert outcome(a, "1-10") == (
+        CheckOutcome.FAILED,
+        "p.pdf: the printout of invoice 25312000000012345678 does not show its total 1280.00",
+    )
+    assert outcome(assess(voucher(), [xml(INVOICE_XML)]), "1-10")[0] is CheckOutcome.PASSED
+    assert outcome(assess(voucher(), []), "1-10")[0] is CheckOutcome.NOT_PERFORMED
 
 
 def test_the_virus_scan_rejects_what_clamd_found_and_says_when_it_did_not_run() -> None:

@@ -155,7 +155,9 @@ class RecordsHandedOver(EventData):
 
 
 class IntegrityAlertRaised(EventData):
-    """Re-hashing an archived original did not give the digests recorded at archiving."""
+    """Re-checking an archived record found a file that no longer agrees with its metadata:
+    a changed digest (1-1), a wrong archive code (1-7), a wrong size or type (1-10), package
+    metadata that differs from the record (1-11), or a missing original (2-7)."""
 
     event_type = "IntegrityAlertRaised"
 
@@ -167,6 +169,9 @@ class IntegrityAlertRaised(EventData):
     found_sha256: str | None = Field(description="None if the original could not be read")
     detail: str
     detected_at: UtcDatetime
+    check_code: str = Field(
+        default="1-1", pattern=r"^[1-4]-\d{1,2}$", description="The DA/T 70 item that failed"
+    )
 
 
 # --- approval -----------------------------------------------------------------------------

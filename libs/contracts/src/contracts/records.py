@@ -81,12 +81,16 @@ class CheckOutcome(StrEnum):
     NOT_PERFORMED = "not_performed"
 
 
+CheckProperty = Literal["authenticity", "integrity", "usability", "security"]
+"""The four properties (四性): 真实性, 完整性, 可用性, 安全性."""
+
+
 class CheckResult(Contract):
     """One item of the four-property check (四性检测), coded as in DA/T 70-2018 (e.g. ``1-8``)."""
 
     code: str = Field(pattern=r"^[1-4]-\d{1,2}$")
     name: str
-    property: Literal["authenticity", "integrity", "usability", "security"]
+    property: CheckProperty
     outcome: CheckOutcome
     detail: str = ""
 

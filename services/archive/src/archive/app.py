@@ -55,6 +55,7 @@ def create_app(
     records = Records(rt.db)
     index = SearchIndex()
     permissions = PermissionClient(settings.permission_url, permission_transport)
+    rule = ArchiveCodeRule(settings.archive_code_rule)
     service = ArchiveService(
         records,
         index,
@@ -62,12 +63,12 @@ def create_app(
         rt.processed_events(SERVICE),
         rt.publisher,
         permissions,
-        ArchiveCodeRule(settings.archive_code_rule),
+        rule,
         rt.source,
     )
-    custody = CustodyService(records, index, store, rt.publisher, permissions, rt.source)
+    custody = CustodyService(records, index, store, rt.publisher, permissions, rule, rt.source)
     sweeper = Periodic(
-        "fixity sweep", custody.check_all, settings.fixity_sweep_seconds, first_at_start=False
+        "re-check sweep", custody.recheck_all, settings.recheck_sweep_seconds, first_at_start=False
     )
     rt.startup += [store.ensure_bucket, records.ensure_indexes]
     rt.after_start.append(lambda: fill_index(index, records))

@@ -1,4 +1,4 @@
-"""Custody of archived records: legal holds, appraisal at retention's end, fixity re-checks."""
+"""Custody of archived records: legal holds, appraisal at retention's end, re-checks, handover."""
 
 from __future__ import annotations
 
@@ -11,17 +11,18 @@ import structlog
 from archive.adapters.permission_client import AccessDenied, PermissionClient
 from archive.adapters.records import Records
 from archive.adapters.search_index import SearchIndex
+from archive.domain.archive_code import ArchiveCodeRule
 from archive.domain.lifecycle import (
     HandoverRefused,
     HoldConflict,
     LegalHold,
     appraise,
     custody_due,
-    fixity_problem,
     place_hold,
     release_hold,
 )
 from archive.domain.numbering import NumberingReport, numbering
+from archive.domain.recheck import Finding, Stored, object_keys, recheck
 from archive.domain.volumes import Volume, assemble
 from archive.service import NotFound
 from contracts.envelope import new_event
@@ -33,7 +34,7 @@ from contracts.events import (
     RecordReviewed,
     RecordsHandedOver,
 )
-from contracts.fixity import digest
+from contracts.records import CheckResult
 from contracts.types import utc_now
 from servicekit.kafka import EventPublisher
 from servicekit.s3 import ObjectStore
@@ -49,8 +50,10 @@ class CustodyService:
         store: ObjectStore,
         publisher: EventPublisher,
         permissions: PermissionClient,
+        rule: ArchiveCodeRule,
         source: str,
     ) -> None:
+        self._rule = rule
         self._records = records
         self._index = index
         self._store = store
@@ -200,9 +203,10 @@ class CustodyService:
         await self._permissions.require(user, "handover", records[0].record_id)
         # Every reason at once, so that one visit to the archive department mends them all.
         reasons = [
-            f"re-check failed for {r.archive_code}: {alert.detail}"
+            f"re-check {finding.code} failed for {r.archive_code}: "
+            f"{finding.filename}: {finding.detail}"
             for r in records
-            for alert in await self.check_fixity(r.record_id)
+            for finding in (await self.recheck(r.record_id))[1]
         ]
         reasons += [
             f"{r.archive_code} still awaits an archivist's review"
@@ -248,46 +252,53 @@ class CustodyService:
         """2-6: are the period's voucher numbers continuous? Gaps and repeats, per voucher word."""
         return numbering(await self._records.voucher_numbers(fonds_code, fiscal_year, period))
 
-    async def check_fixity(self, record_id: uuid.UUID) -> list[IntegrityAlertRaised]:
-        """Re-hash every original as the object store serves it now; alert on any difference."""
+    async def recheck(self, record_id: uuid.UUID) -> tuple[list[CheckResult], list[Finding]]:
+        """Run the storage check table over a record as kept now; alert on every finding."""
         record = await self._records.get(record_id)
         if record is None:
             raise NotFound(f"no archive record {record_id}")
-        alerts = []
-        for f in record.originals:
-            try:
-                data: bytes | None = await self._store.get(f.object_key)  # the latest version
-            except Exception:  # the SDK raises S3Error (or a connection error)
-                data = None
-            found = (digest(data).sha256, digest(data).sm3) if data is not None else None
-            if problem := fixity_problem(f.sha256, f.sm3, found):
-                alert = IntegrityAlertRaised(
-                    record_id=record_id,
-                    archive_code=record.archive_code,
-                    filename=f.filename,
-                    object_key=f.object_key,
-                    expected_sha256=f.sha256,
-                    found_sha256=found[0] if found else None,
-                    detail=problem,
-                    detected_at=utc_now(),
+        objects = {key: await self._read(key) for key in object_keys(record)}
+        report, findings = recheck(Stored(record, objects, self._rule))
+        for finding in findings:
+            alert = IntegrityAlertRaised(
+                record_id=record_id,
+                archive_code=record.archive_code,
+                filename=finding.filename,
+                object_key=finding.object_key,
+                expected_sha256=finding.expected_sha256,
+                found_sha256=finding.found_sha256,
+                detail=finding.detail,
+                detected_at=utc_now(),
+                check_code=finding.code,
+            )
+            await self._publisher.publish(
+                new_event(
+                    alert,
+                    source=self._source,
+                    subject=str(record_id),
+                    correlation_id=str(uuid.uuid4()),
+                    actor="recheck",
                 )
-                await self._publisher.publish(
-                    new_event(
-                        alert,
-                        source=self._source,
-                        subject=str(record_id),
-                        correlation_id=str(uuid.uuid4()),
-                        actor="fixity-check",
-                    )
-                )
-                log.error(
-                    "integrity alert", record_id=str(record_id), file=f.filename, detail=problem
-                )
-                alerts.append(alert)
-        return alerts
+            )
+            log.error(
+                "integrity alert",
+                record_id=str(record_id),
+                check=finding.code,
+                file=finding.filename,
+                detail=finding.detail,
+            )
+        return report, findings
 
-    async def check_all(self) -> int:
+    async def _read(self, key: str) -> bytes | None:
+        """The object as the store serves it now (its latest version), None if unreadable."""
+        try:
+            return await self._store.get(key)
+        except Exception:  # the SDK raises S3Error (or a connection error)
+            return None
+
+    async def recheck_all(self) -> int:
+        """The scheduled sweep: every record re-checked; the number of findings."""
         count = 0
         async for record_id in self._records.all_ids():
-            count += len(await self.check_fixity(uuid.UUID(record_id)))
+            count += len((await self.recheck(uuid.UUID(record_id)))[1])
         return count

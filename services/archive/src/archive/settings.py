@@ -23,7 +23,7 @@ class ArchiveSettings(BaseSettings):
         default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}",
         description="Names this process's own consumer group for its search index",
     )
-    fixity_sweep_seconds: float = Field(
-        default=86400, ge=0, description="Re-hash every original this often; 0 turns it off"
+    recheck_sweep_seconds: float = Field(
+        default=86400, ge=0, description="Re-check every record this often; 0 turns it off"
     )
     platform: PlatformSettings = Field(default_factory=PlatformSettings)

@@ -1,4 +1,4 @@
-"""HTTP: search and read records, drill through, download originals, holds, appraisal, fixity.
+"""HTTP: search and read records, drill through, download originals, holds, appraisal, re-checks.
 
 The user is the ``X-User`` header (set by the gateway); the permission service decides.
 """
@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable
+from dataclasses import asdict
 from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, Literal, TypeVar
@@ -243,10 +244,15 @@ def archive_router(service: ArchiveService, custody: CustodyService) -> APIRoute
             ],
         }
 
-    @router.post("/records/{record_id}/fixity-check")
-    async def fixity_check(record_id: uuid.UUID, x_user: User = None) -> dict[str, Any]:
+    @router.post("/records/{record_id}/recheck")
+    async def recheck(record_id: uuid.UUID, x_user: User = None) -> dict[str, Any]:
+        """Run the storage check table (fixity, 档号, size and type, package, content) now."""
         _user(x_user)
-        alerts = await _answer(custody.check_fixity(record_id))
-        return {"ok": not alerts, "alerts": [a.model_dump(mode="json") for a in alerts]}
+        report, findings = await _answer(custody.recheck(record_id))
+        return {
+            "ok": not findings,
+            "report": [r.model_dump(mode="json") for r in report],
+            "findings": [asdict(f) for f in findings],
+        }
 
     return router

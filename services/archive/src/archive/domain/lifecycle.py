@@ -43,20 +43,6 @@ def appraise(retention_until: date | None, hold: LegalHold | None, as_of: date) 
     return "held" if hold else "due"
 
 
-def fixity_problem(
-    expected_sha256: str, expected_sm3: str, found: tuple[str, str] | None
-) -> str | None:
-    """Why a re-hashed original does not match what was recorded, or None if it matches."""
-    if found is None:
-        return "the original cannot be read from the object store"
-    sha256, sm3 = found
-    if sha256 != expected_sha256:
-        return f"SHA-256 is {sha256}, archived as {expected_sha256}"
-    if sm3 != expected_sm3:
-        return f"SM3 is {sm3}, archived as {expected_sm3}"
-    return None
-
-
 # Temporary custody (第十一条): the accounting department keeps a year's records for one year
 # after the year ends, three at most with the archive department's consent; then hands them over.
 TEMPORARY_CUSTODY_YEARS = 1

@@ -17,8 +17,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from contracts.fixity import digest
-from contracts.records import CheckOutcome, CheckResult
-from ingest.domain.four_property import Property
+from contracts.records import CheckOutcome, CheckProperty, CheckResult
 from ingest.domain.package import DEFAULT_LIMITS, PackageError, PackageLimits, read_package
 
 MANIFEST = "manifest.json"
@@ -61,7 +60,7 @@ class OpenedPackage:
         return all(r.outcome is not CheckOutcome.FAILED for r in self.report)
 
 
-def _result(code: str, name: str, prop: Property, problems: list[str]) -> CheckResult:
+def _result(code: str, name: str, prop: CheckProperty, problems: list[str]) -> CheckResult:
     return CheckResult(
         code=code,
         name=name,

@@ -17,12 +17,12 @@ from typing import Literal
 from pypdf import PdfReader
 from pypdf.errors import PdfReadError
 
-from contracts.records import CheckOutcome, CheckResult
+from contracts.formats import type_problem
+from contracts.records import CheckOutcome, CheckProperty, CheckResult
 from ingest.domain.einvoice import EInvoice, XmlProblem, is_einvoice, parse_einvoice, read_xml
 from ingest.domain.files import ACCEPTED_ATTACHMENT_TYPES, UploadedFile
 from ingest.domain.voucher_export import Finding, VoucherExport
 
-Property = Literal["authenticity", "integrity", "usability", "security"]
 Action = Literal["reject", "review"]
 
 
@@ -103,13 +103,11 @@ def _fixity(u: Upload) -> Sequence[str]:
 
 
 def _type_format(u: Upload) -> Sequence[str]:
-    wrong = []
-    for f in u.attachments:
-        if f.media_type == "application/pdf" and not f.data.startswith(b"%PDF-"):
-            wrong.append(f"{f.filename}: named PDF but is not a PDF file")
-        if f.media_type == "application/ofd" and not zipfile.is_zipfile(io.BytesIO(f.data)):
-            wrong.append(f"{f.filename}: named OFD but is not an OFD (zip) package")
-    return wrong
+    return [
+        f"{f.filename}: {problem}"
+        for f in u.attachments
+        if (problem := type_problem(f.media_type, f.data))
+    ]
 
 
 def _reasonable(u: Upload) -> Sequence[str]:
@@ -142,6 +140,32 @@ def _duplicates(u: Upload) -> Sequence[str]:
         if holder := u.booked.get(inv.invoice_number):
             found.append(
                 f"invoice {inv.invoice_number} is already booked in record {holder} (重复入账)"
+            )
+    return found
+
+
+def _content_matches_metadata(u: Upload) -> Sequence[str] | None:
+    """1-10: what an e-invoice says agrees with the voucher booking it, and with its printout."""
+    invoices = u.parsed_invoices()
+    if u.voucher is None or not invoices:
+        return None
+    v, found = u.voucher, []
+    for inv in invoices:
+        if inv.buyer_name and inv.buyer_name != v.company_name:
+            found.append(
+                f"invoice {inv.invoice_number} is made out to {inv.buyer_name}, "
+                f"not to {v.company_name} booking it"
+            )
+        if inv.issue_date > v.voucher_date:
+            found.append(
+                f"invoice {inv.invoice_number} is dated {inv.issue_date}, "
+                f"after the voucher ({v.voucher_date})"
+            )
+        printout = u.printout_of(inv)
+        if printout and f"{inv.total:.2f}" not in u.pdf_text[printout]:
+            found.append(
+                f"{printout}: the printout of invoice {inv.invoice_number} "
+                f"does not show its total {inv.total:.2f}"
             )
     return found
 
@@ -240,7 +264,7 @@ def _virus_scan(u: Upload) -> Sequence[str] | None:
 class CheckItem:
     code: str
     name: str
-    property: Property
+    property: CheckProperty
     check: Check
 
 
@@ -257,6 +281,12 @@ CHECKS: tuple[CheckItem, ...] = (
     CheckItem("1-5", "数据值合理性 value reasonableness", "authenticity", _reasonable),
     CheckItem("1-6", "包含特殊字符 special characters", "authenticity", _special_characters),
     CheckItem("1-8", "重复数据 duplicates", "authenticity", _duplicates),
+    CheckItem(
+        "1-10",
+        "内容数据与元数据一致 content matches metadata",
+        "authenticity",
+        _content_matches_metadata,
+    ),
     CheckItem("2-4", "元数据必填项 required fields", "integrity", _voucher_findings("2-4")),
     CheckItem("2-5", "过程信息 process information", "integrity", _process_information),
     CheckItem("2-7", "电子文件内容 content present", "integrity", _content_present),
@@ -276,6 +306,7 @@ DEFAULT_POLICY: Mapping[str, Action] = {
     "1-5": "reject",
     "1-6": "review",
     "1-8": "reject",
+    "1-10": "review",
     "2-4": "reject",
     "2-5": "review",
     "2-7": "reject",

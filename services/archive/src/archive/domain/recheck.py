@@ -1,0 +1,162 @@
+"""The four-property check run again over what the archive keeps (DA/T 70 items for storage).
+
+Intake checked each upload once; this table checks a stored record against its own metadata:
+on demand, before a handover, and on a schedule. Every failure becomes an integrity alert.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from archive.domain.archive_code import ArchiveCodeRule
+from archive.domain.package import package_documents
+from archive.domain.retention import RETENTION_RULES
+from contracts.events import RecordArchived
+from contracts.fixity import digest
+from contracts.formats import type_problem
+from contracts.records import CheckOutcome, CheckProperty, CheckResult
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing wrong with a stored record, and the file it concerns."""
+
+    code: str
+    filename: str
+    object_key: str
+    expected_sha256: str
+    found_sha256: str | None  # None: the object cannot be read
+    detail: str
+
+
+@dataclass(frozen=True)
+class Stored:
+    """A record as kept now: its metadata and what the object store serves for each key."""
+
+    record: RecordArchived
+    objects: Mapping[str, bytes | None]  # object key → bytes (latest version), None if unreadable
+    rule: ArchiveCodeRule
+
+
+def _sha(data: bytes | None) -> str | None:
+    return hashlib.sha256(data).hexdigest() if data is not None else None
+
+
+def _fixity(s: Stored) -> list[Finding]:
+    found = []
+    for f in s.record.originals:
+        data = s.objects.get(f.object_key)
+        if not data:
+            continue  # missing content is 2-7's finding
+        d = digest(data)
+        if (d.sha256, d.sm3) != (f.sha256, f.sm3):
+            which = "SHA-256" if d.sha256 != f.sha256 else "SM3"
+            detail = f"{which} differs: archived {f.sha256}, found {d.sha256}"
+            found.append(Finding("1-1", f.filename, f.object_key, f.sha256, d.sha256, detail))
+    return found
+
+
+def _archive_code(s: Stored) -> list[Finding]:
+    r = s.record
+    rule = RETENTION_RULES[r.category]
+    problem = s.rule.problem(
+        r.archive_code,
+        fonds=r.fonds_code,
+        year=r.fiscal_year,
+        retention=rule.period.code,
+        category=rule.category_code,
+    )
+    if problem is None:
+        return []
+    key, expected, _ = package_documents(r)[0]  # metadata.xml carries the code
+    return [
+        Finding("1-7", "metadata.xml", key, _sha(expected) or "", _sha(s.objects.get(key)), problem)
+    ]
+
+
+def _content_attributes(s: Stored) -> list[Finding]:
+    found = []
+    for f in s.record.originals:
+        data = s.objects.get(f.object_key)
+        if not data:
+            continue
+        problems = [] if len(data) == f.size else [f"{len(data)} bytes, archived as {f.size}"]
+        if problem := type_problem(f.media_type, data):
+            problems.append(problem)
+        if problems:
+            detail = "; ".join(problems)
+            found.append(Finding("1-10", f.filename, f.object_key, f.sha256, _sha(data), detail))
+    return found
+
+
+def _package_linked(s: Stored) -> list[Finding]:
+    found = []
+    for key, expected, _ in package_documents(s.record):
+        data = s.objects.get(key)
+        if data != expected:
+            name = key.rsplit("/", 1)[-1]
+            detail = (
+                "missing from the package"
+                if data is None
+                else "differs from the record's metadata in the database"
+            )
+            found.append(Finding("1-11", name, key, _sha(expected) or "", _sha(data), detail))
+    return found
+
+
+def _content_present(s: Stored) -> list[Finding]:
+    found = []
+    for f in s.record.originals:
+        data = s.objects.get(f.object_key)
+        if not data:
+            detail = "cannot be read from the object store" if data is None else "is empty"
+            found.append(Finding("2-7", f.filename, f.object_key, f.sha256, _sha(data), detail))
+    return found
+
+
+@dataclass(frozen=True)
+class RecheckItem:
+    code: str
+    name: str
+    property: CheckProperty
+    check: Callable[[Stored], list[Finding]]
+
+
+RECHECKS: tuple[RecheckItem, ...] = (
+    RecheckItem(
+        "1-1", "固化信息有效性 fixity (SHA-256 and SM3 re-hashed)", "authenticity", _fixity
+    ),
+    RecheckItem("1-7", "档号规范性 archive-code format", "authenticity", _archive_code),
+    RecheckItem(
+        "1-10", "内容数据与元数据一致 size and type match", "authenticity", _content_attributes
+    ),
+    RecheckItem(
+        "1-11", "元数据与内容关联 package metadata matches", "authenticity", _package_linked
+    ),
+    RecheckItem("2-7", "电子文件内容 content present", "integrity", _content_present),
+)
+
+
+def object_keys(record: RecordArchived) -> list[str]:
+    """Every key the re-check reads: the originals and the package's descriptive files."""
+    return [f.object_key for f in record.originals] + [k for k, _, _ in package_documents(record)]
+
+
+def recheck(stored: Stored) -> tuple[list[CheckResult], list[Finding]]:
+    """The report (one result per item) and every finding behind its failures."""
+    report, findings = [], []
+    for item in RECHECKS:
+        found = item.check(stored)
+        findings += found
+        report.append(
+            CheckResult(
+                code=item.code,
+                name=item.name,
+                property=item.property,
+                outcome=CheckOutcome.FAILED if found else CheckOutcome.PASSED,
+                detail="; ".join(f"{f.filename}: {f.detail}" for f in found),
+            )
+        )
+    return report, findings
