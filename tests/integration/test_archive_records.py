@@ -432,7 +432,7 @@ async def test_a_correction_is_archived_as_a_new_version_and_the_old_one_stays(
 async def test_handover_takes_a_year_over_after_re_checking_every_original(
     archived: Any, platform: PlatformSettings
 ) -> None:
-    from contracts.topics import HANDOVERS
+    from contracts.topics import CUSTODY_EXTENSIONS, HANDOVERS
 
     http, docs = archived
     office = (
@@ -460,6 +460,31 @@ async def test_handover_takes_a_year_over_after_re_checking_every_original(
     )
     assert [y["fiscal_year"] for y in overdue.json()] == [1990, 2025]
 
+    # The archive department consents to the accounting department keeping 2025 a year longer.
+    consent = {"fonds_code": FONDS, "fiscal_year": 2025, "extended_years": 1, "reason": "审计未完"}
+    outsider = await http.post("/v1/custody/extensions", json=consent, headers={"X-User": OUTSIDER})
+    assert outsider.status_code == 403
+    too_long = await http.post(
+        "/v1/custody/extensions", json={**consent, "extended_years": 3}, headers=AS_ARCHIVIST
+    )
+    assert too_long.status_code == 422
+    async with EventWatcher(
+        platform.kafka_bootstrap, platform.namespace, [CUSTODY_EXTENSIONS]
+    ) as watch:
+        r = await http.post("/v1/custody/extensions", json=consent, headers=AS_ARCHIVIST)
+        assert r.status_code == 201, r.text
+        [extended] = await watch.wait_for(of_type("CustodyExtended", fiscal_year=2025))
+    assert extended.data["custody_until"] == "2027-12-31"
+    assert extended.data["consented_by"] == ARCHIVIST
+    again = await http.post("/v1/custody/extensions", json=consent, headers=AS_ARCHIVIST)
+    assert again.status_code == 409 and "already extended by 1 year" in again.json()["detail"]
+    overdue = await http.get(
+        "/v1/custody/overdue",
+        params={"fonds_code": FONDS, "as_of": "2027-06-01"},
+        headers=AS_ARCHIVIST,
+    )
+    assert [y["fiscal_year"] for y in overdue.json()] == [1990]
+
     async with EventWatcher(platform.kafka_bootstrap, platform.namespace, [HANDOVERS]) as watch:
         r = await http.post(
             "/v1/handovers", json={**body, "fiscal_year": 1990}, headers=AS_ARCHIVIST
@@ -479,10 +504,10 @@ async def test_handover_takes_a_year_over_after_re_checking_every_original(
     assert again.status_code == 409 and "no records" in again.json()["detail"]
     overdue = await http.get(
         "/v1/custody/overdue",
-        params={"fonds_code": FONDS, "as_of": "2027-06-01"},
+        params={"fonds_code": FONDS, "as_of": "2028-01-01"},
         headers=AS_ARCHIVIST,
     )
-    assert [y["fiscal_year"] for y in overdue.json()] == [2025]
+    assert [(y["fiscal_year"], y["extended_years"]) for y in overdue.json()] == [(2025, 1)]
 
 
 async def test_a_held_record_is_reviewed_before_it_can_be_handed_over(

@@ -181,3 +181,14 @@ def test_temporary_custody_lasts_a_year_after_year_end_three_at_most() -> None:
     assert custody_due(2024, extended_years=2) == date(2027, 12, 31)
     with pytest.raises(ValueError, match="3 years at most"):
         custody_due(2024, extended_years=3)
+
+
+def test_custody_is_extended_only_further_and_never_past_three_years() -> None:
+    from archive.domain.lifecycle import CustodyConflict, extended_custody
+
+    assert extended_custody(2024, 1, current=0) == date(2026, 12, 31)
+    assert extended_custody(2024, 2, current=1) == date(2027, 12, 31)
+    with pytest.raises(CustodyConflict, match="already extended by 2 year"):
+        extended_custody(2024, 1, current=2)
+    with pytest.raises(CustodyConflict, match="3 years at most"):
+        extended_custody(2024, 3, current=0)

@@ -154,6 +154,21 @@ class RecordsHandedOver(EventData):
     handed_over_at: UtcDatetime
 
 
+class CustodyExtended(EventData):
+    """The archive department consented to the accounting department keeping a year's records
+    longer than the one year of temporary custody (第十一条: three years at most)."""
+
+    event_type = "CustodyExtended"
+
+    fonds_code: str
+    fiscal_year: int
+    extended_years: int = Field(ge=1, le=2, description="Years beyond the first")
+    custody_until: date = Field(description="The last day of temporary custody now")
+    reason: str = Field(min_length=1)
+    consented_by: str  # of the archive department
+    extended_at: UtcDatetime
+
+
 class IntegrityAlertRaised(EventData):
     """Re-checking an archived record found a file that no longer agrees with its metadata:
     a changed digest (1-1), a wrong archive code (1-7), a wrong size or type (1-10), package
@@ -258,6 +273,7 @@ ALL_EVENTS: tuple[type[EventData], ...] = (
     LegalHoldReleased,
     RecordReviewed,
     RecordsHandedOver,
+    CustodyExtended,
     IntegrityAlertRaised,
     ApprovalRequested,
     OaDecisionMade,
@@ -274,6 +290,7 @@ LegalHoldPlacedEvent = Envelope[LegalHoldPlaced]
 LegalHoldReleasedEvent = Envelope[LegalHoldReleased]
 IntegrityAlertRaisedEvent = Envelope[IntegrityAlertRaised]
 RecordsHandedOverEvent = Envelope[RecordsHandedOver]
+CustodyExtendedEvent = Envelope[CustodyExtended]
 RecordReviewedEvent = Envelope[RecordReviewed]
 ApprovalRequestedEvent = Envelope[ApprovalRequested]
 OaDecisionMadeEvent = Envelope[OaDecisionMade]

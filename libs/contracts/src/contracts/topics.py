@@ -14,6 +14,7 @@ from contracts.events import (
     AccessRevoked,
     ApprovalDecided,
     ApprovalRequested,
+    CustodyExtended,
     DocumentIngested,
     DocumentRejected,
     IntegrityAlertRaised,
@@ -62,6 +63,9 @@ REVIEWS = Topic("aap.archive.record-reviewed.v1", (RecordReviewed,), "record_id"
 HANDOVERS = Topic(
     "aap.archive.records-handed-over.v1", (RecordsHandedOver,), "handover_id", "archive"
 )
+CUSTODY_EXTENSIONS = Topic(
+    "aap.archive.custody-extended.v1", (CustodyExtended,), "fonds_code", "archive"
+)
 INTEGRITY_ALERTS = Topic(
     "aap.archive.integrity-alert-raised.v1", (IntegrityAlertRaised,), "record_id", "archive"
 )
@@ -85,6 +89,7 @@ ALL_TOPICS: tuple[Topic, ...] = (
     LEGAL_HOLDS_RELEASED,
     REVIEWS,
     HANDOVERS,
+    CUSTODY_EXTENSIONS,
     INTEGRITY_ALERTS,
     APPROVALS_REQUESTED,
     OA_DECISIONS,

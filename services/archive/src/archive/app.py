@@ -19,6 +19,7 @@ from archive.service import ArchiveService
 from archive.settings import ArchiveSettings
 from contracts.envelope import EventData
 from contracts.events import (
+    CustodyExtended,
     IntegrityAlertRaised,
     LegalHoldPlaced,
     LegalHoldReleased,
@@ -37,6 +38,7 @@ PUBLISHES: list[type[EventData]] = [
     LegalHoldPlaced,
     LegalHoldReleased,
     RecordsHandedOver,
+    CustodyExtended,
     RecordReviewed,
     IntegrityAlertRaised,
 ]

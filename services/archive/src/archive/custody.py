@@ -13,11 +13,13 @@ from archive.adapters.records import Records
 from archive.adapters.search_index import SearchIndex
 from archive.domain.archive_code import ArchiveCodeRule
 from archive.domain.lifecycle import (
+    CustodyConflict,
     HandoverRefused,
     HoldConflict,
     LegalHold,
     appraise,
     custody_due,
+    extended_custody,
     place_hold,
     release_hold,
 )
@@ -27,6 +29,7 @@ from archive.domain.volumes import Volume, assemble
 from archive.service import NotFound
 from contracts.envelope import new_event
 from contracts.events import (
+    CustodyExtended,
     IntegrityAlertRaised,
     LegalHoldPlaced,
     LegalHoldReleased,
@@ -238,13 +241,55 @@ class CustodyService:
         )
         return handover
 
+    async def extend_custody(
+        self, fonds_code: str, fiscal_year: int, extended_years: int, reason: str, user: str
+    ) -> CustodyExtended:
+        """The archive department (``user``) consents to a longer temporary custody (第十一条)."""
+        records = await self._records.in_accounting_custody(fonds_code, fiscal_year)
+        if not records:
+            raise CustodyConflict(
+                f"no records of {fonds_code} {fiscal_year} are with the accounting department"
+            )
+        await self._permissions.require(user, "handover", records[0].record_id)
+        current = (await self._records.custody_extensions(fonds_code)).get(fiscal_year, 0)
+        extended = CustodyExtended(
+            fonds_code=fonds_code,
+            fiscal_year=fiscal_year,
+            extended_years=extended_years,
+            custody_until=extended_custody(fiscal_year, extended_years, current),
+            reason=reason,
+            consented_by=user,
+            extended_at=utc_now(),
+        )
+        await self._records.extend_custody(extended.model_dump(mode="json"))
+        await self._publisher.publish(
+            new_event(
+                extended,
+                source=self._source,
+                subject=f"{fonds_code}|{fiscal_year}",
+                correlation_id=str(uuid.uuid4()),
+                actor=user,
+            )
+        )
+        return extended
+
     async def custody_overdue(self, fonds_code: str, as_of: date) -> list[dict[str, Any]]:
-        """Years whose records are still with the accounting department past temporary custody."""
-        return [
-            {"fiscal_year": year, "records": count, "custody_due": custody_due(year).isoformat()}
-            for year, count in sorted((await self._records.custody_years(fonds_code)).items())
-            if custody_due(year) < as_of
-        ]
+        """Years whose records are still with the accounting department past temporary custody,
+        counting the extensions the archive department consented to."""
+        extensions = await self._records.custody_extensions(fonds_code)
+        overdue = []
+        for year, count in sorted((await self._records.custody_years(fonds_code)).items()):
+            due = custody_due(year, extensions.get(year, 0))
+            if due < as_of:
+                overdue.append(
+                    {
+                        "fiscal_year": year,
+                        "records": count,
+                        "custody_due": due.isoformat(),
+                        "extended_years": extensions.get(year, 0),
+                    }
+                )
+        return overdue
 
     async def numbering(
         self, fonds_code: str, fiscal_year: int, period: int

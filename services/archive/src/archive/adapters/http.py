@@ -19,7 +19,7 @@ from fastapi.responses import Response
 from archive.adapters.permission_client import AccessDenied
 from archive.adapters.registers import XLSX, custody_register, handover_list
 from archive.custody import CustodyService
-from archive.domain.lifecycle import HandoverRefused, HoldConflict
+from archive.domain.lifecycle import Conflict
 from archive.domain.search import SearchCriteria
 from archive.service import ArchiveService, NotFound
 from contracts.records import RecordCategory
@@ -41,7 +41,7 @@ async def _answer(call: Awaitable[T]) -> T:
         raise HTTPException(404, str(error)) from error
     except AccessDenied as error:
         raise HTTPException(403, f"permission service denied: {error}") from error
-    except HoldConflict as error:
+    except Conflict as error:
         raise HTTPException(409, str(error)) from error
 
 
@@ -196,18 +196,30 @@ def archive_router(service: ArchiveService, custody: CustodyService) -> APIRoute
         x_user: User = None,
     ) -> dict[str, Any]:
         """The archive department (the caller, 接收人) takes over a year's records (移交)."""
-        try:
-            done = await _answer(
-                custody.hand_over(
-                    fonds_code,
-                    fiscal_year,
-                    user=_user(x_user),
-                    handed_over_by=handed_over_by,
-                    supervised_by=supervised_by,
-                )
+        done = await _answer(
+            custody.hand_over(
+                fonds_code,
+                fiscal_year,
+                user=_user(x_user),
+                handed_over_by=handed_over_by,
+                supervised_by=supervised_by,
             )
-        except HandoverRefused as error:
-            raise HTTPException(409, str(error)) from error
+        )
+        return done.model_dump(mode="json")
+
+    @router.post("/custody/extensions", status_code=201)
+    async def extend_custody(
+        fonds_code: Annotated[str, Body()],
+        fiscal_year: Annotated[int, Body()],
+        extended_years: Annotated[int, Body(ge=1, le=2, description="Years beyond the first")],
+        reason: Annotated[str, Body(min_length=1)],
+        x_user: User = None,
+    ) -> dict[str, Any]:
+        """The archive department (the caller) consents to the accounting department keeping a
+        year's records longer: up to three years after year-end in all (第十一条)."""
+        done = await _answer(
+            custody.extend_custody(fonds_code, fiscal_year, extended_years, reason, _user(x_user))
+        )
         return done.model_dump(mode="json")
 
     @router.get("/custody/overdue")

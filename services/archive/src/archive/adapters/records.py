@@ -31,6 +31,7 @@ class Records:
         self._records = db["records"]
         self._sequences = db["sequences"]
         self._claims = db["sequence_claims"]
+        self._extensions = db["custody_extensions"]
 
     async def ensure_indexes(self) -> None:
         await self._records.create_index("archive_code", unique=True)
@@ -187,6 +188,16 @@ class Records:
                 {"_id": str(record_id)},
                 {"$set": {"custody": "archive", "handover_id": str(handover_id)}},
             )
+
+    async def custody_extensions(self, fonds_code: str) -> dict[int, int]:
+        """Fiscal year → years of temporary custody consented beyond the first."""
+        cursor = self._extensions.find({"fonds_code": fonds_code})
+        return {int(d["fiscal_year"]): int(d["extended_years"]) async for d in cursor}
+
+    async def extend_custody(self, extension: Document) -> None:
+        """Record a consent; the latest one for a fonds and year is the one that counts."""
+        key = f"{extension['fonds_code']}|{extension['fiscal_year']}"
+        await self._extensions.replace_one({"_id": key}, extension, upsert=True)
 
     async def custody_years(self, fonds_code: str) -> dict[int, int]:
         """Fiscal year → records of it still with the accounting department."""

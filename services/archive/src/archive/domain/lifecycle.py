@@ -16,7 +16,11 @@ class LegalHold:
     placed_at: datetime
 
 
-class HoldConflict(Exception):
+class Conflict(Exception):
+    """The request contradicts the state of the records it concerns; the message says how."""
+
+
+class HoldConflict(Conflict):
     pass
 
 
@@ -57,5 +61,24 @@ def custody_due(fiscal_year: int, extended_years: int = 0) -> date:
     return date(fiscal_year + years, 12, 31)
 
 
-class HandoverRefused(Exception):
+def extended_custody(fiscal_year: int, extended_years: int, current: int) -> date:
+    """The new last day of temporary custody when the archive department consents to
+    ``extended_years`` beyond the first (``current``: those consented before)."""
+    if extended_years <= current:
+        raise CustodyConflict(
+            f"custody of {fiscal_year} is already extended by {current} year(s), "
+            f"until {custody_due(fiscal_year, current)}"
+        )
+    if TEMPORARY_CUSTODY_YEARS + extended_years > MAX_TEMPORARY_CUSTODY_YEARS:
+        raise CustodyConflict(
+            f"temporary custody ends at {MAX_TEMPORARY_CUSTODY_YEARS} years at most (第十一条)"
+        )
+    return custody_due(fiscal_year, extended_years)
+
+
+class CustodyConflict(Conflict):
+    pass
+
+
+class HandoverRefused(Conflict):
     """The archive department does not accept the handover; the message lists why."""
