@@ -502,12 +502,35 @@ async def test_handover_takes_a_year_over_after_re_checking_every_original(
         "/v1/handovers", json={**body, "fiscal_year": 1990}, headers=AS_ARCHIVIST
     )
     assert again.status_code == 409 and "no records" in again.json()["detail"]
+
+    # The handover bound the year's volume; a record of 1990 archived later does not renumber it.
+    params = {"fonds_code": FONDS, "fiscal_year": 1990}
+    late = await document(
+        platform, fonds=FONDS, year=1990, summary="补录凭证", amount="5.00", period=1
+    )
+    async with (
+        EventWatcher(platform.kafka_bootstrap, platform.namespace, [RECORDS_ARCHIVED]) as watch,
+        EventSender(platform.kafka_bootstrap, platform.namespace) as out,
+    ):
+        await out.send(
+            new_event(late, source="/test", subject=str(late.document_id), correlation_id="c")
+        )
+        await watch.wait_for(of_type("RecordArchived", record_id=str(late.document_id)))
+    volumes = (await http.get("/v1/volumes", params=params, headers=AS_ARCHIVIST)).json()
+    assert [(v["volume"], v["period"], v["items"], v["bound"]) for v in volumes] == [
+        (1, docs["old"].period, 1, True),
+        (2, 1, 1, False),
+    ]
     overdue = await http.get(
         "/v1/custody/overdue",
         params={"fonds_code": FONDS, "as_of": "2028-01-01"},
         headers=AS_ARCHIVIST,
     )
-    assert [(y["fiscal_year"], y["extended_years"]) for y in overdue.json()] == [(2025, 1)]
+    # 2025 is extended to 2027; the record of 1990 archived late still has to be handed over.
+    assert [(y["fiscal_year"], y["extended_years"]) for y in overdue.json()] == [
+        (1990, 0),
+        (2025, 1),
+    ]
 
 
 async def test_a_held_record_is_reviewed_before_it_can_be_handed_over(

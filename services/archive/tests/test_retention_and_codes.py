@@ -6,7 +6,7 @@ import pytest
 from archive.domain.archive_code import ArchiveCodeRule
 from archive.domain.record import ObjectLock, archive, object_lock, placement
 from archive.domain.retention import RETENTION_RULES, retention_until
-from contracts.events import DocumentIngested
+from contracts.events import DocumentIngested, RecordArchived
 from contracts.records import RecordCategory, RetentionPeriod, StoredFile, VoucherSummary
 from contracts.types import Money
 
@@ -192,3 +192,24 @@ def test_custody_is_extended_only_further_and_never_past_three_years() -> None:
         extended_custody(2024, 1, current=2)
     with pytest.raises(CustodyConflict, match="3 years at most"):
         extended_custody(2024, 3, current=0)
+
+
+def test_volumes_bound_at_handover_keep_their_numbers_and_late_records_follow() -> None:
+    from archive.domain.volumes import assemble, bind, year_volumes
+
+    rule = ArchiveCodeRule()
+
+    def record(seq: int, period: int) -> RecordArchived:
+        doc = _document().model_copy(update={"period": period})
+        return archive(doc, placement(doc, rule), seq, rule, bucket="b", at=datetime.now(UTC))
+
+    march, april = record(1, 3), record(2, 4)
+    bound = bind(assemble([march, april]))
+    late_february = record(3, 2)  # archived after the handover
+    volumes = year_volumes([march, april, late_february], bound)
+    assert [(v.number, v.period, v.bound) for v in volumes] == [
+        (1, 3, True),
+        (2, 4, True),
+        (3, 2, False),  # provisional, numbered on: bound numbers never move
+    ]
+    assert assemble([march, april, late_february])[0].period == 2  # re-assembling would renumber

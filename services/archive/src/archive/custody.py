@@ -25,7 +25,7 @@ from archive.domain.lifecycle import (
 )
 from archive.domain.numbering import NumberingReport, numbering
 from archive.domain.recheck import Finding, Stored, object_keys, recheck
-from archive.domain.volumes import Volume, assemble
+from archive.domain.volumes import Volume, assemble, bind, next_number, year_volumes
 from archive.service import NotFound
 from contracts.envelope import new_event
 from contracts.events import (
@@ -150,7 +150,11 @@ class CustodyService:
         """The year's volumes (组卷), and the ids of records on legal hold."""
         await self._fonds_visible(user, fonds_code)
         rows = await self._records.of_year(fonds_code, fiscal_year)
-        return assemble(r for r, _ in rows), {str(r.record_id) for r, held in rows if held}
+        bound = await self._records.bound_volumes(fonds_code, fiscal_year)
+        return (
+            year_volumes((r for r, _ in rows), bound),
+            {str(r.record_id) for r, held in rows if held},
+        )
 
     async def review(
         self,
@@ -218,17 +222,21 @@ class CustodyService:
         ]
         if reasons:
             raise HandoverRefused("; ".join(reasons))
+        # Bound now, numbered after any volumes of the year bound at an earlier handover.
+        first = next_number(await self._records.bound_volumes(fonds_code, fiscal_year))
+        volumes = bind(assemble(records, first))
         handover = RecordsHandedOver(
             handover_id=uuid.uuid4(),
             fonds_code=fonds_code,
             fiscal_year=fiscal_year,
             record_ids=tuple(r.record_id for r in records),
-            volumes=len(assemble(records)),
+            volumes=len(volumes),
             handed_over_by=handed_over_by,
             received_by=user,
             supervised_by=supervised_by,
             handed_over_at=utc_now(),
         )
+        await self._records.bind_volumes(fonds_code, volumes, handover.handover_id)
         await self._records.hand_over([r.record_id for r in records], handover.handover_id)
         await self._publisher.publish(
             new_event(

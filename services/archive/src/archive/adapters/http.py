@@ -155,6 +155,7 @@ def archive_router(service: ArchiveService, custody: CustodyService) -> APIRoute
                 "items": v.item_count,
                 "dates": list(v.date_range),
                 "archive_codes": list(v.code_range),
+                "bound": v.bound,
             }
             for v in found
         ]

@@ -12,6 +12,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from archive.domain.lifecycle import LegalHold
+from archive.domain.volumes import BoundVolume
 from contracts.events import ApprovalDecided, RecordArchived
 from servicekit.mongo import Document
 
@@ -32,6 +33,7 @@ class Records:
         self._sequences = db["sequences"]
         self._claims = db["sequence_claims"]
         self._extensions = db["custody_extensions"]
+        self._volumes = db["volumes"]
 
     async def ensure_indexes(self) -> None:
         await self._records.create_index("archive_code", unique=True)
@@ -187,6 +189,36 @@ class Records:
             await self._records.update_one(
                 {"_id": str(record_id)},
                 {"$set": {"custody": "archive", "handover_id": str(handover_id)}},
+            )
+
+    async def bound_volumes(self, fonds_code: str, fiscal_year: int) -> list[BoundVolume]:
+        cursor = self._volumes.find({"fonds_code": fonds_code, "fiscal_year": fiscal_year})
+        return [
+            BoundVolume(
+                d["number"], d["fiscal_year"], d["period"], d["retention_code"], tuple(d["records"])
+            )
+            async for d in cursor
+        ]
+
+    async def bind_volumes(
+        self, fonds_code: str, volumes: list[BoundVolume], handover_id: uuid.UUID
+    ) -> None:
+        """Keep volumes bound at a handover; the _id makes a volume number unique in its year."""
+        if volumes:
+            await self._volumes.insert_many(
+                [
+                    {
+                        "_id": f"{fonds_code}|{v.fiscal_year}|{v.number}",
+                        "fonds_code": fonds_code,
+                        "fiscal_year": v.fiscal_year,
+                        "number": v.number,
+                        "period": v.period,
+                        "retention_code": v.retention_code,
+                        "records": list(v.record_ids),
+                        "handover_id": str(handover_id),
+                    }
+                    for v in volumes
+                ]
             )
 
     async def custody_extensions(self, fonds_code: str) -> dict[int, int]:

@@ -1,9 +1,15 @@
-"""Volume assembly (组卷/装册): a month's vouchers of one retention form one volume."""
+"""Volume assembly (组卷/装册): a month's vouchers of one retention form one volume.
+
+Volumes are bound (fixed, with their numbers) when the records are handed over to the archive
+department (移交): the handover list names them, so they never change afterwards. Until then a
+year's volumes are provisional, assembled from the records as they are, numbered after the bound
+ones.
+"""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from contracts.events import RecordArchived
@@ -16,6 +22,7 @@ class Volume:
     period: int | None
     retention_code: str
     records: tuple[RecordArchived, ...]
+    bound: bool = False  # fixed at a handover; otherwise provisional
 
     @property
     def item_count(self) -> int:
@@ -31,7 +38,18 @@ class Volume:
         return self.records[0].archive_code, self.records[-1].archive_code
 
 
-def assemble(records: Iterable[RecordArchived]) -> list[Volume]:
+@dataclass(frozen=True)
+class BoundVolume:
+    """A volume as bound at a handover: its number and the records in it, in order."""
+
+    number: int
+    fiscal_year: int
+    period: int | None
+    retention_code: str
+    record_ids: tuple[str, ...]
+
+
+def assemble(records: Iterable[RecordArchived], first_number: int = 1) -> list[Volume]:
     """One volume per (year, month, retention), in that order; items in archive-code order."""
     groups: dict[tuple[int, int, str], list[RecordArchived]] = defaultdict(list)
     for r in records:
@@ -40,5 +58,42 @@ def assemble(records: Iterable[RecordArchived]) -> list[Volume]:
         Volume(
             n, year, period or None, retention, tuple(sorted(items, key=lambda r: r.archive_code))
         )
-        for n, ((year, period, retention), items) in enumerate(sorted(groups.items()), 1)
+        for n, ((year, period, retention), items) in enumerate(sorted(groups.items()), first_number)
     ]
+
+
+def bind(volumes: Sequence[Volume]) -> list[BoundVolume]:
+    """What to keep of volumes being bound: numbers and record ids."""
+    return [
+        BoundVolume(
+            v.number,
+            v.fiscal_year,
+            v.period,
+            v.retention_code,
+            tuple(str(r.record_id) for r in v.records),
+        )
+        for v in volumes
+    ]
+
+
+def next_number(bound: Sequence[BoundVolume]) -> int:
+    return 1 + max((v.number for v in bound), default=0)
+
+
+def year_volumes(records: Iterable[RecordArchived], bound: Sequence[BoundVolume]) -> list[Volume]:
+    """A year's volumes: the bound ones as bound, then the other records assembled provisionally."""
+    by_id: Mapping[str, RecordArchived] = {str(r.record_id): r for r in records}
+    fixed = [
+        Volume(
+            b.number,
+            b.fiscal_year,
+            b.period,
+            b.retention_code,
+            tuple(by_id[i] for i in b.record_ids if i in by_id),
+            bound=True,
+        )
+        for b in sorted(bound, key=lambda b: b.number)
+    ]
+    in_volumes = {i for b in bound for i in b.record_ids}
+    loose = [r for i, r in by_id.items() if i not in in_volumes]
+    return fixed + assemble(loose, next_number(bound))
