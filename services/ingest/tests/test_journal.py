@@ -1,11 +1,16 @@
-"""ERP voucher journals (CSV) cut into vouchers by column profiles."""
+"""ERP voucher journals (CSV and Excel) cut into vouchers by column profiles."""
 
 from __future__ import annotations
 
+import csv
+import io
+import zipfile
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from openpyxl import Workbook
 
 from ingest.domain.journal import JournalProfile, load_profiles, read_journal
 from ingest.domain.voucher_export import ExportError, parse_voucher_export
@@ -80,3 +85,43 @@ def test_the_xml_export_is_cut_into_vouchers_and_read_safely() -> None:
         )
     with pytest.raises(ExportError, match="root must be"):
         read_xml_journal(b"<Vouchers/>")
+
+
+def workbook_of(csv_text: str) -> bytes:
+    """The journal as an ERP saves it to Excel: a title row, date cells, number cells."""
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.append(["凭证查询 2025年4月"])
+    rows = list(csv.reader(io.StringIO(csv_text)))
+    ws.append(rows[0])
+    for row in rows[1:]:
+        cells: list[object] = list(row)
+        cells[0] = date.fromisoformat(row[0])
+        cells[2] = int(row[2])
+        cells[6] = float(row[6].replace(",", "")) if row[6] else None
+        cells[7] = float(row[7].replace(",", "")) if row[7] else None
+        ws.append(cells)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def test_an_excel_journal_gives_the_same_vouchers_as_its_csv() -> None:
+    from_csv = cut(YONYOU, "yonyou-u8")
+    from_xlsx = cut(workbook_of(YONYOU.decode("gb18030")), "yonyou-u8")
+    assert [v.voucher_no for v in from_xlsx] == [v.voucher_no for v in from_csv]
+    assert [v.rows for v in from_xlsx] == [(3, 4), (5, 6), (7, 8)]  # as Excel numbers them
+    for a, b in zip(from_csv, from_xlsx, strict=True):
+        assert a.document is not None and b.document is not None
+        assert parse_voucher_export(b.document) == parse_voucher_export(a.document)
+
+
+def test_a_broken_or_bombed_workbook_is_refused_with_its_reason() -> None:
+    with pytest.raises(ExportError, match="not a readable Excel workbook: not a zip"):
+        cut(b"PK\x03\x04 not really a workbook", "yonyou-u8")
+    bomb = io.BytesIO()
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("xl/worksheets/sheet1.xml", b"<" + b"a" * 50_000_000 + b"/>")
+    with pytest.raises(ExportError, match=r"not a readable Excel workbook: .* expands"):
+        cut(bomb.getvalue(), "yonyou-u8")

@@ -4,9 +4,9 @@
                                   [--profile P --fonds-code F --company-name C]
 
 In EXPORTS, every ``NAME.json`` is a voucher (format aap.voucher.v1) whose attachments are the
-files in the folder ``NAME/`` beside it, and every ``*.csv`` is a voucher journal read with
-``--profile``. Progress is kept in ``EXPORTS.import-state.json``: run the same command again
-after an interruption and it goes on where it stopped. It ends with a summary of what was
+files in the folder ``NAME/`` beside it, and every ``*.csv`` or ``*.xlsx`` is a voucher journal
+read with ``--profile``. Progress is kept in ``EXPORTS.import-state.json``: run the same command
+again after an interruption and it goes on where it stopped. It ends with a summary of what was
 accepted, held for review and rejected, and why.
 """
 
@@ -56,7 +56,7 @@ def discover(files: dict[str, bytes]) -> list[Item]:
                 (PurePosixPath(a).name, files[a]) for a in sorted(files) if a.startswith(folder)
             ]
             items.append(Item(path, "voucher", (p.name, files[path]), attached))
-        elif p.suffix == ".csv":
+        elif p.suffix in {".csv", ".xlsx"}:
             items.append(Item(path, "journal", (p.name, files[path])))
     return items
 

@@ -19,6 +19,7 @@ from ingest.domain.archive_package import OpenedPackage, open_package
 from ingest.domain.files import UploadedFile, media_type_of
 from ingest.domain.intake import Assessment, assess, ingested_event
 from ingest.domain.journal import JournalProfile, read_journal
+from ingest.domain.journal_xlsx import XLSX, is_xlsx
 from ingest.domain.journal_xml import read_xml_journal
 from ingest.domain.voucher_export import ExportError
 from servicekit.kafka import EventPublisher
@@ -232,7 +233,7 @@ class JournalService:
                 company_name=company_name,
             )
         d = digest(journal.data)
-        media_type = "application/xml" if is_xml else "text/csv"
+        media_type = "application/xml" if is_xml else XLSX if is_xlsx(journal.data) else "text/csv"
         if not await self._store.exists(d.content_key):
             await self._store.put(d.content_key, journal.data, media_type)
         source = StoredFile(

@@ -74,10 +74,10 @@ def ingest_router(
     async def upload_journal(
         journal: Annotated[
             UploadFile,
-            File(description="ERP voucher journal: CSV (UTF-8 or GB18030) or the XML export"),
+            File(description="ERP voucher journal: CSV (UTF-8 or GB18030), Excel (.xlsx) or XML"),
         ],
         profile: Annotated[
-            str, Form(description="CSV column profile, see /v1/journal-profiles")
+            str, Form(description="CSV/Excel column profile, see /v1/journal-profiles")
         ] = "",
         fonds_code: Annotated[str, Form()] = "",
         company_name: Annotated[str, Form()] = "",

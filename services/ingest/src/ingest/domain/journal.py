@@ -1,4 +1,4 @@
-"""Voucher journals (凭证序时簿) exported by ERPs as CSV: one row per entry line.
+"""Voucher journals (凭证序时簿) exported by ERPs as CSV or Excel: one row per entry line.
 
 Column names differ by ERP; a *profile* (configuration, see ``ingest/profiles/*.json``) maps them
 to our fields and says how to build the voucher number. Rows are grouped into vouchers; each
@@ -18,6 +18,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
+from ingest.domain.journal_xlsx import Rows, is_xlsx, xlsx_table
 from ingest.domain.voucher_export import ExportError, Finding, decode_text
 
 VOUCHER_FIELDS = ("voucher_date", "summary", "preparer", "reviewer", "approver", "attachment_count")
@@ -65,7 +66,7 @@ def parse_amount(text: str) -> Decimal:
 
 
 def _date(text: str, formats: tuple[str, ...]) -> date:
-    for fmt in formats:
+    for fmt in (*formats, "%Y-%m-%d"):  # ISO too: what a date cell of a workbook gives
         try:
             return datetime.strptime(text.strip(), fmt).date()
         except ValueError:
@@ -73,19 +74,26 @@ def _date(text: str, formats: tuple[str, ...]) -> date:
     raise ValueError(f"{text!r} matches none of the date formats {list(formats)}")
 
 
+def _table(raw: bytes, wanted: list[str]) -> tuple[list[str], Rows]:
+    if is_xlsx(raw):
+        return xlsx_table(raw, wanted)
+    reader = csv.DictReader(io.StringIO(decode_text(raw)))
+    return list(reader.fieldnames or []), enumerate(reader, start=2)
+
+
 def read_journal(
     raw: bytes, profile: JournalProfile, *, fonds_code: str, company_name: str
 ) -> list[JournalVoucher]:
-    """Cut a journal into vouchers. Raises ExportError if the file itself cannot be read."""
-    text = decode_text(raw)
-    reader = csv.DictReader(io.StringIO(text))
-    missing = [c for c in profile.columns.values() if c not in (reader.fieldnames or [])]
+    """Cut a journal (CSV or an Excel workbook) into vouchers. Raises ExportError if the file
+    itself cannot be read."""
+    header, table = _table(raw, list(profile.columns.values()))
+    missing = [c for c in profile.columns.values() if c not in header]
     if missing:
         raise ExportError(
             [("2-4", "journal", f"columns missing for profile {profile.name}: {missing}")]
         )
     grouped: dict[str, list[tuple[int, Mapping[str, str]]]] = {}
-    for line, row in enumerate(reader, start=2):
+    for line, row in table:
         if line > MAX_ROWS:
             raise ExportError([("3-3", "journal", f"more than {MAX_ROWS} rows")])
         ours = {field: (row.get(column) or "").strip() for field, column in profile.columns.items()}

@@ -24,12 +24,32 @@ class PackageError(Exception):
     """The package is refused as a whole; the message says why."""
 
 
-def read_package(data: bytes, limits: PackageLimits = DEFAULT_LIMITS) -> dict[str, bytes]:
-    """Entry name → content, for every file in the zip, after every check has passed."""
+def open_zip(data: bytes, limits: PackageLimits = DEFAULT_LIMITS) -> zipfile.ZipFile:
+    """The zip, once its directory passes every limit; PackageError naming the first that fails."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile as error:
         raise PackageError(f"not a zip package: {error}") from error
+    _check_entries(archive, limits)
+    return archive
+
+
+def read_package(data: bytes, limits: PackageLimits = DEFAULT_LIMITS) -> dict[str, bytes]:
+    """Entry name → content, for every file in the zip, after every check has passed."""
+    archive = open_zip(data, limits)
+    files = {}
+    for info in archive.infolist():
+        if info.is_dir():
+            continue
+        with archive.open(info) as entry:
+            content = entry.read(limits.max_entry_bytes + 1)  # sizes in headers can lie
+        if len(content) != info.file_size:
+            raise PackageError(f"entry {info.filename!r} is not the size its header declares")
+        files[info.filename] = content
+    return files
+
+
+def _check_entries(archive: zipfile.ZipFile, limits: PackageLimits) -> None:
     infos = [i for i in archive.infolist() if not i.is_dir()]
     if len(infos) > limits.max_entries:
         raise PackageError(f"{len(infos)} entries, at most {limits.max_entries}")
@@ -55,11 +75,3 @@ def read_package(data: bytes, limits: PackageLimits = DEFAULT_LIMITS) -> dict[st
         total += info.file_size
         if total > limits.max_total_bytes:
             raise PackageError(f"package expands beyond {limits.max_total_bytes} bytes")
-    files = {}
-    for info in infos:
-        with archive.open(info) as entry:
-            content = entry.read(limits.max_entry_bytes + 1)  # sizes in headers can lie
-        if len(content) != info.file_size:
-            raise PackageError(f"entry {info.filename!r} is not the size its header declares")
-        files[info.filename] = content
-    return files
