@@ -9,6 +9,8 @@ import (
 	"flag"
 	"log"
 	"log/slog"
+	"net/http"
+	_ "net/http/pprof" // profiles at -debug-addr, when given
 	"os"
 	"os/signal"
 	"syscall"
@@ -19,7 +21,11 @@ import (
 func main() {
 	listen := flag.String("listen-addr", "127.0.0.1:27018", "TCP address to listen on")
 	sqlite := flag.String("sqlite-url", "file:data/", "SQLite directory URI (must end with /)")
+	debug := flag.String("debug-addr", "", "TCP address for Go's pprof handlers (off when empty)")
 	flag.Parse()
+	if *debug != "" {
+		go func() { log.Println(http.ListenAndServe(*debug, nil)) }()
+	}
 
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	f, err := ferretdb.New(&ferretdb.Config{

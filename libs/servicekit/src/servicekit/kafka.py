@@ -51,6 +51,7 @@ def make_broker(
         client_id=f"aap-{service}",
         acks="all",
         enable_idempotence=True,
+        linger_ms=platform.kafka_linger_ms,
         allow_auto_create_topics=False,
         decoder=decode_json,
         # Outermost first: the span and the log context cover retries and dead-lettering too.

@@ -17,6 +17,9 @@ class PlatformSettings(BaseSettings):
         description="Prefix of topics, databases and buckets, one per environment or test run",
     )
     kafka_bootstrap: str = "127.0.0.1:19092"
+    kafka_linger_ms: int = Field(
+        default=5, ge=0, description="Producer wait to batch sends: fewer, larger requests"
+    )
     mongo_url: str = "mongodb://127.0.0.1:27018/"
     s3_endpoint: str = "127.0.0.1:19000"
     s3_access_key: str = "aapadmin"
