@@ -16,10 +16,10 @@ import pytest
 from archive.app import create_app as archive_app
 from contracts.envelope import new_event
 from contracts.events import ApprovalDecided, DocumentIngested
-from contracts.fixity import digest
-from contracts.records import InvoiceRef, RecordCategory, StoredFile, VoucherSummary
+from contracts.records import InvoiceRef
 from contracts.topics import INTEGRITY_ALERTS, LEGAL_HOLDS_PLACED, RECORDS_ARCHIVED
 from contracts.types import Money
+from devkit.samples import ingested_document, store_files, voucher_summary
 from devkit.send import EventSender
 from devkit.testing import running
 from devkit.watch import EventWatcher, of_type
@@ -48,25 +48,13 @@ async def document(
 ) -> DocumentIngested:
     store = s3.ObjectStore(s3.connect(platform), platform.bucket_name("ingest-originals"))
     await store.ensure_bucket()
-    files = []
-    for role, name, media_type, data in (
-        ("voucher", "voucher.json", "application/json", f'{{"id": "{uuid.uuid4()}"}}'.encode()),
-        ("attachment", "scan.pdf", "application/pdf", b"%PDF-1.4\n%" + uuid.uuid4().bytes),
-    ):
-        d = digest(data)
-        await store.put(d.content_key, data, media_type)
-        files.append(
-            StoredFile(
-                role=role,
-                filename=name,
-                media_type=media_type,
-                size=len(data),
-                bucket=store.bucket,
-                object_key=d.content_key,
-                sha256=d.sha256,
-                sm3=d.sm3,
-            )
-        )
+    files = await store_files(
+        store,
+        [
+            ("voucher", "voucher.json", "application/json", f'{{"id": "{uuid.uuid4()}"}}'.encode()),
+            ("attachment", "scan.pdf", "application/pdf", b"%PDF-1.4\n%" + uuid.uuid4().bytes),
+        ],
+    )
     invoices = (
         ()
         if invoice is None
@@ -83,27 +71,17 @@ async def document(
             ),
         )
     )
-    return DocumentIngested(
-        document_id=uuid.uuid4(),
+    return ingested_document(
+        files,
         fonds_code=fonds,
-        company_name="上海澄明科技有限公司",
         fiscal_year=year,
         period=period,
-        category=RecordCategory.BOOKKEEPING_VOUCHER,
-        voucher=VoucherSummary(
+        voucher=voucher_summary(
             voucher_no=f"记-{secrets.randbelow(9999):04d}",
             voucher_date=f"{year}-{period:02d}-05",
             summary=summary,
             total=Money(amount=amount),
-            entry_count=2,
-            preparer="张伟",
-            reviewer="李娜",
-            approver="王强",
-            declared_attachment_count=1,
         ),
-        files=tuple(files),
-        submitted_by="erp",
-        submitted_at=datetime.now(UTC),
         invoices=invoices,
     )
 

@@ -21,7 +21,7 @@ from audit.app import create_app as audit_app
 from contracts.envelope import new_event
 from contracts.events import ApprovalDecided, DocumentIngested, OaDecisionMade, RecordArchived
 from contracts.oa_callback import signed_headers
-from contracts.records import RecordCategory, StoredFile, VoucherSummary
+from contracts.records import RecordCategory
 from contracts.topics import (
     ACCESS_GRANTED,
     ACCESS_REVOKED,
@@ -32,6 +32,7 @@ from contracts.topics import (
     RECORDS_ARCHIVED,
 )
 from contracts.types import Money
+from devkit.samples import ingested_document, store_files, voucher_summary
 from devkit.send import EventSender
 from devkit.testing import running
 from devkit.watch import EventWatcher, of_type
@@ -51,41 +52,20 @@ async def stored_document(platform: PlatformSettings, n: int) -> DocumentIngeste
     store = s3.ObjectStore(s3.connect(platform), platform.bucket_name("ingest-originals"))
     await store.ensure_bucket()
     data = f"凭证 {n} {uuid.uuid4()}".encode()
-    sha, sm3 = hashlib.sha256(data).hexdigest(), hashlib.new("sm3", data).hexdigest()
-    key = f"sha256/{sha[:2]}/{sha}"
-    await store.put(key, data, "application/json")
-    return DocumentIngested(
-        document_id=uuid.uuid4(),
+    files = await store_files(store, [("voucher", f"{n}.json", "application/json", data)])
+    return ingested_document(
+        files,
         fonds_code="Q009",
         company_name="测试单位",
         fiscal_year=2024,
         period=12,
-        category=RecordCategory.BOOKKEEPING_VOUCHER,
-        voucher=VoucherSummary(
+        voucher=voucher_summary(
             voucher_no=f"记-{n:04d}",
             voucher_date="2024-12-31",
             summary="结转",
             total=Money(amount="1.00"),
-            entry_count=2,
-            preparer="甲",
-            reviewer="乙",
-            approver="丙",
             declared_attachment_count=0,
         ),
-        files=(
-            StoredFile(
-                role="voucher",
-                filename=f"{n}.json",
-                media_type="application/json",
-                size=len(data),
-                bucket=store.bucket,
-                object_key=key,
-                sha256=sha,
-                sm3=sm3,
-            ),
-        ),
-        submitted_by="erp",
-        submitted_at=datetime.now(UTC),
     )
 
 

@@ -1,61 +1,26 @@
 """The storage check table over a kept record: what an auditor expects each item to catch."""
 
-import uuid
 from datetime import UTC, datetime
 
 from archive.domain.archive_code import ArchiveCodeRule
 from archive.domain.package import package_documents
 from archive.domain.recheck import Stored, object_keys, recheck
 from archive.domain.record import archive, placement
-from contracts.events import DocumentIngested, RecordArchived
-from contracts.fixity import digest
-from contracts.records import CheckOutcome, RecordCategory, StoredFile, VoucherSummary
-from contracts.types import Money
+from contracts.events import RecordArchived
+from contracts.records import CheckOutcome
+from devkit.samples import ingested_document, stored_file
 
 RULE = ArchiveCodeRule()
 VOUCHER = '{"format": "aap.voucher.v1", "summary": "差旅费"}'.encode()
 SCAN = b"%PDF-1.4\n" + b"x" * 200 + b"\n%%EOF\n"
 
 
-def _file(role: str, name: str, media_type: str, data: bytes) -> StoredFile:
-    d = digest(data)
-    return StoredFile(
-        role=role,
-        filename=name,
-        media_type=media_type,
-        size=len(data),
-        bucket="ingest",
-        object_key=d.content_key,
-        sha256=d.sha256,
-        sm3=d.sm3,
-    )
-
-
 def _record() -> RecordArchived:
-    doc = DocumentIngested(
-        document_id=uuid.uuid4(),
-        fonds_code="Q001",
-        company_name="上海澄明科技有限公司",
-        fiscal_year=2025,
-        period=3,
-        category=RecordCategory.BOOKKEEPING_VOUCHER,
-        voucher=VoucherSummary(
-            voucher_no="记-0001",
-            voucher_date="2025-03-05",
-            summary="差旅费",
-            total=Money(amount="1280.00"),
-            entry_count=2,
-            preparer="张伟",
-            reviewer="李娜",
-            approver="王强",
-            declared_attachment_count=1,
-        ),
-        files=(
-            _file("voucher", "v.json", "application/json", VOUCHER),
-            _file("attachment", "scan.pdf", "application/pdf", SCAN),
-        ),
-        submitted_by="erp",
-        submitted_at=datetime.now(UTC),
+    doc = ingested_document(
+        [
+            stored_file("voucher", "v.json", "application/json", VOUCHER),
+            stored_file("attachment", "scan.pdf", "application/pdf", SCAN),
+        ]
     )
     return archive(doc, placement(doc, RULE), 7, RULE, bucket="archive", at=datetime.now(UTC))
 

@@ -7,8 +7,8 @@ from archive.domain.archive_code import ArchiveCodeRule
 from archive.domain.record import ObjectLock, archive, object_lock, placement
 from archive.domain.retention import RETENTION_RULES, retention_until
 from contracts.events import DocumentIngested, RecordArchived
-from contracts.records import RecordCategory, RetentionPeriod, StoredFile, VoucherSummary
-from contracts.types import Money
+from contracts.records import RecordCategory, RetentionPeriod, StoredFile
+from devkit.samples import ingested_document
 
 
 def test_table_covers_all_sixteen_items_of_appendix_1() -> None:
@@ -83,28 +83,7 @@ def _document() -> DocumentIngested:
         sha256="a" * 64,
         sm3="b" * 64,
     )
-    return DocumentIngested(
-        document_id=uuid.uuid4(),
-        fonds_code="Q001",
-        company_name="上海澄明科技有限公司",
-        fiscal_year=2025,
-        period=3,
-        category=RecordCategory.BOOKKEEPING_VOUCHER,
-        voucher=VoucherSummary(
-            voucher_no="记-0001",
-            voucher_date="2025-03-05",
-            summary="差旅费",
-            total=Money(amount="1280.00"),
-            entry_count=2,
-            preparer="张伟",
-            reviewer="李娜",
-            approver="王强",
-            declared_attachment_count=1,
-        ),
-        files=(f,),
-        submitted_by="erp",
-        submitted_at=datetime.now(UTC),
-    )
+    return ingested_document([f])
 
 
 def test_a_document_becomes_a_record_in_the_archive_bucket() -> None:

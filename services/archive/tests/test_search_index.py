@@ -9,8 +9,9 @@ from decimal import Decimal
 from archive.adapters.search_index import SearchIndex
 from archive.domain.search import SearchCriteria, Visibility
 from contracts.events import RecordArchived
-from contracts.records import InvoiceRef, RecordCategory, RetentionPeriod, VoucherSummary
+from contracts.records import InvoiceRef, RecordCategory, RetentionPeriod
 from contracts.types import Money
+from devkit.samples import voucher_summary
 
 ALL = Visibility(all_fonds=True, fonds=(), record_ids=())
 
@@ -44,16 +45,8 @@ def record(n: int, fonds: str, summary: str, amount: str, seller: str = "") -> R
         archived_at=datetime.now(UTC),
         invoices=invoices,
         period=3,
-        voucher=VoucherSummary(
-            voucher_no=f"记-{n:04d}",
-            voucher_date="2025-03-05",
-            summary=summary,
-            total=Money(amount=amount),
-            entry_count=2,
-            preparer="a",
-            reviewer="b",
-            approver="c",
-            declared_attachment_count=0,
+        voucher=voucher_summary(
+            voucher_no=f"记-{n:04d}", summary=summary, total=Money(amount=amount)
         ),
     )
 

@@ -27,10 +27,11 @@ import httpx
 from archive.adapters.records import Records
 from archive.domain.archive_code import ArchiveCodeRule
 from archive.domain.record import archive, placement
-from contracts.events import DocumentIngested, RecordArchived
-from contracts.records import InvoiceRef, RecordCategory, StoredFile, VoucherSummary
+from contracts.events import RecordArchived
+from contracts.records import InvoiceRef, StoredFile
 from contracts.types import Money
 from devkit.bench import RESULTS, ROOT, machine, quantile
+from devkit.samples import ingested_document, voucher_summary
 from devkit.stack import AUDITOR, LocalStack
 from devkit.topics import create_topics
 from servicekit import mongo
@@ -80,27 +81,19 @@ def sample_record(n: int, rule: ArchiveCodeRule) -> RecordArchived:
         total=Money(amount=amount),
         file_sha256=sha,
     )
-    doc = DocumentIngested(
+    doc = ingested_document(
+        [f],
         document_id=uuid.UUID(int=n + 1),
         fonds_code=f"Q{n % 5:03d}",
-        company_name="上海澄明科技有限公司",
         fiscal_year=year,
         period=period,
-        category=RecordCategory.BOOKKEEPING_VOUCHER,
-        voucher=VoucherSummary(
+        voucher=voucher_summary(
             voucher_no=f"记-{n % 997 + 1:04d}",
             voucher_date=f"{year}-{period:02d}-15",
             summary=f"{rng.choice(SUMMARIES)}（第{n}笔）",
             total=Money(amount=amount),
-            entry_count=2,
-            preparer="张伟",
-            reviewer="李娜",
-            approver="王强",
-            declared_attachment_count=1,
         ),
-        files=(f,),
         submitted_by="bench",
-        submitted_at=datetime.now(UTC),
         invoices=(invoice,),
     )
     return archive(doc, placement(doc, rule), n + 1, rule, bucket="b", at=datetime.now(UTC))

@@ -1,0 +1,82 @@
+"""Sample facts for tests and benchmarks: the one place that knows what a valid one holds.
+
+Defaults describe one ordinary voucher of 上海澄明科技有限公司 (fonds Q001, March 2025); every
+builder takes keyword changes for what a test is about.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from contracts.events import DocumentIngested
+from contracts.fixity import digest
+from contracts.records import RecordCategory, StoredFile, VoucherSummary
+from contracts.types import Money
+from servicekit.s3 import ObjectStore
+
+COMPANY = "上海澄明科技有限公司"
+Role = Literal["voucher", "attachment", "source_export"]
+
+
+def voucher_summary(**changes: Any) -> VoucherSummary:
+    fields: dict[str, Any] = {
+        "voucher_no": "记-0001",
+        "voucher_date": "2025-03-05",
+        "summary": "差旅费",
+        "total": Money(amount="1280.00"),
+        "entry_count": 2,
+        "preparer": "张伟",
+        "reviewer": "李娜",
+        "approver": "王强",
+        "declared_attachment_count": 1,
+    }
+    return VoucherSummary(**(fields | changes))
+
+
+def stored_file(
+    role: Role, filename: str, media_type: str, data: bytes, bucket: str = "ingest"
+) -> StoredFile:
+    """A file as ingest keeps it: content-addressed, with its digests."""
+    d = digest(data)
+    return StoredFile(
+        role=role,
+        filename=filename,
+        media_type=media_type,
+        size=len(data),
+        bucket=bucket,
+        object_key=d.content_key,
+        sha256=d.sha256,
+        sm3=d.sm3,
+    )
+
+
+async def store_files(
+    store: ObjectStore, files: Sequence[tuple[Role, str, str, bytes]]
+) -> tuple[StoredFile, ...]:
+    """(role, filename, media type, bytes) put into ``store`` as ingest would."""
+    kept = []
+    for role, name, media_type, data in files:
+        f = stored_file(role, name, media_type, data, store.bucket)
+        await store.put(f.object_key, data, media_type)
+        kept.append(f)
+    return tuple(kept)
+
+
+def ingested_document(files: Sequence[StoredFile], **changes: Any) -> DocumentIngested:
+    """What ingest announces for an accepted voucher with ``files``."""
+    fields: dict[str, Any] = {
+        "document_id": uuid.uuid4(),
+        "fonds_code": "Q001",
+        "company_name": COMPANY,
+        "fiscal_year": 2025,
+        "period": 3,
+        "category": RecordCategory.BOOKKEEPING_VOUCHER,
+        "voucher": voucher_summary(),
+        "files": tuple(files),
+        "submitted_by": "erp",
+        "submitted_at": datetime.now(UTC),
+    }
+    return DocumentIngested(**(fields | changes))
