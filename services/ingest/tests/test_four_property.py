@@ -186,11 +186,47 @@ def text_pdf(line: str) -> bytes:
 def test_the_signed_xml_is_the_original_and_its_pdf_printout_is_linked() -> None:
     printout = text_pdf("Invoice No. 25312000000012345678 Total 1280.00")
     a = assess(
-        voucher(attachment_count=3), [xml(INVOICE_XML), pdf(printout, "printout.pdf"), pdf(PDF)]
+        voucher(attachment_count=2), [xml(INVOICE_XML), pdf(printout, "printout.pdf"), pdf(PDF)]
     )
     [invoice] = a.invoices
     assert invoice.file_sha256 == hashlib.sha256(INVOICE_XML).hexdigest()  # the XML is the original
     assert invoice.printout_sha256 == hashlib.sha256(printout).hexdigest()
+    assert outcome(a, "2-8")[0] is CheckOutcome.PASSED  # the printout is no attachment of its own
+
+
+def ofd(pages: dict[str, str], name: str = "invoice.ofd") -> UploadedFile:
+    """An OFD package whose pages show the given text (one TextCode each)."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("OFD.xml", '<ofd:OFD xmlns:ofd="http://www.ofdspec.org/2016"/>')
+        for page, text in pages.items():
+            z.writestr(
+                f"Doc_0/Pages/{page}/Content.xml",
+                '<ofd:Page xmlns:ofd="http://www.ofdspec.org/2016"><ofd:Content><ofd:Layer>'
+                f'<ofd:TextObject ID="1"><ofd:TextCode X="0" Y="0">{text}</ofd:TextCode>'
+                "</ofd:TextObject></ofd:Layer></ofd:Content></ofd:Page>",
+            )
+    return UploadedFile("attachment", name, "application/ofd", buf.getvalue())
+
+
+def test_an_ofd_printout_is_linked_to_its_signed_xml_like_a_pdf() -> None:
+    printout = ofd({"Page_0": "发票号码：25312000000012345678", "Page_1": "价税合计 ¥1280.00"})
+    a = assess(voucher(), [xml(INVOICE_XML), printout])
+    [invoice] = a.invoices
+    assert invoice.printout_sha256 == hashlib.sha256(printout.data).hexdigest()
+    assert a.accepted and not a.review_required
+    other = ofd({"Page_0": "发票号码：25312000000099999999"}, "other.ofd")
+    [invoice] = assess(voucher(attachment_count=2), [xml(INVOICE_XML), other]).invoices
+    assert invoice.printout_sha256 is None
+
+
+def test_more_attachments_than_declared_ask_for_review_too() -> None:
+    a = assess(voucher(attachment_count=1), [xml(INVOICE_XML), pdf(PDF)])
+    assert a.accepted and a.review_required
+    assert outcome(a, "2-8") == (
+        CheckOutcome.FAILED,
+        "1 attachments declared (附件张数), 2 uploaded",
+    )
 
 
 def test_an_invoice_that_disagrees_with_its_voucher_or_printout_is_held_for_review() -> None:

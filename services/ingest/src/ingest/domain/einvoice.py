@@ -61,7 +61,7 @@ class EInvoice:
         return problems
 
 
-def _local(tag: str) -> str:
+def local_name(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
 
 
@@ -69,7 +69,9 @@ def _find(root: ET.Element, path: str) -> ET.Element | None:
     """Find by local names (the XML may or may not use a namespace)."""
     node: ET.Element | None = root
     for part in path.split("/"):
-        node = next((c for c in node if _local(c.tag) == part), None) if node is not None else None
+        node = (
+            next((c for c in node if local_name(c.tag) == part), None) if node is not None else None
+        )
     return node
 
 
@@ -104,18 +106,20 @@ def read_xml(data: bytes) -> ET.Element:
 
 
 def is_einvoice(root: ET.Element) -> bool:
-    return _local(root.tag) == "EInvoice"
+    return local_name(root.tag) == "EInvoice"
 
 
 def parse_einvoice(root: ET.Element) -> EInvoice:
     """Typed fields of a 数电票 XML (root ``EInvoice``)."""
     if not is_einvoice(root):
-        raise XmlProblem(f"root element is {_local(root.tag)}, not EInvoice")
+        raise XmlProblem(f"root element is {local_name(root.tag)}, not EInvoice")
     number = _text(root, "TaxSupervisionInfo/InvoiceNumber")
     if not (number.isdigit() and len(number) == 20):
         raise XmlProblem(f"invoice number {number!r} is not 20 digits")
     data = _find(root, "EInvoiceData")
-    items = [c for c in data if _local(c.tag) == "IssuItemInformation"] if data is not None else []
+    items = (
+        [c for c in data if local_name(c.tag) == "IssuItemInformation"] if data is not None else []
+    )
     lines = tuple(
         InvoiceLine(
             item_name=_text(item, "ItemName"),
@@ -125,7 +129,7 @@ def parse_einvoice(root: ET.Element) -> EInvoice:
         )
         for item in items
     )
-    signed = any(_local(e.tag) in {"Signature", "SignatureValue"} for e in root.iter())
+    signed = any(local_name(e.tag) in {"Signature", "SignatureValue"} for e in root.iter())
     return EInvoice(
         invoice_number=number,
         issue_date=_text(root, "TaxSupervisionInfo/IssueTime")[:10],

@@ -21,6 +21,7 @@ from contracts.formats import type_problem
 from contracts.records import CheckOutcome, CheckProperty, CheckResult
 from ingest.domain.einvoice import EInvoice, XmlProblem, is_einvoice, parse_einvoice, read_xml
 from ingest.domain.files import ACCEPTED_ATTACHMENT_TYPES, UploadedFile
+from ingest.domain.printouts import ofd_text, pdf_text
 from ingest.domain.voucher_export import Finding, VoucherExport
 
 Action = Literal["reject", "review"]
@@ -38,7 +39,7 @@ class Upload:
     invoices: dict[str, EInvoice | XmlProblem] = field(default_factory=dict)
     booked: Mapping[str, str] = field(default_factory=dict)  # booking key → document holding it
     pdfs: dict[str, PdfReader | str] = field(default_factory=dict)  # filename → reader, or why not
-    pdf_text: dict[str, str] = field(default_factory=dict)  # filename → text of a readable PDF
+    printout_text: dict[str, str] = field(default_factory=dict)  # filename → PDF or OFD text
     # filename → signature found (None: clean); no mapping at all: no scanner configured
     virus_scan: Mapping[str, str | None] | None = None
 
@@ -69,13 +70,17 @@ class Upload:
         if upload.parsed_invoices():  # printouts matter only beside an e-invoice's XML
             for name, reader in upload.pdfs.items():
                 if not isinstance(reader, str) and not reader.is_encrypted and reader.pages:
-                    upload.pdf_text[name] = _first_page_text(reader)
+                    upload.printout_text[name] = pdf_text(reader)
+            for f in attachments:
+                if f.media_type == "application/ofd":
+                    upload.printout_text[f.filename] = ofd_text(f.data)
         return upload
 
     def printout_of(self, invoice: EInvoice) -> str | None:
         """The attachment that is a printout of ``invoice`` (its number in the text), if any."""
         return next(
-            (name for name, text in self.pdf_text.items() if invoice.invoice_number in text), None
+            (name for name, text in self.printout_text.items() if invoice.invoice_number in text),
+            None,
         )
 
     def parsed_invoices(self) -> list[EInvoice]:
@@ -162,7 +167,7 @@ def _content_matches_metadata(u: Upload) -> Sequence[str] | None:
                 f"after the voucher ({v.voucher_date})"
             )
         printout = u.printout_of(inv)
-        if printout and f"{inv.total:.2f}" not in u.pdf_text[printout]:
+        if printout and f"{inv.total:.2f}" not in u.printout_text[printout]:
             found.append(
                 f"{printout}: the printout of invoice {inv.invoice_number} "
                 f"does not show its total {inv.total:.2f}"
@@ -186,9 +191,12 @@ def _content_present(u: Upload) -> Sequence[str]:
 def _attachments_match(u: Upload) -> Sequence[str] | None:
     if u.voucher is None:
         return None
-    declared, uploaded = u.voucher.attachment_count, len(u.attachments)
-    if uploaded < declared:
-        return [f"{declared} attachments declared (附件张数), {uploaded} uploaded"]
+    # A printout is a copy of the e-invoice XML beside it, not an attachment of its own.
+    printouts = {p for inv in u.parsed_invoices() if (p := u.printout_of(inv))}
+    declared, uploaded = u.voucher.attachment_count, len(u.attachments) - len(printouts)
+    if uploaded != declared:
+        beside = f" besides {len(printouts)} invoice printout(s)" if printouts else ""
+        return [f"{declared} attachments declared (附件张数), {uploaded} uploaded{beside}"]
     return []
 
 
@@ -213,13 +221,6 @@ def _pdf(f: UploadedFile) -> PdfReader | str:
         return PdfReader(io.BytesIO(f.data))
     except (PdfReadError, ValueError, OSError) as error:
         return f"{f.filename}: PDF cannot be read ({error})"
-
-
-def _first_page_text(reader: PdfReader) -> str:
-    try:
-        return reader.pages[0].extract_text() or ""
-    except (PdfReadError, ValueError, KeyError):
-        return ""
 
 
 def _readable(u: Upload) -> Sequence[str]:
