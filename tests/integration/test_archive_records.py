@@ -511,6 +511,58 @@ async def test_handover_takes_a_year_over_after_re_checking_every_original(
     ]
 
 
+async def test_an_interrupted_handover_is_completed_as_it_was_started(
+    archived: Any, platform: PlatformSettings
+) -> None:
+    from archive.adapters.records import Records
+    from archive.domain.volumes import assemble, bind
+    from contracts.events import RecordArchived, RecordsHandedOver
+    from contracts.topics import HANDOVERS
+    from servicekit import mongo
+
+    http, _ = archived
+    late = await document(platform, fonds=FONDS, year=2021, summary="二〇二一年凭证", amount="9.00")
+    async with (
+        EventWatcher(platform.kafka_bootstrap, platform.namespace, [RECORDS_ARCHIVED]) as watch,
+        EventSender(platform.kafka_bootstrap, platform.namespace) as out,
+    ):
+        await out.send(
+            new_event(late, source="/test", subject=str(late.document_id), correlation_id="c")
+        )
+        [archived_event] = await watch.wait_for(
+            of_type("RecordArchived", record_id=str(late.document_id))
+        )
+    # A handover that crashed after it was kept and before it was applied.
+    record = RecordArchived.model_validate(archived_event.data)
+    started = RecordsHandedOver(
+        handover_id=uuid.uuid4(),
+        fonds_code=FONDS,
+        fiscal_year=2021,
+        record_ids=(record.record_id,),
+        volumes=1,
+        handed_over_by="陈静（会计机构）",
+        received_by=ARCHIVIST,
+        handed_over_at=datetime.now(UTC),
+    )
+    records = Records(mongo.connect(platform.mongo_url)[platform.database_name("archive")])
+    await records.start_handover(started, bind(assemble([record])))
+
+    body = {"fonds_code": FONDS, "fiscal_year": 2021, "handed_over_by": "someone else"}
+    async with EventWatcher(platform.kafka_bootstrap, platform.namespace, [HANDOVERS]) as watch:
+        r = await http.post("/v1/handovers", json=body, headers=AS_ARCHIVIST)
+        assert r.status_code == 201, r.text
+        [event] = await watch.wait_for(
+            of_type("RecordsHandedOver", handover_id=str(started.handover_id))
+        )
+    assert r.json()["handover_id"] == str(started.handover_id)
+    assert event.data["handed_over_by"] == "陈静（会计机构）"  # as started, not as retried
+    params = {"fonds_code": FONDS, "fiscal_year": 2021}
+    volumes = (await http.get("/v1/volumes", params=params, headers=AS_ARCHIVIST)).json()
+    assert [(v["volume"], v["items"], v["bound"]) for v in volumes] == [(1, 1, True)]
+    again = await http.post("/v1/handovers", json=body, headers=AS_ARCHIVIST)
+    assert again.status_code == 409 and "no records" in again.json()["detail"]
+
+
 async def test_a_held_record_is_reviewed_before_it_can_be_handed_over(
     archived: Any, platform: PlatformSettings
 ) -> None:

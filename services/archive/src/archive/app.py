@@ -74,6 +74,7 @@ def create_app(
     )
     rt.startup += [store.ensure_bucket, records.ensure_indexes]
     rt.after_start.append(lambda: fill_index(index, records))
+    rt.after_start.append(custody.resume_handovers)
     rt.after_start.append(sweeper.start)
     rt.before_stop.append(sweeper.stop)
     rt.shutdown.append(permissions.close)

@@ -25,9 +25,16 @@ from archive.domain.lifecycle import (
 )
 from archive.domain.numbering import NumberingReport, numbering
 from archive.domain.recheck import Finding, Stored, object_keys, recheck
-from archive.domain.volumes import Volume, assemble, bind, next_number, year_volumes
+from archive.domain.volumes import (
+    BoundVolume,
+    Volume,
+    assemble,
+    bind,
+    next_number,
+    year_volumes,
+)
 from archive.service import NotFound
-from contracts.envelope import new_event
+from contracts.envelope import derived_event_id, new_event
 from contracts.events import (
     CustodyExtended,
     IntegrityAlertRaised,
@@ -201,7 +208,15 @@ class CustodyService:
         supervised_by: str | None,
     ) -> RecordsHandedOver:
         """移交: the archive department (``user``) takes over a year's records from the accounting
-        department, after re-checking every original. Refused whole if any check fails."""
+        department, after re-checking every original. Refused whole if any check fails.
+
+        An interrupted handover of the same year is completed as it was started instead.
+        """
+        unfinished = await self._records.unfinished_handovers(fonds_code, fiscal_year)
+        if unfinished:
+            started, volumes = unfinished[0]
+            await self._permissions.require(user, "handover", started.record_ids[0])
+            return await self._complete(started, volumes)
         records = await self._records.in_accounting_custody(fonds_code, fiscal_year)
         if not records:
             raise HandoverRefused(
@@ -236,18 +251,32 @@ class CustodyService:
             supervised_by=supervised_by,
             handed_over_at=utc_now(),
         )
-        await self._records.bind_volumes(fonds_code, volumes, handover.handover_id)
-        await self._records.hand_over([r.record_id for r in records], handover.handover_id)
+        await self._records.start_handover(handover, volumes)
+        return await self._complete(handover, volumes)
+
+    async def _complete(
+        self, handover: RecordsHandedOver, volumes: list[BoundVolume]
+    ) -> RecordsHandedOver:
+        """Apply a started handover; every step repeat-safe, the event under a derived id."""
+        await self._records.apply_handover(handover, volumes)
         await self._publisher.publish(
             new_event(
                 handover,
                 source=self._source,
                 subject=str(handover.handover_id),
                 correlation_id=str(handover.handover_id),
-                actor=user,
+                actor=handover.received_by,
+                event_id=derived_event_id(handover.handover_id, RecordsHandedOver),
             )
         )
+        await self._records.finish_handover(handover.handover_id)
         return handover
+
+    async def resume_handovers(self) -> None:
+        """At start: complete the handovers a crash interrupted."""
+        for started, volumes in await self._records.unfinished_handovers():
+            log.warning("completing an interrupted handover", handover=str(started.handover_id))
+            await self._complete(started, volumes)
 
     async def extend_custody(
         self, fonds_code: str, fiscal_year: int, extended_years: int, reason: str, user: str

@@ -3,8 +3,10 @@ and the archive-code sequences."""
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import asdict
 from datetime import date
 from typing import Any
 
@@ -13,7 +15,7 @@ from pymongo.errors import DuplicateKeyError
 
 from archive.domain.lifecycle import LegalHold
 from archive.domain.volumes import BoundVolume
-from contracts.events import ApprovalDecided, RecordArchived
+from contracts.events import ApprovalDecided, RecordArchived, RecordsHandedOver
 from servicekit.mongo import Document
 
 
@@ -34,6 +36,7 @@ class Records:
         self._claims = db["sequence_claims"]
         self._extensions = db["custody_extensions"]
         self._volumes = db["volumes"]
+        self._handovers = db["handovers"]
 
     async def ensure_indexes(self) -> None:
         await self._records.create_index("archive_code", unique=True)
@@ -184,13 +187,6 @@ class Records:
             {"_id": str(record_id)}, {"$set": {"awaiting_review": False, "review": review}}
         )
 
-    async def hand_over(self, record_ids: list[uuid.UUID], handover_id: uuid.UUID) -> None:
-        for record_id in record_ids:
-            await self._records.update_one(
-                {"_id": str(record_id)},
-                {"$set": {"custody": "archive", "handover_id": str(handover_id)}},
-            )
-
     async def bound_volumes(self, fonds_code: str, fiscal_year: int) -> list[BoundVolume]:
         cursor = self._volumes.find({"fonds_code": fonds_code, "fiscal_year": fiscal_year})
         return [
@@ -200,26 +196,58 @@ class Records:
             async for d in cursor
         ]
 
-    async def bind_volumes(
-        self, fonds_code: str, volumes: list[BoundVolume], handover_id: uuid.UUID
-    ) -> None:
-        """Keep volumes bound at a handover; the _id makes a volume number unique in its year."""
-        if volumes:
-            await self._volumes.insert_many(
-                [
+    async def start_handover(self, handover: RecordsHandedOver, volumes: list[BoundVolume]) -> None:
+        """Keep a handover, with its volumes, before any of it is applied: a crash midway leaves
+        it here to be completed as it was started."""
+        await self._handovers.insert_one(
+            {
+                "_id": str(handover.handover_id),
+                "fonds_code": handover.fonds_code,
+                "fiscal_year": handover.fiscal_year,
+                "event": handover.model_dump_json(),
+                "volumes": [asdict(v) for v in volumes],
+                "done": False,
+            }
+        )
+
+    async def unfinished_handovers(
+        self, fonds_code: str | None = None, fiscal_year: int | None = None
+    ) -> list[tuple[RecordsHandedOver, list[BoundVolume]]]:
+        query: Document = {"done": False}
+        if fonds_code is not None:
+            query |= {"fonds_code": fonds_code, "fiscal_year": fiscal_year}
+        return [
+            (
+                RecordsHandedOver.model_validate_json(d["event"]),
+                [BoundVolume(**(v | {"record_ids": tuple(v["record_ids"])})) for v in d["volumes"]],
+            )
+            async for d in self._handovers.find(query)
+        ]
+
+    async def apply_handover(self, handover: RecordsHandedOver, volumes: list[BoundVolume]) -> None:
+        """Bind the volumes and move the records to the archive department; repeat-safe."""
+        for v in volumes:
+            with contextlib.suppress(DuplicateKeyError):  # bound by an interrupted attempt
+                await self._volumes.insert_one(
                     {
-                        "_id": f"{fonds_code}|{v.fiscal_year}|{v.number}",
-                        "fonds_code": fonds_code,
+                        "_id": f"{handover.fonds_code}|{v.fiscal_year}|{v.number}",
+                        "fonds_code": handover.fonds_code,
                         "fiscal_year": v.fiscal_year,
                         "number": v.number,
                         "period": v.period,
                         "retention_code": v.retention_code,
                         "records": list(v.record_ids),
-                        "handover_id": str(handover_id),
+                        "handover_id": str(handover.handover_id),
                     }
-                    for v in volumes
-                ]
+                )
+        for record_id in handover.record_ids:
+            await self._records.update_one(
+                {"_id": str(record_id)},
+                {"$set": {"custody": "archive", "handover_id": str(handover.handover_id)}},
             )
+
+    async def finish_handover(self, handover_id: uuid.UUID) -> None:
+        await self._handovers.update_one({"_id": str(handover_id)}, {"$set": {"done": True}})
 
     async def custody_extensions(self, fonds_code: str) -> dict[int, int]:
         """Fiscal year → years of temporary custody consented beyond the first."""
