@@ -210,6 +210,12 @@ async def test_drill_through_both_ways_in_one_call(
     assert up["approvals"] == down["approvals"]
     r = await http.get("/v1/drill", params={"invoice_number": "0" * 20}, headers=AS_ARCHIVIST)
     assert r.status_code == 404
+    # From the attachment itself (a bank receipt has no invoice number): its SHA-256.
+    by_file = await http.get(
+        "/v1/drill", params={"sha256": travel.files[1].sha256}, headers=AS_ARCHIVIST
+    )
+    assert by_file.json()["record"]["record_id"] == str(travel.document_id)
+    assert (await http.get("/v1/drill", headers=AS_ARCHIVIST)).status_code == 422
 
 
 async def test_legal_hold_keeps_an_expired_record_out_of_the_destruction_candidates(

@@ -187,11 +187,19 @@ class ArchiveService:
             "approvals": await self._records.approvals(record_id),
         }
 
-    async def drill_up(self, invoice_number: str, user: str) -> dict[str, Any]:
-        """穿透查询 from an invoice: the voucher that booked it, with everything linked to it."""
-        record_id = await self._index.holding_invoice(invoice_number)
+    async def drill_up(
+        self, user: str, *, invoice_number: str | None = None, sha256: str | None = None
+    ) -> dict[str, Any]:
+        """穿透查询 from an invoice (its number) or any original, a bank receipt say (its
+        SHA-256): the voucher holding it, with everything linked to it."""
+        if invoice_number:
+            record_id, what = await self._index.holding_invoice(invoice_number), invoice_number
+        elif sha256:
+            record_id, what = await self._index.holding_file(sha256), f"file {sha256}"
+        else:
+            raise ValueError("give invoice_number or sha256")
         if record_id is None:
-            raise NotFound(f"no archived record holds invoice {invoice_number}")
+            raise NotFound(f"no archived record holds {what}")
         return await self.drill_down(uuid.UUID(record_id), user)
 
     async def original(

@@ -103,8 +103,18 @@ def archive_router(service: ArchiveService, custody: CustodyService) -> APIRoute
         return await _answer(service.versions(record_id, _user(x_user)))
 
     @router.get("/drill")
-    async def drill_up(invoice_number: str, x_user: User = None) -> dict[str, Any]:
-        return await _answer(service.drill_up(invoice_number, _user(x_user)))
+    async def drill_up(
+        invoice_number: str | None = None,
+        sha256: Annotated[str | None, Query(pattern=r"^[0-9a-f]{64}$")] = None,
+        x_user: User = None,
+    ) -> dict[str, Any]:
+        """From an invoice number, or the SHA-256 of any original (a bank receipt), to the
+        voucher holding it and everything linked to it."""
+        if not (invoice_number or sha256):
+            raise HTTPException(422, "give invoice_number or sha256")
+        return await _answer(
+            service.drill_up(_user(x_user), invoice_number=invoice_number, sha256=sha256)
+        )
 
     @router.get("/records/{record_id}/originals/{sha256}")
     async def download_original(record_id: uuid.UUID, sha256: str, x_user: User = None) -> Response:

@@ -16,7 +16,7 @@ import sqlite3
 import threading
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from archive.domain.search import SearchCriteria, Visibility, fen
 from contracts.events import RecordArchived
@@ -33,6 +33,9 @@ CREATE INDEX records_code ON records (archive_code);
 CREATE INDEX records_amount ON records (amount_fen);
 CREATE TABLE invoices (
     number TEXT NOT NULL, record_id TEXT NOT NULL, PRIMARY KEY (number, record_id)
+);
+CREATE TABLE files (
+    sha256 TEXT NOT NULL, record_id TEXT NOT NULL, PRIMARY KEY (sha256, record_id)
 );
 -- One row per record, with the record's n as its rowid: found and replaced by rowid, not by scan.
 CREATE VIRTUAL TABLE texts USING fts5(summary, counterparties, tokenize='trigram');
@@ -120,6 +123,9 @@ class SearchIndex:
             self._db.executemany(
                 "INSERT OR IGNORE INTO invoices VALUES (?, ?)",
                 [(i.invoice_number, rid) for i in r.invoices],
+            )
+            self._db.executemany(
+                "INSERT OR IGNORE INTO files VALUES (?, ?)", [(f.sha256, rid) for f in r.originals]
             )
             self._db.execute("DELETE FROM texts WHERE rowid = ?", (n,))
             self._db.execute(
@@ -241,10 +247,23 @@ class SearchIndex:
         return await asyncio.to_thread(find)
 
     async def holding_invoice(self, invoice_number: str) -> str | None:
+        return await self._holder("invoices", "number", invoice_number)
+
+    async def holding_file(self, sha256: str) -> str | None:
+        """The record holding an original (a bank receipt, say) by its SHA-256."""
+        return await self._holder("files", "sha256", sha256)
+
+    async def _holder(
+        self, table: Literal["invoices", "files"], column: str, key: str
+    ) -> str | None:
+        """The latest record (a correction over what it corrects) linked to ``key``."""
+
         def find() -> str | None:
             with self._lock:
                 row = self._db.execute(
-                    "SELECT record_id FROM invoices WHERE number = ? LIMIT 1", (invoice_number,)
+                    f"SELECT l.record_id FROM {table} l JOIN records r ON r.id = l.record_id"  # noqa: S608 - table and column are ours
+                    f" WHERE l.{column} = ? ORDER BY r.n DESC LIMIT 1",
+                    (key,),
                 ).fetchone()
             return str(row[0]) if row else None
 
