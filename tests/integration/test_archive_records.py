@@ -310,6 +310,23 @@ async def test_a_changed_original_raises_an_integrity_alert_and_downloads_stay_o
     assert Decimal(record["voucher"]["total"]["amount"]) == Decimal("1000.00")
 
 
+async def test_reports_on_a_fonds_are_only_for_who_may_see_it(archived: Any) -> None:
+    http, docs = archived
+    outsider = {"X-User": OUTSIDER}
+    asked = [
+        ("GET", "/v1/appraisal", {"fonds_code": FONDS, "as_of": "2099-01-01"}),
+        ("GET", "/v1/custody/overdue", {"fonds_code": FONDS, "as_of": "2099-01-01"}),
+        ("GET", "/v1/numbering", {"fonds_code": FONDS, "fiscal_year": 2025, "period": 3}),
+        ("GET", "/v1/volumes", {"fonds_code": FONDS, "fiscal_year": 2025}),
+        ("POST", f"/v1/records/{docs['office'].document_id}/recheck", {}),
+    ]
+    for method, url, params in asked:
+        r = await http.request(method, url, params=params, headers=outsider)
+        assert r.status_code == 403, (url, r.status_code)
+        r = await http.request(method, url, params=params, headers=AS_ARCHIVIST)
+        assert r.status_code == 200, (url, r.text)
+
+
 async def test_voucher_numbering_of_a_period_is_reported(archived: Any) -> None:
     http, docs = archived
     r = await http.get(

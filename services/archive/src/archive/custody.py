@@ -125,8 +125,11 @@ class CustodyService:
             )
         )
 
-    async def appraisal(self, fonds_code: str, as_of: date) -> dict[str, list[dict[str, Any]]]:
+    async def appraisal(
+        self, fonds_code: str, as_of: date, user: str
+    ) -> dict[str, list[dict[str, Any]]]:
         """Records whose retention has ended (鉴定): those due, and apart, those on legal hold."""
+        await self._fonds_visible(user, fonds_code)
         due: list[dict[str, Any]] = []
         held: list[dict[str, Any]] = []
         for record, hold in await self._records.past_retention(fonds_code, as_of):
@@ -310,9 +313,12 @@ class CustodyService:
         )
         return extended
 
-    async def custody_overdue(self, fonds_code: str, as_of: date) -> list[dict[str, Any]]:
+    async def custody_overdue(
+        self, fonds_code: str, as_of: date, user: str
+    ) -> list[dict[str, Any]]:
         """Years whose records are still with the accounting department past temporary custody,
         counting the extensions the archive department consented to."""
+        await self._fonds_visible(user, fonds_code)
         extensions = await self._records.custody_extensions(fonds_code)
         overdue = []
         for year, count in sorted((await self._records.custody_years(fonds_code)).items()):
@@ -329,10 +335,18 @@ class CustodyService:
         return overdue
 
     async def numbering(
-        self, fonds_code: str, fiscal_year: int, period: int
+        self, fonds_code: str, fiscal_year: int, period: int, user: str
     ) -> list[NumberingReport]:
         """2-6: are the period's voucher numbers continuous? Gaps and repeats, per voucher word."""
+        await self._fonds_visible(user, fonds_code)
         return numbering(await self._records.voucher_numbers(fonds_code, fiscal_year, period))
+
+    async def recheck_for(
+        self, record_id: uuid.UUID, user: str
+    ) -> tuple[list[CheckResult], list[Finding]]:
+        """A re-check asked for by ``user``, who must be allowed to read the record."""
+        await self._permissions.require(user, "read", record_id)
+        return await self.recheck(record_id)
 
     async def recheck(self, record_id: uuid.UUID) -> tuple[list[CheckResult], list[Finding]]:
         """Run the storage check table over a record as kept now; alert on every finding."""

@@ -148,8 +148,7 @@ def archive_router(service: ArchiveService, custody: CustodyService) -> APIRoute
 
     @router.get("/appraisal")
     async def appraisal(fonds_code: str, as_of: date, x_user: User = None) -> dict[str, Any]:
-        _user(x_user)
-        return await custody.appraisal(fonds_code, as_of)
+        return await _answer(custody.appraisal(fonds_code, as_of, _user(x_user)))
 
     @router.get("/volumes")
     async def volumes(
@@ -238,8 +237,7 @@ def archive_router(service: ArchiveService, custody: CustodyService) -> APIRoute
         fonds_code: str, as_of: date, x_user: User = None
     ) -> list[dict[str, Any]]:
         """Years kept by the accounting department past temporary custody (第十一条)."""
-        _user(x_user)
-        return await custody.custody_overdue(fonds_code, as_of)
+        return await _answer(custody.custody_overdue(fonds_code, as_of, _user(x_user)))
 
     @router.get("/numbering")
     async def voucher_numbering(
@@ -249,8 +247,7 @@ def archive_router(service: ArchiveService, custody: CustodyService) -> APIRoute
         x_user: User = None,
     ) -> dict[str, Any]:
         """DA/T 70 2-6 for a period: voucher numbers per word, with gaps and repeats."""
-        _user(x_user)
-        reports = await custody.numbering(fonds_code, fiscal_year, period)
+        reports = await _answer(custody.numbering(fonds_code, fiscal_year, period, _user(x_user)))
         return {
             "continuous": all(r.continuous for r in reports),
             "words": [
@@ -270,8 +267,7 @@ def archive_router(service: ArchiveService, custody: CustodyService) -> APIRoute
     @router.post("/records/{record_id}/recheck")
     async def recheck(record_id: uuid.UUID, x_user: User = None) -> dict[str, Any]:
         """Run the storage check table (fixity, 档号, size and type, package, content) now."""
-        _user(x_user)
-        report, findings = await _answer(custody.recheck(record_id))
+        report, findings = await _answer(custody.recheck_for(record_id, _user(x_user)))
         return {
             "ok": not findings,
             "report": [r.model_dump(mode="json") for r in report],
