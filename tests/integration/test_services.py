@@ -119,9 +119,11 @@ async def test_archive_code_sequence_is_atomic_under_concurrency(
     platform: PlatformSettings,
 ) -> None:
     client = mongo.connect(platform.mongo_url)
-    records = Records(client[platform.database_name("archive")])
+    # Four archive processes (each its own Records: its own turn-taking and memory of numbers)
+    # allocating in one scope at once.
+    archivers = [Records(client[platform.database_name("archive")]) for _ in range(4)]
     scope = f"Q-conc-{uuid.uuid4().hex[:6]}|2025|D30|PZ"
-    numbers = await asyncio.gather(*(records.next_sequence(scope) for _ in range(40)))
+    numbers = await asyncio.gather(*(archivers[n % 4].next_sequence(scope) for n in range(40)))
     await client.close()
     assert sorted(numbers) == list(range(1, 41))
 

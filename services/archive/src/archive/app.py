@@ -62,7 +62,6 @@ def create_app(
         records,
         index,
         store,
-        rt.processed_events(SERVICE),
         rt.publisher,
         permissions,
         rule,

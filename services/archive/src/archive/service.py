@@ -30,7 +30,6 @@ from contracts.events import (
     RecordReviewed,
 )
 from contracts.types import utc_now
-from servicekit.idempotency import ProcessedEvents
 from servicekit.kafka import EventPublisher
 from servicekit.s3 import ObjectStore
 
@@ -47,7 +46,6 @@ class ArchiveService:
         records: Records,
         index: SearchIndex,
         store: ObjectStore,
-        processed: ProcessedEvents,
         publisher: EventPublisher,
         permissions: PermissionClient,
         rule: ArchiveCodeRule,
@@ -56,7 +54,6 @@ class ArchiveService:
         self._records = records
         self._index = index
         self._store = store
-        self._processed = processed
         self._publisher = publisher
         self._permissions = permissions
         self._rule = rule
@@ -65,9 +62,9 @@ class ArchiveService:
     # --- accession (归档) ---------------------------------------------------------------------
 
     async def on_document_ingested(self, event: DocumentIngestedEvent) -> None:
-        await self._processed.handle_once(event, lambda: self._accession(event))
-
-    async def _accession(self, event: DocumentIngestedEvent) -> None:
+        """Accession is idempotent by its natural key: a record's id is its document's id. A
+        redelivery finds the record and publishes the same RecordArchived again (same event id),
+        which consumers skip; no register of handled event ids is needed here."""
         doc = event.data
         record = await self._records.get(doc.document_id)
         if record is None:

@@ -3,6 +3,7 @@ and the archive-code sequences."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import uuid
 from collections.abc import AsyncIterator
@@ -34,6 +35,8 @@ class Records:
         self._records = db["records"]
         self._sequences = db["sequences"]
         self._claims = db["sequence_claims"]
+        self._scope_locks: dict[str, asyncio.Lock] = {}
+        self._last_claimed: dict[str, int] = {}
         self._extensions = db["custody_extensions"]
         self._volumes = db["volumes"]
         self._handovers = db["handovers"]
@@ -49,16 +52,23 @@ class Records:
         Each number is claimed by inserting a document whose _id is scope and number: the
         storage engine's unique key decides, so two archivers can never get the same number.
         (``findAndModify`` with ``$inc`` is not atomic on FerretDB v1's SQLite backend; this is.)
-        The counter document is only a hint of where to start.
+        The counter document is only a hint of where to start; within this process, allocations
+        of one scope take turns and start after the last number it claimed.
         """
-        hint = await self._sequences.find_one({"_id": scope})
-        number = int(hint["value"]) + 1 if hint else 1
-        while True:
-            try:
-                await self._claims.insert_one({"_id": f"{scope}#{number:09d}", "scope": scope})
-                break
-            except DuplicateKeyError:
-                number += 1
+        lock = self._scope_locks.setdefault(scope, asyncio.Lock())
+        async with lock:
+            last = self._last_claimed.get(scope)
+            if last is None:
+                hint = await self._sequences.find_one({"_id": scope})
+                last = int(hint["value"]) if hint else 0
+            number = last + 1
+            while True:
+                try:
+                    await self._claims.insert_one({"_id": f"{scope}#{number:09d}", "scope": scope})
+                    break
+                except DuplicateKeyError:  # another archive process claimed it
+                    number += 1
+            self._last_claimed[scope] = number
         hint_up = {"$max": {"value": number}}
         try:
             await self._sequences.update_one({"_id": scope}, hint_up, upsert=True)
