@@ -22,5 +22,9 @@ async def test_upload_archive_borrow_approve_download_and_audit(
         401,
     )
     assert outcome.download_intact
+    assert (
+        outcome.intake_checks["1-8"] == "passed" and "failed" not in outcome.intake_checks.values()
+    )
+    assert outcome.recheck == {code: "passed" for code in ("1-1", "1-7", "1-10", "1-11", "2-7")}
     assert set(outcome.trail) >= STORY
     assert outcome.chain_ok

@@ -57,6 +57,8 @@ class Outcome:
     download_intact: bool = False
     trail: list[str] = field(default_factory=list)
     chain_ok: bool = False
+    intake_checks: dict[str, str] = field(default_factory=dict)  # DA/T 70 code → outcome
+    recheck: dict[str, str] = field(default_factory=dict)
 
     @property
     def as_expected(self) -> bool:
@@ -68,6 +70,8 @@ class Outcome:
             == (401, 200, 401)
             and self.download_intact
             and self.chain_ok
+            and "failed" not in self.intake_checks.values()
+            and set(self.recheck.values()) == {"passed"}
         )
 
 
@@ -150,6 +154,25 @@ async def story(stack: LocalStack, platform: PlatformSettings) -> Outcome:
             )
 
         target = records[0]
+        out.intake_checks = {c["code"]: c["outcome"] for c in target["check_report"]}
+        by_outcome = {
+            o: [c for c, v in out.intake_checks.items() if v == o]
+            for o in ("passed", "failed", "not_performed")
+        }
+        say(
+            f"   四性检测 at intake of {target['archive_code']}: "
+            f"{len(by_outcome['passed'])} items passed, {len(by_outcome['failed'])} failed, "
+            f"not performed: {', '.join(by_outcome['not_performed']) or 'none'}"
+        )
+        r = await http.post(
+            f"{stack.url('archive')}/v1/records/{target['record_id']}/recheck", headers=as_archivist
+        )
+        out.recheck = {c["code"]: c["outcome"] for c in r.json()["report"]}
+        say(
+            "   re-checked as kept now: "
+            + ", ".join(f"{code} {outcome}" for code, outcome in out.recheck.items())
+        )
+
         original = next(f for f in target["originals"] if f["role"] == "attachment")
         download = f"{stack.url('archive')}/v1/records/{target['record_id']}/originals/{original['sha256']}"
         r = await http.get(download, headers={"X-User": BORROWER})
