@@ -15,6 +15,8 @@ from archive.adapters.records import Records
 from archive.adapters.search_index import SearchIndex
 from archive.custody import CustodyService
 from archive.domain.archive_code import ArchiveCodeRule
+from archive.handover import HandoverService
+from archive.integrity import IntegrityService
 from archive.service import ArchiveService
 from archive.settings import ArchiveSettings
 from contracts.envelope import EventData
@@ -67,13 +69,18 @@ def create_app(
         rule,
         rt.source,
     )
-    custody = CustodyService(records, index, store, rt.publisher, permissions, rule, rt.source)
+    custody = CustodyService(records, index, store, rt.publisher, permissions, rt.source)
+    integrity = IntegrityService(records, store, rt.publisher, permissions, rule, rt.source)
+    handover = HandoverService(records, integrity, rt.publisher, permissions, rt.source)
     sweeper = Periodic(
-        "re-check sweep", custody.recheck_all, settings.recheck_sweep_seconds, first_at_start=False
+        "re-check sweep",
+        integrity.recheck_all,
+        settings.recheck_sweep_seconds,
+        first_at_start=False,
     )
     rt.startup += [store.ensure_bucket, records.ensure_indexes]
     rt.after_start.append(lambda: fill_index(index, records))
-    rt.after_start.append(custody.resume_handovers)
+    rt.after_start.append(handover.resume_handovers)
     rt.after_start.append(sweeper.start)
     rt.before_stop.append(sweeper.stop)
     rt.shutdown.append(permissions.close)
@@ -81,7 +88,7 @@ def create_app(
     return build_app(
         rt,
         title="AAP archive",
-        routers=[archive_router(service, custody)],
+        routers=[archive_router(service, custody, integrity, handover)],
         checks={"s3": store.ready, "search_index": index.check_ready},
     )
 

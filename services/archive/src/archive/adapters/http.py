@@ -21,6 +21,8 @@ from archive.adapters.registers import XLSX, custody_register, handover_list
 from archive.custody import CustodyService
 from archive.domain.lifecycle import Conflict
 from archive.domain.search import SearchCriteria
+from archive.handover import HandoverService
+from archive.integrity import IntegrityService
 from archive.service import ArchiveService, NotFound
 from contracts.records import RecordCategory
 
@@ -45,7 +47,12 @@ async def _answer(call: Awaitable[T]) -> T:
         raise HTTPException(409, str(error)) from error
 
 
-def archive_router(service: ArchiveService, custody: CustodyService) -> APIRouter:
+def archive_router(
+    service: ArchiveService,
+    custody: CustodyService,
+    integrity: IntegrityService,
+    handover: HandoverService,
+) -> APIRouter:
     router = APIRouter(prefix="/v1", tags=["archive"])
 
     @router.get("/records")
@@ -207,7 +214,7 @@ def archive_router(service: ArchiveService, custody: CustodyService) -> APIRoute
     ) -> dict[str, Any]:
         """The archive department (the caller, 接收人) takes over a year's records (移交)."""
         done = await _answer(
-            custody.hand_over(
+            handover.hand_over(
                 fonds_code,
                 fiscal_year,
                 user=_user(x_user),
@@ -228,7 +235,7 @@ def archive_router(service: ArchiveService, custody: CustodyService) -> APIRoute
         """The archive department (the caller) consents to the accounting department keeping a
         year's records longer: up to three years after year-end in all (第十一条)."""
         done = await _answer(
-            custody.extend_custody(fonds_code, fiscal_year, extended_years, reason, _user(x_user))
+            handover.extend_custody(fonds_code, fiscal_year, extended_years, reason, _user(x_user))
         )
         return done.model_dump(mode="json")
 
@@ -237,7 +244,7 @@ def archive_router(service: ArchiveService, custody: CustodyService) -> APIRoute
         fonds_code: str, as_of: date, x_user: User = None
     ) -> list[dict[str, Any]]:
         """Years kept by the accounting department past temporary custody (第十一条)."""
-        return await _answer(custody.custody_overdue(fonds_code, as_of, _user(x_user)))
+        return await _answer(handover.custody_overdue(fonds_code, as_of, _user(x_user)))
 
     @router.get("/numbering")
     async def voucher_numbering(
@@ -267,7 +274,7 @@ def archive_router(service: ArchiveService, custody: CustodyService) -> APIRoute
     @router.post("/records/{record_id}/recheck")
     async def recheck(record_id: uuid.UUID, x_user: User = None) -> dict[str, Any]:
         """Run the storage check table (fixity, 档号, size and type, package, content) now."""
-        report, findings = await _answer(custody.recheck_for(record_id, _user(x_user)))
+        report, findings = await _answer(integrity.recheck_for(record_id, _user(x_user)))
         return {
             "ok": not findings,
             "report": [r.model_dump(mode="json") for r in report],

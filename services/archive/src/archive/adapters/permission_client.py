@@ -37,6 +37,12 @@ class PermissionClient:
         if not decision.allowed:
             raise AccessDenied(decision.reason)
 
+    async def require_fonds(self, user: str, action: str, fonds_code: str) -> None:
+        """Raise AccessDenied unless ``user`` may ``action`` every record of the fonds."""
+        visible = await self.visibility(user, action)
+        if not (visible.all_fonds or fonds_code in visible.fonds):
+            raise AccessDenied(f"{user} may not {action} fonds {fonds_code}")
+
     async def visibility(self, user: str, action: str) -> Visibility:
         response = await self._http.get("/v1/visibility", params={"user": user, "action": action})
         response.raise_for_status()

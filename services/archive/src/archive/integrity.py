@@ -1,0 +1,98 @@
+"""Integrity of what the archive keeps: the storage check table run again over records, on
+demand, before a handover and on a schedule; every finding an IntegrityAlertRaised."""
+
+from __future__ import annotations
+
+import uuid
+
+import structlog
+
+from archive.adapters.permission_client import PermissionClient
+from archive.adapters.records import Records
+from archive.domain.archive_code import ArchiveCodeRule
+from archive.domain.recheck import Finding, Stored, object_keys, recheck
+from archive.service import NotFound
+from contracts.envelope import new_event
+from contracts.events import IntegrityAlertRaised
+from contracts.records import CheckResult
+from contracts.types import utc_now
+from servicekit.kafka import EventPublisher
+from servicekit.s3 import ObjectStore
+
+log = structlog.get_logger()
+
+
+class IntegrityService:
+    def __init__(
+        self,
+        records: Records,
+        store: ObjectStore,
+        publisher: EventPublisher,
+        permissions: PermissionClient,
+        rule: ArchiveCodeRule,
+        source: str,
+    ) -> None:
+        self._records = records
+        self._store = store
+        self._publisher = publisher
+        self._permissions = permissions
+        self._rule = rule
+        self._source = source
+
+    async def recheck_for(
+        self, record_id: uuid.UUID, user: str
+    ) -> tuple[list[CheckResult], list[Finding]]:
+        """A re-check asked for by ``user``, who must be allowed to read the record."""
+        await self._permissions.require(user, "read", record_id)
+        return await self.recheck(record_id)
+
+    async def recheck(self, record_id: uuid.UUID) -> tuple[list[CheckResult], list[Finding]]:
+        """Run the storage check table over a record as kept now; alert on every finding."""
+        record = await self._records.get(record_id)
+        if record is None:
+            raise NotFound(f"no archive record {record_id}")
+        objects = {key: await self._read(key) for key in object_keys(record)}
+        report, findings = recheck(Stored(record, objects, self._rule))
+        for finding in findings:
+            alert = IntegrityAlertRaised(
+                record_id=record_id,
+                archive_code=record.archive_code,
+                filename=finding.filename,
+                object_key=finding.object_key,
+                expected_sha256=finding.expected_sha256,
+                found_sha256=finding.found_sha256,
+                detail=finding.detail,
+                detected_at=utc_now(),
+                check_code=finding.code,
+            )
+            await self._publisher.publish(
+                new_event(
+                    alert,
+                    source=self._source,
+                    subject=str(record_id),
+                    correlation_id=str(uuid.uuid4()),
+                    actor="recheck",
+                )
+            )
+            log.error(
+                "integrity alert",
+                record_id=str(record_id),
+                check=finding.code,
+                file=finding.filename,
+                detail=finding.detail,
+            )
+        return report, findings
+
+    async def _read(self, key: str) -> bytes | None:
+        """The object as the store serves it now (its latest version), None if unreadable."""
+        try:
+            return await self._store.get(key)
+        except Exception:  # the SDK raises S3Error (or a connection error)
+            return None
+
+    async def recheck_all(self) -> int:
+        """The scheduled sweep: every record re-checked; the number of findings."""
+        count = 0
+        async for record_id in self._records.all_ids():
+            count += len((await self.recheck(uuid.UUID(record_id)))[1])
+        return count
