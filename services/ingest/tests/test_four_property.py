@@ -90,6 +90,17 @@ def test_entity_bombs_and_external_entities_are_refused_not_expanded() -> None:
         assert state is CheckOutcome.FAILED and "DTDs and entities are not allowed" in detail
 
 
+def test_an_e_invoice_xml_declared_in_gbk_is_read_like_utf8() -> None:
+    gbk = INVOICE_XML.decode().replace('encoding="UTF-8"', 'encoding="GBK"').encode("gbk")
+    a = assess(voucher(), [xml(gbk)])
+    assert a.accepted and not a.review_required
+    [invoice] = a.invoices
+    assert (invoice.seller_name, invoice.buyer_name) == (
+        "北京国贸嘉华酒店管理有限公司",
+        "上海澄明科技有限公司",
+    )
+
+
 def test_malformed_xml_and_a_broken_e_invoice_are_named() -> None:
     a = assess(voucher(), [xml(b"<EInvoice><Header>")])
     assert "malformed XML" in outcome(a, "3-1")[1]

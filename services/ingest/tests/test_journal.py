@@ -87,6 +87,23 @@ def test_the_xml_export_is_cut_into_vouchers_and_read_safely() -> None:
         read_xml_journal(b"<Vouchers/>")
 
 
+def test_an_xml_export_in_gbk_or_gb18030_reads_the_same_as_in_utf8() -> None:
+    from ingest.domain.journal_xml import read_xml_journal
+
+    utf8 = (ROOT / "samples" / "journals" / "erp-export-2025-05.xml").read_bytes()
+    text = utf8.decode()
+    for name in ("GB18030", "GBK", "gb2312"):
+        raw = text.replace('encoding="UTF-8"', f'encoding="{name}"').encode("gb18030")
+        assert [v.document for v in read_xml_journal(raw)] == [
+            v.document for v in read_xml_journal(utf8)
+        ]
+    bad = text.replace('encoding="UTF-8"', 'encoding="GBK"').encode("gb18030") + b"\x81"
+    with pytest.raises(ExportError, match="not valid gbk"):
+        read_xml_journal(bad)
+    with pytest.raises(ExportError, match="unknown encoding 'x-nonsense'"):
+        read_xml_journal(text.replace('encoding="UTF-8"', 'encoding="x-nonsense"').encode())
+
+
 def workbook_of(csv_text: str) -> bytes:
     """The journal as an ERP saves it to Excel: a title row, date cells, number cells."""
     wb = Workbook()

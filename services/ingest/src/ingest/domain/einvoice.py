@@ -6,6 +6,8 @@ entity bomb or an XXE attempt is reported as such and never expanded.
 
 from __future__ import annotations
 
+import codecs
+import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -90,18 +92,51 @@ def _money(root: ET.Element, path: str) -> Decimal:
         raise XmlProblem(f"{path} is not an amount: {value!r}") from error
 
 
+# The encoding an XML declaration names, if it names one.
+_DECLARED_ENCODING = re.compile(
+    rb"""^(?:\xef\xbb\xbf)?\s*<\?xml[^>]*?\bencoding\s*=\s*["']([A-Za-z0-9._-]+)["']"""
+)
+# Files declared in the older national encodings often hold characters only GB18030 has.
+_GB_FAMILY = {"gb2312", "gbk", "gb18030", "cp936"}
+
+
+def _as_utf8(data: bytes) -> bytes:
+    """The document re-encoded as UTF-8 when it declares another encoding: the XML parser
+    (expat) reads no multi-byte encoding but UTF-8 and UTF-16, and Chinese ERPs write GBK."""
+    declared = _DECLARED_ENCODING.match(data)
+    if declared is None:
+        return data
+    name = declared.group(1).decode("ascii").lower()
+    try:
+        codec = codecs.lookup(name).name
+    except LookupError as error:
+        raise XmlProblem(f"XML declares an unknown encoding {name!r}") from error
+    if codec in {"utf-8", "utf-16"}:
+        return data
+    if not data[: declared.end()].isascii():
+        raise XmlProblem(f"XML starts with a UTF-8 byte-order mark but declares {name!r}")
+    try:
+        text = data.decode("gb18030" if codec.replace("_", "") in _GB_FAMILY else codec)
+    except UnicodeDecodeError as error:
+        raise XmlProblem(f"XML is not valid {name}: {error}") from error
+    start, end = declared.span(1)  # the declaration is ASCII: byte and character offsets agree
+    return (text[:start] + "UTF-8" + text[end:]).encode()
+
+
 def read_xml(data: bytes) -> ET.Element:
     """Parse any XML attachment safely, or raise XmlProblem naming the reason."""
     if len(data) > MAX_XML_BYTES:
         raise XmlProblem(f"XML of {len(data)} bytes is over the {MAX_XML_BYTES} limit")
     try:
-        root: ET.Element = fromstring(data, forbid_dtd=True)
+        root: ET.Element = fromstring(_as_utf8(data), forbid_dtd=True)
     except DefusedXmlException as error:
         raise XmlProblem(
             f"XML refused: {type(error).__name__} (DTDs and entities are not allowed)"
         ) from error
     except ET.ParseError as error:
         raise XmlProblem(f"malformed XML: {error}") from error
+    except ValueError as error:  # what expat refuses before parsing (an encoding, say)
+        raise XmlProblem(f"XML cannot be read: {error}") from error
     return root
 
 
