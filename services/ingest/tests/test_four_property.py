@@ -147,6 +147,26 @@ def test_ofd_packages_must_be_readable_and_unencrypted() -> None:
         z.writestr("Doc_0/Document.xml", "<Document/>")
     a = assess(voucher(), [UploadedFile("attachment", "i.ofd", "application/ofd", buf.getvalue())])
     assert "no OFD.xml" in outcome(a, "3-4")[1]
+    broken = io.BytesIO()
+    with zipfile.ZipFile(broken, "w") as z:
+        z.writestr("OFD.xml", "<ofd:OFD")
+    a = assess(
+        voucher(), [UploadedFile("attachment", "b.ofd", "application/ofd", broken.getvalue())]
+    )
+    assert outcome(a, "3-4")[1].startswith("b.ofd: OFD.xml: malformed XML")
+    bomb = io.BytesIO()
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("OFD.xml", "<OFD/>")
+        z.writestr("Doc_0/Pages/Page_0/Content.xml", "<a>" + "b" * 5_000_000 + "</a>")
+    a = assess(voucher(), [UploadedFile("attachment", "x.ofd", "application/ofd", bomb.getvalue())])
+    assert not a.accepted and "(a zip bomb?)" in outcome(a, "3-4")[1]
+
+
+def test_xml_in_utf16_is_xml_too() -> None:
+    utf16 = INVOICE_XML.decode().replace('encoding="UTF-8"', 'encoding="UTF-16"').encode("utf-16")
+    a = assess(voucher(), [xml(utf16)])
+    assert outcome(a, "1-3")[0] is CheckOutcome.PASSED
+    assert [i.invoice_number for i in a.invoices] == ["25312000000012345678"]
 
 
 def test_missing_attachments_and_one_person_preparing_and_reviewing_ask_for_review() -> None:

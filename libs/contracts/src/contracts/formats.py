@@ -13,7 +13,7 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class Format:
     name: str
-    starts_with: tuple[bytes, ...]  # after a UTF-8 BOM and white space where ``text`` is set
+    starts_with: tuple[bytes, ...]  # after a byte-order mark and white space where ``text``
     text: bool = False
 
 
@@ -35,7 +35,15 @@ def type_problem(media_type: str, data: bytes) -> str | None:
     fmt = FORMATS.get(media_type)
     if fmt is None:
         return None
-    head = data.removeprefix(b"\xef\xbb\xbf").lstrip() if fmt.text else data
+    head = _text_head(data) if fmt.text else data
     if head.startswith(fmt.starts_with):
         return None
     return f"is of type {media_type} but its content is not a {fmt.name}"
+
+
+def _text_head(data: bytes) -> bytes:
+    """The first characters of a text file, as UTF-8, past any byte-order mark and white space."""
+    for bom, codec in ((b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be")):
+        if data.startswith(bom):
+            return data[2:256].decode(codec, errors="ignore").lstrip().encode()
+    return data.removeprefix(b"\xef\xbb\xbf").lstrip()

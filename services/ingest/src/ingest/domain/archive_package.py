@@ -10,7 +10,6 @@ attachments with a manifest, checked as a whole before any voucher in it is take
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Literal
 
@@ -79,7 +78,7 @@ def open_package(data: bytes, limits: PackageLimits = DEFAULT_LIMITS) -> OpenedP
             [_result("1-13", "信息包结构 package structure", "authenticity", [str(error)])], []
         )
     try:
-        manifest = Manifest.model_validate(json.loads(files.pop(MANIFEST)))
+        manifest = Manifest.model_validate_json(files.pop(MANIFEST))  # depth-limited parser
     except KeyError:
         return OpenedPackage(
             [

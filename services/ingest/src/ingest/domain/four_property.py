@@ -21,7 +21,8 @@ from contracts.formats import type_problem
 from contracts.records import CheckOutcome, CheckProperty, CheckResult
 from ingest.domain.einvoice import EInvoice, XmlProblem, is_einvoice, parse_einvoice, read_xml
 from ingest.domain.files import ACCEPTED_ATTACHMENT_TYPES, UploadedFile
-from ingest.domain.printouts import ofd_text, pdf_text
+from ingest.domain.package import PackageError
+from ingest.domain.printouts import ofd_text, open_ofd, pdf_text
 from ingest.domain.voucher_export import Finding, VoucherExport
 
 Action = Literal["reject", "review"]
@@ -39,6 +40,7 @@ class Upload:
     invoices: dict[str, EInvoice | XmlProblem] = field(default_factory=dict)
     booked: Mapping[str, str] = field(default_factory=dict)  # booking key → document holding it
     pdfs: dict[str, PdfReader | str] = field(default_factory=dict)  # filename → reader, or why not
+    ofds: dict[str, zipfile.ZipFile | str] = field(default_factory=dict)  # package, or why not
     printout_text: dict[str, str] = field(default_factory=dict)  # filename → PDF or OFD text
     # filename → signature found (None: clean); no mapping at all: no scanner configured
     virus_scan: Mapping[str, str | None] | None = None
@@ -67,13 +69,18 @@ class Upload:
                         upload.invoices[f.filename] = problem
             elif f.media_type == "application/pdf" and f.data.startswith(b"%PDF-"):
                 upload.pdfs[f.filename] = _pdf(f)  # parsed once, for every check that reads it
+            elif f.media_type == "application/ofd" and f.data.startswith(b"PK"):
+                try:
+                    upload.ofds[f.filename] = open_ofd(f.data)
+                except PackageError as problem:
+                    upload.ofds[f.filename] = str(problem)
         if upload.parsed_invoices():  # printouts matter only beside an e-invoice's XML
             for name, reader in upload.pdfs.items():
                 if not isinstance(reader, str) and not reader.is_encrypted and reader.pages:
                     upload.printout_text[name] = pdf_text(reader)
-            for f in attachments:
-                if f.media_type == "application/ofd":
-                    upload.printout_text[f.filename] = ofd_text(f.data)
+            for name, package in upload.ofds.items():
+                if not isinstance(package, str):
+                    upload.printout_text[name] = ofd_text(package)
         return upload
 
     def printout_of(self, invoice: EInvoice) -> str | None:
@@ -231,10 +238,8 @@ def _readable(u: Upload) -> Sequence[str]:
                 found.append(reader)
             elif not reader.is_encrypted and len(reader.pages) == 0:
                 found.append(f"{f.filename}: PDF has no pages")
-        if f.media_type == "application/ofd" and zipfile.is_zipfile(io.BytesIO(f.data)):
-            names = zipfile.ZipFile(io.BytesIO(f.data)).namelist()
-            if "OFD.xml" not in names:
-                found.append(f"{f.filename}: OFD package has no OFD.xml entry")
+        if isinstance(problem := u.ofds.get(f.filename), str):
+            found.append(f"{f.filename}: {problem}")
     return found
 
 

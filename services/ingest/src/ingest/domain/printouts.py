@@ -7,6 +7,8 @@ printout, linked to it. OFD (GB/T 33190) is a zip whose pages' ``Content.xml`` h
 
 from __future__ import annotations
 
+import zipfile
+
 from pypdf import PdfReader
 from pypdf.errors import PdfReadError
 
@@ -30,21 +32,32 @@ def pdf_text(reader: PdfReader) -> str:
         return ""
 
 
-def ofd_text(data: bytes) -> str:
-    """The text of every page of an OFD package ('' if it cannot be read)."""
+def open_ofd(data: bytes) -> zipfile.ZipFile:
+    """The OFD package, once it is a zip within limits whose OFD.xml parses; PackageError if not."""
+    package = open_zip(data, OFD_LIMITS)
+    if "OFD.xml" not in package.namelist():
+        raise PackageError("OFD package has no OFD.xml entry")
     try:
-        package = open_zip(data, OFD_LIMITS)
-    except PackageError:
-        return ""
+        read_xml(_entry(package, package.getinfo("OFD.xml")))
+    except XmlProblem as problem:
+        raise PackageError(f"OFD.xml: {problem}") from problem
+    return package
+
+
+def ofd_text(package: zipfile.ZipFile) -> str:
+    """The text of every page of an OFD package ('' where a page cannot be read)."""
     texts: list[str] = []
     for info in package.infolist():
         if "/Pages/" not in info.filename or not info.filename.endswith("Content.xml"):
             continue
-        with package.open(info) as entry:
-            content = entry.read(OFD_LIMITS.max_entry_bytes + 1)
         try:
-            page = read_xml(content)
+            page = read_xml(_entry(package, info))
         except XmlProblem:
             continue
         texts += [el.text or "" for el in page.iter() if local_name(el.tag) == "TextCode"]
     return "\n".join(texts)
+
+
+def _entry(package: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
+    with package.open(info) as entry:
+        return entry.read(OFD_LIMITS.max_entry_bytes + 1)  # sizes in headers can lie

@@ -109,6 +109,8 @@ def parse_voucher_export(raw: bytes) -> VoucherExport:
         document = json.loads(text, parse_float=Decimal)
     except json.JSONDecodeError as error:
         raise ExportError([("3-4", "voucher", f"malformed JSON: {error}")]) from error
+    except RecursionError as error:  # the standard parser recurses once per nested level
+        raise ExportError([("3-4", "voucher", "JSON nested too deeply")]) from error
     try:
         voucher = VoucherExport.model_validate(document)
     except ValidationError as error:
