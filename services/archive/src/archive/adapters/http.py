@@ -28,6 +28,9 @@ from contracts.records import RecordCategory
 
 T = TypeVar("T")
 User = Annotated[str | None, Header(alias="X-User")]
+# Fiscal years an archive can hold; beyond them a number is a mistake, not a year.
+Year = Annotated[int, Query(ge=1900, le=2200)]
+BodyYear = Annotated[int, Body(ge=1900, le=2200)]
 
 
 def _user(user: str | None) -> str:
@@ -59,7 +62,7 @@ def archive_router(
     async def search_records(
         x_user: User = None,
         fonds_code: str | None = None,
-        fiscal_year: int | None = None,
+        fiscal_year: Annotated[int | None, Query(ge=1900, le=2200)] = None,
         period: Annotated[int | None, Query(ge=1, le=12)] = None,
         category: RecordCategory | None = None,
         voucher_no: str | None = None,
@@ -70,7 +73,7 @@ def archive_router(
         q: Annotated[str | None, Query(description="part of the summary, e.g. 差旅费")] = None,
         review_required: bool | None = None,
         limit: Annotated[int, Query(ge=1, le=500)] = 50,
-        offset: Annotated[int, Query(ge=0)] = 0,
+        offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
         with_total: Annotated[bool, Query(description="also count every match (slower)")] = False,
     ) -> dict[str, Any]:
         try:
@@ -159,7 +162,7 @@ def archive_router(
 
     @router.get("/volumes")
     async def volumes(
-        fonds_code: str, fiscal_year: int, x_user: User = None
+        fonds_code: str, fiscal_year: Year, x_user: User = None
     ) -> list[dict[str, Any]]:
         found, _ = await _answer(custody.volumes(fonds_code, fiscal_year, _user(x_user)))
         return [
@@ -178,7 +181,10 @@ def archive_router(
 
     @router.get("/registers/{kind}.xlsx")
     async def register(
-        kind: Literal["custody", "handover"], fonds_code: str, fiscal_year: int, x_user: User = None
+        kind: Literal["custody", "handover"],
+        fonds_code: str,
+        fiscal_year: Year,
+        x_user: User = None,
     ) -> Response:
         """保管清册 (custody) or 移交清册 (handover) of a fonds and year, as an Excel workbook."""
         found, held = await _answer(custody.volumes(fonds_code, fiscal_year, _user(x_user)))
@@ -207,7 +213,7 @@ def archive_router(
     @router.post("/handovers", status_code=201)
     async def hand_over(
         fonds_code: Annotated[str, Body()],
-        fiscal_year: Annotated[int, Body()],
+        fiscal_year: BodyYear,
         handed_over_by: Annotated[str, Body(min_length=1, description="移交人, accounting dept")],
         supervised_by: Annotated[str | None, Body(description="监交人")] = None,
         x_user: User = None,
@@ -227,7 +233,7 @@ def archive_router(
     @router.post("/custody/extensions", status_code=201)
     async def extend_custody(
         fonds_code: Annotated[str, Body()],
-        fiscal_year: Annotated[int, Body()],
+        fiscal_year: BodyYear,
         extended_years: Annotated[int, Body(ge=1, le=2, description="Years beyond the first")],
         reason: Annotated[str, Body(min_length=1)],
         x_user: User = None,
@@ -249,7 +255,7 @@ def archive_router(
     @router.get("/numbering")
     async def voucher_numbering(
         fonds_code: str,
-        fiscal_year: int,
+        fiscal_year: Year,
         period: Annotated[int, Query(ge=1, le=12)],
         x_user: User = None,
     ) -> dict[str, Any]:

@@ -26,7 +26,7 @@ def audit_router(service: AuditService) -> APIRouter:
         ] = None,
         since: AwareDatetime | None = None,
         until: AwareDatetime | None = None,
-        after_seq: Annotated[int, Query(ge=0, description="page after this entry")] = 0,
+        after_seq: Annotated[int, Query(ge=0, le=2**62, description="page after this entry")] = 0,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     ) -> dict[str, Any]:
         items = await service.query(
