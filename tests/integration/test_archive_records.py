@@ -139,6 +139,9 @@ async def search(http: httpx.AsyncClient, user: str = ARCHIVIST, **params: Any) 
 
 async def test_search_by_chinese_text_amount_counterparty_and_invoice(archived: Any) -> None:
     http, docs = archived
+    for wrong in ({"offset": "9" * 20}, {"fiscal_year": "-5"}, {"amount_min": "NaN"}):
+        r = await http.get("/v1/records", params=wrong, headers=AS_ARCHIVIST)
+        assert r.status_code == 422, (wrong, r.text)  # named, never a 500
     assert await search(http, q="差旅费") == ["1990年差旅费", "报销北京出差差旅费"]
     assert await search(http, amount_min="1000.00", amount_max="1280.00") == [
         "报销北京出差差旅费",

@@ -44,6 +44,11 @@ def test_malformed_json_names_the_position() -> None:
         parse_voucher_export(b'{"format": "aap.voucher.v1",')
 
 
+def test_json_nested_beyond_reason_is_refused_not_a_crash() -> None:
+    with pytest.raises(ExportError, match="JSON nested too deeply"):
+        parse_voucher_export(b"[" * 100_000 + b"]" * 100_000)
+
+
 def test_every_missing_or_wrong_field_is_named() -> None:
     doc = json.loads(VOUCHER)
     del doc["reviewer"]
