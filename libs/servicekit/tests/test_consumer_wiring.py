@@ -59,8 +59,14 @@ async def test_typed_delivery_retries_and_dead_letters() -> None:
                 headers={"content-type": CONTENT_TYPE},
             )
         await broker.publish(b"{not json", topic=topic, headers={"content-type": CONTENT_TYPE})
+        nested = b"[" * 100_000 + b"]" * 100_000
+        await broker.publish(nested, topic=topic, headers={"content-type": CONTENT_TYPE})
 
     assert received == [good]  # the model arrives typed, Chinese text intact
     assert attempts.count("boom") == 2  # retried up to AAP_CONSUMER_ATTEMPTS, then set aside
-    assert [d["x-dlt-error-type"] for d in dead] == ["RuntimeError", "JSONDecodeError"]
-    assert dead[0]["x-dlt-attempts"] == "2" and dead[1]["x-dlt-attempts"] == "1"
+    assert [d["x-dlt-error-type"] for d in dead] == [
+        "RuntimeError",
+        "JSONDecodeError",
+        "RecursionError",
+    ]
+    assert [d["x-dlt-attempts"] for d in dead] == ["2", "1", "1"]  # poison is not retried

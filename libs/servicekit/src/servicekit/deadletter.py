@@ -25,8 +25,8 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger()
 
-# Errors that no retry can mend: the message itself is wrong.
-POISON = (ValidationError, json.JSONDecodeError, UnicodeDecodeError)
+# Errors that no retry can mend: the message itself is wrong (RecursionError: nested too deep).
+POISON = (ValidationError, json.JSONDecodeError, UnicodeDecodeError, RecursionError)
 
 
 class DeadLetters:
