@@ -128,6 +128,19 @@ async def test_archive_code_sequence_is_atomic_under_concurrency(
     assert sorted(numbers) == list(range(1, 41))
 
 
+async def test_an_upload_over_the_size_limit_is_refused_while_it_arrives() -> None:
+    from ingest.settings import IngestSettings
+
+    voucher = (SAMPLES / "vouchers" / "2025-03-ji-0002.json").read_bytes()
+    async with running(ingest_app(IngestSettings(max_request_bytes=64 * 1024))) as http:
+        r = await http.post(
+            "/v1/vouchers",
+            files=[("voucher", ("v.json", voucher)), ("attachments", ("a.pdf", b"%PDF-" * 30_000))],
+            headers={"X-User": "erp"},
+        )
+        assert r.status_code == 413
+
+
 async def test_ingest_rejects_with_reasons_and_keeps_chinese_text(
     platform: PlatformSettings,
 ) -> None:

@@ -83,8 +83,13 @@ def build_app(
     title: str,
     routers: Sequence[APIRouter] = (),
     checks: Mapping[str, Check] | None = None,
+    max_request_bytes: int = 1024 * 1024,
 ) -> FastAPI:
-    """A FastAPI app: HTTP routes, the Kafka broker's lifetime, health, /asyncapi.json."""
+    """A FastAPI app: HTTP routes, the Kafka broker's lifetime, health, /asyncapi.json.
+
+    A request body over ``max_request_bytes`` is refused with 413 while it arrives, before
+    it fills memory or disk.
+    """
 
     async def kafka_ready() -> None:
         if not await rt.broker.ping(timeout=2):
@@ -112,7 +117,7 @@ def build_app(
                 await hook()
             await rt.client.close()
 
-    app = FastAPI(title=title, lifespan=lifespan)
+    app = FastAPI(title=title, lifespan=lifespan, max_body_size=max_request_bytes)
     app.include_router(health_router(all_checks))
     app.include_router(asyncapi_router(rt, title))
     for r in routers:

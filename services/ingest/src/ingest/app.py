@@ -41,6 +41,7 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
         title="AAP ingest",
         routers=[ingest_router(service, journals, PackageService(service))],
         checks={"s3": store.ready},
+        max_request_bytes=settings.max_request_bytes,
     )
     app.add_exception_handler(ScanUnavailable, _scanner_down)
     return app

@@ -22,4 +22,7 @@ class IngestSettings(BaseSettings):
     profiles_dir: Path | None = Field(
         default=None, description="More journal profiles (*.json) beside the built-in ones"
     )
+    max_request_bytes: int = Field(
+        default=256 * 1024 * 1024, gt=0, description="Largest upload (a package, say); 413 beyond"
+    )
     platform: PlatformSettings = Field(default_factory=PlatformSettings)
