@@ -330,6 +330,42 @@ async def test_reports_on_a_fonds_are_only_for_who_may_see_it(archived: Any) -> 
         assert r.status_code == 200, (url, r.text)
 
 
+async def test_the_scheduled_sweep_finds_a_changed_original(
+    archived: Any, platform: PlatformSettings
+) -> None:
+    from archive.settings import ArchiveSettings
+
+    # Another fonds, so that this year's record changes no other test's listing.
+    doc = await document(
+        platform, fonds=OTHER_FONDS, year=2020, summary="二〇二〇年凭证", amount="3.00"
+    )
+    async with (
+        EventWatcher(platform.kafka_bootstrap, platform.namespace, [RECORDS_ARCHIVED]) as watch,
+        EventSender(platform.kafka_bootstrap, platform.namespace) as out,
+    ):
+        await out.send(
+            new_event(doc, source="/test", subject=str(doc.document_id), correlation_id="c")
+        )
+        [archived_event] = await watch.wait_for(
+            of_type("RecordArchived", record_id=str(doc.document_id))
+        )
+    scan = next(f for f in archived_event.data["originals"] if f["role"] == "attachment")
+    store = s3.ObjectStore(s3.connect(platform), scan["bucket"])
+    await store.put(scan["object_key"], b"%PDF-1.4 replaced", "application/pdf")
+
+    # A second archive process whose sweep runs every second (the default is daily).
+    sweeping = ArchiveSettings(recheck_sweep_seconds=1, instance_id=f"sweeper-{uuid.uuid4()}")
+    async with (
+        EventWatcher(platform.kafka_bootstrap, platform.namespace, [INTEGRITY_ALERTS]) as watch,
+        running(archive_app(sweeping)),
+    ):
+        alerts = await watch.wait_for(
+            of_type("IntegrityAlertRaised", record_id=str(doc.document_id)), count=2
+        )
+    assert {a.data["check_code"] for a in alerts} == {"1-1", "1-10"}  # digest and size changed
+    assert {a.actor for a in alerts} == {"recheck"}
+
+
 async def test_voucher_numbering_of_a_period_is_reported(archived: Any) -> None:
     http, docs = archived
     r = await http.get(

@@ -63,11 +63,12 @@ class HandoverService:
             )
         await self._permissions.require(user, "handover", records[0].record_id)
         # Every reason at once, so that one visit to the archive department mends them all.
+        findings = await self._integrity.findings_of(r.record_id for r in records)
         reasons = [
             f"re-check {finding.code} failed for {r.archive_code}: "
             f"{finding.filename}: {finding.detail}"
             for r in records
-            for finding in (await self._integrity.recheck(r.record_id))[1]
+            for finding in findings[r.record_id]
         ]
         reasons += [
             f"{r.archive_code} still awaits an archivist's review"
