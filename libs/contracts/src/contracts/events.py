@@ -156,7 +156,7 @@ class RecordsHandedOver(EventData):
 
 class CustodyExtended(EventData):
     """The archive department consented to the accounting department keeping a year's records
-    longer than the one year of temporary custody (第十一条: three years at most)."""
+    longer than the one year of temporary custody (临时保管, 第十一条: three years at most)."""
 
     event_type = "CustodyExtended"
 
