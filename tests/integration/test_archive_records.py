@@ -15,7 +15,7 @@ import pytest
 
 from archive.app import create_app as archive_app
 from contracts.envelope import new_event
-from contracts.events import ApprovalDecided, DocumentIngested
+from contracts.events import ApprovalDecided, DocumentIngested, RecordArchived
 from contracts.records import InvoiceRef
 from contracts.topics import INTEGRITY_ALERTS, LEGAL_HOLDS_PLACED, RECORDS_ARCHIVED
 from contracts.types import Money
@@ -84,6 +84,19 @@ async def document(
         ),
         invoices=invoices,
     )
+
+
+async def archive_document(platform: PlatformSettings, doc: DocumentIngested) -> RecordArchived:
+    """Announce ``doc`` as ingest would, and wait until the archive has archived it."""
+    async with (
+        EventWatcher(platform.kafka_bootstrap, platform.namespace, [RECORDS_ARCHIVED]) as watch,
+        EventSender(platform.kafka_bootstrap, platform.namespace) as out,
+    ):
+        await out.send(
+            new_event(doc, source="/test", subject=str(doc.document_id), correlation_id="c")
+        )
+        [archived] = await watch.wait_for(of_type("RecordArchived", record_id=str(doc.document_id)))
+    return RecordArchived.model_validate(archived.data)
 
 
 @pytest.fixture(scope="module")
@@ -339,19 +352,10 @@ async def test_the_scheduled_sweep_finds_a_changed_original(
     doc = await document(
         platform, fonds=OTHER_FONDS, year=2020, summary="二〇二〇年凭证", amount="3.00"
     )
-    async with (
-        EventWatcher(platform.kafka_bootstrap, platform.namespace, [RECORDS_ARCHIVED]) as watch,
-        EventSender(platform.kafka_bootstrap, platform.namespace) as out,
-    ):
-        await out.send(
-            new_event(doc, source="/test", subject=str(doc.document_id), correlation_id="c")
-        )
-        [archived_event] = await watch.wait_for(
-            of_type("RecordArchived", record_id=str(doc.document_id))
-        )
-    scan = next(f for f in archived_event.data["originals"] if f["role"] == "attachment")
-    store = s3.ObjectStore(s3.connect(platform), scan["bucket"])
-    await store.put(scan["object_key"], b"%PDF-1.4 replaced", "application/pdf")
+    record = await archive_document(platform, doc)
+    scan = next(f for f in record.originals if f.role == "attachment")
+    store = s3.ObjectStore(s3.connect(platform), scan.bucket)
+    await store.put(scan.object_key, b"%PDF-1.4 replaced", "application/pdf")
 
     # A second archive process whose sweep runs every second (the default is daily).
     sweeping = ArchiveSettings(recheck_sweep_seconds=1, instance_id=f"sweeper-{uuid.uuid4()}")
@@ -548,14 +552,7 @@ async def test_handover_takes_a_year_over_after_re_checking_every_original(
     late = await document(
         platform, fonds=FONDS, year=1990, summary="补录凭证", amount="5.00", period=1
     )
-    async with (
-        EventWatcher(platform.kafka_bootstrap, platform.namespace, [RECORDS_ARCHIVED]) as watch,
-        EventSender(platform.kafka_bootstrap, platform.namespace) as out,
-    ):
-        await out.send(
-            new_event(late, source="/test", subject=str(late.document_id), correlation_id="c")
-        )
-        await watch.wait_for(of_type("RecordArchived", record_id=str(late.document_id)))
+    await archive_document(platform, late)
     volumes = (await http.get("/v1/volumes", params=params, headers=AS_ARCHIVIST)).json()
     assert [(v["volume"], v["period"], v["items"], v["bound"]) for v in volumes] == [
         (1, docs["old"].period, 1, True),
@@ -578,24 +575,14 @@ async def test_an_interrupted_handover_is_completed_as_it_was_started(
 ) -> None:
     from archive.adapters.records import Records
     from archive.domain.volumes import assemble, bind
-    from contracts.events import RecordArchived, RecordsHandedOver
+    from contracts.events import RecordsHandedOver
     from contracts.topics import HANDOVERS
     from servicekit import mongo
 
     http, _ = archived
     late = await document(platform, fonds=FONDS, year=2021, summary="二〇二一年凭证", amount="9.00")
-    async with (
-        EventWatcher(platform.kafka_bootstrap, platform.namespace, [RECORDS_ARCHIVED]) as watch,
-        EventSender(platform.kafka_bootstrap, platform.namespace) as out,
-    ):
-        await out.send(
-            new_event(late, source="/test", subject=str(late.document_id), correlation_id="c")
-        )
-        [archived_event] = await watch.wait_for(
-            of_type("RecordArchived", record_id=str(late.document_id))
-        )
+    record = await archive_document(platform, late)
     # A handover that crashed after it was kept and before it was applied.
-    record = RecordArchived.model_validate(archived_event.data)
     started = RecordsHandedOver(
         handover_id=uuid.uuid4(),
         fonds_code=FONDS,
