@@ -612,6 +612,60 @@ async def test_an_interrupted_handover_is_completed_as_it_was_started(
     assert again.status_code == 409 and "no records" in again.json()["detail"]
 
 
+async def test_two_archivists_handing_over_one_year_at_once_make_one_handover(
+    archived: Any, platform: PlatformSettings
+) -> None:
+    import asyncio
+
+    from contracts.topics import HANDOVERS
+
+    http, _ = archived
+    await archive_document(
+        platform, await document(platform, fonds=FONDS, year=2019, summary="甲", amount="1.00")
+    )
+    body = {"fonds_code": FONDS, "fiscal_year": 2019, "handed_over_by": "陈静"}
+    async with EventWatcher(platform.kafka_bootstrap, platform.namespace, [HANDOVERS]) as watch:
+        answers = await asyncio.gather(
+            *(http.post("/v1/handovers", json=body, headers=AS_ARCHIVIST) for _ in range(3))
+        )
+        accepted = [r.json()["handover_id"] for r in answers if r.status_code == 201]
+        await watch.wait_for(of_type("RecordsHandedOver", fiscal_year=2019))
+        await asyncio.sleep(1)  # time for a second handover's event, were there one
+    assert accepted and len(set(accepted)) == 1, [r.text for r in answers]
+    assert {r.status_code for r in answers} <= {201, 409}
+    assert len({s.event.data["handover_id"] for s in watch.seen}) == 1
+    params = {"fonds_code": FONDS, "fiscal_year": 2019}
+    volumes = (await http.get("/v1/volumes", params=params, headers=AS_ARCHIVIST)).json()
+    assert [(v["volume"], v["bound"]) for v in volumes] == [(1, True)]
+
+    # Whatever the timing: of two handovers of one year started together, the second is refused.
+    from archive.adapters.records import Records
+    from archive.domain.lifecycle import HandoverRefused
+    from contracts.events import RecordsHandedOver
+    from servicekit import mongo
+
+    records = Records(mongo.connect(platform.mongo_url)[platform.database_name("archive")])
+    first, second = (
+        RecordsHandedOver(
+            handover_id=uuid.uuid4(),
+            fonds_code=OTHER_FONDS,
+            fiscal_year=2018,
+            record_ids=(uuid.uuid4(),),
+            volumes=0,
+            handed_over_by="甲",
+            received_by="乙",
+            handed_over_at=datetime.now(UTC),
+        )
+        for _ in range(2)
+    )
+    await records.start_handover(first, [])
+    with pytest.raises(HandoverRefused, match="already under way"):
+        await records.start_handover(second, [])
+    await records.finish_handover(first)
+    await records.start_handover(second, [])  # once the first is done, the next may start
+    await records.finish_handover(second)
+
+
 async def test_a_held_record_is_reviewed_before_it_can_be_handed_over(
     archived: Any, platform: PlatformSettings
 ) -> None:

@@ -109,7 +109,7 @@ class HandoverService:
                 event_id=derived_event_id(handover.handover_id, RecordsHandedOver),
             )
         )
-        await self._records.finish_handover(handover.handover_id)
+        await self._records.finish_handover(handover)
         return handover
 
     async def resume_handovers(self) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from archive.domain.lifecycle import LegalHold
+from archive.domain.lifecycle import HandoverRefused, LegalHold
 from archive.domain.volumes import BoundVolume
 from contracts.events import ApprovalDecided, RecordArchived, RecordsHandedOver
 from servicekit.mongo import Document
@@ -40,6 +40,7 @@ class Records:
         self._extensions = db["custody_extensions"]
         self._volumes = db["volumes"]
         self._handovers = db["handovers"]
+        self._open_handovers = db["open_handovers"]
 
     async def ensure_indexes(self) -> None:
         await self._records.create_index("archive_code", unique=True)
@@ -208,7 +209,15 @@ class Records:
 
     async def start_handover(self, handover: RecordsHandedOver, volumes: list[BoundVolume]) -> None:
         """Keep a handover, with its volumes, before any of it is applied: a crash midway leaves
-        it here to be completed as it was started."""
+        it here to be completed as it was started. One at a time per fonds and year: the
+        unique key of its open mark decides between two started together."""
+        year = f"{handover.fonds_code}|{handover.fiscal_year}"
+        try:
+            await self._open_handovers.insert_one(
+                {"_id": year, "handover": str(handover.handover_id)}
+            )
+        except DuplicateKeyError as error:
+            raise HandoverRefused(f"a handover of {year} is already under way") from error
         await self._handovers.insert_one(
             {
                 "_id": str(handover.handover_id),
@@ -256,8 +265,13 @@ class Records:
                 {"$set": {"custody": "archive", "handover_id": str(handover.handover_id)}},
             )
 
-    async def finish_handover(self, handover_id: uuid.UUID) -> None:
-        await self._handovers.update_one({"_id": str(handover_id)}, {"$set": {"done": True}})
+    async def finish_handover(self, handover: RecordsHandedOver) -> None:
+        await self._handovers.update_one(
+            {"_id": str(handover.handover_id)}, {"$set": {"done": True}}
+        )
+        await self._open_handovers.delete_one(
+            {"_id": f"{handover.fonds_code}|{handover.fiscal_year}"}
+        )
 
     async def custody_extensions(self, fonds_code: str) -> dict[int, int]:
         """Fiscal year → years of temporary custody consented beyond the first."""
