@@ -14,7 +14,7 @@ import asyncio
 import json
 import sqlite3
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -92,7 +92,13 @@ class SearchIndex:
         self._lock = threading.Lock()  # one statement at a time; each takes milliseconds
         self.ready = False
 
-    def _add(self, r: RecordArchived) -> None:
+    def _add(self, records: Sequence[RecordArchived]) -> None:
+        """Index records in one transaction: FTS5 merges its segments once per commit."""
+        with self._lock, self._db:
+            for r in records:
+                self._add_one(r)
+
+    def _add_one(self, r: RecordArchived) -> None:
         v, rid = r.voucher, str(r.record_id)
         counterparties = " ".join(
             x
@@ -112,38 +118,40 @@ class SearchIndex:
             int(r.review_required),
             json.dumps(_hit(r), ensure_ascii=False),
         )
-        with self._lock, self._db:
-            n = self._db.execute(
-                "INSERT INTO records (id, archive_code, fonds_code, fiscal_year, period, category,"
-                " voucher_no, amount_fen, review_required, hit)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-                " ON CONFLICT (id) DO UPDATE SET hit = excluded.hit RETURNING n",
-                row,
-            ).fetchone()[0]
-            self._db.executemany(
-                "INSERT OR IGNORE INTO invoices VALUES (?, ?)",
-                [(i.invoice_number, rid) for i in r.invoices],
-            )
-            self._db.executemany(
-                "INSERT OR IGNORE INTO files VALUES (?, ?)", [(f.sha256, rid) for f in r.originals]
-            )
-            self._db.execute("DELETE FROM texts WHERE rowid = ?", (n,))
-            self._db.execute(
-                "INSERT INTO texts (rowid, summary, counterparties) VALUES (?, ?, ?)",
-                (n, v.summary if v else "", counterparties),
-            )
+        n = self._db.execute(
+            "INSERT INTO records (id, archive_code, fonds_code, fiscal_year, period, category,"
+            " voucher_no, amount_fen, review_required, hit)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (id) DO UPDATE SET hit = excluded.hit RETURNING n",
+            row,
+        ).fetchone()[0]
+        self._db.executemany(
+            "INSERT OR IGNORE INTO invoices VALUES (?, ?)",
+            [(i.invoice_number, rid) for i in r.invoices],
+        )
+        self._db.executemany(
+            "INSERT OR IGNORE INTO files VALUES (?, ?)", [(f.sha256, rid) for f in r.originals]
+        )
+        self._db.execute("DELETE FROM texts WHERE rowid = ?", (n,))
+        self._db.execute(
+            "INSERT INTO texts (rowid, summary, counterparties) VALUES (?, ?, ?)",
+            (n, v.summary if v else "", counterparties),
+        )
 
     async def add(self, record: RecordArchived) -> None:
-        await asyncio.to_thread(self._add, record)
+        await asyncio.to_thread(self._add, [record])
 
-    async def fill(self, records: AsyncIterator[RecordArchived]) -> int:
-        """Index every stored record (at start-up); then the index is ready."""
-        count = 0
+    async def fill(self, records: AsyncIterator[RecordArchived], batch: int = 500) -> int:
+        """Index every stored record (at start-up), a batch per transaction; then it is ready."""
+        count, pending = 0, []
         async for record in records:
-            await self.add(record)
-            count += 1
+            pending.append(record)
+            if len(pending) == batch:
+                await asyncio.to_thread(self._add, pending)
+                count, pending = count + len(pending), []
+        await asyncio.to_thread(self._add, pending)
         self.ready = True
-        return count
+        return count + len(pending)
 
     async def check_ready(self) -> None:
         if not self.ready:
