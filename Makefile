@@ -4,7 +4,7 @@ UV := python3 -m uv
 N ?= 200
 export UV_FROZEN := 1
 
-.PHONY: setup infra-up infra-down infra-status check lint typecheck unit test demo bench bench-search schemas asyncapi docs clean-data
+.PHONY: setup infra-up infra-down infra-status check lint typecheck unit test demo bench bench-search bench-lookup schemas asyncapi docs clean-data
 
 setup:  ## Install uv if missing, then the workspace's locked dependencies
 	@python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet --disable-pip-version-check uv
@@ -43,6 +43,9 @@ bench: infra-up  ## make bench N=500: throughput and latency, written to bench/r
 
 bench-search: infra-up  ## make bench-search N=100000: search latency over N archived records
 	@$(UV) run python -m devkit.search_bench --records $(N)
+
+bench-lookup: infra-up  ## make bench-lookup: the database's lookup by _id as a collection grows
+	@$(UV) run python -m devkit.lookup_bench
 
 schemas: setup  ## Export every event's JSON Schema to libs/contracts/schemas/
 	$(UV) run python -m contracts.schema_export libs/contracts/schemas
