@@ -1,4 +1,4 @@
-"""Work a service repeats on a schedule while it runs (expiring grants, fixity sweeps)."""
+"""Work a service repeats on a schedule while it runs (expiring grants, re-check sweeps)."""
 
 from __future__ import annotations
 
