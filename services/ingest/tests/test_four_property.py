@@ -278,6 +278,9 @@ def test_an_invoice_that_disagrees_with_its_voucher_or_printout_is_held_for_revi
         "p.pdf: the printout of invoice 25312000000012345678 does not show its total 1280.00",
     )
     assert outcome(assess(voucher(), [xml(INVOICE_XML)]), "1-10")[0] is CheckOutcome.PASSED
+    separated = text_pdf("Invoice No. 25312000000012345678 Total 1,280.00")
+    a = assess(voucher(attachment_count=1), [xml(INVOICE_XML), pdf(separated, "p.pdf")])
+    assert outcome(a, "1-10")[0] is CheckOutcome.PASSED
     assert outcome(assess(voucher(), []), "1-10")[0] is CheckOutcome.NOT_PERFORMED
 
 

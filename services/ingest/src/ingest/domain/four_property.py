@@ -174,7 +174,8 @@ def _content_matches_metadata(u: Upload) -> Sequence[str] | None:
                 f"after the voucher ({v.voucher_date})"
             )
         printout = u.printout_of(inv)
-        if printout and f"{inv.total:.2f}" not in u.printout_text[printout]:
+        shown = {f"{inv.total:.2f}", f"{inv.total:,.2f}"}  # with or without thousands separators
+        if printout and not any(total in u.printout_text[printout] for total in shown):
             found.append(
                 f"{printout}: the printout of invoice {inv.invoice_number} "
                 f"does not show its total {inv.total:.2f}"
