@@ -156,6 +156,11 @@ def _duplicates(u: Upload) -> Sequence[str]:
     return found
 
 
+def _same_name(name: str) -> str:
+    """A company name as compared: full-width and half-width forms alike（）= (), no spaces."""
+    return "".join(unicodedata.normalize("NFKC", name).split())
+
+
 def _content_matches_metadata(u: Upload) -> Sequence[str] | None:
     """1-10: what an e-invoice says agrees with the voucher booking it, and with its printout."""
     invoices = u.parsed_invoices()
@@ -163,7 +168,7 @@ def _content_matches_metadata(u: Upload) -> Sequence[str] | None:
         return None
     v, found = u.voucher, []
     for inv in invoices:
-        if inv.buyer_name and inv.buyer_name != v.company_name:
+        if inv.buyer_name and _same_name(inv.buyer_name) != _same_name(v.company_name):
             found.append(
                 f"invoice {inv.invoice_number} is made out to {inv.buyer_name}, "
                 f"not to {v.company_name} booking it"
