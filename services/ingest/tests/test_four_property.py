@@ -278,9 +278,7 @@ def test_an_invoice_that_disagrees_with_its_voucher_or_printout_is_held_for_revi
         "p.pdf: the printout of invoice 25312000000012345678 does not show its total 1280.00",
     )
     assert outcome(assess(voucher(), [xml(INVOICE_XML)]), "1-10")[0] is CheckOutcome.PASSED
-    spaced = INVOICE_XML.replace(
-        "上海澄明科技有限公司".encode(), "上海澄明科技 有限公司".encode()
-    )
+    spaced = INVOICE_XML.replace("上海澄明科技有限公司".encode(), "上海澄明科技 有限公司".encode())
     a = assess(voucher(), [xml(spaced)])
     assert outcome(a, "1-10")[0] is CheckOutcome.PASSED  # the same name, spaced differently
     brackets = INVOICE_XML.replace(
