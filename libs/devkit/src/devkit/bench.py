@@ -38,6 +38,7 @@ ROOT = Path(__file__).resolve().parents[4]
 SAMPLES = ROOT / "samples"
 RESULTS = ROOT / "bench" / "results.md"
 RECORD_ARCHIVED_TYPE = RecordArchived.cloudevents_type()
+SAMPLE_PDF = (SAMPLES / "attachments" / "einvoice-25312000000087654321.pdf").read_bytes()
 
 
 @dataclass(frozen=True)
@@ -54,10 +55,9 @@ class Figures:
 def attachments_for(n: int) -> list[bytes]:
     """One or two (alternately) PDFs of about 50 KB, as the issue's workload says; each unique,
     so that none is stored only once by content address."""
-    sample = (SAMPLES / "attachments" / "einvoice-25312000000087654321.pdf").read_bytes()
     made = []
     for _ in range(1 + n % 2):
-        writer = PdfWriter(clone_from=io.BytesIO(sample))
+        writer = PdfWriter(clone_from=io.BytesIO(SAMPLE_PDF))
         writer.add_attachment("scan.bin", os.urandom(49_000))  # incompressible, like a scan
         out = io.BytesIO()
         writer.write(out)

@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 import structlog
 
-from archive.adapters.permission_client import AccessDenied, PermissionClient
+from archive.adapters.permission_client import PermissionClient
 from archive.adapters.records import Records
 from archive.adapters.search_index import SearchIndex
 from archive.domain.lifecycle import (
@@ -133,11 +133,6 @@ class CustodyService:
                     {**item, "hold_reason": hold.reason, "held_since": hold.placed_at.isoformat()}
                 )
         return {"due": due, "held": held}
-
-    async def _fonds_visible(self, user: str, fonds_code: str) -> None:
-        visible = await self._permissions.visibility(user, "read")
-        if not (visible.all_fonds or fonds_code in visible.fonds):
-            raise AccessDenied(f"{user} may not read fonds {fonds_code}")
 
     async def volumes(
         self, fonds_code: str, fiscal_year: int, user: str

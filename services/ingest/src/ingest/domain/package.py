@@ -37,16 +37,20 @@ def open_zip(data: bytes, limits: PackageLimits = DEFAULT_LIMITS) -> zipfile.Zip
 def read_package(data: bytes, limits: PackageLimits = DEFAULT_LIMITS) -> dict[str, bytes]:
     """Entry name → content, for every file in the zip, after every check has passed."""
     archive = open_zip(data, limits)
-    files = {}
-    for info in archive.infolist():
-        if info.is_dir():
-            continue
-        with archive.open(info) as entry:
-            content = entry.read(limits.max_entry_bytes + 1)  # sizes in headers can lie
-        if len(content) != info.file_size:
-            raise PackageError(f"entry {info.filename!r} is not the size its header declares")
-        files[info.filename] = content
-    return files
+    return {
+        info.filename: read_entry(archive, info, limits)
+        for info in archive.infolist()
+        if not info.is_dir()
+    }
+
+
+def read_entry(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limits: PackageLimits) -> bytes:
+    """One entry of a zip opened by ``open_zip``, read no further than the limit allows."""
+    with archive.open(info) as entry:
+        content = entry.read(limits.max_entry_bytes + 1)  # sizes in headers can lie
+    if len(content) != info.file_size:
+        raise PackageError(f"entry {info.filename!r} is not the size its header declares")
+    return content
 
 
 def _check_entries(archive: zipfile.ZipFile, limits: PackageLimits) -> None:

@@ -13,7 +13,7 @@ from pypdf import PdfReader
 from pypdf.errors import PdfReadError
 
 from ingest.domain.einvoice import XmlProblem, local_name, read_xml
-from ingest.domain.package import PackageError, PackageLimits, open_zip
+from ingest.domain.package import PackageError, PackageLimits, open_zip, read_entry
 
 OFD_LIMITS = PackageLimits(
     max_entries=2_000,
@@ -38,7 +38,7 @@ def open_ofd(data: bytes) -> zipfile.ZipFile:
     if "OFD.xml" not in package.namelist():
         raise PackageError("OFD package has no OFD.xml entry")
     try:
-        read_xml(_entry(package, package.getinfo("OFD.xml")))
+        read_xml(read_entry(package, package.getinfo("OFD.xml"), OFD_LIMITS))
     except XmlProblem as problem:
         raise PackageError(f"OFD.xml: {problem}") from problem
     return package
@@ -51,13 +51,8 @@ def ofd_text(package: zipfile.ZipFile) -> str:
         if "/Pages/" not in info.filename or not info.filename.endswith("Content.xml"):
             continue
         try:
-            page = read_xml(_entry(package, info))
-        except XmlProblem:
+            page = read_xml(read_entry(package, info, OFD_LIMITS))
+        except (XmlProblem, PackageError):
             continue
         texts += [el.text or "" for el in page.iter() if local_name(el.tag) == "TextCode"]
     return "\n".join(texts)
-
-
-def _entry(package: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
-    with package.open(info) as entry:
-        return entry.read(OFD_LIMITS.max_entry_bytes + 1)  # sizes in headers can lie
