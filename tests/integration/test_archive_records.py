@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import secrets
 import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import httpx
 import pytest
 
+from archive.adapters.handovers import Handovers
 from archive.app import create_app as archive_app
+from archive.domain.lifecycle import HandoverRefused
+from archive.domain.volumes import assemble, bind
 from contracts.envelope import new_event
-from contracts.events import ApprovalDecided, DocumentIngested, RecordArchived
+from contracts.events import ApprovalDecided, DocumentIngested, RecordArchived, RecordsHandedOver
 from contracts.records import InvoiceRef
-from contracts.topics import INTEGRITY_ALERTS, LEGAL_HOLDS_PLACED, RECORDS_ARCHIVED
+from contracts.topics import HANDOVERS, INTEGRITY_ALERTS, LEGAL_HOLDS_PLACED, RECORDS_ARCHIVED
 from contracts.types import Money
 from devkit.samples import ingested_document, store_files, voucher_summary
 from devkit.send import EventSender
@@ -25,7 +29,7 @@ from devkit.testing import running
 from devkit.watch import EventWatcher, of_type
 from permission.app import create_app as permission_app
 from permission.settings import PermissionSettings
-from servicekit import s3
+from servicekit import mongo, s3
 from servicekit.settings import PlatformSettings
 
 FONDS = "S" + secrets.token_hex(3).upper()
@@ -573,12 +577,6 @@ async def test_handover_takes_a_year_over_after_re_checking_every_original(
 async def test_an_interrupted_handover_is_completed_as_it_was_started(
     archived: Any, platform: PlatformSettings
 ) -> None:
-    from archive.adapters.records import Records
-    from archive.domain.volumes import assemble, bind
-    from contracts.events import RecordsHandedOver
-    from contracts.topics import HANDOVERS
-    from servicekit import mongo
-
     http, _ = archived
     late = await document(platform, fonds=FONDS, year=2021, summary="二〇二一年凭证", amount="9.00")
     record = await archive_document(platform, late)
@@ -593,8 +591,7 @@ async def test_an_interrupted_handover_is_completed_as_it_was_started(
         received_by=ARCHIVIST,
         handed_over_at=datetime.now(UTC),
     )
-    records = Records(mongo.connect(platform.mongo_url)[platform.database_name("archive")])
-    await records.start_handover(started, bind(assemble([record])))
+    await handovers(platform).start(started, bind(assemble([record])))
 
     body = {"fonds_code": FONDS, "fiscal_year": 2021, "handed_over_by": "someone else"}
     async with EventWatcher(platform.kafka_bootstrap, platform.namespace, [HANDOVERS]) as watch:
@@ -612,58 +609,96 @@ async def test_an_interrupted_handover_is_completed_as_it_was_started(
     assert again.status_code == 409 and "no records" in again.json()["detail"]
 
 
-async def test_two_archivists_handing_over_one_year_at_once_make_one_handover(
+def handovers(platform: PlatformSettings) -> Handovers:
+    """The archive's handover store, as a second archive process would reach it."""
+    db = mongo.connect(platform.mongo_url)[platform.database_name("archive")]
+    return Handovers(db, mark_lease=timedelta(hours=1))
+
+
+async def test_archivists_handing_over_one_year_at_once_make_one_handover(
     archived: Any, platform: PlatformSettings
 ) -> None:
-    import asyncio
-
-    from contracts.topics import HANDOVERS
-
+    """Twenty requests for one fonds and year at once, in rounds: each round one handover of
+    what was not handed over before, the others refused; no record in two handovers."""
     http, _ = archived
-    await archive_document(
-        platform, await document(platform, fonds=FONDS, year=2019, summary="甲", amount="1.00")
-    )
     body = {"fonds_code": FONDS, "fiscal_year": 2019, "handed_over_by": "陈静"}
-    async with EventWatcher(platform.kafka_bootstrap, platform.namespace, [HANDOVERS]) as watch:
-        answers = await asyncio.gather(
-            *(http.post("/v1/handovers", json=body, headers=AS_ARCHIVIST) for _ in range(3))
+    handed: list[tuple[str, set[str]]] = []
+    for n in range(4):
+        record = await archive_document(
+            platform,
+            await document(platform, fonds=FONDS, year=2019, summary=f"第{n}轮", amount="1.00"),
         )
-        accepted = [r.json()["handover_id"] for r in answers if r.status_code == 201]
-        await watch.wait_for(of_type("RecordsHandedOver", fiscal_year=2019))
-        await asyncio.sleep(1)  # time for a second handover's event, were there one
-    assert accepted and len(set(accepted)) == 1, [r.text for r in answers]
-    assert {r.status_code for r in answers} <= {201, 409}
-    assert len({s.event.data["handover_id"] for s in watch.seen}) == 1
+        async with EventWatcher(platform.kafka_bootstrap, platform.namespace, [HANDOVERS]) as watch:
+            answers = await asyncio.gather(
+                *(http.post("/v1/handovers", json=body, headers=AS_ARCHIVIST) for _ in range(20))
+            )
+            seen = await watch.caught_up()
+        accepted = {r.json()["handover_id"] for r in answers if r.status_code == 201}
+        assert len(accepted) == 1, [r.text for r in answers]
+        assert {r.status_code for r in answers} <= {201, 409}, [r.text for r in answers]
+        # One fact, whatever the answers: a request that finds the handover under way may
+        # complete it too, which publishes it again under the same event id (consumers skip it).
+        assert len({s.event.id for s in seen}) == 1, seen
+        event = seen[0].event
+        assert event.data["handover_id"] in accepted
+        assert event.data["record_ids"] == [str(record.record_id)]  # only what was new
+        handed.append((event.data["handover_id"], set(event.data["record_ids"])))
     params = {"fonds_code": FONDS, "fiscal_year": 2019}
     volumes = (await http.get("/v1/volumes", params=params, headers=AS_ARCHIVIST)).json()
-    assert [(v["volume"], v["bound"]) for v in volumes] == [(1, True)]
+    assert [(v["volume"], v["items"], v["bound"]) for v in volumes] == [
+        (n, 1, True) for n in range(1, 5)
+    ]
 
-    # Whatever the timing: of two handovers of one year started together, the second is refused.
-    from archive.adapters.records import Records
-    from archive.domain.lifecycle import HandoverRefused
-    from contracts.events import RecordsHandedOver
-    from servicekit import mongo
-
-    records = Records(mongo.connect(platform.mongo_url)[platform.database_name("archive")])
-    first, second = (
-        RecordsHandedOver(
-            handover_id=uuid.uuid4(),
-            fonds_code=OTHER_FONDS,
-            fiscal_year=2018,
-            record_ids=(uuid.uuid4(),),
-            volumes=0,
-            handed_over_by="甲",
-            received_by="乙",
-            handed_over_at=datetime.now(UTC),
-        )
-        for _ in range(2)
-    )
-    await records.start_handover(first, [])
+    # Whatever the timing: the year is marked before its records are read, so a second
+    # handover cannot start until the first is done…
+    store, first, second = handovers(platform), uuid.uuid4(), uuid.uuid4()
+    await store.open(OTHER_FONDS, 2018, first)
     with pytest.raises(HandoverRefused, match="already under way"):
-        await records.start_handover(second, [])
-    await records.finish_handover(first)
-    await records.start_handover(second, [])  # once the first is done, the next may start
-    await records.finish_handover(second)
+        await store.open(OTHER_FONDS, 2018, second)
+    await store.close(OTHER_FONDS, 2018, second)  # another's mark is not taken away
+    with pytest.raises(HandoverRefused, match="already under way"):
+        await store.open(OTHER_FONDS, 2018, second)
+    await store.close(OTHER_FONDS, 2018, first)
+    await store.open(OTHER_FONDS, 2018, second)  # once the first is done, the next may start
+    await store.close(OTHER_FONDS, 2018, second)
+    # …and a record already handed over cannot be claimed by another handover.
+    [(earlier, ids)] = handed[:1]
+    again = RecordsHandedOver(
+        handover_id=uuid.uuid4(),
+        fonds_code=FONDS,
+        fiscal_year=2019,
+        record_ids=tuple(uuid.UUID(i) for i in ids),
+        volumes=0,
+        handed_over_by="甲",
+        received_by="乙",
+        handed_over_at=datetime.now(UTC),
+    )
+    with pytest.raises(HandoverRefused, match=f"already in handover {earlier}"):
+        await store.start(again, [])
+    assert await store.unfinished(FONDS, 2019) == []  # the refused one was not kept
+
+
+async def test_a_mark_left_by_a_crashed_process_is_taken_over_after_its_lease(
+    platform: PlatformSettings,
+) -> None:
+    db = mongo.connect(platform.mongo_url)[platform.database_name("archive")]
+    store = Handovers(db, timedelta(hours=1))
+    # What a process that died between marking the year and keeping its handover leaves.
+    left = {"_id": f"{OTHER_FONDS}|2017", "handover": str(uuid.uuid4())}
+    await db["open_handovers"].insert_one({**left, "taken_at": datetime.now(UTC)})
+    with pytest.raises(HandoverRefused):
+        await store.open(OTHER_FONDS, 2017, uuid.uuid4())  # within its lease it holds
+    await db["open_handovers"].update_one(
+        {"_id": left["_id"]}, {"$set": {"taken_at": datetime.now(UTC) - timedelta(hours=2)}}
+    )
+    takers = [uuid.uuid4() for _ in range(10)]
+    taken = await asyncio.gather(
+        *(store.open(OTHER_FONDS, 2017, t) for t in takers), return_exceptions=True
+    )
+    winners = [t for t, outcome in zip(takers, taken, strict=True) if outcome is None]
+    assert len(winners) == 1, taken  # past it, taken over by one
+    assert all(isinstance(o, HandoverRefused) for o in taken if o is not None)
+    await store.close(OTHER_FONDS, 2017, winners[0])
 
 
 async def test_a_held_record_is_reviewed_before_it_can_be_handed_over(
@@ -698,13 +733,19 @@ async def test_a_held_record_is_reviewed_before_it_can_be_handed_over(
         url = f"/v1/records/{held.document_id}/review"
         outsider = await http.post(url, json={"decision": "accepted"}, headers={"X-User": OUTSIDER})
         assert outsider.status_code == 403
-        r = await http.post(
-            url, json={"decision": "accepted", "note": "纸质附件已补齐"}, headers=AS_ARCHIVIST
+        # Twenty decisions at once (two archivists clicking, a retried form): one decides.
+        decision = {"decision": "accepted", "note": "纸质附件已补齐"}
+        answers = await asyncio.gather(
+            *(http.post(url, json=decision, headers=AS_ARCHIVIST) for _ in range(20))
         )
-        assert r.status_code == 200, r.text
-        [reviewed] = await watch.wait_for(
-            of_type("RecordReviewed", record_id=str(held.document_id))
+        assert sorted(r.status_code for r in answers) == [200] + [409] * 19, [
+            r.text for r in answers
+        ]
+        assert all(
+            "reviewed already by" in r.json()["detail"] for r in answers if r.status_code == 409
         )
+        seen = await watch.caught_up()
+    [reviewed] = [s.event for s in seen if of_type("RecordReviewed")(s.event)]
     assert reviewed.data["reviewed_by"] == ARCHIVIST and reviewed.data["note"] == "纸质附件已补齐"
     assert await search(http, fiscal_year=2023, review_required=True) == []
     again = await http.post(url, json={"decision": "accepted"}, headers=AS_ARCHIVIST)

@@ -32,6 +32,7 @@ class EventWatcher:
             bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False
         )
         self.seen: list[Seen] = []
+        self._next: dict[TopicPartition, int] = {}  # offset of the next record to read
         self._changed = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -47,7 +48,7 @@ class EventWatcher:
         self._consumer.assign(partitions)
         await self._consumer.seek_to_end(*partitions)
         for tp in partitions:  # fix the start positions now, before anything is published
-            await self._consumer.position(tp)
+            self._next[tp] = await self._consumer.position(tp)
         self._task = asyncio.create_task(self._run())
         return self
 
@@ -69,6 +70,7 @@ class EventWatcher:
         async for record in self._consumer:
             event = AnyEnvelope.model_validate(json.loads(record.value))
             self.seen.append(Seen(record.topic, event, time.monotonic()))
+            self._next[TopicPartition(record.topic, record.partition)] = record.offset + 1
             self._changed.set()
 
     async def wait_for(
@@ -81,6 +83,20 @@ class EventWatcher:
 
         await self.wait_until(enough, timeout, f"{count} matching events")
         return [s.event for s in self.seen if predicate(s.event)][:count]
+
+    async def caught_up(self, timeout: float = 30) -> list[Seen]:
+        """Everything published to the watched topics until now, once the watcher has read it.
+
+        The positive signal that nothing more is on its way from what has finished: whatever
+        was published before this call lies below the partitions' current end offsets.
+        """
+        ends = await self._consumer.end_offsets(list(self._next))
+
+        def read_to_end() -> bool:
+            return all(self._next[tp] >= end for tp, end in ends.items())
+
+        await self.wait_until(read_to_end, timeout, "end of the watched topics")
+        return list(self.seen)
 
     async def wait_until(self, condition: Callable[[], bool], timeout: float, what: str) -> None:
         deadline = time.monotonic() + timeout

@@ -44,5 +44,5 @@ class ProcessedEvents:
 
     async def prune(self, keep: timedelta) -> int:
         """Forget ids handled longer ago than Kafka can redeliver them (its retention, at least)."""
-        result = await self._coll.delete_many({"handled_at": {"$lt": utc_now() - keep}})
+        result = await self._coll.delete_many({"handled_at": {"$lte": utc_now() - keep}})
         return int(result.deleted_count)

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 import httpx
 import structlog
 from fastapi import FastAPI
 
 from archive.adapters.consumers import register_consumers
+from archive.adapters.handovers import Handovers
 from archive.adapters.http import archive_router
 from archive.adapters.permission_client import PermissionClient
 from archive.adapters.records import Records
+from archive.adapters.reviews import Reviews
 from archive.adapters.search_index import SearchIndex
 from archive.custody import CustodyService
 from archive.domain.archive_code import ArchiveCodeRule
@@ -69,9 +72,12 @@ def create_app(
         rule,
         rt.source,
     )
-    custody = CustodyService(records, index, store, rt.publisher, permissions, rt.source)
+    handovers = Handovers(rt.db, timedelta(seconds=settings.handover_mark_lease_seconds))
+    custody = CustodyService(
+        records, handovers, Reviews(rt.db), index, store, rt.publisher, permissions, rt.source
+    )
     integrity = IntegrityService(records, store, rt.publisher, permissions, rule, rt.source)
-    handover = HandoverService(records, integrity, rt.publisher, permissions, rt.source)
+    handover = HandoverService(records, handovers, integrity, rt.publisher, permissions, rt.source)
     sweeper = Periodic(
         "re-check sweep",
         integrity.recheck_all,
@@ -81,6 +87,7 @@ def create_app(
     rt.startup += [store.ensure_bucket, records.ensure_indexes]
     rt.after_start.append(lambda: fill_index(index, records))
     rt.after_start.append(handover.resume_handovers)
+    rt.after_start.append(custody.resume_reviews)
     rt.after_start.append(sweeper.start)
     rt.before_stop.append(sweeper.stop)
     rt.shutdown.append(permissions.close)

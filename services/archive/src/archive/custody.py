@@ -9,23 +9,26 @@ from typing import Any, Literal
 
 import structlog
 
-from archive.adapters.permission_client import PermissionClient
-from archive.adapters.records import Records
-from archive.adapters.search_index import SearchIndex
 from archive.domain.lifecycle import (
     HoldConflict,
     LegalHold,
+    NotFound,
     appraise,
     place_hold,
     release_hold,
 )
 from archive.domain.numbering import NumberingReport, numbering
-from archive.domain.volumes import (
-    Volume,
-    year_volumes,
+from archive.domain.volumes import Volume, year_volumes
+from archive.ports import (
+    HandoverStore,
+    LockStore,
+    Permissions,
+    Publisher,
+    RecordStore,
+    ReviewIndex,
+    ReviewStore,
 )
-from archive.service import NotFound
-from contracts.envelope import new_event
+from contracts.envelope import derived_event_id, new_event
 from contracts.events import (
     LegalHoldPlaced,
     LegalHoldReleased,
@@ -33,8 +36,6 @@ from contracts.events import (
     RecordReviewed,
 )
 from contracts.types import utc_now
-from servicekit.kafka import EventPublisher
-from servicekit.s3 import ObjectStore
 
 log = structlog.get_logger()
 
@@ -42,14 +43,18 @@ log = structlog.get_logger()
 class CustodyService:
     def __init__(
         self,
-        records: Records,
-        index: SearchIndex,
-        store: ObjectStore,
-        publisher: EventPublisher,
-        permissions: PermissionClient,
+        records: RecordStore,
+        handovers: HandoverStore,
+        reviews: ReviewStore,
+        index: ReviewIndex,
+        store: LockStore,
+        publisher: Publisher,
+        permissions: Permissions,
         source: str,
     ) -> None:
         self._records = records
+        self._handovers = handovers
+        self._reviews = reviews
         self._index = index
         self._store = store
         self._publisher = publisher
@@ -140,7 +145,7 @@ class CustodyService:
         """The year's volumes (组卷), and the ids of records on legal hold."""
         await self._permissions.require_fonds(user, "read", fonds_code)
         rows = await self._records.of_year(fonds_code, fiscal_year)
-        bound = await self._records.bound_volumes(fonds_code, fiscal_year)
+        bound = await self._handovers.bound_volumes(fonds_code, fiscal_year)
         return (
             year_volumes((r for r, _ in rows), bound),
             {str(r.record_id) for r, held in rows if held},
@@ -158,8 +163,8 @@ class CustodyService:
         if record is None:
             raise NotFound(f"no archive record {record_id}")
         await self._permissions.require(user, "review", record_id)
-        if not await self._records.awaiting_review(record_id):
-            raise HoldConflict(f"record {record.archive_code} is not awaiting review")
+        if not record.review_required:
+            raise HoldConflict(f"record {record.archive_code} was not held for review")
         reviewed = RecordReviewed(
             record_id=record_id,
             archive_code=record.archive_code,
@@ -168,18 +173,30 @@ class CustodyService:
             reviewed_by=user,
             reviewed_at=utc_now(),
         )
-        await self._records.set_review(record_id, reviewed.model_dump(mode="json"))
-        await self._index.reviewed(str(record_id))
+        await self._reviews.decide(reviewed)  # of two archivists deciding at once, one decides
+        await self._announce(reviewed)
+        return reviewed
+
+    async def _announce(self, reviewed: RecordReviewed) -> None:
+        """Apply a kept decision and publish it; repeat-safe (one event id per record's review)."""
+        await self._records.set_review(reviewed.record_id, reviewed.model_dump(mode="json"))
+        await self._index.reviewed(str(reviewed.record_id))
         await self._publisher.publish(
             new_event(
                 reviewed,
                 source=self._source,
-                subject=str(record_id),
-                correlation_id=str(uuid.uuid4()),
-                actor=user,
+                subject=str(reviewed.record_id),
+                correlation_id=str(reviewed.record_id),
+                actor=reviewed.reviewed_by,
+                event_id=derived_event_id(reviewed.record_id, RecordReviewed),
             )
         )
-        return reviewed
+        await self._reviews.published(reviewed.record_id)
+
+    async def resume_reviews(self) -> None:
+        """At start: publish the decisions a crash kept from going out."""
+        for reviewed in await self._reviews.unpublished():
+            await self._announce(reviewed)
 
     async def numbering(
         self, fonds_code: str, fiscal_year: int, period: int, user: str

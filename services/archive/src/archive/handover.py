@@ -9,15 +9,12 @@ from typing import Any
 
 import structlog
 
-from archive.adapters.permission_client import PermissionClient
-from archive.adapters.records import Records
 from archive.domain.lifecycle import CustodyConflict, HandoverRefused, custody_due, extended_custody
 from archive.domain.volumes import BoundVolume, assemble, bind, next_number
-from archive.integrity import IntegrityService
+from archive.ports import HandoverRecords, HandoverStore, Integrity, Permissions, Publisher
 from contracts.envelope import derived_event_id, new_event
 from contracts.events import CustodyExtended, RecordsHandedOver
 from contracts.types import utc_now
-from servicekit.kafka import EventPublisher
 
 log = structlog.get_logger()
 
@@ -25,13 +22,15 @@ log = structlog.get_logger()
 class HandoverService:
     def __init__(
         self,
-        records: Records,
-        integrity: IntegrityService,
-        publisher: EventPublisher,
-        permissions: PermissionClient,
+        records: HandoverRecords,
+        handovers: HandoverStore,
+        integrity: Integrity,
+        publisher: Publisher,
+        permissions: Permissions,
         source: str,
     ) -> None:
         self._records = records
+        self._handovers = handovers
         self._integrity = integrity
         self._publisher = publisher
         self._permissions = permissions
@@ -49,20 +48,43 @@ class HandoverService:
         """移交: the archive department (``user``) takes over a year's records from the accounting
         department, after re-checking every original. Refused whole if any check fails.
 
-        An interrupted handover of the same year is completed as it was started instead.
+        An interrupted handover of the same year is completed as it was started instead. Of
+        requests for one fonds and year at once, one hands over and the others are refused:
+        the year is marked as under way *before* its records are read.
         """
-        unfinished = await self._records.unfinished_handovers(fonds_code, fiscal_year)
+        await self._permissions.require_fonds(user, "handover", fonds_code)
+        unfinished = await self._handovers.unfinished(fonds_code, fiscal_year)
         if unfinished:
-            started, volumes = unfinished[0]
-            await self._permissions.require(user, "handover", started.record_ids[0])
-            return await self._complete(started, volumes)
+            return await self._complete(*unfinished[0])
+        handover_id = uuid.uuid4()
+        await self._handovers.open(fonds_code, fiscal_year, handover_id)
+        try:
+            handover, volumes = await self._prepare(
+                handover_id, fonds_code, fiscal_year, user, handed_over_by, supervised_by
+            )
+            await self._handovers.start(handover, volumes)
+        except BaseException:
+            await self._handovers.close(fonds_code, fiscal_year, handover_id)
+            raise
+        return await self._complete(handover, volumes)
+
+    async def _prepare(
+        self,
+        handover_id: uuid.UUID,
+        fonds_code: str,
+        fiscal_year: int,
+        user: str,
+        handed_over_by: str,
+        supervised_by: str | None,
+    ) -> tuple[RecordsHandedOver, list[BoundVolume]]:
+        """The handover of what the accounting department holds now, once every record passes
+        its re-check; HandoverRefused naming every reason at once, so that one visit to the
+        archive department mends them all."""
         records = await self._records.in_accounting_custody(fonds_code, fiscal_year)
         if not records:
             raise HandoverRefused(
                 f"no records of {fonds_code} {fiscal_year} are with the accounting department"
             )
-        await self._permissions.require(user, "handover", records[0].record_id)
-        # Every reason at once, so that one visit to the archive department mends them all.
         findings = await self._integrity.findings_of(r.record_id for r in records)
         reasons = [
             f"re-check {finding.code} failed for {r.archive_code}: "
@@ -78,10 +100,10 @@ class HandoverService:
         if reasons:
             raise HandoverRefused("; ".join(reasons))
         # Bound now, numbered after any volumes of the year bound at an earlier handover.
-        first = next_number(await self._records.bound_volumes(fonds_code, fiscal_year))
+        first = next_number(await self._handovers.bound_volumes(fonds_code, fiscal_year))
         volumes = bind(assemble(records, first))
         handover = RecordsHandedOver(
-            handover_id=uuid.uuid4(),
+            handover_id=handover_id,
             fonds_code=fonds_code,
             fiscal_year=fiscal_year,
             record_ids=tuple(r.record_id for r in records),
@@ -91,14 +113,15 @@ class HandoverService:
             supervised_by=supervised_by,
             handed_over_at=utc_now(),
         )
-        await self._records.start_handover(handover, volumes)
-        return await self._complete(handover, volumes)
+        return handover, volumes
 
     async def _complete(
         self, handover: RecordsHandedOver, volumes: list[BoundVolume]
     ) -> RecordsHandedOver:
         """Apply a started handover; every step repeat-safe, the event under a derived id."""
-        await self._records.apply_handover(handover, volumes)
+        await self._handovers.claim(handover)
+        await self._handovers.bind(handover, volumes)
+        await self._records.move_to_archive(handover)
         await self._publisher.publish(
             new_event(
                 handover,
@@ -109,12 +132,12 @@ class HandoverService:
                 event_id=derived_event_id(handover.handover_id, RecordsHandedOver),
             )
         )
-        await self._records.finish_handover(handover)
+        await self._handovers.finish(handover)
         return handover
 
     async def resume_handovers(self) -> None:
         """At start: complete the handovers a crash interrupted."""
-        for started, volumes in await self._records.unfinished_handovers():
+        for started, volumes in await self._handovers.unfinished():
             log.warning("completing an interrupted handover", handover=str(started.handover_id))
             await self._complete(started, volumes)
 
@@ -122,13 +145,12 @@ class HandoverService:
         self, fonds_code: str, fiscal_year: int, extended_years: int, reason: str, user: str
     ) -> CustodyExtended:
         """The archive department (``user``) consents to a longer temporary custody (第十一条)."""
-        records = await self._records.in_accounting_custody(fonds_code, fiscal_year)
-        if not records:
+        await self._permissions.require_fonds(user, "handover", fonds_code)
+        if not await self._records.in_accounting_custody(fonds_code, fiscal_year):
             raise CustodyConflict(
                 f"no records of {fonds_code} {fiscal_year} are with the accounting department"
             )
-        await self._permissions.require(user, "handover", records[0].record_id)
-        current = (await self._records.custody_extensions(fonds_code)).get(fiscal_year, 0)
+        current = (await self._handovers.custody_extensions(fonds_code)).get(fiscal_year, 0)
         extended = CustodyExtended(
             fonds_code=fonds_code,
             fiscal_year=fiscal_year,
@@ -138,7 +160,7 @@ class HandoverService:
             consented_by=user,
             extended_at=utc_now(),
         )
-        await self._records.extend_custody(extended.model_dump(mode="json"))
+        await self._handovers.extend_custody(extended.model_dump(mode="json"))
         await self._publisher.publish(
             new_event(
                 extended,
@@ -156,7 +178,7 @@ class HandoverService:
         """Years whose records are still with the accounting department past temporary custody,
         counting the extensions the archive department consented to."""
         await self._permissions.require_fonds(user, "read", fonds_code)
-        extensions = await self._records.custody_extensions(fonds_code)
+        extensions = await self._handovers.custody_extensions(fonds_code)
         overdue = []
         for year, count in sorted((await self._records.custody_years(fonds_code)).items()):
             due = custody_due(year, extensions.get(year, 0))

@@ -12,8 +12,8 @@ import structlog
 from archive.adapters.permission_client import PermissionClient
 from archive.adapters.records import Records
 from archive.domain.archive_code import ArchiveCodeRule
+from archive.domain.lifecycle import NotFound
 from archive.domain.recheck import Finding, Stored, object_keys, recheck
-from archive.service import NotFound
 from contracts.envelope import new_event
 from contracts.events import IntegrityAlertRaised
 from contracts.records import CheckResult

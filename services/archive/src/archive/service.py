@@ -11,6 +11,7 @@ from archive.adapters.permission_client import PermissionClient
 from archive.adapters.records import Records
 from archive.adapters.search_index import Hits, SearchIndex
 from archive.domain.archive_code import ArchiveCodeRule
+from archive.domain.lifecycle import NotFound
 from archive.domain.package import package_documents
 from archive.domain.record import (
     Correction,
@@ -34,10 +35,6 @@ from servicekit.kafka import EventPublisher
 from servicekit.s3 import ObjectStore
 
 log = structlog.get_logger()
-
-
-class NotFound(Exception):
-    pass
 
 
 class ArchiveService:

@@ -26,4 +26,10 @@ class ArchiveSettings(BaseSettings):
     recheck_sweep_seconds: float = Field(
         default=86400, ge=0, description="Re-check every record this often; 0 turns it off"
     )
+    handover_mark_lease_seconds: float = Field(
+        default=3600,
+        gt=0,
+        description="A handover's mark on its year, left by a process that died before it kept "
+        "the handover, is taken over after this long",
+    )
     platform: PlatformSettings = Field(default_factory=PlatformSettings)

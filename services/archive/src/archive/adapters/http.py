@@ -19,11 +19,11 @@ from fastapi.responses import Response
 from archive.adapters.permission_client import AccessDenied
 from archive.adapters.registers import XLSX, custody_register, handover_list
 from archive.custody import CustodyService
-from archive.domain.lifecycle import Conflict
+from archive.domain.lifecycle import Conflict, NotFound
 from archive.domain.search import SearchCriteria
 from archive.handover import HandoverService
 from archive.integrity import IntegrityService
-from archive.service import ArchiveService, NotFound
+from archive.service import ArchiveService
 from contracts.records import RecordCategory
 
 T = TypeVar("T")

@@ -1,21 +1,18 @@
 """Archive's own database: records (one per document), their search fields, holds and links,
-and the archive-code sequences."""
+and the archive-code sequences. Handovers and volumes are in ``handovers``."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import asdict
 from datetime import date
 from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from archive.domain.lifecycle import HandoverRefused, LegalHold
-from archive.domain.volumes import BoundVolume
+from archive.domain.lifecycle import LegalHold
 from contracts.events import ApprovalDecided, RecordArchived, RecordsHandedOver
 from servicekit.mongo import Document
 
@@ -37,10 +34,6 @@ class Records:
         self._claims = db["sequence_claims"]
         self._scope_locks: dict[str, asyncio.Lock] = {}
         self._last_claimed: dict[str, int] = {}
-        self._extensions = db["custody_extensions"]
-        self._volumes = db["volumes"]
-        self._handovers = db["handovers"]
-        self._open_handovers = db["open_handovers"]
 
     async def ensure_indexes(self) -> None:
         await self._records.create_index("archive_code", unique=True)
@@ -198,90 +191,13 @@ class Records:
             {"_id": str(record_id)}, {"$set": {"awaiting_review": False, "review": review}}
         )
 
-    async def bound_volumes(self, fonds_code: str, fiscal_year: int) -> list[BoundVolume]:
-        cursor = self._volumes.find({"fonds_code": fonds_code, "fiscal_year": fiscal_year})
-        return [
-            BoundVolume(
-                d["number"], d["fiscal_year"], d["period"], d["retention_code"], tuple(d["records"])
-            )
-            async for d in cursor
-        ]
-
-    async def start_handover(self, handover: RecordsHandedOver, volumes: list[BoundVolume]) -> None:
-        """Keep a handover, with its volumes, before any of it is applied: a crash midway leaves
-        it here to be completed as it was started. One at a time per fonds and year: the
-        unique key of its open mark decides between two started together."""
-        year = f"{handover.fonds_code}|{handover.fiscal_year}"
-        try:
-            await self._open_handovers.insert_one(
-                {"_id": year, "handover": str(handover.handover_id)}
-            )
-        except DuplicateKeyError as error:
-            raise HandoverRefused(f"a handover of {year} is already under way") from error
-        await self._handovers.insert_one(
-            {
-                "_id": str(handover.handover_id),
-                "fonds_code": handover.fonds_code,
-                "fiscal_year": handover.fiscal_year,
-                "event": handover.model_dump_json(),
-                "volumes": [asdict(v) for v in volumes],
-                "done": False,
-            }
-        )
-
-    async def unfinished_handovers(
-        self, fonds_code: str | None = None, fiscal_year: int | None = None
-    ) -> list[tuple[RecordsHandedOver, list[BoundVolume]]]:
-        query: Document = {"done": False}
-        if fonds_code is not None:
-            query |= {"fonds_code": fonds_code, "fiscal_year": fiscal_year}
-        return [
-            (
-                RecordsHandedOver.model_validate_json(d["event"]),
-                [BoundVolume(**(v | {"record_ids": tuple(v["record_ids"])})) for v in d["volumes"]],
-            )
-            async for d in self._handovers.find(query)
-        ]
-
-    async def apply_handover(self, handover: RecordsHandedOver, volumes: list[BoundVolume]) -> None:
-        """Bind the volumes and move the records to the archive department; repeat-safe."""
-        for v in volumes:
-            with contextlib.suppress(DuplicateKeyError):  # bound by an interrupted attempt
-                await self._volumes.insert_one(
-                    {
-                        "_id": f"{handover.fonds_code}|{v.fiscal_year}|{v.number}",
-                        "fonds_code": handover.fonds_code,
-                        "fiscal_year": v.fiscal_year,
-                        "number": v.number,
-                        "period": v.period,
-                        "retention_code": v.retention_code,
-                        "records": list(v.record_ids),
-                        "handover_id": str(handover.handover_id),
-                    }
-                )
+    async def move_to_archive(self, handover: RecordsHandedOver) -> None:
+        """The handover's records pass to the archive department's custody; repeat-safe."""
         for record_id in handover.record_ids:
             await self._records.update_one(
                 {"_id": str(record_id)},
                 {"$set": {"custody": "archive", "handover_id": str(handover.handover_id)}},
             )
-
-    async def finish_handover(self, handover: RecordsHandedOver) -> None:
-        await self._handovers.update_one(
-            {"_id": str(handover.handover_id)}, {"$set": {"done": True}}
-        )
-        await self._open_handovers.delete_one(
-            {"_id": f"{handover.fonds_code}|{handover.fiscal_year}"}
-        )
-
-    async def custody_extensions(self, fonds_code: str) -> dict[int, int]:
-        """Fiscal year → years of temporary custody consented beyond the first."""
-        cursor = self._extensions.find({"fonds_code": fonds_code})
-        return {int(d["fiscal_year"]): int(d["extended_years"]) async for d in cursor}
-
-    async def extend_custody(self, extension: Document) -> None:
-        """Record a consent; the latest one for a fonds and year is the one that counts."""
-        key = f"{extension['fonds_code']}|{extension['fiscal_year']}"
-        await self._extensions.replace_one({"_id": key}, extension, upsert=True)
 
     async def custody_years(self, fonds_code: str) -> dict[int, int]:
         """Fiscal year → records of it still with the accounting department."""

@@ -16,6 +16,10 @@ class LegalHold:
     placed_at: datetime
 
 
+class NotFound(Exception):
+    """No such record (or nothing of the kind asked for); the message says what was sought."""
+
+
 class Conflict(Exception):
     """The request contradicts the state of the records it concerns; the message says how."""
 

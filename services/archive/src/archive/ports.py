@@ -1,0 +1,138 @@
+"""What archive's use cases need from the outside world, as small protocols (ports).
+
+The use cases import these and the domain only; ``app.py`` hands them the real adapters (MongoDB,
+S3, Kafka, the permission service's HTTP API) and unit tests hand them in-memory fakes.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from datetime import date
+from typing import Any, Protocol
+
+from archive.domain.lifecycle import LegalHold
+from archive.domain.recheck import Finding
+from archive.domain.search import Visibility
+from archive.domain.volumes import BoundVolume
+from contracts.envelope import Envelope
+from contracts.events import RecordArchived, RecordReviewed, RecordsHandedOver
+
+
+class Publisher(Protocol):
+    async def publish(self, event: Envelope[Any]) -> None: ...
+
+
+class Permissions(Protocol):
+    """The permission service's answers; each ``require…`` raises AccessDenied when it says no."""
+
+    async def require(self, user: str, action: str, record_id: object) -> None: ...
+
+    async def require_fonds(self, user: str, action: str, fonds_code: str) -> None: ...
+
+    async def visibility(self, user: str, action: str) -> Visibility: ...
+
+
+class Integrity(Protocol):
+    """Re-checks of kept records (``archive.integrity.IntegrityService``)."""
+
+    async def findings_of(
+        self, record_ids: Iterable[uuid.UUID]
+    ) -> dict[uuid.UUID, list[Finding]]: ...
+
+
+class HandoverRecords(Protocol):
+    """The archive records as the handover use case reads and moves them."""
+
+    async def in_accounting_custody(
+        self, fonds_code: str, fiscal_year: int
+    ) -> list[RecordArchived]: ...
+
+    async def custody_years(self, fonds_code: str) -> dict[int, int]: ...
+
+    async def move_to_archive(self, handover: RecordsHandedOver) -> None: ...
+
+    async def awaiting_review(self, record_id: uuid.UUID) -> bool: ...
+
+
+class RecordStore(Protocol):
+    """The archive records as the custody use case reads and changes them."""
+
+    async def get(self, record_id: uuid.UUID) -> RecordArchived | None: ...
+
+    async def get_locked(
+        self, record_id: uuid.UUID
+    ) -> tuple[RecordArchived, dict[str, str | None]] | None:
+        """The record and, per original's SHA-256, the object version locked at archiving."""
+
+    async def of_year(
+        self, fonds_code: str, fiscal_year: int
+    ) -> list[tuple[RecordArchived, bool]]: ...
+
+    async def past_retention(
+        self, fonds_code: str, as_of: date
+    ) -> list[tuple[RecordArchived, LegalHold | None]]: ...
+
+    async def voucher_numbers(
+        self, fonds_code: str, fiscal_year: int, period: int
+    ) -> list[str]: ...
+
+    async def set_review(self, record_id: uuid.UUID, review: dict[str, Any]) -> None: ...
+
+    async def hold(self, record_id: uuid.UUID) -> LegalHold | None: ...
+
+    async def set_hold(self, record_id: uuid.UUID, hold: LegalHold | None) -> None: ...
+
+
+class ReviewStore(Protocol):
+    """Archivists' decisions on held records (``adapters.reviews``)."""
+
+    async def decide(self, reviewed: RecordReviewed) -> None:
+        """Keep the decision; HoldConflict if the record was decided already."""
+
+    async def published(self, record_id: uuid.UUID) -> None: ...
+
+    async def unpublished(self) -> list[RecordReviewed]: ...
+
+
+class ReviewIndex(Protocol):
+    """The search index, told that a held record was decided."""
+
+    async def reviewed(self, record_id: str) -> None: ...
+
+
+class LockStore(Protocol):
+    """The object store's legal holds on locked originals."""
+
+    async def set_legal_hold(self, key: str, version_id: str | None, on: bool) -> None: ...
+
+
+class HandoverStore(Protocol):
+    """Handovers (移交) as kept: open marks, started handovers, record claims, bound volumes."""
+
+    async def open(self, fonds_code: str, fiscal_year: int, handover_id: uuid.UUID) -> None:
+        """Mark a handover of the year as under way; HandoverRefused if another one is."""
+
+    async def close(self, fonds_code: str, fiscal_year: int, handover_id: uuid.UUID) -> None:
+        """Take this handover's mark away (nothing if the mark is another's)."""
+
+    async def start(self, handover: RecordsHandedOver, volumes: list[BoundVolume]) -> None:
+        """Keep the handover, then claim each of its records for it; HandoverRefused (and
+        nothing kept) if a record is claimed by another handover."""
+
+    async def claim(self, handover: RecordsHandedOver) -> None:
+        """Claim (again) every record of the handover for it; repeat-safe."""
+
+    async def unfinished(
+        self, fonds_code: str | None = None, fiscal_year: int | None = None
+    ) -> list[tuple[RecordsHandedOver, list[BoundVolume]]]: ...
+
+    async def bind(self, handover: RecordsHandedOver, volumes: list[BoundVolume]) -> None: ...
+
+    async def finish(self, handover: RecordsHandedOver) -> None: ...
+
+    async def bound_volumes(self, fonds_code: str, fiscal_year: int) -> list[BoundVolume]: ...
+
+    async def custody_extensions(self, fonds_code: str) -> dict[int, int]: ...
+
+    async def extend_custody(self, extension: dict[str, Any]) -> None: ...

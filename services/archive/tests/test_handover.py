@@ -1,0 +1,194 @@
+"""The handover use case (移交) with in-memory ports: what the archive department relies on."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from archive.domain.archive_code import ArchiveCodeRule
+from archive.domain.lifecycle import HandoverRefused
+from archive.domain.recheck import Finding
+from archive.domain.record import archive, placement
+from archive.domain.search import Visibility
+from archive.domain.volumes import BoundVolume
+from archive.handover import HandoverService
+from contracts.envelope import Envelope
+from contracts.events import RecordArchived, RecordsHandedOver
+from devkit.samples import ingested_document, stored_file
+
+RULE = ArchiveCodeRule()
+
+
+def record(n: int) -> RecordArchived:
+    doc = ingested_document([stored_file("voucher", "v.json", "application/json", b"{%d}" % n)])
+    return archive(doc, placement(doc, RULE), n, RULE, bucket="archive", at=datetime.now(UTC))
+
+
+class Records:
+    def __init__(self, records: list[RecordArchived], held: Iterable[uuid.UUID] = ()) -> None:
+        self.custody = {r.record_id: "accounting" for r in records}
+        self.records = {r.record_id: r for r in records}
+        self.held = set(held)
+        self.reads = 0
+
+    async def in_accounting_custody(self, fonds: str, year: int) -> list[RecordArchived]:
+        self.reads += 1
+        await asyncio.sleep(0)  # another request may run here, as against a real database
+        return [self.records[i] for i, c in self.custody.items() if c == "accounting"]
+
+    async def awaiting_review(self, record_id: uuid.UUID) -> bool:
+        return record_id in self.held
+
+    async def move_to_archive(self, handover: RecordsHandedOver) -> None:
+        for i in handover.record_ids:
+            self.custody[i] = "archive"
+
+    async def custody_years(self, fonds: str) -> dict[int, int]:
+        return {}
+
+
+class Handovers:
+    """Unique keys as dictionaries: a second insert of a key fails, as the database's does."""
+
+    def __init__(self) -> None:
+        self.marks: dict[str, uuid.UUID] = {}
+        self.kept: dict[uuid.UUID, tuple[RecordsHandedOver, list[BoundVolume], bool]] = {}
+        self.claims: dict[uuid.UUID, uuid.UUID] = {}
+        self.volumes: dict[tuple[int, int], uuid.UUID] = {}
+
+    async def open(self, fonds: str, year: int, handover_id: uuid.UUID) -> None:
+        if f"{fonds}|{year}" in self.marks:
+            raise HandoverRefused("already under way")
+        self.marks[f"{fonds}|{year}"] = handover_id
+
+    async def close(self, fonds: str, year: int, handover_id: uuid.UUID) -> None:
+        if self.marks.get(f"{fonds}|{year}") == handover_id:
+            del self.marks[f"{fonds}|{year}"]
+
+    async def start(self, handover: RecordsHandedOver, volumes: list[BoundVolume]) -> None:
+        self.kept[handover.handover_id] = (handover, volumes, False)
+        await self.claim(handover)
+
+    async def claim(self, handover: RecordsHandedOver) -> None:
+        for i in handover.record_ids:
+            if self.claims.setdefault(i, handover.handover_id) != handover.handover_id:
+                raise HandoverRefused(f"record {i} is already in a handover")
+
+    async def unfinished(
+        self, fonds: str | None = None, year: int | None = None
+    ) -> list[tuple[RecordsHandedOver, list[BoundVolume]]]:
+        return [(h, v) for h, v, done in self.kept.values() if not done]
+
+    async def bind(self, handover: RecordsHandedOver, volumes: list[BoundVolume]) -> None:
+        for v in volumes:
+            assert self.volumes.setdefault((v.fiscal_year, v.number), handover.handover_id) == (
+                handover.handover_id
+            )
+
+    async def finish(self, handover: RecordsHandedOver) -> None:
+        h, v, _ = self.kept[handover.handover_id]
+        self.kept[handover.handover_id] = (h, v, True)
+        await self.close(handover.fonds_code, handover.fiscal_year, handover.handover_id)
+
+    async def bound_volumes(self, fonds: str, year: int) -> list[BoundVolume]:
+        return [v for _, volumes, done in self.kept.values() if done for v in volumes]
+
+    async def custody_extensions(self, fonds: str) -> dict[int, int]:
+        return {}
+
+    async def extend_custody(self, extension: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+
+class Integrity:
+    def __init__(self, failing: dict[uuid.UUID, str] | None = None) -> None:
+        self.failing = failing or {}
+
+    async def findings_of(self, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, list[Finding]]:
+        return {
+            i: [Finding("1-1", "scan.pdf", "k", "a", "b", self.failing[i])]
+            if i in self.failing
+            else []
+            for i in ids
+        }
+
+
+class Published:
+    def __init__(self) -> None:
+        self.events: list[Envelope[Any]] = []
+
+    async def publish(self, event: Envelope[Any]) -> None:
+        self.events.append(event)
+
+
+class Anyone:
+    async def require(self, user: str, action: str, record_id: object) -> None:
+        pass
+
+    async def require_fonds(self, user: str, action: str, fonds_code: str) -> None:
+        pass
+
+    async def visibility(self, user: str, action: str) -> Visibility:
+        return Visibility(True, (), ())
+
+
+def service(
+    records: Records, handovers: Handovers, integrity: Integrity | None = None
+) -> tuple[HandoverService, Published]:
+    published = Published()
+    return (
+        HandoverService(
+            records, handovers, integrity or Integrity(), published, Anyone(), "/aap/archive"
+        ),
+        published,
+    )
+
+
+async def hand_over(s: HandoverService) -> RecordsHandedOver:
+    return await s.hand_over("Q001", 2025, user="赵敏", handed_over_by="陈静", supervised_by=None)
+
+
+async def test_of_twenty_requests_at_once_one_hands_over_and_the_year_is_free_again() -> None:
+    records = Records([record(1), record(2)])
+    handovers = Handovers()
+    s, published = service(records, handovers)
+    outcomes = await asyncio.gather(*(hand_over(s) for _ in range(20)), return_exceptions=True)
+    done = [o for o in outcomes if isinstance(o, RecordsHandedOver)]
+    assert len(done) == 1 and len(published.events) == 1
+    assert all(isinstance(o, HandoverRefused) for o in outcomes if o not in done)
+    assert records.reads == 1  # the refused ones never read the records: the mark came first
+    assert handovers.marks == {}
+    late = record(3)
+    records.records[late.record_id], records.custody[late.record_id] = late, "accounting"
+    later = await hand_over(s)  # a record archived late: a second handover of the year
+    assert later.record_ids == (late.record_id,)
+
+
+async def test_a_refused_handover_names_every_reason_and_leaves_the_year_open() -> None:
+    first, second = record(1), record(2)
+    records = Records([first, second], held=[second.record_id])
+    handovers = Handovers()
+    s, published = service(records, handovers, Integrity({first.record_id: "SHA-256 differs"}))
+    with pytest.raises(HandoverRefused) as refused:
+        await hand_over(s)
+    assert f"re-check 1-1 failed for {first.archive_code}: scan.pdf: SHA-256 differs" in str(
+        refused.value
+    )
+    assert f"{second.archive_code} still awaits an archivist's review" in str(refused.value)
+    assert handovers.marks == {} and handovers.kept == {} and published.events == []
+
+
+async def test_an_interrupted_handover_is_completed_with_the_same_event_id() -> None:
+    records = Records([record(1)])
+    handovers = Handovers()
+    s, published = service(records, handovers)
+    started = await hand_over(s)
+    handovers.kept[started.handover_id] = (*handovers.kept[started.handover_id][:2], False)
+    await s.resume_handovers()  # as at a restart after a crash before "done"
+    first, again = published.events
+    assert first.id == again.id
