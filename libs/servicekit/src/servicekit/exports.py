@@ -1,0 +1,47 @@
+"""Spreadsheets and CSV the platform writes are inert: user text never becomes a formula.
+
+A summary, a counterparty or a note is typed by a user or an ERP; written into a register as is,
+``=HYPERLINK(…)`` or ``@SUM(…)`` would run when an archivist opens the file (CSV/formula
+injection). Every sheet and CSV the platform writes goes through these two helpers.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from decimal import Decimal
+
+from openpyxl.worksheet.worksheet import Worksheet
+
+# What spreadsheet programs take as the start of a formula (OWASP, CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+# Characters XML 1.0 cannot carry, and the carriage return, which XML reads back as a line feed.
+# A workbook holds them escaped as _xHHHH_ (ECMA-376, ST_Xstring), which spreadsheet programs show
+# as the character itself: the text is kept as typed, nothing dropped.
+_NOT_IN_XML = re.compile(r"[\x00-\x08\x0b-\x1f\ufffe\uffff]")
+
+Cell = str | int | Decimal | None
+
+
+# Text that reads like such an escape keeps its underscore escaped: it reads back as typed.
+_LOOKS_ESCAPED = re.compile(r"_(x[0-9A-Fa-f]{4}_)")
+
+
+def _xml_safe(text: str) -> str:
+    kept = _LOOKS_ESCAPED.sub(r"_x005F_\1", text)
+    return _NOT_IN_XML.sub(lambda m: f"_x{ord(m.group()):04X}_", kept)
+
+
+def append_row(ws: Worksheet, values: Sequence[Cell]) -> None:
+    """Append a row: text as typed string cells whatever it starts with, numbers as numbers."""
+    ws.append([_xml_safe(v) if isinstance(v, str) else v for v in values])
+    for cell in ws[ws.max_row]:
+        if isinstance(cell.value, str):
+            cell.data_type = "s"  # openpyxl made "=…" a formula; a string it stays
+
+
+def csv_text(text: str) -> str:
+    """A text field for CSV, where no cell type exists: prefixed with ``'`` where a spreadsheet
+    program would take it for a formula (OWASP). Never for amounts, which stay numbers."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
