@@ -7,7 +7,7 @@ from decimal import Decimal
 from openpyxl import Workbook, load_workbook
 from openpyxl.utils.escape import unescape
 
-from servicekit.exports import FORMULA_STARTS, append_row, csv_text
+from servicekit.exports import FORMULA_STARTS, Cell, append_row, csv_text
 
 HOSTILE = [
     '=HYPERLINK("http://evil.example","点我报销")',
@@ -20,12 +20,12 @@ HOSTILE = [
 ]
 
 
-def reopened(rows: list[list[object]]) -> list[list[object]]:
+def reopened(rows: list[list[Cell]]) -> list[list[tuple[object, str]]]:
     wb = Workbook()
     ws = wb.active
     assert ws is not None
     for row in rows:
-        append_row(ws, row)  # type: ignore[arg-type]
+        append_row(ws, row)
     buf = io.BytesIO()
     wb.save(buf)
     sheet = load_workbook(io.BytesIO(buf.getvalue())).active
