@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Local infrastructure on loopback, no Docker: Apache Kafka (KRaft), MinIO (S3), FerretDB (MongoDB
-# wire protocol on SQLite). Usage: infra.sh up|down|status
+# wire protocol on SQLite). Usage: infra.sh up|down|status, or infra.sh stop|kill|start SERVER
+# (one of kafka, minio, ferretdb, clamd: what the outage tests do to a running stack).
 #
 # Builds and downloads go to the tools' own caches (~/.m2, Go's module and build caches), so a
 # fresh clone on a used machine only re-links; the binaries, data and logs go to .local/ (ignored).
@@ -158,15 +159,17 @@ up() {
   status
 }
 
+stop_one() { # name [signal]
+  if [[ -f $RUN/$1.pid ]] && kill -0 "$(cat "$RUN/$1.pid")" 2>/dev/null; then
+    say "stopping $1"; kill "-${2:-TERM}" "$(cat "$RUN/$1.pid")" || true
+    for _ in $(seq 1 100); do kill -0 "$(cat "$RUN/$1.pid")" 2>/dev/null || break; sleep 0.2; done
+  fi
+  rm -f "$RUN/$1.pid"
+}
+
 down() {
   local name
-  for name in kafka minio ferretdb clamd; do
-    if [[ -f $RUN/$name.pid ]] && kill -0 "$(cat "$RUN/$name.pid")" 2>/dev/null; then
-      say "stopping $name"; kill "$(cat "$RUN/$name.pid")" || true
-      for _ in $(seq 1 100); do kill -0 "$(cat "$RUN/$name.pid")" 2>/dev/null || break; sleep 0.2; done
-    fi
-    rm -f "$RUN/$name.pid"
-  done
+  for name in kafka minio ferretdb clamd; do stop_one "$name"; done
 }
 
 status() {
@@ -179,9 +182,14 @@ status() {
   return $ok
 }
 
+one_of() { [[ $1 =~ ^(kafka|minio|ferretdb|clamd)$ ]] || { echo "no server $1" >&2; exit 2; }; }
+
 case "${1:-}" in
   up) up ;;
   down) down ;;
   status) status ;;
-  *) echo "usage: $0 up|down|status" >&2; exit 2 ;;
+  stop) one_of "${2:-}"; stop_one "$2" ;;
+  kill) one_of "${2:-}"; stop_one "$2" KILL ;;  # an outage, not a shutdown
+  start) one_of "${2:-}"; mkdir -p "$LOGS" "$RUN"; "start_$2" ;;
+  *) echo "usage: $0 up|down|status|stop SERVER|kill SERVER|start SERVER" >&2; exit 2 ;;
 esac

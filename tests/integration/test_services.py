@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import secrets
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -32,7 +33,7 @@ from contracts.topics import (
     RECORDS_ARCHIVED,
 )
 from contracts.types import Money
-from devkit.samples import ingested_document, store_files, voucher_summary
+from devkit.samples import ingested_document, sample_voucher, store_files, voucher_summary
 from devkit.send import EventSender
 from devkit.testing import running
 from devkit.watch import EventWatcher, of_type
@@ -123,15 +124,25 @@ async def test_archive_code_sequence_is_atomic_under_concurrency(
     # allocating in one scope at once.
     archivers = [Records(client[platform.database_name("archive")]) for _ in range(4)]
     scope = f"Q-conc-{uuid.uuid4().hex[:6]}|2025|D30|PZ"
-    numbers = await asyncio.gather(*(archivers[n % 4].next_sequence(scope) for n in range(40)))
+    numbers = await asyncio.gather(
+        *(archivers[n % 4].next_sequence(scope, f"doc-{n}") for n in range(40))
+    )
+    # A claim that got in while its answer was lost (an outage): the retry takes it again.
+    db = client[platform.database_name("archive")]
+    await db["sequence_claims"].insert_one(
+        {"_id": f"{scope}#{41:09d}", "scope": scope, "holder": "x"}
+    )
+    again = await Records(db).next_sequence(scope, "x")
+    following = await Records(db).next_sequence(scope, "y")
     await client.close()
     assert sorted(numbers) == list(range(1, 41))
+    assert (again, following) == (41, 42)  # no gap, no number twice
 
 
 async def test_an_upload_over_the_size_limit_is_refused_while_it_arrives() -> None:
     from ingest.settings import IngestSettings
 
-    voucher = (SAMPLES / "vouchers" / "2025-03-ji-0002.json").read_bytes()
+    voucher = sample_voucher()
     async with running(ingest_app(IngestSettings(max_request_bytes=64 * 1024))) as http:
         r = await http.post(
             "/v1/vouchers",
@@ -144,7 +155,7 @@ async def test_an_upload_over_the_size_limit_is_refused_while_it_arrives() -> No
 async def test_ingest_rejects_with_reasons_and_keeps_chinese_text(
     platform: PlatformSettings,
 ) -> None:
-    voucher = (SAMPLES / "vouchers" / "2025-03-ji-0001.json").read_text(encoding="utf-8")
+    voucher = sample_voucher("2025-03-ji-0001.json").decode()
     async with (
         running(ingest_app()) as http,
         EventWatcher(platform.kafka_bootstrap, platform.namespace, [DOCUMENTS_REJECTED]) as watch,
@@ -157,6 +168,7 @@ async def test_ingest_rejects_with_reasons_and_keeps_chinese_text(
         assert r.status_code == 202, r.text
         assert r.json()["voucher"]["summary"] == "报销市场部张伟北京出差差旅费"
         assert r.json()["files"][0]["size"] == len(voucher.encode("gb18030"))
+        assert r.json()["review_required"] is True  # 附件张数 1, none uploaded: 2-8
 
         bad = (SAMPLES / "vouchers" / "unbalanced.json").read_bytes()
         r = await http.post(
@@ -343,12 +355,10 @@ async def test_an_invoice_is_booked_once_under_concurrent_uploads(
     number = "2531" + str(uuid.uuid4().int)[:16]
     xml = (SAMPLES / "attachments" / "einvoice-25312000000012345678.xml").read_bytes()
     xml = xml.replace(b"25312000000012345678", number.encode())
-    voucher = json.loads(
-        (SAMPLES / "vouchers" / "2025-03-ji-0001.json").read_text(encoding="utf-8")
-    )
+    voucher = json.loads(sample_voucher("2025-03-ji-0001.json"))
 
     async def upload(http: Any, n: int) -> Any:
-        body = json.dumps({**voucher, "voucher_no": f"记-{n:04d}"}, ensure_ascii=False).encode()
+        body = json.dumps({**voucher, "voucher_no": f"{voucher['voucher_no']}-{n}"}).encode()
         return await http.post(
             "/v1/vouchers",
             files=[("voucher", ("v.json", body)), ("attachments", ("invoice.xml", xml))],
@@ -373,7 +383,8 @@ async def test_an_erp_journal_becomes_vouchers_linked_to_the_stored_export(
     platform: PlatformSettings,
 ) -> None:
     journal = (SAMPLES / "journals" / "yonyou-u8-2025-04.csv").read_bytes()
-    form = {"profile": "yonyou-u8", "fonds_code": "Q001", "company_name": "上海澄明科技有限公司"}
+    fonds = "J" + secrets.token_hex(3).upper()  # a fonds of its own: its vouchers are new
+    form = {"profile": "yonyou-u8", "fonds_code": fonds, "company_name": "上海澄明科技有限公司"}
     async with (
         running(ingest_app()) as http,
         EventWatcher(platform.kafka_bootstrap, platform.namespace, [DOCUMENTS_INGESTED]) as watch,
@@ -410,6 +421,7 @@ async def test_an_erp_journal_becomes_vouchers_linked_to_the_stored_export(
 
 async def test_the_xml_export_needs_no_profile(platform: PlatformSettings) -> None:
     export = (SAMPLES / "journals" / "erp-export-2025-05.xml").read_bytes()
+    export = export.replace(b'fonds_code="Q001"', f'fonds_code="X{secrets.token_hex(3)}"'.encode())
     async with running(ingest_app()) as http:
         r = await http.post(
             "/v1/journals",
@@ -430,9 +442,7 @@ async def test_an_archive_package_is_checked_whole_then_taken_voucher_by_voucher
     import zipfile
 
     number = "2531" + str(uuid.uuid4().int)[:16]
-    voucher = json.loads(
-        (SAMPLES / "vouchers" / "2025-03-ji-0001.json").read_text(encoding="utf-8")
-    )
+    voucher = json.loads(sample_voucher("2025-03-ji-0001.json"))
     files = {
         "v/记-0001.json": json.dumps(voucher, ensure_ascii=False).encode(),
         "v/记-0001/发票.xml": (SAMPLES / "attachments" / "einvoice-25312000000012345678.xml")
@@ -480,24 +490,38 @@ async def test_the_virus_scan_asks_the_real_clamd(platform: PlatformSettings) ->
     """deploy/local/infra.sh runs clamd with a test signature (deploy/local/clamav/aap-test.ndb)."""
     from ingest.settings import IngestSettings
 
-    voucher = (SAMPLES / "vouchers" / "2025-03-ji-0002.json").read_bytes()
+    voucher = sample_voucher(attachment_count=2)
     pdf = (SAMPLES / "attachments" / "einvoice-25312000000087654321.pdf").read_bytes()
     infected = pdf.replace(b"%%EOF", b"% AAP-TEST-SIGNATURE-DO-NOT-ARCHIVE\n%%EOF")
     settings = IngestSettings(clamd_address="127.0.0.1:13310")
     async with running(ingest_app(settings)) as http:
         ok = await http.post(
             "/v1/vouchers",
-            files=[("voucher", ("v.json", voucher)), ("attachments", ("a.pdf", pdf))],
+            files=[
+                ("voucher", ("v.json", sample_voucher(attachment_count=1))),
+                ("attachments", ("a.pdf", pdf)),
+            ],
             headers={"X-User": "erp"},
         )
+        # Two attachments of one name, the second carrying the test signature: each is scanned
+        # and named on its own, so the clean twin's result never stands for the infected one.
         bad = await http.post(
             "/v1/vouchers",
-            files=[("voucher", ("v.json", voucher)), ("attachments", ("a.pdf", infected))],
+            files=[
+                ("voucher", ("v.json", voucher)),
+                ("attachments", ("a.pdf", pdf)),
+                ("attachments", ("a.pdf", infected)),
+            ],
             headers={"X-User": "erp"},
         )
     assert ok.status_code == 202, ok.text
     assert next(c for c in ok.json()["check_report"] if c["code"] == "4-2")["outcome"] == "passed"
-    assert bad.status_code == 422
-    assert "a.pdf: AAP.Test.Signature.UNOFFICIAL found" in " ".join(
-        p["message"] for p in bad.json()["problems"]
-    )
+    assert bad.status_code == 422, bad.text
+    scan = next(c for c in bad.json()["check_report"] if c["code"] == "4-2")
+    [finding] = scan["findings"]
+    assert finding["message"] == "AAP.Test.Signature.UNOFFICIAL found"
+    assert finding["file"] == {
+        "position": 2,
+        "filename": "a.pdf",
+        "sha256": hashlib.sha256(infected).hexdigest(),
+    }

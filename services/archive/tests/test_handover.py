@@ -17,6 +17,7 @@ from archive.domain.record import archive, placement
 from archive.domain.search import Visibility
 from archive.domain.volumes import BoundVolume
 from archive.handover import HandoverService
+from contracts.checks import CHECK_FIXITY_KEPT
 from contracts.envelope import Envelope
 from contracts.events import RecordArchived, RecordsHandedOver
 from devkit.samples import ingested_document, stored_file
@@ -111,7 +112,7 @@ class Integrity:
 
     async def findings_of(self, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, list[Finding]]:
         return {
-            i: [Finding("1-1", "scan.pdf", "k", "a", "b", self.failing[i])]
+            i: [Finding(CHECK_FIXITY_KEPT, "scan.pdf", "k", "a", "b", self.failing[i])]
             if i in self.failing
             else []
             for i in ids

@@ -36,9 +36,9 @@ def _kept(record: RecordArchived) -> dict[str, bytes | None]:
 
 def _failed(record: RecordArchived, kept: dict[str, bytes | None]) -> dict[str, str]:
     report, findings = recheck(Stored(record, kept, RULE))
-    assert [r.code for r in report] == ["1-1", "1-7", "1-10", "1-11", "2-7"]
+    assert [r.code for r in report] == ["1-1", "1-7", "1-10", "1-11", "AAP-PACKAGE-KEPT", "2-7"]
     failed = {r.code: r.detail for r in report if r.outcome is CheckOutcome.FAILED}
-    assert {f.code for f in findings} == set(failed)
+    assert {f.item.code for f in findings} == set(failed)
     return failed
 
 
@@ -67,7 +67,7 @@ def test_a_missing_or_emptied_original_is_content_absent() -> None:
     record = _record()
     scan = record.originals[1]
     assert _failed(record, _kept(record) | {scan.object_key: None}) == {
-        "2-7": "scan.pdf: cannot be read from the object store"
+        "1-11": "scan.pdf: cannot be read from its place"  # not where its metadata says
     }
     assert _failed(record, _kept(record) | {scan.object_key: b""}) == {"2-7": "scan.pdf: is empty"}
 
@@ -79,10 +79,12 @@ def test_package_metadata_that_no_longer_matches_the_record_is_found() -> None:
     assert edited is not None
     kept = _kept(record) | {meta_key: edited.replace("差旅费".encode(), "招待费".encode())}
     assert _failed(record, kept) == {
-        "1-11": "metadata.xml: differs from the record's metadata in the database"
+        "AAP-PACKAGE-KEPT": "metadata.xml: differs from the record's metadata in the database"
     }
     kept = _kept(record) | {f"{record.package}check-report.json": None}
-    assert _failed(record, kept) == {"1-11": "check-report.json: missing from the package"}
+    assert _failed(record, kept) == {
+        "AAP-PACKAGE-KEPT": "check-report.json: missing from the package"
+    }
 
 
 def test_an_archive_code_off_the_rule_is_found_and_correction_versions_are_not() -> None:

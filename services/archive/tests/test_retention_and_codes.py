@@ -118,7 +118,32 @@ def test_the_package_describes_the_record_without_the_database() -> None:
     assert root.findtext("a:记账凭证/a:摘要", namespaces=ns) == "差旅费"
     f = root.find("a:电子文件/a:文件", ns)
     assert f is not None and f.get("SHA256") == "a" * 64 and f.get("路径") == "originals/01-v.json"
-    assert json.loads(report) == []
+    written = json.loads(report)
+    assert [i["code"] for i in written["items"]] == ["1-7", "1-11", "3-2", "AAP-CORRECTION"]
+    assert written["conclusion"]["text"] == "通过"  # the accession's items, each passed or n/a
+    assert root.findtext("a:四性检测", namespaces=ns) == "通过"
+
+
+def test_a_record_archived_before_conclusions_keeps_its_package_as_written() -> None:
+    """Packages are locked: a re-check compares them with what the record gives, so a record
+    kept before reports had conclusions must give exactly what was written then."""
+    import json
+
+    from archive.domain.package import package_documents
+    from contracts.records import CheckOutcome, CheckResult
+
+    doc, rule = _document(), ArchiveCodeRule()
+    rec = archive(doc, placement(doc, rule), 7, rule, bucket="archive", at=datetime.now(UTC))
+    old_item = CheckResult(
+        code="1-8", name="重复数据 duplicates", property="authenticity", outcome=CheckOutcome.PASSED
+    )
+    legacy = rec.model_copy(update={"check_report": (old_item,), "check_conclusion": None})
+    (_, meta, _), (_, report, _) = package_documents(legacy)
+    assert json.loads(report) == [
+        {"code": "1-8", "name": "重复数据 duplicates", "property": "authenticity",
+         "outcome": "passed", "detail": ""}
+    ]  # fmt: skip
+    assert '<四性检测 报告="check-report.json">通过</四性检测>' in meta.decode()
 
 
 def test_vouchers_are_assembled_into_monthly_volumes() -> None:

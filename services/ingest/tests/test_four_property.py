@@ -11,15 +11,20 @@ from pathlib import Path
 
 from pypdf import PdfWriter
 
+from contracts.checks import REGISTRY, Stage, at
 from contracts.records import CheckOutcome
 from ingest.domain.files import UploadedFile
-from ingest.domain.four_property import CHECKS, DEFAULT_POLICY
+from ingest.domain.four_property import INTAKE_CHECKS
 from ingest.domain.intake import Assessment, assess
+from ingest.domain.policy import INTAKE_POLICY
+from ingest.parsers.files import read_upload
 
 SAMPLES = Path(__file__).resolve().parents[3] / "samples"
 VOUCHER = (SAMPLES / "vouchers" / "2025-03-ji-0001.json").read_bytes()
 INVOICE_XML = (SAMPLES / "attachments" / "einvoice-25312000000012345678.xml").read_bytes()
 PDF = (SAMPLES / "attachments" / "einvoice-25312000000087654321.pdf").read_bytes()
+# What the archive performs at accession, beside the intake's table (archive.domain.record).
+AT_ACCESSION = {"1-7", "1-11", "3-2", "AAP-CORRECTION"}
 
 
 def voucher(**changes: object) -> UploadedFile:
@@ -38,39 +43,80 @@ def pdf(data: bytes, name: str = "scan.pdf") -> UploadedFile:
     return UploadedFile("attachment", name, "application/pdf", data)
 
 
+def checked(
+    v: UploadedFile,
+    attachments: list[UploadedFile],
+    *,
+    found: dict[int, str] | None = None,
+    scanner: str | None = "ClamAV 1.0.7",
+    booked: dict[str, str] | None = None,
+) -> Assessment:
+    """The upload read and checked, as the service does, scanned clean unless ``found`` (by
+    position) says what the scanner found; ``scanner=None``: no scanner configured."""
+    files = read_upload(v, attachments)
+    scan = [(found or {}).get(n) for n in range(len(files))] if scanner else None
+    return assess(files, virus_scan=scan, scanner=scanner, booked=booked)
+
+
 def outcome(a: Assessment, code: str) -> tuple[CheckOutcome, str]:
     r = next(r for r in a.report if r.code == code)
     return r.outcome, r.detail
 
 
-def test_the_table_names_each_da_t_70_item_once_with_a_policy() -> None:
-    codes = [c.code for c in CHECKS]
+def found(a: Assessment, code: str) -> list[tuple[str | None, str]]:
+    """(file name, message) of each finding of one item."""
+    r = next(r for r in a.report if r.code == code)
+    return [(f.file.filename if f.file else None, f.message) for f in r.findings]
+
+
+def test_the_table_has_each_archiving_item_once_with_its_policy() -> None:
+    codes = [item.code for item in INTAKE_CHECKS]
     assert len(codes) == len(set(codes))
-    assert all(re.fullmatch(r"[1-4]-\d{1,2}", c) for c in codes)
-    assert set(DEFAULT_POLICY) == set(codes)
-    assert {c.property for c in CHECKS} == {"authenticity", "integrity", "usability", "security"}
+    assert set(codes) | AT_ACCESSION == {item.code for item in at(Stage.ARCHIVING)}
+    assert set(INTAKE_POLICY) <= set(INTAKE_CHECKS)
+    for item in REGISTRY:  # a standard number only where the item is the standard's
+        if item.code.startswith("AAP-"):
+            assert item.implements is None and item.supports is not None
+        else:
+            assert item.implements is not None and item.implements.code == item.code
+    a = checked(voucher(), [xml(INVOICE_XML)])
+    assert [r.code for r in a.report] == codes
+    assert {r.property for r in a.report} == {"authenticity", "integrity", "usability", "security"}
 
 
 def test_a_proper_voucher_with_its_signed_e_invoice_passes_every_check_performed() -> None:
-    a = assess(voucher(), [xml(INVOICE_XML)])
+    a = checked(voucher(), [xml(INVOICE_XML)])
     assert a.accepted and not a.review_required
-    failed = [r.code for r in a.report if r.outcome is CheckOutcome.FAILED]
-    assert failed == []
-    assert outcome(a, "4-2")[0] is CheckOutcome.NOT_PERFORMED  # no virus scanner configured
+    assert [r.code for r in a.report if r.outcome is CheckOutcome.FAILED] == []
     [invoice] = a.invoices
     assert invoice.invoice_number == "25312000000012345678"
     assert invoice.seller_tax_id == "91110105MA01ABCD2X"
     assert str(invoice.total.amount) == "1280.00"
+    # Its signature is there, and cannot be verified here: the conclusion says so.
+    assert outcome(a, "1-1")[0] is CheckOutcome.NOT_PERFORMED
+    assert "invoice.xml (#1, SHA-256" in outcome(a, "1-1")[1]
+    assert (a.conclusion.verdict, a.conclusion.text) == ("incomplete", "未执行 1-1")
+    assert outcome(a, "4-3") == (
+        CheckOutcome.NOT_APPLICABLE,
+        "online transfer: no carrier (disc, tape) is involved",
+    )
+
+
+def test_without_a_virus_scanner_the_report_never_says_passed() -> None:
+    a = checked(voucher(), [xml(INVOICE_XML)], scanner=None)
+    assert outcome(a, "4-2")[0] is CheckOutcome.NOT_PERFORMED
+    assert outcome(a, "4-1")[0] is CheckOutcome.FAILED
+    assert a.accepted and a.review_required  # a required item not performed: held for review
+    assert a.conclusion.verdict == "failed"
+    assert a.conclusion.text == "未通过 4-1；未执行 1-1, 4-2"
 
 
 def test_an_unsigned_e_invoice_is_held_for_review() -> None:
     unsigned = re.sub(rb"<ds:Signature.*</ds:Signature>", b"", INVOICE_XML, flags=re.S)
-    a = assess(voucher(), [xml(unsigned)])
+    a = checked(voucher(), [xml(unsigned)])
     assert a.accepted and a.review_required
-    assert outcome(a, "1-1") == (
-        CheckOutcome.FAILED,
-        "invoice.xml: the e-invoice XML carries no signature",
-    )
+    assert found(a, "AAP-SIGNED") == [("invoice.xml", "the e-invoice XML carries no signature")]
+    assert outcome(a, "1-1")[0] is CheckOutcome.NOT_APPLICABLE  # nothing signed to verify
 
 
 def test_entity_bombs_and_external_entities_are_refused_not_expanded() -> None:
@@ -84,15 +130,15 @@ def test_entity_bombs_and_external_entities_are_refused_not_expanded() -> None:
         b"<EInvoice>&e;</EInvoice>"
     )
     for attack in (bomb, xxe):
-        a = assess(voucher(), [xml(attack)])
+        a = checked(voucher(), [xml(attack)])
         assert not a.accepted
-        state, detail = outcome(a, "3-1")
+        state, detail = outcome(a, "3-4")
         assert state is CheckOutcome.FAILED and "DTDs and entities are not allowed" in detail
 
 
 def test_an_e_invoice_xml_declared_in_gbk_is_read_like_utf8() -> None:
     gbk = INVOICE_XML.decode().replace('encoding="UTF-8"', 'encoding="GBK"').encode("gbk")
-    a = assess(voucher(), [xml(gbk)])
+    a = checked(voucher(), [xml(gbk)])
     assert a.accepted and not a.review_required
     [invoice] = a.invoices
     assert (invoice.seller_name, invoice.buyer_name) == (
@@ -102,17 +148,20 @@ def test_an_e_invoice_xml_declared_in_gbk_is_read_like_utf8() -> None:
 
 
 def test_malformed_xml_and_a_broken_e_invoice_are_named() -> None:
-    a = assess(voucher(), [xml(b"<EInvoice><Header>")])
-    assert "malformed XML" in outcome(a, "3-1")[1]
+    a = checked(voucher(), [xml(b"<EInvoice><Header>")])
+    assert "malformed XML" in outcome(a, "3-4")[1]
     no_number = INVOICE_XML.replace(b"<InvoiceNumber>25312000000012345678</InvoiceNumber>", b"")
-    a = assess(voucher(), [xml(no_number)])
-    assert "TaxSupervisionInfo/InvoiceNumber is missing" in outcome(a, "3-1")[1]
+    a = checked(voucher(), [xml(no_number)])
+    assert "TaxSupervisionInfo/InvoiceNumber is missing" in outcome(a, "3-4")[1]
     assert not a.accepted
+    for odd in (b"NaN", b"1e400", b"1280.001", b"12" * 20):  # no amount, or not one of 分
+        a = checked(voucher(), [xml(INVOICE_XML.replace(b">1280.00<", b">" + odd + b"<"))])
+        assert not a.accepted and "TotalTax-includedAmount" in outcome(a, "3-4")[1]
 
 
 def test_tax_that_is_not_amount_times_rate_is_unreasonable() -> None:
     wrong = INVOICE_XML.replace(b"<ComTaxAm>72.45</ComTaxAm>", b"<ComTaxAm>62.45</ComTaxAm>")
-    a = assess(voucher(), [xml(wrong)])
+    a = checked(voucher(), [xml(wrong)])
     assert not a.accepted
     state, detail = outcome(a, "1-5")
     assert state is CheckOutcome.FAILED
@@ -120,10 +169,10 @@ def test_tax_that_is_not_amount_times_rate_is_unreasonable() -> None:
 
 
 def test_an_invoice_already_booked_or_attached_twice_is_a_duplicate() -> None:
-    a = assess(voucher(), [xml(INVOICE_XML)], booked={"25312000000012345678": "rec-1"})
+    a = checked(voucher(), [xml(INVOICE_XML)], booked={"25312000000012345678": "rec-1"})
     assert not a.accepted
     assert "already booked in record rec-1" in outcome(a, "1-8")[1]
-    a = assess(voucher(attachment_count=2), [xml(INVOICE_XML), xml(INVOICE_XML, "copy.xml")])
+    a = checked(voucher(attachment_count=2), [xml(INVOICE_XML), xml(INVOICE_XML, "copy.xml")])
     assert "attached twice" in outcome(a, "1-8")[1]
 
 
@@ -133,11 +182,11 @@ def test_encrypted_pdf_and_a_fake_pdf_are_rejected() -> None:
     writer.encrypt("secret")
     buf = io.BytesIO()
     writer.write(buf)
-    a = assess(voucher(), [pdf(buf.getvalue())])
-    assert outcome(a, "3-8") == (CheckOutcome.FAILED, "scan.pdf: PDF is encrypted")
-    a = assess(voucher(), [pdf(b"GIF89a not a pdf")])
-    assert outcome(a, "1-3")[0] is CheckOutcome.FAILED and not a.accepted
-    a = assess(voucher(), [pdf(PDF)])
+    a = checked(voucher(), [pdf(buf.getvalue())])
+    assert found(a, "3-8") == [("scan.pdf", "PDF is encrypted")]
+    a = checked(voucher(), [pdf(b"GIF89a not a pdf")])
+    assert outcome(a, "1-10")[0] is CheckOutcome.FAILED and not a.accepted
+    a = checked(voucher(), [pdf(PDF)])
     assert a.accepted
 
 
@@ -145,47 +194,51 @@ def test_ofd_packages_must_be_readable_and_unencrypted() -> None:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as z:
         z.writestr("Doc_0/Document.xml", "<Document/>")
-    a = assess(voucher(), [UploadedFile("attachment", "i.ofd", "application/ofd", buf.getvalue())])
+    a = checked(voucher(), [UploadedFile("attachment", "i.ofd", "application/ofd", buf.getvalue())])
     assert "no OFD.xml" in outcome(a, "3-4")[1]
     broken = io.BytesIO()
     with zipfile.ZipFile(broken, "w") as z:
         z.writestr("OFD.xml", "<ofd:OFD")
-    a = assess(
+    a = checked(
         voucher(), [UploadedFile("attachment", "b.ofd", "application/ofd", broken.getvalue())]
     )
-    assert outcome(a, "3-4")[1].startswith("b.ofd: OFD.xml: malformed XML")
+    [(name, message)] = found(a, "3-4")
+    assert name == "b.ofd" and message.startswith("OFD.xml: malformed XML")
     bomb = io.BytesIO()
     with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as z:
         z.writestr("OFD.xml", "<OFD/>")
         z.writestr("Doc_0/Pages/Page_0/Content.xml", "<a>" + "b" * 5_000_000 + "</a>")
-    a = assess(voucher(), [UploadedFile("attachment", "x.ofd", "application/ofd", bomb.getvalue())])
+    a = checked(
+        voucher(), [UploadedFile("attachment", "x.ofd", "application/ofd", bomb.getvalue())]
+    )
     assert not a.accepted and "(a zip bomb?)" in outcome(a, "3-4")[1]
 
 
 def test_xml_in_utf16_is_xml_too() -> None:
     utf16 = INVOICE_XML.decode().replace('encoding="UTF-8"', 'encoding="UTF-16"').encode("utf-16")
-    a = assess(voucher(), [xml(utf16)])
-    assert outcome(a, "1-3")[0] is CheckOutcome.PASSED
+    a = checked(voucher(), [xml(utf16)])
+    assert outcome(a, "1-10")[0] is CheckOutcome.PASSED
     assert [i.invoice_number for i in a.invoices] == ["25312000000012345678"]
 
 
 def test_missing_attachments_and_one_person_preparing_and_reviewing_ask_for_review() -> None:
-    a = assess(voucher(attachment_count=3, reviewer="张伟"), [xml(INVOICE_XML)])
+    a = checked(voucher(attachment_count=3, reviewer="张伟"), [xml(INVOICE_XML)])
     assert a.accepted and a.review_required
-    assert outcome(a, "2-8")[1] == "3 attachments declared (附件张数), 1 uploaded"
+    assert found(a, "2-8") == [("v.json", "3 attachments declared (附件张数), 1 uploaded")]
     assert "same person (张伟)" in outcome(a, "2-5")[1]
 
 
 def test_control_characters_in_text_ask_for_review() -> None:
-    a = assess(voucher(summary="报销\u0007差旅费"), [xml(INVOICE_XML)])
+    a = checked(voucher(summary="报销\u0007差旅费"), [xml(INVOICE_XML)])
     assert a.review_required
-    assert outcome(a, "1-6") == (CheckOutcome.FAILED, "summary: contains control characters")
+    assert found(a, "1-6") == [("v.json", "contains control characters")]
 
 
 def test_an_unreadable_voucher_is_rejected_and_dependent_checks_not_performed() -> None:
-    a = assess(UploadedFile("voucher", "v.json", "application/json", b"{"), [])
+    a = checked(UploadedFile("voucher", "v.json", "application/json", b"{"), [])
     assert not a.accepted
-    assert outcome(a, "3-4")[0] is CheckOutcome.FAILED
+    assert outcome(a, "3-1")[0] is CheckOutcome.FAILED  # the metadata cannot be read
+    assert outcome(a, "2-4")[0] is CheckOutcome.NOT_PERFORMED
     assert outcome(a, "2-5")[0] is CheckOutcome.NOT_PERFORMED
 
 
@@ -216,7 +269,7 @@ def text_pdf(line: str) -> bytes:
 
 def test_the_signed_xml_is_the_original_and_its_pdf_printout_is_linked() -> None:
     printout = text_pdf("Invoice No. 25312000000012345678 Total 1280.00")
-    a = assess(
+    a = checked(
         voucher(attachment_count=2), [xml(INVOICE_XML), pdf(printout, "printout.pdf"), pdf(PDF)]
     )
     [invoice] = a.invoices
@@ -242,63 +295,78 @@ def ofd(pages: dict[str, str], name: str = "invoice.ofd") -> UploadedFile:
 
 def test_an_ofd_printout_is_linked_to_its_signed_xml_like_a_pdf() -> None:
     printout = ofd({"Page_0": "发票号码：25312000000012345678", "Page_1": "价税合计 ¥1280.00"})
-    a = assess(voucher(), [xml(INVOICE_XML), printout])
+    a = checked(voucher(), [xml(INVOICE_XML), printout])
     [invoice] = a.invoices
     assert invoice.printout_sha256 == hashlib.sha256(printout.data).hexdigest()
     assert a.accepted and not a.review_required
     other = ofd({"Page_0": "发票号码：25312000000099999999"}, "other.ofd")
-    [invoice] = assess(voucher(attachment_count=2), [xml(INVOICE_XML), other]).invoices
+    [invoice] = checked(voucher(attachment_count=2), [xml(INVOICE_XML), other]).invoices
     assert invoice.printout_sha256 is None
 
 
 def test_more_attachments_than_declared_ask_for_review_too() -> None:
-    a = assess(voucher(attachment_count=1), [xml(INVOICE_XML), pdf(PDF)])
+    a = checked(voucher(attachment_count=1), [xml(INVOICE_XML), pdf(PDF)])
     assert a.accepted and a.review_required
-    assert outcome(a, "2-8") == (
-        CheckOutcome.FAILED,
-        "1 attachments declared (附件张数), 2 uploaded",
-    )
+    assert found(a, "2-8") == [("v.json", "1 attachments declared (附件张数), 2 uploaded")]
 
 
 def test_an_invoice_that_disagrees_with_its_voucher_or_printout_is_held_for_review() -> None:
     other_buyer = INVOICE_XML.replace(
         "上海澄明科技有限公司".encode(), "杭州别家贸易有限公司".encode()
     )
-    a = assess(voucher(voucher_date="2025-03-02"), [xml(other_buyer)])
+    a = checked(voucher(voucher_date="2025-03-02"), [xml(other_buyer)])
     assert a.accepted and a.review_required
-    result, detail = outcome(a, "1-10")
+    result, detail = outcome(a, "AAP-INVOICE-MATCH")
     assert result is CheckOutcome.FAILED
     assert "made out to 杭州别家贸易有限公司, not to 上海澄明科技有限公司" in detail
     assert "dated 2025-03-03, after the voucher (2025-03-02)" in detail
 
     wrong_printout = text_pdf("Invoice No. 25312000000012345678 Total 1820.00")
-    a = assess(voucher(attachment_count=2), [xml(INVOICE_XML), pdf(wrong_printout, "p.pdf")])
-    assert outcome(a, "1-10") == (
-        CheckOutcome.FAILED,
-        "p.pdf: the printout of invoice 25312000000012345678 does not show its total 1280.00",
-    )
-    assert outcome(assess(voucher(), [xml(INVOICE_XML)]), "1-10")[0] is CheckOutcome.PASSED
+    a = checked(voucher(attachment_count=2), [xml(INVOICE_XML), pdf(wrong_printout, "p.pdf")])
+    assert found(a, "AAP-INVOICE-MATCH") == [
+        ("p.pdf", "the printout of invoice 25312000000012345678 does not show its total 1280.00")
+    ]
+
+    def matches(v: UploadedFile, attachments: list[UploadedFile]) -> CheckOutcome:
+        return outcome(checked(v, attachments), "AAP-INVOICE-MATCH")[0]
+
+    assert matches(voucher(), [xml(INVOICE_XML)]) is CheckOutcome.PASSED
     spaced = INVOICE_XML.replace("上海澄明科技有限公司".encode(), "上海澄明科技 有限公司".encode())
-    a = assess(voucher(), [xml(spaced)])
-    assert outcome(a, "1-10")[0] is CheckOutcome.PASSED  # the same name, spaced differently
+    assert matches(voucher(), [xml(spaced)]) is CheckOutcome.PASSED  # spaced differently
     brackets = INVOICE_XML.replace(
         "上海澄明科技有限公司".encode(), "澄明科技（上海）有限公司".encode()
     )
-    a = assess(voucher(company_name="澄明科技(上海)有限公司"), [xml(brackets)])
-    assert outcome(a, "1-10")[0] is CheckOutcome.PASSED  # full-width brackets are the same
+    assert matches(voucher(company_name="澄明科技(上海)有限公司"), [xml(brackets)]) is (
+        CheckOutcome.PASSED  # full-width brackets are the same
+    )
     separated = text_pdf("Invoice No. 25312000000012345678 Total 1,280.00")
-    a = assess(voucher(attachment_count=1), [xml(INVOICE_XML), pdf(separated, "p.pdf")])
-    assert outcome(a, "1-10")[0] is CheckOutcome.PASSED
-    assert outcome(assess(voucher(), []), "1-10")[0] is CheckOutcome.NOT_PERFORMED
+    assert matches(voucher(attachment_count=1), [xml(INVOICE_XML), pdf(separated, "p.pdf")]) is (
+        CheckOutcome.PASSED
+    )
+    assert matches(voucher(), []) is CheckOutcome.NOT_APPLICABLE  # no e-invoice
 
 
 def test_the_virus_scan_rejects_what_clamd_found_and_says_when_it_did_not_run() -> None:
-    clean = {"v.json": None, "invoice.xml": None}
-    a = assess(voucher(), [xml(INVOICE_XML)], virus_scan=clean)
+    a = checked(voucher(), [xml(INVOICE_XML)])
     assert outcome(a, "4-2") == (CheckOutcome.PASSED, "") and a.accepted
-    a = assess(
-        voucher(), [xml(INVOICE_XML)], virus_scan={**clean, "invoice.xml": "Win.Test.EICAR_HDB-1"}
-    )
-    assert outcome(a, "4-2") == (CheckOutcome.FAILED, "invoice.xml: Win.Test.EICAR_HDB-1 found")
+    a = checked(voucher(), [xml(INVOICE_XML)], found={1: "Win.Test.EICAR_HDB-1"})
+    assert found(a, "4-2") == [("invoice.xml", "Win.Test.EICAR_HDB-1 found")]
     assert not a.accepted
-    assert outcome(assess(voucher(), [xml(INVOICE_XML)]), "4-2")[0] is CheckOutcome.NOT_PERFORMED
+    no_scanner = checked(voucher(), [xml(INVOICE_XML)], scanner=None)
+    assert outcome(no_scanner, "4-2")[0] is CheckOutcome.NOT_PERFORMED
+
+
+def test_two_attachments_with_one_name_are_two_files() -> None:
+    """The infected twin of a clean file, under the same name: each is scanned and named on its
+    own, by position and digest, so the clean one's result never stands for it."""
+    infected = PDF.replace(b"%%EOF", b"% infected\n%%EOF")
+    a = checked(
+        voucher(attachment_count=2),
+        [pdf(PDF, "scan.pdf"), pdf(infected, "scan.pdf")],
+        found={2: "AAP.Test.Signature"},
+    )
+    assert not a.accepted
+    [finding] = next(r for r in a.report if r.code == "4-2").findings
+    assert finding.file is not None
+    assert (finding.file.position, finding.file.sha256) == (2, hashlib.sha256(infected).hexdigest())
+    assert f"scan.pdf (#2, SHA-256 {finding.file.sha256[:12]}…)" in outcome(a, "4-2")[1]

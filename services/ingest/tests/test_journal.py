@@ -12,8 +12,10 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
-from ingest.domain.journal import JournalProfile, load_profiles, read_journal
-from ingest.domain.voucher_export import ExportError, parse_voucher_export
+from ingest.parsers.findings import ExportError
+from ingest.parsers.journal import JournalProfile, load_profiles, read_journal
+from ingest.parsers.journal_xml import read_xml_journal
+from ingest.parsers.voucher import parse_voucher_export
 
 ROOT = Path(__file__).resolve().parents[3]
 PROFILES = load_profiles(ROOT / "services" / "ingest" / "src" / "ingest" / "profiles")
@@ -59,8 +61,8 @@ def test_rows_of_one_voucher_must_agree_and_amounts_must_read() -> None:
     vouchers = {v.voucher_no: v for v in cut(text.encode("gb18030"), "yonyou-u8")}
     assert vouchers["记-0001"].document is not None
     assert vouchers["记-0002"].document is None
-    assert "disagree on voucher_date" in vouchers["记-0002"].problems[0][2]
-    assert "'二万元' is not an amount" in vouchers["记-0003"].problems[0][2]
+    assert "disagree on voucher_date" in vouchers["记-0002"].problems[0].message
+    assert "'二万元' is not an amount" in vouchers["记-0003"].problems[0].message
 
 
 def test_a_profile_is_validated_configuration() -> None:
@@ -71,8 +73,6 @@ def test_a_profile_is_validated_configuration() -> None:
 
 
 def test_the_xml_export_is_cut_into_vouchers_and_read_safely() -> None:
-    from ingest.domain.journal_xml import read_xml_journal
-
     raw = (ROOT / "samples" / "journals" / "erp-export-2025-05.xml").read_bytes()
     tax, rent = read_xml_journal(raw)
     v = parse_voucher_export(tax.document)  # type: ignore[arg-type]
@@ -88,8 +88,6 @@ def test_the_xml_export_is_cut_into_vouchers_and_read_safely() -> None:
 
 
 def test_an_xml_export_in_gbk_or_gb18030_reads_the_same_as_in_utf8() -> None:
-    from ingest.domain.journal_xml import read_xml_journal
-
     utf8 = (ROOT / "samples" / "journals" / "erp-export-2025-05.xml").read_bytes()
     text = utf8.decode()
     for name in ("GB18030", "GBK", "gb2312"):

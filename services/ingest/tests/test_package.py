@@ -7,7 +7,7 @@ import zipfile
 
 import pytest
 
-from ingest.domain.package import PackageError, PackageLimits, read_package
+from ingest.parsers.zips import PackageError, PackageLimits, read_package
 
 
 def zipped(entries: dict[str, bytes], compression: int = zipfile.ZIP_DEFLATED) -> bytes:

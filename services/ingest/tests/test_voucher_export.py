@@ -6,8 +6,10 @@ import pytest
 
 from contracts.fixity import digest
 from ingest.domain.files import MAX_FILE_BYTES, UploadedFile, media_type_of
-from ingest.domain.intake import assess, ingested_event
-from ingest.domain.voucher_export import ExportError, parse_voucher_export
+from ingest.domain.intake import assess, ingested_event, over_limits
+from ingest.parsers.files import read_upload
+from ingest.parsers.findings import ExportError
+from ingest.parsers.voucher import parse_voucher_export
 
 SAMPLES = Path(__file__).resolve().parents[3] / "samples"
 VOUCHER = (SAMPLES / "vouchers" / "2025-03-ji-0002.json").read_bytes()
@@ -55,9 +57,18 @@ def test_every_missing_or_wrong_field_is_named() -> None:
     doc["entries"][0]["account_code"] = "66O2"
     with pytest.raises(ExportError) as caught:
         parse_voucher_export(json.dumps(doc).encode())
-    coded = {f: code for code, f, _ in caught.value.problems}
+    coded = {f.field: f.item.code for f in caught.value.findings}
     assert coded["reviewer"] == "2-4"  # a required field is missing
-    assert coded["entries.0.account_code"] == "1-4"  # a value outside its domain
+    assert coded["entries.0.account_code"] == "1-3"  # not of its format
+    doc["period"] = 13
+    with pytest.raises(ExportError) as caught:
+        parse_voucher_export(json.dumps(doc).encode())
+    assert {f.field: f.item.code for f in caught.value.findings}["period"] == "1-4"  # domain
+
+
+def test_numbers_beyond_reading_are_named_not_a_crash() -> None:
+    with pytest.raises(ExportError, match="unreadable number"):
+        parse_voucher_export(edited().replace(b'"period": 3', b'"period": ' + b"9" * 5000))
 
 
 def test_an_entry_must_be_debit_or_credit_not_both() -> None:
@@ -91,20 +102,21 @@ def test_digests_are_sha256_and_sm3() -> None:
 def test_intake_refuses_oversized_uploads_before_parsing_anything() -> None:
     voucher = UploadedFile("voucher", "v.json", "application/json", VOUCHER)
     big = UploadedFile("attachment", "big.pdf", "application/pdf", b"x" * (MAX_FILE_BYTES + 1))
-    with pytest.raises(ExportError) as caught:
-        assess(voucher, [big])
-    limit = f"{MAX_FILE_BYTES + 1} bytes, at most {MAX_FILE_BYTES}"
-    assert caught.value.problems == [("3-3", "big.pdf", limit)]
+    [over] = over_limits(voucher, [big])
+    assert (over.item.code, over.field) == ("3-3", "big.pdf (#1)")
+    assert over.message == f"over the limit of {MAX_FILE_BYTES} bytes per file"
 
 
 def test_empty_and_unaccepted_files_are_rejected_by_their_check_items() -> None:
     voucher = UploadedFile("voucher", "v.json", "application/json", VOUCHER)
     empty = UploadedFile("attachment", "empty.pdf", "application/pdf", b"")
     exe = UploadedFile("attachment", "run.exe", "application/x-msdownload", b"MZ")
-    a = assess(voucher, [empty, exe])
+    a = assess(read_upload(voucher, [empty, exe]))
     assert not a.accepted
-    assert {p.field for p in a.problems} == {"check 1-3", "check 2-7", "check 3-3"}
-    assert "empty.pdf: file is empty" in " ".join(p.message for p in a.problems)
+    assert {p.field for p in a.problems} == {"check 1-10", "check 2-7", "check 3-3"}
+    assert "empty.pdf (#1, SHA-256 e3b0c44298fc…): file is empty" in " ".join(
+        p.message for p in a.problems
+    )
 
 
 def test_accepted_upload_becomes_an_event_with_addresses_and_digests_not_bytes() -> None:
@@ -113,7 +125,7 @@ def test_accepted_upload_becomes_an_event_with_addresses_and_digests_not_bytes()
 
     voucher = UploadedFile("voucher", "v.json", "application/json", VOUCHER)
     invoice = UploadedFile("attachment", "发票.pdf", media_type_of("发票.pdf", None), INVOICE)
-    assessment = assess(voucher, [invoice])
+    assessment = assess(read_upload(voucher, [invoice]), virus_scan=[None, None], scanner="clam")
     assert assessment.accepted, assessment.problems
     event = ingested_event(
         assessment,

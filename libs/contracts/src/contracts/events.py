@@ -10,6 +10,7 @@ from pydantic import Field
 
 from contracts.envelope import Envelope, EventData
 from contracts.records import (
+    CheckConclusion,
     CheckResult,
     InvoiceRef,
     RecordCategory,
@@ -47,6 +48,7 @@ class DocumentIngested(EventData):
     submitted_at: UtcDatetime
     invoices: tuple[InvoiceRef, ...] = ()
     check_report: tuple[CheckResult, ...] = ()
+    check_conclusion: CheckConclusion | None = None
     review_required: bool = Field(default=False, description="A check asks an archivist's review")
     source_export: StoredFile | None = Field(
         default=None, description="The ERP journal this voucher was cut from, stored whole"
@@ -67,6 +69,7 @@ class DocumentRejected(EventData):
     submitted_by: str
     submitted_at: UtcDatetime
     check_report: tuple[CheckResult, ...] = ()
+    check_conclusion: CheckConclusion | None = None
 
 
 # --- archive ------------------------------------------------------------------------------
@@ -89,6 +92,9 @@ class RecordArchived(EventData):
     archived_at: UtcDatetime
     invoices: tuple[InvoiceRef, ...] = ()
     check_report: tuple[CheckResult, ...] = ()
+    check_conclusion: CheckConclusion | None = Field(
+        default=None, description="None for records archived before conclusions were kept"
+    )
     review_required: bool = False
     period: int | None = None
     voucher: VoucherSummary | None = None
@@ -171,8 +177,8 @@ class CustodyExtended(EventData):
 
 class IntegrityAlertRaised(EventData):
     """Re-checking an archived record found a file that no longer agrees with its metadata:
-    a changed digest (1-1), a wrong archive code (1-7), a wrong size or type (1-10), package
-    metadata that differs from the record (1-11), or a missing original (2-7)."""
+    a changed digest (1-1), a wrong archive code (1-7), a wrong size or type (1-10), a missing
+    original (1-11, 2-7), or package metadata that differs from the record (AAP-PACKAGE-KEPT)."""
 
     event_type = "IntegrityAlertRaised"
 
@@ -185,7 +191,9 @@ class IntegrityAlertRaised(EventData):
     detail: str
     detected_at: UtcDatetime
     check_code: str = Field(
-        default="1-1", pattern=r"^[1-4]-\d{1,2}$", description="The DA/T 70 item that failed"
+        default="1-1",
+        pattern=r"^([1-4]-\d{1,2}|AAP-[A-Z0-9-]+)$",
+        description="The check item that failed (contracts.checks)",
     )
 
 

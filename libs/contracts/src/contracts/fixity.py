@@ -16,8 +16,12 @@ class Digests:
 
     @property
     def content_key(self) -> str:
-        """Content address of the original in the object store."""
-        return f"sha256/{self.sha256[:2]}/{self.sha256}"
+        return content_key(self.sha256)
+
+
+def content_key(sha256: str) -> str:
+    """Content address of an original in the object store."""
+    return f"sha256/{sha256[:2]}/{sha256}"
 
 
 def digest(data: bytes) -> Digests:

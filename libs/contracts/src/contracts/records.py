@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from enum import StrEnum
 from typing import Annotated, Literal
 
@@ -75,24 +76,83 @@ class VoucherSummary(Contract):
     declared_attachment_count: Annotated[int, Field(ge=0)]  # 附件张数
 
 
+def company_key(name: str) -> str:
+    """A company name as compared: full-width and half-width forms alike （）= (), no spaces."""
+    return "".join(unicodedata.normalize("NFKC", name).split())
+
+
+def voucher_key(
+    *,
+    fonds_code: str,
+    company_name: str,
+    fiscal_year: int,
+    period: int,
+    voucher_no: str,
+    corrects: str | None = None,
+) -> str:
+    """The natural key of a bookkeeping voucher: no two records hold one.
+
+    Fonds, accounting unit (compared as ``company_key``), fiscal year, period and voucher
+    number (numbers restart each period). A correction (更正) is a voucher of its own, keyed
+    also by the 档号 it corrects.
+    """
+    parts = [fonds_code, company_key(company_name), str(fiscal_year), f"{period:02d}"]
+    parts.append(company_key(voucher_no))
+    if corrects:
+        parts.append(f"corrects:{corrects}")
+    return "|".join(parts)
+
+
 class CheckOutcome(StrEnum):
     PASSED = "passed"
     FAILED = "failed"
-    NOT_PERFORMED = "not_performed"
+    NOT_PERFORMED = "not_performed"  # it applies, but was not done: the report says why
+    NOT_APPLICABLE = "not_applicable"  # nothing here it could apply to: the report says why
 
 
 CheckProperty = Literal["authenticity", "integrity", "usability", "security"]
 """The four properties (四性): 真实性, 完整性, 可用性, 安全性."""
 
 
-class CheckResult(Contract):
-    """One item of the four-property check (四性检测), coded as in DA/T 70-2018 (e.g. ``1-8``)."""
+class FileRef(Contract):
+    """A file of an upload, told apart by position and digest: two files may share a name."""
 
-    code: str = Field(pattern=r"^[1-4]-\d{1,2}$")
+    position: Annotated[int, Field(ge=0, description="0 the voucher, 1… attachments in order")]
+    filename: str
+    sha256: Sha256Hex
+
+
+class CheckFinding(Contract):
+    """One thing a check found wrong, and where: a file, a field, or the upload as a whole."""
+
+    message: str
+    file: FileRef | None = None
+    field: str | None = None
+
+
+class CheckResult(Contract):
+    """One item of the four-property check (四性检测); ``code`` is the DA/T 70-2018 item it
+    implements, or ``AAP-…`` for a check of the platform's own (see ``contracts.checks``)."""
+
+    code: str = Field(pattern=r"^([1-4]-\d{1,2}|AAP-[A-Z0-9-]+)$")
     name: str
     property: CheckProperty
     outcome: CheckOutcome
     detail: str = ""
+    required: bool = Field(default=False, description="The conclusion needs it passed")
+    standard_item: str | None = Field(
+        default=None, description="The DA/T 70-2018 item implemented or, for AAP-…, supported"
+    )
+    findings: tuple[CheckFinding, ...] = ()
+
+
+class CheckConclusion(Contract):
+    """What a report amounts to: 通过 only when every required item passed."""
+
+    verdict: Literal["passed", "failed", "incomplete"]
+    text: str = Field(description="通过, or what failed (未通过) and was not performed (未执行)")
+    failed: tuple[str, ...] = ()
+    not_performed: tuple[str, ...] = Field(default=(), description="required items not done")
 
 
 class InvoiceRef(Contract):

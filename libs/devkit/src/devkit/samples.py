@@ -6,9 +6,12 @@ builder takes keyword changes for what a test is about.
 
 from __future__ import annotations
 
+import json
+import secrets
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, Literal
 
 from contracts.events import DocumentIngested
@@ -18,6 +21,7 @@ from contracts.types import Money
 from servicekit.s3 import ObjectStore
 
 COMPANY = "上海澄明科技有限公司"
+SAMPLES = Path(__file__).resolve().parents[4] / "samples"
 Role = Literal["voucher", "attachment", "source_export"]
 
 
@@ -80,3 +84,13 @@ def ingested_document(files: Sequence[StoredFile], **changes: Any) -> DocumentIn
         "submitted_at": datetime.now(UTC),
     }
     return DocumentIngested(**(fields | changes))
+
+
+def sample_voucher(name: str = "2025-03-ji-0002.json", **changes: Any) -> bytes:
+    """A voucher export of ``samples/vouchers`` under a voucher number of its own (unless
+    ``voucher_no`` is given): a voucher of its own, since intake keeps one record per
+    voucher number of a fonds, unit and period."""
+    doc = json.loads((SAMPLES / "vouchers" / name).read_text(encoding="utf-8"))
+    doc["voucher_no"] = f"记-{secrets.randbelow(10**8):08d}"
+    doc.update(changes)
+    return json.dumps(doc, ensure_ascii=False).encode()

@@ -1,4 +1,5 @@
-"""Dead letters: a message that cannot be read, or keeps failing, moves aside; the consumer goes on.
+"""Dead letters: a message that cannot be read, is refused by a rule, or keeps failing moves aside;
+the consumer goes on. A dependency that is down is no reason: that is waited out.
 
 The dead-letter topic is the original topic's name plus ``.dlt`` (see ``contracts.topics``).
 The original key, value and headers are kept; ``x-dlt-*`` headers say what went wrong.
@@ -7,16 +8,19 @@ The original key, value and headers are kept; ``x-dlt-*`` headers say what went 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import structlog
+from aiokafka import TopicPartition
 from faststream import BaseMiddleware
 from faststream.kafka import KafkaBroker
 from pydantic import ValidationError
 
 from contracts.topics import DEAD_LETTER_SUFFIX
+from servicekit.failures import dependency_of, is_transient
 
 if TYPE_CHECKING:
     from faststream._internal.basic_types import AsyncFuncAny
@@ -25,16 +29,25 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger()
 
+
+class Refused(Exception):
+    """A handler refuses the message by a rule (it would archive a voucher twice, say): no retry
+    can change that, so it is dead-lettered at once, with the reason."""
+
+
 # Errors that no retry can mend: the message itself is wrong (RecursionError: nested too deep).
-POISON = (ValidationError, json.JSONDecodeError, UnicodeDecodeError, RecursionError)
+POISON = (ValidationError, json.JSONDecodeError, UnicodeDecodeError, RecursionError, Refused)
 
 
 class DeadLetters:
     """Factory of the dead-letter middleware; holds the broker it publishes with."""
 
-    def __init__(self, attempts: int, backoff_seconds: float = 0.2) -> None:
+    def __init__(
+        self, attempts: int, backoff_seconds: float = 0.2, wait_cap_seconds: float = 10.0
+    ) -> None:
         self.attempts = attempts
         self.backoff_seconds = backoff_seconds
+        self.wait_cap_seconds = wait_cap_seconds
         self._broker: KafkaBroker | None = None
 
     def bind(self, broker: KafkaBroker) -> None:
@@ -71,22 +84,67 @@ class DeadLetters:
 
 
 class _DeadLetterMiddleware(BaseMiddleware):
+    """Poison at once to the dead-letter topic; a dependency down waited out, the partition
+    paused and nothing committed, for as long as it takes; any other failure retried a few
+    times, then dead-lettered."""
+
     def __init__(self, msg: Any, /, *, context: ContextRepo, owner: DeadLetters) -> None:
         super().__init__(msg, context=context)
         self._owner = owner
 
     async def consume_scope(self, call_next: AsyncFuncAny, msg: StreamMessage[Any]) -> Any:
-        attempt = 0
-        while True:
-            attempt += 1
-            try:
-                return await call_next(msg)
-            except POISON as error:
-                await self._owner.send(msg, error, attempt)
-                return None
-            except Exception as error:
-                if attempt >= self._owner.attempts:
-                    await self._owner.send(msg, error, attempt)
+        attempt, waits = 0, 0
+        paused: _Paused | None = None
+        try:
+            while True:
+                try:
+                    return await call_next(msg)
+                except POISON as error:
+                    await self._owner.send(msg, error, attempt + 1)
                     return None
-                log.warning("handler failed, retrying", attempt=attempt, error=str(error)[:500])
-                await asyncio.sleep(self._owner.backoff_seconds * 2 ** (attempt - 1))
+                except Exception as error:
+                    if is_transient(error):
+                        paused = paused or _Paused.of(msg)
+                        waits += 1
+                        backoff = self._owner.backoff_seconds * 2**waits
+                        wait = min(self._owner.wait_cap_seconds, backoff)
+                        log.warning(
+                            "a dependency is down: partition paused, retrying",
+                            dependency=dependency_of(error),
+                            error=f"{type(error).__name__}: {str(error)[:300]}",
+                            waits=waits,
+                            retry_in=wait,
+                        )
+                        await asyncio.sleep(wait)
+                        continue
+                    attempt += 1
+                    if attempt >= self._owner.attempts:
+                        await self._owner.send(msg, error, attempt)
+                        return None
+                    log.warning("handler failed, retrying", attempt=attempt, error=str(error)[:500])
+                    await asyncio.sleep(self._owner.backoff_seconds * 2 ** (attempt - 1))
+        finally:
+            if paused is not None:
+                paused.resume()
+                log.info("dependency back: partition resumed", waits=waits)
+
+
+class _Paused:
+    """The message's partition, paused on its consumer: nothing more is fetched from it while
+    its message waits; resumed when the message is done."""
+
+    def __init__(self, consumer: Any, partition: TopicPartition) -> None:
+        self._consumer, self._partition = consumer, partition
+
+    @classmethod
+    def of(cls, msg: StreamMessage[Any]) -> _Paused | None:
+        consumer, record = getattr(msg, "consumer", None), msg.raw_message
+        if consumer is None or not hasattr(consumer, "pause"):
+            return None  # an in-memory test broker: nothing to pause
+        partition = TopicPartition(record.topic, record.partition)
+        consumer.pause(partition)
+        return cls(consumer, partition)
+
+    def resume(self) -> None:
+        with contextlib.suppress(Exception):  # the consumer may have stopped meanwhile
+            self._consumer.resume(self._partition)

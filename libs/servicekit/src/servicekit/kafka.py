@@ -45,7 +45,11 @@ class LogContextMiddleware(BaseMiddleware):
 def make_broker(
     platform: PlatformSettings, service: str, tracer_provider: TracerProvider
 ) -> KafkaBroker:
-    dead_letters = DeadLetters(attempts=platform.consumer_attempts)
+    dead_letters = DeadLetters(
+        attempts=platform.consumer_attempts,
+        backoff_seconds=platform.consumer_backoff_seconds,
+        wait_cap_seconds=platform.consumer_wait_cap_seconds,
+    )
     broker = KafkaBroker(
         platform.kafka_bootstrap,
         client_id=f"aap-{service}",
@@ -68,11 +72,13 @@ def make_broker(
 
 
 def subscriber_options(platform: PlatformSettings, service: str) -> dict[str, Any]:
-    """Options of every consumer: its service's group, commit after handling, from the start."""
+    """Options of every consumer: its service's group, commit after handling, from the start,
+    and time enough to wait out a dependency that is down without leaving its group."""
     return {
         "group_id": f"{platform.namespace}.{service}",
         "ack_policy": AckPolicy.NACK_ON_ERROR,
         "auto_offset_reset": "earliest",
+        "max_poll_interval_ms": int(platform.consumer_max_poll_interval_seconds * 1000),
     }
 
 

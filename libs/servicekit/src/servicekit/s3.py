@@ -6,6 +6,7 @@ import asyncio
 import io
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 from minio import Minio
 from minio.commonconfig import COMPLIANCE, CopySource
@@ -46,6 +47,10 @@ class ObjectStore:
         await asyncio.to_thread(
             self.client.put_object, self.bucket, key, io.BytesIO(data), len(data), media_type
         )
+
+    async def put_file(self, key: str, path: Path, media_type: str) -> None:
+        """Put a file spooled to disk, streamed: never whole in memory."""
+        await asyncio.to_thread(self.client.fput_object, self.bucket, key, str(path), media_type)
 
     async def put_locked(
         self, key: str, data: bytes, media_type: str, *, until: datetime | None, legal_hold: bool

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+import structlog
 import uvicorn
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse
 from faststream.kafka import KafkaBroker
 from faststream.specification import AsyncAPI
 from pymongo import AsyncMongoClient
@@ -16,6 +20,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from contracts.envelope import EventData
 from servicekit import mongo
+from servicekit.failures import dependency_of, is_transient, until_done
 from servicekit.health import Check, health_router
 from servicekit.idempotency import ProcessedEvents
 from servicekit.kafka import EventPublisher, make_broker
@@ -25,6 +30,7 @@ from servicekit.settings import PlatformSettings
 from servicekit.tracing import configure_tracing
 
 Hook = Callable[[], Awaitable[None]]
+log = structlog.get_logger()
 
 
 @dataclass
@@ -52,6 +58,24 @@ class Runtime:
         self.after_start.append(pruning.start)
         self.before_stop.append(pruning.stop)
         return processed
+
+    def in_background(self, name: str, work: Hook) -> None:
+        """Work to do once started (catching up, completing what a crash interrupted) that
+        must not keep the service from starting: run aside, a dependency down waited out."""
+        tasks: list[asyncio.Task[None]] = []
+
+        async def start() -> None:
+            wait_cap = self.platform.consumer_wait_cap_seconds
+            tasks.append(asyncio.create_task(until_done(name, work, wait_cap), name=name))
+
+        async def stop() -> None:
+            for task in tasks:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
+        self.after_start.append(start)
+        self.before_stop.append(stop)
 
     @property
     def source(self) -> str:
@@ -118,11 +142,21 @@ def build_app(
             await rt.client.close()
 
     app = FastAPI(title=title, lifespan=lifespan, max_body_size=max_request_bytes)
+    app.add_exception_handler(Exception, _unavailable)
     app.include_router(health_router(all_checks))
     app.include_router(asyncapi_router(rt, title))
     for r in routers:
         app.include_router(r)
     return app
+
+
+async def _unavailable(_: Request, error: Exception) -> JSONResponse:
+    """A dependency down is the server's state, not the request's fault: 503, nothing done."""
+    if is_transient(error):
+        detail = f"{dependency_of(error)} unavailable, nothing done: {type(error).__name__}"
+        return JSONResponse({"detail": detail}, status_code=503, headers={"Retry-After": "5"})
+    log.exception("unexpected error", error_type=type(error).__name__)
+    return JSONResponse({"detail": "internal error"}, status_code=500)
 
 
 def asyncapi_document(rt: Runtime, title: str) -> dict[str, object]:

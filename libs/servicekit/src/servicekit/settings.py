@@ -28,7 +28,22 @@ class PlatformSettings(BaseSettings):
     s3_region: str = "us-east-1"
     log_level: str = "INFO"
     otel_exporter: str = Field(default="none", pattern=r"^(none|console)$")
-    consumer_attempts: int = Field(default=3, ge=1, description="Tries before a dead letter")
+    consumer_attempts: int = Field(
+        default=3, ge=1, description="Tries of a failing message before a dead letter"
+    )
+    consumer_backoff_seconds: float = Field(
+        default=0.2, gt=0, description="First wait before a retry; doubled each time"
+    )
+    consumer_wait_cap_seconds: float = Field(
+        default=10,
+        gt=0,
+        description="Longest wait between retries while a dependency is down (no dead letter)",
+    )
+    consumer_max_poll_interval_seconds: float = Field(
+        default=1800,
+        gt=0,
+        description="How long a consumer may wait out a dependency before its group rebalances",
+    )
     processed_events_days: float = Field(
         default=14, gt=0, description="Keep handled event ids this long: beyond Kafka's retention"
     )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 
 import httpx
@@ -85,9 +84,9 @@ def create_app(
         first_at_start=False,
     )
     rt.startup += [store.ensure_bucket, records.ensure_indexes]
-    rt.after_start.append(lambda: fill_index(index, records))
-    rt.after_start.append(handover.resume_handovers)
-    rt.after_start.append(custody.resume_reviews)
+    rt.in_background("fill the search index", lambda: fill_index(index, records))
+    rt.in_background("complete interrupted handovers", handover.resume_handovers)
+    rt.in_background("publish decided reviews", custody.resume_reviews)
     rt.after_start.append(sweeper.start)
     rt.before_stop.append(sweeper.stop)
     rt.shutdown.append(permissions.close)
@@ -96,22 +95,18 @@ def create_app(
         rt,
         title="AAP archive",
         routers=[archive_router(service, custody, integrity, handover)],
-        checks={"s3": store.ready, "search_index": index.check_ready},
+        checks={
+            "s3": store.ready,
+            "search_index": index.check_ready,
+            "permission": permissions.ready,
+        },
     )
 
 
 async def fill_index(index: SearchIndex, records: Records) -> None:
-    """Fill the search index in the background: the service answers, but is not ready, meanwhile."""
-
-    async def fill() -> None:
-        count = await index.fill(records.all_records())
-        log.info("search index filled", records=count)
-
-    _background.add(task := asyncio.create_task(fill()))
-    task.add_done_callback(_background.discard)
-
-
-_background: set[asyncio.Task[None]] = set()
+    """Fill the search index: the service answers, but is not ready, meanwhile."""
+    count = await index.fill(records.all_records())
+    log.info("search index filled", records=count)
 
 
 def main() -> None:

@@ -87,7 +87,7 @@ class HandoverService:
             )
         findings = await self._integrity.findings_of(r.record_id for r in records)
         reasons = [
-            f"re-check {finding.code} failed for {r.archive_code}: "
+            f"re-check {finding.item.code} failed for {r.archive_code}: "
             f"{finding.filename}: {finding.detail}"
             for r in records
             for finding in findings[r.record_id]

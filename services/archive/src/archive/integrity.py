@@ -70,7 +70,7 @@ class IntegrityService:
                 found_sha256=finding.found_sha256,
                 detail=finding.detail,
                 detected_at=utc_now(),
-                check_code=finding.code,
+                check_code=finding.item.code,
             )
             await self._publisher.publish(
                 new_event(
@@ -84,7 +84,7 @@ class IntegrityService:
             log.error(
                 "integrity alert",
                 record_id=str(record_id),
-                check=finding.code,
+                check=finding.item.code,
                 file=finding.filename,
                 detail=finding.detail,
             )

@@ -19,7 +19,6 @@ from archive.domain.record import (
     base_code,
     object_lock,
     placement,
-    unresolved_correction,
 )
 from archive.domain.search import SearchCriteria
 from contracts.envelope import derived_event_id, new_event
@@ -30,11 +29,28 @@ from contracts.events import (
     RecordArchived,
     RecordReviewed,
 )
+from contracts.records import voucher_key
 from contracts.types import utc_now
+from servicekit.deadletter import Refused
 from servicekit.kafka import EventPublisher
 from servicekit.s3 import ObjectStore
 
 log = structlog.get_logger()
+
+
+class ArchivedAlready(Refused):
+    """A document whose voucher another record holds: archiving it would make a second record."""
+
+
+def voucher_key_of(doc: DocumentIngested) -> str:
+    return voucher_key(
+        fonds_code=doc.fonds_code,
+        company_name=doc.company_name,
+        fiscal_year=doc.fiscal_year,
+        period=doc.period,
+        voucher_no=doc.voucher.voucher_no,
+        corrects=doc.corrects_archive_code,
+    )
 
 
 class ArchiveService:
@@ -65,20 +81,17 @@ class ArchiveService:
         doc = event.data
         record = await self._records.get(doc.document_id)
         if record is None:
+            # Never archive a voucher twice: its natural key is taken before a number is.
+            key = voucher_key_of(doc)
+            holder = await self._records.claim_key(key, doc.document_id)
+            if holder != doc.document_id:
+                raise ArchivedAlready(
+                    f"voucher {doc.voucher.voucher_no} of {doc.fonds_code} "
+                    f"{doc.fiscal_year}-{doc.period:02d} is archived already as record {holder}"
+                )
             where = placement(doc, self._rule)
             correction = await self._correction_of(doc)
-            if correction is None and doc.corrects_archive_code:
-                # It says it corrects something we do not hold: archive it, but for review.
-                doc = doc.model_copy(
-                    update={
-                        "review_required": True,
-                        "check_report": (
-                            *doc.check_report,
-                            unresolved_correction(doc.corrects_archive_code),
-                        ),
-                    }
-                )
-            seq = 0 if correction else await self._records.next_sequence(where.scope)
+            seq = 0 if correction else await self._sequence(key, where.scope, doc)
             record = archive(
                 doc,
                 where,
@@ -104,6 +117,8 @@ class ArchiveService:
                     key, data, media_type, until=lock.until, legal_hold=lock.legal_hold
                 )
             record = await self._records.add(record, versions)
+            if await self._records.get(record.record_id) != record:  # 3-2, as the report says
+                raise ConnectionError(f"record {record.record_id} does not read back as written")
             if record.supersedes:
                 await self._records.mark_superseded(record.supersedes, record.record_id)
             await self._index.add(record)
@@ -124,6 +139,14 @@ class ArchiveService:
             )
         )
 
+    async def _sequence(self, key: str, scope: str, doc: DocumentIngested) -> int:
+        """The record's item number: the one given before a crash, else the next free one."""
+        if (seq := await self._records.sequence_of(key)) is not None:
+            return seq
+        seq = await self._records.next_sequence(scope, str(doc.document_id))
+        await self._records.remember_sequence(key, seq)
+        return seq
+
     async def _correction_of(self, doc: DocumentIngested) -> Correction | None:
         if not doc.corrects_archive_code:
             return None
@@ -132,7 +155,7 @@ class ArchiveService:
         if corrected is None or corrected.fonds_code != doc.fonds_code:
             return None
         base = base_code(corrected.archive_code)
-        version = 1 + await self._records.next_sequence(f"{base}|versions")
+        version = 1 + await self._records.next_sequence(f"{base}|versions", str(doc.document_id))
         return Correction(supersedes=corrected.record_id, base_code=base, version=version)
 
     async def versions(self, record_id: uuid.UUID, user: str) -> list[dict[str, Any]]:

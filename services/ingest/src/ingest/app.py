@@ -1,7 +1,10 @@
-"""Ingest service: wires the HTTP upload to the object store, its database and Kafka."""
+"""Ingest service: wires the HTTP upload to the parsing workers, the object store, its database
+and Kafka, and maps what the use cases refuse to HTTP once."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -9,17 +12,25 @@ from fastapi.responses import JSONResponse
 
 from contracts.events import DocumentIngested, DocumentRejected
 from ingest.adapters.clamd import Clamd, ScanUnavailable
-from ingest.adapters.http import ingest_router
+from ingest.adapters.http import TooLarge, ingest_router
 from ingest.adapters.invoice_bookings import InvoiceBookings
 from ingest.adapters.submissions import Submissions
-from ingest.domain.journal import load_profiles
-from ingest.service import IngestService, JournalService, PackageService
+from ingest.adapters.voucher_keys import VoucherKeys
+from ingest.journals import BeyondParsing, JournalService, OverLimit, UnknownProfile, Unreadable
+from ingest.packages import PackageService
+from ingest.parsers.journal import load_profiles
+from ingest.service import IngestService
 from ingest.settings import IngestSettings
 from servicekit import s3
+from servicekit.health import Check
+from servicekit.periodic import Periodic
 from servicekit.service import build_app, build_runtime, serve
+from servicekit.workers import WorkerPool
 
 SERVICE = "ingest"
 PROFILES = Path(__file__).parent / "profiles"  # the built-in journal profiles
+# What the parsing workers import once, in their fork server, so that a new one starts fast.
+PARSERS = ["ingest.parsers.files", "ingest.parsers.journal_file", "ingest.parsers.archive_package"]
 
 
 def create_app(settings: IngestSettings | None = None) -> FastAPI:
@@ -28,30 +39,74 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
     store = s3.ObjectStore(
         s3.connect(settings.platform), settings.platform.bucket_name("ingest-originals")
     )
-    submissions = Submissions(rt.db)
-    rt.startup += [store.ensure_bucket, submissions.ensure_indexes]
+    submissions, keys = Submissions(rt.db), VoucherKeys(rt.db)
+    parsers = WorkerPool(settings.worker_limits, preload=PARSERS)
+    rt.startup += [store.ensure_bucket, submissions.ensure_indexes, keys.ensure_indexes]
+    rt.startup.append(parsers.start)
+    rt.shutdown.append(parsers.close)
     scanner = Clamd(settings.clamd_address) if settings.clamd_address else None
     service = IngestService(
-        store, submissions, InvoiceBookings(rt.db), rt.publisher, rt.source, scanner
+        store, submissions, InvoiceBookings(rt.db), keys, rt.publisher, parsers, rt.source, scanner
     )
+    relay = Periodic(
+        "announce documents taken earlier",
+        lambda: service.relay(timedelta(seconds=settings.relay_seconds)),
+        settings.relay_seconds,
+        first_at_start=True,
+    )
+    rt.after_start.append(relay.start)
+    rt.before_stop.append(relay.stop)
     folders = [PROFILES, *([settings.profiles_dir] if settings.profiles_dir else [])]
-    journals = JournalService(service, store, load_profiles(*folders))
+    journals = JournalService(
+        service, store, parsers, load_profiles(*folders), settings.journal_limits
+    )
+    checks: dict[str, Check] = {"s3": store.ready}
+    if scanner is not None:
+        checks["clamd"] = scanner.version
     app = build_app(
         rt,
         title="AAP ingest",
-        routers=[ingest_router(service, journals, PackageService(service))],
-        checks={"s3": store.ready},
+        routers=[
+            ingest_router(
+                service,
+                journals,
+                PackageService(service, parsers),
+                max_journal_bytes=settings.max_journal_bytes,
+                max_package_bytes=settings.max_package_bytes,
+                spool_dir=settings.spool_dir,
+            )
+        ],
+        checks=checks,
         max_request_bytes=settings.max_request_bytes,
     )
-    app.add_exception_handler(ScanUnavailable, _scanner_down)
+    for error, status in (
+        (ScanUnavailable, 503),
+        (TooLarge, 413),
+        (OverLimit, 413),
+        (BeyondParsing, 422),
+        (UnknownProfile, 422),
+    ):
+        app.add_exception_handler(error, _answer(status))
+    app.add_exception_handler(Unreadable, _unreadable)
     return app
 
 
-async def _scanner_down(_: Request, error: Exception) -> JSONResponse:
-    # Nothing was stored or announced: the upload can simply be sent again.
-    return JSONResponse(
-        {"detail": f"virus scanner unavailable, nothing accepted: {error}"}, status_code=503
-    )
+def _answer(status: int) -> Callable[[Request, Exception], Awaitable[JSONResponse]]:
+    async def handler(_: Request, error: Exception) -> JSONResponse:
+        detail = str(error)
+        if isinstance(error, ScanUnavailable):  # nothing was stored or announced: send again
+            detail = f"virus scanner unavailable, nothing accepted: {error}"
+        return JSONResponse({"detail": detail}, status_code=status)
+
+    return handler
+
+
+async def _unreadable(_: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, Unreadable)
+    problems = [
+        {"check": f.item.code, "field": f.field, "message": f.message} for f in error.findings
+    ]
+    return JSONResponse({"status": "rejected", "problems": problems}, status_code=422)
 
 
 def main() -> None:

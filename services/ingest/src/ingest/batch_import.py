@@ -6,8 +6,9 @@
 In EXPORTS, every ``NAME.json`` is a voucher (format aap.voucher.v1) whose attachments are the
 files in the folder ``NAME/`` beside it, and every ``*.csv`` or ``*.xlsx`` is a voucher journal
 read with ``--profile``. Progress is kept in ``EXPORTS.import-state.json``: run the same command
-again after an interruption and it goes on where it stopped. It ends with a summary of what was
-accepted, held for review and rejected, and why.
+again after an interruption and it goes on where it stopped; a voucher sent twice (the state
+lost, a copy of a journal) is answered with the record made the first time ("taken before").
+It ends with a summary of what was accepted, held for review and rejected, and why.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from typing import Any
 import httpx
 from tqdm import tqdm
 
-from ingest.domain.package import PackageError, read_package
+from ingest.parsers.zips import PackageError, read_package
 
 
 @dataclass
@@ -103,7 +104,8 @@ def _results(item: Item, response: httpx.Response) -> list[dict[str, Any]]:
     if status == "accepted" and body.get("review_required"):
         status = "held_for_review"
     problems = body.get("problems") or [{"message": body.get("detail", response.text)}]
-    why = "" if status == "accepted" else "; ".join(str(p.get("message")) for p in problems)
+    quiet = {"accepted", "already_accepted"}
+    why = "" if status in quiet else "; ".join(str(p.get("message")) for p in problems)
     if status == "held_for_review":
         why = "; ".join(
             f"{c['code']} {c['detail']}"
@@ -168,10 +170,11 @@ def main(argv: list[str] | None = None) -> int:
     counts = Counter(r["status"] for r in results)
     print(
         f"accepted {counts['accepted']}, held for review {counts['held_for_review']}, "
+        f"taken before {counts['already_accepted']}, conflicting {counts['conflict']}, "
         f"rejected {counts['rejected']}, not sent {failures}"
     )
     for r in results:
-        if r["status"] != "accepted":
+        if r["status"] not in {"accepted", "already_accepted"}:
             print(f"  {r['status']:<16} {r['what']}: {r['why']}")
     return 1 if failures else 0
 

@@ -1,55 +1,99 @@
-"""Ingest's use case: take an upload, check it, store its originals, say what was decided."""
+"""Ingest's use cases: take an upload, read it off the event loop, check it, keep its originals,
+say what was decided; and the same for each voucher of a journal or an archive package.
+
+Intake is idempotent by the voucher's natural key (``contracts.records.voucher_key``): the same
+content again answers with the document it made the first time, and nothing new is published;
+other content under a key already taken is refused, naming the record that holds it.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
+from enum import StrEnum
+from pathlib import Path
 
 import structlog
 
-from contracts.envelope import new_event
+from contracts.checks import conclude
+from contracts.envelope import derived_event_id, new_event
 from contracts.events import DocumentIngested, DocumentRejected, Problem
-from contracts.fixity import digest
-from contracts.records import CheckResult, StoredFile
+from contracts.fixity import content_key
+from contracts.records import CheckConclusion, CheckResult, StoredFile
 from contracts.types import utc_now
-from ingest.adapters.clamd import Clamd
-from ingest.adapters.invoice_bookings import InvoiceBookings
-from ingest.adapters.submissions import Submissions
-from ingest.domain.archive_package import OpenedPackage, open_package
-from ingest.domain.files import UploadedFile, media_type_of
-from ingest.domain.intake import Assessment, assess, ingested_event
-from ingest.domain.journal import JournalProfile, read_journal
-from ingest.domain.journal_xlsx import XLSX, is_xlsx
-from ingest.domain.journal_xml import read_xml_journal
-from ingest.domain.voucher_export import ExportError
-from servicekit.kafka import EventPublisher
-from servicekit.s3 import ObjectStore
+from ingest.domain.intake import (
+    Assessment,
+    assess,
+    ingested_event,
+    natural_key,
+    over_limits,
+    refused_before_reading,
+    same_content,
+)
+from ingest.parsers.files import ReadFile, UploadedFile, read_file, unreadable_file
+from ingest.parsers.findings import Finding
+from ingest.ports import (
+    InvoiceBookings,
+    KeptVoucher,
+    Originals,
+    Parsers,
+    Publisher,
+    Scanner,
+    Submissions,
+    VoucherKeys,
+)
+from servicekit.failures import is_transient
+from servicekit.workers import LimitExceeded, WorkerFailed
 
 log = structlog.get_logger()
 
 
+class Outcome(StrEnum):
+    ACCEPTED = "accepted"
+    HELD_FOR_REVIEW = "held_for_review"
+    REJECTED = "rejected"
+    ALREADY_ACCEPTED = "already_accepted"  # the same content again: the earlier document
+    CONFLICT = "conflict"  # other content under a key already taken: refused
+
+
 @dataclass(frozen=True)
 class IngestResult:
-    accepted: bool
+    outcome: Outcome
     event: DocumentIngested | DocumentRejected
+
+
+@dataclass(frozen=True)
+class Spooled:
+    """An upload spooled to disk as it arrived (a journal, a package): never whole in memory."""
+
+    path: Path
+    filename: str
+    size: int
 
 
 class IngestService:
     def __init__(
         self,
-        store: ObjectStore,
+        originals: Originals,
         submissions: Submissions,
         bookings: InvoiceBookings,
-        publisher: EventPublisher,
+        keys: VoucherKeys,
+        publisher: Publisher,
+        parsers: Parsers,
         source: str,
-        scanner: Clamd | None = None,
+        scanner: Scanner | None = None,
     ) -> None:
-        self._scanner = scanner
-        self._store = store
+        self._originals = originals
         self._submissions = submissions
         self._bookings = bookings
+        self._keys = keys
         self._publisher = publisher
+        self._parsers = parsers
         self._source = source
+        self._scanner = scanner
 
     async def ingest(
         self,
@@ -58,118 +102,178 @@ class IngestService:
         *,
         user: str,
         source_export: StoredFile | None = None,
+        package_report: Sequence[CheckResult] = (),
     ) -> IngestResult:
         submission_id = uuid.uuid4()
         structlog.contextvars.bind_contextvars(correlation_id=str(submission_id))
-        try:
-            assessment = await self._assess(voucher, attachments)
-        except ExportError as error:  # over the hard limits: nothing was parsed
-            problems = [Problem(field=f, message=m) for _, f, m in error.problems]
-            return await self._reject(submission_id, voucher, problems, [], user)
+        uploaded = [voucher, *attachments]
+        if over := over_limits(voucher, attachments):  # nothing huge is read
+            report, problems = refused_before_reading(over)
+            return await self._reject(submission_id, voucher.filename, problems, report, user)
+        files = await self._read(uploaded)
+        virus_scan, scanner = await self._scan(uploaded)
+        v = files[0].voucher.voucher if files[0].voucher else None
+        key = natural_key(v) if v else None
+        fingerprint = same_content(v, files[1:]) if v else ""
+        held_by = None
+        if key is not None and (kept := await self._keys.get(key)) is not None:
+            if kept.fingerprint == fingerprint:
+                return IngestResult(Outcome.ALREADY_ACCEPTED, kept.event)
+            held_by = str(kept.document_id)
+
+        async def judged(
+            booked: dict[str, str] | None = None, held: str | None = None
+        ) -> Assessment:
+            if booked is None:
+                booked = await self._bookings.holders(_invoice_keys(files))
+            return assess(
+                files,
+                booked=booked,
+                virus_scan=virus_scan,
+                scanner=scanner,
+                held_by=held,
+                package_report=package_report,
+            )
+
+        assessment = await judged(held=held_by)
         if not assessment.accepted:
-            return await self._reject(
-                submission_id, voucher, assessment.problems, assessment.report, user
-            )
-
+            outcome = Outcome.CONFLICT if held_by else Outcome.REJECTED
+            return await self._refuse(submission_id, voucher.filename, assessment, user, outcome)
+        assert key is not None
         # Originals first: an event must never point at bytes that are not stored.
-        for original in assessment.originals:
-            key = original.digests.content_key
-            if not await self._store.exists(key):
-                await self._store.put(key, original.file.data, original.file.media_type)
-        keys = [i.booking_key for i in assessment.invoices]
-        if conflicts := await self._bookings.claim(keys, submission_id):
-            # Another upload booked the same invoice a moment ago: judge again, knowing it.
-            assessment = await self._assess(voucher, attachments, conflicts)
-            return await self._reject(
-                submission_id, voucher, assessment.problems, assessment.report, user
-            )
-        return await self._accept(submission_id, assessment, user, source_export)
-
-    async def reject_unreadable(
-        self, filename: str, problems: list[Problem], user: str
-    ) -> IngestResult:
-        """Refuse something that never got as far as the checks (e.g. a journal voucher that
-        cannot be cut out of its rows)."""
-        file = UploadedFile("voucher", filename, "application/json", b"")
-        return await self._reject(uuid.uuid4(), file, problems, [], user)
-
-    async def _scan(self, files: list[UploadedFile]) -> dict[str, str | None] | None:
-        """4-2: ask clamd about every file. Unconfigured: None (the check is not performed)."""
-        if self._scanner is None:
-            return None
-        return {f.filename: await self._scanner.scan(f.data) for f in files}
-
-    async def _assess(
-        self,
-        voucher: UploadedFile,
-        attachments: list[UploadedFile],
-        booked: dict[str, str] | None = None,
-    ) -> Assessment:
-        scan = await self._scan([voucher, *attachments])
-        assessment = assess(voucher, attachments, booked=booked, virus_scan=scan)
-        keys = [i.booking_key for i in assessment.invoices]
-        if booked is None and keys and (holders := await self._bookings.holders(keys)):
-            assessment = assess(voucher, attachments, booked=holders, virus_scan=scan)
-        return assessment
-
-    async def _accept(
-        self,
-        submission_id: uuid.UUID,
-        assessment: Assessment,
-        user: str,
-        source_export: StoredFile | None,
-    ) -> IngestResult:
-        at = utc_now()
+        for f, data in zip(files, uploaded, strict=True):
+            stored_key = content_key(f.ref.sha256)
+            if not await self._originals.exists(stored_key):
+                await self._originals.put(stored_key, data.data, data.media_type)
         event = ingested_event(
             assessment,
             document_id=submission_id,
-            bucket=self._store.bucket,
+            bucket=self._originals.bucket,
             submitted_by=user,
-            at=at,
+            at=utc_now(),
             source_export=source_export,
         )
+        if (kept := await self._keys.claim(key, fingerprint, event)) is not None:
+            # Another upload took the key a moment ago: the same voucher, or another one.
+            if kept.fingerprint == fingerprint:
+                return IngestResult(Outcome.ALREADY_ACCEPTED, kept.event)
+            held = await judged(held=str(kept.document_id))
+            return await self._refuse(submission_id, voucher.filename, held, user, Outcome.CONFLICT)
+        if conflicts := await self._bookings.claim(_invoice_keys(files), submission_id):
+            # Another voucher booked the same invoice a moment ago: judge again, knowing it.
+            await self._keys.release(key, submission_id)
+            refused = await judged(booked=conflicts)
+            return await self._refuse(submission_id, voucher.filename, refused, user)
         await self._submissions.record(
             submission_id,
             status="accepted",
-            at=at,
+            at=event.submitted_at,
             by=user,
             voucher_no=event.voucher.voucher_no,
             files=[f.model_dump() for f in event.files],
             review_required=event.review_required,
             check_report=[r.model_dump() for r in event.check_report],
         )
+        try:
+            await self._announce(key, event)
+        except Exception as error:
+            if not is_transient(error):
+                raise
+            # Taken and kept with its event: the relay announces it when the broker is back.
+            log.warning("announcing later", document_id=str(submission_id), error=str(error))
+        log.info("document ingested", document_id=str(submission_id), key=key)
+        outcome = Outcome.HELD_FOR_REVIEW if event.review_required else Outcome.ACCEPTED
+        return IngestResult(outcome, event)
+
+    async def _announce(self, key: str, event: DocumentIngested) -> None:
+        """Publish under an id derived from the document: the relay may publish it again."""
         await self._publisher.publish(
             new_event(
                 event,
                 source=self._source,
-                subject=str(submission_id),
-                correlation_id=str(submission_id),
-                actor=user,
+                subject=str(event.document_id),
+                correlation_id=str(event.document_id),
+                actor=event.submitted_by,
+                event_id=derived_event_id(event.document_id, DocumentIngested),
             )
         )
-        log.info(
-            "document ingested",
-            document_id=str(submission_id),
-            review_required=event.review_required,
+        await self._keys.published(key)
+
+    async def relay(self, older_than: timedelta = timedelta(seconds=30)) -> int:
+        """Publish what was taken but not announced (a crash, a broker outage in between)."""
+        pending: list[KeptVoucher] = await self._keys.unpublished(older_than)
+        for kept in pending:
+            log.warning("announcing a document taken earlier", document_id=str(kept.document_id))
+            await self._announce(kept.key, kept.event)
+        return len(pending)
+
+    async def reject_unreadable(
+        self, filename: str, findings: Sequence[Finding], user: str
+    ) -> IngestResult:
+        """Refuse something that never got as far as the checks (e.g. a journal voucher that
+        cannot be cut out of its rows)."""
+        report, problems = refused_before_reading(findings)
+        return await self._reject(uuid.uuid4(), filename, problems, report, user)
+
+    async def _read(self, uploaded: Sequence[UploadedFile]) -> list[ReadFile]:
+        """Every file read in the worker pool, each on its own under the limits."""
+
+        async def one(position: int, f: UploadedFile) -> ReadFile:
+            try:
+                return await self._parsers.run(read_file, position, f)
+            except (LimitExceeded, WorkerFailed) as error:
+                reason = f"cannot be read: {error}"
+                return await asyncio.to_thread(unreadable_file, position, f, reason)
+
+        return list(await asyncio.gather(*(one(n, f) for n, f in enumerate(uploaded))))
+
+    async def _scan(
+        self, uploaded: Sequence[UploadedFile]
+    ) -> tuple[list[str | None] | None, str | None]:
+        """4-1 and 4-2: which scanner answered, and what it found in each file, by position.
+        Unconfigured: (None, None), the scan not performed."""
+        if self._scanner is None:
+            return None, None
+        scanner = await self._scanner.version()
+        return [await self._scanner.scan(f.data) for f in uploaded], scanner
+
+    async def _refuse(
+        self,
+        submission_id: uuid.UUID,
+        filename: str,
+        judged: Assessment,
+        user: str,
+        outcome: Outcome = Outcome.REJECTED,
+    ) -> IngestResult:
+        return await self._reject(
+            submission_id,
+            filename,
+            judged.problems,
+            judged.report,
+            user,
+            judged.conclusion,
+            outcome,
         )
-        return IngestResult(True, event)
 
     async def _reject(
         self,
         submission_id: uuid.UUID,
-        voucher: UploadedFile,
-        problems: list[Problem],
-        report: list[CheckResult],
+        filename: str,
+        problems: Sequence[Problem],
+        report: Sequence[CheckResult],
         user: str,
+        conclusion: CheckConclusion | None = None,
+        outcome: Outcome = Outcome.REJECTED,
     ) -> IngestResult:
         at = utc_now()
         rejected = DocumentRejected(
             submission_id=submission_id,
-            filename=voucher.filename,
+            filename=filename,
             problems=tuple(problems),
             submitted_by=user,
             submitted_at=at,
             check_report=tuple(report),
+            check_conclusion=conclusion or conclude(report),
         )
         await self._submissions.record(
             submission_id,
@@ -193,95 +297,8 @@ class IngestService:
             submission_id=str(submission_id),
             problems=[p.message for p in problems],
         )
-        return IngestResult(False, rejected)
+        return IngestResult(outcome, rejected)
 
 
-class UnknownProfile(Exception):
-    pass
-
-
-@dataclass(frozen=True)
-class JournalResult:
-    voucher_no: str
-    rows: tuple[int, ...]
-    result: IngestResult
-
-
-class JournalService:
-    """Cuts an ERP voucher journal into vouchers and takes each in like a single upload."""
-
-    def __init__(
-        self, ingest: IngestService, store: ObjectStore, profiles: dict[str, JournalProfile]
-    ):
-        self._ingest = ingest
-        self._store = store
-        self.profiles = profiles
-
-    async def ingest_journal(
-        self, journal: UploadedFile, *, profile: str, fonds_code: str, company_name: str, user: str
-    ) -> list[JournalResult]:
-        is_xml = journal.filename.lower().endswith(".xml") or journal.data.lstrip().startswith(b"<")
-        if is_xml:  # the XML export carries its own fonds and names: no profile needed
-            vouchers = read_xml_journal(journal.data)
-        elif profile not in self.profiles:
-            raise UnknownProfile(f"no journal profile {profile!r}; known: {sorted(self.profiles)}")
-        else:  # ExportError for an unreadable file: nothing was taken
-            vouchers = read_journal(
-                journal.data,
-                self.profiles[profile],
-                fonds_code=fonds_code,
-                company_name=company_name,
-            )
-        d = digest(journal.data)
-        media_type = "application/xml" if is_xml else XLSX if is_xlsx(journal.data) else "text/csv"
-        if not await self._store.exists(d.content_key):
-            await self._store.put(d.content_key, journal.data, media_type)
-        source = StoredFile(
-            role="source_export",
-            filename=journal.filename,
-            media_type=media_type,
-            size=len(journal.data),
-            bucket=self._store.bucket,
-            object_key=d.content_key,
-            sha256=d.sha256,
-            sm3=d.sm3,
-        )
-        results = []
-        for v in vouchers:
-            name = f"{journal.filename}#{v.voucher_no}.json"
-            if v.document is None:
-                problems = [Problem(field=f, message=m) for _, f, m in v.problems]
-                rejected = await self._ingest.reject_unreadable(name, problems, user)
-                results.append(JournalResult(v.voucher_no, v.rows, rejected))
-                continue
-            voucher = UploadedFile("voucher", name, "application/json", v.document)
-            result = await self._ingest.ingest(voucher, [], user=user, source_export=source)
-            results.append(JournalResult(v.voucher_no, v.rows, result))
-        return results
-
-
-class PackageService:
-    """Takes an archive package in: checked whole first, then each voucher like a single upload."""
-
-    def __init__(self, ingest: IngestService) -> None:
-        self._ingest = ingest
-
-    async def ingest_package(
-        self, package: UploadedFile, *, user: str
-    ) -> tuple[OpenedPackage, list[JournalResult]]:
-        opened = open_package(package.data)
-        if not opened.accepted:
-            return opened, []
-        results = []
-        for n, v in enumerate(opened.vouchers, 1):
-            name, data = v.voucher
-            voucher = UploadedFile("voucher", name, "application/json", data)
-            attachments = [
-                UploadedFile("attachment", a, media_type_of(a, None), d) for a, d in v.attachments
-            ]
-            results.append(
-                JournalResult(
-                    name, (n,), await self._ingest.ingest(voucher, attachments, user=user)
-                )
-            )
-        return opened, results
+def _invoice_keys(files: Sequence[ReadFile]) -> list[str]:
+    return [f.invoice.invoice_number for f in files if f.invoice is not None]

@@ -5,7 +5,11 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from ingest.parsers.tables import JournalLimits
 from servicekit.settings import PlatformSettings
+from servicekit.workers import WorkerLimits
+
+MiB = 1024 * 1024
 
 
 class IngestSettings(BaseSettings):
@@ -17,12 +21,45 @@ class IngestSettings(BaseSettings):
     http_port: int = 8101
     clamd_address: str | None = Field(
         default=None,
-        description="host:port of clamd for the virus scan (4-2); unset: not performed",
+        description="host:port of clamd for the virus scan (4-2); unset: not performed, and "
+        "every upload is held for review",
     )
     profiles_dir: Path | None = Field(
         default=None, description="More journal profiles (*.json) beside the built-in ones"
     )
     max_request_bytes: int = Field(
-        default=256 * 1024 * 1024, gt=0, description="Largest upload (a package, say); 413 beyond"
+        default=256 * MiB, gt=0, description="Largest request (a package, say); 413 beyond"
+    )
+    max_journal_bytes: int = Field(default=64 * MiB, gt=0, description="413 beyond")
+    max_package_bytes: int = Field(default=256 * MiB, gt=0, description="413 beyond")
+    journal_max_rows: int = Field(default=100_000, gt=0, description="413 beyond")
+    journal_max_columns: int = Field(default=256, gt=0, description="413 beyond")
+    journal_max_cells: int = Field(default=5_000_000, gt=0, description="413 beyond")
+    parse_workers: int = Field(default=2, gt=0, description="Worker processes that parse")
+    parse_seconds: float = Field(
+        default=30, gt=0, description="Time limit per file parsed; its worker killed beyond"
+    )
+    parse_memory_bytes: int = Field(
+        default=1024 * MiB,
+        gt=64 * MiB,
+        description="Address space of each parsing worker (RLIMIT_AS); killed beyond",
+    )
+    spool_dir: Path | None = Field(
+        default=None, description="Where journals and packages are spooled (default: the TMPDIR)"
+    )
+    relay_seconds: float = Field(
+        default=30,
+        ge=0,
+        description="How often documents taken but not yet announced are published; 0: never",
     )
     platform: PlatformSettings = Field(default_factory=PlatformSettings)
+
+    @property
+    def worker_limits(self) -> WorkerLimits:
+        return WorkerLimits(self.parse_workers, self.parse_memory_bytes, self.parse_seconds)
+
+    @property
+    def journal_limits(self) -> JournalLimits:
+        return JournalLimits(
+            self.journal_max_rows, self.journal_max_columns, self.journal_max_cells
+        )

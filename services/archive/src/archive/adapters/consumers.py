@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from faststream import AckPolicy
-
 from archive.service import ArchiveService
 from contracts.events import (
     ApprovalDecidedEvent,
@@ -32,10 +30,9 @@ def register_consumers(rt: Runtime, service: ArchiveService, instance: str) -> N
 
     # Every archive process keeps its own search index, so each one reads what changes it in a
     # consumer group of its own; what came before it started, it read from the database.
-    index_options: dict[str, Any] = {
+    index_options: dict[str, Any] = options | {
         "group_id": f"{ns}.archive.search-index.{instance}",
         "auto_offset_reset": "latest",
-        "ack_policy": AckPolicy.NACK_ON_ERROR,
     }
 
     @rt.broker.subscriber(RECORDS_ARCHIVED.name(ns), **index_options)

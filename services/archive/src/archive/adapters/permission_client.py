@@ -49,5 +49,10 @@ class PermissionClient:
         body = response.json()
         return Visibility(bool(body["all_fonds"]), tuple(body["fonds"]), tuple(body["record_ids"]))
 
+    async def ready(self) -> None:
+        """The permission service answers (readiness: without it no read is decided)."""
+        response = await self._http.get("/healthz")
+        response.raise_for_status()
+
     async def close(self) -> None:
         await self._http.aclose()

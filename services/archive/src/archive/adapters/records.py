@@ -32,6 +32,7 @@ class Records:
         self._records = db["records"]
         self._sequences = db["sequences"]
         self._claims = db["sequence_claims"]
+        self._keys = db["voucher_keys"]
         self._scope_locks: dict[str, asyncio.Lock] = {}
         self._last_claimed: dict[str, int] = {}
 
@@ -40,14 +41,16 @@ class Records:
         await self._records.create_index([("fonds_code", 1), ("fiscal_year", 1), ("period", 1)])
         await self._records.create_index("retention_until")
 
-    async def next_sequence(self, scope: str) -> int:
-        """Allocate the next item number within a scope, exactly once, without gaps.
+    async def next_sequence(self, scope: str, holder: str) -> int:
+        """Allocate the next item number within a scope to ``holder``, exactly once, without gaps.
 
         Each number is claimed by inserting a document whose _id is scope and number: the
         storage engine's unique key decides, so two archivers can never get the same number.
         (``findAndModify`` with ``$inc`` is not atomic on FerretDB v1's SQLite backend; this is.)
-        The counter document is only a hint of where to start; within this process, allocations
-        of one scope take turns and start after the last number it claimed.
+        A claim names its holder, so that a retry whose first claim did get in (its answer lost
+        in an outage) takes that number again instead of leaving a gap. The counter document is
+        only a hint of where to start; within this process, allocations of one scope take turns
+        and start after the last number it claimed.
         """
         lock = self._scope_locks.setdefault(scope, asyncio.Lock())
         async with lock:
@@ -57,18 +60,42 @@ class Records:
                 last = int(hint["value"]) if hint else 0
             number = last + 1
             while True:
+                claim = {"_id": f"{scope}#{number:09d}", "scope": scope, "holder": holder}
                 try:
-                    await self._claims.insert_one({"_id": f"{scope}#{number:09d}", "scope": scope})
+                    await self._claims.insert_one(claim)
                     break
-                except DuplicateKeyError:  # another archive process claimed it
+                except DuplicateKeyError:  # another archive process claimed it, or we did
+                    held = await self._claims.find_one({"_id": claim["_id"]})
+                    if held is not None and held.get("holder") == holder:
+                        break
                     number += 1
-            self._last_claimed[scope] = number
+            self._last_claimed[scope] = max(number, self._last_claimed.get(scope, 0))
         hint_up = {"$max": {"value": number}}
         try:
             await self._sequences.update_one({"_id": scope}, hint_up, upsert=True)
         except DuplicateKeyError:  # two first numbers of a scope upserted at once: now it exists
             await self._sequences.update_one({"_id": scope}, hint_up)
         return number
+
+    async def sequence_of(self, key: str) -> int | None:
+        """The item number given to the record holding a voucher key, if one was."""
+        held = await self._keys.find_one({"_id": key}, projection={"seq": 1})
+        return int(held["seq"]) if held and held.get("seq") else None
+
+    async def remember_sequence(self, key: str, seq: int) -> None:
+        """Keep a record's item number with its voucher key: a redelivery after a crash takes
+        it again instead of a new one."""
+        await self._keys.update_one({"_id": key}, {"$set": {"seq": seq}})
+
+    async def claim_key(self, key: str, record_id: uuid.UUID) -> uuid.UUID:
+        """Take a voucher's natural key for the record; the record holding it (itself, if it
+        took it now or before a crash)."""
+        try:
+            await self._keys.insert_one({"_id": key, "record_id": str(record_id)})
+            return record_id
+        except DuplicateKeyError:
+            held = await self._keys.find_one({"_id": key})
+            return uuid.UUID(held["record_id"]) if held else record_id
 
     async def get(self, record_id: uuid.UUID | str) -> RecordArchived | None:
         doc = await self._records.find_one({"_id": str(record_id)}, projection={"event": 1})

@@ -14,6 +14,8 @@ from archive.domain.retention import RETENTION_RULES
 from contracts.events import RecordArchived
 
 NAMESPACE = "urn:aap:accounting-archive:1"
+# The fields a check-report.json item had before reports carried their conclusion.
+LEGACY_ITEM = {"code", "name", "property", "outcome", "detail"}
 
 
 def metadata_xml(r: RecordArchived) -> bytes:
@@ -74,25 +76,37 @@ def metadata_xml(r: RecordArchived) -> bytes:
             开票日期=i.issue_date,
             价税合计=str(i.total.amount),
         )
-    failed = [c.code for c in r.check_report if c.outcome.value == "failed"]
-    add(
-        root,
-        "四性检测",
-        "通过" if not failed else f"未通过项: {', '.join(failed)}",
-        报告="check-report.json",
-    )
+    add(root, "四性检测", _conclusion_text(r), 报告="check-report.json")
     add(root, "归档时间", r.archived_at.isoformat())
     ET.indent(root)
     document: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True)
     return document
 
 
+def _conclusion_text(r: RecordArchived) -> str:
+    if r.check_conclusion is not None:
+        return r.check_conclusion.text
+    # Records archived before conclusions were kept: their packages say what they said then.
+    failed = [c.code for c in r.check_report if c.outcome.value == "failed"]
+    return "通过" if not failed else f"未通过项: {', '.join(failed)}"
+
+
 def package_documents(r: RecordArchived) -> list[tuple[str, bytes, str]]:
-    """(key, content, media type) of the package's descriptive files, beside the originals."""
+    """(key, content, media type) of the package's descriptive files, beside the originals.
+
+    A package is locked once written, and re-checks compare it with what this function gives:
+    so a record archived before a format change keeps the format it was written in.
+    """
     prefix = r.package or f"{r.archive_code}/"
-    report = json.dumps(
-        [c.model_dump(mode="json") for c in r.check_report], ensure_ascii=False, indent=1
-    )
+    if r.check_conclusion is None:
+        legacy = [c.model_dump(mode="json", include=LEGACY_ITEM) for c in r.check_report]
+        report = json.dumps(legacy, ensure_ascii=False, indent=1)
+    else:
+        items = [c.model_dump(mode="json") for c in r.check_report]
+        conclusion = r.check_conclusion.model_dump(mode="json")
+        report = json.dumps(
+            {"conclusion": conclusion, "items": items}, ensure_ascii=False, indent=1
+        )
     return [
         (f"{prefix}metadata.xml", metadata_xml(r), "application/xml"),
         (f"{prefix}check-report.json", report.encode(), "application/json"),

@@ -1,4 +1,5 @@
-"""The four-property check run again over what the archive keeps (DA/T 70 items for storage).
+"""The four-property check run again over what the archive keeps (``contracts.checks``, the
+handover and preservation stages).
 
 Intake checked each upload once; this table checks a stored record against its own metadata:
 on demand, before a handover, and on a schedule. Every failure becomes an integrity alert.
@@ -13,17 +14,26 @@ from dataclasses import dataclass
 from archive.domain.archive_code import ArchiveCodeRule
 from archive.domain.package import package_documents
 from archive.domain.retention import RETENTION_RULES
+from contracts.checks import (
+    CHECK_1_7,
+    CHECK_1_10,
+    CHECK_1_11,
+    CHECK_2_7,
+    CHECK_FIXITY_KEPT,
+    CHECK_PACKAGE_KEPT,
+    CheckItem,
+)
 from contracts.events import RecordArchived
 from contracts.fixity import digest
 from contracts.formats import type_problem
-from contracts.records import CheckOutcome, CheckProperty, CheckResult
+from contracts.records import CheckOutcome, CheckResult
 
 
 @dataclass(frozen=True)
 class Finding:
     """One thing wrong with a stored record, and the file it concerns."""
 
-    code: str
+    item: CheckItem
     filename: str
     object_key: str
     expected_sha256: str
@@ -54,7 +64,9 @@ def _fixity(s: Stored) -> list[Finding]:
         if (d.sha256, d.sm3) != (f.sha256, f.sm3):
             which = "SHA-256" if d.sha256 != f.sha256 else "SM3"
             detail = f"{which} differs: archived {f.sha256}, found {d.sha256}"
-            found.append(Finding("1-1", f.filename, f.object_key, f.sha256, d.sha256, detail))
+            found.append(
+                Finding(CHECK_FIXITY_KEPT, f.filename, f.object_key, f.sha256, d.sha256, detail)
+            )
     return found
 
 
@@ -72,7 +84,9 @@ def _archive_code(s: Stored) -> list[Finding]:
         return []
     key, expected, _ = package_documents(r)[0]  # metadata.xml carries the code
     return [
-        Finding("1-7", "metadata.xml", key, _sha(expected) or "", _sha(s.objects.get(key)), problem)
+        Finding(
+            CHECK_1_7, "metadata.xml", key, _sha(expected) or "", _sha(s.objects.get(key)), problem
+        )
     ]
 
 
@@ -87,7 +101,9 @@ def _content_attributes(s: Stored) -> list[Finding]:
             problems.append(problem)
         if problems:
             detail = "; ".join(problems)
-            found.append(Finding("1-10", f.filename, f.object_key, f.sha256, _sha(data), detail))
+            found.append(
+                Finding(CHECK_1_10, f.filename, f.object_key, f.sha256, _sha(data), detail)
+            )
     return found
 
 
@@ -102,41 +118,39 @@ def _package_linked(s: Stored) -> list[Finding]:
                 if data is None
                 else "differs from the record's metadata in the database"
             )
-            found.append(Finding("1-11", name, key, _sha(expected) or "", _sha(data), detail))
+            found.append(
+                Finding(CHECK_PACKAGE_KEPT, name, key, _sha(expected) or "", _sha(data), detail)
+            )
     return found
+
+
+def _where_recorded(s: Stored) -> list[Finding]:
+    return [
+        Finding(
+            CHECK_1_11, f.filename, f.object_key, f.sha256, None, "cannot be read from its place"
+        )
+        for f in s.record.originals
+        if s.objects.get(f.object_key) is None
+    ]
 
 
 def _content_present(s: Stored) -> list[Finding]:
-    found = []
-    for f in s.record.originals:
-        data = s.objects.get(f.object_key)
-        if not data:
-            detail = "cannot be read from the object store" if data is None else "is empty"
-            found.append(Finding("2-7", f.filename, f.object_key, f.sha256, _sha(data), detail))
-    return found
+    return [
+        Finding(CHECK_2_7, f.filename, f.object_key, f.sha256, _sha(b""), "is empty")
+        for f in s.record.originals
+        if s.objects.get(f.object_key) == b""
+    ]
 
 
-@dataclass(frozen=True)
-class RecheckItem:
-    code: str
-    name: str
-    property: CheckProperty
-    check: Callable[[Stored], list[Finding]]
-
-
-RECHECKS: tuple[RecheckItem, ...] = (
-    RecheckItem(
-        "1-1", "固化信息有效性 fixity (SHA-256 and SM3 re-hashed)", "authenticity", _fixity
-    ),
-    RecheckItem("1-7", "档号规范性 archive-code format", "authenticity", _archive_code),
-    RecheckItem(
-        "1-10", "内容数据与元数据一致 size and type match", "authenticity", _content_attributes
-    ),
-    RecheckItem(
-        "1-11", "元数据与内容关联 package metadata matches", "authenticity", _package_linked
-    ),
-    RecheckItem("2-7", "电子文件内容 content present", "integrity", _content_present),
-)
+# The table, one check per registry item of the kept stages, in the standard's order.
+RECHECKS: Mapping[CheckItem, Callable[[Stored], list[Finding]]] = {
+    CHECK_FIXITY_KEPT: _fixity,
+    CHECK_1_7: _archive_code,
+    CHECK_1_10: _content_attributes,
+    CHECK_1_11: _where_recorded,
+    CHECK_PACKAGE_KEPT: _package_linked,
+    CHECK_2_7: _content_present,
+}
 
 
 def object_keys(record: RecordArchived) -> list[str]:
@@ -147,16 +161,13 @@ def object_keys(record: RecordArchived) -> list[str]:
 def recheck(stored: Stored) -> tuple[list[CheckResult], list[Finding]]:
     """The report (one result per item) and every finding behind its failures."""
     report, findings = [], []
-    for item in RECHECKS:
-        found = item.check(stored)
+    for item, check in RECHECKS.items():
+        found = check(stored)
         findings += found
         report.append(
-            CheckResult(
-                code=item.code,
-                name=item.name,
-                property=item.property,
-                outcome=CheckOutcome.FAILED if found else CheckOutcome.PASSED,
-                detail="; ".join(f"{f.filename}: {f.detail}" for f in found),
+            item.result(
+                CheckOutcome.FAILED if found else CheckOutcome.PASSED,
+                "; ".join(f"{f.filename}: {f.detail}" for f in found),
             )
         )
     return report, findings

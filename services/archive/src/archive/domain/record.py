@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from archive.domain.archive_code import ArchiveCodeRule
 from archive.domain.retention import RETENTION_RULES, retention_until
+from contracts.checks import CHECK_1_7, CHECK_1_11, CHECK_3_2, CHECK_CORRECTION, conclude
 from contracts.events import DocumentIngested, RecordArchived
 from contracts.records import CheckOutcome, CheckResult, StoredFile
 
@@ -63,6 +64,8 @@ def archive(
             seq=seq,
         )
     )
+    accessed = accession_checks(doc, code, rule, correction)
+    report = (*doc.check_report, *accessed)
     return RecordArchived(
         record_id=doc.document_id,
         document_id=doc.document_id,
@@ -78,8 +81,10 @@ def archive(
         ),
         archived_at=at,
         invoices=doc.invoices,
-        check_report=doc.check_report,
-        review_required=doc.review_required,
+        check_report=report,
+        check_conclusion=conclude(report),
+        review_required=doc.review_required
+        or any(r.outcome is CheckOutcome.FAILED for r in accessed),
         period=doc.period,
         voucher=doc.voucher,
         package=f"{code}/",
@@ -108,15 +113,40 @@ class Correction:
         return f"{self.base_code}-V{self.version}"
 
 
-def unresolved_correction(archive_code: str) -> CheckResult:
-    """1-11: the voucher says it corrects a record the archive does not hold."""
-    return CheckResult(
-        code="1-11",
-        name="元数据与内容关联 metadata linked to content",
-        property="authenticity",
-        outcome=CheckOutcome.FAILED,
-        detail=f"corrects archive code {archive_code}, which this fonds does not hold",
+def accession_checks(
+    doc: DocumentIngested, code: str, rule: ArchiveCodeRule, correction: Correction | None
+) -> list[CheckResult]:
+    """The archiving-stage items the archive performs at accession, beside intake's report.
+
+    1-11 and 3-2 are stated as passed because accession stops (and is retried) unless they
+    hold: each original is copied from where its metadata says it is, and the record is read
+    back from the database before it is announced.
+    """
+    where = RETENTION_RULES[doc.category]
+    problem = rule.problem(
+        code,
+        fonds=doc.fonds_code,
+        year=doc.fiscal_year,
+        retention=where.period.code,
+        category=where.category_code,
     )
+    if not doc.corrects_archive_code:
+        corrects = CHECK_CORRECTION.result(CheckOutcome.NOT_APPLICABLE, "not a correction")
+    elif correction is None:
+        corrects = CHECK_CORRECTION.result(
+            CheckOutcome.FAILED,
+            f"corrects archive code {doc.corrects_archive_code}, which this fonds does not hold",
+        )
+    else:
+        corrects = CHECK_CORRECTION.result(CheckOutcome.PASSED)
+    return [
+        CHECK_1_7.result(CheckOutcome.FAILED, problem)
+        if problem
+        else CHECK_1_7.result(CheckOutcome.PASSED),
+        CHECK_1_11.result(CheckOutcome.PASSED, "each original copied from its recorded place"),
+        CHECK_3_2.result(CheckOutcome.PASSED, "read back before the record was announced"),
+        corrects,
+    ]
 
 
 @dataclass(frozen=True)

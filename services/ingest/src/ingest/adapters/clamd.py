@@ -21,8 +21,24 @@ class Clamd:
         """The signature found in ``data``, or None if clean."""
         try:
             return await asyncio.wait_for(self._scan(data), self._timeout)
-        except (OSError, TimeoutError) as error:
+        except (OSError, TimeoutError, asyncio.IncompleteReadError) as error:
             raise ScanUnavailable(f"clamd at {self._host}:{self._port}: {error}") from error
+
+    async def version(self) -> str:
+        """What answers: e.g. "ClamAV 1.0.7/27100/…" (4-1: a scanner is present)."""
+        try:
+            return await asyncio.wait_for(self._version(), self._timeout)
+        except (OSError, TimeoutError, asyncio.IncompleteReadError) as error:
+            raise ScanUnavailable(f"clamd at {self._host}:{self._port}: {error}") from error
+
+    async def _version(self) -> str:
+        reader, writer = await asyncio.open_connection(self._host, self._port)
+        try:
+            writer.write(b"zVERSION\0")
+            await writer.drain()
+            return (await reader.readuntil(b"\0")).rstrip(b"\0").decode()
+        finally:
+            writer.close()
 
     async def _scan(self, data: bytes) -> str | None:
         reader, writer = await asyncio.open_connection(self._host, self._port)

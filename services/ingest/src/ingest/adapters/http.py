@@ -1,7 +1,15 @@
-"""HTTP: upload a voucher export with its attachments (multipart/form-data)."""
+"""HTTP: upload a voucher export with its attachments, a journal, or an archive package
+(multipart/form-data). A journal or a package is spooled to disk as it arrives and refused with
+413, naming the limit, when it goes over it: never cut short."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import os
+import tempfile
+from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Header, HTTPException, UploadFile
@@ -9,42 +17,73 @@ from fastapi.responses import JSONResponse
 
 from contracts.events import DocumentIngested
 from ingest.domain.files import MAX_FILE_BYTES, UploadedFile, media_type_of
-from ingest.domain.voucher_export import ExportError
-from ingest.service import (
-    IngestService,
-    JournalResult,
-    JournalService,
-    PackageService,
-    UnknownProfile,
-)
+from ingest.journals import JournalService, VoucherResult
+from ingest.packages import PackageService
+from ingest.service import IngestService, Outcome, Spooled
+
+CHUNK = 1024 * 1024
+STATUS_CODES = {
+    Outcome.ACCEPTED: 202,
+    Outcome.HELD_FOR_REVIEW: 202,
+    Outcome.ALREADY_ACCEPTED: 200,
+    Outcome.REJECTED: 422,
+    Outcome.CONFLICT: 409,
+}
+
+
+class TooLarge(Exception):
+    """An upload over its size limit, refused while it arrives (413)."""
 
 
 async def _read(upload: UploadFile, role: str) -> UploadedFile:
-    data = await upload.read(
-        MAX_FILE_BYTES + 1
-    )  # one byte over tells "too large" without reading all
+    # One byte over the limit tells "too large" without reading all of it.
+    data = await upload.read(MAX_FILE_BYTES + 1)
     filename = upload.filename or role
     return UploadedFile(role, filename, media_type_of(filename, upload.content_type), data)
 
 
-def _summary(results: list[JournalResult]) -> dict[str, Any]:
-    """Each voucher's outcome, and how many were accepted, held for review and rejected."""
-    items = []
-    for r in results:
-        body = r.result.event.model_dump(mode="json")
-        state = "rejected"
-        if isinstance(r.result.event, DocumentIngested):
-            state = "held_for_review" if r.result.event.review_required else "accepted"
-        items.append({"voucher_no": r.voucher_no, "rows": list(r.rows), "status": state, **body})
-    counts = {
-        s: sum(1 for i in items if i["status"] == s)
-        for s in ("accepted", "held_for_review", "rejected")
-    }
+@contextlib.asynccontextmanager
+async def spooled(
+    upload: UploadFile, limit: int, what: str, folder: Path | None
+) -> AsyncIterator[Spooled]:
+    """The upload copied to a file of its own, chunk by chunk, and removed afterwards."""
+    fd, name = tempfile.mkstemp(prefix="aap-ingest-", dir=folder)
+    path, size = Path(name), 0
+    try:
+        with os.fdopen(fd, "wb") as out:
+            while chunk := await upload.read(CHUNK):
+                size += len(chunk)
+                if size > limit:
+                    raise TooLarge(f"{what} is over the limit of {limit} bytes")
+                await asyncio.to_thread(out.write, chunk)
+        yield Spooled(path, upload.filename or what, size)
+    finally:
+        await asyncio.to_thread(path.unlink, missing_ok=True)
+
+
+def _summary(results: list[VoucherResult]) -> dict[str, Any]:
+    """Each voucher's outcome, and how many were accepted, held, refused or there already."""
+    items = [
+        {
+            "voucher_no": r.voucher_no,
+            "rows": list(r.rows),
+            "status": r.result.outcome.value,
+            **r.result.event.model_dump(mode="json"),
+        }
+        for r in results
+    ]
+    counts = {o.value: sum(1 for r in results if r.result.outcome is o) for o in Outcome}
     return {"vouchers": items, **counts}
 
 
 def ingest_router(
-    service: IngestService, journals: JournalService, packages: PackageService
+    service: IngestService,
+    journals: JournalService,
+    packages: PackageService,
+    *,
+    max_journal_bytes: int,
+    max_package_bytes: int,
+    spool_dir: Path | None,
 ) -> APIRouter:
     router = APIRouter(prefix="/v1", tags=["ingest"])
 
@@ -54,6 +93,9 @@ def ingest_router(
         attachments: Annotated[list[UploadFile] | None, File()] = None,
         x_user: Annotated[str | None, Header()] = None,
     ) -> Any:
+        """202 accepted (or held for review); 200 the same voucher again, answered with the
+        document it made before; 409 other content under a voucher key already taken; 422
+        refused, with every reason."""
         if not x_user:
             raise HTTPException(401, "X-User header (the authenticated user) is required")
         result = await service.ingest(
@@ -62,9 +104,11 @@ def ingest_router(
             user=x_user,
         )
         body = result.event.model_dump(mode="json")
-        if isinstance(result.event, DocumentIngested):
-            return JSONResponse({"status": "accepted", **body}, status_code=202)
-        return JSONResponse({"status": "rejected", **body}, status_code=422)
+        accepted = isinstance(result.event, DocumentIngested)
+        status = "accepted" if accepted else "rejected"
+        if result.outcome in {Outcome.ALREADY_ACCEPTED, Outcome.CONFLICT}:
+            status = result.outcome.value
+        return JSONResponse({"status": status, **body}, status_code=STATUS_CODES[result.outcome])
 
     @router.get("/journal-profiles")
     async def journal_profiles() -> list[dict[str, Any]]:
@@ -83,21 +127,18 @@ def ingest_router(
         company_name: Annotated[str, Form()] = "",
         x_user: Annotated[str | None, Header()] = None,
     ) -> Any:
+        """Each voucher's outcome; 413 for a journal over a limit (bytes, rows, columns,
+        cells), which is refused whole."""
         if not x_user:
             raise HTTPException(401, "X-User header (the authenticated user) is required")
-        try:
+        async with spooled(journal, max_journal_bytes, "journal", spool_dir) as kept:
             results = await journals.ingest_journal(
-                await _read(journal, "journal"),
+                kept,
                 profile=profile,
                 fonds_code=fonds_code,
                 company_name=company_name,
                 user=x_user,
             )
-        except UnknownProfile as error:
-            raise HTTPException(422, str(error)) from error
-        except ExportError as error:
-            problems = [{"check": c, "field": f, "message": m} for c, f, m in error.problems]
-            return JSONResponse({"status": "rejected", "problems": problems}, status_code=422)
         return _summary(results)
 
     @router.post("/packages")
@@ -107,11 +148,10 @@ def ingest_router(
     ) -> Any:
         if not x_user:
             raise HTTPException(401, "X-User header (the authenticated user) is required")
-        opened, results = await packages.ingest_package(
-            await _read(package, "package"), user=x_user
-        )
-        report = [r.model_dump(mode="json") for r in opened.report]
-        if not opened.accepted:
+        async with spooled(package, max_package_bytes, "package", spool_dir) as kept:
+            index, results = await packages.ingest_package(kept, user=x_user)
+        report = [r.model_dump(mode="json") for r in index.report]
+        if not index.accepted:
             return JSONResponse({"status": "rejected", "package_report": report}, status_code=422)
         return {"package_report": report, **_summary(results)}
 

@@ -1,23 +1,18 @@
-"""An uploaded file as intake sees it, and the formats accepted for attachments."""
+"""An upload as intake sees it: the formats accepted for attachments, and how many and how large."""
 
 from __future__ import annotations
 
 import mimetypes
-from dataclasses import dataclass
+
+from ingest.parsers.files import UploadedFile
+
+__all__ = ["ACCEPTED_ATTACHMENT_TYPES", "MAX_ATTACHMENTS", "MAX_FILE_BYTES", "UploadedFile"]
 
 ACCEPTED_ATTACHMENT_TYPES = frozenset(
     {"application/pdf", "application/xml", "text/xml", "application/ofd"}
 )
 MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_ATTACHMENTS = 50
-
-
-@dataclass(frozen=True)
-class UploadedFile:
-    role: str  # "voucher" or "attachment"
-    filename: str
-    media_type: str
-    data: bytes
 
 
 def media_type_of(filename: str, declared: str | None) -> str:

@@ -1,367 +1,440 @@
-"""The four-property check (四性检测) at archiving, as one table of DA/T 70-2018 items.
+"""The four-property check (四性检测) at intake: one check per registry item of the archiving
+stage (``contracts.checks``), each over the upload as the parsers read it.
 
-Each item looks at the upload and returns what it found wrong (nothing: passed). A policy says,
-per item, whether a failure rejects the upload or holds it for an archivist's review.
+A check returns what it found wrong (nothing: passed), or why it was not performed or does not
+apply. Every file is checked on its own and named by position and digest, never by name alone:
+two attachments may share a name, and one's result must never stand for the other's.
 """
 
 from __future__ import annotations
 
-import io
 import unicodedata
-import xml.etree.ElementTree as ET
-import zipfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
 
-from pypdf import PdfReader
-from pypdf.errors import PdfReadError
-
-from contracts.formats import type_problem
-from contracts.records import CheckOutcome, CheckProperty, CheckResult
-from ingest.domain.einvoice import EInvoice, XmlProblem, is_einvoice, parse_einvoice, read_xml
-from ingest.domain.files import ACCEPTED_ATTACHMENT_TYPES, UploadedFile
-from ingest.domain.package import PackageError
-from ingest.domain.printouts import ofd_text, open_ofd, pdf_text
-from ingest.domain.voucher_export import Finding, VoucherExport
-
-Action = Literal["reject", "review"]
+from contracts.checks import (
+    CHECK_1_1,
+    CHECK_1_2,
+    CHECK_1_3,
+    CHECK_1_4,
+    CHECK_1_5,
+    CHECK_1_6,
+    CHECK_1_8,
+    CHECK_1_10,
+    CHECK_1_14,
+    CHECK_2_1,
+    CHECK_2_2,
+    CHECK_2_3,
+    CHECK_2_4,
+    CHECK_2_5,
+    CHECK_2_6,
+    CHECK_2_7,
+    CHECK_2_8,
+    CHECK_3_1,
+    CHECK_3_3,
+    CHECK_3_4,
+    CHECK_3_5,
+    CHECK_3_8,
+    CHECK_4_1,
+    CHECK_4_2,
+    CHECK_4_3,
+    CHECK_4_4,
+    CHECK_4_5,
+    CHECK_4_6,
+    CHECK_4_7,
+    CHECK_INVOICE_MATCH,
+    CHECK_NO_EXTRA,
+    CHECK_PACKAGE_MANIFEST,
+    CHECK_SIGNED,
+    CheckItem,
+)
+from contracts.records import CheckFinding, CheckOutcome, CheckResult, company_key
+from ingest.domain.files import ACCEPTED_ATTACHMENT_TYPES
+from ingest.parsers.einvoice import EInvoice
+from ingest.parsers.files import ReadFile
+from ingest.parsers.findings import Finding
+from ingest.parsers.voucher import VoucherExport
 
 
 @dataclass
 class Upload:
-    """What the checks look at: the files, the parsed voucher (or why it failed), the invoices."""
+    """What the checks look at: every file as read, and what intake learned around them."""
 
-    voucher_file: UploadedFile
-    attachments: list[UploadedFile]
-    voucher: VoucherExport | None
-    voucher_findings: list[Finding] = field(default_factory=list)
-    xml: dict[str, ET.Element | XmlProblem] = field(default_factory=dict)
-    invoices: dict[str, EInvoice | XmlProblem] = field(default_factory=dict)
-    booked: Mapping[str, str] = field(default_factory=dict)  # booking key → document holding it
-    pdfs: dict[str, PdfReader | str] = field(default_factory=dict)  # filename → reader, or why not
-    ofds: dict[str, zipfile.ZipFile | str] = field(default_factory=dict)  # package, or why not
-    printout_text: dict[str, str] = field(default_factory=dict)  # filename → PDF or OFD text
-    # filename → signature found (None: clean); no mapping at all: no scanner configured
-    virus_scan: Mapping[str, str | None] | None = None
+    files: Sequence[ReadFile]  # [0] the voucher export, then the attachments in order
+    booked: Mapping[str, str] = field(default_factory=dict)  # invoice key → record holding it
+    # Per file, in order: the signature found, or None if clean. None: no scanner configured.
+    virus_scan: Sequence[str | None] | None = None
+    scanner: str | None = None  # the scanner that answered, e.g. "ClamAV 1.0.7"
+    held_by: str | None = None  # the record holding this voucher's key with other content
+    package_report: Sequence[CheckResult] = ()  # the whole-package checks, for a package's voucher
 
-    @classmethod
-    def read(
-        cls,
-        voucher_file: UploadedFile,
-        attachments: list[UploadedFile],
-        voucher: VoucherExport | None,
-        voucher_findings: list[Finding],
-    ) -> Upload:
-        upload = cls(voucher_file, attachments, voucher, voucher_findings)
-        for f in attachments:
-            if f.media_type in {"application/xml", "text/xml"}:
-                try:
-                    root = read_xml(f.data)
-                except XmlProblem as problem:
-                    upload.xml[f.filename] = problem
-                    continue
-                upload.xml[f.filename] = root
-                if is_einvoice(root):
-                    try:
-                        upload.invoices[f.filename] = parse_einvoice(root)
-                    except XmlProblem as problem:
-                        upload.invoices[f.filename] = problem
-            elif f.media_type == "application/pdf" and f.data.startswith(b"%PDF-"):
-                upload.pdfs[f.filename] = _pdf(f)  # parsed once, for every check that reads it
-            elif f.media_type == "application/ofd" and f.data.startswith(b"PK"):
-                try:
-                    upload.ofds[f.filename] = open_ofd(f.data)
-                except PackageError as problem:
-                    upload.ofds[f.filename] = str(problem)
-        if upload.parsed_invoices():  # printouts matter only beside an e-invoice's XML
-            for name, reader in upload.pdfs.items():
-                if not isinstance(reader, str) and not reader.is_encrypted and reader.pages:
-                    upload.printout_text[name] = pdf_text(reader)
-            for name, package in upload.ofds.items():
-                if not isinstance(package, str):
-                    upload.printout_text[name] = ofd_text(package)
-        return upload
+    @property
+    def voucher_file(self) -> ReadFile:
+        return self.files[0]
 
-    def printout_of(self, invoice: EInvoice) -> str | None:
+    @property
+    def attachments(self) -> Sequence[ReadFile]:
+        return self.files[1:]
+
+    @property
+    def voucher(self) -> VoucherExport | None:
+        read = self.voucher_file.voucher
+        return read.voucher if read else None
+
+    @property
+    def voucher_findings(self) -> Sequence[Finding]:
+        if reason := self.voucher_file.unreadable:
+            return (Finding(CHECK_3_1, "voucher", reason),)
+        read = self.voucher_file.voucher
+        return read.findings if read else ()
+
+    @property
+    def voucher_unreadable(self) -> bool:
+        """The voucher export could not be read at all (3-1): its fields were never checked."""
+        return any(f.item is CHECK_3_1 for f in self.voucher_findings)
+
+    def invoices(self) -> list[tuple[ReadFile, EInvoice]]:
+        return [(f, f.invoice) for f in self.attachments if f.invoice is not None]
+
+    def printout_of(self, invoice: EInvoice) -> ReadFile | None:
         """The attachment that is a printout of ``invoice`` (its number in the text), if any."""
-        return next(
-            (name for name, text in self.printout_text.items() if invoice.invoice_number in text),
-            None,
-        )
-
-    def parsed_invoices(self) -> list[EInvoice]:
-        return [i for i in self.invoices.values() if isinstance(i, EInvoice)]
+        return next((f for f in self.attachments if invoice.invoice_number in f.text), None)
 
 
-Check = Callable[[Upload], Sequence[str] | None]  # None: not performed; [] passed; else failures
+@dataclass(frozen=True)
+class Skipped:
+    """A check not performed, or not applicable: the report says why."""
+
+    outcome: CheckOutcome
+    reason: str
 
 
-def _voucher_findings(code: str) -> Check:
-    def check(u: Upload) -> Sequence[str]:
-        return [f"{fld}: {msg}" for c, fld, msg in u.voucher_findings if c == code]
+def not_performed(reason: str) -> Skipped:
+    return Skipped(CheckOutcome.NOT_PERFORMED, reason)
+
+
+def not_applicable(reason: str) -> Skipped:
+    return Skipped(CheckOutcome.NOT_APPLICABLE, reason)
+
+
+Found = list[CheckFinding]
+Check = Callable[[Upload], Found | Skipped]
+VOUCHER_UNREAD = "the voucher export cannot be read (3-1)"
+
+
+def at(f: ReadFile, message: str) -> CheckFinding:
+    return CheckFinding(message=message, file=f.ref)
+
+
+def _voucher_findings(item: CheckItem) -> Check:
+    """An item the voucher export's own parse judges (lengths, types, domains, required)."""
+
+    def check(u: Upload) -> Found | Skipped:
+        found = [
+            CheckFinding(message=f.message, file=u.voucher_file.ref, field=f.field)
+            for f in u.voucher_findings
+            if f.item is item
+        ]
+        if not found and u.voucher_unreadable and item is not CHECK_3_1:
+            return not_performed(VOUCHER_UNREAD)
+        return found
 
     return check
 
 
-def _fixity(u: Upload) -> Sequence[str]:
-    # Digests (SHA-256, SM3) are computed for every file at intake; here: is the XML signed?
-    # The signature is found, not verified: that needs the tax authority's certificate.
+def _with_voucher(check: Callable[[Upload, VoucherExport], Found | Skipped]) -> Check:
+    """A check that needs the parsed voucher: not performed when it did not parse."""
+
+    def run(u: Upload) -> Found | Skipped:
+        if u.voucher is None:
+            return not_performed("the voucher export did not pass 1-2, 1-3, 1-4, 1-5 or 2-4")
+        return check(u, u.voucher)
+
+    return run
+
+
+def _fixity(u: Upload) -> Found | Skipped:
+    signed = [f for f in u.files if f.signed]
+    if not signed:
+        return not_applicable("no file carries a signature, seal or timestamp")
+    names = ", ".join(f.name for f in signed)
+    return not_performed(
+        f"{names}: signed, and the signer's certificate to verify it against is not available "
+        "here; the digests (SHA-256, SM3) are recorded at intake"
+    )
+
+
+def _signed(u: Upload) -> Found | Skipped:
+    invoices = u.invoices()
+    if not invoices:
+        return not_applicable("no e-invoice XML in the upload")
     return [
-        f"{name}: the e-invoice XML carries no signature"
-        for name, inv in u.invoices.items()
-        if isinstance(inv, EInvoice) and not inv.signed
+        at(f, "the e-invoice XML carries no signature") for f, inv in invoices if not inv.signed
     ]
 
 
-def _type_format(u: Upload) -> Sequence[str]:
-    return [
-        f"{f.filename}: {problem}"
-        for f in u.attachments
-        if (problem := type_problem(f.media_type, f.data))
+def _reasonable(u: Upload) -> Found | Skipped:
+    found = [
+        CheckFinding(message=f.message, file=u.voucher_file.ref, field=f.field)
+        for f in u.voucher_findings
+        if f.item is CHECK_1_5
     ]
-
-
-def _reasonable(u: Upload) -> Sequence[str]:
-    found = [f"{fld}: {msg}" for c, fld, msg in u.voucher_findings if c == "1-5"]
-    for name, inv in u.invoices.items():
-        if isinstance(inv, EInvoice):
-            found += [f"{name}: {p}" for p in inv.arithmetic_problems()]
+    found += [at(f, p) for f, inv in u.invoices() for p in inv.arithmetic_problems()]
+    if not found and u.voucher is None and not u.invoices():
+        return not_performed("the voucher export did not pass 1-2, 1-3, 1-4 or 2-4")
     return found
 
 
-def _special_characters(u: Upload) -> Sequence[str] | None:
-    if u.voucher is None:
-        return None
-    v = u.voucher
+def _special_characters(u: Upload, v: VoucherExport) -> Found | Skipped:
     texts = {"summary": v.summary, "company_name": v.company_name, "voucher_no": v.voucher_no}
     texts |= {f"entries.{i}.summary": e.summary for i, e in enumerate(v.entries)}
     return [
-        f"{name}: contains control characters"
+        CheckFinding(message="contains control characters", file=u.voucher_file.ref, field=name)
         for name, text in texts.items()
         if any(unicodedata.category(ch) in {"Cc", "Cf"} for ch in text)
     ]
 
 
-def _duplicates(u: Upload) -> Sequence[str]:
+def _duplicates(u: Upload) -> Found | Skipped:
     found, seen = [], set()
-    for inv in u.parsed_invoices():
+    if u.held_by is not None:
+        found.append(
+            CheckFinding(
+                message=f"this voucher's key is held by record {u.held_by}, with other content: "
+                "a change to an archived voucher is a correction (`corrects`)",
+                file=u.voucher_file.ref,
+            )
+        )
+    for f, inv in u.invoices():
         if inv.invoice_number in seen:
-            found.append(f"invoice {inv.invoice_number} is attached twice")
+            found.append(at(f, f"invoice {inv.invoice_number} is attached twice"))
         seen.add(inv.invoice_number)
         if holder := u.booked.get(inv.invoice_number):
             found.append(
-                f"invoice {inv.invoice_number} is already booked in record {holder} (重复入账)"
+                at(
+                    f,
+                    f"invoice {inv.invoice_number} is already booked in record {holder} (重复入账)",
+                )
             )
     return found
 
 
-def _same_name(name: str) -> str:
-    """A company name as compared: full-width and half-width forms alike（）= (), no spaces."""
-    return "".join(unicodedata.normalize("NFKC", name).split())
+def _attributes(u: Upload) -> Found | Skipped:
+    return [at(f, f.type_problem) for f in u.files if f.type_problem]
 
 
-def _content_matches_metadata(u: Upload) -> Sequence[str] | None:
-    """1-10: what an e-invoice says agrees with the voucher booking it, and with its printout."""
-    invoices = u.parsed_invoices()
-    if u.voucher is None or not invoices:
-        return None
-    v, found = u.voucher, []
-    for inv in invoices:
-        if inv.buyer_name and _same_name(inv.buyer_name) != _same_name(v.company_name):
+def _invoice_matches(u: Upload, v: VoucherExport) -> Found | Skipped:
+    """An e-invoice agrees with the voucher booking it, and with its printout."""
+    invoices = u.invoices()
+    if not invoices:
+        return not_applicable("no e-invoice XML in the upload")
+    found = []
+    for f, inv in invoices:
+        if inv.buyer_name and company_key(inv.buyer_name) != company_key(v.company_name):
             found.append(
-                f"invoice {inv.invoice_number} is made out to {inv.buyer_name}, "
-                f"not to {v.company_name} booking it"
+                at(
+                    f,
+                    f"invoice {inv.invoice_number} is made out to {inv.buyer_name}, "
+                    f"not to {v.company_name} booking it",
+                )
             )
         if inv.issue_date > v.voucher_date:
             found.append(
-                f"invoice {inv.invoice_number} is dated {inv.issue_date}, "
-                f"after the voucher ({v.voucher_date})"
+                at(
+                    f,
+                    f"invoice {inv.invoice_number} is dated {inv.issue_date}, "
+                    f"after the voucher ({v.voucher_date})",
+                )
             )
         printout = u.printout_of(inv)
         shown = {f"{inv.total:.2f}", f"{inv.total:,.2f}"}  # with or without thousands separators
-        if printout and not any(total in u.printout_text[printout] for total in shown):
+        if printout and not any(total in printout.text for total in shown):
             found.append(
-                f"{printout}: the printout of invoice {inv.invoice_number} "
-                f"does not show its total {inv.total:.2f}"
+                at(
+                    printout,
+                    f"the printout of invoice {inv.invoice_number} does not show its total "
+                    f"{inv.total:.2f}",
+                )
             )
     return found
 
 
-def _process_information(u: Upload) -> Sequence[str] | None:
-    if u.voucher is None:
-        return None
-    v = u.voucher
-    if v.preparer == v.reviewer:
-        return [f"preparer and reviewer are the same person ({v.preparer}): 制单与审核应分离"]
-    return []
+def _from_package(item: CheckItem) -> Check:
+    def check(u: Upload) -> Found | Skipped:
+        result = next((r for r in u.package_report if r.code == item.code), None)
+        if result is None:
+            return not_applicable("uploaded alone, not in an archive package")
+        if result.outcome is CheckOutcome.PASSED:
+            return []
+        return [CheckFinding(message=result.detail or "failed for the package")]
+
+    return check
 
 
-def _content_present(u: Upload) -> Sequence[str]:
-    return [f"{f.filename}: file is empty" for f in [u.voucher_file, *u.attachments] if not f.data]
+def _process_information(u: Upload, v: VoucherExport) -> Found | Skipped:
+    ref = u.voucher_file.ref
+    found = [
+        CheckFinding(message="names no one", file=ref, field=role)
+        for role in ("preparer", "reviewer", "approver")
+        if not getattr(v, role).strip()
+    ]
+    if v.preparer.strip() and v.preparer == v.reviewer:
+        found.append(
+            CheckFinding(
+                message=f"preparer and reviewer are the same person ({v.preparer}): "
+                "制单与审核应分离",
+                file=ref,
+                field="reviewer",
+            )
+        )
+    return found
 
 
-def _attachments_match(u: Upload) -> Sequence[str] | None:
-    if u.voucher is None:
-        return None
+def _content_present(u: Upload) -> Found | Skipped:
+    return [at(f, "file is empty") for f in u.files if f.size == 0]
+
+
+def _attachments_match(u: Upload, v: VoucherExport) -> Found | Skipped:
     # A printout is a copy of the e-invoice XML beside it, not an attachment of its own.
-    printouts = {p for inv in u.parsed_invoices() if (p := u.printout_of(inv))}
-    declared, uploaded = u.voucher.attachment_count, len(u.attachments) - len(printouts)
+    printouts = {p.ref.position for _, inv in u.invoices() if (p := u.printout_of(inv))}
+    declared, uploaded = v.attachment_count, len(u.attachments) - len(printouts)
     if uploaded != declared:
         beside = f" besides {len(printouts)} invoice printout(s)" if printouts else ""
-        return [f"{declared} attachments declared (附件张数), {uploaded} uploaded{beside}"]
+        message = f"{declared} attachments declared (附件张数), {uploaded} uploaded{beside}"
+        return [CheckFinding(message=message, file=u.voucher_file.ref, field="attachment_count")]
     return []
 
 
-def _xml_readable(u: Upload) -> Sequence[str] | None:
-    if not u.xml:
-        return None
-    problems = [f"{name}: {p}" for name, p in u.xml.items() if isinstance(p, XmlProblem)]
-    problems += [f"{name}: {p}" for name, p in u.invoices.items() if isinstance(p, XmlProblem)]
-    return problems
-
-
-def _accepted_formats(u: Upload) -> Sequence[str]:
+def _accepted_formats(u: Upload) -> Found | Skipped:
     return [
-        f"{f.filename}: type {f.media_type} is not accepted (PDF, OFD or XML)"
+        at(f, f"type {f.media_type} is not accepted (PDF, OFD or XML)")
         for f in u.attachments
         if f.media_type not in ACCEPTED_ATTACHMENT_TYPES
     ]
 
 
-def _pdf(f: UploadedFile) -> PdfReader | str:
-    try:
-        return PdfReader(io.BytesIO(f.data))
-    except (PdfReadError, ValueError, OSError) as error:
-        return f"{f.filename}: PDF cannot be read ({error})"
-
-
-def _readable(u: Upload) -> Sequence[str]:
-    found = [f"{fld}: {msg}" for c, fld, msg in u.voucher_findings if c == "3-4"]
-    for f in u.attachments:
-        if (reader := u.pdfs.get(f.filename)) is not None:
-            if isinstance(reader, str):
-                found.append(reader)
-            elif not reader.is_encrypted and len(reader.pages) == 0:
-                found.append(f"{f.filename}: PDF has no pages")
-        if isinstance(problem := u.ofds.get(f.filename), str):
-            found.append(f"{f.filename}: {problem}")
-    return found
-
-
-def _not_encrypted(u: Upload) -> Sequence[str]:
+def _readable(u: Upload) -> Found | Skipped:
     found = []
     for f in u.attachments:
-        reader = u.pdfs.get(f.filename)
-        if reader is not None and not isinstance(reader, str) and reader.is_encrypted:
-            found.append(f"{f.filename}: PDF is encrypted")
-        if f.media_type == "application/ofd" and zipfile.is_zipfile(io.BytesIO(f.data)):
-            infos = zipfile.ZipFile(io.BytesIO(f.data)).infolist()
-            if any(i.flag_bits & 0x1 for i in infos):
-                found.append(f"{f.filename}: OFD package has encrypted entries")
-            if any(
-                i.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED) for i in infos
-            ):
-                found.append(f"{f.filename}: OFD package uses a non-public compression")
+        if f.unreadable:
+            found.append(at(f, f.unreadable))
+        if f.xml_problem:
+            found.append(at(f, f.xml_problem))
+        if f.invoice_problem:
+            found.append(at(f, f.invoice_problem))
+        if f.pdf and f.pdf.problem:
+            found.append(at(f, f.pdf.problem))
+        elif f.pdf and not f.pdf.encrypted and f.pdf.pages == 0:
+            found.append(at(f, "PDF has no pages"))
+        if f.ofd and f.ofd.problem:
+            found.append(at(f, f.ofd.problem))
     return found
 
 
-def _virus_scan(u: Upload) -> Sequence[str] | None:
+def _not_encrypted(u: Upload) -> Found | Skipped:
+    found = []
+    for f in u.attachments:
+        if f.pdf and f.pdf.encrypted:
+            found.append(at(f, "PDF is encrypted"))
+        if f.ofd and f.ofd.encrypted:
+            found.append(at(f, "OFD package has encrypted entries"))
+        if f.ofd and f.ofd.private_compression:
+            found.append(at(f, "OFD package uses a non-public compression"))
+    return found
+
+
+def _scanner(u: Upload) -> Found | Skipped:
+    if u.scanner is None:
+        return [CheckFinding(message="no virus scanner is configured (AAP_INGEST_CLAMD_ADDRESS)")]
+    return []
+
+
+def _virus_scan(u: Upload) -> Found | Skipped:
     if u.virus_scan is None:
-        return None  # no clamd address configured: reported as not performed
-    return [f"{name}: {found} found" for name, found in u.virus_scan.items() if found]
+        return not_performed("no virus scanner is configured (AAP_INGEST_CLAMD_ADDRESS)")
+    return [
+        at(f, f"{signature} found")
+        for f, signature in zip(u.files, u.virus_scan, strict=True)
+        if signature
+    ]
 
 
-@dataclass(frozen=True)
-class CheckItem:
-    code: str
-    name: str
-    property: CheckProperty
-    check: Check
+def _skipped(skip: Skipped) -> Check:
+    return lambda _: skip
 
 
-CHECKS: tuple[CheckItem, ...] = (
-    CheckItem(
-        "1-1",
-        "固化信息有效性 fixity (digests; e-invoice signature present)",
-        "authenticity",
-        _fixity,
+def _carrier(item: CheckItem) -> Check:
+    assert item.not_applicable is not None
+    return _skipped(not_applicable(item.not_applicable))
+
+
+# The intake's table: every archiving item but those the archive performs at accession.
+INTAKE_CHECKS: Mapping[CheckItem, Check] = {
+    CHECK_1_1: _fixity,
+    CHECK_SIGNED: _signed,
+    CHECK_1_2: _voucher_findings(CHECK_1_2),
+    CHECK_1_3: _voucher_findings(CHECK_1_3),
+    CHECK_1_4: _voucher_findings(CHECK_1_4),
+    CHECK_1_5: _reasonable,
+    CHECK_1_6: _with_voucher(_special_characters),
+    CHECK_1_8: _duplicates,
+    CHECK_1_10: _attributes,
+    CHECK_INVOICE_MATCH: _with_voucher(_invoice_matches),
+    CHECK_1_14: _from_package(CHECK_1_14),
+    CHECK_2_1: _from_package(CHECK_2_1),
+    CHECK_2_2: _from_package(CHECK_2_2),
+    CHECK_2_3: _skipped(
+        not_applicable("aap.voucher.v1 defines its own metadata items; 2-4 checks the required")
     ),
-    CheckItem("1-2", "元数据项数据长度 metadata length", "authenticity", _voucher_findings("1-2")),
-    CheckItem("1-3", "元数据项数据类型、格式 data type and format", "authenticity", _type_format),
-    CheckItem("1-4", "设定值域 value domain", "authenticity", _voucher_findings("1-4")),
-    CheckItem("1-5", "数据值合理性 value reasonableness", "authenticity", _reasonable),
-    CheckItem("1-6", "包含特殊字符 special characters", "authenticity", _special_characters),
-    CheckItem("1-8", "重复数据 duplicates", "authenticity", _duplicates),
-    CheckItem(
-        "1-10",
-        "内容数据与元数据一致 content matches metadata",
-        "authenticity",
-        _content_matches_metadata,
+    CHECK_2_4: _voucher_findings(CHECK_2_4),
+    CHECK_2_5: _with_voucher(_process_information),
+    CHECK_2_6: _skipped(
+        not_performed("continuity is a property of a period: GET /v1/numbering reports it")
     ),
-    CheckItem("2-4", "元数据必填项 required fields", "integrity", _voucher_findings("2-4")),
-    CheckItem("2-5", "过程信息 process information", "integrity", _process_information),
-    CheckItem("2-7", "电子文件内容 content present", "integrity", _content_present),
-    CheckItem("2-8", "附件数据 attachments", "integrity", _attachments_match),
-    CheckItem("3-1", "XML 文件可解析 XML readable", "usability", _xml_readable),
-    CheckItem("3-3", "文件格式 accepted formats", "usability", _accepted_formats),
-    CheckItem("3-4", "内容可读 content readable", "usability", _readable),
-    CheckItem("3-8", "无加密与非公开压缩 no encryption", "usability", _not_encrypted),
-    CheckItem("4-2", "病毒检测 virus scan", "security", _virus_scan),
-)
-
-DEFAULT_POLICY: Mapping[str, Action] = {
-    "1-1": "review",
-    "1-2": "reject",
-    "1-3": "reject",
-    "1-4": "reject",
-    "1-5": "reject",
-    "1-6": "review",
-    "1-8": "reject",
-    "1-10": "review",
-    "2-4": "reject",
-    "2-5": "review",
-    "2-7": "reject",
-    "2-8": "review",
-    "3-1": "reject",
-    "3-3": "reject",
-    "3-4": "reject",
-    "3-8": "reject",
-    "4-2": "reject",
+    CHECK_2_7: _content_present,
+    CHECK_2_8: _with_voucher(_attachments_match),
+    CHECK_PACKAGE_MANIFEST: _from_package(CHECK_PACKAGE_MANIFEST),
+    CHECK_3_1: _voucher_findings(CHECK_3_1),
+    CHECK_3_3: _accepted_formats,
+    CHECK_3_4: _readable,
+    CHECK_3_5: _skipped(not_applicable("aap.voucher.v1 records no software environment")),
+    CHECK_3_8: _not_encrypted,
+    CHECK_4_1: _scanner,
+    CHECK_4_2: _virus_scan,
+    CHECK_4_3: _carrier(CHECK_4_3),
+    CHECK_NO_EXTRA: _from_package(CHECK_NO_EXTRA),
+    CHECK_4_4: _carrier(CHECK_4_4),
+    CHECK_4_5: _carrier(CHECK_4_5),
+    CHECK_4_6: _carrier(CHECK_4_6),
+    CHECK_4_7: _skipped(not_performed("assessed for the installation, not per upload")),
 }
+
+
+def describe(findings: Sequence[CheckFinding]) -> str:
+    """The findings in one line, each with the file (name, position, digest) or field."""
+    parts = []
+    for f in findings:
+        where = (
+            f"{f.file.filename} (#{f.file.position}, SHA-256 {f.file.sha256[:12]}…)"
+            if f.file
+            else ""
+        )
+        if f.field:
+            where = f"{where} {f.field}".strip()
+        parts.append(f"{where}: {f.message}" if where else f.message)
+    return "; ".join(parts)
 
 
 def run_checks(upload: Upload) -> list[CheckResult]:
     report = []
-    for item in CHECKS:
-        found = item.check(upload)
-        if found is None:
-            outcome, detail = CheckOutcome.NOT_PERFORMED, "not applicable or not configured"
-        elif found:
-            outcome, detail = CheckOutcome.FAILED, "; ".join(found)
-        else:
-            outcome, detail = CheckOutcome.PASSED, ""
-        report.append(
-            CheckResult(
-                code=item.code,
-                name=item.name,
-                property=item.property,
-                outcome=outcome,
-                detail=detail,
+    for item, check in INTAKE_CHECKS.items():
+        outcome = check(upload)
+        if isinstance(outcome, Skipped):
+            report.append(item.result(outcome.outcome, outcome.reason))
+        elif outcome:
+            report.append(
+                item.result(CheckOutcome.FAILED, describe(outcome), findings=tuple(outcome))
             )
-        )
+        else:
+            report.append(item.result(CheckOutcome.PASSED))
     return report
-
-
-@dataclass(frozen=True)
-class Verdict:
-    rejecting: list[CheckResult]
-    for_review: list[CheckResult]
-
-
-def judge(report: Sequence[CheckResult], policy: Mapping[str, Action] = DEFAULT_POLICY) -> Verdict:
-    failed = [r for r in report if r.outcome is CheckOutcome.FAILED]
-    return Verdict(
-        rejecting=[r for r in failed if policy.get(r.code, "reject") == "reject"],
-        for_review=[r for r in failed if policy.get(r.code, "reject") == "review"],
-    )

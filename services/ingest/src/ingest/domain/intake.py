@@ -1,62 +1,96 @@
-"""Intake of one upload: the voucher export plus its attachments, judged without I/O."""
+"""Intake of one upload: the voucher export plus its attachments, judged without I/O.
+
+The parsers have read every file (``ingest.parsers.files``); here the four-property check runs
+over what they found, the policy decides, and an accepted upload becomes ``DocumentIngested``.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from contracts.checks import CHECK_3_3, CheckItem, conclude
 from contracts.events import DocumentIngested, Problem
-from contracts.fixity import Digests, digest
-from contracts.records import CheckResult, InvoiceRef, StoredFile, VoucherSummary
+from contracts.fixity import content_key
+from contracts.records import (
+    CheckConclusion,
+    CheckOutcome,
+    CheckResult,
+    InvoiceRef,
+    StoredFile,
+    VoucherSummary,
+    voucher_key,
+)
 from contracts.types import Money
-from ingest.domain.einvoice import EInvoice
 from ingest.domain.files import MAX_ATTACHMENTS, MAX_FILE_BYTES, UploadedFile
-from ingest.domain.four_property import DEFAULT_POLICY, Action, Upload, judge, run_checks
-from ingest.domain.voucher_export import ExportError, Finding, VoucherExport, parse_voucher_export
-
-
-@dataclass(frozen=True)
-class Original:
-    """A file to store, with its digests (and so its content address)."""
-
-    file: UploadedFile
-    digests: Digests
+from ingest.domain.four_property import Upload, describe, run_checks
+from ingest.domain.policy import INTAKE_POLICY, Rule, judge
+from ingest.parsers.einvoice import EInvoice
+from ingest.parsers.files import ReadFile
+from ingest.parsers.findings import Finding
+from ingest.parsers.voucher import VoucherExport
 
 
 @dataclass(frozen=True)
 class Assessment:
     """The four-property check's report on an upload and what follows from it."""
 
-    voucher: VoucherExport | None
+    files: Sequence[ReadFile]
     report: list[CheckResult]
+    conclusion: CheckConclusion
     problems: list[Problem]  # why it is rejected; empty if accepted
     review_required: bool
-    originals: list[Original]
     invoices: list[InvoiceRef]
 
     @property
     def accepted(self) -> bool:
         return not self.problems
 
+    @property
+    def voucher(self) -> VoucherExport | None:
+        read = self.files[0].voucher
+        return read.voucher if read else None
 
-def _limits(voucher: UploadedFile, attachments: list[UploadedFile]) -> None:
+
+def over_limits(voucher: UploadedFile, attachments: Sequence[UploadedFile]) -> list[Finding]:
     """Hard limits checked before anything is parsed, so that nothing huge is parsed."""
-    problems: list[Finding] = []
+    found: list[Finding] = []
     if len(attachments) > MAX_ATTACHMENTS:
-        problems.append(
-            ("3-3", "attachments", f"{len(attachments)} files, at most {MAX_ATTACHMENTS}")
+        found.append(
+            Finding(
+                CHECK_3_3, "attachments", f"{len(attachments)} files, at most {MAX_ATTACHMENTS}"
+            )
         )
-    for f in [voucher, *attachments]:
+    for n, f in enumerate([voucher, *attachments]):
         if len(f.data) > MAX_FILE_BYTES:
-            problems.append(("3-3", f.filename, f"{len(f.data)} bytes, at most {MAX_FILE_BYTES}"))
-    if problems:
-        raise ExportError(problems)
+            found.append(
+                Finding(
+                    CHECK_3_3,
+                    f"{f.filename} (#{n})",
+                    f"over the limit of {MAX_FILE_BYTES} bytes per file",
+                )
+            )
+    return found
+
+
+def refused_before_reading(findings: Sequence[Finding]) -> tuple[list[CheckResult], list[Problem]]:
+    """The report of an upload refused before any file was read: what failed, nothing else."""
+    by_item: dict[CheckItem, list[Finding]] = {}
+    for f in findings:
+        by_item.setdefault(f.item, []).append(f)
+    report = [
+        item.result(CheckOutcome.FAILED, "; ".join(f"{f.field}: {f.message}" for f in found))
+        for item, found in by_item.items()
+    ]
+    return report, [Problem(field=f.field, message=f.message) for f in findings]
 
 
 def _invoice_ref(
-    inv: EInvoice, f: UploadedFile, printout: UploadedFile | None, currency: str
+    inv: EInvoice, f: ReadFile, printout: ReadFile | None, currency: str
 ) -> InvoiceRef:
     return InvoiceRef(
         invoice_number=inv.invoice_number,
@@ -66,57 +100,79 @@ def _invoice_ref(
         buyer_name=inv.buyer_name,
         issue_date=inv.issue_date,
         total=Money(amount=inv.total, currency=currency),
-        file_sha256=digest(f.data).sha256,
-        printout_sha256=digest(printout.data).sha256 if printout else None,
+        file_sha256=f.ref.sha256,
+        printout_sha256=printout.ref.sha256 if printout else None,
     )
 
 
 def assess(
-    voucher_file: UploadedFile,
-    attachments: list[UploadedFile],
+    files: Sequence[ReadFile],
     *,
     booked: Mapping[str, str] | None = None,
-    virus_scan: Mapping[str, str | None] | None = None,
-    policy: Mapping[str, Action] = DEFAULT_POLICY,
+    virus_scan: Sequence[str | None] | None = None,
+    scanner: str | None = None,
+    held_by: str | None = None,
+    package_report: Sequence[CheckResult] = (),
+    policy: Mapping[CheckItem, Rule] = INTAKE_POLICY,
 ) -> Assessment:
-    """Run the four-property check. ``booked`` maps invoice numbers already booked to the record
-    holding each; raises ExportError only for uploads over the hard limits."""
-    _limits(voucher_file, attachments)
-    voucher, findings = None, []
-    try:
-        voucher = parse_voucher_export(voucher_file.data)
-    except ExportError as error:
-        findings = error.problems
-    upload = Upload.read(voucher_file, attachments, voucher, findings)
-    upload.booked = booked or {}
-    upload.virus_scan = virus_scan
+    """Run the four-property check over an upload as read (``files[0]`` the voucher export).
+
+    ``booked`` maps invoice numbers already booked to the record holding each; ``virus_scan``
+    gives, per file in order, the signature found (None: clean), or is None without a scanner;
+    ``held_by`` names the record holding this voucher's key with other content.
+    """
+    upload = Upload(files, booked or {}, virus_scan, scanner, held_by, package_report)
     report = run_checks(upload)
     verdict = judge(report, policy)
-
-    problems = [
-        Problem(field=fld, message=msg)
-        for code, fld, msg in findings
-        if code in {r.code for r in verdict.rejecting}
-    ]
-    problems += [
-        Problem(field=f"check {r.code}", message=r.detail)
-        for r in verdict.rejecting
-        if r.code not in {code for code, _, _ in findings}
-    ]
-    by_name = {f.filename: f for f in attachments}
-    currency = voucher.currency if voucher else "CNY"
+    problems = [problem for r in verdict.rejecting for problem in _problems(r)]
+    currency = upload.voucher.currency if upload.voucher else "CNY"
     return Assessment(
-        voucher=voucher,
+        files=files,
         report=report,
+        conclusion=conclude(report),
         problems=problems,
         review_required=bool(verdict.for_review),
-        originals=[Original(f, digest(f.data)) for f in [voucher_file, *attachments]],
         invoices=[
-            _invoice_ref(inv, by_name[name], by_name.get(upload.printout_of(inv) or ""), currency)
-            for name, inv in upload.invoices.items()
-            if isinstance(inv, EInvoice)
+            _invoice_ref(inv, f, upload.printout_of(inv), currency) for f, inv in upload.invoices()
         ],
     )
+
+
+def _problems(r: CheckResult) -> list[Problem]:
+    """Why a check refuses the upload: a voucher field by its name, anything else by the check
+    (the message names the file, by name, position and digest)."""
+    if not r.findings:
+        return [Problem(field=f"check {r.code}", message=r.detail or r.outcome.value)]
+    return [
+        Problem(field=f.field, message=f.message)
+        if f.field and f.file and f.file.position == 0
+        else Problem(field=f"check {r.code}", message=describe([f]))
+        for f in r.findings
+    ]
+
+
+def natural_key(v: VoucherExport) -> str:
+    """The voucher's natural key: no two records hold one (``contracts.records.voucher_key``)."""
+    return voucher_key(
+        fonds_code=v.fonds_code,
+        company_name=v.company_name,
+        fiscal_year=v.fiscal_year,
+        period=v.period,
+        voucher_no=v.voucher_no,
+        corrects=v.corrects,
+    )
+
+
+def same_content(v: VoucherExport, attachments: Sequence[ReadFile]) -> str:
+    """What makes two uploads of one voucher "the same content": the canonical voucher (its
+    fields as parsed, so encoding and layout do not count) and the SHA-256 of each attachment
+    (in any order). Its SHA-256, as a fingerprint."""
+    canonical = {
+        "voucher": v.model_dump(mode="json"),
+        "attachments": sorted(f.ref.sha256 for f in attachments),
+    }
+    text = json.dumps(canonical, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def ingested_event(
@@ -150,21 +206,22 @@ def ingested_event(
         ),
         files=tuple(
             StoredFile(
-                role="voucher" if o.file.role == "voucher" else "attachment",
-                filename=o.file.filename,
-                media_type=o.file.media_type,
-                size=len(o.file.data),
+                role="voucher" if f.role == "voucher" else "attachment",
+                filename=f.ref.filename,
+                media_type=f.media_type,
+                size=f.size,
                 bucket=bucket,
-                object_key=o.digests.content_key,
-                sha256=o.digests.sha256,
-                sm3=o.digests.sm3,
+                object_key=content_key(f.ref.sha256),
+                sha256=f.ref.sha256,
+                sm3=f.sm3,
             )
-            for o in a.originals
+            for f in a.files
         ),
         submitted_by=submitted_by,
         submitted_at=at,
         invoices=tuple(a.invoices),
         check_report=tuple(a.report),
+        check_conclusion=a.conclusion,
         review_required=a.review_required,
         source_export=source_export,
         corrects_archive_code=v.corrects,

@@ -6,13 +6,25 @@ A bookkeeping voucher (记账凭证) with its entries; the attachments come as s
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Annotated, Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
+from contracts.checks import (
+    CHECK_1_2,
+    CHECK_1_3,
+    CHECK_1_4,
+    CHECK_1_5,
+    CHECK_2_4,
+    CHECK_3_1,
+    CheckItem,
+)
 from contracts.records import RecordCategory
 from contracts.types import Amount, Contract
+from ingest.parsers.findings import ExportError, Finding
+from ingest.parsers.text import decode_text
 
 
 class VoucherEntry(Contract):
@@ -72,34 +84,29 @@ class VoucherExport(Contract):
         return sum((e.credit for e in self.entries), Decimal("0"))
 
 
-Finding = tuple[str, str, str]
-"""(check item code as in DA/T 70, field, message): one thing wrong with an upload."""
+# Which check item a validation error falls under, by pydantic's error type.
+_LENGTH = {"string_too_long", "too_long", "string_too_short", "too_short"}
+_DOMAIN = {
+    "literal_error",
+    "enum",
+    "greater_than",
+    "greater_than_equal",
+    "less_than",
+    "less_than_equal",
+    "multiple_of",
+    "value_error",
+    "assertion_error",
+}
 
 
-class ExportError(Exception):
-    """The export cannot be accepted; ``problems`` names each thing wrong, with its check code."""
-
-    def __init__(self, problems: list[Finding]) -> None:
-        super().__init__("; ".join(f"{f}: {m}" for _, f, m in problems))
-        self.problems = problems
-
-
-def _code_of(error_type: str) -> str:
+def _item_of(error_type: str) -> CheckItem:
     if error_type == "missing":
-        return "2-4"  # required field absent
-    if error_type in {"string_too_long", "too_long", "string_too_short", "too_short"}:
-        return "1-2"  # metadata length
-    return "1-4"  # value domain
-
-
-def decode_text(raw: bytes) -> str:
-    """UTF-8 (with or without BOM) or GB18030, the two encodings Chinese ERPs export."""
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise ExportError([("3-4", "voucher", "file is neither UTF-8 nor GB18030 text")])
+        return CHECK_2_4  # a required field absent
+    if error_type in _LENGTH:
+        return CHECK_1_2
+    if error_type in _DOMAIN:
+        return CHECK_1_4
+    return CHECK_1_3  # of the wrong type or format
 
 
 def parse_voucher_export(raw: bytes) -> VoucherExport:
@@ -108,23 +115,27 @@ def parse_voucher_export(raw: bytes) -> VoucherExport:
     try:
         document = json.loads(text, parse_float=Decimal)
     except json.JSONDecodeError as error:
-        raise ExportError([("3-4", "voucher", f"malformed JSON: {error}")]) from error
+        raise ExportError([Finding(CHECK_3_1, "voucher", f"malformed JSON: {error}")]) from error
     except RecursionError as error:  # the standard parser recurses once per nested level
-        raise ExportError([("3-4", "voucher", "JSON nested too deeply")]) from error
+        raise ExportError([Finding(CHECK_3_1, "voucher", "JSON nested too deeply")]) from error
+    except ValueError as error:  # an integer of more digits than Python converts
+        raise ExportError([Finding(CHECK_3_1, "voucher", f"unreadable number: {error}")]) from error
     try:
         voucher = VoucherExport.model_validate(document)
     except ValidationError as error:
         raise ExportError(
             [
-                (_code_of(e["type"]), ".".join(str(p) for p in e["loc"]) or "voucher", e["msg"])
+                Finding(
+                    _item_of(e["type"]), ".".join(str(p) for p in e["loc"]) or "voucher", e["msg"]
+                )
                 for e in error.errors()
             ]
         ) from error
     if voucher.total_debit != voucher.total_credit:
         raise ExportError(
             [
-                (
-                    "1-5",
+                Finding(
+                    CHECK_1_5,
                     "entries",
                     f"debits {voucher.total_debit} and credits {voucher.total_credit} "
                     "do not balance (借贷不平衡)",
@@ -132,5 +143,22 @@ def parse_voucher_export(raw: bytes) -> VoucherExport:
             ]
         )
     if str(voucher.fiscal_year) != voucher.voucher_date[:4]:
-        raise ExportError([("1-5", "voucher_date", f"not in fiscal year {voucher.fiscal_year}")])
+        raise ExportError(
+            [Finding(CHECK_1_5, "voucher_date", f"not in fiscal year {voucher.fiscal_year}")]
+        )
     return voucher
+
+
+@dataclass(frozen=True)
+class VoucherRead:
+    """A voucher export as read: the voucher, or every reason it cannot be taken."""
+
+    voucher: VoucherExport | None
+    findings: tuple[Finding, ...] = ()
+
+
+def read_voucher(raw: bytes) -> VoucherRead:
+    try:
+        return VoucherRead(parse_voucher_export(raw))
+    except ExportError as error:
+        return VoucherRead(None, tuple(error.findings))

@@ -1,26 +1,19 @@
-"""Fully digital e-invoices (数电票): the signed XML original, parsed safely into typed fields.
+"""Fully digital e-invoices (数电票): the signed XML original, read into typed fields.
 
-Parsing goes through defusedxml: DTDs, entities and external references are refused, so an
-entity bomb or an XXE attempt is reported as such and never expanded.
+The XML itself is parsed by ``ingest.parsers.xml`` (safely: no DTDs, entities or external
+references).
 """
 
 from __future__ import annotations
 
-import codecs
-import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal, InvalidOperation
 
-from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import fromstring
+from ingest.parsers.xml import XmlProblem, local_name
 
-MAX_XML_BYTES = 2 * 1024 * 1024
 ROUNDING = Decimal("0.01")
-
-
-class XmlProblem(Exception):
-    """The XML cannot be taken; the message says why."""
 
 
 @dataclass(frozen=True)
@@ -63,10 +56,6 @@ class EInvoice:
         return problems
 
 
-def local_name(tag: str) -> str:
-    return tag.rsplit("}", 1)[-1]
-
-
 def _find(root: ET.Element, path: str) -> ET.Element | None:
     """Find by local names (the XML may or may not use a namespace)."""
     node: ET.Element | None = root
@@ -84,60 +73,27 @@ def _text(root: ET.Element, path: str) -> str:
     return (node.text or "").strip()
 
 
-def _money(root: ET.Element, path: str) -> Decimal:
+def _decimal(root: ET.Element, path: str, places: int = 2) -> Decimal:
+    """An amount (two decimal places at most: 分) or a rate, exact; XmlProblem if it is not."""
     value = _text(root, path)
     try:
-        return Decimal(value)
+        number = Decimal(value)
     except InvalidOperation as error:
         raise XmlProblem(f"{path} is not an amount: {value!r}") from error
+    exponent = number.as_tuple().exponent
+    if not number.is_finite() or not isinstance(exponent, int) or -exponent > places:
+        raise XmlProblem(f"{path} is not an amount of at most {places} decimal places: {value!r}")
+    if abs(number) >= Decimal(10) ** 15:
+        raise XmlProblem(f"{path} is beyond any invoice: {value!r}")
+    return number
 
 
-# The encoding an XML declaration names, if it names one.
-_DECLARED_ENCODING = re.compile(
-    rb"""^(?:\xef\xbb\xbf)?\s*<\?xml[^>]*?\bencoding\s*=\s*["']([A-Za-z0-9._-]+)["']"""
-)
-# Files declared in the older national encodings often hold characters only GB18030 has.
-_GB_FAMILY = {"gb2312", "gbk", "gb18030", "cp936"}
-
-
-def _as_utf8(data: bytes) -> bytes:
-    """The document re-encoded as UTF-8 when it declares another encoding: the XML parser
-    (expat) reads no multi-byte encoding but UTF-8 and UTF-16, and Chinese ERPs write GBK."""
-    declared = _DECLARED_ENCODING.match(data)
-    if declared is None:
-        return data
-    name = declared.group(1).decode("ascii").lower()
+def _date(root: ET.Element, path: str) -> str:
+    value = _text(root, path)[:10]
     try:
-        codec = codecs.lookup(name).name
-    except LookupError as error:
-        raise XmlProblem(f"XML declares an unknown encoding {name!r}") from error
-    if codec in {"utf-8", "utf-16"}:
-        return data
-    if not data[: declared.end()].isascii():
-        raise XmlProblem(f"XML starts with a UTF-8 byte-order mark but declares {name!r}")
-    try:
-        text = data.decode("gb18030" if codec.replace("_", "") in _GB_FAMILY else codec)
-    except UnicodeDecodeError as error:
-        raise XmlProblem(f"XML is not valid {name}: {error}") from error
-    start, end = declared.span(1)  # the declaration is ASCII: byte and character offsets agree
-    return (text[:start] + "UTF-8" + text[end:]).encode()
-
-
-def read_xml(data: bytes) -> ET.Element:
-    """Parse any XML attachment safely, or raise XmlProblem naming the reason."""
-    if len(data) > MAX_XML_BYTES:
-        raise XmlProblem(f"XML of {len(data)} bytes is over the {MAX_XML_BYTES} limit")
-    try:
-        root: ET.Element = fromstring(_as_utf8(data), forbid_dtd=True)
-    except DefusedXmlException as error:
-        raise XmlProblem(
-            f"XML refused: {type(error).__name__} (DTDs and entities are not allowed)"
-        ) from error
-    except ET.ParseError as error:
-        raise XmlProblem(f"malformed XML: {error}") from error
-    except ValueError as error:  # what expat refuses before parsing (an encoding, say)
-        raise XmlProblem(f"XML cannot be read: {error}") from error
-    return root
+        return date.fromisoformat(value).isoformat()
+    except ValueError as error:
+        raise XmlProblem(f"{path} is not a date: {value!r}") from error
 
 
 def is_einvoice(root: ET.Element) -> bool:
@@ -158,23 +114,23 @@ def parse_einvoice(root: ET.Element) -> EInvoice:
     lines = tuple(
         InvoiceLine(
             item_name=_text(item, "ItemName"),
-            amount=_money(item, "Amount"),
-            tax_rate=_money(item, "TaxRate"),
-            tax=_money(item, "ComTaxAm"),
+            amount=_decimal(item, "Amount"),
+            tax_rate=_decimal(item, "TaxRate", places=6),
+            tax=_decimal(item, "ComTaxAm"),
         )
         for item in items
     )
     signed = any(local_name(e.tag) in {"Signature", "SignatureValue"} for e in root.iter())
     return EInvoice(
         invoice_number=number,
-        issue_date=_text(root, "TaxSupervisionInfo/IssueTime")[:10],
+        issue_date=_date(root, "TaxSupervisionInfo/IssueTime"),
         seller_tax_id=_text(root, "EInvoiceData/SellerInformation/SellerIdNum"),
         seller_name=_text(root, "EInvoiceData/SellerInformation/SellerName"),
         buyer_tax_id=_text(root, "EInvoiceData/BuyerInformation/BuyerIdNum"),
         buyer_name=_text(root, "EInvoiceData/BuyerInformation/BuyerName"),
-        amount=_money(root, "EInvoiceData/BasicInformation/TotalAmWithoutTax"),
-        tax=_money(root, "EInvoiceData/BasicInformation/TotalTaxAm"),
-        total=_money(root, "EInvoiceData/BasicInformation/TotalTax-includedAmount"),
+        amount=_decimal(root, "EInvoiceData/BasicInformation/TotalAmWithoutTax"),
+        tax=_decimal(root, "EInvoiceData/BasicInformation/TotalTaxAm"),
+        total=_decimal(root, "EInvoiceData/BasicInformation/TotalTax-includedAmount"),
         lines=lines,
         signed=signed,
     )

@@ -1,8 +1,10 @@
-"""Voucher journals (凭证序时簿) exported by ERPs as CSV or Excel: one row per entry line.
+"""Voucher journals (凭证序时簿) exported by ERPs: CSV, Excel (.xlsx) or the XML export.
 
 Column names differ by ERP; a *profile* (configuration, see ``ingest/profiles/*.json``) maps them
 to our fields and says how to build the voucher number. Rows are grouped into vouchers; each
-voucher is then judged like a voucher uploaded alone.
+voucher becomes the canonical JSON of ``aap.voucher.v1`` and is then judged like a voucher
+uploaded alone. A journal over a limit (rows, columns, cells) is refused whole, naming the limit:
+never cut, so no voucher after the cut can vanish.
 """
 
 from __future__ import annotations
@@ -18,12 +20,14 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
-from ingest.domain.journal_xlsx import Rows, is_xlsx, xlsx_table
-from ingest.domain.voucher_export import ExportError, Finding, decode_text
+from contracts.checks import CHECK_1_4, CHECK_1_5, CHECK_2_4, CHECK_3_1
+from ingest.parsers.findings import ExportError, Finding
+from ingest.parsers.journal_xlsx import is_xlsx, xlsx_table
+from ingest.parsers.tables import DEFAULT_LIMITS, JournalLimits, OverLimit, Rows
+from ingest.parsers.text import decode_text
 
 VOUCHER_FIELDS = ("voucher_date", "summary", "preparer", "reviewer", "approver", "attachment_count")
 ENTRY_FIELDS = ("summary", "account_code", "account_name", "debit", "credit")
-MAX_ROWS = 100_000
 
 
 class JournalProfile(BaseModel):
@@ -74,33 +78,74 @@ def _date(text: str, formats: tuple[str, ...]) -> date:
     raise ValueError(f"{text!r} matches none of the date formats {list(formats)}")
 
 
-def _table(raw: bytes, wanted: list[str]) -> tuple[list[str], Rows]:
-    if is_xlsx(raw):
-        return xlsx_table(raw, wanted)
-    reader = csv.DictReader(io.StringIO(decode_text(raw)))
-    return list(reader.fieldnames or []), enumerate(reader, start=2)
+def _csv_table(raw: bytes, limits: JournalLimits) -> tuple[list[str], Rows]:
+    reader = csv.reader(io.StringIO(decode_text(raw, "journal"), newline=""))
+    try:
+        header = next(reader, [])
+    except csv.Error as error:
+        raise ExportError([Finding(CHECK_3_1, "journal", f"not readable CSV: {error}")]) from error
+    if len(header) > limits.max_columns:
+        raise OverLimit(f"{len(header)} columns, more than the limit of {limits.max_columns}")
+
+    def rows() -> Rows:
+        try:
+            for line, cells in enumerate(reader, start=2):
+                if len(cells) > limits.max_columns:
+                    raise OverLimit(
+                        f"row {line} has {len(cells)} columns, "
+                        f"more than the limit of {limits.max_columns}"
+                    )
+                yield line, dict(zip(header, cells, strict=False))
+        except csv.Error as error:
+            raise ExportError(
+                [
+                    Finding(
+                        CHECK_3_1, "journal", f"not readable CSV at line {reader.line_num}: {error}"
+                    )
+                ]
+            ) from error
+
+    return header, rows()
 
 
 def read_journal(
-    raw: bytes, profile: JournalProfile, *, fonds_code: str, company_name: str
+    raw: bytes,
+    profile: JournalProfile,
+    *,
+    fonds_code: str,
+    company_name: str,
+    limits: JournalLimits = DEFAULT_LIMITS,
 ) -> list[JournalVoucher]:
-    """Cut a journal (CSV or an Excel workbook) into vouchers. Raises ExportError if the file
-    itself cannot be read."""
-    header, table = _table(raw, list(profile.columns.values()))
-    missing = [c for c in profile.columns.values() if c not in header]
+    """Cut a journal (CSV or an Excel workbook) into vouchers. ExportError if the file itself
+    cannot be read, OverLimit if it is larger than ``limits``."""
+    wanted = list(profile.columns.values())
+    header, table = xlsx_table(raw, wanted, limits) if is_xlsx(raw) else _csv_table(raw, limits)
+    missing = [c for c in wanted if c not in header]
     if missing:
         raise ExportError(
-            [("2-4", "journal", f"columns missing for profile {profile.name}: {missing}")]
+            [
+                Finding(
+                    CHECK_2_4, "journal", f"columns missing for profile {profile.name}: {missing}"
+                )
+            ]
         )
     grouped: dict[str, list[tuple[int, Mapping[str, str]]]] = {}
-    for line, row in table:
-        if line > MAX_ROWS:
-            raise ExportError([("3-3", "journal", f"more than {MAX_ROWS} rows")])
+    cells = 0
+    for count, (line, row) in enumerate(table, start=1):
+        cells += len(row)
+        if count > limits.max_rows:
+            raise OverLimit(f"more than the limit of {limits.max_rows} rows")
+        if cells > limits.max_cells:
+            raise OverLimit(f"more than the limit of {limits.max_cells} cells")
+        if not any(row.values()):
+            continue  # a blank row: counted, not a voucher
         ours = {field: (row.get(column) or "").strip() for field, column in profile.columns.items()}
         try:
             number = profile.voucher_no.format(**ours)
-        except (KeyError, ValueError) as error:
-            raise ExportError([("1-4", f"row {line}", f"voucher number: {error}")]) from error
+        except (KeyError, ValueError, IndexError) as error:
+            raise ExportError(
+                [Finding(CHECK_1_4, f"row {line}", f"voucher number: {error}")]
+            ) from error
         grouped.setdefault(number, []).append((line, ours))
     return [_voucher(no, rows, profile, fonds_code, company_name) for no, rows in grouped.items()]
 
@@ -118,7 +163,7 @@ def _voucher(
     for field in VOUCHER_FIELDS:
         if field != "summary" and any(r.get(field, "") != first.get(field, "") for _, r in rows):
             problems.append(
-                ("1-5", field, f"rows {list(lines)} of {voucher_no} disagree on {field}")
+                Finding(CHECK_1_5, field, f"rows {list(lines)} of {voucher_no} disagree on {field}")
             )
     try:
         when = _date(first["voucher_date"], profile.date_formats)
@@ -134,7 +179,7 @@ def _voucher(
         ]
         count = int(first.get("attachment_count") or 0)
     except ValueError as error:
-        problems.append(("1-4", voucher_no, str(error)))
+        problems.append(Finding(CHECK_1_4, voucher_no, str(error)))
     if problems:
         return JournalVoucher(voucher_no, lines, None, tuple(problems))
     document = {

@@ -19,9 +19,11 @@ from __future__ import annotations
 import json
 import xml.etree.ElementTree as ET
 
-from ingest.domain.einvoice import XmlProblem, read_xml
-from ingest.domain.journal import JournalVoucher, parse_amount
-from ingest.domain.voucher_export import ExportError
+from contracts.checks import CHECK_1_3, CHECK_1_4, CHECK_2_7, CHECK_3_1
+from ingest.parsers.findings import ExportError, Finding
+from ingest.parsers.journal import JournalVoucher, parse_amount
+from ingest.parsers.tables import DEFAULT_LIMITS, JournalLimits, OverLimit
+from ingest.parsers.xml import XmlProblem, read_xml
 
 VOUCHER_ATTRIBUTES = (
     "voucher_no",
@@ -38,16 +40,20 @@ def _summary(node: ET.Element) -> str:
     return (found.text or "").strip() if found is not None else ""
 
 
-def read_xml_journal(raw: bytes) -> list[JournalVoucher]:
-    """Cut an XML export into vouchers; raise ExportError if the file itself cannot be read."""
+def read_xml_journal(raw: bytes, limits: JournalLimits = DEFAULT_LIMITS) -> list[JournalVoucher]:
+    """Cut an XML export into vouchers; ExportError if the file itself cannot be read,
+    OverLimit if it holds more vouchers and entries than the row limit."""
     try:
-        root = read_xml(raw)
+        root = read_xml(raw, max_bytes=None)  # its size was bounded when it was spooled
     except XmlProblem as problem:
-        raise ExportError([("3-1", "export", str(problem))]) from problem
+        raise ExportError([Finding(CHECK_3_1, "export", str(problem))]) from problem
     if root.tag != "VoucherExport" or root.get("format") != "aap.voucher.v1":
         raise ExportError(
-            [("1-3", "export", 'root must be <VoucherExport format="aap.voucher.v1">')]
+            [Finding(CHECK_1_3, "export", 'root must be <VoucherExport format="aap.voucher.v1">')]
         )
+    lines = sum(1 for e in root.iter() if e.tag in {"Voucher", "Entry"})
+    if lines > limits.max_rows:
+        raise OverLimit(f"{lines} vouchers and entries, more than the limit of {limits.max_rows}")
     vouchers = []
     for n, v in enumerate(root.iter("Voucher"), 1):
         number = v.get("voucher_no") or f"#{n}"
@@ -64,7 +70,8 @@ def read_xml_journal(raw: bytes) -> list[JournalVoucher]:
                 for e in v.iter("Entry")
             ]
         except ValueError as error:
-            vouchers.append(JournalVoucher(number, (n,), None, (("1-4", number, str(error)),)))
+            finding = Finding(CHECK_1_4, number, str(error))
+            vouchers.append(JournalVoucher(number, (n,), None, (finding,)))
             continue
         document = {
             "format": "aap.voucher.v1",
@@ -82,5 +89,5 @@ def read_xml_journal(raw: bytes) -> list[JournalVoucher]:
             JournalVoucher(number, (n,), json.dumps(document, ensure_ascii=False).encode())
         )
     if not vouchers:
-        raise ExportError([("2-7", "export", "the export holds no <Voucher>")])
+        raise ExportError([Finding(CHECK_2_7, "export", "the export holds no <Voucher>")])
     return vouchers

@@ -1,0 +1,81 @@
+"""Which failures are a dependency being down, and so will pass: a database, an object store,
+another service or a broker that does not answer. A consumer waits them out (retrying, its
+partition paused, nothing committed); an HTTP request answers 503 naming the dependency.
+Everything else is the message's or the code's fault, and waiting mends nothing."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+import httpx
+import structlog
+from aiokafka.errors import KafkaConnectionError, KafkaTimeoutError, NodeNotReadyError
+from minio.error import S3Error
+from pymongo.errors import ConnectionFailure
+from urllib3.exceptions import HTTPError as Urllib3Error
+
+log = structlog.get_logger()
+
+# What an S3 server answers while it starts, stops or is overloaded.
+S3_UNAVAILABLE = {
+    "ServiceUnavailable",
+    "SlowDown",
+    "InternalError",
+    "RequestTimeout",
+    "XMinioServerNotInitialized",
+    "XMinioStorageFull",
+}
+
+TRANSIENT: tuple[type[BaseException], ...] = (
+    ConnectionFailure,  # MongoDB / FerretDB: not reachable, no server selected, network timeout
+    Urllib3Error,  # the S3 client's transport: connection refused, max retries exceeded
+    httpx.TransportError,  # another service's API does not answer
+    KafkaConnectionError,
+    KafkaTimeoutError,
+    NodeNotReadyError,
+    ConnectionError,
+    TimeoutError,
+)
+
+
+def is_transient(error: BaseException) -> bool:
+    """A dependency is down: the same work will succeed once it is back."""
+    if isinstance(error, S3Error):
+        return error.code in S3_UNAVAILABLE
+    if isinstance(error, httpx.HTTPStatusError):
+        return error.response.status_code in {502, 503, 504}
+    return isinstance(error, TRANSIENT)
+
+
+def dependency_of(error: BaseException) -> str:
+    """Which kind of dependency a transient failure is about, for people reading the answer."""
+    if isinstance(error, ConnectionFailure):
+        return "database"
+    if isinstance(error, (S3Error, Urllib3Error)):
+        return "object store"
+    if isinstance(error, httpx.HTTPError):
+        return "a platform service"
+    if isinstance(error, (KafkaConnectionError, KafkaTimeoutError, NodeNotReadyError)):
+        return "Kafka"
+    return "a dependency"
+
+
+async def until_done(
+    name: str, work: Callable[[], Awaitable[object]], wait_cap_seconds: float = 10.0
+) -> None:
+    """Run ``work`` until it is done, waiting out a dependency that is down; a failure of any
+    other kind is logged, not retried (it would fail again)."""
+    waits = 0
+    while True:
+        try:
+            await work()
+            return
+        except Exception as error:
+            if not is_transient(error):
+                log.exception("background work failed", work=name)
+                return
+            waits += 1
+            wait = min(wait_cap_seconds, 0.2 * 2**waits)
+            log.warning("background work waits for a dependency", work=name, retry_in=wait)
+            await asyncio.sleep(wait)

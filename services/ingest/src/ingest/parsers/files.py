@@ -1,0 +1,118 @@
+"""One uploaded file, read: what every check of the intake needs to know about it.
+
+``read_file`` is the worker pool's entry point for a voucher upload: one call per file, so that
+the time and memory limits hold per file. A file is told apart by its position in the upload and
+its digest, never by its name: two attachments may share one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from contracts.fixity import digest
+from contracts.formats import type_problem
+from contracts.records import FileRef
+from ingest.parsers.einvoice import EInvoice, is_einvoice, parse_einvoice
+from ingest.parsers.ofd import OfdRead, read_ofd
+from ingest.parsers.pdf import PdfRead, read_pdf
+from ingest.parsers.voucher import VoucherRead, read_voucher
+from ingest.parsers.xml import XmlProblem, read_xml
+
+XML_TYPES = frozenset({"application/xml", "text/xml"})
+
+
+@dataclass(frozen=True)
+class UploadedFile:
+    role: str  # "voucher" or "attachment"
+    filename: str
+    media_type: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class ReadFile:
+    """What the parsers found in one file of an upload."""
+
+    ref: FileRef  # position, name and SHA-256
+    role: str
+    media_type: str
+    size: int
+    sm3: str
+    type_problem: str | None = None  # its content is not of its declared type
+    voucher: VoucherRead | None = None  # the voucher export, for the voucher file
+    xml_problem: str | None = None  # an XML attachment that cannot be read
+    invoice: EInvoice | None = None  # an XML attachment that is a 数电票
+    invoice_problem: str | None = None  # …whose fields cannot be read
+    pdf: PdfRead | None = None
+    ofd: OfdRead | None = None
+    unreadable: str | None = None  # could not be read at all: a limit, a parser fault
+
+    @property
+    def name(self) -> str:
+        """How a report names the file: its name and digest, which tell twins apart."""
+        return f"{self.ref.filename} (#{self.ref.position}, SHA-256 {self.ref.sha256[:12]}…)"
+
+    @property
+    def text(self) -> str:
+        """The text of a PDF or OFD printout (版式文件), '' for anything else."""
+        return (self.pdf.text if self.pdf else "") or (self.ofd.text if self.ofd else "")
+
+    @property
+    def signed(self) -> bool:
+        """Carries a signature, seal or timestamp (fixity information) to verify."""
+        return bool(
+            (self.invoice and self.invoice.signed)
+            or (self.pdf and self.pdf.signed)
+            or (self.ofd and self.ofd.signed)
+        )
+
+
+def _ref(position: int, file: UploadedFile) -> tuple[FileRef, str]:
+    d = digest(file.data)
+    return FileRef(position=position, filename=file.filename, sha256=d.sha256), d.sm3
+
+
+def read_file(position: int, file: UploadedFile) -> ReadFile:
+    """Read one file of an upload: position 0 the voucher, 1… the attachments in order."""
+    ref, sm3 = _ref(position, file)
+    read = ReadFile(
+        ref,
+        file.role,
+        file.media_type,
+        len(file.data),
+        sm3,
+        type_problem=type_problem(file.media_type, file.data),
+    )
+    if file.role == "voucher":
+        return _with(read, voucher=read_voucher(file.data))
+    if file.media_type in XML_TYPES:
+        try:
+            root = read_xml(file.data)
+        except XmlProblem as problem:
+            return _with(read, xml_problem=str(problem))
+        if is_einvoice(root):
+            try:
+                return _with(read, invoice=parse_einvoice(root))
+            except XmlProblem as problem:
+                return _with(read, invoice_problem=str(problem))
+        return read
+    if file.media_type == "application/pdf" and file.data.startswith(b"%PDF-"):
+        return _with(read, pdf=read_pdf(file.data))
+    if file.media_type == "application/ofd" and file.data.startswith(b"PK"):
+        return _with(read, ofd=read_ofd(file.data))
+    return read
+
+
+def read_upload(voucher: UploadedFile, attachments: list[UploadedFile]) -> list[ReadFile]:
+    """Every file of an upload read here, in this process (the service reads each in the pool)."""
+    return [read_file(n, f) for n, f in enumerate([voucher, *attachments])]
+
+
+def unreadable_file(position: int, file: UploadedFile, reason: str) -> ReadFile:
+    """A file the pool could not read (a limit, a parser fault): the checks name why."""
+    ref, sm3 = _ref(position, file)
+    return ReadFile(ref, file.role, file.media_type, len(file.data), sm3, unreadable=reason)
+
+
+def _with(read: ReadFile, **found: object) -> ReadFile:
+    return replace(read, **found)  # type: ignore[arg-type]

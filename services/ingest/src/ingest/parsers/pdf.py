@@ -1,0 +1,37 @@
+"""PDF attachments: whether they open, are encrypted, carry a signature, and what the first page
+says (where an e-invoice printout (版式文件) shows its number and total)."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+from pypdf import PdfReader
+
+
+@dataclass(frozen=True)
+class PdfRead:
+    problem: str | None  # why it cannot be read; None if it can
+    encrypted: bool = False
+    pages: int = 0
+    text: str = ""  # the first page's text, '' if it has none to extract
+    signed: bool = False  # carries a signature field (/ByteRange): fixity to verify
+
+
+def read_pdf(data: bytes) -> PdfRead:
+    signed = b"/ByteRange" in data
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted:
+            return PdfRead(None, encrypted=True, signed=signed)
+        pages = len(reader.pages)
+    except Exception as error:  # pypdf raises many types for a broken file: each is a reason
+        return PdfRead(f"PDF cannot be read ({type(error).__name__}: {error})", signed=signed)
+    return PdfRead(None, pages=pages, text=_first_page_text(reader) if pages else "", signed=signed)
+
+
+def _first_page_text(reader: PdfReader) -> str:
+    try:
+        return reader.pages[0].extract_text() or ""
+    except Exception:  # text that cannot be extracted is text the checks do not see
+        return ""

@@ -1,0 +1,307 @@
+"""Writes the hostile corpus: files made to hurt a parser, each beside what the service must answer.
+
+    python tests/corpus/make.py        (the files are committed; run it again to change them)
+
+``expected.json`` says, per file, where it is sent (a voucher's attachment, the voucher itself, a
+journal, a package) and which answers are right. None is a 500; every refusal names its reason.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from pathlib import Path
+
+from pypdf import PdfWriter
+
+HERE = Path(__file__).resolve().parent
+SAMPLES = HERE.parents[1] / "samples"
+PDF = (SAMPLES / "attachments" / "einvoice-25312000000087654321.pdf").read_bytes()
+INVOICE = (SAMPLES / "attachments" / "einvoice-25312000000012345678.xml").read_bytes()
+VOUCHER = (SAMPLES / "vouchers" / "2025-03-ji-0002.json").read_text(encoding="utf-8")
+JOURNAL = (SAMPLES / "journals" / "kingdee-k3-2025-04.csv").read_text(encoding="utf-8-sig")
+
+Refused = [422]
+EXPECTED: dict[str, dict[str, object]] = {}
+
+
+def write(name: str, data: bytes, send: str, statuses: list[int], why: str) -> None:
+    (HERE / name).parent.mkdir(parents=True, exist_ok=True)
+    (HERE / name).write_bytes(data)
+    EXPECTED[name] = {"send": send, "statuses": statuses, "why": why}
+
+
+def zipped(entries: list[tuple[str, bytes]], method: int = zipfile.ZIP_DEFLATED) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", method) as z:
+        for name, data in entries:
+            z.writestr(name, data)
+    return buf.getvalue()
+
+
+def ofd(official: bytes) -> bytes:
+    return zipped([("OFD.xml", official), ("Doc_0/Document.xml", b"<Document/>")])
+
+
+def encrypted_pdf() -> bytes:
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    writer.encrypt("secret")
+    buf = io.BytesIO()
+    writer.write(buf)
+    return buf.getvalue()
+
+
+def workbook(dimension: str, extra_cell: str = "") -> bytes:
+    """A journal workbook written by hand: its sheet declares ``dimension`` whatever it holds."""
+    header = JOURNAL.splitlines()[0].split(",")
+    rows = [header, JOURNAL.splitlines()[1].split(","), JOURNAL.splitlines()[2].split(",")]
+    strings = sorted({c for row in rows for c in row})
+    index = {s: n for n, s in enumerate(strings)}
+
+    def cell(col: int, row: int, value: str) -> str:
+        letters = ""
+        while col:
+            col, rem = divmod(col - 1, 26)
+            letters = chr(65 + rem) + letters
+        return f'<c r="{letters}{row}" t="s"><v>{index[value]}</v></c>'
+
+    body = "".join(
+        f'<row r="{r}">' + "".join(cell(c, r, v) for c, v in enumerate(row, 1)) + "</row>"
+        for r, row in enumerate(rows, 1)
+    )
+    sheet = (
+        '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        f'<dimension ref="{dimension}"/><sheetData>{body}{extra_cell}</sheetData></worksheet>'
+    )
+    sst = "".join(f"<si><t>{s}</t></si>" for s in strings)
+    ns = "http://schemas.openxmlformats.org"
+    return zipped(
+        [
+            (
+                "[Content_Types].xml",
+                f'<Types xmlns="{ns}/package/2006/content-types">'
+                '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
+                'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>'
+                '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.'
+                'openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+                '<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.'
+                'openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+                '<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.'
+                'openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>'.encode(),
+            ),
+            (
+                "_rels/.rels",
+                f'<Relationships xmlns="{ns}/package/2006/relationships"><Relationship Id="r1" '
+                f'Type="{ns}/officeDocument/2006/relationships/officeDocument" '
+                'Target="xl/workbook.xml"/></Relationships>'.encode(),
+            ),
+            (
+                "xl/workbook.xml",
+                f'<workbook xmlns="{ns}/spreadsheetml/2006/main" xmlns:r="{ns}/officeDocument/'
+                '2006/relationships"><sheets><sheet name="凭证" sheetId="1" r:id="r1"/></sheets>'
+                "</workbook>".encode(),
+            ),
+            (
+                "xl/_rels/workbook.xml.rels",
+                f'<Relationships xmlns="{ns}/package/2006/relationships">'
+                f'<Relationship Id="r1" Type="{ns}/officeDocument/2006/relationships/worksheet" '
+                'Target="worksheets/sheet1.xml"/>'
+                f'<Relationship Id="r2" Type="{ns}/officeDocument/2006/relationships/'
+                'sharedStrings" Target="sharedStrings.xml"/></Relationships>'.encode(),
+            ),
+            ("xl/worksheets/sheet1.xml", sheet.encode()),
+            (
+                "xl/sharedStrings.xml",
+                f'<sst xmlns="{ns}/spreadsheetml/2006/main">{sst}</sst>'.encode(),
+            ),
+        ]
+    )
+
+
+def main() -> None:
+    # PDFs, as attachments of a voucher
+    write("pdf/truncated.pdf", PDF[: len(PDF) // 2], "attachment", Refused, "3-4 cut in half")
+    write(
+        "pdf/garbage-xref.pdf",
+        b"%PDF-1.7\n1 0 obj <</Type/Catalog/Pages 9 0 R>> endobj\nxref\nnonsense\n"
+        b"trailer <</Root 1 0 R/Size 99999999>>\nstartxref\n999999999\n%%EOF\n",
+        "attachment",
+        Refused,
+        "3-4 its cross-reference table is nonsense",
+    )
+    write("pdf/not-a-pdf.pdf", b"\x89PNG\r\n\x1a\n" + b"\0" * 64, "attachment", Refused, "1-10")
+    write("pdf/encrypted.pdf", encrypted_pdf(), "attachment", Refused, "3-8 encrypted")
+    # OFD packages
+    write("ofd/bad-xml.ofd", ofd(b"<ofd:OFD"), "attachment", Refused, "3-4 OFD.xml malformed")
+    write(
+        "ofd/no-ofd-xml.ofd",
+        zipped([("Doc_0/Document.xml", b"<Document/>")]),
+        "attachment",
+        Refused,
+        "3-4 no OFD.xml",
+    )
+    page = b"<a>" + b"b" * 9_000_000 + b"</a>"
+    write(
+        "ofd/bomb.ofd",
+        zipped([("OFD.xml", b"<OFD/>"), ("Doc_0/Pages/Page_0/Content.xml", page)]),
+        "attachment",
+        Refused,
+        "3-4 a zip bomb",
+    )
+    # XML attachments
+    declared = INVOICE.decode()
+    write(
+        "xml/rot13-declared.xml",
+        declared.replace('encoding="UTF-8"', 'encoding="rot13"').encode(),
+        "attachment",
+        Refused,
+        "3-4 a codec Python has that is no character encoding",
+    )
+    write(
+        "xml/base64-declared.xml",
+        declared.replace('encoding="UTF-8"', 'encoding="base64"').encode(),
+        "attachment",
+        Refused,
+        "3-4 idem",
+    )
+    write(
+        "xml/utf32-declared.xml",
+        declared.replace('encoding="UTF-8"', 'encoding="UTF-32"').encode(),
+        "attachment",
+        Refused,
+        "3-4 declares UTF-32, is not",
+    )
+    write(
+        "xml/gbk-declared-utf8-content.xml",
+        declared.replace('encoding="UTF-8"', 'encoding="GBK"').encode(),
+        "attachment",
+        [202, 422],
+        "read as GBK: garbled names, judged like any invoice",
+    )
+    write(
+        "xml/entity-bomb.xml",
+        b'<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaaaaaaaa">'
+        b'<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;"><!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;">]>'
+        b"<EInvoice>&c;</EInvoice>",
+        "attachment",
+        Refused,
+        "3-4 entities refused",
+    )
+    write(
+        "xml/xxe.xml",
+        b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
+        b"<EInvoice>&e;</EInvoice>",
+        "attachment",
+        Refused,
+        "3-4 external entity refused",
+    )
+    write(
+        "xml/deep-nesting.xml",
+        b"<a>" * 50_000 + b"</a>" * 50_000,
+        "attachment",
+        [202, 422],
+        "deep but well-formed: read, or refused naming why",
+    )
+    for name, value in [("nan", b"NaN"), ("infinite", b"Infinity"), ("mills", b"1280.005")]:
+        write(
+            f"xml/einvoice-total-{name}.xml",
+            INVOICE.replace(b">1280.00<", b">" + value + b"<"),
+            "attachment",
+            Refused,
+            "3-4 the total is no amount of 分",
+        )
+    write(
+        "xml/einvoice-bad-date.xml",
+        INVOICE.replace(b"2025-03-03", b"2025-13-45"),
+        "attachment",
+        Refused,
+        "3-4 no such date",
+    )
+    # The voucher export itself
+    doc = json.loads(VOUCHER)
+    write(
+        "json/huge-integer.json",
+        VOUCHER.replace('"period": 3', '"period": ' + "9" * 5000).encode(),
+        "voucher",
+        Refused,
+        "3-1 an integer Python will not convert",
+    )
+    write("json/deep.json", b"[" * 200_000 + b"]" * 200_000, "voucher", Refused, "3-1")
+    write("json/utf16.json", VOUCHER.encode("utf-16"), "voucher", Refused, "3-1 not UTF-8/GB18030")
+    write(
+        "json/float-amount.json",
+        json.dumps({**doc, "entries": [{**doc["entries"][0], "debit": 1e308}]}).encode(),
+        "voucher",
+        Refused,
+        "1-3, 1-5",
+    )
+    write("json/not-an-object.json", b'"aap.voucher.v1"', "voucher", Refused, "1-3")
+    # Journals
+    write(
+        "xlsx/absurd-dimension.xlsx",
+        workbook("A1:XFD1048576"),
+        "journal",
+        [200],
+        "declares 17 billion cells, holds 36: read by what it holds",
+    )
+    write(
+        "xlsx/far-column.xlsx",
+        workbook("A1:L3", '<row r="4"><c r="XFD4" t="s"><v>0</v></c></row>'),
+        "journal",
+        [413],
+        "a cell in column 16384: over the column limit",
+    )
+    write(
+        "xlsx/far-row.xlsx",
+        workbook("A1:L3", '<row r="1048576"><c r="A1048576" t="s"><v>0</v></c></row>'),
+        "journal",
+        [413],
+        "a row a million rows down: over the row limit",
+    )
+    write(
+        "xlsx/not-a-workbook.xlsx",
+        zipped([("hello.txt", b"hi")]),
+        "journal",
+        Refused,
+        "3-1 not a workbook",
+    )
+    write(
+        "csv/huge-field.csv",
+        (JOURNAL.splitlines()[0] + "\n" + '"' + "摘" * 200_000 + '"\n').encode(),
+        "journal",
+        Refused,
+        "3-1 a field beyond the CSV reader's limit",
+    )
+    write("csv/binary.csv", bytes(range(256)) * 64, "journal", Refused, "3-1, 2-4")
+    # Archive packages
+    write(
+        "zip/duplicate-names.zip",
+        zipped([("manifest.json", b"{}"), ("v/a.json", b"{}"), ("v/a.json", b"{}")]),
+        "package",
+        Refused,
+        "an entry twice: which one is read is up to the reader",
+    )
+    write(
+        "zip/climbs-out.zip",
+        zipped([("manifest.json", b"{}"), ("../../etc/cron.d/x", b"boom")]),
+        "package",
+        Refused,
+        "a name climbing out of the package",
+    )
+    write(
+        "zip/bomb.zip",
+        zipped([("manifest.json", b"{}"), ("zeros", bytes(20_000_000))]),
+        "package",
+        Refused,
+        "a zip bomb",
+    )
+    write("zip/not-a-zip.zip", b"%PDF-1.4 a pdf", "package", Refused, "not a zip")
+    (HERE / "expected.json").write_text(
+        json.dumps(EXPECTED, ensure_ascii=False, indent=1, sort_keys=True) + "\n", encoding="utf-8"
+    )
+
+
+if __name__ == "__main__":
+    main()

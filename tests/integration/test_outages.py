@@ -1,0 +1,139 @@
+"""A dependency down in the middle of a load: every accepted document is archived, exactly once.
+
+The real MinIO and FerretDB of ``deploy/local/infra.sh`` are stopped while the archive works
+through a load, kept down several times longer than the retry budget that used to send such
+messages to the dead-letter topic, and started again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+from pathlib import Path
+
+import httpx
+import pytest
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from archive.app import create_app as archive_app
+from archive.settings import ArchiveSettings
+from contracts.topics import DOCUMENTS_INGESTED, RECORDS_ARCHIVED
+from devkit.samples import SAMPLES, sample_voucher
+from devkit.testing import running
+from devkit.watch import EventWatcher
+from ingest.app import create_app as ingest_app
+from ingest.settings import IngestSettings
+from servicekit.settings import PlatformSettings
+
+INFRA = Path(__file__).resolve().parents[2] / "deploy" / "local" / "infra.sh"
+PDF = (SAMPLES / "attachments" / "einvoice-25312000000087654321.pdf").read_bytes()
+DOCUMENTS = 120
+# What used to dead-letter a message: three attempts, 0.1 s then 0.2 s apart. The outage lasts
+# many times that: long enough for every waiting message to have given up under the old rule.
+RETRY_BUDGET = 0.1 + 0.2
+OUTAGE = 20 * RETRY_BUDGET
+CHECK = {"minio": "s3", "ferretdb": "mongodb"}
+
+
+async def infra(*args: str) -> None:
+    proc = await asyncio.create_subprocess_exec("bash", str(INFRA), *args)
+    assert await proc.wait() == 0, f"infra.sh {' '.join(args)} failed"
+
+
+async def until_unready(http: httpx.AsyncClient, check: str) -> str:
+    """The positive signal that the outage is seen: /readyz names the missing dependency."""
+    async with asyncio.timeout(60):
+        while True:
+            ready = (await http.get("/readyz")).json()
+            if ready["checks"][check] != "ok":
+                return str(ready["checks"][check])
+            await asyncio.sleep(0.2)
+
+
+async def dead_letters(platform: PlatformSettings, keys: set[str]) -> list[str]:
+    """Which of ``keys`` are on the documents' dead-letter topic, read to its end."""
+    topic = DOCUMENTS_INGESTED.dead_letter(platform.namespace)
+    consumer = AIOKafkaConsumer(bootstrap_servers=platform.kafka_bootstrap, group_id=None)
+    await consumer.start()
+    try:
+        partitions = [TopicPartition(topic, p) for p in range(DOCUMENTS_INGESTED.partitions)]
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        ends = await consumer.end_offsets(partitions)
+        found = []
+        for tp in partitions:
+            while await consumer.position(tp) < ends[tp]:
+                batch = await consumer.getmany(tp, timeout_ms=1000)
+                found += [r.key.decode() for r in batch.get(tp, []) if r.key.decode() in keys]
+        return found
+    finally:
+        await consumer.stop()
+
+
+@pytest.mark.parametrize("server", ["minio", "ferretdb"])
+async def test_an_outage_in_the_middle_of_a_load_loses_nothing_and_doubles_nothing(
+    server: str, platform: PlatformSettings
+) -> None:
+    fast = PlatformSettings(
+        consumer_attempts=3, consumer_backoff_seconds=0.1, consumer_wait_cap_seconds=1.0
+    )
+    fonds = "O" + secrets.token_hex(3).upper()
+    accepted: list[str] = []
+    async with running(ingest_app(IngestSettings(platform=fast))) as ingest:
+        for n in range(DOCUMENTS):
+            voucher = sample_voucher(fonds_code=fonds, attachment_count=1, voucher_no=f"记-{n:04d}")
+            r = await ingest.post(
+                "/v1/vouchers",
+                files=[("voucher", ("v.json", voucher)), ("attachments", ("inv.pdf", PDF))],
+                headers={"X-User": "erp"},
+            )
+            assert r.status_code == 202, r.text
+            accepted.append(r.json()["document_id"])
+    ids = set(accepted)
+    archive = archive_app(
+        ArchiveSettings(platform=fast, instance_id=f"outage-{secrets.token_hex(4)}")
+    )
+
+    def archived() -> set[str]:
+        return {s.event.data["record_id"] for s in watch.seen} & ids
+
+    async with EventWatcher(
+        platform.kafka_bootstrap, platform.namespace, [RECORDS_ARCHIVED]
+    ) as watch:
+
+        async def cut() -> int:
+            """The outage starts at the first record archived: the rest are still to come."""
+            await watch.wait_until(lambda: len(archived()) > 0, 120, "a first record archived")
+            before = len(archived())
+            await infra("kill", server)
+            return before
+
+        cutting = asyncio.create_task(cut())
+        try:
+            async with running(archive) as http:
+                before = await cutting
+                why = await until_unready(http, CHECK[server])
+                await asyncio.sleep(OUTAGE)  # the outage itself: held, not waited out
+                await infra("start", server)
+                await watch.wait_until(
+                    lambda: archived() == ids, 180, "every accepted document archived"
+                )
+                seen = await watch.caught_up()
+                assert (await http.get("/readyz")).json()["checks"][CHECK[server]] == "ok"
+        finally:
+            await infra("start", server)  # whatever happened, the next tests have their servers
+
+    assert before < DOCUMENTS, "the outage must land mid-load"
+    assert why.startswith("failed")
+    assert await dead_letters(platform, ids) == []  # waited out, not dead-lettered
+    event_ids: dict[str, set[object]] = {}
+    for s in seen:
+        if s.event.data["record_id"] in ids:
+            event_ids.setdefault(s.event.data["record_id"], set()).add(s.event.id)
+    assert all(len(v) == 1 for v in event_ids.values()), "each record archived once"
+    codes = {s.event.data["archive_code"] for s in seen if s.event.data["record_id"] in ids}
+    assert len(codes) == DOCUMENTS
+    numbers = sorted(int(c.rsplit("-", 1)[1]) for c in codes)
+    assert numbers == list(range(1, DOCUMENTS + 1)), "numbered without gaps"
+    assert json.dumps(sorted(ids)) == json.dumps(sorted(event_ids))
