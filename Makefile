@@ -4,7 +4,7 @@ UV := python3 -m uv
 N ?= 200
 export UV_FROZEN := 1
 
-.PHONY: setup infra-up infra-down infra-status check lint typecheck unit test demo bench bench-search bench-lookup schemas asyncapi docs clean-data
+.PHONY: setup infra-up infra-down infra-status check lint typecheck unit test fuzz demo bench bench-search bench-lookup bench-parse schemas asyncapi docs checks-doc clean-data
 
 setup:  ## Install uv if missing, then the workspace's locked dependencies
 	@python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet --disable-pip-version-check uv
@@ -35,6 +35,10 @@ unit: setup  ## Unit tests only: no servers needed
 test: check infra-up  ## Every test, against the real servers it starts itself
 	$(UV) run pytest libs services tests
 
+fuzz: setup  ## make fuzz EXAMPLES=5000: the parsers fuzzed long and freshly random, with a report
+	AAP_FUZZ_EXAMPLES=$${EXAMPLES:-3000} AAP_FUZZ_RANDOM=1 $(UV) run pytest -m fuzz libs services \
+		-p no:cacheprovider -W ignore::UserWarning --hypothesis-show-statistics
+
 demo: infra-up  ## The main job end to end: ingest → archive → borrow → OA approval → audit
 	@$(UV) run python -m devkit.demo
 
@@ -47,13 +51,19 @@ bench-search: infra-up  ## make bench-search N=100000: search latency over N arc
 bench-lookup: infra-up  ## make bench-lookup: the database's lookup by _id as a collection grows
 	@$(UV) run python -m devkit.lookup_bench
 
+bench-parse: setup  ## make bench-parse: the largest journals the limits let in, parsed in a worker
+	@$(UV) run python -m devkit.parse_bench
+
 schemas: setup  ## Export every event's JSON Schema to libs/contracts/schemas/
 	$(UV) run python -m contracts.schema_export libs/contracts/schemas
 
 asyncapi: setup  ## Export each service's AsyncAPI document to docs/asyncapi/
 	$(UV) run python -m devkit.asyncapi docs/asyncapi
 
-docs: schemas asyncapi
+checks-doc: setup  ## docs/four-property-check.md from the check registry and the policies
+	$(UV) run python -m devkit.checks_doc docs/four-property-check.md
+
+docs: schemas asyncapi checks-doc
 
 clean-data: infra-down  ## Forget all local data (Kafka, S3, MongoDB); binaries stay
 	rm -rf .local/data

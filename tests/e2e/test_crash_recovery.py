@@ -9,9 +9,9 @@ from pathlib import Path
 
 import httpx
 
-from contracts.topics import RECORDS_ARCHIVED
+from contracts.topics import DOCUMENTS_INGESTED, RECORDS_ARCHIVED
 from devkit.stack import AUDITOR, LocalStack
-from devkit.watch import EventWatcher
+from devkit.watch import EventWatcher, consumed
 from servicekit.settings import PlatformSettings
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
@@ -62,7 +62,11 @@ async def test_archive_killed_mid_stream_archives_every_document_exactly_once(
             180,
             "every record archived",
         )
-        await asyncio.sleep(3)  # redeliveries after the restart, if any, arrive now
+        # Every delivery handled, redeliveries after the restart included, and all read.
+        await consumed(
+            platform.kafka_bootstrap, platform.namespace, "archive", [DOCUMENTS_INGESTED], 120
+        )
+        await watch.caught_up()
         listing = (
             await http.get(
                 f"{stack.url('archive')}/v1/records",

@@ -30,13 +30,14 @@ from contracts.topics import (
     APPROVALS_REQUESTED,
     DOCUMENTS_INGESTED,
     DOCUMENTS_REJECTED,
+    OA_DECISIONS,
     RECORDS_ARCHIVED,
 )
 from contracts.types import Money
 from devkit.samples import ingested_document, sample_voucher, store_files, voucher_summary
 from devkit.send import EventSender
 from devkit.testing import running
-from devkit.watch import EventWatcher, of_type
+from devkit.watch import EventWatcher, consumed, of_type
 from ingest.app import create_app as ingest_app
 from permission.app import create_app as permission_app
 from permission.settings import PermissionSettings
@@ -95,7 +96,11 @@ async def test_archive_accessions_each_document_once_despite_redelivery(
         await watch.wait_until(
             lambda: {s.event.data.get("record_id") for s in watch.seen} >= ids, 60, "8 records"
         )
-        await asyncio.sleep(2)  # let any duplicate arrive
+        # Every delivery handled, and all that handling published read: any duplicate is seen.
+        await consumed(
+            platform.kafka_bootstrap, platform.namespace, "archive", [DOCUMENTS_INGESTED]
+        )
+        await watch.caught_up()
         records = [
             (await http.get(f"/v1/records/{d.document_id}", headers=AS_AUDITOR)).json()
             for d in docs
@@ -241,7 +246,9 @@ async def test_approval_takes_decisions_from_topic_and_callback_once(
         assert r.status_code == 409  # contradicts the decision already taken
         r = await http.get(f"/v1/borrowing-requests/{request_id}")
         assert r.json()["status"] == "approved"
-        await asyncio.sleep(1)
+        # The redelivered OA decision handled, and what its handling published read.
+        await consumed(platform.kafka_bootstrap, platform.namespace, "approval", [OA_DECISIONS])
+        await watch.caught_up()
     decisions = {
         s.event.id for s in watch.seen if of_type("ApprovalDecided", request_id=request_id)(s.event)
     }
@@ -315,15 +322,8 @@ async def test_audit_records_each_event_once_and_verify_names_a_tampered_entry(
     ):
         for _ in range(3):
             await out.send(event)  # redelivered twice
-        items: list[dict[str, Any]] = []
-        for _ in range(100):
-            items = (await http.get("/v1/entries", params={"record_id": str(record)})).json()[
-                "items"
-            ]
-            if items:
-                break
-            await asyncio.sleep(0.2)
-        await asyncio.sleep(1.5)
+        # Every delivery handled (the audit group's offsets at the topic's end), then counted.
+        await consumed(platform.kafka_bootstrap, platform.namespace, "audit", [RECORDS_ARCHIVED])
         items = (await http.get("/v1/entries", params={"record_id": str(record)})).json()["items"]
         assert len(items) == 1 and items[0]["actor"] == "审计测试"
         assert (await http.get("/v1/entries", params={"actor": "审计测试"})).json()[

@@ -79,3 +79,18 @@ def test_forged_tampered_stale_and_incomplete_callbacks_are_rejected() -> None:
     short["X-AAP-Signature"] = sign(SECRET, good["X-AAP-Timestamp"], "abc", body)
     with pytest.raises(CallbackRejected, match="8 to 128"):
         _check(short, body, 1_700_000_000)
+
+
+def test_a_signature_of_characters_beyond_ascii_is_refused_not_a_crash() -> None:
+    """Found by fuzzing: a header may hold any Latin-1 character; comparing such a signature as
+    text raised TypeError, a 500 for a forged callback instead of its 401."""
+    headers = signed_headers(SECRET, b"{}", now=NOW.timestamp())
+    with pytest.raises(CallbackRejected, match="signature does not match"):
+        verify(
+            SECRET,
+            timestamp=headers["X-AAP-Timestamp"],
+            nonce=headers["X-AAP-Nonce"],
+            signature="sha256=\x80",
+            body=b"{}",
+            now=NOW.timestamp(),
+        )

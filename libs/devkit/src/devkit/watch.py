@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 
 from contracts.envelope import AnyEnvelope
 from contracts.topics import Topic
@@ -107,6 +108,39 @@ class EventWatcher:
             self._changed.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._changed.wait(), remaining)
+
+
+async def consumed(
+    bootstrap: str, namespace: str, service: str, topics: list[Topic], timeout: float = 60
+) -> None:
+    """The positive signal that a service's consumer group has handled everything published to
+    ``topics`` so far: its committed offsets reach the partitions' current end offsets."""
+    group = f"{namespace}.{service}"  # servicekit.kafka.subscriber_options
+    probe = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await probe.start()
+    await admin.start()
+    try:
+        partitions = [
+            TopicPartition(t.name(namespace), p) for t in topics for p in range(t.partitions)
+        ]
+        ends = await probe.end_offsets(partitions)
+        deadline = time.monotonic() + timeout
+        while True:
+            committed = await admin.list_consumer_group_offsets(group)
+            behind = {
+                tp: end
+                for tp, end in ends.items()
+                if end > 0 and (tp not in committed or committed[tp].offset < end)
+            }
+            if not behind:
+                return
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"group {group} did not handle {behind} within {timeout} s")
+            await asyncio.sleep(0.2)
+    finally:
+        await probe.stop()
+        await admin.close()
 
 
 def of_type(name: str, **data: Any) -> Callable[[AnyEnvelope], bool]:

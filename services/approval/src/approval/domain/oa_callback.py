@@ -38,5 +38,7 @@ def verify(
         raise CallbackRejected(
             f"timestamp is {int(now - sent_at)} s off; at most {MAX_CLOCK_SKEW_SECONDS} s allowed"
         )
-    if not hmac.compare_digest(sign(secret, timestamp, nonce, body), signature):
+    # Compared as bytes: a header may hold any Latin-1 character, which str comparison refuses.
+    expected = sign(secret, timestamp, nonce, body).encode()
+    if not hmac.compare_digest(expected, signature.encode("utf-8", "surrogateescape")):
         raise CallbackRejected("signature does not match")

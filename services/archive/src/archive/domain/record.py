@@ -4,12 +4,21 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Literal
 
 from archive.domain.archive_code import ArchiveCodeRule
 from archive.domain.retention import RETENTION_RULES, retention_until
-from contracts.checks import CHECK_1_7, CHECK_1_11, CHECK_3_2, CHECK_CORRECTION, conclude
+from contracts.checks import (
+    CHECK_1_7,
+    CHECK_1_11,
+    CHECK_3_2,
+    CHECK_CORRECTION,
+    CheckItem,
+    conclude,
+)
 from contracts.events import DocumentIngested, RecordArchived
 from contracts.records import CheckOutcome, CheckResult, StoredFile
 
@@ -111,6 +120,16 @@ class Correction:
     @property
     def archive_code(self) -> str:
         return f"{self.base_code}-V{self.version}"
+
+
+# The archiving items the archive performs when it takes a document in, and what a failure does:
+# the record is held for review, or accession stops and is retried until the item passes.
+AT_ACCESSION: Mapping[CheckItem, Literal["review", "retry"]] = {
+    CHECK_1_7: "review",
+    CHECK_1_11: "retry",
+    CHECK_3_2: "retry",
+    CHECK_CORRECTION: "review",
+}
 
 
 def accession_checks(

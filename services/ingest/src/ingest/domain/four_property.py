@@ -359,13 +359,23 @@ def _virus_scan(u: Upload) -> Found | Skipped:
     ]
 
 
-def _skipped(skip: Skipped) -> Check:
-    return lambda _: skip
+# The items intake never performs on an upload, and why: each report says so.
+NOT_PER_UPLOAD: Mapping[CheckItem, Skipped] = {
+    CHECK_2_3: not_applicable(
+        "aap.voucher.v1 defines its own metadata items; 2-4 checks the required"
+    ),
+    CHECK_2_6: not_performed("continuity is a property of a period: GET /v1/numbering reports it"),
+    CHECK_3_5: not_applicable("aap.voucher.v1 records no software environment"),
+    CHECK_4_7: not_performed("assessed for the installation, not per upload"),
+    **{
+        item: not_applicable(item.not_applicable or "")
+        for item in (CHECK_4_3, CHECK_4_4, CHECK_4_5, CHECK_4_6)
+    },
+}
 
 
-def _carrier(item: CheckItem) -> Check:
-    assert item.not_applicable is not None
-    return _skipped(not_applicable(item.not_applicable))
+def _not_per_upload(item: CheckItem) -> Check:
+    return lambda _: NOT_PER_UPLOAD[item]
 
 
 # The intake's table: every archiving item but those the archive performs at accession.
@@ -383,30 +393,26 @@ INTAKE_CHECKS: Mapping[CheckItem, Check] = {
     CHECK_1_14: _from_package(CHECK_1_14),
     CHECK_2_1: _from_package(CHECK_2_1),
     CHECK_2_2: _from_package(CHECK_2_2),
-    CHECK_2_3: _skipped(
-        not_applicable("aap.voucher.v1 defines its own metadata items; 2-4 checks the required")
-    ),
+    CHECK_2_3: _not_per_upload(CHECK_2_3),
     CHECK_2_4: _voucher_findings(CHECK_2_4),
     CHECK_2_5: _with_voucher(_process_information),
-    CHECK_2_6: _skipped(
-        not_performed("continuity is a property of a period: GET /v1/numbering reports it")
-    ),
+    CHECK_2_6: _not_per_upload(CHECK_2_6),
     CHECK_2_7: _content_present,
     CHECK_2_8: _with_voucher(_attachments_match),
     CHECK_PACKAGE_MANIFEST: _from_package(CHECK_PACKAGE_MANIFEST),
     CHECK_3_1: _voucher_findings(CHECK_3_1),
     CHECK_3_3: _accepted_formats,
     CHECK_3_4: _readable,
-    CHECK_3_5: _skipped(not_applicable("aap.voucher.v1 records no software environment")),
+    CHECK_3_5: _not_per_upload(CHECK_3_5),
     CHECK_3_8: _not_encrypted,
     CHECK_4_1: _scanner,
     CHECK_4_2: _virus_scan,
-    CHECK_4_3: _carrier(CHECK_4_3),
+    CHECK_4_3: _not_per_upload(CHECK_4_3),
     CHECK_NO_EXTRA: _from_package(CHECK_NO_EXTRA),
-    CHECK_4_4: _carrier(CHECK_4_4),
-    CHECK_4_5: _carrier(CHECK_4_5),
-    CHECK_4_6: _carrier(CHECK_4_6),
-    CHECK_4_7: _skipped(not_performed("assessed for the installation, not per upload")),
+    CHECK_4_4: _not_per_upload(CHECK_4_4),
+    CHECK_4_5: _not_per_upload(CHECK_4_5),
+    CHECK_4_6: _not_per_upload(CHECK_4_6),
+    CHECK_4_7: _not_per_upload(CHECK_4_7),
 }
 
 

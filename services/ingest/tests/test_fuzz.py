@@ -1,0 +1,202 @@
+"""Fuzzing every reader of untrusted bytes: whatever comes, each answers with what it read or
+why it cannot, and the intake judges it; nothing raises (a 500 in the service) or runs away."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import tempfile
+import zipfile
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from openpyxl import Workbook
+
+from devkit.fuzzing import JSON, TooSlow, fuzz_settings, mutated, within
+from ingest.domain.intake import assess
+from ingest.parsers.archive_package import read_package_entries, read_package_index
+from ingest.parsers.files import UploadedFile, read_file, read_upload
+from ingest.parsers.journal import load_profiles
+from ingest.parsers.journal_file import read_journal_file
+from ingest.parsers.tables import JournalLimits
+from ingest.parsers.voucher import read_voucher
+
+pytestmark = pytest.mark.fuzz
+ROOT = Path(__file__).resolve().parents[3]
+SAMPLES = ROOT / "samples"
+VOUCHER = (SAMPLES / "vouchers" / "2025-03-ji-0001.json").read_bytes()
+INVOICE = (SAMPLES / "attachments" / "einvoice-25312000000012345678.xml").read_bytes()
+PDF = (SAMPLES / "attachments" / "einvoice-25312000000087654321.pdf").read_bytes()
+CSV = (SAMPLES / "journals" / "kingdee-k3-2025-04.csv").read_bytes()
+XML_JOURNAL = (SAMPLES / "journals" / "erp-export-2025-05.xml").read_bytes()
+PROFILES = load_profiles(ROOT / "services" / "ingest" / "src" / "ingest" / "profiles")
+LIMITS = JournalLimits(max_rows=2_000, max_columns=64, max_cells=50_000)
+
+
+def judged(voucher: bytes, *attachments: UploadedFile) -> None:
+    """Read and judged as the service does (the pool's time limit as an alarm)."""
+    with within(20):
+        files = read_upload(
+            UploadedFile("voucher", "v.json", "application/json", voucher), list(attachments)
+        )
+    assess(files, virus_scan=[None] * len(files), scanner="fuzz")
+
+
+def xlsx(csv_text: bytes) -> bytes:
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    for line in csv_text.decode("utf-8-sig").splitlines():
+        ws.append(line.split(","))
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+XLSX = xlsx(CSV)
+
+
+def journal(data: bytes, name: str) -> None:
+    with tempfile.NamedTemporaryFile(suffix=name) as f:
+        f.write(data)
+        f.flush()
+        with within(20):
+            read = read_journal_file(
+                Path(f.name),
+                name,
+                PROFILES["kingdee-k3"],
+                fonds_code="Q001",
+                company_name="上海澄明科技有限公司",
+                limits=LIMITS,
+            )
+        for v in read.vouchers:
+            if v.document is not None:
+                judged(v.document)
+
+
+@fuzz_settings()
+@given(st.binary(max_size=4000) | mutated(VOUCHER))
+def test_any_voucher_export_is_read_or_refused(data: bytes) -> None:
+    read_voucher(data)
+    judged(data)
+
+
+@fuzz_settings()
+@given(st.sampled_from(sorted(json.loads(VOUCHER))), JSON)
+def test_any_value_in_any_voucher_field_is_read_or_refused(field: str, value: object) -> None:
+    doc = json.loads(VOUCHER)
+    doc[field] = value
+    judged(json.dumps(doc, ensure_ascii=False).encode())
+
+
+@fuzz_settings()
+@given(mutated(INVOICE))
+def test_any_e_invoice_xml_is_read_or_refused(data: bytes) -> None:
+    judged(VOUCHER, UploadedFile("attachment", "invoice.xml", "application/xml", data))
+
+
+@fuzz_settings()
+@given(
+    st.sampled_from(
+        ["TotalTax-includedAmount", "IssueTime", "InvoiceNumber", "BuyerName", "TaxRate"]
+    ),
+    st.text(max_size=40),
+)
+def test_any_text_in_an_e_invoice_field_is_read_or_refused(element: str, text: str) -> None:
+    start = INVOICE.index(f"<{element}>".encode()) + len(element) + 2
+    end = INVOICE.index(f"</{element}>".encode())
+    escaped = text.replace("&", "&amp;").replace("<", "&lt;").encode("utf-8", "surrogatepass")
+    judged(
+        VOUCHER,
+        UploadedFile(
+            "attachment",
+            "invoice.xml",
+            "application/xml",
+            INVOICE[:start] + escaped + INVOICE[end:],
+        ),
+    )
+
+
+@fuzz_settings()
+@given(mutated(PDF))
+def test_any_pdf_is_read_or_refused(data: bytes) -> None:
+    with contextlib.suppress(TooSlow):  # the service's pool refuses it, naming its time limit
+        judged(VOUCHER, UploadedFile("attachment", "scan.pdf", "application/pdf", data))
+
+
+@fuzz_settings()
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(
+                ["OFD.xml", "Doc_0/Pages/Page_0/Content.xml", "Doc_0/Signs/Signatures.xml", "x"]
+            ),
+            st.binary(max_size=300)
+            | mutated(
+                b'<ofd:OFD xmlns:ofd="http://www.ofdspec.org/2016"><ofd:TextCode>1280.00</ofd:TextCode></ofd:OFD>'
+            ),
+        ),
+        max_size=4,
+    )
+)
+def test_any_ofd_package_is_read_or_refused(entries: list[tuple[str, bytes]]) -> None:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in entries:
+            z.writestr(name, data)
+    data = buf.getvalue()
+    judged(VOUCHER, UploadedFile("attachment", "i.ofd", "application/ofd", data))
+    read_file(1, UploadedFile("attachment", "i.ofd", "application/ofd", data[: len(data) // 2]))
+
+
+@fuzz_settings()
+@given(
+    st.binary(max_size=3000)
+    | mutated(CSV)
+    | st.text(max_size=2000).map(lambda t: t.encode("utf-8", "surrogatepass"))
+)
+def test_any_csv_journal_is_read_or_refused(data: bytes) -> None:
+    journal(data, ".csv")
+
+
+@fuzz_settings()
+@given(mutated(XLSX))
+def test_any_excel_journal_is_read_or_refused(data: bytes) -> None:
+    with contextlib.suppress(TooSlow):
+        journal(data, ".xlsx")
+
+
+@fuzz_settings()
+@given(mutated(XML_JOURNAL))
+def test_any_xml_journal_is_read_or_refused(data: bytes) -> None:
+    journal(data, ".xml")
+
+
+MANIFEST_FILES = ["manifest.json", "v/1.json", "v/1/a.xml", "../x", "/abs"]
+
+
+@fuzz_settings()
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(MANIFEST_FILES) | st.text(max_size=12), st.binary(max_size=200)),
+        max_size=5,
+    ),
+    JSON,
+)
+def test_any_archive_package_is_read_or_refused(
+    entries: list[tuple[str, bytes]], manifest: object
+) -> None:
+    with tempfile.NamedTemporaryFile(suffix=".zip") as f:
+        with zipfile.ZipFile(f, "w") as z:
+            z.writestr("manifest.json", json.dumps(manifest))
+            for name, data in entries:
+                if name.split("\0")[0]:  # what zipfile can write: it cuts a name at NUL
+                    z.writestr(name, data)
+        f.flush()
+        with within(20):
+            index = read_package_index(Path(f.name))
+            for v in index.vouchers:
+                read_package_entries(Path(f.name), [v.voucher, *v.attachments])
