@@ -183,13 +183,17 @@ status() {
 }
 
 one_of() { [[ $1 =~ ^(kafka|minio|ferretdb|clamd)$ ]] || { echo "no server $1" >&2; exit 2; }; }
+ours() { # stop or kill only what this checkout started: another's server is not ours to stop
+  [[ -f $RUN/$1.pid ]] && kill -0 "$(cat "$RUN/$1.pid")" 2>/dev/null \
+    || { say "$1 was not started by this checkout ($RUN/$1.pid)"; exit 1; }
+}
 
 case "${1:-}" in
   up) up ;;
   down) down ;;
   status) status ;;
-  stop) one_of "${2:-}"; stop_one "$2" ;;
-  kill) one_of "${2:-}"; stop_one "$2" KILL ;;  # an outage, not a shutdown
+  stop) one_of "${2:-}"; ours "$2"; stop_one "$2" ;;
+  kill) one_of "${2:-}"; ours "$2"; stop_one "$2" KILL ;;  # an outage, not a shutdown
   start) one_of "${2:-}"; mkdir -p "$LOGS" "$RUN"; "start_$2" ;;
   *) echo "usage: $0 up|down|status|stop SERVER|kill SERVER|start SERVER" >&2; exit 2 ;;
 esac
