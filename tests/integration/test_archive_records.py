@@ -443,6 +443,67 @@ async def test_volumes_and_the_registers_an_archive_department_signs(archived: A
     assert denied.status_code == 403
 
 
+async def test_two_originals_of_the_same_bytes_are_each_locked_and_held_on_their_own(
+    archived: Any, platform: PlatformSettings
+) -> None:
+    """An ERP that sends one scan twice: two originals of one digest, each its own object, its
+    own locked version, its own legal hold (found by place, never by digest alone)."""
+    http, _ = archived
+    store = s3.ObjectStore(s3.connect(platform), platform.bucket_name("ingest-originals"))
+    scan = b"%PDF-1.4\n%" + uuid.uuid4().bytes
+    files = await store_files(
+        store,
+        [
+            ("voucher", "voucher.json", "application/json", f'{{"id": "{uuid.uuid4()}"}}'.encode()),
+            ("attachment", "scan.pdf", "application/pdf", scan),
+            ("attachment", "scan.pdf", "application/pdf", scan),
+        ],
+    )
+    doc = ingested_document(files, fonds_code=EXPORT_FONDS, fiscal_year=2015)
+    record = await archive_document(platform, doc)
+    first, second = (f for f in record.originals if f.role == "attachment")
+    assert first.object_key != second.object_key and first.sha256 == second.sha256
+    url = f"/v1/records/{record.record_id}"
+    placed = await http.post(f"{url}/legal-hold", json={"reason": "未了事项"}, headers=AS_ARCHIVIST)
+    assert placed.status_code == 201, placed.text
+    kept = s3.ObjectStore(s3.connect(platform), first.bucket)
+    for f in (first, second):
+        hold = await asyncio.to_thread(
+            kept.client.is_object_legal_hold_enabled, kept.bucket, f.object_key
+        )
+        assert hold is True, f.object_key
+    download = await http.get(f"{url}/originals/{first.sha256}", headers=AS_ARCHIVIST)
+    assert download.status_code == 200 and download.content == scan
+
+
+async def test_twenty_archivists_placing_or_releasing_one_hold_at_once_change_it_once(
+    archived: Any, platform: PlatformSettings
+) -> None:
+    from contracts.topics import LEGAL_HOLDS_RELEASED
+
+    http, _ = archived
+    doc = await document(platform, fonds=EXPORT_FONDS, year=2014, summary="未结清", amount="3.00")
+    record = await archive_document(platform, doc)
+    url = f"/v1/records/{record.record_id}/legal-hold"
+    async with EventWatcher(
+        platform.kafka_bootstrap, platform.namespace, [LEGAL_HOLDS_PLACED, LEGAL_HOLDS_RELEASED]
+    ) as watch:
+        placed = await asyncio.gather(
+            *(http.post(url, json={"reason": f"事项{n}"}, headers=AS_ARCHIVIST) for n in range(20))
+        )
+        released = await asyncio.gather(
+            *(
+                http.delete(url, params={"reason": "已结清"}, headers=AS_ARCHIVIST)
+                for _ in range(20)
+            )
+        )
+        seen = await watch.caught_up()
+    assert sorted(r.status_code for r in placed) == [201] + [409] * 19, [r.text for r in placed]
+    assert sorted(r.status_code for r in released) == [204] + [409] * 19
+    mine = [s.event for s in seen if s.event.subject == str(record.record_id)]
+    assert sorted(e.type.split(".")[-2] for e in mine) == ["LegalHoldPlaced", "LegalHoldReleased"]
+
+
 async def test_registers_write_what_users_typed_as_text_never_as_a_formula(
     archived: Any, platform: PlatformSettings
 ) -> None:

@@ -10,7 +10,9 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
+from collections.abc import Coroutine
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -34,6 +36,7 @@ DOCUMENTS = 120
 RETRY_BUDGET = 0.1 + 0.2
 OUTAGE = 20 * RETRY_BUDGET
 CHECK = {"minio": "s3", "ferretdb": "mongodb"}
+DEPENDENCY = {"minio": "object store", "ferretdb": "database"}
 
 
 async def infra(*args: str) -> None:
@@ -80,27 +83,29 @@ async def test_an_outage_in_the_middle_of_a_load_loses_nothing_and_doubles_nothi
     )
     fonds = "O" + secrets.token_hex(3).upper()
     accepted: list[str] = []
-    async with running(ingest_app(IngestSettings(platform=fast))) as ingest:
-        for n in range(DOCUMENTS):
-            voucher = sample_voucher(fonds_code=fonds, attachment_count=1, voucher_no=f"记-{n:04d}")
-            r = await ingest.post(
-                "/v1/vouchers",
-                files=[("voucher", ("v.json", voucher)), ("attachments", ("inv.pdf", PDF))],
-                headers={"X-User": "erp"},
-            )
-            assert r.status_code == 202, r.text
-            accepted.append(r.json()["document_id"])
-    ids = set(accepted)
-    archive = archive_app(
-        ArchiveSettings(platform=fast, instance_id=f"outage-{secrets.token_hex(4)}")
-    )
+    instance = f"outage-{secrets.token_hex(4)}"
+    archive = archive_app(ArchiveSettings(platform=fast, instance_id=instance))
+
+    def upload(n: int) -> Coroutine[Any, Any, httpx.Response]:
+        voucher = sample_voucher(fonds_code=fonds, attachment_count=1, voucher_no=f"记-{n:04d}")
+        return ingest.post(
+            "/v1/vouchers",
+            files=[("voucher", ("v.json", voucher)), ("attachments", ("inv.pdf", PDF))],
+            headers={"X-User": "erp"},
+        )
 
     def archived() -> set[str]:
-        return {s.event.data["record_id"] for s in watch.seen} & ids
+        return {s.event.data["record_id"] for s in watch.seen} & set(accepted)
 
-    async with EventWatcher(
-        platform.kafka_bootstrap, platform.namespace, [RECORDS_ARCHIVED]
-    ) as watch:
+    async with (
+        running(ingest_app(IngestSettings(platform=fast))) as ingest,
+        EventWatcher(platform.kafka_bootstrap, platform.namespace, [RECORDS_ARCHIVED]) as watch,
+    ):
+        for n in range(DOCUMENTS):
+            r = await upload(n)
+            assert r.status_code == 202, r.text
+            accepted.append(r.json()["document_id"])
+        ids = set(accepted)
 
         async def cut() -> int:
             """The outage starts at the first record archived: the rest are still to come."""
@@ -114,6 +119,8 @@ async def test_an_outage_in_the_middle_of_a_load_loses_nothing_and_doubles_nothi
             async with running(archive) as http:
                 before = await cutting
                 why = await until_unready(http, CHECK[server])
+                # Meanwhile an upload is refused, naming what is missing: nothing is accepted.
+                refused = await upload(DOCUMENTS)
                 await asyncio.sleep(OUTAGE)  # the outage itself: held, not waited out
                 await infra("start", server)
                 await watch.wait_until(
@@ -124,6 +131,8 @@ async def test_an_outage_in_the_middle_of_a_load_loses_nothing_and_doubles_nothi
         finally:
             await infra("start", server)  # whatever happened, the next tests have their servers
 
+    assert refused.status_code == 503, refused.text
+    assert refused.json()["detail"].startswith(f"{DEPENDENCY[server]} unavailable, nothing done")
     assert before < DOCUMENTS, "the outage must land mid-load"
     assert why.startswith("failed")
     assert await dead_letters(platform, ids) == []  # waited out, not dead-lettered

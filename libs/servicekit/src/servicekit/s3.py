@@ -10,9 +10,13 @@ from pathlib import Path
 
 from minio import Minio
 from minio.commonconfig import COMPLIANCE, CopySource
+from minio.error import S3Error
 from minio.retention import Retention
 
 from servicekit.settings import PlatformSettings
+
+# What an S3 server answers for a key or version that is not there.
+MISSING = {"NoSuchKey", "NoSuchVersion", "NoSuchObject"}
 
 
 def connect(platform: PlatformSettings) -> Minio:
@@ -69,11 +73,16 @@ class ObjectStore:
         )
 
     async def exists(self, key: str) -> bool:
+        """Whether the key holds an object; an object store that does not answer raises (it
+        is not an answer that the object is missing)."""
+
         def stat() -> bool:
             try:
                 self.client.stat_object(self.bucket, key)
-            except Exception:  # the SDK raises S3Error for a missing key
-                return False
+            except S3Error as error:
+                if error.code in MISSING:
+                    return False
+                raise
             return True
 
         return await asyncio.to_thread(stat)

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from archive.adapters.consumers import register_consumers
 from archive.adapters.handovers import Handovers
+from archive.adapters.holds import Holds
 from archive.adapters.http import archive_router
 from archive.adapters.permission_client import PermissionClient
 from archive.adapters.records import Records
@@ -72,8 +73,17 @@ def create_app(
         rt.source,
     )
     handovers = Handovers(rt.db, timedelta(seconds=settings.handover_mark_lease_seconds))
+    holds = Holds(rt.db)
     custody = CustodyService(
-        records, handovers, Reviews(rt.db), index, store, rt.publisher, permissions, rt.source
+        records,
+        holds,
+        handovers,
+        Reviews(rt.db),
+        index,
+        store,
+        rt.publisher,
+        permissions,
+        rt.source,
     )
     integrity = IntegrityService(records, store, rt.publisher, permissions, rule, rt.source)
     handover = HandoverService(records, handovers, integrity, rt.publisher, permissions, rt.source)
@@ -83,7 +93,7 @@ def create_app(
         settings.recheck_sweep_seconds,
         first_at_start=False,
     )
-    rt.startup += [store.ensure_bucket, records.ensure_indexes]
+    rt.startup += [store.ensure_bucket, records.ensure_indexes, holds.ensure_indexes]
     rt.in_background("fill the search index", lambda: fill_index(index, records))
     rt.in_background("complete interrupted handovers", handover.resume_handovers)
     rt.in_background("publish decided reviews", custody.resume_reviews)

@@ -18,9 +18,11 @@ from archive.domain.lifecycle import (
     release_hold,
 )
 from archive.domain.numbering import NumberingReport, numbering
+from archive.domain.record import locked_version
 from archive.domain.volumes import Volume, year_volumes
 from archive.ports import (
     HandoverStore,
+    HoldStore,
     LockStore,
     Permissions,
     Publisher,
@@ -44,6 +46,7 @@ class CustodyService:
     def __init__(
         self,
         records: RecordStore,
+        holds: HoldStore,
         handovers: HandoverStore,
         reviews: ReviewStore,
         index: ReviewIndex,
@@ -53,6 +56,7 @@ class CustodyService:
         source: str,
     ) -> None:
         self._records = records
+        self._holds = holds
         self._handovers = handovers
         self._reviews = reviews
         self._index = index
@@ -68,12 +72,16 @@ class CustodyService:
         return found
 
     async def place_hold(self, record_id: uuid.UUID, reason: str, user: str) -> LegalHold:
+        """第十九条: a record of unsettled claims or open matters is held from destruction. Of two
+        placed at once, one is; the other is refused (409)."""
         record, versions = await self._locked(record_id)
         await self._permissions.require(user, "hold", record_id)
-        hold = place_hold(await self._records.hold(record_id), LegalHold(reason, user, utc_now()))
-        for f in record.originals:  # the object store enforces it too, whatever the database says
-            await self._store.set_legal_hold(f.object_key, versions.get(f.sha256), True)
-        await self._records.set_hold(record_id, hold)
+        n, current = await self._holds.current(record_id)
+        hold = place_hold(current, LegalHold(reason, user, utc_now()))
+        # The object store first (repeat-safe): the database never says held while it is not.
+        for f in record.originals:
+            await self._store.set_legal_hold(f.object_key, locked_version(versions, f), True)
+        await self._holds.change(record_id, n, hold)
         await self._publisher.publish(
             new_event(
                 LegalHoldPlaced(
@@ -92,13 +100,16 @@ class CustodyService:
         return hold
 
     async def release_hold(self, record_id: uuid.UUID, reason: str, user: str) -> None:
+        """The matter is settled: the hold is released, once (of two releases at once, one is)."""
         record, versions = await self._locked(record_id)
         await self._permissions.require(user, "hold", record_id)
-        release_hold(await self._records.hold(record_id))
+        n, current = await self._holds.current(record_id)
+        release_hold(current)
+        await self._holds.change(record_id, n, None)
+        # Then the object store: a failure here leaves the originals held, never less protected.
         if record.retention_until is not None:  # permanent records keep their S3 legal hold
             for f in record.originals:
-                await self._store.set_legal_hold(f.object_key, versions.get(f.sha256), False)
-        await self._records.set_hold(record_id, None)
+                await self._store.set_legal_hold(f.object_key, locked_version(versions, f), False)
         await self._publisher.publish(
             new_event(
                 LegalHoldReleased(

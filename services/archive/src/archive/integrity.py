@@ -9,17 +9,15 @@ from collections.abc import Iterable
 
 import structlog
 
-from archive.adapters.permission_client import PermissionClient
-from archive.adapters.records import Records
 from archive.domain.archive_code import ArchiveCodeRule
 from archive.domain.lifecycle import NotFound
 from archive.domain.recheck import Finding, Stored, object_keys, recheck
+from archive.ports import ArchiveRecords, OriginalStore, Permissions, Publisher
 from contracts.envelope import new_event
 from contracts.events import IntegrityAlertRaised
 from contracts.records import CheckResult
 from contracts.types import utc_now
-from servicekit.kafka import EventPublisher
-from servicekit.s3 import ObjectStore
+from servicekit.s3 import MISSING
 
 log = structlog.get_logger()
 
@@ -31,10 +29,10 @@ RECHECKS_AT_ONCE = 8
 class IntegrityService:
     def __init__(
         self,
-        records: Records,
-        store: ObjectStore,
-        publisher: EventPublisher,
-        permissions: PermissionClient,
+        records: ArchiveRecords,
+        store: OriginalStore,
+        publisher: Publisher,
+        permissions: Permissions,
         rule: ArchiveCodeRule,
         source: str,
     ) -> None:
@@ -91,11 +89,14 @@ class IntegrityService:
         return report, findings
 
     async def _read(self, key: str) -> bytes | None:
-        """The object as the store serves it now (its latest version), None if unreadable."""
+        """The object as the store serves it now (its latest version), None if it is not there.
+        An object store that does not answer raises: an outage is no finding about a record."""
         try:
             return await self._store.get(key)
-        except Exception:  # the SDK raises S3Error (or a connection error)
-            return None
+        except Exception as error:
+            if getattr(error, "code", None) in MISSING:
+                return None
+            raise
 
     async def findings_of(self, record_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, list[Finding]]:
         """Re-check many records, RECHECKS_AT_ONCE at a time; each one's findings."""

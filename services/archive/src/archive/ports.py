@@ -7,16 +7,16 @@ S3, Kafka, the permission service's HTTP API) and unit tests hand them in-memory
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
-from datetime import date
+from collections.abc import AsyncIterator, Iterable
+from datetime import date, datetime
 from typing import Any, Protocol
 
 from archive.domain.lifecycle import LegalHold
 from archive.domain.recheck import Finding
-from archive.domain.search import Visibility
+from archive.domain.search import Hits, SearchCriteria, Visibility
 from archive.domain.volumes import BoundVolume
 from contracts.envelope import Envelope
-from contracts.events import RecordArchived, RecordReviewed, RecordsHandedOver
+from contracts.events import ApprovalDecided, RecordArchived, RecordReviewed, RecordsHandedOver
 
 
 class Publisher(Protocol):
@@ -41,6 +41,75 @@ class Integrity(Protocol):
     ) -> dict[uuid.UUID, list[Finding]]: ...
 
 
+class ArchiveRecords(Protocol):
+    """The archive records as accession and reading keep and find them (``adapters.records``)."""
+
+    async def get(self, record_id: uuid.UUID) -> RecordArchived | None: ...
+
+    async def get_locked(
+        self, record_id: uuid.UUID
+    ) -> tuple[RecordArchived, dict[str, str | None]] | None: ...
+
+    async def add(self, record: RecordArchived, versions: dict[str, str | None]) -> RecordArchived:
+        """Insert; the stored one if the record exists already (a redelivery)."""
+
+    async def claim_key(self, key: str, record_id: uuid.UUID) -> uuid.UUID:
+        """Take a voucher's natural key for the record; the record holding it."""
+
+    async def next_sequence(self, scope: str, holder: str) -> int: ...
+
+    async def mark_superseded(self, record_id: uuid.UUID, by: uuid.UUID) -> None: ...
+
+    async def add_approval(self, decided: ApprovalDecided) -> None: ...
+
+    async def approvals(self, record_id: uuid.UUID) -> list[dict[str, Any]]: ...
+
+    def all_ids(self) -> AsyncIterator[str]: ...
+
+
+class RecordIndex(Protocol):
+    """The search index of the records (``adapters.search_index``)."""
+
+    async def add(self, record: RecordArchived) -> None: ...
+
+    async def reviewed(self, record_id: str) -> None: ...
+
+    async def search(
+        self, c: SearchCriteria, visible: Visibility, limit: int, offset: int, *, with_total: bool
+    ) -> Hits: ...
+
+    async def record_by_code(self, archive_code: str) -> str | None: ...
+
+    async def versions(self, base: str) -> list[dict[str, Any]]: ...
+
+    async def holding_invoice(self, invoice_number: str) -> str | None: ...
+
+    async def holding_file(self, sha256: str) -> str | None: ...
+
+
+class OriginalStore(Protocol):
+    """The archive bucket: originals and packages under COMPLIANCE locks (``servicekit.s3``)."""
+
+    @property
+    def bucket(self) -> str: ...
+
+    async def copy_locked_from(
+        self,
+        source_bucket: str,
+        source_key: str,
+        key: str,
+        *,
+        until: datetime | None,
+        legal_hold: bool,
+    ) -> str | None: ...
+
+    async def put_locked(
+        self, key: str, data: bytes, media_type: str, *, until: datetime | None, legal_hold: bool
+    ) -> None: ...
+
+    async def get(self, key: str, version_id: str | None = None) -> bytes: ...
+
+
 class HandoverRecords(Protocol):
     """The archive records as the handover use case reads and moves them."""
 
@@ -63,7 +132,7 @@ class RecordStore(Protocol):
     async def get_locked(
         self, record_id: uuid.UUID
     ) -> tuple[RecordArchived, dict[str, str | None]] | None:
-        """The record and, per original's SHA-256, the object version locked at archiving."""
+        """The record and, per original's object key, the object version locked at archiving."""
 
     async def of_year(
         self, fonds_code: str, fiscal_year: int
@@ -79,9 +148,15 @@ class RecordStore(Protocol):
 
     async def set_review(self, record_id: uuid.UUID, review: dict[str, Any]) -> None: ...
 
-    async def hold(self, record_id: uuid.UUID) -> LegalHold | None: ...
 
-    async def set_hold(self, record_id: uuid.UUID, hold: LegalHold | None) -> None: ...
+class HoldStore(Protocol):
+    """Legal holds (第十九条) as a log of changes per record (``adapters.holds``)."""
+
+    async def current(self, record_id: uuid.UUID) -> tuple[int, LegalHold | None]:
+        """(the number of the latest change, the hold it leaves; None: not on hold)."""
+
+    async def change(self, record_id: uuid.UUID, after: int, hold: LegalHold | None) -> None:
+        """Append the change that follows change ``after``: HoldConflict if another came first."""
 
 
 class ReviewStore(Protocol):

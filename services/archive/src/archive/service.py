@@ -7,9 +7,6 @@ from typing import Any
 
 import structlog
 
-from archive.adapters.permission_client import PermissionClient
-from archive.adapters.records import Records
-from archive.adapters.search_index import Hits, SearchIndex
 from archive.domain.archive_code import ArchiveCodeRule
 from archive.domain.lifecycle import NotFound
 from archive.domain.package import package_documents
@@ -17,10 +14,12 @@ from archive.domain.record import (
     Correction,
     archive,
     base_code,
+    locked_version,
     object_lock,
     placement,
 )
-from archive.domain.search import SearchCriteria
+from archive.domain.search import Hits, SearchCriteria
+from archive.ports import ArchiveRecords, OriginalStore, Permissions, Publisher, RecordIndex
 from contracts.envelope import derived_event_id, new_event
 from contracts.events import (
     ApprovalDecidedEvent,
@@ -32,8 +31,6 @@ from contracts.events import (
 from contracts.records import voucher_key
 from contracts.types import utc_now
 from servicekit.deadletter import Refused
-from servicekit.kafka import EventPublisher
-from servicekit.s3 import ObjectStore
 
 log = structlog.get_logger()
 
@@ -56,11 +53,11 @@ def voucher_key_of(doc: DocumentIngested) -> str:
 class ArchiveService:
     def __init__(
         self,
-        records: Records,
-        index: SearchIndex,
-        store: ObjectStore,
-        publisher: EventPublisher,
-        permissions: PermissionClient,
+        records: ArchiveRecords,
+        index: RecordIndex,
+        store: OriginalStore,
+        publisher: Publisher,
+        permissions: Permissions,
         rule: ArchiveCodeRule,
         source: str,
     ) -> None:
@@ -82,8 +79,7 @@ class ArchiveService:
         record = await self._records.get(doc.document_id)
         if record is None:
             # Never archive a voucher twice: its natural key is taken before a number is.
-            key = voucher_key_of(doc)
-            holder = await self._records.claim_key(key, doc.document_id)
+            holder = await self._records.claim_key(voucher_key_of(doc), doc.document_id)
             if holder != doc.document_id:
                 raise ArchivedAlready(
                     f"voucher {doc.voucher.voucher_no} of {doc.fonds_code} "
@@ -91,7 +87,11 @@ class ArchiveService:
                 )
             where = placement(doc, self._rule)
             correction = await self._correction_of(doc)
-            seq = 0 if correction else await self._sequence(key, where.scope, doc)
+            seq = (
+                0
+                if correction
+                else await self._records.next_sequence(where.scope, str(doc.document_id))
+            )
             record = archive(
                 doc,
                 where,
@@ -105,7 +105,7 @@ class ArchiveService:
             versions: dict[str, str | None] = {}
             # Copy under lock before the record exists: no record without its bytes.
             for source, kept in zip(doc.files, record.originals, strict=True):
-                versions[kept.sha256] = await self._store.copy_locked_from(
+                versions[kept.object_key] = await self._store.copy_locked_from(
                     source.bucket,
                     source.object_key,
                     kept.object_key,
@@ -139,19 +139,11 @@ class ArchiveService:
             )
         )
 
-    async def _sequence(self, key: str, scope: str, doc: DocumentIngested) -> int:
-        """The record's item number: the one given before a crash, else the next free one."""
-        if (seq := await self._records.sequence_of(key)) is not None:
-            return seq
-        seq = await self._records.next_sequence(scope, str(doc.document_id))
-        await self._records.remember_sequence(key, seq)
-        return seq
-
     async def _correction_of(self, doc: DocumentIngested) -> Correction | None:
         if not doc.corrects_archive_code:
             return None
         corrected_id = await self._index.record_by_code(doc.corrects_archive_code)
-        corrected = await self._records.get(corrected_id) if corrected_id else None
+        corrected = await self._records.get(uuid.UUID(corrected_id)) if corrected_id else None
         if corrected is None or corrected.fonds_code != doc.fonds_code:
             return None
         base = base_code(corrected.archive_code)
@@ -228,4 +220,5 @@ class ArchiveService:
         if found is None or f is None:
             raise NotFound(f"record {record_id} has no original {sha256}")
         await self._permissions.require(user, "download", record_id)
-        return f.filename, f.media_type, await self._store.get(f.object_key, found[1].get(sha256))
+        data = await self._store.get(f.object_key, locked_version(found[1], f))
+        return f.filename, f.media_type, data

@@ -28,6 +28,7 @@ class KeptVoucher:
     fingerprint: str  # ``ingest.domain.intake.same_content``
     event: DocumentIngested
     published: bool
+    booked: bool = False  # its invoices booked for it (重复入账 refused): then it is complete
 
 
 class Publisher(Protocol):
@@ -75,7 +76,8 @@ class InvoiceBookings(Protocol):
     async def holders(self, keys: Iterable[str]) -> dict[str, str]: ...
 
     async def claim(self, keys: list[str], document_id: uuid.UUID) -> dict[str, str]:
-        """Book every key for the document, or none: the conflicts (empty on success)."""
+        """Book every key for the document, or none: the conflicts (empty on success).
+        Repeat-safe: a key the document booked before counts as booked."""
 
 
 class VoucherKeys(Protocol):
@@ -88,6 +90,8 @@ class VoucherKeys(Protocol):
     ) -> KeptVoucher | None: ...
 
     async def release(self, key: str, document_id: uuid.UUID) -> None: ...
+
+    async def booked(self, key: str) -> None: ...
 
     async def published(self, key: str) -> None: ...
 

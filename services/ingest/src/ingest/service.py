@@ -115,11 +115,6 @@ class IngestService:
         v = files[0].voucher.voucher if files[0].voucher else None
         key = natural_key(v) if v else None
         fingerprint = same_content(v, files[1:]) if v else ""
-        held_by = None
-        if key is not None and (kept := await self._keys.get(key)) is not None:
-            if kept.fingerprint == fingerprint:
-                return IngestResult(Outcome.ALREADY_ACCEPTED, kept.event)
-            held_by = str(kept.document_id)
 
         async def judged(
             booked: dict[str, str] | None = None, held: str | None = None
@@ -135,16 +130,23 @@ class IngestService:
                 package_report=package_report,
             )
 
+        held_by = None
+        if key is not None and (kept := await self._keys.get(key)) is not None:
+            if kept.fingerprint != fingerprint:
+                held_by = str(kept.document_id)
+            elif conflicts := await self._book(kept):  # taken, and a crash came before booking
+                return await self._refuse(
+                    submission_id, voucher.filename, await judged(conflicts), user
+                )
+            else:
+                return IngestResult(Outcome.ALREADY_ACCEPTED, kept.event)
+
         assessment = await judged(held=held_by)
         if not assessment.accepted:
             outcome = Outcome.CONFLICT if held_by else Outcome.REJECTED
             return await self._refuse(submission_id, voucher.filename, assessment, user, outcome)
         assert key is not None
-        # Originals first: an event must never point at bytes that are not stored.
-        for f, data in zip(files, uploaded, strict=True):
-            stored_key = content_key(f.ref.sha256)
-            if not await self._originals.exists(stored_key):
-                await self._originals.put(stored_key, data.data, data.media_type)
+        await self._keep(files, uploaded)  # an event never points at bytes that are not stored
         event = ingested_event(
             assessment,
             document_id=submission_id,
@@ -159,9 +161,9 @@ class IngestService:
                 return IngestResult(Outcome.ALREADY_ACCEPTED, kept.event)
             held = await judged(held=str(kept.document_id))
             return await self._refuse(submission_id, voucher.filename, held, user, Outcome.CONFLICT)
-        if conflicts := await self._bookings.claim(_invoice_keys(files), submission_id):
+        taken = KeptVoucher(key, submission_id, fingerprint, event, published=False)
+        if conflicts := await self._book(taken):
             # Another voucher booked the same invoice a moment ago: judge again, knowing it.
-            await self._keys.release(key, submission_id)
             refused = await judged(booked=conflicts)
             return await self._refuse(submission_id, voucher.filename, refused, user)
         await self._submissions.record(
@@ -185,6 +187,13 @@ class IngestService:
         outcome = Outcome.HELD_FOR_REVIEW if event.review_required else Outcome.ACCEPTED
         return IngestResult(outcome, event)
 
+    async def _keep(self, files: Sequence[ReadFile], uploaded: Sequence[UploadedFile]) -> None:
+        """Each original under its content address (kept once, whoever sent it first)."""
+        for f, data in zip(files, uploaded, strict=True):
+            key = content_key(f.ref.sha256)
+            if not await self._originals.exists(key):
+                await self._originals.put(key, data.data, data.media_type)
+
     async def _announce(self, key: str, event: DocumentIngested) -> None:
         """Publish under an id derived from the document: the relay may publish it again."""
         await self._publisher.publish(
@@ -199,13 +208,32 @@ class IngestService:
         )
         await self._keys.published(key)
 
+    async def _book(self, kept: KeptVoucher) -> dict[str, str]:
+        """Book a taken voucher's invoices for it (repeat-safe): the second half of taking it.
+        The conflicts if another voucher booked one first; then the key is given back."""
+        if kept.booked:
+            return {}
+        invoices = [i.booking_key for i in kept.event.invoices]
+        if conflicts := await self._bookings.claim(invoices, kept.document_id):
+            await self._keys.release(kept.key, kept.document_id)
+            return conflicts
+        await self._keys.booked(kept.key)
+        return {}
+
     async def relay(self, older_than: timedelta = timedelta(seconds=30)) -> int:
-        """Publish what was taken but not announced (a crash, a broker outage in between)."""
+        """Complete and publish what was taken but not announced (a crash, a broker outage in
+        between): its invoices booked first if a crash came before; refused if another voucher
+        booked one meanwhile (then nothing is announced, and a retry says why)."""
         pending: list[KeptVoucher] = await self._keys.unpublished(older_than)
+        announced = 0
         for kept in pending:
+            if conflicts := await self._book(kept):
+                log.warning("a document taken earlier is refused", booked_by=conflicts)
+                continue
             log.warning("announcing a document taken earlier", document_id=str(kept.document_id))
             await self._announce(kept.key, kept.event)
-        return len(pending)
+            announced += 1
+        return announced
 
     async def reject_unreadable(
         self, filename: str, findings: Sequence[Finding], user: str

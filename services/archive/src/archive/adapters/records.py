@@ -40,6 +40,7 @@ class Records:
         await self._records.create_index("archive_code", unique=True)
         await self._records.create_index([("fonds_code", 1), ("fiscal_year", 1), ("period", 1)])
         await self._records.create_index("retention_until")
+        await self._claims.create_index([("scope", 1), ("holder", 1)])
 
     async def next_sequence(self, scope: str, holder: str) -> int:
         """Allocate the next item number within a scope to ``holder``, exactly once, without gaps.
@@ -48,12 +49,18 @@ class Records:
         storage engine's unique key decides, so two archivers can never get the same number.
         (``findAndModify`` with ``$inc`` is not atomic on FerretDB v1's SQLite backend; this is.)
         A claim names its holder, so that a retry whose first claim did get in (its answer lost
-        in an outage) takes that number again instead of leaving a gap. The counter document is
+        in an outage, or the process gone before the record was kept) takes that number again
+        instead of leaving a gap. The counter document is
         only a hint of where to start; within this process, allocations of one scope take turns
         and start after the last number it claimed.
         """
         lock = self._scope_locks.setdefault(scope, asyncio.Lock())
         async with lock:
+            # A retry (after an outage, a crash, in this process or another) takes the number
+            # its first attempt claimed, even when others have claimed numbers since.
+            mine = await self._claims.find_one({"scope": scope, "holder": holder})
+            if mine is not None:
+                return int(str(mine["_id"]).rsplit("#", 1)[1])
             last = self._last_claimed.get(scope)
             if last is None:
                 hint = await self._sequences.find_one({"_id": scope})
@@ -77,16 +84,6 @@ class Records:
             await self._sequences.update_one({"_id": scope}, hint_up)
         return number
 
-    async def sequence_of(self, key: str) -> int | None:
-        """The item number given to the record holding a voucher key, if one was."""
-        held = await self._keys.find_one({"_id": key}, projection={"seq": 1})
-        return int(held["seq"]) if held and held.get("seq") else None
-
-    async def remember_sequence(self, key: str, seq: int) -> None:
-        """Keep a record's item number with its voucher key: a redelivery after a crash takes
-        it again instead of a new one."""
-        await self._keys.update_one({"_id": key}, {"$set": {"seq": seq}})
-
     async def claim_key(self, key: str, record_id: uuid.UUID) -> uuid.UUID:
         """Take a voucher's natural key for the record; the record holding it (itself, if it
         took it now or before a crash)."""
@@ -104,18 +101,19 @@ class Records:
     async def get_locked(
         self, record_id: uuid.UUID | str
     ) -> tuple[RecordArchived, dict[str, str | None]] | None:
-        """The record and, per original's SHA-256, the object version locked at archiving."""
+        """The record and, per original's object key, the object version locked at archiving
+        (per SHA-256 for records archived before: ``domain.record.locked_version``)."""
         doc = await self._records.find_one(
             {"_id": str(record_id)}, projection={"event": 1, "versions": 1}
         )
         if doc is None:
             return None
-        return RecordArchived.model_validate_json(doc["event"]), dict(doc.get("versions") or {})
+        return RecordArchived.model_validate_json(doc["event"]), _versions(doc.get("versions"))
 
     async def add(self, record: RecordArchived, versions: dict[str, str | None]) -> RecordArchived:
         """Insert; if this record exists already (a redelivery), return the stored one.
 
-        ``versions`` maps each original's SHA-256 to the object version locked at archiving.
+        ``versions`` maps each original's object key to the object version locked at archiving.
         """
         try:
             await self._records.insert_one(
@@ -130,7 +128,8 @@ class Records:
                     if record.retention_until
                     else None,
                     "review_required": record.review_required,
-                    "versions": versions,
+                    # A list, not a map: object keys hold '.', which a document's keys may not.
+                    "versions": [{"key": k, "version": v} for k, v in versions.items()],
                     "legal_hold": None,
                     "custody": "accounting",  # 临时保管 until handed over (第十一条)
                     "awaiting_review": record.review_required,
@@ -176,18 +175,6 @@ class Records:
     async def approvals(self, record_id: uuid.UUID) -> list[dict[str, Any]]:
         doc = await self._records.find_one({"_id": str(record_id)}, projection={"approvals": 1})
         return list(doc.get("approvals") or []) if doc else []
-
-    async def hold(self, record_id: uuid.UUID) -> LegalHold | None:
-        doc = await self._records.find_one({"_id": str(record_id)}, projection={"legal_hold": 1})
-        return _hold(doc) if doc else None
-
-    async def set_hold(self, record_id: uuid.UUID, hold: LegalHold | None) -> None:
-        value = (
-            None
-            if hold is None
-            else {"reason": hold.reason, "placed_by": hold.placed_by, "placed_at": hold.placed_at}
-        )
-        await self._records.update_one({"_id": str(record_id)}, {"$set": {"legal_hold": value}})
 
     async def past_retention(
         self, fonds_code: str, as_of: date
@@ -262,3 +249,10 @@ class Records:
     async def all_ids(self) -> AsyncIterator[str]:
         async for d in self._records.find({}, projection={"_id": 1}).sort("_id", 1):
             yield str(d["_id"])
+
+
+def _versions(stored: Any) -> dict[str, str | None]:
+    """Versions as kept: a list of (object key, version); a map by SHA-256 in older records."""
+    if isinstance(stored, list):
+        return {str(e["key"]): e.get("version") for e in stored}
+    return dict(stored or {})

@@ -15,10 +15,9 @@ import json
 import sqlite3
 import threading
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
 from typing import Any, Literal
 
-from archive.domain.search import SearchCriteria, Visibility, fen
+from archive.domain.search import Hits, SearchCriteria, Visibility, fen
 from contracts.events import RecordArchived
 
 SCHEMA = """
@@ -76,13 +75,6 @@ def _hit(r: RecordArchived) -> dict[str, Any]:
         "invoice_numbers": [i.invoice_number for i in r.invoices],
         "counterparties": sorted({i.seller_name for i in r.invoices if i.seller_name}),
     }
-
-
-@dataclass(frozen=True)
-class Hits:
-    items: list[dict[str, Any]]
-    has_more: bool
-    total: int | None
 
 
 class SearchIndex:

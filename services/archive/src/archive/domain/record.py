@@ -40,6 +40,12 @@ def placement(doc: DocumentIngested, rule: ArchiveCodeRule) -> Placement:
     return Placement(scope, doc.fonds_code, doc.fiscal_year, r.period.code, r.category_code)
 
 
+def locked_version(versions: Mapping[str, str | None], f: StoredFile) -> str | None:
+    """The object version locked at archiving for an original: kept per object key (two
+    originals may hold the same bytes), per SHA-256 for records archived before."""
+    return versions.get(f.object_key, versions.get(f.sha256))
+
+
 def original_key(archive_code: str, n: int, f: StoredFile) -> str:
     """Originals sit in the record's package folder, named by the archive code (DA/T 92 §8)."""
     name = f.filename.replace("/", "_").replace("\\", "_")

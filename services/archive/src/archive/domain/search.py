@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from contracts.records import RecordCategory
 from contracts.types import Money
@@ -52,3 +53,12 @@ class Visibility:
     @property
     def nothing(self) -> bool:
         return not (self.all_fonds or self.fonds or self.record_ids)
+
+
+@dataclass(frozen=True)
+class Hits:
+    """One page of a search: result-list entries, whether more follow, the count if asked."""
+
+    items: list[dict[str, Any]]
+    has_more: bool
+    total: int | None

@@ -26,7 +26,8 @@ class InvoiceBookings:
         return {d["_id"]: d["document_id"] async for d in cursor}
 
     async def claim(self, keys: list[str], document_id: uuid.UUID) -> dict[str, str]:
-        """Book every key for the document, or none: returns the conflicts (empty on success)."""
+        """Book every key for the document, or none: returns the conflicts (empty on success).
+        Repeat-safe: a key the document booked before counts as booked."""
         claimed: list[str] = []
         for key in keys:
             try:
@@ -35,9 +36,12 @@ class InvoiceBookings:
                 )
                 claimed.append(key)
             except DuplicateKeyError:
+                holder = await self.holders([key])
+                if holder.get(key) == str(document_id):
+                    continue  # booked by this document before (a retry, a completion)
                 if claimed:
                     await self._coll.delete_many(
                         {"_id": {"$in": claimed}, "document_id": str(document_id)}
                     )
-                return await self.holders([key])
+                return holder
         return {}

@@ -3,8 +3,8 @@ voucher_key``): what makes an ERP's retry answer with the record it made the fir
 a second record under one key impossible, however many uploads race.
 
 Each entry keeps the accepted event itself until it is published (an outbox): a crash or a
-broker outage between taking the key and announcing it leaves it here, and the relay publishes
-it later under the same event id.
+broker outage between taking the key and announcing it leaves it here, and the relay completes
+it later (its invoices booked, if a crash came first) and publishes it under the same event id.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ def _kept(d: Document) -> KeptVoucher:
         fingerprint=d["fingerprint"],
         event=DocumentIngested.model_validate_json(d["event"]),
         published=bool(d["published"]),
+        booked=bool(d.get("booked")),
     )
 
 
@@ -54,6 +55,7 @@ class VoucherKeys:
                     "fingerprint": fingerprint,
                     "event": event.model_dump_json(),
                     "published": False,
+                    "booked": False,
                     "at": utc_now(),
                 }
             )
@@ -64,6 +66,9 @@ class VoucherKeys:
     async def release(self, key: str, document_id: uuid.UUID) -> None:
         """Give the key back: its upload was refused after all (an invoice booked meanwhile)."""
         await self._coll.delete_one({"_id": key, "document_id": str(document_id)})
+
+    async def booked(self, key: str) -> None:
+        await self._coll.update_one({"_id": key}, {"$set": {"booked": True}})
 
     async def published(self, key: str) -> None:
         await self._coll.update_one({"_id": key}, {"$set": {"published": True}})

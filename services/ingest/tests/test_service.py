@@ -1,0 +1,203 @@
+"""The intake use case with in-memory ports: one record per voucher, nothing lost to an outage."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import replace
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+
+from aiokafka.errors import KafkaConnectionError
+
+from contracts.envelope import Envelope
+from contracts.events import DocumentIngested, DocumentRejected
+from ingest.parsers.files import UploadedFile, read_file
+from ingest.ports import KeptVoucher
+from ingest.service import IngestService, Outcome
+from servicekit.workers import LimitExceeded, WorkerLimits
+
+T = TypeVar("T")
+SAMPLES = Path(__file__).resolve().parents[3] / "samples"
+VOUCHER = json.loads((SAMPLES / "vouchers" / "2025-03-ji-0002.json").read_text("utf-8"))
+PDF = (SAMPLES / "attachments" / "einvoice-25312000000087654321.pdf").read_bytes()
+
+
+class Originals:
+    bucket = "ingest"
+
+    def __init__(self) -> None:
+        self.kept: dict[str, bytes] = {}
+
+    async def exists(self, key: str) -> bool:
+        return key in self.kept
+
+    async def put(self, key: str, data: bytes, media_type: str) -> None:
+        self.kept[key] = data
+
+    async def put_file(self, key: str, path: Path, media_type: str) -> None:
+        raise NotImplementedError  # journals are not taken here
+
+
+class Submissions:
+    async def record(self, submission_id: uuid.UUID, **details: Any) -> None:
+        pass
+
+
+class Bookings:
+    def __init__(self) -> None:
+        self.booked: dict[str, str] = {}
+
+    async def holders(self, keys: Iterable[str]) -> dict[str, str]:
+        return {k: self.booked[k] for k in keys if k in self.booked}
+
+    async def claim(self, keys: list[str], document_id: uuid.UUID) -> dict[str, str]:
+        if taken := await self.holders(keys):
+            return taken
+        self.booked |= {k: str(document_id) for k in keys}
+        return {}
+
+
+class Keys:
+    """Unique keys as a dictionary: a second claim of a key finds the first."""
+
+    def __init__(self) -> None:
+        self.kept: dict[str, KeptVoucher] = {}
+
+    async def get(self, key: str) -> KeptVoucher | None:
+        return self.kept.get(key)
+
+    async def claim(
+        self, key: str, fingerprint: str, event: DocumentIngested
+    ) -> KeptVoucher | None:
+        if key in self.kept:
+            return self.kept[key]
+        self.kept[key] = KeptVoucher(key, event.document_id, fingerprint, event, False)
+        return None
+
+    async def release(self, key: str, document_id: uuid.UUID) -> None:
+        if key in self.kept and self.kept[key].document_id == document_id:
+            del self.kept[key]
+
+    async def booked(self, key: str) -> None:
+        self.kept[key] = replace(self.kept[key], booked=True)
+
+    async def published(self, key: str) -> None:
+        self.kept[key] = replace(self.kept[key], published=True)
+
+    async def unpublished(self, older_than: timedelta) -> list[KeptVoucher]:
+        return [k for k in self.kept.values() if not k.published]
+
+
+class Publisher:
+    def __init__(self) -> None:
+        self.events: list[Envelope[Any]] = []
+        self.down = False
+
+    async def publish(self, event: Envelope[Any]) -> None:
+        if self.down:
+            raise KafkaConnectionError("broker down")
+        self.events.append(event)
+
+
+class Parsers:
+    """The worker pool, in this process; a file named ``slow.*`` goes over the time limit."""
+
+    async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        if fn is read_file and args[1].filename.startswith("slow"):
+            raise LimitExceeded("time", WorkerLimits(seconds=60))
+        return fn(*args, **kwargs)
+
+
+class Scanner:
+    async def version(self) -> str:
+        return "ClamAV test"
+
+    async def scan(self, data: bytes) -> str | None:
+        return None
+
+
+def service() -> tuple[IngestService, Publisher, Keys]:
+    published, keys = Publisher(), Keys()
+    return (
+        IngestService(
+            Originals(),
+            Submissions(),
+            Bookings(),
+            keys,
+            published,
+            Parsers(),
+            "/aap/ingest",
+            Scanner(),
+        ),
+        published,
+        keys,
+    )
+
+
+def voucher(**changes: object) -> UploadedFile:
+    doc = VOUCHER | {"attachment_count": 1} | changes
+    return UploadedFile("voucher", "v.json", "application/json", json.dumps(doc).encode())
+
+
+def pdf(name: str = "inv.pdf") -> UploadedFile:
+    return UploadedFile("attachment", name, "application/pdf", PDF)
+
+
+async def test_the_same_voucher_again_is_answered_with_its_document_and_publishes_nothing() -> None:
+    s, published, _ = service()
+    first = await s.ingest(voucher(), [pdf()], user="erp")
+    again = await s.ingest(voucher(), [pdf("renamed.pdf")], user="erp")
+    assert (first.outcome, again.outcome) == (Outcome.ACCEPTED, Outcome.ALREADY_ACCEPTED)
+    assert again.event == first.event
+    assert [type(e.data) for e in published.events] == [DocumentIngested]
+
+
+async def test_other_content_under_a_taken_key_is_refused_naming_the_record() -> None:
+    s, published, _ = service()
+    first = await s.ingest(voucher(), [pdf()], user="erp")
+    assert isinstance(first.event, DocumentIngested)
+    other = await s.ingest(voucher(summary="采购办公用品（改）"), [pdf()], user="erp")
+    assert other.outcome is Outcome.CONFLICT
+    assert isinstance(other.event, DocumentRejected)
+    assert f"held by record {first.event.document_id}" in other.event.problems[0].message
+    assert [type(e.data) for e in published.events] == [DocumentIngested, DocumentRejected]
+
+
+async def test_a_broker_outage_loses_no_accepted_document_the_relay_announces_it() -> None:
+    s, published, keys = service()
+    published.down = True
+    accepted = await s.ingest(voucher(), [pdf()], user="erp")
+    assert accepted.outcome is Outcome.ACCEPTED and published.events == []
+    published.down = False
+    assert await s.relay(timedelta(0)) == 1
+    [announced] = published.events
+    assert announced.data == accepted.event
+    assert await s.relay(timedelta(0)) == 0  # announced once: nothing pending
+    assert all(k.published for k in keys.kept.values())
+
+
+async def test_a_file_over_the_parsing_limit_is_refused_naming_the_limit() -> None:
+    s, _, keys = service()
+    refused = await s.ingest(voucher(), [pdf("slow.pdf")], user="erp")
+    assert refused.outcome is Outcome.REJECTED and keys.kept == {}
+    assert isinstance(refused.event, DocumentRejected)
+    [problem] = refused.event.problems
+    assert problem.message.startswith("slow.pdf (#1, SHA-256")
+    assert problem.message.endswith("cannot be read: parsing went over the time limit of 60 s")
+
+
+async def test_a_voucher_taken_before_a_crash_is_booked_and_announced_by_the_relay() -> None:
+    """The process died after taking the voucher's key and before booking its invoices: the
+    relay completes it (books, then announces); a retry of the upload is answered with it."""
+    s, published, keys = service()
+    await s.ingest(voucher(), [pdf()], user="erp")
+    [taken] = keys.kept.values()
+    keys.kept[taken.key] = replace(taken, booked=False, published=False)  # as the crash left it
+    published.events.clear()
+    again = await s.ingest(voucher(), [pdf()], user="erp")
+    assert again.outcome is Outcome.ALREADY_ACCEPTED and keys.kept[taken.key].booked
+    assert await s.relay(timedelta(0)) == 1
+    assert [e.data for e in published.events] == [taken.event]
