@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from archive.adapters.handovers import Handovers
+from archive.adapters.records import Records
 from archive.app import create_app as archive_app
 from archive.domain.lifecycle import HandoverRefused
 from archive.domain.volumes import assemble, bind
@@ -26,7 +27,7 @@ from contracts.types import Money
 from devkit.samples import ingested_document, store_files, voucher_summary
 from devkit.send import EventSender
 from devkit.testing import running
-from devkit.watch import EventWatcher, of_type
+from devkit.watch import EventWatcher, consumed, of_type
 from permission.app import create_app as permission_app
 from permission.settings import PermissionSettings
 from servicekit import mongo, s3
@@ -36,8 +37,10 @@ FONDS = "S" + secrets.token_hex(3).upper()
 OTHER_FONDS = FONDS + "X"
 ARCHIVIST, OUTSIDER = "zhaomin-" + FONDS, "outsider"
 EXPORT_FONDS = FONDS + "E"  # a fonds of its own for the export test: no other listing changes
+LAG_FONDS = FONDS + "L"  # holds a record the permission service has not heard of
 ROLES: list[Any] = [
-    {"user": ARCHIVIST, "role": "archivist", "fonds_code": f} for f in (FONDS, EXPORT_FONDS)
+    {"user": ARCHIVIST, "role": "archivist", "fonds_code": f}
+    for f in (FONDS, EXPORT_FONDS, LAG_FONDS)
 ]
 AS_ARCHIVIST = {"X-User": ARCHIVIST}
 
@@ -94,7 +97,8 @@ async def document(
 
 
 async def archive_document(platform: PlatformSettings, doc: DocumentIngested) -> RecordArchived:
-    """Announce ``doc`` as ingest would, and wait until the archive has archived it."""
+    """Announce ``doc`` as ingest would, and wait until the archive has archived it and the
+    permission service, which learns of records from that event, has heard of it."""
     async with (
         EventWatcher(platform.kafka_bootstrap, platform.namespace, [RECORDS_ARCHIVED]) as watch,
         EventSender(platform.kafka_bootstrap, platform.namespace) as out,
@@ -103,6 +107,7 @@ async def archive_document(platform: PlatformSettings, doc: DocumentIngested) ->
             new_event(doc, source="/test", subject=str(doc.document_id), correlation_id="c")
         )
         [archived] = await watch.wait_for(of_type("RecordArchived", record_id=str(doc.document_id)))
+    await consumed(platform.kafka_bootstrap, platform.namespace, "permission", [RECORDS_ARCHIVED])
     return RecordArchived.model_validate(archived.data)
 
 
@@ -146,6 +151,9 @@ async def archived(
         await watch.wait_until(
             lambda: ids <= {s.event.subject for s in watch.seen}, 60, "4 records"
         )
+        await consumed(
+            platform.kafka_bootstrap, platform.namespace, "permission", [RECORDS_ARCHIVED]
+        )
         yield http, docs
 
 
@@ -188,6 +196,40 @@ async def test_search_returns_only_what_the_caller_may_see(archived: Any) -> Non
     )  # another fonds: not in the archivist's scope
     r = await http.get("/v1/records", params={"fonds_code": FONDS})
     assert r.status_code == 401
+
+
+async def test_a_record_archived_a_moment_ago_is_not_refused_as_a_missing_right(
+    archived: Any, platform: PlatformSettings
+) -> None:
+    """The permission service learns of a record from RecordArchived, a moment after the
+    archive kept it. Asked in between, an archivist of the fonds is told to try again (503),
+    never that the role is missing (403)."""
+    http, docs = archived
+    records = Records(mongo.connect(platform.mongo_url)[platform.database_name("archive")])
+    kept = await records.get(docs["travel"].document_id)
+    assert kept is not None
+    # Kept by the archive, its event not (yet) consumed by the permission service.
+    unheard = kept.model_copy(
+        update={
+            "record_id": uuid.uuid4(),
+            "fonds_code": LAG_FONDS,
+            "archive_code": f"{LAG_FONDS}-2001-D30-PZ-000001",
+        }
+    )
+    await records.add(unheard, {})
+    r = await http.get(f"/v1/records/{unheard.record_id}", headers=AS_ARCHIVIST)
+    assert r.status_code == 503, r.text
+    assert r.json()["detail"] == (
+        f"permission service cannot decide yet: record {unheard.record_id} is not (yet) known"
+        " as archived; try again in a moment"
+    )
+    assert r.headers["retry-after"] == "1"
+    known = await http.get(f"/v1/records/{docs['travel'].document_id}", headers=AS_ARCHIVIST)
+    assert known.status_code == 200
+    outsider = await http.get(
+        f"/v1/records/{docs['travel'].document_id}", headers={"X-User": OUTSIDER}
+    )
+    assert outsider.status_code == 403
 
 
 async def test_drill_through_both_ways_in_one_call(
@@ -813,6 +855,9 @@ async def test_a_held_record_is_reviewed_before_it_can_be_handed_over(
             new_event(held, source="/test", subject=str(held.document_id), correlation_id="c")
         )
         await watch.wait_for(of_type("RecordArchived", record_id=str(held.document_id)))
+        await consumed(
+            platform.kafka_bootstrap, platform.namespace, "permission", [RECORDS_ARCHIVED]
+        )
         waiting = await search(http, fiscal_year=2023, review_required=True)
         assert waiting == ["附件未齐的凭证"]
         body = {"fonds_code": FONDS, "fiscal_year": 2023, "handed_over_by": "陈静"}

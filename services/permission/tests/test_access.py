@@ -91,3 +91,18 @@ def test_roles_apply_within_their_fonds_only() -> None:
     assert not ask("zhaomin", "download", None)  # a record we have not heard of
     assert ask("auditor1", "read", "Q001")
     assert not ask("auditor1", "download", "Q001")
+
+
+def test_a_record_not_heard_of_is_refused_saying_so_not_as_a_missing_role() -> None:
+    archivist = RoleAssignment("zhaomin", "archivist", "Q001")
+    result = check(
+        user="zhaomin",
+        action="hold",
+        record_id=RECORD,
+        record_fonds=None,
+        roles=[archivist],
+        grants=[],
+        now=NOW,
+    )
+    assert not result.allowed and not result.record_known
+    assert result.reason == f"record {RECORD} is not (yet) known as archived"

@@ -24,7 +24,7 @@ from contracts.topics import ACCESS_GRANTED, APPROVALS_REQUESTED, RECORDS_ARCHIV
 from contracts.types import utc_now
 from devkit.stack import ARCHIVIST, LocalStack
 from devkit.topics import create_topics
-from devkit.watch import EventWatcher, of_type
+from devkit.watch import EventWatcher, consumed, of_type
 from servicekit.settings import PlatformSettings
 
 ROOT = Path(__file__).resolve().parents[4]
@@ -161,6 +161,10 @@ async def story(stack: LocalStack, platform: PlatformSettings) -> Outcome:
             )
             if kept.status_code != 200:
                 await watch.wait_for(of_type("RecordArchived", record_id=doc_id), timeout=60)
+        # Who may read a record is decided once the permission service has heard of it too.
+        await consumed(
+            platform.kafka_bootstrap, platform.namespace, "permission", [RECORDS_ARCHIVED]
+        )
         records = [
             (await http.get(f"{stack.url('archive')}/v1/records/{d}", headers=as_archivist)).json()
             for d in doc_ids

@@ -24,7 +24,8 @@ class Publisher(Protocol):
 
 
 class Permissions(Protocol):
-    """The permission service's answers; each ``require…`` raises AccessDenied when it says no."""
+    """The permission service's answers; each ``require…`` raises AccessDenied when it says no
+    (NotYetKnown when it has not yet heard of the record)."""
 
     async def require(self, user: str, action: str, record_id: object) -> None: ...
 

@@ -16,7 +16,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Body, Header, HTTPException, Query
 from fastapi.responses import Response
 
-from archive.adapters.permission_client import AccessDenied
+from archive.adapters.permission_client import AccessDenied, NotYetKnown
 from archive.adapters.registers import (
     CSV,
     XLSX,
@@ -53,6 +53,10 @@ async def _answer(call: Awaitable[T]) -> T:
         raise HTTPException(404, str(error)) from error
     except AccessDenied as error:
         raise HTTPException(403, f"permission service denied: {error}") from error
+    except NotYetKnown as error:
+        # Archived a moment ago: a retry is decided, so this is not the caller's lack of rights.
+        detail = f"permission service cannot decide yet: {error}; try again in a moment"
+        raise HTTPException(503, detail, headers={"Retry-After": "1"}) from error
     except Conflict as error:
         raise HTTPException(409, str(error)) from error
 

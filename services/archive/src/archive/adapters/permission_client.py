@@ -13,10 +13,16 @@ from archive.domain.search import Visibility
 class Decision:
     allowed: bool
     reason: str
+    record_known: bool = True
 
 
 class AccessDenied(Exception):
     pass
+
+
+class NotYetKnown(Exception):
+    """The permission service has not yet heard of a record the archive holds (it learns of
+    records from RecordArchived, a moment after archiving): nobody's rights decided yet."""
 
 
 class PermissionClient:
@@ -29,11 +35,15 @@ class PermissionClient:
         )
         response.raise_for_status()
         body = response.json()
-        return Decision(bool(body["allowed"]), str(body["reason"]))
+        return Decision(
+            bool(body["allowed"]), str(body["reason"]), bool(body.get("record_known", True))
+        )
 
     async def require(self, user: str, action: str, record_id: object) -> None:
         """Raise AccessDenied, with the permission service's reason, unless it allows."""
         decision = await self.check(user, action, f"record:{record_id}")
+        if not decision.allowed and not decision.record_known:
+            raise NotYetKnown(decision.reason)
         if not decision.allowed:
             raise AccessDenied(decision.reason)
 

@@ -19,7 +19,11 @@ def permission_router(service: PermissionService) -> APIRouter:
         resource: Annotated[str, Query(description="record:<uuid>")],
     ) -> dict[str, Any]:
         result = await service.check(user, action, resource)
-        return {"allowed": result.allowed, "reason": result.reason}
+        return {
+            "allowed": result.allowed,
+            "reason": result.reason,
+            "record_known": result.record_known,
+        }
 
     @router.get("/visibility")
     async def visible(

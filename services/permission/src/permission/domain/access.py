@@ -91,6 +91,9 @@ def grant_for(decided: ApprovalDecided) -> Grant | None:
 class CheckResult:
     allowed: bool
     reason: str
+    # False while this service has not heard of the record: its owner archived it a moment
+    # ago (RecordArchived not yet consumed), or it does not exist.
+    record_known: bool = True
 
 
 def check(
@@ -115,6 +118,9 @@ def check(
     ]
     if expired:
         return CheckResult(False, f"grant {expired[0].grant_id} is no longer active")
+    if record_fonds is None:
+        # Records become known from RecordArchived: a moment after archiving, or never.
+        return CheckResult(False, f"record {record_id} is not (yet) known as archived", False)
     return CheckResult(False, f"no role or grant lets {user} {action} record {record_id}")
 
 
