@@ -101,6 +101,10 @@ async def test_archive_accessions_each_document_once_despite_redelivery(
             platform.kafka_bootstrap, platform.namespace, "archive", [DOCUMENTS_INGESTED]
         )
         await watch.caught_up()
+        # The permission service, which decides who reads a record, has heard of each too.
+        await consumed(
+            platform.kafka_bootstrap, platform.namespace, "permission", [RECORDS_ARCHIVED]
+        )
         records = [
             (await http.get(f"/v1/records/{d.document_id}", headers=AS_AUDITOR)).json()
             for d in docs
