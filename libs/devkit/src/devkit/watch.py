@@ -114,7 +114,10 @@ async def consumed(
     bootstrap: str, namespace: str, service: str, topics: list[Topic], timeout: float = 60
 ) -> None:
     """The positive signal that a service's consumer group has handled everything published to
-    ``topics`` so far: its committed offsets reach the partitions' current end offsets."""
+    ``topics`` so far: its committed offsets reach the partitions' current end offsets.
+
+    A consumer started late has the backlog of every topic it reads to work through first, as
+    long as that takes: it fails only when the group commits nothing for ``timeout`` seconds."""
     group = f"{namespace}.{service}"  # servicekit.kafka.subscriber_options
     probe = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
@@ -125,7 +128,7 @@ async def consumed(
             TopicPartition(t.name(namespace), p) for t in topics for p in range(t.partitions)
         ]
         ends = await probe.end_offsets(partitions)
-        deadline = time.monotonic() + timeout
+        deadline, progress = time.monotonic() + timeout, -1
         while True:
             committed = await admin.list_consumer_group_offsets(group)
             behind = {
@@ -135,8 +138,13 @@ async def consumed(
             }
             if not behind:
                 return
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"group {group} did not handle {behind} within {timeout} s")
+            handled = sum(c.offset for c in committed.values())  # over every topic it reads
+            if handled > progress:
+                deadline, progress = time.monotonic() + timeout, handled
+            elif time.monotonic() > deadline:
+                raise TimeoutError(
+                    f"group {group} handled nothing for {timeout} s; still behind: {behind}"
+                )
             await asyncio.sleep(0.2)
     finally:
         await probe.stop()
