@@ -16,6 +16,7 @@ import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 
 from contracts.topics import all_topic_names
+from devkit.identity import ISSUER, service_env
 from devkit.stack import LOCAL_CLAMD
 from devkit.topics import create_topics
 from servicekit import mongo
@@ -47,12 +48,16 @@ def platform() -> Iterator[PlatformSettings]:
     # Every ingest of the tests asks the local clamd: without a scanner, uploads are held for
     # review (4-2 not performed), which is right for the product and wrong for the tests.
     os.environ.setdefault("AAP_INGEST_CLAMD_ADDRESS", LOCAL_CLAMD)
+    # The local Keycloak: services validate its tokens, the archive asks for its own, and the
+    # tests sign in as its sample people (devkit.identity.as_user).
+    os.environ.update(service_env("archive"))
     settings = PlatformSettings()
     for name, address in [
         ("Kafka", settings.kafka_bootstrap),
         ("S3", settings.s3_endpoint),
         ("MongoDB", settings.mongo_url.removeprefix("mongodb://").strip("/").split("/")[0]),
         ("clamd", os.environ["AAP_INGEST_CLAMD_ADDRESS"]),
+        ("Keycloak", ISSUER.removeprefix("http://").split("/")[0]),
     ]:
         if not _reachable(address):
             pytest.fail(f"{name} does not answer at {address}: run `make infra-up` (or set AAP_*)")

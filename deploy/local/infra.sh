@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Local infrastructure on loopback, no Docker: Apache Kafka (KRaft), MinIO (S3), FerretDB (MongoDB
-# wire protocol on SQLite). Usage: infra.sh up|down|status, or infra.sh stop|kill|start SERVER
-# (one of kafka, minio, ferretdb, clamd: what the outage tests do to a running stack).
+# wire protocol on SQLite), ClamAV, Keycloak (the identity provider). Usage: infra.sh
+# up|down|status, or infra.sh stop|kill|start SERVER (one of kafka, minio, ferretdb, clamd,
+# keycloak: what the outage tests do to a running stack).
 #
 # Builds and downloads go to the tools' own caches (~/.m2, Go's module and build caches), so a
 # fresh clone on a used machine only re-links; the binaries, data and logs go to .local/ (ignored).
@@ -20,6 +21,8 @@ CONTROLLER_PORT=${AAP_LOCAL_KAFKA_CONTROLLER_PORT:-19093}
 MINIO_PORT=${AAP_LOCAL_MINIO_PORT:-19000}
 FERRETDB_PORT=${AAP_LOCAL_FERRETDB_PORT:-27018}
 CLAMD_PORT=${AAP_LOCAL_CLAMD_PORT:-13310}
+KEYCLOAK_PORT=${AAP_LOCAL_KEYCLOAK_PORT:-18080}
+KEYCLOAK_VERSION=${AAP_KEYCLOAK_VERSION:-26.0.7}  # 26.0.x runs on Java 17
 MINIO_VERSION=${AAP_MINIO_VERSION:-v0.0.0-20260212201848-7aac2a2c5b7c}
 S3_USER=${AAP_S3_ACCESS_KEY:-aapadmin}
 S3_PASSWORD=${AAP_S3_SECRET_KEY:-aapadmin-secret}
@@ -117,6 +120,39 @@ start_ferretdb() {
   wait_port ferretdb "$FERRETDB_PORT" "$RUN/ferretdb.pid" 60
 }
 
+build_keycloak() {
+  [[ -x $LOCAL/keycloak-$KEYCLOAK_VERSION/bin/kc.sh ]] && return 0
+  say "resolving Keycloak $KEYCLOAK_VERSION from Maven Central (kept in ~/.m2)"
+  local zip=~/.m2/repository/org/keycloak/keycloak-quarkus-dist/$KEYCLOAK_VERSION/keycloak-quarkus-dist-$KEYCLOAK_VERSION.zip
+  [[ -s $zip ]] || mvn -q -B dependency:get -Dtransitive=false \
+    -Dartifact="org.keycloak:keycloak-quarkus-dist:$KEYCLOAK_VERSION:zip" >"$LOGS/maven-keycloak.log" 2>&1 \
+    || { say "Maven failed; see $LOGS/maven-keycloak.log"; tail -n 20 "$LOGS/maven-keycloak.log" >&2; return 1; }
+  (cd "$LOCAL" && unzip -q -o "$zip")
+}
+
+start_keycloak() {
+  port_open "$KEYCLOAK_PORT" && { say "Keycloak already answers on $KEYCLOAK_PORT"; return 0; }
+  local home=$LOCAL/keycloak-$KEYCLOAK_VERSION
+  # The realm and its secrets: made at random once per checkout, kept in .local/secrets/.
+  (cd "$ROOT" && python3 -m uv run --frozen python -m devkit.identity realm "$home/data/import/aap-realm.json")
+  local admin_password; admin_password=$(cd "$ROOT" && python3 -m uv run --frozen python -m devkit.identity admin-password)
+  say "starting Keycloak on 127.0.0.1:$KEYCLOAK_PORT (realm aap)"
+  # A fixed hostname: the `iss` of every token is this URL, whatever host a client used.
+  KC_BOOTSTRAP_ADMIN_USERNAME=admin KC_BOOTSTRAP_ADMIN_PASSWORD=$admin_password \
+    JAVA_OPTS_KC_HEAP="-Xms128m -Xmx512m" \
+    nohup "$home/bin/kc.sh" start-dev --http-host 127.0.0.1 --http-port "$KEYCLOAK_PORT" \
+    --hostname "http://127.0.0.1:$KEYCLOAK_PORT" --import-realm --health-enabled false \
+    >>"$LOGS/keycloak.log" 2>&1 &
+  echo $! >"$RUN/keycloak.pid"
+  wait_port keycloak "$KEYCLOAK_PORT" "$RUN/keycloak.pid" 120
+  local i  # the port opens before the realm is imported: wait for its discovery document
+  for ((i = 0; i < 300; i++)); do
+    curl -sf "http://127.0.0.1:$KEYCLOAK_PORT/realms/aap/.well-known/openid-configuration" >/dev/null && return 0
+    sleep 0.2
+  done
+  say "Keycloak answers but realm aap does not; see $LOGS/keycloak.log"; return 1
+}
+
 install_clamd() {
   command -v clamd >/dev/null && return 0
   if [[ $(id -u) != 0 ]] || ! command -v apt-get >/dev/null; then
@@ -146,14 +182,18 @@ up() {
   command -v java >/dev/null || { say "java (17+) is required for Kafka"; exit 1; }
   command -v mvn >/dev/null || { say "Maven is required to resolve Kafka"; exit 1; }
   command -v go >/dev/null || { say "Go is required to build MinIO and FerretDB"; exit 1; }
+  command -v unzip >/dev/null || { say "unzip is required to unpack Keycloak"; exit 1; }
   build_kafka & k=$!
   build_ferretdb & f=$!
+  build_keycloak & c=$!
   build_minio
-  wait $k; wait $f
+  wait $k; wait $f; wait $c
+  start_keycloak & kc=$!  # the slowest to start: alongside the others
   start_kafka
   start_minio
   start_ferretdb
   start_clamd
+  wait $kc
   say "creating topics of the contracts' registry for namespace ${AAP_NAMESPACE:-local}"
   (cd "$ROOT" && python3 -m uv run --frozen python -m devkit.topics create)
   status
@@ -169,7 +209,7 @@ stop_one() { # name [signal]
 
 down() {
   local name
-  for name in kafka minio ferretdb clamd; do stop_one "$name"; done
+  for name in kafka minio ferretdb clamd keycloak; do stop_one "$name"; done
 }
 
 status() {
@@ -178,11 +218,12 @@ status() {
   port_open "$MINIO_PORT" && say "minio     up   http://127.0.0.1:$MINIO_PORT" || { say "minio     down"; ok=1; }
   port_open "$FERRETDB_PORT" && say "ferretdb  up   mongodb://127.0.0.1:$FERRETDB_PORT/" || { say "ferretdb  down"; ok=1; }
   port_open "$CLAMD_PORT" && say "clamd     up   127.0.0.1:$CLAMD_PORT" || say "clamd     down (virus scan not performed)"
+  port_open "$KEYCLOAK_PORT" && say "keycloak  up   http://127.0.0.1:$KEYCLOAK_PORT/realms/aap (sample people and secrets: .local/secrets/identity.json)" || { say "keycloak  down"; ok=1; }
   say "logs in $LOGS"
   return $ok
 }
 
-one_of() { [[ $1 =~ ^(kafka|minio|ferretdb|clamd)$ ]] || { echo "no server $1" >&2; exit 2; }; }
+one_of() { [[ $1 =~ ^(kafka|minio|ferretdb|clamd|keycloak)$ ]] || { echo "no server $1" >&2; exit 2; }; }
 ours() { # stop or kill only what this checkout started: another's server is not ours to stop
   [[ -f $RUN/$1.pid ]] && kill -0 "$(cat "$RUN/$1.pid")" 2>/dev/null \
     || { say "$1 was not started by this checkout ($RUN/$1.pid)"; exit 1; }

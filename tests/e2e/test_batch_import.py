@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from devkit.identity import local_secrets
 from devkit.stack import LocalStack
 from ingest.batch_import import main
 
@@ -36,15 +37,19 @@ def exports(folder: Path) -> Path:
 
 
 async def test_batch_import_summarises_and_resumes(
-    stack: LocalStack, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    stack: LocalStack,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setenv("AAP_CLIENT_SECRET", local_secrets()["client:aap-erp"])
     source = exports(tmp_path / "exports")
     args = [
         str(source),
         "--url",
         stack.url("ingest"),
-        "--user",
-        "erp-sync",
+        "--client-id",
+        "aap-erp",
         "--profile",
         "kingdee-k3",
         "--fonds-code",

@@ -10,6 +10,7 @@ from pathlib import Path
 import httpx
 
 from contracts.topics import DOCUMENTS_INGESTED, RECORDS_ARCHIVED
+from devkit.identity import ERP, as_user
 from devkit.stack import AUDITOR, LocalStack
 from devkit.watch import EventWatcher, consumed
 from servicekit.settings import PlatformSettings
@@ -40,7 +41,7 @@ async def test_archive_killed_mid_stream_archives_every_document_exactly_once(
                     ("voucher", (f"{n}.json", voucher(fonds, n))),
                     ("attachments", ("inv.pdf", invoice)),
                 ],
-                headers={"X-User": "erp"},
+                headers=as_user(ERP),
             )
             assert r.status_code == 202, r.text
             accepted.append(r.json()["document_id"])
@@ -71,7 +72,7 @@ async def test_archive_killed_mid_stream_archives_every_document_exactly_once(
             await http.get(
                 f"{stack.url('archive')}/v1/records",
                 params={"fonds_code": fonds, "limit": 500, "with_total": True},
-                headers={"X-User": AUDITOR},
+                headers=as_user(AUDITOR),
             )
         ).json()
 

@@ -24,6 +24,7 @@ from contracts.events import ApprovalDecided, DocumentIngested, RecordArchived, 
 from contracts.records import InvoiceRef
 from contracts.topics import HANDOVERS, INTEGRITY_ALERTS, LEGAL_HOLDS_PLACED, RECORDS_ARCHIVED
 from contracts.types import Money
+from devkit.identity import as_user
 from devkit.samples import ingested_document, store_files, voucher_summary
 from devkit.send import EventSender
 from devkit.testing import running
@@ -35,14 +36,13 @@ from servicekit.settings import PlatformSettings
 
 FONDS = "S" + secrets.token_hex(3).upper()
 OTHER_FONDS = FONDS + "X"
-ARCHIVIST, OUTSIDER = "zhaomin-" + FONDS, "outsider"
+ARCHIVIST, OUTSIDER = "zhaomin", "outsider"
 EXPORT_FONDS = FONDS + "E"  # a fonds of its own for the export test: no other listing changes
 LAG_FONDS = FONDS + "L"  # holds a record the permission service has not heard of
 ROLES: list[Any] = [
     {"user": ARCHIVIST, "role": "archivist", "fonds_code": f}
     for f in (FONDS, EXPORT_FONDS, LAG_FONDS)
 ]
-AS_ARCHIVIST = {"X-User": ARCHIVIST}
 
 
 async def document(
@@ -158,9 +158,7 @@ async def archived(
 
 
 async def search(http: httpx.AsyncClient, user: str = ARCHIVIST, **params: Any) -> list[str]:
-    r = await http.get(
-        "/v1/records", params={"fonds_code": FONDS, **params}, headers={"X-User": user}
-    )
+    r = await http.get("/v1/records", params={"fonds_code": FONDS, **params}, headers=as_user(user))
     assert r.status_code == 200, r.text
     return sorted(i["summary"] for i in r.json()["items"])
 
@@ -168,7 +166,7 @@ async def search(http: httpx.AsyncClient, user: str = ARCHIVIST, **params: Any) 
 async def test_search_by_chinese_text_amount_counterparty_and_invoice(archived: Any) -> None:
     http, docs = archived
     for wrong in ({"offset": "9" * 20}, {"fiscal_year": "-5"}, {"amount_min": "NaN"}):
-        r = await http.get("/v1/records", params=wrong, headers=AS_ARCHIVIST)
+        r = await http.get("/v1/records", params=wrong, headers=as_user(ARCHIVIST))
         assert r.status_code == 422, (wrong, r.text)  # named, never a 500
     assert await search(http, q="差旅费") == ["1990年差旅费", "报销北京出差差旅费"]
     assert await search(http, amount_min="1000.00", amount_max="1280.00") == [
@@ -181,7 +179,7 @@ async def test_search_by_chinese_text_amount_counterparty_and_invoice(archived: 
     assert await search(http, invoice_number=number) == ["报销北京出差差旅费"]
     assert await search(http, fiscal_year=1990, period=3) == ["1990年差旅费"]
     assert await search(http, q="(.*)") == []  # text is a substring, never a pattern
-    r = await http.get("/v1/records", params={"amount_min": "0.001"}, headers=AS_ARCHIVIST)
+    r = await http.get("/v1/records", params={"amount_min": "0.001"}, headers=as_user(ARCHIVIST))
     assert r.status_code == 422
 
 
@@ -189,7 +187,9 @@ async def test_search_returns_only_what_the_caller_may_see(archived: Any) -> Non
     http, _ = archived
     assert await search(http, user=OUTSIDER, q="差旅费") == []
     r = await http.get(
-        "/v1/records", params={"fonds_code": OTHER_FONDS, "with_total": True}, headers=AS_ARCHIVIST
+        "/v1/records",
+        params={"fonds_code": OTHER_FONDS, "with_total": True},
+        headers=as_user(ARCHIVIST),
     )
     assert (
         r.json()["total"] == 0 and r.json()["items"] == []
@@ -217,17 +217,17 @@ async def test_a_record_archived_a_moment_ago_is_not_refused_as_a_missing_right(
         }
     )
     await records.add(unheard, {})
-    r = await http.get(f"/v1/records/{unheard.record_id}", headers=AS_ARCHIVIST)
+    r = await http.get(f"/v1/records/{unheard.record_id}", headers=as_user(ARCHIVIST))
     assert r.status_code == 503, r.text
     assert r.json()["detail"] == (
         f"permission service cannot decide yet: record {unheard.record_id} is not (yet) known"
         " as archived; try again in a moment"
     )
     assert r.headers["retry-after"] == "1"
-    known = await http.get(f"/v1/records/{docs['travel'].document_id}", headers=AS_ARCHIVIST)
+    known = await http.get(f"/v1/records/{docs['travel'].document_id}", headers=as_user(ARCHIVIST))
     assert known.status_code == 200
     outsider = await http.get(
-        f"/v1/records/{docs['travel'].document_id}", headers={"X-User": OUTSIDER}
+        f"/v1/records/{docs['travel'].document_id}", headers=as_user(OUTSIDER)
     )
     assert outsider.status_code == 403
 
@@ -256,7 +256,7 @@ async def test_drill_through_both_ways_in_one_call(
     down: dict[str, Any] = {}
     for _ in range(100):
         down = (
-            await http.get(f"/v1/records/{travel.document_id}/drill", headers=AS_ARCHIVIST)
+            await http.get(f"/v1/records/{travel.document_id}/drill", headers=as_user(ARCHIVIST))
         ).json()
         if down["approvals"]:
             break
@@ -268,19 +268,19 @@ async def test_drill_through_both_ways_in_one_call(
         await http.get(
             "/v1/drill",
             params={"invoice_number": travel.invoices[0].invoice_number},
-            headers=AS_ARCHIVIST,
+            headers=as_user(ARCHIVIST),
         )
     ).json()
     assert up["record"]["record_id"] == str(travel.document_id)
     assert up["approvals"] == down["approvals"]
-    r = await http.get("/v1/drill", params={"invoice_number": "0" * 20}, headers=AS_ARCHIVIST)
+    r = await http.get("/v1/drill", params={"invoice_number": "0" * 20}, headers=as_user(ARCHIVIST))
     assert r.status_code == 404
     # From the attachment itself (a bank receipt has no invoice number): its SHA-256.
     by_file = await http.get(
-        "/v1/drill", params={"sha256": travel.files[1].sha256}, headers=AS_ARCHIVIST
+        "/v1/drill", params={"sha256": travel.files[1].sha256}, headers=as_user(ARCHIVIST)
     )
     assert by_file.json()["record"]["record_id"] == str(travel.document_id)
-    assert (await http.get("/v1/drill", headers=AS_ARCHIVIST)).status_code == 422
+    assert (await http.get("/v1/drill", headers=as_user(ARCHIVIST))).status_code == 422
 
 
 async def test_legal_hold_keeps_an_expired_record_out_of_the_destruction_candidates(
@@ -291,7 +291,9 @@ async def test_legal_hold_keeps_an_expired_record_out_of_the_destruction_candida
     today = date.today().isoformat()
     before = (
         await http.get(
-            "/v1/appraisal", params={"fonds_code": FONDS, "as_of": today}, headers=AS_ARCHIVIST
+            "/v1/appraisal",
+            params={"fonds_code": FONDS, "as_of": today},
+            headers=as_user(ARCHIVIST),
         )
     ).json()
     assert [i["record_id"] for i in before["due"]] == [str(old)] and before["held"] == []
@@ -302,24 +304,26 @@ async def test_legal_hold_keeps_an_expired_record_out_of_the_destruction_candida
         r = await http.post(
             f"/v1/records/{old}/legal-hold",
             json={"reason": "与杭州禾木贸易有限公司的应收账款未结清"},
-            headers=AS_ARCHIVIST,
+            headers=as_user(ARCHIVIST),
         )
         assert r.status_code == 201, r.text
         [placed] = await watch.wait_for(of_type("LegalHoldPlaced", record_id=str(old)))
     assert placed.actor == ARCHIVIST
     assert (
         await http.post(
-            f"/v1/records/{old}/legal-hold", json={"reason": "again"}, headers=AS_ARCHIVIST
+            f"/v1/records/{old}/legal-hold", json={"reason": "again"}, headers=as_user(ARCHIVIST)
         )
     ).status_code == 409
     assert (
         await http.post(
-            f"/v1/records/{old}/legal-hold", json={"reason": "x"}, headers={"X-User": OUTSIDER}
+            f"/v1/records/{old}/legal-hold", json={"reason": "x"}, headers=as_user(OUTSIDER)
         )
     ).status_code == 403
     during = (
         await http.get(
-            "/v1/appraisal", params={"fonds_code": FONDS, "as_of": today}, headers=AS_ARCHIVIST
+            "/v1/appraisal",
+            params={"fonds_code": FONDS, "as_of": today},
+            headers=as_user(ARCHIVIST),
         )
     ).json()
     assert during["due"] == []
@@ -327,12 +331,14 @@ async def test_legal_hold_keeps_an_expired_record_out_of_the_destruction_candida
     assert "应收账款未结清" in during["held"][0]["hold_reason"]
 
     r = await http.delete(
-        f"/v1/records/{old}/legal-hold", params={"reason": "已结清"}, headers=AS_ARCHIVIST
+        f"/v1/records/{old}/legal-hold", params={"reason": "已结清"}, headers=as_user(ARCHIVIST)
     )
     assert r.status_code == 204
     after = (
         await http.get(
-            "/v1/appraisal", params={"fonds_code": FONDS, "as_of": today}, headers=AS_ARCHIVIST
+            "/v1/appraisal",
+            params={"fonds_code": FONDS, "as_of": today},
+            headers=as_user(ARCHIVIST),
         )
     ).json()
     assert [i["record_id"] for i in after["due"]] == [str(old)]
@@ -344,8 +350,8 @@ async def test_a_changed_original_raises_an_integrity_alert_and_downloads_stay_o
     http, docs = archived
     office = docs["office"]
     url = f"/v1/records/{office.document_id}"
-    record = (await http.get(url, headers=AS_ARCHIVIST)).json()
-    first = (await http.post(f"{url}/recheck", headers=AS_ARCHIVIST)).json()
+    record = (await http.get(url, headers=as_user(ARCHIVIST))).json()
+    first = (await http.post(f"{url}/recheck", headers=as_user(ARCHIVIST))).json()
     assert first["findings"] == [] and {r["outcome"] for r in first["report"]} == {"passed"}
 
     attachment = next(f for f in record["originals"] if f["role"] == "attachment")
@@ -356,7 +362,7 @@ async def test_a_changed_original_raises_an_integrity_alert_and_downloads_stay_o
     async with EventWatcher(
         platform.kafka_bootstrap, platform.namespace, [INTEGRITY_ALERTS]
     ) as watch:
-        result = (await http.post(f"{url}/recheck", headers=AS_ARCHIVIST)).json()
+        result = (await http.post(f"{url}/recheck", headers=as_user(ARCHIVIST))).json()
         alerts = await watch.wait_for(
             of_type("IntegrityAlertRaised", record_id=str(office.document_id)), count=3
         )
@@ -369,7 +375,7 @@ async def test_a_changed_original_raises_an_integrity_alert_and_downloads_stay_o
     assert by_code["1-1"]["expected_sha256"] == attachment["sha256"]
     assert by_code["AAP-PACKAGE-KEPT"]["object_key"] == metadata_key
 
-    r = await http.get(f"{url}/originals/{attachment['sha256']}", headers=AS_ARCHIVIST)
+    r = await http.get(f"{url}/originals/{attachment['sha256']}", headers=as_user(ARCHIVIST))
     assert r.status_code == 200
     assert hashlib.sha256(r.content).hexdigest() == attachment["sha256"]  # the locked version
     assert Decimal(record["voucher"]["total"]["amount"]) == Decimal("1000.00")
@@ -377,7 +383,7 @@ async def test_a_changed_original_raises_an_integrity_alert_and_downloads_stay_o
 
 async def test_reports_on_a_fonds_are_only_for_who_may_see_it(archived: Any) -> None:
     http, docs = archived
-    outsider = {"X-User": OUTSIDER}
+    outsider = as_user(OUTSIDER)
     asked = [
         ("GET", "/v1/appraisal", {"fonds_code": FONDS, "as_of": "2099-01-01"}),
         ("GET", "/v1/custody/overdue", {"fonds_code": FONDS, "as_of": "2099-01-01"}),
@@ -388,7 +394,7 @@ async def test_reports_on_a_fonds_are_only_for_who_may_see_it(archived: Any) -> 
     for method, url, params in asked:
         r = await http.request(method, url, params=params, headers=outsider)
         assert r.status_code == 403, (url, r.status_code)
-        r = await http.request(method, url, params=params, headers=AS_ARCHIVIST)
+        r = await http.request(method, url, params=params, headers=as_user(ARCHIVIST))
         assert r.status_code == 200, (url, r.text)
 
 
@@ -424,7 +430,7 @@ async def test_voucher_numbering_of_a_period_is_reported(archived: Any) -> None:
     r = await http.get(
         "/v1/numbering",
         params={"fonds_code": FONDS, "fiscal_year": 2025, "period": 3},
-        headers=AS_ARCHIVIST,
+        headers=as_user(ARCHIVIST),
     )
     [ji] = r.json()["words"]
     numbers = sorted(int(docs[k].voucher.voucher_no.split("-")[1]) for k in ("travel", "office"))
@@ -442,7 +448,7 @@ async def test_each_record_is_a_locked_self_describing_package(
 
     http, docs = archived
     record = (
-        await http.get(f"/v1/records/{docs['travel'].document_id}", headers=AS_ARCHIVIST)
+        await http.get(f"/v1/records/{docs['travel'].document_id}", headers=as_user(ARCHIVIST))
     ).json()
     assert record["package"] == record["archive_code"] + "/"
     store = s3.ObjectStore(s3.connect(platform), record["originals"][0]["bucket"])
@@ -461,11 +467,11 @@ async def test_volumes_and_the_registers_an_archive_department_signs(archived: A
 
     http, _ = archived
     params = {"fonds_code": FONDS, "fiscal_year": 2025}
-    volumes = (await http.get("/v1/volumes", params=params, headers=AS_ARCHIVIST)).json()
+    volumes = (await http.get("/v1/volumes", params=params, headers=as_user(ARCHIVIST))).json()
     [march] = [v for v in volumes if v["period"] == 3]
     assert (march["volume"], march["period"], march["items"]) == (1, 3, 2)
 
-    r = await http.get("/v1/registers/custody.xlsx", params=params, headers=AS_ARCHIVIST)
+    r = await http.get("/v1/registers/custody.xlsx", params=params, headers=as_user(ARCHIVIST))
     assert r.status_code == 200
     sheet = load_workbook(io.BytesIO(r.content)).active
     assert sheet is not None
@@ -475,13 +481,11 @@ async def test_volumes_and_the_registers_an_archive_department_signs(archived: A
     march_rows = [row for row in rows[2:] if row[3] == "2025-03"]
     assert sorted(str(row[5]) for row in march_rows) == ["报销北京出差差旅费", "采购办公用品"]
 
-    r = await http.get("/v1/registers/handover.xlsx", params=params, headers=AS_ARCHIVIST)
+    r = await http.get("/v1/registers/handover.xlsx", params=params, headers=as_user(ARCHIVIST))
     rows = list(load_workbook(io.BytesIO(r.content)).active.iter_rows(values_only=True))
     assert (rows[2][1], rows[2][3]) == ("2025-03", 2)  # volume 1: March, two vouchers
     assert str(rows[-2][0]).startswith("共 ") and "卷" in str(rows[-2][0])
-    denied = await http.get(
-        "/v1/registers/custody.xlsx", params=params, headers={"X-User": OUTSIDER}
-    )
+    denied = await http.get("/v1/registers/custody.xlsx", params=params, headers=as_user(OUTSIDER))
     assert denied.status_code == 403
 
 
@@ -506,7 +510,9 @@ async def test_two_originals_of_the_same_bytes_are_each_locked_and_held_on_their
     first, second = (f for f in record.originals if f.role == "attachment")
     assert first.object_key != second.object_key and first.sha256 == second.sha256
     url = f"/v1/records/{record.record_id}"
-    placed = await http.post(f"{url}/legal-hold", json={"reason": "未了事项"}, headers=AS_ARCHIVIST)
+    placed = await http.post(
+        f"{url}/legal-hold", json={"reason": "未了事项"}, headers=as_user(ARCHIVIST)
+    )
     assert placed.status_code == 201, placed.text
     kept = s3.ObjectStore(s3.connect(platform), first.bucket)
     for f in (first, second):
@@ -514,7 +520,7 @@ async def test_two_originals_of_the_same_bytes_are_each_locked_and_held_on_their
             kept.client.is_object_legal_hold_enabled, kept.bucket, f.object_key
         )
         assert hold is True, f.object_key
-    download = await http.get(f"{url}/originals/{first.sha256}", headers=AS_ARCHIVIST)
+    download = await http.get(f"{url}/originals/{first.sha256}", headers=as_user(ARCHIVIST))
     assert download.status_code == 200 and download.content == scan
 
 
@@ -531,11 +537,14 @@ async def test_twenty_archivists_placing_or_releasing_one_hold_at_once_change_it
         platform.kafka_bootstrap, platform.namespace, [LEGAL_HOLDS_PLACED, LEGAL_HOLDS_RELEASED]
     ) as watch:
         placed = await asyncio.gather(
-            *(http.post(url, json={"reason": f"事项{n}"}, headers=AS_ARCHIVIST) for n in range(20))
+            *(
+                http.post(url, json={"reason": f"事项{n}"}, headers=as_user(ARCHIVIST))
+                for n in range(20)
+            )
         )
         released = await asyncio.gather(
             *(
-                http.delete(url, params={"reason": "已结清"}, headers=AS_ARCHIVIST)
+                http.delete(url, params={"reason": "已结清"}, headers=as_user(ARCHIVIST))
                 for _ in range(20)
             )
         )
@@ -559,13 +568,13 @@ async def test_registers_write_what_users_typed_as_text_never_as_a_formula(
     doc = await document(platform, fonds=EXPORT_FONDS, year=2016, summary=summary, amount="-5.00")
     await archive_document(platform, doc)
     params = {"fonds_code": EXPORT_FONDS, "fiscal_year": 2016}
-    r = await http.get("/v1/registers/custody.xlsx", params=params, headers=AS_ARCHIVIST)
+    r = await http.get("/v1/registers/custody.xlsx", params=params, headers=as_user(ARCHIVIST))
     sheet = load_workbook(io.BytesIO(r.content)).active
     assert sheet is not None
     [row] = list(sheet.iter_rows(min_row=3))
     assert (row[5].value, row[5].data_type) == (summary, "s")  # text, as typed
     assert (row[6].value, row[6].data_type) == (-5, "n")  # the amount, a number
-    r = await http.get("/v1/registers/custody.csv", params=params, headers=AS_ARCHIVIST)
+    r = await http.get("/v1/registers/custody.csv", params=params, headers=as_user(ARCHIVIST))
     assert r.headers["content-type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
     assert rows[1][5] == "摘要" and rows[2][5] == "'" + summary and rows[2][6] == "-5.00"
@@ -575,7 +584,9 @@ async def test_a_correction_is_archived_as_a_new_version_and_the_old_one_stays(
     archived: Any, platform: PlatformSettings
 ) -> None:
     http, docs = archived
-    old = (await http.get(f"/v1/records/{docs['office'].document_id}", headers=AS_ARCHIVIST)).json()
+    old = (
+        await http.get(f"/v1/records/{docs['office'].document_id}", headers=as_user(ARCHIVIST))
+    ).json()
     # Corrections come later (April); they keep the archive code of what they correct.
     fixed = await document(
         platform, fonds=FONDS, year=2025, summary="采购办公用品（更正）", amount="1010.00", period=4
@@ -599,10 +610,10 @@ async def test_a_correction_is_archived_as_a_new_version_and_the_old_one_stays(
     assert new.data["archive_code"] == old["archive_code"] + "-V2"
     assert new.data["supersedes"] == old["record_id"]
     versions = (
-        await http.get(f"/v1/records/{old['record_id']}/versions", headers=AS_ARCHIVIST)
+        await http.get(f"/v1/records/{old['record_id']}/versions", headers=as_user(ARCHIVIST))
     ).json()
     assert [v["summary"] for v in versions] == ["采购办公用品", "采购办公用品（更正）"]
-    still = await http.get(f"/v1/records/{old['record_id']}", headers=AS_ARCHIVIST)
+    still = await http.get(f"/v1/records/{old['record_id']}", headers=as_user(ARCHIVIST))
     assert still.json()["voucher"]["summary"] == "采购办公用品"  # never overwritten
     assert odd.data["review_required"] is True
     assert any(
@@ -618,7 +629,7 @@ async def test_handover_takes_a_year_over_after_re_checking_every_original(
 
     http, docs = archived
     office = (
-        await http.get(f"/v1/records/{docs['office'].document_id}", headers=AS_ARCHIVIST)
+        await http.get(f"/v1/records/{docs['office'].document_id}", headers=as_user(ARCHIVIST))
     ).json()
     attachment = next(f for f in office["originals"] if f["role"] == "attachment")
     store = s3.ObjectStore(s3.connect(platform), attachment["bucket"])
@@ -629,7 +640,7 @@ async def test_handover_takes_a_year_over_after_re_checking_every_original(
         "handed_over_by": "陈静（会计机构）",
         "supervised_by": "王强",
     }
-    refused = await http.post("/v1/handovers", json=body, headers=AS_ARCHIVIST)
+    refused = await http.post("/v1/handovers", json=body, headers=as_user(ARCHIVIST))
     assert refused.status_code == 409
     assert (
         office["archive_code"] in refused.json()["detail"] and "SHA-256" in refused.json()["detail"]
@@ -638,38 +649,38 @@ async def test_handover_takes_a_year_over_after_re_checking_every_original(
     overdue = await http.get(
         "/v1/custody/overdue",
         params={"fonds_code": FONDS, "as_of": "2027-06-01"},
-        headers=AS_ARCHIVIST,
+        headers=as_user(ARCHIVIST),
     )
     assert [y["fiscal_year"] for y in overdue.json()] == [1990, 2025]
 
     # The archive department consents to the accounting department keeping 2025 a year longer.
     consent = {"fonds_code": FONDS, "fiscal_year": 2025, "extended_years": 1, "reason": "审计未完"}
-    outsider = await http.post("/v1/custody/extensions", json=consent, headers={"X-User": OUTSIDER})
+    outsider = await http.post("/v1/custody/extensions", json=consent, headers=as_user(OUTSIDER))
     assert outsider.status_code == 403
     too_long = await http.post(
-        "/v1/custody/extensions", json={**consent, "extended_years": 3}, headers=AS_ARCHIVIST
+        "/v1/custody/extensions", json={**consent, "extended_years": 3}, headers=as_user(ARCHIVIST)
     )
     assert too_long.status_code == 422
     async with EventWatcher(
         platform.kafka_bootstrap, platform.namespace, [CUSTODY_EXTENSIONS]
     ) as watch:
-        r = await http.post("/v1/custody/extensions", json=consent, headers=AS_ARCHIVIST)
+        r = await http.post("/v1/custody/extensions", json=consent, headers=as_user(ARCHIVIST))
         assert r.status_code == 201, r.text
         [extended] = await watch.wait_for(of_type("CustodyExtended", fiscal_year=2025))
     assert extended.data["custody_until"] == "2027-12-31"
     assert extended.data["consented_by"] == ARCHIVIST
-    again = await http.post("/v1/custody/extensions", json=consent, headers=AS_ARCHIVIST)
+    again = await http.post("/v1/custody/extensions", json=consent, headers=as_user(ARCHIVIST))
     assert again.status_code == 409 and "already extended by 1 year" in again.json()["detail"]
     overdue = await http.get(
         "/v1/custody/overdue",
         params={"fonds_code": FONDS, "as_of": "2027-06-01"},
-        headers=AS_ARCHIVIST,
+        headers=as_user(ARCHIVIST),
     )
     assert [y["fiscal_year"] for y in overdue.json()] == [1990]
 
     async with EventWatcher(platform.kafka_bootstrap, platform.namespace, [HANDOVERS]) as watch:
         r = await http.post(
-            "/v1/handovers", json={**body, "fiscal_year": 1990}, headers=AS_ARCHIVIST
+            "/v1/handovers", json={**body, "fiscal_year": 1990}, headers=as_user(ARCHIVIST)
         )
         assert r.status_code == 201, r.text
         [event] = await watch.wait_for(
@@ -681,7 +692,7 @@ async def test_handover_takes_a_year_over_after_re_checking_every_original(
         "陈静（会计机构）",
     )
     again = await http.post(
-        "/v1/handovers", json={**body, "fiscal_year": 1990}, headers=AS_ARCHIVIST
+        "/v1/handovers", json={**body, "fiscal_year": 1990}, headers=as_user(ARCHIVIST)
     )
     assert again.status_code == 409 and "no records" in again.json()["detail"]
 
@@ -691,7 +702,7 @@ async def test_handover_takes_a_year_over_after_re_checking_every_original(
         platform, fonds=FONDS, year=1990, summary="补录凭证", amount="5.00", period=1
     )
     await archive_document(platform, late)
-    volumes = (await http.get("/v1/volumes", params=params, headers=AS_ARCHIVIST)).json()
+    volumes = (await http.get("/v1/volumes", params=params, headers=as_user(ARCHIVIST))).json()
     assert [(v["volume"], v["period"], v["items"], v["bound"]) for v in volumes] == [
         (1, docs["old"].period, 1, True),
         (2, 1, 1, False),
@@ -699,7 +710,7 @@ async def test_handover_takes_a_year_over_after_re_checking_every_original(
     overdue = await http.get(
         "/v1/custody/overdue",
         params={"fonds_code": FONDS, "as_of": "2028-01-01"},
-        headers=AS_ARCHIVIST,
+        headers=as_user(ARCHIVIST),
     )
     # 2025 is extended to 2027; the record of 1990 archived late still has to be handed over.
     assert [(y["fiscal_year"], y["extended_years"]) for y in overdue.json()] == [
@@ -729,7 +740,7 @@ async def test_an_interrupted_handover_is_completed_as_it_was_started(
 
     body = {"fonds_code": FONDS, "fiscal_year": 2021, "handed_over_by": "someone else"}
     async with EventWatcher(platform.kafka_bootstrap, platform.namespace, [HANDOVERS]) as watch:
-        r = await http.post("/v1/handovers", json=body, headers=AS_ARCHIVIST)
+        r = await http.post("/v1/handovers", json=body, headers=as_user(ARCHIVIST))
         assert r.status_code == 201, r.text
         [event] = await watch.wait_for(
             of_type("RecordsHandedOver", handover_id=str(started.handover_id))
@@ -737,9 +748,9 @@ async def test_an_interrupted_handover_is_completed_as_it_was_started(
     assert r.json()["handover_id"] == str(started.handover_id)
     assert event.data["handed_over_by"] == "陈静（会计机构）"  # as started, not as retried
     params = {"fonds_code": FONDS, "fiscal_year": 2021}
-    volumes = (await http.get("/v1/volumes", params=params, headers=AS_ARCHIVIST)).json()
+    volumes = (await http.get("/v1/volumes", params=params, headers=as_user(ARCHIVIST))).json()
     assert [(v["volume"], v["items"], v["bound"]) for v in volumes] == [(1, 1, True)]
-    again = await http.post("/v1/handovers", json=body, headers=AS_ARCHIVIST)
+    again = await http.post("/v1/handovers", json=body, headers=as_user(ARCHIVIST))
     assert again.status_code == 409 and "no records" in again.json()["detail"]
 
 
@@ -764,7 +775,10 @@ async def test_archivists_handing_over_one_year_at_once_make_one_handover(
         )
         async with EventWatcher(platform.kafka_bootstrap, platform.namespace, [HANDOVERS]) as watch:
             answers = await asyncio.gather(
-                *(http.post("/v1/handovers", json=body, headers=AS_ARCHIVIST) for _ in range(20))
+                *(
+                    http.post("/v1/handovers", json=body, headers=as_user(ARCHIVIST))
+                    for _ in range(20)
+                )
             )
             seen = await watch.caught_up()
         accepted = {r.json()["handover_id"] for r in answers if r.status_code == 201}
@@ -778,7 +792,7 @@ async def test_archivists_handing_over_one_year_at_once_make_one_handover(
         assert event.data["record_ids"] == [str(record.record_id)]  # only what was new
         handed.append((event.data["handover_id"], set(event.data["record_ids"])))
     params = {"fonds_code": FONDS, "fiscal_year": 2019}
-    volumes = (await http.get("/v1/volumes", params=params, headers=AS_ARCHIVIST)).json()
+    volumes = (await http.get("/v1/volumes", params=params, headers=as_user(ARCHIVIST))).json()
     assert [(v["volume"], v["items"], v["bound"]) for v in volumes] == [
         (n, 1, True) for n in range(1, 5)
     ]
@@ -861,19 +875,19 @@ async def test_a_held_record_is_reviewed_before_it_can_be_handed_over(
         waiting = await search(http, fiscal_year=2023, review_required=True)
         assert waiting == ["附件未齐的凭证"]
         body = {"fonds_code": FONDS, "fiscal_year": 2023, "handed_over_by": "陈静"}
-        refused = await http.post("/v1/handovers", json=body, headers=AS_ARCHIVIST)
+        refused = await http.post("/v1/handovers", json=body, headers=as_user(ARCHIVIST))
         assert (
             refused.status_code == 409
             and "awaits an archivist's review" in refused.json()["detail"]
         )
 
         url = f"/v1/records/{held.document_id}/review"
-        outsider = await http.post(url, json={"decision": "accepted"}, headers={"X-User": OUTSIDER})
+        outsider = await http.post(url, json={"decision": "accepted"}, headers=as_user(OUTSIDER))
         assert outsider.status_code == 403
         # Twenty decisions at once (two archivists clicking, a retried form): one decides.
         decision = {"decision": "accepted", "note": "纸质附件已补齐"}
         answers = await asyncio.gather(
-            *(http.post(url, json=decision, headers=AS_ARCHIVIST) for _ in range(20))
+            *(http.post(url, json=decision, headers=as_user(ARCHIVIST)) for _ in range(20))
         )
         assert sorted(r.status_code for r in answers) == [200] + [409] * 19, [
             r.text for r in answers
@@ -885,7 +899,7 @@ async def test_a_held_record_is_reviewed_before_it_can_be_handed_over(
     [reviewed] = [s.event for s in seen if of_type("RecordReviewed")(s.event)]
     assert reviewed.data["reviewed_by"] == ARCHIVIST and reviewed.data["note"] == "纸质附件已补齐"
     assert await search(http, fiscal_year=2023, review_required=True) == []
-    again = await http.post(url, json={"decision": "accepted"}, headers=AS_ARCHIVIST)
+    again = await http.post(url, json={"decision": "accepted"}, headers=as_user(ARCHIVIST))
     assert again.status_code == 409
-    handed = await http.post("/v1/handovers", json=body, headers=AS_ARCHIVIST)
+    handed = await http.post("/v1/handovers", json=body, headers=as_user(ARCHIVIST))
     assert handed.status_code == 201, handed.text

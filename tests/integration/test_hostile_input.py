@@ -18,6 +18,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from archive.app import create_app as archive_app
 from contracts.envelope import new_event
 from contracts.topics import DOCUMENTS_INGESTED, RECORDS_ARCHIVED
+from devkit.identity import ERP, as_user
 from devkit.samples import (
     SAMPLES,
     ingested_document,
@@ -39,7 +40,6 @@ EXPECTED: dict[str, dict[str, Any]] = json.loads((CORPUS / "expected.json").read
 PDF = (SAMPLES / "attachments" / "einvoice-25312000000087654321.pdf").read_bytes()
 RECEIPT = (SAMPLES / "attachments" / "bank-receipt-20250320-0004411.pdf").read_bytes()
 K3 = (SAMPLES / "journals" / "kingdee-k3-2025-04.csv").read_bytes()
-ERP = {"X-User": "erp"}
 
 
 def journal_form(fonds: str | None = None) -> dict[str, str]:
@@ -54,7 +54,7 @@ async def upload(
     http: httpx.AsyncClient, voucher: bytes, *attachments: tuple[str, bytes]
 ) -> httpx.Response:
     files = [("voucher", ("v.json", voucher)), *(("attachments", a) for a in attachments)]
-    return await http.post("/v1/vouchers", files=files, headers=ERP)
+    return await http.post("/v1/vouchers", files=files, headers=as_user(ERP))
 
 
 async def test_the_same_voucher_again_is_answered_with_its_record_and_nothing_new(
@@ -176,10 +176,10 @@ async def test_a_journal_sent_again_is_answered_voucher_by_voucher_with_the_reco
     form = journal_form()
     async with running(ingest_app()) as http:
         first = await http.post(
-            "/v1/journals", files={"journal": ("k3.csv", K3)}, data=form, headers=ERP
+            "/v1/journals", files={"journal": ("k3.csv", K3)}, data=form, headers=as_user(ERP)
         )
         again = await http.post(
-            "/v1/journals", files={"journal": ("copy.csv", K3)}, data=form, headers=ERP
+            "/v1/journals", files={"journal": ("copy.csv", K3)}, data=form, headers=as_user(ERP)
         )
     assert first.status_code == again.status_code == 200, (first.text, again.text)
     assert first.json()["accepted"] == 1 and again.json()["already_accepted"] == 1
@@ -210,16 +210,16 @@ async def test_a_journal_over_a_limit_is_refused_whole_naming_it() -> None:
             "/v1/journals",
             files={"journal": ("big.csv", rows_of(6))},
             data=journal_form(),
-            headers=ERP,
+            headers=as_user(ERP),
         )
         size = await http.post(
             "/v1/journals",
             files={"journal": ("huge.csv", rows_of(1000))},
             data=journal_form(),
-            headers=ERP,
+            headers=as_user(ERP),
         )
         package = await http.post(
-            "/v1/packages", files={"package": ("p.zip", bytes(4096))}, headers=ERP
+            "/v1/packages", files={"package": ("p.zip", bytes(4096))}, headers=as_user(ERP)
         )
     assert rows.status_code == 413, rows.text
     assert rows.json()["detail"] == "journal refused whole: more than the limit of 10 rows"
@@ -240,7 +240,7 @@ async def test_a_runaway_parse_is_killed_the_service_stays_healthy_and_serves_th
                 "/v1/journals",
                 files={"journal": ("big.csv", big)},
                 data=journal_form(),
-                headers=ERP,
+                headers=as_user(ERP),
             )
         )
         beats = 0
@@ -272,10 +272,15 @@ async def test_the_hostile_corpus_is_refused_with_its_reason_never_a_crash(
         r = await upload(corpus_http, data)
     elif case["send"] == "journal":
         r = await corpus_http.post(
-            "/v1/journals", files={"journal": (filename, data)}, data=journal_form(), headers=ERP
+            "/v1/journals",
+            files={"journal": (filename, data)},
+            data=journal_form(),
+            headers=as_user(ERP),
         )
     else:
-        r = await corpus_http.post("/v1/packages", files={"package": (filename, data)}, headers=ERP)
+        r = await corpus_http.post(
+            "/v1/packages", files={"package": (filename, data)}, headers=as_user(ERP)
+        )
     assert r.status_code in case["statuses"], (name, case["why"], r.text[:2000])
     body = r.json()
     if r.status_code >= 400:  # a refusal names what is wrong

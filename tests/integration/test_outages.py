@@ -21,6 +21,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from archive.app import create_app as archive_app
 from archive.settings import ArchiveSettings
 from contracts.topics import DOCUMENTS_INGESTED, RECORDS_ARCHIVED
+from devkit.identity import ERP, as_user
 from devkit.samples import SAMPLES, sample_voucher
 from devkit.testing import running
 from devkit.watch import EventWatcher
@@ -91,7 +92,7 @@ async def test_an_outage_in_the_middle_of_a_load_loses_nothing_and_doubles_nothi
         return ingest.post(
             "/v1/vouchers",
             files=[("voucher", ("v.json", voucher)), ("attachments", ("inv.pdf", PDF))],
-            headers={"X-User": "erp"},
+            headers=as_user(ERP),
         )
 
     def archived() -> set[str]:

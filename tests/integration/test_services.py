@@ -34,6 +34,7 @@ from contracts.topics import (
     RECORDS_ARCHIVED,
 )
 from contracts.types import Money
+from devkit.identity import ERP, as_user
 from devkit.samples import ingested_document, sample_voucher, store_files, voucher_summary
 from devkit.send import EventSender
 from devkit.testing import running
@@ -46,7 +47,6 @@ from servicekit.settings import PlatformSettings
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 ROLES: list[Any] = [{"user": "auditor-all", "role": "auditor", "fonds_code": "*"}]
-AS_AUDITOR = {"X-User": "auditor-all"}
 
 
 async def stored_document(platform: PlatformSettings, n: int) -> DocumentIngested:
@@ -106,7 +106,7 @@ async def test_archive_accessions_each_document_once_despite_redelivery(
             platform.kafka_bootstrap, platform.namespace, "permission", [RECORDS_ARCHIVED]
         )
         records = [
-            (await http.get(f"/v1/records/{d.document_id}", headers=AS_AUDITOR)).json()
+            (await http.get(f"/v1/records/{d.document_id}", headers=as_user("auditor-all"))).json()
             for d in docs
         ]
 
@@ -158,7 +158,7 @@ async def test_an_upload_over_the_size_limit_is_refused_while_it_arrives() -> No
         r = await http.post(
             "/v1/vouchers",
             files=[("voucher", ("v.json", voucher)), ("attachments", ("a.pdf", b"%PDF-" * 30_000))],
-            headers={"X-User": "erp"},
+            headers=as_user(ERP),
         )
         assert r.status_code == 413
 
@@ -174,7 +174,7 @@ async def test_ingest_rejects_with_reasons_and_keeps_chinese_text(
         r = await http.post(
             "/v1/vouchers",
             files={"voucher": ("v.json", voucher.encode("gb18030"))},
-            headers={"X-User": "erp"},
+            headers=as_user(ERP),
         )
         assert r.status_code == 202, r.text
         assert r.json()["voucher"]["summary"] == "报销市场部张伟北京出差差旅费"
@@ -183,7 +183,7 @@ async def test_ingest_rejects_with_reasons_and_keeps_chinese_text(
 
         bad = (SAMPLES / "vouchers" / "unbalanced.json").read_bytes()
         r = await http.post(
-            "/v1/vouchers", files={"voucher": ("unbalanced.json", bad)}, headers={"X-User": "erp"}
+            "/v1/vouchers", files={"voucher": ("unbalanced.json", bad)}, headers=as_user(ERP)
         )
         assert r.status_code == 422
         assert "借贷不平衡" in r.json()["problems"][0]["message"]
@@ -210,7 +210,7 @@ async def test_approval_takes_decisions_from_topic_and_callback_once(
     ):
         r = await http.post(
             "/v1/borrowing-requests",
-            headers={"X-User": "liuyang"},
+            headers=as_user("liuyang"),
             json={"record_ids": [str(uuid.uuid4())], "reason": "核对", "days": 3},
         )
         assert r.status_code == 201
@@ -250,8 +250,11 @@ async def test_approval_takes_decisions_from_topic_and_callback_once(
         assert r.status_code == 401 and "s off" in r.json()["detail"]
         r = await http.post("/v1/oa/decisions", content=body, headers=signed_headers(secret, body))
         assert r.status_code == 409  # contradicts the decision already taken
-        r = await http.get(f"/v1/borrowing-requests/{request_id}")
+        r = await http.get(f"/v1/borrowing-requests/{request_id}", headers=as_user("liuyang"))
         assert r.json()["status"] == "approved"
+        # Another employee's request does not exist for them (a borrower sees their own only).
+        r = await http.get(f"/v1/borrowing-requests/{request_id}", headers=as_user("wangfang"))
+        assert r.status_code == 404
         # The redelivered OA decision handled, and what its handling published read.
         await consumed(platform.kafka_bootstrap, platform.namespace, "approval", [OA_DECISIONS])
         await watch.caught_up()
@@ -280,6 +283,7 @@ async def test_permission_grants_on_approval_and_revokes_on_expiry(
         access_until=now + timedelta(seconds=10),
     )
     ask = {"user": "wangfang", "action": "download", "resource": f"record:{record}"}
+    archive_calls = as_user("client:aap-archive")  # the archive asks
     async with (
         running(permission_app(settings)) as http,
         EventWatcher(
@@ -287,18 +291,24 @@ async def test_permission_grants_on_approval_and_revokes_on_expiry(
         ) as watch,
         EventSender(platform.kafka_bootstrap, platform.namespace) as out,
     ):
-        assert (await http.get("/v1/check", params=ask)).json()["allowed"] is False
-        await out.send(new_event(decided, source="/test", subject=str(request), correlation_id="c"))
-        [granted] = await watch.wait_for(of_type("AccessGranted", request_id=str(request)))
-        assert (await http.get("/v1/check", params=ask)).json()["allowed"] is True
-        assert (await http.get("/v1/check", params={**ask, "user": "other"})).json()[
+        assert (await http.get("/v1/check", params=ask, headers=archive_calls)).json()[
             "allowed"
         ] is False
+        await out.send(new_event(decided, source="/test", subject=str(request), correlation_id="c"))
+        [granted] = await watch.wait_for(of_type("AccessGranted", request_id=str(request)))
+        assert (await http.get("/v1/check", params=ask, headers=archive_calls)).json()[
+            "allowed"
+        ] is True
+        assert (
+            await http.get("/v1/check", params={**ask, "user": "other"}, headers=archive_calls)
+        ).json()["allowed"] is False
         [revoked] = await watch.wait_for(
             of_type("AccessRevoked", grant_id=granted.data["grant_id"]), timeout=30
         )
         assert revoked.data["reason"] == "expired"
-        check: dict[str, Any] = (await http.get("/v1/check", params=ask)).json()
+        check: dict[str, Any] = (
+            await http.get("/v1/check", params=ask, headers=archive_calls)
+        ).json()
         assert check["allowed"] is False and "no longer active" in check["reason"]
 
 
@@ -322,6 +332,7 @@ async def test_audit_records_each_event_once_and_verify_names_a_tampered_entry(
     event = new_event(
         archived, source="/test", subject=str(record), correlation_id="c", actor="审计测试"
     )
+    audits = as_user("auditor-all")
     async with (
         running(audit_app()) as http,
         EventSender(platform.kafka_bootstrap, platform.namespace) as out,
@@ -330,19 +341,21 @@ async def test_audit_records_each_event_once_and_verify_names_a_tampered_entry(
             await out.send(event)  # redelivered twice
         # Every delivery handled (the audit group's offsets at the topic's end), then counted.
         await consumed(platform.kafka_bootstrap, platform.namespace, "audit", [RECORDS_ARCHIVED])
-        items = (await http.get("/v1/entries", params={"record_id": str(record)})).json()["items"]
+        items = (
+            await http.get("/v1/entries", params={"record_id": str(record)}, headers=audits)
+        ).json()["items"]
         assert len(items) == 1 and items[0]["actor"] == "审计测试"
-        assert (await http.get("/v1/entries", params={"actor": "审计测试"})).json()[
+        assert (await http.get("/v1/entries", params={"actor": "审计测试"}, headers=audits)).json()[
             "items"
         ] == items
-        assert (await http.get("/v1/verify")).json()["ok"] is True
+        assert (await http.get("/v1/verify", headers=audits)).json()["ok"] is True
 
         # A rogue database administrator edits the entry…
         client = mongo.connect(platform.mongo_url)
         entries = client[platform.database_name("audit")]["entries"]
         seq = items[0]["seq"]
         await entries.update_one({"seq": seq}, {"$set": {"data.archive_code": "FORGED"}})
-        broken = (await http.get("/v1/verify")).json()
+        broken = (await http.get("/v1/verify", headers=audits)).json()
         # …and puts it back, so that the shared chain stays valid for the other tests.
         await entries.update_one(
             {"seq": seq}, {"$set": {"data.archive_code": archived.archive_code}}
@@ -351,7 +364,7 @@ async def test_audit_records_each_event_once_and_verify_names_a_tampered_entry(
         assert broken["ok"] is False
         assert broken["first_broken_seq"] == seq
         assert "altered" in broken["reason"]
-        assert (await http.get("/v1/verify")).json()["ok"] is True
+        assert (await http.get("/v1/verify", headers=audits)).json()["ok"] is True
 
 
 async def test_an_invoice_is_booked_once_under_concurrent_uploads(
@@ -368,7 +381,7 @@ async def test_an_invoice_is_booked_once_under_concurrent_uploads(
         return await http.post(
             "/v1/vouchers",
             files=[("voucher", ("v.json", body)), ("attachments", ("invoice.xml", xml))],
-            headers={"X-User": "erp"},
+            headers=as_user(ERP),
         )
 
     async with running(ingest_app()) as http:
@@ -399,7 +412,7 @@ async def test_an_erp_journal_becomes_vouchers_linked_to_the_stored_export(
             "/v1/journals",
             files={"journal": ("u8-2025-04.csv", journal)},
             data=form,
-            headers={"X-User": "erp"},
+            headers=as_user(ERP),
         )
         assert r.status_code == 200, r.text
         body = r.json()
@@ -411,7 +424,7 @@ async def test_an_erp_journal_becomes_vouchers_linked_to_the_stored_export(
             "/v1/journals",
             files={"journal": ("u8.csv", journal)},
             data={**form, "profile": "sap"},
-            headers={"X-User": "erp"},
+            headers=as_user(ERP),
         )
 
     assert [v["voucher_no"] for v in body["vouchers"]] == ["记-0001", "记-0002", "记-0003"]
@@ -432,7 +445,7 @@ async def test_the_xml_export_needs_no_profile(platform: PlatformSettings) -> No
         r = await http.post(
             "/v1/journals",
             files={"journal": ("erp-2025-05.xml", export)},
-            headers={"X-User": "erp"},
+            headers=as_user(ERP),
         )
     assert r.status_code == 200, r.text
     body = r.json()
@@ -477,10 +490,10 @@ async def test_an_archive_package_is_checked_whole_then_taken_voucher_by_voucher
         bad = await http.post(
             "/v1/packages",
             files={"package": ("p.zip", zipped({**files, "v/记-0001.json": b"{}"}))},
-            headers={"X-User": "erp"},
+            headers=as_user(ERP),
         )
         good = await http.post(
-            "/v1/packages", files={"package": ("p.zip", zipped(files))}, headers={"X-User": "erp"}
+            "/v1/packages", files={"package": ("p.zip", zipped(files))}, headers=as_user(ERP)
         )
     assert bad.status_code == 422
     assert [r["code"] for r in bad.json()["package_report"] if r["outcome"] == "failed"] == [
@@ -507,7 +520,7 @@ async def test_the_virus_scan_asks_the_real_clamd(platform: PlatformSettings) ->
                 ("voucher", ("v.json", sample_voucher(attachment_count=1))),
                 ("attachments", ("a.pdf", pdf)),
             ],
-            headers={"X-User": "erp"},
+            headers=as_user(ERP),
         )
         # Two attachments of one name, the second carrying the test signature: each is scanned
         # and named on its own, so the clean twin's result never stands for the infected one.
@@ -518,7 +531,7 @@ async def test_the_virus_scan_asks_the_real_clamd(platform: PlatformSettings) ->
                 ("attachments", ("a.pdf", pdf)),
                 ("attachments", ("a.pdf", infected)),
             ],
-            headers={"X-User": "erp"},
+            headers=as_user(ERP),
         )
     assert ok.status_code == 202, ok.text
     assert next(c for c in ok.json()["check_report"] if c["code"] == "4-2")["outcome"] == "passed"

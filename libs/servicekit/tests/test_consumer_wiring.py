@@ -11,6 +11,7 @@ from faststream.kafka import KafkaMessage, TestKafkaBroker
 from contracts.envelope import CONTENT_TYPE, new_event
 from contracts.events import OaDecisionMade, OaDecisionMadeEvent
 from contracts.topics import OA_DECISIONS
+from servicekit.auth import OidcSettings
 from servicekit.kafka import subscriber_options
 from servicekit.service import build_runtime
 from servicekit.settings import PlatformSettings
@@ -30,7 +31,7 @@ def decision(comment: str) -> OaDecisionMadeEvent:
 
 async def test_typed_delivery_retries_and_dead_letters() -> None:
     platform = PlatformSettings(namespace="unit", consumer_attempts=2)
-    rt = build_runtime("unit", platform)
+    rt = build_runtime("unit", platform, oidc=OidcSettings(issuer="https://idp.invalid/unit"))
     topic = OA_DECISIONS.name("unit")
     received: list[OaDecisionMadeEvent] = []
     attempts: list[str] = []

@@ -29,6 +29,7 @@ from pypdf import PdfWriter
 from contracts.events import RecordArchived
 from contracts.topics import RECORDS_ARCHIVED
 from devkit.cpu import cpu_seconds, infrastructure_pids
+from devkit.identity import ERP, as_user
 from devkit.stack import LocalStack
 from devkit.topics import create_topics
 from devkit.watch import EventWatcher
@@ -132,7 +133,7 @@ async def run(
                             for i, pdf in enumerate(files[n])
                         ),
                     ],
-                    headers={"X-User": "bench"},
+                    headers=as_user(ERP),
                 )
                 r.raise_for_status()
                 started[r.json()["document_id"]] = t0

@@ -1,6 +1,7 @@
 """The main job, end to end, on the local stack (`make demo`):
 
-an ERP exports vouchers → ingest → archive; a borrower asks to read one → the OA system approves
+every caller proves who it is with a token of the local Keycloak (a request without one, or
+with a forged one, is refused); an ERP exports vouchers → ingest → archive; a borrower asks to read one → the OA system approves
 by signed callback → the borrower gets time-bound access and downloads the original → the auditor
 reads the trail and verifies the chain.
 """
@@ -12,17 +13,21 @@ import asyncio
 import hashlib
 import json
 import os
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
+import jwt
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from contracts.oa_callback import signed_headers
 from contracts.topics import ACCESS_GRANTED, APPROVALS_REQUESTED, RECORDS_ARCHIVED
 from contracts.types import utc_now
-from devkit.stack import ARCHIVIST, LocalStack
+from devkit.identity import ERP, ISSUER, as_user
+from devkit.stack import ARCHIVIST, AUDITOR, LocalStack
 from devkit.topics import create_topics
 from devkit.watch import EventWatcher, consumed, of_type
 from servicekit.settings import PlatformSettings
@@ -35,7 +40,7 @@ UPLOADS = [
     ("2025-03-ji-0003.json", ["bank-receipt-20250320-0004411.pdf"]),
 ]
 OA_SECRET = b"local-oa-secret-change-me"
-ERP_USER, BORROWER, OA_APPROVER = "erp-sync", "liuyang", "王强"
+BORROWER, OA_APPROVER = "liuyang", "王强"
 
 
 def say(text: str = "") -> None:
@@ -58,6 +63,7 @@ class Outcome:
     replayed_callback: int = 0
     download_intact: bool = False
     trail: list[str] = field(default_factory=list)
+    unauthenticated: dict[str, int] = field(default_factory=dict)  # what was tried → status
     chain_ok: bool = False
     intake_checks: dict[str, str] = field(default_factory=dict)  # DA/T 70 code → outcome
     recheck: dict[str, str] = field(default_factory=dict)
@@ -66,6 +72,7 @@ class Outcome:
     def as_expected(self) -> bool:
         return (
             len(self.archive_codes) == len(UPLOADS)
+            and set(self.unauthenticated.values()) == {401}
             and (self.rejected_status, self.duplicate_status) == (422, 422)
             and (self.resent_status, self.resent_same_document) == (200, True)
             and self.download_before_approval == 403
@@ -94,7 +101,7 @@ async def upload(
                 (a, (SAMPLES / "attachments" / a).read_bytes(), "application/octet-stream"),
             )
         )
-    return await http.post(f"{ingest}/v1/vouchers", files=files, headers={"X-User": ERP_USER})
+    return await http.post(f"{ingest}/v1/vouchers", files=files, headers=as_user(ERP))
 
 
 async def story(stack: LocalStack, platform: PlatformSettings) -> Outcome:
@@ -107,7 +114,18 @@ async def story(stack: LocalStack, platform: PlatformSettings) -> Outcome:
             [RECORDS_ARCHIVED, APPROVALS_REQUESTED, ACCESS_GRANTED],
         ) as watch,
     ):
-        say("① ERP 导出凭证入库 — the ERP sends three balanced vouchers with their attachments")
+        say("⓪ 身份 — who calls must prove it with a token of the platform's identity provider")
+        url = f"{stack.url('archive')}/v1/records"
+        for tried, headers in {
+            "no token": {},
+            "only the old X-User header": {"X-User": AUDITOR},
+            "a token signed by another key": {"Authorization": f"Bearer {forged_token()}"},
+        }.items():
+            r = await http.get(url, headers=headers)
+            out.unauthenticated[tried] = r.status_code
+            say(f"   {tried}: HTTP {r.status_code} {r.json()['detail']}")
+
+        say("\n① ERP 导出凭证入库 — the ERP sends three balanced vouchers with their attachments")
         doc_ids: list[str] = []
         for voucher, attachments in UPLOADS:
             r = await upload(http, stack.url("ingest"), voucher, attachments)
@@ -152,7 +170,7 @@ async def story(stack: LocalStack, platform: PlatformSettings) -> Outcome:
         say(
             "\n② 归档 — the archive gives each an archive code (档号) and a retention period (保管期限)"
         )
-        as_archivist = {"X-User": ARCHIVIST}
+        as_archivist = as_user(ARCHIVIST)
         for doc_id in doc_ids:
             # Archived by an earlier run of the demo (its uploads were answered with the
             # documents made then), or now: the record is there, or its event comes.
@@ -200,7 +218,7 @@ async def story(stack: LocalStack, platform: PlatformSettings) -> Outcome:
 
         original = next(f for f in target["originals"] if f["role"] == "attachment")
         download = f"{stack.url('archive')}/v1/records/{target['record_id']}/originals/{original['sha256']}"
-        r = await http.get(download, headers={"X-User": BORROWER})
+        r = await http.get(download, headers=as_user(BORROWER))
         out.download_before_approval = r.status_code
         say(
             f"\n③ 借阅 — {BORROWER} cannot download {original['filename']} yet: HTTP {r.status_code}"
@@ -212,7 +230,7 @@ async def story(stack: LocalStack, platform: PlatformSettings) -> Outcome:
                 "reason": "2025年度审计抽凭：核对差旅费报销",
                 "days": 7,
             },
-            headers={"X-User": BORROWER},
+            headers=as_user(BORROWER),
         )
         r.raise_for_status()
         request_id = r.json()["request_id"]
@@ -248,7 +266,7 @@ async def story(stack: LocalStack, platform: PlatformSettings) -> Outcome:
 
         [granted] = await watch.wait_for(of_type("AccessGranted", request_id=request_id))
         say(f"\n⑤ 授权 — {BORROWER} may read and download until {granted.data['valid_until']}")
-        r = await http.get(download, headers={"X-User": BORROWER})
+        r = await http.get(download, headers=as_user(BORROWER))
         r.raise_for_status()
         intact = hashlib.sha256(r.content).hexdigest() == original["sha256"]
         out.download_intact = intact
@@ -265,13 +283,30 @@ async def story(stack: LocalStack, platform: PlatformSettings) -> Outcome:
                 f"   #{e['seq']:<5} {e['time'][:23]}  {e['event_type'].split('.')[-2]:<18} "
                 f"by {e['actor'] or '-':<10} via {e['source']}"
             )
-        v = (await http.get(f"{stack.url('audit')}/v1/verify")).json()
+        v = (await http.get(f"{stack.url('audit')}/v1/verify", headers=as_user(AUDITOR))).json()
         verdict = "intact" if v["ok"] else f"BROKEN at entry {v['first_broken_seq']}: {v['reason']}"
         say(
             f"   chain verification: {v['entries_checked']} entries, {verdict}; head {v['head_hash'][:16]}…"
         )
         out.chain_ok = bool(v["ok"])
         return out
+
+
+def forged_token() -> str:
+    """What an outsider can make: a token claiming to be the auditor, with every claim right,
+    naming the issuer's signing key, but signed by a key of their own."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    now = int(time.time())
+    claims = {
+        "iss": os.environ.get("AAP_OIDC_ISSUER", ISSUER),
+        "aud": "aap",
+        "sub": "forged",
+        "preferred_username": AUDITOR,
+        "iat": now,
+        "exp": now + 300,
+    }
+    real_kid = jwt.get_unverified_header(as_user(AUDITOR)["Authorization"].split()[1])["kid"]
+    return jwt.encode(claims, key, algorithm="RS256", headers={"kid": real_kid})
 
 
 def _time(entry: dict[str, Any]) -> str:
@@ -292,7 +327,9 @@ async def _trail(http: httpx.AsyncClient, audit: str, record_id: str) -> list[di
     which arrive in no set order between them)."""
     for _ in range(300):
         items: list[dict[str, Any]] = (
-            await http.get(f"{audit}/v1/entries", params={"record_id": record_id})
+            await http.get(
+                f"{audit}/v1/entries", params={"record_id": record_id}, headers=as_user(AUDITOR)
+            )
         ).json()["items"]
         if {i["event_type"].split(".")[-2] for i in items} >= STORY:
             return items

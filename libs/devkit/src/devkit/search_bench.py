@@ -31,6 +31,7 @@ from contracts.events import RecordArchived
 from contracts.records import InvoiceRef, StoredFile
 from contracts.types import Money
 from devkit.bench import RESULTS, ROOT, machine, quantile
+from devkit.identity import as_user
 from devkit.samples import ingested_document, voucher_summary
 from devkit.stack import AUDITOR, LocalStack
 from devkit.topics import create_topics
@@ -134,7 +135,7 @@ QUERIES: dict[str, dict[str, Any]] = {
 
 async def measure(url: str, rounds: int) -> dict[str, list[float]]:
     timings: dict[str, list[float]] = {name: [] for name in QUERIES}
-    async with httpx.AsyncClient(base_url=url, timeout=120, headers={"X-User": AUDITOR}) as http:
+    async with httpx.AsyncClient(base_url=url, timeout=120, headers=as_user(AUDITOR)) as http:
         for _ in range(rounds):
             for name, params in QUERIES.items():
                 t0 = time.perf_counter()

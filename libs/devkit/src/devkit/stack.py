@@ -14,6 +14,8 @@ from pathlib import Path
 
 import httpx
 
+from devkit.identity import service_env
+
 SERVICES = ("ingest", "archive", "approval", "permission", "audit")
 # Who may do what on the local stack: an archivist (档案管理员) of the sample fonds Q001, and an
 # auditor who may read every fonds (a group's internal audit).
@@ -61,7 +63,7 @@ class LocalStack:
         defaults = {"AAP_PERMISSION_ROLE_ASSIGNMENTS": LOCAL_ROLES}
         if _answers(LOCAL_CLAMD):  # the local clamd of deploy/local/infra.sh, when it runs
             defaults["AAP_INGEST_CLAMD_ADDRESS"] = LOCAL_CLAMD
-        env = {**defaults, **os.environ, **self.env}
+        env = {**defaults, **service_env(service), **os.environ, **self.env}
         env[f"AAP_{service.upper()}_HTTP_PORT"] = str(self.ports[service])
         env["AAP_ARCHIVE_PERMISSION_URL"] = self.url("permission")
         return env

@@ -15,6 +15,8 @@ from minio.error import S3Error
 from pymongo.errors import ConnectionFailure
 from urllib3.exceptions import HTTPError as Urllib3Error
 
+from servicekit.auth import IdentityProviderUnavailable
+
 log = structlog.get_logger()
 
 # What an S3 server answers while it starts, stops or is overloaded.
@@ -54,6 +56,8 @@ def dependency_of(error: BaseException) -> str:
         return "database"
     if isinstance(error, (S3Error, Urllib3Error)):
         return "object store"
+    if isinstance(error, IdentityProviderUnavailable):
+        return "identity provider"
     if isinstance(error, httpx.HTTPError):
         return "a platform service"
     if isinstance(error, (KafkaConnectionError, KafkaTimeoutError, NodeNotReadyError)):

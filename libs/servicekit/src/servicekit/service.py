@@ -9,17 +9,20 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+import httpx
 import structlog
 import uvicorn
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 from faststream.kafka import KafkaBroker
 from faststream.specification import AsyncAPI
+from pydantic import SecretStr
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
 from contracts.envelope import EventData
 from servicekit import mongo
+from servicekit.auth import OidcSettings, ServiceToken, TokenVerifier, authenticated
 from servicekit.failures import dependency_of, is_transient, until_done
 from servicekit.health import Check, health_router
 from servicekit.idempotency import ProcessedEvents
@@ -43,6 +46,7 @@ class Runtime:
     publisher: EventPublisher
     client: AsyncMongoClient[mongo.Document]
     db: AsyncDatabase[mongo.Document]
+    tokens: TokenVerifier  # who calls this service's HTTP API
     startup: list[Hook] = field(default_factory=list)  # before Kafka: indexes, buckets
     after_start: list[Hook] = field(default_factory=list)  # with Kafka up: background tasks
     before_stop: list[Hook] = field(default_factory=list)
@@ -77,6 +81,10 @@ class Runtime:
         self.after_start.append(start)
         self.before_stop.append(stop)
 
+    def service_token(self, client_id: str, client_secret: SecretStr) -> ServiceToken:
+        """This service's own token for calling another, from the same identity provider."""
+        return ServiceToken(self.tokens.discovery, client_id, client_secret)
+
     @property
     def source(self) -> str:
         """The CloudEvents ``source`` of this service's events."""
@@ -84,21 +92,29 @@ class Runtime:
 
 
 def build_runtime(
-    service: str, platform: PlatformSettings, publishes: Sequence[type[EventData]] = ()
+    service: str,
+    platform: PlatformSettings,
+    publishes: Sequence[type[EventData]] = (),
+    oidc: OidcSettings | None = None,
 ) -> Runtime:
-    """The adapters of ``service``; ``publishes`` lists the events it may publish."""
+    """The adapters of ``service``; ``publishes`` lists the events it may publish. ``oidc``,
+    which identity provider to trust, comes from ``AAP_OIDC_*`` unless given."""
     configure_logging(service, platform.log_level)
     provider = configure_tracing(service, platform.otel_exporter)
     broker = make_broker(platform, service, provider)
     client = mongo.connect(platform.mongo_url)
-    return Runtime(
+    idp = httpx.AsyncClient(timeout=10)
+    rt = Runtime(
         service=service,
         platform=platform,
         broker=broker,
         publisher=EventPublisher(broker, platform.namespace, publishes),
         client=client,
         db=client[platform.database_name(service)],
+        tokens=TokenVerifier(oidc or OidcSettings(), idp),
     )
+    rt.shutdown.append(idp.aclose)
+    return rt
 
 
 def build_app(
@@ -106,13 +122,16 @@ def build_app(
     *,
     title: str,
     routers: Sequence[APIRouter] = (),
+    signed_routers: Sequence[APIRouter] = (),
     checks: Mapping[str, Check] | None = None,
     max_request_bytes: int = 1024 * 1024,
 ) -> FastAPI:
     """A FastAPI app: HTTP routes, the Kafka broker's lifetime, health, /asyncapi.json.
 
-    A request body over ``max_request_bytes`` is refused with 413 while it arrives, before
-    it fills memory or disk.
+    Every route of ``routers`` requires an access token of the platform's IdP; those of
+    ``signed_routers`` are callbacks of outside systems that prove their sender by a signature
+    of their own, checked by the route. A request body over ``max_request_bytes`` is refused
+    with 413 while it arrives, before it fills memory or disk.
     """
 
     async def kafka_ready() -> None:
@@ -122,7 +141,15 @@ def build_app(
     async def mongo_ready() -> None:
         await mongo.ping(rt.db)
 
-    all_checks: dict[str, Check] = {"kafka": kafka_ready, "mongodb": mongo_ready, **(checks or {})}
+    async def idp_ready() -> None:
+        await rt.tokens.discovery.endpoint("jwks_uri")
+
+    all_checks: dict[str, Check] = {
+        "kafka": kafka_ready,
+        "mongodb": mongo_ready,
+        "identity provider": idp_ready,
+        **(checks or {}),
+    }
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -142,10 +169,14 @@ def build_app(
             await rt.client.close()
 
     app = FastAPI(title=title, lifespan=lifespan, max_body_size=max_request_bytes)
+    app.state.token_verifier = rt.tokens
     app.add_exception_handler(Exception, _unavailable)
-    app.include_router(health_router(all_checks))
-    app.include_router(asyncapi_router(rt, title))
-    for r in routers:
+    app.include_router(health_router(all_checks))  # the only routes open to anyone
+    # Every other route sits behind the token check, declared once here so none can miss it;
+    # a route that needs the principal names `Caller`, which FastAPI resolves once per request.
+    for r in (asyncapi_router(rt, title), *routers):
+        app.include_router(r, dependencies=[Depends(authenticated)])
+    for r in signed_routers:
         app.include_router(r)
     return app
 

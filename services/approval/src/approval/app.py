@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from approval.adapters.consumers import register_consumers
-from approval.adapters.http import approval_router
+from approval.adapters.http import approval_router, oa_callback_router
 from approval.adapters.requests import Nonces, Requests
 from approval.service import ApprovalService
 from approval.settings import ApprovalSettings
@@ -29,7 +29,12 @@ def create_app(settings: ApprovalSettings | None = None) -> FastAPI:
         rt.source,
     )
     register_consumers(rt, service)
-    return build_app(rt, title="AAP approval", routers=[approval_router(service)])
+    return build_app(
+        rt,
+        title="AAP approval",
+        routers=[approval_router(service)],
+        signed_routers=[oa_callback_router(service)],
+    )
 
 
 def main() -> None:

@@ -61,7 +61,8 @@ def create_app(
     )
     records = Records(rt.db)
     index = SearchIndex()
-    permissions = PermissionClient(settings.permission_url, permission_transport)
+    token = rt.service_token(settings.oidc_client_id, settings.oidc_client_secret)
+    permissions = PermissionClient(settings.permission_url, token, permission_transport)
     rule = ArchiveCodeRule(settings.archive_code_rule)
     service = ArchiveService(
         records,

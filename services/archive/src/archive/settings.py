@@ -3,7 +3,7 @@ from __future__ import annotations
 import os
 import socket
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from archive.domain.archive_code import DEFAULT_RULE
@@ -18,6 +18,10 @@ class ArchiveSettings(BaseSettings):
     http_host: str = "127.0.0.1"
     http_port: int = 8102
     permission_url: str = "http://127.0.0.1:8104"
+    oidc_client_id: str = Field(
+        default="aap-archive", description="The archive's client at the IdP, for its own token"
+    )
+    oidc_client_secret: SecretStr = Field(description="That client's secret: no default")
     archive_code_rule: str = DEFAULT_RULE
     instance_id: str = Field(
         default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}",

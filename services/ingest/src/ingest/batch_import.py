@@ -1,7 +1,11 @@
 """Batch import: a folder or a zip of ERP exports into the ingest service, resumable.
 
-    python -m ingest.batch_import EXPORTS [--url URL] [--user USER]
+    python -m ingest.batch_import EXPORTS [--url URL] [--client-id ID]
                                   [--profile P --fonds-code F --company-name C]
+
+It signs in as a client of the platform's identity provider (client-credentials grant): the
+issuer is ``AAP_OIDC_ISSUER``, the secret ``AAP_CLIENT_SECRET`` (never on the command line,
+where other users of the machine could read it).
 
 In EXPORTS, every ``NAME.json`` is a voucher (format aap.voucher.v1) whose attachments are the
 files in the folder ``NAME/`` beside it, and every ``*.csv`` or ``*.xlsx`` is a voucher journal
@@ -27,6 +31,7 @@ import httpx
 from tqdm import tqdm
 
 from ingest.parsers.zips import PackageError, read_package
+from servicekit.auth import ClientCredentials
 
 
 @dataclass
@@ -139,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("exports", type=Path, help="a folder or a .zip of exports")
     parser.add_argument("--url", default=os.environ.get("AAP_INGEST_URL", "http://127.0.0.1:8101"))
-    parser.add_argument("--user", default=os.environ.get("USER", "batch-import"))
+    parser.add_argument("--client-id", default=os.environ.get("AAP_CLIENT_ID", "aap-erp"))
     parser.add_argument("--profile")
     parser.add_argument("--fonds-code", default="")
     parser.add_argument("--company-name", default="")
@@ -159,7 +164,12 @@ def main(argv: list[str] | None = None) -> int:
         f"{len(items) - len(todo)} done before, {len(todo)} to send"
     )
     failures = 0
-    with httpx.Client(base_url=args.url, headers={"X-User": args.user}, timeout=120) as client:
+    issuer, secret = os.environ.get("AAP_OIDC_ISSUER"), os.environ.get("AAP_CLIENT_SECRET")
+    if not (issuer and secret):
+        print("set AAP_OIDC_ISSUER and AAP_CLIENT_SECRET (the client's secret)", file=sys.stderr)
+        return 2
+    auth = ClientCredentials(issuer, args.client_id, secret)
+    with httpx.Client(base_url=args.url, auth=auth, timeout=120) as client:
         for item in tqdm(todo, unit="item", disable=None):
             try:
                 state.record(item, send(client, item, args))

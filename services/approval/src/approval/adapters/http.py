@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field, ValidationError
 from approval.domain.borrowing import BorrowingRequest, DecisionConflict
 from approval.domain.oa_callback import CallbackRejected
 from approval.service import ApprovalService, UnknownRequest
+from servicekit.auth import Caller
 
 
 class BorrowingRequestIn(BaseModel):
@@ -36,22 +37,28 @@ def approval_router(service: ApprovalService) -> APIRouter:
     router = APIRouter(prefix="/v1", tags=["approval"])
 
     @router.post("/borrowing-requests", status_code=201)
-    async def file_borrowing_request(
-        body: BorrowingRequestIn, x_user: Annotated[str | None, Header()] = None
-    ) -> dict[str, Any]:
-        if not x_user:
-            raise HTTPException(401, "X-User header (the authenticated user) is required")
+    async def file_borrowing_request(caller: Caller, body: BorrowingRequestIn) -> dict[str, Any]:
+        """The caller asks to read records; the OA system decides."""
         request = await service.request_borrowing(
-            applicant=x_user, record_ids=body.record_ids, reason=body.reason, days=body.days
+            applicant=caller.name, record_ids=body.record_ids, reason=body.reason, days=body.days
         )
         return _out(request)
 
     @router.get("/borrowing-requests/{request_id}")
-    async def get_borrowing_request(request_id: uuid.UUID) -> dict[str, Any]:
+    async def get_borrowing_request(caller: Caller, request_id: uuid.UUID) -> dict[str, Any]:
+        """The applicant's own request; anyone else's answers 404, as if it did not exist."""
         request = await service.get(request_id)
-        if request is None:
+        if request is None or request.applicant != caller.name:
             raise HTTPException(404, f"no borrowing request {request_id}")
         return _out(request)
+
+    return router
+
+
+def oa_callback_router(service: ApprovalService) -> APIRouter:
+    """The OA system's decisions: it proves itself by signing each callback (HMAC), not with
+    a token of the platform's IdP, which an OA product cannot obtain."""
+    router = APIRouter(prefix="/v1", tags=["approval"])
 
     @router.post("/oa/decisions")
     async def oa_decision_callback(

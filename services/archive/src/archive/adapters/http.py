@@ -1,6 +1,7 @@
 """HTTP: search and read records, drill through, download originals, holds, appraisal, re-checks.
 
-The user is the ``X-User`` header (set by the gateway); the permission service decides.
+The caller is the principal its access token proves (servicekit.auth); the permission service
+decides what it may do.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal, TypeVar
 from urllib.parse import quote
 
-from fastapi import APIRouter, Body, Header, HTTPException, Query
+from fastapi import APIRouter, Body, HTTPException, Query
 from fastapi.responses import Response
 
 from archive.adapters.permission_client import AccessDenied, NotYetKnown
@@ -32,18 +33,12 @@ from archive.handover import HandoverService
 from archive.integrity import IntegrityService
 from archive.service import ArchiveService
 from contracts.records import RecordCategory
+from servicekit.auth import Caller
 
 T = TypeVar("T")
-User = Annotated[str | None, Header(alias="X-User")]
 # Fiscal years an archive can hold; beyond them a number is a mistake, not a year.
 Year = Annotated[int, Query(ge=1900, le=2200)]
 BodyYear = Annotated[int, Body(ge=1900, le=2200)]
-
-
-def _user(user: str | None) -> str:
-    if not user:
-        raise HTTPException(401, "X-User header (the authenticated user) is required")
-    return user
 
 
 async def _answer(call: Awaitable[T]) -> T:
@@ -71,7 +66,7 @@ def archive_router(
 
     @router.get("/records")
     async def search_records(
-        x_user: User = None,
+        caller: Caller,
         fonds_code: str | None = None,
         fiscal_year: Annotated[int | None, Query(ge=1900, le=2200)] = None,
         period: Annotated[int | None, Query(ge=1, le=12)] = None,
@@ -103,45 +98,56 @@ def archive_router(
             )
         except ValueError as error:
             raise HTTPException(422, str(error)) from error
-        hits = await service.search(criteria, _user(x_user), limit, offset, with_total)
+        hits = await service.search(criteria, caller.name, limit, offset, with_total)
         body: dict[str, Any] = {"items": hits.items, "has_more": hits.has_more}
         if hits.total is not None:
             body["total"] = hits.total
         return body
 
     @router.get("/records/{record_id}")
-    async def get_record(record_id: uuid.UUID, x_user: User = None) -> dict[str, Any]:
-        record = await _answer(service.get(record_id, _user(x_user)))
+    async def get_record(
+        caller: Caller,
+        record_id: uuid.UUID,
+    ) -> dict[str, Any]:
+        record = await _answer(service.get(record_id, caller.name))
         return record.model_dump(mode="json")
 
     @router.get("/records/{record_id}/drill")
-    async def drill_down(record_id: uuid.UUID, x_user: User = None) -> dict[str, Any]:
-        return await _answer(service.drill_down(record_id, _user(x_user)))
+    async def drill_down(
+        caller: Caller,
+        record_id: uuid.UUID,
+    ) -> dict[str, Any]:
+        return await _answer(service.drill_down(record_id, caller.name))
 
     @router.get("/records/{record_id}/versions")
-    async def versions(record_id: uuid.UUID, x_user: User = None) -> list[dict[str, Any]]:
+    async def versions(
+        caller: Caller,
+        record_id: uuid.UUID,
+    ) -> list[dict[str, Any]]:
         """The record and its corrections (更正): each a version, none overwritten."""
-        return await _answer(service.versions(record_id, _user(x_user)))
+        return await _answer(service.versions(record_id, caller.name))
 
     @router.get("/drill")
     async def drill_up(
+        caller: Caller,
         invoice_number: str | None = None,
         sha256: Annotated[str | None, Query(pattern=r"^[0-9a-f]{64}$")] = None,
-        x_user: User = None,
     ) -> dict[str, Any]:
         """From an invoice number, or the SHA-256 of any original (a bank receipt), to the
         voucher holding it and everything linked to it."""
         if not (invoice_number or sha256):
             raise HTTPException(422, "give invoice_number or sha256")
         return await _answer(
-            service.drill_up(_user(x_user), invoice_number=invoice_number, sha256=sha256)
+            service.drill_up(caller.name, invoice_number=invoice_number, sha256=sha256)
         )
 
     @router.get("/records/{record_id}/originals/{sha256}")
-    async def download_original(record_id: uuid.UUID, sha256: str, x_user: User = None) -> Response:
-        filename, media_type, data = await _answer(
-            service.original(record_id, sha256, _user(x_user))
-        )
+    async def download_original(
+        caller: Caller,
+        record_id: uuid.UUID,
+        sha256: str,
+    ) -> Response:
+        filename, media_type, data = await _answer(service.original(record_id, sha256, caller.name))
         return Response(
             data,
             media_type=media_type,
@@ -150,11 +156,11 @@ def archive_router(
 
     @router.post("/records/{record_id}/legal-hold", status_code=201)
     async def place_hold(
+        caller: Caller,
         record_id: uuid.UUID,
         reason: Annotated[str, Body(embed=True, min_length=1)],
-        x_user: User = None,
     ) -> dict[str, Any]:
-        hold = await _answer(custody.place_hold(record_id, reason, _user(x_user)))
+        hold = await _answer(custody.place_hold(record_id, reason, caller.name))
         return {
             "reason": hold.reason,
             "placed_by": hold.placed_by,
@@ -163,19 +169,27 @@ def archive_router(
 
     @router.delete("/records/{record_id}/legal-hold", status_code=204)
     async def release_hold(
-        record_id: uuid.UUID, reason: Annotated[str, Query(min_length=1)], x_user: User = None
+        caller: Caller,
+        record_id: uuid.UUID,
+        reason: Annotated[str, Query(min_length=1)],
     ) -> None:
-        await _answer(custody.release_hold(record_id, reason, _user(x_user)))
+        await _answer(custody.release_hold(record_id, reason, caller.name))
 
     @router.get("/appraisal")
-    async def appraisal(fonds_code: str, as_of: date, x_user: User = None) -> dict[str, Any]:
-        return await _answer(custody.appraisal(fonds_code, as_of, _user(x_user)))
+    async def appraisal(
+        caller: Caller,
+        fonds_code: str,
+        as_of: date,
+    ) -> dict[str, Any]:
+        return await _answer(custody.appraisal(fonds_code, as_of, caller.name))
 
     @router.get("/volumes")
     async def volumes(
-        fonds_code: str, fiscal_year: Year, x_user: User = None
+        caller: Caller,
+        fonds_code: str,
+        fiscal_year: Year,
     ) -> list[dict[str, Any]]:
-        found, _ = await _answer(custody.volumes(fonds_code, fiscal_year, _user(x_user)))
+        found, _ = await _answer(custody.volumes(fonds_code, fiscal_year, caller.name))
         return [
             {
                 "volume": v.number,
@@ -192,15 +206,15 @@ def archive_router(
 
     @router.get("/registers/{kind}.{fmt}")
     async def register(
+        caller: Caller,
         kind: Literal["custody", "handover"],
         fmt: Literal["xlsx", "csv"],
         fonds_code: str,
         fiscal_year: Year,
-        x_user: User = None,
     ) -> Response:
         """保管清册 (custody) or 移交清册 (handover) of a fonds and year, as an Excel workbook or
         CSV; user text is never written as a formula."""
-        found, held = await _answer(custody.volumes(fonds_code, fiscal_year, _user(x_user)))
+        found, held = await _answer(custody.volumes(fonds_code, fiscal_year, caller.name))
         if kind == "custody":
             kept = custody_register(fonds_code, fiscal_year, found, held)
         else:
@@ -215,29 +229,29 @@ def archive_router(
 
     @router.post("/records/{record_id}/review")
     async def review(
+        caller: Caller,
         record_id: uuid.UUID,
         decision: Annotated[Literal["accepted", "needs_correction"], Body()],
         note: Annotated[str, Body(max_length=1000)] = "",
-        x_user: User = None,
     ) -> dict[str, Any]:
         """An archivist's decision on a record a check held for review."""
-        done = await _answer(custody.review(record_id, decision, note, _user(x_user)))
+        done = await _answer(custody.review(record_id, decision, note, caller.name))
         return done.model_dump(mode="json")
 
     @router.post("/handovers", status_code=201)
     async def hand_over(
+        caller: Caller,
         fonds_code: Annotated[str, Body()],
         fiscal_year: BodyYear,
         handed_over_by: Annotated[str, Body(min_length=1, description="移交人, accounting dept")],
         supervised_by: Annotated[str | None, Body(description="监交人")] = None,
-        x_user: User = None,
     ) -> dict[str, Any]:
         """The archive department (the caller, 接收人) takes over a year's records (移交)."""
         done = await _answer(
             handover.hand_over(
                 fonds_code,
                 fiscal_year,
-                user=_user(x_user),
+                user=caller.name,
                 handed_over_by=handed_over_by,
                 supervised_by=supervised_by,
             )
@@ -246,35 +260,37 @@ def archive_router(
 
     @router.post("/custody/extensions", status_code=201)
     async def extend_custody(
+        caller: Caller,
         fonds_code: Annotated[str, Body()],
         fiscal_year: BodyYear,
         extended_years: Annotated[int, Body(ge=1, le=2, description="Years beyond the first")],
         reason: Annotated[str, Body(min_length=1)],
-        x_user: User = None,
     ) -> dict[str, Any]:
         """The archive department (the caller) consents to the accounting department keeping a
         year's records longer: up to three years after year-end in all (第十一条)."""
         done = await _answer(
-            handover.extend_custody(fonds_code, fiscal_year, extended_years, reason, _user(x_user))
+            handover.extend_custody(fonds_code, fiscal_year, extended_years, reason, caller.name)
         )
         return done.model_dump(mode="json")
 
     @router.get("/custody/overdue")
     async def custody_overdue(
-        fonds_code: str, as_of: date, x_user: User = None
+        caller: Caller,
+        fonds_code: str,
+        as_of: date,
     ) -> list[dict[str, Any]]:
         """Years kept by the accounting department past temporary custody (第十一条)."""
-        return await _answer(handover.custody_overdue(fonds_code, as_of, _user(x_user)))
+        return await _answer(handover.custody_overdue(fonds_code, as_of, caller.name))
 
     @router.get("/numbering")
     async def voucher_numbering(
+        caller: Caller,
         fonds_code: str,
         fiscal_year: Year,
         period: Annotated[int, Query(ge=1, le=12)],
-        x_user: User = None,
     ) -> dict[str, Any]:
         """DA/T 70 2-6 for a period: voucher numbers per word, with gaps and repeats."""
-        reports = await _answer(custody.numbering(fonds_code, fiscal_year, period, _user(x_user)))
+        reports = await _answer(custody.numbering(fonds_code, fiscal_year, period, caller.name))
         return {
             "continuous": all(r.continuous for r in reports),
             "words": [
@@ -292,9 +308,12 @@ def archive_router(
         }
 
     @router.post("/records/{record_id}/recheck")
-    async def recheck(record_id: uuid.UUID, x_user: User = None) -> dict[str, Any]:
+    async def recheck(
+        caller: Caller,
+        record_id: uuid.UUID,
+    ) -> dict[str, Any]:
         """Run the storage check table (fixity, 档号, size and type, package, content) now."""
-        report, findings = await _answer(integrity.recheck_for(record_id, _user(x_user)))
+        report, findings = await _answer(integrity.recheck_for(record_id, caller.name))
         return {
             "ok": not findings,
             "report": [r.model_dump(mode="json") for r in report],

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import httpx
 
 from archive.domain.search import Visibility
+from servicekit.auth import ServiceToken
 
 
 @dataclass(frozen=True)
@@ -26,8 +27,17 @@ class NotYetKnown(Exception):
 
 
 class PermissionClient:
-    def __init__(self, base_url: str, transport: httpx.AsyncBaseTransport | None = None) -> None:
-        self._http = httpx.AsyncClient(base_url=base_url, timeout=5, transport=transport)
+    """Each call carries the archive's own token (client-credentials grant)."""
+
+    def __init__(
+        self,
+        base_url: str,
+        token: ServiceToken,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self._http = httpx.AsyncClient(
+            base_url=base_url, timeout=5, transport=transport, auth=token.auth()
+        )
 
     async def check(self, user: str, action: str, resource: str) -> Decision:
         response = await self._http.get(

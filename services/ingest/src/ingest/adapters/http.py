@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Header, HTTPException, UploadFile
+from fastapi import APIRouter, File, Form, UploadFile
 from fastapi.responses import JSONResponse
 
 from contracts.events import DocumentIngested
@@ -20,6 +20,7 @@ from ingest.domain.files import MAX_FILE_BYTES, UploadedFile, media_type_of
 from ingest.journals import JournalService, VoucherResult
 from ingest.packages import PackageService
 from ingest.service import IngestService, Outcome, Spooled
+from servicekit.auth import Caller
 
 CHUNK = 1024 * 1024
 STATUS_CODES = {
@@ -89,19 +90,17 @@ def ingest_router(
 
     @router.post("/vouchers", status_code=202)
     async def upload_voucher(
+        caller: Caller,
         voucher: Annotated[UploadFile, File(description="Voucher export, format aap.voucher.v1")],
         attachments: Annotated[list[UploadFile] | None, File()] = None,
-        x_user: Annotated[str | None, Header()] = None,
     ) -> Any:
         """202 accepted (or held for review); 200 the same voucher again, answered with the
         document it made before; 409 other content under a voucher key already taken; 422
         refused, with every reason."""
-        if not x_user:
-            raise HTTPException(401, "X-User header (the authenticated user) is required")
         result = await service.ingest(
             await _read(voucher, "voucher"),
             [await _read(a, "attachment") for a in attachments or []],
-            user=x_user,
+            user=caller.name,
         )
         body = result.event.model_dump(mode="json")
         accepted = isinstance(result.event, DocumentIngested)
@@ -116,6 +115,7 @@ def ingest_router(
 
     @router.post("/journals")
     async def upload_journal(
+        caller: Caller,
         journal: Annotated[
             UploadFile,
             File(description="ERP voucher journal: CSV (UTF-8 or GB18030), Excel (.xlsx) or XML"),
@@ -125,31 +125,26 @@ def ingest_router(
         ] = "",
         fonds_code: Annotated[str, Form()] = "",
         company_name: Annotated[str, Form()] = "",
-        x_user: Annotated[str | None, Header()] = None,
     ) -> Any:
         """Each voucher's outcome; 413 for a journal over a limit (bytes, rows, columns,
         cells), which is refused whole."""
-        if not x_user:
-            raise HTTPException(401, "X-User header (the authenticated user) is required")
         async with spooled(journal, max_journal_bytes, "journal", spool_dir) as kept:
             results = await journals.ingest_journal(
                 kept,
                 profile=profile,
                 fonds_code=fonds_code,
                 company_name=company_name,
-                user=x_user,
+                user=caller.name,
             )
         return _summary(results)
 
     @router.post("/packages")
     async def upload_package(
+        caller: Caller,
         package: Annotated[UploadFile, File(description="Archive package: zip with manifest.json")],
-        x_user: Annotated[str | None, Header()] = None,
     ) -> Any:
-        if not x_user:
-            raise HTTPException(401, "X-User header (the authenticated user) is required")
         async with spooled(package, max_package_bytes, "package", spool_dir) as kept:
-            index, results = await packages.ingest_package(kept, user=x_user)
+            index, results = await packages.ingest_package(kept, user=caller.name)
         report = [r.model_dump(mode="json") for r in index.report]
         if not index.accepted:
             return JSONResponse({"status": "rejected", "package_report": report}, status_code=422)

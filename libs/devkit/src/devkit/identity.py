@@ -1,0 +1,279 @@
+"""The local identity provider (Keycloak): its realm, the secrets it shares, real tokens from it.
+
+python -m devkit.identity realm OUT     write the realm to import (secrets made on first use)
+python -m devkit.identity token WHO     print a token: a sample person's, or "client:ID"
+
+The secrets (client secrets, the sample people's password, Keycloak's admin password) are made
+at random once per checkout and kept in ``.local/secrets/identity.json``: nothing here has a
+working default, and the realm in the repo is this table, not a file holding them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[4]
+REALM = "aap"
+AUDIENCE = "aap"  # every service accepts tokens whose `aud` holds it (AAP_OIDC_AUDIENCE)
+KEYCLOAK_PORT = int(os.environ.get("AAP_LOCAL_KEYCLOAK_PORT", "18080"))
+ISSUER = f"http://127.0.0.1:{KEYCLOAK_PORT}/realms/{REALM}"
+CLI_CLIENT = "aap-cli"  # people's public client for the command line, the demo and the tests
+
+
+@dataclass(frozen=True)
+class Person:
+    username: str
+    display_name: str
+    stands_for: str
+
+
+# Sample people of the local stack. What they may do is the permission service's role
+# assignments, not anything here: the IdP says who they are.
+PEOPLE = (
+    Person("zhaomin", "赵敏", "archivist (档案管理员) of the sample fonds"),
+    Person("lijing", "李静", "accountant (会计)"),
+    Person("liuyang", "刘洋", "borrower: an employee asking to read records"),
+    Person("wangfang", "王芳", "borrower"),
+    Person("auditor-all", "孙立", "internal auditor of every fonds (集团内审)"),
+    Person("outsider", "陈晨", "an employee with no role at all"),
+    Person("sysadmin", "周伟", "system administrator (系统管理员)"),
+    Person("secadmin", "吴芳", "security administrator (安全管理员)"),
+    Person("secauditor", "郑洁", "security auditor (安全审计员)"),
+)
+
+# Confidential clients with a service account (client-credentials grant): each service, for its
+# calls to another; the ERP and OA integrations, for theirs.
+SERVICE_CLIENTS = ("ingest", "archive", "approval", "permission", "audit")
+INTEGRATION_CLIENTS = ("erp", "oa")
+
+
+def client_id(name: str) -> str:
+    return f"aap-{name}"
+
+
+def service_account(name: str) -> str:
+    """The name Keycloak gives the service account of a client (its ``preferred_username``)."""
+    return f"service-account-{client_id(name)}"
+
+
+def secrets_path(local: Path | None = None) -> Path:
+    local = local or Path(os.environ.get("AAP_LOCAL_DIR", ROOT / ".local"))
+    return local / "secrets" / "identity.json"
+
+
+def local_secrets(local: Path | None = None) -> dict[str, str]:
+    """This checkout's secrets, made at random the first time and kept (mode 0600)."""
+    path = secrets_path(local)
+    if path.exists():
+        kept: dict[str, str] = json.loads(path.read_text())
+        return kept
+    made = {
+        "admin_password": secrets.token_urlsafe(24),
+        "people_password": secrets.token_urlsafe(18),
+    }
+    for name in (*SERVICE_CLIENTS, *INTEGRATION_CLIENTS):
+        made[f"client:{client_id(name)}"] = secrets.token_urlsafe(32)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch(mode=0o600)
+    path.write_text(json.dumps(made, indent=2))
+    return made
+
+
+def _attribute(name: str, *, required: bool) -> dict[str, Any]:
+    everyone = {"view": ["admin", "user"], "edit": ["admin", "user"]}
+    rule: dict[str, Any] = {"name": name, "displayName": f"${{{name}}}", "permissions": everyone}
+    return rule | ({"required": {"roles": ["user"]}} if required else {})
+
+
+# Keycloak's default user profile, except that a name is one field: 赵敏 is a given name and a
+# family name in that order, which "first last" would turn round. The token's `name` is it.
+_USER_PROFILE = {
+    "attributes": [
+        _attribute("username", required=False),
+        _attribute("email", required=True),
+        _attribute("firstName", required=True),
+        _attribute("lastName", required=False),
+    ]
+}
+
+_AUDIENCE_MAPPER = {
+    "name": "aap audience",
+    "protocol": "openid-connect",
+    "protocolMapper": "oidc-audience-mapper",
+    "config": {
+        "included.custom.audience": AUDIENCE,
+        "access.token.claim": "true",
+        "introspection.token.claim": "true",
+        "id.token.claim": "false",
+    },
+}
+
+
+def realm(kept: dict[str, str]) -> dict[str, Any]:
+    """The realm Keycloak imports: the people, the clients, the platform's audience."""
+    people = [
+        {
+            "username": p.username,
+            "enabled": True,
+            "firstName": p.display_name,
+            "email": f"{p.username}@example.cn",
+            "emailVerified": True,
+            "credentials": [
+                {"type": "password", "value": kept["people_password"], "temporary": False}
+            ],
+        }
+        for p in PEOPLE
+    ]
+    confidential = [
+        {
+            "clientId": client_id(name),
+            "enabled": True,
+            "publicClient": False,
+            "secret": kept[f"client:{client_id(name)}"],
+            "serviceAccountsEnabled": True,
+            "standardFlowEnabled": False,
+            "directAccessGrantsEnabled": False,
+            "protocol": "openid-connect",
+            "protocolMappers": [_AUDIENCE_MAPPER],
+        }
+        for name in (*SERVICE_CLIENTS, *INTEGRATION_CLIENTS)
+    ]
+    public = [
+        {  # the web console to come: authorization code with PKCE
+            "clientId": "aap-console",
+            "enabled": True,
+            "publicClient": True,
+            "standardFlowEnabled": True,
+            "directAccessGrantsEnabled": False,
+            "redirectUris": ["http://127.0.0.1/*", "http://localhost/*"],
+            "attributes": {"pkce.code.challenge.method": "S256"},
+            "protocol": "openid-connect",
+            "protocolMappers": [_AUDIENCE_MAPPER],
+        },
+        {  # the command line: the device grant for people, the password grant for local scripts
+            "clientId": CLI_CLIENT,
+            "enabled": True,
+            "publicClient": True,
+            "standardFlowEnabled": False,
+            "directAccessGrantsEnabled": True,
+            "attributes": {"oauth2.device.authorization.grant.enabled": "true"},
+            "protocol": "openid-connect",
+            "protocolMappers": [_AUDIENCE_MAPPER],
+        },
+    ]
+    return {
+        "realm": REALM,
+        "displayName": "会计档案电子化系统",
+        "enabled": True,
+        "sslRequired": "external",
+        "accessTokenLifespan": 300,
+        "registrationAllowed": False,
+        "bruteForceProtected": False,  # the tests sign in often; a customer's IdP decides this
+        "components": {
+            "org.keycloak.userprofile.UserProfileProvider": [
+                {
+                    "providerId": "declarative-user-profile",
+                    "config": {"kc.user.profile.config": [json.dumps(_USER_PROFILE)]},
+                }
+            ]
+        },
+        "users": people,
+        "clients": confidential + public,
+    }
+
+
+class Tokens:
+    """Real tokens from the local Keycloak, each kept until shortly before it expires."""
+
+    def __init__(self, issuer: str = ISSUER, local: Path | None = None) -> None:
+        self.issuer = issuer
+        self.secrets = local_secrets(local)
+        self._kept: dict[str, tuple[str, float]] = {}
+        self._lock = threading.Lock()
+
+    def _grant(self, who: str) -> dict[str, str]:
+        if who.startswith("client:"):
+            name = who.removeprefix("client:")
+            return {
+                "grant_type": "client_credentials",
+                "client_id": name,
+                "client_secret": self.secrets[f"client:{name}"],
+            }
+        return {
+            "grant_type": "password",
+            "client_id": CLI_CLIENT,
+            "username": who,
+            "password": self.secrets["people_password"],
+            "scope": "openid",
+        }
+
+    def token(self, who: str) -> str:
+        """A sample person's token by username, or a client's as ``client:aap-erp``."""
+        with self._lock:
+            kept = self._kept.get(who)
+            if kept and kept[1] > time.monotonic():
+                return kept[0]
+            r = httpx.post(
+                f"{self.issuer}/protocol/openid-connect/token", data=self._grant(who), timeout=30
+            )
+            r.raise_for_status()
+            answer = r.json()
+            self._kept[who] = (answer["access_token"], time.monotonic() + answer["expires_in"] - 30)
+            return str(answer["access_token"])
+
+    def headers(self, who: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token(who)}"}
+
+
+ERP = f"client:{client_id('erp')}"  # the ERP integration: uploads, as its own client
+_tokens: Tokens | None = None
+
+
+def as_user(who: str) -> dict[str, str]:
+    """Request headers with ``who``'s real token (a sample person, or ``client:ID``)."""
+    global _tokens
+    if _tokens is None:
+        _tokens = Tokens(os.environ.get("AAP_OIDC_ISSUER", ISSUER))
+    return _tokens.headers(who)
+
+
+def service_env(service: str) -> dict[str, str]:
+    """What a service process needs to know of the local IdP: its issuer, its own secret."""
+    return {
+        "AAP_OIDC_ISSUER": ISSUER,
+        f"AAP_{service.upper()}_OIDC_CLIENT_SECRET": local_secrets()[
+            f"client:{client_id(service)}"
+        ],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("realm").add_argument("out", type=Path)
+    sub.add_parser("token").add_argument("who")
+    sub.add_parser("admin-password")
+    args = parser.parse_args()
+    if args.command == "realm":
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(realm(local_secrets()), ensure_ascii=False, indent=2))
+    elif args.command == "token":
+        print(Tokens().token(args.who))
+    else:
+        print(local_secrets()["admin_password"])
+
+
+if __name__ == "__main__":
+    main()
