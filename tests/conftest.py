@@ -50,7 +50,7 @@ def platform() -> Iterator[PlatformSettings]:
     os.environ.setdefault("AAP_INGEST_CLAMD_ADDRESS", LOCAL_CLAMD)
     # The local Keycloak: services validate its tokens, the archive asks for its own, and the
     # tests sign in as its sample people (devkit.identity.as_user).
-    os.environ.update(service_env("archive"))
+    os.environ.update(service_env("archive") | service_env("audit"))
     settings = PlatformSettings()
     for name, address in [
         ("Kafka", settings.kafka_bootstrap),

@@ -849,6 +849,30 @@ async def test_a_mark_left_by_a_crashed_process_is_taken_over_after_its_lease(
     await store.close(OTHER_FONDS, 2017, winners[0])
 
 
+async def test_nobody_reviews_a_record_they_uploaded(
+    archived: Any, platform: PlatformSettings
+) -> None:
+    http, _ = archived
+    mine = await document(platform, fonds=FONDS, year=2012, summary="自己上传的凭证", amount="6.00")
+    mine = mine.model_copy(update={"review_required": True, "submitted_by": ARCHIVIST})
+    async with (
+        EventWatcher(platform.kafka_bootstrap, platform.namespace, [RECORDS_ARCHIVED]) as watch,
+        EventSender(platform.kafka_bootstrap, platform.namespace) as out,
+    ):
+        await out.send(
+            new_event(mine, source="/test", subject=str(mine.document_id), correlation_id="c")
+        )
+        [event] = await watch.wait_for(of_type("RecordArchived", record_id=str(mine.document_id)))
+        assert event.data["submitted_by"] == ARCHIVIST
+        await consumed(
+            platform.kafka_bootstrap, platform.namespace, "permission", [RECORDS_ARCHIVED]
+        )
+    url = f"/v1/records/{mine.document_id}/review"
+    r = await http.post(url, json={"decision": "accepted"}, headers=as_user(ARCHIVIST))
+    assert r.status_code == 403
+    assert r.json()["detail"].startswith(f"separation of duties: {ARCHIVIST} uploaded record")
+
+
 async def test_a_held_record_is_reviewed_before_it_can_be_handed_over(
     archived: Any, platform: PlatformSettings
 ) -> None:

@@ -46,7 +46,11 @@ from servicekit import mongo, s3
 from servicekit.settings import PlatformSettings
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
-ROLES: list[Any] = [{"user": "auditor-all", "role": "auditor", "fonds_code": "*"}]
+ROLES: list[Any] = [
+    {"user": "auditor-all", "role": "auditor", "fonds_code": "*"},
+    {"user": "secauditor", "role": "security_auditor", "fonds_code": "*"},
+    {"user": "zhaomin", "role": "archivist", "fonds_code": "Q9"},
+]
 
 
 async def stored_document(platform: PlatformSettings, n: int) -> DocumentIngested:
@@ -299,6 +303,14 @@ async def test_permission_grants_on_approval_and_revokes_on_expiry(
         assert (await http.get("/v1/check", params=ask, headers=archive_calls)).json()[
             "allowed"
         ] is True
+        # A person cannot ask the check API (it would tell anyone who may read what)…
+        asked = await http.get("/v1/check", params=ask, headers=as_user("wangfang"))
+        assert asked.status_code == 403
+        # …but sees their own grants, and only their own.
+        mine = (await http.get("/v1/grants", headers=as_user("wangfang"))).json()
+        theirs = (await http.get("/v1/grants", headers=as_user("liuyang"))).json()
+        assert granted.data["grant_id"] in {g["grant_id"] for g in mine}
+        assert granted.data["grant_id"] not in {g["grant_id"] for g in theirs}
         assert (
             await http.get("/v1/check", params={**ask, "user": "other"}, headers=archive_calls)
         ).json()["allowed"] is False
@@ -333,8 +345,10 @@ async def test_audit_records_each_event_once_and_verify_names_a_tampered_entry(
         archived, source="/test", subject=str(record), correlation_id="c", actor="审计测试"
     )
     audits = as_user("auditor-all")
+    permission = permission_app(PermissionSettings(role_assignments=ROLES))
     async with (
-        running(audit_app()) as http,
+        running(permission),
+        running(audit_app(permission_transport=httpx.ASGITransport(permission))) as http,
         EventSender(platform.kafka_bootstrap, platform.namespace) as out,
     ):
         for _ in range(3):
@@ -349,6 +363,16 @@ async def test_audit_records_each_event_once_and_verify_names_a_tampered_entry(
             "items"
         ] == items
         assert (await http.get("/v1/verify", headers=audits)).json()["ok"] is True
+        # The security auditor reads it too; nobody else does, an archivist of the fonds included.
+        by_security_auditor = await http.get(
+            "/v1/entries", params={"record_id": str(record)}, headers=as_user("secauditor")
+        )
+        assert by_security_auditor.json()["items"] == items
+        for reader in ("liuyang", "zhaomin", "client:aap-erp"):
+            refused = await http.get("/v1/entries", headers=as_user(reader))
+            assert refused.status_code == 403, reader
+            assert "security auditors and auditors only" in refused.json()["detail"]
+        assert (await http.get("/v1/export")).status_code == 401
 
         # A rogue database administrator edits the entry…
         client = mongo.connect(platform.mongo_url)

@@ -3,7 +3,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from approval.domain.borrowing import BorrowingRequest, Decision, DecisionConflict, RequestStatus
+from approval.domain.borrowing import (
+    BorrowingRequest,
+    Decision,
+    DecisionConflict,
+    RequestStatus,
+    SelfApproval,
+)
 from approval.domain.oa_callback import CallbackRejected, verify
 from contracts.oa_callback import sign, signed_headers
 
@@ -94,3 +100,13 @@ def test_a_signature_of_characters_beyond_ascii_is_refused_not_a_crash() -> None
             body=b"{}",
             now=NOW.timestamp(),
         )
+
+
+def test_nobody_approves_their_own_borrowing() -> None:
+    r = request()
+    own = Decision(r.request_id, "approved", r.applicant, "同意", "OA-2", NOW)
+    with pytest.raises(SelfApproval, match=r"liuyang applied for request .* may not approve"):
+        r.decide(own)
+    # Declining one's own request (withdrawing it) is no conflict of interest.
+    withdrawn = Decision(r.request_id, "rejected", r.applicant, "撤回", "OA-2", NOW)
+    assert r.decide(withdrawn).status is RequestStatus.REJECTED

@@ -2,7 +2,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from contracts.events import ApprovalDecided
-from permission.domain.access import RoleAssignment, check, grant_for
+from permission.domain.access import RoleAssignment, check, grant_for, separation_of_duties
 
 NOW = datetime(2025, 3, 5, 1, 0, tzinfo=UTC)
 RECORD = uuid.uuid4()
@@ -106,3 +106,36 @@ def test_a_record_not_heard_of_is_refused_saying_so_not_as_a_missing_role() -> N
     )
     assert not result.allowed and not result.record_known
     assert result.reason == f"record {RECORD} is not (yet) known as archived"
+
+
+def test_nobody_holds_two_of_the_three_administrative_roles() -> None:
+    ok = [
+        RoleAssignment("sysadmin", "system_admin", "*"),
+        RoleAssignment("secadmin", "security_admin", "*"),
+        RoleAssignment("secauditor", "security_auditor", "*"),
+        RoleAssignment("zhaomin", "archivist", "Q001"),
+    ]
+    assert separation_of_duties(ok) == []
+    both = [*ok, RoleAssignment("secadmin", "security_auditor", "*")]
+    assert separation_of_duties(both) == [
+        "secadmin holds security_admin and security_auditor: no principal holds two of the "
+        "three administrative roles (三员分立)"
+    ]
+    assert separation_of_duties([RoleAssignment("x", "superuser", "*")]) == [
+        "x: unknown role 'superuser'"
+    ]
+
+
+def test_administrators_read_no_record() -> None:
+    record = uuid.uuid4()
+    for role in ("system_admin", "security_admin", "security_auditor"):
+        result = check(
+            user="admin",
+            action="read",
+            record_id=record,
+            record_fonds="Q001",
+            roles=[RoleAssignment("admin", role, "*")],
+            grants=[],
+            now=datetime.now(UTC),
+        )
+        assert not result.allowed, role

@@ -104,6 +104,11 @@ class RecordArchived(EventData):
     supersedes: uuid.UUID | None = Field(
         default=None, description="A correction: the record it corrects, which stays retrievable"
     )
+    submitted_by: str | None = Field(
+        default=None,
+        description="Who uploaded it (ingest's authenticated principal): never its reviewer. "
+        "None for records archived before it was kept",
+    )
 
 
 class LegalHoldPlaced(EventData):

@@ -17,13 +17,18 @@ import httpx
 from devkit.identity import service_env
 
 SERVICES = ("ingest", "archive", "approval", "permission", "audit")
-# Who may do what on the local stack: an archivist (档案管理员) of the sample fonds Q001, and an
-# auditor who may read every fonds (a group's internal audit).
+# Who may do what on the local stack (the people of devkit.identity): an archivist (档案管理员)
+# and an accountant of the sample fonds Q001, an auditor of every fonds (a group's internal
+# audit), and the three administrators of 三员分立.
 ARCHIVIST, AUDITOR = "zhaomin", "auditor-all"
 LOCAL_ROLES = json.dumps(
     [
         {"user": ARCHIVIST, "role": "archivist", "fonds_code": "Q001"},
+        {"user": "lijing", "role": "accountant", "fonds_code": "Q001"},
         {"user": AUDITOR, "role": "auditor", "fonds_code": "*"},
+        {"user": "sysadmin", "role": "system_admin", "fonds_code": "*"},
+        {"user": "secadmin", "role": "security_admin", "fonds_code": "*"},
+        {"user": "secauditor", "role": "security_auditor", "fonds_code": "*"},
     ]
 )
 DEFAULT_PORTS = {
@@ -66,6 +71,7 @@ class LocalStack:
         env = {**defaults, **service_env(service), **os.environ, **self.env}
         env[f"AAP_{service.upper()}_HTTP_PORT"] = str(self.ports[service])
         env["AAP_ARCHIVE_PERMISSION_URL"] = self.url("permission")
+        env["AAP_AUDIT_PERMISSION_URL"] = self.url("permission")
         return env
 
     def start(self, service: str) -> None:

@@ -8,7 +8,7 @@ import uuid
 import structlog
 
 from approval.adapters.requests import Nonces, Requests
-from approval.domain.borrowing import BorrowingRequest, Decision, DecisionConflict
+from approval.domain.borrowing import BorrowingRequest, Decision, DecisionConflict, SelfApproval
 from approval.domain.oa_callback import CallbackRejected, verify
 from contracts.envelope import Envelope, derived_event_id, new_event
 from contracts.events import ApprovalDecided, OaDecisionMade, OaDecisionMadeEvent
@@ -102,6 +102,9 @@ class ApprovalService:
             decided = request.decide(decision)
         except DecisionConflict as conflict:
             log.warning("conflicting OA decision ignored", reason=str(conflict))
+            raise
+        except SelfApproval as refused:
+            log.warning("self-approval refused", reason=str(refused))
             raise
         if decided is not request and not await self._requests.save_decision(decision):
             # Another delivery decided between our read and write: re-check against theirs.

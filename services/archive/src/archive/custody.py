@@ -10,6 +10,7 @@ from typing import Any, Literal
 import structlog
 
 from archive.domain.lifecycle import (
+    DutiesSeparated,
     HoldConflict,
     LegalHold,
     NotFound,
@@ -174,6 +175,11 @@ class CustodyService:
         if record is None:
             raise NotFound(f"no archive record {record_id}")
         await self._permissions.require(user, "review", record_id)
+        if record.submitted_by == user:
+            raise DutiesSeparated(
+                f"{user} uploaded record {record.archive_code} and may not review it: "
+                "another archivist decides"
+            )
         if not record.review_required:
             raise HoldConflict(f"record {record.archive_code} was not held for review")
         reviewed = RecordReviewed(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import httpx
 from fastapi import FastAPI
 
 from audit.adapters.consumers import register_consumers
@@ -9,19 +10,27 @@ from audit.adapters.http import audit_router
 from audit.adapters.log_store import LogStore
 from audit.service import AuditService
 from audit.settings import AuditSettings
+from servicekit.roles import RoleDirectory
 from servicekit.service import build_app, build_runtime, serve
 
 SERVICE = "audit"
 
 
-def create_app(settings: AuditSettings | None = None) -> FastAPI:
+def create_app(
+    settings: AuditSettings | None = None,
+    permission_transport: httpx.AsyncBaseTransport | None = None,
+) -> FastAPI:
+    """``permission_transport`` lets a test reach an in-process permission service."""
     settings = settings or AuditSettings()
     rt = build_runtime(SERVICE, settings.platform)
+    token = rt.service_token(settings.oidc_client_id, settings.oidc_client_secret)
+    directory = RoleDirectory(settings.permission_url, token, permission_transport)
+    rt.shutdown.append(directory.close)
     store = LogStore(rt.db)
     rt.startup.append(store.ensure_indexes)
     service = AuditService(store)
     register_consumers(rt, service)
-    return build_app(rt, title="AAP audit", routers=[audit_router(service)])
+    return build_app(rt, title="AAP audit", routers=[audit_router(service, directory)])
 
 
 def main() -> None:

@@ -33,7 +33,8 @@ def create_app(settings: PermissionSettings | None = None) -> FastAPI:
     rt.after_start.append(sweeper.start)
     rt.before_stop.append(sweeper.stop)
     register_consumers(rt, service)
-    return build_app(rt, title="AAP permission", routers=[permission_router(service)])
+    router = permission_router(service, settings.service_clients)
+    return build_app(rt, title="AAP permission", routers=[router])
 
 
 def main() -> None:

@@ -17,6 +17,7 @@ from permission.domain.access import (
     Visibility,
     check,
     grant_for,
+    separation_of_duties,
     visibility,
 )
 from servicekit.idempotency import ProcessedEvents
@@ -34,6 +35,9 @@ class PermissionService:
         publisher: EventPublisher,
         source: str,
     ) -> None:
+        problems = separation_of_duties(roles)
+        if problems:  # refuse to start: a role table that breaks the rules decides nothing
+            raise ValueError("role assignments refused: " + "; ".join(problems))
         self._grants = grants
         self._roles = roles
         self._processed = processed
@@ -84,6 +88,9 @@ class PermissionService:
     async def visibility(self, user: str, action: str) -> Visibility:
         grants = await self._grants.for_user(user)
         return visibility(user=user, action=action, roles=self._roles, grants=grants, now=utc_now())
+
+    def roles_of(self, user: str) -> list[RoleAssignment]:
+        return [r for r in self._roles if r.user == user]
 
     async def grants_of(self, user: str) -> list[Grant]:
         return await self._grants.for_user(user)

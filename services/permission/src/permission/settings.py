@@ -22,6 +22,10 @@ class PermissionSettings(BaseSettings):
     sweep_seconds: float = Field(
         default=30, gt=0, description="How often expired grants are revoked"
     )
+    service_clients: list[str] = Field(
+        default_factory=lambda: ["aap-archive", "aap-audit"],
+        description="Clients (token `azp`) of the services that ask for checks and roles",
+    )
     # JSON list, e.g. [{"user":"zhaomin","role":"archivist","fonds_code":"Q001"}]
     role_assignments: list[RoleAssignmentIn] = Field(default_factory=list)
     platform: PlatformSettings = Field(default_factory=PlatformSettings)

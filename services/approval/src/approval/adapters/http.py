@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, HTTPException, Request
 from pydantic import BaseModel, Field, ValidationError
 
-from approval.domain.borrowing import BorrowingRequest, DecisionConflict
+from approval.domain.borrowing import BorrowingRequest, DecisionConflict, SelfApproval
 from approval.domain.oa_callback import CallbackRejected
 from approval.service import ApprovalService, UnknownRequest
 from servicekit.auth import Caller
@@ -80,6 +80,8 @@ def oa_callback_router(service: ApprovalService) -> APIRouter:
             raise HTTPException(404, str(error)) from error
         except DecisionConflict as error:
             raise HTTPException(409, str(error)) from error
+        except SelfApproval as error:
+            raise HTTPException(403, f"separation of duties: {error}") from error
         return _out(decided)
 
     return router

@@ -55,6 +55,11 @@ class BorrowingRequest:
 
     def decide(self, decision: Decision) -> BorrowingRequest:
         """The request after the decision. A repeat of the same decision changes nothing."""
+        if decision.decision == "approved" and decision.approver == self.applicant:
+            raise SelfApproval(
+                f"{decision.approver} applied for request {self.request_id} and may not approve "
+                "it: another approver decides"
+            )
         if self.status is not RequestStatus.PENDING:
             if self.decision is not None and self.decision.decision == decision.decision:
                 return self
@@ -85,3 +90,7 @@ class BorrowingRequest:
 
 class DecisionConflict(Exception):
     """A decision contradicts the one already taken."""
+
+
+class SelfApproval(Exception):
+    """The approver is the applicant: nobody approves their own borrowing."""

@@ -27,7 +27,7 @@ from archive.adapters.registers import (
     handover_list,
 )
 from archive.custody import CustodyService
-from archive.domain.lifecycle import Conflict, NotFound
+from archive.domain.lifecycle import Conflict, DutiesSeparated, NotFound
 from archive.domain.search import SearchCriteria
 from archive.handover import HandoverService
 from archive.integrity import IntegrityService
@@ -48,6 +48,8 @@ async def _answer(call: Awaitable[T]) -> T:
         raise HTTPException(404, str(error)) from error
     except AccessDenied as error:
         raise HTTPException(403, f"permission service denied: {error}") from error
+    except DutiesSeparated as error:
+        raise HTTPException(403, f"separation of duties: {error}") from error
     except NotYetKnown as error:
         # Archived a moment ago: a retry is decided, so this is not the caller's lack of rights.
         detail = f"permission service cannot decide yet: {error}; try again in a moment"

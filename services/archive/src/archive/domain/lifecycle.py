@@ -24,6 +24,11 @@ class Conflict(Exception):
     """The request contradicts the state of the records it concerns; the message says how."""
 
 
+class DutiesSeparated(Exception):
+    """The caller may do this in general, but not here: they took part in the step it checks
+    (a record they uploaded is reviewed by someone else)."""
+
+
 class HoldConflict(Conflict):
     pass
 

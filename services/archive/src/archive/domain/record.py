@@ -104,6 +104,7 @@ def archive(
         voucher=doc.voucher,
         package=f"{code}/",
         supersedes=correction.supersedes if correction else None,
+        submitted_by=doc.submitted_by,
     )
 
 

@@ -1,4 +1,8 @@
-"""HTTP for auditors: query the trail, export it whole, verify the chain."""
+"""HTTP for auditors: query the trail, export it whole, verify the chain.
+
+Only security auditors (安全审计员) and auditors of every fonds read the trail: entries are not
+yet kept by fonds, so an auditor of some fonds only is refused rather than shown others'.
+"""
 
 from __future__ import annotations
 
@@ -7,15 +11,27 @@ from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.responses import StreamingResponse
 from pydantic import AwareDatetime
 
 from audit.service import AuditService
+from servicekit.auth import Caller
+from servicekit.roles import ALL_FONDS, RoleDirectory
 
 
-def audit_router(service: AuditService) -> APIRouter:
-    router = APIRouter(prefix="/v1", tags=["audit"])
+def audit_router(service: AuditService, directory: RoleDirectory) -> APIRouter:
+    async def trail_reader(caller: Caller) -> None:
+        roles = await directory.roles_of(caller.name)
+        if not any(
+            r.role == "security_auditor" or (r.role == "auditor" and r.fonds_code == ALL_FONDS)
+            for r in roles
+        ):
+            raise HTTPException(
+                403, f"{caller.name}: the audit trail answers security auditors and auditors only"
+            )
+
+    router = APIRouter(prefix="/v1", tags=["audit"], dependencies=[Depends(trail_reader)])
 
     @router.get("/entries")
     async def entries(

@@ -13,12 +13,17 @@ from contracts.events import AccessGranted, AccessRevoked, ApprovalDecided
 
 Action = Literal["read", "download"]
 
-# One table of what each role may do within the fonds it is assigned to.
+# One table of what each role may do to records within the fonds it is assigned to.
 ROLE_ACTIONS: Mapping[str, frozenset[str]] = {
     "archivist": frozenset({"read", "download", "hold", "handover", "review"}),  # 档案管理员
     "accountant": frozenset({"read"}),  # 会计人员: sees, but borrows to download
-    "auditor": frozenset({"read"}),  # 审计人员
+    "auditor": frozenset({"read"}),  # 审计人员: and the audit trail (audit service)
+    # 三员分立 (GB/T 22239 等保 2.0): administrators, none of whom reads a record or original.
+    "system_admin": frozenset(),  # 系统管理员: configuration and health
+    "security_admin": frozenset(),  # 安全管理员: assigns roles, withdraws grants
+    "security_auditor": frozenset(),  # 安全审计员: reads the whole audit trail, changes nothing
 }
+ADMINISTRATORS = frozenset({"system_admin", "security_admin", "security_auditor"})
 
 
 ALL_FONDS = "*"
@@ -33,6 +38,25 @@ class RoleAssignment:
     def covers(self, user: str, action: str, fonds: str | None) -> bool:
         in_scope = fonds is not None and self.fonds_code in (fonds, ALL_FONDS)
         return self.user == user and in_scope and action in ROLE_ACTIONS.get(self.role, ())
+
+
+def separation_of_duties(assignments: Iterable[RoleAssignment]) -> list[str]:
+    """What breaks 三员分立 or names a role no table knows: nobody holds two of the three
+    administrative roles."""
+    problems = [
+        f"{a.user}: unknown role {a.role!r}" for a in assignments if a.role not in ROLE_ACTIONS
+    ]
+    held: dict[str, set[str]] = {}
+    for a in assignments:
+        if a.role in ADMINISTRATORS:
+            held.setdefault(a.user, set()).add(a.role)
+    problems += [
+        f"{user} holds {' and '.join(sorted(roles))}: no principal holds two of the three "
+        "administrative roles (三员分立)"
+        for user, roles in held.items()
+        if len(roles) > 1
+    ]
+    return problems
 
 
 @dataclass(frozen=True)
