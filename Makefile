@@ -4,7 +4,7 @@ UV := python3 -m uv
 N ?= 200
 export UV_FROZEN := 1
 
-.PHONY: setup infra-up infra-down infra-status check lint typecheck unit test fuzz demo bench bench-search bench-lookup bench-parse schemas asyncapi docs checks-doc clean-data
+.PHONY: setup infra-up infra-down infra-status check lint typecheck unit test fuzz demo bench bench-search bench-lookup bench-parse schemas asyncapi docs checks-doc endpoints-doc clean-data
 
 setup:  ## Install uv if missing, then the workspace's locked dependencies
 	@python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet --disable-pip-version-check uv
@@ -63,7 +63,10 @@ asyncapi: setup  ## Export each service's AsyncAPI document to docs/asyncapi/
 checks-doc: setup  ## docs/four-property-check.md from the check registry and the policies
 	$(UV) run python -m devkit.checks_doc docs/four-property-check.md
 
-docs: schemas asyncapi checks-doc
+endpoints-doc: setup  ## docs/endpoints.md from the endpoint table
+	$(UV) run python -m devkit.endpoints_doc docs/endpoints.md
+
+docs: schemas asyncapi checks-doc endpoints-doc
 
 clean-data: infra-down  ## Forget all local data (Kafka, S3, MongoDB); binaries stay
 	rm -rf .local/data

@@ -13,20 +13,17 @@ import asyncio
 import hashlib
 import json
 import os
-import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
-import jwt
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 from contracts.oa_callback import signed_headers
 from contracts.topics import ACCESS_GRANTED, APPROVALS_REQUESTED, RECORDS_ARCHIVED
 from contracts.types import utc_now
-from devkit.identity import ERP, ISSUER, as_user
+from devkit.identity import ERP, as_user, forged_token
 from devkit.stack import ARCHIVIST, AUDITOR, LocalStack
 from devkit.topics import create_topics
 from devkit.watch import EventWatcher, consumed, of_type
@@ -119,7 +116,7 @@ async def story(stack: LocalStack, platform: PlatformSettings) -> Outcome:
         for tried, headers in {
             "no token": {},
             "only the old X-User header": {"X-User": AUDITOR},
-            "a token signed by another key": {"Authorization": f"Bearer {forged_token()}"},
+            "a token signed by another key": {"Authorization": f"Bearer {forged_token(AUDITOR)}"},
         }.items():
             r = await http.get(url, headers=headers)
             out.unauthenticated[tried] = r.status_code
@@ -290,23 +287,6 @@ async def story(stack: LocalStack, platform: PlatformSettings) -> Outcome:
         )
         out.chain_ok = bool(v["ok"])
         return out
-
-
-def forged_token() -> str:
-    """What an outsider can make: a token claiming to be the auditor, with every claim right,
-    naming the issuer's signing key, but signed by a key of their own."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    now = int(time.time())
-    claims = {
-        "iss": os.environ.get("AAP_OIDC_ISSUER", ISSUER),
-        "aud": "aap",
-        "sub": "forged",
-        "preferred_username": AUDITOR,
-        "iat": now,
-        "exp": now + 300,
-    }
-    real_kid = jwt.get_unverified_header(as_user(AUDITOR)["Authorization"].split()[1])["kid"]
-    return jwt.encode(claims, key, algorithm="RS256", headers={"kid": real_kid})
 
 
 def _time(entry: dict[str, Any]) -> str:

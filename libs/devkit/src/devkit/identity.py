@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import jwt
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 ROOT = Path(__file__).resolve().parents[4]
 REALM = "aap"
@@ -245,6 +247,23 @@ def as_user(who: str) -> dict[str, str]:
     if _tokens is None:
         _tokens = Tokens(os.environ.get("AAP_OIDC_ISSUER", ISSUER))
     return _tokens.headers(who)
+
+
+def forged_token(name: str) -> str:
+    """What an outsider can make: a token claiming to be ``name`` with every claim right and
+    the issuer's key id named, but signed by a key of their own."""
+    real_kid = jwt.get_unverified_header(as_user(name)["Authorization"].split()[1])["kid"]
+    now = int(time.time())
+    claims = {
+        "iss": os.environ.get("AAP_OIDC_ISSUER", ISSUER),
+        "aud": AUDIENCE,
+        "sub": "forged",
+        "preferred_username": name,
+        "iat": now,
+        "exp": now + 300,
+    }
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return jwt.encode(claims, key, algorithm="RS256", headers={"kid": real_kid})
 
 
 def service_env(service: str) -> dict[str, str]:

@@ -168,13 +168,21 @@ def build_app(
                 await hook()
             await rt.client.close()
 
-    app = FastAPI(title=title, lifespan=lifespan, max_body_size=max_request_bytes)
+    # The API's own description is for callers with a token too: no open /docs, /redoc.
+    app = FastAPI(
+        title=title,
+        lifespan=lifespan,
+        max_body_size=max_request_bytes,
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
+    )
     app.state.token_verifier = rt.tokens
     app.add_exception_handler(Exception, _unavailable)
     app.include_router(health_router(all_checks))  # the only routes open to anyone
     # Every other route sits behind the token check, declared once here so none can miss it;
     # a route that needs the principal names `Caller`, which FastAPI resolves once per request.
-    for r in (asyncapi_router(rt, title), *routers):
+    for r in (asyncapi_router(rt, title), openapi_router(app), *routers):
         app.include_router(r, dependencies=[Depends(authenticated)])
     for r in signed_routers:
         app.include_router(r)
@@ -203,6 +211,16 @@ def asyncapi_router(rt: Runtime, title: str) -> APIRouter:
     @router.get("/asyncapi.json")
     async def asyncapi() -> dict[str, object]:
         return asyncapi_document(rt, title)
+
+    return router
+
+
+def openapi_router(app: FastAPI) -> APIRouter:
+    router = APIRouter(tags=["docs"])
+
+    @router.get("/openapi.json", include_in_schema=False)
+    async def openapi() -> dict[str, object]:
+        return app.openapi()
 
     return router
 

@@ -1,0 +1,127 @@
+"""Every HTTP endpoint of the platform, who may call it and what scope rule filters its answer.
+
+One table: ``docs/endpoints.md`` is generated from it (``make docs``) and a test walks it against
+the services' routes, so an endpoint that is not here fails the tests. Every endpoint but the
+open ones requires an access token of the platform's identity provider (401 without one); what
+the caller may do then is the permission service's roles and grants (see its role table).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Access = Literal["token", "open", "signed"]
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    service: str
+    method: str
+    path: str
+    who: str  # the roles (or principals) that may call it
+    scope: str  # what the answer is limited to
+    access: Access = "token"  # open: anyone (health); signed: the caller's own signature
+
+
+ARCHIVE_READERS = "archivist, accountant, auditor (their fonds); a borrower with a grant"
+FONDS_READERS = "archivist, accountant, auditor of the fonds"
+
+EVERY_SERVICE: tuple[tuple[str, str, Access], ...] = (
+    ("/healthz", "anyone (liveness)", "open"),
+    ("/readyz", "anyone (readiness: which dependency is missing)", "open"),
+    ("/asyncapi.json", "any authenticated principal", "token"),
+    ("/openapi.json", "any authenticated principal", "token"),
+)
+
+ENDPOINTS: tuple[Endpoint, ...] = (
+    # ingest
+    Endpoint(
+        "ingest", "POST", "/v1/vouchers", "any authenticated principal (the ERP's client)", "—"
+    ),
+    Endpoint("ingest", "POST", "/v1/journals", "any authenticated principal", "—"),
+    Endpoint("ingest", "POST", "/v1/packages", "any authenticated principal", "—"),
+    Endpoint("ingest", "GET", "/v1/journal-profiles", "any authenticated principal", "—"),
+    # archive
+    Endpoint("archive", "GET", "/v1/records", ARCHIVE_READERS, "only records the caller may read"),
+    Endpoint("archive", "GET", "/v1/records/{record_id}", ARCHIVE_READERS, "403 otherwise"),
+    Endpoint("archive", "GET", "/v1/records/{record_id}/drill", ARCHIVE_READERS, "403 otherwise"),
+    Endpoint(
+        "archive", "GET", "/v1/records/{record_id}/versions", ARCHIVE_READERS, "403 otherwise"
+    ),
+    Endpoint("archive", "GET", "/v1/drill", ARCHIVE_READERS, "403 for a record not readable"),
+    Endpoint(
+        "archive",
+        "GET",
+        "/v1/records/{record_id}/originals/{sha256}",
+        "archivist of the fonds; a borrower with a download grant",
+        "403 otherwise",
+    ),
+    Endpoint(
+        "archive", "POST", "/v1/records/{record_id}/legal-hold", "archivist", "of their fonds"
+    ),
+    Endpoint(
+        "archive", "DELETE", "/v1/records/{record_id}/legal-hold", "archivist", "of their fonds"
+    ),
+    Endpoint(
+        "archive",
+        "POST",
+        "/v1/records/{record_id}/review",
+        "archivist",
+        "of their fonds; never a record they uploaded",
+    ),
+    Endpoint(
+        "archive", "POST", "/v1/records/{record_id}/recheck", ARCHIVE_READERS, "403 otherwise"
+    ),
+    Endpoint("archive", "GET", "/v1/appraisal", FONDS_READERS, "403 for another fonds"),
+    Endpoint("archive", "GET", "/v1/volumes", FONDS_READERS, "403 for another fonds"),
+    Endpoint(
+        "archive", "GET", "/v1/registers/{kind}.{fmt}", FONDS_READERS, "403 for another fonds"
+    ),
+    Endpoint("archive", "GET", "/v1/numbering", FONDS_READERS, "403 for another fonds"),
+    Endpoint("archive", "POST", "/v1/handovers", "archivist", "of their fonds"),
+    Endpoint("archive", "POST", "/v1/custody/extensions", "archivist", "of their fonds"),
+    Endpoint("archive", "GET", "/v1/custody/overdue", FONDS_READERS, "403 for another fonds"),
+    # approval
+    Endpoint(
+        "approval", "POST", "/v1/borrowing-requests", "any employee (borrower)", "as the applicant"
+    ),
+    Endpoint(
+        "approval",
+        "GET",
+        "/v1/borrowing-requests/{request_id}",
+        "the applicant",
+        "another's request answers 404, as if it did not exist",
+    ),
+    Endpoint(
+        "approval",
+        "POST",
+        "/v1/oa/decisions",
+        "the OA system (HMAC signature of the callback)",
+        "an approver who is the applicant is refused (403)",
+        access="signed",
+    ),
+    # permission
+    Endpoint("permission", "GET", "/v1/check", "the services' own clients", "—"),
+    Endpoint("permission", "GET", "/v1/visibility", "the services' own clients", "—"),
+    Endpoint(
+        "permission", "GET", "/v1/roles/{user}", "the services' own clients; the user", "their own"
+    ),
+    Endpoint("permission", "GET", "/v1/grants", "any authenticated principal", "their own grants"),
+    # audit
+    Endpoint(
+        "audit",
+        "GET",
+        "/v1/entries",
+        "security auditor; auditor of every fonds",
+        "the whole trail (an auditor of some fonds only: 403, entries are not yet kept by fonds)",
+    ),
+    Endpoint("audit", "GET", "/v1/export", "security auditor; auditor of every fonds", "as above"),
+    Endpoint("audit", "GET", "/v1/verify", "security auditor; auditor of every fonds", "as above"),
+    # every service
+    *(
+        Endpoint(service, "GET", path, who, "—", access=access)
+        for service in ("ingest", "archive", "approval", "permission", "audit")
+        for path, who, access in EVERY_SERVICE
+    ),
+)
