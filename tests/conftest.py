@@ -17,9 +17,11 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from contracts.topics import all_topic_names
 from devkit.identity import ISSUER, service_env
+from devkit.kafka_access import apply_local, remove, use_admin
 from devkit.stack import LOCAL_CLAMD
 from devkit.topics import create_topics
 from servicekit import mongo
+from servicekit.kafka import client_options
 from servicekit.settings import PlatformSettings
 
 
@@ -51,6 +53,9 @@ def platform() -> Iterator[PlatformSettings]:
     # The local Keycloak: services validate its tokens, the archive asks for its own, and the
     # tests sign in as its sample people (devkit.identity.as_user).
     os.environ.update(service_env("archive") | service_env("audit"))
+    # The tests' own clients, and the services they run in this process, are the broker's admin:
+    # each service's own principal is what the stack of separate processes (e2e) runs with.
+    use_admin()
     settings = PlatformSettings()
     for name, address in [
         ("Kafka", settings.kafka_bootstrap),
@@ -62,12 +67,16 @@ def platform() -> Iterator[PlatformSettings]:
         if not _reachable(address):
             pytest.fail(f"{name} does not answer at {address}: run `make infra-up` (or set AAP_*)")
     asyncio.run(create_topics(settings.kafka_bootstrap, namespace))
+    apply_local(settings, namespace)  # the principals and this namespace's ACLs
     yield settings
     asyncio.run(_clean_up(settings))
+    remove(settings, namespace)
 
 
 async def _clean_up(settings: PlatformSettings) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=settings.kafka_bootstrap, **client_options(settings)
+    )
     await admin.start()
     try:
         await admin.delete_topics(all_topic_names(settings.namespace))

@@ -28,6 +28,8 @@ S3_USER=${AAP_S3_ACCESS_KEY:-aapadmin}
 S3_PASSWORD=${AAP_S3_SECRET_KEY:-aapadmin-secret}
 
 say() { printf '[infra] %s\n' "$*" >&2; }
+devkit() { (cd "$ROOT" && python3 -m uv run --frozen python -m "$@"); }
+local_secret() { devkit devkit.kafka_access secret "$1"; }
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 wait_port() { # name port pidfile seconds
@@ -80,19 +82,51 @@ build_ferretdb() {
   echo "$FERRETDB_BUILD" >"$BIN/ferretdb.build"
 }
 
+kafka_tls() { # a local CA and the broker's certificate for 127.0.0.1, made once (keytool)
+  local tls=$LOCAL/kafka/tls pass=$1
+  [[ -s $tls/truststore.p12 && -s $tls/broker.p12 ]] && return 0
+  say "making a local CA and the broker's TLS certificate ($tls)"
+  rm -rf "$tls" && mkdir -p "$tls"
+  local k=(keytool -storetype PKCS12 -storepass "$pass" -keypass "$pass")
+  "${k[@]}" -genkeypair -alias ca -keyalg RSA -keysize 3072 -validity 3650 -dname "CN=AAP local CA" \
+    -ext bc:c -ext ku:c=keyCertSign,cRLSign -keystore "$tls/ca.p12" >/dev/null 2>&1
+  "${k[@]}" -exportcert -rfc -alias ca -keystore "$tls/ca.p12" >"$tls/ca.pem" 2>/dev/null
+  "${k[@]}" -importcert -noprompt -alias ca -file "$tls/ca.pem" -keystore "$tls/truststore.p12" >/dev/null 2>&1
+  "${k[@]}" -genkeypair -alias broker -keyalg RSA -keysize 2048 -validity 3650 -dname "CN=127.0.0.1" \
+    -keystore "$tls/broker.p12" >/dev/null 2>&1
+  "${k[@]}" -certreq -alias broker -keystore "$tls/broker.p12" 2>/dev/null \
+    | "${k[@]}" -gencert -alias ca -keystore "$tls/ca.p12" -rfc -validity 3650 \
+      -ext SAN=IP:127.0.0.1 -ext ku:c=digitalSignature,keyEncipherment -ext eku=serverAuth \
+      >"$tls/broker.pem" 2>/dev/null
+  "${k[@]}" -importcert -noprompt -alias ca -file "$tls/ca.pem" -keystore "$tls/broker.p12" >/dev/null 2>&1
+  "${k[@]}" -importcert -noprompt -alias broker -file "$tls/broker.pem" -keystore "$tls/broker.p12" >/dev/null 2>&1
+  [[ -s $tls/broker.pem ]] || { say "keytool failed to make the broker's certificate"; return 1; }
+}
+
 start_kafka() {
   port_open "$KAFKA_PORT" && { say "Kafka already answers on $KAFKA_PORT"; return 0; }
-  local dir=$DATA/kafka conf=$LOCAL/kafka/server.properties
-  sed -e "s#@KAFKA_PORT@#$KAFKA_PORT#g" -e "s#@CONTROLLER_PORT@#$CONTROLLER_PORT#g" -e "s#@DATA_DIR@#$dir#g" \
-    "$HERE/kafka/server.properties.in" >"$conf"
+  local dir=$DATA/kafka conf=$LOCAL/kafka/server.properties admin_password store_password
+  # The broker's secrets: made at random once per checkout, kept in .local/secrets/kafka.json.
+  admin_password=$(local_secret admin_password) store_password=$(local_secret store_password)
+  kafka_tls "$store_password"
+  (umask 077 && sed -e "s#@KAFKA_PORT@#$KAFKA_PORT#g" -e "s#@CONTROLLER_PORT@#$CONTROLLER_PORT#g" \
+    -e "s#@DATA_DIR@#$dir#g" -e "s#@TLS_DIR@#$LOCAL/kafka/tls#g" \
+    -e "s#@ADMIN_PASSWORD@#$admin_password#g" -e "s#@STORE_PASSWORD@#$store_password#g" \
+    "$HERE/kafka/server.properties.in" >"$conf")
   local cp; cp=$(cat "$LOCAL/kafka/classpath.txt")
+  if [[ -f $dir/meta.properties && ! -f $dir/.scram ]]; then
+    say "Kafka storage was formatted without its admin principal: formatting it again"
+    rm -rf "$dir" && mkdir -p "$dir"
+  fi
   if [[ ! -f $dir/meta.properties ]]; then
     local cluster_id
     cluster_id=$(python3 -c 'import base64,uuid;print(base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode())')
-    say "formatting Kafka storage (cluster id $cluster_id)"
-    java -cp "$cp" kafka.tools.StorageTool format -t "$cluster_id" -c "$conf" >>"$LOGS/kafka.log" 2>&1
+    say "formatting Kafka storage (cluster id $cluster_id, admin principal made)"
+    java -cp "$cp" kafka.tools.StorageTool format -t "$cluster_id" -c "$conf" \
+      --add-scram "SCRAM-SHA-512=[name=admin,password=$admin_password]" >>"$LOGS/kafka.log" 2>&1
+    touch "$dir/.scram"
   fi
-  say "starting Kafka on 127.0.0.1:$KAFKA_PORT"
+  say "starting Kafka on 127.0.0.1:$KAFKA_PORT (SASL_SSL)"
   nohup java -Xms256m -Xmx768m -XX:+UseG1GC -Dlog4j2.configurationFile="$HERE/kafka/log4j2.properties" \
     -cp "$cp" kafka.Kafka "$conf" >>"$LOGS/kafka.log" 2>&1 &
   echo $! >"$RUN/kafka.pid"
@@ -134,8 +168,8 @@ start_keycloak() {
   port_open "$KEYCLOAK_PORT" && { say "Keycloak already answers on $KEYCLOAK_PORT"; return 0; }
   local home=$LOCAL/keycloak-$KEYCLOAK_VERSION
   # The realm and its secrets: made at random once per checkout, kept in .local/secrets/.
-  (cd "$ROOT" && python3 -m uv run --frozen python -m devkit.identity realm "$home/data/import/aap-realm.json")
-  local admin_password; admin_password=$(cd "$ROOT" && python3 -m uv run --frozen python -m devkit.identity admin-password)
+  devkit devkit.identity realm "$home/data/import/aap-realm.json"
+  local admin_password; admin_password=$(devkit devkit.identity admin-password)
   say "starting Keycloak on 127.0.0.1:$KEYCLOAK_PORT (realm aap)"
   # A fixed hostname: the `iss` of every token is this URL, whatever host a client used.
   KC_BOOTSTRAP_ADMIN_USERNAME=admin KC_BOOTSTRAP_ADMIN_PASSWORD=$admin_password \
@@ -194,8 +228,9 @@ up() {
   start_ferretdb
   start_clamd
   wait $kc
-  say "creating topics of the contracts' registry for namespace ${AAP_NAMESPACE:-local}"
-  (cd "$ROOT" && python3 -m uv run --frozen python -m devkit.topics create)
+  say "creating topics of the contracts' registry, principals and ACLs for namespace ${AAP_NAMESPACE:-local}"
+  devkit devkit.topics create
+  devkit devkit.kafka_access apply
   status
 }
 
@@ -214,7 +249,7 @@ down() {
 
 status() {
   local ok=0
-  port_open "$KAFKA_PORT" && say "kafka     up   127.0.0.1:$KAFKA_PORT" || { say "kafka     down"; ok=1; }
+  port_open "$KAFKA_PORT" && say "kafka     up   127.0.0.1:$KAFKA_PORT (SASL_SSL, SCRAM-SHA-512; CA $LOCAL/kafka/tls/ca.pem)" || { say "kafka     down"; ok=1; }
   port_open "$MINIO_PORT" && say "minio     up   http://127.0.0.1:$MINIO_PORT" || { say "minio     down"; ok=1; }
   port_open "$FERRETDB_PORT" && say "ferretdb  up   mongodb://127.0.0.1:$FERRETDB_PORT/" || { say "ferretdb  down"; ok=1; }
   port_open "$CLAMD_PORT" && say "clamd     up   127.0.0.1:$CLAMD_PORT" || say "clamd     down (virus scan not performed)"

@@ -33,6 +33,7 @@ from ingest.app import create_app as ingest_app
 from ingest.domain.files import media_type_of
 from ingest.settings import IngestSettings
 from servicekit import s3
+from servicekit.kafka import client_options
 from servicekit.settings import PlatformSettings
 
 CORPUS = Path(__file__).resolve().parents[1] / "corpus"
@@ -156,7 +157,9 @@ async def test_the_archive_never_makes_a_second_record_of_one_voucher(
 
 
 async def dead_letter_of(platform: PlatformSettings, topic: str, key: str) -> dict[str, str]:
-    consumer = AIOKafkaConsumer(bootstrap_servers=platform.kafka_bootstrap, group_id=None)
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=platform.kafka_bootstrap, group_id=None, **client_options(platform)
+    )
     await consumer.start()
     try:
         consumer.assign([TopicPartition(topic, p) for p in range(3)])

@@ -27,6 +27,7 @@ from devkit.testing import running
 from devkit.watch import EventWatcher
 from ingest.app import create_app as ingest_app
 from ingest.settings import IngestSettings
+from servicekit.kafka import client_options
 from servicekit.settings import PlatformSettings
 
 INFRA = Path(__file__).resolve().parents[2] / "deploy" / "local" / "infra.sh"
@@ -58,7 +59,9 @@ async def until_unready(http: httpx.AsyncClient, check: str) -> str:
 async def dead_letters(platform: PlatformSettings, keys: set[str]) -> list[str]:
     """Which of ``keys`` are on the documents' dead-letter topic, read to its end."""
     topic = DOCUMENTS_INGESTED.dead_letter(platform.namespace)
-    consumer = AIOKafkaConsumer(bootstrap_servers=platform.kafka_bootstrap, group_id=None)
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=platform.kafka_bootstrap, group_id=None, **client_options(platform)
+    )
     await consumer.start()
     try:
         partitions = [TopicPartition(topic, p) for p in range(DOCUMENTS_INGESTED.partitions)]

@@ -18,7 +18,7 @@ from devkit.send import EventSender
 from devkit.testing import running
 from servicekit import mongo, s3
 from servicekit.idempotency import ProcessedEvents
-from servicekit.kafka import subscriber_options
+from servicekit.kafka import client_options, subscriber_options
 from servicekit.service import build_app, build_runtime
 from servicekit.settings import PlatformSettings
 
@@ -39,7 +39,10 @@ async def read_dead_letters(
 ) -> dict[bytes, dict[str, str]]:
     topic = DOCUMENTS_REJECTED.dead_letter(platform.namespace)
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=platform.kafka_bootstrap, group_id=None, auto_offset_reset="earliest"
+        bootstrap_servers=platform.kafka_bootstrap,
+        group_id=None,
+        auto_offset_reset="earliest",
+        **client_options(platform),
     )
     await consumer.start()
     try:

@@ -30,7 +30,9 @@ def decision(comment: str) -> OaDecisionMadeEvent:
 
 
 async def test_typed_delivery_retries_and_dead_letters() -> None:
-    platform = PlatformSettings(namespace="unit", consumer_attempts=2)
+    platform = PlatformSettings(
+        namespace="unit", consumer_attempts=2, kafka_security_protocol="PLAINTEXT"
+    )
     rt = build_runtime("unit", platform, oidc=OidcSettings(issuer="https://idp.invalid/unit"))
     topic = OA_DECISIONS.name("unit")
     received: list[OaDecisionMadeEvent] = []

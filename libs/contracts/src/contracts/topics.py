@@ -34,7 +34,8 @@ class Topic:
     base_name: str
     events: tuple[type[EventData], ...]
     key: str
-    owner: str
+    owner: str  # the one principal that writes it (a service, or "oa" for the OA system)
+    consumers: tuple[str, ...]  # the principals that read it (each in its own group)
     partitions: int = 3
 
     def name(self, namespace: str) -> str:
@@ -45,40 +46,66 @@ class Topic:
 
 
 DOCUMENTS_INGESTED = Topic(
-    "aap.ingest.document-ingested.v1", (DocumentIngested,), "document_id", "ingest"
+    "aap.ingest.document-ingested.v1",
+    (DocumentIngested,),
+    "document_id",
+    "ingest",
+    ("archive", "audit"),
 )
 DOCUMENTS_REJECTED = Topic(
-    "aap.ingest.document-rejected.v1", (DocumentRejected,), "submission_id", "ingest"
+    "aap.ingest.document-rejected.v1", (DocumentRejected,), "submission_id", "ingest", ("audit",)
 )
 RECORDS_ARCHIVED = Topic(
-    "aap.archive.record-archived.v1", (RecordArchived,), "record_id", "archive"
+    "aap.archive.record-archived.v1",
+    (RecordArchived,),
+    "record_id",
+    "archive",
+    ("archive", "permission", "audit"),
 )
 LEGAL_HOLDS_PLACED = Topic(
-    "aap.archive.legal-hold-placed.v1", (LegalHoldPlaced,), "record_id", "archive"
+    "aap.archive.legal-hold-placed.v1", (LegalHoldPlaced,), "record_id", "archive", ("audit",)
 )
 LEGAL_HOLDS_RELEASED = Topic(
-    "aap.archive.legal-hold-released.v1", (LegalHoldReleased,), "record_id", "archive"
+    "aap.archive.legal-hold-released.v1", (LegalHoldReleased,), "record_id", "archive", ("audit",)
 )
-REVIEWS = Topic("aap.archive.record-reviewed.v1", (RecordReviewed,), "record_id", "archive")
+REVIEWS = Topic(
+    "aap.archive.record-reviewed.v1",
+    (RecordReviewed,),
+    "record_id",
+    "archive",
+    ("archive", "audit"),
+)
 HANDOVERS = Topic(
-    "aap.archive.records-handed-over.v1", (RecordsHandedOver,), "handover_id", "archive"
+    "aap.archive.records-handed-over.v1", (RecordsHandedOver,), "handover_id", "archive", ("audit",)
 )
 CUSTODY_EXTENSIONS = Topic(
-    "aap.archive.custody-extended.v1", (CustodyExtended,), "fonds_code", "archive"
+    "aap.archive.custody-extended.v1", (CustodyExtended,), "fonds_code", "archive", ("audit",)
 )
 INTEGRITY_ALERTS = Topic(
-    "aap.archive.integrity-alert-raised.v1", (IntegrityAlertRaised,), "record_id", "archive"
+    "aap.archive.integrity-alert-raised.v1",
+    (IntegrityAlertRaised,),
+    "record_id",
+    "archive",
+    ("audit",),
 )
 APPROVALS_REQUESTED = Topic(
-    "aap.approval.requested.v1", (ApprovalRequested,), "request_id", "approval"
+    "aap.approval.requested.v1", (ApprovalRequested,), "request_id", "approval", ("oa", "audit")
 )
-OA_DECISIONS = Topic("aap.oa.decision-made.v1", (OaDecisionMade,), "request_id", "oa")
-APPROVALS_DECIDED = Topic("aap.approval.decided.v1", (ApprovalDecided,), "request_id", "approval")
+OA_DECISIONS = Topic(
+    "aap.oa.decision-made.v1", (OaDecisionMade,), "request_id", "oa", ("approval", "audit")
+)
+APPROVALS_DECIDED = Topic(
+    "aap.approval.decided.v1",
+    (ApprovalDecided,),
+    "request_id",
+    "approval",
+    ("archive", "permission", "audit"),
+)
 ACCESS_GRANTED = Topic(
-    "aap.permission.access-granted.v1", (AccessGranted,), "grant_id", "permission"
+    "aap.permission.access-granted.v1", (AccessGranted,), "grant_id", "permission", ("audit",)
 )
 ACCESS_REVOKED = Topic(
-    "aap.permission.access-revoked.v1", (AccessRevoked,), "grant_id", "permission"
+    "aap.permission.access-revoked.v1", (AccessRevoked,), "grant_id", "permission", ("audit",)
 )
 
 ALL_TOPICS: tuple[Topic, ...] = (

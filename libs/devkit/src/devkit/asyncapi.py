@@ -33,12 +33,21 @@ async def document(service: str) -> dict[str, object]:
         return result
 
 
+def placeholder_env() -> dict[str, str]:
+    """Nothing connects: the identity provider, the broker and the secrets are never used, only
+    required by the services' settings."""
+    env = {
+        "AAP_OIDC_ISSUER": "https://idp.invalid/realms/aap",
+        "AAP_KAFKA_USERNAME": "docs",
+        "AAP_KAFKA_PASSWORD": "unused-for-docs",
+    }
+    return env | {f"AAP_{s.upper()}_OIDC_CLIENT_SECRET": "unused-for-docs" for s in SERVICES}
+
+
 def main() -> None:
     os.environ["AAP_NAMESPACE"] = "local"
-    # Nothing connects: the identity provider and the secrets are never used, only required.
-    os.environ.setdefault("AAP_OIDC_ISSUER", "https://idp.invalid/realms/aap")
-    for service in SERVICES:
-        os.environ.setdefault(f"AAP_{service.upper()}_OIDC_CLIENT_SECRET", "unused-for-docs")
+    for name, value in placeholder_env().items():
+        os.environ.setdefault(name, value)
     folder = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/asyncapi")
     folder.mkdir(parents=True, exist_ok=True)
     for service in SERVICES:

@@ -30,6 +30,7 @@ from contracts.events import RecordArchived
 from contracts.topics import RECORDS_ARCHIVED
 from devkit.cpu import cpu_seconds, infrastructure_pids
 from devkit.identity import ERP, as_user
+from devkit.kafka_access import use_admin
 from devkit.stack import LocalStack
 from devkit.topics import create_topics
 from devkit.watch import EventWatcher
@@ -226,6 +227,7 @@ def main() -> None:
     args = parser.parse_args()
     namespace = "bench" + secrets.token_hex(3)
     os.environ["AAP_NAMESPACE"] = namespace
+    use_admin()
     platform = PlatformSettings()
     asyncio.run(create_topics(platform.kafka_bootstrap, namespace))
     stack = LocalStack(ROOT / ".local" / "logs" / namespace, env={"AAP_LOG_LEVEL": "WARNING"})

@@ -24,6 +24,7 @@ from contracts.oa_callback import signed_headers
 from contracts.topics import ACCESS_GRANTED, APPROVALS_REQUESTED, RECORDS_ARCHIVED
 from contracts.types import utc_now
 from devkit.identity import ERP, as_user, forged_token
+from devkit.kafka_access import use_admin
 from devkit.stack import ARCHIVIST, AUDITOR, LocalStack
 from devkit.topics import create_topics
 from devkit.watch import EventWatcher, consumed, of_type
@@ -322,6 +323,7 @@ def main() -> None:
     # Each run gets a namespace of its own unless one is set: the same sample invoices would
     # otherwise be refused as duplicate bookings (重复入账) the second time, as they should be.
     os.environ.setdefault("AAP_NAMESPACE", f"demo-{datetime.now(UTC):%Y%m%d-%H%M%S}")
+    use_admin()
     platform = PlatformSettings()
     asyncio.run(create_topics(platform.kafka_bootstrap, platform.namespace))
     stack = LocalStack(ROOT / ".local" / "logs" / platform.namespace)

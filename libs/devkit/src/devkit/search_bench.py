@@ -32,6 +32,7 @@ from contracts.records import InvoiceRef, StoredFile
 from contracts.types import Money
 from devkit.bench import RESULTS, ROOT, machine, quantile
 from devkit.identity import as_user
+from devkit.kafka_access import use_admin
 from devkit.samples import ingested_document, voucher_summary
 from devkit.stack import AUDITOR, LocalStack
 from devkit.topics import create_topics
@@ -155,6 +156,7 @@ def main() -> None:
     args = parser.parse_args()
     namespace = args.reuse or "search" + secrets.token_hex(3)
     os.environ["AAP_NAMESPACE"] = namespace
+    use_admin()
     platform = PlatformSettings()
     asyncio.run(create_topics(platform.kafka_bootstrap, namespace))
     print(f"seeding {args.records} records into namespace {namespace!r}", flush=True)

@@ -9,13 +9,14 @@ from aiokafka import AIOKafkaProducer
 
 from contracts.envelope import CONTENT_TYPE, Envelope, EventData
 from contracts.topics import topic_for
+from devkit.kafka_access import security
 
 
 class EventSender:
     def __init__(self, bootstrap: str, namespace: str) -> None:
         self._namespace = namespace
         self._producer = AIOKafkaProducer(
-            bootstrap_servers=bootstrap, acks="all", enable_idempotence=True
+            bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, **security()
         )
 
     async def __aenter__(self) -> EventSender:

@@ -11,12 +11,13 @@ import asyncio
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from contracts.topics import ALL_TOPICS
+from devkit.kafka_access import security, use_admin
 from servicekit.settings import PlatformSettings
 
 
 async def create_topics(bootstrap: str, namespace: str) -> list[str]:
     """Create what is missing; return the names created. Safe to run again."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **security())
     await admin.start()
     try:
         existing = set(await admin.list_topics())
@@ -40,6 +41,7 @@ def main() -> None:
     parser.add_argument("command", choices=["create"])
     parser.add_argument("--namespace", default=None)
     args = parser.parse_args()
+    use_admin()
     platform = PlatformSettings()
     namespace = args.namespace or platform.namespace
     created = asyncio.run(create_topics(platform.kafka_bootstrap, namespace))

@@ -15,6 +15,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from contracts.envelope import AnyEnvelope
 from contracts.topics import Topic
+from devkit.kafka_access import security
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,7 @@ class EventWatcher:
     def __init__(self, bootstrap: str, namespace: str, topics: list[Topic]) -> None:
         self._names = [t.name(namespace) for t in topics]
         self._consumer = AIOKafkaConsumer(
-            bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False
+            bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False, **security()
         )
         self.seen: list[Seen] = []
         self._next: dict[TopicPartition, int] = {}  # offset of the next record to read
@@ -119,8 +120,8 @@ async def consumed(
     A consumer started late has the backlog of every topic it reads to work through first, as
     long as that takes: it fails only when the group commits nothing for ``timeout`` seconds."""
     group = f"{namespace}.{service}"  # servicekit.kafka.subscriber_options
-    probe = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    probe = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, **security())
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **security())
     await probe.start()
     await admin.start()
     try:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import ssl
 from collections.abc import Sequence
 from typing import Any
 
@@ -16,6 +17,7 @@ from faststream import AckPolicy, BaseMiddleware
 from faststream.kafka import KafkaBroker
 from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 from faststream.message import StreamMessage
+from faststream.security import BaseSecurity, SASLScram256, SASLScram512
 from opentelemetry.sdk.trace import TracerProvider
 
 from contracts.envelope import CONTENT_TYPE, Envelope, EventData
@@ -42,6 +44,38 @@ class LogContextMiddleware(BaseMiddleware):
             return await call_next(msg)
 
 
+def client_options(platform: PlatformSettings) -> dict[str, Any]:
+    """How an aiokafka client reaches the broker: TLS and SCRAM unless PLAINTEXT is configured.
+    A missing credential fails here, naming the setting, not later as an opaque refusal."""
+    if platform.kafka_security_protocol == "PLAINTEXT":
+        return {}
+    if not (platform.kafka_username and platform.kafka_password):
+        raise ValueError(
+            "Kafka is SASL_SSL: set AAP_KAFKA_USERNAME and AAP_KAFKA_PASSWORD (this process's "
+            "principal), or AAP_KAFKA_SECURITY_PROTOCOL=PLAINTEXT for a broker without security"
+        )
+    return {
+        "security_protocol": "SASL_SSL",
+        "sasl_mechanism": platform.kafka_sasl_mechanism,
+        "sasl_plain_username": platform.kafka_username,
+        "sasl_plain_password": platform.kafka_password.get_secret_value(),
+        "ssl_context": ssl.create_default_context(cafile=platform.kafka_ca_file),
+    }
+
+
+def broker_security(platform: PlatformSettings) -> BaseSecurity | None:
+    """The same, as FastStream's security object for the service's broker."""
+    options = client_options(platform)
+    if not options:
+        return None
+    scram = SASLScram512 if platform.kafka_sasl_mechanism == "SCRAM-SHA-512" else SASLScram256
+    return scram(
+        options["sasl_plain_username"],
+        options["sasl_plain_password"],
+        ssl_context=options["ssl_context"],
+    )
+
+
 def make_broker(
     platform: PlatformSettings, service: str, tracer_provider: TracerProvider
 ) -> KafkaBroker:
@@ -52,6 +86,7 @@ def make_broker(
     )
     broker = KafkaBroker(
         platform.kafka_bootstrap,
+        security=broker_security(platform),
         client_id=f"aap-{service}",
         acks="all",
         enable_idempotence=True,

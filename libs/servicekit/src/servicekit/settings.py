@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -17,6 +19,15 @@ class PlatformSettings(BaseSettings):
         description="Prefix of topics, databases and buckets, one per environment or test run",
     )
     kafka_bootstrap: str = "127.0.0.1:19092"
+    kafka_security_protocol: Literal["SASL_SSL", "PLAINTEXT"] = Field(
+        default="SASL_SSL", description="PLAINTEXT only where set explicitly: nothing proves who"
+    )
+    kafka_sasl_mechanism: Literal["SCRAM-SHA-512", "SCRAM-SHA-256"] = "SCRAM-SHA-512"
+    kafka_username: str | None = Field(default=None, description="This process's principal")
+    kafka_password: SecretStr | None = Field(default=None, description="No default")
+    kafka_ca_file: str | None = Field(
+        default=None, description="CA of the broker's certificate; default the system's CAs"
+    )
     kafka_linger_ms: int = Field(
         default=5, ge=0, description="Producer wait to batch sends: fewer, larger requests"
     )

@@ -1,0 +1,199 @@
+"""Who may write and read which topic: Kafka principals (SCRAM-SHA-512) and the ACLs that the
+contracts' topic registry implies, applied through the admin API (confluent-kafka).
+
+    python -m devkit.kafka_access apply [--namespace NS]    principals and ACLs (idempotent)
+    python -m devkit.kafka_access secret NAME                a local secret, for infra.sh
+
+Each topic is writable only by its producer's principal and readable only by its consumers'
+principals and consumer groups; a consumer may write its dead letters. The broker denies
+everything else (``allow.everyone.if.no.acl.found=false``). The admin principal, made when the
+storage is formatted, is the broker's super user: this script and the tests' own clients use
+it. Passwords are made at random once per checkout into ``.local/secrets/kafka.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from confluent_kafka.admin import (
+    AclBinding,
+    AclBindingFilter,
+    AclOperation,
+    AclPermissionType,
+    AdminClient,
+    ResourcePatternType,
+    ResourceType,
+    ScramCredentialInfo,
+    ScramMechanism,
+    UserScramCredentialAlteration,
+    UserScramCredentialUpsertion,
+)
+
+from contracts.topics import ALL_TOPICS
+from devkit.identity import ROOT
+from servicekit.kafka import client_options
+from servicekit.settings import PlatformSettings
+
+# Every principal that produces or consumes: the five services and the OA integration.
+PRINCIPALS = ("ingest", "archive", "approval", "permission", "audit", "oa")
+ADMIN = "admin"
+
+
+def secrets_path(local: Path | None = None) -> Path:
+    local = local or Path(os.environ.get("AAP_LOCAL_DIR", ROOT / ".local"))
+    return local / "secrets" / "kafka.json"
+
+
+def local_secrets(local: Path | None = None) -> dict[str, str]:
+    """This checkout's Kafka secrets, made at random the first time and kept (mode 0600)."""
+    path = secrets_path(local)
+    if path.exists():
+        kept: dict[str, str] = json.loads(path.read_text())
+        return kept
+    made = {"admin_password": secrets.token_urlsafe(24), "store_password": secrets.token_hex(16)}
+    made |= {f"user:{p}": secrets.token_urlsafe(24) for p in PRINCIPALS}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch(mode=0o600)
+    path.write_text(json.dumps(made, indent=2))
+    return made
+
+
+def ca_file(local: Path | None = None) -> Path:
+    local = local or Path(os.environ.get("AAP_LOCAL_DIR", ROOT / ".local"))
+    return local / "kafka" / "tls" / "ca.pem"
+
+
+def client_env(principal: str) -> dict[str, str]:
+    """What a process needs to reach the local broker as ``principal`` (AAP_KAFKA_*)."""
+    kept = local_secrets()
+    password = kept["admin_password"] if principal == ADMIN else kept[f"user:{principal}"]
+    return {
+        "AAP_KAFKA_SECURITY_PROTOCOL": "SASL_SSL",
+        "AAP_KAFKA_SASL_MECHANISM": "SCRAM-SHA-512",
+        "AAP_KAFKA_USERNAME": principal,
+        "AAP_KAFKA_PASSWORD": password,
+        "AAP_KAFKA_CA_FILE": str(ca_file()),
+    }
+
+
+def security() -> dict[str, Any]:
+    """A devkit client's security options (aiokafka): as AAP_KAFKA_* configure this process."""
+    options: dict[str, Any] = client_options(PlatformSettings())
+    return options
+
+
+def use_admin() -> None:
+    """A local tool (topics, the demo, the bench, the tests' own clients) works as the broker's
+    admin, unless AAP_KAFKA_* name another principal."""
+    if "AAP_KAFKA_USERNAME" not in os.environ:
+        os.environ.update(client_env(ADMIN))
+
+
+def _allow(
+    kind: ResourceType, name: str, principal: str, op: AclOperation, prefixed: bool = False
+) -> AclBinding:
+    pattern = ResourcePatternType.PREFIXED if prefixed else ResourcePatternType.LITERAL
+    return AclBinding(kind, name, pattern, f"User:{principal}", "*", op, AclPermissionType.ALLOW)
+
+
+def acls(namespace: str) -> list[AclBinding]:
+    """The ACLs of a namespace, from the registry's producers and consumers of each topic."""
+    out: list[AclBinding] = []
+    for topic in ALL_TOPICS:
+        name, dead = topic.name(namespace), topic.dead_letter(namespace)
+        out.append(_allow(ResourceType.TOPIC, name, topic.owner, AclOperation.WRITE))
+        for consumer in topic.consumers:
+            out.append(_allow(ResourceType.TOPIC, name, consumer, AclOperation.READ))
+            out.append(_allow(ResourceType.TOPIC, dead, consumer, AclOperation.WRITE))
+    for principal in PRINCIPALS:  # its groups: `<ns>.<service>` and `<ns>.<service>.<…>`
+        group = f"{namespace}.{principal}"
+        out.append(_allow(ResourceType.GROUP, group, principal, AclOperation.READ, prefixed=True))
+    return out
+
+
+def admin_client(platform: PlatformSettings) -> AdminClient:
+    conf: dict[str, str | int | float | bool] = {"bootstrap.servers": platform.kafka_bootstrap}
+    if platform.kafka_security_protocol != "PLAINTEXT":
+        conf |= {
+            "security.protocol": platform.kafka_security_protocol,
+            "sasl.mechanism": platform.kafka_sasl_mechanism,
+            "sasl.username": platform.kafka_username or "",
+            "sasl.password": platform.kafka_password.get_secret_value()
+            if platform.kafka_password
+            else "",
+        }
+        if platform.kafka_ca_file:
+            conf["ssl.ca.location"] = platform.kafka_ca_file
+    return AdminClient(conf)
+
+
+def _wait(futures: Iterable[object]) -> None:
+    for future in futures:
+        future.result(timeout=30)  # type: ignore[attr-defined]
+
+
+def apply(platform: PlatformSettings, namespace: str, passwords: dict[str, str]) -> int:
+    """Create or update each principal's SCRAM credential and the namespace's ACLs; repeatable
+    (a principal added later, a new OA connection, needs no re-format)."""
+    admin = admin_client(platform)
+    info = ScramCredentialInfo(ScramMechanism.SCRAM_SHA_512, 8192)
+    upserts: list[UserScramCredentialAlteration] = [
+        UserScramCredentialUpsertion(p, info, passwords[p].encode()) for p in PRINCIPALS
+    ]
+    _wait(admin.alter_user_scram_credentials(upserts).values())
+    bindings = acls(namespace)
+    _wait(admin.create_acls(bindings).values())
+    return len(bindings)
+
+
+def apply_local(platform: PlatformSettings, namespace: str) -> int:
+    """``apply`` with this checkout's passwords."""
+    kept = local_secrets()
+    return apply(platform, namespace, {p: kept[f"user:{p}"] for p in PRINCIPALS})
+
+
+def remove(platform: PlatformSettings, namespace: str) -> None:
+    """Delete the ACLs of a namespace (the tests' clean-up of the namespaces they made)."""
+    filters = [
+        AclBindingFilter(
+            b.restype,
+            b.name,
+            b.resource_pattern_type,
+            b.principal,
+            b.host,
+            b.operation,
+            b.permission_type,
+        )
+        for b in acls(namespace)
+    ]
+    admin = admin_client(platform)  # kept until the answers are in: its handle serves them
+    _wait(admin.delete_acls(filters).values())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("apply").add_argument("--namespace", default=None)
+    sub.add_parser("secret").add_argument("name", choices=["admin_password", "store_password"])
+    args = parser.parse_args()
+    kept = local_secrets()
+    if args.command == "secret":
+        print(kept[args.name])
+        return
+    use_admin()
+    platform = PlatformSettings()
+    namespace = args.namespace or platform.namespace
+    count = apply_local(platform, namespace)
+    print(f"Kafka principals {', '.join(PRINCIPALS)}; {count} ACLs for namespace {namespace!r}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,29 @@
+"""The topic registry's producers and consumers, from which the broker's ACLs are made, are what
+the services actually publish and subscribe to (their AsyncAPI documents, made by FastStream)."""
+
+import pytest
+
+from contracts.topics import ALL_TOPICS
+from devkit.asyncapi import document, placeholder_env
+from devkit.stack import SERVICES
+
+
+@pytest.mark.parametrize("service", SERVICES)
+async def test_the_registry_names_what_each_service_sends_and_receives(
+    service: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AAP_NAMESPACE", "local")
+    for name, value in placeholder_env().items():
+        monkeypatch.setenv(name, value)
+    spec = await document(service)
+    operations = spec["operations"]
+    channels = spec["channels"]
+    assert isinstance(operations, dict) and isinstance(channels, dict)
+    acts = {
+        (op["action"], channels[op["channel"]["$ref"].split("/")[-1]]["address"])
+        for op in operations.values()
+    }
+    sends = {address for action, address in acts if action == "send"}
+    receives = {address for action, address in acts if action == "receive"}
+    assert sends == {t.name("local") for t in ALL_TOPICS if t.owner == service}
+    assert receives == {t.name("local") for t in ALL_TOPICS if service in t.consumers}

@@ -1,0 +1,151 @@
+"""The broker refuses forgeries: each topic is written only by its producer's principal and read
+only by its consumers' (ACLs from the contracts' topic registry, on SASL_SSL with SCRAM).
+
+The OA system, told to publish decisions, once could publish an ``ApprovalDecided`` straight to
+the topic the permission service grants from. Done here in a namespace of its own, so that what
+is written cannot reach the other tests' consumers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import GroupAuthorizationFailedError, TopicAuthorizationFailedError
+from pydantic import SecretStr
+
+from contracts.envelope import new_event
+from contracts.events import ApprovalDecided, OaDecisionMade
+from contracts.topics import APPROVALS_DECIDED, APPROVALS_REQUESTED, OA_DECISIONS, all_topic_names
+from devkit.kafka_access import apply_local, client_env, remove
+from devkit.topics import create_topics
+from servicekit.kafka import client_options
+from servicekit.settings import PlatformSettings
+
+
+def as_principal(platform: PlatformSettings, principal: str) -> PlatformSettings:
+    env = client_env(principal)
+    return platform.model_copy(
+        update={
+            "kafka_username": env["AAP_KAFKA_USERNAME"],
+            "kafka_password": SecretStr(env["AAP_KAFKA_PASSWORD"]),
+        }
+    )
+
+
+@pytest.fixture
+async def namespace(platform: PlatformSettings) -> AsyncIterator[str]:
+    ns = "acl" + secrets.token_hex(3)
+    await create_topics(platform.kafka_bootstrap, ns)
+    apply_local(platform, ns)
+    yield ns
+    remove(platform, ns)
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=platform.kafka_bootstrap, **client_options(platform)
+    )
+    await admin.start()
+    try:
+        await admin.delete_topics(all_topic_names(ns))
+    finally:
+        await admin.close()
+
+
+async def send(platform: PlatformSettings, principal: str, topic: str, body: bytes) -> None:
+    producer = AIOKafkaProducer(
+        bootstrap_servers=platform.kafka_bootstrap,
+        acks="all",
+        enable_idempotence=True,
+        **client_options(as_principal(platform, principal)),
+    )
+    await producer.start()
+    try:
+        await producer.send_and_wait(topic, body)
+    finally:
+        await producer.stop()
+
+
+async def end_offsets(platform: PlatformSettings, topic: str) -> dict[TopicPartition, int]:
+    probe = AIOKafkaConsumer(bootstrap_servers=platform.kafka_bootstrap, **client_options(platform))
+    await probe.start()
+    try:
+        partitions = [TopicPartition(topic, p) for p in range(3)]
+        ends: dict[TopicPartition, int] = await probe.end_offsets(partitions)
+        return ends
+    finally:
+        await probe.stop()
+
+
+def forged_decision() -> bytes:
+    now = datetime.now(UTC)
+    decided = ApprovalDecided(
+        request_id=uuid.uuid4(),
+        kind="borrowing",
+        applicant="liuyang",
+        record_ids=(uuid.uuid4(),),
+        decision="approved",
+        approver="王强",
+        comment="",
+        oa_instance_id="OA-FORGED",
+        decided_at=now,
+        access_until=now + timedelta(days=365 * 70),
+    )
+    event = new_event(decided, source="/aap/approval", subject="x", correlation_id="c")
+    return event.model_dump_json().encode()
+
+
+async def test_a_decision_forged_by_the_oa_or_ingest_principal_is_refused_by_the_broker(
+    platform: PlatformSettings, namespace: str
+) -> None:
+    topic = APPROVALS_DECIDED.name(namespace)
+    before = await end_offsets(platform, topic)
+    for principal in ("oa", "ingest"):
+        with pytest.raises(TopicAuthorizationFailedError):
+            await send(platform, principal, topic, forged_decision())
+    # Nothing reached the topic the permission service grants from: no grant can follow.
+    assert await end_offsets(platform, topic) == before
+    # The OA principal writes what it is there for: its decisions, on its own topic.
+    decision = OaDecisionMade(
+        request_id=uuid.uuid4(),
+        decision="approved",
+        approver="王强",
+        comment="同意",
+        oa_instance_id="OA-1",
+        decided_at=datetime.now(UTC),
+    )
+    event = new_event(decision, source="/aap/oa", subject="x", correlation_id="c")
+    await send(platform, "oa", OA_DECISIONS.name(namespace), event.model_dump_json().encode())
+    assert await end_offsets(platform, OA_DECISIONS.name(namespace)) != {
+        TopicPartition(OA_DECISIONS.name(namespace), p): 0 for p in range(3)
+    }
+
+
+async def test_a_principal_reads_only_its_own_topics_in_its_own_groups(
+    platform: PlatformSettings, namespace: str
+) -> None:
+    async def read(principal: str, topic: str, group: str) -> None:
+        consumer = AIOKafkaConsumer(
+            topic,
+            bootstrap_servers=platform.kafka_bootstrap,
+            group_id=group,
+            auto_offset_reset="earliest",
+            **client_options(as_principal(platform, principal)),
+        )
+        try:
+            await consumer.start()
+            await asyncio.wait_for(consumer.getmany(timeout_ms=2000), 30)
+        finally:
+            await consumer.stop()
+
+    # The OA system reads the requests routed to it, in its own group; not the platform's
+    # decisions, and not in another service's group.
+    await read("oa", APPROVALS_REQUESTED.name(namespace), f"{namespace}.oa")
+    with pytest.raises(TopicAuthorizationFailedError):
+        await read("oa", APPROVALS_DECIDED.name(namespace), f"{namespace}.oa")
+    with pytest.raises(GroupAuthorizationFailedError):
+        await read("oa", APPROVALS_REQUESTED.name(namespace), f"{namespace}.approval")
