@@ -17,9 +17,9 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from contracts.topics import all_topic_names
 from devkit.identity import ISSUER, service_env
-from devkit.kafka_access import apply_local, remove, use_admin
-from devkit.stack import LOCAL_CLAMD
-from devkit.topics import create_topics
+from devkit.kafka_access import remove
+from devkit.namespace import as_local_administrator, provision
+from devkit.stack import LOCAL_CLAMD, SERVICES
 from servicekit import mongo
 from servicekit.kafka import client_options
 from servicekit.settings import PlatformSettings
@@ -52,10 +52,12 @@ def platform() -> Iterator[PlatformSettings]:
     os.environ.setdefault("AAP_INGEST_CLAMD_ADDRESS", LOCAL_CLAMD)
     # The local Keycloak: services validate its tokens, the archive asks for its own, and the
     # tests sign in as its sample people (devkit.identity.as_user).
-    os.environ.update(service_env("archive") | service_env("audit"))
-    # The tests' own clients, and the services they run in this process, are the broker's admin:
-    # each service's own principal is what the stack of separate processes (e2e) runs with.
-    use_admin()
+    for service in SERVICES:
+        os.environ.update(service_env(service))
+    # The tests' own clients, and the services they run in this process, are the administrator
+    # of the broker and of the object store: each service's own principals are what the stack
+    # of separate processes (e2e) runs with.
+    as_local_administrator()
     settings = PlatformSettings()
     for name, address in [
         ("Kafka", settings.kafka_bootstrap),
@@ -66,8 +68,7 @@ def platform() -> Iterator[PlatformSettings]:
     ]:
         if not _reachable(address):
             pytest.fail(f"{name} does not answer at {address}: run `make infra-up` (or set AAP_*)")
-    asyncio.run(create_topics(settings.kafka_bootstrap, namespace))
-    apply_local(settings, namespace)  # the principals and this namespace's ACLs
+    asyncio.run(provision(settings, namespace))
     yield settings
     asyncio.run(_clean_up(settings))
     remove(settings, namespace)

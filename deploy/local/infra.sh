@@ -24,8 +24,6 @@ CLAMD_PORT=${AAP_LOCAL_CLAMD_PORT:-13310}
 KEYCLOAK_PORT=${AAP_LOCAL_KEYCLOAK_PORT:-18080}
 KEYCLOAK_VERSION=${AAP_KEYCLOAK_VERSION:-26.0.7}  # 26.0.x runs on Java 17
 MINIO_VERSION=${AAP_MINIO_VERSION:-v0.0.0-20260212201848-7aac2a2c5b7c}
-S3_USER=${AAP_S3_ACCESS_KEY:-aapadmin}
-S3_PASSWORD=${AAP_S3_SECRET_KEY:-aapadmin-secret}
 
 say() { printf '[infra] %s\n' "$*" >&2; }
 devkit() { (cd "$ROOT" && python3 -m uv run --frozen python -m "$@"); }
@@ -135,9 +133,20 @@ start_kafka() {
 
 start_minio() {
   port_open "$MINIO_PORT" && { say "MinIO already answers on $MINIO_PORT"; return 0; }
-  say "starting MinIO on 127.0.0.1:$MINIO_PORT"
-  MINIO_ROOT_USER=$S3_USER MINIO_ROOT_PASSWORD=$S3_PASSWORD MINIO_BROWSER=off \
-    nohup "$BIN/minio" server --quiet --address "127.0.0.1:$MINIO_PORT" "$DATA/minio" >>"$LOGS/minio.log" 2>&1 &
+  # Its administrator and its KMS key: made at random once per checkout, kept in
+  # .local/secrets/minio.json (MinIO encrypts its users and every object with that key).
+  local root_password kms_key
+  root_password=$(devkit devkit.s3_access secret root_password)
+  kms_key=$(devkit devkit.s3_access secret kms_secret_key)
+  if [[ -d $DATA/minio/.minio.sys && ! -f $DATA/minio/.aap-kms ]]; then
+    say "MinIO data was made without a KMS key or with another administrator: starting it afresh"
+    rm -rf "$DATA/minio" && mkdir -p "$DATA/minio"
+  fi
+  touch "$DATA/minio/.aap-kms"
+  say "starting MinIO on 127.0.0.1:$MINIO_PORT (server-side encryption with its KMS key)"
+  MINIO_ROOT_USER=aap-root MINIO_ROOT_PASSWORD=$root_password MINIO_KMS_SECRET_KEY=$kms_key \
+    MINIO_BROWSER=off nohup "$BIN/minio" server --quiet --address "127.0.0.1:$MINIO_PORT" \
+    "$DATA/minio" >>"$LOGS/minio.log" 2>&1 &
   echo $! >"$RUN/minio.pid"
   wait_port minio "$MINIO_PORT" "$RUN/minio.pid" 60
 }
@@ -228,9 +237,8 @@ up() {
   start_ferretdb
   start_clamd
   wait $kc
-  say "creating topics of the contracts' registry, principals and ACLs for namespace ${AAP_NAMESPACE:-local}"
-  devkit devkit.topics create
-  devkit devkit.kafka_access apply
+  say "creating topics, Kafka principals and ACLs, S3 users, policies and buckets for namespace ${AAP_NAMESPACE:-local}"
+  devkit devkit.namespace create
   status
 }
 

@@ -31,3 +31,14 @@ async def test_upload_archive_borrow_approve_download_and_audit(
     assert outcome.recheck == {code: "passed" for code in kept}
     assert set(outcome.trail) >= STORY
     assert outcome.chain_ok
+    # Who cannot prove who they are, or may not do what they try, is refused.
+    assert outcome.unauthenticated == {
+        "no token": 401,
+        "only the old X-User header": 401,
+        "a token signed by another key": 401,
+    }
+    assert outcome.refused == {
+        "a borrower reads the audit trail": 403,
+        "the system administrator reads a record": 403,
+    }
+    assert outcome.forged_decision == "refused by the broker (TOPIC_AUTHORIZATION_FAILED)"

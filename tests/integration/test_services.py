@@ -203,7 +203,7 @@ async def test_ingest_rejects_with_reasons_and_keeps_chinese_text(
 async def test_approval_takes_decisions_from_topic_and_callback_once(
     platform: PlatformSettings,
 ) -> None:
-    secret = b"integration-secret"
+    secret = secrets.token_urlsafe(32).encode()
     settings = ApprovalSettings(oa_callback_secret=secret.decode())
     async with (
         running(approval_app(settings)) as http,

@@ -40,11 +40,15 @@ def test_retention_counts_from_the_day_after_fiscal_year_end() -> None:
     assert retention_until(RetentionPeriod(years=30), 2025) == date(2055, 12, 31)
     assert retention_until(RetentionPeriod(permanent=True), 2025) is None
     now = datetime(2026, 11, 28, tzinfo=UTC)
-    assert object_lock(date(2055, 12, 31), now) == ObjectLock(
+    assert object_lock(date(2055, 12, 31), now, 2025) == ObjectLock(
         datetime(2056, 1, 1, tzinfo=UTC), False
     )
-    assert object_lock(None, now) == ObjectLock(None, legal_hold=True)  # permanent
-    assert object_lock(date(2020, 12, 31), now) == ObjectLock(
+    # Permanent: held, and under COMPLIANCE retention that no credential can shorten until a
+    # century after its fiscal year (the hold alone could be cleared by whoever holds the keys).
+    assert object_lock(None, now, 2025) == ObjectLock(
+        datetime(2126, 1, 1, tzinfo=UTC), legal_hold=True
+    )
+    assert object_lock(date(2020, 12, 31), now, 2005) == ObjectLock(
         None, legal_hold=False
     )  # already over
 

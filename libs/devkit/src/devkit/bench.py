@@ -30,9 +30,8 @@ from contracts.events import RecordArchived
 from contracts.topics import RECORDS_ARCHIVED
 from devkit.cpu import cpu_seconds, infrastructure_pids
 from devkit.identity import ERP, as_user
-from devkit.kafka_access import use_admin
+from devkit.namespace import as_local_administrator, provision
 from devkit.stack import LocalStack
-from devkit.topics import create_topics
 from devkit.watch import EventWatcher
 from servicekit.settings import PlatformSettings
 
@@ -227,9 +226,9 @@ def main() -> None:
     args = parser.parse_args()
     namespace = "bench" + secrets.token_hex(3)
     os.environ["AAP_NAMESPACE"] = namespace
-    use_admin()
+    as_local_administrator()
     platform = PlatformSettings()
-    asyncio.run(create_topics(platform.kafka_bootstrap, namespace))
+    asyncio.run(provision(platform, namespace))
     stack = LocalStack(ROOT / ".local" / "logs" / namespace, env={"AAP_LOG_LEVEL": "WARNING"})
     print(f"benchmark in namespace {namespace!r}: {args.documents} documents", flush=True)
     stack.start_all()

@@ -3,7 +3,8 @@
 every caller proves who it is with a token of the local Keycloak (a request without one, or
 with a forged one, is refused); an ERP exports vouchers → ingest → archive; a borrower asks to read one → the OA system approves
 by signed callback → the borrower gets time-bound access and downloads the original → the auditor
-reads the trail and verifies the chain.
+reads the trail and verifies the chain; a borrower reading the trail, the system administrator
+reading a record and the OA system publishing a decision itself are each refused.
 """
 
 from __future__ import annotations
@@ -19,15 +20,24 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import TopicAuthorizationFailedError
+from pydantic import SecretStr
 
 from contracts.oa_callback import signed_headers
-from contracts.topics import ACCESS_GRANTED, APPROVALS_REQUESTED, RECORDS_ARCHIVED
+from contracts.topics import (
+    ACCESS_GRANTED,
+    APPROVALS_DECIDED,
+    APPROVALS_REQUESTED,
+    RECORDS_ARCHIVED,
+)
 from contracts.types import utc_now
-from devkit.identity import ERP, as_user, forged_token
-from devkit.kafka_access import use_admin
+from devkit.identity import ERP, as_user, forged_token, oa_callback_secret
+from devkit.kafka_access import client_env
+from devkit.namespace import as_local_administrator, provision
 from devkit.stack import ARCHIVIST, AUDITOR, LocalStack
-from devkit.topics import create_topics
 from devkit.watch import EventWatcher, consumed, of_type
+from servicekit.kafka import client_options
 from servicekit.settings import PlatformSettings
 
 ROOT = Path(__file__).resolve().parents[4]
@@ -37,8 +47,7 @@ UPLOADS = [
     ("2025-03-ji-0002.json", ["einvoice-25312000000087654321.pdf"]),
     ("2025-03-ji-0003.json", ["bank-receipt-20250320-0004411.pdf"]),
 ]
-OA_SECRET = b"local-oa-secret-change-me"
-BORROWER, OA_APPROVER = "liuyang", "王强"
+BORROWER, OA_APPROVER, SYSTEM_ADMIN = "liuyang", "王强", "sysadmin"
 
 
 def say(text: str = "") -> None:
@@ -62,6 +71,8 @@ class Outcome:
     download_intact: bool = False
     trail: list[str] = field(default_factory=list)
     unauthenticated: dict[str, int] = field(default_factory=dict)  # what was tried → status
+    refused: dict[str, int] = field(default_factory=dict)
+    forged_decision: str = ""
     chain_ok: bool = False
     intake_checks: dict[str, str] = field(default_factory=dict)  # DA/T 70 code → outcome
     recheck: dict[str, str] = field(default_factory=dict)
@@ -71,6 +82,8 @@ class Outcome:
         return (
             len(self.archive_codes) == len(UPLOADS)
             and set(self.unauthenticated.values()) == {401}
+            and set(self.refused.values()) == {403}
+            and self.forged_decision.startswith("refused by the broker")
             and (self.rejected_status, self.duplicate_status) == (422, 422)
             and (self.resent_status, self.resent_same_document) == (200, True)
             and self.download_before_approval == 403
@@ -254,7 +267,7 @@ async def story(stack: LocalStack, platform: PlatformSettings) -> Outcome:
         r = await http.post(callback, content=decision, headers=forged)
         out.forged_callback = r.status_code
         say(f"   a forged callback (wrong key):   HTTP {r.status_code} {r.json()['detail']}")
-        headers = signed_headers(OA_SECRET, decision)
+        headers = signed_headers(oa_callback_secret().encode(), decision)
         r = await http.post(callback, content=decision, headers=headers)
         out.genuine_callback = r.status_code
         say(f"   the OA system's callback:        HTTP {r.status_code} status={r.json()['status']}")
@@ -287,7 +300,44 @@ async def story(stack: LocalStack, platform: PlatformSettings) -> Outcome:
             f"   chain verification: {v['entries_checked']} entries, {verdict}; head {v['head_hash'][:16]}…"
         )
         out.chain_ok = bool(v["ok"])
+
+        say("\n⑦ 越权 — what each may not do is refused, with the reason")
+        r = await http.get(f"{stack.url('audit')}/v1/entries", headers=as_user(BORROWER))
+        out.refused["a borrower reads the audit trail"] = r.status_code
+        say(f"   {BORROWER} reads the audit trail: HTTP {r.status_code} {r.json()['detail']}")
+        record_url = f"{stack.url('archive')}/v1/records/{target['record_id']}"
+        r = await http.get(record_url, headers=as_user(SYSTEM_ADMIN))
+        out.refused["the system administrator reads a record"] = r.status_code
+        say(
+            f"   {SYSTEM_ADMIN} (系统管理员) reads a record: HTTP {r.status_code} {r.json()['detail']}"
+        )
+        out.forged_decision = await forge_decision(platform, request_id)
+        say(f"   the OA principal publishes an ApprovalDecided itself: {out.forged_decision}")
         return out
+
+
+async def forge_decision(platform: PlatformSettings, request_id: str) -> str:
+    """What the OA system could once do: write a decision straight to the topic the permission
+    service grants from, as the principal it holds."""
+    oa = client_env("oa")
+    as_oa = platform.model_copy(
+        update={
+            "kafka_username": oa["AAP_KAFKA_USERNAME"],
+            "kafka_password": SecretStr(oa["AAP_KAFKA_PASSWORD"]),
+        }
+    )
+    producer = AIOKafkaProducer(
+        bootstrap_servers=platform.kafka_bootstrap, acks="all", **client_options(as_oa)
+    )
+    forged = json.dumps({"type": "cn.aap.ApprovalDecided.v1", "request_id": request_id})
+    try:
+        await producer.start()
+        await producer.send_and_wait(APPROVALS_DECIDED.name(platform.namespace), forged.encode())
+        return "WRITTEN"
+    except TopicAuthorizationFailedError:
+        return "refused by the broker (TOPIC_AUTHORIZATION_FAILED)"
+    finally:
+        await producer.stop()
 
 
 def _time(entry: dict[str, Any]) -> str:
@@ -323,9 +373,9 @@ def main() -> None:
     # Each run gets a namespace of its own unless one is set: the same sample invoices would
     # otherwise be refused as duplicate bookings (重复入账) the second time, as they should be.
     os.environ.setdefault("AAP_NAMESPACE", f"demo-{datetime.now(UTC):%Y%m%d-%H%M%S}")
-    use_admin()
+    as_local_administrator()
     platform = PlatformSettings()
-    asyncio.run(create_topics(platform.kafka_bootstrap, platform.namespace))
+    asyncio.run(provision(platform, platform.namespace))
     stack = LocalStack(ROOT / ".local" / "logs" / platform.namespace)
     say(f"starting the five services (namespace {platform.namespace!r}, logs in {stack.log_dir})")
     stack.start_all()

@@ -24,7 +24,8 @@ import httpx
 import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-ROOT = Path(__file__).resolve().parents[4]
+from devkit.secretfile import kept
+
 REALM = "aap"
 AUDIENCE = "aap"  # every service accepts tokens whose `aud` holds it (AAP_OIDC_AUDIENCE)
 KEYCLOAK_PORT = int(os.environ.get("AAP_LOCAL_KEYCLOAK_PORT", "18080"))
@@ -68,27 +69,19 @@ def service_account(name: str) -> str:
     return f"service-account-{client_id(name)}"
 
 
-def secrets_path(local: Path | None = None) -> Path:
-    local = local or Path(os.environ.get("AAP_LOCAL_DIR", ROOT / ".local"))
-    return local / "secrets" / "identity.json"
+def local_secrets() -> dict[str, str]:
+    """This checkout's identity secrets (``.local/secrets/identity.json``)."""
 
+    def make() -> dict[str, str]:
+        made = {
+            "admin_password": secrets.token_urlsafe(24),
+            "people_password": secrets.token_urlsafe(18),
+        }
+        for name in (*SERVICE_CLIENTS, *INTEGRATION_CLIENTS):
+            made[f"client:{client_id(name)}"] = secrets.token_urlsafe(32)
+        return made
 
-def local_secrets(local: Path | None = None) -> dict[str, str]:
-    """This checkout's secrets, made at random the first time and kept (mode 0600)."""
-    path = secrets_path(local)
-    if path.exists():
-        kept: dict[str, str] = json.loads(path.read_text())
-        return kept
-    made = {
-        "admin_password": secrets.token_urlsafe(24),
-        "people_password": secrets.token_urlsafe(18),
-    }
-    for name in (*SERVICE_CLIENTS, *INTEGRATION_CLIENTS):
-        made[f"client:{client_id(name)}"] = secrets.token_urlsafe(32)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.touch(mode=0o600)
-    path.write_text(json.dumps(made, indent=2))
-    return made
+    return kept("identity", make)
 
 
 def _attribute(name: str, *, required: bool) -> dict[str, Any]:
@@ -121,7 +114,7 @@ _AUDIENCE_MAPPER = {
 }
 
 
-def realm(kept: dict[str, str]) -> dict[str, Any]:
+def realm(known: dict[str, str]) -> dict[str, Any]:
     """The realm Keycloak imports: the people, the clients, the platform's audience."""
     people = [
         {
@@ -131,7 +124,7 @@ def realm(kept: dict[str, str]) -> dict[str, Any]:
             "email": f"{p.username}@example.cn",
             "emailVerified": True,
             "credentials": [
-                {"type": "password", "value": kept["people_password"], "temporary": False}
+                {"type": "password", "value": known["people_password"], "temporary": False}
             ],
         }
         for p in PEOPLE
@@ -141,7 +134,7 @@ def realm(kept: dict[str, str]) -> dict[str, Any]:
             "clientId": client_id(name),
             "enabled": True,
             "publicClient": False,
-            "secret": kept[f"client:{client_id(name)}"],
+            "secret": known[f"client:{client_id(name)}"],
             "serviceAccountsEnabled": True,
             "standardFlowEnabled": False,
             "directAccessGrantsEnabled": False,
@@ -197,9 +190,9 @@ def realm(kept: dict[str, str]) -> dict[str, Any]:
 class Tokens:
     """Real tokens from the local Keycloak, each kept until shortly before it expires."""
 
-    def __init__(self, issuer: str = ISSUER, local: Path | None = None) -> None:
+    def __init__(self, issuer: str = ISSUER) -> None:
         self.issuer = issuer
-        self.secrets = local_secrets(local)
+        self.secrets = local_secrets()
         self._kept: dict[str, tuple[str, float]] = {}
         self._lock = threading.Lock()
 
@@ -266,14 +259,23 @@ def forged_token(name: str) -> str:
     return jwt.encode(claims, key, algorithm="RS256", headers={"kid": real_kid})
 
 
+def oa_callback_secret() -> str:
+    """The key the local OA system signs its decision callbacks with (HMAC, 32 random bytes)."""
+    return kept("oa-callback", lambda: {"secret": secrets.token_urlsafe(32)})["secret"]
+
+
 def service_env(service: str) -> dict[str, str]:
-    """What a service process needs to know of the local IdP: its issuer, its own secret."""
-    return {
+    """What a service process needs of the local stack's secrets: the IdP's issuer, its own
+    client secret, and for the approval service the OA system's callback key."""
+    env = {
         "AAP_OIDC_ISSUER": ISSUER,
         f"AAP_{service.upper()}_OIDC_CLIENT_SECRET": local_secrets()[
             f"client:{client_id(service)}"
         ],
     }
+    if service == "approval":
+        env["AAP_APPROVAL_OA_CALLBACK_SECRET"] = oa_callback_secret()
+    return env
 
 
 def main() -> None:

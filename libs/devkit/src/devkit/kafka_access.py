@@ -14,9 +14,9 @@ it. Passwords are made at random once per checkout into ``.local/secrets/kafka.j
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import secrets
+import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -36,7 +36,7 @@ from confluent_kafka.admin import (
 )
 
 from contracts.topics import ALL_TOPICS
-from devkit.identity import ROOT
+from devkit.secretfile import kept, local_dir
 from servicekit.kafka import client_options
 from servicekit.settings import PlatformSettings
 
@@ -45,34 +45,27 @@ PRINCIPALS = ("ingest", "archive", "approval", "permission", "audit", "oa")
 ADMIN = "admin"
 
 
-def secrets_path(local: Path | None = None) -> Path:
-    local = local or Path(os.environ.get("AAP_LOCAL_DIR", ROOT / ".local"))
-    return local / "secrets" / "kafka.json"
+def local_secrets() -> dict[str, str]:
+    """This checkout's Kafka secrets (``.local/secrets/kafka.json``)."""
+
+    def make() -> dict[str, str]:
+        made = {
+            "admin_password": secrets.token_urlsafe(24),
+            "store_password": secrets.token_hex(16),
+        }
+        return made | {f"user:{p}": secrets.token_urlsafe(24) for p in PRINCIPALS}
+
+    return kept("kafka", make)
 
 
-def local_secrets(local: Path | None = None) -> dict[str, str]:
-    """This checkout's Kafka secrets, made at random the first time and kept (mode 0600)."""
-    path = secrets_path(local)
-    if path.exists():
-        kept: dict[str, str] = json.loads(path.read_text())
-        return kept
-    made = {"admin_password": secrets.token_urlsafe(24), "store_password": secrets.token_hex(16)}
-    made |= {f"user:{p}": secrets.token_urlsafe(24) for p in PRINCIPALS}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.touch(mode=0o600)
-    path.write_text(json.dumps(made, indent=2))
-    return made
-
-
-def ca_file(local: Path | None = None) -> Path:
-    local = local or Path(os.environ.get("AAP_LOCAL_DIR", ROOT / ".local"))
-    return local / "kafka" / "tls" / "ca.pem"
+def ca_file() -> Path:
+    return local_dir() / "kafka" / "tls" / "ca.pem"
 
 
 def client_env(principal: str) -> dict[str, str]:
     """What a process needs to reach the local broker as ``principal`` (AAP_KAFKA_*)."""
-    kept = local_secrets()
-    password = kept["admin_password"] if principal == ADMIN else kept[f"user:{principal}"]
+    found = local_secrets()
+    password = found["admin_password"] if principal == ADMIN else found[f"user:{principal}"]
     return {
         "AAP_KAFKA_SECURITY_PROTOCOL": "SASL_SSL",
         "AAP_KAFKA_SASL_MECHANISM": "SCRAM-SHA-512",
@@ -118,7 +111,10 @@ def acls(namespace: str) -> list[AclBinding]:
 
 
 def admin_client(platform: PlatformSettings) -> AdminClient:
-    conf: dict[str, str | int | float | bool] = {"bootstrap.servers": platform.kafka_bootstrap}
+    conf: dict[str, str | int | float | bool] = {
+        "bootstrap.servers": platform.kafka_bootstrap,
+        "log_level": 3,  # errors only: no notice of its own shutdown on stderr
+    }
     if platform.kafka_security_protocol != "PLAINTEXT":
         conf |= {
             "security.protocol": platform.kafka_security_protocol,
@@ -149,13 +145,40 @@ def apply(platform: PlatformSettings, namespace: str, passwords: dict[str, str])
     _wait(admin.alter_user_scram_credentials(upserts).values())
     bindings = acls(namespace)
     _wait(admin.create_acls(bindings).values())
+    _until_in_force(admin, bindings)
     return len(bindings)
+
+
+def _until_in_force(admin: AdminClient, bindings: list[AclBinding], timeout: float = 30) -> None:
+    """The controller has the ACLs when ``create_acls`` answers; the broker authorizes by them
+    only once it has replayed them, a moment later (a client that reads at once is refused).
+    The broker answers DescribeAcls from what it applied: wait until it lists them all. The
+    credentials, written before them to the same metadata log, are applied by then too."""
+    any_name: Any = None  # a filter's None matches any name, principal or host (typed as str)
+    everything = AclBindingFilter(
+        ResourceType.ANY,
+        any_name,
+        ResourcePatternType.ANY,
+        any_name,
+        any_name,
+        AclOperation.ANY,
+        AclPermissionType.ANY,
+    )
+    wanted = {str(b) for b in bindings}
+    deadline = time.monotonic() + timeout
+    while True:
+        applied = {str(b) for b in admin.describe_acls(everything).result(timeout=30)}
+        if wanted <= applied:
+            return
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{len(wanted - applied)} ACLs not in force after {timeout} s")
+        time.sleep(0.1)
 
 
 def apply_local(platform: PlatformSettings, namespace: str) -> int:
     """``apply`` with this checkout's passwords."""
-    kept = local_secrets()
-    return apply(platform, namespace, {p: kept[f"user:{p}"] for p in PRINCIPALS})
+    found = local_secrets()
+    return apply(platform, namespace, {p: found[f"user:{p}"] for p in PRINCIPALS})
 
 
 def remove(platform: PlatformSettings, namespace: str) -> None:
@@ -184,9 +207,9 @@ def main() -> None:
     sub.add_parser("apply").add_argument("--namespace", default=None)
     sub.add_parser("secret").add_argument("name", choices=["admin_password", "store_password"])
     args = parser.parse_args()
-    kept = local_secrets()
+    found = local_secrets()
     if args.command == "secret":
-        print(kept[args.name])
+        print(found[args.name])
         return
     use_admin()
     platform = PlatformSettings()

@@ -32,10 +32,9 @@ from contracts.records import InvoiceRef, StoredFile
 from contracts.types import Money
 from devkit.bench import RESULTS, ROOT, machine, quantile
 from devkit.identity import as_user
-from devkit.kafka_access import use_admin
+from devkit.namespace import as_local_administrator, provision
 from devkit.samples import ingested_document, voucher_summary
 from devkit.stack import AUDITOR, LocalStack
-from devkit.topics import create_topics
 from servicekit import mongo
 from servicekit.settings import PlatformSettings
 
@@ -156,9 +155,9 @@ def main() -> None:
     args = parser.parse_args()
     namespace = args.reuse or "search" + secrets.token_hex(3)
     os.environ["AAP_NAMESPACE"] = namespace
-    use_admin()
+    as_local_administrator()
     platform = PlatformSettings()
-    asyncio.run(create_topics(platform.kafka_bootstrap, namespace))
+    asyncio.run(provision(platform, namespace))
     print(f"seeding {args.records} records into namespace {namespace!r}", flush=True)
     t0 = time.monotonic()
     if not args.reuse:

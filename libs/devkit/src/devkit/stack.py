@@ -16,6 +16,7 @@ import httpx
 
 from devkit.identity import service_env
 from devkit.kafka_access import client_env
+from devkit.s3_access import client_env as s3_client_env
 
 SERVICES = ("ingest", "archive", "approval", "permission", "audit")
 # Who may do what on the local stack (the people of devkit.identity): an archivist (档案管理员)
@@ -69,9 +70,12 @@ class LocalStack:
         defaults = {"AAP_PERMISSION_ROLE_ASSIGNMENTS": LOCAL_ROLES}
         if _answers(LOCAL_CLAMD):  # the local clamd of deploy/local/infra.sh, when it runs
             defaults["AAP_INGEST_CLAMD_ADDRESS"] = LOCAL_CLAMD
-        # Each service its own Kafka principal, whatever this process signs in as.
+        # Each service its own Kafka principal and S3 user (none if it stores nothing), whatever
+        # this process signs in as.
         env = {**defaults, **service_env(service), **os.environ, **client_env(service)}
-        env |= self.env
+        for s3_credential in ("AAP_S3_ACCESS_KEY", "AAP_S3_SECRET_KEY"):
+            env.pop(s3_credential, None)
+        env |= s3_client_env(service) | self.env
         env[f"AAP_{service.upper()}_HTTP_PORT"] = str(self.ports[service])
         env["AAP_ARCHIVE_PERMISSION_URL"] = self.url("permission")
         env["AAP_AUDIT_PERMISSION_URL"] = self.url("permission")

@@ -1,18 +1,12 @@
-"""Create the topics of the contracts' registry (and their dead-letter topics) in a namespace.
-
-python -m devkit.topics create [--namespace NS]
-"""
+"""Create the topics of the contracts' registry (and their dead-letter topics) in a namespace
+(``python -m devkit.namespace create`` does it, with the rest a namespace needs)."""
 
 from __future__ import annotations
-
-import argparse
-import asyncio
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from contracts.topics import ALL_TOPICS
-from devkit.kafka_access import security, use_admin
-from servicekit.settings import PlatformSettings
+from devkit.kafka_access import security
 
 
 async def create_topics(bootstrap: str, namespace: str) -> list[str]:
@@ -32,21 +26,3 @@ async def create_topics(bootstrap: str, namespace: str) -> list[str]:
         return [t.name for t in wanted]
     finally:
         await admin.close()
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
-    )
-    parser.add_argument("command", choices=["create"])
-    parser.add_argument("--namespace", default=None)
-    args = parser.parse_args()
-    use_admin()
-    platform = PlatformSettings()
-    namespace = args.namespace or platform.namespace
-    created = asyncio.run(create_topics(platform.kafka_bootstrap, namespace))
-    print(f"topics for namespace {namespace!r}: {len(created)} created, the rest already existed")
-
-
-if __name__ == "__main__":
-    main()

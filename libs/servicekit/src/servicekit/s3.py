@@ -20,6 +20,8 @@ MISSING = {"NoSuchKey", "NoSuchVersion", "NoSuchObject"}
 
 
 def connect(platform: PlatformSettings) -> Minio:
+    if not (platform.s3_access_key and platform.s3_secret_key):
+        raise ValueError("set AAP_S3_ACCESS_KEY and AAP_S3_SECRET_KEY: this service's S3 user")
     return Minio(
         platform.s3_endpoint,
         access_key=platform.s3_access_key,

@@ -33,8 +33,8 @@ class PlatformSettings(BaseSettings):
     )
     mongo_url: str = "mongodb://127.0.0.1:27018/"
     s3_endpoint: str = "127.0.0.1:19000"
-    s3_access_key: str = "aapadmin"
-    s3_secret_key: SecretStr = SecretStr("aapadmin-secret")
+    s3_access_key: str | None = Field(default=None, description="This service's S3 user")
+    s3_secret_key: SecretStr | None = Field(default=None, description="No default")
     s3_secure: bool = False
     s3_region: str = "us-east-1"
     log_level: str = "INFO"

@@ -101,7 +101,7 @@ class ArchiveService:
                 at=utc_now(),
                 correction=correction,
             )
-            lock = object_lock(record.retention_until, utc_now())
+            lock = object_lock(record.retention_until, utc_now(), record.fiscal_year)
             versions: dict[str, str | None] = {}
             # Copy under lock before the record exists: no record without its bytes.
             for source, kept in zip(doc.files, record.originals, strict=True):

@@ -183,13 +183,20 @@ class ObjectLock:
     legal_hold: bool
 
 
-def object_lock(last_day: date | None, now: datetime) -> ObjectLock:
-    """Locked until the day after the last day of retention (UTC); permanent records are held.
+# Permanent (永久) records: COMPLIANCE retention this far past their fiscal year, which no
+# credential can shorten, as well as their legal hold.
+PERMANENT_LOCK_YEARS = 100
+
+
+def object_lock(last_day: date | None, now: datetime, fiscal_year: int) -> ObjectLock:
+    """Locked until the day after the last day of retention (UTC); permanent records are held
+    and locked ``PERMANENT_LOCK_YEARS`` past their fiscal year.
 
     A record whose retention is already over when it is archived (an old record taken over late)
     gets no lock: S3 refuses retention dates in the past, and there is nothing left to protect.
     """
     if last_day is None:
-        return ObjectLock(until=None, legal_hold=True)
+        far = datetime(fiscal_year + PERMANENT_LOCK_YEARS + 1, 1, 1, tzinfo=UTC)
+        return ObjectLock(until=far, legal_hold=True)
     until = datetime(last_day.year, last_day.month, last_day.day, tzinfo=UTC) + timedelta(days=1)
     return ObjectLock(until=until if until > now else None, legal_hold=False)

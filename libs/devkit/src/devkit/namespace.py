@@ -1,0 +1,56 @@
+"""A namespace made ready on a stack: its topics, the Kafka principals and the ACLs the topic
+registry implies, the S3 users and policies, and its buckets (object lock, default encryption).
+
+    python -m devkit.namespace create [--namespace NS]
+
+Repeatable. Run as the administrator of the broker and of the object store: locally, the
+secrets in ``.local/secrets/`` (unless ``AAP_KAFKA_*`` and ``AAP_S3_*`` name others).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+
+from devkit import kafka_access, s3_access
+from devkit.identity import ISSUER
+from devkit.topics import create_topics
+from servicekit.settings import PlatformSettings
+
+
+def as_local_administrator() -> None:
+    """A local tool (the demo, the benches, the tests) works as the administrator of the local
+    broker and object store, and trusts the local IdP, unless AAP_* say otherwise."""
+    kafka_access.use_admin()
+    s3_access.use_root()
+    os.environ.setdefault("AAP_OIDC_ISSUER", ISSUER)
+
+
+async def provision(platform: PlatformSettings, namespace: str) -> list[str]:
+    """Make ``namespace`` ready; the topics created (the others existed)."""
+    created = await create_topics(platform.kafka_bootstrap, namespace)
+    kafka_access.apply_local(platform, namespace)
+    s3_access.apply(platform, namespace)
+    return created
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("command", choices=["create"])
+    parser.add_argument("--namespace", default=None)
+    args = parser.parse_args()
+    as_local_administrator()
+    platform = PlatformSettings()
+    namespace = args.namespace or platform.namespace
+    created = asyncio.run(provision(platform, namespace))
+    print(
+        f"namespace {namespace!r}: {len(created)} topics created (the rest existed); Kafka "
+        f"principals and ACLs; S3 users, policies and buckets"
+    )
+
+
+if __name__ == "__main__":
+    main()

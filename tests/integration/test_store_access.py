@@ -1,0 +1,76 @@
+"""The object store keeps what is archived whoever holds a service's keys: each service has its
+own S3 user, limited to what it does, and none may delete, bypass retention or unlock a bucket.
+Every object is encrypted at rest (SSE with the server's KMS key)."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from minio import Minio
+from minio.commonconfig import COMPLIANCE, CopySource
+from minio.error import S3Error
+from minio.retention import Retention
+from pydantic import SecretStr
+
+from devkit.s3_access import client_env
+from servicekit import s3
+from servicekit.settings import PlatformSettings
+
+
+def as_user(platform: PlatformSettings, service: str) -> Minio:
+    env = client_env(service)
+    return s3.connect(
+        platform.model_copy(
+            update={
+                "s3_access_key": env["AAP_S3_ACCESS_KEY"],
+                "s3_secret_key": SecretStr(env["AAP_S3_SECRET_KEY"]),
+            }
+        )
+    )
+
+
+async def refused(call: object) -> str:
+    with pytest.raises(S3Error) as refusal:
+        await asyncio.to_thread(call)  # type: ignore[arg-type]
+    return str(refusal.value.code)
+
+
+async def test_each_service_writes_only_where_it_must_and_deletes_nothing(
+    platform: PlatformSettings,
+) -> None:
+    ingest, archive = as_user(platform, "ingest"), as_user(platform, "archive")
+    ingested = platform.bucket_name("ingest-originals")
+    archived = platform.bucket_name("archive-originals")
+
+    def put(client: Minio, bucket: str, key: str) -> str:
+        return str(client.put_object(bucket, key, io.BytesIO(b"%PDF-1.7"), 8).version_id)
+
+    await asyncio.to_thread(put, ingest, ingested, "acl/a.pdf")
+    # Ingest cannot write into the archive's bucket, and the archive not into ingest's.
+    assert await refused(lambda: put(ingest, archived, "acl/forged.pdf")) == "AccessDenied"
+    assert await refused(lambda: put(archive, ingested, "acl/b.pdf")) == "AccessDenied"
+
+    until = datetime.now(UTC) + timedelta(days=1)
+    copied = await asyncio.to_thread(
+        archive.copy_object,
+        archived,
+        "acl/a.pdf",
+        CopySource(ingested, "acl/a.pdf"),
+        retention=Retention(COMPLIANCE, until),
+        legal_hold=True,
+    )
+    kept = await asyncio.to_thread(archive.stat_object, archived, "acl/a.pdf")
+    assert kept.metadata is not None
+    assert kept.metadata.get("x-amz-server-side-encryption") == "AES256"
+    # Nothing archived can be removed, hidden behind a delete marker or unlocked by a service.
+    version = copied.version_id
+    for attempt in (
+        lambda: archive.remove_object(archived, "acl/a.pdf", version_id=version),
+        lambda: archive.remove_object(archived, "acl/a.pdf"),
+        lambda: ingest.remove_object(ingested, "acl/a.pdf"),
+        lambda: archive.make_bucket(platform.bucket_name("unlocked"), object_lock=False),
+    ):
+        assert await refused(attempt) == "AccessDenied"
