@@ -26,7 +26,11 @@ KEYCLOAK_VERSION=${AAP_KEYCLOAK_VERSION:-26.0.7}  # 26.0.x runs on Java 17
 MINIO_VERSION=${AAP_MINIO_VERSION:-v0.0.0-20260212201848-7aac2a2c5b7c}
 
 say() { printf '[infra] %s\n' "$*" >&2; }
-devkit() { (cd "$ROOT" && python3 -m uv run --frozen python -m "$@"); }
+devkit() { # a devkit command, with the workspace's interpreter (also when run from a test,
+  # whose PATH leads `python3` to that interpreter, which has no uv module)
+  if [[ -x $ROOT/.venv/bin/python ]]; then (cd "$ROOT" && .venv/bin/python -m "$@")
+  else (cd "$ROOT" && python3 -m uv run --frozen python -m "$@"); fi
+}
 local_secret() { devkit devkit.kafka_access secret "$1"; }
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
