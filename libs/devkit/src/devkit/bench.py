@@ -31,7 +31,7 @@ from contracts.topics import RECORDS_ARCHIVED
 from devkit.cpu import cpu_seconds, infrastructure_pids
 from devkit.identity import ERP, as_user
 from devkit.namespace import as_local_administrator, provision
-from devkit.stack import LocalStack
+from devkit.stack import AUDITOR, LocalStack
 from devkit.watch import EventWatcher
 from servicekit.settings import PlatformSettings
 
@@ -82,6 +82,7 @@ async def audit_times(http: httpx.AsyncClient, audit: str, ids: set[str]) -> dic
                     "after_seq": after,
                     "limit": 1000,
                 },
+                headers=as_user(AUDITOR),  # the trail answers auditors only
             )
         ).json()
         for entry in page["items"]:
