@@ -31,7 +31,7 @@ devkit() { # a devkit command, with the workspace's interpreter (also when run f
   if [[ -x $ROOT/.venv/bin/python ]]; then (cd "$ROOT" && .venv/bin/python -m "$@")
   else (cd "$ROOT" && python3 -m uv run --frozen python -m "$@"); fi
 }
-local_secret() { devkit devkit.kafka_access secret "$1"; }
+local_secret() { devkit devkit.kafka_access "$1"; }
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 wait_port() { # name port pidfile seconds
@@ -140,8 +140,8 @@ start_minio() {
   # Its administrator and its KMS key: made at random once per checkout, kept in
   # .local/secrets/minio.json (MinIO encrypts its users and every object with that key).
   local root_password kms_key
-  root_password=$(devkit devkit.s3_access secret root_password)
-  kms_key=$(devkit devkit.s3_access secret kms_secret_key)
+  root_password=$(devkit devkit.s3_access root_password)
+  kms_key=$(devkit devkit.s3_access kms_secret_key)
   if [[ -d $DATA/minio/.minio.sys && ! -f $DATA/minio/.aap-kms ]]; then
     say "MinIO data was made without a KMS key or with another administrator: starting it afresh"
     rm -rf "$DATA/minio" && mkdir -p "$DATA/minio"

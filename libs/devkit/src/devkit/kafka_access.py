@@ -1,8 +1,9 @@
 """Who may write and read which topic: Kafka principals (SCRAM-SHA-512) and the ACLs that the
 contracts' topic registry implies, applied through the admin API (confluent-kafka).
 
-    python -m devkit.kafka_access apply [--namespace NS]    principals and ACLs (idempotent)
-    python -m devkit.kafka_access secret NAME                a local secret, for infra.sh
+    python -m devkit.kafka_access NAME    a local secret, for infra.sh
+
+``python -m devkit.namespace create`` applies the principals and ACLs (repeatable).
 
 Each topic is writable only by its producer's principal and readable only by its consumers'
 principals and consumer groups; a consumer may write its dead letters. The broker denies
@@ -200,22 +201,10 @@ def remove(platform: PlatformSettings, namespace: str) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
-    )
-    sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("apply").add_argument("--namespace", default=None)
-    sub.add_parser("secret").add_argument("name", choices=["admin_password", "store_password"])
-    args = parser.parse_args()
-    found = local_secrets()
-    if args.command == "secret":
-        print(found[args.name])
-        return
-    use_admin()
-    platform = PlatformSettings()
-    namespace = args.namespace or platform.namespace
-    count = apply_local(platform, namespace)
-    print(f"Kafka principals {', '.join(PRINCIPALS)}; {count} ACLs for namespace {namespace!r}")
+    """Print one local secret, for infra.sh (``devkit.namespace`` applies what is above)."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("name", choices=["admin_password", "store_password"])
+    print(local_secrets()[parser.parse_args().name])
 
 
 if __name__ == "__main__":

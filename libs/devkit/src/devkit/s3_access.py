@@ -1,8 +1,9 @@
 """Who may do what in the object store: one S3 user per service that stores originals, each with
 a policy limited to what it does, and the buckets of a namespace made by the administrator.
 
-    python -m devkit.s3_access apply [--namespace NS]    users, policies, buckets (idempotent)
-    python -m devkit.s3_access secret NAME                a local secret, for infra.sh
+    python -m devkit.s3_access NAME    a local secret, for infra.sh
+
+``python -m devkit.namespace create`` applies the users, policies and buckets (repeatable).
 
 Ingest writes its own bucket; the archive reads ingest's and writes its own, under retention and
 legal holds. Neither may delete an object or a version, bypass governance retention, or change a
@@ -137,21 +138,10 @@ def apply(platform: PlatformSettings, namespace: str) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
-    )
-    sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("apply").add_argument("--namespace", default=None)
-    sub.add_parser("secret").add_argument("name", choices=["root_password", "kms_secret_key"])
-    args = parser.parse_args()
-    if args.command == "secret":
-        print(local_secrets()[args.name])
-        return
-    use_root()
-    platform = PlatformSettings()
-    namespace = args.namespace or platform.namespace
-    apply(platform, namespace)
-    print(f"S3 users {', '.join(f'aap-{s}' for s in POLICIES)}; buckets of {namespace!r}")
+    """Print one local secret, for infra.sh (``devkit.namespace`` applies what is above)."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("name", choices=["root_password", "kms_secret_key"])
+    print(local_secrets()[parser.parse_args().name])
 
 
 if __name__ == "__main__":
