@@ -4,7 +4,7 @@ UV := python3 -m uv
 N ?= 200
 export UV_FROZEN := 1
 
-.PHONY: setup infra-up infra-down infra-status check lint typecheck unit test fuzz demo bench bench-search bench-lookup bench-parse schemas asyncapi docs checks-doc endpoints-doc clean-data
+.PHONY: setup infra-up infra-down infra-status check lint typecheck unit test fuzz demo bench bench-check bench-search bench-lookup bench-parse schemas asyncapi docs checks-doc endpoints-doc clean-data
 
 setup:  ## Install uv if missing, then the workspace's locked dependencies
 	@python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet --disable-pip-version-check uv
@@ -44,6 +44,9 @@ demo: infra-up  ## The main job end to end: ingest → archive → borrow → OA
 
 bench: infra-up  ## make bench N=500: throughput and latency, written to bench/results/
 	@$(UV) run python -m devkit.bench --documents $(N)
+
+bench-check: infra-up  ## make bench-check: permission-check p50/p99 over HTTP at 500/s for 30 s
+	@$(UV) run python -m devkit.bench_check
 
 bench-search: infra-up  ## make bench-search N=100000: search latency over N archived records
 	@$(UV) run python -m devkit.search_bench --records $(N)

@@ -10,8 +10,9 @@ import asyncio
 import os
 import secrets
 import socket
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
+import httpx
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 
@@ -19,7 +20,9 @@ from contracts.topics import all_topic_names
 from devkit.identity import ISSUER, service_env
 from devkit.kafka_access import remove
 from devkit.namespace import as_local_administrator, provision
-from devkit.stack import LOCAL_CLAMD, SERVICES
+from devkit.stack import LOCAL_CLAMD, LOCAL_ROLE_SEED, SERVICES
+from devkit.testing import InProcessPermission, running
+from permission.app import create_app as permission_app
 from servicekit import mongo
 from servicekit.kafka import client_options
 from servicekit.settings import PlatformSettings
@@ -50,6 +53,9 @@ def platform() -> Iterator[PlatformSettings]:
     # Every ingest of the tests asks the local clamd: without a scanner, uploads are held for
     # review (4-2 not performed), which is right for the product and wrong for the tests.
     os.environ.setdefault("AAP_INGEST_CLAMD_ADDRESS", LOCAL_CLAMD)
+    # The local stack's roles bootstrap the session's (empty) role store; tests add their own
+    # through the API, as the security administrator (InProcessPermission.assign).
+    os.environ["AAP_PERMISSION_ROLE_SEED_FILE"] = str(LOCAL_ROLE_SEED)
     # The local Keycloak: services validate its tokens, the archive asks for its own, and the
     # tests sign in as its sample people (devkit.identity.as_user).
     for service in SERVICES:
@@ -72,6 +78,14 @@ def platform() -> Iterator[PlatformSettings]:
     yield settings
     asyncio.run(_clean_up(settings))
     remove(settings, namespace)
+
+
+@pytest.fixture(scope="module")
+async def permission(platform: PlatformSettings) -> AsyncIterator[InProcessPermission]:
+    """The permission service in this process (roles, grants, the check API), one per module."""
+    app = permission_app()
+    async with running(app) as http:
+        yield InProcessPermission(httpx.ASGITransport(app), http)
 
 
 async def _clean_up(settings: PlatformSettings) -> None:

@@ -16,7 +16,8 @@ async def test_upload_archive_borrow_approve_download_and_audit(
     assert (outcome.resent_status, outcome.resent_same_document) == (200, True)  # a retry
     assert outcome.duplicate_status == 422  # the same e-invoice in another voucher
     assert "25312000000012345678 is already booked in record" in outcome.duplicate_message
-    assert outcome.download_before_approval == 403
+    # Out of the borrower's scope before approval: as if it did not exist.
+    assert outcome.download_before_approval == 404
     assert (outcome.forged_callback, outcome.genuine_callback, outcome.replayed_callback) == (
         401,
         200,
@@ -36,9 +37,10 @@ async def test_upload_archive_borrow_approve_download_and_audit(
         "no token": 401,
         "only the old X-User header": 401,
         "a token signed by another key": 401,
+        "an expired token": 401,
     }
     assert outcome.refused == {
-        "a borrower reads the audit trail": 403,
-        "the system administrator reads a record": 403,
+        "a borrower reads the audit trail": 403,  # a right the borrower does not hold
+        "the system administrator reads a record": 404,  # out of scope: as if it did not exist
     }
     assert outcome.forged_decision == "refused by the broker (TOPIC_AUTHORIZATION_FAILED)"

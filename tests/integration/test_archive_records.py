@@ -22,15 +22,20 @@ from archive.domain.volumes import assemble, bind
 from contracts.envelope import new_event
 from contracts.events import ApprovalDecided, DocumentIngested, RecordArchived, RecordsHandedOver
 from contracts.records import InvoiceRef
-from contracts.topics import HANDOVERS, INTEGRITY_ALERTS, LEGAL_HOLDS_PLACED, RECORDS_ARCHIVED
+from contracts.topics import (
+    DOCUMENTS_INGESTED,
+    HANDOVERS,
+    INTEGRITY_ALERTS,
+    LEGAL_HOLDS_PLACED,
+    RECORDS_ARCHIVED,
+    source_of,
+)
 from contracts.types import Money
 from devkit.identity import as_user
 from devkit.samples import ingested_document, store_files, voucher_summary
 from devkit.send import EventSender
-from devkit.testing import running
+from devkit.testing import InProcessPermission, running
 from devkit.watch import EventWatcher, consumed, of_type
-from permission.app import create_app as permission_app
-from permission.settings import PermissionSettings
 from servicekit import mongo, s3
 from servicekit.settings import PlatformSettings
 
@@ -39,10 +44,20 @@ OTHER_FONDS = FONDS + "X"
 ARCHIVIST, OUTSIDER = "zhaomin", "outsider"
 EXPORT_FONDS = FONDS + "E"  # a fonds of its own for the export test: no other listing changes
 LAG_FONDS = FONDS + "L"  # holds a record the permission service has not heard of
-ROLES: list[Any] = [
-    {"user": ARCHIVIST, "role": "archivist", "fonds_code": f}
-    for f in (FONDS, EXPORT_FONDS, LAG_FONDS)
+ACCOUNTANT = "lijing"  # 会计人员 of FONDS: offers handovers (移交人)
+ROLES = [
+    *((ARCHIVIST, "archivist", f) for f in (FONDS, EXPORT_FONDS, LAG_FONDS)),
+    (ACCOUNTANT, "accountant", FONDS),
 ]
+
+
+async def offer(http: httpx.AsyncClient, fiscal_year: int, who: str = ACCOUNTANT) -> str:
+    """The accounting department offers a year of FONDS for handover: the offer's id."""
+    body = {"fonds_code": FONDS, "fiscal_year": fiscal_year}
+    r = await http.post("/v1/handover-offers", json=body, headers=as_user(who))
+    assert r.status_code == 201, r.text
+    assert r.json()["offered_by"] == who
+    return str(r.json()["offer_id"])
 
 
 async def document(
@@ -104,7 +119,9 @@ async def archive_document(platform: PlatformSettings, doc: DocumentIngested) ->
         EventSender(platform.kafka_bootstrap, platform.namespace) as out,
     ):
         await out.send(
-            new_event(doc, source="/test", subject=str(doc.document_id), correlation_id="c")
+            new_event(
+                doc, source=source_of("ingest"), subject=str(doc.document_id), correlation_id="c"
+            )
         )
         [archived] = await watch.wait_for(of_type("RecordArchived", record_id=str(doc.document_id)))
     await consumed(platform.kafka_bootstrap, platform.namespace, "permission", [RECORDS_ARCHIVED])
@@ -113,7 +130,7 @@ async def archive_document(platform: PlatformSettings, doc: DocumentIngested) ->
 
 @pytest.fixture(scope="module")
 async def archived(
-    platform: PlatformSettings,
+    platform: PlatformSettings, permission: InProcessPermission
 ) -> AsyncIterator[tuple[httpx.AsyncClient, dict[str, DocumentIngested]]]:
     invoice = "2531" + str(uuid.uuid4().int)[:16]
     docs = {
@@ -136,16 +153,17 @@ async def archived(
             platform, fonds=OTHER_FONDS, year=2025, summary="差旅费（他单位）", amount="99.00"
         ),
     }
-    permission = permission_app(PermissionSettings(role_assignments=ROLES))
+    await permission.assign(*ROLES)
     async with (
-        running(permission),
-        running(archive_app(permission_transport=httpx.ASGITransport(permission))) as http,
+        running(archive_app(permission_transport=permission.transport)) as http,
         EventWatcher(platform.kafka_bootstrap, platform.namespace, [RECORDS_ARCHIVED]) as watch,
         EventSender(platform.kafka_bootstrap, platform.namespace) as out,
     ):
         for d in docs.values():
             await out.send(
-                new_event(d, source="/test", subject=str(d.document_id), correlation_id="c")
+                new_event(
+                    d, source=source_of("ingest"), subject=str(d.document_id), correlation_id="c"
+                )
             )
         ids = {str(d.document_id) for d in docs.values()}
         await watch.wait_until(
@@ -185,15 +203,19 @@ async def test_search_by_chinese_text_amount_counterparty_and_invoice(archived: 
 
 async def test_search_returns_only_what_the_caller_may_see(archived: Any) -> None:
     http, _ = archived
-    assert await search(http, user=OUTSIDER, q="差旅费") == []
-    r = await http.get(
-        "/v1/records",
-        params={"fonds_code": OTHER_FONDS, "with_total": True},
-        headers=as_user(ARCHIVIST),
-    )
-    assert (
-        r.json()["total"] == 0 and r.json()["items"] == []
-    )  # another fonds: not in the archivist's scope
+    # Across every fonds, what the caller may see; the outsider may see nothing.
+    r = await http.get("/v1/records", params={"q": "差旅费"}, headers=as_user(OUTSIDER))
+    assert r.status_code == 200 and r.json()["items"] == []
+    everywhere = await http.get("/v1/records", params={"q": "差旅费"}, headers=as_user(ARCHIVIST))
+    fonds_seen = {i["fonds_code"] for i in everywhere.json()["items"]}
+    assert FONDS in fonds_seen and OTHER_FONDS not in fonds_seen
+    # Naming a fonds the caller holds no role in is refused, not answered empty.
+    for who, fonds in ((ARCHIVIST, OTHER_FONDS), (OUTSIDER, FONDS)):
+        r = await http.get("/v1/records", params={"fonds_code": fonds}, headers=as_user(who))
+        assert r.status_code == 403, (who, r.text)
+        assert (
+            r.json()["detail"] == f"permission service denied: {who} holds no role in fonds {fonds}"
+        )
     r = await http.get("/v1/records", params={"fonds_code": FONDS})
     assert r.status_code == 401
 
@@ -226,10 +248,15 @@ async def test_a_record_archived_a_moment_ago_is_not_refused_as_a_missing_right(
     assert r.headers["retry-after"] == "1"
     known = await http.get(f"/v1/records/{docs['travel'].document_id}", headers=as_user(ARCHIVIST))
     assert known.status_code == 200
+    # Out of the caller's scope, a record answers exactly as one that does not exist.
     outsider = await http.get(
         f"/v1/records/{docs['travel'].document_id}", headers=as_user(OUTSIDER)
     )
-    assert outsider.status_code == 403
+    missing = uuid.uuid4()
+    nowhere = await http.get(f"/v1/records/{missing}", headers=as_user(OUTSIDER))
+    assert (outsider.status_code, nowhere.status_code) == (404, 404)
+    assert outsider.json()["detail"] == f"no archive record {docs['travel'].document_id}"
+    assert nowhere.json()["detail"] == f"no archive record {missing}"
 
 
 async def test_drill_through_both_ways_in_one_call(
@@ -251,7 +278,12 @@ async def test_drill_through_both_ways_in_one_call(
     )
     async with EventSender(platform.kafka_bootstrap, platform.namespace) as out:
         await out.send(
-            new_event(decided, source="/test", subject=str(decided.request_id), correlation_id="c")
+            new_event(
+                decided,
+                source=source_of("approval"),
+                subject=str(decided.request_id),
+                correlation_id="c",
+            )
         )
     down: dict[str, Any] = {}
     for _ in range(100):
@@ -318,7 +350,7 @@ async def test_legal_hold_keeps_an_expired_record_out_of_the_destruction_candida
         await http.post(
             f"/v1/records/{old}/legal-hold", json={"reason": "x"}, headers=as_user(OUTSIDER)
         )
-    ).status_code == 403
+    ).status_code == 404  # out of the outsider's scope: as if it did not exist
     during = (
         await http.get(
             "/v1/appraisal",
@@ -393,7 +425,8 @@ async def test_reports_on_a_fonds_are_only_for_who_may_see_it(archived: Any) -> 
     ]
     for method, url, params in asked:
         r = await http.request(method, url, params=params, headers=outsider)
-        assert r.status_code == 403, (url, r.status_code)
+        # A fonds named: 403; a record by id out of scope: 404, as if it did not exist.
+        assert r.status_code == (404 if "/records/" in url else 403), (url, r.status_code)
         r = await http.request(method, url, params=params, headers=as_user(ARCHIVIST))
         assert r.status_code == 200, (url, r.text)
 
@@ -602,7 +635,9 @@ async def test_a_correction_is_archived_as_a_new_version_and_the_old_one_stays(
     ):
         for d in (fixed, stray):
             await out.send(
-                new_event(d, source="/test", subject=str(d.document_id), correlation_id="c")
+                new_event(
+                    d, source=source_of("ingest"), subject=str(d.document_id), correlation_id="c"
+                )
             )
         [new] = await watch.wait_for(of_type("RecordArchived", record_id=str(fixed.document_id)))
         [odd] = await watch.wait_for(of_type("RecordArchived", record_id=str(stray.document_id)))
@@ -634,12 +669,7 @@ async def test_handover_takes_a_year_over_after_re_checking_every_original(
     attachment = next(f for f in office["originals"] if f["role"] == "attachment")
     store = s3.ObjectStore(s3.connect(platform), attachment["bucket"])
     await store.put(attachment["object_key"], b"changed after archiving", "application/pdf")
-    body = {
-        "fonds_code": FONDS,
-        "fiscal_year": 2025,
-        "handed_over_by": "陈静（会计机构）",
-        "supervised_by": "王强",
-    }
+    body = {"offer_id": await offer(http, 2025), "supervised_by": "王强"}
     refused = await http.post("/v1/handovers", json=body, headers=as_user(ARCHIVIST))
     assert refused.status_code == 409
     assert (
@@ -678,23 +708,27 @@ async def test_handover_takes_a_year_over_after_re_checking_every_original(
     )
     assert [y["fiscal_year"] for y in overdue.json()] == [1990]
 
+    old = {"offer_id": await offer(http, 1990)}
+    # The accounting side does not accept its own offer: neither by role…
+    by_accountant = await http.post("/v1/handovers", json=old, headers=as_user(ACCOUNTANT))
+    assert by_accountant.status_code == 403
     async with EventWatcher(platform.kafka_bootstrap, platform.namespace, [HANDOVERS]) as watch:
-        r = await http.post(
-            "/v1/handovers", json={**body, "fiscal_year": 1990}, headers=as_user(ARCHIVIST)
-        )
+        r = await http.post("/v1/handovers", json=old, headers=as_user(ARCHIVIST))
         assert r.status_code == 201, r.text
         [event] = await watch.wait_for(
             of_type("RecordsHandedOver", handover_id=r.json()["handover_id"])
         )
     assert event.data["record_ids"] == [str(docs["old"].document_id)]
-    assert (event.data["received_by"], event.data["handed_over_by"]) == (
-        ARCHIVIST,
-        "陈静（会计机构）",
+    # 移交人 and 接收人 are the two authenticated principals, neither typed in a body.
+    assert (event.data["received_by"], event.data["handed_over_by"]) == (ARCHIVIST, ACCOUNTANT)
+    again = await http.post("/v1/handovers", json=old, headers=as_user(ARCHIVIST))
+    assert again.status_code == 409 and "was accepted by handover" in again.json()["detail"]
+    nothing_left = await http.post(
+        "/v1/handover-offers",
+        json={"fonds_code": FONDS, "fiscal_year": 1990},
+        headers=as_user(ACCOUNTANT),
     )
-    again = await http.post(
-        "/v1/handovers", json={**body, "fiscal_year": 1990}, headers=as_user(ARCHIVIST)
-    )
-    assert again.status_code == 409 and "no records" in again.json()["detail"]
+    assert nothing_left.status_code == 409 and "no records" in nothing_left.json()["detail"]
 
     # The handover bound the year's volume; a record of 1990 archived later does not renumber it.
     params = {"fonds_code": FONDS, "fiscal_year": 1990}
@@ -738,7 +772,7 @@ async def test_an_interrupted_handover_is_completed_as_it_was_started(
     )
     await handovers(platform).start(started, bind(assemble([record])))
 
-    body = {"fonds_code": FONDS, "fiscal_year": 2021, "handed_over_by": "someone else"}
+    body = {"offer_id": await offer(http, 2021)}
     async with EventWatcher(platform.kafka_bootstrap, platform.namespace, [HANDOVERS]) as watch:
         r = await http.post("/v1/handovers", json=body, headers=as_user(ARCHIVIST))
         assert r.status_code == 201, r.text
@@ -751,7 +785,7 @@ async def test_an_interrupted_handover_is_completed_as_it_was_started(
     volumes = (await http.get("/v1/volumes", params=params, headers=as_user(ARCHIVIST))).json()
     assert [(v["volume"], v["items"], v["bound"]) for v in volumes] == [(1, 1, True)]
     again = await http.post("/v1/handovers", json=body, headers=as_user(ARCHIVIST))
-    assert again.status_code == 409 and "no records" in again.json()["detail"]
+    assert again.status_code == 409 and "was accepted by handover" in again.json()["detail"]
 
 
 def handovers(platform: PlatformSettings) -> Handovers:
@@ -766,13 +800,13 @@ async def test_archivists_handing_over_one_year_at_once_make_one_handover(
     """Twenty requests for one fonds and year at once, in rounds: each round one handover of
     what was not handed over before, the others refused; no record in two handovers."""
     http, _ = archived
-    body = {"fonds_code": FONDS, "fiscal_year": 2019, "handed_over_by": "陈静"}
     handed: list[tuple[str, set[str]]] = []
     for n in range(4):
         record = await archive_document(
             platform,
             await document(platform, fonds=FONDS, year=2019, summary=f"第{n}轮", amount="1.00"),
         )
+        body = {"offer_id": await offer(http, 2019)}
         async with EventWatcher(platform.kafka_bootstrap, platform.namespace, [HANDOVERS]) as watch:
             answers = await asyncio.gather(
                 *(
@@ -860,7 +894,9 @@ async def test_nobody_reviews_a_record_they_uploaded(
         EventSender(platform.kafka_bootstrap, platform.namespace) as out,
     ):
         await out.send(
-            new_event(mine, source="/test", subject=str(mine.document_id), correlation_id="c")
+            new_event(
+                mine, source=source_of("ingest"), subject=str(mine.document_id), correlation_id="c"
+            )
         )
         [event] = await watch.wait_for(of_type("RecordArchived", record_id=str(mine.document_id)))
         assert event.data["submitted_by"] == ARCHIVIST
@@ -890,7 +926,9 @@ async def test_a_held_record_is_reviewed_before_it_can_be_handed_over(
         EventSender(platform.kafka_bootstrap, platform.namespace) as out,
     ):
         await out.send(
-            new_event(held, source="/test", subject=str(held.document_id), correlation_id="c")
+            new_event(
+                held, source=source_of("ingest"), subject=str(held.document_id), correlation_id="c"
+            )
         )
         await watch.wait_for(of_type("RecordArchived", record_id=str(held.document_id)))
         await consumed(
@@ -898,7 +936,7 @@ async def test_a_held_record_is_reviewed_before_it_can_be_handed_over(
         )
         waiting = await search(http, fiscal_year=2023, review_required=True)
         assert waiting == ["附件未齐的凭证"]
-        body = {"fonds_code": FONDS, "fiscal_year": 2023, "handed_over_by": "陈静"}
+        body = {"offer_id": await offer(http, 2023)}
         refused = await http.post("/v1/handovers", json=body, headers=as_user(ARCHIVIST))
         assert (
             refused.status_code == 409
@@ -907,7 +945,7 @@ async def test_a_held_record_is_reviewed_before_it_can_be_handed_over(
 
         url = f"/v1/records/{held.document_id}/review"
         outsider = await http.post(url, json={"decision": "accepted"}, headers=as_user(OUTSIDER))
-        assert outsider.status_code == 403
+        assert outsider.status_code == 404  # out of scope: as if it did not exist
         # Twenty decisions at once (two archivists clicking, a retried form): one decides.
         decision = {"decision": "accepted", "note": "纸质附件已补齐"}
         answers = await asyncio.gather(
@@ -927,3 +965,66 @@ async def test_a_held_record_is_reviewed_before_it_can_be_handed_over(
     assert again.status_code == 409
     handed = await http.post("/v1/handovers", json=body, headers=as_user(ARCHIVIST))
     assert handed.status_code == 201, handed.text
+
+
+async def test_nobody_accepts_a_handover_they_offered_whatever_roles_they_hold(
+    archived: Any, platform: PlatformSettings, permission: InProcessPermission
+) -> None:
+    """In a small company one person may be both accountant and archivist of a fonds: then
+    another archivist accepts what they hand over (移交人 ≠ 接收人)."""
+    http, _ = archived
+    both = "liuyang"
+    await permission.assign((both, "accountant", FONDS), (both, "archivist", FONDS))
+    await archive_document(
+        platform, await document(platform, fonds=FONDS, year=2016, summary="两岗", amount="2.00")
+    )
+    body = {"offer_id": await offer(http, 2016, who=both)}
+    own = await http.post("/v1/handovers", json=body, headers=as_user(both))
+    assert own.status_code == 403
+    assert own.json()["detail"] == (
+        f"separation of duties: {both} offered this handover: another person accepts it"
+    )
+    accepted = await http.post("/v1/handovers", json=body, headers=as_user(ARCHIVIST))
+    assert accepted.status_code == 201, accepted.text
+    assert (accepted.json()["handed_over_by"], accepted.json()["received_by"]) == (both, ARCHIVIST)
+
+
+async def test_an_original_changed_in_the_ingest_bucket_after_intake_is_never_archived(
+    archived: Any, platform: PlatformSettings
+) -> None:
+    """The archive hashes each original again (SHA-256 and SM3) before it numbers or locks
+    anything, and copies exactly the version it hashed: bytes that differ from what ingest
+    announced raise an integrity alert and make no record."""
+    http, _ = archived
+    doc = await document(platform, fonds=FONDS, year=2014, summary="被改动的凭证", amount="4.00")
+    scan = next(f for f in doc.files if f.role == "attachment")
+    changed = b"%PDF-1.4 changed after intake"
+    await s3.ObjectStore(s3.connect(platform), scan.bucket).put(
+        scan.object_key, changed, "application/pdf"
+    )
+    async with (
+        EventWatcher(
+            platform.kafka_bootstrap, platform.namespace, [INTEGRITY_ALERTS, RECORDS_ARCHIVED]
+        ) as watch,
+        EventSender(platform.kafka_bootstrap, platform.namespace) as out,
+    ):
+        await out.send(
+            new_event(
+                doc, source=source_of("ingest"), subject=str(doc.document_id), correlation_id="c"
+            )
+        )
+        [alert] = await watch.wait_for(
+            of_type("IntegrityAlertRaised", record_id=str(doc.document_id))
+        )
+        await consumed(
+            platform.kafka_bootstrap, platform.namespace, "archive", [DOCUMENTS_INGESTED]
+        )
+        seen = await watch.caught_up()
+    assert (alert.data["check_code"], alert.data["object_key"]) == ("1-1", scan.object_key)
+    assert alert.data["expected_sha256"] == scan.sha256
+    assert alert.data["found_sha256"] == hashlib.sha256(changed).hexdigest()
+    assert not [
+        s for s in seen if of_type("RecordArchived", record_id=str(doc.document_id))(s.event)
+    ]
+    r = await http.get(f"/v1/records/{doc.document_id}", headers=as_user(ARCHIVIST))
+    assert r.status_code == 404

@@ -17,7 +17,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from archive.app import create_app as archive_app
 from contracts.envelope import new_event
-from contracts.topics import DOCUMENTS_INGESTED, RECORDS_ARCHIVED
+from contracts.topics import DOCUMENTS_INGESTED, RECORDS_ARCHIVED, source_of
 from devkit.identity import ERP, as_user
 from devkit.samples import (
     SAMPLES,
@@ -27,7 +27,7 @@ from devkit.samples import (
     voucher_summary,
 )
 from devkit.send import EventSender
-from devkit.testing import running
+from devkit.testing import InProcessPermission, running
 from devkit.watch import EventWatcher, consumed, of_type
 from ingest.app import create_app as ingest_app
 from ingest.domain.files import media_type_of
@@ -60,11 +60,12 @@ async def upload(
 
 async def test_the_same_voucher_again_is_answered_with_its_record_and_nothing_new(
     platform: PlatformSettings,
+    permission: InProcessPermission,
 ) -> None:
     voucher = sample_voucher(attachment_count=2)
     doc = json.loads(voucher)
     async with (
-        running(ingest_app()) as http,
+        running(ingest_app(permission_transport=permission.transport)) as http,
         EventWatcher(platform.kafka_bootstrap, platform.namespace, [DOCUMENTS_INGESTED]) as watch,
     ):
         first = await upload(http, voucher, ("inv.pdf", PDF), ("receipt.pdf", RECEIPT))
@@ -95,10 +96,11 @@ async def test_the_same_voucher_again_is_answered_with_its_record_and_nothing_ne
 
 async def test_twenty_uploads_of_one_voucher_at_once_make_one_record(
     platform: PlatformSettings,
+    permission: InProcessPermission,
 ) -> None:
     voucher = sample_voucher(attachment_count=1)
     async with (
-        running(ingest_app()) as http,
+        running(ingest_app(permission_transport=permission.transport)) as http,
         running(archive_app()),
         EventWatcher(
             platform.kafka_bootstrap, platform.namespace, [DOCUMENTS_INGESTED, RECORDS_ARCHIVED]
@@ -137,7 +139,9 @@ async def test_the_archive_never_makes_a_second_record_of_one_voucher(
         EventSender(platform.kafka_bootstrap, platform.namespace) as out,
     ):
         for doc in docs:
-            event = new_event(doc, source="/test", subject=str(doc.document_id), correlation_id="c")
+            event = new_event(
+                doc, source=source_of("ingest"), subject=str(doc.document_id), correlation_id="c"
+            )
             await out.send(event)
         # The two are in different partitions: whichever the archive takes first holds it.
         [kept] = await watch.wait_for(
@@ -175,9 +179,10 @@ async def dead_letter_of(platform: PlatformSettings, topic: str, key: str) -> di
 
 async def test_a_journal_sent_again_is_answered_voucher_by_voucher_with_the_records_made(
     platform: PlatformSettings,
+    permission: InProcessPermission,
 ) -> None:
     form = journal_form()
-    async with running(ingest_app()) as http:
+    async with running(ingest_app(permission_transport=permission.transport)) as http:
         first = await http.post(
             "/v1/journals", files={"journal": ("k3.csv", K3)}, data=form, headers=as_user(ERP)
         )
@@ -204,11 +209,13 @@ def rows_of(n: int) -> bytes:
     return out.getvalue().encode()
 
 
-async def test_a_journal_over_a_limit_is_refused_whole_naming_it() -> None:
+async def test_a_journal_over_a_limit_is_refused_whole_naming_it(
+    permission: InProcessPermission,
+) -> None:
     limits = IngestSettings(
         journal_max_rows=10, max_journal_bytes=64 * 1024, max_package_bytes=1024
     )
-    async with running(ingest_app(limits)) as http:
+    async with running(ingest_app(limits, permission_transport=permission.transport)) as http:
         rows = await http.post(
             "/v1/journals",
             files={"journal": ("big.csv", rows_of(6))},
@@ -230,14 +237,16 @@ async def test_a_journal_over_a_limit_is_refused_whole_naming_it() -> None:
     assert package.status_code == 413 and "over the limit of 1024 bytes" in package.json()["detail"]
 
 
-async def test_a_runaway_parse_is_killed_the_service_stays_healthy_and_serves_the_next() -> None:
+async def test_a_runaway_parse_is_killed_the_service_stays_healthy_and_serves_the_next(
+    permission: InProcessPermission,
+) -> None:
     """A journal the workers cannot read within the time limit (set small here): its worker is
     killed and replaced; /healthz answers within a second throughout; the next upload is taken."""
     settings = IngestSettings(
         parse_seconds=0.2, journal_max_rows=1_000_000, max_journal_bytes=2**30
     )
     big = rows_of(60_000)
-    async with running(ingest_app(settings)) as http:
+    async with running(ingest_app(settings, permission_transport=permission.transport)) as http:
         parsing = asyncio.create_task(
             http.post(
                 "/v1/journals",
@@ -301,8 +310,8 @@ async def test_the_hostile_corpus_is_refused_with_its_reason_never_a_crash(
 
 
 @pytest.fixture(scope="module")
-async def corpus_http(platform: PlatformSettings) -> Any:
-    async with running(ingest_app()) as http:
+async def corpus_http(platform: PlatformSettings, permission: InProcessPermission) -> Any:
+    async with running(ingest_app(permission_transport=permission.transport)) as http:
         yield http
 
 

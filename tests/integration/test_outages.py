@@ -23,7 +23,7 @@ from archive.settings import ArchiveSettings
 from contracts.topics import DOCUMENTS_INGESTED, RECORDS_ARCHIVED
 from devkit.identity import ERP, as_user
 from devkit.samples import SAMPLES, sample_voucher
-from devkit.testing import running
+from devkit.testing import InProcessPermission, running
 from devkit.watch import EventWatcher
 from ingest.app import create_app as ingest_app
 from ingest.settings import IngestSettings
@@ -80,7 +80,7 @@ async def dead_letters(platform: PlatformSettings, keys: set[str]) -> list[str]:
 
 @pytest.mark.parametrize("server", ["minio", "ferretdb"])
 async def test_an_outage_in_the_middle_of_a_load_loses_nothing_and_doubles_nothing(
-    server: str, platform: PlatformSettings
+    server: str, platform: PlatformSettings, permission: InProcessPermission
 ) -> None:
     fast = PlatformSettings(
         consumer_attempts=3, consumer_backoff_seconds=0.1, consumer_wait_cap_seconds=1.0
@@ -102,7 +102,9 @@ async def test_an_outage_in_the_middle_of_a_load_loses_nothing_and_doubles_nothi
         return {s.event.data["record_id"] for s in watch.seen} & set(accepted)
 
     async with (
-        running(ingest_app(IngestSettings(platform=fast))) as ingest,
+        running(
+            ingest_app(IngestSettings(platform=fast), permission_transport=permission.transport)
+        ) as ingest,
         EventWatcher(platform.kafka_bootstrap, platform.namespace, [RECORDS_ARCHIVED]) as watch,
     ):
         for n in range(DOCUMENTS):
@@ -133,6 +135,7 @@ async def test_an_outage_in_the_middle_of_a_load_loses_nothing_and_doubles_nothi
                 seen = await watch.caught_up()
                 assert (await http.get("/readyz")).json()["checks"][CHECK[server]] == "ok"
         finally:
+            cutting.cancel()  # a failed start must not leave the cut to land after the restart
             await infra("start", server)  # whatever happened, the next tests have their servers
 
     assert refused.status_code == 503, refused.text

@@ -13,7 +13,7 @@ from minio.error import S3Error
 
 from contracts.envelope import new_event
 from contracts.events import DocumentRejected, DocumentRejectedEvent, Problem
-from contracts.topics import DOCUMENTS_REJECTED
+from contracts.topics import DOCUMENTS_REJECTED, source_of
 from devkit.send import EventSender
 from devkit.testing import running
 from servicekit import mongo, s3
@@ -23,7 +23,7 @@ from servicekit.service import build_app, build_runtime
 from servicekit.settings import PlatformSettings
 
 
-def rejected(filename: str, subject: str) -> DocumentRejectedEvent:
+def rejected(filename: str, subject: str, producer: str = "ingest") -> DocumentRejectedEvent:
     data = DocumentRejected(
         submission_id=uuid.uuid4(),
         filename=filename,
@@ -31,7 +31,7 @@ def rejected(filename: str, subject: str) -> DocumentRejectedEvent:
         submitted_by="erp",
         submitted_at=datetime.now(UTC),
     )
-    return new_event(data, source="/test", subject=subject, correlation_id=subject)
+    return new_event(data, source=source_of(producer), subject=subject, correlation_id=subject)
 
 
 async def read_dead_letters(
@@ -86,9 +86,11 @@ async def test_poison_and_failing_messages_go_to_dead_letters_and_the_consumer_g
         await out.send_raw(topic, b'{"specversion": "1.0"}', key=f"{tag}-not-an-event".encode())
         await out.send(rejected("fail.json", f"{tag}-failing"))
         await out.send(rejected("ok.json", f"{tag}-fine"))
+        # Written by someone the broker let write, but saying it comes from another service.
+        await out.send(rejected("ok.json", f"{tag}-forged", producer="archive"))
         # The consumer keeps running until every letter is read: the four messages sit in
         # different partitions, and one handled says nothing of the others.
-        keys = {f"{tag}-{k}".encode() for k in ("not-json", "not-an-event", "failing")}
+        keys = {f"{tag}-{k}".encode() for k in ("not-json", "not-an-event", "failing", "forged")}
         letters = await read_dead_letters(platform, keys, timeout=60)
         for _ in range(150):
             if f"{tag}-fine" in handled:
@@ -105,6 +107,11 @@ async def test_poison_and_failing_messages_go_to_dead_letters_and_the_consumer_g
     assert failing["x-dlt-error"] == "object store unavailable"
     assert failing["x-dlt-attempts"] == str(platform.consumer_attempts)
     assert failing["x-dlt-original-topic"] == topic
+    forged = letters[f"{tag}-forged".encode()]
+    assert (forged["x-dlt-error-type"], forged["x-dlt-attempts"]) == ("Refused", "1")
+    assert forged["x-dlt-error"] == (
+        f"source '/aap/archive' is not the producer of {topic} (ingest): dropped"
+    )
 
 
 async def test_a_redelivered_event_is_handled_once(platform: PlatformSettings) -> None:

@@ -32,12 +32,15 @@ from contracts.topics import (
     DOCUMENTS_REJECTED,
     OA_DECISIONS,
     RECORDS_ARCHIVED,
+    ROLES_ASSIGNED,
+    ROLES_REVOKED,
+    source_of,
 )
 from contracts.types import Money
 from devkit.identity import ERP, as_user
 from devkit.samples import ingested_document, sample_voucher, store_files, voucher_summary
 from devkit.send import EventSender
-from devkit.testing import running
+from devkit.testing import InProcessPermission, running
 from devkit.watch import EventWatcher, consumed, of_type
 from ingest.app import create_app as ingest_app
 from permission.app import create_app as permission_app
@@ -46,11 +49,7 @@ from servicekit import mongo, s3
 from servicekit.settings import PlatformSettings
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
-ROLES: list[Any] = [
-    {"user": "auditor-all", "role": "auditor", "fonds_code": "*"},
-    {"user": "secauditor", "role": "security_auditor", "fonds_code": "*"},
-    {"user": "zhaomin", "role": "archivist", "fonds_code": "Q9"},
-]
+ROLES = [("zhaomin", "archivist", "Q9")]  # beside the local stack's (deploy/local/roles.json)
 
 
 async def stored_document(platform: PlatformSettings, n: int) -> DocumentIngested:
@@ -77,15 +76,16 @@ async def stored_document(platform: PlatformSettings, n: int) -> DocumentIngeste
 
 async def test_archive_accessions_each_document_once_despite_redelivery(
     platform: PlatformSettings,
+    permission: InProcessPermission,
 ) -> None:
     docs = [await stored_document(platform, n) for n in range(8)]
     events = [
-        new_event(d, source="/test", subject=str(d.document_id), correlation_id="c") for d in docs
+        new_event(d, source=source_of("ingest"), subject=str(d.document_id), correlation_id="c")
+        for d in docs
     ]
-    permission = permission_app(PermissionSettings(role_assignments=ROLES))
+    await permission.assign(*ROLES)
     async with (
-        running(permission),
-        running(archive_app(permission_transport=httpx.ASGITransport(permission))) as http,
+        running(archive_app(permission_transport=permission.transport)) as http,
         EventWatcher(platform.kafka_bootstrap, platform.namespace, [RECORDS_ARCHIVED]) as watch,
         EventSender(platform.kafka_bootstrap, platform.namespace) as out,
     ):
@@ -94,7 +94,12 @@ async def test_archive_accessions_each_document_once_despite_redelivery(
             await out.send(e)  # the same event delivered twice
         # …and the first document announced again under a new event id.
         await out.send(
-            new_event(docs[0], source="/test", subject=str(docs[0].document_id), correlation_id="c")
+            new_event(
+                docs[0],
+                source=source_of("ingest"),
+                subject=str(docs[0].document_id),
+                correlation_id="c",
+            )
         )
         ids = {str(d.document_id) for d in docs}
         await watch.wait_until(
@@ -154,11 +159,17 @@ async def test_archive_code_sequence_is_atomic_under_concurrency(
     assert (meanwhile, again, in_another_process) == (42, 41, 41)  # no gap, no number twice
 
 
-async def test_an_upload_over_the_size_limit_is_refused_while_it_arrives() -> None:
+async def test_an_upload_over_the_size_limit_is_refused_while_it_arrives(
+    permission: InProcessPermission,
+) -> None:
     from ingest.settings import IngestSettings
 
     voucher = sample_voucher()
-    async with running(ingest_app(IngestSettings(max_request_bytes=64 * 1024))) as http:
+    async with running(
+        ingest_app(
+            IngestSettings(max_request_bytes=64 * 1024), permission_transport=permission.transport
+        )
+    ) as http:
         r = await http.post(
             "/v1/vouchers",
             files=[("voucher", ("v.json", voucher)), ("attachments", ("a.pdf", b"%PDF-" * 30_000))],
@@ -169,10 +180,11 @@ async def test_an_upload_over_the_size_limit_is_refused_while_it_arrives() -> No
 
 async def test_ingest_rejects_with_reasons_and_keeps_chinese_text(
     platform: PlatformSettings,
+    permission: InProcessPermission,
 ) -> None:
     voucher = sample_voucher("2025-03-ji-0001.json").decode()
     async with (
-        running(ingest_app()) as http,
+        running(ingest_app(permission_transport=permission.transport)) as http,
         EventWatcher(platform.kafka_bootstrap, platform.namespace, [DOCUMENTS_REJECTED]) as watch,
     ):
         r = await http.post(
@@ -203,8 +215,9 @@ async def test_ingest_rejects_with_reasons_and_keeps_chinese_text(
 async def test_approval_takes_decisions_from_topic_and_callback_once(
     platform: PlatformSettings,
 ) -> None:
-    secret = secrets.token_urlsafe(32).encode()
-    settings = ApprovalSettings(oa_callback_secret=secret.decode())
+    secret, other = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+    settings = ApprovalSettings(oa_callback_keys={"seeyon": secret, "weaver": other})
+    key = secret.encode()
     async with (
         running(approval_app(settings)) as http,
         EventWatcher(
@@ -249,10 +262,17 @@ async def test_approval_takes_decisions_from_topic_and_callback_once(
                 "decided_at": decided_at.isoformat(),
             }
         ).encode()
-        stale = signed_headers(secret, body, now=time.time() - 600)
+        stale = signed_headers("seeyon", key, body, now=time.time() - 600)
         r = await http.post("/v1/oa/decisions", content=body, headers=stale)
         assert r.status_code == 401 and "s off" in r.json()["detail"]
-        r = await http.post("/v1/oa/decisions", content=body, headers=signed_headers(secret, body))
+        # One OA system's key does not sign for another, nor does an unknown key id.
+        for key_id, signing in (("seeyon", other.encode()), ("nobody", key)):
+            passed_off = signed_headers(key_id, signing, body)
+            r = await http.post("/v1/oa/decisions", content=body, headers=passed_off)
+            assert r.status_code == 401, r.text
+        r = await http.post(
+            "/v1/oa/decisions", content=body, headers=signed_headers("weaver", other.encode(), body)
+        )
         assert r.status_code == 409  # contradicts the decision already taken
         r = await http.get(f"/v1/borrowing-requests/{request_id}", headers=as_user("liuyang"))
         assert r.json()["status"] == "approved"
@@ -268,24 +288,31 @@ async def test_approval_takes_decisions_from_topic_and_callback_once(
     assert len(decisions) == 1
 
 
-async def test_permission_grants_on_approval_and_revokes_on_expiry(
-    platform: PlatformSettings,
-) -> None:
-    settings = PermissionSettings(sweep_seconds=0.5)
-    record, request = uuid.uuid4(), uuid.uuid4()
+def approved_borrowing(
+    applicant: str, record: uuid.UUID, request: uuid.UUID, lasting: timedelta
+) -> ApprovalDecided:
+    """The approval service's decision on a borrowing request, approved now."""
     now = datetime.now(UTC)
-    decided = ApprovalDecided(
+    return ApprovalDecided(
         request_id=request,
         kind="borrowing",
-        applicant="wangfang",
+        applicant=applicant,
         record_ids=(record,),
         decision="approved",
         approver="王强",
         comment="",
         oa_instance_id="OA-1",
         decided_at=now,
-        access_until=now + timedelta(seconds=10),
+        access_until=now + lasting,
     )
+
+
+async def test_permission_grants_on_approval_and_revokes_on_expiry(
+    platform: PlatformSettings,
+) -> None:
+    settings = PermissionSettings(sweep_seconds=0.5)
+    record, request = uuid.uuid4(), uuid.uuid4()
+    decided = approved_borrowing("wangfang", record, request, timedelta(seconds=10))
     ask = {"user": "wangfang", "action": "download", "resource": f"record:{record}"}
     archive_calls = as_user("client:aap-archive")  # the archive asks
     async with (
@@ -298,7 +325,11 @@ async def test_permission_grants_on_approval_and_revokes_on_expiry(
         assert (await http.get("/v1/check", params=ask, headers=archive_calls)).json()[
             "allowed"
         ] is False
-        await out.send(new_event(decided, source="/test", subject=str(request), correlation_id="c"))
+        await out.send(
+            new_event(
+                decided, source=source_of("approval"), subject=str(request), correlation_id="c"
+            )
+        )
         [granted] = await watch.wait_for(of_type("AccessGranted", request_id=str(request)))
         assert (await http.get("/v1/check", params=ask, headers=archive_calls)).json()[
             "allowed"
@@ -326,6 +357,7 @@ async def test_permission_grants_on_approval_and_revokes_on_expiry(
 
 async def test_audit_records_each_event_once_and_verify_names_a_tampered_entry(
     platform: PlatformSettings,
+    permission: InProcessPermission,
 ) -> None:
     record = uuid.uuid4()
     doc = await stored_document(platform, 99)
@@ -342,13 +374,16 @@ async def test_audit_records_each_event_once_and_verify_names_a_tampered_entry(
         archived_at=datetime.now(UTC),
     )
     event = new_event(
-        archived, source="/test", subject=str(record), correlation_id="c", actor="审计测试"
+        archived,
+        source=source_of("archive"),
+        subject=str(record),
+        correlation_id="c",
+        actor="审计测试",
     )
     audits = as_user("auditor-all")
-    permission = permission_app(PermissionSettings(role_assignments=ROLES))
+    await permission.assign(*ROLES)
     async with (
-        running(permission),
-        running(audit_app(permission_transport=httpx.ASGITransport(permission))) as http,
+        running(audit_app(permission_transport=permission.transport)) as http,
         EventSender(platform.kafka_bootstrap, platform.namespace) as out,
     ):
         for _ in range(3):
@@ -393,6 +428,7 @@ async def test_audit_records_each_event_once_and_verify_names_a_tampered_entry(
 
 async def test_an_invoice_is_booked_once_under_concurrent_uploads(
     platform: PlatformSettings,
+    permission: InProcessPermission,
 ) -> None:
     """财会〔2020〕6号 第三条: no duplicate booking, even when the uploads race."""
     number = "2531" + str(uuid.uuid4().int)[:16]
@@ -408,7 +444,7 @@ async def test_an_invoice_is_booked_once_under_concurrent_uploads(
             headers=as_user(ERP),
         )
 
-    async with running(ingest_app()) as http:
+    async with running(ingest_app(permission_transport=permission.transport)) as http:
         answers = await asyncio.gather(*(upload(http, n) for n in range(6)))
         later = await upload(http, 99)
 
@@ -424,12 +460,13 @@ async def test_an_invoice_is_booked_once_under_concurrent_uploads(
 
 async def test_an_erp_journal_becomes_vouchers_linked_to_the_stored_export(
     platform: PlatformSettings,
+    permission: InProcessPermission,
 ) -> None:
     journal = (SAMPLES / "journals" / "yonyou-u8-2025-04.csv").read_bytes()
     fonds = "J" + secrets.token_hex(3).upper()  # a fonds of its own: its vouchers are new
     form = {"profile": "yonyou-u8", "fonds_code": fonds, "company_name": "上海澄明科技有限公司"}
     async with (
-        running(ingest_app()) as http,
+        running(ingest_app(permission_transport=permission.transport)) as http,
         EventWatcher(platform.kafka_bootstrap, platform.namespace, [DOCUMENTS_INGESTED]) as watch,
     ):
         r = await http.post(
@@ -462,10 +499,12 @@ async def test_an_erp_journal_becomes_vouchers_linked_to_the_stored_export(
     )
 
 
-async def test_the_xml_export_needs_no_profile(platform: PlatformSettings) -> None:
+async def test_the_xml_export_needs_no_profile(
+    platform: PlatformSettings, permission: InProcessPermission
+) -> None:
     export = (SAMPLES / "journals" / "erp-export-2025-05.xml").read_bytes()
     export = export.replace(b'fonds_code="Q001"', f'fonds_code="X{secrets.token_hex(3)}"'.encode())
-    async with running(ingest_app()) as http:
+    async with running(ingest_app(permission_transport=permission.transport)) as http:
         r = await http.post(
             "/v1/journals",
             files={"journal": ("erp-2025-05.xml", export)},
@@ -480,6 +519,7 @@ async def test_the_xml_export_needs_no_profile(platform: PlatformSettings) -> No
 
 async def test_an_archive_package_is_checked_whole_then_taken_voucher_by_voucher(
     platform: PlatformSettings,
+    permission: InProcessPermission,
 ) -> None:
     import io
     import zipfile
@@ -510,7 +550,7 @@ async def test_an_archive_package_is_checked_whole_then_taken_voucher_by_voucher
                 z.writestr(p, d)
         return buf.getvalue()
 
-    async with running(ingest_app()) as http:
+    async with running(ingest_app(permission_transport=permission.transport)) as http:
         bad = await http.post(
             "/v1/packages",
             files={"package": ("p.zip", zipped({**files, "v/记-0001.json": b"{}"}))},
@@ -529,7 +569,9 @@ async def test_an_archive_package_is_checked_whole_then_taken_voucher_by_voucher
     assert good.json()["vouchers"][0]["invoices"][0]["invoice_number"] == number
 
 
-async def test_the_virus_scan_asks_the_real_clamd(platform: PlatformSettings) -> None:
+async def test_the_virus_scan_asks_the_real_clamd(
+    platform: PlatformSettings, permission: InProcessPermission
+) -> None:
     """deploy/local/infra.sh runs clamd with a test signature (deploy/local/clamav/aap-test.ndb)."""
     from ingest.settings import IngestSettings
 
@@ -537,7 +579,7 @@ async def test_the_virus_scan_asks_the_real_clamd(platform: PlatformSettings) ->
     pdf = (SAMPLES / "attachments" / "einvoice-25312000000087654321.pdf").read_bytes()
     infected = pdf.replace(b"%%EOF", b"% AAP-TEST-SIGNATURE-DO-NOT-ARCHIVE\n%%EOF")
     settings = IngestSettings(clamd_address="127.0.0.1:13310")
-    async with running(ingest_app(settings)) as http:
+    async with running(ingest_app(settings, permission_transport=permission.transport)) as http:
         ok = await http.post(
             "/v1/vouchers",
             files=[
@@ -568,3 +610,128 @@ async def test_the_virus_scan_asks_the_real_clamd(platform: PlatformSettings) ->
         "filename": "a.pdf",
         "sha256": hashlib.sha256(infected).hexdigest(),
     }
+
+
+async def test_the_security_administrator_changes_roles_and_the_services_follow_at_once(
+    platform: PlatformSettings, permission: InProcessPermission
+) -> None:
+    """Roles are the permission service's data, changed through its API by the security
+    administrator only; the audit service, which caches them, follows each change as it is
+    announced (well within its cache's minute), and the trail keeps who changed what."""
+    role = "/v1/role-assignments/wangfang/auditor/*"
+    async with (
+        running(audit_app(permission_transport=permission.transport)) as audit,
+        EventWatcher(
+            platform.kafka_bootstrap, platform.namespace, [ROLES_ASSIGNED, ROLES_REVOKED]
+        ) as watch,
+    ):
+
+        async def trail_answers(status: int) -> None:
+            deadline = time.monotonic() + 20
+            while (
+                r := await audit.get("/v1/entries", headers=as_user("wangfang"))
+            ).status_code != status:
+                assert time.monotonic() < deadline, r.text
+                await asyncio.sleep(0.1)
+
+        await trail_answers(403)  # and the refusal's roles are now cached
+        for who in ("zhaomin", "sysadmin", "secauditor", "wangfang"):
+            r = await permission.http.put(role, headers=as_user(who))
+            assert r.status_code == 403, (who, r.text)
+        assigned = await permission.http.put(role, headers=as_user("secadmin"))
+        assert assigned.status_code == 201, assigned.text
+        [event] = await watch.wait_for(of_type("RoleAssigned", user="wangfang"))
+        assert (event.data["role"], event.data["fonds_code"], event.data["assigned_by"]) == (
+            "auditor",
+            "*",
+            "secadmin",
+        )
+        await trail_answers(200)
+        again = await permission.http.put(role, headers=as_user("secadmin"))
+        assert again.status_code == 200  # held already: nothing changes, nothing announced
+
+        # 三员分立: the security auditor cannot also become the system administrator.
+        two = await permission.http.put(
+            "/v1/role-assignments/secauditor/system_admin/*", headers=as_user("secadmin")
+        )
+        assert two.status_code == 409 and "三员分立" in two.json()["detail"]
+        unknown = await permission.http.put(
+            "/v1/role-assignments/wangfang/superuser/*", headers=as_user("secadmin")
+        )
+        assert unknown.status_code == 422
+
+        revoked = await permission.http.delete(role, headers=as_user("secadmin"))
+        assert revoked.status_code == 204
+        await watch.wait_for(of_type("RoleRevoked", user="wangfang"))
+        await trail_answers(403)
+        assert (await permission.http.delete(role, headers=as_user("secadmin"))).status_code == 404
+        kinds = [s.event.type for s in watch.seen if s.event.data["user"] == "wangfang"]
+        assert kinds == ["cn.aap.RoleAssigned.v1", "cn.aap.RoleRevoked.v1"]
+
+        await consumed(
+            platform.kafka_bootstrap, platform.namespace, "audit", [ROLES_ASSIGNED, ROLES_REVOKED]
+        )
+        kept = await audit.get(
+            "/v1/entries",
+            params={"event_type": "cn.aap.RoleAssigned.v1", "actor": "secadmin"},
+            headers=as_user("secauditor"),
+        )
+        assert any(e["subject"] == "wangfang" for e in kept.json()["items"]), kept.text
+
+
+async def test_uploads_are_for_accountants_and_the_erp_each_in_their_fonds(
+    permission: InProcessPermission,
+) -> None:
+    async with running(ingest_app(permission_transport=permission.transport)) as http:
+
+        async def upload(who: str, fonds: str) -> httpx.Response:
+            voucher = sample_voucher(fonds_code=fonds)
+            return await http.post(
+                "/v1/vouchers", files={"voucher": ("v.json", voucher)}, headers=as_user(who)
+            )
+
+        for nobody in ("wangfang", "zhaomin", "sysadmin"):  # a borrower, an archivist, an admin
+            r = await upload(nobody, "Q001")
+            assert r.status_code == 403, (nobody, r.text)
+            assert "uploads are for accountants and the ERP integration" in r.json()["detail"]
+        elsewhere = await upload("lijing", "Q002")
+        assert elsewhere.status_code == 403
+        detail = elsewhere.json()["detail"]  # other tests may have given lijing more fonds
+        assert detail.startswith("lijing may upload into fonds Q001") and detail.endswith(
+            "only, not Q002"
+        )
+        assert (await upload("lijing", "Q001")).status_code == 202
+        assert (await upload(ERP, "Q002")).status_code == 202  # the ERP of the whole group
+
+
+async def test_the_security_administrator_withdraws_a_grant_before_its_time(
+    platform: PlatformSettings, permission: InProcessPermission
+) -> None:
+    record, request = uuid.uuid4(), uuid.uuid4()
+    decided = approved_borrowing("wangfang", record, request, timedelta(days=7))
+    ask = {"user": "wangfang", "action": "read", "resource": f"record:{record}"}
+    archive_calls = as_user("client:aap-archive")
+    async with (
+        EventWatcher(
+            platform.kafka_bootstrap, platform.namespace, [ACCESS_GRANTED, ACCESS_REVOKED]
+        ) as watch,
+        EventSender(platform.kafka_bootstrap, platform.namespace) as out,
+    ):
+        await out.send(
+            new_event(
+                decided, source=source_of("approval"), subject=str(request), correlation_id="c"
+            )
+        )
+        [granted] = await watch.wait_for(of_type("AccessGranted", request_id=str(request)))
+        grant = granted.data["grant_id"]
+        url = f"/v1/grants/{grant}/withdrawal"
+        for who in ("wangfang", "zhaomin", "secauditor"):
+            assert (await permission.http.post(url, headers=as_user(who))).status_code == 403
+        withdrawn = await permission.http.post(url, headers=as_user("secadmin"))
+        assert withdrawn.status_code == 200, withdrawn.text
+        [revoked] = await watch.wait_for(of_type("AccessRevoked", grant_id=grant))
+    assert (revoked.data["reason"], revoked.data["revoked_by"]) == ("withdrawn", "secadmin")
+    check = (await permission.http.get("/v1/check", params=ask, headers=archive_calls)).json()
+    assert check["allowed"] is False and "no longer active" in check["reason"]
+    again = await permission.http.post(url, headers=as_user("secadmin"))
+    assert again.status_code == 409

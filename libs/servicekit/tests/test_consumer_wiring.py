@@ -26,7 +26,7 @@ def decision(comment: str) -> OaDecisionMadeEvent:
         oa_instance_id="OA-1",
         decided_at=datetime.now(UTC),
     )
-    return new_event(data, source="/oa", subject=str(data.request_id), correlation_id="c")
+    return new_event(data, source="/oa/seeyon", subject=str(data.request_id), correlation_id="c")
 
 
 async def test_typed_delivery_retries_and_dead_letters() -> None:

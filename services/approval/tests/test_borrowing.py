@@ -56,7 +56,8 @@ def test_the_same_decision_twice_changes_nothing_and_a_contrary_one_is_refused()
 
 def _check(headers: dict[str, str], body: bytes, now: float, secret: bytes = SECRET) -> None:
     verify(
-        secret,
+        {"seeyon": secret},
+        key_id=headers.get("X-AAP-Key-Id"),
         timestamp=headers.get("X-AAP-Timestamp"),
         nonce=headers.get("X-AAP-Nonce"),
         signature=headers.get("X-AAP-Signature"),
@@ -67,12 +68,12 @@ def _check(headers: dict[str, str], body: bytes, now: float, secret: bytes = SEC
 
 def test_a_correctly_signed_recent_callback_passes() -> None:
     body = '{"decision":"approved","comment":"同意"}'.encode()
-    _check(signed_headers(SECRET, body, now=1_700_000_000), body, now=1_700_000_100)
+    _check(signed_headers("seeyon", SECRET, body, now=1_700_000_000), body, now=1_700_000_100)
 
 
 def test_forged_tampered_stale_and_incomplete_callbacks_are_rejected() -> None:
     body = b'{"decision":"approved"}'
-    good = signed_headers(SECRET, body, now=1_700_000_000)
+    good = signed_headers("seeyon", SECRET, body, now=1_700_000_000)
     with pytest.raises(CallbackRejected, match="signature does not match"):
         _check(good, body, 1_700_000_000, secret=b"other")
     with pytest.raises(CallbackRejected, match="signature does not match"):
@@ -81,8 +82,11 @@ def test_forged_tampered_stale_and_incomplete_callbacks_are_rejected() -> None:
         _check(good, body, 1_700_000_301)
     with pytest.raises(CallbackRejected, match="missing"):
         _check({k: v for k, v in good.items() if k != "X-AAP-Nonce"}, body, 1_700_000_000)
+    # Another OA system's key id: its key, not this one, would have to have signed.
+    with pytest.raises(CallbackRejected, match="unknown key id"):
+        _check({**good, "X-AAP-Key-Id": "weaver"}, body, 1_700_000_000)
     short = {**good, "X-AAP-Nonce": "abc"}
-    short["X-AAP-Signature"] = sign(SECRET, good["X-AAP-Timestamp"], "abc", body)
+    short["X-AAP-Signature"] = sign(SECRET, "seeyon", good["X-AAP-Timestamp"], "abc", body)
     with pytest.raises(CallbackRejected, match="8 to 128"):
         _check(short, body, 1_700_000_000)
 
@@ -90,10 +94,11 @@ def test_forged_tampered_stale_and_incomplete_callbacks_are_rejected() -> None:
 def test_a_signature_of_characters_beyond_ascii_is_refused_not_a_crash() -> None:
     """Found by fuzzing: a header may hold any Latin-1 character; comparing such a signature as
     text raised TypeError, a 500 for a forged callback instead of its 401."""
-    headers = signed_headers(SECRET, b"{}", now=NOW.timestamp())
+    headers = signed_headers("seeyon", SECRET, b"{}", now=NOW.timestamp())
     with pytest.raises(CallbackRejected, match="signature does not match"):
         verify(
-            SECRET,
+            {"seeyon": SECRET},
+            key_id="seeyon",
             timestamp=headers["X-AAP-Timestamp"],
             nonce=headers["X-AAP-Nonce"],
             signature="sha256=\x80",

@@ -19,6 +19,7 @@ from devkit.fuzzing import JSON, fuzz_settings
 
 pytestmark = pytest.mark.fuzz
 SECRET = b"fuzzing-secret"
+KEYS = {"seeyon": SECRET}
 # Headers arrive decoded as Latin-1: any of its characters, anywhere.
 HEADER = st.none() | st.text(alphabet=st.characters(max_codepoint=255), max_size=80)
 NOW = st.builds(lambda: str(int(time.time())))  # a timestamp that passes, to reach what follows
@@ -32,7 +33,8 @@ def test_any_headers_are_verified_or_refused_naming_why(
 ) -> None:
     with pytest.raises(CallbackRejected):
         verify(
-            SECRET,
+            KEYS,
+            key_id="seeyon",
             timestamp=timestamp,
             nonce=nonce,
             signature=signature,
@@ -44,9 +46,10 @@ def test_any_headers_are_verified_or_refused_naming_why(
 @fuzz_settings()
 @given(st.binary(max_size=2000) | JSON.map(lambda v: json.dumps(v).encode()))
 def test_any_signed_body_is_read_as_a_decision_or_refused(body: bytes) -> None:
-    headers = signed_headers(SECRET, body)
+    headers = signed_headers("seeyon", SECRET, body)
     verify(
-        SECRET,
+        KEYS,
+        key_id=headers["X-AAP-Key-Id"],
         timestamp=headers["X-AAP-Timestamp"],
         nonce=headers["X-AAP-Nonce"],
         signature=headers["X-AAP-Signature"],

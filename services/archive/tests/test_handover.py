@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from archive.domain.archive_code import ArchiveCodeRule
-from archive.domain.lifecycle import HandoverRefused
+from archive.domain.lifecycle import DutiesSeparated, HandoverOffer, HandoverRefused
 from archive.domain.recheck import Finding
 from archive.domain.record import archive, placement
 from archive.domain.search import Visibility
@@ -60,6 +61,7 @@ class Handovers:
         self.marks: dict[str, uuid.UUID] = {}
         self.kept: dict[uuid.UUID, tuple[RecordsHandedOver, list[BoundVolume], bool]] = {}
         self.claims: dict[uuid.UUID, uuid.UUID] = {}
+        self.offers: dict[uuid.UUID, HandoverOffer] = {}
         self.volumes: dict[tuple[int, int], uuid.UUID] = {}
 
     async def open(self, fonds: str, year: int, handover_id: uuid.UUID) -> None:
@@ -104,6 +106,23 @@ class Handovers:
 
     async def extend_custody(self, extension: dict[str, Any]) -> None:
         raise NotImplementedError
+
+    async def offer(self, offer: HandoverOffer) -> HandoverOffer:
+        for kept in self.offers.values():
+            if (kept.fonds_code, kept.fiscal_year, kept.handover_id) == (
+                offer.fonds_code,
+                offer.fiscal_year,
+                None,
+            ):
+                return kept
+        self.offers[offer.offer_id] = offer
+        return offer
+
+    async def offer_of(self, offer_id: uuid.UUID) -> HandoverOffer | None:
+        return self.offers.get(offer_id)
+
+    async def accepted(self, offer_id: uuid.UUID, handover_id: uuid.UUID) -> None:
+        self.offers[offer_id] = replace(self.offers[offer_id], handover_id=handover_id)
 
 
 class Integrity:
@@ -193,3 +212,21 @@ async def test_an_interrupted_handover_is_completed_with_the_same_event_id() -> 
     await s.resume_handovers()  # as at a restart after a crash before "done"
     first, again = published.events
     assert first.id == again.id
+
+
+async def test_the_accounting_side_offers_and_another_person_of_the_archive_accepts() -> None:
+    records = Records([record(1), record(2)])
+    s, published = service(records, Handovers())
+    offer = await s.offer("Q001", 2025, user="lijing")
+    assert await s.offer("Q001", 2025, user="lijing") == offer  # the open offer, once
+    with pytest.raises(DutiesSeparated, match="another person accepts it"):
+        await s.accept(offer.offer_id, user="lijing", supervised_by=None)
+    done = await s.accept(offer.offer_id, user="zhaomin", supervised_by="王监交")
+    assert (done.handed_over_by, done.received_by, done.supervised_by) == (
+        "lijing",
+        "zhaomin",
+        "王监交",
+    )
+    with pytest.raises(HandoverRefused, match="was accepted by handover"):
+        await s.accept(offer.offer_id, user="zhaomin", supervised_by=None)
+    assert len(published.events) == 1

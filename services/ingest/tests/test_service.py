@@ -10,10 +10,11 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
-from aiokafka.errors import KafkaConnectionError
+import pytest
 
-from contracts.envelope import Envelope
 from contracts.events import DocumentIngested, DocumentRejected
+from devkit.testing import RecordingPublisher
+from ingest.domain.uploaders import OutOfScope, Uploader
 from ingest.parsers.files import UploadedFile, read_file
 from ingest.ports import KeptVoucher
 from ingest.service import IngestService, Outcome
@@ -91,17 +92,6 @@ class Keys:
         return [k for k in self.kept.values() if not k.published]
 
 
-class Publisher:
-    def __init__(self) -> None:
-        self.events: list[Envelope[Any]] = []
-        self.down = False
-
-    async def publish(self, event: Envelope[Any]) -> None:
-        if self.down:
-            raise KafkaConnectionError("broker down")
-        self.events.append(event)
-
-
 class Parsers:
     """The worker pool, in this process; a file named ``slow.*`` goes over the time limit."""
 
@@ -119,8 +109,8 @@ class Scanner:
         return None
 
 
-def service() -> tuple[IngestService, Publisher, Keys]:
-    published, keys = Publisher(), Keys()
+def service() -> tuple[IngestService, RecordingPublisher, Keys]:
+    published, keys = RecordingPublisher(), Keys()
     return (
         IngestService(
             Originals(),
@@ -137,6 +127,9 @@ def service() -> tuple[IngestService, Publisher, Keys]:
     )
 
 
+ERP = Uploader("erp", frozenset({"*"}))
+
+
 def voucher(**changes: object) -> UploadedFile:
     doc = VOUCHER | {"attachment_count": 1} | changes
     return UploadedFile("voucher", "v.json", "application/json", json.dumps(doc).encode())
@@ -148,8 +141,8 @@ def pdf(name: str = "inv.pdf") -> UploadedFile:
 
 async def test_the_same_voucher_again_is_answered_with_its_document_and_publishes_nothing() -> None:
     s, published, _ = service()
-    first = await s.ingest(voucher(), [pdf()], user="erp")
-    again = await s.ingest(voucher(), [pdf("renamed.pdf")], user="erp")
+    first = await s.ingest(voucher(), [pdf()], uploader=ERP)
+    again = await s.ingest(voucher(), [pdf("renamed.pdf")], uploader=ERP)
     assert (first.outcome, again.outcome) == (Outcome.ACCEPTED, Outcome.ALREADY_ACCEPTED)
     assert again.event == first.event
     assert [type(e.data) for e in published.events] == [DocumentIngested]
@@ -157,9 +150,9 @@ async def test_the_same_voucher_again_is_answered_with_its_document_and_publishe
 
 async def test_other_content_under_a_taken_key_is_refused_naming_the_record() -> None:
     s, published, _ = service()
-    first = await s.ingest(voucher(), [pdf()], user="erp")
+    first = await s.ingest(voucher(), [pdf()], uploader=ERP)
     assert isinstance(first.event, DocumentIngested)
-    other = await s.ingest(voucher(summary="采购办公用品（改）"), [pdf()], user="erp")
+    other = await s.ingest(voucher(summary="采购办公用品（改）"), [pdf()], uploader=ERP)
     assert other.outcome is Outcome.CONFLICT
     assert isinstance(other.event, DocumentRejected)
     assert f"held by record {first.event.document_id}" in other.event.problems[0].message
@@ -169,7 +162,7 @@ async def test_other_content_under_a_taken_key_is_refused_naming_the_record() ->
 async def test_a_broker_outage_loses_no_accepted_document_the_relay_announces_it() -> None:
     s, published, keys = service()
     published.down = True
-    accepted = await s.ingest(voucher(), [pdf()], user="erp")
+    accepted = await s.ingest(voucher(), [pdf()], uploader=ERP)
     assert accepted.outcome is Outcome.ACCEPTED and published.events == []
     published.down = False
     assert await s.relay(timedelta(0)) == 1
@@ -181,7 +174,7 @@ async def test_a_broker_outage_loses_no_accepted_document_the_relay_announces_it
 
 async def test_a_file_over_the_parsing_limit_is_refused_naming_the_limit() -> None:
     s, _, keys = service()
-    refused = await s.ingest(voucher(), [pdf("slow.pdf")], user="erp")
+    refused = await s.ingest(voucher(), [pdf("slow.pdf")], uploader=ERP)
     assert refused.outcome is Outcome.REJECTED and keys.kept == {}
     assert isinstance(refused.event, DocumentRejected)
     [problem] = refused.event.problems
@@ -193,11 +186,23 @@ async def test_a_voucher_taken_before_a_crash_is_booked_and_announced_by_the_rel
     """The process died after taking the voucher's key and before booking its invoices: the
     relay completes it (books, then announces); a retry of the upload is answered with it."""
     s, published, keys = service()
-    await s.ingest(voucher(), [pdf()], user="erp")
+    await s.ingest(voucher(), [pdf()], uploader=ERP)
     [taken] = keys.kept.values()
     keys.kept[taken.key] = replace(taken, booked=False, published=False)  # as the crash left it
     published.events.clear()
-    again = await s.ingest(voucher(), [pdf()], user="erp")
+    again = await s.ingest(voucher(), [pdf()], uploader=ERP)
     assert again.outcome is Outcome.ALREADY_ACCEPTED and keys.kept[taken.key].booked
     assert await s.relay(timedelta(0)) == 1
     assert [e.data for e in published.events] == [taken.event]
+
+
+async def test_a_voucher_of_a_fonds_the_uploader_holds_no_role_in_is_refused_and_nothing_kept() -> (
+    None
+):
+    s, published, keys = service()
+    accountant = Uploader("lijing", frozenset({"Q002"}))
+    with pytest.raises(OutOfScope, match="lijing may upload into fonds Q002 only, not Q001"):
+        await s.ingest(voucher(fonds_code="Q001"), [pdf()], uploader=accountant)
+    assert published.events == [] and keys.kept == {}
+    accepted = await s.ingest(voucher(fonds_code="Q002"), [pdf()], uploader=accountant)
+    assert accepted.outcome is Outcome.ACCEPTED

@@ -32,6 +32,17 @@ def test_an_approval_becomes_one_grant_with_a_stable_id() -> None:
     assert grant_for(decided("rejected")) is None
 
 
+def test_a_grant_lasts_the_days_asked_for_never_what_a_message_says_beyond_them() -> None:
+    asked_for_seven = decided(days=7).model_copy(
+        update={"days": 7, "access_until": NOW + timedelta(days=365 * 70)}
+    )
+    grant = grant_for(asked_for_seven)
+    assert grant is not None and grant.valid_until == NOW + timedelta(days=7)
+    unsaid = decided(days=7).model_copy(update={"access_until": NOW + timedelta(days=365 * 70)})
+    grant = grant_for(unsaid)  # an older event without the days: the longest borrowing at most
+    assert grant is not None and grant.valid_until == NOW + timedelta(days=90)
+
+
 def test_a_grant_allows_only_its_user_records_actions_and_time() -> None:
     g = grant_for(decided())
     assert g is not None

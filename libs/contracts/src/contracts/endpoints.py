@@ -26,6 +26,8 @@ class Endpoint:
 
 ARCHIVE_READERS = "archivist, accountant, auditor (their fonds); a borrower with a grant"
 FONDS_READERS = "archivist, accountant, auditor of the fonds"
+UPLOADERS = "accountant, ERP integration (their fonds)"
+SECURITY_ADMIN = "security administrator (安全管理员)"
 
 EVERY_SERVICE: tuple[tuple[str, str, Access], ...] = (
     ("/healthz", "anyone (liveness)", "open"),
@@ -36,11 +38,9 @@ EVERY_SERVICE: tuple[tuple[str, str, Access], ...] = (
 
 ENDPOINTS: tuple[Endpoint, ...] = (
     # ingest
-    Endpoint(
-        "ingest", "POST", "/v1/vouchers", "any authenticated principal (the ERP's client)", "—"
-    ),
-    Endpoint("ingest", "POST", "/v1/journals", "any authenticated principal", "—"),
-    Endpoint("ingest", "POST", "/v1/packages", "any authenticated principal", "—"),
+    Endpoint("ingest", "POST", "/v1/vouchers", UPLOADERS, "403 for a voucher of another fonds"),
+    Endpoint("ingest", "POST", "/v1/journals", UPLOADERS, "403 for a voucher of another fonds"),
+    Endpoint("ingest", "POST", "/v1/packages", UPLOADERS, "403 for a voucher of another fonds"),
     Endpoint("ingest", "GET", "/v1/journal-profiles", "any authenticated principal", "—"),
     # archive
     Endpoint("archive", "GET", "/v1/records", ARCHIVE_READERS, "only records the caller may read"),
@@ -79,7 +79,14 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         "archive", "GET", "/v1/registers/{kind}.{fmt}", FONDS_READERS, "403 for another fonds"
     ),
     Endpoint("archive", "GET", "/v1/numbering", FONDS_READERS, "403 for another fonds"),
-    Endpoint("archive", "POST", "/v1/handovers", "archivist", "of their fonds"),
+    Endpoint("archive", "POST", "/v1/handover-offers", "accountant (移交人)", "of their fonds"),
+    Endpoint(
+        "archive",
+        "POST",
+        "/v1/handovers",
+        "archivist (接收人)",
+        "of their fonds; never the offer's own 移交人",
+    ),
     Endpoint("archive", "POST", "/v1/custody/extensions", "archivist", "of their fonds"),
     Endpoint("archive", "GET", "/v1/custody/overdue", FONDS_READERS, "403 for another fonds"),
     # approval
@@ -108,6 +115,24 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         "permission", "GET", "/v1/roles/{user}", "the services' own clients; the user", "their own"
     ),
     Endpoint("permission", "GET", "/v1/grants", "any authenticated principal", "their own grants"),
+    Endpoint(
+        "permission", "POST", "/v1/grants/{grant_id}/withdrawal", SECURITY_ADMIN, "every grant"
+    ),
+    Endpoint("permission", "GET", "/v1/role-assignments", SECURITY_ADMIN, "every assignment"),
+    Endpoint(
+        "permission",
+        "PUT",
+        "/v1/role-assignments/{user}/{role}/{fonds_code}",
+        SECURITY_ADMIN,
+        "of their fonds; never their own; 三员分立 kept (409)",
+    ),
+    Endpoint(
+        "permission",
+        "DELETE",
+        "/v1/role-assignments/{user}/{role}/{fonds_code}",
+        SECURITY_ADMIN,
+        "of their fonds; never their own",
+    ),
     # audit
     Endpoint(
         "audit",

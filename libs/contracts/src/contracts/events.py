@@ -20,6 +20,8 @@ from contracts.records import (
 )
 from contracts.types import Contract, UtcDatetime
 
+MAX_BORROWING_DAYS = 90  # the longest borrowing (借阅) a request may ask for
+
 
 class Problem(Contract):
     """One thing wrong with an input: where, and what."""
@@ -215,7 +217,7 @@ class ApprovalRequested(EventData):
     applicant: str
     record_ids: tuple[uuid.UUID, ...] = Field(min_length=1)
     reason: str = Field(min_length=1)
-    days: Annotated[int, Field(ge=1, le=90)]
+    days: Annotated[int, Field(ge=1, le=MAX_BORROWING_DAYS)]
     requested_at: UtcDatetime
 
 
@@ -247,6 +249,12 @@ class ApprovalDecided(EventData):
     oa_instance_id: str
     decided_at: UtcDatetime
     access_until: UtcDatetime | None = Field(description="End of the borrowing; None if rejected")
+    days: int | None = Field(
+        default=None,
+        ge=1,
+        le=MAX_BORROWING_DAYS,
+        description="The days the applicant asked for, as the approval service keeps the request",
+    )
 
 
 # --- permission ---------------------------------------------------------------------------
@@ -276,6 +284,31 @@ class AccessRevoked(EventData):
     record_ids: tuple[uuid.UUID, ...]
     reason: Literal["expired", "withdrawn"]
     revoked_at: UtcDatetime
+    revoked_by: str | None = None  # who withdrew it; None when its time ran out
+
+
+class RoleAssigned(EventData):
+    """The security administrator (安全管理员) gave a principal a role in a fonds."""
+
+    event_type = "RoleAssigned"
+
+    user: str
+    role: str  # contracts.roles.Role
+    fonds_code: str  # 全宗号, or "*" for every fonds
+    assigned_by: str
+    assigned_at: UtcDatetime
+
+
+class RoleRevoked(EventData):
+    """The security administrator took a role in a fonds away from a principal."""
+
+    event_type = "RoleRevoked"
+
+    user: str
+    role: str
+    fonds_code: str
+    revoked_by: str
+    revoked_at: UtcDatetime
 
 
 ALL_EVENTS: tuple[type[EventData], ...] = (
@@ -293,6 +326,8 @@ ALL_EVENTS: tuple[type[EventData], ...] = (
     ApprovalDecided,
     AccessGranted,
     AccessRevoked,
+    RoleAssigned,
+    RoleRevoked,
 )
 
 # Typed envelopes: what a subscriber receives.
@@ -310,3 +345,5 @@ OaDecisionMadeEvent = Envelope[OaDecisionMade]
 ApprovalDecidedEvent = Envelope[ApprovalDecided]
 AccessGrantedEvent = Envelope[AccessGranted]
 AccessRevokedEvent = Envelope[AccessRevoked]
+RoleAssignedEvent = Envelope[RoleAssigned]
+RoleRevokedEvent = Envelope[RoleRevoked]

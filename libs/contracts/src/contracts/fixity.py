@@ -6,6 +6,7 @@ Ingest computes them at intake; the archive recomputes them to verify what it ke
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 
@@ -29,3 +30,12 @@ def digest(data: bytes) -> Digests:
         sha256=hashlib.sha256(data).hexdigest(),
         sm3=hashlib.new("sm3", data).hexdigest(),  # OpenSSL 3 provides SM3
     )
+
+
+def digest_of(chunks: Iterable[bytes]) -> Digests:
+    """The same digests over data read piece by piece (a stream from the object store)."""
+    sha256, sm3 = hashlib.sha256(), hashlib.new("sm3")
+    for chunk in chunks:
+        sha256.update(chunk)
+        sm3.update(chunk)
+    return Digests(sha256=sha256.hexdigest(), sm3=sm3.hexdigest())

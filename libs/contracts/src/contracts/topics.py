@@ -24,9 +24,17 @@ from contracts.events import (
     RecordArchived,
     RecordReviewed,
     RecordsHandedOver,
+    RoleAssigned,
+    RoleRevoked,
 )
 
 DEAD_LETTER_SUFFIX = ".dlt"
+OA_SOURCE_PREFIX = "/oa/"  # an OA system names itself in its events: /oa/<system>
+
+
+def source_of(principal: str) -> str:
+    """The CloudEvents ``source`` of a platform service's events."""
+    return f"/aap/{principal}"
 
 
 @dataclass(frozen=True)
@@ -43,6 +51,13 @@ class Topic:
 
     def dead_letter(self, namespace: str) -> str:
         return self.name(namespace) + DEAD_LETTER_SUFFIX
+
+    def produced_by(self, source: str) -> bool:
+        """Whether an event saying it comes from ``source`` may be on this topic: its owner's
+        (the broker's ACLs already let no one else write it; this is defence in depth)."""
+        if self.owner == "oa":
+            return source.startswith(OA_SOURCE_PREFIX)
+        return source == source_of(self.owner)
 
 
 DOCUMENTS_INGESTED = Topic(
@@ -107,6 +122,22 @@ ACCESS_GRANTED = Topic(
 ACCESS_REVOKED = Topic(
     "aap.permission.access-revoked.v1", (AccessRevoked,), "grant_id", "permission", ("audit",)
 )
+# Each service that decides by roles keeps them cached and forgets a principal's on a change.
+ROLES_ASSIGNED = Topic(
+    "aap.permission.role-assigned.v1",
+    (RoleAssigned,),
+    "user",
+    "permission",
+    ("permission", "ingest", "audit"),  # the permission service's replicas follow each other
+)
+ROLES_REVOKED = Topic(
+    "aap.permission.role-revoked.v1",
+    (RoleRevoked,),
+    "user",
+    "permission",
+    ("permission", "ingest", "audit"),
+)
+ROLE_CHANGES = (ROLES_ASSIGNED, ROLES_REVOKED)
 
 ALL_TOPICS: tuple[Topic, ...] = (
     DOCUMENTS_INGESTED,
@@ -123,6 +154,8 @@ ALL_TOPICS: tuple[Topic, ...] = (
     APPROVALS_DECIDED,
     ACCESS_GRANTED,
     ACCESS_REVOKED,
+    ROLES_ASSIGNED,
+    ROLES_REVOKED,
 )
 
 _BY_EVENT = {event: topic for topic in ALL_TOPICS for event in topic.events}

@@ -43,7 +43,7 @@ def placeholder_env() -> dict[str, str]:
         "AAP_S3_ACCESS_KEY": "docs",
         "AAP_S3_SECRET_KEY": "unused-for-docs",
     }
-    env["AAP_APPROVAL_OA_CALLBACK_SECRET"] = "unused-for-docs-" + "x" * 32
+    env["AAP_APPROVAL_OA_CALLBACK_KEYS"] = '{"docs": "' + "unused-for-docs-" + "x" * 32 + '"}'
     return env | {f"AAP_{s.upper()}_OIDC_CLIENT_SECRET": "unused-for-docs" for s in SERVICES}
 
 

@@ -16,7 +16,6 @@ import io
 import json
 import os
 import platform as pyplatform
-import secrets
 import statistics
 import time
 from dataclasses import dataclass
@@ -30,7 +29,7 @@ from contracts.events import RecordArchived
 from contracts.topics import RECORDS_ARCHIVED
 from devkit.cpu import cpu_seconds, infrastructure_pids
 from devkit.identity import ERP, as_user
-from devkit.namespace import as_local_administrator, provision
+from devkit.namespace import fresh
 from devkit.stack import AUDITOR, LocalStack
 from devkit.watch import EventWatcher
 from servicekit.settings import PlatformSettings
@@ -225,11 +224,8 @@ def main() -> None:
     parser.add_argument("--documents", type=int, default=200)
     parser.add_argument("--concurrency", type=int, default=16)
     args = parser.parse_args()
-    namespace = "bench" + secrets.token_hex(3)
-    os.environ["AAP_NAMESPACE"] = namespace
-    as_local_administrator()
-    platform = PlatformSettings()
-    asyncio.run(provision(platform, namespace))
+    platform = fresh("bench")
+    namespace = platform.namespace
     stack = LocalStack(ROOT / ".local" / "logs" / namespace, env={"AAP_LOG_LEVEL": "WARNING"})
     print(f"benchmark in namespace {namespace!r}: {args.documents} documents", flush=True)
     stack.start_all()

@@ -14,6 +14,7 @@ import asyncio
 import hashlib
 import json
 import os
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,11 +33,12 @@ from contracts.topics import (
     RECORDS_ARCHIVED,
 )
 from contracts.types import utc_now
-from devkit.identity import ERP, as_user, forged_token, oa_callback_secret
+from devkit.identity import ERP, as_user, forged_token, oa_callback_secret, tokens
 from devkit.kafka_access import client_env
 from devkit.namespace import as_local_administrator, provision
 from devkit.stack import ARCHIVIST, AUDITOR, LocalStack
 from devkit.watch import EventWatcher, consumed, of_type
+from servicekit.auth import OidcSettings
 from servicekit.kafka import client_options
 from servicekit.settings import PlatformSettings
 
@@ -52,6 +54,14 @@ BORROWER, OA_APPROVER, SYSTEM_ADMIN = "liuyang", "王强", "sysadmin"
 
 def say(text: str = "") -> None:
     print(text, flush=True)
+
+
+# Out of the caller's scope a record answers as if it did not exist (404); a right the caller
+# lacks is refused (403).
+EXPECTED_REFUSALS = {
+    "a borrower reads the audit trail": 403,
+    "the system administrator reads a record": 404,
+}
 
 
 @dataclass
@@ -82,11 +92,11 @@ class Outcome:
         return (
             len(self.archive_codes) == len(UPLOADS)
             and set(self.unauthenticated.values()) == {401}
-            and set(self.refused.values()) == {403}
+            and self.refused == EXPECTED_REFUSALS
             and self.forged_decision.startswith("refused by the broker")
             and (self.rejected_status, self.duplicate_status) == (422, 422)
             and (self.resent_status, self.resent_same_document) == (200, True)
-            and self.download_before_approval == 403
+            and self.download_before_approval == 404
             and (self.forged_callback, self.genuine_callback, self.replayed_callback)
             == (401, 200, 401)
             and self.download_intact
@@ -127,6 +137,7 @@ async def story(stack: LocalStack, platform: PlatformSettings) -> Outcome:
     ):
         say("⓪ 身份 — who calls must prove it with a token of the platform's identity provider")
         url = f"{stack.url('archive')}/v1/records"
+        brief, expires_at = tokens().brief(AUDITOR)  # shown refused once it has expired
         for tried, headers in {
             "no token": {},
             "only the old X-User header": {"X-User": AUDITOR},
@@ -233,6 +244,7 @@ async def story(stack: LocalStack, platform: PlatformSettings) -> Outcome:
         out.download_before_approval = r.status_code
         say(
             f"\n③ 借阅 — {BORROWER} cannot download {original['filename']} yet: HTTP {r.status_code}"
+            " (out of their scope, it answers as if it did not exist)"
         )
         r = await http.post(
             f"{stack.url('approval')}/v1/borrowing-requests",
@@ -263,11 +275,12 @@ async def story(stack: LocalStack, platform: PlatformSettings) -> Outcome:
             ensure_ascii=False,
         ).encode()
         callback = f"{stack.url('approval')}/v1/oa/decisions"
-        forged = {**signed_headers(b"not-the-secret", decision)}
+        # Another OA system's key, passed off as Seeyon's: each system signs for itself only.
+        forged = signed_headers("seeyon", oa_callback_secret("weaver").encode(), decision)
         r = await http.post(callback, content=decision, headers=forged)
         out.forged_callback = r.status_code
-        say(f"   a forged callback (wrong key):   HTTP {r.status_code} {r.json()['detail']}")
-        headers = signed_headers(oa_callback_secret().encode(), decision)
+        say(f"   signed with another OA's key:    HTTP {r.status_code} {r.json()['detail']}")
+        headers = signed_headers("seeyon", oa_callback_secret("seeyon").encode(), decision)
         r = await http.post(callback, content=decision, headers=headers)
         out.genuine_callback = r.status_code
         say(f"   the OA system's callback:        HTTP {r.status_code} status={r.json()['status']}")
@@ -311,9 +324,23 @@ async def story(stack: LocalStack, platform: PlatformSettings) -> Outcome:
         say(
             f"   {SYSTEM_ADMIN} (系统管理员) reads a record: HTTP {r.status_code} {r.json()['detail']}"
         )
+        r = await http.get(
+            url, headers={"Authorization": f"Bearer {await expired(brief, expires_at)}"}
+        )
+        out.unauthenticated["an expired token"] = r.status_code
+        say(f"   a real token of {AUDITOR}, expired: HTTP {r.status_code} {r.json()['detail']}")
         out.forged_decision = await forge_decision(platform, request_id)
         say(f"   the OA principal publishes an ApprovalDecided itself: {out.forged_decision}")
         return out
+
+
+async def expired(token: str, expires_at: float) -> str:
+    """``token``, once it is past its expiry and the validators' leeway for clock skew."""
+    leeway = OidcSettings.model_fields["leeway_seconds"].default
+    if (wait := expires_at + leeway + 1 - time.time()) > 0:
+        say(f"   (waiting {wait:.0f} s for a real token to expire, past the {leeway} s leeway)")
+        await asyncio.sleep(wait)
+    return token
 
 
 async def forge_decision(platform: PlatformSettings, request_id: str) -> str:

@@ -31,6 +31,7 @@ AUDIENCE = "aap"  # every service accepts tokens whose `aud` holds it (AAP_OIDC_
 KEYCLOAK_PORT = int(os.environ.get("AAP_LOCAL_KEYCLOAK_PORT", "18080"))
 ISSUER = f"http://127.0.0.1:{KEYCLOAK_PORT}/realms/{REALM}"
 CLI_CLIENT = "aap-cli"  # people's public client for the command line, the demo and the tests
+BRIEF_CLIENT = "aap-cli-brief"  # the same, with one-second tokens: the demo's expired token
 
 
 @dataclass(frozen=True)
@@ -165,6 +166,16 @@ def realm(known: dict[str, str]) -> dict[str, Any]:
             "protocol": "openid-connect",
             "protocolMappers": [_AUDIENCE_MAPPER],
         },
+        {  # tokens that expire at once, for the demo to show an expired one refused
+            "clientId": BRIEF_CLIENT,
+            "enabled": True,
+            "publicClient": True,
+            "standardFlowEnabled": False,
+            "directAccessGrantsEnabled": True,
+            "attributes": {"access.token.lifespan": "1"},
+            "protocol": "openid-connect",
+            "protocolMappers": [_AUDIENCE_MAPPER],
+        },
     ]
     return {
         "realm": REALM,
@@ -229,17 +240,29 @@ class Tokens:
     def headers(self, who: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token(who)}"}
 
+    def brief(self, who: str) -> tuple[str, float]:
+        """A person's real token that expires a second after it is issued, and when (epoch)."""
+        grant = {**self._grant(who), "client_id": BRIEF_CLIENT}
+        r = httpx.post(f"{self.issuer}/protocol/openid-connect/token", data=grant, timeout=30)
+        r.raise_for_status()
+        answer = r.json()
+        return str(answer["access_token"]), time.time() + float(answer["expires_in"])
+
 
 ERP = f"client:{client_id('erp')}"  # the ERP integration: uploads, as its own client
 _tokens: Tokens | None = None
 
 
-def as_user(who: str) -> dict[str, str]:
-    """Request headers with ``who``'s real token (a sample person, or ``client:ID``)."""
+def tokens() -> Tokens:
     global _tokens
     if _tokens is None:
         _tokens = Tokens(os.environ.get("AAP_OIDC_ISSUER", ISSUER))
-    return _tokens.headers(who)
+    return _tokens
+
+
+def as_user(who: str) -> dict[str, str]:
+    """Request headers with ``who``'s real token (a sample person, or ``client:ID``)."""
+    return tokens().headers(who)
 
 
 def forged_token(name: str) -> str:
@@ -259,9 +282,21 @@ def forged_token(name: str) -> str:
     return jwt.encode(claims, key, algorithm="RS256", headers={"kid": real_kid})
 
 
-def oa_callback_secret() -> str:
-    """The key the local OA system signs its decision callbacks with (HMAC, 32 random bytes)."""
-    return kept("oa-callback", lambda: {"secret": secrets.token_urlsafe(32)})["secret"]
+# The local OA systems, each with a callback key of its own: one system's key cannot sign for
+# another (the demo's OA is 致远 Seeyon; 泛微 Weaver stands for a second customer system).
+LOCAL_OA_SYSTEMS = ("seeyon", "weaver")
+
+
+def oa_callback_keys() -> dict[str, str]:
+    """The keys the local OA systems sign their decision callbacks with (HMAC, 32 random bytes
+    each), by key id."""
+    return kept(
+        "oa-callback-keys", lambda: {s: secrets.token_urlsafe(32) for s in LOCAL_OA_SYSTEMS}
+    )
+
+
+def oa_callback_secret(system: str = "seeyon") -> str:
+    return oa_callback_keys()[system]
 
 
 def service_env(service: str) -> dict[str, str]:
@@ -274,7 +309,7 @@ def service_env(service: str) -> dict[str, str]:
         ],
     }
     if service == "approval":
-        env["AAP_APPROVAL_OA_CALLBACK_SECRET"] = oa_callback_secret()
+        env["AAP_APPROVAL_OA_CALLBACK_KEYS"] = json.dumps(oa_callback_keys())
     return env
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import secrets
 
 from devkit import kafka_access, s3_access
 from devkit.identity import ISSUER
@@ -25,6 +26,16 @@ def as_local_administrator() -> None:
     kafka_access.use_admin()
     s3_access.use_root()
     os.environ.setdefault("AAP_OIDC_ISSUER", ISSUER)
+
+
+def fresh(prefix: str) -> PlatformSettings:
+    """A namespace of its own for a local run (a bench, the demo), made ready, as this
+    process's settings (``AAP_NAMESPACE``)."""
+    os.environ["AAP_NAMESPACE"] = prefix + secrets.token_hex(3)
+    as_local_administrator()
+    platform = PlatformSettings()
+    asyncio.run(provision(platform, platform.namespace))
+    return platform
 
 
 async def provision(platform: PlatformSettings, namespace: str) -> list[str]:

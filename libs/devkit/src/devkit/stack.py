@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import socket
@@ -21,18 +20,10 @@ from devkit.s3_access import client_env as s3_client_env
 SERVICES = ("ingest", "archive", "approval", "permission", "audit")
 # Who may do what on the local stack (the people of devkit.identity): an archivist (档案管理员)
 # and an accountant of the sample fonds Q001, an auditor of every fonds (a group's internal
-# audit), and the three administrators of 三员分立.
+# audit), the three administrators of 三员分立, and the ERP and OA integrations. The permission
+# service reads it once, into an empty store; the security administrator changes it after.
 ARCHIVIST, AUDITOR = "zhaomin", "auditor-all"
-LOCAL_ROLES = json.dumps(
-    [
-        {"user": ARCHIVIST, "role": "archivist", "fonds_code": "Q001"},
-        {"user": "lijing", "role": "accountant", "fonds_code": "Q001"},
-        {"user": AUDITOR, "role": "auditor", "fonds_code": "*"},
-        {"user": "sysadmin", "role": "system_admin", "fonds_code": "*"},
-        {"user": "secadmin", "role": "security_admin", "fonds_code": "*"},
-        {"user": "secauditor", "role": "security_auditor", "fonds_code": "*"},
-    ]
-)
+LOCAL_ROLE_SEED = Path(__file__).resolve().parents[4] / "deploy" / "local" / "roles.json"
 DEFAULT_PORTS = {
     "ingest": 8101,
     "archive": 8102,
@@ -67,7 +58,7 @@ class LocalStack:
         return f"http://127.0.0.1:{self.ports[service]}"
 
     def _env(self, service: str) -> dict[str, str]:
-        defaults = {"AAP_PERMISSION_ROLE_ASSIGNMENTS": LOCAL_ROLES}
+        defaults = {"AAP_PERMISSION_ROLE_SEED_FILE": str(LOCAL_ROLE_SEED)}
         if _answers(LOCAL_CLAMD):  # the local clamd of deploy/local/infra.sh, when it runs
             defaults["AAP_INGEST_CLAMD_ADDRESS"] = LOCAL_CLAMD
         # Each service its own Kafka principal and S3 user (none if it stores nothing), whatever
@@ -79,6 +70,7 @@ class LocalStack:
         env[f"AAP_{service.upper()}_HTTP_PORT"] = str(self.ports[service])
         env["AAP_ARCHIVE_PERMISSION_URL"] = self.url("permission")
         env["AAP_AUDIT_PERMISSION_URL"] = self.url("permission")
+        env["AAP_INGEST_PERMISSION_URL"] = self.url("permission")
         return env
 
     def start(self, service: str) -> None:
@@ -92,10 +84,15 @@ class LocalStack:
         )
 
     def start_all(self, timeout: float = 60) -> None:
-        for service in SERVICES:
-            self.start(service)
-        for service in SERVICES:
-            self.wait_ready(service, timeout)
+        """Every service, ready; if one fails to start, none is left running."""
+        try:
+            for service in SERVICES:
+                self.start(service)
+            for service in SERVICES:
+                self.wait_ready(service, timeout)
+        except BaseException:
+            self.stop_all()
+            raise
 
     def wait_ready(self, service: str, timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout

@@ -1,14 +1,22 @@
-"""Helpers for the integration tests: a service running in-process, a free port."""
+"""Helpers for the integration tests: a service running in-process, a free port, roles."""
 
 from __future__ import annotations
 
 import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
 
 import httpx
+from aiokafka.errors import KafkaConnectionError
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
+
+from contracts.envelope import Envelope
+from devkit.identity import as_user
+
+SECURITY_ADMIN = "secadmin"  # the local stack's 安全管理员 (deploy/local/roles.json)
 
 
 @asynccontextmanager
@@ -29,3 +37,34 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+@dataclass(frozen=True)
+class InProcessPermission:
+    """The permission service running in this process: other in-process services reach it
+    through ``transport``; tests give roles through its API, as the security administrator."""
+
+    transport: httpx.AsyncBaseTransport
+    http: httpx.AsyncClient
+
+    async def assign(self, *roles: tuple[str, str, str]) -> None:
+        """Each (user, role, fonds_code), as the security administrator would."""
+        for user, role, fonds in roles:
+            r = await self.http.put(
+                f"/v1/role-assignments/{user}/{role}/{fonds}", headers=as_user(SECURITY_ADMIN)
+            )
+            assert r.status_code in {200, 201}, r.text
+
+
+class RecordingPublisher:
+    """A use case's publisher in unit tests: keeps what was published; ``down`` makes it fail
+    as the broker does when it is unreachable."""
+
+    def __init__(self) -> None:
+        self.events: list[Envelope[Any]] = []
+        self.down = False
+
+    async def publish(self, event: Envelope[Any]) -> None:
+        if self.down:
+            raise KafkaConnectionError("broker down")
+        self.events.append(event)

@@ -136,6 +136,9 @@ class Jwks:
         log.info("identity provider keys fetched", url=url, key_ids=sorted(self._keys))
 
 
+VERIFIED_TOKENS_KEPT = 10_000
+
+
 class TokenVerifier:
     """Turns a bearer token into the principal it proves, or says why it proves nothing."""
 
@@ -146,8 +149,21 @@ class TokenVerifier:
         self.settings = settings
         self.discovery = Discovery(settings.issuer, http)
         self.jwks = Jwks(self.discovery, settings.jwks_url, settings.jwks_refresh_seconds)
+        # A token verified once proves the same principal until it expires: a caller sending
+        # it again (a service, a console) is not verified again. Bounded; checked for expiry.
+        self._verified: dict[str, tuple[Principal, float]] = {}
 
     async def verify(self, token: str) -> Principal:
+        kept = self._verified.get(token)
+        if kept is not None and time.time() < kept[1]:
+            return kept[0]
+        principal, expires = await self._verify(token)
+        if len(self._verified) >= VERIFIED_TOKENS_KEPT:
+            self._verified.clear()  # rare; simpler than an LRU, and only costs re-verifying
+        self._verified[token] = (principal, expires)
+        return principal
+
+    async def _verify(self, token: str) -> tuple[Principal, float]:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.InvalidTokenError as error:
@@ -177,12 +193,13 @@ class TokenVerifier:
         name = claims.get(self.settings.name_claim)
         if not isinstance(name, str) or not name:
             raise Unauthenticated(f"the token carries no {self.settings.name_claim!r}")
-        return Principal(
+        principal = Principal(
             subject=str(claims["sub"]),
             name=name,
             display_name=str(claims.get("name") or name),
             client_id=str(claims.get("azp") or claims.get("client_id") or ""),
         )
+        return principal, float(claims["exp"])
 
 
 _bearer = HTTPBearer(auto_error=False, description="An access token of the platform's IdP")

@@ -21,8 +21,8 @@ from faststream.security import BaseSecurity, SASLScram256, SASLScram512
 from opentelemetry.sdk.trace import TracerProvider
 
 from contracts.envelope import CONTENT_TYPE, Envelope, EventData
-from contracts.topics import topic_for
-from servicekit.deadletter import DeadLetters
+from contracts.topics import ALL_TOPICS, Topic, topic_for
+from servicekit.deadletter import DeadLetters, Refused
 from servicekit.settings import PlatformSettings
 from servicekit.tracing import current_trace_context
 
@@ -42,6 +42,34 @@ class LogContextMiddleware(BaseMiddleware):
             correlation_id=msg.correlation_id, topic=getattr(msg.raw_message, "topic", None)
         ):
             return await call_next(msg)
+
+
+class ProducerCheck:
+    """Refuses (dead-letters, with the reason) an event whose CloudEvents ``source`` is not the
+    registered producer of the topic it came on."""
+
+    def __init__(self, namespace: str) -> None:
+        self._topics: dict[str, Topic] = {t.name(namespace): t for t in ALL_TOPICS}
+
+    def middleware(self, msg: Any, /, *, context: Any) -> BaseMiddleware:
+        return _ProducerCheckMiddleware(msg, context=context, topics=self._topics)
+
+
+class _ProducerCheckMiddleware(BaseMiddleware):
+    def __init__(self, msg: Any, /, *, context: Any, topics: dict[str, Topic]) -> None:
+        super().__init__(msg, context=context)
+        self._topics = topics
+
+    async def consume_scope(self, call_next: Any, msg: StreamMessage[Any]) -> Any:
+        name = getattr(msg.raw_message, "topic", None)
+        topic = self._topics.get(name) if isinstance(name, str) else None
+        body = await msg.decode()  # cached: the handler's decoding reuses it
+        source = body.get("source") if isinstance(body, dict) else None
+        if topic is not None and isinstance(source, str) and not topic.produced_by(source):
+            raise Refused(
+                f"source {source!r} is not the producer of {name} ({topic.owner}): dropped"
+            )
+        return await call_next(msg)
 
 
 def client_options(platform: PlatformSettings) -> dict[str, Any]:
@@ -98,6 +126,7 @@ def make_broker(
             KafkaTelemetryMiddleware(tracer_provider=tracer_provider),
             LogContextMiddleware,
             dead_letters.middleware,
+            ProducerCheck(platform.namespace).middleware,  # inside: a refusal is dead-lettered
         ],
         logger=logging.getLogger("faststream.aap"),
         log_level=logging.DEBUG,  # one line per message is too much at INFO

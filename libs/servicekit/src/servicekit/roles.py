@@ -1,39 +1,97 @@
 """Which roles a principal holds: asked of the permission service, which owns role assignments.
 
 A service decides what a caller may do from these, never from claims in the caller's token.
+Answers are cached per principal and forgotten when the permission service announces a change
+(``RoleAssigned``/``RoleRevoked``, followed by ``follow_role_changes``); the cache also expires
+after ``ttl`` seconds, which bounds how long a change missed while the follower was not yet
+reading can go unseen.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
+from typing import Protocol
 
 import httpx
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker
 
+from contracts.events import RoleAssignedEvent, RoleRevokedEvent
+from contracts.roles import fonds_where
+from contracts.topics import ROLE_CHANGES
 from servicekit.auth import ServiceToken
-
-ALL_FONDS = "*"
+from servicekit.settings import PlatformSettings
 
 
 @dataclass(frozen=True)
-class Role:
-    role: str
+class HeldRole:
+    role: str  # contracts.roles.Role
     fonds_code: str  # 全宗号 the role is held in; "*" for every fonds
+
+
+@dataclass(frozen=True)
+class Holder:
+    """A principal and the roles the permission service says they hold."""
+
+    name: str
+    roles: tuple[HeldRole, ...]
+
+    def fonds_where(self, action: str) -> frozenset[str]:
+        """The fonds in which this principal may ``action``; "*" among them: every fonds."""
+        return fonds_where(((r.role, r.fonds_code) for r in self.roles), action)
 
 
 class RoleDirectory:
     """Each call carries this service's own token (client-credentials grant)."""
 
     def __init__(
-        self, base_url: str, token: ServiceToken, transport: httpx.AsyncBaseTransport | None = None
+        self,
+        base_url: str,
+        token: ServiceToken,
+        transport: httpx.AsyncBaseTransport | None = None,
+        ttl: float = 60,
     ) -> None:
         self._http = httpx.AsyncClient(
             base_url=base_url, timeout=5, transport=transport, auth=token.auth()
         )
+        self._ttl = ttl
+        self._cache: dict[str, tuple[float, Holder]] = {}
 
-    async def roles_of(self, name: str) -> list[Role]:
+    async def holder(self, name: str) -> Holder:
+        cached = self._cache.get(name)
+        if cached and time.monotonic() - cached[0] < self._ttl:
+            return cached[1]
+        asked_at = time.monotonic()
         response = await self._http.get(f"/v1/roles/{name}")
         response.raise_for_status()
-        return [Role(r["role"], r["fonds_code"]) for r in response.json()]
+        held = Holder(name, tuple(HeldRole(r["role"], r["fonds_code"]) for r in response.json()))
+        self._cache[name] = (asked_at, held)
+        return held
+
+    def forget(self, name: str) -> None:
+        self._cache.pop(name, None)
 
     async def close(self) -> None:
         await self._http.aclose()
+
+
+class Forgets(Protocol):
+    """A cache of principals' roles (RoleDirectory, the permission service's own)."""
+
+    def forget(self, name: str) -> None: ...
+
+
+def follow_role_changes(
+    broker: KafkaBroker, platform: PlatformSettings, directory: Forgets
+) -> None:
+    """Forget a principal's cached roles when they change: every replica hears every change,
+    so this reads without a consumer group, from the newest message on."""
+    topics = [t.name(platform.namespace) for t in ROLE_CHANGES]
+
+    # No group: nothing committed, each replica from the newest message on.
+    @broker.subscriber(
+        *topics, group_id=None, auto_offset_reset="latest", ack_policy=AckPolicy.MANUAL
+    )
+    async def on_role_changed(event: RoleAssignedEvent | RoleRevokedEvent) -> None:
+        directory.forget(event.data.user)

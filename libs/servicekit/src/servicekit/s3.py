@@ -13,6 +13,7 @@ from minio.commonconfig import COMPLIANCE, CopySource
 from minio.error import S3Error
 from minio.retention import Retention
 
+from contracts.fixity import Digests, digest_of
 from servicekit.settings import PlatformSettings
 
 # What an S3 server answers for a key or version that is not there.
@@ -97,19 +98,36 @@ class ObjectStore:
         *,
         until: datetime | None,
         legal_hold: bool,
+        source_version: str | None = None,
     ) -> str | None:
         """Server-side copy into this bucket, under a COMPLIANCE retention lock until ``until``
-        (if given) and a legal hold (if asked); returns the version that was locked."""
+        (if given) and a legal hold (if asked); returns the version that was locked. With
+        ``source_version``, exactly that version is copied, whatever was written since."""
         retention = Retention(COMPLIANCE, until) if until else None
         result = await asyncio.to_thread(
             self.client.copy_object,
             self.bucket,
             key,
-            CopySource(source_bucket, source_key),
+            CopySource(source_bucket, source_key, version_id=source_version),
             retention=retention,
             legal_hold=legal_hold,
         )
         return result.version_id  # the locked version: later writes to the key make new ones
+
+    async def digest_from(self, bucket: str, key: str) -> tuple[Digests, str | None]:
+        """SHA-256 and SM3 of an object (of any bucket this client may read) as stored now,
+        read as a stream, and the version that was read."""
+
+        def read() -> tuple[Digests, str | None]:
+            response = self.client.get_object(bucket, key)
+            try:
+                digests = digest_of(response.stream(1024 * 1024))
+                return digests, response.headers.get("x-amz-version-id")
+            finally:
+                response.close()
+                response.release_conn()
+
+        return await asyncio.to_thread(read)
 
     async def set_legal_hold(self, key: str, version_id: str | None, on: bool) -> None:
         """S3 legal hold: while on, no retention date lets the version be deleted."""

@@ -21,6 +21,7 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
 from contracts.envelope import EventData
+from contracts.topics import source_of
 from servicekit import mongo
 from servicekit.auth import OidcSettings, ServiceToken, TokenVerifier, authenticated
 from servicekit.failures import dependency_of, is_transient, until_done
@@ -88,7 +89,7 @@ class Runtime:
     @property
     def source(self) -> str:
         """The CloudEvents ``source`` of this service's events."""
-        return f"/aap/{self.service}"
+        return source_of(self.service)
 
 
 def build_runtime(

@@ -25,7 +25,7 @@ def create_app(settings: ApprovalSettings | None = None) -> FastAPI:
         Nonces(rt.db),
         rt.processed_events(SERVICE),
         rt.publisher,
-        settings.oa_callback_secret.get_secret_value().encode(),
+        settings.callback_keys(),
         rt.source,
     )
     register_consumers(rt, service)

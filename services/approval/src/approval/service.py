@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Mapping
 
 import structlog
 
@@ -30,14 +31,15 @@ class ApprovalService:
         nonces: Nonces,
         processed: ProcessedEvents,
         publisher: EventPublisher,
-        callback_secret: bytes,
+        callback_keys: Mapping[str, bytes],
         source: str,
     ) -> None:
+        """``callback_keys``: each OA system's own HMAC key, by its key id."""
         self._requests = requests
         self._nonces = nonces
         self._processed = processed
         self._publisher = publisher
-        self._secret = callback_secret
+        self._keys = callback_keys
         self._source = source
 
     async def request_borrowing(
@@ -75,11 +77,18 @@ class ApprovalService:
         await self._processed.handle_once(event, work)
 
     async def on_signed_callback(
-        self, *, body: bytes, timestamp: str | None, nonce: str | None, signature: str | None
+        self,
+        *,
+        body: bytes,
+        key_id: str | None,
+        timestamp: str | None,
+        nonce: str | None,
+        signature: str | None,
     ) -> BorrowingRequest:
-        """A decision from the OA system's signed HTTP callback."""
-        verify(
-            self._secret,
+        """A decision from an OA system's signed HTTP callback."""
+        system = verify(
+            self._keys,
+            key_id=key_id,
             timestamp=timestamp,
             nonce=nonce,
             signature=signature,
@@ -90,6 +99,7 @@ class ApprovalService:
         if not await self._nonces.first_use(nonce):
             raise CallbackRejected("nonce was used before: replayed callback")
         data = OaDecisionMade.model_validate_json(body)
+        log.info("signed decision received", oa_system=system, request_id=str(data.request_id))
         return await self._apply(_decision(data), None)
 
     async def _apply(

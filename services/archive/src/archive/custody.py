@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 import structlog
 
+from archive.access import require_record
 from archive.domain.lifecycle import (
     DutiesSeparated,
     HoldConflict,
@@ -76,7 +77,9 @@ class CustodyService:
         """第十九条: a record of unsettled claims or open matters is held from destruction. Of two
         placed at once, one is; the other is refused (409)."""
         record, versions = await self._locked(record_id)
-        await self._permissions.require(user, "hold", record_id)
+        await require_record(
+            self._permissions, user, "hold", record_id, f"no archive record {record_id}"
+        )
         n, current = await self._holds.current(record_id)
         hold = place_hold(current, LegalHold(reason, user, utc_now()))
         # The object store first (repeat-safe): the database never says held while it is not.
@@ -103,7 +106,9 @@ class CustodyService:
     async def release_hold(self, record_id: uuid.UUID, reason: str, user: str) -> None:
         """The matter is settled: the hold is released, once (of two releases at once, one is)."""
         record, versions = await self._locked(record_id)
-        await self._permissions.require(user, "hold", record_id)
+        await require_record(
+            self._permissions, user, "hold", record_id, f"no archive record {record_id}"
+        )
         n, current = await self._holds.current(record_id)
         release_hold(current)
         await self._holds.change(record_id, n, None)
@@ -174,7 +179,9 @@ class CustodyService:
         record = await self._records.get(record_id)
         if record is None:
             raise NotFound(f"no archive record {record_id}")
-        await self._permissions.require(user, "review", record_id)
+        await require_record(
+            self._permissions, user, "review", record_id, f"no archive record {record_id}"
+        )
         if record.submitted_by == user:
             raise DutiesSeparated(
                 f"{user} uploaded record {record.archive_code} and may not review it: "

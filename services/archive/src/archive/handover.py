@@ -9,11 +9,20 @@ from typing import Any
 
 import structlog
 
-from archive.domain.lifecycle import CustodyConflict, HandoverRefused, custody_due, extended_custody
+from archive.domain.lifecycle import (
+    CustodyConflict,
+    DutiesSeparated,
+    HandoverOffer,
+    HandoverRefused,
+    NotFound,
+    custody_due,
+    extended_custody,
+)
 from archive.domain.volumes import BoundVolume, assemble, bind, next_number
 from archive.ports import HandoverRecords, HandoverStore, Integrity, Permissions, Publisher
 from contracts.envelope import derived_event_id, new_event
 from contracts.events import CustodyExtended, RecordsHandedOver
+from contracts.roles import Action
 from contracts.types import utc_now
 
 log = structlog.get_logger()
@@ -36,6 +45,40 @@ class HandoverService:
         self._permissions = permissions
         self._source = source
 
+    async def offer(self, fonds_code: str, fiscal_year: int, *, user: str) -> HandoverOffer:
+        """移交, first step: the accounting department (``user``, 移交人) offers a year's records
+        it holds; the open offer of that year if one was made already."""
+        await self._permissions.require_fonds(user, Action.HAND_OVER, fonds_code)
+        if not await self._records.in_accounting_custody(fonds_code, fiscal_year):
+            raise HandoverRefused(
+                f"no records of {fonds_code} {fiscal_year} are with the accounting department"
+            )
+        offer = HandoverOffer(uuid.uuid4(), fonds_code, fiscal_year, user, utc_now())
+        return await self._handovers.offer(offer)
+
+    async def accept(
+        self, offer_id: uuid.UUID, *, user: str, supervised_by: str | None
+    ) -> RecordsHandedOver:
+        """移交, second step: an archivist (``user``, 接收人) accepts an offer after the re-check;
+        never the person who offered it."""
+        offer = await self._handovers.offer_of(offer_id)
+        if offer is None:
+            raise NotFound(f"no handover offer {offer_id}")
+        await self._permissions.require_fonds(user, Action.ACCEPT_HANDOVER, offer.fonds_code)
+        if offer.offered_by == user:
+            raise DutiesSeparated(f"{user} offered this handover: another person accepts it")
+        if offer.handover_id is not None:
+            raise HandoverRefused(f"offer {offer_id} was accepted by handover {offer.handover_id}")
+        handover = await self.hand_over(
+            offer.fonds_code,
+            offer.fiscal_year,
+            user=user,
+            handed_over_by=offer.offered_by,
+            supervised_by=supervised_by,
+        )
+        await self._handovers.accepted(offer_id, handover.handover_id)
+        return handover
+
     async def hand_over(
         self,
         fonds_code: str,
@@ -46,13 +89,14 @@ class HandoverService:
         supervised_by: str | None,
     ) -> RecordsHandedOver:
         """移交: the archive department (``user``) takes over a year's records from the accounting
-        department, after re-checking every original. Refused whole if any check fails.
+        department (``handed_over_by``, whose offer it accepts), after re-checking every
+        original. Refused whole if any check fails.
 
         An interrupted handover of the same year is completed as it was started instead. Of
         requests for one fonds and year at once, one hands over and the others are refused:
         the year is marked as under way *before* its records are read.
         """
-        await self._permissions.require_fonds(user, "handover", fonds_code)
+        await self._permissions.require_fonds(user, Action.ACCEPT_HANDOVER, fonds_code)
         unfinished = await self._handovers.unfinished(fonds_code, fiscal_year)
         if unfinished:
             return await self._complete(*unfinished[0])
@@ -145,7 +189,7 @@ class HandoverService:
         self, fonds_code: str, fiscal_year: int, extended_years: int, reason: str, user: str
     ) -> CustodyExtended:
         """The archive department (``user``) consents to a longer temporary custody (第十一条)."""
-        await self._permissions.require_fonds(user, "handover", fonds_code)
+        await self._permissions.require_fonds(user, Action.ACCEPT_HANDOVER, fonds_code)
         if not await self._records.in_accounting_custody(fonds_code, fiscal_year):
             raise CustodyConflict(
                 f"no records of {fonds_code} {fiscal_year} are with the accounting department"

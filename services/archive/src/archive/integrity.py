@@ -9,6 +9,7 @@ from collections.abc import Iterable
 
 import structlog
 
+from archive.access import require_record
 from archive.domain.archive_code import ArchiveCodeRule
 from archive.domain.lifecycle import NotFound
 from archive.domain.recheck import Finding, Stored, object_keys, recheck
@@ -47,7 +48,11 @@ class IntegrityService:
         self, record_id: uuid.UUID, user: str
     ) -> tuple[list[CheckResult], list[Finding]]:
         """A re-check asked for by ``user``, who must be allowed to read the record."""
-        await self._permissions.require(user, "read", record_id)
+        if await self._records.get(record_id) is None:
+            raise NotFound(f"no archive record {record_id}")
+        await require_record(
+            self._permissions, user, "read", record_id, f"no archive record {record_id}"
+        )
         return await self.recheck(record_id)
 
     async def recheck(self, record_id: uuid.UUID) -> tuple[list[CheckResult], list[Finding]]:

@@ -11,16 +11,26 @@ from collections.abc import AsyncIterator, Iterable
 from datetime import date, datetime
 from typing import Any, Protocol
 
-from archive.domain.lifecycle import LegalHold
+from archive.domain.lifecycle import HandoverOffer, LegalHold
 from archive.domain.recheck import Finding
 from archive.domain.search import Hits, SearchCriteria, Visibility
 from archive.domain.volumes import BoundVolume
 from contracts.envelope import Envelope
 from contracts.events import ApprovalDecided, RecordArchived, RecordReviewed, RecordsHandedOver
+from contracts.fixity import Digests
 
 
 class Publisher(Protocol):
     async def publish(self, event: Envelope[Any]) -> None: ...
+
+
+class AccessDenied(Exception):
+    """The permission service says no; the message is its reason."""
+
+
+class NotYetKnown(Exception):
+    """The permission service has not yet heard of a record the archive holds (it learns of
+    records from RecordArchived, a moment after archiving): nobody's rights decided yet."""
 
 
 class Permissions(Protocol):
@@ -102,7 +112,11 @@ class OriginalStore(Protocol):
         *,
         until: datetime | None,
         legal_hold: bool,
+        source_version: str | None = None,
     ) -> str | None: ...
+
+    async def digest_from(self, bucket: str, key: str) -> tuple[Digests, str | None]:
+        """The digests of an object in another bucket as stored now, and the version read."""
 
     async def put_locked(
         self, key: str, data: bytes, media_type: str, *, until: datetime | None, legal_hold: bool
@@ -212,3 +226,10 @@ class HandoverStore(Protocol):
     async def custody_extensions(self, fonds_code: str) -> dict[int, int]: ...
 
     async def extend_custody(self, extension: dict[str, Any]) -> None: ...
+
+    async def offer(self, offer: HandoverOffer) -> HandoverOffer:
+        """Keep the offer; the open offer of its fonds and year if there is one already."""
+
+    async def offer_of(self, offer_id: uuid.UUID) -> HandoverOffer | None: ...
+
+    async def accepted(self, offer_id: uuid.UUID, handover_id: uuid.UUID) -> None: ...

@@ -7,6 +7,7 @@ from typing import Any
 
 import structlog
 
+from archive.access import require_record
 from archive.domain.archive_code import ArchiveCodeRule
 from archive.domain.lifecycle import NotFound
 from archive.domain.package import package_documents
@@ -19,12 +20,21 @@ from archive.domain.record import (
     placement,
 )
 from archive.domain.search import Hits, SearchCriteria
-from archive.ports import ArchiveRecords, OriginalStore, Permissions, Publisher, RecordIndex
+from archive.ports import (
+    AccessDenied,
+    ArchiveRecords,
+    OriginalStore,
+    Permissions,
+    Publisher,
+    RecordIndex,
+)
+from contracts.checks import CHECK_FIXITY_KEPT
 from contracts.envelope import derived_event_id, new_event
 from contracts.events import (
     ApprovalDecidedEvent,
     DocumentIngested,
     DocumentIngestedEvent,
+    IntegrityAlertRaised,
     RecordArchived,
     RecordReviewed,
 )
@@ -78,6 +88,8 @@ class ArchiveService:
         doc = event.data
         record = await self._records.get(doc.document_id)
         if record is None:
+            # What is locked is what ingest announced, byte for byte, or nothing is archived.
+            sources = await self._verified_sources(doc)
             # Never archive a voucher twice: its natural key is taken before a number is.
             holder = await self._records.claim_key(voucher_key_of(doc), doc.document_id)
             if holder != doc.document_id:
@@ -111,6 +123,7 @@ class ArchiveService:
                     kept.object_key,
                     until=lock.until,
                     legal_hold=lock.legal_hold,
+                    source_version=sources[source.object_key],  # the version hashed
                 )
             for key, data, media_type in package_documents(record):
                 await self._store.put_locked(
@@ -153,7 +166,47 @@ class ArchiveService:
     async def versions(self, record_id: uuid.UUID, user: str) -> list[dict[str, Any]]:
         """Every version of a record (the original and its corrections), oldest first."""
         record = await self.get(record_id, user)
-        return await self._index.versions(base_code(record.archive_code))
+        visible = await self._permissions.visibility(user, "read")
+        return [
+            v
+            for v in await self._index.versions(base_code(record.archive_code))
+            if visible.sees(str(v["fonds_code"]), str(v["record_id"]))
+        ]
+
+    async def _verified_sources(self, doc: DocumentIngested) -> dict[str, str | None]:
+        """Each original in the ingest bucket hashed again (SHA-256 and SM3) against the event,
+        before anything is numbered or locked: the version that agrees, by object key. One that
+        does not is an integrity alert (1-1) and the document is refused, never archived."""
+        versions: dict[str, str | None] = {}
+        for f in doc.files:
+            found, version = await self._store.digest_from(f.bucket, f.object_key)
+            if (found.sha256, found.sm3) != (f.sha256, f.sm3):
+                alert = IntegrityAlertRaised(
+                    record_id=doc.document_id,
+                    archive_code="(not archived)",
+                    filename=f.filename,
+                    object_key=f.object_key,
+                    expected_sha256=f.sha256,
+                    found_sha256=found.sha256,
+                    detail="the original in the ingest bucket differs from the digests ingest "
+                    "announced (SHA-256 and SM3): not archived",
+                    detected_at=utc_now(),
+                    check_code=CHECK_FIXITY_KEPT.code,
+                )
+                await self._publisher.publish(
+                    new_event(
+                        alert,
+                        source=self._source,
+                        subject=str(doc.document_id),
+                        correlation_id=str(doc.document_id),
+                        event_id=derived_event_id(
+                            doc.document_id, IntegrityAlertRaised, f.object_key
+                        ),
+                    )
+                )
+                raise Refused(f"{f.filename} ({f.object_key}): {alert.detail}")
+            versions[f.object_key] = version
+        return versions
 
     async def on_record_archived(self, record: RecordArchived) -> None:
         """Another archive process archived a record: index it here too (repeat-safe)."""
@@ -173,7 +226,9 @@ class ArchiveService:
         record = await self._records.get(record_id)
         if record is None:
             raise NotFound(f"no archive record {record_id}")
-        await self._permissions.require(user, "read", record_id)
+        await require_record(
+            self._permissions, user, "read", record_id, f"no archive record {record_id}"
+        )
         return record
 
     async def search(
@@ -181,11 +236,18 @@ class ArchiveService:
     ) -> Hits:
         """Records matching ``criteria`` among those ``user`` may see, as result-list entries."""
         visible = await self._permissions.visibility(user, "read")
+        if criteria.fonds_code and not visible.by_role(criteria.fonds_code):
+            raise AccessDenied(f"{user} holds no role in fonds {criteria.fonds_code}")
         return await self._index.search(criteria, visible, limit, offset, with_total=with_total)
 
     async def drill_down(self, record_id: uuid.UUID, user: str) -> dict[str, Any]:
         """穿透查询 from a voucher: its attachments, e-invoices and the OA approvals touching it."""
         record = await self.get(record_id, user)
+        approvals = await self._records.approvals(record_id)
+        if not (await self._permissions.visibility(user, "read")).by_role(record.fonds_code):
+            # A borrower sees the record by their grant, and their own requests: not who else
+            # borrowed it.
+            approvals = [a for a in approvals if a.get("applicant") == user]
         return {
             "record": record.model_dump(mode="json"),
             "voucher": record.voucher.model_dump(mode="json") if record.voucher else None,
@@ -193,7 +255,7 @@ class ArchiveService:
                 f.model_dump(mode="json") for f in record.originals if f.role == "attachment"
             ],
             "invoices": [i.model_dump(mode="json") for i in record.invoices],
-            "approvals": await self._records.approvals(record_id),
+            "approvals": approvals,
         }
 
     async def drill_up(
@@ -219,6 +281,7 @@ class ArchiveService:
         f = next((f for f in found[0].originals if f.sha256 == sha256), None) if found else None
         if found is None or f is None:
             raise NotFound(f"record {record_id} has no original {sha256}")
-        await self._permissions.require(user, "download", record_id)
+        missing = f"record {record_id} has no original {sha256}"
+        await require_record(self._permissions, user, "download", record_id, missing)
         data = await self._store.get(f.object_key, locked_version(found[1], f))
         return f.filename, f.media_type, data

@@ -10,7 +10,7 @@ from audit.adapters.http import audit_router
 from audit.adapters.log_store import LogStore
 from audit.service import AuditService
 from audit.settings import AuditSettings
-from servicekit.roles import RoleDirectory
+from servicekit.roles import RoleDirectory, follow_role_changes
 from servicekit.service import build_app, build_runtime, serve
 
 SERVICE = "audit"
@@ -30,6 +30,7 @@ def create_app(
     rt.startup.append(store.ensure_indexes)
     service = AuditService(store)
     register_consumers(rt, service)
+    follow_role_changes(rt.broker, rt.platform, directory)
     return build_app(rt, title="AAP audit", routers=[audit_router(service, directory)])
 
 

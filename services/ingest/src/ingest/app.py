@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 
+import httpx
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
@@ -16,6 +17,7 @@ from ingest.adapters.http import TooLarge, ingest_router
 from ingest.adapters.invoice_bookings import InvoiceBookings
 from ingest.adapters.submissions import Submissions
 from ingest.adapters.voucher_keys import VoucherKeys
+from ingest.domain.uploaders import OutOfScope
 from ingest.journals import BeyondParsing, JournalService, OverLimit, UnknownProfile, Unreadable
 from ingest.packages import PackageService
 from ingest.parsers.journal import load_profiles
@@ -24,6 +26,7 @@ from ingest.settings import IngestSettings
 from servicekit import s3
 from servicekit.health import Check
 from servicekit.periodic import Periodic
+from servicekit.roles import RoleDirectory, follow_role_changes
 from servicekit.service import build_app, build_runtime, serve
 from servicekit.workers import WorkerPool
 
@@ -33,9 +36,17 @@ PROFILES = Path(__file__).parent / "profiles"  # the built-in journal profiles
 PARSERS = ["ingest.parsers.files", "ingest.parsers.journal_file", "ingest.parsers.archive_package"]
 
 
-def create_app(settings: IngestSettings | None = None) -> FastAPI:
+def create_app(
+    settings: IngestSettings | None = None,
+    permission_transport: httpx.AsyncBaseTransport | None = None,
+) -> FastAPI:
+    """``permission_transport`` lets a test reach an in-process permission service."""
     settings = settings or IngestSettings()
     rt = build_runtime(SERVICE, settings.platform, publishes=[DocumentIngested, DocumentRejected])
+    token = rt.service_token(settings.oidc_client_id, settings.oidc_client_secret)
+    directory = RoleDirectory(settings.permission_url, token, permission_transport)
+    rt.shutdown.append(directory.close)
+    follow_role_changes(rt.broker, rt.platform, directory)
     store = s3.ObjectStore(
         s3.connect(settings.platform), settings.platform.bucket_name("ingest-originals")
     )
@@ -74,12 +85,14 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
                 max_journal_bytes=settings.max_journal_bytes,
                 max_package_bytes=settings.max_package_bytes,
                 spool_dir=settings.spool_dir,
+                directory=directory,
             )
         ],
         checks=checks,
         max_request_bytes=settings.max_request_bytes,
     )
     for error, status in (
+        (OutOfScope, 403),
         (ScanUnavailable, 503),
         (TooLarge, 413),
         (OverLimit, 413),

@@ -12,6 +12,7 @@ from pathlib import Path
 from contracts.checks import CHECK_3_1
 from contracts.fixity import Digests
 from contracts.records import StoredFile
+from ingest.domain.uploaders import Uploader
 from ingest.parsers.files import UploadedFile
 from ingest.parsers.findings import Finding
 from ingest.parsers.journal import JournalProfile
@@ -79,8 +80,16 @@ class JournalService:
         self._limits = limits
 
     async def ingest_journal(
-        self, journal: Spooled, *, profile: str, fonds_code: str, company_name: str, user: str
+        self,
+        journal: Spooled,
+        *,
+        profile: str,
+        fonds_code: str,
+        company_name: str,
+        uploader: Uploader,
     ) -> list[VoucherResult]:
+        if fonds_code:  # refused before anything is read; XML journals name theirs per voucher
+            uploader.require(fonds_code)
         head = await asyncio.to_thread(_head, journal.path)
         kind = journal_kind(head, journal.filename)
         chosen = None
@@ -113,11 +122,11 @@ class JournalService:
         for v in read.vouchers:
             name = f"{journal.filename}#{v.voucher_no}.json"
             if v.document is None:
-                rejected = await self._ingest.reject_unreadable(name, v.problems, user)
+                rejected = await self._ingest.reject_unreadable(name, v.problems, uploader.name)
                 results.append(VoucherResult(v.voucher_no, v.rows, rejected))
                 continue
             voucher = UploadedFile("voucher", name, "application/json", v.document)
-            result = await self._ingest.ingest(voucher, [], user=user, source_export=source)
+            result = await self._ingest.ingest(voucher, [], uploader=uploader, source_export=source)
             results.append(VoucherResult(v.voucher_no, v.rows, result))
         return results
 

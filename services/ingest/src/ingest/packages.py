@@ -8,6 +8,7 @@ from pathlib import PurePosixPath
 from contracts.checks import CHECK_PACKAGE_MANIFEST
 from contracts.records import CheckOutcome
 from ingest.domain.files import media_type_of
+from ingest.domain.uploaders import Uploader
 from ingest.journals import BeyondParsing, VoucherResult
 from ingest.parsers.archive_package import (
     PackageIndex,
@@ -27,7 +28,7 @@ class PackageService:
         self._parsers = parsers
 
     async def ingest_package(
-        self, package: Spooled, *, user: str
+        self, package: Spooled, *, uploader: Uploader
     ) -> tuple[PackageIndex, list[VoucherResult]]:
         try:
             index = await self._parsers.run(read_package_index, package.path)
@@ -49,7 +50,7 @@ class PackageService:
                 for a, data in zip(v.attachments, contents[1:], strict=True)
             ]
             result = await self._ingest.ingest(
-                voucher, attachments, user=user, package_report=index.report
+                voucher, attachments, uploader=uploader, package_report=index.report
             )
             results.append(VoucherResult(_name(v.voucher), (n,), result))
         return index, results

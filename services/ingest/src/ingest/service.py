@@ -33,6 +33,7 @@ from ingest.domain.intake import (
     refused_before_reading,
     same_content,
 )
+from ingest.domain.uploaders import Uploader
 from ingest.parsers.files import ReadFile, UploadedFile, read_file, unreadable_file
 from ingest.parsers.findings import Finding
 from ingest.ports import (
@@ -100,10 +101,13 @@ class IngestService:
         voucher: UploadedFile,
         attachments: list[UploadedFile],
         *,
-        user: str,
+        uploader: Uploader,
         source_export: StoredFile | None = None,
         package_report: Sequence[CheckResult] = (),
     ) -> IngestResult:
+        """Take one voucher with its attachments. OutOfScope, before anything is kept, for a
+        voucher of a fonds the uploader may not upload into."""
+        user = uploader.name
         submission_id = uuid.uuid4()
         structlog.contextvars.bind_contextvars(correlation_id=str(submission_id))
         uploaded = [voucher, *attachments]
@@ -111,8 +115,10 @@ class IngestService:
             report, problems = refused_before_reading(over)
             return await self._reject(submission_id, voucher.filename, problems, report, user)
         files = await self._read(uploaded)
-        virus_scan, scanner = await self._scan(uploaded)
         v = files[0].voucher.voucher if files[0].voucher else None
+        if v is not None:
+            uploader.require(v.fonds_code)
+        virus_scan, scanner = await self._scan(uploaded)
         key = natural_key(v) if v else None
         fingerprint = same_content(v, files[1:]) if v else ""
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ingest.parsers.tables import JournalLimits
@@ -19,6 +19,11 @@ class IngestSettings(BaseSettings):
 
     http_host: str = "127.0.0.1"
     http_port: int = 8101
+    permission_url: str = "http://127.0.0.1:8104"
+    oidc_client_id: str = Field(
+        default="aap-ingest", description="Ingest's client at the IdP, for its own token"
+    )
+    oidc_client_secret: SecretStr = Field(description="That client's secret: no default")
     clamd_address: str | None = Field(
         default=None,
         description="host:port of clamd for the virus scan (4-2); unset: not performed, and "

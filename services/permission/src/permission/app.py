@@ -2,39 +2,83 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from collections.abc import Awaitable, Callable, Sequence
 
-from contracts.events import AccessGranted, AccessRevoked
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from contracts.envelope import EventData
+from contracts.events import AccessGranted, AccessRevoked, RoleAssigned, RoleRevoked
 from permission.adapters.consumers import register_consumers
 from permission.adapters.grants import Grants
 from permission.adapters.http import permission_router
+from permission.adapters.roles import CachedRoles
 from permission.domain.access import RoleAssignment
-from permission.service import PermissionService
-from permission.settings import PermissionSettings
+from permission.service import (
+    AlreadyEnded,
+    ChangeRefused,
+    NotFound,
+    NotPermitted,
+    PermissionService,
+)
+from permission.settings import PermissionSettings, read_seed
 from servicekit.periodic import Periodic
+from servicekit.roles import follow_role_changes
 from servicekit.service import build_app, build_runtime, serve
 
 SERVICE = "permission"
+PUBLISHES: list[type[EventData]] = [AccessGranted, AccessRevoked, RoleAssigned, RoleRevoked]
 
 
-def create_app(settings: PermissionSettings | None = None) -> FastAPI:
+def create_app(
+    settings: PermissionSettings | None = None, seed: Sequence[RoleAssignment] | None = None
+) -> FastAPI:
+    """``seed``, else the settings' seed file, bootstraps an empty role store."""
     settings = settings or PermissionSettings()
-    rt = build_runtime(SERVICE, settings.platform, publishes=[AccessGranted, AccessRevoked])
-    grants = Grants(rt.db)
-    roles = [RoleAssignment(r.user, r.role, r.fonds_code) for r in settings.role_assignments]
+    rt = build_runtime(SERVICE, settings.platform, publishes=PUBLISHES)
+    grants, roles = Grants(rt.db), CachedRoles(rt.db)
     service = PermissionService(
         grants, roles, rt.processed_events(SERVICE), rt.publisher, rt.source
     )
+    seeded = list(seed) if seed is not None else read_seed(settings.role_seed_file)
+
+    async def chores() -> None:
+        await service.announce_pending()
+        await service.revoke_expired()
+
     sweeper = Periodic(
-        "revoke expired grants", service.revoke_expired, settings.sweep_seconds, first_at_start=True
+        "announce role changes, revoke expired grants",
+        chores,
+        settings.sweep_seconds,
+        first_at_start=True,
     )
-    rt.startup.append(grants.ensure_indexes)
+
+    async def bootstrap() -> None:
+        await service.seed(seeded)
+
+    rt.startup += [grants.ensure_indexes, roles.ensure_indexes, bootstrap]
     # The sweeper publishes, so it runs only while the broker is connected.
     rt.after_start.append(sweeper.start)
     rt.before_stop.append(sweeper.stop)
     register_consumers(rt, service)
+    follow_role_changes(rt.broker, rt.platform, roles)  # other replicas' changes
     router = permission_router(service, settings.service_clients)
-    return build_app(rt, title="AAP permission", routers=[router])
+    app = build_app(rt, title="AAP permission", routers=[router])
+    for error, status in (
+        (NotPermitted, 403),
+        (NotFound, 404),
+        (ChangeRefused, 409),
+        (AlreadyEnded, 409),
+    ):
+        app.add_exception_handler(error, _answer(status))
+    return app
+
+
+def _answer(status: int) -> Callable[[Request, Exception], Awaitable[JSONResponse]]:
+    async def handler(_: Request, error: Exception) -> JSONResponse:
+        return JSONResponse({"detail": str(error)}, status_code=status)
+
+    return handler
 
 
 def main() -> None:

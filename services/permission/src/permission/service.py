@@ -1,4 +1,5 @@
-"""Permission's use cases: grants from approvals, the check, and revocation on expiry."""
+"""Permission's use cases: role assignments, grants from approvals, the check, and revocation
+on expiry or withdrawal."""
 
 from __future__ import annotations
 
@@ -6,10 +7,16 @@ import uuid
 
 import structlog
 
-from contracts.envelope import derived_event_id, new_event
-from contracts.events import AccessRevoked, ApprovalDecidedEvent, RecordArchivedEvent
+from contracts.envelope import Envelope, derived_event_id, new_event
+from contracts.events import (
+    AccessRevoked,
+    ApprovalDecidedEvent,
+    RecordArchivedEvent,
+    RoleAssigned,
+    RoleRevoked,
+)
+from contracts.roles import ALL_FONDS, Action
 from contracts.types import utc_now
-from permission.adapters.grants import Grants
 from permission.domain.access import (
     CheckResult,
     Grant,
@@ -17,32 +24,149 @@ from permission.domain.access import (
     Visibility,
     check,
     grant_for,
+    refuse_change,
     separation_of_duties,
     visibility,
 )
+from permission.ports import GrantStore, Pending, Publisher, RoleStore
+from servicekit.failures import is_transient
 from servicekit.idempotency import ProcessedEvents
-from servicekit.kafka import EventPublisher
 
 log = structlog.get_logger()
+SEEDED_BY = "seed"  # the actor of assignments a seed file bootstrapped
+
+
+class NotPermitted(Exception):
+    """The caller's roles do not allow this change."""
+
+
+class ChangeRefused(Exception):
+    """The change would break a rule (三员分立, or a role no table knows)."""
+
+
+class NotFound(Exception):
+    pass
+
+
+class AlreadyEnded(Exception):
+    pass
 
 
 class PermissionService:
     def __init__(
         self,
-        grants: Grants,
-        roles: list[RoleAssignment],
+        grants: GrantStore,
+        roles: RoleStore,
         processed: ProcessedEvents,
-        publisher: EventPublisher,
+        publisher: Publisher,
         source: str,
     ) -> None:
-        problems = separation_of_duties(roles)
-        if problems:  # refuse to start: a role table that breaks the rules decides nothing
-            raise ValueError("role assignments refused: " + "; ".join(problems))
         self._grants = grants
         self._roles = roles
         self._processed = processed
         self._publisher = publisher
         self._source = source
+
+    async def seed(self, assignments: list[RoleAssignment]) -> int:
+        """Bootstrap an empty store (the local stack, a first install) from a seed file; a
+        store that holds anything is left as the security administrator made it."""
+        problems = separation_of_duties(assignments)
+        if problems:  # refuse to start: a seed that breaks the rules decides nothing
+            raise ValueError("role seed refused: " + "; ".join(problems))
+        if not await self._roles.is_empty():
+            return 0
+        for a in assignments:
+            await self._roles.assign(a, self._assigned(a, SEEDED_BY))
+        return len(assignments)
+
+    async def assign(self, a: RoleAssignment, *, by: str) -> bool:
+        """The security administrator gives ``a``; False if it was held already."""
+        await self._require_admin(by, a.fonds_code)
+        if reason := refuse_change(await self._roles.held(a.user), a, by=by):
+            raise ChangeRefused(reason)
+        pending = await self._roles.assign(a, self._assigned(a, by))
+        if pending:
+            await self._announce_soon(pending)
+        return pending is not None
+
+    async def revoke(self, a: RoleAssignment, *, by: str) -> None:
+        await self._require_admin(by, a.fonds_code)
+        if a.user == by:
+            raise ChangeRefused(f"{by}: nobody changes their own roles")
+        revoked = RoleRevoked(
+            user=a.user, role=a.role, fonds_code=a.fonds_code, revoked_by=by, revoked_at=utc_now()
+        )
+        announce = new_event(
+            revoked, source=self._source, subject=a.user, correlation_id=str(uuid.uuid4()), actor=by
+        )
+        pending = await self._roles.revoke(a, announce)
+        if pending is None:
+            raise NotFound(f"{a.user} holds no role {a.role} in fonds {a.fonds_code}")
+        await self._announce_soon(pending)
+
+    async def assignments(self, *, by: str) -> list[RoleAssignment]:
+        await self._require_admin(by, ALL_FONDS)
+        return await self._roles.held()
+
+    async def withdraw(self, grant_id: uuid.UUID, *, by: str) -> AccessRevoked:
+        """The security administrator ends a grant before its time."""
+        await self._require_admin(by, ALL_FONDS)
+        grant = await self._grants.get(grant_id)
+        if grant is None:
+            raise NotFound(f"no grant {grant_id}")
+        now = utc_now()
+        if not grant.active(now):
+            raise AlreadyEnded(f"grant {grant_id} is no longer active")
+        withdrawn = grant.withdrawn(by, now)
+        # Publish first, then mark: a crash in between repeats the same event id, not a loss.
+        await self._publisher.publish(
+            new_event(
+                withdrawn,
+                source=self._source,
+                subject=str(grant_id),
+                correlation_id=str(grant.request_id),
+                actor=by,
+                event_id=derived_event_id(grant_id, AccessRevoked, "withdrawn"),
+            )
+        )
+        await self._grants.mark_revoked(grant_id, now)
+        return withdrawn
+
+    async def announce_pending(self) -> int:
+        """Publish the role changes a crash left unannounced (each under its own event id)."""
+        pending = await self._roles.pending()
+        for p in pending:
+            await self._announce(p)
+        return len(pending)
+
+    async def _announce_soon(self, pending: Pending) -> None:
+        """Announce now, or, with the broker down, by the next ``announce_pending``: the change
+        holds either way."""
+        try:
+            await self._announce(pending)
+        except Exception as error:
+            if not is_transient(error):
+                raise
+            log.warning("role change announced later", user=pending.change.data.user)
+
+    async def _announce(self, pending: Pending) -> None:
+        await self._publisher.publish(pending.change)
+        await self._roles.announced(pending)
+
+    def _assigned(self, a: RoleAssignment, by: str) -> Envelope[RoleAssigned]:
+        assigned = RoleAssigned(
+            user=a.user, role=a.role, fonds_code=a.fonds_code, assigned_by=by, assigned_at=utc_now()
+        )
+        correlation = str(uuid.uuid4())
+        return new_event(
+            assigned, source=self._source, subject=a.user, correlation_id=correlation, actor=by
+        )
+
+    async def _require_admin(self, user: str, fonds_code: str) -> None:
+        for r in await self._roles.held(user):
+            if r.covers(user, Action.ASSIGN_ROLES, fonds_code):
+                return
+        raise NotPermitted(f"{user}: roles are assigned by the security administrator only")
 
     async def on_approval_decided(self, event: ApprovalDecidedEvent) -> None:
         async def work() -> None:
@@ -80,17 +204,18 @@ class PermissionService:
             action=action,
             record_id=record_id,
             record_fonds=await self._grants.fonds_of(record_id),
-            roles=self._roles,
+            roles=await self._roles.held(user),
             grants=await self._grants.for_user_record(user, record_id),
             now=utc_now(),
         )
 
     async def visibility(self, user: str, action: str) -> Visibility:
         grants = await self._grants.for_user(user)
-        return visibility(user=user, action=action, roles=self._roles, grants=grants, now=utc_now())
+        roles = await self._roles.held(user)
+        return visibility(user=user, action=action, roles=roles, grants=grants, now=utc_now())
 
-    def roles_of(self, user: str) -> list[RoleAssignment]:
-        return [r for r in self._roles if r.user == user]
+    async def roles_of(self, user: str) -> list[RoleAssignment]:
+        return await self._roles.held(user)
 
     async def grants_of(self, user: str) -> list[Grant]:
         return await self._grants.for_user(user)

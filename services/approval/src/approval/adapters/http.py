@@ -63,6 +63,7 @@ def oa_callback_router(service: ApprovalService) -> APIRouter:
     @router.post("/oa/decisions")
     async def oa_decision_callback(
         request: Request,
+        x_aap_key_id: Annotated[str | None, Header()] = None,
         x_aap_timestamp: Annotated[str | None, Header()] = None,
         x_aap_nonce: Annotated[str | None, Header()] = None,
         x_aap_signature: Annotated[str | None, Header()] = None,
@@ -70,7 +71,11 @@ def oa_callback_router(service: ApprovalService) -> APIRouter:
         body = await request.body()
         try:
             decided = await service.on_signed_callback(
-                body=body, timestamp=x_aap_timestamp, nonce=x_aap_nonce, signature=x_aap_signature
+                body=body,
+                key_id=x_aap_key_id,
+                timestamp=x_aap_timestamp,
+                nonce=x_aap_nonce,
+                signature=x_aap_signature,
             )
         except CallbackRejected as error:
             raise HTTPException(401, f"callback rejected: {error}") from error

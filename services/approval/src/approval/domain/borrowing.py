@@ -85,6 +85,7 @@ class BorrowingRequest:
             access_until=d.decided_at + timedelta(days=self.days)
             if d.decision == "approved"
             else None,
+            days=self.days,
         )
 
 

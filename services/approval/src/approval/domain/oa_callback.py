@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+from collections.abc import Mapping
 
 from contracts.oa_callback import sign
 
@@ -14,20 +15,27 @@ class CallbackRejected(Exception):
 
 
 def verify(
-    secret: bytes,
+    keys: Mapping[str, bytes],
     *,
+    key_id: str | None,
     timestamp: str | None,
     nonce: str | None,
     signature: str | None,
     body: bytes,
     now: float,
-) -> None:
-    """Raise CallbackRejected unless the signature matches and the timestamp is within 5 minutes.
+) -> str:
+    """The OA system that signed (its key id), once the signature matches its own key and the
+    timestamp is within 5 minutes; CallbackRejected otherwise.
 
     Replays within the window are caught by the caller's store of seen nonces.
     """
-    if not timestamp or not nonce or not signature:
-        raise CallbackRejected("missing X-AAP-Timestamp, X-AAP-Nonce or X-AAP-Signature header")
+    if not key_id or not timestamp or not nonce or not signature:
+        raise CallbackRejected(
+            "missing X-AAP-Key-Id, X-AAP-Timestamp, X-AAP-Nonce or X-AAP-Signature header"
+        )
+    secret = keys.get(key_id)
+    if secret is None:
+        raise CallbackRejected("unknown key id: no OA system signs with it")
     if not 8 <= len(nonce) <= 128:
         raise CallbackRejected("nonce must be 8 to 128 characters")
     try:
@@ -39,6 +47,7 @@ def verify(
             f"timestamp is {int(now - sent_at)} s off; at most {MAX_CLOCK_SKEW_SECONDS} s allowed"
         )
     # Compared as bytes: a header may hold any Latin-1 character, which str comparison refuses.
-    expected = sign(secret, timestamp, nonce, body).encode()
+    expected = sign(secret, key_id, timestamp, nonce, body).encode()
     if not hmac.compare_digest(expected, signature.encode("utf-8", "surrogateescape")):
         raise CallbackRejected("signature does not match")
+    return key_id

@@ -17,7 +17,7 @@ from datetime import timedelta
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from archive.domain.lifecycle import HandoverRefused
+from archive.domain.lifecycle import HandoverOffer, HandoverRefused
 from archive.domain.volumes import BoundVolume
 from contracts.events import RecordsHandedOver
 from contracts.types import utc_now
@@ -37,6 +37,7 @@ class Handovers:
         self._claims = db["handover_claims"]
         self._volumes = db["volumes"]
         self._extensions = db["custody_extensions"]
+        self._offers = db["handover_offers"]
         self._lease = mark_lease
 
     async def open(self, fonds_code: str, fiscal_year: int, handover_id: uuid.UUID) -> None:
@@ -162,3 +163,38 @@ class Handovers:
         """Record a consent; the latest one for a fonds and year is the one that counts."""
         key = _scope(extension["fonds_code"], extension["fiscal_year"])
         await self._extensions.replace_one({"_id": key}, extension, upsert=True)
+
+    async def offer(self, offer: HandoverOffer) -> HandoverOffer:
+        scope = {"fonds_code": offer.fonds_code, "fiscal_year": offer.fiscal_year}
+        if (found := await self._offers.find_one({**scope, "handover_id": None})) is not None:
+            return _offer(found)
+        await self._offers.insert_one(
+            {
+                "_id": str(offer.offer_id),
+                **scope,
+                "offered_by": offer.offered_by,
+                "offered_at": offer.offered_at,
+                "handover_id": None,
+            }
+        )
+        return offer
+
+    async def offer_of(self, offer_id: uuid.UUID) -> HandoverOffer | None:
+        found = await self._offers.find_one({"_id": str(offer_id)})
+        return _offer(found) if found else None
+
+    async def accepted(self, offer_id: uuid.UUID, handover_id: uuid.UUID) -> None:
+        await self._offers.update_one(
+            {"_id": str(offer_id)}, {"$set": {"handover_id": str(handover_id)}}
+        )
+
+
+def _offer(d: Document) -> HandoverOffer:
+    return HandoverOffer(
+        offer_id=uuid.UUID(d["_id"]),
+        fonds_code=d["fonds_code"],
+        fiscal_year=d["fiscal_year"],
+        offered_by=d["offered_by"],
+        offered_at=d["offered_at"],
+        handover_id=uuid.UUID(d["handover_id"]) if d["handover_id"] else None,
+    )

@@ -16,8 +16,8 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Body, HTTPException, Query
 from fastapi.responses import Response
+from pydantic import AwareDatetime, BaseModel
 
-from archive.adapters.permission_client import AccessDenied, NotYetKnown
 from archive.adapters.registers import (
     CSV,
     XLSX,
@@ -31,11 +31,23 @@ from archive.domain.lifecycle import Conflict, DutiesSeparated, NotFound
 from archive.domain.search import SearchCriteria
 from archive.handover import HandoverService
 from archive.integrity import IntegrityService
+from archive.ports import AccessDenied, NotYetKnown
 from archive.service import ArchiveService
 from contracts.records import RecordCategory
 from servicekit.auth import Caller
 
 T = TypeVar("T")
+
+
+class HandoverOfferView(BaseModel):
+    offer_id: uuid.UUID
+    fonds_code: str
+    fiscal_year: int
+    offered_by: str
+    offered_at: AwareDatetime
+    handover_id: uuid.UUID | None
+
+
 # Fiscal years an archive can hold; beyond them a number is a mistake, not a year.
 Year = Annotated[int, Query(ge=1900, le=2200)]
 BodyYear = Annotated[int, Body(ge=1900, le=2200)]
@@ -100,7 +112,7 @@ def archive_router(
             )
         except ValueError as error:
             raise HTTPException(422, str(error)) from error
-        hits = await service.search(criteria, caller.name, limit, offset, with_total)
+        hits = await _answer(service.search(criteria, caller.name, limit, offset, with_total))
         body: dict[str, Any] = {"items": hits.items, "has_more": hits.has_more}
         if hits.total is not None:
             body["total"] = hits.total
@@ -240,23 +252,25 @@ def archive_router(
         done = await _answer(custody.review(record_id, decision, note, caller.name))
         return done.model_dump(mode="json")
 
+    @router.post("/handover-offers", status_code=201)
+    async def offer_handover(
+        caller: Caller, fonds_code: Annotated[str, Body()], fiscal_year: BodyYear
+    ) -> HandoverOfferView:
+        """移交, first step: the accounting department (the caller, 移交人) offers a year's
+        records to the archive department; the open offer of that year if there is one."""
+        offer = await _answer(handover.offer(fonds_code, fiscal_year, user=caller.name))
+        return HandoverOfferView(**asdict(offer))
+
     @router.post("/handovers", status_code=201)
     async def hand_over(
         caller: Caller,
-        fonds_code: Annotated[str, Body()],
-        fiscal_year: BodyYear,
-        handed_over_by: Annotated[str, Body(min_length=1, description="移交人, accounting dept")],
+        offer_id: Annotated[uuid.UUID, Body(description="The accounting department's offer")],
         supervised_by: Annotated[str | None, Body(description="监交人")] = None,
     ) -> dict[str, Any]:
-        """The archive department (the caller, 接收人) takes over a year's records (移交)."""
+        """移交, second step: the archive department (the caller, 接收人, never the person who
+        offered) accepts an offer after re-checking every record."""
         done = await _answer(
-            handover.hand_over(
-                fonds_code,
-                fiscal_year,
-                user=caller.name,
-                handed_over_by=handed_over_by,
-                supervised_by=supervised_by,
-            )
+            handover.accept(offer_id, user=caller.name, supervised_by=supervised_by)
         )
         return done.model_dump(mode="json")
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import httpx
 
 from archive.domain.search import Visibility
+from archive.ports import AccessDenied, NotYetKnown
 from servicekit.auth import ServiceToken
 
 
@@ -15,15 +16,6 @@ class Decision:
     allowed: bool
     reason: str
     record_known: bool = True
-
-
-class AccessDenied(Exception):
-    pass
-
-
-class NotYetKnown(Exception):
-    """The permission service has not yet heard of a record the archive holds (it learns of
-    records from RecordArchived, a moment after archiving): nobody's rights decided yet."""
 
 
 class PermissionClient:

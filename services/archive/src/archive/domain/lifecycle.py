@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Literal
@@ -91,3 +92,17 @@ class CustodyConflict(Conflict):
 
 class HandoverRefused(Conflict):
     """The archive department does not accept the handover; the message lists why."""
+
+
+@dataclass(frozen=True)
+class HandoverOffer:
+    """The first of the handover's two steps (移交, 第十一条): the accounting department's
+    principal (移交人) offers a year's records; an archivist (接收人), another person, accepts
+    them after the re-check."""
+
+    offer_id: uuid.UUID
+    fonds_code: str
+    fiscal_year: int
+    offered_by: str
+    offered_at: datetime
+    handover_id: uuid.UUID | None = None  # the handover that accepted it

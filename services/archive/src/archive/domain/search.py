@@ -54,6 +54,13 @@ class Visibility:
     def nothing(self) -> bool:
         return not (self.all_fonds or self.fonds or self.record_ids)
 
+    def by_role(self, fonds_code: str) -> bool:
+        """Whether a role (not a single grant) lets the user see the fonds' records."""
+        return self.all_fonds or fonds_code in self.fonds
+
+    def sees(self, fonds_code: str, record_id: str) -> bool:
+        return self.by_role(fonds_code) or record_id in self.record_ids
+
 
 @dataclass(frozen=True)
 class Hits:

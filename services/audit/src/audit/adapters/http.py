@@ -16,17 +16,15 @@ from fastapi.responses import StreamingResponse
 from pydantic import AwareDatetime
 
 from audit.service import AuditService
+from contracts.roles import ALL_FONDS, Action
 from servicekit.auth import Caller
-from servicekit.roles import ALL_FONDS, RoleDirectory
+from servicekit.roles import RoleDirectory
 
 
 def audit_router(service: AuditService, directory: RoleDirectory) -> APIRouter:
     async def trail_reader(caller: Caller) -> None:
-        roles = await directory.roles_of(caller.name)
-        if not any(
-            r.role == "security_auditor" or (r.role == "auditor" and r.fonds_code == ALL_FONDS)
-            for r in roles
-        ):
+        holder = await directory.holder(caller.name)
+        if ALL_FONDS not in holder.fonds_where(Action.READ_TRAIL):
             raise HTTPException(
                 403, f"{caller.name}: the audit trail answers security auditors and auditors only"
             )

@@ -2,7 +2,8 @@
 (multipart/form-data). A journal or a package is spooled to disk as it arrives and refused with
 413, naming the limit, when it goes over it: never cut short."""
 
-from __future__ import annotations
+# No `from __future__ import annotations`: FastAPI reads the endpoints' annotations at
+# definition time, and ``Uploading`` is local to the router (it closes over the directory).
 
 import asyncio
 import contextlib
@@ -12,15 +13,18 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, UploadFile
+from fastapi import APIRouter, Depends, File, Form, HTTPException, UploadFile
 from fastapi.responses import JSONResponse
 
 from contracts.events import DocumentIngested
+from contracts.roles import Action
 from ingest.domain.files import MAX_FILE_BYTES, UploadedFile, media_type_of
+from ingest.domain.uploaders import Uploader
 from ingest.journals import JournalService, VoucherResult
 from ingest.packages import PackageService
 from ingest.service import IngestService, Outcome, Spooled
 from servicekit.auth import Caller
+from servicekit.roles import RoleDirectory
 
 CHUNK = 1024 * 1024
 STATUS_CODES = {
@@ -85,12 +89,25 @@ def ingest_router(
     max_journal_bytes: int,
     max_package_bytes: int,
     spool_dir: Path | None,
+    directory: RoleDirectory,
 ) -> APIRouter:
     router = APIRouter(prefix="/v1", tags=["ingest"])
 
+    async def uploader(caller: Caller) -> Uploader:
+        """The caller, if their roles let them upload into some fonds; 403 before any byte is
+        read otherwise."""
+        fonds = (await directory.holder(caller.name)).fonds_where(Action.UPLOAD)
+        if not fonds:
+            raise HTTPException(
+                403, f"{caller.name}: uploads are for accountants and the ERP integration"
+            )
+        return Uploader(caller.name, fonds)
+
+    Uploading = Annotated[Uploader, Depends(uploader)]
+
     @router.post("/vouchers", status_code=202)
     async def upload_voucher(
-        caller: Caller,
+        caller: Uploading,
         voucher: Annotated[UploadFile, File(description="Voucher export, format aap.voucher.v1")],
         attachments: Annotated[list[UploadFile] | None, File()] = None,
     ) -> Any:
@@ -100,7 +117,7 @@ def ingest_router(
         result = await service.ingest(
             await _read(voucher, "voucher"),
             [await _read(a, "attachment") for a in attachments or []],
-            user=caller.name,
+            uploader=caller,
         )
         body = result.event.model_dump(mode="json")
         accepted = isinstance(result.event, DocumentIngested)
@@ -115,7 +132,7 @@ def ingest_router(
 
     @router.post("/journals")
     async def upload_journal(
-        caller: Caller,
+        caller: Uploading,
         journal: Annotated[
             UploadFile,
             File(description="ERP voucher journal: CSV (UTF-8 or GB18030), Excel (.xlsx) or XML"),
@@ -134,17 +151,17 @@ def ingest_router(
                 profile=profile,
                 fonds_code=fonds_code,
                 company_name=company_name,
-                user=caller.name,
+                uploader=caller,
             )
         return _summary(results)
 
     @router.post("/packages")
     async def upload_package(
-        caller: Caller,
+        caller: Uploading,
         package: Annotated[UploadFile, File(description="Archive package: zip with manifest.json")],
     ) -> Any:
         async with spooled(package, max_package_bytes, "package", spool_dir) as kept:
-            index, results = await packages.ingest_package(kept, user=caller.name)
+            index, results = await packages.ingest_package(kept, uploader=caller)
         report = [r.model_dump(mode="json") for r in index.report]
         if not index.accepted:
             return JSONResponse({"status": "rejected", "package_report": report}, status_code=422)

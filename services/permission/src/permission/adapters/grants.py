@@ -24,10 +24,15 @@ def _from_doc(d: Document) -> Grant:
     )
 
 
+RECORDS_KEPT = 200_000  # record → fonds pairs kept in memory
+
+
 class Grants:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self._grants = db["grants"]
         self._records = db["record_scopes"]
+        # A record's fonds never changes once archived: kept in memory once known.
+        self._fonds: dict[uuid.UUID, str] = {}
 
     async def ensure_indexes(self) -> None:
         await self._grants.create_index([("user", 1), ("record_ids", 1)])
@@ -50,6 +55,10 @@ class Grants:
             },
             upsert=True,
         )
+
+    async def get(self, grant_id: uuid.UUID) -> Grant | None:
+        d = await self._grants.find_one({"_id": str(grant_id)})
+        return _from_doc(d) if d else None
 
     async def for_user_record(self, user: str, record_id: uuid.UUID) -> list[Grant]:
         cursor = self._grants.find({"user": user, "record_ids": str(record_id)})
@@ -76,5 +85,12 @@ class Grants:
         )
 
     async def fonds_of(self, record_id: uuid.UUID) -> str | None:
+        if (known := self._fonds.get(record_id)) is not None:
+            return known
         doc = await self._records.find_one({"_id": str(record_id)})
-        return doc["fonds_code"] if doc else None
+        if doc is None:
+            return None  # not yet heard of: asked again next time
+        if len(self._fonds) >= RECORDS_KEPT:
+            self._fonds.clear()
+        self._fonds[record_id] = doc["fonds_code"]
+        return str(doc["fonds_code"])

@@ -1,4 +1,5 @@
-"""HTTP: the check API the platform's services ask, a principal's roles, a user's own grants.
+"""HTTP: the check API the platform's services ask, role assignments (the security
+administrator's), a principal's roles, a user's own grants, and withdrawing a grant.
 
 Checks, visibility and anyone's roles answer only the services' own clients; a person sees
 their own roles and grants.
@@ -6,13 +7,48 @@ their own roles and grants.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Collection
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Query, Response
+from pydantic import BaseModel
 
+from contracts.events import AccessRevoked
+from contracts.roles import Role
+from permission.domain.access import RoleAssignment
 from permission.service import PermissionService
 from servicekit.auth import Caller, Principal
+
+
+class CheckAnswer(BaseModel):
+    allowed: bool
+    reason: str
+    record_known: bool
+
+
+class VisibilityAnswer(BaseModel):
+    all_fonds: bool
+    fonds: list[str]
+    record_ids: list[uuid.UUID]
+
+
+class HeldRoleView(BaseModel):
+    role: str
+    fonds_code: str
+
+
+class AssignmentView(HeldRoleView):
+    user: str
+
+
+class GrantView(BaseModel):
+    grant_id: uuid.UUID
+    actions: list[str]
+    record_ids: list[uuid.UUID]
+    valid_from: str
+    valid_until: str
+    revoked_at: str | None
 
 
 def permission_router(service: PermissionService, service_clients: Collection[str]) -> APIRouter:
@@ -28,48 +64,81 @@ def permission_router(service: PermissionService, service_clients: Collection[st
         user: Annotated[str, Query(min_length=1)],
         action: Annotated[str, Query(min_length=1)],
         resource: Annotated[str, Query(description="record:<uuid>")],
-    ) -> dict[str, Any]:
+    ) -> CheckAnswer:
         require_service(caller)
         result = await service.check(user, action, resource)
-        return {
-            "allowed": result.allowed,
-            "reason": result.reason,
-            "record_known": result.record_known,
-        }
+        return CheckAnswer(
+            allowed=result.allowed, reason=result.reason, record_known=result.record_known
+        )
 
     @router.get("/visibility")
     async def visible(
         caller: Caller, user: Annotated[str, Query(min_length=1)], action: str = "read"
-    ) -> dict[str, Any]:
+    ) -> VisibilityAnswer:
         """What ``user`` may see, for other services to filter searches by."""
         require_service(caller)
         v = await service.visibility(user, action)
-        return {
-            "all_fonds": v.all_fonds,
-            "fonds": list(v.fonds),
-            "record_ids": [str(r) for r in v.record_ids],
-        }
+        return VisibilityAnswer(
+            all_fonds=v.all_fonds, fonds=list(v.fonds), record_ids=list(v.record_ids)
+        )
 
     @router.get("/roles/{user}")
-    async def roles(caller: Caller, user: str) -> list[dict[str, str]]:
+    async def roles(caller: Caller, user: str) -> list[HeldRoleView]:
         """The roles ``user`` holds and where: for the services, and for the user themself."""
         if user != caller.name:
             require_service(caller)
-        return [{"role": r.role, "fonds_code": r.fonds_code} for r in service.roles_of(user)]
+        return [
+            HeldRoleView(role=r.role, fonds_code=r.fonds_code) for r in await service.roles_of(user)
+        ]
+
+    @router.get("/role-assignments")
+    async def assignments(caller: Caller) -> list[AssignmentView]:
+        """Every role held, for the security administrator (安全管理员)."""
+        return [
+            AssignmentView(user=a.user, role=a.role, fonds_code=a.fonds_code)
+            for a in await service.assignments(by=caller.name)
+        ]
+
+    @router.put(
+        "/role-assignments/{user}/{role}/{fonds_code}",
+        status_code=201,
+        responses={200: {"description": "held already: nothing changed"}},
+    )
+    async def assign(
+        caller: Caller, user: str, role: Role, fonds_code: str, response: Response
+    ) -> AssignmentView:
+        """Give ``user`` ``role`` in a fonds ("*": every fonds); announced as RoleAssigned.
+        403 unless the caller is a security administrator of that fonds; 409 if it would give
+        one principal two administrative roles (三员分立) or is the caller's own."""
+        a = RoleAssignment(user, role.value, fonds_code)
+        if not await service.assign(a, by=caller.name):
+            response.status_code = 200
+        return AssignmentView(user=user, role=role.value, fonds_code=fonds_code)
+
+    @router.delete("/role-assignments/{user}/{role}/{fonds_code}", status_code=204)
+    async def revoke(caller: Caller, user: str, role: Role, fonds_code: str) -> None:
+        """Take the role away; announced as RoleRevoked. 404 if it is not held."""
+        await service.revoke(RoleAssignment(user, role.value, fonds_code), by=caller.name)
 
     @router.get("/grants")
-    async def grants(caller: Caller) -> list[dict[str, Any]]:
+    async def grants(caller: Caller) -> list[GrantView]:
         """The caller's own grants (a borrower sees theirs only)."""
         return [
-            {
-                "grant_id": str(g.grant_id),
-                "actions": list(g.actions),
-                "record_ids": [str(r) for r in g.record_ids],
-                "valid_from": g.valid_from.isoformat(),
-                "valid_until": g.valid_until.isoformat(),
-                "revoked_at": g.revoked_at.isoformat() if g.revoked_at else None,
-            }
+            GrantView(
+                grant_id=g.grant_id,
+                actions=list(g.actions),
+                record_ids=list(g.record_ids),
+                valid_from=g.valid_from.isoformat(),
+                valid_until=g.valid_until.isoformat(),
+                revoked_at=g.revoked_at.isoformat() if g.revoked_at else None,
+            )
             for g in await service.grants_of(caller.name)
         ]
+
+    @router.post("/grants/{grant_id}/withdrawal")
+    async def withdraw(caller: Caller, grant_id: uuid.UUID) -> AccessRevoked:
+        """The security administrator ends a grant before its time (AccessRevoked, reason
+        ``withdrawn``); 409 if it has ended already."""
+        return await service.withdraw(grant_id, by=caller.name)
 
     return router

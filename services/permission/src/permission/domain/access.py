@@ -3,30 +3,21 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal
 
 from contracts.envelope import derived_event_id
-from contracts.events import AccessGranted, AccessRevoked, ApprovalDecided
+from contracts.events import (
+    MAX_BORROWING_DAYS,
+    AccessGranted,
+    AccessRevoked,
+    ApprovalDecided,
+)
+from contracts.roles import ADMINISTRATORS, ALL_FONDS, Role, allows
 
-Action = Literal["read", "download"]
-
-# One table of what each role may do to records within the fonds it is assigned to.
-ROLE_ACTIONS: Mapping[str, frozenset[str]] = {
-    "archivist": frozenset({"read", "download", "hold", "handover", "review"}),  # 档案管理员
-    "accountant": frozenset({"read"}),  # 会计人员: sees, but borrows to download
-    "auditor": frozenset({"read"}),  # 审计人员: and the audit trail (audit service)
-    # 三员分立 (GB/T 22239 等保 2.0): administrators, none of whom reads a record or original.
-    "system_admin": frozenset(),  # 系统管理员: configuration and health
-    "security_admin": frozenset(),  # 安全管理员: assigns roles, withdraws grants
-    "security_auditor": frozenset(),  # 安全审计员: reads the whole audit trail, changes nothing
-}
-ADMINISTRATORS = frozenset({"system_admin", "security_admin", "security_auditor"})
-
-
-ALL_FONDS = "*"
+Action = Literal["read", "download"]  # what a grant allows
 
 
 @dataclass(frozen=True)
@@ -37,15 +28,15 @@ class RoleAssignment:
 
     def covers(self, user: str, action: str, fonds: str | None) -> bool:
         in_scope = fonds is not None and self.fonds_code in (fonds, ALL_FONDS)
-        return self.user == user and in_scope and action in ROLE_ACTIONS.get(self.role, ())
+        return self.user == user and in_scope and allows(self.role, action)
 
 
 def separation_of_duties(assignments: Iterable[RoleAssignment]) -> list[str]:
     """What breaks 三员分立 or names a role no table knows: nobody holds two of the three
     administrative roles."""
-    problems = [
-        f"{a.user}: unknown role {a.role!r}" for a in assignments if a.role not in ROLE_ACTIONS
-    ]
+    assignments = list(assignments)
+    known = set(Role.__members__.values())
+    problems = [f"{a.user}: unknown role {a.role!r}" for a in assignments if a.role not in known]
     held: dict[str, set[str]] = {}
     for a in assignments:
         if a.role in ADMINISTRATORS:
@@ -57,6 +48,15 @@ def separation_of_duties(assignments: Iterable[RoleAssignment]) -> list[str]:
         if len(roles) > 1
     ]
     return problems
+
+
+def refuse_change(held: Iterable[RoleAssignment], change: RoleAssignment, *, by: str) -> str | None:
+    """Why assigning ``change`` is refused, or None: a role the table knows, never to oneself
+    (the security administrator cannot widen their own powers), and 三员分立 kept."""
+    if change.user == by:
+        return f"{by}: nobody assigns roles to themself"
+    problems = separation_of_duties([*held, change])
+    return "; ".join(problems) or None
 
 
 @dataclass(frozen=True)
@@ -95,18 +95,33 @@ class Grant:
             revoked_at=at,
         )
 
+    def withdrawn(self, by: str, at: datetime) -> AccessRevoked:
+        """Ended before its time by the security administrator."""
+        return AccessRevoked(
+            grant_id=self.grant_id,
+            user=self.user,
+            record_ids=self.record_ids,
+            reason="withdrawn",
+            revoked_at=at,
+            revoked_by=by,
+        )
+
 
 def grant_for(decided: ApprovalDecided) -> Grant | None:
-    """An approved borrowing becomes a grant, whose id follows from the request: made once."""
+    """An approved borrowing becomes a grant, whose id follows from the request: made once.
+
+    It lasts the days the applicant asked for, never beyond the longest borrowing, whatever
+    ``access_until`` the message carries (a later end is cut, an earlier one kept)."""
     if decided.decision != "approved" or decided.access_until is None:
         return None
+    days = min(decided.days or MAX_BORROWING_DAYS, MAX_BORROWING_DAYS)
     return Grant(
         grant_id=derived_event_id(decided.request_id, AccessGranted, "grant"),
         user=decided.applicant,
         actions=("read", "download"),
         record_ids=decided.record_ids,
         valid_from=decided.decided_at,
-        valid_until=decided.access_until,
+        valid_until=min(decided.access_until, decided.decided_at + timedelta(days=days)),
         request_id=decided.request_id,
     )
 
@@ -165,7 +180,7 @@ def visibility(
     grants: Iterable[Grant],
     now: datetime,
 ) -> Visibility:
-    mine = [r for r in roles if r.user == user and action in ROLE_ACTIONS.get(r.role, ())]
+    mine = [r for r in roles if r.user == user and allows(r.role, action)]
     return Visibility(
         all_fonds=any(r.fonds_code == ALL_FONDS for r in mine),
         fonds=tuple(sorted({r.fonds_code for r in mine if r.fonds_code != ALL_FONDS})),

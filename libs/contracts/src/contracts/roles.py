@@ -1,0 +1,62 @@
+"""The roles of the platform and what each may do: one table, read by every service.
+
+Business roles are held in a fonds (全宗), or in every fonds (``ALL_FONDS``). The three
+administrative roles follow 三员分立 (GB/T 22239 等保 2.0): nobody holds two of them, and none
+reads a record, an original or (but for the security auditor) the audit trail.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from enum import StrEnum
+
+ALL_FONDS = "*"
+
+
+class Role(StrEnum):
+    ACCOUNTANT = "accountant"  # 会计人员: uploads, hands over to the archive
+    ARCHIVIST = "archivist"  # 档案管理员: accepts handovers, reviews, holds, registers
+    AUDITOR = "auditor"  # 审计人员 (internal or external): records and trail of their fonds
+    ERP_INTEGRATION = "erp_integration"  # the ERP's client: uploads only
+    OA_INTEGRATION = "oa_integration"  # an OA system: decisions only (over Kafka or callback)
+    SYSTEM_ADMIN = "system_admin"  # 系统管理员: configuration and health
+    SECURITY_ADMIN = "security_admin"  # 安全管理员: assigns roles, withdraws grants
+    SECURITY_AUDITOR = "security_auditor"  # 安全审计员: reads the whole audit trail
+
+
+class Action(StrEnum):
+    READ = "read"  # see a record
+    DOWNLOAD = "download"  # fetch its originals
+    HOLD = "hold"  # place and release legal holds
+    HAND_OVER = "hand_over"  # 移交: the accounting side hands a year's records over
+    ACCEPT_HANDOVER = "accept_handover"  # 接收: the archive side accepts after its re-check
+    REVIEW = "review"  # decide a record held for review
+    UPLOAD = "upload"  # bring vouchers in (ingest)
+    READ_TRAIL = "read_trail"  # the audit trail
+    ASSIGN_ROLES = "assign_roles"  # assign and revoke roles, withdraw grants
+
+
+ROLE_ACTIONS: Mapping[Role, frozenset[Action]] = {
+    Role.ACCOUNTANT: frozenset({Action.READ, Action.UPLOAD, Action.HAND_OVER}),
+    Role.ARCHIVIST: frozenset(
+        {Action.READ, Action.DOWNLOAD, Action.HOLD, Action.ACCEPT_HANDOVER, Action.REVIEW}
+    ),
+    Role.AUDITOR: frozenset({Action.READ, Action.READ_TRAIL}),
+    Role.ERP_INTEGRATION: frozenset({Action.UPLOAD}),
+    Role.OA_INTEGRATION: frozenset(),
+    Role.SYSTEM_ADMIN: frozenset(),
+    Role.SECURITY_ADMIN: frozenset({Action.ASSIGN_ROLES}),
+    Role.SECURITY_AUDITOR: frozenset({Action.READ_TRAIL}),
+}
+ADMINISTRATORS = frozenset({Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN, Role.SECURITY_AUDITOR})
+
+
+def allows(role: str, action: str) -> bool:
+    """Whether ``role`` (a name as stored) may do ``action``; an unknown role may do nothing."""
+    return role in Role.__members__.values() and action in ROLE_ACTIONS[Role(role)]
+
+
+def fonds_where(held: Iterable[tuple[str, str]], action: str) -> frozenset[str]:
+    """The fonds in which (role, fonds) pairs allow ``action``; ``ALL_FONDS`` among them
+    means every fonds."""
+    return frozenset(fonds for role, fonds in held if allows(role, action))

@@ -1,0 +1,169 @@
+"""Role assignments and grant withdrawal by the security administrator, with in-memory stores."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from contracts.envelope import Envelope
+from contracts.events import AccessRevoked, RoleAssigned, RoleRevoked
+from devkit.testing import RecordingPublisher
+from permission.domain.access import Grant, RoleAssignment
+from permission.ports import Pending
+from permission.service import (
+    AlreadyEnded,
+    ChangeRefused,
+    NotFound,
+    NotPermitted,
+    PermissionService,
+)
+
+SEED = [
+    RoleAssignment("secadmin", "security_admin", "*"),
+    RoleAssignment("secauditor", "security_auditor", "*"),
+    RoleAssignment("zhaomin", "archivist", "Q001"),
+]
+
+
+class Roles:
+    def __init__(self) -> None:
+        self.docs: dict[RoleAssignment, bool] = {}
+        self.unannounced: list[Pending] = []
+
+    async def held(self, user: str | None = None) -> list[RoleAssignment]:
+        return [a for a, held in self.docs.items() if held and user in (None, a.user)]
+
+    async def is_empty(self) -> bool:
+        return not self.docs
+
+    async def assign(self, a: RoleAssignment, announce: Envelope[RoleAssigned]) -> Pending | None:
+        if self.docs.get(a):
+            return None
+        self.docs[a] = True
+        return self._keep(a, announce)
+
+    async def revoke(self, a: RoleAssignment, announce: Envelope[RoleRevoked]) -> Pending | None:
+        if not self.docs.get(a):
+            return None
+        self.docs[a] = False
+        return self._keep(a, announce)
+
+    def _keep(self, a: RoleAssignment, announce: Any) -> Pending:
+        pending = Pending(str(a), {"id": str(announce.id)}, announce)
+        self.unannounced.append(pending)
+        return pending
+
+    async def pending(self) -> list[Pending]:
+        return list(self.unannounced)
+
+    async def announced(self, pending: Pending) -> None:
+        self.unannounced.remove(pending)
+
+
+class Grants:
+    def __init__(self, *grants: Grant) -> None:
+        self.grants = {g.grant_id: g for g in grants}
+        self.revoked: dict[uuid.UUID, datetime] = {}
+
+    async def get(self, grant_id: uuid.UUID) -> Grant | None:
+        return self.grants.get(grant_id)
+
+    async def mark_revoked(self, grant_id: uuid.UUID, at: datetime) -> bool:
+        self.revoked[grant_id] = at
+        return True
+
+
+async def seeded(*grants: Grant) -> tuple[PermissionService, Roles, RecordingPublisher]:
+    roles, published = Roles(), RecordingPublisher()
+    # Only what role changes and withdrawal use is faked: the rest is not reached here.
+    unused: Any = None
+    fake_grants: Any = Grants(*grants)
+    service = PermissionService(fake_grants, roles, unused, published, "/aap/permission")
+    assert await service.seed(SEED) == 3
+    await service.announce_pending()
+    published.events.clear()
+    return service, roles, published
+
+
+async def test_a_seed_fills_an_empty_store_only() -> None:
+    service, roles, _ = await seeded()
+    assert await service.seed([RoleAssignment("someone", "archivist", "Q9")]) == 0
+    assert sorted(a.user for a in await roles.held()) == ["secadmin", "secauditor", "zhaomin"]
+
+
+async def test_the_security_administrator_assigns_and_revokes_and_each_change_is_announced() -> (
+    None
+):
+    service, _, published = await seeded()
+    lijing = RoleAssignment("lijing", "accountant", "Q001")
+    assert await service.assign(lijing, by="secadmin") is True
+    assert await service.assign(lijing, by="secadmin") is False  # held already: no event
+    assert await service.roles_of("lijing") == [lijing]
+    await service.revoke(lijing, by="secadmin")
+    assert await service.roles_of("lijing") == []
+    assigned, revoked = (e.data for e in published.events)
+    assert isinstance(assigned, RoleAssigned) and assigned.assigned_by == "secadmin"
+    assert isinstance(revoked, RoleRevoked) and revoked.revoked_by == "secadmin"
+    assert (revoked.user, revoked.role, revoked.fonds_code) == ("lijing", "accountant", "Q001")
+    with pytest.raises(NotFound):
+        await service.revoke(lijing, by="secadmin")
+
+
+async def test_only_the_security_administrator_changes_roles() -> None:
+    service, _, published = await seeded()
+    for who in ("zhaomin", "secauditor", "lijing"):
+        with pytest.raises(NotPermitted, match="security administrator only"):
+            await service.assign(RoleAssignment("lijing", "archivist", "Q001"), by=who)
+    assert published.events == []
+
+
+async def test_no_assignment_breaks_separation_of_duties_or_widens_ones_own_powers() -> None:
+    service, _, _ = await seeded()
+    with pytest.raises(ChangeRefused, match="三员分立"):
+        await service.assign(RoleAssignment("secauditor", "system_admin", "*"), by="secadmin")
+    with pytest.raises(ChangeRefused, match="themself"):
+        await service.assign(RoleAssignment("secadmin", "auditor", "*"), by="secadmin")
+    with pytest.raises(ChangeRefused, match="their own"):
+        await service.revoke(RoleAssignment("secadmin", "security_admin", "*"), by="secadmin")
+
+
+async def test_a_change_kept_while_the_broker_was_down_is_announced_later() -> None:
+    service, _, published = await seeded()
+    published.down = True
+    assert await service.assign(RoleAssignment("lijing", "accountant", "Q001"), by="secadmin")
+    assert await service.roles_of("lijing") == [RoleAssignment("lijing", "accountant", "Q001")]
+    published.down = False
+    assert await service.announce_pending() == 1
+    assert [type(e.data) for e in published.events] == [RoleAssigned]
+
+
+async def test_a_grant_is_withdrawn_before_its_time_by_the_security_administrator_only() -> None:
+    now = datetime.now(UTC)
+    grant = Grant(
+        uuid.uuid4(),
+        "wangfang",
+        ("read",),
+        (uuid.uuid4(),),
+        now - timedelta(days=1),
+        now + timedelta(days=6),
+        uuid.uuid4(),
+    )
+    service, _, published = await seeded(grant)
+    with pytest.raises(NotPermitted):
+        await service.withdraw(grant.grant_id, by="zhaomin")
+    withdrawn = await service.withdraw(grant.grant_id, by="secadmin")
+    assert (withdrawn.reason, withdrawn.revoked_by, withdrawn.user) == (
+        "withdrawn",
+        "secadmin",
+        "wangfang",
+    )
+    assert [type(e.data) for e in published.events] == [AccessRevoked]
+    with pytest.raises(NotFound):
+        await service.withdraw(uuid.uuid4(), by="secadmin")
+    ended = Grant(**{**grant.__dict__, "revoked_at": now})
+    service, _, _ = await seeded(ended)
+    with pytest.raises(AlreadyEnded):
+        await service.withdraw(ended.grant_id, by="secadmin")
