@@ -138,9 +138,9 @@ BY_ID = {
     for e in ENDPOINTS
     if e.service == "archive" and ("{record_id}" in e.path or e.path == "/v1/drill")
 }
-PATHS = {
-    "{user}": "wangfang",
-    "{role}": "auditor",
+PATHS = {  # a role that reads no trail and uploads nothing, on a principal refused everywhere else
+    "{user}": "outsider",
+    "{role}": "accountant",
     "{fonds_code}": "Q777",
     "{grant_id}": str(uuid.uuid4()),
     "{kind}.{fmt}": "custody.csv",

@@ -20,7 +20,13 @@ from archive.adapters.records import Records
 from archive.app import create_app as archive_app
 from audit.app import create_app as audit_app
 from contracts.envelope import new_event
-from contracts.events import ApprovalDecided, DocumentIngested, OaDecisionMade, RecordArchived
+from contracts.events import (
+    ApprovalDecided,
+    DocumentIngested,
+    LegalHoldPlaced,
+    OaDecisionMade,
+    RecordArchived,
+)
 from contracts.oa_callback import signed_headers
 from contracts.records import RecordCategory
 from contracts.topics import (
@@ -30,6 +36,7 @@ from contracts.topics import (
     APPROVALS_REQUESTED,
     DOCUMENTS_INGESTED,
     DOCUMENTS_REJECTED,
+    LEGAL_HOLDS_PLACED,
     OA_DECISIONS,
     RECORDS_ARCHIVED,
     ROLES_ASSIGNED,
@@ -409,6 +416,57 @@ async def test_audit_records_each_event_once_and_verify_names_a_tampered_entry(
             assert "security auditors and auditors only" in refused.json()["detail"]
         assert (await http.get("/v1/export")).status_code == 401
 
+        # An auditor of Q9 only reads the entries about Q9: the record's archiving, and a hold
+        # on it, which names the record and not its fonds. Not another fonds', nor the whole
+        # chain to export or verify.
+        await permission.assign(("lijing", "auditor", "Q9"))
+        hold = LegalHoldPlaced(
+            record_id=record,
+            archive_code=archived.archive_code,
+            reason="审计调阅",
+            placed_by="zhaomin",
+            placed_at=datetime.now(UTC),
+        )
+        elsewhere = archived.model_copy(
+            update={
+                "record_id": (other := uuid.uuid4()),
+                "document_id": other,  # a record of its own, from a document of its own
+                "fonds_code": "Q8",
+                "archive_code": "Q8-2024-1",
+            }
+        )
+        for data, producer in ((hold, "archive"), (elsewhere, "archive")):
+            await out.send(
+                new_event(
+                    data,
+                    source=source_of(producer),
+                    subject=str(data.record_id),
+                    correlation_id="c",
+                )
+            )
+        await consumed(
+            platform.kafka_bootstrap,
+            platform.namespace,
+            "audit",
+            [RECORDS_ARCHIVED, LEGAL_HOLDS_PLACED],
+        )
+        q9 = (await http.get("/v1/entries", headers=as_user("lijing"))).json()["items"]
+        assert {e["event_type"].split(".")[-2] for e in q9} >= {"RecordArchived", "LegalHoldPlaced"}
+        assert {f for e in q9 for f in e["fonds_codes"]} == {"Q9"}
+        there = await http.get(
+            "/v1/entries", params={"record_id": str(elsewhere.record_id)}, headers=audits
+        )
+        assert len(there.json()["items"]) == 1  # there, for the auditor of every fonds
+        hidden = await http.get(
+            "/v1/entries",
+            params={"record_id": str(elsewhere.record_id)},
+            headers=as_user("lijing"),
+        )
+        assert hidden.json()["items"] == []
+        for whole in ("/v1/export", "/v1/verify"):
+            refused = await http.get(whole, headers=as_user("lijing"))
+            assert refused.status_code == 403 and "yours: Q9" in refused.json()["detail"]
+
         # A rogue database administrator edits the entry…
         client = mongo.connect(platform.mongo_url)
         entries = client[platform.database_name("audit")]["entries"]
@@ -423,7 +481,9 @@ async def test_audit_records_each_event_once_and_verify_names_a_tampered_entry(
         assert broken["ok"] is False
         assert broken["first_broken_seq"] == seq
         assert "altered" in broken["reason"]
-        assert (await http.get("/v1/verify", headers=audits)).json()["ok"] is True
+        verified = await http.get("/v1/verify", headers=audits)
+        assert verified.status_code == 200, verified.text
+        assert verified.json()["ok"] is True
 
 
 async def test_an_invoice_is_booked_once_under_concurrent_uploads(

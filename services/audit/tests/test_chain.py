@@ -4,7 +4,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from audit.domain.chain import GENESIS_HASH, next_entry, record_ids_of, verify
+from audit.domain.chain import GENESIS_HASH, fonds_named, next_entry, record_ids_of, verify
 from contracts.envelope import AnyEnvelope
 
 
@@ -69,3 +69,14 @@ def test_a_removed_or_reordered_entry_is_detected() -> None:
 def test_record_references_are_collected_from_the_data() -> None:
     assert record_ids_of({"record_ids": ["b", "a"], "document_id": "a"}) == ["a", "b"]
     assert record_ids_of({"grant_id": "g"}) == []
+
+
+def test_an_entry_keeps_the_fonds_it_concerns_under_its_hash() -> None:
+    """What an auditor of a fonds reads by: the fonds the event names (or, from the service,
+    that of the records it names), part of what the hash covers."""
+    named = event(1).model_copy(update={"data": {"record_id": "r-1", "fonds_code": "Q9"}})
+    assert fonds_named(named.data) == ["Q9"] and fonds_named(event(2).data) == []
+    entry = next_entry(None, named, datetime.now(UTC), fonds_named(named.data))
+    assert entry["fonds_codes"] == ["Q9"]
+    entry["fonds_codes"] = ["Q1"]  # moved to another fonds' auditors by a database writer
+    assert not verify([entry]).ok

@@ -138,11 +138,15 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         "audit",
         "GET",
         "/v1/entries",
-        "security auditor; auditor of every fonds",
-        "the whole trail (an auditor of some fonds only: 403, entries are not yet kept by fonds)",
+        "security auditor; auditor",
+        "an auditor of some fonds: the entries about those fonds only",
     ),
-    Endpoint("audit", "GET", "/v1/export", "security auditor; auditor of every fonds", "as above"),
-    Endpoint("audit", "GET", "/v1/verify", "security auditor; auditor of every fonds", "as above"),
+    Endpoint(
+        "audit", "GET", "/v1/export", "security auditor; auditor of every fonds", "the whole trail"
+    ),
+    Endpoint(
+        "audit", "GET", "/v1/verify", "security auditor; auditor of every fonds", "the whole chain"
+    ),
     # every service
     *(
         Endpoint(service, "GET", path, who, "—", access=access)

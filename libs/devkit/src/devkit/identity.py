@@ -16,6 +16,7 @@ import os
 import secrets
 import threading
 import time
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -260,9 +261,28 @@ def tokens() -> Tokens:
     return _tokens
 
 
-def as_user(who: str) -> dict[str, str]:
+class _BearerHeaders(Mapping[str, str]):
+    """Request headers whose token is looked up each time they are sent (kept, or renewed when
+    near its end): a test may hold them across a slow start without them going stale."""
+
+    def __init__(self, who: str) -> None:
+        self._who = who
+
+    def __getitem__(self, name: str) -> str:
+        if name != "Authorization":
+            raise KeyError(name)
+        return f"Bearer {tokens().token(self._who)}"
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(["Authorization"])
+
+    def __len__(self) -> int:
+        return 1
+
+
+def as_user(who: str) -> Mapping[str, str]:
     """Request headers with ``who``'s real token (a sample person, or ``client:ID``)."""
-    return tokens().headers(who)
+    return _BearerHeaders(who)
 
 
 def forged_token(name: str) -> str:

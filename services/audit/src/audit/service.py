@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
 from datetime import datetime
 from typing import Any
 
@@ -11,7 +11,14 @@ import structlog
 from pymongo.errors import DuplicateKeyError
 
 from audit.adapters.log_store import LogStore
-from audit.domain.chain import ChainVerifier, Verification, iso, next_entry
+from audit.domain.chain import (
+    ChainVerifier,
+    Verification,
+    fonds_named,
+    iso,
+    next_entry,
+    record_ids_of,
+)
 from contracts.envelope import AnyEnvelope
 from contracts.types import utc_now
 from servicekit.mongo import Document
@@ -33,11 +40,14 @@ class AuditService:
         ``seq`` means another writer appended first, so the head is re-read and we try again.
         """
         event_id = str(event.id)
+        fonds = fonds_named(event.data)
+        if not fonds and (ids := record_ids_of(event.data)):
+            fonds = await self._store.fonds_of_records(ids)
         async with self._lock:
             for _ in range(20):
                 if not self._head_known:
                     self._head, self._head_known = await self._store.head(), True
-                entry = next_entry(self._head, event, utc_now())
+                entry = next_entry(self._head, event, utc_now(), fonds)
                 try:
                     await self._store.append(entry)
                 except DuplicateKeyError:
@@ -59,8 +69,12 @@ class AuditService:
         until: datetime | None,
         after_seq: int,
         limit: int,
+        fonds: Collection[str] | None = None,
     ) -> list[Document]:
+        """``fonds``: only entries about these fonds (an auditor of some); None: every entry."""
         filters: dict[str, Any] = {}
+        if fonds is not None:
+            filters["fonds_codes"] = {"$in": sorted(fonds)}
         if record_id:
             filters["record_ids"] = record_id
         if actor:

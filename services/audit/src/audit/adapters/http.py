@@ -1,10 +1,12 @@
 """HTTP for auditors: query the trail, export it whole, verify the chain.
 
-Only security auditors (安全审计员) and auditors of every fonds read the trail: entries are not
-yet kept by fonds, so an auditor of some fonds only is refused rather than shown others'.
+Security auditors (安全审计员) and auditors of every fonds read the whole trail; an auditor of
+some fonds reads the entries about those fonds only, and neither exports nor verifies the whole
+chain. Nobody else reads it.
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations`: FastAPI reads the endpoints' annotations at
+# definition time, and ``Scope`` is local to the router (it closes over the directory).
 
 import json
 from collections.abc import AsyncIterator
@@ -22,17 +24,29 @@ from servicekit.roles import RoleDirectory
 
 
 def audit_router(service: AuditService, directory: RoleDirectory) -> APIRouter:
-    async def trail_reader(caller: Caller) -> None:
-        holder = await directory.holder(caller.name)
-        if ALL_FONDS not in holder.fonds_where(Action.READ_TRAIL):
+    async def trail_scope(caller: Caller) -> frozenset[str] | None:
+        """The fonds whose entries the caller reads; None: the whole trail."""
+        fonds = (await directory.holder(caller.name)).fonds_where(Action.READ_TRAIL)
+        if not fonds:
             raise HTTPException(
                 403, f"{caller.name}: the audit trail answers security auditors and auditors only"
             )
+        return None if ALL_FONDS in fonds else fonds
 
-    router = APIRouter(prefix="/v1", tags=["audit"], dependencies=[Depends(trail_reader)])
+    async def whole_trail(scope: Annotated[frozenset[str] | None, Depends(trail_scope)]) -> None:
+        if scope is not None:
+            raise HTTPException(
+                403,
+                "the whole trail (export, verify) answers security auditors and auditors of "
+                f"every fonds; yours: {', '.join(sorted(scope))}",
+            )
+
+    Scope = Annotated[frozenset[str] | None, Depends(trail_scope)]
+    router = APIRouter(prefix="/v1", tags=["audit"])
 
     @router.get("/entries")
     async def entries(
+        scope: Scope,
         record_id: str | None = None,
         actor: str | None = None,
         event_type: Annotated[
@@ -51,11 +65,12 @@ def audit_router(service: AuditService, directory: RoleDirectory) -> APIRouter:
             until=until,
             after_seq=after_seq,
             limit=limit,
+            fonds=scope,
         )
         next_after = items[-1]["seq"] if len(items) == limit else None
         return {"items": items, "next_after_seq": next_after}
 
-    @router.get("/export")
+    @router.get("/export", dependencies=[Depends(whole_trail)])
     async def export() -> StreamingResponse:
         async def lines() -> AsyncIterator[bytes]:
             async for entry in service.export():
@@ -63,7 +78,7 @@ def audit_router(service: AuditService, directory: RoleDirectory) -> APIRouter:
 
         return StreamingResponse(lines(), media_type="application/x-ndjson")
 
-    @router.get("/verify")
+    @router.get("/verify", dependencies=[Depends(whole_trail)])
     async def verify() -> dict[str, Any]:
         r = await service.verify()
         return {

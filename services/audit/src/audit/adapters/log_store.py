@@ -20,6 +20,7 @@ class LogStore:
         await self._coll.create_index("seq", unique=True)  # two writers cannot fork the chain
         await self._coll.create_index("event_id", unique=True)  # an event is recorded once
         await self._coll.create_index("record_ids")
+        await self._coll.create_index([("fonds_codes", 1), ("seq", 1)])
         await self._coll.create_index([("actor", 1), ("seq", 1)])
         await self._coll.create_index([("event_type", 1), ("seq", 1)])
 
@@ -28,6 +29,14 @@ class LogStore:
 
     async def has_event(self, event_id: str) -> bool:
         return await self._coll.find_one({"event_id": event_id}, projection={"_id": 1}) is not None
+
+    async def fonds_of_records(self, record_ids: list[str]) -> list[str]:
+        """The fonds of earlier entries about these records (their archiving, their intake)."""
+        cursor = self._coll.find(
+            {"record_ids": {"$in": record_ids}, "fonds_codes.0": {"$exists": True}},
+            projection={"fonds_codes": 1},
+        ).limit(100)
+        return sorted({f async for d in cursor for f in d["fonds_codes"]})
 
     async def append(self, entry: Document) -> None:
         await self._coll.insert_one(dict(entry))  # insert_one adds _id to the dict it gets

@@ -45,10 +45,21 @@ def record_ids_of(data: Mapping[str, Any]) -> list[str]:
     return sorted(set(ids))
 
 
+def fonds_named(data: Mapping[str, Any]) -> list[str]:
+    """The fonds (全宗) an event names itself; events that name only records take theirs from
+    the entries that archived them (AuditService)."""
+    value = data.get("fonds_code")
+    return [value] if isinstance(value, str) and value else []
+
+
 def next_entry(
-    previous: Mapping[str, Any] | None, event: AnyEnvelope, recorded_at: datetime
+    previous: Mapping[str, Any] | None,
+    event: AnyEnvelope,
+    recorded_at: datetime,
+    fonds_codes: Iterable[str] = (),
 ) -> dict[str, Any]:
-    """The entry that records ``event`` after ``previous`` (None for the first entry)."""
+    """The entry that records ``event`` after ``previous`` (None for the first entry);
+    ``fonds_codes``: the fonds it concerns, by which an auditor of a fonds reads the trail."""
     entry: dict[str, Any] = {
         "seq": 1 if previous is None else int(previous["seq"]) + 1,
         "event_id": str(event.id),
@@ -61,6 +72,7 @@ def next_entry(
         "causation_id": event.causationid,
         "traceparent": event.traceparent,
         "record_ids": record_ids_of(event.data),
+        "fonds_codes": sorted(set(fonds_codes)),
         "data": event.data,
         "recorded_at": iso(recorded_at),
         "prev_hash": GENESIS_HASH if previous is None else previous["hash"],
