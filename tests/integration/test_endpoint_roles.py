@@ -3,10 +3,11 @@ is refused (403, or 404 where the scope rule answers as if the resource did not 
 with the role gets past authorization to the endpoint's own answer. Real tokens of the local
 Keycloak; the services in this process, asking the real permission service for roles.
 
-Every token endpoint of the table is here or named in ``ANY_PRINCIPAL`` (any authenticated
-caller, answered within their own scope) or ``BY_ID`` (a record fetched by id: out of scope it
-answers 404 exactly as a record that does not exist, test_archive_records), so an endpoint
-added without a rule fails this test."""
+A record of the sample fonds is archived first, so that the endpoints on a record by id are
+walked too: out of the caller's scope they answer 404 exactly as a record that does not exist;
+a caller who sees the record but lacks the right is refused with 403. Every token endpoint of
+the table is here or named in ``ANY_PRINCIPAL`` (any authenticated caller, answered within their
+own scope), so an endpoint added without a rule fails this test."""
 
 from __future__ import annotations
 
@@ -21,10 +22,16 @@ import pytest
 from archive.app import create_app as archive_app
 from audit.app import create_app as audit_app
 from contracts.endpoints import ENDPOINTS
+from contracts.envelope import new_event
+from contracts.events import RecordArchived
+from contracts.topics import RECORDS_ARCHIVED, source_of
 from devkit.identity import ERP, as_user
-from devkit.samples import sample_voucher
+from devkit.samples import ingested_document, sample_voucher, store_files, voucher_summary
+from devkit.send import EventSender
 from devkit.testing import InProcessPermission, running
+from devkit.watch import EventWatcher, consumed, of_type
 from ingest.app import create_app as ingest_app
+from servicekit import s3
 from servicekit.settings import PlatformSettings
 
 FONDS = "Q001"  # the local stack's sample fonds: zhaomin archivist, lijing accountant
@@ -37,6 +44,12 @@ class Rule:
     allowed: str  # a principal with it
     kwargs: dict[str, Any] = field(default_factory=dict)  # the request (params, json, files)
     refused_status: int = 403
+    seeing: tuple[str, ...] = ()  # principals who see the record but lack the right: 403
+
+
+OUT_OF_SCOPE = ("outsider", "sysadmin", "secauditor")  # a record by id: 404, as if absent
+RECORD_RULE = Rule(OUT_OF_SCOPE, "zhaomin", refused_status=404)
+ACTING_RULE = Rule(OUT_OF_SCOPE, "zhaomin", refused_status=404, seeing=("lijing",))
 
 
 RULES: dict[tuple[str, str, str], Rule] = {
@@ -121,6 +134,35 @@ RULES: dict[tuple[str, str, str], Rule] = {
     ),
     ("audit", "GET", "/v1/export"): Rule(("zhaomin", "sysadmin", "secadmin"), "auditor-all"),
     ("audit", "GET", "/v1/verify"): Rule(("lijing", "sysadmin", "secadmin"), "secauditor"),
+    ("archive", "GET", "/v1/records/{record_id}"): RECORD_RULE,
+    ("archive", "GET", "/v1/records/{record_id}/drill"): RECORD_RULE,
+    ("archive", "GET", "/v1/records/{record_id}/versions"): RECORD_RULE,
+    ("archive", "GET", "/v1/drill"): Rule(
+        OUT_OF_SCOPE, "zhaomin", {"params": {"sha256": "{sha256}"}}, refused_status=404
+    ),
+    ("archive", "POST", "/v1/records/{record_id}/recheck"): RECORD_RULE,
+    ("archive", "GET", "/v1/records/{record_id}/originals/{sha256}"): ACTING_RULE,
+    ("archive", "POST", "/v1/records/{record_id}/legal-hold"): Rule(
+        OUT_OF_SCOPE,
+        "zhaomin",
+        {"json": {"reason": "核对"}},
+        refused_status=404,
+        seeing=("lijing",),
+    ),
+    ("archive", "DELETE", "/v1/records/{record_id}/legal-hold"): Rule(
+        OUT_OF_SCOPE,
+        "zhaomin",
+        {"params": {"reason": "核对"}},
+        refused_status=404,
+        seeing=("lijing",),
+    ),
+    ("archive", "POST", "/v1/records/{record_id}/review"): Rule(
+        OUT_OF_SCOPE,
+        "zhaomin",
+        {"json": {"decision": "accepted"}},
+        refused_status=404,
+        seeing=("lijing",),
+    ),
 }
 ANY_PRINCIPAL = {
     ("ingest", "GET", "/v1/journal-profiles"),
@@ -133,11 +175,6 @@ ANY_PRINCIPAL = {
         if e.path in {"/asyncapi.json", "/openapi.json"}
     ),
 }
-BY_ID = {
-    (e.service, e.method, e.path)
-    for e in ENDPOINTS
-    if e.service == "archive" and ("{record_id}" in e.path or e.path == "/v1/drill")
-}
 PATHS = {  # a role that reads no trail and uploads nothing, on a principal refused everywhere else
     "{user}": "outsider",
     "{role}": "accountant",
@@ -147,15 +184,24 @@ PATHS = {  # a role that reads no trail and uploads nothing, on a principal refu
 }
 
 
-def concrete(path: str) -> str:
-    for placeholder, value in PATHS.items():
-        path = path.replace(placeholder, value)
-    return path
+def concrete(text: str, record: RecordArchived) -> str:
+    scan = next(f for f in record.originals if f.role == "attachment")
+    given = {**PATHS, "{record_id}": str(record.record_id), "{sha256}": scan.sha256}
+    for placeholder, value in given.items():
+        text = text.replace(placeholder, value)
+    return text
+
+
+def request(rule: Rule, record: RecordArchived) -> dict[str, Any]:
+    kwargs = dict(rule.kwargs)
+    if "params" in kwargs:
+        kwargs["params"] = {k: concrete(str(v), record) for k, v in kwargs["params"].items()}
+    return kwargs
 
 
 def test_every_endpoint_has_a_role_rule() -> None:
     needing = {(e.service, e.method, e.path) for e in ENDPOINTS if e.access == "token"}
-    assert needing - ANY_PRINCIPAL - BY_ID == set(RULES)
+    assert needing - ANY_PRINCIPAL == set(RULES)
 
 
 @pytest.fixture(scope="module")
@@ -171,20 +217,55 @@ async def services(
         yield {"ingest": ingest, "archive": archive, "audit": audit, "permission": permission.http}
 
 
+@pytest.fixture(scope="module")
+async def record(
+    platform: PlatformSettings, services: dict[str, httpx.AsyncClient]
+) -> RecordArchived:
+    """A voucher of the sample fonds with a scanned attachment, archived by the archive above
+    and known to the permission service."""
+    store = s3.ObjectStore(s3.connect(platform), platform.bucket_name("ingest-originals"))
+    files = await store_files(
+        store,
+        [
+            ("voucher", "v.json", "application/json", f'{{"n": "{uuid.uuid4()}"}}'.encode()),
+            ("attachment", "scan.pdf", "application/pdf", b"%PDF-1.4\n%" + uuid.uuid4().bytes),
+        ],
+    )
+    voucher = voucher_summary(voucher_no=f"记-{uuid.uuid4().hex[:8]}")
+    doc = ingested_document(files, fonds_code=FONDS, voucher=voucher)
+    async with (
+        EventWatcher(platform.kafka_bootstrap, platform.namespace, [RECORDS_ARCHIVED]) as watch,
+        EventSender(platform.kafka_bootstrap, platform.namespace) as out,
+    ):
+        event = new_event(
+            doc, source=source_of("ingest"), subject=str(doc.document_id), correlation_id="c"
+        )
+        await out.send(event)
+        [archived] = await watch.wait_for(of_type("RecordArchived", record_id=str(doc.document_id)))
+    await consumed(platform.kafka_bootstrap, platform.namespace, "permission", [RECORDS_ARCHIVED])
+    return RecordArchived.model_validate(archived.data)
+
+
 @pytest.mark.parametrize("endpoint", sorted(RULES), ids=lambda e: f"{e[0]} {e[1]} {e[2]}")
 async def test_refused_without_the_role_and_past_authorization_with_it(
-    services: dict[str, httpx.AsyncClient], endpoint: tuple[str, str, str]
+    services: dict[str, httpx.AsyncClient],
+    record: RecordArchived,
+    endpoint: tuple[str, str, str],
 ) -> None:
     service, method, path = endpoint
     rule, http = RULES[endpoint], services[service]
+    url, kwargs = concrete(path, record), request(rule, record)
     for who in rule.refused:
-        r = await http.request(method, concrete(path), headers=as_user(who), **rule.kwargs)
+        r = await http.request(method, url, headers=as_user(who), **kwargs)
         assert r.status_code == rule.refused_status, (who, r.text)
-    r = await http.request(method, concrete(path), headers=as_user(rule.allowed), **rule.kwargs)
+    for who in rule.seeing:
+        r = await http.request(method, url, headers=as_user(who), **kwargs)
+        assert r.status_code == 403, (who, r.text)
+    r = await http.request(method, url, headers=as_user(rule.allowed), **kwargs)
     # Past authorization, the endpoint answers the request itself: done, or what is wrong
     # with it (a journal profile that does not exist, an offer that does not), never a refusal
     # of the caller.
     assert r.status_code not in {401, 403}, (rule.allowed, r.text)
     assert r.status_code < 500, r.text
-    if rule.refused_status == 404:
+    if endpoint == ("archive", "POST", "/v1/handovers"):
         assert r.status_code == 404  # the offer does not exist for anyone

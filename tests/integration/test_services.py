@@ -795,3 +795,35 @@ async def test_the_security_administrator_withdraws_a_grant_before_its_time(
     assert check["allowed"] is False and "no longer active" in check["reason"]
     again = await permission.http.post(url, headers=as_user("secadmin"))
     assert again.status_code == 409
+
+
+async def test_of_two_administrative_roles_given_to_one_principal_at_once_one_is_held(
+    permission: InProcessPermission,
+) -> None:
+    """三员分立 holds under concurrency: both requests pass the check against what is held, and
+    the database's unique key decides."""
+    for _ in range(10):
+        who = f"admin-race-{secrets.token_hex(3)}"
+        answers = await asyncio.gather(
+            *(
+                permission.http.put(
+                    f"/v1/role-assignments/{who}/{role}/*", headers=as_user("secadmin")
+                )
+                for role in ("system_admin", "security_auditor")
+            )
+        )
+        assert sorted(r.status_code for r in answers) == [201, 409], [r.text for r in answers]
+        held = await permission.http.get("/v1/role-assignments", headers=as_user("secadmin"))
+        assert len([a for a in held.json() if a["user"] == who]) == 1
+    # A role revoked frees its holder for another administrative role.
+    who = f"admin-moved-{secrets.token_hex(3)}"
+    for method, role, status in (
+        ("PUT", "system_admin", 201),
+        ("PUT", "security_auditor", 409),
+        ("DELETE", "system_admin", 204),
+        ("PUT", "security_auditor", 201),
+    ):
+        r = await permission.http.request(
+            method, f"/v1/role-assignments/{who}/{role}/*", headers=as_user("secadmin")
+        )
+        assert r.status_code == status, (method, role, r.text)

@@ -11,11 +11,10 @@ import pytest
 from contracts.envelope import Envelope
 from contracts.events import AccessRevoked, RoleAssigned, RoleRevoked
 from devkit.testing import RecordingPublisher
-from permission.domain.access import Grant, RoleAssignment
+from permission.domain.access import ChangeRefused, Grant, RoleAssignment
 from permission.ports import Pending
 from permission.service import (
     AlreadyEnded,
-    ChangeRefused,
     NotFound,
     NotPermitted,
     PermissionService,

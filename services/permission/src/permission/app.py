@@ -13,10 +13,9 @@ from permission.adapters.consumers import register_consumers
 from permission.adapters.grants import Grants
 from permission.adapters.http import permission_router
 from permission.adapters.roles import CachedRoles
-from permission.domain.access import RoleAssignment
+from permission.domain.access import ChangeRefused, RoleAssignment
 from permission.service import (
     AlreadyEnded,
-    ChangeRefused,
     NotFound,
     NotPermitted,
     PermissionService,

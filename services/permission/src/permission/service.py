@@ -18,6 +18,7 @@ from contracts.events import (
 from contracts.roles import ALL_FONDS, Action
 from contracts.types import utc_now
 from permission.domain.access import (
+    ChangeRefused,
     CheckResult,
     Grant,
     RoleAssignment,
@@ -38,10 +39,6 @@ SEEDED_BY = "seed"  # the actor of assignments a seed file bootstrapped
 
 class NotPermitted(Exception):
     """The caller's roles do not allow this change."""
-
-
-class ChangeRefused(Exception):
-    """The change would break a rule (三员分立, or a role no table knows)."""
 
 
 class NotFound(Exception):

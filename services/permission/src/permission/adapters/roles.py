@@ -15,7 +15,8 @@ from pymongo.errors import DuplicateKeyError
 
 from contracts.envelope import Envelope
 from contracts.events import RoleAssigned, RoleRevoked
-from permission.domain.access import RoleAssignment
+from contracts.roles import ADMINISTRATORS
+from permission.domain.access import ChangeRefused, RoleAssignment
 from permission.ports import Pending, RoleChange
 from servicekit.mongo import Document
 
@@ -34,6 +35,10 @@ def _element(change: RoleChange) -> Document:
 class Roles:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self._roles = db["role_assignments"]
+        # One document per administrator, keyed by principal: of two administrative roles
+        # given to one principal at once, the unique key lets one in (三员分立), whatever the
+        # timing of the checks before.
+        self._administrators = db["administrators"]
 
     async def ensure_indexes(self) -> None:
         await self._roles.create_index([("user", 1), ("held", 1)])
@@ -50,6 +55,8 @@ class Roles:
 
     async def assign(self, a: RoleAssignment, announce: Envelope[RoleAssigned]) -> Pending | None:
         """Hold ``a`` from now; None if it is held already (nothing changes)."""
+        if a.role in ADMINISTRATORS:
+            await self._claim_administrator(a)
         element = _element(announce)
         fields = {"user": a.user, "role": a.role, "fonds_code": a.fonds_code, "held": True}
         try:
@@ -62,6 +69,21 @@ class Roles:
             return None
         return Pending(_key(a), element, announce)
 
+    async def _claim_administrator(self, a: RoleAssignment) -> None:
+        """ChangeRefused if the principal holds another administrative role, or is being given
+        one this moment (its claim is made before its assignment)."""
+        try:
+            await self._administrators.insert_one({"_id": a.user, "role": a.role})
+            return
+        except DuplicateKeyError:
+            claim = await self._administrators.find_one({"_id": a.user})
+        if claim is not None and claim["role"] == a.role:
+            return
+        raise ChangeRefused(
+            f"{a.user} is an administrator already: no principal holds two of the three "
+            "administrative roles (三员分立)"
+        )
+
     async def revoke(self, a: RoleAssignment, announce: Envelope[RoleRevoked]) -> Pending | None:
         """End ``a``; None if it is not held."""
         element = _element(announce)
@@ -69,6 +91,11 @@ class Roles:
             {"_id": _key(a), "held": True},
             {"$set": {"held": False}, "$push": {"announce": element}},
         )
+        # The claim goes with the role's last assignment (also when a revoke is repeated after
+        # a crash between the two writes).
+        last = not await self._roles.find_one({"user": a.user, "role": a.role, "held": True})
+        if a.role in ADMINISTRATORS and last:
+            await self._administrators.delete_one({"_id": a.user, "role": a.role})
         return Pending(_key(a), element, announce) if result.modified_count == 1 else None
 
     async def pending(self) -> list[Pending]:

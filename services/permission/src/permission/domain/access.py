@@ -50,6 +50,10 @@ def separation_of_duties(assignments: Iterable[RoleAssignment]) -> list[str]:
     return problems
 
 
+class ChangeRefused(Exception):
+    """The change would break a rule (三员分立, or a role no table knows)."""
+
+
 def refuse_change(held: Iterable[RoleAssignment], change: RoleAssignment, *, by: str) -> str | None:
     """Why assigning ``change`` is refused, or None: a role the table knows, never to oneself
     (the security administrator cannot widen their own powers), and 三员分立 kept."""
