@@ -238,9 +238,6 @@ class Tokens:
             self._kept[who] = (answer["access_token"], time.monotonic() + answer["expires_in"] - 30)
             return str(answer["access_token"])
 
-    def headers(self, who: str) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.token(who)}"}
-
     def brief(self, who: str) -> tuple[str, float]:
         """A person's real token that expires a second after it is issued, and when (epoch)."""
         grant = {**self._grant(who), "client_id": BRIEF_CLIENT}

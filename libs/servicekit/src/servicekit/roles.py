@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Generic, Protocol, TypeVar
 
 import httpx
 from faststream import AckPolicy
@@ -22,6 +22,8 @@ from contracts.roles import fonds_where
 from contracts.topics import ROLE_CHANGES
 from servicekit.auth import ServiceToken
 from servicekit.settings import PlatformSettings
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,26 @@ class Holder:
         return fonds_where(((r.role, r.fonds_code) for r in self.roles), action)
 
 
+class KeptRoles(Generic[T]):
+    """Roles read per principal, each kept at most ``ttl`` seconds (from the moment they were
+    asked for: a change made while the answer was on its way is not hidden) and forgotten on
+    demand, when a change is announced."""
+
+    def __init__(self, ttl: float) -> None:
+        self._ttl = ttl
+        self._kept: dict[str, tuple[float, T]] = {}
+
+    def get(self, name: str) -> T | None:
+        kept = self._kept.get(name)
+        return kept[1] if kept and time.monotonic() - kept[0] < self._ttl else None
+
+    def keep(self, name: str, value: T, asked_at: float) -> None:
+        self._kept[name] = (asked_at, value)
+
+    def forget(self, name: str) -> None:
+        self._kept.pop(name, None)
+
+
 class RoleDirectory:
     """Each call carries this service's own token (client-credentials grant)."""
 
@@ -55,22 +77,20 @@ class RoleDirectory:
         self._http = httpx.AsyncClient(
             base_url=base_url, timeout=5, transport=transport, auth=token.auth()
         )
-        self._ttl = ttl
-        self._cache: dict[str, tuple[float, Holder]] = {}
+        self._kept: KeptRoles[Holder] = KeptRoles(ttl)
 
     async def holder(self, name: str) -> Holder:
-        cached = self._cache.get(name)
-        if cached and time.monotonic() - cached[0] < self._ttl:
-            return cached[1]
+        if (kept := self._kept.get(name)) is not None:
+            return kept
         asked_at = time.monotonic()
         response = await self._http.get(f"/v1/roles/{name}")
         response.raise_for_status()
         held = Holder(name, tuple(HeldRole(r["role"], r["fonds_code"]) for r in response.json()))
-        self._cache[name] = (asked_at, held)
+        self._kept.keep(name, held, asked_at)
         return held
 
     def forget(self, name: str) -> None:
-        self._cache.pop(name, None)
+        self._kept.forget(name)
 
     async def close(self) -> None:
         await self._http.aclose()

@@ -126,13 +126,15 @@ def build_app(
     signed_routers: Sequence[APIRouter] = (),
     checks: Mapping[str, Check] | None = None,
     max_request_bytes: int = 1024 * 1024,
+    errors: Mapping[type[Exception], int] | None = None,
 ) -> FastAPI:
     """A FastAPI app: HTTP routes, the Kafka broker's lifetime, health, /asyncapi.json.
 
     Every route of ``routers`` requires an access token of the platform's IdP; those of
     ``signed_routers`` are callbacks of outside systems that prove their sender by a signature
     of their own, checked by the route. A request body over ``max_request_bytes`` is refused
-    with 413 while it arrives, before it fills memory or disk.
+    with 413 while it arrives, before it fills memory or disk. ``errors``: what the use cases
+    raise, each answered once with its status and its message as ``detail``.
     """
 
     async def kafka_ready() -> None:
@@ -180,6 +182,8 @@ def build_app(
     )
     app.state.token_verifier = rt.tokens
     app.add_exception_handler(Exception, _unavailable)
+    for error, status in (errors or {}).items():
+        app.add_exception_handler(error, _answer_with(status))
     app.include_router(health_router(all_checks))  # the only routes open to anyone
     # Every other route sits behind the token check, declared once here so none can miss it;
     # a route that needs the principal names `Caller`, which FastAPI resolves once per request.
@@ -188,6 +192,13 @@ def build_app(
     for r in signed_routers:
         app.include_router(r)
     return app
+
+
+def _answer_with(status: int) -> Callable[[Request, Exception], Awaitable[JSONResponse]]:
+    async def answer(_: Request, error: Exception) -> JSONResponse:
+        return JSONResponse({"detail": str(error)}, status_code=status)
+
+    return answer
 
 
 async def _unavailable(_: Request, error: Exception) -> JSONResponse:

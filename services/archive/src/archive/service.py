@@ -279,9 +279,9 @@ class ArchiveService:
         """(filename, media type, bytes) of one original, as locked at archiving."""
         found = await self._records.get_locked(record_id)
         f = next((f for f in found[0].originals if f.sha256 == sha256), None) if found else None
-        if found is None or f is None:
-            raise NotFound(f"record {record_id} has no original {sha256}")
         missing = f"record {record_id} has no original {sha256}"
+        if found is None or f is None:
+            raise NotFound(missing)
         await require_record(self._permissions, user, "download", record_id, missing)
         data = await self._store.get(f.object_key, locked_version(found[1], f))
         return f.filename, f.media_type, data

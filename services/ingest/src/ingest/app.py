@@ -3,7 +3,6 @@ and Kafka, and maps what the use cases refuse to HTTP once."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -90,28 +89,23 @@ def create_app(
         ],
         checks=checks,
         max_request_bytes=settings.max_request_bytes,
+        errors={
+            OutOfScope: 403,
+            TooLarge: 413,
+            OverLimit: 413,
+            BeyondParsing: 422,
+            UnknownProfile: 422,
+        },
     )
-    for error, status in (
-        (OutOfScope, 403),
-        (ScanUnavailable, 503),
-        (TooLarge, 413),
-        (OverLimit, 413),
-        (BeyondParsing, 422),
-        (UnknownProfile, 422),
-    ):
-        app.add_exception_handler(error, _answer(status))
+    app.add_exception_handler(ScanUnavailable, _scanner_down)
     app.add_exception_handler(Unreadable, _unreadable)
     return app
 
 
-def _answer(status: int) -> Callable[[Request, Exception], Awaitable[JSONResponse]]:
-    async def handler(_: Request, error: Exception) -> JSONResponse:
-        detail = str(error)
-        if isinstance(error, ScanUnavailable):  # nothing was stored or announced: send again
-            detail = f"virus scanner unavailable, nothing accepted: {error}"
-        return JSONResponse({"detail": detail}, status_code=status)
-
-    return handler
+async def _scanner_down(_: Request, error: Exception) -> JSONResponse:
+    """Nothing was stored or announced: the sender sends again."""
+    detail = f"virus scanner unavailable, nothing accepted: {error}"
+    return JSONResponse({"detail": detail}, status_code=503)
 
 
 async def _unreadable(_: Request, error: Exception) -> JSONResponse:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI
 
 from contracts.envelope import EventData
 from contracts.events import AccessGranted, AccessRevoked, RoleAssigned, RoleRevoked
@@ -62,22 +61,8 @@ def create_app(
     register_consumers(rt, service)
     follow_role_changes(rt.broker, rt.platform, roles)  # other replicas' changes
     router = permission_router(service, settings.service_clients)
-    app = build_app(rt, title="AAP permission", routers=[router])
-    for error, status in (
-        (NotPermitted, 403),
-        (NotFound, 404),
-        (ChangeRefused, 409),
-        (AlreadyEnded, 409),
-    ):
-        app.add_exception_handler(error, _answer(status))
-    return app
-
-
-def _answer(status: int) -> Callable[[Request, Exception], Awaitable[JSONResponse]]:
-    async def handler(_: Request, error: Exception) -> JSONResponse:
-        return JSONResponse({"detail": str(error)}, status_code=status)
-
-    return handler
+    errors = {NotPermitted: 403, NotFound: 404, ChangeRefused: 409, AlreadyEnded: 409}
+    return build_app(rt, title="AAP permission", routers=[router], errors=errors)
 
 
 def main() -> None:

@@ -19,6 +19,7 @@ from contracts.roles import ADMINISTRATORS
 from permission.domain.access import ChangeRefused, RoleAssignment
 from permission.ports import Pending, RoleChange
 from servicekit.mongo import Document
+from servicekit.roles import KeptRoles
 
 _KINDS: dict[str, Any] = {"assigned": Envelope[RoleAssigned], "revoked": Envelope[RoleRevoked]}
 
@@ -116,18 +117,16 @@ class CachedRoles(Roles):
 
     def __init__(self, db: AsyncDatabase[Document], ttl: float = 60) -> None:
         super().__init__(db)
-        self._ttl = ttl
-        self._kept: dict[str, tuple[float, list[RoleAssignment]]] = {}
+        self._kept: KeptRoles[list[RoleAssignment]] = KeptRoles(ttl)
 
     async def held(self, user: str | None = None) -> list[RoleAssignment]:
         if user is None:
             return await super().held()
-        kept = self._kept.get(user)
-        if kept and time.monotonic() - kept[0] < self._ttl:
-            return kept[1]
-        read_at = time.monotonic()
+        if (kept := self._kept.get(user)) is not None:
+            return kept
+        asked_at = time.monotonic()
         roles = await super().held(user)
-        self._kept[user] = (read_at, roles)
+        self._kept.keep(user, roles, asked_at)
         return roles
 
     async def assign(self, a: RoleAssignment, announce: Envelope[RoleAssigned]) -> Pending | None:
@@ -145,4 +144,4 @@ class CachedRoles(Roles):
             self.forget(a.user)
 
     def forget(self, name: str) -> None:
-        self._kept.pop(name, None)
+        self._kept.forget(name)
