@@ -94,7 +94,7 @@ async def _clean_up(settings: PlatformSettings) -> None:
     )
     await admin.start()
     try:
-        await admin.delete_topics(all_topic_names(settings.namespace))
+        await admin.delete_topics(all_topic_names(settings.namespace, settings.oa_connections))
     finally:
         await admin.close()
     client = mongo.connect(settings.mongo_url)

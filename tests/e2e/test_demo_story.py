@@ -23,6 +23,9 @@ async def test_upload_archive_borrow_approve_download_and_audit(
         200,
         401,
     )
+    # The OA system of another company, with its own genuine key, may not decide a request
+    # routed to the sample fonds' OA.
+    assert outcome.other_oa_callback == 403
     assert outcome.download_intact
     assert (
         outcome.intake_checks["1-8"] == "passed" and "failed" not in outcome.intake_checks.values()

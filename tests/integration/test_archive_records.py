@@ -268,6 +268,7 @@ async def test_drill_through_both_ways_in_one_call(
         request_id=uuid.uuid4(),
         kind="borrowing",
         applicant="liuyang",
+        fonds_code=FONDS,
         record_ids=(travel.document_id,),
         decision="approved",
         approver="王强",

@@ -2,8 +2,8 @@
 only by its consumers' (ACLs from the contracts' topic registry, on SASL_SSL with SCRAM).
 
 The OA system, told to publish decisions, once could publish an ``ApprovalDecided`` straight to
-the topic the permission service grants from. Done here in a namespace of its own, so that what
-is written cannot reach the other tests' consumers.
+the topic the permission service grants from; and one OA system could decide for another. Done
+here in a namespace of its own, so that what is written cannot reach the other tests' consumers.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from pydantic import SecretStr
 
 from contracts.envelope import new_event
 from contracts.events import ApprovalDecided, OaDecisionMade
-from contracts.topics import APPROVALS_DECIDED, APPROVALS_REQUESTED, OA_DECISIONS, all_topic_names
+from contracts.topics import APPROVALS_DECIDED, OaConnection, all_topic_names
 from devkit.kafka_access import apply_local, client_env, remove
 from devkit.topics import create_topics
 from servicekit.kafka import client_options
@@ -42,7 +42,7 @@ def as_principal(platform: PlatformSettings, principal: str) -> PlatformSettings
 @pytest.fixture
 async def namespace(platform: PlatformSettings) -> AsyncIterator[str]:
     ns = "acl" + secrets.token_hex(3)
-    await create_topics(platform.kafka_bootstrap, ns)
+    await create_topics(platform.kafka_bootstrap, ns, platform.oa_connections)
     apply_local(platform, ns)
     yield ns
     remove(platform, ns)
@@ -51,7 +51,7 @@ async def namespace(platform: PlatformSettings) -> AsyncIterator[str]:
     )
     await admin.start()
     try:
-        await admin.delete_topics(all_topic_names(ns))
+        await admin.delete_topics(all_topic_names(ns, platform.oa_connections))
     finally:
         await admin.close()
 
@@ -99,17 +99,10 @@ def forged_decision() -> bytes:
     return event.model_dump_json().encode()
 
 
-async def test_a_decision_forged_by_the_oa_or_ingest_principal_is_refused_by_the_broker(
-    platform: PlatformSettings, namespace: str
-) -> None:
-    topic = APPROVALS_DECIDED.name(namespace)
-    before = await end_offsets(platform, topic)
-    for principal in ("oa", "ingest"):
-        with pytest.raises(TopicAuthorizationFailedError):
-            await send(platform, principal, topic, forged_decision())
-    # Nothing reached the topic the permission service grants from: no grant can follow.
-    assert await end_offsets(platform, topic) == before
-    # The OA principal writes what it is there for: its decisions, on its own topic.
+SEEYON, WEAVER = OaConnection("seeyon"), OaConnection("weaver")  # devkit's local OA systems
+
+
+def oa_decision() -> bytes:
     decision = OaDecisionMade(
         request_id=uuid.uuid4(),
         decision="approved",
@@ -118,11 +111,33 @@ async def test_a_decision_forged_by_the_oa_or_ingest_principal_is_refused_by_the
         oa_instance_id="OA-1",
         decided_at=datetime.now(UTC),
     )
-    event = new_event(decision, source="/aap/oa", subject="x", correlation_id="c")
-    await send(platform, "oa", OA_DECISIONS.name(namespace), event.model_dump_json().encode())
-    assert await end_offsets(platform, OA_DECISIONS.name(namespace)) != {
-        TopicPartition(OA_DECISIONS.name(namespace), p): 0 for p in range(3)
-    }
+    event = new_event(decision, source=SEEYON.source, subject="x", correlation_id="c")
+    return event.model_dump_json().encode()
+
+
+def untouched(topic: str) -> dict[TopicPartition, int]:
+    return {TopicPartition(topic, p): 0 for p in range(3)}
+
+
+async def test_a_decision_forged_by_the_oa_or_ingest_principal_is_refused_by_the_broker(
+    platform: PlatformSettings, namespace: str
+) -> None:
+    topic = APPROVALS_DECIDED.name(namespace)
+    before = await end_offsets(platform, topic)
+    for principal in (SEEYON.principal, "ingest"):
+        with pytest.raises(TopicAuthorizationFailedError):
+            await send(platform, principal, topic, forged_decision())
+    # Nothing reached the topic the permission service grants from: no grant can follow.
+    assert await end_offsets(platform, topic) == before
+    # One OA system cannot decide for another: its decisions go on its own topic only.
+    theirs = WEAVER.decisions.name(namespace)
+    with pytest.raises(TopicAuthorizationFailedError):
+        await send(platform, SEEYON.principal, theirs, oa_decision())
+    assert await end_offsets(platform, theirs) == untouched(theirs)
+    # The OA principal writes what it is there for: its decisions, on its own topic.
+    mine = SEEYON.decisions.name(namespace)
+    await send(platform, SEEYON.principal, mine, oa_decision())
+    assert await end_offsets(platform, mine) != untouched(mine)
 
 
 async def test_a_principal_reads_only_its_own_topics_in_its_own_groups(
@@ -142,10 +157,13 @@ async def test_a_principal_reads_only_its_own_topics_in_its_own_groups(
         finally:
             await consumer.stop()
 
-    # The OA system reads the requests routed to it, in its own group; not the platform's
-    # decisions, and not in another service's group.
-    await read("oa", APPROVALS_REQUESTED.name(namespace), f"{namespace}.oa")
+    # The OA system reads the requests routed to it, in its own group; not another OA system's
+    # requests, not the platform's decisions, and not in another service's group.
+    oa, group = SEEYON.principal, f"{namespace}.{SEEYON.principal}"
+    await read(oa, SEEYON.requests.name(namespace), group)
     with pytest.raises(TopicAuthorizationFailedError):
-        await read("oa", APPROVALS_DECIDED.name(namespace), f"{namespace}.oa")
+        await read(oa, WEAVER.requests.name(namespace), group)
+    with pytest.raises(TopicAuthorizationFailedError):
+        await read(oa, APPROVALS_DECIDED.name(namespace), group)
     with pytest.raises(GroupAuthorizationFailedError):
-        await read("oa", APPROVALS_REQUESTED.name(namespace), f"{namespace}.approval")
+        await read(oa, SEEYON.requests.name(namespace), f"{namespace}.approval")

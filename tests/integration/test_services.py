@@ -33,14 +33,13 @@ from contracts.topics import (
     ACCESS_GRANTED,
     ACCESS_REVOKED,
     APPROVALS_DECIDED,
-    APPROVALS_REQUESTED,
     DOCUMENTS_INGESTED,
     DOCUMENTS_REJECTED,
     LEGAL_HOLDS_PLACED,
-    OA_DECISIONS,
     RECORDS_ARCHIVED,
     ROLES_ASSIGNED,
     ROLES_REVOKED,
+    OaConnection,
     source_of,
 )
 from contracts.types import Money
@@ -223,24 +222,37 @@ async def test_approval_takes_decisions_from_topic_and_callback_once(
     platform: PlatformSettings,
 ) -> None:
     secret, other = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
-    settings = ApprovalSettings(oa_callback_keys={"seeyon": secret, "weaver": other})
+    settings = ApprovalSettings(
+        oa_callback_keys={"seeyon": secret, "weaver": other},
+        oa_routes={"Q001": "seeyon", "*": "weaver"},
+    )
     key = secret.encode()
+    seeyon, weaver = OaConnection("seeyon"), OaConnection("weaver")
     async with (
         running(approval_app(settings)) as http,
         EventWatcher(
-            platform.kafka_bootstrap, platform.namespace, [APPROVALS_REQUESTED, APPROVALS_DECIDED]
+            platform.kafka_bootstrap,
+            platform.namespace,
+            [seeyon.requests, weaver.requests, APPROVALS_DECIDED],
         ) as watch,
         EventSender(platform.kafka_bootstrap, platform.namespace) as out,
     ):
-        r = await http.post(
-            "/v1/borrowing-requests",
-            headers=as_user("liuyang"),
-            json={"record_ids": [str(uuid.uuid4())], "reason": "核对", "days": 3},
-        )
+
+        async def borrow(fonds: str) -> httpx.Response:
+            ask = {"fonds_code": fonds, "record_ids": [str(uuid.uuid4())], "reason": "核对"}
+            return await http.post(
+                "/v1/borrowing-requests", headers=as_user("liuyang"), json=ask | {"days": 3}
+            )
+
+        r = await borrow("Q001")
         assert r.status_code == 201
         request_id = r.json()["request_id"]
+        assert r.json()["oa_connection"] == "seeyon"
         [asked] = await watch.wait_for(of_type("ApprovalRequested", request_id=request_id))
         assert asked.data["applicant"] == "liuyang" and asked.actor == "liuyang"
+        # On the topic of the OA system deciding for Q001, which only it reads.
+        [where] = [x.topic for x in watch.seen if x.event.id == asked.id]
+        assert where == seeyon.requests.name(platform.namespace)
 
         decided_at = datetime.now(UTC).replace(microsecond=0)
         oa = OaDecisionMade(
@@ -250,15 +262,21 @@ async def test_approval_takes_decisions_from_topic_and_callback_once(
             oa_instance_id="OA-9",
             decided_at=decided_at,
         )
+        # The other OA system's decision, on its own topic, for a request not routed to it: set
+        # aside (dead-lettered with the reason), no decision.
+        usurper = new_event(oa, source="/oa/weaver", subject=request_id, correlation_id="x")
+        await out.send(usurper, to=weaver.decisions)
+        await consumed(platform.kafka_bootstrap, platform.namespace, "approval", [weaver.decisions])
         envelope = new_event(oa, source="/oa/seeyon", subject=request_id, correlation_id=request_id)
-        await out.send(envelope)
-        await out.send(envelope)  # redelivered by the OA side
+        await out.send(envelope, to=seeyon.decisions)
+        await out.send(envelope, to=seeyon.decisions)  # redelivered by the OA side
         [decided] = await watch.wait_for(of_type("ApprovalDecided", request_id=request_id))
         assert decided.data["decision"] == "approved"
         assert decided.data["access_until"] == (decided_at + timedelta(days=3)).isoformat().replace(
             "+00:00", "Z"
         )
         assert decided.causationid == str(envelope.id)
+        assert decided.data["fonds_code"] == "Q001"
 
         body = json.dumps(
             {
@@ -277,17 +295,26 @@ async def test_approval_takes_decisions_from_topic_and_callback_once(
             passed_off = signed_headers(key_id, signing, body)
             r = await http.post("/v1/oa/decisions", content=body, headers=passed_off)
             assert r.status_code == 401, r.text
+        # The other OA system, with its own genuine key: not routed to it.
         r = await http.post(
             "/v1/oa/decisions", content=body, headers=signed_headers("weaver", other.encode(), body)
         )
+        assert r.status_code == 403 and "routed to OA system seeyon" in r.json()["detail"], r.text
+        r = await http.post(
+            "/v1/oa/decisions", content=body, headers=signed_headers("seeyon", key, body)
+        )
         assert r.status_code == 409  # contradicts the decision already taken
+        # Any other fonds goes to the OA system routed "*" (with no such route, a fonds no
+        # OA system decides for is refused naming it: services/approval/tests).
+        r = await borrow("Q777")
+        assert r.status_code == 201 and r.json()["oa_connection"] == "weaver"
         r = await http.get(f"/v1/borrowing-requests/{request_id}", headers=as_user("liuyang"))
         assert r.json()["status"] == "approved"
         # Another employee's request does not exist for them (a borrower sees their own only).
         r = await http.get(f"/v1/borrowing-requests/{request_id}", headers=as_user("wangfang"))
         assert r.status_code == 404
         # The redelivered OA decision handled, and what its handling published read.
-        await consumed(platform.kafka_bootstrap, platform.namespace, "approval", [OA_DECISIONS])
+        await consumed(platform.kafka_bootstrap, platform.namespace, "approval", [seeyon.decisions])
         await watch.caught_up()
     decisions = {
         s.event.id for s in watch.seen if of_type("ApprovalDecided", request_id=request_id)(s.event)
@@ -295,16 +322,45 @@ async def test_approval_takes_decisions_from_topic_and_callback_once(
     assert len(decisions) == 1
 
 
+async def record_archived(platform: PlatformSettings, fonds: str, n: int = 7) -> RecordArchived:
+    """A record of ``fonds``, as the archive announces it, its original really stored."""
+    record, doc = uuid.uuid4(), await stored_document(platform, n)
+    return RecordArchived(
+        record_id=record,
+        document_id=record,
+        archive_code=f"{fonds}-2024-D30-PZ-{record.hex[:6]}",
+        fonds_code=fonds,
+        fiscal_year=2024,
+        category=RecordCategory.BOOKKEEPING_VOUCHER,
+        retention={"years": 30},
+        retention_until="2054-12-31",
+        originals=doc.files,
+        archived_at=datetime.now(UTC),
+    )
+
+
+async def archived(platform: PlatformSettings, out: EventSender, fonds: str) -> uuid.UUID:
+    """A record of ``fonds`` announced (RecordArchived)."""
+    data = await record_archived(platform, fonds)
+    await out.send(
+        new_event(
+            data, source=source_of("archive"), subject=str(data.record_id), correlation_id="c"
+        )
+    )
+    return data.record_id
+
+
 def approved_borrowing(
-    applicant: str, record: uuid.UUID, request: uuid.UUID, lasting: timedelta
+    applicant: str, records: tuple[uuid.UUID, ...], request: uuid.UUID, lasting: timedelta
 ) -> ApprovalDecided:
-    """The approval service's decision on a borrowing request, approved now."""
+    """The approval service's decision on a borrowing request of fonds Q001, approved now."""
     now = datetime.now(UTC)
     return ApprovalDecided(
         request_id=request,
         kind="borrowing",
         applicant=applicant,
-        record_ids=(record,),
+        fonds_code="Q001",
+        record_ids=records,
         decision="approved",
         approver="王强",
         comment="",
@@ -318,9 +374,8 @@ async def test_permission_grants_on_approval_and_revokes_on_expiry(
     platform: PlatformSettings,
 ) -> None:
     settings = PermissionSettings(sweep_seconds=0.5)
-    record, request = uuid.uuid4(), uuid.uuid4()
-    decided = approved_borrowing("wangfang", record, request, timedelta(seconds=10))
-    ask = {"user": "wangfang", "action": "download", "resource": f"record:{record}"}
+    request = uuid.uuid4()
+    ask_for: dict[str, str] = {"user": "wangfang", "action": "download"}
     archive_calls = as_user("client:aap-archive")  # the archive asks
     async with (
         running(permission_app(settings)) as http,
@@ -329,6 +384,16 @@ async def test_permission_grants_on_approval_and_revokes_on_expiry(
         ) as watch,
         EventSender(platform.kafka_bootstrap, platform.namespace) as out,
     ):
+        # A record of Q001, and one of Q002 that the request names too.
+        record, foreign = (
+            await archived(platform, out, "Q001"),
+            await archived(platform, out, "Q002"),
+        )
+        await consumed(
+            platform.kafka_bootstrap, platform.namespace, "permission", [RECORDS_ARCHIVED]
+        )
+        ask = ask_for | {"resource": f"record:{record}"}
+        decided = approved_borrowing("wangfang", (record, foreign), request, timedelta(seconds=10))
         assert (await http.get("/v1/check", params=ask, headers=archive_calls)).json()[
             "allowed"
         ] is False
@@ -341,6 +406,13 @@ async def test_permission_grants_on_approval_and_revokes_on_expiry(
         assert (await http.get("/v1/check", params=ask, headers=archive_calls)).json()[
             "allowed"
         ] is True
+        # Q001's OA system approved: the record of Q002 stays closed, though the request named it.
+        other = ask_for | {"resource": f"record:{foreign}"}
+        assert (await http.get("/v1/check", params=other, headers=archive_calls)).json()[
+            "allowed"
+        ] is False
+        seen = await http.get("/v1/visibility", params={"user": "wangfang"}, headers=archive_calls)
+        assert seen.json()["record_ids"] == [str(record)], seen.text
         # A person cannot ask the check API (it would tell anyone who may read what)…
         asked = await http.get("/v1/check", params=ask, headers=as_user("wangfang"))
         assert asked.status_code == 403
@@ -366,20 +438,8 @@ async def test_audit_records_each_event_once_and_verify_names_a_tampered_entry(
     platform: PlatformSettings,
     permission: InProcessPermission,
 ) -> None:
-    record = uuid.uuid4()
-    doc = await stored_document(platform, 99)
-    archived = RecordArchived(
-        record_id=record,
-        document_id=record,
-        archive_code=f"Q9-2024-D30-PZ-{record.hex[:6]}",
-        fonds_code="Q9",
-        fiscal_year=2024,
-        category=RecordCategory.BOOKKEEPING_VOUCHER,
-        retention={"years": 30},
-        retention_until="2054-12-31",
-        originals=doc.files,
-        archived_at=datetime.now(UTC),
-    )
+    archived = await record_archived(platform, "Q9", 99)
+    record = archived.record_id
     event = new_event(
         archived,
         source=source_of("archive"),
@@ -767,9 +827,7 @@ async def test_uploads_are_for_accountants_and_the_erp_each_in_their_fonds(
 async def test_the_security_administrator_withdraws_a_grant_before_its_time(
     platform: PlatformSettings, permission: InProcessPermission
 ) -> None:
-    record, request = uuid.uuid4(), uuid.uuid4()
-    decided = approved_borrowing("wangfang", record, request, timedelta(days=7))
-    ask = {"user": "wangfang", "action": "read", "resource": f"record:{record}"}
+    request = uuid.uuid4()
     archive_calls = as_user("client:aap-archive")
     async with (
         EventWatcher(
@@ -777,6 +835,12 @@ async def test_the_security_administrator_withdraws_a_grant_before_its_time(
         ) as watch,
         EventSender(platform.kafka_bootstrap, platform.namespace) as out,
     ):
+        record = await archived(platform, out, "Q001")
+        await consumed(
+            platform.kafka_bootstrap, platform.namespace, "permission", [RECORDS_ARCHIVED]
+        )
+        decided = approved_borrowing("wangfang", (record,), request, timedelta(days=7))
+        ask = {"user": "wangfang", "action": "read", "resource": f"record:{record}"}
         await out.send(
             new_event(
                 decided, source=source_of("approval"), subject=str(request), correlation_id="c"

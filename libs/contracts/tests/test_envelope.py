@@ -15,7 +15,14 @@ from contracts.events import (
     OaDecisionMadeEvent,
     RecordArchived,
 )
-from contracts.topics import ALL_TOPICS, all_topic_names, topic_for
+from contracts.topics import (
+    PLATFORM_TOPICS,
+    OaConnection,
+    all_topic_names,
+    source_of,
+    topic_for,
+    topics,
+)
 from contracts.types import Money
 
 SHANGHAI = timezone(timedelta(hours=8))
@@ -99,12 +106,29 @@ def test_derived_ids_are_stable_per_cause_and_type() -> None:
 
 
 def test_every_event_has_exactly_one_topic_and_a_dead_letter_topic() -> None:
+    connection = OaConnection("seeyon")
+    per_connection = (connection.requests, connection.decisions)
     for event in ALL_EVENTS:
-        assert topic_for(event).events.count(event) == 1
-    names = all_topic_names("ns")
-    assert len(names) == len(set(names)) == 2 * len(ALL_TOPICS)
+        registry = [t for t in topics(["seeyon"]) if event in t.events]
+        assert len(registry) == 1 and registry[0].events.count(event) == 1, event
+        if registry[0] not in per_connection:
+            assert topic_for(event) == registry[0]
+    names = all_topic_names("ns", ["seeyon", "weaver"])
+    assert len(names) == len(set(names)) == 2 * (len(PLATFORM_TOPICS) + 4)
     assert all(n.startswith("ns.aap.") for n in names)
-    assert {n for n in names if n.endswith(".dlt")} == {t.dead_letter("ns") for t in ALL_TOPICS}
+    assert "ns.aap.oa.weaver.decision-made.v1" in names
+    assert "ns.aap.approval.requested.seeyon.v1.dlt" in names
+
+
+def test_an_oa_connection_writes_its_decisions_only_and_reads_its_requests_only() -> None:
+    seeyon, weaver = OaConnection("seeyon"), OaConnection("weaver")
+    assert seeyon.decisions.owner == "oa-seeyon"
+    assert seeyon.decisions.produced_by("/oa/seeyon")
+    assert not seeyon.decisions.produced_by("/oa/weaver")
+    assert not seeyon.decisions.produced_by("/aap/approval")
+    assert seeyon.requests.consumers == ("oa-seeyon", "audit")
+    assert weaver.principal not in seeyon.requests.consumers
+    assert source_of("approval") == "/aap/approval"
 
 
 def test_event_names_are_past_tense_facts() -> None:

@@ -10,14 +10,14 @@ from faststream.kafka import KafkaMessage, TestKafkaBroker
 
 from contracts.envelope import CONTENT_TYPE, new_event
 from contracts.events import OaDecisionMade, OaDecisionMadeEvent
-from contracts.topics import OA_DECISIONS
+from contracts.topics import OaConnection
 from servicekit.auth import OidcSettings
 from servicekit.kafka import subscriber_options
 from servicekit.service import build_runtime
 from servicekit.settings import PlatformSettings
 
 
-def decision(comment: str) -> OaDecisionMadeEvent:
+def decision(comment: str, source: str = "/oa/seeyon") -> OaDecisionMadeEvent:
     data = OaDecisionMade(
         request_id=uuid.uuid4(),
         decision="approved",
@@ -26,15 +26,19 @@ def decision(comment: str) -> OaDecisionMadeEvent:
         oa_instance_id="OA-1",
         decided_at=datetime.now(UTC),
     )
-    return new_event(data, source="/oa/seeyon", subject=str(data.request_id), correlation_id="c")
+    return new_event(data, source=source, subject=str(data.request_id), correlation_id="c")
 
 
 async def test_typed_delivery_retries_and_dead_letters() -> None:
     platform = PlatformSettings(
-        namespace="unit", consumer_attempts=2, kafka_security_protocol="PLAINTEXT"
+        namespace="unit",
+        consumer_attempts=2,
+        kafka_security_protocol="PLAINTEXT",
+        oa_connections=("seeyon", "weaver"),
     )
     rt = build_runtime("unit", platform, oidc=OidcSettings(issuer="https://idp.invalid/unit"))
-    topic = OA_DECISIONS.name("unit")
+    seeyon = OaConnection("seeyon").decisions
+    topic = seeyon.name("unit")
     received: list[OaDecisionMadeEvent] = []
     attempts: list[str] = []
     dead: list[dict[str, Any]] = []
@@ -49,13 +53,14 @@ async def test_typed_delivery_retries_and_dead_letters() -> None:
     def raw(msg: KafkaMessage) -> bytes:
         return msg.body  # dead letters need not be JSON
 
-    @rt.broker.subscriber(OA_DECISIONS.dead_letter("unit"), decoder=raw)
+    @rt.broker.subscriber(seeyon.dead_letter("unit"), decoder=raw)
     async def on_dead_letter(body: bytes, msg: KafkaMessage) -> None:
         dead.append(dict(msg.headers))
 
     good, failing = decision("同意"), decision("boom")
+    passed_off = decision("另一个OA", source="/oa/weaver")  # on Seeyon's topic
     async with TestKafkaBroker(rt.broker) as broker:
-        for event in (good, failing):
+        for event in (good, failing, passed_off):
             await broker.publish(
                 event.model_dump_json().encode(),
                 topic=topic,
@@ -69,7 +74,9 @@ async def test_typed_delivery_retries_and_dead_letters() -> None:
     assert attempts.count("boom") == 2  # retried up to AAP_CONSUMER_ATTEMPTS, then set aside
     assert [d["x-dlt-error-type"] for d in dead] == [
         "RuntimeError",
+        "Refused",
         "JSONDecodeError",
         "RecursionError",
     ]
-    assert [d["x-dlt-attempts"] for d in dead] == ["2", "1", "1"]  # poison is not retried
+    assert "'/oa/weaver' is not the producer" in dead[1]["x-dlt-error"]
+    assert [d["x-dlt-attempts"] for d in dead] == ["2", "1", "1", "1"]  # poison: no retry

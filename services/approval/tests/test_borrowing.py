@@ -1,4 +1,5 @@
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -7,10 +8,12 @@ from approval.domain.borrowing import (
     BorrowingRequest,
     Decision,
     DecisionConflict,
+    NotRoutedHere,
     RequestStatus,
     SelfApproval,
 )
 from approval.domain.oa_callback import CallbackRejected, verify
+from approval.domain.routing import NoRoute, OaRoutes
 from contracts.oa_callback import sign, signed_headers
 
 NOW = datetime(2025, 3, 5, 1, 0, tzinfo=UTC)
@@ -21,6 +24,8 @@ def request() -> BorrowingRequest:
     return BorrowingRequest(
         request_id=uuid.uuid4(),
         applicant="liuyang",
+        fonds_code="Q001",
+        oa_connection="seeyon",
         record_ids=(uuid.uuid4(),),
         reason="审计抽凭",
         days=7,
@@ -29,7 +34,7 @@ def request() -> BorrowingRequest:
 
 
 def decision(r: BorrowingRequest, verdict: str = "approved") -> Decision:
-    return Decision(r.request_id, verdict, "王强", "同意", "OA-1", NOW)  # type: ignore[arg-type]
+    return Decision(r.request_id, "seeyon", verdict, "王强", "同意", "OA-1", NOW)  # type: ignore[arg-type]
 
 
 def test_approval_grants_access_for_the_requested_days() -> None:
@@ -38,6 +43,7 @@ def test_approval_grants_access_for_the_requested_days() -> None:
     decided = r.decided()
     assert decided.decision == "approved"
     assert decided.access_until == NOW + timedelta(days=7)
+    assert decided.fonds_code == "Q001"  # the grant covers this fonds' records only
 
 
 def test_rejection_grants_nothing() -> None:
@@ -109,9 +115,25 @@ def test_a_signature_of_characters_beyond_ascii_is_refused_not_a_crash() -> None
 
 def test_nobody_approves_their_own_borrowing() -> None:
     r = request()
-    own = Decision(r.request_id, "approved", r.applicant, "同意", "OA-2", NOW)
+    own = Decision(r.request_id, "seeyon", "approved", r.applicant, "同意", "OA-2", NOW)
     with pytest.raises(SelfApproval, match=r"liuyang applied for request .* may not approve"):
         r.decide(own)
     # Declining one's own request (withdrawing it) is no conflict of interest.
-    withdrawn = Decision(r.request_id, "rejected", r.applicant, "撤回", "OA-2", NOW)
+    withdrawn = Decision(r.request_id, "seeyon", "rejected", r.applicant, "撤回", "OA-2", NOW)
     assert r.decide(withdrawn).status is RequestStatus.REJECTED
+
+
+def test_only_the_oa_system_the_request_was_routed_to_decides_it() -> None:
+    r = request()
+    other = replace(decision(r), oa_connection="weaver")
+    with pytest.raises(NotRoutedHere, match="routed to OA system seeyon; weaver may not decide"):
+        r.decide(other)
+    assert r.decide(decision(r)).status is RequestStatus.APPROVED
+
+
+def test_requests_are_routed_by_fonds_and_the_rest_to_the_default() -> None:
+    routes = OaRoutes({"Q001": "seeyon", "*": "weaver"})
+    assert routes.connection_for("Q001") == "seeyon"
+    assert routes.connection_for("Q777") == "weaver"
+    with pytest.raises(NoRoute, match="no OA system decides borrowing for fonds Q777"):
+        OaRoutes({"Q001": "seeyon"}).connection_for("Q777")

@@ -1,8 +1,16 @@
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from contracts.events import ApprovalDecided
-from permission.domain.access import RoleAssignment, check, grant_for, separation_of_duties
+from permission.domain.access import (
+    Grant,
+    RoleAssignment,
+    check,
+    grant_for,
+    separation_of_duties,
+    visibility,
+)
 
 NOW = datetime(2025, 3, 5, 1, 0, tzinfo=UTC)
 RECORD = uuid.uuid4()
@@ -13,6 +21,7 @@ def decided(verdict: str = "approved", days: int = 7) -> ApprovalDecided:
         request_id=uuid.uuid4(),
         kind="borrowing",
         applicant="liuyang",
+        fonds_code="Q001",
         record_ids=(RECORD,),
         decision=verdict,
         approver="王强",
@@ -78,6 +87,43 @@ def test_a_grant_allows_only_its_user_records_actions_and_time() -> None:
         now=NOW + timedelta(days=8),
     )
     assert "no longer active" in result.reason
+
+
+def test_a_grant_covers_the_records_of_its_fonds_only() -> None:
+    """The OA system deciding for Q001 approved: a record of Q002 named in the request, or one
+    not known as archived, is not opened by it."""
+    g = grant_for(decided())
+    assert g is not None and g.fonds_code == "Q001"
+    other = uuid.uuid4()
+    g = replace(g, record_ids=(RECORD, other))
+    later = NOW + timedelta(days=1)
+
+    def ask(record: uuid.UUID, fonds: str | None, grant: Grant = g) -> bool:
+        found = check(
+            user="liuyang",
+            action="read",
+            record_id=record,
+            record_fonds=fonds,
+            roles=[],
+            grants=[grant],
+            now=later,
+        )
+        return found.allowed
+
+    assert ask(RECORD, "Q001")
+    assert not ask(other, "Q002")
+    assert not ask(other, None)
+    seen = visibility(
+        user="liuyang",
+        action="read",
+        roles=[],
+        grants=[g],
+        record_fonds={RECORD: "Q001", other: "Q002"},
+        now=later,
+    )
+    assert seen.record_ids == (RECORD,)
+    # A grant made before requests were routed by fonds keeps covering what it named.
+    assert ask(other, "Q002", grant=replace(g, fonds_code=None))
 
 
 def test_roles_apply_within_their_fonds_only() -> None:

@@ -145,6 +145,7 @@ async def test_a_grant_is_withdrawn_before_its_time_by_the_security_administrato
         uuid.uuid4(),
         "wangfang",
         ("read",),
+        "Q001",
         (uuid.uuid4(),),
         now - timedelta(days=1),
         now + timedelta(days=6),

@@ -215,6 +215,12 @@ class ApprovalRequested(EventData):
     request_id: uuid.UUID
     kind: Literal["borrowing"]
     applicant: str
+    fonds_code: str | None = Field(
+        default=None,
+        description="全宗号 of the records: it routes the request to the OA system deciding for "
+        "that fonds, and a grant that follows covers records of this fonds only (always set "
+        "since OA connections were routed by fonds)",
+    )
     record_ids: tuple[uuid.UUID, ...] = Field(min_length=1)
     reason: str = Field(min_length=1)
     days: Annotated[int, Field(ge=1, le=MAX_BORROWING_DAYS)]
@@ -222,7 +228,8 @@ class ApprovalRequested(EventData):
 
 
 class OaDecisionMade(EventData):
-    """Published by an OA system on the OA decisions topic: its approver decided a request."""
+    """Published by an OA system on its connection's decisions topic: its approver decided a
+    request that was routed to it."""
 
     event_type = "OaDecisionMade"
 
@@ -242,6 +249,11 @@ class ApprovalDecided(EventData):
     request_id: uuid.UUID
     kind: Literal["borrowing"]
     applicant: str
+    fonds_code: str | None = Field(
+        default=None,
+        description="全宗号 of the request: a grant covers this fonds only (always set since OA "
+        "connections were routed by fonds; None only on a decision taken before)",
+    )
     record_ids: tuple[uuid.UUID, ...]
     decision: Literal["approved", "rejected"]
     approver: str
@@ -268,6 +280,11 @@ class AccessGranted(EventData):
     grant_id: uuid.UUID
     user: str
     actions: tuple[Literal["read", "download"], ...]
+    fonds_code: str | None = Field(
+        default=None,
+        description="全宗号: the grant covers the records of this fonds only (None only on a "
+        "grant made before OA connections were routed by fonds)",
+    )
     record_ids: tuple[uuid.UUID, ...]
     valid_from: UtcDatetime
     valid_until: UtcDatetime

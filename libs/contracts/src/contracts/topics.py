@@ -6,6 +6,7 @@ so that several environments or test runs can share one Kafka cluster.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from contracts.envelope import EventData
@@ -29,11 +30,14 @@ from contracts.events import (
 )
 
 DEAD_LETTER_SUFFIX = ".dlt"
-OA_SOURCE_PREFIX = "/oa/"  # an OA system names itself in its events: /oa/<system>
+OA_PRINCIPAL_PREFIX = "oa-"  # an OA connection's Kafka principal: oa-<connection>
 
 
 def source_of(principal: str) -> str:
-    """The CloudEvents ``source`` of a platform service's events."""
+    """The CloudEvents ``source`` of a principal's events: ``/aap/<service>`` for the platform's
+    services, ``/oa/<connection>`` for an OA connection (principal ``oa-<connection>``)."""
+    if principal.startswith(OA_PRINCIPAL_PREFIX):
+        return "/oa/" + principal.removeprefix(OA_PRINCIPAL_PREFIX)
     return f"/aap/{principal}"
 
 
@@ -42,7 +46,7 @@ class Topic:
     base_name: str
     events: tuple[type[EventData], ...]
     key: str
-    owner: str  # the one principal that writes it (a service, or "oa" for the OA system)
+    owner: str  # the one principal that writes it: a service, or an OA connection (oa-<name>)
     consumers: tuple[str, ...]  # the principals that read it (each in its own group)
     partitions: int = 3
 
@@ -55,8 +59,6 @@ class Topic:
     def produced_by(self, source: str) -> bool:
         """Whether an event saying it comes from ``source`` may be on this topic: its owner's
         (the broker's ACLs already let no one else write it; this is defence in depth)."""
-        if self.owner == "oa":
-            return source.startswith(OA_SOURCE_PREFIX)
         return source == source_of(self.owner)
 
 
@@ -103,12 +105,6 @@ INTEGRITY_ALERTS = Topic(
     "archive",
     ("audit",),
 )
-APPROVALS_REQUESTED = Topic(
-    "aap.approval.requested.v1", (ApprovalRequested,), "request_id", "approval", ("oa", "audit")
-)
-OA_DECISIONS = Topic(
-    "aap.oa.decision-made.v1", (OaDecisionMade,), "request_id", "oa", ("approval", "audit")
-)
 APPROVALS_DECIDED = Topic(
     "aap.approval.decided.v1",
     (ApprovalDecided,),
@@ -139,7 +135,7 @@ ROLES_REVOKED = Topic(
 )
 ROLE_CHANGES = (ROLES_ASSIGNED, ROLES_REVOKED)
 
-ALL_TOPICS: tuple[Topic, ...] = (
+PLATFORM_TOPICS: tuple[Topic, ...] = (
     DOCUMENTS_INGESTED,
     DOCUMENTS_REJECTED,
     RECORDS_ARCHIVED,
@@ -149,8 +145,6 @@ ALL_TOPICS: tuple[Topic, ...] = (
     HANDOVERS,
     CUSTODY_EXTENSIONS,
     INTEGRITY_ALERTS,
-    APPROVALS_REQUESTED,
-    OA_DECISIONS,
     APPROVALS_DECIDED,
     ACCESS_GRANTED,
     ACCESS_REVOKED,
@@ -158,14 +152,61 @@ ALL_TOPICS: tuple[Topic, ...] = (
     ROLES_REVOKED,
 )
 
-_BY_EVENT = {event: topic for topic in ALL_TOPICS for event in topic.events}
+
+@dataclass(frozen=True)
+class OaConnection:
+    """One OA system connected to the platform (OA 连接), e.g. a company's 致远 Seeyon.
+
+    It has a Kafka principal of its own and two topics of its own: it reads only the borrowing
+    requests routed to it, and writes decisions only on its own topic, so one OA system cannot
+    decide for another. Which connections exist is configuration (``AAP_OA_CONNECTIONS``)."""
+
+    name: str
+
+    @property
+    def principal(self) -> str:
+        return OA_PRINCIPAL_PREFIX + self.name
+
+    @property
+    def source(self) -> str:
+        return source_of(self.principal)
+
+    @property
+    def requests(self) -> Topic:
+        return Topic(
+            f"aap.approval.requested.{self.name}.v1",
+            (ApprovalRequested,),
+            "request_id",
+            "approval",
+            (self.principal, "audit"),
+        )
+
+    @property
+    def decisions(self) -> Topic:
+        return Topic(
+            f"aap.oa.{self.name}.decision-made.v1",
+            (OaDecisionMade,),
+            "request_id",
+            self.principal,
+            ("approval", "audit"),
+        )
+
+
+def topics(connections: Iterable[str]) -> tuple[Topic, ...]:
+    """Every topic: the platform's own, and each OA connection's two."""
+    per_connection = (OaConnection(c) for c in connections)
+    return PLATFORM_TOPICS + tuple(t for c in per_connection for t in (c.requests, c.decisions))
+
+
+_BY_EVENT = {event: topic for topic in PLATFORM_TOPICS for event in topic.events}
 
 
 def topic_for(event: type[EventData]) -> Topic:
-    """The one topic an event type is published on."""
+    """The one topic an event type is published on (not an OA connection's: those depend on
+    the connection, see ``OaConnection``)."""
     return _BY_EVENT[event]
 
 
-def all_topic_names(namespace: str) -> list[str]:
+def all_topic_names(namespace: str, connections: Iterable[str]) -> list[str]:
     """Every topic and dead-letter topic to create for a namespace."""
-    return [n for t in ALL_TOPICS for n in (t.name(namespace), t.dead_letter(namespace))]
+    return [n for t in topics(connections) for n in (t.name(namespace), t.dead_letter(namespace))]

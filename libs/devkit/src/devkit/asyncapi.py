@@ -33,6 +33,9 @@ async def document(service: str) -> dict[str, object]:
         return result
 
 
+DOCS_OA = "seeyon"
+
+
 def placeholder_env() -> dict[str, str]:
     """Nothing connects: the identity provider, the broker and the secrets are never used, only
     required by the services' settings."""
@@ -43,7 +46,10 @@ def placeholder_env() -> dict[str, str]:
         "AAP_S3_ACCESS_KEY": "docs",
         "AAP_S3_SECRET_KEY": "unused-for-docs",
     }
-    env["AAP_APPROVAL_OA_CALLBACK_KEYS"] = '{"docs": "' + "unused-for-docs-" + "x" * 32 + '"}'
+    # One OA connection, whose two topics the documents show as an example of each one's.
+    env["AAP_OA_CONNECTIONS"] = json.dumps([DOCS_OA])
+    env["AAP_APPROVAL_OA_CALLBACK_KEYS"] = json.dumps({DOCS_OA: "unused-for-docs-" + "x" * 32})
+    env["AAP_APPROVAL_OA_ROUTES"] = json.dumps({"*": DOCS_OA})
     return env | {f"AAP_{s.upper()}_OIDC_CLIENT_SECRET": "unused-for-docs" for s in SERVICES}
 
 

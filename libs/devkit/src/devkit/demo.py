@@ -29,8 +29,8 @@ from contracts.oa_callback import signed_headers
 from contracts.topics import (
     ACCESS_GRANTED,
     APPROVALS_DECIDED,
-    APPROVALS_REQUESTED,
     RECORDS_ARCHIVED,
+    OaConnection,
 )
 from contracts.types import utc_now
 from devkit.identity import ERP, as_user, forged_token, oa_callback_secret, tokens
@@ -50,6 +50,8 @@ UPLOADS = [
     ("2025-03-ji-0003.json", ["bank-receipt-20250320-0004411.pdf"]),
 ]
 BORROWER, OA_APPROVER, SYSTEM_ADMIN = "liuyang", "王强", "sysadmin"
+# The OA system deciding for the sample fonds, and another company's (LOCAL_OA_ROUTES).
+OA, OTHER_OA = "seeyon", "weaver"
 
 
 def say(text: str = "") -> None:
@@ -76,6 +78,7 @@ class Outcome:
     duplicate_message: str = ""
     download_before_approval: int = 0
     forged_callback: int = 0
+    other_oa_callback: int = 0
     genuine_callback: int = 0
     replayed_callback: int = 0
     download_intact: bool = False
@@ -99,6 +102,7 @@ class Outcome:
             and self.download_before_approval == 404
             and (self.forged_callback, self.genuine_callback, self.replayed_callback)
             == (401, 200, 401)
+            and self.other_oa_callback == 403
             and self.download_intact
             and self.chain_ok
             and "failed" not in self.intake_checks.values()
@@ -132,7 +136,7 @@ async def story(stack: LocalStack, platform: PlatformSettings) -> Outcome:
         EventWatcher(
             platform.kafka_bootstrap,
             platform.namespace,
-            [RECORDS_ARCHIVED, APPROVALS_REQUESTED, ACCESS_GRANTED],
+            [RECORDS_ARCHIVED, OaConnection(OA).requests, ACCESS_GRANTED],
         ) as watch,
     ):
         say("⓪ 身份 — who calls must prove it with a token of the platform's identity provider")
@@ -249,6 +253,7 @@ async def story(stack: LocalStack, platform: PlatformSettings) -> Outcome:
         r = await http.post(
             f"{stack.url('approval')}/v1/borrowing-requests",
             json={
+                "fonds_code": target["fonds_code"],
                 "record_ids": [target["record_id"]],
                 "reason": "2025年度审计抽凭：核对差旅费报销",
                 "days": 7,
@@ -258,7 +263,10 @@ async def story(stack: LocalStack, platform: PlatformSettings) -> Outcome:
         r.raise_for_status()
         request_id = r.json()["request_id"]
         [asked] = await watch.wait_for(of_type("ApprovalRequested", request_id=request_id))
-        say(f"   borrowing request {request_id[:8]}… filed; the OA system received {asked.type}")
+        say(
+            f"   borrowing request {request_id[:8]}… filed; {r.json()['oa_connection']}, the OA "
+            f"system deciding for fonds {target['fonds_code']}, received {asked.type}"
+        )
 
         say(
             f"\n④ OA 审批 — approver {OA_APPROVER} approves; the OA system calls back, signed (HMAC-SHA256)"
@@ -276,11 +284,16 @@ async def story(stack: LocalStack, platform: PlatformSettings) -> Outcome:
         ).encode()
         callback = f"{stack.url('approval')}/v1/oa/decisions"
         # Another OA system's key, passed off as Seeyon's: each system signs for itself only.
-        forged = signed_headers("seeyon", oa_callback_secret("weaver").encode(), decision)
+        forged = signed_headers(OA, oa_callback_secret(OTHER_OA).encode(), decision)
         r = await http.post(callback, content=decision, headers=forged)
         out.forged_callback = r.status_code
         say(f"   signed with another OA's key:    HTTP {r.status_code} {r.json()['detail']}")
-        headers = signed_headers("seeyon", oa_callback_secret("seeyon").encode(), decision)
+        # The other OA system, with its own key, for a request routed to Seeyon.
+        other = signed_headers(OTHER_OA, oa_callback_secret(OTHER_OA).encode(), decision)
+        r = await http.post(callback, content=decision, headers=other)
+        out.other_oa_callback = r.status_code
+        say(f"   the other OA system decides it:  HTTP {r.status_code} {r.json()['detail']}")
+        headers = signed_headers(OA, oa_callback_secret(OA).encode(), decision)
         r = await http.post(callback, content=decision, headers=headers)
         out.genuine_callback = r.status_code
         say(f"   the OA system's callback:        HTTP {r.status_code} status={r.json()['status']}")
@@ -346,7 +359,7 @@ async def expired(token: str, expires_at: float) -> str:
 async def forge_decision(platform: PlatformSettings, request_id: str) -> str:
     """What the OA system could once do: write a decision straight to the topic the permission
     service grants from, as the principal it holds."""
-    oa = client_env("oa")
+    oa = client_env(OaConnection(OA).principal)
     as_oa = platform.model_copy(
         update={
             "kafka_username": oa["AAP_KAFKA_USERNAME"],

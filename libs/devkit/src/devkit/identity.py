@@ -299,16 +299,18 @@ def forged_token(name: str) -> str:
     return jwt.encode(claims, key, algorithm="RS256", headers={"kid": real_kid})
 
 
-# The local OA systems, each with a callback key of its own: one system's key cannot sign for
-# another (the demo's OA is 致远 Seeyon; 泛微 Weaver stands for a second customer system).
-LOCAL_OA_SYSTEMS = ("seeyon", "weaver")
+# The local OA connections, each with its own callback key, Kafka principal and topics: one
+# system cannot decide for another (the demo's OA is 致远 Seeyon, deciding for the sample fonds;
+# 泛微 Weaver stands for a second company's system, deciding for every other fonds).
+LOCAL_OA_CONNECTIONS = ("seeyon", "weaver")
+LOCAL_OA_ROUTES = {"Q001": "seeyon", "*": "weaver"}
 
 
 def oa_callback_keys() -> dict[str, str]:
     """The keys the local OA systems sign their decision callbacks with (HMAC, 32 random bytes
     each), by key id."""
     return kept(
-        "oa-callback-keys", lambda: {s: secrets.token_urlsafe(32) for s in LOCAL_OA_SYSTEMS}
+        "oa-callback-keys", lambda: {s: secrets.token_urlsafe(32) for s in LOCAL_OA_CONNECTIONS}
     )
 
 
@@ -318,15 +320,18 @@ def oa_callback_secret(system: str = "seeyon") -> str:
 
 def service_env(service: str) -> dict[str, str]:
     """What a service process needs of the local stack's secrets: the IdP's issuer, its own
-    client secret, and for the approval service the OA system's callback key."""
+    client secret, the OA connections, and for the approval service the OA systems' callback
+    keys and which system decides for which fonds."""
     env = {
         "AAP_OIDC_ISSUER": ISSUER,
+        "AAP_OA_CONNECTIONS": json.dumps(LOCAL_OA_CONNECTIONS),
         f"AAP_{service.upper()}_OIDC_CLIENT_SECRET": local_secrets()[
             f"client:{client_id(service)}"
         ],
     }
     if service == "approval":
         env["AAP_APPROVAL_OA_CALLBACK_KEYS"] = json.dumps(oa_callback_keys())
+        env["AAP_APPROVAL_OA_ROUTES"] = json.dumps(LOCAL_OA_ROUTES)
     return env
 
 

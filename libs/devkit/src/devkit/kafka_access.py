@@ -36,14 +36,19 @@ from confluent_kafka.admin import (
     UserScramCredentialUpsertion,
 )
 
-from contracts.topics import ALL_TOPICS
+from contracts.topics import OaConnection, topics
+from devkit.identity import LOCAL_OA_CONNECTIONS
 from devkit.secretfile import kept, local_dir
 from servicekit.kafka import client_options
 from servicekit.settings import PlatformSettings
 
-# Every principal that produces or consumes: the five services and the OA integration.
-PRINCIPALS = ("ingest", "archive", "approval", "permission", "audit", "oa")
+# The principals that produce or consume: the five services, and one per OA connection.
+SERVICES = ("ingest", "archive", "approval", "permission", "audit")
 ADMIN = "admin"
+
+
+def principals(connections: Iterable[str]) -> list[str]:
+    return [*SERVICES, *(OaConnection(c).principal for c in connections)]
 
 
 def local_secrets() -> dict[str, str]:
@@ -54,7 +59,8 @@ def local_secrets() -> dict[str, str]:
             "admin_password": secrets.token_urlsafe(24),
             "store_password": secrets.token_hex(16),
         }
-        return made | {f"user:{p}": secrets.token_urlsafe(24) for p in PRINCIPALS}
+        local = principals(LOCAL_OA_CONNECTIONS)
+        return made | {f"user:{p}": secrets.token_urlsafe(24) for p in local}
 
     return kept("kafka", make)
 
@@ -96,16 +102,17 @@ def _allow(
     return AclBinding(kind, name, pattern, f"User:{principal}", "*", op, AclPermissionType.ALLOW)
 
 
-def acls(namespace: str) -> list[AclBinding]:
-    """The ACLs of a namespace, from the registry's producers and consumers of each topic."""
+def acls(namespace: str, connections: Iterable[str]) -> list[AclBinding]:
+    """The ACLs of a namespace, from the registry's producers and consumers of each topic (the
+    OA ``connections``' included)."""
     out: list[AclBinding] = []
-    for topic in ALL_TOPICS:
+    for topic in topics(connections):
         name, dead = topic.name(namespace), topic.dead_letter(namespace)
         out.append(_allow(ResourceType.TOPIC, name, topic.owner, AclOperation.WRITE))
         for consumer in topic.consumers:
             out.append(_allow(ResourceType.TOPIC, name, consumer, AclOperation.READ))
             out.append(_allow(ResourceType.TOPIC, dead, consumer, AclOperation.WRITE))
-    for principal in PRINCIPALS:  # its groups: `<ns>.<service>` and `<ns>.<service>.<…>`
+    for principal in principals(connections):  # its groups: `<ns>.<principal>`, `<ns>.<…>.<…>`
         group = f"{namespace}.{principal}"
         out.append(_allow(ResourceType.GROUP, group, principal, AclOperation.READ, prefixed=True))
     return out
@@ -136,15 +143,17 @@ def _wait(futures: Iterable[object]) -> None:
 
 
 def apply(platform: PlatformSettings, namespace: str, passwords: dict[str, str]) -> int:
-    """Create or update each principal's SCRAM credential and the namespace's ACLs; repeatable
-    (a principal added later, a new OA connection, needs no re-format)."""
+    """Create or update each principal's SCRAM credential and the namespace's ACLs, for the
+    services and the OA connections ``platform`` names; repeatable (a principal added later, a
+    new OA connection, needs no re-format)."""
     admin = admin_client(platform)
     info = ScramCredentialInfo(ScramMechanism.SCRAM_SHA_512, 8192)
     upserts: list[UserScramCredentialAlteration] = [
-        UserScramCredentialUpsertion(p, info, passwords[p].encode()) for p in PRINCIPALS
+        UserScramCredentialUpsertion(p, info, passwords[p].encode())
+        for p in principals(platform.oa_connections)
     ]
     _wait(admin.alter_user_scram_credentials(upserts).values())
-    bindings = acls(namespace)
+    bindings = acls(namespace, platform.oa_connections)
     _wait(admin.create_acls(bindings).values())
     _until_in_force(admin, bindings)
     return len(bindings)
@@ -179,7 +188,12 @@ def _until_in_force(admin: AdminClient, bindings: list[AclBinding], timeout: flo
 def apply_local(platform: PlatformSettings, namespace: str) -> int:
     """``apply`` with this checkout's passwords."""
     found = local_secrets()
-    return apply(platform, namespace, {p: found[f"user:{p}"] for p in PRINCIPALS})
+    wanted = principals(platform.oa_connections)
+    if missing := [p for p in wanted if f"user:{p}" not in found]:
+        raise ValueError(
+            f"no local password for {missing}: local OA connections are {LOCAL_OA_CONNECTIONS}"
+        )
+    return apply(platform, namespace, {p: found[f"user:{p}"] for p in wanted})
 
 
 def remove(platform: PlatformSettings, namespace: str) -> None:
@@ -194,7 +208,7 @@ def remove(platform: PlatformSettings, namespace: str) -> None:
             b.operation,
             b.permission_type,
         )
-        for b in acls(namespace)
+        for b in acls(namespace, platform.oa_connections)
     ]
     admin = admin_client(platform)  # kept until the answers are in: its handle serves them
     _wait(admin.delete_acls(filters).values())

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import secrets
 
 from devkit import kafka_access, s3_access
-from devkit.identity import ISSUER
+from devkit.identity import ISSUER, LOCAL_OA_CONNECTIONS
 from devkit.topics import create_topics
 from servicekit.settings import PlatformSettings
 
@@ -26,6 +27,7 @@ def as_local_administrator() -> None:
     kafka_access.use_admin()
     s3_access.use_root()
     os.environ.setdefault("AAP_OIDC_ISSUER", ISSUER)
+    os.environ.setdefault("AAP_OA_CONNECTIONS", json.dumps(LOCAL_OA_CONNECTIONS))
 
 
 def fresh(prefix: str) -> PlatformSettings:
@@ -40,7 +42,7 @@ def fresh(prefix: str) -> PlatformSettings:
 
 async def provision(platform: PlatformSettings, namespace: str) -> list[str]:
     """Make ``namespace`` ready; the topics created (the others existed)."""
-    created = await create_topics(platform.kafka_bootstrap, namespace)
+    created = await create_topics(platform.kafka_bootstrap, namespace, platform.oa_connections)
     kafka_access.apply_local(platform, namespace)
     s3_access.apply(platform, namespace)
     return created

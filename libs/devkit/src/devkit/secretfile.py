@@ -20,13 +20,15 @@ def local_dir() -> Path:
 
 def kept(name: str, make: Callable[[], dict[str, str]]) -> dict[str, str]:
     """The secrets ``.local/secrets/<name>.json`` holds; made by ``make`` the first time, and
-    written readable by their owner only (mode 0600)."""
+    written readable by their owner only (mode 0600). A secret ``make`` names that the file
+    lacks (a principal added since) is made and added; the others are kept."""
     path = local_dir() / "secrets" / f"{name}.json"
-    if path.exists():
-        found: dict[str, str] = json.loads(path.read_text())
-        return found
+    found: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
     made = make()
+    if made.keys() <= found.keys():
+        return found
+    found = made | found
     path.parent.mkdir(parents=True, exist_ok=True)
     path.touch(mode=0o600)
-    path.write_text(json.dumps(made, indent=2))
-    return made
+    path.write_text(json.dumps(found, indent=2))
+    return found

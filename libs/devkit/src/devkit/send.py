@@ -8,7 +8,7 @@ from typing import Any
 from aiokafka import AIOKafkaProducer
 
 from contracts.envelope import CONTENT_TYPE, Envelope, EventData
-from contracts.topics import topic_for
+from contracts.topics import Topic, topic_for
 from devkit.kafka_access import security
 
 
@@ -26,10 +26,11 @@ class EventSender:
     async def __aexit__(self, *exc: object) -> None:
         await self._producer.stop()
 
-    async def send(self, event: Envelope[Any]) -> None:
+    async def send(self, event: Envelope[Any], to: Topic | None = None) -> None:
+        """On the event's topic, or on ``to`` (an OA connection's)."""
         assert isinstance(event.data, EventData)
         await self.send_raw(
-            topic_for(type(event.data)).name(self._namespace),
+            (to or topic_for(type(event.data))).name(self._namespace),
             event.model_dump_json().encode(),
             key=event.subject.encode(),
         )

@@ -14,6 +14,7 @@ from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 
 from contracts.envelope import Envelope
+from contracts.topics import Topic
 from devkit.identity import as_user
 
 SECURITY_ADMIN = "secadmin"  # the local stack's 安全管理员 (deploy/local/roles.json)
@@ -57,14 +58,17 @@ class InProcessPermission:
 
 
 class RecordingPublisher:
-    """A use case's publisher in unit tests: keeps what was published; ``down`` makes it fail
-    as the broker does when it is unreachable."""
+    """A use case's publisher in unit tests: keeps what was published, and on which topic when
+    the use case chose one (``topics``: None for the event's own); ``down`` makes it fail as
+    the broker does when it is unreachable."""
 
     def __init__(self) -> None:
         self.events: list[Envelope[Any]] = []
+        self.topics: list[Topic | None] = []
         self.down = False
 
-    async def publish(self, event: Envelope[Any]) -> None:
+    async def publish(self, event: Envelope[Any], to: Topic | None = None) -> None:
         if self.down:
             raise KafkaConnectionError("broker down")
         self.events.append(event)
+        self.topics.append(to)

@@ -21,7 +21,7 @@ from faststream.security import BaseSecurity, SASLScram256, SASLScram512
 from opentelemetry.sdk.trace import TracerProvider
 
 from contracts.envelope import CONTENT_TYPE, Envelope, EventData
-from contracts.topics import ALL_TOPICS, Topic, topic_for
+from contracts.topics import Topic, topic_for, topics
 from servicekit.deadletter import DeadLetters, Refused
 from servicekit.settings import PlatformSettings
 from servicekit.tracing import current_trace_context
@@ -48,8 +48,9 @@ class ProducerCheck:
     """Refuses (dead-letters, with the reason) an event whose CloudEvents ``source`` is not the
     registered producer of the topic it came on."""
 
-    def __init__(self, namespace: str) -> None:
-        self._topics: dict[str, Topic] = {t.name(namespace): t for t in ALL_TOPICS}
+    def __init__(self, platform: PlatformSettings) -> None:
+        known = topics(platform.oa_connections)
+        self._topics: dict[str, Topic] = {t.name(platform.namespace): t for t in known}
 
     def middleware(self, msg: Any, /, *, context: Any) -> BaseMiddleware:
         return _ProducerCheckMiddleware(msg, context=context, topics=self._topics)
@@ -126,7 +127,7 @@ def make_broker(
             KafkaTelemetryMiddleware(tracer_provider=tracer_provider),
             LogContextMiddleware,
             dead_letters.middleware,
-            ProducerCheck(platform.namespace).middleware,  # inside: a refusal is dead-lettered
+            ProducerCheck(platform).middleware,  # inside: a refusal is dead-lettered
         ],
         logger=logging.getLogger("faststream.aap"),
         log_level=logging.DEBUG,  # one line per message is too much at INFO
@@ -149,27 +150,44 @@ def subscriber_options(platform: PlatformSettings, service: str) -> dict[str, An
 class EventPublisher:
     """Publishes envelopes to the topic the registry names, keyed by subject.
 
-    A service declares the events it publishes; each becomes a FastStream publisher, so the
-    service's AsyncAPI document lists what it sends as well as what it receives.
+    A service declares the events it publishes, each on its registry topic, and the ``routed``
+    topics whose event goes where the caller says (an OA connection's); each becomes a FastStream
+    publisher, so the service's AsyncAPI document lists what it sends as well as what it
+    receives.
     """
 
     def __init__(
-        self, broker: KafkaBroker, namespace: str, publishes: Sequence[type[EventData]]
+        self,
+        broker: KafkaBroker,
+        namespace: str,
+        publishes: Sequence[type[EventData]],
+        routed: Sequence[Topic] = (),
     ) -> None:
-        self._publishers: dict[type[EventData], Any] = {
-            event: broker.publisher(
-                topic_for(event).name(namespace),
-                title=f"{topic_for(event).name(namespace)}:{event.event_type}",
+        def publisher(topic: Topic, event: type[EventData]) -> Any:
+            return broker.publisher(
+                topic.name(namespace),
+                title=f"{topic.name(namespace)}:{event.event_type}",
                 description=(event.__doc__ or "").strip(),
                 schema=Envelope[event],  # type: ignore[valid-type]
             )
-            for event in publishes
+
+        self._publishers: dict[type[EventData], Any] = {
+            event: publisher(topic_for(event), event) for event in publishes
+        }
+        self._routed: dict[str, Any] = {
+            t.base_name: publisher(t, event) for t in routed for event in t.events
         }
 
-    async def publish(self, event: Envelope[Any]) -> None:
-        publisher = self._publishers.get(type(event.data))
-        if publisher is None:
-            raise ValueError(f"{type(event.data).__name__} is not among this service's events")
+    async def publish(self, event: Envelope[Any], to: Topic | None = None) -> None:
+        """Publish on the event's registry topic, or on ``to``, one of the routed topics."""
+        if to is not None:
+            publisher = self._routed.get(to.base_name)
+            if publisher is None:
+                raise ValueError(f"{to.base_name} is not among this service's topics")
+        else:
+            publisher = self._publishers.get(type(event.data))
+            if publisher is None:
+                raise ValueError(f"{type(event.data).__name__} is not among this service's events")
         trace_ctx = current_trace_context()
         if trace_ctx and not event.traceparent:
             event = event.model_copy(

@@ -21,7 +21,7 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
 from contracts.envelope import EventData
-from contracts.topics import source_of
+from contracts.topics import Topic, source_of
 from servicekit import mongo
 from servicekit.auth import OidcSettings, ServiceToken, TokenVerifier, authenticated
 from servicekit.failures import dependency_of, is_transient, until_done
@@ -97,9 +97,11 @@ def build_runtime(
     platform: PlatformSettings,
     publishes: Sequence[type[EventData]] = (),
     oidc: OidcSettings | None = None,
+    routed: Sequence[Topic] = (),
 ) -> Runtime:
-    """The adapters of ``service``; ``publishes`` lists the events it may publish. ``oidc``,
-    which identity provider to trust, comes from ``AAP_OIDC_*`` unless given."""
+    """The adapters of ``service``; ``publishes`` lists the events it may publish, ``routed``
+    the topics it publishes on by choice (an OA connection's). ``oidc``, which identity
+    provider to trust, comes from ``AAP_OIDC_*`` unless given."""
     configure_logging(service, platform.log_level)
     provider = configure_tracing(service, platform.otel_exporter)
     broker = make_broker(platform, service, provider)
@@ -109,7 +111,7 @@ def build_runtime(
         service=service,
         platform=platform,
         broker=broker,
-        publisher=EventPublisher(broker, platform.namespace, publishes),
+        publisher=EventPublisher(broker, platform.namespace, publishes, routed),
         client=client,
         db=client[platform.database_name(service)],
         tokens=TokenVerifier(oidc or OidcSettings(), idp),

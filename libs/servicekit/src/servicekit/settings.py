@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -30,6 +30,11 @@ class PlatformSettings(BaseSettings):
     )
     kafka_linger_ms: int = Field(
         default=5, ge=0, description="Producer wait to batch sends: fewer, larger requests"
+    )
+    oa_connections: tuple[Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")], ...] = Field(
+        default=(),
+        description="The OA systems connected (JSON list of names): each has its own Kafka "
+        "principal oa-<name> and topics for the requests routed to it and its decisions",
     )
     mongo_url: str = "mongodb://127.0.0.1:27018/"
     s3_endpoint: str = "127.0.0.1:19000"

@@ -7,9 +7,11 @@ from fastapi import FastAPI
 from approval.adapters.consumers import register_consumers
 from approval.adapters.http import approval_router, oa_callback_router
 from approval.adapters.requests import Nonces, Requests
+from approval.domain.routing import OaRoutes
 from approval.service import ApprovalService
 from approval.settings import ApprovalSettings
-from contracts.events import ApprovalDecided, ApprovalRequested
+from contracts.events import ApprovalDecided
+from contracts.topics import OaConnection
 from servicekit.service import build_app, build_runtime, serve
 
 SERVICE = "approval"
@@ -17,7 +19,13 @@ SERVICE = "approval"
 
 def create_app(settings: ApprovalSettings | None = None) -> FastAPI:
     settings = settings or ApprovalSettings()
-    rt = build_runtime(SERVICE, settings.platform, publishes=[ApprovalRequested, ApprovalDecided])
+    connections = [OaConnection(c) for c in settings.platform.oa_connections]
+    rt = build_runtime(
+        SERVICE,
+        settings.platform,
+        publishes=[ApprovalDecided],
+        routed=[c.requests for c in connections],  # each OA connection reads its own
+    )
     requests = Requests(rt.db)
     rt.startup.append(requests.ensure_indexes)
     service = ApprovalService(
@@ -26,6 +34,7 @@ def create_app(settings: ApprovalSettings | None = None) -> FastAPI:
         rt.processed_events(SERVICE),
         rt.publisher,
         settings.callback_keys(),
+        OaRoutes(settings.oa_routes),
         rt.source,
     )
     register_consumers(rt, service)

@@ -8,14 +8,20 @@ from collections.abc import Mapping
 
 import structlog
 
-from approval.adapters.requests import Nonces, Requests
-from approval.domain.borrowing import BorrowingRequest, Decision, DecisionConflict, SelfApproval
+from approval.domain.borrowing import (
+    BorrowingRequest,
+    Decision,
+    DecisionConflict,
+    NotRoutedHere,
+    SelfApproval,
+)
 from approval.domain.oa_callback import CallbackRejected, verify
+from approval.domain.routing import OaRoutes
+from approval.ports import NonceStore, ProcessedEvents, Publisher, RequestStore
 from contracts.envelope import Envelope, derived_event_id, new_event
 from contracts.events import ApprovalDecided, OaDecisionMade, OaDecisionMadeEvent
+from contracts.topics import OaConnection
 from contracts.types import utc_now
-from servicekit.idempotency import ProcessedEvents
-from servicekit.kafka import EventPublisher
 
 log = structlog.get_logger()
 
@@ -27,27 +33,41 @@ class UnknownRequest(Exception):
 class ApprovalService:
     def __init__(
         self,
-        requests: Requests,
-        nonces: Nonces,
+        requests: RequestStore,
+        nonces: NonceStore,
         processed: ProcessedEvents,
-        publisher: EventPublisher,
+        publisher: Publisher,
         callback_keys: Mapping[str, bytes],
+        routes: OaRoutes,
         source: str,
     ) -> None:
-        """``callback_keys``: each OA system's own HMAC key, by its key id."""
+        """``callback_keys``: each OA connection's own HMAC key, by its name (the key id);
+        ``routes``: which connection decides for which fonds."""
         self._requests = requests
         self._nonces = nonces
         self._processed = processed
         self._publisher = publisher
         self._keys = callback_keys
+        self._routes = routes
         self._source = source
 
     async def request_borrowing(
-        self, *, applicant: str, record_ids: list[uuid.UUID], reason: str, days: int
+        self,
+        *,
+        applicant: str,
+        fonds_code: str,
+        record_ids: list[uuid.UUID],
+        reason: str,
+        days: int,
     ) -> BorrowingRequest:
+        """File the request with the OA system that decides for the fonds: on its own topic,
+        which only it reads."""
+        connection = self._routes.connection_for(fonds_code)
         request = BorrowingRequest(
             request_id=uuid.uuid4(),
             applicant=applicant,
+            fonds_code=fonds_code,
+            oa_connection=connection,
             record_ids=tuple(record_ids),
             reason=reason,
             days=days,
@@ -61,18 +81,19 @@ class ApprovalService:
                 subject=str(request.request_id),
                 correlation_id=str(request.request_id),
                 actor=applicant,
-            )
+            ),
+            to=OaConnection(connection).requests,
         )
         return request
 
     async def get(self, request_id: uuid.UUID) -> BorrowingRequest | None:
         return await self._requests.get(request_id)
 
-    async def on_oa_decision(self, event: OaDecisionMadeEvent) -> None:
-        """A decision from the OA topic."""
+    async def on_oa_decision(self, event: OaDecisionMadeEvent, connection: str) -> None:
+        """A decision from an OA connection's own topic."""
 
         async def work() -> None:
-            await self._apply(_decision(event.data), event)
+            await self._apply(_decision(event.data, connection), event)
 
         await self._processed.handle_once(event, work)
 
@@ -100,7 +121,7 @@ class ApprovalService:
             raise CallbackRejected("nonce was used before: replayed callback")
         data = OaDecisionMade.model_validate_json(body)
         log.info("signed decision received", oa_system=system, request_id=str(data.request_id))
-        return await self._apply(_decision(data), None)
+        return await self._apply(_decision(data, system), None)
 
     async def _apply(
         self, decision: Decision, cause: Envelope[OaDecisionMade] | None
@@ -113,8 +134,8 @@ class ApprovalService:
         except DecisionConflict as conflict:
             log.warning("conflicting OA decision ignored", reason=str(conflict))
             raise
-        except SelfApproval as refused:
-            log.warning("self-approval refused", reason=str(refused))
+        except (SelfApproval, NotRoutedHere) as refused:
+            log.warning("OA decision refused", reason=str(refused))
             raise
         if decided is not request and not await self._requests.save_decision(decision):
             # Another delivery decided between our read and write: re-check against theirs.
@@ -134,9 +155,10 @@ class ApprovalService:
         return decided
 
 
-def _decision(data: OaDecisionMade) -> Decision:
+def _decision(data: OaDecisionMade, connection: str) -> Decision:
     return Decision(
         request_id=data.request_id,
+        oa_connection=connection,
         decision=data.decision,
         approver=data.approver,
         comment=data.comment,

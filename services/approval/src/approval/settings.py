@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import re
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from servicekit.settings import PlatformSettings
@@ -22,6 +22,10 @@ class ApprovalSettings(BaseSettings):
         description="Each OA system's own HMAC key for its signed callbacks, by key id (JSON, "
         'e.g. {"seeyon": "…"}): at least 32 random bytes each, no default'
     )
+    oa_routes: dict[str, str] = Field(
+        description="Which OA connection decides borrowing for which fonds (JSON, e.g. "
+        '{"Q001": "seeyon", "*": "weaver"}; "*" for every fonds not named)'
+    )
     platform: PlatformSettings = Field(default_factory=PlatformSettings)
 
     @field_validator("oa_callback_keys")
@@ -38,6 +42,21 @@ class ApprovalSettings(BaseSettings):
                     "a short key can be guessed, and every forged decision grants access"
                 )
         return keys
+
+    @model_validator(mode="after")
+    def _connected(self) -> ApprovalSettings:
+        """Keys and routes name only OA connections the platform has (AAP_OA_CONNECTIONS), and
+        each connection has its key: a decision comes from a known system or not at all."""
+        connected = set(self.platform.oa_connections)
+        if unknown := set(self.oa_callback_keys) - connected:
+            raise ValueError(f"callback keys of {sorted(unknown)}: not in AAP_OA_CONNECTIONS")
+        if keyless := connected - set(self.oa_callback_keys):
+            raise ValueError(f"OA connections {sorted(keyless)} have no callback key")
+        if not self.oa_routes:
+            raise ValueError("AAP_APPROVAL_OA_ROUTES routes no fonds to an OA connection")
+        if unrouted := set(self.oa_routes.values()) - connected:
+            raise ValueError(f"routes to {sorted(unrouted)}: not in AAP_OA_CONNECTIONS")
+        return self
 
     def callback_keys(self) -> dict[str, bytes]:
         return {k: v.get_secret_value().encode() for k, v in self.oa_callback_keys.items()}

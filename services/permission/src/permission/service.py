@@ -209,7 +209,11 @@ class PermissionService:
     async def visibility(self, user: str, action: str) -> Visibility:
         grants = await self._grants.for_user(user)
         roles = await self._roles.held(user)
-        return visibility(user=user, action=action, roles=roles, grants=grants, now=utc_now())
+        granted = {rid for g in grants for rid in g.record_ids}
+        known = {rid: f for rid in granted if (f := await self._grants.fonds_of(rid)) is not None}
+        return visibility(
+            user=user, action=action, roles=roles, grants=grants, record_fonds=known, now=utc_now()
+        )
 
     async def roles_of(self, user: str) -> list[RoleAssignment]:
         return await self._roles.held(user)

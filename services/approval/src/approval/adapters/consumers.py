@@ -1,17 +1,30 @@
-"""Kafka subscribers: one per event, each a single call into the service."""
+"""Kafka subscribers: one per OA connection's decisions topic, each a single call into the
+service; what a rule refuses is dead-lettered with the reason, at once."""
 
 from __future__ import annotations
 
+from approval.domain.borrowing import DecisionConflict, NotRoutedHere, SelfApproval
 from approval.service import ApprovalService
 from contracts.events import OaDecisionMadeEvent
-from contracts.topics import OA_DECISIONS
+from contracts.topics import OaConnection
+from servicekit.deadletter import Refused
 from servicekit.kafka import subscriber_options
 from servicekit.service import Runtime
 
+REFUSED = (NotRoutedHere, SelfApproval, DecisionConflict)
+
 
 def register_consumers(rt: Runtime, service: ApprovalService) -> None:
+    for name in rt.platform.oa_connections:
+        _decisions_of(rt, service, OaConnection(name))
+
+
+def _decisions_of(rt: Runtime, service: ApprovalService, connection: OaConnection) -> None:
     options = subscriber_options(rt.platform, rt.service)
 
-    @rt.broker.subscriber(OA_DECISIONS.name(rt.platform.namespace), **options)
+    @rt.broker.subscriber(connection.decisions.name(rt.platform.namespace), **options)
     async def on_oa_decision(event: OaDecisionMadeEvent) -> None:
-        await service.on_oa_decision(event)
+        try:
+            await service.on_oa_decision(event, connection.name)
+        except REFUSED as refused:
+            raise Refused(str(refused)) from refused

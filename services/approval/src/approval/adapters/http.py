@@ -8,13 +8,24 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, HTTPException, Request
 from pydantic import BaseModel, Field, ValidationError
 
-from approval.domain.borrowing import BorrowingRequest, DecisionConflict, SelfApproval
+from approval.domain.borrowing import (
+    BorrowingRequest,
+    DecisionConflict,
+    NotRoutedHere,
+    SelfApproval,
+)
 from approval.domain.oa_callback import CallbackRejected
+from approval.domain.routing import NoRoute
 from approval.service import ApprovalService, UnknownRequest
 from servicekit.auth import Caller
 
 
 class BorrowingRequestIn(BaseModel):
+    fonds_code: str = Field(
+        min_length=1,
+        max_length=32,
+        description="全宗号 of the records: the OA system deciding for it gets the request",
+    )
     record_ids: list[uuid.UUID] = Field(min_length=1, max_length=500)
     reason: str = Field(min_length=1, max_length=1000)
     days: int = Field(ge=1, le=90)
@@ -24,6 +35,8 @@ def _out(r: BorrowingRequest) -> dict[str, Any]:
     return {
         "request_id": str(r.request_id),
         "applicant": r.applicant,
+        "fonds_code": r.fonds_code,
+        "oa_connection": r.oa_connection,
         "record_ids": [str(x) for x in r.record_ids],
         "reason": r.reason,
         "days": r.days,
@@ -39,9 +52,16 @@ def approval_router(service: ApprovalService) -> APIRouter:
     @router.post("/borrowing-requests", status_code=201)
     async def file_borrowing_request(caller: Caller, body: BorrowingRequestIn) -> dict[str, Any]:
         """The caller asks to read records; the OA system decides."""
-        request = await service.request_borrowing(
-            applicant=caller.name, record_ids=body.record_ids, reason=body.reason, days=body.days
-        )
+        try:
+            request = await service.request_borrowing(
+                applicant=caller.name,
+                fonds_code=body.fonds_code,
+                record_ids=body.record_ids,
+                reason=body.reason,
+                days=body.days,
+            )
+        except NoRoute as error:
+            raise HTTPException(422, str(error)) from error
         return _out(request)
 
     @router.get("/borrowing-requests/{request_id}")
@@ -87,6 +107,8 @@ def oa_callback_router(service: ApprovalService) -> APIRouter:
             raise HTTPException(409, str(error)) from error
         except SelfApproval as error:
             raise HTTPException(403, f"separation of duties: {error}") from error
+        except NotRoutedHere as error:
+            raise HTTPException(403, str(error)) from error
         return _out(decided)
 
     return router

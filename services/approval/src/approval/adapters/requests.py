@@ -20,6 +20,7 @@ from servicekit.mongo import Document
 def _decision_doc(d: Decision) -> Document:
     return {
         "_id": str(d.request_id),
+        "oa_connection": d.oa_connection,
         "decision": d.decision,
         "approver": d.approver,
         "comment": d.comment,
@@ -37,6 +38,8 @@ def _request(doc: Document, decision: Document | None) -> BorrowingRequest:
     return BorrowingRequest(
         request_id=request_id,
         applicant=doc["applicant"],
+        fonds_code=doc["fonds_code"],
+        oa_connection=doc["oa_connection"],
         record_ids=tuple(uuid.UUID(x) for x in doc["record_ids"]),
         reason=doc["reason"],
         days=doc["days"],
@@ -59,6 +62,8 @@ class Requests:
             {
                 "_id": str(r.request_id),
                 "applicant": r.applicant,
+                "fonds_code": r.fonds_code,
+                "oa_connection": r.oa_connection,
                 "record_ids": [str(x) for x in r.record_ids],
                 "reason": r.reason,
                 "days": r.days,

@@ -19,9 +19,11 @@ class RequestStatus(StrEnum):
 
 @dataclass(frozen=True)
 class Decision:
-    """What an OA approver decided, whichever way it reached us (topic or callback)."""
+    """What an OA approver decided, whichever way it reached us (topic or callback), and the
+    OA connection it came from (its topic, or the key that signed its callback)."""
 
     request_id: uuid.UUID
+    oa_connection: str
     decision: Literal["approved", "rejected"]
     approver: str
     comment: str
@@ -31,10 +33,13 @@ class Decision:
 
 @dataclass(frozen=True)
 class BorrowingRequest:
-    """A borrowing request (借阅申请): who, which records, why, for how many days."""
+    """A borrowing request (借阅申请): who, which records of which fonds, why, for how many
+    days, and the OA connection it was routed to (the only one that may decide it)."""
 
     request_id: uuid.UUID
     applicant: str
+    fonds_code: str
+    oa_connection: str
     record_ids: tuple[uuid.UUID, ...]
     reason: str
     days: int
@@ -47,6 +52,7 @@ class BorrowingRequest:
             request_id=self.request_id,
             kind="borrowing",
             applicant=self.applicant,
+            fonds_code=self.fonds_code,
             record_ids=self.record_ids,
             reason=self.reason,
             days=self.days,
@@ -55,6 +61,11 @@ class BorrowingRequest:
 
     def decide(self, decision: Decision) -> BorrowingRequest:
         """The request after the decision. A repeat of the same decision changes nothing."""
+        if decision.oa_connection != self.oa_connection:
+            raise NotRoutedHere(
+                f"request {self.request_id} was routed to OA system {self.oa_connection}; "
+                f"{decision.oa_connection} may not decide it"
+            )
         if decision.decision == "approved" and decision.approver == self.applicant:
             raise SelfApproval(
                 f"{decision.approver} applied for request {self.request_id} and may not approve "
@@ -76,6 +87,7 @@ class BorrowingRequest:
             request_id=self.request_id,
             kind="borrowing",
             applicant=self.applicant,
+            fonds_code=self.fonds_code,
             record_ids=self.record_ids,
             decision=d.decision,
             approver=d.approver,
@@ -91,6 +103,10 @@ class BorrowingRequest:
 
 class DecisionConflict(Exception):
     """A decision contradicts the one already taken."""
+
+
+class NotRoutedHere(Exception):
+    """The decision comes from an OA system the request was not routed to."""
 
 
 class SelfApproval(Exception):

@@ -16,6 +16,7 @@ def _from_doc(d: Document) -> Grant:
         grant_id=uuid.UUID(d["_id"]),
         user=d["user"],
         actions=tuple(d["actions"]),
+        fonds_code=d.get("fonds_code"),  # absent from grants made before routing by fonds
         record_ids=tuple(uuid.UUID(x) for x in d["record_ids"]),
         valid_from=d["valid_from"],
         valid_until=d["valid_until"],
@@ -46,6 +47,7 @@ class Grants:
                 "$setOnInsert": {
                     "user": g.user,
                     "actions": list(g.actions),
+                    "fonds_code": g.fonds_code,
                     "record_ids": [str(x) for x in g.record_ids],
                     "valid_from": g.valid_from,
                     "valid_until": g.valid_until,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
@@ -65,11 +65,16 @@ def refuse_change(held: Iterable[RoleAssignment], change: RoleAssignment, *, by:
 
 @dataclass(frozen=True)
 class Grant:
-    """A time-bound grant created by an approved borrowing request."""
+    """A time-bound grant created by an approved borrowing request.
+
+    It covers the records it names that belong to its fonds, the fonds whose OA system approved
+    the request: whatever records an applicant names, another company's approver cannot open a
+    fonds they do not decide for."""
 
     grant_id: uuid.UUID
     user: str
     actions: tuple[Action, ...]
+    fonds_code: str | None  # None: a grant made before requests were routed by fonds
     record_ids: tuple[uuid.UUID, ...]
     valid_from: datetime
     valid_until: datetime
@@ -79,11 +84,18 @@ class Grant:
     def active(self, now: datetime) -> bool:
         return self.revoked_at is None and self.valid_from <= now < self.valid_until
 
+    def names(self, user: str, record_id: uuid.UUID, record_fonds: str | None) -> bool:
+        """Whether the grant is ``user``'s and covers the record (of fonds ``record_fonds``,
+        None while unknown), active or not."""
+        in_fonds = self.fonds_code is None or record_fonds == self.fonds_code
+        return self.user == user and record_id in self.record_ids and in_fonds
+
     def granted(self) -> AccessGranted:
         return AccessGranted(
             grant_id=self.grant_id,
             user=self.user,
             actions=self.actions,
+            fonds_code=self.fonds_code,
             record_ids=self.record_ids,
             valid_from=self.valid_from,
             valid_until=self.valid_until,
@@ -123,6 +135,7 @@ def grant_for(decided: ApprovalDecided) -> Grant | None:
         grant_id=derived_event_id(decided.request_id, AccessGranted, "grant"),
         user=decided.applicant,
         actions=("read", "download"),
+        fonds_code=decided.fonds_code,
         record_ids=decided.record_ids,
         valid_from=decided.decided_at,
         valid_until=min(decided.access_until, decided.decided_at + timedelta(days=days)),
@@ -153,12 +166,11 @@ def check(
     for r in roles:
         if r.covers(user, action, record_fonds):
             return CheckResult(True, f"role {r.role} in fonds {r.fonds_code}")
-    for g in grants:
-        if g.user == user and record_id in g.record_ids and action in g.actions and g.active(now):
+    mine = [g for g in grants if g.names(user, record_id, record_fonds)]
+    for g in mine:
+        if action in g.actions and g.active(now):
             return CheckResult(True, f"grant {g.grant_id} until {g.valid_until.isoformat()}")
-    expired = [
-        g for g in grants if g.user == user and record_id in g.record_ids and not g.active(now)
-    ]
+    expired = [g for g in mine if not g.active(now)]
     if expired:
         return CheckResult(False, f"grant {expired[0].grant_id} is no longer active")
     if record_fonds is None:
@@ -182,8 +194,11 @@ def visibility(
     action: str,
     roles: Iterable[RoleAssignment],
     grants: Iterable[Grant],
+    record_fonds: Mapping[uuid.UUID, str],
     now: datetime,
 ) -> Visibility:
+    """Whole fonds by role; single records by the user's active grants, each record only if
+    it is of the grant's fonds (``record_fonds``: what is known of the granted records)."""
     mine = [r for r in roles if r.user == user and allows(r.role, action)]
     return Visibility(
         all_fonds=any(r.fonds_code == ALL_FONDS for r in mine),
@@ -193,8 +208,9 @@ def visibility(
                 {
                     rid
                     for g in grants
-                    if g.user == user and action in g.actions and g.active(now)
+                    if action in g.actions and g.active(now)
                     for rid in g.record_ids
+                    if g.names(user, rid, record_fonds.get(rid))
                 },
                 key=str,
             )
