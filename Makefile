@@ -4,7 +4,7 @@ UV := python3 -m uv
 N ?= 200
 export UV_FROZEN := 1
 
-.PHONY: setup infra-up infra-down infra-status check lint typecheck unit test fuzz demo bench bench-check bench-search bench-lookup bench-parse schemas asyncapi docs checks-doc endpoints-doc clean-data
+.PHONY: setup infra-up infra-down infra-status check lint typecheck unit test fuzz demo bench bench-check bench-audit bench-search bench-lookup bench-parse schemas asyncapi docs checks-doc endpoints-doc clean-data
 
 setup:  ## Install uv if missing, then the workspace's locked dependencies
 	@python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet --disable-pip-version-check uv
@@ -47,6 +47,9 @@ bench: infra-up  ## make bench N=500: throughput and latency, written to bench/r
 
 bench-check: infra-up  ## make bench-check: permission-check p50/p99 over HTTP at 500/s for 30 s
 	@$(UV) run python -m devkit.bench_check
+
+bench-audit: infra-up  ## make bench-audit: offline verification of an export, durable appends
+	@$(UV) run python -m devkit.audit_bench
 
 bench-search: infra-up  ## make bench-search N=100000: search latency over N archived records
 	@$(UV) run python -m devkit.search_bench --records $(N)

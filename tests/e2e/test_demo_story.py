@@ -35,6 +35,8 @@ async def test_upload_archive_borrow_approve_download_and_audit(
     assert outcome.recheck == {code: "passed" for code in kept}
     assert set(outcome.trail) >= STORY
     assert outcome.chain_ok
+    # The auditor's offline verifier passes the export, and fails it with one entry altered.
+    assert (outcome.offline_verified, outcome.offline_altered) == (0, 1)
     # Who cannot prove who they are, or may not do what they try, is refused.
     assert outcome.unauthenticated == {
         "no token": 401,

@@ -134,6 +134,13 @@ RULES: dict[tuple[str, str, str], Rule] = {
     ),
     ("audit", "GET", "/v1/export"): Rule(("zhaomin", "sysadmin", "secadmin"), "auditor-all"),
     ("audit", "GET", "/v1/verify"): Rule(("lijing", "sysadmin", "secadmin"), "secauditor"),
+    ("audit", "GET", "/v1/proofs/inclusion"): Rule(
+        ("zhaomin", "secadmin"), "secauditor", {"params": {"seq": 1, "tree_size": 1}}
+    ),
+    ("audit", "GET", "/v1/proofs/consistency"): Rule(
+        ("lijing", "sysadmin"), "auditor-all", {"params": {"from": 1, "to": 1}}
+    ),
+    ("audit", "GET", "/v1/checkpoint"): Rule(("wangfang", "secadmin"), "secauditor"),
     ("archive", "GET", "/v1/records/{record_id}"): RECORD_RULE,
     ("archive", "GET", "/v1/records/{record_id}/drill"): RECORD_RULE,
     ("archive", "GET", "/v1/records/{record_id}/versions"): RECORD_RULE,
@@ -169,6 +176,7 @@ ANY_PRINCIPAL = {
     ("approval", "POST", "/v1/borrowing-requests"),  # anyone borrows, as themself
     ("approval", "GET", "/v1/borrowing-requests/{request_id}"),  # the applicant's own (404)
     ("permission", "GET", "/v1/grants"),  # the caller's own
+    ("audit", "GET", "/v1/checkpoint/key"),  # the public key, for anyone to verify with
     *(
         (e.service, e.method, e.path)
         for e in ENDPOINTS

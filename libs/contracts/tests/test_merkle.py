@@ -14,8 +14,12 @@ from contracts.merkle import (
     EMPTY_ROOT,
     Frontier,
     ProofError,
+    blocks,
     consistency_path,
+    consistency_ranges,
+    fold,
     inclusion_path,
+    inclusion_ranges,
     leaf_hash,
     root,
     verify_consistency,
@@ -138,6 +142,18 @@ def test_proofs_made_are_the_reference_proofs_and_verify() -> None:
             verify_inclusion(LEAVES[i], i, n, inclusion_path(i, n, subtree), ROOTS[n])
         for m in range(1, n + 1):
             verify_consistency(m, n, ROOTS[m], ROOTS[n], consistency_path(m, n, subtree))
+
+
+def test_every_range_of_a_proof_is_the_fold_of_its_complete_subtrees() -> None:
+    """What lets a store of node hashes answer proofs: no range needs the leaves themselves."""
+    frontier, nodes = Frontier(), dict[tuple[int, int], bytes]()
+    for leaf in LEAVES:
+        nodes |= {(level, index): h for level, index, h in frontier.append(leaf)}
+    for n in range(1, 9):
+        ranges = [r for i in range(n) for r in inclusion_ranges(i, n)]
+        ranges += [r for m in range(1, n + 1) for r in consistency_ranges(m, n)]
+        for lo, hi in ranges:
+            assert fold([nodes[b] for b in blocks(lo, hi)]) == root(LEAVES[lo:hi]), (lo, hi)
 
 
 def test_a_fork_or_a_rewritten_leaf_is_caught() -> None:

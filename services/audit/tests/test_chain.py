@@ -4,8 +4,9 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from audit.domain.chain import GENESIS_HASH, fonds_named, next_entry, record_ids_of, verify
+from audit.domain.chain import fonds_named, next_entry, record_ids_of, verify
 from contracts.envelope import AnyEnvelope
+from contracts.trail import GENESIS_HASH, entry_hash
 
 
 def event(n: int) -> AnyEnvelope:
@@ -48,7 +49,6 @@ def test_an_altered_entry_is_named_as_the_first_broken_link() -> None:
 
 
 def test_a_rehashed_forgery_breaks_the_next_link() -> None:
-    from audit.domain.chain import entry_hash
 
     entries = chain(4)
     entries[1]["actor"] = "someone-else"

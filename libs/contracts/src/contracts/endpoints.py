@@ -145,8 +145,17 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         "audit", "GET", "/v1/export", "security auditor; auditor of every fonds", "the whole trail"
     ),
     Endpoint(
-        "audit", "GET", "/v1/verify", "security auditor; auditor of every fonds", "the whole chain"
+        "audit",
+        "GET",
+        "/v1/verify",
+        "security auditor; auditor of every fonds",
+        "the whole log, against the newest published checkpoint",
     ),
+    *(
+        Endpoint("audit", "GET", path, "security auditor; auditor", "hashes only: no entry")
+        for path in ("/v1/proofs/inclusion", "/v1/proofs/consistency", "/v1/checkpoint")
+    ),
+    Endpoint("audit", "GET", "/v1/checkpoint/key", "any authenticated principal", "the public key"),
     # every service
     *(
         Endpoint(service, "GET", path, who, "—", access=access)

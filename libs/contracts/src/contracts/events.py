@@ -328,6 +328,22 @@ class RoleRevoked(EventData):
     revoked_at: UtcDatetime
 
 
+# --- audit --------------------------------------------------------------------------------
+
+
+class CheckpointPublished(EventData):
+    """The audit log signed a checkpoint of its Merkle tree and published it where the log's
+    operator cannot take it back (contracts.checkpoint, contracts.trail)."""
+
+    event_type = "CheckpointPublished"
+
+    origin: str = Field(description="The log's name, aap.<namespace>.audit")
+    tree_size: int = Field(ge=1)
+    root_hash: str = Field(description="Base64 of the tree's SHA-256 root (RFC 6962)")
+    note: str = Field(description="The checkpoint as a C2SP signed note, Ed25519")
+    signed_at: UtcDatetime
+
+
 ALL_EVENTS: tuple[type[EventData], ...] = (
     DocumentIngested,
     DocumentRejected,
@@ -345,6 +361,7 @@ ALL_EVENTS: tuple[type[EventData], ...] = (
     AccessRevoked,
     RoleAssigned,
     RoleRevoked,
+    CheckpointPublished,
 )
 
 # Typed envelopes: what a subscriber receives.

@@ -45,43 +45,81 @@ def root(leaves: Sequence[Hash]) -> Hash:
     return Frontier.of(leaves).root()
 
 
-def inclusion_path(index: int, size: int, subtree: Subtree) -> list[Hash]:
-    """PATH(index, D[size]): the sibling hashes from leaf ``index`` up to the root."""
+Range = tuple[int, int]  # leaves [lo, hi)
+
+
+def inclusion_ranges(index: int, size: int) -> list[Range]:
+    """The subtrees whose roots make PATH(index, D[size]), from the leaf up to the root."""
     if not 0 <= index < size:
         raise ValueError(f"leaf {index} is not in a tree of {size}")
-    path: list[Hash] = []
+    ranges: list[Range] = []
     lo, hi = 0, size
     while hi - lo > 1:  # walk down, then return the siblings bottom-up
         k = split(hi - lo)
         if index < lo + k:
-            path.append(subtree(lo + k, hi))
+            ranges.append((lo + k, hi))
             hi = lo + k
         else:
-            path.append(subtree(lo, lo + k))
+            ranges.append((lo, lo + k))
             lo += k
-    return path[::-1]
+    return ranges[::-1]
 
 
-def consistency_path(first: int, second: int, subtree: Subtree) -> list[Hash]:
-    """PROOF(first, D[second]): what proves the tree of ``second`` leaves extends the tree of
-    ``first`` (RFC 9162 §2.1.4.1)."""
+def consistency_ranges(first: int, second: int) -> list[Range]:
+    """The subtrees whose roots make PROOF(first, D[second]) (RFC 9162 §2.1.4.1)."""
     if not 0 < first <= second:
         raise ValueError(f"no consistency from {first} to {second}")
     if first == second:
         return []
-    proof: list[Hash] = []
+    ranges: list[Range] = []
     lo, hi, m, complete = 0, second, first, True
     while m != hi - lo:
         k = split(hi - lo)
         if m <= k:
-            proof.append(subtree(lo + k, hi))
+            ranges.append((lo + k, hi))
             hi = lo + k
         else:
-            proof.append(subtree(lo, lo + k))
+            ranges.append((lo, lo + k))
             lo, m, complete = lo + k, m - k, False
     if not complete:
-        proof.append(subtree(lo, hi))
-    return proof[::-1]
+        ranges.append((lo, hi))
+    return ranges[::-1]
+
+
+def inclusion_path(index: int, size: int, subtree: Subtree) -> list[Hash]:
+    """PATH(index, D[size]): the sibling hashes from leaf ``index`` up to the root."""
+    return [subtree(lo, hi) for lo, hi in inclusion_ranges(index, size)]
+
+
+def consistency_path(first: int, second: int, subtree: Subtree) -> list[Hash]:
+    """PROOF(first, D[second]): what proves the tree of ``second`` leaves extends the tree of
+    ``first``."""
+    return [subtree(lo, hi) for lo, hi in consistency_ranges(first, second)]
+
+
+Node = tuple[int, int]  # (level, index): the complete subtree of leaves [index·2^level, …)
+
+
+def blocks(lo: int, hi: int) -> list[Node]:
+    """The complete subtrees that make up leaves [lo, hi), left to right, largest first. For a
+    range that starts at a multiple of its size's power of two, as every range of a proof
+    does, its root is ``fold`` of theirs."""
+    out: list[Node] = []
+    while lo < hi:
+        level = (hi - lo).bit_length() - 1
+        while lo % (1 << level):
+            level -= 1
+        out.append((level, lo >> level))
+        lo += 1 << level
+    return out
+
+
+def fold(hashes: Sequence[Hash]) -> Hash:
+    """The root over complete subtrees of decreasing size, left to right."""
+    h = hashes[-1]
+    for left in reversed(hashes[:-1]):
+        h = node_hash(left, h)
+    return h
 
 
 def verify_inclusion(
@@ -184,12 +222,7 @@ class Frontier:
         return made
 
     def root(self) -> Hash:
-        if not self._nodes:
-            return EMPTY_ROOT
-        h = self._nodes[-1][1]
-        for _, left in reversed(self._nodes[:-1]):
-            h = node_hash(left, h)
-        return h
+        return fold(self.nodes()) if self._nodes else EMPTY_ROOT
 
     def nodes(self) -> list[Hash]:
         """The complete subtrees' roots, left to right."""

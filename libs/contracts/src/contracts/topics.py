@@ -15,6 +15,7 @@ from contracts.events import (
     AccessRevoked,
     ApprovalDecided,
     ApprovalRequested,
+    CheckpointPublished,
     CustodyExtended,
     DocumentIngested,
     DocumentRejected,
@@ -134,6 +135,10 @@ ROLES_REVOKED = Topic(
     ("permission", "ingest", "audit"),
 )
 ROLE_CHANGES = (ROLES_ASSIGNED, ROLES_REVOKED)
+# For monitors and witnesses outside the platform; the audit log does not record its own.
+CHECKPOINTS = Topic(
+    "aap.audit.checkpoint-published.v1", (CheckpointPublished,), "origin", "audit", ()
+)
 
 PLATFORM_TOPICS: tuple[Topic, ...] = (
     DOCUMENTS_INGESTED,
@@ -150,6 +155,7 @@ PLATFORM_TOPICS: tuple[Topic, ...] = (
     ACCESS_REVOKED,
     ROLES_ASSIGNED,
     ROLES_REVOKED,
+    CHECKPOINTS,
 )
 
 

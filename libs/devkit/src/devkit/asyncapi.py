@@ -16,6 +16,7 @@ from pathlib import Path
 
 import httpx
 
+from contracts.checkpoint import Signer
 from devkit.stack import SERVICES
 from servicekit.auth import Principal, authenticated
 
@@ -50,6 +51,7 @@ def placeholder_env() -> dict[str, str]:
     env["AAP_OA_CONNECTIONS"] = json.dumps([DOCS_OA])
     env["AAP_APPROVAL_OA_CALLBACK_KEYS"] = json.dumps({DOCS_OA: "unused-for-docs-" + "x" * 32})
     env["AAP_APPROVAL_OA_ROUTES"] = json.dumps({"*": DOCS_OA})
+    env["AAP_AUDIT_CHECKPOINT_KEY"] = Signer.generate("docs").text()
     return env | {f"AAP_{s.upper()}_OIDC_CLIENT_SECRET": "unused-for-docs" for s in SERVICES}
 
 

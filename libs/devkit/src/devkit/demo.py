@@ -11,9 +11,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import hashlib
 import json
 import os
+import subprocess
+import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -29,9 +33,11 @@ from contracts.oa_callback import signed_headers
 from contracts.topics import (
     ACCESS_GRANTED,
     APPROVALS_DECIDED,
+    CHECKPOINTS,
     RECORDS_ARCHIVED,
     OaConnection,
 )
+from contracts.trail import GENESIS_HASH, canonical, entry_hash
 from contracts.types import utc_now
 from devkit.identity import ERP, as_user, forged_token, oa_callback_secret, tokens
 from devkit.kafka_access import client_env
@@ -86,6 +92,8 @@ class Outcome:
     unauthenticated: dict[str, int] = field(default_factory=dict)  # what was tried → status
     refused: dict[str, int] = field(default_factory=dict)
     forged_decision: str = ""
+    offline_verified: int = -1  # the offline verifier's exit code on the export
+    offline_altered: int = -1  # …and on a copy with one entry altered
     chain_ok: bool = False
     intake_checks: dict[str, str] = field(default_factory=dict)  # DA/T 70 code → outcome
     recheck: dict[str, str] = field(default_factory=dict)
@@ -105,6 +113,7 @@ class Outcome:
             and self.other_oa_callback == 403
             and self.download_intact
             and self.chain_ok
+            and (self.offline_verified, self.offline_altered) == (0, 1)
             and "failed" not in self.intake_checks.values()
             and set(self.recheck.values()) == {"passed"}
         )
@@ -136,7 +145,7 @@ async def story(stack: LocalStack, platform: PlatformSettings) -> Outcome:
         EventWatcher(
             platform.kafka_bootstrap,
             platform.namespace,
-            [RECORDS_ARCHIVED, OaConnection(OA).requests, ACCESS_GRANTED],
+            [RECORDS_ARCHIVED, OaConnection(OA).requests, ACCESS_GRANTED, CHECKPOINTS],
         ) as watch,
     ):
         say("⓪ 身份 — who calls must prove it with a token of the platform's identity provider")
@@ -344,7 +353,49 @@ async def story(stack: LocalStack, platform: PlatformSettings) -> Outcome:
         say(f"   a real token of {AUDITOR}, expired: HTTP {r.status_code} {r.json()['detail']}")
         out.forged_decision = await forge_decision(platform, request_id)
         say(f"   the OA principal publishes an ApprovalDecided itself: {out.forged_decision}")
+
+        say("\n⑧ 离线校验 — the auditor verifies an export on their own machine")
+        await watch.wait_for(of_type("CheckpointPublished"), timeout=60)
+        out.offline_verified, out.offline_altered = await verify_offline(http, stack.url("audit"))
         return out
+
+
+async def verify_offline(http: httpx.AsyncClient, audit: str) -> tuple[int, int]:
+    """Export the trail, keep the checkpoint it carries and the log's public key, and run the
+    offline verifier as an auditor would; then on a copy with one entry altered (every hash
+    after it recomputed). The verifier's exit codes."""
+    export = await http.get(f"{audit}/v1/export", headers=as_user(AUDITOR))
+    key = await http.get(f"{audit}/v1/checkpoint/key", headers=as_user(AUDITOR))
+    folder = Path(tempfile.mkdtemp(prefix="aap-trail-"))
+    (folder / "trail.jsonl").write_bytes(export.content)
+    (folder / "checkpoint.note").write_bytes(base64.b64decode(export.headers["X-AAP-Checkpoint"]))
+    (folder / "log.key").write_text(key.json()["verifier_key"])
+    entries = [json.loads(line) for line in export.content.splitlines()]
+    entries[1]["actor"] = "someone else"  # who did it, rewritten
+    prev = GENESIS_HASH
+    for entry in entries:
+        entry["prev_hash"] = prev
+        entry["hash"] = prev = entry_hash(entry)
+    (folder / "altered.jsonl").write_bytes(b"".join(canonical(e) + b"\n" for e in entries))
+    codes = []
+    for name in ("trail.jsonl", "altered.jsonl"):
+        command = [sys.executable, "-m", "contracts.verify_trail", str(folder / name)]
+        command += [
+            "--key",
+            str(folder / "log.key"),
+            "--checkpoint",
+            str(folder / "checkpoint.note"),
+        ]
+        say(
+            f"   $ python -m contracts.verify_trail {name} --key log.key --checkpoint checkpoint.note"
+        )
+        done = await asyncio.to_thread(
+            subprocess.run, command, capture_output=True, text=True, check=False
+        )
+        for line in done.stdout.splitlines():
+            say(f"     {line}")
+        codes.append(done.returncode)
+    return codes[0], codes[1]
 
 
 async def expired(token: str, expires_at: float) -> str:

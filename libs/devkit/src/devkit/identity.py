@@ -25,6 +25,7 @@ import httpx
 import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from contracts.checkpoint import Signer
 from devkit.secretfile import kept
 
 REALM = "aap"
@@ -304,6 +305,7 @@ def forged_token(name: str) -> str:
 # 泛微 Weaver stands for a second company's system, deciding for every other fonds).
 LOCAL_OA_CONNECTIONS = ("seeyon", "weaver")
 LOCAL_OA_ROUTES = {"Q001": "seeyon", "*": "weaver"}
+LOCAL_LOG_KEY = "aap.local.audit"  # the name of the local audit log's checkpoint key
 
 
 def oa_callback_keys() -> dict[str, str]:
@@ -318,6 +320,11 @@ def oa_callback_secret(system: str = "seeyon") -> str:
     return oa_callback_keys()[system]
 
 
+def checkpoint_key() -> str:
+    """The local audit log's checkpoint signing key (a C2SP note key, Ed25519), made once."""
+    return kept("audit-checkpoint", lambda: {"key": Signer.generate(LOCAL_LOG_KEY).text()})["key"]
+
+
 def service_env(service: str) -> dict[str, str]:
     """What a service process needs of the local stack's secrets: the IdP's issuer, its own
     client secret, the OA connections, and for the approval service the OA systems' callback
@@ -329,6 +336,8 @@ def service_env(service: str) -> dict[str, str]:
             f"client:{client_id(service)}"
         ],
     }
+    if service == "audit":
+        env["AAP_AUDIT_CHECKPOINT_KEY"] = checkpoint_key()
     if service == "approval":
         env["AAP_APPROVAL_OA_CALLBACK_KEYS"] = json.dumps(oa_callback_keys())
         env["AAP_APPROVAL_OA_ROUTES"] = json.dumps(LOCAL_OA_ROUTES)

@@ -6,9 +6,10 @@ a policy limited to what it does, and the buckets of a namespace made by the adm
 ``python -m devkit.namespace create`` applies the users, policies and buckets (repeatable).
 
 Ingest writes its own bucket; the archive reads ingest's and writes its own, under retention and
-legal holds. Neither may delete an object or a version, bypass governance retention, or change a
-bucket's object-lock configuration: what is archived stays, whoever holds a service's keys (the
-destruction flow will get its own break-glass identity). Buckets are made by the administrator
+legal holds; the audit service writes its published checkpoints. None may delete an object or a
+version, bypass governance retention, or change a bucket's object-lock configuration: what is
+kept stays, whoever holds a service's keys (the destruction flow will get its own break-glass
+identity). Buckets are made by the administrator
 with object lock and default encryption (SSE with the server's KMS key), so no service needs the
 right to make or reconfigure one.
 """
@@ -31,7 +32,7 @@ from servicekit import s3
 from servicekit.settings import PlatformSettings
 
 ROOT_USER = "aap-root"
-BUCKETS = ("ingest-originals", "archive-originals")  # per namespace: <ns>-<purpose>
+BUCKETS = ("ingest-originals", "archive-originals", "audit-checkpoints")  # <ns>-<purpose>
 NEVER = [  # for every service, on every bucket: what is kept stays kept
     "s3:DeleteObject",
     "s3:DeleteObjectVersion",
@@ -74,6 +75,18 @@ POLICIES: dict[str, dict[str, Any]] = {
                     "s3:PutObjectLegalHold",
                 ],
                 "Resource": _arns("archive-originals"),
+            },
+            {"Effect": "Deny", "Action": NEVER, "Resource": ["arn:aws:s3:::*"]},
+        ],
+    },
+    # The audit log's checkpoints: written once, under COMPLIANCE retention, never deleted.
+    "audit": {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": [*BUCKET, *READ, "s3:PutObject", "s3:PutObjectRetention"],
+                "Resource": _arns("audit-checkpoints"),
             },
             {"Effect": "Deny", "Action": NEVER, "Resource": ["arn:aws:s3:::*"]},
         ],

@@ -58,7 +58,11 @@ class LocalStack:
         return f"http://127.0.0.1:{self.ports[service]}"
 
     def _env(self, service: str) -> dict[str, str]:
-        defaults = {"AAP_PERMISSION_ROLE_SEED_FILE": str(LOCAL_ROLE_SEED)}
+        defaults = {
+            "AAP_PERMISSION_ROLE_SEED_FILE": str(LOCAL_ROLE_SEED),
+            # A checkpoint within seconds: the demo's auditor verifies an export at the end.
+            "AAP_AUDIT_CHECKPOINT_SECONDS": "5",
+        }
         if _answers(LOCAL_CLAMD):  # the local clamd of deploy/local/infra.sh, when it runs
             defaults["AAP_INGEST_CLAMD_ADDRESS"] = LOCAL_CLAMD
         # Each service its own Kafka principal and S3 user (none if it stores nothing), whatever

@@ -136,6 +136,15 @@ class ObjectStore:
         )
         await asyncio.to_thread(change, self.bucket, key, version_id)
 
+    async def keys(self, prefix: str) -> list[str]:
+        """The keys under ``prefix``, in the store's (lexicographic) order."""
+
+        def names() -> list[str]:
+            found = self.client.list_objects(self.bucket, prefix=prefix, recursive=True)
+            return [o.object_name for o in found if o.object_name is not None]
+
+        return await asyncio.to_thread(names)
+
     async def get(self, key: str, version_id: str | None = None) -> bytes:
         def read() -> bytes:
             response = self.client.get_object(self.bucket, key, version_id=version_id)

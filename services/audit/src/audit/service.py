@@ -1,37 +1,64 @@
-"""Audit's use cases: append every domain event to the chain; query, export and verify it."""
+"""Audit's use cases: append every domain event to the log (a hash chain, and a Merkle tree over
+it); query and export it; prove inclusion and consistency."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Collection
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import structlog
 from pymongo.errors import DuplicateKeyError
 
-from audit.adapters.log_store import LogStore
-from audit.domain.chain import (
-    ChainVerifier,
-    Verification,
-    fonds_named,
-    iso,
-    next_entry,
-    record_ids_of,
-)
+from audit.domain.chain import fonds_named, iso, next_entry, record_ids_of
+from audit.ports import Document, LogStore, TreeStore
 from contracts.envelope import AnyEnvelope
+from contracts.merkle import (
+    Frontier,
+    Hash,
+    Range,
+    blocks,
+    consistency_ranges,
+    fold,
+    inclusion_ranges,
+)
+from contracts.trail import leaf_of
 from contracts.types import utc_now
-from servicekit.mongo import Document
 
 log = structlog.get_logger()
 
 
+class OutOfRange(Exception):
+    """A proof asked of entries or tree sizes the log does not have."""
+
+
+@dataclass(frozen=True)
+class Unpublished:
+    """The tree as it stands, and its leaves since the last published checkpoint."""
+
+    size: int
+    root: Hash
+    first_leaf: int
+    leaves: tuple[Hash, ...]
+
+
 class AuditService:
-    def __init__(self, store: LogStore) -> None:
+    """The one appender of the log: entries, the tree's node hashes, and the leaves awaiting
+    their checkpoint. The database has no multi-document transactions, so one writer at a time
+    keeps the entries and the nodes in step; after a failure the tree is rebuilt from the
+    entries (the leaves) before the next append."""
+
+    def __init__(self, store: LogStore, tree: TreeStore) -> None:
         self._store = store
+        self._tree = tree
         self._lock = asyncio.Lock()  # one appender at a time in this process
         self._head: Document | None = None  # the last entry, as far as this process knows
         self._head_known = False
+        self._frontier: Frontier | None = None  # None: rebuild from the leaves first
+        self._published = 0  # tree size of the last checkpoint published
+        self._unpublished: list[Hash] = []
 
     async def record(self, event: AnyEnvelope) -> None:
         """Append ``event`` once. Redelivery finds its id already recorded and does nothing.
@@ -45,19 +72,107 @@ class AuditService:
             fonds = await self._store.fonds_of_records(ids)
         async with self._lock:
             for _ in range(20):
+                frontier = await self._ready()
                 if not self._head_known:
                     self._head, self._head_known = await self._store.head(), True
                 entry = next_entry(self._head, event, utc_now(), fonds)
                 try:
                     await self._store.append(entry)
                 except DuplicateKeyError:
-                    self._head_known = False
+                    self._head_known, self._frontier = False, None
                     if await self._store.has_event(event_id):
                         return
                     continue
                 self._head = entry
+                await self._grow(frontier, entry)
                 return
             raise RuntimeError(f"could not append event {event_id} after 20 tries")
+
+    async def _grow(self, frontier: Frontier, entry: Document) -> None:
+        leaf = leaf_of(entry)
+        try:
+            await self._tree.keep(frontier.append(leaf))
+        except Exception:
+            self._frontier = None  # the entry is kept, its nodes perhaps not: rebuild
+            raise
+        self._unpublished.append(leaf)
+
+    async def _ready(self) -> Frontier:
+        """The tree of every entry, rebuilt from the entries when not known in step."""
+        if self._frontier is not None:
+            return self._frontier
+        frontier, nodes, leaves = Frontier(), [], []
+        async for entry in self._store.all_in_order():
+            if int(entry["seq"]) != frontier.size + 1:
+                log.error("audit log has a gap or is out of order", seq=entry["seq"])
+            leaf = leaf_of(entry)
+            nodes += frontier.append(leaf)
+            if frontier.size > self._published:
+                leaves.append(leaf)
+            if len(nodes) >= 10_000:
+                await self._tree.keep(nodes)
+                nodes = []
+        await self._tree.keep(nodes)
+        self._frontier, self._unpublished = frontier, leaves
+        log.info("audit tree rebuilt from the entries", size=frontier.size)
+        return frontier
+
+    async def start(self, published: int) -> None:
+        """At start: the size of the last published checkpoint, then the tree from the leaves."""
+        async with self._lock:
+            self._published, self._frontier = published, None
+            await self._ready()
+
+    async def unpublished(self) -> Unpublished:
+        async with self._lock:
+            frontier = await self._ready()
+            leaves = tuple(self._unpublished)
+            return Unpublished(frontier.size, frontier.root(), self._published, leaves)
+
+    async def awaiting(self) -> int:
+        """How many entries await their checkpoint."""
+        return len(self._unpublished)
+
+    async def published(self, size: int) -> None:
+        """A checkpoint of ``size`` leaves is out: its leaves need not be kept here."""
+        async with self._lock:
+            self._unpublished = self._unpublished[size - self._published :]
+            self._published = size
+
+    async def size(self) -> int:
+        async with self._lock:
+            return (await self._ready()).size
+
+    async def _roots(self, ranges: list[Range]) -> list[Hash]:
+        needed = {b for lo, hi in ranges for b in blocks(lo, hi)}
+        found = await self._tree.hashes(needed)
+        if missing := needed - found.keys():
+            raise RuntimeError(f"tree nodes missing: {sorted(missing)[:3]}…; restart rebuilds")
+        return [fold([found[b] for b in blocks(lo, hi)]) for lo, hi in ranges]
+
+    async def root(self, tree_size: int) -> Hash:
+        await self._within(tree_size)
+        [root] = await self._roots([(0, tree_size)])
+        return root
+
+    async def inclusion(self, seq: int, tree_size: int) -> tuple[Hash, list[Hash]]:
+        """The leaf of entry ``seq`` and its audit path in the tree of ``tree_size`` leaves."""
+        await self._within(tree_size)
+        if not 1 <= seq <= tree_size:
+            raise OutOfRange(f"entry {seq} is not in a tree of {tree_size}")
+        leaf, *path = await self._roots([(seq - 1, seq), *inclusion_ranges(seq - 1, tree_size)])
+        return leaf, path
+
+    async def consistency(self, first: int, second: int) -> list[Hash]:
+        await self._within(second)
+        if not 1 <= first <= second:
+            raise OutOfRange(f"no consistency proof from {first} to {second}")
+        return await self._roots(consistency_ranges(first, second))
+
+    async def _within(self, tree_size: int) -> None:
+        size = await self.size()
+        if not 1 <= tree_size <= size:
+            raise OutOfRange(f"tree size {tree_size}: the log has 1 to {size} entries")
 
     async def query(
         self,
@@ -92,13 +207,3 @@ class AuditService:
 
     def export(self) -> AsyncIterator[Document]:
         return self._store.all_in_order()
-
-    async def verify(self) -> Verification:
-        verifier = ChainVerifier()
-        async for entry in self._store.all_in_order():
-            if not verifier.check(entry):
-                break
-        result = verifier.result()
-        if not result.ok:
-            log.error("audit chain broken", seq=result.first_broken_seq, reason=result.reason)
-        return result

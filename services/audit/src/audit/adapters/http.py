@@ -1,29 +1,64 @@
-"""HTTP for auditors: query the trail, export it whole, verify the chain.
+"""HTTP for auditors: query the trail, export it whole, verify it; checkpoints and proofs.
 
 Security auditors (安全审计员) and auditors of every fonds read the whole trail; an auditor of
 some fonds reads the entries about those fonds only, and neither exports nor verifies the whole
-chain. Nobody else reads it.
+log. Proofs and checkpoints are hashes only: any auditor may ask for them. Nobody else reads the
+trail; the checkpoints' public key is for anyone.
 """
 
 # No `from __future__ import annotations`: FastAPI reads the endpoints' annotations at
 # definition time, and ``Scope`` is local to the router (it closes over the directory).
 
-import json
+import base64
 from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query
-from fastapi.responses import StreamingResponse
-from pydantic import AwareDatetime
+from fastapi.responses import PlainTextResponse, StreamingResponse
+from pydantic import AwareDatetime, BaseModel
 
-from audit.service import AuditService
+from audit.checkpoints import Checkpoints
+from audit.service import AuditService, OutOfRange
+from contracts.merkle import Hash
 from contracts.roles import ALL_FONDS, Action
+from contracts.trail import canonical
 from servicekit.auth import Caller
 from servicekit.roles import RoleDirectory
 
 
-def audit_router(service: AuditService, directory: RoleDirectory) -> APIRouter:
+def b64(h: Hash) -> str:
+    return base64.b64encode(h).decode()
+
+
+class InclusionProof(BaseModel):
+    """RFC 6962 audit path of one entry (leaf index = seq − 1); hashes in base64."""
+
+    seq: int
+    tree_size: int
+    leaf_hash: str
+    root_hash: str
+    path: list[str]
+
+
+class ConsistencyProof(BaseModel):
+    """RFC 6962 consistency proof between two tree sizes; hashes in base64."""
+
+    first: int
+    second: int
+    first_root: str
+    second_root: str
+    path: list[str]
+
+
+class CheckpointKey(BaseModel):
+    origin: str
+    verifier_key: str  # C2SP note verifier key: <name>+<key id>+<base64 Ed25519 key>
+
+
+def audit_router(
+    service: AuditService, checkpoints: Checkpoints, directory: RoleDirectory
+) -> APIRouter:
     async def trail_scope(caller: Caller) -> frozenset[str] | None:
         """The fonds whose entries the caller reads; None: the whole trail."""
         fonds = (await directory.holder(caller.name)).fonds_where(Action.READ_TRAIL)
@@ -72,15 +107,24 @@ def audit_router(service: AuditService, directory: RoleDirectory) -> APIRouter:
 
     @router.get("/export", dependencies=[Depends(whole_trail)])
     async def export() -> StreamingResponse:
+        """One entry per line, in its canonical form; header X-AAP-Checkpoint: the newest
+        published checkpoint (its signed note, base64), which the export's first entries are
+        consistent with."""
+        newest = await checkpoints.newest()
+
         async def lines() -> AsyncIterator[bytes]:
             async for entry in service.export():
-                yield json.dumps(entry, ensure_ascii=False, sort_keys=True).encode() + b"\n"
+                yield canonical(entry) + b"\n"  # the bytes of its leaf: verifiable as is
 
-        return StreamingResponse(lines(), media_type="application/x-ndjson")
+        headers = (
+            {"X-AAP-Checkpoint": base64.b64encode(newest[1].encode()).decode()} if newest else {}
+        )
+        return StreamingResponse(lines(), media_type="application/x-ndjson", headers=headers)
 
     @router.get("/verify", dependencies=[Depends(whole_trail)])
     async def verify() -> dict[str, Any]:
-        r = await service.verify()
+        r = await checkpoints.verify()
+        cp = r.checkpoint
         return {
             "ok": r.ok,
             "entries_checked": r.entries_checked,
@@ -88,7 +132,59 @@ def audit_router(service: AuditService, directory: RoleDirectory) -> APIRouter:
             "head_hash": r.head_hash,
             "first_broken_seq": r.first_broken_seq,
             "reason": r.reason,
+            "checkpoint": {"tree_size": cp.size, "root_hash": b64(cp.root), "signed_at": cp.time}
+            if cp
+            else None,
             "verified_at": datetime.now().astimezone().isoformat(),
         }
+
+    @router.get("/proofs/inclusion")
+    async def inclusion(
+        scope: Scope, seq: Annotated[int, Query(ge=1)], tree_size: Annotated[int, Query(ge=1)]
+    ) -> InclusionProof:
+        try:
+            leaf, path = await service.inclusion(seq, tree_size)
+            root = await service.root(tree_size)
+        except OutOfRange as error:
+            raise HTTPException(422, str(error)) from error
+        return InclusionProof(
+            seq=seq,
+            tree_size=tree_size,
+            leaf_hash=b64(leaf),
+            root_hash=b64(root),
+            path=[b64(h) for h in path],
+        )
+
+    @router.get("/proofs/consistency")
+    async def consistency(
+        scope: Scope,
+        first: Annotated[int, Query(ge=1, alias="from")],
+        second: Annotated[int, Query(ge=1, alias="to")],
+    ) -> ConsistencyProof:
+        try:
+            path = await service.consistency(first, second)
+            roots = [await service.root(first), await service.root(second)]
+        except OutOfRange as error:
+            raise HTTPException(422, str(error)) from error
+        return ConsistencyProof(
+            first=first,
+            second=second,
+            first_root=b64(roots[0]),
+            second_root=b64(roots[1]),
+            path=[b64(h) for h in path],
+        )
+
+    @router.get("/checkpoint", response_class=PlainTextResponse)
+    async def checkpoint(scope: Scope) -> str:
+        """The newest published checkpoint: a C2SP signed note."""
+        newest = await checkpoints.newest()
+        if newest is None:
+            raise HTTPException(404, "no checkpoint published yet")
+        return newest[1]
+
+    @router.get("/checkpoint/key")
+    async def checkpoint_key(caller: Caller) -> CheckpointKey:
+        """The key that signs the checkpoints, to verify them offline."""
+        return CheckpointKey(origin=checkpoints.origin, verifier_key=checkpoints.verifier_key)
 
     return router

@@ -1,22 +1,21 @@
 """The audit log as a hash chain: each entry carries the hash of the one before it.
 
-An entry's hash is SHA-256 over the canonical JSON of all its other fields (sorted keys, UTF-8,
-no spaces), which include ``prev_hash``. Altering, removing or reordering any entry breaks the
+An entry's hash is SHA-256 over the canonical JSON of all its other fields (``contracts.trail``),
+which include ``prev_hash``. Altering, removing or reordering any entry breaks the
 chain at that entry; ``verify`` names the first broken link.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from contracts.checkpoint import Checkpoint
 from contracts.envelope import AnyEnvelope
+from contracts.trail import GENESIS_HASH, entry_hash
 
-GENESIS_HASH = "0" * 64
 # Data fields through which an event names the archive records it concerns.
 RECORD_REF_FIELDS = ("record_id", "record_ids", "document_id")
 
@@ -24,14 +23,6 @@ RECORD_REF_FIELDS = ("record_id", "record_ids", "document_id")
 def iso(dt: datetime) -> str:
     """One fixed text form for times, so stored entries compare and hash the same everywhere."""
     return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def canonical(fields: Mapping[str, Any]) -> bytes:
-    return json.dumps(fields, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
-
-
-def entry_hash(entry: Mapping[str, Any]) -> str:
-    return hashlib.sha256(canonical({k: v for k, v in entry.items() if k != "hash"})).hexdigest()
 
 
 def record_ids_of(data: Mapping[str, Any]) -> list[str]:
@@ -89,6 +80,7 @@ class Verification:
     head_hash: str
     first_broken_seq: int | None = None
     reason: str | None = None
+    checkpoint: Checkpoint | None = None  # what the entries were also checked against
 
 
 class ChainVerifier:

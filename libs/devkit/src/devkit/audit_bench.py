@@ -1,0 +1,124 @@
+"""The audit log's evidence, measured: offline verification of an export, and durable appends
+(entry and tree nodes) through the appender on the real database.
+
+    python -m devkit.audit_bench [--entries 100000] [--appends 3000]
+
+Appends go through ``AuditService.record``, the path the consumer takes, on the local FerretDB,
+without Kafka in between (the broker's share is not in this figure). Medians of three runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import time
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from audit.adapters.log_store import LogStore
+from audit.adapters.tree_store import TreeNodes
+from audit.service import AuditService
+from contracts.checkpoint import Checkpoint, Signer
+from contracts.envelope import AnyEnvelope
+from contracts.merkle import Frontier
+from contracts.trail import GENESIS_HASH, canonical, entry_hash, leaf_of
+from contracts.verify_trail import verify_export
+from devkit.namespace import as_local_administrator
+from servicekit import mongo
+from servicekit.settings import PlatformSettings
+
+
+def export(n: int) -> tuple[list[bytes], Frontier]:
+    """An export of ``n`` entries shaped as the archive's RecordArchived entries."""
+    lines, frontier, prev = [], Frontier(), GENESIS_HASH
+    for i in range(n):
+        record = f"{i:032x}"
+        entry: dict[str, Any] = {
+            "seq": i + 1,
+            "event_id": str(uuid.uuid4()),
+            "event_type": "cn.aap.RecordArchived.v1",
+            "source": "/aap/archive",
+            "subject": record,
+            "actor": "王强",
+            "time": "2026-11-29T03:00:00.000000Z",
+            "correlation_id": "c",
+            "causation_id": None,
+            "traceparent": None,
+            "record_ids": [record],
+            "fonds_codes": ["Q001"],
+            "data": {
+                "record_id": record,
+                "archive_code": f"Q001-2025-D30-PZ-{i:06d}",
+                "amount": "1280.00",
+                "summary": "报销市场部张伟北京出差差旅费",
+            },
+            "recorded_at": "2026-11-29T03:00:00.000000Z",
+            "prev_hash": prev,
+        }
+        entry["hash"] = prev = entry_hash(entry)
+        lines.append(canonical(entry))
+        frontier.append(leaf_of(entry))
+    return lines, frontier
+
+
+def offline(n: int) -> str:
+    lines, frontier = export(n)
+    signer = Signer.generate("aap.bench.audit")
+    note = Checkpoint("aap.bench.audit", n, frontier.root(), datetime.now(UTC)).signed(signer)
+    runs = []
+    for _ in range(3):
+        started = time.perf_counter()
+        assert verify_export(lines, signer.verifier(), [note]).ok
+        runs.append(time.perf_counter() - started)
+    size = sum(map(len, lines)) / n
+    return (
+        f"offline verification: {n} entries ({size:.0f} bytes each), median "
+        f"{statistics.median(runs):.2f} s = {n / statistics.median(runs):,.0f} entries/s"
+    )
+
+
+async def appends(n: int) -> str:
+    as_local_administrator()
+    platform = PlatformSettings()
+    client = mongo.connect(platform.mongo_url)
+    rates = []
+    for run in range(3):
+        db = client[f"bench_audit_{uuid.uuid4().hex[:8]}_{run}"]
+        store = LogStore(db)
+        await store.ensure_indexes()
+        service = AuditService(store, TreeNodes(db))
+        await service.start(0)
+        started = time.perf_counter()
+        for i in range(n):
+            await service.record(
+                AnyEnvelope(
+                    id=uuid.uuid4(),
+                    source="/aap/permission",
+                    type="cn.aap.RoleAssigned.v1",
+                    time=datetime.now(UTC),
+                    subject=f"u-{i}",
+                    correlationid="c",
+                    actor="安全管理员",
+                    data={"user": f"u-{i}", "role": "auditor", "fonds_code": "Q9"},
+                )
+            )
+        rates.append(n / (time.perf_counter() - started))
+        await client.drop_database(db.name)
+    await client.close()
+    rate = statistics.median(rates)
+    return f"durable appends (entry + tree nodes, one at a time): {n} events, {rate:,.0f}/s"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--entries", type=int, default=100_000)
+    parser.add_argument("--appends", type=int, default=3000)
+    args = parser.parse_args()
+    print(offline(args.entries), flush=True)
+    print(asyncio.run(appends(args.appends)))
+
+
+if __name__ == "__main__":
+    main()

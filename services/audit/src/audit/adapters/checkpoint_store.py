@@ -1,0 +1,57 @@
+"""Published checkpoints in the audit service's own bucket: written once under COMPLIANCE
+retention, by a user that may not delete (devkit.s3_access), so that whoever writes the log's
+database cannot take a checkpoint back. With versioning, a second write under a key adds a
+version and leaves the first: the newest checkpoint is the largest tree among all written.
+
+    checkpoints/<tree size, 20 digits>.note     the C2SP signed note
+    leaves/<first leaf, 20 digits>-<tree size>  the leaf hashes since the checkpoint before
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+from contracts.merkle import HASH_SIZE
+from contracts.types import utc_now
+from servicekit.s3 import ObjectStore
+
+NOTES, LEAVES = "checkpoints/", "leaves/"
+
+
+class PublishedCheckpoints:
+    def __init__(self, store: ObjectStore, retention: timedelta) -> None:
+        self._store = store
+        self._retention = retention
+
+    async def publish(self, size: int, note: str, leaves: bytes, first_leaf: int) -> None:
+        until = utc_now() + self._retention
+        # Leaves first: a checkpoint is never published without what it covers.
+        await self._store.put_locked(
+            f"{LEAVES}{first_leaf:020d}-{size:020d}",
+            leaves,
+            "application/octet-stream",
+            until=until,
+            legal_hold=False,
+        )
+        await self._store.put_locked(
+            f"{NOTES}{size:020d}.note", note.encode(), "text/plain", until=until, legal_hold=False
+        )
+
+    async def newest(self) -> tuple[int, str] | None:
+        notes = await self._store.keys(NOTES)
+        if not notes:
+            return None
+        newest = notes[-1]  # zero-padded sizes sort as numbers
+        size = int(newest.removeprefix(NOTES).removesuffix(".note"))
+        return size, (await self._store.get(newest)).decode()
+
+    async def leaves(self, upto: int) -> AsyncIterator[bytes]:
+        for key in await self._store.keys(LEAVES):
+            first, _, last = key.removeprefix(LEAVES).partition("-")
+            if int(first) >= upto:
+                return
+            data = await self._store.get(key)
+            for i in range(int(first), min(int(last), upto)):
+                offset = (i - int(first)) * HASH_SIZE
+                yield data[offset : offset + HASH_SIZE]

@@ -1,0 +1,149 @@
+"""Signed checkpoints of the audit log, published where its operator cannot take them back, and
+verification of the stored log against the newest of them.
+
+Every ``every_entries`` entries or ``every_seconds`` (whichever comes first; the second bounds
+how long a deleted tail can go unnoticed), the log signs a checkpoint of its tree and publishes
+it with the leaf hashes it covers. A database writer who deletes the newest entries, rewrites an
+entry and recomputes every hash after it, reorders entries or forks the log cannot make the log
+match what was published: verify names the first entry that disagrees.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+from dataclasses import replace
+
+import structlog
+
+from audit.domain.chain import ChainVerifier, Verification
+from audit.ports import CheckpointStore, Publisher
+from audit.service import AuditService
+from contracts.checkpoint import Checkpoint, NoteError, Signer
+from contracts.envelope import AnyEnvelope, new_event
+from contracts.events import CheckpointPublished
+from contracts.merkle import Frontier
+from contracts.trail import leaf_of
+from contracts.types import utc_now
+
+log = structlog.get_logger()
+
+
+class Checkpoints:
+    def __init__(
+        self,
+        log_: AuditService,
+        store: CheckpointStore,
+        signer: Signer,
+        origin: str,
+        publisher: Publisher,
+        source: str,
+        every_entries: int,
+    ) -> None:
+        self._log = log_
+        self._store = store
+        self._signer = signer
+        self._origin = origin
+        self._publisher = publisher
+        self._source = source
+        self._every_entries = every_entries
+        self._lock = asyncio.Lock()  # one publication at a time
+
+    @property
+    def origin(self) -> str:
+        return self._origin
+
+    @property
+    def verifier_key(self) -> str:
+        return self._signer.verifier().text()
+
+    async def start(self) -> None:
+        """The log learns the last published size, and rebuilds its tree."""
+        newest = await self._store.newest()
+        await self._log.start(newest[0] if newest else 0)
+
+    async def record(self, event: AnyEnvelope) -> None:
+        """Append ``event`` to the log; publish a checkpoint once ``every_entries`` entries
+        await one."""
+        await self._log.record(event)
+        if await self._log.awaiting() >= self._every_entries:
+            await self.publish()
+
+    async def publish(self) -> int | None:
+        """Sign and publish a checkpoint of the tree as it stands, if it grew; its size."""
+        async with self._lock:
+            pending = await self._log.unpublished()
+            if not pending.leaves:
+                return None
+            checkpoint = Checkpoint(self._origin, pending.size, pending.root, utc_now())
+            note = checkpoint.signed(self._signer)
+            await self._store.publish(
+                pending.size, note, b"".join(pending.leaves), pending.first_leaf
+            )
+            await self._log.published(pending.size)
+            data = CheckpointPublished(
+                origin=self._origin,
+                tree_size=pending.size,
+                root_hash=base64.b64encode(pending.root).decode(),
+                note=note,
+                signed_at=checkpoint.time,
+            )
+            await self._publisher.publish(
+                new_event(data, source=self._source, subject=self._origin, correlation_id=note)
+            )
+            log.info("checkpoint published", tree_size=pending.size)
+            return pending.size
+
+    async def newest(self) -> tuple[Checkpoint, str] | None:
+        """The newest published checkpoint and its note, its signature checked."""
+        found = await self._store.newest()
+        if found is None:
+            return None
+        checkpoint = Checkpoint.open(found[1], self._signer.verifier(), self._origin)
+        return checkpoint, found[1]
+
+    async def verify(self) -> Verification:
+        """The chain of the stored entries, and their leaves against the newest checkpoint:
+        the first entry that disagrees with either."""
+        chain, frontier = ChainVerifier(), Frontier()
+        try:
+            newest = await self.newest()
+        except NoteError as error:
+            return _broken(chain, 1, f"the newest checkpoint does not check: {error}", None)
+        checkpoint = newest[0] if newest else None
+        covered = checkpoint.size if checkpoint else 0  # entries the checkpoint covers
+        published = self._store.leaves(covered)
+        async for entry in self._log.export():
+            if not chain.check(entry):
+                result = chain.result()
+                return _broken(chain, result.first_broken_seq, result.reason, checkpoint)
+            leaf = leaf_of(entry)
+            if frontier.size < covered and leaf != await anext(published, None):
+                return _broken(
+                    chain,
+                    frontier.size + 1,
+                    f"differs from the entry the published checkpoint of {covered} entries covers",
+                    checkpoint,
+                )
+            frontier.append(leaf)
+            if checkpoint and frontier.size == covered and frontier.root() != checkpoint.root:
+                return _broken(
+                    chain, None, "the root differs from the published checkpoint", checkpoint
+                )
+        if frontier.size < covered:
+            return _broken(
+                chain,
+                frontier.size + 1,
+                f"missing: the published checkpoint covers {covered} entries, "
+                f"the log holds {frontier.size} (deleted)",
+                checkpoint,
+            )
+        return replace(chain.result(), checkpoint=checkpoint)
+
+
+def _broken(
+    chain: ChainVerifier, seq: int | None, reason: str | None, checkpoint: Checkpoint | None
+) -> Verification:
+    log.error("audit log does not verify", seq=seq, reason=reason)
+    result = chain.result()
+    return replace(result, ok=False, first_broken_seq=seq, reason=reason, checkpoint=checkpoint)

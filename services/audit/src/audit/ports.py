@@ -1,0 +1,65 @@
+"""What audit's use cases need from the outside world (ports); ``app.py`` hands them the real
+adapters, unit tests in-memory fakes."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable
+from typing import Any, Protocol
+
+from contracts.envelope import Envelope
+from contracts.events import CheckpointPublished
+from contracts.merkle import Hash, Node
+
+Document = dict[str, Any]
+
+
+class LogStore(Protocol):
+    """The entries, append-only."""
+
+    async def head(self) -> Document | None: ...
+
+    async def has_event(self, event_id: str) -> bool: ...
+
+    async def fonds_of_records(self, record_ids: list[str]) -> list[str]: ...
+
+    async def append(self, entry: Document) -> None:
+        """Raises DuplicateKeyError if the entry's ``seq`` or ``event_id`` is taken."""
+        ...
+
+    async def query(
+        self, filters: dict[str, Any], after_seq: int, limit: int
+    ) -> list[Document]: ...
+
+    def all_in_order(self, batch: int = 1000) -> AsyncIterator[Document]: ...
+
+
+class TreeStore(Protocol):
+    """The hashes of the Merkle tree's complete subtrees, by (level, index)."""
+
+    async def keep(self, nodes: Iterable[tuple[int, int, Hash]]) -> None:
+        """Store nodes (those stored already are the same: hashes follow from the leaves)."""
+        ...
+
+    async def hashes(self, nodes: Iterable[Node]) -> dict[Node, Hash]: ...
+
+
+class CheckpointStore(Protocol):
+    """Where signed checkpoints and the leaf hashes they cover are published, beyond the reach
+    of whoever writes the log's database (write once, no delete)."""
+
+    async def publish(self, size: int, note: str, leaves: bytes, first_leaf: int) -> None:
+        """The note of the tree of ``size`` leaves, and the leaf hashes from leaf
+        ``first_leaf`` (the previous checkpoint's size) up to it."""
+        ...
+
+    async def newest(self) -> tuple[int, str] | None:
+        """The newest checkpoint's size and note, None before the first."""
+        ...
+
+    def leaves(self, upto: int) -> AsyncIterator[bytes]:
+        """The published leaf hashes of leaves 0 … ``upto`` − 1, in order."""
+        ...
+
+
+class Publisher(Protocol):
+    async def publish(self, event: Envelope[CheckpointPublished]) -> None: ...

@@ -1,0 +1,156 @@
+"""The audit log's appender and checkpoints with in-memory stores: checkpoints every N entries,
+proofs that check against them, and a tree kept whole when a node write fails midway."""
+
+from __future__ import annotations
+
+import copy
+import uuid
+from collections.abc import AsyncIterator, Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from pymongo.errors import DuplicateKeyError
+
+from audit.checkpoints import Checkpoints
+from audit.service import AuditService
+from contracts.checkpoint import Checkpoint, Signer
+from contracts.envelope import AnyEnvelope
+from contracts.merkle import Hash, Node, verify_consistency, verify_inclusion
+from contracts.trail import GENESIS_HASH, entry_hash, leaf_of
+from devkit.testing import RecordingPublisher
+
+SIGNER = Signer.generate("aap.unit.audit")
+
+
+def event(n: int) -> AnyEnvelope:
+    return AnyEnvelope(
+        id=uuid.uuid4(),
+        source="/aap/permission",
+        type="cn.aap.RoleAssigned.v1",
+        time=datetime(2026, 11, 29, 1, 0, n, tzinfo=UTC),
+        subject=f"u-{n}",
+        correlationid="c",
+        actor="安全管理员",
+        data={"user": f"u-{n}", "role": "auditor", "fonds_code": "Q9"},
+    )
+
+
+class Entries:
+    def __init__(self) -> None:
+        self.entries: list[dict[str, Any]] = []
+
+    async def head(self) -> dict[str, Any] | None:
+        return copy.deepcopy(self.entries[-1]) if self.entries else None
+
+    async def has_event(self, event_id: str) -> bool:
+        return any(e["event_id"] == event_id for e in self.entries)
+
+    async def fonds_of_records(self, record_ids: list[str]) -> list[str]:
+        return []
+
+    async def append(self, entry: dict[str, Any]) -> None:
+        if any(
+            e["seq"] == entry["seq"] or e["event_id"] == entry["event_id"] for e in self.entries
+        ):
+            raise DuplicateKeyError("taken")
+        self.entries.append(copy.deepcopy(entry))
+
+    async def query(self, filters: dict[str, Any], after_seq: int, limit: int) -> list[Any]:
+        return [e for e in self.entries if e["seq"] > after_seq][:limit]
+
+    async def all_in_order(self, batch: int = 1000) -> AsyncIterator[dict[str, Any]]:
+        for e in sorted(self.entries, key=lambda e: e["seq"]):
+            yield copy.deepcopy(e)
+
+
+class Nodes:
+    def __init__(self) -> None:
+        self.nodes: dict[Node, Hash] = {}
+        self.down = False
+
+    async def keep(self, nodes: Iterable[tuple[int, int, Hash]]) -> None:
+        if self.down:
+            raise ConnectionError("database unavailable")
+        self.nodes |= {(level, index): h for level, index, h in nodes}
+
+    async def hashes(self, nodes: Iterable[Node]) -> dict[Node, Hash]:
+        return {n: self.nodes[n] for n in nodes if n in self.nodes}
+
+
+class Published:
+    def __init__(self) -> None:
+        self.notes: dict[int, str] = {}
+        self.leaf_hashes: list[Hash] = []
+
+    async def publish(self, size: int, note: str, leaves: bytes, first_leaf: int) -> None:
+        assert first_leaf == len(self.leaf_hashes), "each checkpoint continues the last"
+        self.leaf_hashes += [leaves[i : i + 32] for i in range(0, len(leaves), 32)]
+        self.notes[size] = note
+
+    async def newest(self) -> tuple[int, str] | None:
+        return max(self.notes.items()) if self.notes else None
+
+    async def leaves(self, upto: int) -> AsyncIterator[bytes]:
+        for leaf in self.leaf_hashes[:upto]:
+            yield leaf
+
+
+def log() -> tuple[Checkpoints, AuditService, Entries, Nodes, Published]:
+    entries, nodes, published = Entries(), Nodes(), Published()
+    service = AuditService(entries, nodes)
+    checkpoints = Checkpoints(
+        service, published, SIGNER, "aap.unit.audit", RecordingPublisher(), "/aap/audit", 5
+    )
+    return checkpoints, service, entries, nodes, published
+
+
+async def test_a_checkpoint_every_five_entries_and_proofs_that_check_against_them() -> None:
+    checkpoints, service, entries, _, published = log()
+    await checkpoints.start()
+    for n in range(7):
+        await checkpoints.record(event(n))
+    assert list(published.notes) == [5]
+    assert await checkpoints.publish() == 7 and await checkpoints.publish() is None
+    five, seven = (Checkpoint.open(published.notes[s], SIGNER.verifier()) for s in (5, 7))
+    assert published.leaf_hashes == [leaf_of(e) for e in entries.entries]
+    leaf, path = await service.inclusion(3, 7)
+    verify_inclusion(leaf, 2, 7, path, seven.root)
+    verify_consistency(5, 7, five.root, seven.root, await service.consistency(5, 7))
+    assert (await checkpoints.verify()).ok
+
+
+async def test_a_failed_node_write_leaves_the_tree_rebuilt_from_the_entries() -> None:
+    checkpoints, service, entries, nodes, published = log()
+    await checkpoints.start()
+    for n in range(2):
+        await checkpoints.record(event(n))
+    nodes.down = True
+    third = event(2)
+    with pytest.raises(ConnectionError):
+        await checkpoints.record(third)  # the entry is kept, its nodes are not
+    nodes.down = False
+    await checkpoints.record(third)  # redelivered: recorded already, nothing appended
+    await checkpoints.record(event(3))
+    assert [e["seq"] for e in entries.entries] == [1, 2, 3, 4]
+    assert await checkpoints.publish() == 4
+    four = Checkpoint.open(published.notes[4], SIGNER.verifier())
+    for seq in range(1, 5):
+        leaf, path = await service.inclusion(seq, 4)
+        assert leaf == leaf_of(entries.entries[seq - 1])
+        verify_inclusion(leaf, seq - 1, 4, path, four.root)
+
+
+async def test_verify_names_a_rewritten_entry_even_with_every_hash_recomputed() -> None:
+    checkpoints, _, entries, _, _ = log()
+    await checkpoints.start()
+    for n in range(5):
+        await checkpoints.record(event(n))
+    entries.entries[1]["data"]["role"] = "security_admin"  # entry 2 says more than was given
+    prev = GENESIS_HASH
+    for entry in entries.entries:  # …and every hash after it recomputed, as a forger would
+        entry["prev_hash"] = prev
+        entry["hash"] = prev = entry_hash(entry)
+    found = await checkpoints.verify()
+    assert not found.ok and found.first_broken_seq == 2, found
+    assert found.reason is not None and "published checkpoint of 5" in found.reason

@@ -1,0 +1,220 @@
+"""Evidence an auditor can prove: the audit log's Merkle tree, its signed checkpoints published
+to the write-once bucket, proofs checked with nothing but the proof, and verify naming the first
+entry that disagrees after each tampering a database administrator could do.
+
+In a namespace of its own: the tampering must not reach the other tests' audit log.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import secrets
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+
+from audit.app import create_app as audit_app
+from audit.settings import AuditSettings
+from contracts.checkpoint import Checkpoint, Verifier
+from contracts.envelope import new_event
+from contracts.events import RoleAssigned
+from contracts.merkle import verify_consistency, verify_inclusion
+from contracts.topics import CHECKPOINTS, ROLES_ASSIGNED, source_of
+from contracts.trail import entry_hash, leaf_of
+from devkit.identity import as_user
+from devkit.kafka_access import remove
+from devkit.namespace import provision
+from devkit.send import EventSender
+from devkit.testing import InProcessPermission, running
+from devkit.watch import EventWatcher, consumed, of_type
+from servicekit import mongo
+from servicekit.settings import PlatformSettings
+
+AUDITOR = as_user("auditor-all")
+Entries = list[dict[str, Any]]
+
+
+@dataclass
+class Log:
+    http: httpx.AsyncClient
+    platform: PlatformSettings
+    out: EventSender
+    watch: EventWatcher
+    entries: Any  # the audit database's entries collection, as its administrator reaches it
+    sent: int = 0
+
+    async def append(self, count: int) -> None:
+        """``count`` events recorded, each its own entry; the consumer group has read them."""
+        for _ in range(count):
+            self.sent += 1
+            data = RoleAssigned(
+                user=f"user{self.sent}",
+                role="auditor",
+                fonds_code="Q9",
+                assigned_by="secadmin",
+                assigned_at=datetime.now(UTC),
+            )
+            await self.out.send(
+                new_event(data, source=source_of("permission"), subject="s", correlation_id="c")
+            )
+        ns = self.platform.namespace
+        await consumed(self.platform.kafka_bootstrap, ns, "audit", [ROLES_ASSIGNED])
+
+    async def checkpoint(self, size: int) -> Checkpoint:
+        """The checkpoint of ``size`` entries, once published (on Kafka, after the bucket)."""
+        [published] = await self.watch.wait_for(of_type("CheckpointPublished", tree_size=size))
+        return Checkpoint.open(published.data["note"], await self.key())
+
+    async def key(self) -> Verifier:
+        r = await self.http.get("/v1/checkpoint/key", headers=AUDITOR)
+        return Verifier.parse(r.json()["verifier_key"])
+
+    async def verify(self) -> dict[str, Any]:
+        r = await self.http.get("/v1/verify", headers=AUDITOR)
+        assert r.status_code == 200, r.text
+        answer: dict[str, Any] = r.json()
+        return answer
+
+    async def stored(self) -> list[dict[str, Any]]:
+        return [d async for d in self.entries.find({}, projection={"_id": 0}).sort("seq", 1)]
+
+    async def tampered(self, change: Callable[[Entries], Entries]) -> None:
+        """Replace the stored entries by ``change`` of the original ones, as a database writer
+        could."""
+        await self.entries.delete_many({})
+        if changed := change(copy.deepcopy(list(self.original))):
+            await self.entries.insert_many(changed)
+
+    original: tuple[dict[str, Any], ...] = ()
+
+
+def rechained(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """What a careful forger does after changing entries: renumber and recompute every hash."""
+    prev = "0" * 64
+    for seq, entry in enumerate(entries, start=1):
+        entry["seq"], entry["prev_hash"] = seq, prev
+        entry["hash"] = prev = entry_hash(entry)
+    return entries
+
+
+@pytest.fixture
+async def log(platform: PlatformSettings, permission: InProcessPermission) -> AsyncIterator[Log]:
+    ns = "ev" + secrets.token_hex(3)
+    await provision(platform, ns)
+    mine = platform.model_copy(update={"namespace": ns})
+    settings = AuditSettings(platform=mine, checkpoint_entries=5, checkpoint_seconds=1)
+    client = mongo.connect(mine.mongo_url)
+    try:
+        async with (
+            running(audit_app(settings, permission_transport=permission.transport)) as http,
+            EventSender(mine.kafka_bootstrap, ns) as out,
+            EventWatcher(mine.kafka_bootstrap, ns, [CHECKPOINTS]) as watch,
+        ):
+            yield Log(http, mine, out, watch, client[mine.database_name("audit")]["entries"])
+    finally:
+        await client.drop_database(mine.database_name("audit"))
+        await client.close()
+        remove(platform, ns)
+
+
+async def test_checkpoints_are_signed_published_and_proofs_check_offline(log: Log) -> None:
+    await log.append(5)
+    five = await log.checkpoint(5)  # five entries await one: published at once
+    await log.append(2)
+    seven = await log.checkpoint(7)  # within checkpoint_seconds of the last append
+    assert five.origin == seven.origin == f"aap.{log.platform.namespace}.audit"
+    r = await log.http.get("/v1/checkpoint", headers=AUDITOR)
+    assert Checkpoint.open(r.text, await log.key()) == seven
+
+    entries = await log.stored()
+    third = await log.http.get(
+        "/v1/proofs/inclusion", params={"seq": 3, "tree_size": 7}, headers=AUDITOR
+    )
+    proof = third.json()
+    path = [base64.b64decode(h) for h in proof["path"]]
+    verify_inclusion(leaf_of(entries[2]), 2, 7, path, seven.root)  # the entry as exported
+    grew = await log.http.get(
+        "/v1/proofs/consistency", params={"from": 5, "to": 7}, headers=AUDITOR
+    )
+    path = [base64.b64decode(h) for h in grew.json()["path"]]
+    verify_consistency(5, 7, five.root, seven.root, path)  # what was published stays in
+
+    verified = await log.verify()
+    assert verified["ok"] is True and verified["checkpoint"]["tree_size"] == 7, verified
+    # Proofs are hashes, for auditors; someone else gets nothing.
+    refused = await log.http.get(
+        "/v1/proofs/inclusion", params={"seq": 3, "tree_size": 7}, headers=as_user("liuyang")
+    )
+    assert refused.status_code == 403
+    beyond = await log.http.get(
+        "/v1/proofs/inclusion", params={"seq": 3, "tree_size": 70}, headers=AUDITOR
+    )
+    assert beyond.status_code == 422 and "1 to 7 entries" in beyond.text
+
+
+async def test_verify_names_the_first_entry_each_tampering_breaks(log: Log) -> None:
+    await log.append(5)
+    await log.checkpoint(5)
+    await log.append(2)
+    seven = await log.checkpoint(7)
+    log.original = tuple(await log.stored())
+
+    def rewritten(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        entries[2]["data"]["user"] = "forger"  # entry 3 says another principal got the role
+        return rechained(entries)
+
+    def reordered(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        entries[1], entries[2] = entries[2], entries[1]
+        return rechained(entries)
+
+    cases = {
+        "an entry rewritten, every hash after it recomputed": (rewritten, 3, "differs from"),
+        "two entries swapped, renumbered and rechained": (reordered, 2, "differs from"),
+        "the tail deleted": (lambda e: e[:4], 5, "missing"),
+        "everything deleted": (lambda e: [], 1, "missing"),
+    }
+    for case, (change, seq, words) in cases.items():
+        await log.tampered(change)
+        found = await log.verify()
+        assert found["ok"] is False, case
+        assert found["first_broken_seq"] == seq and words in found["reason"], (case, found)
+        assert found["checkpoint"]["tree_size"] == seven.size
+
+    # A fork: the history from entry 4 on replaced by another, chained on from entry 3. An
+    # auditor handed entry 4 of the fork cannot prove it into the published tree.
+    def fork(entries: Entries) -> Entries:
+        entries[3]["data"]["user"] = "forger"
+        return rechained(entries)
+
+    await log.tampered(fork)
+    forked = (await log.stored())[3]
+    assert forked["prev_hash"] == log.original[2]["hash"] != forked["hash"]
+    proof = await log.http.get(
+        "/v1/proofs/inclusion", params={"seq": 4, "tree_size": 7}, headers=AUDITOR
+    )
+    path = [base64.b64decode(h) for h in proof.json()["path"]]
+    with pytest.raises(Exception, match="another root"):
+        verify_inclusion(leaf_of(forked), 3, 7, path, seven.root)
+    found = await log.verify()
+    assert found["first_broken_seq"] == 4 and "differs from" in found["reason"], found
+
+    # Restored as it was: the log verifies again.
+    await log.tampered(lambda e: e)
+    assert (await log.verify())["ok"] is True
+
+
+async def test_entries_deleted_after_the_last_checkpoint_are_caught_by_the_next(log: Log) -> None:
+    await log.append(5)
+    await log.checkpoint(5)
+    await log.append(2)  # entries 6 and 7, awaiting their checkpoint
+    await log.entries.delete_many({"seq": {"$gt": 5}})
+    # The appender published what it appended, not what the database holds now.
+    seven = await log.checkpoint(7)
+    found = await log.verify()
+    assert found["ok"] is False and found["first_broken_seq"] == 6, found
+    assert "missing" in found["reason"] and seven.size == 7
