@@ -79,9 +79,10 @@ class AuditService:
                 try:
                     await self._store.append(entry)
                 except DuplicateKeyError:
-                    self._head_known, self._frontier = False, None
                     if await self._store.has_event(event_id):
-                        return
+                        return  # a redelivery: nothing written, the tree still in step
+                    # Another writer took this seq: our head and tree are behind.
+                    self._head_known, self._frontier = False, None
                     continue
                 self._head = entry
                 await self._grow(frontier, entry)
