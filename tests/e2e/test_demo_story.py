@@ -35,6 +35,11 @@ async def test_upload_archive_borrow_approve_download_and_audit(
     assert outcome.recheck == {code: "passed" for code in kept}
     assert set(outcome.trail) >= STORY
     assert outcome.chain_ok
+    # The usage register (利用登记簿) names the borrower's download, with the purpose they gave
+    # and the approver who decided.
+    [download] = [row for row in outcome.usage if "download" in row[2]]
+    assert download[4] == "2025年度审计抽凭：核对差旅费报销" and download[5] == "王强"
+    assert download[3].startswith("Q001-2025-D30-PZ-")  # the archive code, not an id
     # The auditor's offline verifier passes the export, and fails it with one entry altered.
     assert (outcome.offline_verified, outcome.offline_altered) == (0, 1)
     # Who cannot prove who they are, or may not do what they try, is refused.

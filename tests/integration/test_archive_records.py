@@ -27,6 +27,7 @@ from contracts.topics import (
     HANDOVERS,
     INTEGRITY_ALERTS,
     LEGAL_HOLDS_PLACED,
+    RECORDS_ACCESSED,
     RECORDS_ARCHIVED,
     source_of,
 )
@@ -1029,3 +1030,44 @@ async def test_an_original_changed_in_the_ingest_bucket_after_intake_is_never_ar
     ]
     r = await http.get(f"/v1/records/{doc.document_id}", headers=as_user(ARCHIVIST))
     assert r.status_code == 404
+
+
+async def test_every_read_of_records_is_on_record(
+    archived: Any, platform: PlatformSettings
+) -> None:
+    """Who read which records, how, from where: one RecordsAccessed per read, whatever the
+    endpoint; a refused read shows nothing and records nothing."""
+    http, docs = archived
+    travel = docs["travel"]
+    record, scan = str(travel.document_id), travel.files[1].sha256
+    reads = {
+        "search": ("/v1/records", {"fonds_code": FONDS, "q": "北京出差"}),
+        "view": (f"/v1/records/{record}", {}),
+        "drill": (f"/v1/records/{record}/drill", {}),
+        "drill up": ("/v1/drill", {"sha256": scan}),
+        "versions": (f"/v1/records/{record}/versions", {}),
+        "download": (f"/v1/records/{record}/originals/{scan}", {}),
+    }
+    async with EventWatcher(
+        platform.kafka_bootstrap, platform.namespace, [RECORDS_ACCESSED]
+    ) as watch:
+        refused = await http.get(f"/v1/records/{record}", headers=as_user(OUTSIDER))
+        assert refused.status_code == 404
+        for path, params in reads.values():
+            r = await http.get(path, params=params, headers=as_user(ARCHIVIST))
+            assert r.status_code == 200, (path, r.text)
+        seen = await watch.wait_for(of_type("RecordsAccessed"), count=len(reads))
+    by_action = [(e.data["action"], e.data["record_ids"], e.actor) for e in seen]
+    assert by_action == [
+        ("search", [record], ARCHIVIST),
+        ("view", [record], ARCHIVIST),
+        ("drill", [record], ARCHIVIST),
+        ("drill", [record], ARCHIVIST),
+        ("view", [record], ARCHIVIST),
+        ("download", [record], ARCHIVIST),
+    ]
+    search, *_, download = (e.data for e in seen)
+    assert search["query"]["text"] == "北京出差" and search["fonds_codes"] == [FONDS]
+    assert download["original_sha256"] == scan and download["grant_id"] is None  # by role
+    assert all(e.data["client_address"] for e in seen)
+    assert {e.data["principal"] for e in seen} == {ARCHIVIST}  # nobody's read but theirs

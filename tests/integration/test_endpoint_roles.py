@@ -141,6 +141,17 @@ RULES: dict[tuple[str, str, str], Rule] = {
         ("lijing", "sysadmin"), "auditor-all", {"params": {"from": 1, "to": 1}}
     ),
     ("audit", "GET", "/v1/checkpoint"): Rule(("wangfang", "secadmin"), "secauditor"),
+    ("audit", "GET", "/v1/registers/usage.xlsx"): Rule(
+        ("zhaomin", "sysadmin"),
+        "secauditor",
+        {
+            "params": {
+                "fonds_code": FONDS,
+                "since": "2025-01-01T00:00:00Z",
+                "until": "2026-01-01T00:00:00Z",
+            }
+        },
+    ),
     ("archive", "GET", "/v1/records/{record_id}"): RECORD_RULE,
     ("archive", "GET", "/v1/records/{record_id}/drill"): RECORD_RULE,
     ("archive", "GET", "/v1/records/{record_id}/versions"): RECORD_RULE,

@@ -103,11 +103,16 @@ def rechained(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 @pytest.fixture
-async def log(platform: PlatformSettings, permission: InProcessPermission) -> AsyncIterator[Log]:
+async def log(
+    platform: PlatformSettings, permission: InProcessPermission, request: pytest.FixtureRequest
+) -> AsyncIterator[Log]:
+    """The audit service on a namespace of its own: a checkpoint every 5 entries, and every
+    second while entries await one (or as often as the test's parameter says)."""
     ns = "ev" + secrets.token_hex(3)
     await provision(platform, ns)
     mine = platform.model_copy(update={"namespace": ns})
-    settings = AuditSettings(platform=mine, checkpoint_entries=5, checkpoint_seconds=1)
+    seconds = getattr(request, "param", 1)
+    settings = AuditSettings(platform=mine, checkpoint_entries=5, checkpoint_seconds=seconds)
     client = mongo.connect(mine.mongo_url)
     try:
         async with (
@@ -218,3 +223,20 @@ async def test_entries_deleted_after_the_last_checkpoint_are_caught_by_the_next(
     found = await log.verify()
     assert found["ok"] is False and found["first_broken_seq"] == 6, found
     assert "missing" in found["reason"] and seven.size == 7
+
+
+@pytest.mark.parametrize("log", [3600], indirect=True)  # no checkpoint by time: by count only
+async def test_entries_deleted_after_the_last_checkpoint_are_caught_from_the_broker(
+    log: Log,
+) -> None:
+    """Before any later checkpoint: the consumer group's committed offsets on the broker say
+    two more events were consumed than the log holds."""
+    await log.append(5)
+    await log.checkpoint(5)
+    await log.append(2)
+    assert (await log.verify())["ok"] is True
+    await log.entries.delete_many({"seq": {"$gt": 5}})
+    found = await log.verify()
+    assert found["ok"] is False and found["first_broken_seq"] == 6, found
+    assert "was consumed but is not in the log" in found["reason"]
+    assert found["checkpoint"]["tree_size"] == 5  # no checkpoint of 7 was published

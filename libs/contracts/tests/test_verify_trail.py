@@ -12,7 +12,7 @@ import pytest
 from contracts.checkpoint import Checkpoint, Signer
 from contracts.merkle import Frontier
 from contracts.trail import GENESIS_HASH, canonical, entry_hash, leaf_of
-from contracts.verify_trail import main, verify_export
+from contracts.verify_trail import _hash_of, main, verify_export
 
 SIGNER = Signer.generate("aap.test.audit")
 
@@ -81,3 +81,14 @@ def test_the_command_exits_non_zero_on_failure(
     export.write_text("\n".join(lines(entries[:2])) + "\n", encoding="utf-8")
     assert main([str(export), "--key", str(key), "--checkpoint", str(checkpoint)]) == 1
     assert "未通过 FAILED" in capsys.readouterr().out
+
+
+def test_an_entrys_hash_from_its_line_is_the_hash_of_its_fields() -> None:
+    """The verifier's shortcut (the line less its top-level hash) agrees with ``entry_hash``,
+    even for data holding keys and text that look like the entry's own hash member."""
+    tricky = trail(3)
+    tricky[1]["data"] = {"hash": tricky[0]["hash"], "note": ',"hash":"', "prev_hash": "x"}
+    entries = chained(tricky)
+    for entry in entries:
+        assert _hash_of(canonical(entry), entry) == entry_hash(entry) == entry["hash"]
+    assert verify_export(lines(entries), SIGNER.verifier(), [note(entries)]).ok

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import copy
 import uuid
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -46,6 +46,9 @@ class Entries:
     async def has_event(self, event_id: str) -> bool:
         return any(e["event_id"] == event_id for e in self.entries)
 
+    async def events_present(self, event_ids: list[str]) -> set[str]:
+        return {e["event_id"] for e in self.entries} & set(event_ids)
+
     async def fonds_of_records(self, record_ids: list[str]) -> list[str]:
         return []
 
@@ -82,11 +85,23 @@ class Published:
     def __init__(self) -> None:
         self.notes: dict[int, str] = {}
         self.leaf_hashes: list[Hash] = []
+        self.offsets: dict[int, dict[tuple[str, int], int]] = {}
 
-    async def publish(self, size: int, note: str, leaves: bytes, first_leaf: int) -> None:
+    async def publish(
+        self,
+        size: int,
+        note: str,
+        leaves: bytes,
+        first_leaf: int,
+        positions: Mapping[tuple[str, int], int],
+    ) -> None:
         assert first_leaf == len(self.leaf_hashes), "each checkpoint continues the last"
         self.leaf_hashes += [leaves[i : i + 32] for i in range(0, len(leaves), 32)]
         self.notes[size] = note
+        self.offsets[size] = dict(positions)
+
+    async def positions(self, size: int) -> dict[tuple[str, int], int]:
+        return self.offsets.get(size, {})
 
     async def newest(self) -> tuple[int, str] | None:
         return max(self.notes.items()) if self.notes else None

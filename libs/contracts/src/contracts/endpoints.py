@@ -151,6 +151,13 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         "security auditor; auditor of every fonds",
         "the whole log, against the newest published checkpoint",
     ),
+    Endpoint(
+        "audit",
+        "GET",
+        "/v1/registers/usage.xlsx",
+        "security auditor; auditor",
+        "an auditor of some fonds: the usage register of those fonds only",
+    ),
     *(
         Endpoint("audit", "GET", path, "security auditor; auditor", "hashes only: no entry")
         for path in ("/v1/proofs/inclusion", "/v1/proofs/consistency", "/v1/checkpoint")

@@ -204,6 +204,28 @@ class IntegrityAlertRaised(EventData):
     )
 
 
+class RecordsAccessed(EventData):
+    """A principal read archive records (利用): a search's results, a record, its drill-through,
+    an original downloaded, a register. Every read is on record, with who, how and under which
+    grant."""
+
+    event_type = "RecordsAccessed"
+
+    principal: str = Field(description="The authenticated principal who read")
+    action: Literal["search", "view", "drill", "download", "register"]
+    record_ids: tuple[uuid.UUID, ...] = Field(description="What was shown or handed out")
+    fonds_codes: tuple[str, ...] = Field(description="全宗号 of those records")
+    grant_id: uuid.UUID | None = Field(
+        default=None, description="The borrowing grant the read was allowed under; None: a role"
+    )
+    original_sha256: str | None = Field(default=None, description="The original downloaded")
+    query: dict[str, str] = Field(
+        default_factory=dict, description="A search's criteria, a register's name"
+    )
+    client_address: str | None = Field(default=None, description="Where the request came from")
+    accessed_at: UtcDatetime
+
+
 # --- approval -----------------------------------------------------------------------------
 
 
@@ -331,6 +353,17 @@ class RoleRevoked(EventData):
 # --- audit --------------------------------------------------------------------------------
 
 
+class TrailExported(EventData):
+    """A principal exported the whole audit trail (an access to the evidence itself)."""
+
+    event_type = "TrailExported"
+
+    principal: str
+    entries_to: int = Field(ge=0, description="The export held entries 1 to this one")
+    client_address: str | None = None
+    exported_at: UtcDatetime
+
+
 class CheckpointPublished(EventData):
     """The audit log signed a checkpoint of its Merkle tree and published it where the log's
     operator cannot take it back (contracts.checkpoint, contracts.trail)."""
@@ -362,6 +395,8 @@ ALL_EVENTS: tuple[type[EventData], ...] = (
     RoleAssigned,
     RoleRevoked,
     CheckpointPublished,
+    RecordsAccessed,
+    TrailExported,
 )
 
 # Typed envelopes: what a subscriber receives.

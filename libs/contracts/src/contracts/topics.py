@@ -25,9 +25,11 @@ from contracts.events import (
     OaDecisionMade,
     RecordArchived,
     RecordReviewed,
+    RecordsAccessed,
     RecordsHandedOver,
     RoleAssigned,
     RoleRevoked,
+    TrailExported,
 )
 
 DEAD_LETTER_SUFFIX = ".dlt"
@@ -135,6 +137,13 @@ ROLES_REVOKED = Topic(
     ("permission", "ingest", "audit"),
 )
 ROLE_CHANGES = (ROLES_ASSIGNED, ROLES_REVOKED)
+# Every read of archive records, and every export of the trail: the audit log keeps them.
+RECORDS_ACCESSED = Topic(
+    "aap.archive.records-accessed.v1", (RecordsAccessed,), "principal", "archive", ("audit",)
+)
+TRAIL_EXPORTS = Topic(
+    "aap.audit.trail-exported.v1", (TrailExported,), "principal", "audit", ("audit",)
+)
 # For monitors and witnesses outside the platform; the audit log does not record its own.
 CHECKPOINTS = Topic(
     "aap.audit.checkpoint-published.v1", (CheckpointPublished,), "origin", "audit", ()
@@ -155,6 +164,8 @@ PLATFORM_TOPICS: tuple[Topic, ...] = (
     ACCESS_REVOKED,
     ROLES_ASSIGNED,
     ROLES_REVOKED,
+    RECORDS_ACCESSED,
+    TRAIL_EXPORTS,
     CHECKPOINTS,
 )
 

@@ -13,6 +13,7 @@ import argparse
 import asyncio
 import base64
 import hashlib
+import io
 import json
 import os
 import subprocess
@@ -20,13 +21,14 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import TopicAuthorizationFailedError
+from openpyxl import load_workbook
 from pydantic import SecretStr
 
 from contracts.oa_callback import signed_headers
@@ -92,6 +94,7 @@ class Outcome:
     unauthenticated: dict[str, int] = field(default_factory=dict)  # what was tried → status
     refused: dict[str, int] = field(default_factory=dict)
     forged_decision: str = ""
+    usage: list[list[str]] = field(default_factory=list)  # the borrower's usage register rows
     offline_verified: int = -1  # the offline verifier's exit code on the export
     offline_altered: int = -1  # …and on a copy with one entry altered
     chain_ok: bool = False
@@ -113,6 +116,7 @@ class Outcome:
             and self.other_oa_callback == 403
             and self.download_intact
             and self.chain_ok
+            and any("download" in row[2] and row[5] == OA_APPROVER for row in self.usage)
             and (self.offline_verified, self.offline_altered) == (0, 1)
             and "failed" not in self.intake_checks.values()
             and set(self.recheck.values()) == {"passed"}
@@ -329,6 +333,11 @@ async def story(stack: LocalStack, platform: PlatformSettings) -> Outcome:
                 f"   #{e['seq']:<5} {e['time'][:23]}  {e['event_type'].split('.')[-2]:<18} "
                 f"by {e['actor'] or '-':<10} via {e['source']}"
             )
+        usage = await _usage(http, stack.url("audit"), target["fonds_code"])
+        out.usage = [row for row in usage if row[1] == BORROWER]
+        say(f"   利用登记簿 (usage register) of fonds {target['fonds_code']}, {BORROWER}'s rows:")
+        for row in out.usage:
+            say(f"     {row[0][:19]}  {row[2]:<14} {row[3][:26]:<26} 目的 {row[4]}  批准 {row[5]}")
         v = (await http.get(f"{stack.url('audit')}/v1/verify", headers=as_user(AUDITOR))).json()
         verdict = "intact" if v["ok"] else f"BROKEN at entry {v['first_broken_seq']}: {v['reason']}"
         say(
@@ -457,6 +466,31 @@ async def _trail(http: httpx.AsyncClient, audit: str, record_id: str) -> list[di
             return items
         await asyncio.sleep(0.2)
     return items
+
+
+async def _usage(http: httpx.AsyncClient, audit: str, fonds: str) -> list[list[str]]:
+    """The usage register's rows, once it shows the borrower's download with the purpose of the
+    request and its approver (the audit log takes its events from several topics)."""
+    now = datetime.now(UTC)
+    period = {
+        "since": (now - timedelta(days=1)).isoformat(),
+        "until": (now + timedelta(days=1)).isoformat(),
+    }
+    rows: list[list[str]] = []
+    for _ in range(300):
+        r = await http.get(
+            f"{audit}/v1/registers/usage.xlsx",
+            params={"fonds_code": fonds, **period},
+            headers=as_user(AUDITOR),
+        )
+        r.raise_for_status()
+        sheet = load_workbook(io.BytesIO(r.content)).active
+        assert sheet is not None
+        rows = [[str(c or "") for c in row] for row in sheet.iter_rows(min_row=3, values_only=True)]
+        if any(row[1] == BORROWER and "download" in row[2] and row[4] and row[5] for row in rows):
+            return rows
+        await asyncio.sleep(0.2)
+    return rows
 
 
 def main() -> None:

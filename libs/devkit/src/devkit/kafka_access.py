@@ -6,10 +6,10 @@ contracts' topic registry implies, applied through the admin API (confluent-kafk
 ``python -m devkit.namespace create`` applies the principals and ACLs (repeatable).
 
 Each topic is writable only by its producer's principal and readable only by its consumers'
-principals and consumer groups; a consumer may write its dead letters. The broker denies
-everything else (``allow.everyone.if.no.acl.found=false``). The admin principal, made when the
-storage is formatted, is the broker's super user: this script and the tests' own clients use
-it. Passwords are made at random once per checkout into ``.local/secrets/kafka.json``.
+principals and consumer groups; a consumer may write its dead letters and read them back. The
+broker denies everything else (``allow.everyone.if.no.acl.found=false``). The admin principal,
+made when the storage is formatted, is the broker's super user: this script and the tests' own
+clients use it. Passwords are made at random once per checkout into ``.local/secrets/kafka.json``.
 """
 
 from __future__ import annotations
@@ -112,6 +112,8 @@ def acls(namespace: str, connections: Iterable[str]) -> list[AclBinding]:
         for consumer in topic.consumers:
             out.append(_allow(ResourceType.TOPIC, name, consumer, AclOperation.READ))
             out.append(_allow(ResourceType.TOPIC, dead, consumer, AclOperation.WRITE))
+            # …and reads them back (the audit log's verify: what it set aside is no gap).
+            out.append(_allow(ResourceType.TOPIC, dead, consumer, AclOperation.READ))
     for principal in principals(connections):  # its groups: `<ns>.<principal>`, `<ns>.<…>.<…>`
         group = f"{namespace}.{principal}"
         out.append(_allow(ResourceType.GROUP, group, principal, AclOperation.READ, prefixed=True))

@@ -43,8 +43,15 @@ class DeadLetters:
     """Factory of the dead-letter middleware; holds the broker it publishes with."""
 
     def __init__(
-        self, attempts: int, backoff_seconds: float = 0.2, wait_cap_seconds: float = 10.0
+        self,
+        attempts: int,
+        backoff_seconds: float = 0.2,
+        wait_cap_seconds: float = 10.0,
+        group: str = "",
     ) -> None:
+        """``group``: the consumer group whose dead letters these are (several services read a
+        topic and share its dead-letter topic)."""
+        self.group = group
         self.attempts = attempts
         self.backoff_seconds = backoff_seconds
         self.wait_cap_seconds = wait_cap_seconds
@@ -66,6 +73,7 @@ class DeadLetters:
                 "x-dlt-original-topic": record.topic,
                 "x-dlt-original-partition": str(record.partition),
                 "x-dlt-original-offset": str(record.offset),
+                "x-dlt-group": self.group,
                 "x-dlt-error-type": type(error).__name__,
                 "x-dlt-error": str(error)[:4000],
                 "x-dlt-attempts": str(attempts),

@@ -112,6 +112,7 @@ def make_broker(
         attempts=platform.consumer_attempts,
         backoff_seconds=platform.consumer_backoff_seconds,
         wait_cap_seconds=platform.consumer_wait_cap_seconds,
+        group=subscriber_options(platform, service)["group_id"],
     )
     broker = KafkaBroker(
         platform.kafka_bootstrap,

@@ -4,16 +4,19 @@ grants do not allow is refused (403) with the permission service's reason."""
 
 from __future__ import annotations
 
+import uuid
+
 from archive.domain.lifecycle import NotFound
 from archive.ports import AccessDenied, Permissions
 
 
 async def require_record(
     permissions: Permissions, user: str, action: str, record_id: object, missing: str
-) -> None:
-    """``missing``: what the answer says when the record does not exist."""
+) -> uuid.UUID | None:
+    """The grant the action is allowed under (None: a role); ``missing``: what the answer
+    says when the record does not exist."""
     try:
-        await permissions.require(user, action, record_id)
+        return await permissions.require(user, action, record_id)
     except AccessDenied:
         if action != "read":
             try:

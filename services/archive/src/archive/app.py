@@ -30,6 +30,7 @@ from contracts.events import (
     LegalHoldReleased,
     RecordArchived,
     RecordReviewed,
+    RecordsAccessed,
     RecordsHandedOver,
 )
 from servicekit import s3
@@ -46,6 +47,7 @@ PUBLISHES: list[type[EventData]] = [
     CustodyExtended,
     RecordReviewed,
     IntegrityAlertRaised,
+    RecordsAccessed,  # every read of records is on record
 ]
 
 

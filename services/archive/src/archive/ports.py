@@ -37,7 +37,9 @@ class Permissions(Protocol):
     """The permission service's answers; each ``require…`` raises AccessDenied when it says no
     (NotYetKnown when it has not yet heard of the record)."""
 
-    async def require(self, user: str, action: str, record_id: object) -> None: ...
+    async def require(self, user: str, action: str, record_id: object) -> uuid.UUID | None:
+        """The grant the action is allowed under (None: a role)."""
+        ...
 
     async def require_fonds(self, user: str, action: str, fonds_code: str) -> None: ...
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import asdict
 from typing import Any
 
 import structlog
@@ -28,6 +29,7 @@ from archive.ports import (
     Publisher,
     RecordIndex,
 )
+from archive.reads import Reader, ReadLog
 from contracts.checks import CHECK_FIXITY_KEPT
 from contracts.envelope import derived_event_id, new_event
 from contracts.events import (
@@ -71,6 +73,7 @@ class ArchiveService:
         rule: ArchiveCodeRule,
         source: str,
     ) -> None:
+        self._reads = ReadLog(publisher, source)
         self._records = records
         self._index = index
         self._store = store
@@ -163,15 +166,18 @@ class ArchiveService:
         version = 1 + await self._records.next_sequence(f"{base}|versions", str(doc.document_id))
         return Correction(supersedes=corrected.record_id, base_code=base, version=version)
 
-    async def versions(self, record_id: uuid.UUID, user: str) -> list[dict[str, Any]]:
+    async def versions(self, record_id: uuid.UUID, reader: Reader) -> list[dict[str, Any]]:
         """Every version of a record (the original and its corrections), oldest first."""
-        record = await self.get(record_id, user)
-        visible = await self._permissions.visibility(user, "read")
-        return [
+        record, _ = await self._readable(record_id, reader.name)
+        visible = await self._permissions.visibility(reader.name, "read")
+        shown = [
             v
             for v in await self._index.versions(base_code(record.archive_code))
             if visible.sees(str(v["fonds_code"]), str(v["record_id"]))
         ]
+        read = [(uuid.UUID(str(v["record_id"])), str(v["fonds_code"])) for v in shown]
+        await self._reads.read(reader, "view", read)
+        return shown
 
     async def _verified_sources(self, doc: DocumentIngested) -> dict[str, str | None]:
         """Each original in the ingest bucket hashed again (SHA-256 and SM3) against the event,
@@ -222,32 +228,50 @@ class ArchiveService:
 
     # --- reading ------------------------------------------------------------------------------
 
-    async def get(self, record_id: uuid.UUID, user: str) -> RecordArchived:
+    async def _readable(
+        self, record_id: uuid.UUID, user: str
+    ) -> tuple[RecordArchived, uuid.UUID | None]:
         record = await self._records.get(record_id)
         if record is None:
             raise NotFound(f"no archive record {record_id}")
-        await require_record(
-            self._permissions, user, "read", record_id, f"no archive record {record_id}"
-        )
+        missing = f"no archive record {record_id}"
+        grant = await require_record(self._permissions, user, "read", record_id, missing)
+        return record, grant
+
+    async def get(self, record_id: uuid.UUID, reader: Reader) -> RecordArchived:
+        record, grant = await self._readable(record_id, reader.name)
+        await self._reads.read(reader, "view", [(record_id, record.fonds_code)], grant_id=grant)
         return record
 
     async def search(
-        self, criteria: SearchCriteria, user: str, limit: int, offset: int, with_total: bool = False
+        self,
+        criteria: SearchCriteria,
+        reader: Reader,
+        limit: int,
+        offset: int,
+        with_total: bool = False,
     ) -> Hits:
-        """Records matching ``criteria`` among those ``user`` may see, as result-list entries."""
-        visible = await self._permissions.visibility(user, "read")
+        """Records matching ``criteria`` among those ``reader`` may see, as result-list
+        entries; the page shown is on record."""
+        visible = await self._permissions.visibility(reader.name, "read")
         if criteria.fonds_code and not visible.by_role(criteria.fonds_code):
-            raise AccessDenied(f"{user} holds no role in fonds {criteria.fonds_code}")
-        return await self._index.search(criteria, visible, limit, offset, with_total=with_total)
+            raise AccessDenied(f"{reader.name} holds no role in fonds {criteria.fonds_code}")
+        hits = await self._index.search(criteria, visible, limit, offset, with_total=with_total)
+        shown = [(uuid.UUID(h["record_id"]), str(h["fonds_code"])) for h in hits.items]
+        query = asdict(criteria) | {"offset": offset}
+        await self._reads.read(reader, "search", shown, query=query)
+        return hits
 
-    async def drill_down(self, record_id: uuid.UUID, user: str) -> dict[str, Any]:
+    async def drill_down(self, record_id: uuid.UUID, reader: Reader) -> dict[str, Any]:
         """穿透查询 from a voucher: its attachments, e-invoices and the OA approvals touching it."""
-        record = await self.get(record_id, user)
+        record, grant = await self._readable(record_id, reader.name)
+        user = reader.name
         approvals = await self._records.approvals(record_id)
         if not (await self._permissions.visibility(user, "read")).by_role(record.fonds_code):
             # A borrower sees the record by their grant, and their own requests: not who else
             # borrowed it.
             approvals = [a for a in approvals if a.get("applicant") == user]
+        await self._reads.read(reader, "drill", [(record_id, record.fonds_code)], grant_id=grant)
         return {
             "record": record.model_dump(mode="json"),
             "voucher": record.voucher.model_dump(mode="json") if record.voucher else None,
@@ -259,7 +283,7 @@ class ArchiveService:
         }
 
     async def drill_up(
-        self, user: str, *, invoice_number: str | None = None, sha256: str | None = None
+        self, reader: Reader, *, invoice_number: str | None = None, sha256: str | None = None
     ) -> dict[str, Any]:
         """穿透查询 from an invoice (its number) or any original, a bank receipt say (its
         SHA-256): the voucher holding it, with everything linked to it."""
@@ -271,10 +295,10 @@ class ArchiveService:
             raise ValueError("give invoice_number or sha256")
         if record_id is None:
             raise NotFound(f"no archived record holds {what}")
-        return await self.drill_down(uuid.UUID(record_id), user)
+        return await self.drill_down(uuid.UUID(record_id), reader)
 
     async def original(
-        self, record_id: uuid.UUID, sha256: str, user: str
+        self, record_id: uuid.UUID, sha256: str, reader: Reader
     ) -> tuple[str, str, bytes]:
         """(filename, media type, bytes) of one original, as locked at archiving."""
         found = await self._records.get_locked(record_id)
@@ -282,6 +306,8 @@ class ArchiveService:
         missing = f"record {record_id} has no original {sha256}"
         if found is None or f is None:
             raise NotFound(missing)
-        await require_record(self._permissions, user, "download", record_id, missing)
+        grant = await require_record(self._permissions, reader.name, "download", record_id, missing)
         data = await self._store.get(f.object_key, locked_version(found[1], f))
+        shown = [(record_id, found[0].fonds_code)]
+        await self._reads.read(reader, "download", shown, grant_id=grant, original_sha256=sha256)
         return f.filename, f.media_type, data

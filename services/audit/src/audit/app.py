@@ -8,16 +8,18 @@ import httpx
 from fastapi import FastAPI
 
 from audit.adapters.checkpoint_store import PublishedCheckpoints
-from audit.adapters.consumers import register_consumers
+from audit.adapters.consumed import ConsumedFromBroker
+from audit.adapters.consumers import audited_topics, register_consumers
 from audit.adapters.http import audit_router
 from audit.adapters.log_store import LogStore
 from audit.adapters.tree_store import TreeNodes
 from audit.checkpoints import Checkpoints
 from audit.service import AuditService
 from audit.settings import AuditSettings
-from contracts.events import CheckpointPublished
+from contracts.events import CheckpointPublished, TrailExported
 from contracts.trail import origin
 from servicekit import s3
+from servicekit.kafka import subscriber_options
 from servicekit.periodic import Periodic
 from servicekit.roles import RoleDirectory, follow_role_changes
 from servicekit.service import build_app, build_runtime, serve
@@ -31,7 +33,7 @@ def create_app(
 ) -> FastAPI:
     """``permission_transport`` lets a test reach an in-process permission service."""
     settings = settings or AuditSettings()
-    rt = build_runtime(SERVICE, settings.platform, publishes=[CheckpointPublished])
+    rt = build_runtime(SERVICE, settings.platform, publishes=[CheckpointPublished, TrailExported])
     token = rt.service_token(settings.oidc_client_id, settings.oidc_client_secret)
     directory = RoleDirectory(settings.permission_url, token, permission_transport)
     rt.shutdown.append(directory.close)
@@ -48,6 +50,11 @@ def create_app(
         rt.publisher,
         rt.source,
         settings.checkpoint_entries,
+        ConsumedFromBroker(
+            settings.platform,
+            subscriber_options(settings.platform, SERVICE)["group_id"],
+            audited_topics(rt),
+        ),
     )
     publishing = Periodic(
         "publish a checkpoint",
@@ -65,7 +72,7 @@ def create_app(
     return build_app(
         rt,
         title="AAP audit",
-        routers=[audit_router(service, checkpoints, directory)],
+        routers=[audit_router(service, checkpoints, store, directory)],
         checks={"s3": bucket.ready},
     )
 

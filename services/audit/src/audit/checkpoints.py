@@ -16,12 +16,12 @@ from dataclasses import replace
 
 import structlog
 
-from audit.domain.chain import ChainVerifier, Verification
-from audit.ports import CheckpointStore, Publisher
+from audit.domain.chain import ChainVerifier, Position, Verification
+from audit.ports import CheckpointStore, ConsumedEvents, Publisher
 from audit.service import AuditService
 from contracts.checkpoint import Checkpoint, NoteError, Signer
 from contracts.envelope import AnyEnvelope, new_event
-from contracts.events import CheckpointPublished
+from contracts.events import CheckpointPublished, TrailExported
 from contracts.merkle import Frontier
 from contracts.trail import leaf_of
 from contracts.types import utc_now
@@ -39,7 +39,11 @@ class Checkpoints:
         publisher: Publisher,
         source: str,
         every_entries: int,
+        consumed: ConsumedEvents | None = None,
     ) -> None:
+        """``consumed``: what the broker says was consumed, to check the entries newer than
+        the last checkpoint (None: only their chain is checked)."""
+        self._consumed = consumed
         self._log = log_
         self._store = store
         self._signer = signer
@@ -62,10 +66,10 @@ class Checkpoints:
         newest = await self._store.newest()
         await self._log.start(newest[0] if newest else 0)
 
-    async def record(self, event: AnyEnvelope) -> None:
-        """Append ``event`` to the log; publish a checkpoint once ``every_entries`` entries
-        await one."""
-        await self._log.record(event)
+    async def record(self, event: AnyEnvelope, position: Position | None = None) -> None:
+        """Append ``event`` (read at ``position``) to the log; publish a checkpoint once
+        ``every_entries`` entries await one."""
+        await self._log.record(event, position)
         if await self._log.awaiting() >= self._every_entries:
             await self.publish()
 
@@ -78,7 +82,11 @@ class Checkpoints:
             checkpoint = Checkpoint(self._origin, pending.size, pending.root, utc_now())
             note = checkpoint.signed(self._signer)
             await self._store.publish(
-                pending.size, note, b"".join(pending.leaves), pending.first_leaf
+                pending.size,
+                note,
+                b"".join(pending.leaves),
+                pending.first_leaf,
+                pending.positions,
             )
             await self._log.published(pending.size)
             data = CheckpointPublished(
@@ -94,6 +102,18 @@ class Checkpoints:
             log.info("checkpoint published", tree_size=pending.size)
             return pending.size
 
+    async def exported(self, principal: str, address: str | None) -> None:
+        """An export of the whole trail is itself on record (``TrailExported``)."""
+        data = TrailExported(
+            principal=principal,
+            entries_to=await self._log.size(),
+            client_address=address,
+            exported_at=utc_now(),
+        )
+        await self._publisher.publish(
+            new_event(data, source=self._source, subject=principal, correlation_id=principal)
+        )
+
     async def newest(self) -> tuple[Checkpoint, str] | None:
         """The newest published checkpoint and its note, its signature checked."""
         found = await self._store.newest()
@@ -106,6 +126,7 @@ class Checkpoints:
         """The chain of the stored entries, and their leaves against the newest checkpoint:
         the first entry that disagrees with either."""
         chain, frontier = ChainVerifier(), Frontier()
+        after: dict[tuple[str, int], list[tuple[int, int]]] = {}  # (offset, seq) past it
         try:
             newest = await self.newest()
         except NoteError as error:
@@ -126,6 +147,9 @@ class Checkpoints:
                     checkpoint,
                 )
             frontier.append(leaf)
+            if frontier.size > covered and entry.get("position"):
+                topic, partition, offset = entry["position"]
+                after.setdefault((topic, partition), []).append((offset, frontier.size))
             if checkpoint and frontier.size == covered and frontier.root() != checkpoint.root:
                 return _broken(
                     chain, None, "the root differs from the published checkpoint", checkpoint
@@ -138,7 +162,35 @@ class Checkpoints:
                 f"the log holds {frontier.size} (deleted)",
                 checkpoint,
             )
+        if self._consumed is not None:
+            positions = await self._store.positions(covered) if checkpoint else {}
+            missing = await self._unrecorded(positions)
+            if missing:
+                topic, partition, offset, event_id = missing[0]
+                later = [s for o, s in after.get((topic, partition), []) if o > offset]
+                seq = min(later) if later else frontier.size + 1
+                return _broken(
+                    chain,
+                    seq,
+                    f"missing: event {event_id} ({topic} partition {partition} offset {offset}) "
+                    f"was consumed but is not in the log, nor {len(missing) - 1} more (deleted "
+                    "after the last checkpoint)",
+                    checkpoint,
+                )
         return replace(chain.result(), checkpoint=checkpoint)
+
+    async def _unrecorded(
+        self, positions: dict[tuple[str, int], int]
+    ) -> list[tuple[str, int, int, str | None]]:
+        """The messages the broker says were consumed after the checkpoint's offsets whose
+        event has no entry, first by offset."""
+        assert self._consumed is not None
+        consumed = [c for c in await self._consumed.after(positions) if c[3] is not None]
+        present: set[str] = set()
+        ids = sorted({str(c[3]) for c in consumed})
+        for i in range(0, len(ids), 1000):
+            present |= await self._log.events_present(ids[i : i + 1000])
+        return sorted((c for c in consumed if c[3] not in present), key=lambda c: c[2])
 
 
 def _broken(

@@ -3,11 +3,11 @@ adapters, unit tests in-memory fakes."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Mapping
 from typing import Any, Protocol
 
 from contracts.envelope import Envelope
-from contracts.events import CheckpointPublished
+from contracts.events import CheckpointPublished, TrailExported
 from contracts.merkle import Hash, Node
 
 Document = dict[str, Any]
@@ -19,6 +19,10 @@ class LogStore(Protocol):
     async def head(self) -> Document | None: ...
 
     async def has_event(self, event_id: str) -> bool: ...
+
+    async def events_present(self, event_ids: list[str]) -> set[str]:
+        """Which of these events have an entry."""
+        ...
 
     async def fonds_of_records(self, record_ids: list[str]) -> list[str]: ...
 
@@ -47,9 +51,21 @@ class CheckpointStore(Protocol):
     """Where signed checkpoints and the leaf hashes they cover are published, beyond the reach
     of whoever writes the log's database (write once, no delete)."""
 
-    async def publish(self, size: int, note: str, leaves: bytes, first_leaf: int) -> None:
-        """The note of the tree of ``size`` leaves, and the leaf hashes from leaf
-        ``first_leaf`` (the previous checkpoint's size) up to it."""
+    async def publish(
+        self,
+        size: int,
+        note: str,
+        leaves: bytes,
+        first_leaf: int,
+        positions: Mapping[tuple[str, int], int],
+    ) -> None:
+        """The note of the tree of ``size`` leaves, the leaf hashes from leaf ``first_leaf``
+        (the previous checkpoint's size) up to it, and the highest source offset its entries
+        hold per (topic, partition)."""
+        ...
+
+    async def positions(self, size: int) -> dict[tuple[str, int], int]:
+        """The source offsets published with the checkpoint of ``size`` leaves."""
         ...
 
     async def newest(self) -> tuple[int, str] | None:
@@ -61,5 +77,18 @@ class CheckpointStore(Protocol):
         ...
 
 
+class ConsumedEvents(Protocol):
+    """What the broker says the audit service consumed (its group's committed offsets)."""
+
+    async def after(
+        self, positions: Mapping[tuple[str, int], int]
+    ) -> list[tuple[str, int, int, str | None]]:
+        """(topic, partition, offset, event id) of each message committed past after the given
+        offsets, the group's own dead letters left out."""
+        ...
+
+
 class Publisher(Protocol):
-    async def publish(self, event: Envelope[CheckpointPublished]) -> None: ...
+    async def publish(
+        self, event: Envelope[CheckpointPublished] | Envelope[TrailExported]
+    ) -> None: ...

@@ -12,7 +12,7 @@ from typing import Any
 import structlog
 from pymongo.errors import DuplicateKeyError
 
-from audit.domain.chain import fonds_named, iso, next_entry, record_ids_of
+from audit.domain.chain import Position, fonds_named, iso, next_entry, record_ids_of
 from audit.ports import Document, LogStore, TreeStore
 from contracts.envelope import AnyEnvelope
 from contracts.merkle import (
@@ -36,12 +36,14 @@ class OutOfRange(Exception):
 
 @dataclass(frozen=True)
 class Unpublished:
-    """The tree as it stands, and its leaves since the last published checkpoint."""
+    """The tree as it stands, its leaves since the last published checkpoint, and the highest
+    source offset its entries hold per partition."""
 
     size: int
     root: Hash
     first_leaf: int
     leaves: tuple[Hash, ...]
+    positions: dict[tuple[str, int], int]
 
 
 class AuditService:
@@ -59,8 +61,10 @@ class AuditService:
         self._frontier: Frontier | None = None  # None: rebuild from the leaves first
         self._published = 0  # tree size of the last checkpoint published
         self._unpublished: list[Hash] = []
+        # The highest offset recorded per source partition: published with each checkpoint.
+        self._positions: dict[tuple[str, int], int] = {}
 
-    async def record(self, event: AnyEnvelope) -> None:
+    async def record(self, event: AnyEnvelope, position: Position | None = None) -> None:
         """Append ``event`` once. Redelivery finds its id already recorded and does nothing.
 
         The unique indexes decide: a clash on ``event_id`` means already recorded; a clash on
@@ -75,7 +79,7 @@ class AuditService:
                 frontier = await self._ready()
                 if not self._head_known:
                     self._head, self._head_known = await self._store.head(), True
-                entry = next_entry(self._head, event, utc_now(), fonds)
+                entry = next_entry(self._head, event, utc_now(), fonds, position)
                 try:
                     await self._store.append(entry)
                 except DuplicateKeyError:
@@ -97,13 +101,22 @@ class AuditService:
             self._frontier = None  # the entry is kept, its nodes perhaps not: rebuild
             raise
         self._unpublished.append(leaf)
+        self._note_position(entry)
+
+    def _note_position(self, entry: Document) -> None:
+        if entry.get("position"):
+            topic, partition, offset = entry["position"]
+            key = (topic, int(partition))
+            self._positions[key] = max(self._positions.get(key, -1), int(offset))
 
     async def _ready(self) -> Frontier:
         """The tree of every entry, rebuilt from the entries when not known in step."""
         if self._frontier is not None:
             return self._frontier
         frontier, nodes, leaves = Frontier(), [], []
+        self._positions = {}
         async for entry in self._store.all_in_order():
+            self._note_position(entry)
             if int(entry["seq"]) != frontier.size + 1:
                 log.error("audit log has a gap or is out of order", seq=entry["seq"])
             leaf = leaf_of(entry)
@@ -128,7 +141,12 @@ class AuditService:
         async with self._lock:
             frontier = await self._ready()
             leaves = tuple(self._unpublished)
-            return Unpublished(frontier.size, frontier.root(), self._published, leaves)
+            return Unpublished(
+                frontier.size, frontier.root(), self._published, leaves, dict(self._positions)
+            )
+
+    async def events_present(self, event_ids: list[str]) -> set[str]:
+        return await self._store.events_present(event_ids)
 
     async def awaiting(self) -> int:
         """How many entries await their checkpoint."""

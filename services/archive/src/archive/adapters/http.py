@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal, TypeVar
 from urllib.parse import quote
 
-from fastapi import APIRouter, Body, HTTPException, Query
+from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request
 from fastapi.responses import Response
 from pydantic import AwareDatetime, BaseModel
 
@@ -32,6 +32,7 @@ from archive.domain.search import SearchCriteria
 from archive.handover import HandoverService
 from archive.integrity import IntegrityService
 from archive.ports import AccessDenied, NotYetKnown
+from archive.reads import Reader
 from archive.service import ArchiveService
 from contracts.records import RecordCategory
 from servicekit.auth import Caller
@@ -51,6 +52,14 @@ class HandoverOfferView(BaseModel):
 # Fiscal years an archive can hold; beyond them a number is a mistake, not a year.
 Year = Annotated[int, Query(ge=1900, le=2200)]
 BodyYear = Annotated[int, Body(ge=1900, le=2200)]
+
+
+async def reading(caller: Caller, request: Request) -> Reader:
+    """Who reads, and from where: every read of records is on record."""
+    return Reader(caller.name, request.client.host if request.client else None)
+
+
+Reading = Annotated[Reader, Depends(reading)]
 
 
 async def _answer(call: Awaitable[T]) -> T:
@@ -80,7 +89,7 @@ def archive_router(
 
     @router.get("/records")
     async def search_records(
-        caller: Caller,
+        reader: Reading,
         fonds_code: str | None = None,
         fiscal_year: Annotated[int | None, Query(ge=1900, le=2200)] = None,
         period: Annotated[int | None, Query(ge=1, le=12)] = None,
@@ -112,38 +121,29 @@ def archive_router(
             )
         except ValueError as error:
             raise HTTPException(422, str(error)) from error
-        hits = await _answer(service.search(criteria, caller.name, limit, offset, with_total))
+        hits = await _answer(service.search(criteria, reader, limit, offset, with_total))
         body: dict[str, Any] = {"items": hits.items, "has_more": hits.has_more}
         if hits.total is not None:
             body["total"] = hits.total
         return body
 
     @router.get("/records/{record_id}")
-    async def get_record(
-        caller: Caller,
-        record_id: uuid.UUID,
-    ) -> dict[str, Any]:
-        record = await _answer(service.get(record_id, caller.name))
+    async def get_record(reader: Reading, record_id: uuid.UUID) -> dict[str, Any]:
+        record = await _answer(service.get(record_id, reader))
         return record.model_dump(mode="json")
 
     @router.get("/records/{record_id}/drill")
-    async def drill_down(
-        caller: Caller,
-        record_id: uuid.UUID,
-    ) -> dict[str, Any]:
-        return await _answer(service.drill_down(record_id, caller.name))
+    async def drill_down(reader: Reading, record_id: uuid.UUID) -> dict[str, Any]:
+        return await _answer(service.drill_down(record_id, reader))
 
     @router.get("/records/{record_id}/versions")
-    async def versions(
-        caller: Caller,
-        record_id: uuid.UUID,
-    ) -> list[dict[str, Any]]:
+    async def versions(reader: Reading, record_id: uuid.UUID) -> list[dict[str, Any]]:
         """The record and its corrections (更正): each a version, none overwritten."""
-        return await _answer(service.versions(record_id, caller.name))
+        return await _answer(service.versions(record_id, reader))
 
     @router.get("/drill")
     async def drill_up(
-        caller: Caller,
+        reader: Reading,
         invoice_number: str | None = None,
         sha256: Annotated[str | None, Query(pattern=r"^[0-9a-f]{64}$")] = None,
     ) -> dict[str, Any]:
@@ -151,17 +151,11 @@ def archive_router(
         voucher holding it and everything linked to it."""
         if not (invoice_number or sha256):
             raise HTTPException(422, "give invoice_number or sha256")
-        return await _answer(
-            service.drill_up(caller.name, invoice_number=invoice_number, sha256=sha256)
-        )
+        return await _answer(service.drill_up(reader, invoice_number=invoice_number, sha256=sha256))
 
     @router.get("/records/{record_id}/originals/{sha256}")
-    async def download_original(
-        caller: Caller,
-        record_id: uuid.UUID,
-        sha256: str,
-    ) -> Response:
-        filename, media_type, data = await _answer(service.original(record_id, sha256, caller.name))
+    async def download_original(reader: Reading, record_id: uuid.UUID, sha256: str) -> Response:
+        filename, media_type, data = await _answer(service.original(record_id, sha256, reader))
         return Response(
             data,
             media_type=media_type,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 
 import httpx
@@ -16,6 +17,7 @@ class Decision:
     allowed: bool
     reason: str
     record_known: bool = True
+    grant_id: uuid.UUID | None = None
 
 
 class PermissionClient:
@@ -37,17 +39,23 @@ class PermissionClient:
         )
         response.raise_for_status()
         body = response.json()
+        grant = body.get("grant_id")
         return Decision(
-            bool(body["allowed"]), str(body["reason"]), bool(body.get("record_known", True))
+            bool(body["allowed"]),
+            str(body["reason"]),
+            bool(body.get("record_known", True)),
+            uuid.UUID(grant) if grant else None,
         )
 
-    async def require(self, user: str, action: str, record_id: object) -> None:
-        """Raise AccessDenied, with the permission service's reason, unless it allows."""
+    async def require(self, user: str, action: str, record_id: object) -> uuid.UUID | None:
+        """Raise AccessDenied, with the permission service's reason, unless it allows; the
+        grant it allows under (None: a role)."""
         decision = await self.check(user, action, f"record:{record_id}")
         if not decision.allowed and not decision.record_known:
             raise NotYetKnown(decision.reason)
         if not decision.allowed:
             raise AccessDenied(decision.reason)
+        return decision.grant_id
 
     async def require_fonds(self, user: str, action: str, fonds_code: str) -> None:
         """Raise AccessDenied unless ``user`` may ``action`` every record of the fonds."""

@@ -7,29 +7,12 @@ formula: ``servicekit.exports``) and amounts as numbers.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font
-from openpyxl.utils import get_column_letter
 
 from archive.domain.volumes import Volume
-from servicekit.exports import Cell, append_row, csv_text
+from servicekit.exports import CSV, XLSX, Cell, Register, as_csv, as_xlsx
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-CSV = "text/csv; charset=utf-8"
-
-
-@dataclass(frozen=True)
-class Register:
-    title: str  # the sheet's name, e.g. 保管清册
-    heading: str
-    columns: Sequence[tuple[str, int]]  # name, width in characters
-    rows: list[list[Cell]]
-    footer: list[list[Cell]] = field(default_factory=list)
+__all__ = ["CSV", "XLSX", "Register", "as_csv", "as_xlsx", "custody_register", "handover_list"]
 
 
 def custody_register(
@@ -109,36 +92,3 @@ def handover_list(fonds_code: str, fiscal_year: int, volumes: Sequence[Volume]) 
         rows,
         footer,
     )
-
-
-def as_xlsx(register: Register) -> bytes:
-    wb = Workbook()
-    ws = wb.active
-    assert ws is not None
-    ws.title = register.title
-    append_row(ws, [register.heading])
-    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(register.columns))
-    ws["A1"].font = Font(bold=True, size=14)
-    ws["A1"].alignment = Alignment(horizontal="center")
-    append_row(ws, [name for name, _ in register.columns])
-    for i, (_, width) in enumerate(register.columns, 1):
-        ws.column_dimensions[get_column_letter(i)].width = width
-        ws.cell(row=2, column=i).font = Font(bold=True)
-    for row in register.rows + register.footer:
-        append_row(ws, row)
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
-
-
-def as_csv(register: Register) -> bytes:
-    """UTF-8 with a byte-order mark, which spreadsheet programs need to read Chinese text."""
-    buf = io.StringIO()
-    out = csv.writer(buf)
-    out.writerow([csv_text(register.heading)])
-    out.writerow([name for name, _ in register.columns])
-    for row in register.rows + register.footer:
-        out.writerow(
-            [csv_text(v) if isinstance(v, str) else "" if v is None else str(v) for v in row]
-        )
-    return buf.getvalue().encode("utf-8-sig")

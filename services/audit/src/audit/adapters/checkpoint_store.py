@@ -5,18 +5,21 @@ version and leaves the first: the newest checkpoint is the largest tree among al
 
     checkpoints/<tree size, 20 digits>.note     the C2SP signed note
     leaves/<first leaf, 20 digits>-<tree size>  the leaf hashes since the checkpoint before
+    positions/<tree size>.json                  the highest source offset its entries hold,
+                                                per topic and partition
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import json
+from collections.abc import AsyncIterator, Mapping
 from datetime import timedelta
 
 from contracts.merkle import HASH_SIZE
 from contracts.types import utc_now
 from servicekit.s3 import ObjectStore
 
-NOTES, LEAVES = "checkpoints/", "leaves/"
+NOTES, LEAVES, POSITIONS = "checkpoints/", "leaves/", "positions/"
 
 
 class PublishedCheckpoints:
@@ -24,8 +27,25 @@ class PublishedCheckpoints:
         self._store = store
         self._retention = retention
 
-    async def publish(self, size: int, note: str, leaves: bytes, first_leaf: int) -> None:
+    async def publish(
+        self,
+        size: int,
+        note: str,
+        leaves: bytes,
+        first_leaf: int,
+        positions: Mapping[tuple[str, int], int],
+    ) -> None:
         until = utc_now() + self._retention
+        offsets: dict[str, dict[str, int]] = {}
+        for (topic, partition), offset in positions.items():
+            offsets.setdefault(topic, {})[str(partition)] = offset
+        await self._store.put_locked(
+            f"{POSITIONS}{size:020d}.json",
+            json.dumps(offsets, sort_keys=True).encode(),
+            "application/json",
+            until=until,
+            legal_hold=False,
+        )
         # Leaves first: a checkpoint is never published without what it covers.
         await self._store.put_locked(
             f"{LEAVES}{first_leaf:020d}-{size:020d}",
@@ -37,6 +57,12 @@ class PublishedCheckpoints:
         await self._store.put_locked(
             f"{NOTES}{size:020d}.note", note.encode(), "text/plain", until=until, legal_hold=False
         )
+
+    async def positions(self, size: int) -> dict[tuple[str, int], int]:
+        if not await self._store.exists(f"{POSITIONS}{size:020d}.json"):
+            return {}
+        found = json.loads(await self._store.get(f"{POSITIONS}{size:020d}.json"))
+        return {(t, int(p)): int(o) for t, parts in found.items() for p, o in parts.items()}
 
     async def newest(self) -> tuple[int, str] | None:
         notes = await self._store.keys(NOTES)

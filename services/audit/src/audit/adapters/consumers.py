@@ -1,7 +1,10 @@
 """One subscriber over every domain topic of the registry, each OA connection's included:
-audit records all of them."""
+audit records all of them, and where it read each (topic, partition, offset)."""
 
 from __future__ import annotations
+
+from aiokafka import ConsumerRecord
+from faststream.kafka import KafkaMessage
 
 from audit.checkpoints import Checkpoints
 from contracts.envelope import AnyEnvelope
@@ -10,10 +13,14 @@ from servicekit.kafka import subscriber_options
 from servicekit.service import Runtime
 
 
-def register_consumers(rt: Runtime, log: Checkpoints) -> None:
+def audited_topics(rt: Runtime) -> list[str]:
     every = topics(rt.platform.oa_connections)
-    names = [t.name(rt.platform.namespace) for t in every if rt.service in t.consumers]
+    return [t.name(rt.platform.namespace) for t in every if rt.service in t.consumers]
 
-    @rt.broker.subscriber(*names, **subscriber_options(rt.platform, rt.service))
-    async def on_any_event(event: AnyEnvelope) -> None:
-        await log.record(event)
+
+def register_consumers(rt: Runtime, log: Checkpoints) -> None:
+    @rt.broker.subscriber(*audited_topics(rt), **subscriber_options(rt.platform, rt.service))
+    async def on_any_event(event: AnyEnvelope, msg: KafkaMessage) -> None:
+        record = msg.raw_message
+        assert isinstance(record, ConsumerRecord)  # one message at a time, not a batch
+        await log.record(event, (record.topic, record.partition, record.offset))

@@ -13,17 +13,21 @@ import base64
 from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Annotated, Any
+from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, HTTPException, Query
-from fastapi.responses import PlainTextResponse, StreamingResponse
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.responses import PlainTextResponse, Response, StreamingResponse
 from pydantic import AwareDatetime, BaseModel
 
 from audit.checkpoints import Checkpoints
+from audit.ports import LogStore
 from audit.service import AuditService, OutOfRange
+from audit.usage import usage_register
 from contracts.merkle import Hash
 from contracts.roles import ALL_FONDS, Action
 from contracts.trail import canonical
 from servicekit.auth import Caller
+from servicekit.exports import XLSX, as_xlsx
 from servicekit.roles import RoleDirectory
 
 
@@ -57,7 +61,7 @@ class CheckpointKey(BaseModel):
 
 
 def audit_router(
-    service: AuditService, checkpoints: Checkpoints, directory: RoleDirectory
+    service: AuditService, checkpoints: Checkpoints, store: LogStore, directory: RoleDirectory
 ) -> APIRouter:
     async def trail_scope(caller: Caller) -> frozenset[str] | None:
         """The fonds whose entries the caller reads; None: the whole trail."""
@@ -106,10 +110,12 @@ def audit_router(
         return {"items": items, "next_after_seq": next_after}
 
     @router.get("/export", dependencies=[Depends(whole_trail)])
-    async def export() -> StreamingResponse:
+    async def export(caller: Caller, request: Request) -> StreamingResponse:
         """One entry per line, in its canonical form; header X-AAP-Checkpoint: the newest
         published checkpoint (its signed note, base64), which the export's first entries are
         consistent with."""
+        address = request.client.host if request.client else None
+        await checkpoints.exported(caller.name, address)
         newest = await checkpoints.newest()
 
         async def lines() -> AsyncIterator[bytes]:
@@ -137,6 +143,22 @@ def audit_router(
             else None,
             "verified_at": datetime.now().astimezone().isoformat(),
         }
+
+    @router.get("/registers/usage.xlsx")
+    async def usage(
+        scope: Scope, fonds_code: str, since: AwareDatetime, until: AwareDatetime
+    ) -> Response:
+        """利用登记簿: who read the fonds' records in [since, until), how, for what purpose, with
+        whose approval; for auditors of the fonds."""
+        if scope is not None and fonds_code not in scope:
+            raise HTTPException(403, f"the usage register of {fonds_code} is not in your fonds")
+        register = await usage_register(store, fonds_code, since, until)
+        name = quote(f"{fonds_code}-利用登记簿.xlsx")
+        return Response(
+            as_xlsx(register),
+            media_type=XLSX,
+            headers={"Content-Disposition": f"attachment; filename*=UTF-8''{name}"},
+        )
 
     @router.get("/proofs/inclusion")
     async def inclusion(

@@ -30,6 +30,10 @@ class LogStore:
     async def has_event(self, event_id: str) -> bool:
         return await self._coll.find_one({"event_id": event_id}, projection={"_id": 1}) is not None
 
+    async def events_present(self, event_ids: list[str]) -> set[str]:
+        cursor = self._coll.find({"event_id": {"$in": event_ids}}, projection={"event_id": 1})
+        return {d["event_id"] async for d in cursor}
+
     async def fonds_of_records(self, record_ids: list[str]) -> list[str]:
         """The fonds of earlier entries about these records (their archiving, their intake)."""
         cursor = self._coll.find(

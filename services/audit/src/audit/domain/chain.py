@@ -16,6 +16,7 @@ from contracts.checkpoint import Checkpoint
 from contracts.envelope import AnyEnvelope
 from contracts.trail import GENESIS_HASH, entry_hash
 
+Position = tuple[str, int, int]  # topic, partition, offset
 # Data fields through which an event names the archive records it concerns.
 RECORD_REF_FIELDS = ("record_id", "record_ids", "document_id")
 
@@ -39,8 +40,11 @@ def record_ids_of(data: Mapping[str, Any]) -> list[str]:
 def fonds_named(data: Mapping[str, Any]) -> list[str]:
     """The fonds (全宗) an event names itself; events that name only records take theirs from
     the entries that archived them (AuditService)."""
-    value = data.get("fonds_code")
-    return [value] if isinstance(value, str) and value else []
+    value, values = data.get("fonds_code"), data.get("fonds_codes")
+    named = [value] if isinstance(value, str) and value else []
+    if isinstance(values, list):
+        named += [v for v in values if isinstance(v, str) and v]
+    return sorted(set(named))
 
 
 def next_entry(
@@ -48,9 +52,12 @@ def next_entry(
     event: AnyEnvelope,
     recorded_at: datetime,
     fonds_codes: Iterable[str] = (),
+    position: Position | None = None,
 ) -> dict[str, Any]:
     """The entry that records ``event`` after ``previous`` (None for the first entry);
-    ``fonds_codes``: the fonds it concerns, by which an auditor of a fonds reads the trail."""
+    ``fonds_codes``: the fonds it concerns, by which an auditor of a fonds reads the trail;
+    ``position``: where it was read from (topic, partition, offset), by which verify checks
+    the log against what the broker says the audit service consumed."""
     entry: dict[str, Any] = {
         "seq": 1 if previous is None else int(previous["seq"]) + 1,
         "event_id": str(event.id),
@@ -64,6 +71,7 @@ def next_entry(
         "traceparent": event.traceparent,
         "record_ids": record_ids_of(event.data),
         "fonds_codes": sorted(set(fonds_codes)),
+        "position": list(position) if position else None,
         "data": event.data,
         "recorded_at": iso(recorded_at),
         "prev_hash": GENESIS_HASH if previous is None else previous["hash"],

@@ -25,6 +25,7 @@ class CheckAnswer(BaseModel):
     allowed: bool
     reason: str
     record_known: bool
+    grant_id: uuid.UUID | None = None  # the grant that allows, when one does
 
 
 class VisibilityAnswer(BaseModel):
@@ -68,7 +69,10 @@ def permission_router(service: PermissionService, service_clients: Collection[st
         require_service(caller)
         result = await service.check(user, action, resource)
         return CheckAnswer(
-            allowed=result.allowed, reason=result.reason, record_known=result.record_known
+            allowed=result.allowed,
+            reason=result.reason,
+            record_known=result.record_known,
+            grant_id=result.grant_id,
         )
 
     @router.get("/visibility")

@@ -150,6 +150,7 @@ class CheckResult:
     # False while this service has not heard of the record: its owner archived it a moment
     # ago (RecordArchived not yet consumed), or it does not exist.
     record_known: bool = True
+    grant_id: uuid.UUID | None = None  # the grant that allows, when one does (not a role)
 
 
 def check(
@@ -169,7 +170,8 @@ def check(
     mine = [g for g in grants if g.names(user, record_id, record_fonds)]
     for g in mine:
         if action in g.actions and g.active(now):
-            return CheckResult(True, f"grant {g.grant_id} until {g.valid_until.isoformat()}")
+            until = g.valid_until.isoformat()
+            return CheckResult(True, f"grant {g.grant_id} until {until}", grant_id=g.grant_id)
     expired = [g for g in mine if not g.active(now)]
     if expired:
         return CheckResult(False, f"grant {expired[0].grant_id} is no longer active")
