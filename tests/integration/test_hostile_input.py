@@ -8,6 +8,7 @@ import csv
 import io
 import json
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -134,10 +135,11 @@ async def test_the_archive_never_makes_a_second_record_of_one_voucher(
     ids = {str(d.document_id) for d in docs}
     dead_letters = DOCUMENTS_INGESTED.dead_letter(platform.namespace)
     async with (
-        running(archive_app()),
+        running(archive_app()) as http,
         EventWatcher(platform.kafka_bootstrap, platform.namespace, [RECORDS_ARCHIVED]) as watch,
         EventSender(platform.kafka_bootstrap, platform.namespace) as out,
     ):
+        before = await dead_letter_figure(http, lambda n: True)
         for doc in docs:
             event = new_event(
                 doc, source=source_of("ingest"), subject=str(doc.document_id), correlation_id="c"
@@ -155,9 +157,24 @@ async def test_the_archive_never_makes_a_second_record_of_one_voucher(
             platform.kafka_bootstrap, platform.namespace, "archive", [DOCUMENTS_INGESTED]
         )
         seen = await watch.caught_up()
+        # The set-aside message is visible where operators look: one more dead letter.
+        await dead_letter_figure(http, lambda n: n == before + 1)
+    assert letter["x-dlt-group"] == f"{platform.namespace}.archive"
     assert not any(s.event.data.get("record_id") == other for s in seen)
     assert letter["x-dlt-error-type"] == "ArchivedAlready"
     assert f"is archived already as record {holder}" in letter["x-dlt-error"]
+
+
+async def dead_letter_figure(http: httpx.AsyncClient, wanted: Callable[[int], bool]) -> int:
+    """The service's dead-letter count in /readyz, once counted and as ``wanted`` (it is
+    re-counted every 10 seconds)."""
+    figure: object = None
+    for _ in range(150):
+        figure = (await http.get("/readyz")).json()["details"]["dead_letters"]
+        if isinstance(figure, int) and wanted(figure):
+            return figure
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"dead letters in /readyz: {figure}")
 
 
 async def dead_letter_of(platform: PlatformSettings, topic: str, key: str) -> dict[str, str]:

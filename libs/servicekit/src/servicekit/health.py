@@ -11,7 +11,11 @@ from fastapi.responses import JSONResponse
 Check = Callable[[], Awaitable[object]]
 
 
-def health_router(checks: Mapping[str, Check]) -> APIRouter:
+def health_router(
+    checks: Mapping[str, Check], details: Mapping[str, Check] | None = None
+) -> APIRouter:
+    """``details``: figures shown beside the checks (dead letters), which do not decide
+    readiness: a service with dead letters still serves."""
     router = APIRouter(tags=["health"])
 
     @router.get("/healthz")
@@ -28,6 +32,13 @@ def health_router(checks: Mapping[str, Check]) -> APIRouter:
             except Exception as error:
                 results[name] = f"failed: {type(error).__name__}: {error}"
         ready = all(v == "ok" for v in results.values())
-        return JSONResponse({"ready": ready, "checks": results}, status_code=200 if ready else 503)
+        shown: dict[str, object] = {}
+        for name, figure in (details or {}).items():
+            try:
+                shown[name] = await asyncio.wait_for(figure(), timeout=3)
+            except Exception as error:
+                shown[name] = f"unknown: {type(error).__name__}: {error}"
+        body = {"ready": ready, "checks": results, "details": shown}
+        return JSONResponse(body, status_code=200 if ready else 503)
 
     return router

@@ -21,13 +21,14 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
 from contracts.envelope import EventData
-from contracts.topics import Topic, source_of
+from contracts.topics import Topic, source_of, topics
 from servicekit import mongo
 from servicekit.auth import OidcSettings, ServiceToken, TokenVerifier, authenticated
 from servicekit.failures import dependency_of, is_transient, until_done
 from servicekit.health import Check, health_router
 from servicekit.idempotency import ProcessedEvents
-from servicekit.kafka import EventPublisher, make_broker
+from servicekit.kafka import EventPublisher, make_broker, subscriber_options
+from servicekit.kafka_reading import DeadLetterCount
 from servicekit.logging import configure_logging
 from servicekit.periodic import Periodic
 from servicekit.settings import PlatformSettings
@@ -149,6 +150,16 @@ def build_app(
     async def idp_ready() -> None:
         await rt.tokens.discovery.endpoint("jwks_uri")
 
+    # The messages this service's consumer group set aside (its dead letters), re-counted aside.
+    dead = DeadLetterCount(
+        rt.platform,
+        subscriber_options(rt.platform, rt.service)["group_id"],
+        [t for t in topics(rt.platform.oa_connections) if rt.service in t.consumers],
+    )
+    counting = Periodic("count dead letters", dead.refresh, 10, first_at_start=True)
+    rt.after_start.append(counting.start)
+    rt.before_stop.append(counting.stop)
+
     all_checks: dict[str, Check] = {
         "kafka": kafka_ready,
         "mongodb": mongo_ready,
@@ -186,7 +197,8 @@ def build_app(
     app.add_exception_handler(Exception, _unavailable)
     for error, status in (errors or {}).items():
         app.add_exception_handler(error, _answer_with(status))
-    app.include_router(health_router(all_checks))  # the only routes open to anyone
+    # The only routes open to anyone.
+    app.include_router(health_router(all_checks, {"dead_letters": dead.figure}))
     # Every other route sits behind the token check, declared once here so none can miss it;
     # a route that needs the principal names `Caller`, which FastAPI resolves once per request.
     for r in (asyncapi_router(rt, title), openapi_router(app), *routers):

@@ -73,11 +73,15 @@ class PublishedCheckpoints:
         return size, (await self._store.get(newest)).decode()
 
     async def leaves(self, upto: int) -> AsyncIterator[bytes]:
+        # A publication that failed after its leaves were written is retried with more leaves
+        # from the same first one: batches may overlap, and each leaf is given once.
+        given = 0
         for key in await self._store.keys(LEAVES):
-            first, _, last = key.removeprefix(LEAVES).partition("-")
-            if int(first) >= upto:
+            first, last = (int(n) for n in key.removeprefix(LEAVES).partition("-")[::2])
+            if first > given or given >= upto:
                 return
             data = await self._store.get(key)
-            for i in range(int(first), min(int(last), upto)):
-                offset = (i - int(first)) * HASH_SIZE
+            for i in range(given, min(last, upto)):
+                offset = (i - first) * HASH_SIZE
                 yield data[offset : offset + HASH_SIZE]
+            given = max(given, min(last, upto))

@@ -8,18 +8,19 @@ from faststream.kafka import KafkaMessage
 
 from audit.checkpoints import Checkpoints
 from contracts.envelope import AnyEnvelope
-from contracts.topics import topics
+from contracts.topics import Topic, topics
 from servicekit.kafka import subscriber_options
 from servicekit.service import Runtime
 
 
-def audited_topics(rt: Runtime) -> list[str]:
-    every = topics(rt.platform.oa_connections)
-    return [t.name(rt.platform.namespace) for t in every if rt.service in t.consumers]
+def audited_topics(rt: Runtime) -> list[Topic]:
+    return [t for t in topics(rt.platform.oa_connections) if rt.service in t.consumers]
 
 
 def register_consumers(rt: Runtime, log: Checkpoints) -> None:
-    @rt.broker.subscriber(*audited_topics(rt), **subscriber_options(rt.platform, rt.service))
+    names = [t.name(rt.platform.namespace) for t in audited_topics(rt)]
+
+    @rt.broker.subscriber(*names, **subscriber_options(rt.platform, rt.service))
     async def on_any_event(event: AnyEnvelope, msg: KafkaMessage) -> None:
         record = msg.raw_message
         assert isinstance(record, ConsumerRecord)  # one message at a time, not a batch
