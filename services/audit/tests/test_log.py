@@ -71,8 +71,10 @@ class Nodes:
     def __init__(self) -> None:
         self.nodes: dict[Node, Hash] = {}
         self.down = False
+        self.rebuilds = 0
 
-    async def keep(self, nodes: Iterable[tuple[int, int, Hash]]) -> None:
+    async def keep(self, nodes: Iterable[tuple[int, int, Hash]], rebuilding: bool = False) -> None:
+        self.rebuilds += rebuilding
         if self.down:
             raise ConnectionError("database unavailable")
         self.nodes |= {(level, index): h for level, index, h in nodes}
@@ -169,3 +171,17 @@ async def test_verify_names_a_rewritten_entry_even_with_every_hash_recomputed() 
     found = await checkpoints.verify()
     assert not found.ok and found.first_broken_seq == 2, found
     assert found.reason is not None and "published checkpoint of 5" in found.reason
+
+
+async def test_a_redelivered_event_appends_nothing_and_keeps_the_tree() -> None:
+    """Found in CI: each redelivery rebuilt the tree from every entry, minutes on a long log."""
+    checkpoints, _, entries, nodes, _ = log()
+    await checkpoints.start()
+    first = event(0)
+    await checkpoints.record(first)
+    rebuilt = nodes.rebuilds
+    for _ in range(3):
+        await checkpoints.record(first)  # redelivered
+    await checkpoints.record(event(1))
+    assert [e["seq"] for e in entries.entries] == [1, 2]
+    assert nodes.rebuilds == rebuilt

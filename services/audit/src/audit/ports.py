@@ -40,8 +40,9 @@ class LogStore(Protocol):
 class TreeStore(Protocol):
     """The hashes of the Merkle tree's complete subtrees, by (level, index)."""
 
-    async def keep(self, nodes: Iterable[tuple[int, int, Hash]]) -> None:
-        """Store nodes (those stored already are the same: hashes follow from the leaves)."""
+    async def keep(self, nodes: Iterable[tuple[int, int, Hash]], rebuilding: bool = False) -> None:
+        """Store nodes (those stored already are the same: hashes follow from the leaves);
+        ``rebuilding``: most are stored already."""
         ...
 
     async def hashes(self, nodes: Iterable[Node]) -> dict[Node, Hash]: ...

@@ -75,6 +75,8 @@ class AuditService:
         if not fonds and (ids := record_ids_of(event.data)):
             fonds = await self._store.fonds_of_records(ids)
         async with self._lock:
+            if await self._store.has_event(event_id):
+                return  # a redelivery: recorded already, the tree as it was
             for _ in range(20):
                 frontier = await self._ready()
                 if not self._head_known:
@@ -124,9 +126,9 @@ class AuditService:
             if frontier.size > self._published:
                 leaves.append(leaf)
             if len(nodes) >= 10_000:
-                await self._tree.keep(nodes)
+                await self._tree.keep(nodes, rebuilding=True)
                 nodes = []
-        await self._tree.keep(nodes)
+        await self._tree.keep(nodes, rebuilding=True)
         self._frontier, self._unpublished = frontier, leaves
         log.info("audit tree rebuilt from the entries", size=frontier.size)
         return frontier

@@ -22,8 +22,13 @@ class TreeNodes:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self._nodes = db["tree_nodes"]
 
-    async def keep(self, nodes: Iterable[tuple[int, int, Hash]]) -> None:
+    async def keep(self, nodes: Iterable[tuple[int, int, Hash]], rebuilding: bool = False) -> None:
         docs = [{"_id": _id(level, index), "hash": h} for level, index, h in nodes]
+        if rebuilding:  # most are stored already, and clashing inserts are slow
+            ids = [d["_id"] for d in docs]
+            cursor = self._nodes.find({"_id": {"$in": ids}}, projection={"_id": 1})
+            stored = {d["_id"] async for d in cursor}
+            docs = [d for d in docs if d["_id"] not in stored]
         if not docs:
             return
         try:
