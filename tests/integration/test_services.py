@@ -19,6 +19,7 @@ from approval.settings import ApprovalSettings
 from archive.adapters.records import Records
 from archive.app import create_app as archive_app
 from audit.app import create_app as audit_app
+from audit.settings import AuditSettings
 from contracts.envelope import new_event
 from contracts.events import (
     ApprovalDecided,
@@ -44,6 +45,8 @@ from contracts.topics import (
 )
 from contracts.types import Money
 from devkit.identity import ERP, as_user
+from devkit.kafka_access import remove
+from devkit.namespace import provision
 from devkit.samples import ingested_document, sample_voucher, store_files, voucher_summary
 from devkit.send import EventSender
 from devkit.testing import InProcessPermission, running
@@ -438,6 +441,11 @@ async def test_audit_records_each_event_once_and_verify_names_a_tampered_entry(
     platform: PlatformSettings,
     permission: InProcessPermission,
 ) -> None:
+    # A namespace of its own: its audit group reads this test's events, not the backlog of the
+    # whole session, and the tampering below touches no other test's log.
+    ns = "au" + secrets.token_hex(3)
+    await provision(platform, ns)
+    mine = platform.model_copy(update={"namespace": ns})
     archived = await record_archived(platform, "Q9", 99)
     record = archived.record_id
     event = new_event(
@@ -450,13 +458,15 @@ async def test_audit_records_each_event_once_and_verify_names_a_tampered_entry(
     audits = as_user("auditor-all")
     await permission.assign(*ROLES)
     async with (
-        running(audit_app(permission_transport=permission.transport)) as http,
-        EventSender(platform.kafka_bootstrap, platform.namespace) as out,
+        running(
+            audit_app(AuditSettings(platform=mine), permission_transport=permission.transport)
+        ) as http,
+        EventSender(mine.kafka_bootstrap, ns) as out,
     ):
         for _ in range(3):
             await out.send(event)  # redelivered twice
         # Every delivery handled (the audit group's offsets at the topic's end), then counted.
-        await consumed(platform.kafka_bootstrap, platform.namespace, "audit", [RECORDS_ARCHIVED])
+        await consumed(mine.kafka_bootstrap, ns, "audit", [RECORDS_ARCHIVED])
         items = (
             await http.get("/v1/entries", params={"record_id": str(record)}, headers=audits)
         ).json()["items"]
@@ -504,12 +514,7 @@ async def test_audit_records_each_event_once_and_verify_names_a_tampered_entry(
                     correlation_id="c",
                 )
             )
-        await consumed(
-            platform.kafka_bootstrap,
-            platform.namespace,
-            "audit",
-            [RECORDS_ARCHIVED, LEGAL_HOLDS_PLACED],
-        )
+        await consumed(mine.kafka_bootstrap, ns, "audit", [RECORDS_ARCHIVED, LEGAL_HOLDS_PLACED])
         q9 = (await http.get("/v1/entries", headers=as_user("lijing"))).json()["items"]
         assert {e["event_type"].split(".")[-2] for e in q9} >= {"RecordArchived", "LegalHoldPlaced"}
         assert {f for e in q9 for f in e["fonds_codes"]} == {"Q9"}
@@ -528,12 +533,12 @@ async def test_audit_records_each_event_once_and_verify_names_a_tampered_entry(
             assert refused.status_code == 403 and "yours: Q9" in refused.json()["detail"]
 
         # A rogue database administrator edits the entry…
-        client = mongo.connect(platform.mongo_url)
-        entries = client[platform.database_name("audit")]["entries"]
+        client = mongo.connect(mine.mongo_url)
+        entries = client[mine.database_name("audit")]["entries"]
         seq = items[0]["seq"]
         await entries.update_one({"seq": seq}, {"$set": {"data.archive_code": "FORGED"}})
         broken = (await http.get("/v1/verify", headers=audits)).json()
-        # …and puts it back, so that the shared chain stays valid for the other tests.
+        # …and puts it back.
         await entries.update_one(
             {"seq": seq}, {"$set": {"data.archive_code": archived.archive_code}}
         )
@@ -544,6 +549,7 @@ async def test_audit_records_each_event_once_and_verify_names_a_tampered_entry(
         verified = await http.get("/v1/verify", headers=audits)
         assert verified.status_code == 200, verified.text
         assert verified.json()["ok"] is True
+    remove(platform, ns)
 
 
 async def test_an_invoice_is_booked_once_under_concurrent_uploads(
