@@ -75,8 +75,6 @@ class AuditService:
         if not fonds and (ids := record_ids_of(event.data)):
             fonds = await self._store.fonds_of_records(ids)
         async with self._lock:
-            if await self._store.has_event(event_id):
-                return  # a redelivery: recorded already, the tree as it was
             for _ in range(20):
                 frontier = await self._ready()
                 if not self._head_known:

@@ -28,6 +28,11 @@ class LogStore:
         return await self._coll.find_one({}, projection=_HIDDEN, sort=[("seq", -1)])
 
     async def has_event(self, event_id: str) -> bool:
+        # An entry's _id is its event's id: the one lookup every store answers from its
+        # primary key (FerretDB's SQLite backend scans the collection for any other field).
+        if await self._coll.find_one({"_id": event_id}, projection={"_id": 1}):
+            return True
+        # Entries written before that kept a generated _id.
         return await self._coll.find_one({"event_id": event_id}, projection={"_id": 1}) is not None
 
     async def events_present(self, event_ids: list[str]) -> set[str]:
@@ -43,7 +48,7 @@ class LogStore:
         return sorted({f async for d in cursor for f in d["fonds_codes"]})
 
     async def append(self, entry: Document) -> None:
-        await self._coll.insert_one(dict(entry))  # insert_one adds _id to the dict it gets
+        await self._coll.insert_one({"_id": entry["event_id"], **entry})
 
     async def query(self, filters: dict[str, Any], after_seq: int, limit: int) -> list[Document]:
         cursor = (
