@@ -1047,6 +1047,14 @@ async def test_every_read_of_records_is_on_record(
         "drill up": ("/v1/drill", {"sha256": scan}),
         "versions": (f"/v1/records/{record}/versions", {}),
         "download": (f"/v1/records/{record}/originals/{scan}", {}),
+        "custody register": (
+            "/v1/registers/custody.csv",
+            {"fonds_code": FONDS, "fiscal_year": 2025},
+        ),
+        "handover register": (
+            "/v1/registers/handover.xlsx",
+            {"fonds_code": FONDS, "fiscal_year": 2025},
+        ),
     }
     async with EventWatcher(
         platform.kafka_bootstrap, platform.namespace, [RECORDS_ACCESSED]
@@ -1057,6 +1065,12 @@ async def test_every_read_of_records_is_on_record(
             r = await http.get(path, params=params, headers=as_user(ARCHIVIST))
             assert r.status_code == 200, (path, r.text)
         seen = await watch.wait_for(of_type("RecordsAccessed"), count=len(reads))
+    *seen, custody, handover = seen
+    # A register lists every record of its fonds and year (this test's among them).
+    for register, kind in ((custody, "custody"), (handover, "handover")):
+        assert (register.data["action"], register.actor) == ("register", ARCHIVIST)
+        assert register.data["query"] == {"register": kind, "fiscal_year": "2025"}
+        assert record in register.data["record_ids"] and register.data["fonds_codes"] == [FONDS]
     by_action = [(e.data["action"], e.data["record_ids"], e.actor) for e in seen]
     assert by_action == [
         ("search", [record], ARCHIVIST),

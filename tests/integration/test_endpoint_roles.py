@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 import pytest
 
+from approval.app import create_app as approval_app
 from archive.app import create_app as archive_app
 from audit.app import create_app as audit_app
 from contracts.endpoints import ENDPOINTS
@@ -174,6 +175,12 @@ RULES: dict[tuple[str, str, str], Rule] = {
         refused_status=404,
         seeing=("lijing",),
     ),
+    **{
+        (service, "POST", "/v1/dead-letters/redrive"): Rule(
+            ("zhaomin", "secadmin", "secauditor", "outsider"), "sysadmin"
+        )
+        for service in ("ingest", "archive", "approval", "permission", "audit")
+    },
     ("archive", "POST", "/v1/records/{record_id}/review"): Rule(
         OUT_OF_SCOPE,
         "zhaomin",
@@ -232,8 +239,15 @@ async def services(
         running(ingest_app(permission_transport=via)) as ingest,
         running(archive_app(permission_transport=via)) as archive,
         running(audit_app(permission_transport=via)) as audit,
+        running(approval_app(permission_transport=via)) as approval,
     ):
-        yield {"ingest": ingest, "archive": archive, "audit": audit, "permission": permission.http}
+        yield {
+            "ingest": ingest,
+            "archive": archive,
+            "audit": audit,
+            "approval": approval,
+            "permission": permission.http,
+        }
 
 
 @pytest.fixture(scope="module")

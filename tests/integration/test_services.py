@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from approval.app import create_app as approval_app
 from approval.settings import ApprovalSettings
@@ -20,7 +21,7 @@ from archive.adapters.records import Records
 from archive.app import create_app as archive_app
 from audit.app import create_app as audit_app
 from audit.settings import AuditSettings
-from contracts.envelope import new_event
+from contracts.envelope import AnyEnvelope, new_event
 from contracts.events import (
     ApprovalDecided,
     DocumentIngested,
@@ -41,6 +42,7 @@ from contracts.topics import (
     ROLES_ASSIGNED,
     ROLES_REVOKED,
     OaConnection,
+    redrives,
     source_of,
 )
 from contracts.types import Money
@@ -53,6 +55,7 @@ from devkit.testing import InProcessPermission, running
 from devkit.watch import EventWatcher, consumed, of_type
 from ingest.app import create_app as ingest_app
 from permission.app import create_app as permission_app
+from permission.service import PermissionService
 from permission.settings import PermissionSettings
 from servicekit import mongo, s3
 from servicekit.settings import PlatformSettings
@@ -897,3 +900,92 @@ async def test_of_two_administrative_roles_given_to_one_principal_at_once_one_is
             method, f"/v1/role-assignments/{who}/{role}/*", headers=as_user("secadmin")
         )
         assert r.status_code == status, (method, role, r.text)
+
+
+async def dead_letters_shown(http: httpx.AsyncClient, expected: int) -> None:
+    """Waits until readiness shows ``expected`` dead letters (re-counted every 10 s)."""
+    deadline = time.monotonic() + 30
+    while (ready := (await http.get("/readyz")).json())["details"]["dead_letters"] != expected:
+        assert time.monotonic() < deadline, ready
+        await asyncio.sleep(0.2)
+
+
+async def test_the_system_administrator_redrives_dead_letters_once_their_cause_is_mended(
+    platform: PlatformSettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No silent gaps: a service's dead letters are counted where an operator looks, and the
+    system administrator re-drives them once their cause is mended, once each, on record."""
+    # A namespace of its own: its dead-letter topics hold only what this test sets aside.
+    ns = "dl" + secrets.token_hex(3)
+    await provision(platform, ns)
+    mine = platform.model_copy(update={"namespace": ns})
+
+    async def a_bug(self: PermissionService, event: AnyEnvelope) -> None:
+        raise RuntimeError("a bug in this release")
+
+    # The release running has a bug in its handler of approval decisions.
+    monkeypatch.setattr(PermissionService, "on_approval_decided", a_bug)
+    request = uuid.uuid4()
+    async with (
+        running(permission_app(PermissionSettings(platform=mine))) as http,
+        EventSender(mine.kafka_bootstrap, ns) as out,
+        EventWatcher(mine.kafka_bootstrap, ns, [ACCESS_GRANTED, redrives("permission")]) as watch,
+    ):
+        record = await archived(mine, out, "Q001")
+        decided = approved_borrowing("wangfang", (record,), request, timedelta(days=1))
+        await out.send(
+            new_event(
+                decided, source=source_of("approval"), subject=str(request), correlation_id="c"
+            )
+        )
+        await out.send_raw(APPROVALS_DECIDED.name(ns), b"{not json")  # poison, whatever the fix
+        await consumed(mine.kafka_bootstrap, ns, "permission", [APPROVALS_DECIDED])
+
+        # Both set aside, the consumer going on: the operator sees them.
+        await dead_letters_shown(http, 2)
+        metrics = (await http.get("/metrics")).text
+        assert f'aap_dead_letters{{service="permission",group="{ns}.permission"}} 2' in metrics
+        ask = {"user": "wangfang", "action": "read", "resource": f"record:{record}"}
+        check = await http.get("/v1/check", params=ask, headers=as_user("client:aap-archive"))
+        assert check.json()["allowed"] is False
+
+        # The fix is deployed.
+        monkeypatch.undo()
+
+        # Only the system administrator re-drives.
+        for who in ("zhaomin", "secadmin", "wangfang"):
+            refused = await http.post("/v1/dead-letters/redrive", headers=as_user(who))
+            assert refused.status_code == 403, (who, refused.text)
+        answer = await http.post("/v1/dead-letters/redrive", headers=as_user("sysadmin"))
+        assert answer.status_code == 200, answer.text
+        body = answer.json()
+        # Both handed over again, where they were first read; the poison failed again and is
+        # set aside again: the one left.
+        assert {d["topic"] for d in body["redriven"]} == {APPROVALS_DECIDED.name(ns)}
+        assert sorted(d["error_type"] for d in body["redriven"]) == [
+            "JSONDecodeError",
+            "RuntimeError",
+        ]
+        assert (body["remaining"], body["finished"]) == (1, True)
+        [granted] = await watch.wait_for(of_type("AccessGranted", request_id=str(request)))
+        check = await http.get("/v1/check", params=ask, headers=as_user("client:aap-archive"))
+        assert check.json()["allowed"] is True
+
+        # On record: who re-drove what, and what is left.
+        [redriven] = await watch.wait_for(of_type("DeadLettersRedriven"))
+        assert redriven.data["principal"] == "sysadmin"
+        assert redriven.data["group"] == f"{ns}.permission"
+        assert len(redriven.data["letters"]) == 2 and redriven.data["remaining"] == 1
+        assert redriven.source == source_of("permission")
+
+        # Once each: a second re-drive hands over only the poison set aside again, and the
+        # decision re-driven before makes no second grant.
+        again = (await http.post("/v1/dead-letters/redrive", headers=as_user("sysadmin"))).json()
+        assert [d["error_type"] for d in again["redriven"]] == ["JSONDecodeError"]
+        assert again["remaining"] == 1
+        await dead_letters_shown(http, 1)
+        grants = (await http.get("/v1/grants", headers=as_user("wangfang"))).json()
+        assert [g["grant_id"] for g in grants if str(record) in g["record_ids"]] == [
+            granted.data["grant_id"]
+        ]
+    remove(platform, ns)

@@ -11,14 +11,17 @@ from contracts.envelope import derived_event_id, new_event
 from contracts.events import (
     ALL_EVENTS,
     ApprovalDecided,
+    DeadLettersRedriven,
     OaDecisionMade,
     OaDecisionMadeEvent,
     RecordArchived,
 )
 from contracts.topics import (
     PLATFORM_TOPICS,
+    SERVICES,
     OaConnection,
     all_topic_names,
+    redrives,
     source_of,
     topic_for,
     topics,
@@ -108,13 +111,19 @@ def test_derived_ids_are_stable_per_cause_and_type() -> None:
 def test_every_event_has_exactly_one_topic_and_a_dead_letter_topic() -> None:
     connection = OaConnection("seeyon")
     per_connection = (connection.requests, connection.decisions)
+    per_service = tuple(redrives(s) for s in SERVICES)  # each service writes only its own
     for event in ALL_EVENTS:
         registry = [t for t in topics(["seeyon"]) if event in t.events]
+        if event is DeadLettersRedriven:
+            assert tuple(registry) == per_service
+            assert [t.owner for t in registry] == list(SERVICES)
+            continue
         assert len(registry) == 1 and registry[0].events.count(event) == 1, event
         if registry[0] not in per_connection:
             assert topic_for(event) == registry[0]
     names = all_topic_names("ns", ["seeyon", "weaver"])
-    assert len(names) == len(set(names)) == 2 * (len(PLATFORM_TOPICS) + 4)
+    assert len(names) == len(set(names)) == 2 * (len(PLATFORM_TOPICS) + len(SERVICES) + 4)
+    assert "ns.aap.archive.dead-letters-redriven.v1" in names
     assert all(n.startswith("ns.aap.") for n in names)
     assert "ns.aap.oa.weaver.decision-made.v1" in names
     assert "ns.aap.approval.requested.seeyon.v1.dlt" in names
@@ -132,7 +141,7 @@ def test_an_oa_connection_writes_its_decisions_only_and_reads_its_requests_only(
 
 
 def test_event_names_are_past_tense_facts() -> None:
-    irregular = {"Made", "Held", "Sent", "Paid", "Kept"}
+    irregular = {"Made", "Held", "Sent", "Paid", "Kept", "Redriven"}
     for event in ALL_EVENTS:
         words = re.findall(r"[A-Z][a-z]*", event.event_type)
         assert any(w.endswith("ed") or w in irregular for w in words[1:]), event.event_type

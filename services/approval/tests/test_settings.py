@@ -11,6 +11,7 @@ def connections(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AAP_OA_CONNECTIONS", '["seeyon", "weaver"]')
     monkeypatch.delenv("AAP_APPROVAL_OA_CALLBACK_KEYS", raising=False)
     monkeypatch.delenv("AAP_APPROVAL_OA_ROUTES", raising=False)
+    monkeypatch.setenv("AAP_APPROVAL_OIDC_CLIENT_SECRET", "s" * 32)
 
 
 def test_each_oa_systems_callback_key_is_required_and_long() -> None:
@@ -26,6 +27,15 @@ def test_each_oa_systems_callback_key_is_required_and_long() -> None:
         oa_callback_keys={"seeyon": "k" * 32, "weaver": "w" * 32}, oa_routes={"*": "seeyon"}
     )
     assert kept.callback_keys() == {"seeyon": b"k" * 32, "weaver": b"w" * 32}
+
+
+def test_its_client_secret_at_the_identity_provider_is_required(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("AAP_APPROVAL_OIDC_CLIENT_SECRET")
+    keys = {"seeyon": "k" * 32, "weaver": "w" * 32}
+    with pytest.raises(ValidationError, match="oidc_client_secret"):
+        ApprovalSettings(oa_callback_keys=keys, oa_routes={"*": "seeyon"})
 
 
 def test_keys_and_routes_name_only_the_platforms_oa_connections() -> None:

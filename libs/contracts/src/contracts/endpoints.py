@@ -31,7 +31,8 @@ SECURITY_ADMIN = "security administrator (安全管理员)"
 
 EVERY_SERVICE: tuple[tuple[str, str, Access], ...] = (
     ("/healthz", "anyone (liveness)", "open"),
-    ("/readyz", "anyone (readiness: which dependency is missing)", "open"),
+    ("/readyz", "anyone (readiness: which dependency is missing; dead letters)", "open"),
+    ("/metrics", "anyone (the dead letters not re-driven, Prometheus text)", "open"),
     ("/asyncapi.json", "any authenticated principal", "token"),
     ("/openapi.json", "any authenticated principal", "token"),
 )
@@ -164,6 +165,16 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     ),
     Endpoint("audit", "GET", "/v1/checkpoint/key", "any authenticated principal", "the public key"),
     # every service
+    *(
+        Endpoint(
+            service,
+            "POST",
+            "/v1/dead-letters/redrive",
+            "system administrator (系统管理员)",
+            "the service's own consumer group's dead letters",
+        )
+        for service in ("ingest", "archive", "approval", "permission", "audit")
+    ),
     *(
         Endpoint(service, "GET", path, who, "—", access=access)
         for service in ("ingest", "archive", "approval", "permission", "audit")

@@ -364,6 +364,29 @@ class TrailExported(EventData):
     exported_at: UtcDatetime
 
 
+class RedrivenLetter(Contract):
+    """One dead letter handed to its handler again, named by where it was first read."""
+
+    topic: str
+    partition: int = Field(ge=0)
+    offset: int = Field(ge=0)
+    error_type: str = Field(description="Why it had been set aside")
+
+
+class DeadLettersRedriven(EventData):
+    """A service re-drove its consumer group's dead letters (死信重投) once their cause was
+    mended: each handed to its handler again, which takes an event once whatever happens."""
+
+    event_type = "DeadLettersRedriven"
+
+    group: str = Field(description="The consumer group whose dead letters these were")
+    principal: str = Field(description="The authenticated principal who asked")
+    letters: tuple[RedrivenLetter, ...]
+    remaining: int = Field(ge=0, description="Dead letters of the group left afterwards")
+    finished: bool = Field(description="False: stopped at its time limit, the rest left")
+    redriven_at: UtcDatetime
+
+
 class CheckpointPublished(EventData):
     """The audit log signed a checkpoint of its Merkle tree and published it where the log's
     operator cannot take it back (contracts.checkpoint, contracts.trail)."""
@@ -397,6 +420,7 @@ ALL_EVENTS: tuple[type[EventData], ...] = (
     CheckpointPublished,
     RecordsAccessed,
     TrailExported,
+    DeadLettersRedriven,
 )
 
 # Typed envelopes: what a subscriber receives.

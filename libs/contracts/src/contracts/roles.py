@@ -34,6 +34,7 @@ class Action(StrEnum):
     UPLOAD = "upload"  # bring vouchers in (ingest)
     READ_TRAIL = "read_trail"  # the audit trail
     ASSIGN_ROLES = "assign_roles"  # assign and revoke roles, withdraw grants
+    REDRIVE = "redrive"  # hand a service's dead letters to their handlers again
 
 
 ROLE_ACTIONS: Mapping[Role, frozenset[Action]] = {
@@ -44,7 +45,7 @@ ROLE_ACTIONS: Mapping[Role, frozenset[Action]] = {
     Role.AUDITOR: frozenset({Action.READ, Action.READ_TRAIL}),
     Role.ERP_INTEGRATION: frozenset({Action.UPLOAD}),
     Role.OA_INTEGRATION: frozenset(),
-    Role.SYSTEM_ADMIN: frozenset(),
+    Role.SYSTEM_ADMIN: frozenset({Action.REDRIVE}),
     Role.SECURITY_ADMIN: frozenset({Action.ASSIGN_ROLES}),
     Role.SECURITY_AUDITOR: frozenset({Action.READ_TRAIL}),
 }

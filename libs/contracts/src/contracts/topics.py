@@ -17,6 +17,7 @@ from contracts.events import (
     ApprovalRequested,
     CheckpointPublished,
     CustodyExtended,
+    DeadLettersRedriven,
     DocumentIngested,
     DocumentRejected,
     IntegrityAlertRaised,
@@ -209,10 +210,30 @@ class OaConnection:
         )
 
 
+SERVICES = ("ingest", "archive", "approval", "permission", "audit")
+
+
+def redrives(service: str) -> Topic:
+    """A service's record of re-driving its dead letters: one topic per service, so that each
+    writes only its own, and the audit log keeps them like every other event."""
+    return Topic(
+        f"aap.{service}.dead-letters-redriven.v1",
+        (DeadLettersRedriven,),
+        "group",
+        service,
+        ("audit",),
+        partitions=1,
+    )
+
+
 def topics(connections: Iterable[str]) -> tuple[Topic, ...]:
-    """Every topic: the platform's own, and each OA connection's two."""
+    """Every topic: the platform's own, each service's re-drives, each OA connection's two."""
     per_connection = (OaConnection(c) for c in connections)
-    return PLATFORM_TOPICS + tuple(t for c in per_connection for t in (c.requests, c.decisions))
+    return (
+        PLATFORM_TOPICS
+        + tuple(redrives(s) for s in SERVICES)
+        + tuple(t for c in per_connection for t in (c.requests, c.decisions))
+    )
 
 
 _BY_EVENT = {event: topic for topic in PLATFORM_TOPICS for event in topic.events}

@@ -75,6 +75,7 @@ class LocalStack:
         env["AAP_ARCHIVE_PERMISSION_URL"] = self.url("permission")
         env["AAP_AUDIT_PERMISSION_URL"] = self.url("permission")
         env["AAP_INGEST_PERMISSION_URL"] = self.url("permission")
+        env["AAP_APPROVAL_PERMISSION_URL"] = self.url("permission")
         return env
 
     def start(self, service: str) -> None:

@@ -19,11 +19,15 @@ Window = dict[TopicPartition, tuple[int, int]]  # partition → [start, end) off
 
 
 @asynccontextmanager
-async def reader(platform: PlatformSettings) -> AsyncIterator[AIOKafkaConsumer]:
-    """A consumer in no group that commits nothing; an offset older than the topic's oldest
-    reads from the oldest."""
+async def reader(
+    platform: PlatformSettings, group: str | None = None
+) -> AsyncIterator[AIOKafkaConsumer]:
+    """A consumer of assigned partitions that commits only when told (in ``group``, if given,
+    to remember how far it read); an offset older than the topic's oldest reads from the
+    oldest."""
     consumer = AIOKafkaConsumer(
         bootstrap_servers=platform.kafka_bootstrap,
+        group_id=group,
         enable_auto_commit=False,
         auto_offset_reset="earliest",
         **client_options(platform),
@@ -70,45 +74,80 @@ class DeadLetter:
     error_type: str
 
 
-async def dead_letters(
-    platform: PlatformSettings, group: str, read: Iterable[Topic]
-) -> list[DeadLetter]:
-    """The messages ``group`` set aside while reading the topics ``read`` (its dead letters),
-    from their dead-letter topics as the registry makes them."""
-    parts = [
+def letter_of(record: ConsumerRecord[bytes, bytes], group: str) -> DeadLetter | None:
+    """The dead letter a record of a dead-letter topic is, if ``group`` set it aside."""
+    headers = {k: v.decode(errors="replace") for k, v in record.headers or []}
+    if headers.get("x-dlt-group") != group:
+        return None
+    return DeadLetter(
+        headers["x-dlt-original-topic"],
+        int(headers["x-dlt-original-partition"]),
+        int(headers["x-dlt-original-offset"]),
+        headers.get("x-dlt-error-type", ""),
+    )
+
+
+def dead_letter_partitions(
+    platform: PlatformSettings, read: Iterable[Topic]
+) -> list[TopicPartition]:
+    """The dead-letter topics' partitions of the topics ``read``, as the registry makes them."""
+    return [
         TopicPartition(t.dead_letter(platform.namespace), p)
         for t in set(read)
         for p in range(t.partitions)
     ]
+
+
+async def dead_letters(
+    platform: PlatformSettings, group: str, read: Iterable[Topic]
+) -> list[DeadLetter]:
+    """The messages ``group`` ever set aside while reading the topics ``read`` (its dead
+    letters, re-driven or not)."""
+    parts = dead_letter_partitions(platform, read)
     if not parts:
         return []
-    found = []
     async with reader(platform) as consumer:
         ends = await consumer.end_offsets(parts)
-        for record in await read_window(consumer, {tp: (0, end) for tp, end in ends.items()}):
-            headers = {k: v.decode(errors="replace") for k, v in record.headers or []}
-            if headers.get("x-dlt-group") == group:
-                found.append(
-                    DeadLetter(
-                        headers["x-dlt-original-topic"],
-                        int(headers["x-dlt-original-partition"]),
-                        int(headers["x-dlt-original-offset"]),
-                        headers.get("x-dlt-error-type", ""),
-                    )
-                )
-    return found
+        records = await read_window(consumer, {tp: (0, end) for tp, end in ends.items()})
+    return [d for r in records if (d := letter_of(r, group))]
+
+
+async def outstanding_window(consumer: AIOKafkaConsumer, parts: list[TopicPartition]) -> Window:
+    """Per dead-letter partition: from the offset the consumer's group committed (how far its
+    dead letters were re-driven) to the partition's end."""
+    ends = await consumer.end_offsets(parts)
+    return {tp: ((await consumer.committed(tp)) or 0, ends[tp]) for tp in parts}
 
 
 class DeadLetterCount:
-    """How many dead letters a group has, re-read aside every few seconds: reading the topics
-    takes a moment, which a readiness probe must not wait for."""
+    """How many dead letters a group has that were not re-driven yet, re-counted aside every
+    few seconds (a readiness probe must not wait for Kafka). Each count reads only what came
+    since the last one, and forgets what a re-drive has passed."""
 
-    def __init__(self, platform: PlatformSettings, group: str, read: Iterable[Topic]) -> None:
-        self._platform, self._group, self._read = platform, group, list(read)
+    def __init__(
+        self, platform: PlatformSettings, group: str, redrive_group: str, read: Iterable[Topic]
+    ) -> None:
+        self._platform, self._group, self._redrive_group = platform, group, redrive_group
+        self._parts = dead_letter_partitions(platform, read)
+        self._read_to: dict[TopicPartition, int] = {}
+        self._letters: dict[TopicPartition, list[int]] = {}  # offsets of the group's letters
         self.value: int | None = None
 
     async def refresh(self) -> int:
-        self.value = len(await dead_letters(self._platform, self._group, self._read))
+        async with reader(self._platform, self._redrive_group) as consumer:
+            window = await outstanding_window(consumer, self._parts)
+            new = {
+                tp: (max(start, self._read_to.get(tp, 0)), end)
+                for tp, (start, end) in window.items()
+            }
+            for record in await read_window(consumer, new):
+                if letter_of(record, self._group):
+                    tp = TopicPartition(record.topic, record.partition)
+                    self._letters.setdefault(tp, []).append(record.offset)
+        for tp, (start, end) in window.items():
+            self._read_to[tp] = end
+            self._letters[tp] = [o for o in self._letters.get(tp, []) if o >= start]
+        self.value = sum(len(v) for v in self._letters.values())
         return self.value
 
     async def figure(self) -> int | str:

@@ -21,7 +21,7 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
 from contracts.envelope import EventData
-from contracts.topics import Topic, source_of, topics
+from contracts.topics import Topic, redrives, source_of, topics
 from servicekit import mongo
 from servicekit.auth import OidcSettings, ServiceToken, TokenVerifier, authenticated
 from servicekit.failures import dependency_of, is_transient, until_done
@@ -31,6 +31,8 @@ from servicekit.kafka import EventPublisher, make_broker, subscriber_options
 from servicekit.kafka_reading import DeadLetterCount
 from servicekit.logging import configure_logging
 from servicekit.periodic import Periodic
+from servicekit.redrive import Redriver, redrive_group
+from servicekit.redrive_api import Roles, redrive_router
 from servicekit.settings import PlatformSettings
 from servicekit.tracing import configure_tracing
 
@@ -112,7 +114,10 @@ def build_runtime(
         service=service,
         platform=platform,
         broker=broker,
-        publisher=EventPublisher(broker, platform.namespace, publishes, routed),
+        # Its record of re-driving its dead letters goes on a topic of its own (redrive_api).
+        publisher=EventPublisher(
+            broker, platform.namespace, publishes, (*routed, redrives(service))
+        ),
         client=client,
         db=client[platform.database_name(service)],
         tokens=TokenVerifier(oidc or OidcSettings(), idp),
@@ -130,6 +135,7 @@ def build_app(
     checks: Mapping[str, Check] | None = None,
     max_request_bytes: int = 1024 * 1024,
     errors: Mapping[type[Exception], int] | None = None,
+    roles: Roles | None = None,
 ) -> FastAPI:
     """A FastAPI app: HTTP routes, the Kafka broker's lifetime, health, /asyncapi.json.
 
@@ -137,7 +143,8 @@ def build_app(
     ``signed_routers`` are callbacks of outside systems that prove their sender by a signature
     of their own, checked by the route. A request body over ``max_request_bytes`` is refused
     with 413 while it arrives, before it fills memory or disk. ``errors``: what the use cases
-    raise, each answered once with its status and its message as ``detail``.
+    raise, each answered once with its status and its message as ``detail``. ``roles``: who
+    holds which role, for the system administrator's re-drive of dead letters (``redrive_api``).
     """
 
     async def kafka_ready() -> None:
@@ -150,12 +157,11 @@ def build_app(
     async def idp_ready() -> None:
         await rt.tokens.discovery.endpoint("jwks_uri")
 
-    # The messages this service's consumer group set aside (its dead letters), re-counted aside.
-    dead = DeadLetterCount(
-        rt.platform,
-        subscriber_options(rt.platform, rt.service)["group_id"],
-        [t for t in topics(rt.platform.oa_connections) if rt.service in t.consumers],
-    )
+    # The messages this service's consumer group set aside (its dead letters) and not re-driven
+    # yet, re-counted aside.
+    group = subscriber_options(rt.platform, rt.service)["group_id"]
+    read = [t for t in topics(rt.platform.oa_connections) if rt.service in t.consumers]
+    dead = DeadLetterCount(rt.platform, group, redrive_group(group), read)
     counting = Periodic("count dead letters", dead.refresh, 10, first_at_start=True)
     rt.after_start.append(counting.start)
     rt.before_stop.append(counting.stop)
@@ -198,10 +204,18 @@ def build_app(
     for error, status in (errors or {}).items():
         app.add_exception_handler(error, _answer_with(status))
     # The only routes open to anyone.
-    app.include_router(health_router(all_checks, {"dead_letters": dead.figure}))
+    app.include_router(
+        health_router(
+            all_checks, {"dead_letters": dead.figure}, {"service": rt.service, "group": group}
+        )
+    )
     # Every other route sits behind the token check, declared once here so none can miss it;
     # a route that needs the principal names `Caller`, which FastAPI resolves once per request.
-    for r in (asyncapi_router(rt, title), openapi_router(app), *routers):
+    operations = []
+    if roles is not None:
+        redriver = Redriver(rt.platform, rt.broker, group, read)
+        operations.append(redrive_router(rt.service, redriver, dead, roles, rt.publisher))
+    for r in (asyncapi_router(rt, title), openapi_router(app), *routers, *operations):
         app.include_router(r, dependencies=[Depends(authenticated)])
     for r in signed_routers:
         app.include_router(r)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import httpx
 from fastapi import FastAPI
 
 from approval.adapters.consumers import register_consumers
@@ -12,12 +13,17 @@ from approval.service import ApprovalService
 from approval.settings import ApprovalSettings
 from contracts.events import ApprovalDecided
 from contracts.topics import OaConnection
+from servicekit.roles import RoleDirectory
 from servicekit.service import build_app, build_runtime, serve
 
 SERVICE = "approval"
 
 
-def create_app(settings: ApprovalSettings | None = None) -> FastAPI:
+def create_app(
+    settings: ApprovalSettings | None = None,
+    permission_transport: httpx.AsyncBaseTransport | None = None,
+) -> FastAPI:
+    """``permission_transport`` lets a test reach an in-process permission service."""
     settings = settings or ApprovalSettings()
     connections = [OaConnection(c) for c in settings.platform.oa_connections]
     rt = build_runtime(
@@ -38,11 +44,15 @@ def create_app(settings: ApprovalSettings | None = None) -> FastAPI:
         rt.source,
     )
     register_consumers(rt, service)
+    token = rt.service_token(settings.oidc_client_id, settings.oidc_client_secret)
+    directory = RoleDirectory(settings.permission_url, token, permission_transport)
+    rt.shutdown.append(directory.close)
     return build_app(
         rt,
         title="AAP approval",
         routers=[approval_router(service)],
         signed_routers=[oa_callback_router(service)],
+        roles=directory,
     )
 
 

@@ -18,6 +18,12 @@ class ApprovalSettings(BaseSettings):
 
     http_host: str = "127.0.0.1"
     http_port: int = 8103
+    permission_url: str = "http://127.0.0.1:8104"
+    oidc_client_id: str = Field(
+        default="aap-approval",
+        description="The approval service's client at the IdP, for its token",
+    )
+    oidc_client_secret: SecretStr = Field(description="That client's secret: no default")
     oa_callback_keys: dict[str, SecretStr] = Field(
         description="Each OA system's own HMAC key for its signed callbacks, by key id (JSON, "
         'e.g. {"seeyon": "…"}): at least 32 random bytes each, no default'

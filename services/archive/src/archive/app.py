@@ -35,6 +35,7 @@ from contracts.events import (
 )
 from servicekit import s3
 from servicekit.periodic import Periodic
+from servicekit.roles import RoleDirectory
 from servicekit.service import build_app, build_runtime, serve
 
 SERVICE = "archive"
@@ -65,6 +66,8 @@ def create_app(
     index = SearchIndex()
     token = rt.service_token(settings.oidc_client_id, settings.oidc_client_secret)
     permissions = PermissionClient(settings.permission_url, token, permission_transport)
+    directory = RoleDirectory(settings.permission_url, token, permission_transport)
+    rt.shutdown.append(directory.close)
     rule = ArchiveCodeRule(settings.archive_code_rule)
     service = ArchiveService(
         records,
@@ -113,6 +116,7 @@ def create_app(
             "search_index": index.check_ready,
             "permission": permissions.ready,
         },
+        roles=directory,
     )
 
 

@@ -32,6 +32,7 @@ from archive.ports import (
     ReviewIndex,
     ReviewStore,
 )
+from archive.reads import Reader, ReadLog
 from contracts.envelope import derived_event_id, new_event
 from contracts.events import (
     LegalHoldPlaced,
@@ -66,6 +67,7 @@ class CustodyService:
         self._publisher = publisher
         self._permissions = permissions
         self._source = source
+        self._reads = ReadLog(publisher, source)
 
     async def _locked(self, record_id: uuid.UUID) -> tuple[RecordArchived, dict[str, str | None]]:
         found = await self._records.get_locked(record_id)
@@ -167,6 +169,18 @@ class CustodyService:
             year_volumes((r for r, _ in rows), bound),
             {str(r.record_id) for r, held in rows if held},
         )
+
+    async def register(
+        self, kind: str, fonds_code: str, fiscal_year: int, reader: Reader
+    ) -> tuple[list[Volume], set[str]]:
+        """The volumes a register (保管清册 custody, 移交清册 handover) lists: every record of
+        the year, so fetching it is a read on record."""
+        found, held = await self.volumes(fonds_code, fiscal_year, reader.name)
+        shown = [(r.record_id, r.fonds_code) for v in found for r in v.records]
+        if shown:
+            query = {"register": kind, "fiscal_year": fiscal_year}
+            await self._reads.read(reader, "register", shown, query=query)
+        return found, held
 
     async def review(
         self,

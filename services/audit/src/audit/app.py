@@ -74,6 +74,7 @@ def create_app(
         title="AAP audit",
         routers=[audit_router(service, checkpoints, store, directory)],
         checks={"s3": bucket.ready},
+        roles=directory,
     )
 
 

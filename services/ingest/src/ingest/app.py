@@ -96,6 +96,7 @@ def create_app(
             BeyondParsing: 422,
             UnknownProfile: 422,
         },
+        roles=directory,
     )
     app.add_exception_handler(ScanUnavailable, _scanner_down)
     app.add_exception_handler(Unreadable, _unreadable)

@@ -11,7 +11,7 @@ from contracts.events import AccessGranted, AccessRevoked, RoleAssigned, RoleRev
 from permission.adapters.consumers import register_consumers
 from permission.adapters.grants import Grants
 from permission.adapters.http import permission_router
-from permission.adapters.roles import CachedRoles
+from permission.adapters.roles import CachedRoles, Holders
 from permission.domain.access import ChangeRefused, RoleAssignment
 from permission.service import (
     AlreadyEnded,
@@ -62,7 +62,9 @@ def create_app(
     follow_role_changes(rt.broker, rt.platform, roles)  # other replicas' changes
     router = permission_router(service, settings.service_clients)
     errors = {NotPermitted: 403, NotFound: 404, ChangeRefused: 409, AlreadyEnded: 409}
-    return build_app(rt, title="AAP permission", routers=[router], errors=errors)
+    return build_app(
+        rt, title="AAP permission", routers=[router], errors=errors, roles=Holders(roles)
+    )
 
 
 def main() -> None:

@@ -35,7 +35,7 @@ class PermissionSettings(BaseSettings):
         default=30, gt=0, description="How often expired grants are revoked"
     )
     service_clients: list[str] = Field(
-        default_factory=lambda: ["aap-ingest", "aap-archive", "aap-audit"],
+        default_factory=lambda: ["aap-ingest", "aap-archive", "aap-approval", "aap-audit"],
         description="Clients (token `azp`) of the services that ask for checks and roles",
     )
     role_seed_file: Path | None = Field(

@@ -214,15 +214,16 @@ def archive_router(
 
     @router.get("/registers/{kind}.{fmt}")
     async def register(
-        caller: Caller,
+        reader: Reading,
         kind: Literal["custody", "handover"],
         fmt: Literal["xlsx", "csv"],
         fonds_code: str,
         fiscal_year: Year,
     ) -> Response:
         """保管清册 (custody) or 移交清册 (handover) of a fonds and year, as an Excel workbook or
-        CSV; user text is never written as a formula."""
-        found, held = await _answer(custody.volumes(fonds_code, fiscal_year, caller.name))
+        CSV; user text is never written as a formula. It lists every record of the year: a read
+        on record."""
+        found, held = await _answer(custody.register(kind, fonds_code, fiscal_year, reader))
         if kind == "custody":
             kept = custody_register(fonds_code, fiscal_year, found, held)
         else:

@@ -19,7 +19,7 @@ from contracts.roles import ADMINISTRATORS
 from permission.domain.access import ChangeRefused, RoleAssignment
 from permission.ports import Pending, RoleChange
 from servicekit.mongo import Document
-from servicekit.roles import KeptRoles
+from servicekit.roles import HeldRole, Holder, KeptRoles
 
 _KINDS: dict[str, Any] = {"assigned": Envelope[RoleAssigned], "revoked": Envelope[RoleRevoked]}
 
@@ -145,3 +145,15 @@ class CachedRoles(Roles):
 
     def forget(self, name: str) -> None:
         self._kept.forget(name)
+
+
+class Holders:
+    """This service's own roles, in the shape every other service gets them in over HTTP
+    (``servicekit.roles.Holder``): for the operations servicekit guards by role."""
+
+    def __init__(self, roles: CachedRoles) -> None:
+        self._roles = roles
+
+    async def holder(self, name: str) -> Holder:
+        held = await self._roles.held(name)
+        return Holder(name, tuple(HeldRole(a.role, a.fonds_code) for a in held))
