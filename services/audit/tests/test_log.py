@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import copy
 import uuid
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from pymongo.errors import DuplicateKeyError
 
 from audit.checkpoints import Checkpoints
 from audit.service import AuditService
@@ -52,12 +51,14 @@ class Entries:
     async def fonds_of_records(self, record_ids: list[str]) -> list[str]:
         return []
 
-    async def append(self, entry: dict[str, Any]) -> None:
-        if any(
-            e["seq"] == entry["seq"] or e["event_id"] == entry["event_id"] for e in self.entries
-        ):
-            raise DuplicateKeyError("taken")
-        self.entries.append(copy.deepcopy(entry))
+    async def append(self, entries: Sequence[dict[str, Any]]) -> int:
+        for stored, entry in enumerate(entries):
+            if any(
+                e["seq"] == entry["seq"] or e["event_id"] == entry["event_id"] for e in self.entries
+            ):
+                return stored  # as the unique indexes stop an ordered insert
+            self.entries.append(copy.deepcopy(entry))
+        return len(entries)
 
     async def query(self, filters: dict[str, Any], after_seq: int, limit: int) -> list[Any]:
         return [e for e in self.entries if e["seq"] > after_seq][:limit]
@@ -171,6 +172,36 @@ async def test_verify_names_a_rewritten_entry_even_with_every_hash_recomputed() 
     found = await checkpoints.verify()
     assert not found.ok and found.first_broken_seq == 2, found
     assert found.reason is not None and "published checkpoint of 5" in found.reason
+
+
+async def test_a_batch_is_appended_once_each_in_order_whatever_it_repeats() -> None:
+    checkpoints, service, entries, _, published = log()
+    await checkpoints.start()
+    events = [event(n) for n in range(4)]
+    await checkpoints.record(events[0])
+    # A batch redelivered in part (event 0 again, event 2 twice), as a consumer's can be.
+    batch = [events[1], events[0], events[2], events[2], events[3]]
+    await checkpoints.record_all([(e, ("t", 0, n)) for n, e in enumerate(batch)])
+    assert [e["event_id"] for e in entries.entries] == [str(e.id) for e in events]
+    assert [e["seq"] for e in entries.entries] == [1, 2, 3, 4]
+    assert [e["position"] for e in entries.entries[1:]] == [["t", 0, 0], ["t", 0, 2], ["t", 0, 4]]
+    assert (await checkpoints.verify()).ok
+    assert await checkpoints.publish() == 4
+    four = Checkpoint.open(published.notes[4], SIGNER.verifier())
+    leaf, path = await service.inclusion(4, 4)
+    verify_inclusion(leaf, 3, 4, path, four.root)
+
+
+async def test_a_batch_after_another_writers_entry_goes_on_from_its_head() -> None:
+    checkpoints, _, entries, nodes, _ = log()
+    await checkpoints.start()
+    await checkpoints.record(event(0))
+    other = AuditService(entries, nodes)  # a second appender, which must not exist
+    await other.record(event(1))
+    await checkpoints.record_all([(event(2), None), (event(3), None)])
+    assert [e["seq"] for e in entries.entries] == [1, 2, 3, 4]
+    assert entries.entries[2]["prev_hash"] == entries.entries[1]["hash"]
+    assert (await checkpoints.verify()).ok
 
 
 async def test_a_redelivered_event_appends_nothing_and_keeps_the_tree() -> None:

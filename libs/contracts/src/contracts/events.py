@@ -383,7 +383,9 @@ class DeadLettersRedriven(EventData):
     principal: str = Field(description="The authenticated principal who asked")
     letters: tuple[RedrivenLetter, ...]
     remaining: int = Field(ge=0, description="Dead letters of the group left afterwards")
-    finished: bool = Field(description="False: stopped at its time limit, the rest left")
+    finished: bool = Field(
+        description="False: stopped (its time limit, or a letter failing again), the rest left"
+    )
     redriven_at: UtcDatetime
 
 

@@ -64,8 +64,13 @@ class DeadLetters:
         return _DeadLetterMiddleware(msg, context=context, owner=self)
 
     async def send(self, msg: StreamMessage[Any], error: BaseException, attempts: int) -> None:
+        """The message aside; a batch's messages each (a batch consumer's failure)."""
+        for record in records_of(msg):
+            await self.send_record(record, error, attempts)
+
+    async def send_record(self, record: Any, error: BaseException, attempts: int) -> None:
+        """One record aside (a batch consumer sets its poison aside one by one)."""
         assert self._broker is not None, "DeadLetters.bind() was not called"
-        record = msg.raw_message
         topic = f"{record.topic}{DEAD_LETTER_SUFFIX}"
         headers = {k: v.decode(errors="replace") for k, v in (record.headers or [])}
         headers.update(
@@ -137,22 +142,28 @@ class _DeadLetterMiddleware(BaseMiddleware):
                 log.info("dependency back: partition resumed", waits=waits)
 
 
-class _Paused:
-    """The message's partition, paused on its consumer: nothing more is fetched from it while
-    its message waits; resumed when the message is done."""
+def records_of(msg: StreamMessage[Any]) -> tuple[Any, ...]:
+    """The Kafka records of a message: one, or a batch consumer's several."""
+    raw = msg.raw_message
+    return raw if isinstance(raw, tuple) else (raw,)
 
-    def __init__(self, consumer: Any, partition: TopicPartition) -> None:
-        self._consumer, self._partition = consumer, partition
+
+class _Paused:
+    """The message's partitions (a batch's, several), paused on its consumer: nothing more is
+    fetched from them while the message waits; resumed when the message is done."""
+
+    def __init__(self, consumer: Any, partitions: set[TopicPartition]) -> None:
+        self._consumer, self._partitions = consumer, partitions
 
     @classmethod
     def of(cls, msg: StreamMessage[Any]) -> _Paused | None:
-        consumer, record = getattr(msg, "consumer", None), msg.raw_message
+        consumer = getattr(msg, "consumer", None)
         if consumer is None or not hasattr(consumer, "pause"):
             return None  # an in-memory test broker: nothing to pause
-        partition = TopicPartition(record.topic, record.partition)
-        consumer.pause(partition)
-        return cls(consumer, partition)
+        partitions = {TopicPartition(r.topic, r.partition) for r in records_of(msg)}
+        consumer.pause(*partitions)
+        return cls(consumer, partitions)
 
     def resume(self) -> None:
         with contextlib.suppress(Exception):  # the consumer may have stopped meanwhile
-            self._consumer.resume(self._partition)
+            self._consumer.resume(*self._partitions)

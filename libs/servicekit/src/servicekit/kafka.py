@@ -55,6 +55,20 @@ class ProducerCheck:
     def middleware(self, msg: Any, /, *, context: Any) -> BaseMiddleware:
         return _ProducerCheckMiddleware(msg, context=context, topics=self._topics)
 
+    def check(self, topic_name: str, body: object) -> None:
+        """Raises Refused if ``body`` (an envelope, decoded) names a source that is not the
+        producer of ``topic_name`` (a batch consumer checks each of its records with it)."""
+        refusal = _refusal(self._topics.get(topic_name), topic_name, body)
+        if refusal is not None:
+            raise refusal
+
+
+def _refusal(topic: Topic | None, name: str, body: object) -> Refused | None:
+    source = body.get("source") if isinstance(body, dict) else None
+    if topic is not None and isinstance(source, str) and not topic.produced_by(source):
+        return Refused(f"source {source!r} is not the producer of {name} ({topic.owner}): dropped")
+    return None
+
 
 class _ProducerCheckMiddleware(BaseMiddleware):
     def __init__(self, msg: Any, /, *, context: Any, topics: dict[str, Topic]) -> None:
@@ -62,14 +76,11 @@ class _ProducerCheckMiddleware(BaseMiddleware):
         self._topics = topics
 
     async def consume_scope(self, call_next: Any, msg: StreamMessage[Any]) -> Any:
-        name = getattr(msg.raw_message, "topic", None)
-        topic = self._topics.get(name) if isinstance(name, str) else None
-        body = await msg.decode()  # cached: the handler's decoding reuses it
-        source = body.get("source") if isinstance(body, dict) else None
-        if topic is not None and isinstance(source, str) and not topic.produced_by(source):
-            raise Refused(
-                f"source {source!r} is not the producer of {name} ({topic.owner}): dropped"
-            )
+        name = getattr(msg.raw_message, "topic", None)  # a batch's are checked by its handler
+        if isinstance(name, str):
+            body = await msg.decode()  # cached: the handler's decoding reuses it
+            if (refusal := _refusal(self._topics.get(name), name, body)) is not None:
+                raise refusal
         return await call_next(msg)
 
 
@@ -105,15 +116,21 @@ def broker_security(platform: PlatformSettings) -> BaseSecurity | None:
     )
 
 
-def make_broker(
-    platform: PlatformSettings, service: str, tracer_provider: TracerProvider
-) -> KafkaBroker:
-    dead_letters = DeadLetters(
+def dead_letters_of(platform: PlatformSettings, service: str) -> DeadLetters:
+    return DeadLetters(
         attempts=platform.consumer_attempts,
         backoff_seconds=platform.consumer_backoff_seconds,
         wait_cap_seconds=platform.consumer_wait_cap_seconds,
         group=subscriber_options(platform, service)["group_id"],
     )
+
+
+def make_broker(
+    platform: PlatformSettings,
+    tracer_provider: TracerProvider,
+    service: str,
+    dead_letters: DeadLetters,
+) -> KafkaBroker:
     broker = KafkaBroker(
         platform.kafka_bootstrap,
         security=broker_security(platform),

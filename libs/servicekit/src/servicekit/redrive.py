@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,7 +44,7 @@ def redrive_group(group: str) -> str:
 @dataclass(frozen=True)
 class Redriven:
     letters: tuple[DeadLetter, ...]
-    finished: bool  # False: the time limit stopped it; the rest stays for the next re-drive
+    finished: bool  # False: stopped (time limit, a letter failing again); the rest stays
 
 
 class _NoCommit:
@@ -58,11 +58,22 @@ class _NoCommit:
         return None
 
 
+RecordHandler = Callable[[ConsumerRecord[bytes, bytes]], Awaitable[None]]
+
+
 class Redriver:
     def __init__(
-        self, platform: PlatformSettings, broker: KafkaBroker, group: str, read: Iterable[Topic]
+        self,
+        platform: PlatformSettings,
+        broker: KafkaBroker,
+        group: str,
+        read: Iterable[Topic],
+        record_handlers: Mapping[str, RecordHandler],
     ) -> None:
+        """``record_handlers``: by topic, where a batch subscriber reads it, the handler of one
+        record (a batch subscriber's own processing would commit its live consumer)."""
         self._platform, self._broker, self.group = platform, broker, group
+        self._record_handlers = record_handlers
         self._parts = dead_letter_partitions(platform, read)
         self._lock = asyncio.Lock()  # one re-drive at a time
 
@@ -84,6 +95,9 @@ class Redriver:
                             await self._hand_over(record, letter)
                     except TimeoutError:  # a dependency still down: this letter stays
                         return Redriven(tuple(done), finished=False)
+                    except Exception:  # its cause is not mended: it stays, and what follows
+                        log.exception("re-driving a dead letter failed", letter=letter)
+                        return Redriven(tuple(done), finished=False)
                     done.append(letter)
                 tp = TopicPartition(record.topic, record.partition)
                 await consumer.commit({tp: OffsetAndMetadata(record.offset + 1, "")})
@@ -91,7 +105,6 @@ class Redriver:
         return Redriven(tuple(done), finished=True)
 
     async def _hand_over(self, record: ConsumerRecord[bytes, bytes], letter: DeadLetter) -> None:
-        subscriber = self._subscriber_of(letter.topic)
         headers = [(k, v) for k, v in record.headers or [] if not k.startswith("x-dlt-")]
         again: Any = ConsumerRecord(
             topic=letter.topic,
@@ -106,6 +119,10 @@ class Redriver:
             serialized_value_size=record.serialized_value_size,
             headers=tuple(headers),
         )
+        if (handle := self._record_handlers.get(letter.topic)) is not None:
+            await handle(again)
+            return
+        subscriber = self._subscriber_of(letter.topic)
         again.consumer = _NoCommit()  # FastStream's parser takes a record's own consumer
         # The subscriber's own processing: its middlewares (retries, dead-lettering, the
         # producer check, tracing) and its handler, as for a message read from the topic.

@@ -29,7 +29,9 @@ class Roles(Protocol):
 class RedriveAnswer(BaseModel):
     redriven: list[RedrivenLetter] = Field(description="Handed to their handler again, in order")
     remaining: int = Field(description="The group's dead letters left: those that failed again")
-    finished: bool = Field(description="False: the time limit stopped it; re-drive again")
+    finished: bool = Field(
+        description="False: stopped (its time limit, or a letter failing again); re-drive again"
+    )
 
 
 def redrive_router(

@@ -24,14 +24,15 @@ from contracts.envelope import EventData
 from contracts.topics import Topic, redrives, source_of, topics
 from servicekit import mongo
 from servicekit.auth import OidcSettings, ServiceToken, TokenVerifier, authenticated
+from servicekit.deadletter import DeadLetters
 from servicekit.failures import dependency_of, is_transient, until_done
 from servicekit.health import Check, health_router
 from servicekit.idempotency import ProcessedEvents
-from servicekit.kafka import EventPublisher, make_broker, subscriber_options
+from servicekit.kafka import EventPublisher, dead_letters_of, make_broker, subscriber_options
 from servicekit.kafka_reading import DeadLetterCount
 from servicekit.logging import configure_logging
 from servicekit.periodic import Periodic
-from servicekit.redrive import Redriver, redrive_group
+from servicekit.redrive import RecordHandler, Redriver, redrive_group
 from servicekit.redrive_api import Roles, redrive_router
 from servicekit.settings import PlatformSettings
 from servicekit.tracing import configure_tracing
@@ -47,10 +48,14 @@ class Runtime:
     service: str
     platform: PlatformSettings
     broker: KafkaBroker
+    dead_letters: DeadLetters  # what the broker's consumers set aside, and how
     publisher: EventPublisher
     client: AsyncMongoClient[mongo.Document]
     db: AsyncDatabase[mongo.Document]
     tokens: TokenVerifier  # who calls this service's HTTP API
+    # Handlers of one record, for the topics a batch subscriber reads: re-driving a dead
+    # letter hands them the letter (servicekit.redrive).
+    record_handlers: dict[str, RecordHandler] = field(default_factory=dict)
     startup: list[Hook] = field(default_factory=list)  # before Kafka: indexes, buckets
     after_start: list[Hook] = field(default_factory=list)  # with Kafka up: background tasks
     before_stop: list[Hook] = field(default_factory=list)
@@ -107,13 +112,15 @@ def build_runtime(
     provider to trust, comes from ``AAP_OIDC_*`` unless given."""
     configure_logging(service, platform.log_level)
     provider = configure_tracing(service, platform.otel_exporter)
-    broker = make_broker(platform, service, provider)
+    dead_letters = dead_letters_of(platform, service)
+    broker = make_broker(platform, provider, service, dead_letters)
     client = mongo.connect(platform.mongo_url)
     idp = httpx.AsyncClient(timeout=10)
     rt = Runtime(
         service=service,
         platform=platform,
         broker=broker,
+        dead_letters=dead_letters,
         # Its record of re-driving its dead letters goes on a topic of its own (redrive_api).
         publisher=EventPublisher(
             broker, platform.namespace, publishes, (*routed, redrives(service))
@@ -213,7 +220,7 @@ def build_app(
     # a route that needs the principal names `Caller`, which FastAPI resolves once per request.
     operations = []
     if roles is not None:
-        redriver = Redriver(rt.platform, rt.broker, group, read)
+        redriver = Redriver(rt.platform, rt.broker, group, read, rt.record_handlers)
         operations.append(redrive_router(rt.service, redriver, dead, roles, rt.publisher))
     for r in (asyncapi_router(rt, title), openapi_router(app), *routers, *operations):
         app.include_router(r, dependencies=[Depends(authenticated)])

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+from collections.abc import Sequence
 from dataclasses import replace
 
 import structlog
@@ -69,7 +70,11 @@ class Checkpoints:
     async def record(self, event: AnyEnvelope, position: Position | None = None) -> None:
         """Append ``event`` (read at ``position``) to the log; publish a checkpoint once
         ``every_entries`` entries await one."""
-        await self._log.record(event, position)
+        await self.record_all([(event, position)])
+
+    async def record_all(self, events: Sequence[tuple[AnyEnvelope, Position | None]]) -> None:
+        """The same for a batch consumer's events, appended in one go."""
+        await self._log.record_all(events)
         if await self._log.awaiting() >= self._every_entries:
             await self.publish()
 

@@ -3,7 +3,7 @@ adapters, unit tests in-memory fakes."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
 from contracts.envelope import Envelope
@@ -26,8 +26,9 @@ class LogStore(Protocol):
 
     async def fonds_of_records(self, record_ids: list[str]) -> list[str]: ...
 
-    async def append(self, entry: Document) -> None:
-        """Raises DuplicateKeyError if the entry's ``seq`` or ``event_id`` is taken."""
+    async def append(self, entries: Sequence[Document]) -> int:
+        """Stores the entries in order up to the first whose ``seq`` or ``event_id`` is taken;
+        how many it stored (all of them: ``len(entries)``)."""
         ...
 
     async def query(

@@ -4,13 +4,12 @@ it); query and export it; prove inclusion and consistency."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Collection
+from collections.abc import AsyncIterator, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import structlog
-from pymongo.errors import DuplicateKeyError
 
 from audit.domain.chain import Position, fonds_named, iso, next_entry, record_ids_of
 from audit.ports import Document, LogStore, TreeStore
@@ -65,43 +64,60 @@ class AuditService:
         self._positions: dict[tuple[str, int], int] = {}
 
     async def record(self, event: AnyEnvelope, position: Position | None = None) -> None:
-        """Append ``event`` once. Redelivery finds its id already recorded and does nothing.
+        """Append ``event`` once. Redelivery finds its id already recorded and does nothing."""
+        await self.record_all([(event, position)])
 
-        The unique indexes decide: a clash on ``event_id`` means already recorded; a clash on
-        ``seq`` means another writer appended first, so the head is re-read and we try again.
+    async def record_all(self, events: Sequence[tuple[AnyEnvelope, Position | None]]) -> None:
+        """Append each event once, in order, in as few writes as the store allows (a batch
+        consumer's): its entries in one, their tree nodes in one.
+
+        The unique indexes decide: a clash on ``event_id`` means already recorded (skipped);
+        a clash on ``seq`` means another writer appended first, so the head is re-read and the
+        rest tried again.
         """
-        event_id = str(event.id)
-        fonds = fonds_named(event.data)
-        if not fonds and (ids := record_ids_of(event.data)):
-            fonds = await self._store.fonds_of_records(ids)
+        pending = [(event, await self._fonds(event), position) for event, position in events]
         async with self._lock:
-            for _ in range(20):
+            for _ in range(20 + len(pending)):
+                if not pending:
+                    return
                 frontier = await self._ready()
                 if not self._head_known:
                     self._head, self._head_known = await self._store.head(), True
-                entry = next_entry(self._head, event, utc_now(), fonds, position)
-                try:
-                    await self._store.append(entry)
-                except DuplicateKeyError:
-                    if await self._store.has_event(event_id):
-                        return  # a redelivery: nothing written, the tree still in step
-                    # Another writer took this seq: our head and tree are behind.
+                entries, previous, now = [], self._head, utc_now()
+                for event, fonds, position in pending:
+                    previous = next_entry(previous, event, now, fonds, position)
+                    entries.append(previous)
+                stored = await self._store.append(entries)
+                if stored:
+                    self._head = entries[stored - 1]
+                    await self._grow(frontier, entries[:stored])
+                if stored == len(entries):
+                    return
+                clashed = str(pending[stored][0].id)
+                if await self._store.has_event(clashed):
+                    pending = pending[stored + 1 :]  # a redelivery: recorded already
+                else:  # another writer took this seq: our head and tree are behind
+                    pending = pending[stored:]
                     self._head_known, self._frontier = False, None
-                    continue
-                self._head = entry
-                await self._grow(frontier, entry)
-                return
-            raise RuntimeError(f"could not append event {event_id} after 20 tries")
+            raise RuntimeError(f"could not append {len(pending)} events after many tries")
 
-    async def _grow(self, frontier: Frontier, entry: Document) -> None:
-        leaf = leaf_of(entry)
+    async def _fonds(self, event: AnyEnvelope) -> list[str]:
+        """The fonds an event names, or those of the records it names (from their entries)."""
+        fonds = fonds_named(event.data)
+        if not fonds and (ids := record_ids_of(event.data)):
+            fonds = await self._store.fonds_of_records(ids)
+        return fonds
+
+    async def _grow(self, frontier: Frontier, entries: Sequence[Document]) -> None:
+        leaves = [leaf_of(e) for e in entries]
         try:
-            await self._tree.keep(frontier.append(leaf))
+            await self._tree.keep([n for leaf in leaves for n in frontier.append(leaf)])
         except Exception:
-            self._frontier = None  # the entry is kept, its nodes perhaps not: rebuild
+            self._frontier = None  # the entries are kept, their nodes perhaps not: rebuild
             raise
-        self._unpublished.append(leaf)
-        self._note_position(entry)
+        self._unpublished += leaves
+        for entry in entries:
+            self._note_position(entry)
 
     def _note_position(self, entry: Document) -> None:
         if entry.get("position"):

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import BulkWriteError
 
 from servicekit.mongo import Document
 
 _HIDDEN = {"_id": 0}
+DUPLICATE_KEY = 11000
 
 
 class LogStore:
@@ -47,8 +49,15 @@ class LogStore:
         ).limit(100)
         return sorted({f async for d in cursor for f in d["fonds_codes"]})
 
-    async def append(self, entry: Document) -> None:
-        await self._coll.insert_one({"_id": entry["event_id"], **entry})
+    async def append(self, entries: Sequence[Document]) -> int:
+        docs = [{"_id": e["event_id"], **e} for e in entries]
+        try:
+            await self._coll.insert_many(docs, ordered=True)  # in order, up to the first clash
+        except BulkWriteError as error:
+            if any(e.get("code") != DUPLICATE_KEY for e in error.details["writeErrors"]):
+                raise
+            return int(error.details["nInserted"])
+        return len(docs)
 
     async def query(self, filters: dict[str, Any], after_seq: int, limit: int) -> list[Document]:
         cursor = (

@@ -3,6 +3,7 @@ and proving need not read the whole log. Verify never trusts them: it recomputes
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
 
 from pymongo.asynchronous.database import AsyncDatabase
@@ -38,6 +39,8 @@ class TreeNodes:
                 raise
 
     async def hashes(self, nodes: Iterable[Node]) -> dict[Node, Hash]:
+        """A proof's few dozen nodes, each looked up by its _id at once: every store answers
+        that from its primary key (FerretDB's SQLite backend scans the collection for `$in`)."""
         wanted = {_id(level, index): (level, index) for level, index in nodes}
-        cursor = self._nodes.find({"_id": {"$in": list(wanted)}})
-        return {wanted[d["_id"]]: bytes(d["hash"]) async for d in cursor}
+        found = await asyncio.gather(*(self._nodes.find_one({"_id": k}) for k in wanted))
+        return {wanted[d["_id"]]: bytes(d["hash"]) for d in found if d is not None}
