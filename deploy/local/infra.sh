@@ -122,7 +122,13 @@ start_kafka() {
   fi
   if [[ ! -f $dir/meta.properties ]]; then
     local cluster_id
-    cluster_id=$(python3 -c 'import base64,uuid;print(base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode())')
+    # As Kafka's own random-uuid: never one starting with "-", which the tool would read as an
+    # option (1 in 64 fresh machines failed here).
+    cluster_id=$(python3 -c '
+import base64, uuid
+while (i := base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()).startswith("-"):
+    pass
+print(i)')
     say "formatting Kafka storage (cluster id $cluster_id, admin principal made)"
     java -cp "$cp" kafka.tools.StorageTool format -t "$cluster_id" -c "$conf" \
       --add-scram "SCRAM-SHA-512=[name=admin,password=$admin_password]" >>"$LOGS/kafka.log" 2>&1

@@ -1,10 +1,13 @@
-"""The audit log's evidence, measured: offline verification of an export, and durable appends
-(entry and tree nodes) through the appender on the real database.
+"""The audit log's evidence, measured: offline verification of an export, durable appends
+(entry and tree nodes) through the appender and through Kafka, and proofs.
 
-    python -m devkit.audit_bench [--entries 100000] [--appends 3000]
+    python -m devkit.audit_bench [--entries 100000] [--appends 3000] [--kafka 20000]
+                                 [--proofs 100000]
 
-Appends go through ``AuditService.record``, the path the consumer takes, on the local FerretDB,
-without Kafka in between (the broker's share is not in this figure). Medians of three runs.
+Appends go through ``AuditService.record_all`` on the local FerretDB, one event per write and
+in the consumer's batches, without Kafka in between; then the whole path: events waiting on
+Kafka, the audit service started as a process, its entries' own times. Proofs are asked of the
+service over a log seeded through the appender. Medians of three runs for the appends.
 """
 
 from __future__ import annotations
@@ -16,7 +19,10 @@ import statistics
 import time
 import uuid
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
+
+from aiokafka import AIOKafkaProducer
 
 from audit.adapters.consumers import BATCH
 from audit.adapters.log_store import LogStore
@@ -25,11 +31,17 @@ from audit.service import AuditService
 from contracts.checkpoint import Checkpoint, Signer
 from contracts.envelope import AnyEnvelope
 from contracts.merkle import Frontier
+from contracts.topics import ROLES_ASSIGNED
 from contracts.trail import GENESIS_HASH, canonical, entry_hash, leaf_of
 from contracts.verify_trail import verify_export
-from devkit.namespace import as_local_administrator
+from devkit.kafka_access import security
+from devkit.namespace import as_local_administrator, fresh
+from devkit.stack import LocalStack
+from devkit.watch import consumed
 from servicekit import mongo
 from servicekit.settings import PlatformSettings
+
+ROOT = Path(__file__).resolve().parents[4]
 
 
 def export(n: int) -> tuple[list[bytes], Frontier]:
@@ -153,15 +165,68 @@ async def proofs(n: int, asked: int = 1000) -> str:
     return f"proofs over {n:,} entries ({asked} each, in the service): " + "; ".join(shown)
 
 
+async def publish(platform: PlatformSettings, n: int) -> None:
+    """``n`` RoleAssigned events on their topic, all sent before the audit service starts."""
+    producer = AIOKafkaProducer(
+        bootstrap_servers=platform.kafka_bootstrap, acks="all", linger_ms=20, **security()
+    )
+    await producer.start()
+    try:
+        sent = []
+        for i in range(n):
+            event = role_assigned(i).model_dump_json().encode()
+            sent.append(await producer.send(ROLES_ASSIGNED.name(platform.namespace), event))
+        await asyncio.gather(*sent)
+    finally:
+        await producer.stop()
+
+
+async def entries_recorded(platform: PlatformSettings) -> tuple[int, float]:
+    """How many entries the audit log holds, and the seconds from its first to its last."""
+    client = mongo.connect(platform.mongo_url)
+    try:
+        entries = client[platform.database_name("audit")]["entries"]
+        times = [d["recorded_at"] async for d in entries.find({}, projection={"recorded_at": 1})]
+    finally:
+        await client.close()
+    stamps = sorted(datetime.fromisoformat(t) for t in times)
+    return len(stamps), (stamps[-1] - stamps[0]).total_seconds()
+
+
+def through_kafka(n: int) -> str:
+    """The whole path: ``n`` events waiting on Kafka, then the audit service (a process of its
+    own, as deployed) started; the rate is its entries' own ``recorded_at``, first to last."""
+    platform = fresh("auditbench")
+    asyncio.run(publish(platform, n))
+    stack = LocalStack(
+        ROOT / ".local" / "logs" / platform.namespace, env={"AAP_LOG_LEVEL": "WARNING"}
+    )
+    stack.start("audit")
+    try:
+        asyncio.run(
+            consumed(platform.kafka_bootstrap, platform.namespace, "audit", [ROLES_ASSIGNED])
+        )
+    finally:
+        stack.stop_all()
+    count, seconds = asyncio.run(entries_recorded(platform))
+    assert count == n, f"{count} entries for {n} events"
+    return (
+        f"durable appends through Kafka and the audit consumer (batches of {BATCH}): {n} events, "
+        f"{(n - 1) / seconds:,.0f} entries/s"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--entries", type=int, default=100_000)
     parser.add_argument("--appends", type=int, default=3000)
     parser.add_argument("--proofs", type=int, default=100_000, help="entries to prove over")
+    parser.add_argument("--kafka", type=int, default=20_000, help="events through Kafka")
     args = parser.parse_args()
     print(offline(args.entries), flush=True)
     print(asyncio.run(appends(args.appends, 1)), flush=True)
     print(asyncio.run(appends(args.appends, BATCH)), flush=True)
+    print(through_kafka(args.kafka), flush=True)
     print(asyncio.run(proofs(args.proofs)))
 
 
