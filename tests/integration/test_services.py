@@ -20,6 +20,7 @@ from approval.settings import ApprovalSettings
 from archive.adapters.records import Records
 from archive.app import create_app as archive_app
 from audit.app import create_app as audit_app
+from audit.checkpoints import Checkpoints
 from audit.settings import AuditSettings
 from contracts.envelope import AnyEnvelope, new_event
 from contracts.events import (
@@ -28,6 +29,7 @@ from contracts.events import (
     LegalHoldPlaced,
     OaDecisionMade,
     RecordArchived,
+    RoleAssigned,
 )
 from contracts.oa_callback import signed_headers
 from contracts.records import RecordCategory
@@ -988,4 +990,65 @@ async def test_the_system_administrator_redrives_dead_letters_once_their_cause_i
         assert [g["grant_id"] for g in grants if str(record) in g["record_ids"]] == [
             granted.data["grant_id"]
         ]
+    remove(platform, ns)
+
+
+async def test_a_batch_the_audit_log_could_not_write_is_recorded_once_redriven(
+    platform: PlatformSettings, permission: InProcessPermission, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The audit consumer takes batches: a batch it cannot write (a bug) is set aside record by
+    record, the consumer going on; re-driven after the fix, each event is recorded once and the
+    log verifies."""
+    ns = "ar" + secrets.token_hex(3)  # its dead letters and its log hold only this test's
+    await provision(platform, ns)
+    mine = platform.model_copy(update={"namespace": ns})
+
+    async def a_bug(self: Checkpoints, events: object) -> None:
+        raise RuntimeError("a bug in this release")
+
+    monkeypatch.setattr(Checkpoints, "record_all", a_bug)
+    sent = [
+        new_event(
+            RoleAssigned(
+                user=f"u{n}",
+                role="auditor",
+                fonds_code="Q9",
+                assigned_by="secadmin",
+                assigned_at=datetime.now(UTC),
+            ),
+            source=source_of("permission"),
+            subject=f"u{n}",
+            correlation_id="c",
+        )
+        for n in range(3)
+    ]
+    async with (
+        running(
+            audit_app(AuditSettings(platform=mine), permission_transport=permission.transport)
+        ) as http,
+        EventSender(mine.kafka_bootstrap, ns) as out,
+    ):
+        for event in sent:
+            await out.send(event)
+        await consumed(mine.kafka_bootstrap, ns, "audit", [ROLES_ASSIGNED])
+        await dead_letters_shown(http, 3)
+        monkeypatch.undo()  # the fix deployed
+
+        answer = await http.post("/v1/dead-letters/redrive", headers=as_user("sysadmin"))
+        assert answer.status_code == 200, answer.text
+        body = answer.json()
+        assert [d["error_type"] for d in body["redriven"]] == ["RuntimeError"] * 3
+        assert (body["remaining"], body["finished"]) == (0, True)
+        again = await http.post("/v1/dead-letters/redrive", headers=as_user("sysadmin"))
+        assert again.json()["redriven"] == []
+
+        trail = (
+            await http.get(
+                "/v1/entries",
+                params={"event_type": "cn.aap.RoleAssigned.v1"},
+                headers=as_user("secauditor"),
+            )
+        ).json()["items"]
+        assert sorted(e["event_id"] for e in trail) == sorted(str(e.id) for e in sent)
+        assert (await http.get("/v1/verify", headers=as_user("secauditor"))).json()["ok"] is True
     remove(platform, ns)
