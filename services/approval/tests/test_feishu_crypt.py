@@ -1,0 +1,43 @@
+"""Feishu's event encryption and signature, against the example its open platform publishes
+(Encrypt Key "test key": the ciphertext below is "hello world")."""
+
+import json
+
+import pytest
+
+from approval.vendors.feishu_crypt import FeishuCrypt
+from approval.vendors.message_crypt import CallbackRefused
+
+EXAMPLE_KEY, EXAMPLE = "test key", "P37w+VZImNgPEO1RBhJ6RtKl7n6zymIbEG1pReEzghk="
+
+
+def test_feishus_published_example_decrypts() -> None:
+    assert FeishuCrypt(EXAMPLE_KEY).decrypt(EXAMPLE) == b"hello world"
+
+
+def test_an_approval_event_round_trips_and_its_signature_covers_the_raw_body() -> None:
+    crypt = FeishuCrypt("an encrypt key of this app")
+    event = {
+        "uuid": "41b5f371157e3b2b",
+        "type": "event_callback",
+        "event": {"type": "approval_instance", "status": "APPROVED", "instance_code": "审批-1"},
+    }
+    plain = json.dumps(event, ensure_ascii=False).encode()
+    body = json.dumps({"encrypt": crypt.encrypt(plain)}).encode()
+    timestamp, nonce = "1732860000", "a1b2c3"
+    signature = crypt.signature(timestamp, nonce, body)
+    crypt.verify(signature, timestamp, nonce, body)
+    assert json.loads(crypt.decrypt(json.loads(body)["encrypt"])) == event
+    with pytest.raises(CallbackRefused, match="X-Lark-Signature does not match"):
+        crypt.verify(signature, timestamp, nonce, body + b" ")  # one byte more
+    with pytest.raises(CallbackRefused, match="X-Lark-Signature does not match"):
+        FeishuCrypt("another app's key").verify(signature, timestamp, nonce, body)
+
+
+def test_what_another_key_encrypted_is_refused() -> None:
+    with pytest.raises(CallbackRefused):
+        FeishuCrypt("not the test key").decrypt(EXAMPLE)
+    with pytest.raises(CallbackRefused, match="not base64"):
+        FeishuCrypt(EXAMPLE_KEY).decrypt("%%%")
+    with pytest.raises(CallbackRefused, match="IV and whole AES blocks"):
+        FeishuCrypt(EXAMPLE_KEY).decrypt("AAAA")
