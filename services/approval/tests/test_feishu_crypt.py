@@ -1,12 +1,13 @@
 """Feishu's event encryption and signature, against the example its open platform publishes
 (Encrypt Key "test key": the ciphertext below is "hello world")."""
 
+import base64
 import json
 
 import pytest
 
 from approval.vendors.feishu_crypt import FeishuCrypt
-from approval.vendors.message_crypt import CallbackRefused
+from approval.vendors.refusals import CallbackRefused
 
 EXAMPLE_KEY, EXAMPLE = "test key", "P37w+VZImNgPEO1RBhJ6RtKl7n6zymIbEG1pReEzghk="
 
@@ -39,5 +40,7 @@ def test_what_another_key_encrypted_is_refused() -> None:
         FeishuCrypt("not the test key").decrypt(EXAMPLE)
     with pytest.raises(CallbackRefused, match="not base64"):
         FeishuCrypt(EXAMPLE_KEY).decrypt("%%%")
-    with pytest.raises(CallbackRefused, match="IV and whole AES blocks"):
+    with pytest.raises(CallbackRefused, match="not whole AES blocks"):
         FeishuCrypt(EXAMPLE_KEY).decrypt("AAAA")
+    with pytest.raises(CallbackRefused, match="shorter than an IV and one block"):
+        FeishuCrypt(EXAMPLE_KEY).decrypt(base64.b64encode(bytes(16)).decode())

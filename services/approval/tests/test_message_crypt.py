@@ -6,7 +6,8 @@ import os
 
 import pytest
 
-from approval.vendors.message_crypt import CallbackRefused, MessageCrypt
+from approval.vendors.message_crypt import MessageCrypt
+from approval.vendors.refusals import CallbackRefused
 
 # WeCom's published example (企业微信 加解密方案, WXBizMsgCrypt samples): the URL check.
 TOKEN, CORP_ID = "QDG6eK", "wx5823bf96d3bd56c7"

@@ -10,15 +10,13 @@ developer's server ("将事件发送至开发者服务器", "接收事件").
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
-import hmac
 import os
 
 from cryptography.hazmat.primitives import padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
-from approval.vendors.message_crypt import CallbackRefused
+from approval.vendors.refusals import CallbackRefused, ciphertext, require_signature
 
 
 class FeishuCrypt:
@@ -32,16 +30,12 @@ class FeishuCrypt:
         return hashlib.sha256((timestamp + nonce + self._encrypt_key).encode() + body).hexdigest()
 
     def verify(self, signature: str, timestamp: str, nonce: str, body: bytes) -> None:
-        if not hmac.compare_digest(self.signature(timestamp, nonce, body), signature):
-            raise CallbackRefused("X-Lark-Signature does not match the request")
+        require_signature(self.signature(timestamp, nonce, body), signature, "X-Lark-Signature")
 
     def decrypt(self, encrypted: str) -> bytes:
-        try:
-            data = base64.b64decode(encrypted, validate=True)
-        except binascii.Error as error:
-            raise CallbackRefused(f"event ciphertext is not base64: {error}") from error
-        if len(data) < 32 or len(data) % 16:
-            raise CallbackRefused("event ciphertext is not an IV and whole AES blocks")
+        data = ciphertext(encrypted, "event ciphertext")
+        if len(data) < 32:
+            raise CallbackRefused("event ciphertext is shorter than an IV and one block")
         decryptor = Cipher(algorithms.AES(self._key), modes.CBC(data[:16])).decryptor()
         padded = decryptor.update(data[16:]) + decryptor.finalize()
         unpadder = padding.PKCS7(128).unpadder()

@@ -17,18 +17,15 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import hmac
 import os
 import struct
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
+from approval.vendors.refusals import CallbackRefused, ciphertext, require_signature
+
 BLOCK = 32  # the vendors' PKCS#7 block size, not AES's 16
 KEY_CHARS = 43
-
-
-class CallbackRefused(Exception):
-    """A vendor callback that fails its signature or its decryption."""
 
 
 class MessageCrypt:
@@ -48,17 +45,11 @@ class MessageCrypt:
         return hashlib.sha1(joined.encode()).hexdigest()  # noqa: S324 - the vendors' own scheme
 
     def verify(self, signature: str, timestamp: str, nonce: str, encrypted: str) -> None:
-        if not hmac.compare_digest(self.signature(timestamp, nonce, encrypted), signature):
-            raise CallbackRefused("callback signature does not match")
+        require_signature(self.signature(timestamp, nonce, encrypted), signature, "signature")
 
     def decrypt(self, encrypted: str) -> bytes:
         """The message inside ``encrypted``, once its padding and receiver id check."""
-        try:
-            data = base64.b64decode(encrypted, validate=True)
-        except binascii.Error as error:
-            raise CallbackRefused(f"callback ciphertext is not base64: {error}") from error
-        if not data or len(data) % 16:
-            raise CallbackRefused("callback ciphertext is not whole AES blocks")
+        data = ciphertext(encrypted, "callback ciphertext")
         decryptor = self._cipher().decryptor()
         plain = decryptor.update(data) + decryptor.finalize()
         pad = plain[-1]
