@@ -112,6 +112,11 @@ async def dead_letters(
     return [d for r in records if (d := letter_of(r, group))]
 
 
+def redrive_group(group: str) -> str:
+    """The group that remembers how far ``group``'s dead letters were re-driven."""
+    return f"{group}.redrive"
+
+
 async def outstanding_window(consumer: AIOKafkaConsumer, parts: list[TopicPartition]) -> Window:
     """Per dead-letter partition: from the offset the consumer's group committed (how far its
     dead letters were re-driven) to the partition's end."""
@@ -124,17 +129,15 @@ class DeadLetterCount:
     few seconds (a readiness probe must not wait for Kafka). Each count reads only what came
     since the last one, and forgets what a re-drive has passed."""
 
-    def __init__(
-        self, platform: PlatformSettings, group: str, redrive_group: str, read: Iterable[Topic]
-    ) -> None:
-        self._platform, self._group, self._redrive_group = platform, group, redrive_group
+    def __init__(self, platform: PlatformSettings, group: str, read: Iterable[Topic]) -> None:
+        self._platform, self._group = platform, group
         self._parts = dead_letter_partitions(platform, read)
         self._read_to: dict[TopicPartition, int] = {}
         self._letters: dict[TopicPartition, list[int]] = {}  # offsets of the group's letters
         self.value: int | None = None
 
     async def refresh(self) -> int:
-        async with reader(self._platform, self._redrive_group) as consumer:
+        async with reader(self._platform, redrive_group(self._group)) as consumer:
             window = await outstanding_window(consumer, self._parts)
             new = {
                 tp: (max(start, self._read_to.get(tp, 0)), end)

@@ -30,15 +30,11 @@ from servicekit.kafka_reading import (
     outstanding_window,
     read_window,
     reader,
+    redrive_group,
 )
 from servicekit.settings import PlatformSettings
 
 log = structlog.get_logger()
-
-
-def redrive_group(group: str) -> str:
-    """The group that remembers how far ``group``'s dead letters were re-driven."""
-    return f"{group}.redrive"
 
 
 @dataclass(frozen=True)

@@ -28,11 +28,11 @@ from servicekit.deadletter import DeadLetters
 from servicekit.failures import dependency_of, is_transient, until_done
 from servicekit.health import Check, health_router
 from servicekit.idempotency import ProcessedEvents
-from servicekit.kafka import EventPublisher, dead_letters_of, make_broker, subscriber_options
+from servicekit.kafka import EventPublisher, dead_letters_of, make_broker
 from servicekit.kafka_reading import DeadLetterCount
 from servicekit.logging import configure_logging
 from servicekit.periodic import Periodic
-from servicekit.redrive import RecordHandler, Redriver, redrive_group
+from servicekit.redrive import RecordHandler, Redriver
 from servicekit.redrive_api import Roles, redrive_router
 from servicekit.settings import PlatformSettings
 from servicekit.tracing import configure_tracing
@@ -166,9 +166,9 @@ def build_app(
 
     # The messages this service's consumer group set aside (its dead letters) and not re-driven
     # yet, re-counted aside.
-    group = subscriber_options(rt.platform, rt.service)["group_id"]
+    group = rt.dead_letters.group  # the group its dead letters name
     read = [t for t in topics(rt.platform.oa_connections) if rt.service in t.consumers]
-    dead = DeadLetterCount(rt.platform, group, redrive_group(group), read)
+    dead = DeadLetterCount(rt.platform, group, read)
     counting = Periodic("count dead letters", dead.refresh, 10, first_at_start=True)
     rt.after_start.append(counting.start)
     rt.before_stop.append(counting.stop)
