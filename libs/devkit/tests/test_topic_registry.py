@@ -26,5 +26,6 @@ async def test_the_registry_names_what_each_service_sends_and_receives(
     sends = {address for action, address in acts if action == "send"}
     receives = {address for action, address in acts if action == "receive"}
     registry = topics([DOCS_OA])  # the platform's, and an OA connection's
-    assert sends == {t.name("local") for t in registry if t.owner == service}
+    # A retired topic (an event's older version) is written by no one.
+    assert sends == {t.name("local") for t in registry if t.owner == service and not t.retired}
     assert receives == {t.name("local") for t in registry if service in t.consumers}

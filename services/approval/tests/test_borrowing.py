@@ -13,6 +13,7 @@ from approval.domain.borrowing import (
     SelfApproval,
 )
 from approval.domain.oa_callback import CallbackRejected, verify
+from approval.domain.oa_states import Outcome
 from approval.domain.routing import NoRoute, OaRoutes
 from contracts.oa_callback import sign, signed_headers
 
@@ -34,7 +35,7 @@ def request() -> BorrowingRequest:
 
 
 def decision(r: BorrowingRequest, verdict: str = "approved") -> Decision:
-    return Decision(r.request_id, "seeyon", verdict, "王强", "同意", "OA-1", NOW)  # type: ignore[arg-type]
+    return Decision(r.request_id, "seeyon", Outcome(verdict), "王强", "同意", "OA-1", NOW)
 
 
 def test_approval_grants_access_for_the_requested_days() -> None:
@@ -115,11 +116,11 @@ def test_a_signature_of_characters_beyond_ascii_is_refused_not_a_crash() -> None
 
 def test_nobody_approves_their_own_borrowing() -> None:
     r = request()
-    own = Decision(r.request_id, "seeyon", "approved", r.applicant, "同意", "OA-2", NOW)
+    own = Decision(r.request_id, "seeyon", Outcome.APPROVED, r.applicant, "同意", "OA-2", NOW)
     with pytest.raises(SelfApproval, match=r"liuyang applied for request .* may not approve"):
         r.decide(own)
     # Declining one's own request (withdrawing it) is no conflict of interest.
-    withdrawn = Decision(r.request_id, "seeyon", "rejected", r.applicant, "撤回", "OA-2", NOW)
+    withdrawn = Decision(r.request_id, "seeyon", Outcome.REJECTED, r.applicant, "撤回", "OA-2", NOW)
     assert r.decide(withdrawn).status is RequestStatus.REJECTED
 
 

@@ -8,6 +8,7 @@ from approval.domain.oa_states import (
     WECOM_SP_STATUS,
     Outcome,
     UnknownState,
+    contrary,
     dingtalk_outcome,
     feishu_outcome,
     next_state,
@@ -59,9 +60,15 @@ def test_late_and_repeated_events_change_nothing_and_a_withdrawal_after_approval
     ]:
         assert next_state(state, event) == expected, (state, event)
         state = expected or state
-    # A negative decision after approval withdraws access as well, whatever the vendor calls it.
-    for negative in (Outcome.REJECTED, Outcome.CANCELLED, Outcome.REVOKED):
+    # A withdrawal after approval takes access away, whatever the vendor calls it.
+    for negative in (Outcome.CANCELLED, Outcome.REVOKED):
         assert next_state(Outcome.APPROVED, negative) is Outcome.REVOKED
+    # A decision against the one taken is refused by rule: no vendor sends one, an OA's bug does.
+    assert next_state(Outcome.APPROVED, Outcome.REJECTED) is None
+    assert contrary(Outcome.APPROVED, Outcome.REJECTED)
+    assert contrary(Outcome.REJECTED, Outcome.APPROVED)
+    assert not contrary(Outcome.APPROVED, Outcome.PENDING)  # late, not contrary
+    assert not contrary(Outcome.REVOKED, Outcome.CANCELLED)  # the withdrawal, said again
     # Final states stay final, but a timed-out approval can be taken up again.
     for final in (Outcome.REJECTED, Outcome.CANCELLED, Outcome.REVOKED):
         assert all(next_state(final, o) is None for o in Outcome)

@@ -17,8 +17,8 @@ def connections(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_each_oa_systems_callback_key_is_required_and_long() -> None:
     with pytest.raises(ValidationError, match="oa_callback_keys"):
         ApprovalSettings()
-    with pytest.raises(ValidationError, match="names no OA system's key"):
-        ApprovalSettings(oa_callback_keys={})
+    with pytest.raises(ValidationError, match="have neither a callback key nor a vendor's"):
+        ApprovalSettings(oa_callback_keys={}, oa_routes={"*": "seeyon"})
     with pytest.raises(ValidationError, match="the key of weaver must be at least 32 bytes"):
         ApprovalSettings(oa_callback_keys={"seeyon": "k" * 32, "weaver": "change-me"})
     with pytest.raises(ValidationError, match="key id 'Seeyon OA'"):
@@ -40,7 +40,9 @@ def test_its_client_secret_at_the_identity_provider_is_required(
 
 def test_keys_and_routes_name_only_the_platforms_oa_connections() -> None:
     keys = {"seeyon": "k" * 32, "weaver": "w" * 32}
-    with pytest.raises(ValidationError, match=r"OA connections \['weaver'\] have no callback key"):
+    with pytest.raises(
+        ValidationError, match=r"OA connections \['weaver'\] have neither a callback key nor"
+    ):
         ApprovalSettings(oa_callback_keys={"seeyon": "k" * 32}, oa_routes={"*": "seeyon"})
     with pytest.raises(ValidationError, match=r"callback keys of \['landray'\]: not in"):
         ApprovalSettings(oa_callback_keys=keys | {"landray": "l" * 32}, oa_routes={"*": "seeyon"})
@@ -48,3 +50,38 @@ def test_keys_and_routes_name_only_the_platforms_oa_connections() -> None:
         ApprovalSettings(oa_callback_keys=keys, oa_routes={"Q001": "landray"})
     with pytest.raises(ValidationError, match="routes no fonds"):
         ApprovalSettings(oa_callback_keys=keys, oa_routes={})
+
+
+DINGTALK = {
+    "vendor": "dingtalk",
+    "token": "t0ken",
+    "aes_key": "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C",
+    "receiver_id": "dingcorp",
+    "processes": {"PROC-BORROW": "borrowing"},
+    "users": {"manager75": "wangqiang"},
+}
+
+
+def test_a_vendor_connection_has_all_its_keys_and_a_well_formed_aes_key() -> None:
+    keys = {"seeyon": "k" * 32}
+    kept = ApprovalSettings(
+        oa_callback_keys=keys, oa_vendors={"weaver": DINGTALK}, oa_routes={"*": "weaver"}
+    )
+    assert kept.oa_vendors["weaver"].users == {"manager75": "wangqiang"}
+    assert "t0ken" not in repr(kept)  # the keys are secrets
+    for broken, reason in (
+        ({k: v for k, v in DINGTALK.items() if k != "aes_key"}, "needs aes_key"),
+        (DINGTALK | {"aes_key": "short"}, "43 characters, not 5"),
+        (DINGTALK | {"vendor": "feishu"}, "needs encrypt_key, verification_token"),
+        (DINGTALK | {"processes": {}}, "processes"),
+    ):
+        with pytest.raises(ValidationError, match=reason):
+            ApprovalSettings(
+                oa_callback_keys=keys, oa_vendors={"weaver": broken}, oa_routes={"*": "weaver"}
+            )
+    with pytest.raises(ValidationError, match=r"vendor connections \['landray'\]: not in"):
+        ApprovalSettings(
+            oa_callback_keys=keys | {"weaver": "w" * 32},
+            oa_vendors={"landray": DINGTALK},
+            oa_routes={"*": "weaver"},
+        )

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from contracts.envelope import Envelope
-from contracts.events import AccessRevoked, RoleAssigned, RoleRevoked
+from contracts.envelope import Envelope, new_event
+from contracts.events import (
+    AccessGranted,
+    AccessRevoked,
+    ApprovalDecided,
+    RoleAssigned,
+    RoleRevoked,
+)
 from devkit.testing import RecordingPublisher
 from permission.domain.access import ChangeRefused, Grant, RoleAssignment
 from permission.ports import Pending
@@ -72,6 +80,22 @@ class Grants:
 
     async def mark_revoked(self, grant_id: uuid.UUID, at: datetime) -> bool:
         self.revoked[grant_id] = at
+        self.grants[grant_id] = replace(self.grants[grant_id], revoked_at=at)
+        return True
+
+    async def add(self, g: Grant) -> None:
+        self.grants.setdefault(g.grant_id, g)
+
+
+class Once:
+    def __init__(self) -> None:
+        self.seen: set[uuid.UUID] = set()
+
+    async def handle_once(self, event: Envelope[Any], work: Callable[[], Awaitable[None]]) -> bool:
+        if event.id in self.seen:
+            return False
+        await work()
+        self.seen.add(event.id)
         return True
 
 
@@ -167,3 +191,49 @@ async def test_a_grant_is_withdrawn_before_its_time_by_the_security_administrato
     service, _, _ = await seeded(ended)
     with pytest.raises(AlreadyEnded):
         await service.withdraw(ended.grant_id, by="secadmin")
+
+
+def decision(request_id: uuid.UUID, outcome: str) -> Envelope[ApprovalDecided]:
+    now = datetime.now(UTC)
+    decided = ApprovalDecided(
+        request_id=request_id,
+        kind="borrowing",
+        applicant="liuyang",
+        fonds_code="Q001",
+        record_ids=(uuid.uuid4(),),
+        decision=outcome,
+        approver="王强",
+        comment="",
+        oa_instance_id="OA-1",
+        decided_at=now,
+        access_until=now + timedelta(days=7) if outcome == "approved" else None,
+        days=7,
+    )
+    return new_event(decided, source="/aap/approval", subject="s", correlation_id="c")
+
+
+async def test_an_approval_revoked_in_the_oa_withdraws_its_grant_at_once_and_once() -> None:
+    grants, published = Grants(), RecordingPublisher()
+    fake_grants: Any = grants
+    once: Any = Once()
+    service = PermissionService(fake_grants, Roles(), once, published, "/aap/permission")
+    request = uuid.uuid4()
+    await service.on_approval_decided(decision(request, "approved"))
+    [grant] = grants.grants.values()
+    revoked = decision(request, "revoked")
+    await service.on_approval_decided(revoked)
+    await service.on_approval_decided(revoked)  # redelivered
+    await service.on_approval_decided(decision(request, "revoked"))  # the OA said it again
+    assert [type(e.data) for e in published.events] == [AccessGranted, AccessRevoked]
+    ended = published.events[1].data
+    assert isinstance(ended, AccessRevoked)
+    assert (ended.reason, ended.revoked_by, ended.request_id) == (
+        "withdrawn_in_oa",
+        "王强",
+        request,
+    )
+    assert ended.grant_id == grant.grant_id and grant.grant_id in grants.revoked
+    # A rejection or a cancellation grants nothing and revokes nothing.
+    for outcome in ("rejected", "cancelled", "expired"):
+        await service.on_approval_decided(decision(uuid.uuid4(), outcome))
+    assert len(published.events) == 2

@@ -109,6 +109,19 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         "an approver who is the applicant is refused (403)",
         access="signed",
     ),
+    *(
+        Endpoint(
+            "approval",
+            method,
+            "/v1/oa/{vendor}/{connection}",
+            "the OA vendor (钉钉, 飞书, 企业微信) of the connection: its own signature and "
+            "encryption with the connection's keys",
+            "decides only requests whose OA instance the connection runs; an approver not "
+            "mapped to a platform principal grants nothing (403)",
+            access="signed",
+        )
+        for method in ("GET", "POST")
+    ),
     # permission
     Endpoint("permission", "GET", "/v1/check", "the services' own clients", "—"),
     Endpoint("permission", "GET", "/v1/visibility", "the services' own clients", "—"),

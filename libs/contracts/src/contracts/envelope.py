@@ -93,6 +93,13 @@ def new_event(
     )
 
 
+def upcast(event: Envelope[Any], data: EventT) -> Envelope[EventT]:
+    """An event of an older version read as the current one (``data``, made by the new
+    version's ``from_v1``): the same id, story and cause, so idempotency holds across both."""
+    typed: type[Envelope[EventT]] = cast(Any, Envelope)[type(data)]
+    return typed(**{**dict(event), "type": data.cloudevents_type(), "data": data})
+
+
 def derived_event_id(
     cause_id: uuid.UUID | str, event_type: type[EventData], part: str = ""
 ) -> uuid.UUID:

@@ -263,8 +263,9 @@ class OaDecisionMade(EventData):
     decided_at: UtcDatetime
 
 
-class ApprovalDecided(EventData):
-    """The archive's approval flow reached its decision."""
+class ApprovalDecidedV1(EventData):
+    """Version 1 of ``ApprovalDecided``: approved or rejected only. No longer published; kept
+    so that its events stay readable (``ApprovalDecided.from_v1``)."""
 
     event_type = "ApprovalDecided"
 
@@ -291,6 +292,56 @@ class ApprovalDecided(EventData):
     )
 
 
+BORROWING_STATES = ("approved", "rejected", "cancelled", "revoked", "expired")
+
+
+class ApprovalStep(Contract):
+    """One approver's step in the OA's trail (会签 and 或签 steps as the OA reports them)."""
+
+    approver: str = Field(description="The platform principal the OA user is mapped to")
+    oa_user_id: str = Field(description="The approver's id in the OA, as the OA sent it")
+    decision: Literal["approved", "rejected", "pending", "redirected", "cancelled"]
+    comment: str = ""
+    decided_at: UtcDatetime | None = None
+
+
+class ApprovalDecided(EventData):
+    """The archive's approval flow changed state on the OA's word, or on its own clock.
+
+    Version 2: besides approved and rejected, a request can be cancelled (withdrawn before the
+    end), revoked after approval (通过后撤销: access is withdrawn at once) or expired, and the
+    approver trail travels with it. One event per state a request reaches."""
+
+    event_type = "ApprovalDecided"
+    version = 2
+
+    request_id: uuid.UUID
+    kind: Literal["borrowing"]
+    applicant: str
+    fonds_code: str | None = Field(
+        default=None, description="全宗号 of the request: a grant covers this fonds only"
+    )
+    record_ids: tuple[uuid.UUID, ...]
+    decision: Literal["approved", "rejected", "cancelled", "revoked", "expired"]
+    approver: str = Field(description="Who decided: the OA approver, or the platform on expiry")
+    comment: str
+    oa_connection: str | None = Field(default=None, description="The OA connection that decided")
+    oa_instance_id: str
+    decided_at: UtcDatetime
+    access_until: UtcDatetime | None = Field(
+        description="End of the borrowing while approved; None in every other state"
+    )
+    days: int | None = Field(default=None, ge=1, le=MAX_BORROWING_DAYS)
+    trail: tuple[ApprovalStep, ...] = Field(
+        default=(), description="The OA's approver trail, in its order, where it sent one"
+    )
+
+    @classmethod
+    def from_v1(cls, v1: ApprovalDecidedV1) -> ApprovalDecided:
+        """A version-1 event read as version 2: every v1 field keeps its meaning."""
+        return cls.model_validate(v1.model_dump())
+
+
 # --- permission ---------------------------------------------------------------------------
 
 
@@ -313,8 +364,8 @@ class AccessGranted(EventData):
     request_id: uuid.UUID
 
 
-class AccessRevoked(EventData):
-    """A grant ended: its time ran out (or it was withdrawn)."""
+class AccessRevokedV1(EventData):
+    """Version 1 of ``AccessRevoked``. No longer published; kept so its events stay readable."""
 
     event_type = "AccessRevoked"
 
@@ -324,6 +375,28 @@ class AccessRevoked(EventData):
     reason: Literal["expired", "withdrawn"]
     revoked_at: UtcDatetime
     revoked_by: str | None = None  # who withdrew it; None when its time ran out
+
+
+class AccessRevoked(EventData):
+    """A grant ended: its time ran out, the security administrator withdrew it, or the OA
+    withdrew the approval it came from (version 2: ``withdrawn_in_oa``, and the request)."""
+
+    event_type = "AccessRevoked"
+    version = 2
+
+    grant_id: uuid.UUID
+    user: str
+    record_ids: tuple[uuid.UUID, ...]
+    reason: Literal["expired", "withdrawn", "withdrawn_in_oa"]
+    revoked_at: UtcDatetime
+    revoked_by: str | None = None  # who withdrew it; None when its time ran out
+    request_id: uuid.UUID | None = Field(
+        default=None, description="The borrowing request the grant came from"
+    )
+
+    @classmethod
+    def from_v1(cls, v1: AccessRevokedV1) -> AccessRevoked:
+        return cls.model_validate(v1.model_dump())
 
 
 class RoleAssigned(EventData):
@@ -414,8 +487,10 @@ ALL_EVENTS: tuple[type[EventData], ...] = (
     IntegrityAlertRaised,
     ApprovalRequested,
     OaDecisionMade,
+    ApprovalDecidedV1,
     ApprovalDecided,
     AccessGranted,
+    AccessRevokedV1,
     AccessRevoked,
     RoleAssigned,
     RoleRevoked,
@@ -437,8 +512,10 @@ CustodyExtendedEvent = Envelope[CustodyExtended]
 RecordReviewedEvent = Envelope[RecordReviewed]
 ApprovalRequestedEvent = Envelope[ApprovalRequested]
 OaDecisionMadeEvent = Envelope[OaDecisionMade]
+ApprovalDecidedV1Event = Envelope[ApprovalDecidedV1]
 ApprovalDecidedEvent = Envelope[ApprovalDecided]
 AccessGrantedEvent = Envelope[AccessGranted]
+AccessRevokedV1Event = Envelope[AccessRevokedV1]
 AccessRevokedEvent = Envelope[AccessRevoked]
 RoleAssignedEvent = Envelope[RoleAssigned]
 RoleRevokedEvent = Envelope[RoleRevoked]

@@ -13,7 +13,9 @@ from contracts.envelope import EventData
 from contracts.events import (
     AccessGranted,
     AccessRevoked,
+    AccessRevokedV1,
     ApprovalDecided,
+    ApprovalDecidedV1,
     ApprovalRequested,
     CheckpointPublished,
     CustodyExtended,
@@ -53,6 +55,9 @@ class Topic:
     owner: str  # the one principal that writes it: a service, or an OA connection (oa-<name>)
     consumers: tuple[str, ...]  # the principals that read it (each in its own group)
     partitions: int = 3
+    # A topic an event's new version replaced: written by no one (no ACL lets its owner write
+    # any more), read by its consumers until they have drained it.
+    retired: bool = False
 
     def name(self, namespace: str) -> str:
         return f"{namespace}.{self.base_name}" if namespace else self.base_name
@@ -110,17 +115,34 @@ INTEGRITY_ALERTS = Topic(
     ("audit",),
 )
 APPROVALS_DECIDED = Topic(
-    "aap.approval.decided.v1",
+    "aap.approval.decided.v2",
     (ApprovalDecided,),
     "request_id",
     "approval",
     ("archive", "permission", "audit"),
 )
+# Version 1 is no longer written; its consumers still read what it holds (upcast to version 2).
+APPROVALS_DECIDED_V1 = Topic(
+    "aap.approval.decided.v1",
+    (ApprovalDecidedV1,),
+    "request_id",
+    "approval",
+    ("archive", "permission", "audit"),
+    retired=True,
+)
 ACCESS_GRANTED = Topic(
     "aap.permission.access-granted.v1", (AccessGranted,), "grant_id", "permission", ("audit",)
 )
 ACCESS_REVOKED = Topic(
-    "aap.permission.access-revoked.v1", (AccessRevoked,), "grant_id", "permission", ("audit",)
+    "aap.permission.access-revoked.v2", (AccessRevoked,), "grant_id", "permission", ("audit",)
+)
+ACCESS_REVOKED_V1 = Topic(
+    "aap.permission.access-revoked.v1",
+    (AccessRevokedV1,),
+    "grant_id",
+    "permission",
+    ("audit",),
+    retired=True,
 )
 # Each service that decides by roles keeps them cached and forgets a principal's on a change.
 ROLES_ASSIGNED = Topic(
@@ -161,8 +183,10 @@ PLATFORM_TOPICS: tuple[Topic, ...] = (
     CUSTODY_EXTENSIONS,
     INTEGRITY_ALERTS,
     APPROVALS_DECIDED,
+    APPROVALS_DECIDED_V1,
     ACCESS_GRANTED,
     ACCESS_REVOKED,
+    ACCESS_REVOKED_V1,
     ROLES_ASSIGNED,
     ROLES_REVOKED,
     RECORDS_ACCESSED,

@@ -108,7 +108,8 @@ def acls(namespace: str, connections: Iterable[str]) -> list[AclBinding]:
     out: list[AclBinding] = []
     for topic in topics(connections):
         name, dead = topic.name(namespace), topic.dead_letter(namespace)
-        out.append(_allow(ResourceType.TOPIC, name, topic.owner, AclOperation.WRITE))
+        if not topic.retired:
+            out.append(_allow(ResourceType.TOPIC, name, topic.owner, AclOperation.WRITE))
         for consumer in topic.consumers:
             out.append(_allow(ResourceType.TOPIC, name, consumer, AclOperation.READ))
             out.append(_allow(ResourceType.TOPIC, dead, consumer, AclOperation.WRITE))

@@ -6,11 +6,15 @@ import httpx
 from fastapi import FastAPI
 
 from approval.adapters.consumers import register_consumers
-from approval.adapters.http import approval_router, oa_callback_router
+from approval.adapters.http import approval_router, oa_callback_router, vendor_callback_router
 from approval.adapters.requests import Nonces, Requests
+from approval.domain.borrowing import SelfApproval
+from approval.domain.oa_states import UnknownState
 from approval.domain.routing import OaRoutes
 from approval.service import ApprovalService
 from approval.settings import ApprovalSettings
+from approval.vendor_callbacks import UnknownConnection, UnmappedApprover, VendorCallbacks
+from approval.vendors.refusals import CallbackRefused
 from contracts.events import ApprovalDecided
 from contracts.topics import OaConnection
 from servicekit.roles import RoleDirectory
@@ -43,6 +47,7 @@ def create_app(
         OaRoutes(settings.oa_routes),
         rt.source,
     )
+    vendors = VendorCallbacks(service, requests, settings.oa_vendors)
     register_consumers(rt, service)
     token = rt.service_token(settings.oidc_client_id, settings.oidc_client_secret)
     directory = RoleDirectory(settings.permission_url, token, permission_transport)
@@ -51,7 +56,14 @@ def create_app(
         rt,
         title="AAP approval",
         routers=[approval_router(service)],
-        signed_routers=[oa_callback_router(service)],
+        signed_routers=[oa_callback_router(service), vendor_callback_router(vendors)],
+        errors={
+            CallbackRefused: 401,
+            UnknownConnection: 404,
+            UnmappedApprover: 403,
+            SelfApproval: 403,
+            UnknownState: 422,
+        },
         roles=directory,
     )
 

@@ -7,7 +7,8 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
-from approval.domain.borrowing import BorrowingRequest, Decision
+from approval.domain.borrowing import BorrowingRequest
+from approval.vendors.events import OaInstance, Step
 from contracts.envelope import Envelope
 from contracts.topics import Topic
 
@@ -21,8 +22,23 @@ class RequestStore(Protocol):
 
     async def get(self, request_id: uuid.UUID) -> BorrowingRequest | None: ...
 
-    async def save_decision(self, decision: Decision) -> bool:
-        """Store the decision unless one is stored already. True if this one was stored."""
+    async def save_change(self, request: BorrowingRequest) -> bool:
+        """Store the request's latest change as its n-th, unless another delivery stored an
+        n-th first. True if this one was stored."""
+        ...
+
+    async def bind_instance(self, request_id: uuid.UUID, connection: str, instance: str) -> None:
+        """The OA instance the request runs as: the OA's callbacks name it, not our id."""
+        ...
+
+    async def instance(self, connection: str, instance: str) -> OaInstance | None:
+        """The request an OA instance runs, the trail reported so far, the events seen."""
+        ...
+
+    async def record_event(
+        self, connection: str, instance: str, event_id: str, steps: tuple[Step, ...]
+    ) -> None:
+        """Remember a vendor event as handled, with the trail steps it reported (once)."""
         ...
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Mapping
+from typing import Any
 
 import structlog
 
@@ -13,9 +14,11 @@ from approval.domain.borrowing import (
     Decision,
     DecisionConflict,
     NotRoutedHere,
+    RequestStatus,
     SelfApproval,
 )
 from approval.domain.oa_callback import CallbackRejected, verify
+from approval.domain.oa_states import Outcome
 from approval.domain.routing import OaRoutes
 from approval.ports import NonceStore, ProcessedEvents, Publisher, RequestStore
 from contracts.envelope import Envelope, derived_event_id, new_event
@@ -93,7 +96,7 @@ class ApprovalService:
         """A decision from an OA connection's own topic."""
 
         async def work() -> None:
-            await self._apply(_decision(event.data, connection), event)
+            await self.apply(_decision(event.data, connection), event)
 
         await self._processed.handle_once(event, work)
 
@@ -121,9 +124,9 @@ class ApprovalService:
             raise CallbackRejected("nonce was used before: replayed callback")
         data = OaDecisionMade.model_validate_json(body)
         log.info("signed decision received", oa_system=system, request_id=str(data.request_id))
-        return await self._apply(_decision(data, system), None)
+        return await self.apply(_decision(data, system), None)
 
-    async def _apply(
+    async def apply(
         self, decision: Decision, cause: Envelope[OaDecisionMade] | None
     ) -> BorrowingRequest:
         request = await self._requests.get(decision.request_id)
@@ -131,35 +134,41 @@ class ApprovalService:
             raise UnknownRequest(f"no borrowing request {decision.request_id}")
         try:
             decided = request.decide(decision)
-        except DecisionConflict as conflict:
-            log.warning("conflicting OA decision ignored", reason=str(conflict))
-            raise
-        except (SelfApproval, NotRoutedHere) as refused:
+        except (DecisionConflict, SelfApproval, NotRoutedHere) as refused:
             log.warning("OA decision refused", reason=str(refused))
             raise
-        if decided is not request and not await self._requests.save_decision(decision):
-            # Another delivery decided between our read and write: re-check against theirs.
-            return await self._apply(decision, cause)
+        if decided is not request and not await self._requests.save_change(decided):
+            # Another delivery changed it between our read and write: re-decide against theirs.
+            return await self.apply(decision, cause)
+        if decided.status is not RequestStatus.PENDING:
+            # Published again on a repeat, with the same id: a crash between storing the change
+            # and publishing it is repaired by the OA's redelivery, and consumers skip the rest.
+            await self._publish(decided, cause)
+        return decided
+
+    async def _publish(self, decided: BorrowingRequest, cause: Envelope[Any] | None) -> None:
+        change = decided.decided()
+        number = f"{len(decided.decisions)}:{change.decision}"
         await self._publisher.publish(
             new_event(
-                decided.decided(),
+                change,
                 source=self._source,
                 subject=str(decided.request_id),
                 correlation_id=str(decided.request_id),
                 cause=cause,
-                actor=decision.approver,
-                # One id per request's decision, whichever channel delivered it, however often.
-                event_id=derived_event_id(decided.request_id, ApprovalDecided),
+                actor=change.approver,
+                # One id per state a request reaches, whichever channel delivered it, however
+                # often (a request can reach "pending" again, so its number is part of it).
+                event_id=derived_event_id(decided.request_id, ApprovalDecided, number),
             )
         )
-        return decided
 
 
 def _decision(data: OaDecisionMade, connection: str) -> Decision:
     return Decision(
         request_id=data.request_id,
         oa_connection=connection,
-        decision=data.decision,
+        outcome=Outcome(data.decision),
         approver=data.approver,
         comment=data.comment,
         oa_instance_id=data.oa_instance_id,

@@ -5,6 +5,7 @@ import re
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from approval.vendors.connection import VendorConnection
 from servicekit.settings import PlatformSettings
 
 MIN_SECRET_BYTES = 32
@@ -28,6 +29,11 @@ class ApprovalSettings(BaseSettings):
         description="Each OA system's own HMAC key for its signed callbacks, by key id (JSON, "
         'e.g. {"seeyon": "…"}): at least 32 random bytes each, no default'
     )
+    oa_vendors: dict[str, VendorConnection] = Field(
+        default_factory=dict,
+        description="The OA connections to a vendor's approval product (钉钉, 飞书, 企业微信) "
+        "by connection name (JSON): vendor, keys, approval definitions, user mapping",
+    )
     oa_routes: dict[str, str] = Field(
         description="Which OA connection decides borrowing for which fonds (JSON, e.g. "
         '{"Q001": "seeyon", "*": "weaver"}; "*" for every fonds not named)'
@@ -37,8 +43,6 @@ class ApprovalSettings(BaseSettings):
     @field_validator("oa_callback_keys")
     @classmethod
     def _strong(cls, keys: dict[str, SecretStr]) -> dict[str, SecretStr]:
-        if not keys:
-            raise ValueError("AAP_APPROVAL_OA_CALLBACK_KEYS names no OA system's key")
         for key_id, secret in keys.items():
             if not KEY_ID.fullmatch(key_id):
                 raise ValueError(f"key id {key_id!r}: 1–64 of a-z, 0-9 and -")
@@ -56,8 +60,12 @@ class ApprovalSettings(BaseSettings):
         connected = set(self.platform.oa_connections)
         if unknown := set(self.oa_callback_keys) - connected:
             raise ValueError(f"callback keys of {sorted(unknown)}: not in AAP_OA_CONNECTIONS")
-        if keyless := connected - set(self.oa_callback_keys):
-            raise ValueError(f"OA connections {sorted(keyless)} have no callback key")
+        if unknown := set(self.oa_vendors) - connected:
+            raise ValueError(f"vendor connections {sorted(unknown)}: not in AAP_OA_CONNECTIONS")
+        if keyless := connected - set(self.oa_callback_keys) - set(self.oa_vendors):
+            raise ValueError(
+                f"OA connections {sorted(keyless)} have neither a callback key nor a vendor's"
+            )
         if not self.oa_routes:
             raise ValueError("AAP_APPROVAL_OA_ROUTES routes no fonds to an OA connection")
         if unrouted := set(self.oa_routes.values()) - connected:

@@ -18,6 +18,7 @@ from audit.ports import Document, LogStore
 from contracts.events import (
     AccessGranted,
     ApprovalDecided,
+    ApprovalDecidedV1,
     ApprovalRequested,
     RecordArchived,
     RecordsAccessed,
@@ -55,13 +56,19 @@ async def _all(store: LogStore, filters: dict[str, Any]) -> AsyncIterator[Docume
 
 
 async def _data_by(
-    store: LogStore, event: str, field: str, values: Iterable[str]
+    store: LogStore,
+    event: str | list[str],
+    field: str,
+    values: Iterable[str],
+    only: dict[str, Any] | None = None,
 ) -> dict[str, dict[str, Any]]:
-    """The data of ``event`` entries by their ``field``, for the given values."""
+    """The data of ``event`` entries (of any of the types, for a list) by their ``field``, for
+    the given values."""
     wanted = sorted(set(values))
     if not wanted:
         return {}
-    filters = {"event_type": event, f"data.{field}": {"$in": wanted}}
+    types = event if isinstance(event, str) else {"$in": event}
+    filters = {"event_type": types, f"data.{field}": {"$in": wanted}, **(only or {})}
     return {str(e["data"][field]): e["data"] async for e in _all(store, filters)}
 
 
@@ -87,7 +94,13 @@ async def usage_register(
     )
     request_ids = [g["request_id"] for g in grants.values()]
     asked = await _data_by(store, ApprovalRequested.cloudevents_type(), "request_id", request_ids)
-    decided = await _data_by(store, ApprovalDecided.cloudevents_type(), "request_id", request_ids)
+    decided = await _data_by(
+        store,
+        [ApprovalDecided.cloudevents_type(), ApprovalDecidedV1.cloudevents_type()],
+        "request_id",
+        request_ids,
+        only={"data.decision": "approved"},  # the approver, not who revoked it later
+    )
     archived = await _data_by(
         store,
         RecordArchived.cloudevents_type(),

@@ -25,6 +25,7 @@ from permission.domain.access import (
     Visibility,
     check,
     grant_for,
+    grant_id_of,
     refuse_change,
     separation_of_duties,
     visibility,
@@ -166,7 +167,12 @@ class PermissionService:
         raise NotPermitted(f"{user}: roles are assigned by the security administrator only")
 
     async def on_approval_decided(self, event: ApprovalDecidedEvent) -> None:
+        """An approval grants access; an approval withdrawn in the OA takes it away at once."""
+
         async def work() -> None:
+            if event.data.decision == "revoked":
+                await self._withdrawn_in_oa(event)
+                return
             grant = grant_for(event.data)
             if grant is None:
                 return
@@ -184,6 +190,25 @@ class PermissionService:
             )
 
         await self._processed.handle_once(event, work)
+
+    async def _withdrawn_in_oa(self, event: ApprovalDecidedEvent) -> None:
+        grant = await self._grants.get(grant_id_of(event.data.request_id))
+        now = utc_now()
+        if grant is None or grant.revoked_at is not None:
+            return
+        revoked = grant.withdrawn(event.data.approver, now, in_oa=True)
+        await self._publisher.publish(
+            new_event(
+                revoked,
+                source=self._source,
+                subject=str(grant.grant_id),
+                correlation_id=event.correlationid,
+                cause=event,
+                actor=event.data.approver,
+                event_id=derived_event_id(grant.grant_id, AccessRevoked, "withdrawn_in_oa"),
+            )
+        )
+        await self._grants.mark_revoked(grant.grant_id, now)
 
     async def on_record_archived(self, event: RecordArchivedEvent) -> None:
         await self._grants.remember_record(event.data.record_id, event.data.fonds_code)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, HTTPException, Request
+from fastapi import APIRouter, Header, HTTPException, Request, Response
 from pydantic import BaseModel, Field, ValidationError
 
 from approval.domain.borrowing import (
@@ -17,6 +17,8 @@ from approval.domain.borrowing import (
 from approval.domain.oa_callback import CallbackRejected
 from approval.domain.routing import NoRoute
 from approval.service import ApprovalService, UnknownRequest
+from approval.vendor_callbacks import Callback, VendorCallbacks
+from approval.vendors.connection import Vendor
 from servicekit.auth import Caller
 
 
@@ -110,5 +112,27 @@ def oa_callback_router(service: ApprovalService) -> APIRouter:
         except NotRoutedHere as error:
             raise HTTPException(403, str(error)) from error
         return _out(decided)
+
+    return router
+
+
+def vendor_callback_router(callbacks: VendorCallbacks) -> APIRouter:
+    """The OA vendors' own callbacks: each proves itself by the vendor's signature and
+    encryption with the connection's keys; a refusal names what was wrong (``app.py`` maps each
+    refusal to its status once)."""
+    router = APIRouter(prefix="/v1/oa", tags=["approval"])
+
+    @router.api_route("/{vendor}/{connection}", methods=["GET", "POST"])
+    async def vendor_callback(vendor: Vendor, connection: str, request: Request) -> Response:
+        """DingTalk's and Feishu's event subscriptions and WeCom's callbacks (its URL check
+        is the GET), configured per OA connection (``AAP_APPROVAL_OA_VENDORS``)."""
+        callback = Callback(
+            method=request.method,
+            query=dict(request.query_params),
+            headers={k.lower(): v for k, v in request.headers.items()},
+            body=await request.body(),
+        )
+        received = await callbacks.receive(connection, vendor, callback)
+        return Response(received.reply, media_type=received.media_type)
 
     return router

@@ -1,42 +1,57 @@
-"""Approval's own database: borrowing requests, their decisions, and callback nonces seen.
+"""Approval's own database: borrowing requests, the OA's words that changed them, the OA
+instances they run as, and callback nonces seen.
 
-A decision lives in its own collection under the request's id: the first one stored wins by the
-storage engine's unique key, whichever channel (OA topic or callback) delivered it.
+A request's state changes are numbered, each stored under ``<request id>/<n>``: of two
+deliveries racing to make the n-th change, the storage engine's unique key lets one win, and
+the other re-reads and re-decides (only ``_id`` lookups: the local FerretDB indexes no other).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from datetime import timedelta
 
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from approval.domain.borrowing import BorrowingRequest, Decision, RequestStatus
+from approval.domain.borrowing import BorrowingRequest, Decision
+from approval.domain.oa_states import Outcome
+from approval.vendors.events import OaInstance, Step
+from contracts.events import ApprovalStep
 from contracts.types import utc_now
 from servicekit.mongo import Document
 
 
-def _decision_doc(d: Decision) -> Document:
+def _decision_doc(d: Decision, number: int) -> Document:
     return {
-        "_id": str(d.request_id),
+        "_id": f"{d.request_id}/{number}",
         "oa_connection": d.oa_connection,
-        "decision": d.decision,
+        "outcome": d.outcome.value,
         "approver": d.approver,
         "comment": d.comment,
         "oa_instance_id": d.oa_instance_id,
         "decided_at": d.decided_at,
+        "trail": [s.model_dump(mode="json") for s in d.trail],
     }
 
 
-def _request(doc: Document, decision: Document | None) -> BorrowingRequest:
-    request_id = uuid.UUID(doc["_id"])
-    d = None
-    if decision is not None:
-        fields = {k: v for k, v in decision.items() if k != "_id"}
-        d = Decision(request_id=request_id, **fields)
-    return BorrowingRequest(
+def _decision(request_id: uuid.UUID, doc: Document) -> Decision:
+    return Decision(
         request_id=request_id,
+        oa_connection=doc["oa_connection"],
+        outcome=Outcome(doc["outcome"]),
+        approver=doc["approver"],
+        comment=doc["comment"],
+        oa_instance_id=doc["oa_instance_id"],
+        decided_at=doc["decided_at"],
+        trail=tuple(ApprovalStep.model_validate(s) for s in doc.get("trail", [])),
+    )
+
+
+def _request(doc: Document) -> BorrowingRequest:
+    return BorrowingRequest(
+        request_id=uuid.UUID(doc["_id"]),
         applicant=doc["applicant"],
         fonds_code=doc["fonds_code"],
         oa_connection=doc["oa_connection"],
@@ -44,15 +59,15 @@ def _request(doc: Document, decision: Document | None) -> BorrowingRequest:
         reason=doc["reason"],
         days=doc["days"],
         requested_at=doc["requested_at"],
-        status=RequestStatus(d.decision) if d else RequestStatus.PENDING,
-        decision=d,
+        oa_instance_id=doc.get("oa_instance_id"),
     )
 
 
 class Requests:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self._requests = db["borrowing_requests"]
-        self._decisions = db["decisions"]
+        self._changes = db["request_changes"]
+        self._instances = db["oa_instances"]
 
     async def ensure_indexes(self) -> None:
         await self._requests.create_index([("applicant", 1), ("requested_at", -1)])
@@ -75,15 +90,56 @@ class Requests:
         doc = await self._requests.find_one({"_id": str(request_id)})
         if doc is None:
             return None
-        return _request(doc, await self._decisions.find_one({"_id": str(request_id)}))
+        request = _request(doc)
+        while change := await self._changes.find_one(
+            {"_id": f"{request_id}/{len(request.decisions) + 1}"}
+        ):
+            request = request.reached(_decision(request_id, change))
+        return request
 
-    async def save_decision(self, decision: Decision) -> bool:
-        """Store the decision unless one is stored already. True if this one was stored."""
+    async def save_change(self, request: BorrowingRequest) -> bool:
+        """Store the request's latest change as its n-th, unless another delivery stored an
+        n-th first. True if this one was stored."""
+        assert request.decision is not None
         try:
-            await self._decisions.insert_one(_decision_doc(decision))
+            await self._changes.insert_one(_decision_doc(request.decision, len(request.decisions)))
         except DuplicateKeyError:
             return False
         return True
+
+    async def bind_instance(self, request_id: uuid.UUID, connection: str, instance: str) -> None:
+        """The OA instance the request runs as: the OA's callbacks name it, not our id."""
+        await self._instances.update_one(
+            {"_id": f"{connection}/{instance}"},
+            {"$setOnInsert": {"request_id": str(request_id), "trail": [], "events": []}},
+            upsert=True,
+        )
+        await self._requests.update_one(
+            {"_id": str(request_id)}, {"$set": {"oa_instance_id": instance}}
+        )
+
+    async def instance(self, connection: str, instance: str) -> OaInstance | None:
+        doc = await self._instances.find_one({"_id": f"{connection}/{instance}"})
+        if doc is None:
+            return None
+        return OaInstance(
+            request_id=uuid.UUID(doc["request_id"]),
+            trail=tuple(Step(**s) for s in doc["trail"]),
+            events=frozenset(doc["events"]),
+        )
+
+    async def record_event(
+        self, connection: str, instance: str, event_id: str, steps: tuple[Step, ...]
+    ) -> None:
+        await self._instances.update_one(
+            {"_id": f"{connection}/{instance}", "events": {"$ne": event_id}},
+            {
+                "$push": {
+                    "events": event_id,
+                    "trail": {"$each": [dataclasses.asdict(s) for s in steps]},
+                }
+            },
+        )
 
 
 class Nonces:

@@ -5,36 +5,34 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from enum import StrEnum
-from typing import Literal
 
-from contracts.events import ApprovalDecided, ApprovalRequested
+from approval.domain.oa_states import Outcome, contrary, next_state
+from contracts.events import ApprovalDecided, ApprovalRequested, ApprovalStep
 
-
-class RequestStatus(StrEnum):
-    PENDING = "pending"
-    APPROVED = "approved"
-    REJECTED = "rejected"
+RequestStatus = Outcome  # a request's state is the OA approval's, as the platform reads it
 
 
 @dataclass(frozen=True)
 class Decision:
-    """What an OA approver decided, whichever way it reached us (topic or callback), and the
-    OA connection it came from (its topic, or the key that signed its callback)."""
+    """What the OA said about a request, whichever way it reached us (its topic, a signed
+    callback, a vendor's own callback), and the OA connection it came from."""
 
     request_id: uuid.UUID
     oa_connection: str
-    decision: Literal["approved", "rejected"]
+    outcome: Outcome
     approver: str
     comment: str
     oa_instance_id: str
     decided_at: datetime
+    trail: tuple[ApprovalStep, ...] = ()
 
 
 @dataclass(frozen=True)
 class BorrowingRequest:
     """A borrowing request (借阅申请): who, which records of which fonds, why, for how many
-    days, and the OA connection it was routed to (the only one that may decide it)."""
+    days, and the OA connection it was routed to (the only one that may decide it).
+
+    ``decisions`` are the OA's words that changed its state, in order; ``status`` follows."""
 
     request_id: uuid.UUID
     applicant: str
@@ -44,8 +42,13 @@ class BorrowingRequest:
     reason: str
     days: int
     requested_at: datetime
+    decisions: tuple[Decision, ...] = ()
     status: RequestStatus = RequestStatus.PENDING
-    decision: Decision | None = None
+    oa_instance_id: str | None = None  # the OA's own instance, once the OA has one
+
+    @property
+    def decision(self) -> Decision | None:
+        return self.decisions[-1] if self.decisions else None
 
     def requested(self) -> ApprovalRequested:
         return ApprovalRequested(
@@ -60,25 +63,32 @@ class BorrowingRequest:
         )
 
     def decide(self, decision: Decision) -> BorrowingRequest:
-        """The request after the decision. A repeat of the same decision changes nothing."""
+        """The request after the OA's word, as the flow's table says (``oa_states``). A late or
+        repeated word changes nothing: the same request comes back. A word against the state
+        reached (a rejection after the approval) is refused: ``DecisionConflict``."""
         if decision.oa_connection != self.oa_connection:
             raise NotRoutedHere(
                 f"request {self.request_id} was routed to OA system {self.oa_connection}; "
                 f"{decision.oa_connection} may not decide it"
             )
-        if decision.decision == "approved" and decision.approver == self.applicant:
+        if decision.outcome is Outcome.APPROVED and decision.approver == self.applicant:
             raise SelfApproval(
                 f"{decision.approver} applied for request {self.request_id} and may not approve "
                 "it: another approver decides"
             )
-        if self.status is not RequestStatus.PENDING:
-            if self.decision is not None and self.decision.decision == decision.decision:
-                return self
-            raise DecisionConflict(
-                f"request {self.request_id} is already {self.status.value}; "
-                f"a later '{decision.decision}' is ignored"
-            )
-        return replace(self, status=RequestStatus(decision.decision), decision=decision)
+        state = next_state(self.status, decision.outcome)
+        if state is None:
+            if contrary(self.status, decision.outcome):
+                raise DecisionConflict(
+                    f"request {self.request_id} is already {self.status.value}; "
+                    f"a later '{decision.outcome.value}' is ignored"
+                )
+            return self
+        return self.reached(replace(decision, outcome=state))
+
+    def reached(self, decision: Decision) -> BorrowingRequest:
+        """The request in the state ``decision.outcome``, as stored."""
+        return replace(self, decisions=(*self.decisions, decision), status=decision.outcome)
 
     def decided(self) -> ApprovalDecided:
         d = self.decision
@@ -89,15 +99,17 @@ class BorrowingRequest:
             applicant=self.applicant,
             fonds_code=self.fonds_code,
             record_ids=self.record_ids,
-            decision=d.decision,
+            decision=d.outcome.value,  # never "pending": the service publishes no such change
             approver=d.approver,
             comment=d.comment,
+            oa_connection=self.oa_connection,
             oa_instance_id=d.oa_instance_id,
             decided_at=d.decided_at,
             access_until=d.decided_at + timedelta(days=self.days)
-            if d.decision == "approved"
+            if d.outcome is Outcome.APPROVED
             else None,
             days=self.days,
+            trail=d.trail,
         )
 
 

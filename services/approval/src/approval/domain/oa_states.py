@@ -1,7 +1,6 @@
 """What each OA vendor's approval states mean for a request, and which changes a request
 takes: the vendors' documentation is the spec, one table per vendor and one for the flow.
 
-Not yet wired to callbacks (issue "OA integration"); the tables are the rules they will follow.
 """
 
 from __future__ import annotations
@@ -84,7 +83,6 @@ TRANSITIONS: dict[tuple[Outcome, Outcome], Outcome] = {
     # After approval only a withdrawal counts, and any of them takes access away at once.
     (Outcome.APPROVED, Outcome.REVOKED): Outcome.REVOKED,
     (Outcome.APPROVED, Outcome.CANCELLED): Outcome.REVOKED,
-    (Outcome.APPROVED, Outcome.REJECTED): Outcome.REVOKED,
     # An approval that timed out can be taken up again (Feishu OVERTIME_RECOVER).
     (Outcome.EXPIRED, Outcome.PENDING): Outcome.PENDING,
 }
@@ -93,3 +91,12 @@ TRANSITIONS: dict[tuple[Outcome, Outcome], Outcome] = {
 def next_state(current: Outcome, outcome: Outcome) -> Outcome | None:
     """The request's new state, or None: the event changes nothing."""
     return TRANSITIONS.get((current, outcome))
+
+
+def contrary(current: Outcome, outcome: Outcome) -> bool:
+    """Whether an outcome the flow does not take contradicts the state (a rejection after the
+    approval, an approval after the rejection) rather than repeating it or arriving late."""
+    late = outcome in (current, Outcome.PENDING) or (
+        current is Outcome.REVOKED and outcome is Outcome.CANCELLED
+    )
+    return next_state(current, outcome) is None and not late

@@ -5,13 +5,22 @@ from __future__ import annotations
 from typing import Any
 
 from archive.service import ArchiveService
+from contracts.envelope import upcast
 from contracts.events import (
+    ApprovalDecided,
     ApprovalDecidedEvent,
+    ApprovalDecidedV1Event,
     DocumentIngestedEvent,
     RecordArchivedEvent,
     RecordReviewedEvent,
 )
-from contracts.topics import APPROVALS_DECIDED, DOCUMENTS_INGESTED, RECORDS_ARCHIVED, REVIEWS
+from contracts.topics import (
+    APPROVALS_DECIDED,
+    APPROVALS_DECIDED_V1,
+    DOCUMENTS_INGESTED,
+    RECORDS_ARCHIVED,
+    REVIEWS,
+)
 from servicekit.kafka import subscriber_options
 from servicekit.service import Runtime
 
@@ -46,3 +55,8 @@ def register_consumers(rt: Runtime, service: ArchiveService, instance: str) -> N
     @rt.broker.subscriber(APPROVALS_DECIDED.name(ns), **options)
     async def on_approval_decided(event: ApprovalDecidedEvent) -> None:
         await service.on_approval_decided(event)
+
+    # Decisions published before version 2, read as version 2.
+    @rt.broker.subscriber(APPROVALS_DECIDED_V1.name(ns), **options)
+    async def on_approval_decided_v1(event: ApprovalDecidedV1Event) -> None:
+        await service.on_approval_decided(upcast(event, ApprovalDecided.from_v1(event.data)))

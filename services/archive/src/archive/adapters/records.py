@@ -157,8 +157,10 @@ class Records:
             yield RecordArchived.model_validate_json(d["event"])
 
     async def add_approval(self, decided: ApprovalDecided) -> None:
-        """Link a borrowing decision to each record it concerns (kept once per request)."""
+        """Link a borrowing's decision to each record it concerns: each state it reaches once
+        (approved, and revoked after, are two entries of its history)."""
         link = {
+            "key": f"{decided.request_id}:{decided.decision}",
             "request_id": str(decided.request_id),
             "decision": decided.decision,
             "applicant": decided.applicant,
@@ -168,7 +170,7 @@ class Records:
         }
         for record_id in decided.record_ids:
             await self._records.update_one(
-                {"_id": str(record_id), "approvals.request_id": {"$ne": link["request_id"]}},
+                {"_id": str(record_id), "approvals.key": {"$ne": link["key"]}},
                 {"$push": {"approvals": link}},
             )
 

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
-from contracts.events import ApprovalDecidedEvent, RecordArchivedEvent
-from contracts.topics import APPROVALS_DECIDED, RECORDS_ARCHIVED
+from contracts.envelope import upcast
+from contracts.events import (
+    ApprovalDecided,
+    ApprovalDecidedEvent,
+    ApprovalDecidedV1Event,
+    RecordArchivedEvent,
+)
+from contracts.topics import APPROVALS_DECIDED, APPROVALS_DECIDED_V1, RECORDS_ARCHIVED
 from permission.service import PermissionService
 from servicekit.kafka import subscriber_options
 from servicekit.service import Runtime
@@ -16,6 +22,11 @@ def register_consumers(rt: Runtime, service: PermissionService) -> None:
     @rt.broker.subscriber(APPROVALS_DECIDED.name(ns), **options)
     async def on_approval_decided(event: ApprovalDecidedEvent) -> None:
         await service.on_approval_decided(event)
+
+    # Decisions published before version 2, read as version 2.
+    @rt.broker.subscriber(APPROVALS_DECIDED_V1.name(ns), **options)
+    async def on_approval_decided_v1(event: ApprovalDecidedV1Event) -> None:
+        await service.on_approval_decided(upcast(event, ApprovalDecided.from_v1(event.data)))
 
     @rt.broker.subscriber(RECORDS_ARCHIVED.name(ns), **options)
     async def on_record_archived(event: RecordArchivedEvent) -> None:

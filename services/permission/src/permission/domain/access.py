@@ -109,18 +109,26 @@ class Grant:
             record_ids=self.record_ids,
             reason="expired",
             revoked_at=at,
+            request_id=self.request_id,
         )
 
-    def withdrawn(self, by: str, at: datetime) -> AccessRevoked:
-        """Ended before its time by the security administrator."""
+    def withdrawn(self, by: str, at: datetime, *, in_oa: bool = False) -> AccessRevoked:
+        """Ended before its time by the security administrator, or (``in_oa``) because the OA
+        withdrew the approval it came from (通过后撤销)."""
         return AccessRevoked(
             grant_id=self.grant_id,
             user=self.user,
             record_ids=self.record_ids,
-            reason="withdrawn",
+            reason="withdrawn_in_oa" if in_oa else "withdrawn",
             revoked_at=at,
             revoked_by=by,
+            request_id=self.request_id,
         )
+
+
+def grant_id_of(request_id: uuid.UUID) -> uuid.UUID:
+    """The one grant a borrowing request can make."""
+    return derived_event_id(request_id, AccessGranted, "grant")
 
 
 def grant_for(decided: ApprovalDecided) -> Grant | None:
@@ -132,7 +140,7 @@ def grant_for(decided: ApprovalDecided) -> Grant | None:
         return None
     days = min(decided.days or MAX_BORROWING_DAYS, MAX_BORROWING_DAYS)
     return Grant(
-        grant_id=derived_event_id(decided.request_id, AccessGranted, "grant"),
+        grant_id=grant_id_of(decided.request_id),
         user=decided.applicant,
         actions=("read", "download"),
         fonds_code=decided.fonds_code,

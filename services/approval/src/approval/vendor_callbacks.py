@@ -1,0 +1,138 @@
+"""The OA vendors' own callbacks (钉钉, 飞书, 企业微信): verified and decrypted as each vendor
+documents, then taken as decisions on the requests whose OA instances they name.
+
+What a callback reports about an approval the archive did not start (another process, an
+instance it does not know) is answered as the vendor expects and otherwise left alone. Each
+vendor event is taken once: by its id, or the id derived from instance, status and time.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import structlog
+
+from approval.domain.borrowing import Decision, DecisionConflict
+from approval.domain.oa_states import Outcome
+from approval.ports import RequestStore
+from approval.service import ApprovalService
+from approval.vendors.connection import VendorConnection
+from approval.vendors.events import OaInstance, Received, Step, VendorEvent
+from approval.vendors.wecom import WeComCallbacks
+from contracts.events import ApprovalStep
+
+log = structlog.get_logger()
+
+
+class UnknownConnection(Exception):
+    """No OA connection of that name and vendor."""
+
+
+class UnmappedApprover(Exception):
+    """The OA user who approved is not mapped to a platform principal: no grant on their word."""
+
+
+@dataclass(frozen=True)
+class Callback:
+    """A vendor's HTTP request, as it arrived."""
+
+    method: str
+    query: Mapping[str, str]
+    headers: Mapping[str, str]
+    body: bytes
+
+
+class VendorCallbacks:
+    def __init__(
+        self,
+        approval: ApprovalService,
+        requests: RequestStore,
+        connections: Mapping[str, VendorConnection],
+    ) -> None:
+        self._approval, self._requests, self._connections = approval, requests, connections
+        self._gates = {name: c.callbacks() for name, c in connections.items()}
+
+    async def receive(self, connection: str, vendor: str, callback: Callback) -> Received:
+        """The answer the vendor expects, once every event the callback reported is taken.
+        Refusals: ``CallbackRefused`` (signature, key, time, form), ``UnknownState``,
+        ``UnmappedApprover``, ``SelfApproval``: the vendor is answered with an error and no
+        decision is taken."""
+        config = self._connections.get(connection)
+        if config is None or config.vendor != vendor:
+            raise UnknownConnection(f"no {vendor} OA connection named {connection!r}")
+        gate, now = self._gates[connection], time.time()
+        if callback.method == "GET" and isinstance(gate, WeComCallbacks):
+            return gate.verify_url(callback.query, now)
+        received = gate.receive(callback.query, callback.headers, callback.body, now)
+        for event in received.events:
+            await self._take(connection, config, event)
+        return received
+
+    async def _take(self, connection: str, config: VendorConnection, event: VendorEvent) -> None:
+        where = {"oa_connection": connection, "oa_instance": event.instance_id}
+        if event.process_code not in config.processes:
+            log.info("OA approval of another process left alone", process=event.process_code)
+            return
+        instance = await self._requests.instance(connection, event.instance_id)
+        if instance is None:
+            log.info("OA instance the archive did not start left alone", **where)
+            return
+        if event.event_id in instance.events:
+            log.info("OA event taken before", event_id=event.event_id, **where)
+            return
+        if event.outcome is not None:
+            await self._decide(connection, config, event, instance)
+        await self._requests.record_event(
+            connection,
+            event.instance_id,
+            event.event_id,
+            event.steps if event.outcome is None else (),
+        )
+
+    async def _decide(
+        self, connection: str, config: VendorConnection, event: VendorEvent, instance: OaInstance
+    ) -> None:
+        trail = event.steps or instance.trail
+        actor = event.actor or _last(trail, event.outcome)
+        approver = config.users.get(actor or "")
+        if approver is None:
+            if event.outcome is Outcome.APPROVED:
+                raise UnmappedApprover(
+                    f"OA user {actor or '(none reported)'} of {connection} approved, and is "
+                    "mapped to no platform principal: no access on their word"
+                )
+            approver = f"{connection}:{actor}" if actor else connection  # it takes access away
+        decision = Decision(
+            request_id=instance.request_id,
+            oa_connection=connection,
+            outcome=event.outcome or Outcome.PENDING,
+            approver=approver,
+            comment=event.comment or next((s.comment for s in reversed(trail) if s.comment), ""),
+            oa_instance_id=event.instance_id,
+            decided_at=event.occurred_at,
+            trail=tuple(_step(s, config.users, connection) for s in trail),
+        )
+        try:
+            await self._approval.apply(decision, None)
+        except DecisionConflict as conflict:
+            # The vendor would resend forever: the refusal is the flow's, and logged.
+            log.warning("OA event against the request's state ignored", reason=str(conflict))
+
+
+def _last(trail: tuple[Step, ...], outcome: Outcome | None) -> str | None:
+    wanted = {Outcome.APPROVED: "approved", Outcome.REJECTED: "rejected"}.get(
+        outcome or Outcome.PENDING
+    )
+    return next((s.oa_user_id for s in reversed(trail) if s.decision == wanted), None)
+
+
+def _step(step: Step, users: Mapping[str, str], connection: str) -> ApprovalStep:
+    return ApprovalStep(
+        approver=users.get(step.oa_user_id, f"{connection}:{step.oa_user_id}"),
+        oa_user_id=step.oa_user_id,
+        decision=step.decision,
+        comment=step.comment,
+        decided_at=step.at,
+    )
