@@ -1,3 +1,4 @@
+import json
 import uuid
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -12,6 +13,7 @@ from approval.domain.borrowing import (
     RequestStatus,
     SelfApproval,
 )
+from approval.domain.form_profile import BUILT_IN, NotThisProfile, load_profiles, read_decision
 from approval.domain.oa_callback import CallbackRejected, verify
 from approval.domain.oa_states import Outcome
 from approval.domain.routing import NoRoute, OaRoutes
@@ -138,3 +140,41 @@ def test_requests_are_routed_by_fonds_and_the_rest_to_the_default() -> None:
     assert routes.connection_for("Q777") == "weaver"
     with pytest.raises(NoRoute, match="no OA system decides borrowing for fonds Q777"):
         OaRoutes({"Q001": "seeyon"}).connection_for("Q777")
+
+
+def e9_form(request_id: uuid.UUID, src: str = "submit", **over: object) -> bytes:
+    """What an e-cology E9 flow node's interface action posts (its main table, the operator)."""
+    form: dict[str, object] = {
+        "requestid": "2025030500731",
+        "workflowid": "88",
+        "requestname": "档案借阅申请-刘洋-2025-03-05",
+        "nodename": "财务经理审批",
+        "src": src,
+        "remark": "同意借阅7天",
+        "operator": {"loginid": "wangqiang", "lastname": "王强"},
+        "operatedate": "2025-03-05",
+        "operatetime": "09:30:00",
+        "mainTable": {"aap_request_id": str(request_id), "jyts": "7", "jysy": "审计抽凭"},
+    }
+    form.update(over)
+    return json.dumps(form, ensure_ascii=False).encode()
+
+
+def test_an_e9_form_reads_as_a_decision_through_its_profile() -> None:
+    profile = load_profiles(BUILT_IN)["weaver-e9"]
+    r = request()
+    d = read_decision(profile, e9_form(r.request_id))
+    assert (d.request_id, d.outcome, d.approver) == (r.request_id, Outcome.APPROVED, "wangqiang")
+    assert (d.comment, d.oa_instance_id) == ("同意借阅7天", "2025030500731")
+    assert d.decided_at.astimezone(UTC) == datetime(2025, 3, 5, 1, 30, tzinfo=UTC)  # 北京时间
+    assert read_decision(profile, e9_form(r.request_id, "withdraw")).outcome is Outcome.CANCELLED
+    for body, reason in (
+        (e9_form(r.request_id, "forward"), "decision 'forward' is not one of"),
+        (e9_form(r.request_id, mainTable={}), r"no request_id at 'mainTable.aap_request_id'"),
+        (e9_form(r.request_id, operator="王强"), "no approver at 'operator.loginid'"),
+        (e9_form(r.request_id, operatetime="9点半"), "is not %Y-%m-%d %H:%M:%S"),
+        (b"[1]", "not a JSON object"),
+        (b"\xff", "not JSON"),
+    ):
+        with pytest.raises(NotThisProfile, match=reason):
+            read_decision(profile, body)

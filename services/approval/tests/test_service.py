@@ -7,16 +7,20 @@ import json
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
+import httpx
 import pytest
 
 from approval.domain.borrowing import BorrowingRequest, Decision, NotRoutedHere
+from approval.domain.form_profile import BUILT_IN, load_profiles
 from approval.domain.oa_states import UnknownState
 from approval.domain.routing import NoRoute, OaRoutes
 from approval.service import ApprovalService
 from approval.vendor_callbacks import Callback, UnknownConnection, UnmappedApprover, VendorCallbacks
+from approval.vendor_starts import NoOaUser, VendorStarts
 from approval.vendors.connection import VendorConnection
 from approval.vendors.events import OaInstance, Step
 from approval.vendors.feishu_crypt import FeishuCrypt
@@ -26,6 +30,9 @@ from contracts.envelope import Envelope, new_event
 from contracts.events import OaDecisionMade
 from contracts.oa_callback import signed_headers
 from contracts.topics import OaConnection
+from devkit import oa_callbacks
+from devkit.oa_callbacks import dingtalk_post, feishu_post, wecom_post
+from devkit.oa_standin import StandInVendors, serving
 from devkit.testing import RecordingPublisher
 
 KEYS = {"seeyon": b"s" * 32, "weaver": b"w" * 32}
@@ -38,6 +45,7 @@ class Requests:
         self.requests: dict[uuid.UUID, BorrowingRequest] = {}
         self.changes: dict[tuple[uuid.UUID, int], Decision] = {}
         self.instances: dict[tuple[str, str], uuid.UUID] = {}
+        self.due: dict[uuid.UUID, int] = {}
         self.trails: dict[tuple[str, str], tuple[tuple[Step, ...], frozenset[str]]] = {}
 
     async def add(self, r: BorrowingRequest) -> None:
@@ -56,6 +64,21 @@ class Requests:
 
     async def bind_instance(self, request_id: uuid.UUID, connection: str, instance: str) -> None:
         self.instances.setdefault((connection, instance), request_id)
+
+    async def started(self, request_id: uuid.UUID, connection: str, instance: str) -> None:
+        await self.bind_instance(request_id, connection, instance)
+        r = self.requests[request_id]
+        self.requests[request_id] = replace(r, oa_instance_id=instance, oa_unreachable=None)
+        self.due.pop(request_id, None)
+
+    async def start_failed(
+        self, request_id: uuid.UUID, reason: str, attempts: int, retry_at: datetime
+    ) -> None:
+        self.requests[request_id] = replace(self.requests[request_id], oa_unreachable=reason)
+        self.due[request_id] = attempts
+
+    async def starts_due(self, now: datetime) -> list[tuple[uuid.UUID, int]]:
+        return list(self.due.items())  # every one is due: the test is the clock
 
     async def instance(self, connection: str, instance: str) -> OaInstance | None:
         request_id = self.instances.get((connection, instance))
@@ -168,6 +191,8 @@ DINGTALK = VendorConnection(
     token="t0ken",
     aes_key=AES_KEY,
     receiver_id="dingcorp",
+    app_id="ding-app-key",
+    app_secret="ding-app-secret",
     processes={"PROC-BORROW": "borrowing"},
     users=USERS,
 )
@@ -178,6 +203,8 @@ FEISHU = VendorConnection(
     vendor="feishu",
     encrypt_key="feishu encrypt key",
     verification_token="v-token",
+    app_id="cli_standin",
+    app_secret="feishu-app-secret",
     processes={"7C468A54-BORROW": "borrowing"},
     users=USERS,
 )
@@ -197,26 +224,12 @@ async def connected(
 
 
 def dingtalk(event: dict[str, Any], crypt: MessageCrypt | None = None, at: float = 0) -> Callback:
-    crypt = crypt or MessageCrypt("t0ken", AES_KEY, "dingcorp")
-    encrypted = crypt.encrypt(json.dumps(event, ensure_ascii=False).encode())
-    timestamp, nonce = str(int((at or time.time()) * 1000)), "nonce123"
-    query = {"signature": crypt.signature(timestamp, nonce, encrypted)}
-    query |= {"timestamp": timestamp, "nonce": nonce}
-    return Callback("POST", query, {}, json.dumps({"encrypt": encrypted}).encode())
+    post = dingtalk_post(crypt or MessageCrypt("t0ken", AES_KEY, "dingcorp"), event, at or None)
+    return Callback("POST", post.query, post.headers, post.body)
 
 
 def dingtalk_change(kind: str, **fields: Any) -> dict[str, Any]:
-    now = int(time.time() * 1000)
-    return {
-        "EventType": kind,
-        "processInstanceId": "OA-1",
-        "corpId": "dingcorp",
-        "processCode": "PROC-BORROW",
-        "createTime": now - 60_000,
-        "finishTime": now,
-        "title": "刘洋提交的档案借阅",
-        **fields,
-    }
+    return oa_callbacks.dingtalk_change(kind, "OA-1", "PROC-BORROW", **fields)
 
 
 def decisions(published: RecordingPublisher) -> list[tuple[str, str]]:
@@ -279,36 +292,12 @@ async def test_approvals_the_archive_did_not_start_are_answered_and_left_alone()
 
 
 def wecom(xml: str, at: float = 0) -> Callback:
-    crypt = MessageCrypt("t0ken", AES_KEY, "wwcorp")
-    encrypted = crypt.encrypt(xml.encode())
-    timestamp, nonce = str(int(at or time.time())), "1372623149"
-    query = {"msg_signature": crypt.signature(timestamp, nonce, encrypted)}
-    query |= {"timestamp": timestamp, "nonce": nonce}
-    body = (
-        "<xml><ToUserName><![CDATA[wwcorp]]></ToUserName>"
-        f"<Encrypt><![CDATA[{encrypted}]]></Encrypt><AgentID><![CDATA[1000002]]></AgentID></xml>"
-    )
-    return Callback("POST", query, {}, body.encode())
+    post = wecom_post(MessageCrypt("t0ken", AES_KEY, "wwcorp"), xml, at or None)
+    return Callback("POST", post.query, post.headers, post.body)
 
 
 def sys_approval_change(status: int, *details: tuple[str, int, str], change: int = 1) -> str:
-    now = int(time.time())
-    records = "".join(
-        f"<SpRecord><SpStatus>{s}</SpStatus><ApproverAttr>1</ApproverAttr><Details><Approver>"
-        f"<UserId><![CDATA[{user}]]></UserId></Approver><Speech><![CDATA[{speech}]]></Speech>"
-        f"<SpStatus>{s}</SpStatus><SpTime>{now if s != 1 else 0}</SpTime></Details></SpRecord>"
-        for user, s, speech in details
-    )
-    return (
-        "<xml><ToUserName><![CDATA[wwcorp]]></ToUserName><FromUserName><![CDATA[sys]]>"
-        f"</FromUserName><CreateTime>{now + status}</CreateTime><MsgType><![CDATA[event]]>"
-        "</MsgType><Event><![CDATA[sys_approval_change]]></Event><AgentID>1000002</AgentID>"
-        "<ApprovalInfo><SpNo>OA-1</SpNo><SpName><![CDATA[档案借阅]]></SpName>"
-        f"<SpStatus>{status}</SpStatus><TemplateId><![CDATA[C4UE-BORROW]]></TemplateId>"
-        f"<ApplyTime>{now - 60}</ApplyTime><Applyer><UserId><![CDATA[liuyang-oa]]></UserId>"
-        f"<Party><![CDATA[1]]></Party></Applyer>{records}"
-        f"<StatuChangeEvent>{change}</StatuChangeEvent></ApprovalInfo></xml>"
-    )
+    return oa_callbacks.sys_approval_change("OA-1", "C4UE-BORROW", status, *details, change=change)
 
 
 async def test_a_wecom_approval_revoked_after_approval_withdraws_access() -> None:
@@ -352,28 +341,12 @@ async def test_wecom_url_check_and_hostile_xml() -> None:
 
 
 def feishu(payload: dict[str, Any], sign: bool = True, at: float = 0) -> Callback:
-    crypt = FeishuCrypt("feishu encrypt key")
-    body = json.dumps({"encrypt": crypt.encrypt(json.dumps(payload).encode())}).encode()
-    timestamp, nonce = str(int(at or time.time())), "feishu-nonce"
-    headers = {
-        "x-lark-request-timestamp": timestamp,
-        "x-lark-request-nonce": nonce,
-        "x-lark-signature": crypt.signature(timestamp, nonce, body),
-    }
-    return Callback("POST", {}, headers if sign else {}, body)
+    post = feishu_post(FeishuCrypt("feishu encrypt key"), payload, sign, at or None)
+    return Callback("POST", post.query, post.headers, post.body)
 
 
 def feishu_event(event: dict[str, Any]) -> dict[str, Any]:
-    common = {"app_id": "cli_a1", "tenant_key": "t1", "approval_code": "7C468A54-BORROW"}
-    return {
-        "ts": f"{time.time():.7f}",
-        "uuid": uuid.uuid4().hex,
-        "token": "v-token",
-        "type": "event_callback",
-        "event": common
-        | {"instance_code": "OA-1", "operate_time": int(time.time() * 1000)}
-        | event,
-    }
+    return oa_callbacks.feishu_event("v-token", "7C468A54-BORROW", "OA-1", event)
 
 
 async def test_a_feishu_challenge_and_approval_and_an_unmapped_approver() -> None:
@@ -400,3 +373,71 @@ async def test_a_feishu_challenge_and_approval_and_an_unmapped_approver() -> Non
     reverted = feishu_event({"type": "approval_instance", "status": "REVERTED"})
     await callbacks.receive("seeyon", "feishu", feishu(reverted))
     assert decisions(published)[-1] == ("revoked", "seeyon")
+
+
+async def test_a_request_starts_its_approval_in_the_vendors_oa_and_again_after_an_outage() -> None:
+    standin = StandInVendors()
+    async with serving(standin.app()) as base, httpx.AsyncClient(timeout=5) as http:
+        config = DINGTALK.model_copy(update={"api_base": base})
+        requests, published = Requests(), RecordingPublisher()
+        starts = VendorStarts(
+            requests, requests, {"seeyon": config}, {"seeyon": config.starter(http)}
+        )
+        routes = OaRoutes({"Q001": "seeyon", "*": "weaver"})
+        approval = ApprovalService(
+            requests, Nonces(), Once(), published, KEYS, routes, "/aap/approval", starter=starts
+        )
+        standin.outage = 1
+        request = await filed(approval, "Q001")
+        assert request.oa_unreachable == "/v1.0/oauth2/accessToken: HTTP 503"
+        assert request.oa_instance_id is None and standin.started == []
+        assert await starts.start_due() == 1  # the vendor is back
+        [started] = standin.started
+        stored = await requests.get(request.request_id)
+        assert stored is not None and stored.oa_instance_id == started.instance_id
+        assert stored.oa_unreachable is None
+        assert started.body["originatorUserId"] == "liuyang-oa"  # the applicant, in the OA
+        values = {v["name"]: v["value"] for v in started.body["formComponentValues"]}
+        assert values["借阅事由"] == "审计" and values["借阅天数"] == "7"
+        assert values["借阅档案"] == str(request.record_ids[0])
+        assert await starts.start_due() == 0  # started once
+        # Who has no user in the OA cannot be asked about: refused when filing, naming why.
+        unknown = config.model_copy(update={"users": {"manager75": "wangqiang"}})
+        starts = VendorStarts(requests, requests, {"seeyon": unknown}, {})
+        approval = ApprovalService(
+            requests, Nonces(), Once(), published, KEYS, routes, "/aap/approval", starter=starts
+        )
+        with pytest.raises(NoOaUser, match="liuyang has no user in OA connection seeyon"):
+            await filed(approval, "Q001")
+
+
+async def test_an_oa_posting_its_own_form_decides_through_its_connections_profile() -> None:
+    published = RecordingPublisher()
+    routes = OaRoutes({"Q001": "seeyon", "*": "weaver"})
+    profiles = {"seeyon": load_profiles(BUILT_IN)["weaver-e9"]}
+    approval = ApprovalService(
+        Requests(), Nonces(), Once(), published, KEYS, routes, "/aap/approval", profiles=profiles
+    )
+    request = await filed(approval, "Q001")
+    published.events.clear()
+    form = {
+        "requestid": "2025030500731",
+        "src": "submit",
+        "remark": "同意",
+        "operator": {"loginid": "wangqiang"},
+        "operatedate": "2025-03-05",
+        "operatetime": "09:30:00",
+        "mainTable": {"aap_request_id": str(request.request_id)},
+    }
+    body = json.dumps(form, ensure_ascii=False).encode()
+    headers = signed_headers("seeyon", KEYS["seeyon"], body)
+    decided = await approval.on_signed_callback(
+        body=body,
+        key_id=headers["X-AAP-Key-Id"],
+        timestamp=headers["X-AAP-Timestamp"],
+        nonce=headers["X-AAP-Nonce"],
+        signature=headers["X-AAP-Signature"],
+    )
+    assert decided.status.value == "approved"
+    assert decisions(published) == [("approved", "wangqiang")]
+    assert published.events[0].data.oa_instance_id == "2025030500731"

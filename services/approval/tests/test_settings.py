@@ -57,6 +57,8 @@ DINGTALK = {
     "token": "t0ken",
     "aes_key": "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C",
     "receiver_id": "dingcorp",
+    "app_id": "ding-app-key",
+    "app_secret": "ding-app-secret",
     "processes": {"PROC-BORROW": "borrowing"},
     "users": {"manager75": "wangqiang"},
 }
@@ -74,6 +76,7 @@ def test_a_vendor_connection_has_all_its_keys_and_a_well_formed_aes_key() -> Non
         (DINGTALK | {"aes_key": "short"}, "43 characters, not 5"),
         (DINGTALK | {"vendor": "feishu"}, "needs encrypt_key, verification_token"),
         (DINGTALK | {"processes": {}}, "processes"),
+        ({k: v for k, v in DINGTALK.items() if k != "app_secret"}, "app_secret"),
     ):
         with pytest.raises(ValidationError, match=reason):
             ApprovalSettings(
@@ -84,4 +87,16 @@ def test_a_vendor_connection_has_all_its_keys_and_a_well_formed_aes_key() -> Non
             oa_callback_keys=keys | {"weaver": "w" * 32},
             oa_vendors={"landray": DINGTALK},
             oa_routes={"*": "weaver"},
+        )
+
+
+def test_a_profile_is_named_for_a_connection_with_a_key_and_must_exist() -> None:
+    keys = {"seeyon": "k" * 32, "weaver": "w" * 32}
+    kept = ApprovalSettings(
+        oa_callback_keys=keys, oa_routes={"*": "weaver"}, oa_profiles={"weaver": "weaver-e9"}
+    )
+    assert kept.profiles()["weaver-e9"].decisions["submit"].value == "approved"
+    with pytest.raises(ValidationError, match=r"no profile named \['landray-ekp'\]"):
+        ApprovalSettings(
+            oa_callback_keys=keys, oa_routes={"*": "weaver"}, oa_profiles={"weaver": "landray-ekp"}
         )

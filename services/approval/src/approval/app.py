@@ -14,9 +14,11 @@ from approval.domain.routing import OaRoutes
 from approval.service import ApprovalService
 from approval.settings import ApprovalSettings
 from approval.vendor_callbacks import UnknownConnection, UnmappedApprover, VendorCallbacks
+from approval.vendor_starts import VendorStarts
 from approval.vendors.refusals import CallbackRefused
 from contracts.events import ApprovalDecided
 from contracts.topics import OaConnection
+from servicekit.periodic import Periodic
 from servicekit.roles import RoleDirectory
 from servicekit.service import build_app, build_runtime, serve
 
@@ -38,6 +40,20 @@ def create_app(
     )
     requests = Requests(rt.db)
     rt.startup.append(requests.ensure_indexes)
+    # The vendors' APIs: a slow vendor makes a request wait at most this long, then retried.
+    vendor_http = httpx.AsyncClient(timeout=httpx.Timeout(5.0))
+    rt.shutdown.append(vendor_http.aclose)
+    starts = VendorStarts(
+        requests,
+        requests,
+        settings.oa_vendors,
+        {name: c.starter(vendor_http) for name, c in settings.oa_vendors.items()},
+    )
+    retries = Periodic(
+        "start OA approvals again", starts.start_due, settings.oa_retry_seconds, first_at_start=True
+    )
+    rt.after_start.append(retries.start)
+    rt.before_stop.append(retries.stop)
     service = ApprovalService(
         requests,
         Nonces(rt.db),
@@ -46,6 +62,8 @@ def create_app(
         settings.callback_keys(),
         OaRoutes(settings.oa_routes),
         rt.source,
+        starter=starts,
+        profiles={c: settings.profiles()[name] for c, name in settings.oa_profiles.items()},
     )
     vendors = VendorCallbacks(service, requests, settings.oa_vendors)
     register_consumers(rt, service)

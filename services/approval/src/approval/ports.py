@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any, Protocol
 
 from approval.domain.borrowing import BorrowingRequest
@@ -50,3 +51,29 @@ class ProcessedEvents(Protocol):
     async def handle_once(
         self, event: Envelope[Any], work: Callable[[], Awaitable[None]]
     ) -> bool: ...
+
+
+class ApprovalStarter(Protocol):
+    """Starts a request's approval in its OA, where the OA is a vendor's product (the others
+    read the request from their Kafka topic)."""
+
+    def check(self, request: BorrowingRequest) -> None:
+        """Refuses (``NoOaUser``) a request its OA cannot be asked about."""
+        ...
+
+    async def start(self, request: BorrowingRequest) -> BorrowingRequest:
+        """The request once its OA was asked: bound to the OA's instance, or marked
+        ``oa_unreachable`` with the reason, to be asked again later."""
+        ...
+
+
+class StartStore(Protocol):
+    async def started(self, request_id: uuid.UUID, connection: str, instance: str) -> None: ...
+
+    async def start_failed(
+        self, request_id: uuid.UUID, reason: str, attempts: int, retry_at: datetime
+    ) -> None: ...
+
+    async def starts_due(self, now: datetime) -> list[tuple[uuid.UUID, int]]:
+        """The requests whose OA is to be asked again now, with the attempts made so far."""
+        ...

@@ -17,10 +17,17 @@ from approval.domain.borrowing import (
     RequestStatus,
     SelfApproval,
 )
+from approval.domain.form_profile import DecisionProfile, ProfiledDecision, read_decision
 from approval.domain.oa_callback import CallbackRejected, verify
 from approval.domain.oa_states import Outcome
 from approval.domain.routing import OaRoutes
-from approval.ports import NonceStore, ProcessedEvents, Publisher, RequestStore
+from approval.ports import (
+    ApprovalStarter,
+    NonceStore,
+    ProcessedEvents,
+    Publisher,
+    RequestStore,
+)
 from contracts.envelope import Envelope, derived_event_id, new_event
 from contracts.events import ApprovalDecided, OaDecisionMade, OaDecisionMadeEvent
 from contracts.topics import OaConnection
@@ -43,6 +50,8 @@ class ApprovalService:
         callback_keys: Mapping[str, bytes],
         routes: OaRoutes,
         source: str,
+        starter: ApprovalStarter | None = None,
+        profiles: Mapping[str, DecisionProfile] | None = None,
     ) -> None:
         """``callback_keys``: each OA connection's own HMAC key, by its name (the key id);
         ``routes``: which connection decides for which fonds."""
@@ -53,6 +62,8 @@ class ApprovalService:
         self._keys = callback_keys
         self._routes = routes
         self._source = source
+        self._starter = starter
+        self._profiles = profiles or {}  # connection → how its OA's own form says a decision
 
     async def request_borrowing(
         self,
@@ -64,7 +75,7 @@ class ApprovalService:
         days: int,
     ) -> BorrowingRequest:
         """File the request with the OA system that decides for the fonds: on its own topic,
-        which only it reads."""
+        which only it reads, and, for a vendor's OA, by starting the approval there."""
         connection = self._routes.connection_for(fonds_code)
         request = BorrowingRequest(
             request_id=uuid.uuid4(),
@@ -76,6 +87,8 @@ class ApprovalService:
             days=days,
             requested_at=utc_now(),
         )
+        if self._starter:
+            self._starter.check(request)
         await self._requests.add(request)
         await self._publisher.publish(
             new_event(
@@ -87,7 +100,7 @@ class ApprovalService:
             ),
             to=OaConnection(connection).requests,
         )
-        return request
+        return await self._starter.start(request) if self._starter else request
 
     async def get(self, request_id: uuid.UUID) -> BorrowingRequest | None:
         return await self._requests.get(request_id)
@@ -122,9 +135,12 @@ class ApprovalService:
         assert nonce is not None
         if not await self._nonces.first_use(nonce):
             raise CallbackRejected("nonce was used before: replayed callback")
-        data = OaDecisionMade.model_validate_json(body)
-        log.info("signed decision received", oa_system=system, request_id=str(data.request_id))
-        return await self.apply(_decision(data, system), None)
+        if profile := self._profiles.get(system):
+            decision = _profiled(read_decision(profile, body), system)
+        else:
+            decision = _decision(OaDecisionMade.model_validate_json(body), system)
+        log.info("signed decision received", oa_system=system, request_id=str(decision.request_id))
+        return await self.apply(decision, None)
 
     async def apply(
         self, decision: Decision, cause: Envelope[OaDecisionMade] | None
@@ -173,4 +189,16 @@ def _decision(data: OaDecisionMade, connection: str) -> Decision:
         comment=data.comment,
         oa_instance_id=data.oa_instance_id,
         decided_at=data.decided_at,
+    )
+
+
+def _profiled(d: ProfiledDecision, connection: str) -> Decision:
+    return Decision(
+        request_id=d.request_id,
+        oa_connection=connection,
+        outcome=d.outcome,
+        approver=d.approver,
+        comment=d.comment,
+        oa_instance_id=d.oa_instance_id,
+        decided_at=d.decided_at,
     )

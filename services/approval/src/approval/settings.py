@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from approval.domain.form_profile import BUILT_IN, DecisionProfile, load_profiles
 from approval.vendors.connection import VendorConnection
 from servicekit.settings import PlatformSettings
 
@@ -34,6 +36,17 @@ class ApprovalSettings(BaseSettings):
         description="The OA connections to a vendor's approval product (钉钉, 飞书, 企业微信) "
         "by connection name (JSON): vendor, keys, approval definitions, user mapping",
     )
+    oa_profiles: dict[str, str] = Field(
+        default_factory=dict,
+        description="The OA connections whose signed callbacks post their OA's own form, and the "
+        'field-mapping profile that reads it (JSON, e.g. {"weaver": "weaver-e9"})',
+    )
+    oa_profile_dir: Path | None = Field(
+        default=None, description="A folder of the customer's own profiles, beside the built-in"
+    )
+    oa_retry_seconds: float = Field(
+        default=15, description="How often the OAs that could not be asked are asked again"
+    )
     oa_routes: dict[str, str] = Field(
         description="Which OA connection decides borrowing for which fonds (JSON, e.g. "
         '{"Q001": "seeyon", "*": "weaver"}; "*" for every fonds not named)'
@@ -60,6 +73,10 @@ class ApprovalSettings(BaseSettings):
         connected = set(self.platform.oa_connections)
         if unknown := set(self.oa_callback_keys) - connected:
             raise ValueError(f"callback keys of {sorted(unknown)}: not in AAP_OA_CONNECTIONS")
+        if unknown := set(self.oa_profiles) - set(self.oa_callback_keys):
+            raise ValueError(f"profiles for {sorted(unknown)}: they have no callback key")
+        if missing := set(self.oa_profiles.values()) - set(self.profiles()):
+            raise ValueError(f"no profile named {sorted(missing)}")
         if unknown := set(self.oa_vendors) - connected:
             raise ValueError(f"vendor connections {sorted(unknown)}: not in AAP_OA_CONNECTIONS")
         if keyless := connected - set(self.oa_callback_keys) - set(self.oa_vendors):
@@ -71,6 +88,10 @@ class ApprovalSettings(BaseSettings):
         if unrouted := set(self.oa_routes.values()) - connected:
             raise ValueError(f"routes to {sorted(unrouted)}: not in AAP_OA_CONNECTIONS")
         return self
+
+    def profiles(self) -> dict[str, DecisionProfile]:
+        folders = [BUILT_IN, *([self.oa_profile_dir] if self.oa_profile_dir else [])]
+        return load_profiles(*folders)
 
     def callback_keys(self) -> dict[str, bytes]:
         return {k: v.get_secret_value().encode() for k, v in self.oa_callback_keys.items()}

@@ -14,10 +14,12 @@ from approval.domain.borrowing import (
     NotRoutedHere,
     SelfApproval,
 )
+from approval.domain.form_profile import NotThisProfile
 from approval.domain.oa_callback import CallbackRejected
 from approval.domain.routing import NoRoute
 from approval.service import ApprovalService, UnknownRequest
 from approval.vendor_callbacks import Callback, VendorCallbacks
+from approval.vendor_starts import NoOaUser
 from approval.vendors.connection import Vendor
 from servicekit.auth import Caller
 
@@ -43,7 +45,9 @@ def _out(r: BorrowingRequest) -> dict[str, Any]:
         "reason": r.reason,
         "days": r.days,
         "requested_at": r.requested_at.isoformat(),
-        "status": r.status.value,
+        "status": "oa_unreachable" if r.oa_unreachable and not r.oa_instance_id else r.status.value,
+        "oa_unreachable": r.oa_unreachable,
+        "oa_instance_id": r.oa_instance_id,
         "approver": r.decision.approver if r.decision else None,
     }
 
@@ -62,7 +66,7 @@ def approval_router(service: ApprovalService) -> APIRouter:
                 reason=body.reason,
                 days=body.days,
             )
-        except NoRoute as error:
+        except (NoRoute, NoOaUser) as error:
             raise HTTPException(422, str(error)) from error
         return _out(request)
 
@@ -103,6 +107,10 @@ def oa_callback_router(service: ApprovalService) -> APIRouter:
             raise HTTPException(401, f"callback rejected: {error}") from error
         except ValidationError as error:
             raise HTTPException(422, f"decision body is not an OaDecisionMade: {error}") from error
+        except NotThisProfile as error:
+            raise HTTPException(
+                422, f"decision body is not the connection's form: {error}"
+            ) from error
         except UnknownRequest as error:
             raise HTTPException(404, str(error)) from error
         except DecisionConflict as error:
@@ -122,7 +130,6 @@ def vendor_callback_router(callbacks: VendorCallbacks) -> APIRouter:
     refusal to its status once)."""
     router = APIRouter(prefix="/v1/oa", tags=["approval"])
 
-    @router.api_route("/{vendor}/{connection}", methods=["GET", "POST"])
     async def vendor_callback(vendor: Vendor, connection: str, request: Request) -> Response:
         """DingTalk's and Feishu's event subscriptions and WeCom's callbacks (its URL check
         is the GET), configured per OA connection (``AAP_APPROVAL_OA_VENDORS``)."""
@@ -135,4 +142,9 @@ def vendor_callback_router(callbacks: VendorCallbacks) -> APIRouter:
         received = await callbacks.receive(connection, vendor, callback)
         return Response(received.reply, media_type=received.media_type)
 
+    # One handler; each method its own operation in the OpenAPI document.
+    for method, operation in (("GET", "oa_vendor_url_check"), ("POST", "oa_vendor_event")):
+        router.add_api_route(
+            "/{vendor}/{connection}", vendor_callback, methods=[method], operation_id=operation
+        )
     return router

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
@@ -60,6 +60,7 @@ def _request(doc: Document) -> BorrowingRequest:
         days=doc["days"],
         requested_at=doc["requested_at"],
         oa_instance_id=doc.get("oa_instance_id"),
+        oa_unreachable=doc.get("oa_unreachable"),
     )
 
 
@@ -68,6 +69,7 @@ class Requests:
         self._requests = db["borrowing_requests"]
         self._changes = db["request_changes"]
         self._instances = db["oa_instances"]
+        self._starts = db["oa_starts"]  # requests whose OA is to be asked again: a few at most
 
     async def ensure_indexes(self) -> None:
         await self._requests.create_index([("applicant", 1), ("requested_at", -1)])
@@ -111,12 +113,33 @@ class Requests:
         """The OA instance the request runs as: the OA's callbacks name it, not our id."""
         await self._instances.update_one(
             {"_id": f"{connection}/{instance}"},
-            {"$setOnInsert": {"request_id": str(request_id), "trail": [], "events": []}},
+            {"$setOnInsert": {"request_id": str(request_id)}},
             upsert=True,
         )
         await self._requests.update_one(
             {"_id": str(request_id)}, {"$set": {"oa_instance_id": instance}}
         )
+
+    async def started(self, request_id: uuid.UUID, connection: str, instance: str) -> None:
+        await self.bind_instance(request_id, connection, instance)
+        await self._requests.update_one(
+            {"_id": str(request_id)}, {"$unset": {"oa_unreachable": ""}}
+        )
+        await self._starts.delete_one({"_id": str(request_id)})
+
+    async def start_failed(
+        self, request_id: uuid.UUID, reason: str, attempts: int, retry_at: datetime
+    ) -> None:
+        await self._requests.update_one(
+            {"_id": str(request_id)}, {"$set": {"oa_unreachable": reason}}
+        )
+        await self._starts.replace_one(
+            {"_id": str(request_id)}, {"attempts": attempts, "retry_at": retry_at}, upsert=True
+        )
+
+    async def starts_due(self, now: datetime) -> list[tuple[uuid.UUID, int]]:
+        due = self._starts.find({"retry_at": {"$lte": now}})
+        return [(uuid.UUID(d["_id"]), d["attempts"]) async for d in due]
 
     async def instance(self, connection: str, instance: str) -> OaInstance | None:
         doc = await self._instances.find_one({"_id": f"{connection}/{instance}"})
@@ -124,8 +147,9 @@ class Requests:
             return None
         return OaInstance(
             request_id=uuid.UUID(doc["request_id"]),
-            trail=tuple(Step(**s) for s in doc["trail"]),
-            events=frozenset(doc["events"]),
+            # Both arrays begin with the first event recorded.
+            trail=tuple(Step(**s) for s in doc.get("trail", [])),
+            events=frozenset(doc.get("events", [])),
         )
 
     async def record_event(

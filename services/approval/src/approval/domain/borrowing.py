@@ -45,6 +45,7 @@ class BorrowingRequest:
     decisions: tuple[Decision, ...] = ()
     status: RequestStatus = RequestStatus.PENDING
     oa_instance_id: str | None = None  # the OA's own instance, once the OA has one
+    oa_unreachable: str | None = None  # why the OA could not be asked yet (it will be again)
 
     @property
     def decision(self) -> Decision | None:

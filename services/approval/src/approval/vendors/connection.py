@@ -6,15 +6,34 @@ from __future__ import annotations
 
 from typing import Literal
 
+import httpx
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 from approval.vendors.dingtalk import DingTalkCallbacks
 from approval.vendors.feishu import FeishuCallbacks
 from approval.vendors.feishu_crypt import FeishuCrypt
 from approval.vendors.message_crypt import MessageCrypt
+from approval.vendors.starters import (
+    DingTalkStarter,
+    FeishuStarter,
+    VendorStarter,
+    WeComStarter,
+)
 from approval.vendors.wecom import WeComCallbacks
 
 Vendor = Literal["dingtalk", "feishu", "wecom"]
+FormField = Literal["reason", "days", "records", "fonds"]
+DEFAULT_FORM: dict[FormField, str] = {
+    "reason": "借阅事由",
+    "days": "借阅天数",
+    "records": "借阅档案",
+    "fonds": "全宗号",
+}
+PUBLIC_API: dict[Vendor, str] = {
+    "dingtalk": "https://api.dingtalk.com",
+    "feishu": "https://open.feishu.cn",
+    "wecom": "https://qyapi.weixin.qq.com",
+}
 Callbacks = DingTalkCallbacks | FeishuCallbacks | WeComCallbacks
 
 
@@ -33,6 +52,19 @@ class VendorConnection(BaseModel):
     verification_token: SecretStr | None = Field(
         default=None, description="Feishu: the Verification Token"
     )
+    app_id: str | None = Field(default=None, description="DingTalk: the AppKey; Feishu: the App ID")
+    app_secret: SecretStr = Field(
+        description="The app's secret (WeCom: the approval app's Secret), for the access token "
+        "that starts approvals"
+    )
+    api_base: str | None = Field(
+        default=None, description="The vendor's API address; its public one unless set"
+    )
+    form: dict[FormField, str] = Field(
+        default_factory=lambda: dict(DEFAULT_FORM),
+        description="The approval form's field for each part of the request: DingTalk the "
+        "component's name, Feishu the widget id, WeCom the control id",
+    )
     processes: dict[str, Literal["borrowing"]] = Field(
         min_length=1,
         description="Which approval definitions (DingTalk process code, Feishu approval code, "
@@ -46,9 +78,9 @@ class VendorConnection(BaseModel):
     @model_validator(mode="after")
     def _complete(self) -> VendorConnection:
         needed = {
-            "dingtalk": ("token", "aes_key", "receiver_id"),
+            "dingtalk": ("token", "aes_key", "receiver_id", "app_id"),
             "wecom": ("token", "aes_key", "receiver_id"),
-            "feishu": ("encrypt_key", "verification_token"),
+            "feishu": ("encrypt_key", "verification_token", "app_id"),
         }[self.vendor]
         if missing := [n for n in needed if not getattr(self, n)]:
             raise ValueError(f"a {self.vendor} connection needs {', '.join(missing)}")
@@ -67,3 +99,23 @@ class VendorConnection(BaseModel):
         if self.vendor == "dingtalk":
             return DingTalkCallbacks(message_crypt)
         return WeComCallbacks(message_crypt)
+
+    def starter(self, http: httpx.AsyncClient) -> VendorStarter:
+        base = self.api_base or PUBLIC_API[self.vendor]
+        secret = self.app_secret.get_secret_value()
+        if self.vendor == "dingtalk":
+            assert self.app_id
+            return DingTalkStarter(base, http, self.app_id, secret)
+        if self.vendor == "feishu":
+            assert self.app_id
+            return FeishuStarter(base, http, self.app_id, secret)
+        assert self.receiver_id
+        return WeComStarter(base, http, self.receiver_id, secret)
+
+    def process_for(self, flow: str) -> str:
+        """The approval definition that runs ``flow`` in this OA."""
+        return next(code for code, f in self.processes.items() if f == flow)
+
+    def oa_user_of(self, principal: str) -> str | None:
+        """The OA's user id of a platform principal, by the same mapping."""
+        return next((oa for oa, p in self.users.items() if p == principal), None)

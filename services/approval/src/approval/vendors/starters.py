@@ -1,0 +1,257 @@
+"""Starting the approval in the vendor's OA (outbound): each vendor's token and create-instance
+call, as the vendor documents them.
+
+- 钉钉 DingTalk: ``POST /v1.0/oauth2/accessToken`` (appKey, appSecret), then
+  ``POST /v1.0/workflow/processInstances`` (header ``x-acs-dingtalk-access-token``) →
+  ``instanceId``.
+- 飞书 Feishu: ``POST /open-apis/auth/v3/tenant_access_token/internal``, the approval
+  definition subscribed once (``/open-apis/approval/v4/approvals/{code}/subscribe``: without it
+  Feishu sends no approval events), then ``POST /open-apis/approval/v4/instances`` →
+  ``data.instance_code``.
+- 企业微信 WeCom: ``GET /cgi-bin/gettoken`` (corpid, corpsecret), then
+  ``POST /cgi-bin/oa/applyevent`` → ``sp_no``.
+
+Tokens are cached until shortly before they expire, and fetched again at once when the vendor
+says a token is invalid or expired (one retry). A failure says whether trying later may help
+(``OaStartFailed.transient``: the network, the vendor's 5xx or rate limit) or not (the vendor
+refused what we sent: a configuration to fix).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+TOKEN_MARGIN_SECONDS = 300  # fetch a new token this long before the old one expires
+
+
+@dataclass(frozen=True)
+class StartForm:
+    """What the OA's approval form is filled with, by the connection's form field names."""
+
+    request_id: uuid.UUID
+    originator: str  # the applicant's user id in the OA
+    process_code: str
+    title: str
+    fields: tuple[tuple[str, str], ...]  # (the OA's field name or id, value)
+
+
+class OaStartFailed(Exception):
+    def __init__(self, reason: str, *, transient: bool) -> None:
+        super().__init__(reason)
+        self.transient = transient
+
+
+class TokenExpired(Exception):
+    """The vendor says the access token is invalid or expired."""
+
+
+class TokenCache:
+    """One access token, fetched when missing or about to expire, never two fetches at once."""
+
+    def __init__(self, fetch: Callable[[], Awaitable[tuple[str, float]]]) -> None:
+        self._fetch, self._lock = fetch, asyncio.Lock()
+        self._token: str | None = None
+        self._until = 0.0
+
+    async def get(self) -> str:
+        async with self._lock:
+            if self._token is None or time.monotonic() >= self._until:
+                token, lifetime = await self._fetch()
+                self._token = token
+                self._until = time.monotonic() + max(lifetime - TOKEN_MARGIN_SECONDS, 0)
+            return self._token
+
+    def forget(self, token: str) -> None:
+        if self._token == token:
+            self._token = None
+
+
+class VendorStarter:
+    """What the three vendors share: a token cache, a client, one retry on an expired token."""
+
+    def __init__(self, base: str, http: httpx.AsyncClient) -> None:
+        self._base, self._http = base.rstrip("/"), http
+        self._tokens = TokenCache(self._fetch_token)
+
+    async def start(self, form: StartForm) -> str:
+        """The OA's instance id for the approval just started."""
+        for attempt in (1, 2):
+            token = await self._tokens.get()
+            try:
+                return await self._create(token, form)
+            except TokenExpired:
+                self._tokens.forget(token)
+                if attempt == 2:
+                    raise OaStartFailed(
+                        "the vendor refused a fresh token", transient=True
+                    ) from None
+        raise AssertionError("unreachable")
+
+    async def _fetch_token(self) -> tuple[str, float]:
+        raise NotImplementedError
+
+    async def _create(self, token: str, form: StartForm) -> str:
+        raise NotImplementedError
+
+    async def _call(self, method: str, path: str, **kwargs: Any) -> tuple[int, dict[str, Any]]:
+        try:
+            r = await self._http.request(method, self._base + path, **kwargs)
+        except httpx.HTTPError as error:
+            raise OaStartFailed(f"{path}: {type(error).__name__}", transient=True) from error
+        if r.status_code >= 500 or r.status_code == 429:
+            raise OaStartFailed(f"{path}: HTTP {r.status_code}", transient=True)
+        try:
+            body = r.json()
+        except ValueError as error:
+            raise OaStartFailed(
+                f"{path}: HTTP {r.status_code}, not JSON", transient=True
+            ) from error
+        if not isinstance(body, dict):
+            raise OaStartFailed(f"{path}: the answer is not a JSON object", transient=True)
+        return r.status_code, body
+
+
+class DingTalkStarter(VendorStarter):
+    def __init__(self, base: str, http: httpx.AsyncClient, app_key: str, app_secret: str) -> None:
+        super().__init__(base, http)
+        self._key, self._secret = app_key, app_secret
+
+    async def _fetch_token(self) -> tuple[str, float]:
+        status, body = await self._call(
+            "POST",
+            "/v1.0/oauth2/accessToken",
+            json={"appKey": self._key, "appSecret": self._secret},
+        )
+        if status != 200 or not isinstance(body.get("accessToken"), str):
+            raise OaStartFailed(f"DingTalk token refused: {_said(body)}", transient=False)
+        return body["accessToken"], float(body.get("expireIn", 7200))
+
+    async def _create(self, token: str, form: StartForm) -> str:
+        status, body = await self._call(
+            "POST",
+            "/v1.0/workflow/processInstances",
+            headers={"x-acs-dingtalk-access-token": token},
+            json={
+                "originatorUserId": form.originator,
+                "processCode": form.process_code,
+                "formComponentValues": [{"name": n, "value": v} for n, v in form.fields],
+            },
+        )
+        if status == 401 or body.get("code") == "InvalidAuthentication":
+            raise TokenExpired
+        if status != 200 or not isinstance(body.get("instanceId"), str):
+            raise OaStartFailed(f"DingTalk refused the instance: {_said(body)}", transient=False)
+        return str(body["instanceId"])
+
+
+FEISHU_TOKEN_INVALID = {99991661, 99991663, 99991668}
+FEISHU_RATE_LIMITED = 99991400
+FEISHU_ALREADY_SUBSCRIBED = 1390007
+
+
+class FeishuStarter(VendorStarter):
+    def __init__(self, base: str, http: httpx.AsyncClient, app_id: str, app_secret: str) -> None:
+        super().__init__(base, http)
+        self._id, self._secret = app_id, app_secret
+        self._subscribed: set[str] = set()
+
+    async def _fetch_token(self) -> tuple[str, float]:
+        _, body = await self._call(
+            "POST",
+            "/open-apis/auth/v3/tenant_access_token/internal",
+            json={"app_id": self._id, "app_secret": self._secret},
+        )
+        if body.get("code") != 0 or not isinstance(body.get("tenant_access_token"), str):
+            raise OaStartFailed(f"Feishu token refused: {_said(body)}", transient=False)
+        return body["tenant_access_token"], float(body.get("expire", 7200))
+
+    async def _create(self, token: str, form: StartForm) -> str:
+        auth = {"Authorization": f"Bearer {token}"}
+        if form.process_code not in self._subscribed:
+            path = f"/open-apis/approval/v4/approvals/{form.process_code}/subscribe"
+            _, body = await self._call("POST", path, headers=auth)
+            self._check(body, "the subscription", ok={0, FEISHU_ALREADY_SUBSCRIBED})
+            self._subscribed.add(form.process_code)
+        widgets = [{"id": n, "type": "input", "value": v} for n, v in form.fields]
+        _, body = await self._call(
+            "POST",
+            "/open-apis/approval/v4/instances",
+            headers=auth,
+            json={
+                "approval_code": form.process_code,
+                "user_id": form.originator,
+                "form": json.dumps(widgets, ensure_ascii=False),
+                "uuid": str(form.request_id),  # Feishu makes one instance per uuid
+            },
+        )
+        self._check(body, "the instance", ok={0})
+        data = body.get("data")
+        if not isinstance(data, dict) or not isinstance(data.get("instance_code"), str):
+            raise OaStartFailed("Feishu answered no instance_code", transient=True)
+        return str(data["instance_code"])
+
+    def _check(self, body: dict[str, Any], what: str, ok: set[int]) -> None:
+        code = body.get("code")
+        if code in ok:
+            return
+        if code in FEISHU_TOKEN_INVALID:
+            raise TokenExpired
+        transient = code == FEISHU_RATE_LIMITED
+        raise OaStartFailed(f"Feishu refused {what}: {_said(body)}", transient=transient)
+
+
+WECOM_TOKEN_INVALID = {40014, 42001}
+WECOM_BUSY = -1
+
+
+class WeComStarter(VendorStarter):
+    def __init__(self, base: str, http: httpx.AsyncClient, corp_id: str, secret: str) -> None:
+        super().__init__(base, http)
+        self._corp, self._secret = corp_id, secret
+
+    async def _fetch_token(self) -> tuple[str, float]:
+        _, body = await self._call(
+            "GET", "/cgi-bin/gettoken", params={"corpid": self._corp, "corpsecret": self._secret}
+        )
+        if body.get("errcode") != 0 or not isinstance(body.get("access_token"), str):
+            raise OaStartFailed(f"WeCom token refused: {_said(body)}", transient=False)
+        return body["access_token"], float(body.get("expires_in", 7200))
+
+    async def _create(self, token: str, form: StartForm) -> str:
+        contents = [{"control": "Text", "id": n, "value": {"text": v}} for n, v in form.fields]
+        _, body = await self._call(
+            "POST",
+            "/cgi-bin/oa/applyevent",
+            params={"access_token": token},
+            json={
+                "creator_userid": form.originator,
+                "template_id": form.process_code,
+                "use_template_approver": 1,
+                "apply_data": {"contents": contents},
+                "summary_list": [{"summary_info": [{"text": form.title, "lang": "zh_CN"}]}],
+            },
+        )
+        code = body.get("errcode")
+        if code in WECOM_TOKEN_INVALID:
+            raise TokenExpired
+        if code != 0 or not isinstance(body.get("sp_no"), str):
+            transient = code == WECOM_BUSY
+            raise OaStartFailed(
+                f"WeCom refused the application: {_said(body)}", transient=transient
+            )
+        return str(body["sp_no"])
+
+
+def _said(body: dict[str, Any]) -> str:
+    """The vendor's own error code and message, as it answered them."""
+    code = body.get("code", body.get("errcode"))
+    message = body.get("message", body.get("msg", body.get("errmsg", "")))
+    return f"{code} {str(message)[:200]}".strip()

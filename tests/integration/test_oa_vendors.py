@@ -1,0 +1,169 @@
+"""Borrowing decided in the vendors' own OAs, end to end on the real servers: the approval is
+started in the vendor's OA (a local server stands in for the vendor's API, which cannot be
+reached from here), the vendor's encrypted and signed callbacks decide it, and the permission
+service grants access, or withdraws it at once when the OA revokes the approval."""
+
+from __future__ import annotations
+
+import uuid
+
+from approval.app import create_app as approval_app
+from approval.settings import ApprovalSettings
+from approval.vendors.connection import VendorConnection
+from approval.vendors.message_crypt import MessageCrypt
+from contracts.topics import ACCESS_GRANTED, ACCESS_REVOKED, APPROVALS_DECIDED
+from devkit.identity import as_user
+from devkit.oa_callbacks import dingtalk_change, dingtalk_post, sys_approval_change, wecom_post
+from devkit.oa_standin import StandInVendors, serving
+from devkit.testing import InProcessPermission, running
+from devkit.watch import EventWatcher, of_type
+from servicekit.settings import PlatformSettings
+
+AES_KEY = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"
+USERS = {"manager75": "wangqiang", "caiwu01": "zhaomin", "liuyang-oa": "liuyang"}
+
+
+def connections(base: str, standin: StandInVendors) -> dict[str, VendorConnection]:
+    dingtalk = VendorConnection(
+        vendor="dingtalk",
+        token="ding-token",
+        aes_key=AES_KEY,
+        receiver_id="ding-app-key",
+        app_id=standin.dingtalk_app[0],
+        app_secret=standin.dingtalk_app[1],
+        api_base=base,
+        processes={"PROC-BORROW": "borrowing"},
+        users=USERS,
+    )
+    wecom = VendorConnection(
+        vendor="wecom",
+        token="wecom-token",
+        aes_key=AES_KEY,
+        receiver_id=standin.wecom_corp[0],
+        app_secret=standin.wecom_corp[1],
+        api_base=base,
+        processes={"C4UE-BORROW": "borrowing"},
+        users=USERS,
+    )
+    return {"seeyon": dingtalk, "weaver": wecom}
+
+
+async def test_approved_in_dingtalk_granted_and_revoked_in_wecom_withdrawn(
+    platform: PlatformSettings, permission: InProcessPermission
+) -> None:
+    standin = StandInVendors()
+    async with serving(standin.app()) as base:
+        settings = ApprovalSettings(
+            oa_callback_keys={},
+            oa_vendors=connections(base, standin),
+            oa_routes={"Q001": "seeyon", "*": "weaver"},
+        )
+        async with (
+            running(approval_app(settings, permission.transport)) as http,
+            EventWatcher(
+                platform.kafka_bootstrap,
+                platform.namespace,
+                [APPROVALS_DECIDED, ACCESS_GRANTED, ACCESS_REVOKED],
+            ) as watch,
+        ):
+
+            async def borrow(fonds: str) -> dict[str, str]:
+                ask = {"fonds_code": fonds, "record_ids": [str(uuid.uuid4())], "reason": "抽凭"}
+                r = await http.post(
+                    "/v1/borrowing-requests", headers=as_user("liuyang"), json=ask | {"days": 7}
+                )
+                assert r.status_code == 201, r.text
+                body: dict[str, str] = r.json()
+                return body
+
+            # 钉钉: the approval is started in DingTalk, and DingTalk's callbacks decide it.
+            asked = await borrow("Q001")
+            [started] = standin.started
+            assert asked["oa_instance_id"] == started.instance_id and asked["status"] == "pending"
+            ding = MessageCrypt("ding-token", AES_KEY, "ding-app-key")
+            instance = started.instance_id
+            task = dingtalk_change(
+                "bpms_task_change", instance, "PROC-BORROW", type="finish", result="agree",
+                staffId="manager75", remark="同意借阅",
+            )  # fmt: skip
+            finish = dingtalk_change(
+                "bpms_instance_change", instance, "PROC-BORROW", type="finish", result="agree"
+            )
+            for event in (task, finish, finish):  # the last: DingTalk resending it
+                post = dingtalk_post(ding, event)
+                r = await http.post("/v1/oa/dingtalk/seeyon", params=post.query, content=post.body)
+                assert r.status_code == 200, r.text
+                assert ding.decrypt(r.json()["encrypt"]) == b"success"
+            request_id = asked["request_id"]
+            [decided] = await watch.wait_for(of_type("ApprovalDecided", request_id=request_id))
+            assert (decided.data["decision"], decided.data["approver"]) == ("approved", "wangqiang")
+            assert decided.data["trail"][0]["oa_user_id"] == "manager75"
+            [granted] = await watch.wait_for(of_type("AccessGranted", request_id=request_id))
+            assert granted.data["user"] == "liuyang"
+
+            # A forged callback (another key) decides nothing, and says why.
+            forged = dingtalk_post(MessageCrypt("ding-token", "b" * 43, "ding-app-key"), finish)
+            r = await http.post("/v1/oa/dingtalk/seeyon", params=forged.query, content=forged.body)
+            assert r.status_code == 401 and "padding" in r.json()["detail"], r.text
+
+            # 企业微信: approved, then revoked after approval (通过后撤销): access withdrawn.
+            asked = await borrow("Q777")
+            sp_no = standin.started[-1].instance_id
+            assert asked["oa_instance_id"] == sp_no and standin.started[-1].vendor == "wecom"
+            wecom = MessageCrypt("wecom-token", AES_KEY, standin.wecom_corp[0])
+            approved_by = ("caiwu01", 2, "同意")
+            for status, change in ((2, 2), (6, 8)):
+                xml = sys_approval_change(sp_no, "C4UE-BORROW", status, approved_by, change=change)
+                post = wecom_post(wecom, xml)
+                r = await http.post("/v1/oa/wecom/weaver", params=post.query, content=post.body)
+                assert r.status_code == 200, r.text
+            request_id = asked["request_id"]
+            [granted] = await watch.wait_for(of_type("AccessGranted", request_id=request_id))
+            [revoked] = await watch.wait_for(
+                of_type("AccessRevoked", grant_id=granted.data["grant_id"])
+            )
+            assert (revoked.data["reason"], revoked.data["revoked_by"]) == (
+                "withdrawn_in_oa",
+                "liuyang",
+            )
+            r = await http.get(f"/v1/borrowing-requests/{request_id}", headers=as_user("liuyang"))
+            assert r.json()["status"] == "revoked"
+            await watch.caught_up()
+    approvals = {
+        s.event.id
+        for s in watch.seen
+        if s.event.type == "cn.aap.ApprovalDecided.v2" and s.event.data["decision"] == "approved"
+    }
+    assert len(approvals) == 2  # DingTalk's resent finish was taken once
+    assert revoked.data["request_id"] == request_id
+
+
+async def test_an_oa_that_cannot_be_reached_leaves_the_request_filed_and_oa_unreachable(
+    platform: PlatformSettings, permission: InProcessPermission
+) -> None:
+    """Nothing is lost: the request is kept and says why its OA has not been asked yet (asking
+    again on schedule: services/approval/tests/test_service.py)."""
+    standin = StandInVendors()
+    async with serving(standin.app()) as base:
+        settings = ApprovalSettings(
+            oa_callback_keys={},
+            oa_vendors=connections(base, standin),
+            oa_routes={"*": "seeyon"},
+            oa_retry_seconds=0,  # not asked again in this test
+        )
+        standin.outage = 1
+        async with running(approval_app(settings, permission.transport)) as http:
+            ask = {"fonds_code": "Q001", "record_ids": [str(uuid.uuid4())], "reason": "抽凭"}
+            r = await http.post(
+                "/v1/borrowing-requests", headers=as_user("liuyang"), json=ask | {"days": 3}
+            )
+            assert r.status_code == 201 and r.json()["status"] == "oa_unreachable", r.text
+            assert "HTTP 503" in r.json()["oa_unreachable"]
+            url = f"/v1/borrowing-requests/{r.json()['request_id']}"
+            kept = (await http.get(url, headers=as_user("liuyang"))).json()
+            assert kept["status"] == "oa_unreachable" and kept["reason"] == "抽凭"
+            # Who has no user in the OA: refused when filing, naming why.
+            r = await http.post(
+                "/v1/borrowing-requests", headers=as_user("wangfang"), json=ask | {"days": 3}
+            )
+            assert r.status_code == 422 and "wangfang has no user in OA" in r.json()["detail"]
