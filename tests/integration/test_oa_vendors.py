@@ -6,6 +6,7 @@ service grants access, or withdraws it at once when the OA revokes the approval.
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 
 from approval.app import create_app as approval_app
 from approval.settings import ApprovalSettings
@@ -13,13 +14,19 @@ from approval.vendors.connection import VendorConnection
 from approval.vendors.message_crypt import MessageCrypt
 from contracts.topics import ACCESS_GRANTED, ACCESS_REVOKED, APPROVALS_DECIDED
 from devkit.identity import as_user
-from devkit.oa_callbacks import dingtalk_change, dingtalk_post, sys_approval_change, wecom_post
+from devkit.oa_callbacks import (
+    dingtalk_change,
+    dingtalk_post,
+    sys_approval_change,
+    wecom_post,
+)
 from devkit.oa_standin import StandInVendors, serving
 from devkit.testing import InProcessPermission, running
 from devkit.watch import EventWatcher, of_type
 from servicekit.settings import PlatformSettings
 
 AES_KEY = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"
+CORPUS = Path(__file__).resolve().parents[1] / "corpus"
 USERS = {"manager75": "wangqiang", "caiwu01": "zhaomin", "liuyang-oa": "liuyang"}
 
 
@@ -149,7 +156,7 @@ async def test_an_oa_that_cannot_be_reached_leaves_the_request_filed_and_oa_unre
             oa_callback_keys={},
             oa_vendors=connections(base, standin),
             oa_routes={"*": "seeyon"},
-            oa_retry_seconds=0,  # not asked again in this test
+            oa_sweep_seconds=0,  # not asked again in this test
         )
         standin.outage = 1
         async with running(approval_app(settings, permission.transport)) as http:
@@ -167,3 +174,41 @@ async def test_an_oa_that_cannot_be_reached_leaves_the_request_filed_and_oa_unre
                 "/v1/borrowing-requests", headers=as_user("wangfang"), json=ask | {"days": 3}
             )
             assert r.status_code == 422 and "wangfang has no user in OA" in r.json()["detail"]
+
+
+HOSTILE = sorted(p for d in ("xml", "json") for p in (CORPUS / d).iterdir())
+
+
+async def test_any_bytes_posted_to_a_vendor_endpoint_get_a_named_refusal_never_a_crash(
+    platform: PlatformSettings, permission: InProcessPermission
+) -> None:
+    """The hostile corpus (entity bombs, XXE, deep nesting, wrong encodings), posted as each
+    vendor would post, unsigned and signed with the connection's own keys."""
+    standin = StandInVendors()
+    async with serving(standin.app()) as base:
+        settings = ApprovalSettings(
+            oa_callback_keys={},
+            oa_vendors=connections(base, standin),
+            oa_routes={"*": "seeyon"},
+            oa_sweep_seconds=0,
+        )
+        ding = MessageCrypt("ding-token", AES_KEY, "ding-app-key")
+        wecom = MessageCrypt("wecom-token", AES_KEY, standin.wecom_corp[0])
+        async with running(approval_app(settings, permission.transport)) as http:
+            for path in HOSTILE:
+                data = path.read_bytes()
+                signed_ding = dingtalk_post(ding, data)
+                signed_wecom = wecom_post(wecom, data.decode("latin-1"))
+                for url, query, body in (
+                    ("/v1/oa/dingtalk/seeyon", {}, data),
+                    ("/v1/oa/wecom/weaver", {}, data),
+                    ("/v1/oa/dingtalk/seeyon", signed_ding.query, signed_ding.body),
+                    ("/v1/oa/wecom/weaver", signed_wecom.query, signed_wecom.body),
+                    ("/v1/oa/wecom/weaver", signed_wecom.query, data),
+                    ("/v1/oa/feishu/seeyon", {}, data),
+                ):
+                    r = await http.post(url, params=query, content=body)
+                    assert r.status_code in (200, 401, 404, 422), (path.name, url, r.text)
+                    if r.status_code != 200:
+                        assert r.json()["detail"], (path.name, url)
+            assert (await http.get("/healthz")).status_code == 200

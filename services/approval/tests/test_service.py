@@ -8,7 +8,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -46,10 +46,18 @@ class Requests:
         self.changes: dict[tuple[uuid.UUID, int], Decision] = {}
         self.instances: dict[tuple[str, str], uuid.UUID] = {}
         self.due: dict[uuid.UUID, int] = {}
+        self.open: dict[uuid.UUID, datetime] = {}
         self.trails: dict[tuple[str, str], tuple[tuple[Step, ...], frozenset[str]]] = {}
 
     async def add(self, r: BorrowingRequest) -> None:
         self.requests[r.request_id] = r
+        self.open[r.request_id] = r.requested_at
+
+    async def open_before(self, cutoff: datetime) -> list[uuid.UUID]:
+        return [r for r, at in self.open.items() if at < cutoff]
+
+    async def closed(self, request_id: uuid.UUID) -> None:
+        self.open.pop(request_id, None)
 
     async def get(self, request_id: uuid.UUID) -> BorrowingRequest | None:
         r = self.requests.get(request_id)
@@ -441,3 +449,57 @@ async def test_an_oa_posting_its_own_form_decides_through_its_connections_profil
     assert decided.status.value == "approved"
     assert decisions(published) == [("approved", "wangqiang")]
     assert published.events[0].data.oa_instance_id == "2025030500731"
+
+
+async def test_a_request_undecided_too_long_expires_and_is_withdrawn_in_its_oa() -> None:
+    standin = StandInVendors()
+    async with serving(standin.app()) as base, httpx.AsyncClient(timeout=5) as http:
+        config = DINGTALK.model_copy(update={"api_base": base})
+        requests, published = Requests(), RecordingPublisher()
+        starts = VendorStarts(
+            requests, requests, {"seeyon": config}, {"seeyon": config.starter(http)}
+        )
+        approval = ApprovalService(
+            requests,
+            Nonces(),
+            Once(),
+            published,
+            KEYS,
+            OaRoutes({"*": "seeyon"}),
+            "/aap/approval",
+            starter=starts,
+            decide_within=timedelta(0),  # every request is overdue at once
+        )
+        request = await filed(approval, "Q001")
+        [started] = standin.started
+        published.events.clear()
+        assert await approval.expire_overdue() == 1
+        assert decisions(published) == [("expired", "aap-approval")]
+        assert published.events[0].data.access_until is None
+        assert standin.terminated == [started.instance_id]  # withdrawn in DingTalk too
+        assert await approval.expire_overdue() == 0  # once
+        # DingTalk's approval arriving after that grants nothing: the applicant files again.
+        callbacks = VendorCallbacks(approval, requests, {"seeyon": config})
+        finish = oa_callbacks.dingtalk_change(
+            "bpms_instance_change", started.instance_id, "PROC-BORROW", type="finish",
+            result="agree",
+        )  # fmt: skip
+        task = oa_callbacks.dingtalk_change(
+            "bpms_task_change", started.instance_id, "PROC-BORROW", type="finish",
+            result="agree", staffId="manager75",
+        )  # fmt: skip
+        for event in (task, finish):
+            await callbacks.receive("seeyon", "dingtalk", dingtalk(event))
+        assert decisions(published) == [("expired", "aap-approval")]
+        stored = await requests.get(request.request_id)
+        assert stored is not None and stored.status.value == "expired"
+
+
+async def test_an_event_declaring_an_encoding_that_is_none_is_refused_not_a_crash() -> None:
+    """Found by the hostile corpus: an XML declaration naming the codec "base64" made the
+    parser raise LookupError, a 500 where a named refusal belongs."""
+    callbacks, _, _, published = await connected(WECOM)
+    declared = '<?xml version="1.0" encoding="base64"?><xml><Event>x</Event></xml>'
+    with pytest.raises(CallbackRefused, match="not XML we accept"):
+        await callbacks.receive("seeyon", "wecom", wecom(declared))
+    assert published.events == []

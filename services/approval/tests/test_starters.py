@@ -97,3 +97,20 @@ async def test_a_feishu_create_sent_twice_makes_one_instance(
     again = form("PROC-BORROW")
     assert await starter.start(again) == await starter.start(again)
     assert len(standin.started) == 1
+
+
+@pytest.mark.parametrize("name", ["dingtalk", "feishu", "wecom"])
+async def test_an_approval_is_withdrawn_where_the_vendor_offers_it(
+    vendor: tuple[StandInVendors, str, httpx.AsyncClient], name: str
+) -> None:
+    standin, base, http = vendor
+    starter = starters(base, http, standin)[name]
+    asked = form("PROC-BORROW")
+    instance = await starter.start(asked)
+    withdrawn = await starter.cancel(asked, instance, "未在14天内审批")
+    # DingTalk terminates, Feishu cancels; WeCom has no such call (its applicant withdraws).
+    assert withdrawn is (name != "wecom")
+    assert standin.terminated == ([instance] if withdrawn else [])
+    if withdrawn:
+        with pytest.raises(OaStartFailed, match="refused"):
+            await starter.cancel(asked, "no-such-instance", "未在14天内审批")

@@ -25,9 +25,13 @@ class Post:
     body: bytes
 
 
-def dingtalk_post(crypt: MessageCrypt, event: dict[str, Any], at: float | None = None) -> Post:
-    """DingTalk's HTTP event push: ``{"encrypt"}``, signed in the query (milliseconds)."""
-    encrypted = crypt.encrypt(json.dumps(event, ensure_ascii=False).encode())
+def dingtalk_post(
+    crypt: MessageCrypt, event: dict[str, Any] | bytes, at: float | None = None
+) -> Post:
+    """DingTalk's HTTP event push: ``{"encrypt"}``, signed in the query (milliseconds).
+    ``event`` as bytes: any plaintext, to reach what follows the signature."""
+    plain = event if isinstance(event, bytes) else json.dumps(event, ensure_ascii=False).encode()
+    encrypted = crypt.encrypt(plain)
     timestamp, nonce = str(int((at or time.time()) * 1000)), secrets.token_hex(4)
     query = {"signature": crypt.signature(timestamp, nonce, encrypted)}
     query |= {"timestamp": timestamp, "nonce": nonce}

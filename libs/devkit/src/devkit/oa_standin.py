@@ -39,6 +39,7 @@ class StandInVendors:
     wecom_corp: tuple[str, str] = ("wwstandin", "wecom-app-secret")
     started: list[Started] = field(default_factory=list)
     subscribed: set[str] = field(default_factory=set)
+    terminated: list[str] = field(default_factory=list)  # instances withdrawn through the API
     tokens_issued: int = 0
     outage: int = 0  # the next this many calls answer 503
     _tokens: set[str] = field(default_factory=set)
@@ -67,6 +68,14 @@ class StandInVendors:
             return self._unavailable() or await call_next(request)
 
         # --- 钉钉 DingTalk ----------------------------------------------------------------
+        def dingtalk_denied(request: Request) -> JSONResponse | None:
+            if request.headers.get("x-acs-dingtalk-access-token") not in self._tokens:
+                return JSONResponse(
+                    {"code": "InvalidAuthentication", "message": "不合法的access_token"},
+                    status_code=401,
+                )
+            return None
+
         @app.post("/v1.0/oauth2/accessToken")
         async def dingtalk_token(body: dict[str, Any]) -> JSONResponse:
             if (body.get("appKey"), body.get("appSecret")) != self.dingtalk_app:
@@ -81,17 +90,20 @@ class StandInVendors:
 
         @app.post("/v1.0/workflow/processInstances")
         async def dingtalk_create(request: Request, body: dict[str, Any]) -> JSONResponse:
-            if request.headers.get("x-acs-dingtalk-access-token") not in self._tokens:
-                return JSONResponse(
-                    {"code": "InvalidAuthentication", "message": "不合法的access_token"},
-                    status_code=401,
-                )
+            if denied := dingtalk_denied(request):
+                return denied
             if not body.get("originatorUserId") or not body.get("processCode"):
                 return JSONResponse(
                     {"code": "MissingParameter", "message": "originatorUserId, processCode"},
                     status_code=400,
                 )
             return JSONResponse({"instanceId": self._started("dingtalk", body)})
+
+        @app.post("/v1.0/workflow/processInstances/terminate")
+        async def dingtalk_terminate(request: Request, body: dict[str, Any]) -> JSONResponse:
+            if denied := dingtalk_denied(request):
+                return denied
+            return self._terminate("dingtalk", str(body.get("processInstanceId")), {"result": True})
 
         # --- 飞书 Feishu ------------------------------------------------------------------
         @app.post("/open-apis/auth/v3/tenant_access_token/internal")
@@ -136,6 +148,12 @@ class StandInVendors:
                 }
             )
 
+        @app.post("/open-apis/approval/v4/instances/cancel")
+        async def feishu_cancel(request: Request, body: dict[str, Any]) -> JSONResponse:
+            if denied := feishu_denied(request):
+                return denied
+            return self._terminate("feishu", str(body.get("instance_code")), {"code": 0})
+
         # --- 企业微信 WeCom ---------------------------------------------------------------
         @app.get("/cgi-bin/gettoken")
         async def wecom_token(corpid: str = "", corpsecret: str = "") -> JSONResponse:
@@ -156,6 +174,12 @@ class StandInVendors:
             )
 
         return app
+
+    def _terminate(self, vendor: str, instance: str, ok: dict[str, Any]) -> JSONResponse:
+        if not any(s.vendor == vendor and s.instance_id == instance for s in self.started):
+            return JSONResponse({"code": "notFound", "msg": "实例不存在"}, status_code=400)
+        self.terminated.append(instance)
+        return JSONResponse(ok)
 
     def _started(self, vendor: str, body: dict[str, Any]) -> str:
         instance = f"{vendor}-{uuid.uuid4().hex[:12]}"

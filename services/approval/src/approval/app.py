@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import httpx
 from fastapi import FastAPI
 
@@ -49,11 +51,6 @@ def create_app(
         settings.oa_vendors,
         {name: c.starter(vendor_http) for name, c in settings.oa_vendors.items()},
     )
-    retries = Periodic(
-        "start OA approvals again", starts.start_due, settings.oa_retry_seconds, first_at_start=True
-    )
-    rt.after_start.append(retries.start)
-    rt.before_stop.append(retries.stop)
     service = ApprovalService(
         requests,
         Nonces(rt.db),
@@ -64,7 +61,22 @@ def create_app(
         rt.source,
         starter=starts,
         profiles={c: settings.profiles()[name] for c, name in settings.oa_profiles.items()},
+        decide_within=timedelta(days=settings.oa_decide_within_days),
     )
+
+    async def chores() -> None:
+        await starts.start_due()
+        await service.expire_overdue()
+
+    # It publishes expiries, so it runs only while the broker is connected.
+    sweeper = Periodic(
+        "start OA approvals again, expire undecided requests",
+        chores,
+        settings.oa_sweep_seconds,
+        first_at_start=True,
+    )
+    rt.after_start.append(sweeper.start)
+    rt.before_stop.append(sweeper.stop)
     vendors = VendorCallbacks(service, requests, settings.oa_vendors)
     register_consumers(rt, service)
     token = rt.service_token(settings.oidc_client_id, settings.oidc_client_secret)

@@ -23,6 +23,14 @@ class RequestStore(Protocol):
 
     async def get(self, request_id: uuid.UUID) -> BorrowingRequest | None: ...
 
+    async def open_before(self, cutoff: datetime) -> list[uuid.UUID]:
+        """Requests filed before ``cutoff`` and not known to be decided (some may be)."""
+        ...
+
+    async def closed(self, request_id: uuid.UUID) -> None:
+        """The request is decided: the expiry sweep need not look at it again."""
+        ...
+
     async def save_change(self, request: BorrowingRequest) -> bool:
         """Store the request's latest change as its n-th, unless another delivery stored an
         n-th first. True if this one was stored."""
@@ -64,6 +72,10 @@ class ApprovalStarter(Protocol):
     async def start(self, request: BorrowingRequest) -> BorrowingRequest:
         """The request once its OA was asked: bound to the OA's instance, or marked
         ``oa_unreachable`` with the reason, to be asked again later."""
+        ...
+
+    async def cancel(self, request: BorrowingRequest, reason: str) -> None:
+        """Withdraw the request's approval in its OA, where the vendor allows it."""
         ...
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any
 
 import structlog
@@ -36,6 +37,9 @@ from contracts.types import utc_now
 log = structlog.get_logger()
 
 
+EXPIRED_BY = "aap-approval"  # the approver of an expiry: the approval service itself
+
+
 class UnknownRequest(Exception):
     pass
 
@@ -52,6 +56,7 @@ class ApprovalService:
         source: str,
         starter: ApprovalStarter | None = None,
         profiles: Mapping[str, DecisionProfile] | None = None,
+        decide_within: timedelta = timedelta(days=14),
     ) -> None:
         """``callback_keys``: each OA connection's own HMAC key, by its name (the key id);
         ``routes``: which connection decides for which fonds."""
@@ -64,6 +69,7 @@ class ApprovalService:
         self._source = source
         self._starter = starter
         self._profiles = profiles or {}  # connection → how its OA's own form says a decision
+        self._decide_within = decide_within  # a request undecided this long expires
 
     async def request_borrowing(
         self,
@@ -104,6 +110,32 @@ class ApprovalService:
 
     async def get(self, request_id: uuid.UUID) -> BorrowingRequest | None:
         return await self._requests.get(request_id)
+
+    async def expire_overdue(self) -> int:
+        """Expire each request undecided for longer than the OA is given (``ApprovalDecided``,
+        expired), and withdraw it in its OA where the vendor allows: a decision the OA takes
+        after that changes nothing; the applicant files again."""
+        now, expired = utc_now(), 0
+        for request_id in await self._requests.open_before(now - self._decide_within):
+            request = await self._requests.get(request_id)
+            if request is not None and request.status is RequestStatus.PENDING:
+                days = self._decide_within.days
+                reason = f"未在{days}天内审批 (not decided within {days} days)"
+                expiry = Decision(
+                    request_id=request_id,
+                    oa_connection=request.oa_connection,
+                    outcome=Outcome.EXPIRED,
+                    approver=EXPIRED_BY,
+                    comment=reason,
+                    oa_instance_id=request.oa_instance_id or "",
+                    decided_at=now,
+                )
+                decided = await self.apply(expiry, None)
+                expired += decided.status is RequestStatus.EXPIRED
+                if self._starter and decided.oa_instance_id:
+                    await self._starter.cancel(decided, reason)
+            await self._requests.closed(request_id)
+        return expired
 
     async def on_oa_decision(self, event: OaDecisionMadeEvent, connection: str) -> None:
         """A decision from an OA connection's own topic."""

@@ -44,8 +44,15 @@ class ApprovalSettings(BaseSettings):
     oa_profile_dir: Path | None = Field(
         default=None, description="A folder of the customer's own profiles, beside the built-in"
     )
-    oa_retry_seconds: float = Field(
-        default=15, description="How often the OAs that could not be asked are asked again"
+    oa_sweep_seconds: float = Field(
+        default=15,
+        description="How often the OAs that could not be asked are asked again, and requests "
+        "undecided for too long expired (0: never)",
+    )
+    oa_decide_within_days: int = Field(
+        default=14,
+        ge=1,
+        description="A request the OA has not decided after this many days expires",
     )
     oa_routes: dict[str, str] = Field(
         description="Which OA connection decides borrowing for which fonds (JSON, e.g. "

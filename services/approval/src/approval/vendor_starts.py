@@ -63,6 +63,20 @@ class VendorStarts:
         await self._starts.started(request.request_id, request.oa_connection, instance)
         return replace(request, oa_instance_id=instance, oa_unreachable=None)
 
+    async def cancel(self, request: BorrowingRequest, reason: str) -> None:
+        config = self._connections.get(request.oa_connection)
+        if config is None or request.oa_instance_id is None:
+            return
+        starter = self._starters[request.oa_connection]
+        where = {"request_id": str(request.request_id), "oa_instance": request.oa_instance_id}
+        try:
+            done = await starter.cancel(_form(request, config), request.oa_instance_id, reason)
+        except OaStartFailed as failed:
+            # The request is expired here whatever the OA says: its approval grants nothing.
+            log.warning("OA instance not withdrawn", reason=str(failed), **where)
+            return
+        log.info("OA instance withdrawn" if done else "the OA offers no withdrawal", **where)
+
     async def start_due(self) -> int:
         """Ask again every OA that could not be asked, when its time has come."""
         started = 0

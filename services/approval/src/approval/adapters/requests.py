@@ -70,6 +70,7 @@ class Requests:
         self._changes = db["request_changes"]
         self._instances = db["oa_instances"]
         self._starts = db["oa_starts"]  # requests whose OA is to be asked again: a few at most
+        self._open = db["open_requests"]  # requests not decided yet, for the expiry sweep
 
     async def ensure_indexes(self) -> None:
         await self._requests.create_index([("applicant", 1), ("requested_at", -1)])
@@ -87,6 +88,14 @@ class Requests:
                 "requested_at": r.requested_at,
             }
         )
+        await self._open.insert_one({"_id": str(r.request_id), "requested_at": r.requested_at})
+
+    async def open_before(self, cutoff: datetime) -> list[uuid.UUID]:
+        due = self._open.find({"requested_at": {"$lt": cutoff}})
+        return [uuid.UUID(d["_id"]) async for d in due]
+
+    async def closed(self, request_id: uuid.UUID) -> None:
+        await self._open.delete_one({"_id": str(request_id)})
 
     async def get(self, request_id: uuid.UUID) -> BorrowingRequest | None:
         doc = await self._requests.find_one({"_id": str(request_id)})

@@ -25,10 +25,11 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
+T = TypeVar("T")
 TOKEN_MARGIN_SECONDS = 300  # fetch a new token this long before the old one expires
 
 
@@ -83,23 +84,33 @@ class VendorStarter:
 
     async def start(self, form: StartForm) -> str:
         """The OA's instance id for the approval just started."""
-        for attempt in (1, 2):
-            token = await self._tokens.get()
-            try:
-                return await self._create(token, form)
-            except TokenExpired:
-                self._tokens.forget(token)
-                if attempt == 2:
-                    raise OaStartFailed(
-                        "the vendor refused a fresh token", transient=True
-                    ) from None
-        raise AssertionError("unreachable")
+        return await self._with_token(lambda token: self._create(token, form))
+
+    async def cancel(self, form: StartForm, instance: str, reason: str) -> bool:
+        """Withdraw the instance in the OA; False where the vendor offers no way to."""
+        return await self._with_token(lambda token: self._cancel(token, form, instance, reason))
+
+    async def _with_token(self, call: Callable[[str], Awaitable[T]]) -> T:
+        """``call`` with the cached token, and once more with a fresh one if the vendor says
+        the cached one expired."""
+        token = await self._tokens.get()
+        try:
+            return await call(token)
+        except TokenExpired:
+            self._tokens.forget(token)
+        try:
+            return await call(await self._tokens.get())
+        except TokenExpired:
+            raise OaStartFailed("the vendor refused a fresh token", transient=True) from None
 
     async def _fetch_token(self) -> tuple[str, float]:
         raise NotImplementedError
 
     async def _create(self, token: str, form: StartForm) -> str:
         raise NotImplementedError
+
+    async def _cancel(self, token: str, form: StartForm, instance: str, reason: str) -> bool:
+        return False  # WeCom: an application is withdrawn by its applicant only
 
     async def _call(self, method: str, path: str, **kwargs: Any) -> tuple[int, dict[str, Any]]:
         try:
@@ -151,6 +162,19 @@ class DingTalkStarter(VendorStarter):
             raise OaStartFailed(f"DingTalk refused the instance: {_said(body)}", transient=False)
         return str(body["instanceId"])
 
+    async def _cancel(self, token: str, form: StartForm, instance: str, reason: str) -> bool:
+        status, body = await self._call(
+            "POST",
+            "/v1.0/workflow/processInstances/terminate",
+            headers={"x-acs-dingtalk-access-token": token},
+            json={"processInstanceId": instance, "isSystem": True, "remark": reason},
+        )
+        if status == 401 or body.get("code") == "InvalidAuthentication":
+            raise TokenExpired
+        if status != 200 or body.get("result") is not True:
+            raise OaStartFailed(f"DingTalk refused to terminate: {_said(body)}", transient=False)
+        return True
+
 
 FEISHU_TOKEN_INVALID = {99991661, 99991663, 99991668}
 FEISHU_RATE_LIMITED = 99991400
@@ -197,6 +221,20 @@ class FeishuStarter(VendorStarter):
         if not isinstance(data, dict) or not isinstance(data.get("instance_code"), str):
             raise OaStartFailed("Feishu answered no instance_code", transient=True)
         return str(data["instance_code"])
+
+    async def _cancel(self, token: str, form: StartForm, instance: str, reason: str) -> bool:
+        _, body = await self._call(
+            "POST",
+            "/open-apis/approval/v4/instances/cancel",
+            headers={"Authorization": f"Bearer {token}"},
+            json={
+                "approval_code": form.process_code,
+                "instance_code": instance,
+                "user_id": form.originator,
+            },
+        )
+        self._check(body, "the cancellation", ok={0})
+        return True
 
     def _check(self, body: dict[str, Any], what: str, ok: set[int]) -> None:
         code = body.get("code")

@@ -110,7 +110,8 @@ def _xml(raw: bytes, what: str) -> Element:
         raise CallbackRefused(f"{what} is larger than {MAX_XML_BYTES} bytes")
     try:
         root: Element = fromstring(raw, forbid_dtd=True)
-    except (ParseError, DefusedXmlException, ValueError) as error:
+    # LookupError, UnicodeError: an encoding declared that Python lacks or the bytes break.
+    except (ParseError, DefusedXmlException, ValueError, LookupError) as error:
         raise CallbackRefused(f"{what} is not XML we accept: {str(error)[:80]}") from error
     return root
 
