@@ -8,7 +8,11 @@ from __future__ import annotations
 import uuid
 from pathlib import Path
 
+import pytest
+from pydantic import SecretStr
+
 from approval.app import create_app as approval_app
+from approval.check import CheckFailed, check
 from approval.settings import ApprovalSettings
 from approval.vendors.connection import VendorConnection
 from approval.vendors.message_crypt import MessageCrypt
@@ -212,3 +216,35 @@ async def test_any_bytes_posted_to_a_vendor_endpoint_get_a_named_refusal_never_a
                     if r.status_code != 200:
                         assert r.json()["detail"], (path.name, url)
             assert (await http.get("/healthz")).status_code == 200
+
+
+async def test_the_check_command_does_each_vendors_url_verification(
+    platform: PlatformSettings, permission: InProcessPermission
+) -> None:
+    standin = StandInVendors()
+    feishu = VendorConnection(
+        vendor="feishu",
+        encrypt_key="feishu encrypt key",
+        verification_token="v-token",
+        app_id=standin.feishu_app[0],
+        app_secret=standin.feishu_app[1],
+        processes={"7C468A54-BORROW": "borrowing"},
+        users=USERS,
+    )
+    async with serving(standin.app()) as base:
+        for vendors in (connections(base, standin), {"seeyon": feishu}):
+            settings = ApprovalSettings(
+                oa_callback_keys={"weaver": "w" * 32} if "weaver" not in vendors else {},
+                oa_vendors=vendors,
+                oa_routes={"*": "seeyon"},
+                oa_sweep_seconds=0,
+            )
+            async with running(approval_app(settings, permission.transport)) as http:
+                for name, config in vendors.items():
+                    assert config.vendor in await check(http, name, config)
+                    # Keys that differ from the service's: the check fails, saying how.
+                    wrong = config.model_copy(
+                        update={"token": SecretStr("x"), "verification_token": SecretStr("x")}
+                    )
+                    with pytest.raises(CheckFailed, match="HTTP 401"):
+                        await check(http, name, wrong)

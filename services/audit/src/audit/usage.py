@@ -3,7 +3,8 @@ records, how, for what purpose and with whose approval.
 
 Each read is a ``RecordsAccessed`` entry; a read under a borrowing grant finds its purpose and
 approver through the grant (``AccessGranted``) to the request (``ApprovalRequested``: the
-reason) and its decision (``ApprovalDecided``: the approver). Archive codes come from the
+reason) and its decision (``ApprovalDecided``: the approver, and the OA's trail where the OA
+reported one). Archive codes come from the
 entries that archived the records (``RecordArchived``).
 """
 
@@ -41,7 +42,15 @@ COLUMNS = [
     ("批准人 Approver", 12),
     ("授权 Grant", 38),
     ("地址 Address", 16),
+    ("审批记录 OA trail", 40),
 ]
+STEPS = {
+    "approved": "同意",
+    "rejected": "驳回",
+    "redirected": "转交",
+    "pending": "待审",
+    "cancelled": "撤销",
+}
 
 
 async def _all(store: LogStore, filters: dict[str, Any]) -> AsyncIterator[Document]:
@@ -122,6 +131,7 @@ async def usage_register(
                 decided.get(request, {}).get("approver", ""),
                 d.get("grant_id") or "",
                 d.get("client_address") or "",
+                _trail(decided.get(request, {})),
             ]
         )
     period = f"{since.date().isoformat()} – {until.date().isoformat()}"
@@ -131,3 +141,9 @@ async def usage_register(
         columns=COLUMNS,
         rows=rows,
     )
+
+
+def _trail(decided: dict[str, Any]) -> str:
+    """The OA's approver trail of the decision (会签, 或签 steps), as the OA reported it."""
+    steps = decided.get("trail") or []
+    return "；".join(f"{s['approver']} {STEPS.get(s['decision'], s['decision'])}" for s in steps)

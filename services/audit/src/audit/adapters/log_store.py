@@ -12,6 +12,7 @@ from servicekit.mongo import Document
 
 _HIDDEN = {"_id": 0}
 DUPLICATE_KEY = 11000
+CHUNK = 100  # entries per insert: what the local FerretDB keeps in order (see ``append``)
 
 
 class LogStore:
@@ -50,14 +51,30 @@ class LogStore:
         return sorted({f async for d in cursor for f in d["fonds_codes"]})
 
     async def append(self, entries: Sequence[Document]) -> int:
-        docs = [{"_id": e["event_id"], **e} for e in entries]
-        try:
-            await self._coll.insert_many(docs, ordered=True)  # in order, up to the first clash
-        except BulkWriteError as error:
-            if any(e.get("code") != DUPLICATE_KEY for e in error.details["writeErrors"]):
-                raise
-            return int(error.details["nInserted"])
-        return len(docs)
+        """Stores the entries in order up to the first clash; how many it stored.
+
+        Written in chunks of at most ``CHUNK``: the local FerretDB runs an ordered insert in
+        chunks of 100 and, after a clash in one, goes on with the next, reporting the total
+        (an insert of 200 with a clash at 5 stored 0–4 and 100–199 and said 105). A prefix
+        count was then wrong: the entries between were lost and the log had gaps."""
+        stored = 0
+        for start in range(0, len(entries), CHUNK):
+            docs = [{"_id": e["event_id"], **e} for e in entries[start : start + CHUNK]]
+            try:
+                await self._coll.insert_many(docs, ordered=True)  # up to the first clash
+            except BulkWriteError as error:
+                errors = error.details["writeErrors"]
+                if any(e.get("code") != DUPLICATE_KEY for e in errors):
+                    raise
+                inserted = int(error.details["nInserted"])
+                if inserted != errors[0]["index"]:  # not a prefix: refuse to guess
+                    raise OrderedInsertBroken(
+                        f"the database stored {inserted} entries of an ordered insert that "
+                        f"clashed at entry {errors[0]['index']}"
+                    ) from error
+                return stored + inserted
+            stored += len(docs)
+        return stored
 
     async def query(self, filters: dict[str, Any], after_seq: int, limit: int) -> list[Document]:
         cursor = (
@@ -76,3 +93,7 @@ class LogStore:
             if len(page) < batch:
                 return
             after = int(page[-1]["seq"])
+
+
+class OrderedInsertBroken(Exception):
+    """The database did not stop an ordered insert at its first clash."""

@@ -1,0 +1,89 @@
+"""The usage register (利用登记簿) read from entries: a read under a borrowing grant shows its
+purpose, its approver and the OA's approver trail."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any
+
+from audit.usage import usage_register
+
+
+def matches(entry: dict[str, Any], filters: dict[str, Any]) -> bool:
+    for path, wanted in filters.items():
+        value: Any = entry
+        for key in path.split("."):
+            value = value.get(key) if isinstance(value, dict) else None
+        if isinstance(wanted, dict):
+            if "$in" in wanted and value not in wanted["$in"]:
+                return False
+            if "$gte" in wanted and not value >= wanted["$gte"]:
+                return False
+            if "$lt" in wanted and not value < wanted["$lt"]:
+                return False
+        elif isinstance(value, list):
+            if wanted not in value:
+                return False
+        elif value != wanted:
+            return False
+    return True
+
+
+class Entries:
+    """The log store's query, as the database answers it (only what the register asks)."""
+
+    def __init__(self, *entries: dict[str, Any]) -> None:
+        self.entries = [e | {"seq": n} for n, e in enumerate(entries, 1)]
+
+    async def query(self, filters: dict[str, Any], after_seq: int, limit: int) -> list[Any]:
+        found = [e for e in self.entries if e["seq"] > after_seq and matches(e, filters)]
+        return found[:limit]
+
+    async def all_in_order(self, batch: int = 1000) -> AsyncIterator[dict[str, Any]]:
+        for e in self.entries:
+            yield e
+
+
+async def test_a_read_under_a_grant_shows_its_purpose_approver_and_the_oas_trail() -> None:
+    request, grant, record = str(uuid.uuid4()), str(uuid.uuid4()), str(uuid.uuid4())
+    step = {"oa_user_id": "manager75", "comment": "", "decided_at": None}
+    decided = {
+        "request_id": request,
+        "decision": "approved",
+        "approver": "wangqiang",
+        "trail": [
+            step | {"approver": "zhaomin", "decision": "redirected"},
+            step | {"approver": "wangqiang", "decision": "approved"},
+        ],
+    }
+    asked = {"request_id": request, "reason": "审计抽凭"}
+    revoked = decided | {"decision": "revoked", "approver": "liuyang", "trail": []}
+    store = Entries(
+        {"event_type": "cn.aap.ApprovalRequested.v1", "data": asked},
+        {"event_type": "cn.aap.ApprovalDecided.v2", "data": decided},
+        # Revoked later: the register names who approved, not who revoked.
+        {"event_type": "cn.aap.ApprovalDecided.v2", "data": revoked},
+        {
+            "event_type": "cn.aap.AccessGranted.v1",
+            "data": {"grant_id": grant, "request_id": request},
+        },
+        {
+            "event_type": "cn.aap.RecordsAccessed.v1",
+            "fonds_codes": ["Q001"],
+            "time": "2026-11-29T02:00:00Z",
+            "data": {
+                "accessed_at": "2026-11-29T02:00:00Z",
+                "principal": "liuyang",
+                "action": "download",
+                "record_ids": [record],
+                "grant_id": grant,
+            },
+        },
+    )
+    since, until = datetime(2026, 11, 29, tzinfo=UTC), datetime(2026, 11, 30, tzinfo=UTC)
+    register = await usage_register(store, "Q001", since, until)  # type: ignore[arg-type]
+    [row] = register.rows
+    assert row[4:6] == ["审计抽凭", "wangqiang"]
+    assert row[-1] == "zhaomin 转交；wangqiang 同意"
