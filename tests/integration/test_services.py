@@ -28,6 +28,7 @@ from contracts.events import (
     DocumentIngested,
     LegalHoldPlaced,
     OaDecisionMade,
+    OaDecisionMadeV1,
     RecordArchived,
     RoleAssigned,
 )
@@ -328,6 +329,37 @@ async def test_approval_takes_decisions_from_topic_and_callback_once(
         s.event.id for s in watch.seen if of_type("ApprovalDecided", request_id=request_id)(s.event)
     }
     assert len(decisions) == 1
+
+
+async def test_an_oa_system_still_on_version_1_decides_on_its_version_1_topic(
+    platform: PlatformSettings,
+) -> None:
+    """OaDecisionMade is at version 2; an OA system that publishes version 1 keeps its topic,
+    and its decision is read as version 2."""
+    keys = {"seeyon": secrets.token_urlsafe(32), "weaver": secrets.token_urlsafe(32)}
+    settings = ApprovalSettings(oa_callback_keys=keys, oa_routes={"*": "seeyon"})
+    seeyon = OaConnection("seeyon")
+    async with (
+        running(approval_app(settings)) as http,
+        EventWatcher(platform.kafka_bootstrap, platform.namespace, [APPROVALS_DECIDED]) as watch,
+        EventSender(platform.kafka_bootstrap, platform.namespace) as out,
+    ):
+        ask = {"fonds_code": "Q001", "record_ids": [str(uuid.uuid4())], "reason": "核对", "days": 2}
+        r = await http.post("/v1/borrowing-requests", headers=as_user("liuyang"), json=ask)
+        request_id = r.json()["request_id"]
+        v1 = OaDecisionMadeV1(
+            request_id=uuid.UUID(request_id),
+            decision="rejected",
+            approver="王强",
+            oa_instance_id="OA-V1",
+            decided_at=datetime.now(UTC),
+        )
+        sent = new_event(v1, source="/oa/seeyon", subject=request_id, correlation_id=request_id)
+        await out.send(sent, to=seeyon.decisions_v1)
+        [decided] = await watch.wait_for(of_type("ApprovalDecided", request_id=request_id))
+    assert decided.type == "cn.aap.ApprovalDecided.v2"
+    assert (decided.data["decision"], decided.data["approver"]) == ("rejected", "王强")
+    assert decided.causationid == str(sent.id)
 
 
 async def record_archived(platform: PlatformSettings, fonds: str, n: int = 7) -> RecordArchived:

@@ -54,7 +54,7 @@ def test_envelope_round_trips_through_json_with_chinese_text_unescaped() -> None
     body = json.loads(raw)
     for attribute in ("id", "source", "specversion", "type", "time", "subject", "datacontenttype"):
         assert body[attribute], attribute
-    assert body["type"] == "cn.aap.OaDecisionMade.v1"
+    assert body["type"] == "cn.aap.OaDecisionMade.v2"
     assert body["correlationid"] == "c-1"
 
 
@@ -110,7 +110,7 @@ def test_derived_ids_are_stable_per_cause_and_type() -> None:
 
 def test_every_event_has_exactly_one_topic_and_a_dead_letter_topic() -> None:
     connection = OaConnection("seeyon")
-    per_connection = (connection.requests, connection.decisions)
+    per_connection = (connection.requests, connection.decisions, connection.decisions_v1)
     per_service = tuple(redrives(s) for s in SERVICES)  # each service writes only its own
     for event in ALL_EVENTS:
         registry = [t for t in topics(["seeyon"]) if event in t.events]
@@ -122,10 +122,11 @@ def test_every_event_has_exactly_one_topic_and_a_dead_letter_topic() -> None:
         if registry[0] not in per_connection:
             assert topic_for(event) == registry[0]
     names = all_topic_names("ns", ["seeyon", "weaver"])
-    assert len(names) == len(set(names)) == 2 * (len(PLATFORM_TOPICS) + len(SERVICES) + 4)
+    assert len(names) == len(set(names)) == 2 * (len(PLATFORM_TOPICS) + len(SERVICES) + 6)
     assert "ns.aap.archive.dead-letters-redriven.v1" in names
     assert all(n.startswith("ns.aap.") for n in names)
-    assert "ns.aap.oa.weaver.decision-made.v1" in names
+    assert "ns.aap.oa.weaver.decision-made.v2" in names
+    assert "ns.aap.oa.weaver.decision-made.v1" in names  # OA systems still on version 1
     assert "ns.aap.approval.requested.seeyon.v1.dlt" in names
 
 

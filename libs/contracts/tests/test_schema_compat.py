@@ -14,6 +14,8 @@ from contracts.events import (
     AccessRevokedV1,
     ApprovalDecided,
     ApprovalDecidedV1,
+    OaDecisionMade,
+    OaDecisionMadeV1,
 )
 from contracts.schema_export import breaking_changes, file_name, schema_of
 
@@ -93,7 +95,11 @@ def test_removed_retyped_newly_required_and_lost_enum_values_are_breaking() -> N
 
 
 # Each event's new version with the version it replaces: every old event must read as new.
-SUCCESSORS = [(ApprovalDecidedV1, ApprovalDecided), (AccessRevokedV1, AccessRevoked)]
+SUCCESSORS = [
+    (ApprovalDecidedV1, ApprovalDecided),
+    (AccessRevokedV1, AccessRevoked),
+    (OaDecisionMadeV1, OaDecisionMade),
+]
 
 
 @pytest.mark.parametrize("old,new", SUCCESSORS, ids=lambda e: e.cloudevents_type())

@@ -27,7 +27,7 @@ from approval.vendors.feishu_crypt import FeishuCrypt
 from approval.vendors.message_crypt import MessageCrypt
 from approval.vendors.refusals import CallbackRefused
 from contracts.envelope import Envelope, new_event
-from contracts.events import OaDecisionMade
+from contracts.events import ApprovalStep, OaDecisionMade
 from contracts.oa_callback import signed_headers
 from contracts.topics import OaConnection
 from devkit import oa_callbacks
@@ -503,3 +503,20 @@ async def test_an_event_declaring_an_encoding_that_is_none_is_refused_not_a_cras
     with pytest.raises(CallbackRefused, match="not XML we accept"):
         await callbacks.receive("seeyon", "wecom", wecom(declared))
     assert published.events == []
+
+
+async def test_an_oa_on_kafka_can_revoke_an_approval_and_send_its_trail() -> None:
+    approval, published = service()
+    request = await filed(approval, "Q001")
+    approve = new_event(approved(request), source="/oa/seeyon", subject="s", correlation_id="c")
+    await approval.on_oa_decision(approve, "seeyon")
+    step = ApprovalStep(approver="王强", oa_user_id="wq01", decision="approved", comment="同意")
+    revoke = approved(request).model_copy(
+        update={"decision": "revoked", "approver": "liuyang", "trail": (step,)}
+    )
+    await approval.on_oa_decision(
+        new_event(revoke, source="/oa/seeyon", subject="s", correlation_id="c"), "seeyon"
+    )
+    published.events.pop(0)  # the request
+    assert decisions(published) == [("approved", "王强"), ("revoked", "liuyang")]
+    assert published.events[1].data.trail == (step,)

@@ -249,9 +249,9 @@ class ApprovalRequested(EventData):
     requested_at: UtcDatetime
 
 
-class OaDecisionMade(EventData):
-    """Published by an OA system on its connection's decisions topic: its approver decided a
-    request that was routed to it."""
+class OaDecisionMadeV1(EventData):
+    """Version 1 of ``OaDecisionMade``: approved or rejected only. OA systems that publish it
+    keep their v1 topic; the approval service reads it as version 2 (``OaDecisionMade.from_v1``)."""
 
     event_type = "OaDecisionMade"
 
@@ -339,6 +339,32 @@ class ApprovalDecided(EventData):
     @classmethod
     def from_v1(cls, v1: ApprovalDecidedV1) -> ApprovalDecided:
         """A version-1 event read as version 2: every v1 field keeps its meaning."""
+        return cls.model_validate(v1.model_dump())
+
+
+class OaDecisionMade(EventData):
+    """Published by an OA system on its connection's decisions topic, or posted to the signed
+    callback: what the OA said about a request that was routed to it.
+
+    Version 2: besides approved and rejected, cancelled (withdrawn before the end), revoked
+    (withdrawn after approval: access is taken away at once) and expired, and the approver
+    trail where the OA has one."""
+
+    event_type = "OaDecisionMade"
+    version = 2
+
+    request_id: uuid.UUID
+    decision: Literal["approved", "rejected", "cancelled", "revoked", "expired"]
+    approver: str
+    comment: str = ""
+    oa_instance_id: str = Field(min_length=1, description="The OA system's own process id")
+    decided_at: UtcDatetime
+    trail: tuple[ApprovalStep, ...] = Field(
+        default=(), description="The OA's approver trail, in its order, where it has one"
+    )
+
+    @classmethod
+    def from_v1(cls, v1: OaDecisionMadeV1) -> OaDecisionMade:
         return cls.model_validate(v1.model_dump())
 
 
@@ -486,6 +512,7 @@ ALL_EVENTS: tuple[type[EventData], ...] = (
     CustodyExtended,
     IntegrityAlertRaised,
     ApprovalRequested,
+    OaDecisionMadeV1,
     OaDecisionMade,
     ApprovalDecidedV1,
     ApprovalDecided,
@@ -511,6 +538,7 @@ RecordsHandedOverEvent = Envelope[RecordsHandedOver]
 CustodyExtendedEvent = Envelope[CustodyExtended]
 RecordReviewedEvent = Envelope[RecordReviewed]
 ApprovalRequestedEvent = Envelope[ApprovalRequested]
+OaDecisionMadeV1Event = Envelope[OaDecisionMadeV1]
 OaDecisionMadeEvent = Envelope[OaDecisionMade]
 ApprovalDecidedV1Event = Envelope[ApprovalDecidedV1]
 ApprovalDecidedEvent = Envelope[ApprovalDecided]

@@ -26,6 +26,7 @@ from contracts.events import (
     LegalHoldPlaced,
     LegalHoldReleased,
     OaDecisionMade,
+    OaDecisionMadeV1,
     RecordArchived,
     RecordReviewed,
     RecordsAccessed,
@@ -226,8 +227,19 @@ class OaConnection:
     @property
     def decisions(self) -> Topic:
         return Topic(
-            f"aap.oa.{self.name}.decision-made.v1",
+            f"aap.oa.{self.name}.decision-made.v2",
             (OaDecisionMade,),
+            "request_id",
+            self.principal,
+            ("approval", "audit"),
+        )
+
+    @property
+    def decisions_v1(self) -> Topic:
+        """Version 1, for OA systems that still publish it: still theirs to write."""
+        return Topic(
+            f"aap.oa.{self.name}.decision-made.v1",
+            (OaDecisionMadeV1,),
             "request_id",
             self.principal,
             ("approval", "audit"),
@@ -251,12 +263,12 @@ def redrives(service: str) -> Topic:
 
 
 def topics(connections: Iterable[str]) -> tuple[Topic, ...]:
-    """Every topic: the platform's own, each service's re-drives, each OA connection's two."""
+    """Every topic: the platform's own, each service's re-drives, each OA connection's three."""
     per_connection = (OaConnection(c) for c in connections)
     return (
         PLATFORM_TOPICS
         + tuple(redrives(s) for s in SERVICES)
-        + tuple(t for c in per_connection for t in (c.requests, c.decisions))
+        + tuple(t for c in per_connection for t in (c.requests, c.decisions, c.decisions_v1))
     )
 
 

@@ -221,6 +221,7 @@ def _decision(data: OaDecisionMade, connection: str) -> Decision:
         comment=data.comment,
         oa_instance_id=data.oa_instance_id,
         decided_at=data.decided_at,
+        trail=data.trail,
     )
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from approval.domain.borrowing import DecisionConflict, NotRoutedHere, SelfApproval
 from approval.service import ApprovalService
-from contracts.events import OaDecisionMadeEvent
+from contracts.envelope import upcast
+from contracts.events import OaDecisionMade, OaDecisionMadeEvent, OaDecisionMadeV1Event
 from contracts.topics import OaConnection
 from servicekit.deadletter import Refused
 from servicekit.kafka import subscriber_options
@@ -26,5 +27,15 @@ def _decisions_of(rt: Runtime, service: ApprovalService, connection: OaConnectio
     async def on_oa_decision(event: OaDecisionMadeEvent) -> None:
         try:
             await service.on_oa_decision(event, connection.name)
+        except REFUSED as refused:
+            raise Refused(str(refused)) from refused
+
+    # Decisions of OA systems that still publish version 1, read as version 2.
+    @rt.broker.subscriber(connection.decisions_v1.name(rt.platform.namespace), **options)
+    async def on_oa_decision_v1(event: OaDecisionMadeV1Event) -> None:
+        try:
+            await service.on_oa_decision(
+                upcast(event, OaDecisionMade.from_v1(event.data)), connection.name
+            )
         except REFUSED as refused:
             raise Refused(str(refused)) from refused
