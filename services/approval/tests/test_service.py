@@ -367,7 +367,7 @@ async def test_a_feishu_challenge_and_approval_and_an_unmapped_approver() -> Non
     stranger = feishu_event({"type": "approval_task", "status": "APPROVED", "user_id": "ou_x"})
     approved_event = feishu_event({"type": "approval_instance", "status": "APPROVED"})
     await callbacks.receive("seeyon", "feishu", feishu(stranger))
-    with pytest.raises(UnmappedApprover, match="OA user ou_x of seeyon approved"):
+    with pytest.raises(UnmappedApprover, match="approved in seeyon, OA user ou_x: mapped to no"):
         await callbacks.receive("seeyon", "feishu", feishu(approved_event))
     assert published.events == []
     task = feishu_event({"type": "approval_task", "status": "APPROVED", "user_id": "manager75"})
@@ -520,3 +520,17 @@ async def test_an_oa_on_kafka_can_revoke_an_approval_and_send_its_trail() -> Non
     published.events.pop(0)  # the request
     assert decisions(published) == [("approved", "王强"), ("revoked", "liuyang")]
     assert published.events[1].data.trail == (step,)
+
+
+async def test_a_dingtalk_finish_before_its_approvers_task_waits_for_the_resend() -> None:
+    """DingTalk's instance event names no approver; its task event does, and may come later.
+    The approval is refused until then (DingTalk resends), and taken once it can be attributed."""
+    callbacks, _, _, published = await connected(DINGTALK)
+    finish = dingtalk_change("bpms_instance_change", type="finish", result="agree")
+    task = dingtalk_change("bpms_task_change", type="finish", result="agree", staffId="manager75")
+    with pytest.raises(UnmappedApprover, match="no approver reported yet"):
+        await callbacks.receive("seeyon", "dingtalk", dingtalk(finish))
+    assert published.events == []
+    await callbacks.receive("seeyon", "dingtalk", dingtalk(task))
+    await callbacks.receive("seeyon", "dingtalk", dingtalk(finish))  # DingTalk's resend
+    assert decisions(published) == [("approved", "wangqiang")]

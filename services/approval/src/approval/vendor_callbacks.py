@@ -83,7 +83,7 @@ class VendorCallbacks:
             log.info("OA event taken before", event_id=event.event_id, **where)
             return
         if event.outcome is not None:
-            await self._decide(connection, config, event, instance)
+            await self._decide(connection, config, event, event.outcome, instance)
         await self._requests.record_event(
             connection,
             event.instance_id,
@@ -92,22 +92,30 @@ class VendorCallbacks:
         )
 
     async def _decide(
-        self, connection: str, config: VendorConnection, event: VendorEvent, instance: OaInstance
+        self,
+        connection: str,
+        config: VendorConnection,
+        event: VendorEvent,
+        outcome: Outcome,
+        instance: OaInstance,
     ) -> None:
         trail = event.steps or instance.trail
-        actor = event.actor or _last(trail, event.outcome)
+        actor = event.actor or _last(trail, outcome)
         approver = config.users.get(actor or "")
         if approver is None:
-            if event.outcome is Outcome.APPROVED:
+            if outcome is Outcome.APPROVED:
+                # No approver reported yet (DingTalk's and Feishu's task events name them, and
+                # may arrive after the instance's): refused, so the vendor sends it again.
+                who = f"OA user {actor}" if actor else "no approver reported yet"
                 raise UnmappedApprover(
-                    f"OA user {actor or '(none reported)'} of {connection} approved, and is "
-                    "mapped to no platform principal: no access on their word"
+                    f"approved in {connection}, {who}: mapped to no platform principal, so no "
+                    "access on their word"
                 )
             approver = f"{connection}:{actor}" if actor else connection  # it takes access away
         decision = Decision(
             request_id=instance.request_id,
             oa_connection=connection,
-            outcome=event.outcome or Outcome.PENDING,
+            outcome=outcome,
             approver=approver,
             comment=event.comment or next((s.comment for s in reversed(trail) if s.comment), ""),
             oa_instance_id=event.instance_id,
@@ -121,10 +129,9 @@ class VendorCallbacks:
             log.warning("OA event against the request's state ignored", reason=str(conflict))
 
 
-def _last(trail: tuple[Step, ...], outcome: Outcome | None) -> str | None:
-    wanted = {Outcome.APPROVED: "approved", Outcome.REJECTED: "rejected"}.get(
-        outcome or Outcome.PENDING
-    )
+def _last(trail: tuple[Step, ...], outcome: Outcome) -> str | None:
+    """The OA user whose step decided: the last approver of an approval, or of a rejection."""
+    wanted = {Outcome.APPROVED: "approved", Outcome.REJECTED: "rejected"}.get(outcome)
     return next((s.oa_user_id for s in reversed(trail) if s.decision == wanted), None)
 
 
