@@ -70,11 +70,8 @@ class Requests:
         key = (request.request_id, len(request.decisions))
         return self.changes.setdefault(key, request.decision) is request.decision
 
-    async def bind_instance(self, request_id: uuid.UUID, connection: str, instance: str) -> None:
-        self.instances.setdefault((connection, instance), request_id)
-
     async def started(self, request_id: uuid.UUID, connection: str, instance: str) -> None:
-        await self.bind_instance(request_id, connection, instance)
+        self.instances.setdefault((connection, instance), request_id)
         r = self.requests[request_id]
         self.requests[request_id] = replace(r, oa_instance_id=instance, oa_unreachable=None)
         self.due.pop(request_id, None)
@@ -226,7 +223,7 @@ async def connected(
     routes = OaRoutes({"Q001": "seeyon", "*": "weaver"})
     approval = ApprovalService(requests, Nonces(), Once(), published, KEYS, routes, "/aap/approval")
     request = await filed(approval, "Q001")
-    await requests.bind_instance(request.request_id, "seeyon", "OA-1")
+    await requests.started(request.request_id, "seeyon", "OA-1")  # started as OA-1 in the OA
     published.events.clear()
     return VendorCallbacks(approval, requests, {"seeyon": vendor}), request, requests, published
 

@@ -1,41 +1,25 @@
-"""What the OA vendors post to the approval service, built as their documentation and sample
-code do: encrypted with the connection's keys, signed, in each vendor's framing. Tests and the
-demo play the vendor with these (the encryption is the one checked against each vendor's
-published example in services/approval/tests)."""
+"""The OA vendors' events, as each vendor's documentation shows them, for tests and the demo to
+post; the posts themselves (encrypted, signed, in each vendor's framing) are
+``approval.vendors.posts``, which the check command uses too."""
 
 from __future__ import annotations
 
-import json
-import secrets
 import time
 import uuid
-from dataclasses import dataclass
 from typing import Any
 
-from approval.vendors.feishu_crypt import FeishuCrypt
-from approval.vendors.message_crypt import MessageCrypt
+from approval.vendors.posts import Post, dingtalk_post, feishu_post, wecom_post, wecom_url_check
 
-
-@dataclass(frozen=True)
-class Post:
-    """One HTTP request a vendor makes: its query, headers and body."""
-
-    query: dict[str, str]
-    headers: dict[str, str]
-    body: bytes
-
-
-def dingtalk_post(
-    crypt: MessageCrypt, event: dict[str, Any] | bytes, at: float | None = None
-) -> Post:
-    """DingTalk's HTTP event push: ``{"encrypt"}``, signed in the query (milliseconds).
-    ``event`` as bytes: any plaintext, to reach what follows the signature."""
-    plain = event if isinstance(event, bytes) else json.dumps(event, ensure_ascii=False).encode()
-    encrypted = crypt.encrypt(plain)
-    timestamp, nonce = str(int((at or time.time()) * 1000)), secrets.token_hex(4)
-    query = {"signature": crypt.signature(timestamp, nonce, encrypted)}
-    query |= {"timestamp": timestamp, "nonce": nonce}
-    return Post(query, {}, json.dumps({"encrypt": encrypted}).encode())
+__all__ = [
+    "Post",
+    "dingtalk_change",
+    "dingtalk_post",
+    "feishu_event",
+    "feishu_post",
+    "sys_approval_change",
+    "wecom_post",
+    "wecom_url_check",
+]
 
 
 def dingtalk_change(kind: str, instance: str, process: str, **fields: Any) -> dict[str, Any]:
@@ -51,19 +35,6 @@ def dingtalk_change(kind: str, instance: str, process: str, **fields: Any) -> di
         "title": "刘洋提交的档案借阅",
         **fields,
     }
-
-
-def wecom_post(crypt: MessageCrypt, xml: str, at: float | None = None) -> Post:
-    """WeCom's callback: the event XML encrypted into ``<Encrypt>``, signed in the query."""
-    encrypted = crypt.encrypt(xml.encode())
-    timestamp, nonce = str(int(at or time.time())), str(secrets.randbelow(10**9))
-    query = {"msg_signature": crypt.signature(timestamp, nonce, encrypted)}
-    query |= {"timestamp": timestamp, "nonce": nonce}
-    body = (
-        "<xml><ToUserName><![CDATA[wwcorp]]></ToUserName>"
-        f"<Encrypt><![CDATA[{encrypted}]]></Encrypt><AgentID><![CDATA[1000002]]></AgentID></xml>"
-    )
-    return Post(query, {}, body.encode())
 
 
 def sys_approval_change(
@@ -92,20 +63,6 @@ def sys_approval_change(
         f"<Party><![CDATA[1]]></Party></Applyer>{records}"
         f"<StatuChangeEvent>{change}</StatuChangeEvent></ApprovalInfo></xml>"
     )
-
-
-def feishu_post(
-    crypt: FeishuCrypt, payload: dict[str, Any], sign: bool = True, at: float | None = None
-) -> Post:
-    """Feishu's event push: ``{"encrypt"}``, and the X-Lark-* headers over the raw body."""
-    body = json.dumps({"encrypt": crypt.encrypt(json.dumps(payload).encode())}).encode()
-    timestamp, nonce = str(int(at or time.time())), secrets.token_hex(8)
-    headers = {
-        "x-lark-request-timestamp": timestamp,
-        "x-lark-request-nonce": nonce,
-        "x-lark-signature": crypt.signature(timestamp, nonce, body),
-    }
-    return Post({}, headers if sign else {}, body)
 
 
 def feishu_event(

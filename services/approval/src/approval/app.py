@@ -51,6 +51,7 @@ def create_app(
         settings.oa_vendors,
         {name: c.starter(vendor_http) for name, c in settings.oa_vendors.items()},
     )
+    profiles = settings.profiles()  # read from their files once
     service = ApprovalService(
         requests,
         Nonces(rt.db),
@@ -60,7 +61,7 @@ def create_app(
         OaRoutes(settings.oa_routes),
         rt.source,
         starter=starts,
-        profiles={c: settings.profiles()[name] for c, name in settings.oa_profiles.items()},
+        profiles={c: profiles[name] for c, name in settings.oa_profiles.items()},
         decide_within=timedelta(days=settings.oa_decide_within_days),
     )
 

@@ -13,10 +13,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import secrets
 import sys
-import time
 
 import httpx
 
@@ -24,6 +22,7 @@ from approval.settings import ApprovalSettings
 from approval.vendors.connection import VendorConnection
 from approval.vendors.feishu_crypt import FeishuCrypt
 from approval.vendors.message_crypt import MessageCrypt
+from approval.vendors.posts import dingtalk_post, feishu_post, wecom_url_check
 from approval.vendors.refusals import CallbackRefused
 
 
@@ -33,8 +32,7 @@ class CheckFailed(Exception):
 
 async def check(http: httpx.AsyncClient, connection: str, config: VendorConnection) -> str:
     """What the check did, once the service answered as the vendor requires."""
-    url = f"/v1/oa/{config.vendor}/{connection}"
-    now, nonce, probe = str(int(time.time())), secrets.token_hex(6), secrets.token_hex(8)
+    url, probe = f"/v1/oa/{config.vendor}/{connection}", secrets.token_hex(8)
     if config.vendor == "feishu":
         assert config.encrypt_key and config.verification_token
         feishu = FeishuCrypt(config.encrypt_key.get_secret_value())
@@ -43,8 +41,7 @@ async def check(http: httpx.AsyncClient, connection: str, config: VendorConnecti
             "token": config.verification_token.get_secret_value(),
             "type": "url_verification",
         }
-        body = json.dumps({"encrypt": feishu.encrypt(json.dumps(challenge).encode())})
-        r = await http.post(url, content=body)
+        r = await http.post(url, content=feishu_post(feishu, challenge, sign=False).body)
         _expect(r, r.status_code == 200 and _json(r).get("challenge") == probe)
         return f"Feishu url_verification answered with its challenge at {url}"
     assert config.token and config.aes_key and config.receiver_id
@@ -52,15 +49,11 @@ async def check(http: httpx.AsyncClient, connection: str, config: VendorConnecti
         config.token.get_secret_value(), config.aes_key.get_secret_value(), config.receiver_id
     )
     if config.vendor == "wecom":
-        echo = crypt.encrypt(probe.encode())
-        query = {"msg_signature": crypt.signature(now, nonce, echo), "timestamp": now}
-        r = await http.get(url, params=query | {"nonce": nonce, "echostr": echo})
+        r = await http.get(url, params=wecom_url_check(crypt, probe.encode()))
         _expect(r, r.status_code == 200 and r.text == probe)
         return f"WeCom URL verification answered with the decrypted echostr at {url}"
-    millis = str(int(time.time() * 1000))
-    encrypted = crypt.encrypt(json.dumps({"EventType": "check_url"}).encode())
-    query = {"signature": crypt.signature(millis, nonce, encrypted), "timestamp": millis}
-    r = await http.post(url, params=query | {"nonce": nonce}, json={"encrypt": encrypted})
+    post = dingtalk_post(crypt, {"EventType": "check_url"})
+    r = await http.post(url, params=post.query, content=post.body)
     reply = {k: str(v) for k, v in _json(r).items()}
     try:
         crypt.verify(reply["msg_signature"], reply["timeStamp"], reply["nonce"], reply["encrypt"])

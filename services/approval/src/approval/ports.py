@@ -36,10 +36,6 @@ class RequestStore(Protocol):
         n-th first. True if this one was stored."""
         ...
 
-    async def bind_instance(self, request_id: uuid.UUID, connection: str, instance: str) -> None:
-        """The OA instance the request runs as: the OA's callbacks name it, not our id."""
-        ...
-
     async def instance(self, connection: str, instance: str) -> OaInstance | None:
         """The request an OA instance runs, the trail reported so far, the events seen."""
         ...

@@ -4,6 +4,7 @@ on expiry or withdrawal."""
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import structlog
 
@@ -116,19 +117,33 @@ class PermissionService:
         if not grant.active(now):
             raise AlreadyEnded(f"grant {grant_id} is no longer active")
         withdrawn = grant.withdrawn(by, now)
-        # Publish first, then mark: a crash in between repeats the same event id, not a loss.
+        await self._end(grant, withdrawn, actor=by, part="withdrawn")
+        return withdrawn
+
+    async def _end(
+        self,
+        grant: Grant,
+        revoked: AccessRevoked,
+        *,
+        actor: str,
+        part: str = "",
+        cause: Envelope[Any] | None = None,
+    ) -> bool:
+        """Announce a grant's end, then mark it ended (True if this marked it). Publish first:
+        a crash in between repeats the same event id (``part`` tells the ends apart), not a
+        loss."""
         await self._publisher.publish(
             new_event(
-                withdrawn,
+                revoked,
                 source=self._source,
-                subject=str(grant_id),
+                subject=str(grant.grant_id),
                 correlation_id=str(grant.request_id),
-                actor=by,
-                event_id=derived_event_id(grant_id, AccessRevoked, "withdrawn"),
+                cause=cause,
+                actor=actor,
+                event_id=derived_event_id(grant.grant_id, AccessRevoked, part),
             )
         )
-        await self._grants.mark_revoked(grant_id, now)
-        return withdrawn
+        return await self._grants.mark_revoked(grant.grant_id, revoked.revoked_at)
 
     async def announce_pending(self) -> int:
         """Publish the role changes a crash left unannounced (each under its own event id)."""
@@ -197,18 +212,9 @@ class PermissionService:
         if grant is None or grant.revoked_at is not None:
             return
         revoked = grant.withdrawn(event.data.approver, now, in_oa=True)
-        await self._publisher.publish(
-            new_event(
-                revoked,
-                source=self._source,
-                subject=str(grant.grant_id),
-                correlation_id=event.correlationid,
-                cause=event,
-                actor=event.data.approver,
-                event_id=derived_event_id(grant.grant_id, AccessRevoked, "withdrawn_in_oa"),
-            )
+        await self._end(
+            grant, revoked, actor=event.data.approver, part="withdrawn_in_oa", cause=event
         )
-        await self._grants.mark_revoked(grant.grant_id, now)
 
     async def on_record_archived(self, event: RecordArchivedEvent) -> None:
         await self._grants.remember_record(event.data.record_id, event.data.fonds_code)
@@ -250,18 +256,7 @@ class PermissionService:
         now = utc_now()
         count = 0
         for grant in await self._grants.due_for_revocation(now):
-            # Publish first, then mark: a crash in between repeats the same event id, not a loss.
-            await self._publisher.publish(
-                new_event(
-                    grant.revoked(now),
-                    source=self._source,
-                    subject=str(grant.grant_id),
-                    correlation_id=str(grant.request_id),
-                    actor="permission-service",
-                    event_id=derived_event_id(grant.grant_id, AccessRevoked),
-                )
-            )
-            if await self._grants.mark_revoked(grant.grant_id, now):
+            if await self._end(grant, grant.revoked(now), actor="permission-service"):
                 count += 1
                 log.info("grant expired and revoked", grant_id=str(grant.grant_id), user=grant.user)
         return count

@@ -118,21 +118,17 @@ class Requests:
             return False
         return True
 
-    async def bind_instance(self, request_id: uuid.UUID, connection: str, instance: str) -> None:
-        """The OA instance the request runs as: the OA's callbacks name it, not our id."""
+    async def started(self, request_id: uuid.UUID, connection: str, instance: str) -> None:
+        """The OA instance the request runs as (the OA's callbacks name it, not our id); the
+        request no longer waits to be started."""
         await self._instances.update_one(
             {"_id": f"{connection}/{instance}"},
             {"$setOnInsert": {"request_id": str(request_id)}},
             upsert=True,
         )
         await self._requests.update_one(
-            {"_id": str(request_id)}, {"$set": {"oa_instance_id": instance}}
-        )
-
-    async def started(self, request_id: uuid.UUID, connection: str, instance: str) -> None:
-        await self.bind_instance(request_id, connection, instance)
-        await self._requests.update_one(
-            {"_id": str(request_id)}, {"$unset": {"oa_unreachable": ""}}
+            {"_id": str(request_id)},
+            {"$set": {"oa_instance_id": instance}, "$unset": {"oa_unreachable": ""}},
         )
         await self._starts.delete_one({"_id": str(request_id)})
 

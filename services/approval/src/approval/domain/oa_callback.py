@@ -10,6 +10,16 @@ from contracts.oa_callback import sign
 MAX_CLOCK_SKEW_SECONDS = 300
 
 
+def clock_skew(sent_at: float, now: float) -> str | None:
+    """Why a callback signed at ``sent_at`` (Unix seconds) is stale, or None: within the window.
+    Every callback, ours and the vendors', has the same window."""
+    if abs(now - sent_at) > MAX_CLOCK_SKEW_SECONDS:
+        return (
+            f"timestamp is {int(now - sent_at)} s off; at most {MAX_CLOCK_SKEW_SECONDS} s allowed"
+        )
+    return None
+
+
 class CallbackRejected(Exception):
     """The callback is not trustworthy; the message says why (and never echoes the secret)."""
 
@@ -42,10 +52,8 @@ def verify(
         sent_at = int(timestamp)
     except ValueError as error:
         raise CallbackRejected("X-AAP-Timestamp is not Unix seconds") from error
-    if abs(now - sent_at) > MAX_CLOCK_SKEW_SECONDS:
-        raise CallbackRejected(
-            f"timestamp is {int(now - sent_at)} s off; at most {MAX_CLOCK_SKEW_SECONDS} s allowed"
-        )
+    if stale := clock_skew(sent_at, now):
+        raise CallbackRejected(stale)
     # Compared as bytes: a header may hold any Latin-1 character, which str comparison refuses.
     expected = sign(secret, key_id, timestamp, nonce, body).encode()
     if not hmac.compare_digest(expected, signature.encode("utf-8", "surrogateescape")):

@@ -9,10 +9,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from approval.domain.oa_callback import clock_skew
 from approval.domain.oa_states import Outcome
 from approval.vendors.refusals import CallbackRefused
-
-MAX_CLOCK_SKEW_SECONDS = 300  # a callback signed longer ago than this is refused as stale
 
 StepDecision = Literal["approved", "rejected", "pending", "redirected", "cancelled"]
 
@@ -70,10 +69,8 @@ def fresh(timestamp: str, now: float) -> None:
     except ValueError as error:
         raise CallbackRefused(f"timestamp {timestamp[:32]!r} is not a Unix time") from error
     seconds = sent / 1000 if sent > 10**11 else sent
-    if abs(now - seconds) > MAX_CLOCK_SKEW_SECONDS:
-        raise CallbackRefused(
-            f"timestamp is {int(now - seconds)} s off; at most {MAX_CLOCK_SKEW_SECONDS} s allowed"
-        )
+    if stale := clock_skew(seconds, now):
+        raise CallbackRefused(stale)
 
 
 def required(params: Mapping[str, str], *names: str) -> list[str]:
