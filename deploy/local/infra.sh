@@ -217,6 +217,19 @@ install_clamd() {
     >"$LOGS/clamav-install.log" 2>&1 || { say "apt-get failed; see $LOGS/clamav-install.log"; return 1; }
 }
 
+# The archive renders OA approval records to PDF with a CJK font embedded (AAP_ARCHIVE_CJK_FONT).
+CJK_FONT=/usr/share/fonts/truetype/wqy/wqy-microhei.ttc
+install_cjk_font() {
+  [[ -f $CJK_FONT ]] && return 0
+  if [[ $(id -u) != 0 ]] || ! command -v apt-get >/dev/null; then
+    say "no CJK font at $CJK_FONT and none can be installed here: the archive will not start; set AAP_ARCHIVE_CJK_FONT"
+    return 0
+  fi
+  say "installing a CJK font (fonts-wqy-microhei) from Debian's packages"
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends fonts-wqy-microhei; } \
+    >"$LOGS/font-install.log" 2>&1 || say "apt-get failed; see $LOGS/font-install.log"
+}
+
 start_clamd() {
   port_open "$CLAMD_PORT" && { say "clamd already answers on $CLAMD_PORT"; return 0; }
   install_clamd || return 0
@@ -246,6 +259,7 @@ up() {
   start_minio
   start_ferretdb
   start_clamd
+  install_cjk_font
   wait $kc
   say "creating topics, Kafka principals and ACLs, S3 users, policies and buckets for namespace ${AAP_NAMESPACE:-local}"
   devkit devkit.namespace create

@@ -1,11 +1,12 @@
 """The main job end to end, five services as processes, exactly as `make demo` runs it."""
 
 from devkit.demo import STORY, UPLOADS, story
+from devkit.demo_vendors import EXPENSE_INVOICE
 from devkit.stack import LocalStack
 from servicekit.settings import PlatformSettings
 
 
-async def test_upload_archive_borrow_approve_download_and_audit(
+async def test_upload_archive_borrow_approve_download_audit_and_the_vendors_oas(
     stack: LocalStack, platform: PlatformSettings
 ) -> None:
     outcome = await story(stack, platform)
@@ -54,3 +55,29 @@ async def test_upload_archive_borrow_approve_download_and_audit(
         "the system administrator reads a record": 404,  # out of scope: as if it did not exist
     }
     assert outcome.forged_decision == "refused by the broker (TOPIC_AUTHORIZATION_FAILED)"
+
+    # 钉钉, 飞书, 企业微信: each decides a borrowing by its own encrypted callback (WeCom then
+    # revokes it), and WeCom's paid expense claim is archived beside the voucher it justified.
+    vendors = outcome.vendors
+    # Each vendor's approver, mapped from the OA's user id to the platform's principal.
+    assert vendors.granted == {"dingtalk": "wangqiang", "feishu": "wangqiang", "wecom": "zhaomin"}
+    assert vendors.revoked_in_wecom == "withdrawn_in_oa"
+    # The OA's form names the record as the archive does (档号 and 摘要), not by an id.
+    assert vendors.dingtalk_form["借阅档案"].startswith("Q002-2025-D30-PZ-")
+    assert vendors.dingtalk_form["借阅档案"].endswith("采购办公用品（打印纸、硒鼓）")
+    assert vendors.download_after_revocation == 404  # out of the borrower's scope at once
+    # The expense voucher waited for its approval record until it came, linked by the invoice.
+    assert [c.startswith("Q004-2025-D30-PZ-") for c in vendors.awaiting_before] == [True]
+    assert vendors.awaiting_after == []
+    assert vendors.linked_by == {"kind": "invoice_number", "value": EXPENSE_INVOICE}
+    drilled = vendors.drilled
+    assert [i["invoice_number"] for i in drilled["invoices"]] == [EXPENSE_INVOICE]
+    [approval] = drilled["approval_records"]
+    assert approval["outcome"] == "paid" and approval["title"] == "差旅费报销"
+    assert [(s["oa_user_id"], s["comment"]) for s in approval["trail"]] == [
+        ("manager75", "同意"),
+        ("caiwu01", "票据齐全，准予报销"),
+    ]
+    assert {"label": "发票号码", "value": EXPENSE_INVOICE} in approval["form"]
+    # The borrowing of the same voucher, approved and then revoked in WeCom.
+    assert [b["decision"] for b in drilled["approvals"]] == ["approved", "revoked"]

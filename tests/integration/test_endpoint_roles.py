@@ -86,6 +86,9 @@ RULES: dict[tuple[str, str, str], Rule] = {
     ("archive", "GET", "/v1/numbering"): Rule(
         ("outsider", "sysadmin"), "auditor-all", {"params": {**FONDS_QUERY, "period": 3}}
     ),
+    ("archive", "GET", "/v1/vouchers/awaiting-approval"): Rule(
+        ("outsider", "sysadmin"), "zhaomin", {"params": {"fonds_code": FONDS}}
+    ),
     ("archive", "GET", "/v1/custody/overdue"): Rule(
         ("outsider", "secadmin"),
         "zhaomin",

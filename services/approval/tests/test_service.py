@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -14,10 +14,12 @@ from typing import Any
 import httpx
 import pytest
 
+from approval.adapters.record_titles import title_of
 from approval.domain.borrowing import BorrowingRequest, Decision, NotRoutedHere
 from approval.domain.form_profile import BUILT_IN, load_profiles
 from approval.domain.oa_states import UnknownState
 from approval.domain.routing import NoRoute, OaRoutes
+from approval.expense_approvals import ExpenseApprovals
 from approval.service import ApprovalService
 from approval.vendor_callbacks import Callback, UnknownConnection, UnmappedApprover, VendorCallbacks
 from approval.vendor_starts import NoOaUser, VendorStarts
@@ -27,12 +29,12 @@ from approval.vendors.feishu_crypt import FeishuCrypt
 from approval.vendors.message_crypt import MessageCrypt
 from approval.vendors.refusals import CallbackRefused
 from contracts.envelope import Envelope, new_event
-from contracts.events import ApprovalStep, OaDecisionMade
+from contracts.events import ApprovalStep, OaDecisionMade, RecordArchived
 from contracts.oa_callback import signed_headers
 from contracts.topics import OaConnection
 from devkit import oa_callbacks
 from devkit.oa_callbacks import dingtalk_post, feishu_post, wecom_post
-from devkit.oa_standin import StandInVendors, serving
+from devkit.oa_standin import Held, HeldStep, StandInVendors, serving
 from devkit.testing import RecordingPublisher
 
 KEYS = {"seeyon": b"s" * 32, "weaver": b"w" * 32}
@@ -98,6 +100,19 @@ class Requests:
         trail, events = self.trails.get((connection, instance), ((), frozenset()))
         if event_id not in events:
             self.trails[(connection, instance)] = (trail + steps, events | {event_id})
+
+
+class Titles:
+    """What the service heard of archived records (RecordArchived), by record id."""
+
+    def __init__(self) -> None:
+        self.known: dict[uuid.UUID, str] = {}
+
+    async def learn(self, record: RecordArchived) -> None:
+        self.known[record.record_id] = title_of(record)
+
+    async def titles(self, record_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]:
+        return {r: self.known[r] for r in record_ids if r in self.known}
 
 
 class Nonces:
@@ -225,7 +240,10 @@ async def connected(
     request = await filed(approval, "Q001")
     await requests.started(request.request_id, "seeyon", "OA-1")  # started as OA-1 in the OA
     published.events.clear()
-    return VendorCallbacks(approval, requests, {"seeyon": vendor}), request, requests, published
+    callbacks = VendorCallbacks(
+        approval, requests, {"seeyon": vendor}, ExpenseApprovals(published, {}, "/aap/approval")
+    )
+    return callbacks, request, requests, published
 
 
 def dingtalk(event: dict[str, Any], crypt: MessageCrypt | None = None, at: float = 0) -> Callback:
@@ -385,8 +403,9 @@ async def test_a_request_starts_its_approval_in_the_vendors_oa_and_again_after_a
     async with serving(standin.app()) as base, httpx.AsyncClient(timeout=5) as http:
         config = DINGTALK.model_copy(update={"api_base": base})
         requests, published = Requests(), RecordingPublisher()
+        titles = Titles()
         starts = VendorStarts(
-            requests, requests, {"seeyon": config}, {"seeyon": config.starter(http)}
+            requests, requests, {"seeyon": config}, {"seeyon": config.starter(http)}, titles
         )
         routes = OaRoutes({"Q001": "seeyon", "*": "weaver"})
         approval = ApprovalService(
@@ -396,6 +415,8 @@ async def test_a_request_starts_its_approval_in_the_vendors_oa_and_again_after_a
         request = await filed(approval, "Q001")
         assert request.oa_unreachable == "/v1.0/oauth2/accessToken: HTTP 503"
         assert request.oa_instance_id is None and standin.started == []
+        # Meanwhile the service heard of the record: the OA's form names it as the archive does.
+        titles.known[request.record_ids[0]] = "Q001-2025-D30-PZ-000007 报销市场部差旅费"
         assert await starts.start_due() == 1  # the vendor is back
         [started] = standin.started
         stored = await requests.get(request.request_id)
@@ -404,11 +425,11 @@ async def test_a_request_starts_its_approval_in_the_vendors_oa_and_again_after_a
         assert started.body["originatorUserId"] == "liuyang-oa"  # the applicant, in the OA
         values = {v["name"]: v["value"] for v in started.body["formComponentValues"]}
         assert values["借阅事由"] == "审计" and values["借阅天数"] == "7"
-        assert values["借阅档案"] == str(request.record_ids[0])
+        assert values["借阅档案"] == "Q001-2025-D30-PZ-000007 报销市场部差旅费"
         assert await starts.start_due() == 0  # started once
         # Who has no user in the OA cannot be asked about: refused when filing, naming why.
         unknown = config.model_copy(update={"users": {"manager75": "wangqiang"}})
-        starts = VendorStarts(requests, requests, {"seeyon": unknown}, {})
+        starts = VendorStarts(requests, requests, {"seeyon": unknown}, {}, Titles())
         approval = ApprovalService(
             requests, Nonces(), Once(), published, KEYS, routes, "/aap/approval", starter=starts
         )
@@ -453,8 +474,9 @@ async def test_a_request_undecided_too_long_expires_and_is_withdrawn_in_its_oa()
     async with serving(standin.app()) as base, httpx.AsyncClient(timeout=5) as http:
         config = DINGTALK.model_copy(update={"api_base": base})
         requests, published = Requests(), RecordingPublisher()
+        titles = Titles()
         starts = VendorStarts(
-            requests, requests, {"seeyon": config}, {"seeyon": config.starter(http)}
+            requests, requests, {"seeyon": config}, {"seeyon": config.starter(http)}, titles
         )
         approval = ApprovalService(
             requests,
@@ -476,7 +498,8 @@ async def test_a_request_undecided_too_long_expires_and_is_withdrawn_in_its_oa()
         assert standin.terminated == [started.instance_id]  # withdrawn in DingTalk too
         assert await approval.expire_overdue() == 0  # once
         # DingTalk's approval arriving after that grants nothing: the applicant files again.
-        callbacks = VendorCallbacks(approval, requests, {"seeyon": config})
+        expenses = ExpenseApprovals(published, {}, "/aap/approval")
+        callbacks = VendorCallbacks(approval, requests, {"seeyon": config}, expenses)
         finish = oa_callbacks.dingtalk_change(
             "bpms_instance_change", started.instance_id, "PROC-BORROW", type="finish",
             result="agree",
@@ -531,3 +554,110 @@ async def test_a_dingtalk_finish_before_its_approvers_task_waits_for_the_resend(
     await callbacks.receive("seeyon", "dingtalk", dingtalk(task))
     await callbacks.receive("seeyon", "dingtalk", dingtalk(finish))  # DingTalk's resend
     assert decisions(published) == [("approved", "wangqiang")]
+
+
+# --- expense approvals (报销审批): archived as records, read from the vendor's API ------------
+
+EXPENSE_FORM = (
+    ("报销事由", "北京出差差旅费"),
+    ("报销金额", "1280.00"),
+    ("发票号码", "25440001，25440002"),
+)
+FILING = {"fonds_code": "Q001", "keys": {"发票号码": "invoice_number"}}
+
+
+def held(vendor: str, process: str, paid: bool = False) -> Held:
+    at = datetime(2026, 3, 5, 1, 30, tzinfo=UTC)
+    return Held(
+        vendor=vendor,
+        process_code=process,
+        title="差旅费报销",
+        applicant="liuyang-oa",
+        form=EXPENSE_FORM,
+        steps=(
+            HeldStep("manager75", "approved", "同意", at),
+            HeldStep("caiwu01", "approved", "票据齐全", at + timedelta(hours=1)),
+        ),
+        started_at=at - timedelta(days=1),
+        paid=paid,
+    )
+
+
+def expense_connection(
+    config: VendorConnection, base: str, process: str, **changes: Any
+) -> VendorConnection:
+    """``config`` running ``process`` as its expense approval, against the stand-in at ``base``."""
+    fields = dict(config) | {"api_base": base, "processes": {process: "expense"}, "expense": FILING}
+    return VendorConnection(**(fields | changes))  # validated, as configured
+
+
+async def test_an_expense_approval_of_each_vendor_is_read_from_its_api_and_announced() -> None:
+    standin = StandInVendors()
+    async with serving(standin.app()) as base, httpx.AsyncClient(timeout=5) as http:
+        ding_config = expense_connection(DINGTALK, base, "PROC-EXP")
+        wecom_config = expense_connection(
+            WECOM,
+            base,
+            "C4UE-EXP",
+            receiver_id=standin.wecom_corp[0],
+            app_secret=standin.wecom_corp[1],
+        )
+        feishu_config = expense_connection(FEISHU, base, "7C468A54-EXP")
+        configs = {"seeyon": ding_config, "weaver": wecom_config, "lark": feishu_config}
+        published = RecordingPublisher()
+        apis = {name: c.starter(http) for name, c in configs.items()}
+        callbacks = VendorCallbacks(
+            ApprovalService(
+                Requests(),
+                Nonces(),
+                Once(),
+                published,
+                KEYS,
+                OaRoutes({"*": "seeyon"}),
+                "/aap/approval",
+            ),
+            Requests(),
+            configs,
+            ExpenseApprovals(published, apis, "/aap/approval"),
+        )
+        # 钉钉: the instance finished, agreed.
+        ding = standin.hold(held("dingtalk", "PROC-EXP"))
+        finish = oa_callbacks.dingtalk_change(
+            "bpms_instance_change", ding, "PROC-EXP", type="finish", result="agree"
+        )
+        await callbacks.receive("seeyon", "dingtalk", dingtalk(finish))
+        # 企业微信: 已通过, then 已支付 (sent twice): one record, of the first word.
+        sp_no = standin.hold(held("wecom", "C4UE-EXP", paid=True))
+        crypt = MessageCrypt("t0ken", AES_KEY, standin.wecom_corp[0])
+        for status, change in ((1, 1), (10, 3), (10, 3)):
+            xml = oa_callbacks.sys_approval_change(sp_no, "C4UE-EXP", status, change=change)
+            post = wecom_post(crypt, xml, None)
+            await callbacks.receive(
+                "weaver", "wecom", Callback("POST", post.query, post.headers, post.body)
+            )
+        # 飞书: APPROVED.
+        lark = standin.hold(held("feishu", "7C468A54-EXP"))
+        event = oa_callbacks.feishu_event(
+            "v-token", "7C468A54-EXP", lark, {"type": "approval_instance", "status": "APPROVED"}
+        )
+        await callbacks.receive("lark", "feishu", feishu(event))
+
+    announced = [e.data for e in published.events]
+    assert [(a.vendor, a.instance_id, a.outcome) for a in announced] == [
+        ("dingtalk", ding, "approved"),
+        ("wecom", sp_no, "paid"),
+        ("wecom", sp_no, "paid"),  # the resend: the same event id, which consumers skip
+        ("feishu", lark, "approved"),
+    ]
+    assert published.events[1].id == published.events[2].id
+    for a in announced:
+        assert a.title == "差旅费报销" and a.applicant == "liuyang-oa" and a.fonds_code == "Q001"
+        assert [(f.label, f.value) for f in a.form] == list(EXPENSE_FORM)
+        # Two invoice numbers in one field, split on the full-width comma.
+        assert [k.value for k in a.business_keys] == ["25440001", "25440002"]
+        assert [(s.oa_user_id, s.principal, s.decision, s.comment) for s in a.trail] == [
+            ("manager75", "wangqiang", "approved", "同意"),
+            ("caiwu01", "zhaomin", "approved", "票据齐全"),
+        ]
+        assert a.trail[1].decided_at == datetime(2026, 3, 5, 2, 30, tzinfo=UTC)
+    assert announced[0].approval_key == f"dingtalk|dingcorp|{ding}"

@@ -11,6 +11,7 @@ def connections(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AAP_OA_CONNECTIONS", '["seeyon", "weaver"]')
     monkeypatch.delenv("AAP_APPROVAL_OA_CALLBACK_KEYS", raising=False)
     monkeypatch.delenv("AAP_APPROVAL_OA_ROUTES", raising=False)
+    monkeypatch.delenv("AAP_APPROVAL_OA_VENDORS", raising=False)
     monkeypatch.setenv("AAP_APPROVAL_OIDC_CLIENT_SECRET", "s" * 32)
 
 

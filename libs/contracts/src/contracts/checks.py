@@ -366,6 +366,17 @@ CHECK_2_8 = _item(
     what="as many attachments as declared (附件张数); the PDF or OFD printout of an e-invoice "
     "XML in the same upload is not counted",
 )
+CHECK_APPROVAL_RECORD = _item(
+    "AAP-APPROVAL-RECORD",
+    "审批单已归档 the OA approval record is archived with its voucher",
+    I,
+    ARCHIVING,
+    required=False,
+    supports="2-8",
+    what="a voucher the fonds expects an OA expense or payment approval for (by its 摘要) is "
+    "linked to that approval's archived record within the configured wait; known after "
+    "accession, so the archive lists what is still waiting (`GET /v1/vouchers/awaiting-approval`)",
+)
 CHECK_3_1 = _item(
     "3-1",
     "元数据可读 metadata readable",
@@ -504,6 +515,7 @@ REGISTRY: tuple[CheckItem, ...] = (
     CHECK_2_6,
     CHECK_2_7,
     CHECK_2_8,
+    CHECK_APPROVAL_RECORD,
     CHECK_3_1,
     CHECK_3_2,
     CHECK_3_3,

@@ -80,6 +80,13 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         "archive", "GET", "/v1/registers/{kind}.{fmt}", FONDS_READERS, "403 for another fonds"
     ),
     Endpoint("archive", "GET", "/v1/numbering", FONDS_READERS, "403 for another fonds"),
+    Endpoint(
+        "archive",
+        "GET",
+        "/v1/vouchers/awaiting-approval",
+        FONDS_READERS,
+        "403 for another fonds",
+    ),
     Endpoint("archive", "POST", "/v1/handover-offers", "accountant (移交人)", "of their fonds"),
     Endpoint(
         "archive",

@@ -368,6 +368,80 @@ class OaDecisionMade(EventData):
         return cls.model_validate(v1.model_dump())
 
 
+class FormEntry(Contract):
+    """One field of an OA approval form, as the OA labels and fills it."""
+
+    label: str
+    value: str
+
+
+class BusinessKey(Contract):
+    """A number the ERP and the OA both know one transaction by (业务关联键): what links an OA
+    approval record to the voucher it justified."""
+
+    kind: Literal["invoice_number", "voucher_no"]
+    value: str = Field(min_length=1, max_length=64)
+
+
+class OaStep(Contract):
+    """One approver's step in an OA approval kept as a record (会签 and 或签 as the OA reports
+    them). The approver is the OA's user: an expense approver need not be a platform user."""
+
+    oa_user_id: str
+    principal: str | None = Field(
+        default=None,
+        description="The platform principal of the OA user, where the connection maps one",
+    )
+    decision: Literal["approved", "rejected", "pending", "redirected", "cancelled"]
+    comment: str = ""
+    decided_at: UtcDatetime | None = None
+
+
+class OaApprovalCompleted(EventData):
+    """An expense or payment approval (报销审批, 付款审批) finished in an OA: approved, or paid
+    (WeCom's 已支付). The archive keeps it as a source document (原始凭证) of its own and links
+    it to the voucher it justified by the business keys."""
+
+    event_type = "OaApprovalCompleted"
+    version = 1
+
+    approval_key: str = Field(description="vendor|corp|instance: one OA approval, one record")
+    oa_connection: str
+    vendor: str
+    corp_id: str = Field(
+        description="The OA tenant: DingTalk app key, Feishu app id, WeCom corp id"
+    )
+    instance_id: str = Field(min_length=1)
+    process_code: str
+    title: str
+    fonds_code: str = Field(description="全宗号 the connection files its expense approvals under")
+    applicant: str = Field(description="The applicant's OA user id")
+    outcome: Literal["approved", "paid"]
+    form: tuple[FormEntry, ...]
+    trail: tuple[OaStep, ...]
+    business_keys: tuple[BusinessKey, ...] = Field(
+        description="The keys read from the form, as configured for the connection"
+    )
+    started_at: UtcDatetime | None = None
+    finished_at: UtcDatetime
+
+
+class ApprovalRecordLinked(EventData):
+    """An archived OA approval record was linked to the voucher it justified (both are locked,
+    so the link is a record of its own)."""
+
+    event_type = "ApprovalRecordLinked"
+    version = 1
+
+    voucher_record_id: uuid.UUID
+    voucher_archive_code: str
+    approval_record_id: uuid.UUID
+    approval_archive_code: str
+    fonds_code: str
+    key: BusinessKey
+    linked_at: UtcDatetime
+
+
 # --- permission ---------------------------------------------------------------------------
 
 
@@ -525,6 +599,8 @@ ALL_EVENTS: tuple[type[EventData], ...] = (
     RecordsAccessed,
     TrailExported,
     DeadLettersRedriven,
+    OaApprovalCompleted,
+    ApprovalRecordLinked,
 )
 
 # Typed envelopes: what a subscriber receives.
@@ -547,3 +623,5 @@ AccessRevokedV1Event = Envelope[AccessRevokedV1]
 AccessRevokedEvent = Envelope[AccessRevoked]
 RoleAssignedEvent = Envelope[RoleAssigned]
 RoleRevokedEvent = Envelope[RoleRevoked]
+OaApprovalCompletedEvent = Envelope[OaApprovalCompleted]
+ApprovalRecordLinkedEvent = Envelope[ApprovalRecordLinked]

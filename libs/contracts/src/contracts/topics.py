@@ -16,6 +16,7 @@ from contracts.events import (
     AccessRevokedV1,
     ApprovalDecided,
     ApprovalDecidedV1,
+    ApprovalRecordLinked,
     ApprovalRequested,
     CheckpointPublished,
     CustodyExtended,
@@ -25,6 +26,7 @@ from contracts.events import (
     IntegrityAlertRaised,
     LegalHoldPlaced,
     LegalHoldReleased,
+    OaApprovalCompleted,
     OaDecisionMade,
     OaDecisionMadeV1,
     RecordArchived,
@@ -87,7 +89,7 @@ RECORDS_ARCHIVED = Topic(
     (RecordArchived,),
     "record_id",
     "archive",
-    ("archive", "permission", "audit"),
+    ("archive", "permission", "approval", "audit"),
 )
 LEGAL_HOLDS_PLACED = Topic(
     "aap.archive.legal-hold-placed.v1", (LegalHoldPlaced,), "record_id", "archive", ("audit",)
@@ -130,6 +132,21 @@ APPROVALS_DECIDED_V1 = Topic(
     "approval",
     ("archive", "permission", "audit"),
     retired=True,
+)
+# Expense and payment approvals finished in an OA: the archive keeps each as a record.
+OA_APPROVALS_COMPLETED = Topic(
+    "aap.approval.oa-approval-completed.v1",
+    (OaApprovalCompleted,),
+    "approval_key",
+    "approval",
+    ("archive", "audit"),
+)
+APPROVAL_RECORDS_LINKED = Topic(
+    "aap.archive.approval-record-linked.v1",
+    (ApprovalRecordLinked,),
+    "voucher_record_id",
+    "archive",
+    ("audit",),
 )
 ACCESS_GRANTED = Topic(
     "aap.permission.access-granted.v1", (AccessGranted,), "grant_id", "permission", ("audit",)
@@ -185,6 +202,8 @@ PLATFORM_TOPICS: tuple[Topic, ...] = (
     INTEGRITY_ALERTS,
     APPROVALS_DECIDED,
     APPROVALS_DECIDED_V1,
+    OA_APPROVALS_COMPLETED,
+    APPROVAL_RECORDS_LINKED,
     ACCESS_GRANTED,
     ACCESS_REVOKED,
     ACCESS_REVOKED_V1,

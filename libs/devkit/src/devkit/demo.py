@@ -4,7 +4,10 @@ every caller proves who it is with a token of the local Keycloak (a request with
 with a forged one, is refused); an ERP exports vouchers → ingest → archive; a borrower asks to read one → the OA system approves
 by signed callback → the borrower gets time-bound access and downloads the original → the auditor
 reads the trail and verifies the chain; a borrower reading the trail, the system administrator
-reading a record and the OA system publishing a decision itself are each refused.
+reading a record and the OA system publishing a decision itself are each refused. Then the
+group's companies on 钉钉, 飞书 and 企业微信 (devkit.demo_vendors): a borrowing decided in each
+vendor's OA by its own encrypted callback, one revoked after approval, and an expense claim
+approved in WeCom archived beside its voucher.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ from contracts.topics import (
 )
 from contracts.trail import GENESIS_HASH, canonical, entry_hash
 from contracts.types import utc_now
+from devkit import demo_vendors
 from devkit.identity import ERP, as_user, forged_token, oa_callback_secret, tokens
 from devkit.kafka_access import client_env
 from devkit.namespace import as_local_administrator, provision
@@ -100,6 +104,7 @@ class Outcome:
     chain_ok: bool = False
     intake_checks: dict[str, str] = field(default_factory=dict)  # DA/T 70 code → outcome
     recheck: dict[str, str] = field(default_factory=dict)
+    vendors: demo_vendors.VendorOutcome = field(default_factory=demo_vendors.VendorOutcome)
 
     @property
     def as_expected(self) -> bool:
@@ -120,6 +125,7 @@ class Outcome:
             and (self.offline_verified, self.offline_altered) == (0, 1)
             and "failed" not in self.intake_checks.values()
             and set(self.recheck.values()) == {"passed"}
+            and self.vendors.as_expected
         )
 
 
@@ -366,7 +372,8 @@ async def story(stack: LocalStack, platform: PlatformSettings) -> Outcome:
         say("\n⑧ 离线校验 — the auditor verifies an export on their own machine")
         await watch.wait_for(of_type("CheckpointPublished"), timeout=60)
         out.offline_verified, out.offline_altered = await verify_offline(http, stack.url("audit"))
-        return out
+    await demo_vendors.story(stack, platform, SAMPLES, out.vendors)
+    return out
 
 
 async def verify_offline(http: httpx.AsyncClient, audit: str) -> tuple[int, int]:

@@ -26,6 +26,7 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from contracts.checkpoint import Signer
+from devkit import local_oa
 from devkit.secretfile import kept
 
 REALM = "aap"
@@ -302,9 +303,16 @@ def forged_token(name: str) -> str:
 
 # The local OA connections, each with its own callback key, Kafka principal and topics: one
 # system cannot decide for another (the demo's OA is 致远 Seeyon, deciding for the sample fonds;
-# 泛微 Weaver stands for a second company's system, deciding for every other fonds).
-LOCAL_OA_CONNECTIONS = ("seeyon", "weaver")
-LOCAL_OA_ROUTES = {"Q001": "seeyon", "*": "weaver"}
+# 泛微 Weaver stands for a second company's system, deciding for every other fonds; the group's
+# companies on 钉钉, 飞书 and 企业微信 are devkit.local_oa's).
+LOCAL_OA_CONNECTIONS = ("seeyon", "weaver", *local_oa.VENDORS)
+LOCAL_OA_ROUTES = {
+    "Q001": "seeyon",
+    "Q002": "dingtalk",
+    "Q003": "feishu",
+    "Q004": "wecom",
+    "*": "weaver",
+}
 LOCAL_LOG_KEY = "aap.local.audit"  # the name of the local audit log's checkpoint key
 
 
@@ -341,6 +349,9 @@ def service_env(service: str) -> dict[str, str]:
     if service == "approval":
         env["AAP_APPROVAL_OA_CALLBACK_KEYS"] = json.dumps(oa_callback_keys())
         env["AAP_APPROVAL_OA_ROUTES"] = json.dumps(LOCAL_OA_ROUTES)
+        env["AAP_APPROVAL_OA_VENDORS"] = json.dumps(local_oa.connections())
+    if service == "archive":
+        env["AAP_ARCHIVE_APPROVALS_EXPECTED"] = json.dumps(local_oa.APPROVALS_EXPECTED)
     return env
 
 

@@ -1,19 +1,21 @@
 """A stand-in for the OA vendors' APIs (钉钉 DingTalk, 飞书 Feishu, 企业微信 WeCom), served on
 loopback for tests and the demo: the SaaS endpoints cannot be reached from here.
 
-It implements each vendor's documented token and create-instance endpoints, their answers and
-their error answers (an invalid or expired token, an outage), and keeps what it was asked.
-It is not the vendor: what it checks is what the documentation says the vendor checks.
+It implements each vendor's documented token, create-instance and instance-detail endpoints,
+their answers and their error answers (an invalid or expired token, an outage), and keeps what
+it was asked. It is not the vendor: what it checks is what the documentation says the vendor checks.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import secrets
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import uvicorn
@@ -30,6 +32,30 @@ class Started:
     body: dict[str, Any]
 
 
+@dataclass(frozen=True)
+class HeldStep:
+    """An approver's action as the OA keeps it: decision approved, rejected or redirected."""
+
+    user: str
+    decision: str
+    comment: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Held:
+    """An approval the OA holds, finished (an expense claim, say): what its detail call shows."""
+
+    vendor: str
+    process_code: str
+    title: str
+    applicant: str
+    form: tuple[tuple[str, str], ...]
+    steps: tuple[HeldStep, ...]
+    started_at: datetime
+    paid: bool = False
+
+
 @dataclass
 class StandInVendors:
     """Each vendor's app credentials as the customer's console shows them."""
@@ -40,9 +66,16 @@ class StandInVendors:
     started: list[Started] = field(default_factory=list)
     subscribed: set[str] = field(default_factory=set)
     terminated: list[str] = field(default_factory=list)  # instances withdrawn through the API
+    held: dict[str, Held] = field(default_factory=dict)  # instance id → a finished approval
     tokens_issued: int = 0
     outage: int = 0  # the next this many calls answer 503
     _tokens: set[str] = field(default_factory=set)
+
+    def hold(self, approval: Held) -> str:
+        """An approval finished in the vendor's OA: its instance id."""
+        instance = f"{approval.vendor}-{uuid.uuid4().hex[:12]}"
+        self.held[instance] = approval
+        return instance
 
     def expire_tokens(self) -> None:
         """Every token issued so far is expired, as the vendor's would be after two hours."""
@@ -99,6 +132,39 @@ class StandInVendors:
                 )
             return JSONResponse({"instanceId": self._started("dingtalk", body)})
 
+        @app.get("/v1.0/workflow/processInstances")
+        async def dingtalk_detail(request: Request, processInstanceId: str = "") -> JSONResponse:
+            if denied := dingtalk_denied(request):
+                return denied
+            held = self.held.get(processInstanceId)
+            if held is None or held.vendor != "dingtalk":
+                return JSONResponse({"code": "notFound", "message": "实例不存在"}, status_code=400)
+            result = {"AGREE": "approved", "REFUSE": "rejected", "REDIRECTED": "redirected"}
+            by_decision = {v: k for k, v in result.items()}
+            records = [
+                {"userId": held.applicant, "date": _minute(held.started_at),
+                 "type": "START_PROCESS_INSTANCE", "result": "NONE"},
+                *({"userId": s.user, "date": _minute(s.at), "type": "EXECUTE_TASK_NORMAL",
+                   "result": by_decision[s.decision], "remark": s.comment} for s in held.steps),
+            ]  # fmt: skip
+            return JSONResponse(
+                {
+                    "success": True,
+                    "result": {
+                        "title": held.title,
+                        "originatorUserId": held.applicant,
+                        "createTime": _minute(held.started_at),
+                        "status": "COMPLETED",
+                        "result": "agree",
+                        "formComponentValues": [
+                            {"name": n, "value": v, "componentType": "TextField"}
+                            for n, v in held.form
+                        ],
+                        "operationRecords": records,
+                    },
+                }
+            )
+
         @app.post("/v1.0/workflow/processInstances/terminate")
         async def dingtalk_terminate(request: Request, body: dict[str, Any]) -> JSONResponse:
             if denied := dingtalk_denied(request):
@@ -148,6 +214,38 @@ class StandInVendors:
                 }
             )
 
+        @app.get("/open-apis/approval/v4/instances/{instance}")
+        async def feishu_detail(instance: str, request: Request) -> JSONResponse:
+            if denied := feishu_denied(request):
+                return denied
+            held = self.held.get(instance)
+            if held is None or held.vendor != "feishu":
+                return JSONResponse({"code": 1390001, "msg": "instance not found"})
+            types = {"approved": "PASS", "rejected": "REJECT", "redirected": "TRANSFER"}
+            widgets = [{"id": f"widget{n}", "name": k, "type": "input", "value": v}
+                       for n, (k, v) in enumerate(held.form)]  # fmt: skip
+            timeline = [
+                {"type": "START", "user_id": held.applicant, "create_time": _ms(held.started_at)},
+                *({"type": types[s.decision], "user_id": s.user, "create_time": _ms(s.at),
+                   "comment": s.comment} for s in held.steps),
+            ]  # fmt: skip
+            return JSONResponse(
+                {
+                    "code": 0,
+                    "msg": "success",
+                    "data": {
+                        "approval_code": held.process_code,
+                        "approval_name": held.title,
+                        "instance_code": instance,
+                        "user_id": held.applicant,
+                        "start_time": _ms(held.started_at),
+                        "status": "APPROVED",
+                        "form": json.dumps(widgets, ensure_ascii=False),
+                        "timeline": timeline,
+                    },
+                }
+            )
+
         @app.post("/open-apis/approval/v4/instances/cancel")
         async def feishu_cancel(request: Request, body: dict[str, Any]) -> JSONResponse:
             if denied := feishu_denied(request):
@@ -173,6 +271,43 @@ class StandInVendors:
                 {"errcode": 0, "errmsg": "ok", "sp_no": self._started("wecom", body)}
             )
 
+        @app.post("/cgi-bin/oa/getapprovaldetail")
+        async def wecom_detail(body: dict[str, Any], access_token: str = "") -> JSONResponse:
+            if access_token not in self._tokens:
+                return JSONResponse({"errcode": 42001, "errmsg": "access_token expired"})
+            held = self.held.get(str(body.get("sp_no")))
+            if held is None or held.vendor != "wecom":
+                return JSONResponse({"errcode": 301055, "errmsg": "no approval found"})
+            status = {"approved": 2, "rejected": 3, "redirected": 4}
+            records = [
+                {"sp_status": status[s.decision], "approverattr": 1, "details": [
+                    {"approver": {"userid": s.user}, "speech": s.comment,
+                     "sp_status": status[s.decision], "sptime": int(s.at.timestamp()),
+                     "media_id": []}]}
+                for s in held.steps
+            ]  # fmt: skip
+            contents = [
+                {"control": "Text", "id": f"Text-{n}", "title": [{"text": k, "lang": "zh_CN"}],
+                 "value": {"text": v}}
+                for n, (k, v) in enumerate(held.form)
+            ]  # fmt: skip
+            return JSONResponse(
+                {
+                    "errcode": 0,
+                    "errmsg": "ok",
+                    "info": {
+                        "sp_no": body["sp_no"],
+                        "sp_name": held.title,
+                        "sp_status": 10 if held.paid else 2,
+                        "template_id": held.process_code,
+                        "apply_time": int(held.started_at.timestamp()),
+                        "applyer": {"userid": held.applicant, "partyid": "1"},
+                        "sp_record": records,
+                        "apply_data": {"contents": contents},
+                    },
+                }
+            )
+
         return app
 
     def _terminate(self, vendor: str, instance: str, ok: dict[str, Any]) -> JSONResponse:
@@ -187,10 +322,19 @@ class StandInVendors:
         return instance
 
 
+def _minute(at: datetime) -> str:
+    """DingTalk's time format: UTC, to the minute."""
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%MZ")
+
+
+def _ms(at: datetime) -> str:
+    return str(int(at.timestamp() * 1000))
+
+
 @asynccontextmanager
-async def serving(app: FastAPI) -> AsyncIterator[str]:
-    """``app`` served over HTTP on a loopback port: its base URL."""
-    port = free_port()
+async def serving(app: FastAPI, port: int | None = None) -> AsyncIterator[str]:
+    """``app`` served over HTTP on a loopback port (a free one unless given): its base URL."""
+    port = port or free_port()
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
     )

@@ -9,16 +9,19 @@ from fastapi import FastAPI
 
 from approval.adapters.consumers import register_consumers
 from approval.adapters.http import approval_router, oa_callback_router, vendor_callback_router
+from approval.adapters.record_titles import RecordTitles
 from approval.adapters.requests import Nonces, Requests
 from approval.domain.borrowing import SelfApproval
 from approval.domain.oa_states import UnknownState
 from approval.domain.routing import OaRoutes
+from approval.expense_approvals import ExpenseApprovals
 from approval.service import ApprovalService
 from approval.settings import ApprovalSettings
 from approval.vendor_callbacks import UnknownConnection, UnmappedApprover, VendorCallbacks
 from approval.vendor_starts import VendorStarts
 from approval.vendors.refusals import CallbackRefused
-from contracts.events import ApprovalDecided
+from approval.vendors.starters import OaStartFailed
+from contracts.events import ApprovalDecided, OaApprovalCompleted
 from contracts.topics import OaConnection
 from servicekit.periodic import Periodic
 from servicekit.roles import RoleDirectory
@@ -37,7 +40,7 @@ def create_app(
     rt = build_runtime(
         SERVICE,
         settings.platform,
-        publishes=[ApprovalDecided],
+        publishes=[ApprovalDecided, OaApprovalCompleted],
         routed=[c.requests for c in connections],  # each OA connection reads its own
     )
     requests = Requests(rt.db)
@@ -45,12 +48,9 @@ def create_app(
     # The vendors' APIs: a slow vendor makes a request wait at most this long, then retried.
     vendor_http = httpx.AsyncClient(timeout=httpx.Timeout(5.0))
     rt.shutdown.append(vendor_http.aclose)
-    starts = VendorStarts(
-        requests,
-        requests,
-        settings.oa_vendors,
-        {name: c.starter(vendor_http) for name, c in settings.oa_vendors.items()},
-    )
+    apis = {name: c.starter(vendor_http) for name, c in settings.oa_vendors.items()}
+    titles = RecordTitles(rt.db)
+    starts = VendorStarts(requests, requests, settings.oa_vendors, apis, titles)
     profiles = settings.profiles()  # read from their files once
     service = ApprovalService(
         requests,
@@ -78,8 +78,9 @@ def create_app(
     )
     rt.after_start.append(sweeper.start)
     rt.before_stop.append(sweeper.stop)
-    vendors = VendorCallbacks(service, requests, settings.oa_vendors)
-    register_consumers(rt, service)
+    expenses = ExpenseApprovals(rt.publisher, apis, rt.source)
+    vendors = VendorCallbacks(service, requests, settings.oa_vendors, expenses)
+    register_consumers(rt, service, titles)
     token = rt.service_token(settings.oidc_client_id, settings.oidc_client_secret)
     directory = RoleDirectory(settings.permission_url, token, permission_transport)
     rt.shutdown.append(directory.close)
@@ -94,6 +95,7 @@ def create_app(
             UnmappedApprover: 403,
             SelfApproval: 403,
             UnknownState: 422,
+            OaStartFailed: 503,
         },
         roles=directory,
     )

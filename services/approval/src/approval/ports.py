@@ -4,13 +4,14 @@ real adapters, unit tests in-memory fakes."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime
 from typing import Any, Protocol
 
 from approval.domain.borrowing import BorrowingRequest
 from approval.vendors.events import OaInstance, Step
 from contracts.envelope import Envelope
+from contracts.events import RecordArchived
 from contracts.topics import Topic
 
 
@@ -55,6 +56,16 @@ class ProcessedEvents(Protocol):
     async def handle_once(
         self, event: Envelope[Any], work: Callable[[], Awaitable[None]]
     ) -> bool: ...
+
+
+class RecordTitles(Protocol):
+    """How an OA's form names archived records (档号 and 摘要), learned from RecordArchived."""
+
+    async def learn(self, record: RecordArchived) -> None: ...
+
+    async def titles(self, record_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]:
+        """The titles of the records heard of; the others are missing from the answer."""
+        ...
 
 
 class ApprovalStarter(Protocol):

@@ -16,6 +16,7 @@ import structlog
 
 from approval.domain.borrowing import Decision, DecisionConflict
 from approval.domain.oa_states import Outcome
+from approval.expense_approvals import ExpenseApprovals
 from approval.ports import RequestStore
 from approval.service import ApprovalService
 from approval.vendors.connection import VendorConnection
@@ -50,8 +51,10 @@ class VendorCallbacks:
         approval: ApprovalService,
         requests: RequestStore,
         connections: Mapping[str, VendorConnection],
+        expenses: ExpenseApprovals,
     ) -> None:
         self._approval, self._requests, self._connections = approval, requests, connections
+        self._expenses = expenses
         self._gates = {name: c.callbacks() for name, c in connections.items()}
 
     async def receive(self, connection: str, vendor: str, callback: Callback) -> Received:
@@ -74,6 +77,12 @@ class VendorCallbacks:
         where = {"oa_connection": connection, "oa_instance": event.instance_id}
         if event.process_code not in config.processes:
             log.info("OA approval of another process left alone", process=event.process_code)
+            return
+        if config.processes[event.process_code] == "expense":
+            # Archived once approved (WeCom's 已支付 comes after 已通过: the record says which
+            # it saw first); its other states are the OA's business.
+            if event.outcome is Outcome.APPROVED:
+                await self._expenses.finished(connection, config, event)
             return
         instance = await self._requests.instance(connection, event.instance_id)
         if instance is None:

@@ -3,6 +3,7 @@ filled from the request; failures are kept on the request and tried again with b
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import timedelta
@@ -10,7 +11,7 @@ from datetime import timedelta
 import structlog
 
 from approval.domain.borrowing import BorrowingRequest
-from approval.ports import RequestStore, StartStore
+from approval.ports import RecordTitles, RequestStore, StartStore
 from approval.vendors.connection import VendorConnection
 from approval.vendors.starters import OaStartFailed, StartForm, VendorStarter
 from contracts.types import utc_now
@@ -31,9 +32,11 @@ class VendorStarts:
         starts: StartStore,
         connections: Mapping[str, VendorConnection],
         starters: Mapping[str, VendorStarter],
+        titles: RecordTitles,
     ) -> None:
         self._requests, self._starts = requests, starts
         self._connections, self._starters = connections, starters
+        self._titles = titles
 
     def check(self, request: BorrowingRequest) -> None:
         config = self._connections.get(request.oa_connection)
@@ -48,7 +51,9 @@ class VendorStarts:
         if config is None:
             return request  # an OA that reads its Kafka topic
         try:
-            instance = await self._starters[request.oa_connection].start(_form(request, config))
+            titles = await self._titles.titles(request.record_ids)
+            form = _form(request, config, titles)
+            instance = await self._starters[request.oa_connection].start(form)
         except OaStartFailed as failed:
             delay = min(FIRST_RETRY_SECONDS * 2**attempts, LAST_RETRY_SECONDS)
             retry_at = utc_now() + timedelta(seconds=delay)
@@ -70,7 +75,8 @@ class VendorStarts:
         starter = self._starters[request.oa_connection]
         where = {"request_id": str(request.request_id), "oa_instance": request.oa_instance_id}
         try:
-            done = await starter.cancel(_form(request, config), request.oa_instance_id, reason)
+            form = _form(request, config, {})
+            done = await starter.cancel(form, request.oa_instance_id, reason)
         except OaStartFailed as failed:
             # The request is expired here whatever the OA says: its approval grants nothing.
             log.warning("OA instance not withdrawn", reason=str(failed), **where)
@@ -87,13 +93,17 @@ class VendorStarts:
         return started
 
 
-def _form(request: BorrowingRequest, config: VendorConnection) -> StartForm:
+def _form(
+    request: BorrowingRequest, config: VendorConnection, titles: Mapping[uuid.UUID, str]
+) -> StartForm:
+    """The OA's form for the request: each record by its 档号 and 摘要 where the service has
+    heard of it, by its id otherwise."""
     originator = config.oa_user_of(request.applicant)
     assert originator is not None, "checked when the request was filed"
     values = {
         "reason": request.reason,
         "days": str(request.days),
-        "records": "\n".join(str(r) for r in request.record_ids),
+        "records": "\n".join(titles.get(r, str(r)) for r in request.record_ids),
         "fonds": request.fonds_code,
     }
     return StartForm(

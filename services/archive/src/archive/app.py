@@ -8,6 +8,8 @@ import httpx
 import structlog
 from fastapi import FastAPI
 
+from archive.adapters.approval_links import ApprovalLinksStore
+from archive.adapters.approval_pdf import ApprovalPdf
 from archive.adapters.consumers import register_consumers
 from archive.adapters.handovers import Handovers
 from archive.adapters.holds import Holds
@@ -16,6 +18,7 @@ from archive.adapters.permission_client import PermissionClient
 from archive.adapters.records import Records
 from archive.adapters.reviews import Reviews
 from archive.adapters.search_index import SearchIndex
+from archive.approval_records import ApprovalRecords
 from archive.custody import CustodyService
 from archive.domain.archive_code import ArchiveCodeRule
 from archive.handover import HandoverService
@@ -24,6 +27,7 @@ from archive.service import ArchiveService
 from archive.settings import ArchiveSettings
 from contracts.envelope import EventData
 from contracts.events import (
+    ApprovalRecordLinked,
     CustodyExtended,
     IntegrityAlertRaised,
     LegalHoldPlaced,
@@ -42,6 +46,7 @@ SERVICE = "archive"
 log = structlog.get_logger()
 PUBLISHES: list[type[EventData]] = [
     RecordArchived,
+    ApprovalRecordLinked,
     LegalHoldPlaced,
     LegalHoldReleased,
     RecordsHandedOver,
@@ -69,14 +74,20 @@ def create_app(
     directory = RoleDirectory(settings.permission_url, token, permission_transport)
     rt.shutdown.append(directory.close)
     rule = ArchiveCodeRule(settings.archive_code_rule)
-    service = ArchiveService(
+    approval_records = ApprovalRecords(
         records,
         index,
         store,
+        ApprovalLinksStore(rt.db),
+        ApprovalPdf(settings.cjk_font),
         rt.publisher,
         permissions,
         rule,
+        {fonds: e.rule() for fonds, e in settings.approvals_expected.items()},
         rt.source,
+    )
+    service = ArchiveService(
+        records, index, store, rt.publisher, permissions, rule, rt.source, approval_records
     )
     handovers = Handovers(rt.db, timedelta(seconds=settings.handover_mark_lease_seconds))
     holds = Holds(rt.db)
@@ -106,11 +117,11 @@ def create_app(
     rt.after_start.append(sweeper.start)
     rt.before_stop.append(sweeper.stop)
     rt.shutdown.append(permissions.close)
-    register_consumers(rt, service, settings.instance_id)
+    register_consumers(rt, service, approval_records, settings.instance_id)
     return build_app(
         rt,
         title="AAP archive",
-        routers=[archive_router(service, custody, integrity, handover)],
+        routers=[archive_router(service, custody, integrity, handover, approval_records)],
         checks={
             "s3": store.ready,
             "search_index": index.check_ready,

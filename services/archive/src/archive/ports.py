@@ -11,12 +11,20 @@ from collections.abc import AsyncIterator, Iterable
 from datetime import date, datetime
 from typing import Any, Protocol
 
+from archive.domain.approval_record import Waiting
 from archive.domain.lifecycle import HandoverOffer, LegalHold
 from archive.domain.recheck import Finding
 from archive.domain.search import Hits, SearchCriteria, Visibility
 from archive.domain.volumes import BoundVolume
 from contracts.envelope import Envelope
-from contracts.events import ApprovalDecided, RecordArchived, RecordReviewed, RecordsHandedOver
+from contracts.events import (
+    ApprovalDecided,
+    ApprovalRecordLinked,
+    OaApprovalCompleted,
+    RecordArchived,
+    RecordReviewed,
+    RecordsHandedOver,
+)
 from contracts.fixity import Digests
 
 
@@ -235,3 +243,37 @@ class HandoverStore(Protocol):
     async def offer_of(self, offer_id: uuid.UUID) -> HandoverOffer | None: ...
 
     async def accepted(self, offer_id: uuid.UUID, handover_id: uuid.UUID) -> None: ...
+
+
+class ApprovalRenderer(Protocol):
+    """An OA approval as a PDF a reader opens: the record's readable original."""
+
+    async def render(self, approval: OaApprovalCompleted, archive_code: str) -> bytes: ...
+
+
+class ApprovalLinks(Protocol):
+    """OA approval records, the business keys they and the vouchers meet by, and the links."""
+
+    async def keep_approval(self, record_id: uuid.UUID, approval: OaApprovalCompleted) -> None: ...
+
+    async def approval(self, record_id: uuid.UUID) -> OaApprovalCompleted | None: ...
+
+    async def meet(self, key: str, side: str, record_id: uuid.UUID, other: str) -> list[uuid.UUID]:
+        """Note the record on its ``side`` of ``key``, then return the records noted on the
+        ``other`` side so far. Of two records noting one key at once, at least one sees the
+        other (each writes before it reads)."""
+        ...
+
+    async def link(self, link: ApprovalRecordLinked) -> None:
+        """Keep the link on both records (repeat-safe)."""
+        ...
+
+    async def links_of(self, record_id: uuid.UUID) -> list[ApprovalRecordLinked]: ...
+
+    async def await_approval(self, waiting: Waiting) -> None:
+        """The voucher waits for its approval record (since the first time it was noted)."""
+        ...
+
+    async def arrived(self, voucher_id: uuid.UUID) -> None: ...
+
+    async def waiting(self, fonds_code: str) -> list[Waiting]: ...

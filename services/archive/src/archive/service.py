@@ -9,6 +9,7 @@ from typing import Any
 import structlog
 
 from archive.access import require_record
+from archive.approval_records import ApprovalRecords
 from archive.domain.archive_code import ArchiveCodeRule
 from archive.domain.lifecycle import NotFound
 from archive.domain.package import package_documents
@@ -72,8 +73,10 @@ class ArchiveService:
         permissions: Permissions,
         rule: ArchiveCodeRule,
         source: str,
+        approval_records: ApprovalRecords,
     ) -> None:
         self._reads = ReadLog(publisher, source)
+        self._approval_records = approval_records
         self._records = records
         self._index = index
         self._store = store
@@ -141,6 +144,8 @@ class ArchiveService:
             log.info(
                 "record archived", record_id=str(record.record_id), archive_code=record.archive_code
             )
+        # Linked to its OA approval record, or waiting for it: again on a redelivery (repeat-safe).
+        await self._approval_records.on_voucher_archived(record, event.correlationid)
         # One record, one RecordArchived id: publishing again after a crash or a redelivery
         # (even one under a new event id) repeats the same fact, which consumers skip.
         await self._publisher.publish(
@@ -267,7 +272,8 @@ class ArchiveService:
         record, grant = await self._readable(record_id, reader.name)
         user = reader.name
         approvals = await self._records.approvals(record_id)
-        if not (await self._permissions.visibility(user, "read")).by_role(record.fonds_code):
+        visible = await self._permissions.visibility(user, "read")
+        if not visible.by_role(record.fonds_code):
             # A borrower sees the record by their grant, and their own requests: not who else
             # borrowed it.
             approvals = [a for a in approvals if a.get("applicant") == user]
@@ -279,7 +285,8 @@ class ArchiveService:
                 f.model_dump(mode="json") for f in record.originals if f.role == "attachment"
             ],
             "invoices": [i.model_dump(mode="json") for i in record.invoices],
-            "approvals": approvals,
+            "approvals": approvals,  # the borrowings of the record
+            **await self._approval_records.drilled(record, visible),
         }
 
     async def drill_up(

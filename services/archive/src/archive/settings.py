@@ -2,12 +2,25 @@ from __future__ import annotations
 
 import os
 import socket
+from datetime import timedelta
+from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from archive.domain.approval_record import ExpectedApprovals
 from archive.domain.archive_code import DEFAULT_RULE
 from servicekit.settings import PlatformSettings
+
+
+class ExpectedApprovalsSetting(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    words: tuple[str, ...] = Field(min_length=1)
+    wait_days: float = Field(ge=0)
+
+    def rule(self) -> ExpectedApprovals:
+        return ExpectedApprovals(self.words, timedelta(days=self.wait_days))
 
 
 class ArchiveSettings(BaseSettings):
@@ -35,5 +48,16 @@ class ArchiveSettings(BaseSettings):
         gt=0,
         description="A handover's mark on its year, left by a process that died before it kept "
         "the handover, is taken over after this long",
+    )
+    cjk_font: Path = Field(
+        default=Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"),
+        description="The CJK font embedded in the PDFs the archive renders (OA approval "
+        "records): Debian's fonts-wqy-microhei, or any TrueType/OpenType CJK font",
+    )
+    approvals_expected: dict[str, ExpectedApprovalsSetting] = Field(
+        default_factory=dict,
+        description="By fonds: which vouchers wait for an OA approval record (words of their "
+        '摘要) and how many days before they are listed, e.g. {"Q001": {"words": ["报销", '
+        '"付款"], "wait_days": 7}}',
     )
     platform: PlatformSettings = Field(default_factory=PlatformSettings)

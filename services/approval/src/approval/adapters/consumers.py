@@ -4,10 +4,16 @@ service; what a rule refuses is dead-lettered with the reason, at once."""
 from __future__ import annotations
 
 from approval.domain.borrowing import DecisionConflict, NotRoutedHere, SelfApproval
+from approval.ports import RecordTitles
 from approval.service import ApprovalService
 from contracts.envelope import upcast
-from contracts.events import OaDecisionMade, OaDecisionMadeEvent, OaDecisionMadeV1Event
-from contracts.topics import OaConnection
+from contracts.events import (
+    OaDecisionMade,
+    OaDecisionMadeEvent,
+    OaDecisionMadeV1Event,
+    RecordArchivedEvent,
+)
+from contracts.topics import RECORDS_ARCHIVED, OaConnection
 from servicekit.deadletter import Refused
 from servicekit.kafka import subscriber_options
 from servicekit.service import Runtime
@@ -15,9 +21,16 @@ from servicekit.service import Runtime
 REFUSED = (NotRoutedHere, SelfApproval, DecisionConflict)
 
 
-def register_consumers(rt: Runtime, service: ApprovalService) -> None:
+def register_consumers(rt: Runtime, service: ApprovalService, titles: RecordTitles) -> None:
     for name in rt.platform.oa_connections:
         _decisions_of(rt, service, OaConnection(name))
+
+    # How the OAs' forms name the records a request asks for (档号 and 摘要).
+    options = subscriber_options(rt.platform, rt.service)
+
+    @rt.broker.subscriber(RECORDS_ARCHIVED.name(rt.platform.namespace), **options)
+    async def on_record_archived(event: RecordArchivedEvent) -> None:
+        await titles.learn(event.data)
 
 
 def _decisions_of(rt: Runtime, service: ApprovalService, connection: OaConnection) -> None:

@@ -35,6 +35,22 @@ PUBLIC_API: dict[Vendor, str] = {
     "wecom": "https://qyapi.weixin.qq.com",
 }
 Callbacks = DingTalkCallbacks | FeishuCallbacks | WeComCallbacks
+Flow = Literal["borrowing", "expense"]
+KeyKind = Literal["invoice_number", "voucher_no"]
+
+
+class ExpenseFiling(BaseModel):
+    """Where the connection's expense and payment approvals (报销审批, 付款审批) are archived,
+    and which of their form fields hold the business keys the ERP's vouchers share."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    fonds_code: str = Field(min_length=1, description="全宗号 the approvals are archived under")
+    keys: dict[str, KeyKind] = Field(
+        min_length=1,
+        description='The form field (by its label) → the key it holds, e.g. {"发票号码": '
+        '"invoice_number", "凭证号": "voucher_no"}; several numbers in one field are split',
+    )
 
 
 class VendorConnection(BaseModel):
@@ -65,10 +81,14 @@ class VendorConnection(BaseModel):
         description="The approval form's field for each part of the request: DingTalk the "
         "component's name, Feishu the widget id, WeCom the control id",
     )
-    processes: dict[str, Literal["borrowing"]] = Field(
+    processes: dict[str, Flow] = Field(
         min_length=1,
         description="Which approval definitions (DingTalk process code, Feishu approval code, "
-        "WeCom template id) run which archive flow; the OA's other approvals are not ours",
+        "WeCom template id) run which archive flow (borrowing; expense: archived as a record); "
+        "the OA's other approvals are not ours",
+    )
+    expense: ExpenseFiling | None = Field(
+        default=None, description="For the expense processes: where they are filed, by which keys"
     )
     users: dict[str, str] = Field(
         description="The OA's user id → the platform principal: an OA user id is no platform "
@@ -84,6 +104,8 @@ class VendorConnection(BaseModel):
         }[self.vendor]
         if missing := [n for n in needed if not getattr(self, n)]:
             raise ValueError(f"a {self.vendor} connection needs {', '.join(missing)}")
+        if "expense" in self.processes.values() and self.expense is None:
+            raise ValueError("expense processes need the connection's expense filing (fonds, keys)")
         self.callbacks()  # a malformed key is refused now, not at the first callback
         return self
 
@@ -111,6 +133,11 @@ class VendorConnection(BaseModel):
             return FeishuStarter(base, http, self.app_id, secret)
         assert self.receiver_id
         return WeComStarter(base, http, self.receiver_id, secret)
+
+    @property
+    def corp_id(self) -> str:
+        """The OA tenant the connection speaks for."""
+        return self.receiver_id or self.app_id or ""
 
     def process_for(self, flow: str) -> str:
         """The approval definition that runs ``flow`` in this OA."""

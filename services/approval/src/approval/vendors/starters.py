@@ -11,6 +11,11 @@ call, as the vendor documents them.
 - 企业微信 WeCom: ``GET /cgi-bin/gettoken`` (corpid, corpsecret), then
   ``POST /cgi-bin/oa/applyevent`` → ``sp_no``.
 
+The same clients read an approval's details once it finished (its form and approver trail: the
+callbacks carry neither), for the expense approvals the archive keeps as records:
+DingTalk ``GET /v1.0/workflow/processInstances``, Feishu
+``GET /open-apis/approval/v4/instances/{id}``, WeCom ``POST /cgi-bin/oa/getapprovaldetail``.
+
 Tokens are cached until shortly before they expire, and fetched again at once when the vendor
 says a token is invalid or expired (one retry). A failure says whether trying later may help
 (``OaStartFailed.transient``: the network, the vendor's 5xx or rate limit) or not (the vendor
@@ -25,9 +30,12 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import httpx
+
+from approval.vendors.events import Step, StepDecision
 
 T = TypeVar("T")
 TOKEN_MARGIN_SECONDS = 300  # fetch a new token this long before the old one expires
@@ -42,6 +50,18 @@ class StartForm:
     process_code: str
     title: str
     fields: tuple[tuple[str, str], ...]  # (the OA's field name or id, value)
+
+
+@dataclass(frozen=True)
+class InstanceDetail:
+    """A finished approval as the vendor's API reports it."""
+
+    title: str
+    applicant: str  # the OA user id
+    form: tuple[tuple[str, str], ...]  # (label, value) in the form's order
+    steps: tuple[Step, ...]
+    paid: bool = False  # WeCom 已支付
+    started_at: datetime | None = None
 
 
 class OaStartFailed(Exception):
@@ -90,6 +110,10 @@ class VendorStarter:
         """Withdraw the instance in the OA; False where the vendor offers no way to."""
         return await self._with_token(lambda token: self._cancel(token, form, instance, reason))
 
+    async def details(self, instance: str) -> InstanceDetail:
+        """The form and trail of an approval instance, from the vendor's API."""
+        return await self._with_token(lambda token: self._detail(token, instance))
+
     async def _with_token(self, call: Callable[[str], Awaitable[T]]) -> T:
         """``call`` with the cached token, and once more with a fresh one if the vendor says
         the cached one expired."""
@@ -107,6 +131,9 @@ class VendorStarter:
         raise NotImplementedError
 
     async def _create(self, token: str, form: StartForm) -> str:
+        raise NotImplementedError
+
+    async def _detail(self, token: str, instance: str) -> InstanceDetail:
         raise NotImplementedError
 
     async def _cancel(self, token: str, form: StartForm, instance: str, reason: str) -> bool:
@@ -175,7 +202,44 @@ class DingTalkStarter(VendorStarter):
             raise OaStartFailed(f"DingTalk refused to terminate: {_said(body)}", transient=False)
         return True
 
+    async def _detail(self, token: str, instance: str) -> InstanceDetail:
+        status, body = await self._call(
+            "GET",
+            "/v1.0/workflow/processInstances",
+            headers={"x-acs-dingtalk-access-token": token},
+            params={"processInstanceId": instance},
+        )
+        if status == 401 or body.get("code") == "InvalidAuthentication":
+            raise TokenExpired
+        result = body.get("result")
+        if status != 200 or not isinstance(result, dict):
+            raise OaStartFailed(f"DingTalk answered no instance: {_said(body)}", transient=False)
+        steps = tuple(
+            Step(
+                str(r.get("userId", "")),
+                DINGTALK_RESULT.get(str(r.get("result", "")).upper(), "pending"),
+                str(r.get("remark") or ""),
+                _iso(r.get("date")),
+            )
+            for r in _objects(result.get("operationRecords"))
+            if r.get("type") in DINGTALK_DECIDING
+        )
+        return InstanceDetail(
+            title=str(result.get("title", "")),
+            applicant=str(result.get("originatorUserId", "")),
+            form=_fields(result.get("formComponentValues"), "name", "value"),
+            steps=steps,
+            started_at=_iso(result.get("createTime")),
+        )
 
+
+# DingTalk operationRecords: the approvers' own actions, and what each result means.
+DINGTALK_DECIDING = {"EXECUTE_TASK_NORMAL", "EXECUTE_TASK_AGENT", "REDIRECT_TASK"}
+DINGTALK_RESULT: dict[str, StepDecision] = {
+    "AGREE": "approved",
+    "REFUSE": "rejected",
+    "REDIRECTED": "redirected",
+}
 FEISHU_TOKEN_INVALID = {99991661, 99991663, 99991668}
 FEISHU_RATE_LIMITED = 99991400
 FEISHU_ALREADY_SUBSCRIBED = 1390007
@@ -236,6 +300,38 @@ class FeishuStarter(VendorStarter):
         self._check(body, "the cancellation", ok={0})
         return True
 
+    async def _detail(self, token: str, instance: str) -> InstanceDetail:
+        _, body = await self._call(
+            "GET",
+            f"/open-apis/approval/v4/instances/{instance}",
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        self._check(body, "the instance's details", ok={0})
+        data = body.get("data")
+        if not isinstance(data, dict):
+            raise OaStartFailed("Feishu answered no instance data", transient=True)
+        try:
+            widgets = json.loads(str(data.get("form") or "[]"))
+        except ValueError as error:
+            raise OaStartFailed("Feishu's form is not JSON", transient=False) from error
+        steps = tuple(
+            Step(
+                str(t.get("user_id", "")),
+                FEISHU_TIMELINE[str(t.get("type"))],
+                str(t.get("comment") or ""),
+                _millis(t.get("create_time")),
+            )
+            for t in _objects(data.get("timeline"))
+            if str(t.get("type")) in FEISHU_TIMELINE
+        )
+        return InstanceDetail(
+            title=str(data.get("approval_name", "")),
+            applicant=str(data.get("user_id", "")),
+            form=_fields(widgets, "name", "value"),
+            steps=steps,
+            started_at=_millis(data.get("start_time")),
+        )
+
     def _check(self, body: dict[str, Any], what: str, ok: set[int]) -> None:
         code = body.get("code")
         if code in ok:
@@ -246,6 +342,12 @@ class FeishuStarter(VendorStarter):
         raise OaStartFailed(f"Feishu refused {what}: {_said(body)}", transient=transient)
 
 
+# Feishu timeline: the approvers' own actions, and what each means.
+FEISHU_TIMELINE: dict[str, StepDecision] = {
+    "PASS": "approved",
+    "REJECT": "rejected",
+    "TRANSFER": "redirected",
+}
 WECOM_TOKEN_INVALID = {40014, 42001}
 WECOM_BUSY = -1
 
@@ -286,6 +388,110 @@ class WeComStarter(VendorStarter):
                 f"WeCom refused the application: {_said(body)}", transient=transient
             )
         return str(body["sp_no"])
+
+    async def _detail(self, token: str, instance: str) -> InstanceDetail:
+        _, body = await self._call(
+            "POST",
+            "/cgi-bin/oa/getapprovaldetail",
+            params={"access_token": token},
+            json={"sp_no": instance},
+        )
+        code = body.get("errcode")
+        if code in WECOM_TOKEN_INVALID:
+            raise TokenExpired
+        info = body.get("info")
+        if code != 0 or not isinstance(info, dict):
+            raise OaStartFailed(
+                f"WeCom answered no details: {_said(body)}", transient=code == WECOM_BUSY
+            )
+        steps = tuple(
+            Step(
+                str((d.get("approver") or {}).get("userid", "")),
+                WECOM_DETAIL_STATUS.get(_int(d.get("sp_status")) or 1, "pending"),
+                str(d.get("speech") or ""),
+                _seconds(d.get("sptime")),
+            )
+            for node in _objects(info.get("sp_record"))
+            for d in _objects(node.get("details"))
+        )
+        contents = _objects((info.get("apply_data") or {}).get("contents"))
+        return InstanceDetail(
+            title=str(info.get("sp_name", "")),
+            applicant=str((info.get("applyer") or {}).get("userid", "")),
+            form=tuple((_wecom_title(c), _wecom_value(c.get("value"))) for c in contents),
+            steps=steps,
+            paid=_int(info.get("sp_status")) == WECOM_PAID,
+            started_at=_seconds(info.get("apply_time")),
+        )
+
+
+# WeCom sp_record details: 1 审批中, 2 已同意, 3 已驳回, 4 已转审; the instance: 10 已支付.
+WECOM_DETAIL_STATUS: dict[int, StepDecision] = {2: "approved", 3: "rejected", 4: "redirected"}
+WECOM_PAID = 10
+
+
+def _wecom_title(control: dict[str, Any]) -> str:
+    titles = _objects(control.get("title"))
+    chinese = [t for t in titles if t.get("lang") == "zh_CN"] or titles
+    return str(chinese[0].get("text", "")) if chinese else str(control.get("id", ""))
+
+
+def _wecom_value(value: object) -> str:
+    """A WeCom control's value as the form shows it: text, number, amount, date or choices."""
+    if not isinstance(value, dict):
+        return ""
+    if "text" in value:
+        return str(value["text"])
+    for name in ("new_money", "new_number"):
+        if name in value:
+            return str(value[name])
+    if isinstance(value.get("date"), dict) and "s_timestamp" in value["date"]:
+        at = _seconds(value["date"]["s_timestamp"])
+        return at.isoformat() if at else ""
+    if isinstance(value.get("selector"), dict):
+        return "、".join(
+            str(v.get("text", ""))
+            for o in _objects(value["selector"].get("options"))
+            for v in _objects(o.get("value"))
+        )
+    return json.dumps(value, ensure_ascii=False)[:500]
+
+
+def _objects(value: object) -> list[dict[str, Any]]:
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+
+
+def _fields(value: object, label: str, content: str) -> tuple[tuple[str, str], ...]:
+    def shown(v: object) -> str:
+        return v if isinstance(v, str) else json.dumps(v, ensure_ascii=False)
+
+    return tuple((str(f.get(label, "")), shown(f.get(content, ""))) for f in _objects(value))
+
+
+def _int(value: object) -> int | None:
+    try:
+        return int(str(value))
+    except ValueError:
+        return None
+
+
+def _iso(value: object) -> datetime | None:
+    """DingTalk's times: ISO 8601 in UTC, to the minute (``2021-05-25T10:04Z``)."""
+    try:
+        at = datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
+
+
+def _millis(value: object) -> datetime | None:
+    number = _int(value)
+    return datetime.fromtimestamp(number / 1000, UTC) if number is not None else None
+
+
+def _seconds(value: object) -> datetime | None:
+    number = _int(value)
+    return datetime.fromtimestamp(number, UTC) if number is not None else None
 
 
 def _said(body: dict[str, Any]) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from archive.approval_records import ApprovalRecords
 from archive.service import ArchiveService
 from contracts.envelope import upcast
 from contracts.events import (
@@ -11,6 +12,7 @@ from contracts.events import (
     ApprovalDecidedEvent,
     ApprovalDecidedV1Event,
     DocumentIngestedEvent,
+    OaApprovalCompletedEvent,
     RecordArchivedEvent,
     RecordReviewedEvent,
 )
@@ -18,6 +20,7 @@ from contracts.topics import (
     APPROVALS_DECIDED,
     APPROVALS_DECIDED_V1,
     DOCUMENTS_INGESTED,
+    OA_APPROVALS_COMPLETED,
     RECORDS_ARCHIVED,
     REVIEWS,
 )
@@ -25,7 +28,9 @@ from servicekit.kafka import subscriber_options
 from servicekit.service import Runtime
 
 
-def register_consumers(rt: Runtime, service: ArchiveService, instance: str) -> None:
+def register_consumers(
+    rt: Runtime, service: ArchiveService, approval_records: ApprovalRecords, instance: str
+) -> None:
     options = subscriber_options(rt.platform, rt.service)
     ns = rt.platform.namespace
 
@@ -60,3 +65,8 @@ def register_consumers(rt: Runtime, service: ArchiveService, instance: str) -> N
     @rt.broker.subscriber(APPROVALS_DECIDED_V1.name(ns), **options)
     async def on_approval_decided_v1(event: ApprovalDecidedV1Event) -> None:
         await service.on_approval_decided(upcast(event, ApprovalDecided.from_v1(event.data)))
+
+    # Expense and payment approvals finished in an OA: each archived as a record of its own.
+    @rt.broker.subscriber(OA_APPROVALS_COMPLETED.name(ns), **options)
+    async def on_oa_approval_completed(event: OaApprovalCompletedEvent) -> None:
+        await approval_records.on_approval_completed(event)

@@ -26,6 +26,7 @@ from archive.adapters.registers import (
     custody_register,
     handover_list,
 )
+from archive.approval_records import ApprovalRecords
 from archive.custody import CustodyService
 from archive.domain.lifecycle import Conflict, DutiesSeparated, NotFound
 from archive.domain.search import SearchCriteria
@@ -84,6 +85,7 @@ def archive_router(
     custody: CustodyService,
     integrity: IntegrityService,
     handover: HandoverService,
+    approval_records: ApprovalRecords,
 ) -> APIRouter:
     router = APIRouter(prefix="/v1", tags=["archive"])
 
@@ -292,6 +294,12 @@ def archive_router(
     ) -> list[dict[str, Any]]:
         """Years kept by the accounting department past temporary custody (第十一条)."""
         return await _answer(handover.custody_overdue(fonds_code, as_of, caller.name))
+
+    @router.get("/vouchers/awaiting-approval")
+    async def awaiting_approval(reader: Reading, fonds_code: str) -> list[dict[str, Any]]:
+        """Vouchers whose OA approval record (审批单) has not arrived within the fonds' wait:
+        check item AAP-APPROVAL-RECORD, for the archivist to chase."""
+        return await _answer(approval_records.awaiting(fonds_code, reader))
 
     @router.get("/numbering")
     async def voucher_numbering(

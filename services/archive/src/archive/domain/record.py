@@ -33,6 +33,16 @@ class Placement:
     retention_code: str
     category_code: str
 
+    def archive_code(self, seq: int, rule: ArchiveCodeRule) -> str:
+        """The archive code of item ``seq`` here."""
+        return rule.build(
+            fonds=self.fonds,
+            year=self.year,
+            retention=self.retention_code,
+            category=self.category_code,
+            seq=seq,
+        )
+
 
 def placement(doc: DocumentIngested, rule: ArchiveCodeRule) -> Placement:
     r = RETENTION_RULES[doc.category]
@@ -68,17 +78,7 @@ def archive(
     archive code; the corrected record is not touched and stays retrievable.
     """
     r = RETENTION_RULES[doc.category]
-    code = (
-        correction.archive_code
-        if correction
-        else rule.build(
-            fonds=where.fonds,
-            year=where.year,
-            retention=where.retention_code,
-            category=where.category_code,
-            seq=seq,
-        )
-    )
+    code = correction.archive_code if correction else where.archive_code(seq, rule)
     accessed = accession_checks(doc, code, rule, correction)
     report = (*doc.check_report, *accessed)
     return RecordArchived(

@@ -42,6 +42,7 @@ from contracts.checks import (
     CHECK_4_5,
     CHECK_4_6,
     CHECK_4_7,
+    CHECK_APPROVAL_RECORD,
     CHECK_INVOICE_MATCH,
     CHECK_NO_EXTRA,
     CHECK_PACKAGE_MANIFEST,
@@ -366,6 +367,10 @@ NOT_PER_UPLOAD: Mapping[CheckItem, Skipped] = {
     ),
     CHECK_2_6: not_performed("continuity is a property of a period: GET /v1/numbering reports it"),
     CHECK_3_5: not_applicable("aap.voucher.v1 records no software environment"),
+    CHECK_APPROVAL_RECORD: not_performed(
+        "the OA approval record arrives on its own: GET /v1/vouchers/awaiting-approval lists "
+        "the vouchers still waiting for theirs"
+    ),
     CHECK_4_7: not_performed("assessed for the installation, not per upload"),
     **{
         item: not_applicable(item.not_applicable or "")
@@ -399,6 +404,7 @@ INTAKE_CHECKS: Mapping[CheckItem, Check] = {
     CHECK_2_6: _not_per_upload(CHECK_2_6),
     CHECK_2_7: _content_present,
     CHECK_2_8: _with_voucher(_attachments_match),
+    CHECK_APPROVAL_RECORD: _not_per_upload(CHECK_APPROVAL_RECORD),
     CHECK_PACKAGE_MANIFEST: _from_package(CHECK_PACKAGE_MANIFEST),
     CHECK_3_1: _voucher_findings(CHECK_3_1),
     CHECK_3_3: _accepted_formats,
