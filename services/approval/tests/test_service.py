@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
+from pydantic import SecretStr
 
 from approval.adapters.record_titles import title_of
 from approval.domain.borrowing import BorrowingRequest, Decision, NotRoutedHere
@@ -28,6 +29,7 @@ from approval.vendors.events import OaInstance, Step
 from approval.vendors.feishu_crypt import FeishuCrypt
 from approval.vendors.message_crypt import MessageCrypt
 from approval.vendors.refusals import CallbackRefused
+from approval.vendors.rest_start import RestStart, RestStarter
 from contracts.envelope import Envelope, new_event
 from contracts.events import ApprovalStep, OaDecisionMade, RecordArchived
 from contracts.oa_callback import signed_headers
@@ -661,3 +663,61 @@ async def test_an_expense_approval_of_each_vendor_is_read_from_its_api_and_annou
         ]
         assert a.trail[1].decided_at == datetime(2026, 3, 5, 2, 30, tzinfo=UTC)
     assert announced[0].approval_key == f"dingtalk|dingcorp|{ding}"
+
+
+async def test_an_on_premise_oa_is_started_by_its_configured_rest_call() -> None:
+    """泛微 e-cology's create-request call, as the customer configures it: nothing vendor-specific
+    in the code."""
+    standin = StandInVendors()
+    async with serving(standin.app()) as base, httpx.AsyncClient(timeout=5) as http:
+        config = RestStart(
+            url=f"{base}/api/workflow/paService/doCreateRequest",
+            headers={"token": SecretStr(standin.weaver_token)},
+            body={
+                "workflowId": "1024",
+                "requestName": "{title}",
+                "mainData": [
+                    {"fieldName": "aap_request_id", "fieldValue": "{request_id}"},
+                    {"fieldName": "jysy", "fieldValue": "借阅事由：{reason}"},
+                    {"fieldName": "jyda", "fieldValue": "{records}"},
+                    {"fieldName": "sqr", "fieldValue": "{applicant_oa}"},
+                ],
+            },
+            instance_id="data.requestid",
+            users={"liuyang-oa": "liuyang"},
+        )
+        requests, published, titles = Requests(), RecordingPublisher(), Titles()
+        starts = VendorStarts(
+            requests, requests, {"seeyon": config}, {"seeyon": RestStarter(config, http)}, titles
+        )
+        routes = OaRoutes({"*": "seeyon"})
+        approval = ApprovalService(
+            requests, Nonces(), Once(), published, KEYS, routes, "/aap/approval", starter=starts
+        )
+        record = uuid.uuid4()
+        titles.known[record] = "Q001-2025-D30-PZ-000007 报销市场部差旅费"
+        request = await approval.request_borrowing(
+            applicant="liuyang", fonds_code="Q001", record_ids=[record], reason="{title}", days=7
+        )
+        [started] = standin.started
+        assert request.oa_instance_id == started.instance_id and started.vendor == "weaver"
+        assert started.body["workflowId"] == "1024"
+        assert started.body["requestName"].startswith("档案借阅 Q001 1 件 7 天")
+        fields = {f["fieldName"]: f["fieldValue"] for f in started.body["mainData"]}
+        assert fields == {
+            "aap_request_id": str(request.request_id),
+            "jysy": "借阅事由：{title}",  # what the applicant typed is text, never a template
+            "jyda": "Q001-2025-D30-PZ-000007 报销市场部差旅费",
+            "sqr": "liuyang-oa",
+        }
+        # A token the OA does not know: the request is kept, saying what the OA answered.
+        wrong = config.model_copy(update={"headers": {"token": SecretStr("guess")}})
+        starts = VendorStarts(
+            requests, requests, {"seeyon": wrong}, {"seeyon": RestStarter(wrong, http)}, titles
+        )
+        approval = ApprovalService(
+            requests, Nonces(), Once(), published, KEYS, routes, "/aap/approval", starter=starts
+        )
+        refused = await filed(approval, "Q001")
+        assert refused.oa_instance_id is None
+        assert refused.oa_unreachable is not None and "NO_PERMISSION" in refused.oa_unreachable

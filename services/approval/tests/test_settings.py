@@ -12,6 +12,7 @@ def connections(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("AAP_APPROVAL_OA_CALLBACK_KEYS", raising=False)
     monkeypatch.delenv("AAP_APPROVAL_OA_ROUTES", raising=False)
     monkeypatch.delenv("AAP_APPROVAL_OA_VENDORS", raising=False)
+    monkeypatch.delenv("AAP_APPROVAL_OA_REST_STARTS", raising=False)
     monkeypatch.setenv("AAP_APPROVAL_OIDC_CLIENT_SECRET", "s" * 32)
 
 
@@ -100,4 +101,36 @@ def test_a_profile_is_named_for_a_connection_with_a_key_and_must_exist() -> None
     with pytest.raises(ValidationError, match=r"no profile named \['landray-ekp'\]"):
         ApprovalSettings(
             oa_callback_keys=keys, oa_routes={"*": "weaver"}, oa_profiles={"weaver": "landray-ekp"}
+        )
+
+
+def test_an_on_premise_oa_started_by_rest_is_one_of_the_platforms_connections() -> None:
+    keys = {"seeyon": "k" * 32, "weaver": "w" * 32}
+    rest = {
+        "url": "https://oa.example.cn/api/workflow/paService/doCreateRequest",
+        "headers": {"token": "t" * 24},
+        "body": {"workflowId": "1024", "requestName": "{title}"},
+        "instance_id": "data.requestid",
+    }
+    kept = ApprovalSettings(
+        oa_callback_keys=keys, oa_routes={"*": "weaver"}, oa_rest_starts={"weaver": rest}
+    )
+    assert "t" * 24 not in repr(kept)  # its token is a secret
+    assert kept.oa_rest_starts["weaver"].oa_user_of("liuyang") == "liuyang"  # no mapping: same
+    with pytest.raises(ValidationError, match=r"REST starts of \['landray'\]: not in"):
+        ApprovalSettings(
+            oa_callback_keys=keys, oa_routes={"*": "weaver"}, oa_rest_starts={"landray": rest}
+        )
+    with pytest.raises(ValidationError, match=r"\['weaver'\]: a vendor's connection starts"):
+        ApprovalSettings(
+            oa_callback_keys=keys,
+            oa_routes={"*": "weaver"},
+            oa_vendors={"weaver": DINGTALK},
+            oa_rest_starts={"weaver": rest},
+        )
+    with pytest.raises(ValidationError, match="url"):
+        ApprovalSettings(
+            oa_callback_keys=keys,
+            oa_routes={"*": "weaver"},
+            oa_rest_starts={"weaver": rest | {"url": "file:///etc/passwd"}},
         )

@@ -63,6 +63,8 @@ class StandInVendors:
     dingtalk_app: tuple[str, str] = ("ding-app-key", "ding-app-secret")
     feishu_app: tuple[str, str] = ("cli_standin", "feishu-app-secret")
     wecom_corp: tuple[str, str] = ("wwstandin", "wecom-app-secret")
+    # 泛微 e-cology: the token of the archive's integration, made at random per stand-in.
+    weaver_token: str = field(default_factory=lambda: secrets.token_urlsafe(16))
     started: list[Started] = field(default_factory=list)
     subscribed: set[str] = field(default_factory=set)
     terminated: list[str] = field(default_factory=list)  # instances withdrawn through the API
@@ -270,6 +272,17 @@ class StandInVendors:
             return JSONResponse(
                 {"errcode": 0, "errmsg": "ok", "sp_no": self._started("wecom", body)}
             )
+
+        # --- 泛微 e-cology (on-premise): a REST call from our side, its token in a header -----
+        @app.post("/api/workflow/paService/doCreateRequest")
+        async def weaver_create(request: Request, body: dict[str, Any]) -> JSONResponse:
+            if request.headers.get("token") != self.weaver_token:
+                return JSONResponse({"code": "NO_PERMISSION", "errMsg": {"msg": "token无效"}})
+            if not body.get("workflowId") or not isinstance(body.get("mainData"), list):
+                return JSONResponse({"code": "PARAM_ERROR", "errMsg": {"msg": "workflowId"}})
+            requestid = 100000 + secrets.randbelow(900000)  # e-cology's ids are numbers
+            self.started.append(Started("weaver", str(requestid), body))
+            return JSONResponse({"code": "SUCCESS", "data": {"requestid": requestid}})
 
         @app.post("/cgi-bin/oa/getapprovaldetail")
         async def wecom_detail(body: dict[str, Any], access_token: str = "") -> JSONResponse:

@@ -20,6 +20,7 @@ from approval.settings import ApprovalSettings
 from approval.vendor_callbacks import UnknownConnection, UnmappedApprover, VendorCallbacks
 from approval.vendor_starts import VendorStarts
 from approval.vendors.refusals import CallbackRefused
+from approval.vendors.rest_start import RestStarter
 from approval.vendors.starters import OaStartFailed
 from contracts.events import ApprovalDecided, OaApprovalCompleted
 from contracts.topics import OaConnection
@@ -50,7 +51,14 @@ def create_app(
     rt.shutdown.append(vendor_http.aclose)
     apis = {name: c.starter(vendor_http) for name, c in settings.oa_vendors.items()}
     titles = RecordTitles(rt.db)
-    starts = VendorStarts(requests, requests, settings.oa_vendors, apis, titles)
+    rest = {name: RestStarter(c, vendor_http) for name, c in settings.oa_rest_starts.items()}
+    starts = VendorStarts(
+        requests,
+        requests,
+        {**settings.oa_vendors, **settings.oa_rest_starts},
+        {**apis, **rest},
+        titles,
+    )
     profiles = settings.profiles()  # read from their files once
     service = ApprovalService(
         requests,

@@ -8,6 +8,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from approval.domain.form_profile import BUILT_IN, DecisionProfile, load_profiles
 from approval.vendors.connection import VendorConnection
+from approval.vendors.rest_start import RestStart
 from servicekit.settings import PlatformSettings
 
 MIN_SECRET_BYTES = 32
@@ -35,6 +36,11 @@ class ApprovalSettings(BaseSettings):
         default_factory=dict,
         description="The OA connections to a vendor's approval product (钉钉, 飞书, 企业微信) "
         "by connection name (JSON): vendor, keys, approval definitions, user mapping",
+    )
+    oa_rest_starts: dict[str, RestStart] = Field(
+        default_factory=dict,
+        description="The on-premise OA connections (泛微, 致远, 蓝凌) whose approvals are started "
+        "by a configured REST call (JSON, by connection name): url, headers, body, instance_id",
     )
     oa_profiles: dict[str, str] = Field(
         default_factory=dict,
@@ -86,6 +92,10 @@ class ApprovalSettings(BaseSettings):
             raise ValueError(f"no profile named {sorted(missing)}")
         if unknown := set(self.oa_vendors) - connected:
             raise ValueError(f"vendor connections {sorted(unknown)}: not in AAP_OA_CONNECTIONS")
+        if unknown := set(self.oa_rest_starts) - connected:
+            raise ValueError(f"REST starts of {sorted(unknown)}: not in AAP_OA_CONNECTIONS")
+        if both := set(self.oa_rest_starts) & set(self.oa_vendors):
+            raise ValueError(f"{sorted(both)}: a vendor's connection starts by the vendor's API")
         if keyless := connected - set(self.oa_callback_keys) - set(self.oa_vendors):
             raise ValueError(
                 f"OA connections {sorted(keyless)} have neither a callback key nor a vendor's"

@@ -1,5 +1,6 @@
-"""Starting a borrowing request's approval in a vendor's OA (钉钉, 飞书, 企业微信), with the form
-filled from the request; failures are kept on the request and tried again with backoff."""
+"""Starting a borrowing request's approval in a vendor's OA (钉钉, 飞书, 企业微信) or an on-premise
+OA by its configured REST call, with the form filled from the request; failures are kept on the
+request and tried again with backoff."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ import structlog
 from approval.domain.borrowing import BorrowingRequest
 from approval.ports import RecordTitles, RequestStore, StartStore
 from approval.vendors.connection import VendorConnection
-from approval.vendors.starters import OaStartFailed, StartForm, VendorStarter
+from approval.vendors.rest_start import RestStart
+from approval.vendors.starters import OaStarter, OaStartFailed, StartForm
 from contracts.types import utc_now
 
 log = structlog.get_logger()
@@ -30,8 +32,8 @@ class VendorStarts:
         self,
         requests: RequestStore,
         starts: StartStore,
-        connections: Mapping[str, VendorConnection],
-        starters: Mapping[str, VendorStarter],
+        connections: Mapping[str, VendorConnection | RestStart],
+        starters: Mapping[str, OaStarter],
         titles: RecordTitles,
     ) -> None:
         self._requests, self._starts = requests, starts
@@ -94,7 +96,9 @@ class VendorStarts:
 
 
 def _form(
-    request: BorrowingRequest, config: VendorConnection, titles: Mapping[uuid.UUID, str]
+    request: BorrowingRequest,
+    config: VendorConnection | RestStart,
+    titles: Mapping[uuid.UUID, str],
 ) -> StartForm:
     """The OA's form for the request: each record by its 档号 and 摘要 where the service has
     heard of it, by its id otherwise."""
@@ -112,4 +116,5 @@ def _form(
         process_code=config.process_for("borrowing"),
         title=f"档案借阅 {request.fonds_code} {len(request.record_ids)} 件 {request.days} 天",
         fields=tuple((config.form[k], v) for k, v in values.items() if k in config.form),
+        applicant=request.applicant,
     )

@@ -31,7 +31,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import httpx
 
@@ -50,6 +50,15 @@ class StartForm:
     process_code: str
     title: str
     fields: tuple[tuple[str, str], ...]  # (the OA's field name or id, value)
+    applicant: str = ""  # the platform principal
+
+
+class OaStarter(Protocol):
+    """Starts (and where it can, withdraws) an approval in one OA."""
+
+    async def start(self, form: StartForm) -> str: ...
+
+    async def cancel(self, form: StartForm, instance: str, reason: str) -> bool: ...
 
 
 @dataclass(frozen=True)
