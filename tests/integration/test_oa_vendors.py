@@ -14,10 +14,11 @@ from pydantic import SecretStr
 from approval.app import create_app as approval_app
 from approval.check import CheckFailed, check
 from approval.settings import ApprovalSettings
-from approval.vendors.connection import VendorConnection
+from approval.vendors.connection import ExpenseFiling, VendorConnection
 from approval.vendors.message_crypt import MessageCrypt
+from contracts.oa_callback import signed_headers
 from contracts.topics import ACCESS_GRANTED, ACCESS_REVOKED, APPROVALS_DECIDED
-from devkit.identity import as_user
+from devkit.identity import as_user, oa_callback_secret
 from devkit.oa_callbacks import (
     dingtalk_change,
     dingtalk_post,
@@ -29,6 +30,7 @@ from devkit.testing import InProcessPermission, running
 from devkit.watch import EventWatcher, of_type
 from servicekit.settings import PlatformSettings
 
+FILING = ExpenseFiling(fonds_code="Q777", keys={"发票号码": "invoice_number"})
 AES_KEY = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"
 CORPUS = Path(__file__).resolve().parents[1] / "corpus"
 USERS = {"manager75": "wangqiang", "caiwu01": "zhaomin", "liuyang-oa": "liuyang"}
@@ -195,7 +197,9 @@ async def test_any_bytes_posted_to_a_vendor_endpoint_get_a_named_refusal_never_a
             oa_vendors=connections(base, standin),
             oa_routes={"*": "seeyon"},
             oa_sweep_seconds=0,
+            oa_expense_filings={"weaver": FILING},
         )
+        weaver_key = oa_callback_secret("weaver").encode()
         ding = MessageCrypt("ding-token", AES_KEY, "ding-app-key")
         wecom = MessageCrypt("wecom-token", AES_KEY, standin.wecom_corp[0])
         async with running(approval_app(settings, permission.transport)) as http:
@@ -215,6 +219,10 @@ async def test_any_bytes_posted_to_a_vendor_endpoint_get_a_named_refusal_never_a
                     assert r.status_code in (200, 401, 404, 422), (path.name, url, r.text)
                     if r.status_code != 200:
                         assert r.json()["detail"], (path.name, url)
+                # An on-premise OA's approval record, signed with its own key: named, never 500.
+                signed = signed_headers("weaver", weaver_key, data)
+                r = await http.post("/v1/oa/approval-records", content=data, headers=signed)
+                assert r.status_code == 422 and r.json()["detail"], (path.name, r.text)
             assert (await http.get("/healthz")).status_code == 200
 
 

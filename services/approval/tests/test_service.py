@@ -13,18 +13,20 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from pydantic import SecretStr
 
+from approval.adapters.http import oa_callback_router
 from approval.adapters.record_titles import title_of
 from approval.domain.borrowing import BorrowingRequest, Decision, NotRoutedHere
 from approval.domain.form_profile import BUILT_IN, load_profiles
 from approval.domain.oa_states import UnknownState
 from approval.domain.routing import NoRoute, OaRoutes
-from approval.expense_approvals import ExpenseApprovals
+from approval.expense_approvals import ExpenseApprovals, NoExpenseFiling
 from approval.service import ApprovalService
 from approval.vendor_callbacks import Callback, UnknownConnection, UnmappedApprover, VendorCallbacks
 from approval.vendor_starts import NoOaUser, VendorStarts
-from approval.vendors.connection import VendorConnection
+from approval.vendors.connection import ExpenseFiling, VendorConnection
 from approval.vendors.events import OaInstance, Step
 from approval.vendors.feishu_crypt import FeishuCrypt
 from approval.vendors.message_crypt import MessageCrypt
@@ -721,3 +723,63 @@ async def test_an_on_premise_oa_is_started_by_its_configured_rest_call() -> None
         refused = await filed(approval, "Q001")
         assert refused.oa_instance_id is None
         assert refused.oa_unreachable is not None and "NO_PERMISSION" in refused.oa_unreachable
+
+
+async def test_an_on_premise_oa_posts_its_finished_expense_approval_signed() -> None:
+    """泛微, 致远, 蓝凌: the OA posts the approval itself (its form and trail), signed with the
+    connection's key as its decisions are; announced for the archive like the vendors'."""
+    published = RecordingPublisher()
+    routes = OaRoutes({"*": "seeyon"})
+    approval = ApprovalService(
+        Requests(), Nonces(), Once(), published, KEYS, routes, "/aap/approval"
+    )
+    filing = ExpenseFiling(fonds_code="Q001", keys={"发票号码": "invoice_number"})
+    expenses = ExpenseApprovals(published, {}, "/aap/approval", {"seeyon": filing})
+    app = FastAPI()
+    app.include_router(oa_callback_router(approval, expenses))
+    posted = {
+        "instance_id": "88231",
+        "title": "付款审批 上海澄明",
+        "applicant": "zhangwei",
+        "outcome": "paid",
+        "form": [{"label": "付款事由", "value": "采购打印纸"},
+                 {"label": "发票号码", "value": "25310001；25310002"}],
+        "trail": [{"oa_user_id": "wangqiang", "decision": "approved", "comment": "同意",
+                   "decided_at": "2026-03-05T09:30:00+08:00", "principal": "forged"}],
+        "finished_at": "2026-03-05T10:00:00+08:00",
+    }  # fmt: skip
+    body = json.dumps(posted, ensure_ascii=False).encode()
+    transport = httpx.ASGITransport(app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://approval") as http:
+        headers = signed_headers("seeyon", KEYS["seeyon"], body)
+        r = await http.post("/v1/oa/approval-records", content=body, headers=headers)
+        assert r.status_code == 202, r.text
+        assert r.json()["business_keys"] == [
+            {"kind": "invoice_number", "value": "25310001"},
+            {"kind": "invoice_number", "value": "25310002"},
+        ]
+        r = await http.post("/v1/oa/approval-records", content=body, headers=headers)
+        assert r.status_code == 401 and "replayed" in r.json()["detail"]
+        forged = signed_headers("seeyon", b"k" * 32, body)
+        r = await http.post("/v1/oa/approval-records", content=body, headers=forged)
+        assert r.status_code == 401
+        garbled = b'{"instance_id": "1", "outcome": "maybe"}'
+        r = await http.post(
+            "/v1/oa/approval-records",
+            content=garbled,
+            headers=signed_headers("seeyon", KEYS["seeyon"], garbled),
+        )
+        assert r.status_code == 422 and "outcome" in r.json()["detail"]
+        # Weaver has a key but files no expense approvals: refused, naming the setting.
+        with pytest.raises(NoExpenseFiling, match="AAP_APPROVAL_OA_EXPENSE_FILINGS"):
+            await http.post(
+                "/v1/oa/approval-records",
+                content=body,
+                headers=signed_headers("weaver", KEYS["weaver"], body),
+            )
+    [announced] = [e.data for e in published.events]
+    assert announced.approval_key == "oa|seeyon|88231" and announced.fonds_code == "Q001"
+    assert announced.outcome == "paid" and announced.applicant == "zhangwei"
+    # The OA's user ids are its own: no principal is taken from what it posted.
+    assert [(s.oa_user_id, s.principal) for s in announced.trail] == [("wangqiang", None)]
+    assert announced.finished_at == datetime(2026, 3, 5, 2, 0, tzinfo=UTC)

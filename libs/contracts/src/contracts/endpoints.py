@@ -116,6 +116,14 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         "an approver who is the applicant is refused (403)",
         access="signed",
     ),
+    Endpoint(
+        "approval",
+        "POST",
+        "/v1/oa/approval-records",
+        "the OA system (HMAC signature of the callback)",
+        "files under the connection's configured fonds only",
+        access="signed",
+    ),
     *(
         Endpoint(
             "approval",

@@ -14,7 +14,7 @@ from approval.adapters.requests import Nonces, Requests
 from approval.domain.borrowing import SelfApproval
 from approval.domain.oa_states import UnknownState
 from approval.domain.routing import OaRoutes
-from approval.expense_approvals import ExpenseApprovals
+from approval.expense_approvals import ExpenseApprovals, NoExpenseFiling
 from approval.service import ApprovalService
 from approval.settings import ApprovalSettings
 from approval.vendor_callbacks import UnknownConnection, UnmappedApprover, VendorCallbacks
@@ -86,7 +86,7 @@ def create_app(
     )
     rt.after_start.append(sweeper.start)
     rt.before_stop.append(sweeper.stop)
-    expenses = ExpenseApprovals(rt.publisher, apis, rt.source)
+    expenses = ExpenseApprovals(rt.publisher, apis, rt.source, settings.oa_expense_filings)
     vendors = VendorCallbacks(service, requests, settings.oa_vendors, expenses)
     register_consumers(rt, service, titles)
     token = rt.service_token(settings.oidc_client_id, settings.oidc_client_secret)
@@ -96,7 +96,10 @@ def create_app(
         rt,
         title="AAP approval",
         routers=[approval_router(service)],
-        signed_routers=[oa_callback_router(service), vendor_callback_router(vendors)],
+        signed_routers=[
+            oa_callback_router(service, expenses),
+            vendor_callback_router(vendors),
+        ],
         errors={
             CallbackRefused: 401,
             UnknownConnection: 404,
@@ -104,6 +107,7 @@ def create_app(
             SelfApproval: 403,
             UnknownState: 422,
             OaStartFailed: 503,
+            NoExpenseFiling: 422,
         },
         roles=directory,
     )

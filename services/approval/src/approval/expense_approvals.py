@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from typing import Literal
 
 import structlog
+from pydantic import BaseModel, ConfigDict, Field
 
 from approval.ports import Publisher
 from approval.vendors.connection import ExpenseFiling, VendorConnection
@@ -15,17 +17,76 @@ from approval.vendors.events import VendorEvent
 from approval.vendors.starters import InstanceDetail, VendorStarter
 from contracts.envelope import derived_event_id, new_event
 from contracts.events import BusinessKey, FormEntry, OaApprovalCompleted, OaStep
+from contracts.types import UtcDatetime
 
 log = structlog.get_logger()
 # Several numbers in one form field: separated by commas, semicolons, 、 or spaces.
 SEPARATORS = re.compile(r"[,，;；、\s]+")
 
 
+class NoExpenseFiling(Exception):
+    """The connection files no expense approvals: its administrator configures where."""
+
+
+class PostedApproval(BaseModel):
+    """An expense or payment approval as an on-premise OA posts it (signed callback): the form
+    and trail as the OA holds them. The OA's user ids are its own: they are no principals."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    instance_id: str = Field(min_length=1, max_length=128)
+    process_code: str = Field(default="", max_length=128)
+    title: str = Field(max_length=500)
+    applicant: str = Field(max_length=128, description="The applicant's OA user id")
+    outcome: Literal["approved", "paid"]
+    form: tuple[FormEntry, ...] = Field(max_length=500)
+    trail: tuple[OaStep, ...] = Field(max_length=200)
+    started_at: UtcDatetime | None = None
+    finished_at: UtcDatetime
+
+
 class ExpenseApprovals:
     def __init__(
-        self, publisher: Publisher, apis: Mapping[str, VendorStarter], source: str
+        self,
+        publisher: Publisher,
+        apis: Mapping[str, VendorStarter],
+        source: str,
+        filings: Mapping[str, ExpenseFiling] | None = None,
     ) -> None:
         self._publisher, self._apis, self._source = publisher, apis, source
+        self._filings = filings or {}
+
+    async def posted(self, connection: str, body: bytes) -> OaApprovalCompleted:
+        """An approval an on-premise OA posted, signed by ``connection`` (checked before):
+        announced as the vendors' are. ``NoExpenseFiling``, or pydantic's ValidationError
+        naming the field that is wrong."""
+        filing = self._filings.get(connection)
+        if filing is None:
+            raise NoExpenseFiling(
+                f"OA connection {connection} files no expense approvals "
+                "(AAP_APPROVAL_OA_EXPENSE_FILINGS)"
+            )
+        posted = PostedApproval.model_validate_json(body)
+        form = posted.form
+        completed = OaApprovalCompleted(
+            approval_key=f"oa|{connection}|{posted.instance_id}",
+            oa_connection=connection,
+            vendor="oa",
+            corp_id=connection,
+            instance_id=posted.instance_id,
+            process_code=posted.process_code,
+            title=posted.title,
+            fonds_code=filing.fonds_code,
+            applicant=posted.applicant,
+            outcome=posted.outcome,
+            form=form,
+            trail=tuple(s.model_copy(update={"principal": None}) for s in posted.trail),
+            business_keys=business_keys(form, filing),
+            started_at=posted.started_at,
+            finished_at=posted.finished_at,
+        )
+        await self._announce(completed)
+        return completed
 
     async def finished(self, connection: str, config: VendorConnection, event: VendorEvent) -> None:
         """Announce an approved expense approval once its details are read. Repeat-safe: one
@@ -33,7 +94,10 @@ class ExpenseApprovals:
         cannot be read: the callback is answered with an error and the vendor sends it again."""
         assert config.expense is not None  # the connection's validation sees to it
         detail = await self._apis[connection].details(event.instance_id)
-        completed = completed_approval(connection, config, config.expense, event, detail)
+        await self._announce(completed_approval(connection, config, config.expense, event, detail))
+
+    async def _announce(self, completed: OaApprovalCompleted) -> None:
+        """Repeat-safe: one approval, one event id."""
         await self._publisher.publish(
             new_event(
                 completed,

@@ -155,6 +155,24 @@ class ApprovalService:
         signature: str | None,
     ) -> BorrowingRequest:
         """A decision from an OA system's signed HTTP callback."""
+        system = await self.verified(body, key_id, timestamp, nonce, signature)
+        if profile := self._profiles.get(system):
+            decision = _profiled(read_decision(profile, body), system)
+        else:
+            decision = _decision(OaDecisionMade.model_validate_json(body), system)
+        log.info("signed decision received", oa_system=system, request_id=str(decision.request_id))
+        return await self.apply(decision, None)
+
+    async def verified(
+        self,
+        body: bytes,
+        key_id: str | None,
+        timestamp: str | None,
+        nonce: str | None,
+        signature: str | None,
+    ) -> str:
+        """The OA connection that signed a callback, once: ``CallbackRejected`` otherwise
+        (a wrong or missing signature, a stale time, a nonce seen before)."""
         system = verify(
             self._keys,
             key_id=key_id,
@@ -167,12 +185,7 @@ class ApprovalService:
         assert nonce is not None
         if not await self._nonces.first_use(nonce):
             raise CallbackRejected("nonce was used before: replayed callback")
-        if profile := self._profiles.get(system):
-            decision = _profiled(read_decision(profile, body), system)
-        else:
-            decision = _decision(OaDecisionMade.model_validate_json(body), system)
-        log.info("signed decision received", oa_system=system, request_id=str(decision.request_id))
-        return await self.apply(decision, None)
+        return system
 
     async def apply(
         self, decision: Decision, cause: Envelope[OaDecisionMade] | None

@@ -7,7 +7,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from approval.domain.form_profile import BUILT_IN, DecisionProfile, load_profiles
-from approval.vendors.connection import VendorConnection
+from approval.vendors.connection import ExpenseFiling, VendorConnection
 from approval.vendors.rest_start import RestStart
 from servicekit.settings import PlatformSettings
 
@@ -41,6 +41,12 @@ class ApprovalSettings(BaseSettings):
         default_factory=dict,
         description="The on-premise OA connections (泛微, 致远, 蓝凌) whose approvals are started "
         "by a configured REST call (JSON, by connection name): url, headers, body, instance_id",
+    )
+    oa_expense_filings: dict[str, ExpenseFiling] = Field(
+        default_factory=dict,
+        description="The on-premise OA connections that post their finished expense approvals "
+        "(signed, POST /v1/oa/approval-records), where they are archived and by which keys "
+        '(JSON, e.g. {"weaver": {"fonds_code": "Q001", "keys": {"发票号码": "invoice_number"}}})',
     )
     oa_profiles: dict[str, str] = Field(
         default_factory=dict,
@@ -92,6 +98,8 @@ class ApprovalSettings(BaseSettings):
             raise ValueError(f"no profile named {sorted(missing)}")
         if unknown := set(self.oa_vendors) - connected:
             raise ValueError(f"vendor connections {sorted(unknown)}: not in AAP_OA_CONNECTIONS")
+        if unknown := set(self.oa_expense_filings) - set(self.oa_callback_keys):
+            raise ValueError(f"expense filings of {sorted(unknown)}: they have no callback key")
         if unknown := set(self.oa_rest_starts) - connected:
             raise ValueError(f"REST starts of {sorted(unknown)}: not in AAP_OA_CONNECTIONS")
         if both := set(self.oa_rest_starts) & set(self.oa_vendors):

@@ -17,6 +17,7 @@ from approval.domain.borrowing import (
 from approval.domain.form_profile import NotThisProfile
 from approval.domain.oa_callback import CallbackRejected
 from approval.domain.routing import NoRoute
+from approval.expense_approvals import ExpenseApprovals
 from approval.service import ApprovalService, UnknownRequest
 from approval.vendor_callbacks import Callback, VendorCallbacks
 from approval.vendor_starts import NoOaUser
@@ -81,7 +82,7 @@ def approval_router(service: ApprovalService) -> APIRouter:
     return router
 
 
-def oa_callback_router(service: ApprovalService) -> APIRouter:
+def oa_callback_router(service: ApprovalService, expenses: ExpenseApprovals) -> APIRouter:
     """The OA system's decisions: it proves itself by signing each callback (HMAC), not with
     a token of the platform's IdP, which an OA product cannot obtain."""
     router = APIRouter(prefix="/v1", tags=["approval"])
@@ -120,6 +121,31 @@ def oa_callback_router(service: ApprovalService) -> APIRouter:
         except NotRoutedHere as error:
             raise HTTPException(403, str(error)) from error
         return _out(decided)
+
+    @router.post("/oa/approval-records", status_code=202)
+    async def oa_approval_record(
+        request: Request,
+        x_aap_key_id: Annotated[str | None, Header()] = None,
+        x_aap_timestamp: Annotated[str | None, Header()] = None,
+        x_aap_nonce: Annotated[str | None, Header()] = None,
+        x_aap_signature: Annotated[str | None, Header()] = None,
+    ) -> dict[str, Any]:
+        """A finished expense or payment approval (报销审批, 付款审批) of an on-premise OA, signed
+        as its decisions are: announced for the archive, which keeps it beside its voucher."""
+        body = await request.body()
+        try:
+            system = await service.verified(
+                body, x_aap_key_id, x_aap_timestamp, x_aap_nonce, x_aap_signature
+            )
+            completed = await expenses.posted(system, body)
+        except CallbackRejected as error:
+            raise HTTPException(401, f"callback rejected: {error}") from error
+        except ValidationError as error:
+            raise HTTPException(422, f"not an approval record: {error}") from error
+        return {
+            "approval_key": completed.approval_key,
+            "business_keys": [k.model_dump() for k in completed.business_keys],
+        }
 
     return router
 
