@@ -16,14 +16,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import GroupAuthorizationFailedError, TopicAuthorizationFailedError
 from pydantic import SecretStr
 
 from contracts.envelope import new_event
 from contracts.events import ApprovalDecided, OaDecisionMade
-from contracts.topics import APPROVALS_DECIDED, OaConnection, all_topic_names
-from devkit.kafka_access import apply_local, client_env, remove
+from contracts.topics import APPROVALS_DECIDED, OaConnection
+from devkit.kafka_access import apply_local, client_env
+from devkit.namespace import discard
 from devkit.topics import create_topics
 from servicekit.kafka import client_options
 from servicekit.settings import PlatformSettings
@@ -45,15 +45,7 @@ async def namespace(platform: PlatformSettings) -> AsyncIterator[str]:
     await create_topics(platform.kafka_bootstrap, ns, platform.oa_connections)
     apply_local(platform, ns)
     yield ns
-    remove(platform, ns)
-    admin = AIOKafkaAdminClient(
-        bootstrap_servers=platform.kafka_bootstrap, **client_options(platform)
-    )
-    await admin.start()
-    try:
-        await admin.delete_topics(all_topic_names(ns, platform.oa_connections))
-    finally:
-        await admin.close()
+    await discard(platform, ns)
 
 
 async def send(platform: PlatformSettings, principal: str, topic: str, body: bytes) -> None:

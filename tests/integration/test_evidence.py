@@ -27,8 +27,7 @@ from contracts.merkle import verify_consistency, verify_inclusion
 from contracts.topics import CHECKPOINTS, ROLES_ASSIGNED, source_of
 from contracts.trail import entry_hash, leaf_of
 from devkit.identity import as_user
-from devkit.kafka_access import remove
-from devkit.namespace import provision
+from devkit.namespace import discard, provision
 from devkit.send import EventSender
 from devkit.testing import InProcessPermission, running
 from devkit.watch import EventWatcher, consumed, of_type
@@ -124,7 +123,7 @@ async def log(
     finally:
         await client.drop_database(mine.database_name("audit"))
         await client.close()
-        remove(platform, ns)
+        await discard(platform, ns)
 
 
 async def test_checkpoints_are_signed_published_and_proofs_check_offline(log: Log) -> None:

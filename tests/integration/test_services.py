@@ -50,8 +50,7 @@ from contracts.topics import (
 )
 from contracts.types import Money
 from devkit.identity import ERP, as_user
-from devkit.kafka_access import remove
-from devkit.namespace import provision
+from devkit.namespace import discard, provision
 from devkit.samples import ingested_document, sample_voucher, store_files, voucher_summary
 from devkit.send import EventSender
 from devkit.testing import InProcessPermission, running
@@ -586,7 +585,7 @@ async def test_audit_records_each_event_once_and_verify_names_a_tampered_entry(
         verified = await http.get("/v1/verify", headers=audits)
         assert verified.status_code == 200, verified.text
         assert verified.json()["ok"] is True
-    remove(platform, ns)
+    await discard(platform, ns)
 
 
 async def test_an_invoice_is_booked_once_under_concurrent_uploads(
@@ -1022,7 +1021,7 @@ async def test_the_system_administrator_redrives_dead_letters_once_their_cause_i
         assert [g["grant_id"] for g in grants if str(record) in g["record_ids"]] == [
             granted.data["grant_id"]
         ]
-    remove(platform, ns)
+    await discard(platform, ns)
 
 
 async def test_a_batch_the_audit_log_could_not_write_is_recorded_once_redriven(
@@ -1083,4 +1082,4 @@ async def test_a_batch_the_audit_log_could_not_write_is_recorded_once_redriven(
         ).json()["items"]
         assert sorted(e["event_id"] for e in trail) == sorted(str(e.id) for e in sent)
         assert (await http.get("/v1/verify", headers=as_user("secauditor"))).json()["ok"] is True
-    remove(platform, ns)
+    await discard(platform, ns)

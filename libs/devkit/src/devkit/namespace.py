@@ -15,9 +15,13 @@ import json
 import os
 import secrets
 
+from aiokafka.admin import AIOKafkaAdminClient
+
+from contracts.topics import all_topic_names
 from devkit import kafka_access, s3_access
 from devkit.identity import ISSUER, LOCAL_OA_CONNECTIONS
 from devkit.topics import create_topics
+from servicekit.kafka import client_options
 from servicekit.settings import PlatformSettings
 
 
@@ -46,6 +50,21 @@ async def provision(platform: PlatformSettings, namespace: str) -> list[str]:
     kafka_access.apply_local(platform, namespace)
     s3_access.apply(platform, namespace)
     return created
+
+
+async def discard(platform: PlatformSettings, namespace: str) -> None:
+    """Undo a test's ``provision``: the namespace's ACLs removed and its topics deleted. Left
+    behind, every partition of every test run stays open in the local broker until it runs out
+    of file handles."""
+    kafka_access.remove(platform, namespace)
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=platform.kafka_bootstrap, **client_options(platform)
+    )
+    await admin.start()
+    try:
+        await admin.delete_topics(all_topic_names(namespace, platform.oa_connections))
+    finally:
+        await admin.close()
 
 
 def main() -> None:

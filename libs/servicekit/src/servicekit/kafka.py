@@ -162,6 +162,7 @@ def subscriber_options(platform: PlatformSettings, service: str) -> dict[str, An
         "ack_policy": AckPolicy.NACK_ON_ERROR,
         "auto_offset_reset": "earliest",
         "max_poll_interval_ms": int(platform.consumer_max_poll_interval_seconds * 1000),
+        "heartbeat_interval_ms": int(platform.consumer_heartbeat_seconds * 1000),
     }
 
 

@@ -60,6 +60,14 @@ class PlatformSettings(BaseSettings):
         gt=0,
         description="How long a consumer may wait out a dependency before its group rebalances",
     )
+    consumer_heartbeat_seconds: float = Field(
+        default=0.5,
+        gt=0,
+        le=3,
+        description="How often a consumer tells its group it is alive, and so how soon it hears "
+        "of a rebalance: a service's subscribers join one group one after another, each join "
+        "waiting for the others' next heartbeat",
+    )
     processed_events_days: float = Field(
         default=14, gt=0, description="Keep handled event ids this long: beyond Kafka's retention"
     )
