@@ -368,7 +368,7 @@ CHECK_2_8 = _item(
 )
 CHECK_APPROVAL_RECORD = _item(
     "AAP-APPROVAL-RECORD",
-    "审批单已归档 the OA approval record is archived with its voucher",
+    "审批单已归档 the OA approval form is archived with its voucher",
     I,
     ARCHIVING,
     required=False,

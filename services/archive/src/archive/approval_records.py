@@ -1,7 +1,8 @@
-"""OA approval records (审批单): an expense or payment approval finished in an OA is archived as
-a source document of its own, and linked to the voucher it justified by a business key both
-carry, whichever arrives first. A voucher the fonds expects an approval for waits; past the
-configured wait it is listed for the archivist (check item AAP-APPROVAL-RECORD)."""
+"""Approval records: the approval form (审批单) of an expense or payment approval finished in an
+OA, archived as a source document of its own and linked to the voucher it justified by a
+business key both carry, whichever arrives first. A voucher the fonds expects an approval for
+waits; past the configured wait it is listed for the archivist (check item
+AAP-APPROVAL-RECORD)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The OA approval rendered to PDF (审批单), with its CJK font embedded (subset) so that it
+"""The OA's approval form (审批单) rendered to PDF, with its CJK font embedded (subset) so that it
 reads the same in thirty years on a machine without that font."""
 
 from __future__ import annotations

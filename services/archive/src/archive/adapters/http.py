@@ -297,7 +297,7 @@ def archive_router(
 
     @router.get("/vouchers/awaiting-approval")
     async def awaiting_approval(reader: Reading, fonds_code: str) -> list[dict[str, Any]]:
-        """Vouchers whose OA approval record (审批单) has not arrived within the fonds' wait:
+        """Vouchers whose OA approval form (审批单) has not been archived within the fonds' wait:
         check item AAP-APPROVAL-RECORD, for the archivist to chase."""
         return await _answer(approval_records.awaiting(fonds_code, reader))
 

@@ -1,6 +1,6 @@
-"""An OA approval kept as a record of its own (审批单, a source document 原始凭证), and how it
-meets the voucher it justified: by a business key both carry (an invoice number, a voucher
-number), whichever of the two is archived first."""
+"""An OA's approval form (审批单) kept as a record of its own (a source document, 原始凭证), and
+how it meets the voucher it justified: by a business key both carry (an invoice number, a
+voucher number), whichever of the two is archived first."""
 
 from __future__ import annotations
 
