@@ -34,6 +34,7 @@ class Handovers:
         the mark is taken to be left by a crashed process and may be taken over."""
         self._handovers = db["handovers"]
         self._open = db["open_handovers"]
+        self._takeovers = db["handover_takeovers"]
         self._claims = db["handover_claims"]
         self._volumes = db["volumes"]
         self._extensions = db["custody_extensions"]
@@ -50,7 +51,15 @@ class Handovers:
             held = await self._open.find_one({"_id": scope})
         if held is not None and not await self._abandoned(held):
             raise HandoverRefused(f"a handover of {scope} is already under way")
-        if held is not None:  # remove exactly the abandoned mark: of two takers, one wins
+        if held is not None:
+            # Of the takers of an abandoned mark, the one whose takeover note gets in removes
+            # it; the others are refused. (A conditional delete alone is not enough: FerretDB
+            # finds, then deletes by _id, so a late taker could remove the winner's new mark.)
+            takeover = {"_id": f"{scope}|taken-over|{held['handover']}", "by": str(handover_id)}
+            try:
+                await self._takeovers.insert_one(takeover)
+            except DuplicateKeyError as error:
+                raise HandoverRefused(f"a handover of {scope} is already under way") from error
             await self._open.delete_one({"_id": scope, "handover": held["handover"]})
         try:
             await self._open.insert_one(mark)
