@@ -14,17 +14,13 @@ from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
-from aiokafka.admin import AIOKafkaAdminClient
 
-from contracts.topics import all_topic_names
 from devkit.identity import ISSUER, service_env
-from devkit.kafka_access import remove
-from devkit.namespace import as_local_administrator, provision
+from devkit.namespace import as_local_administrator, discard, provision
 from devkit.stack import LOCAL_CLAMD, LOCAL_ROLE_SEED, SERVICES
 from devkit.testing import InProcessPermission, running
 from permission.app import create_app as permission_app
 from servicekit import mongo
-from servicekit.kafka import client_options
 from servicekit.settings import PlatformSettings
 
 
@@ -77,7 +73,6 @@ def platform() -> Iterator[PlatformSettings]:
     asyncio.run(provision(settings, namespace))
     yield settings
     asyncio.run(_clean_up(settings))
-    remove(settings, namespace)
 
 
 @pytest.fixture(scope="module")
@@ -89,14 +84,7 @@ async def permission(platform: PlatformSettings) -> AsyncIterator[InProcessPermi
 
 
 async def _clean_up(settings: PlatformSettings) -> None:
-    admin = AIOKafkaAdminClient(
-        bootstrap_servers=settings.kafka_bootstrap, **client_options(settings)
-    )
-    await admin.start()
-    try:
-        await admin.delete_topics(all_topic_names(settings.namespace, settings.oa_connections))
-    finally:
-        await admin.close()
+    await discard(settings, settings.namespace)
     client = mongo.connect(settings.mongo_url)
     prefix = settings.database_name("")
     for name in await client.list_database_names():

@@ -108,34 +108,35 @@ class ApprovalRecords:
         where = approval_placement(approval, self._rule)
         seq = await self._records.next_sequence(where.scope, str(record_id))
         code = where.archive_code(seq, self._rule)
-        pdf = await self._renderer.render(approval, code)
         files: list[tuple[str, Role, str, bytes]] = [
-            ("审批单.pdf", "attachment", "application/pdf", pdf),  # to read
             (
-                "approval.json",
-                "source_export",
-                "application/json",
-                approval_json(approval),
-            ),  # as sent
-        ]
-        originals = tuple(
-            StoredFile(
-                role=role,
-                filename=name,
-                media_type=media_type,
-                size=len(data),
-                bucket=self._store.bucket,
-                object_key=f"{code}/originals/{n:02d}-{name}",
-                sha256=digest(data).sha256,
-                sm3=digest(data).sm3,
+                "审批单.pdf",
+                "attachment",
+                "application/pdf",
+                await self._renderer.render(approval, code),
+            ),
+            ("approval.json", "source_export", "application/json", approval_json(approval)),
+        ]  # to read, and as the OA reported it
+        originals: list[StoredFile] = []
+        writes: list[tuple[str, bytes, str]] = []
+        for n, (name, role, media_type, data) in enumerate(files, 1):
+            digests, key = digest(data), f"{code}/originals/{n:02d}-{name}"
+            writes.append((key, data, media_type))
+            originals.append(
+                StoredFile(
+                    role=role,
+                    filename=name,
+                    media_type=media_type,
+                    size=len(data),
+                    bucket=self._store.bucket,
+                    object_key=key,
+                    sha256=digests.sha256,
+                    sm3=digests.sm3,
+                )
             )
-            for n, (name, role, media_type, data) in enumerate(files, 1)
-        )
-        record = approval_record(approval, where, code, self._rule, originals, utc_now())
+        record = approval_record(approval, where, code, self._rule, tuple(originals), utc_now())
         lock = object_lock(record.retention_until, utc_now(), record.fiscal_year)
-        pairs = zip(originals, files, strict=True)
-        kept = [(f.object_key, data, f.media_type) for f, (*_, data) in pairs]
-        for key, data, media_type in [*kept, *package_documents(record)]:
+        for key, data, media_type in [*writes, *package_documents(record)]:
             await self._store.put_locked(
                 key, data, media_type, until=lock.until, legal_hold=lock.legal_hold
             )
@@ -153,7 +154,8 @@ class ApprovalRecords:
         if voucher.voucher is None:
             return
         expected = self._expected.get(voucher.fonds_code)
-        if expected and expected.expects(voucher):
+        waits = expected is not None and expected.expects(voucher)
+        if waits:
             await self._links.await_approval(
                 Waiting(
                     record_id=voucher.record_id,
@@ -171,7 +173,9 @@ class ApprovalRecords:
             ):
                 if approval := await self._records.get(approval_id):
                     await self._link(voucher, approval, key, correlation_id)
-        if await self._links.links_of(voucher.record_id):
+        # A repeat re-notes the wait of a voucher linked before: ended again. (Only a voucher
+        # that waits can have been noted: the others cost no read here.)
+        if waits and await self._links.links_of(voucher.record_id):
             await self._links.arrived(voucher.record_id)
 
     async def _link(
@@ -213,12 +217,12 @@ class ApprovalRecords:
         if not visible.by_role(fonds_code):
             raise AccessDenied(f"{reader.name} holds no role in fonds {fonds_code}")
         expected = self._expected.get(fonds_code)
-        now = utc_now()
-        due = [
-            w
-            for w in (await self._links.waiting(fonds_code) if expected else [])
-            if expected and w.since + expected.wait <= now
-        ]
+        due: list[Waiting] = []
+        if expected is not None:
+            now = utc_now()
+            due = [
+                w for w in await self._links.waiting(fonds_code) if w.since + expected.wait <= now
+            ]
         shown = [(w.record_id, w.fonds_code) for w in due]
         await self._reads.read(reader, "search", shown, query={"awaiting_approval": fonds_code})
         return [

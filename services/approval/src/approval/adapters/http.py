@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, HTTPException, Request, Response
+from fastapi import APIRouter, Depends, Header, HTTPException, Request, Response
 from pydantic import BaseModel, Field, ValidationError
 
 from approval.domain.borrowing import (
@@ -82,27 +83,46 @@ def approval_router(service: ApprovalService) -> APIRouter:
     return router
 
 
+@dataclass(frozen=True)
+class SignedCallback:
+    """An OA system's HTTP callback as it arrived: the raw body and its signature headers."""
+
+    body: bytes
+    key_id: str | None
+    timestamp: str | None
+    nonce: str | None
+    signature: str | None
+
+
+async def signed_callback(
+    request: Request,
+    x_aap_key_id: Annotated[str | None, Header()] = None,
+    x_aap_timestamp: Annotated[str | None, Header()] = None,
+    x_aap_nonce: Annotated[str | None, Header()] = None,
+    x_aap_signature: Annotated[str | None, Header()] = None,
+) -> SignedCallback:
+    return SignedCallback(
+        await request.body(), x_aap_key_id, x_aap_timestamp, x_aap_nonce, x_aap_signature
+    )
+
+
+Signed = Annotated[SignedCallback, Depends(signed_callback)]
+
+
 def oa_callback_router(service: ApprovalService, expenses: ExpenseApprovals) -> APIRouter:
     """The OA system's decisions: it proves itself by signing each callback (HMAC), not with
     a token of the platform's IdP, which an OA product cannot obtain."""
     router = APIRouter(prefix="/v1", tags=["approval"])
 
     @router.post("/oa/decisions")
-    async def oa_decision_callback(
-        request: Request,
-        x_aap_key_id: Annotated[str | None, Header()] = None,
-        x_aap_timestamp: Annotated[str | None, Header()] = None,
-        x_aap_nonce: Annotated[str | None, Header()] = None,
-        x_aap_signature: Annotated[str | None, Header()] = None,
-    ) -> dict[str, Any]:
-        body = await request.body()
+    async def oa_decision_callback(signed: Signed) -> dict[str, Any]:
         try:
             decided = await service.on_signed_callback(
-                body=body,
-                key_id=x_aap_key_id,
-                timestamp=x_aap_timestamp,
-                nonce=x_aap_nonce,
-                signature=x_aap_signature,
+                body=signed.body,
+                key_id=signed.key_id,
+                timestamp=signed.timestamp,
+                nonce=signed.nonce,
+                signature=signed.signature,
             )
         except CallbackRejected as error:
             raise HTTPException(401, f"callback rejected: {error}") from error
@@ -123,21 +143,14 @@ def oa_callback_router(service: ApprovalService, expenses: ExpenseApprovals) -> 
         return _out(decided)
 
     @router.post("/oa/approval-records", status_code=202)
-    async def oa_approval_record(
-        request: Request,
-        x_aap_key_id: Annotated[str | None, Header()] = None,
-        x_aap_timestamp: Annotated[str | None, Header()] = None,
-        x_aap_nonce: Annotated[str | None, Header()] = None,
-        x_aap_signature: Annotated[str | None, Header()] = None,
-    ) -> dict[str, Any]:
+    async def oa_approval_record(signed: Signed) -> dict[str, Any]:
         """A finished expense or payment approval (报销审批, 付款审批) of an on-premise OA, signed
         as its decisions are: announced for the archive, which keeps it beside its voucher."""
-        body = await request.body()
         try:
             system = await service.verified(
-                body, x_aap_key_id, x_aap_timestamp, x_aap_nonce, x_aap_signature
+                signed.body, signed.key_id, signed.timestamp, signed.nonce, signed.signature
             )
-            completed = await expenses.posted(system, body)
+            completed = await expenses.posted(system, signed.body)
         except CallbackRejected as error:
             raise HTTPException(401, f"callback rejected: {error}") from error
         except ValidationError as error:

@@ -17,7 +17,7 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from approval.vendors.connection import FormField
-from approval.vendors.starters import InstanceDetail, OaStartFailed, StartForm
+from approval.vendors.starters import OaStartFailed, StartForm
 
 PLACEHOLDER = re.compile(r"\{(request_id|title|applicant|applicant_oa|reason|days|records|fonds)\}")
 IDENTITY_FORM: dict[FormField, str] = {
@@ -98,11 +98,6 @@ class RestStarter:
 
     async def cancel(self, form: StartForm, instance: str, reason: str) -> bool:
         return False  # no withdrawal call is configured: the OA's applicant withdraws
-
-    async def details(self, instance: str) -> InstanceDetail:
-        raise OaStartFailed(
-            "an on-premise OA's details are posted to us, not read", transient=False
-        )
 
 
 def _filled(template: Any, values: dict[str, str]) -> Any:

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from archive.domain.archive_code import ArchiveCodeRule
 from archive.domain.record import Placement
 from archive.domain.retention import RETENTION_RULES, retention_until
-from contracts.checks import CHECK_1_7, CHECK_3_2, conclude
+from contracts.checks import CHECK_3_2, conclude
 from contracts.events import BusinessKey, OaApprovalCompleted, RecordArchived
 from contracts.records import CheckOutcome, RecordCategory, StoredFile
 
@@ -58,13 +58,9 @@ def approval_record(
 ) -> RecordArchived:
     """The record's facts; ``originals`` as kept (their object keys in its package folder)."""
     r = RETENTION_RULES[CATEGORY]
-    problem = rule.problem(
-        code, fonds=where.fonds, year=where.year, retention=r.period.code, category=r.category_code
-    )
+    code_check = where.code_check(code, rule)
     report = (
-        CHECK_1_7.result(CheckOutcome.FAILED, problem)
-        if problem
-        else CHECK_1_7.result(CheckOutcome.PASSED),
+        code_check,
         CHECK_3_2.result(CheckOutcome.PASSED, "read back before the record was announced"),
     )
     record_id = approval_record_id(approval.approval_key)
@@ -82,7 +78,7 @@ def approval_record(
         archived_at=at,
         check_report=report,
         check_conclusion=conclude(report),
-        review_required=bool(problem),
+        review_required=code_check.outcome is CheckOutcome.FAILED,
         period=period,
         package=f"{code}/",
         submitted_by=f"oa:{approval.oa_connection}",

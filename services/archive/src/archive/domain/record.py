@@ -33,6 +33,19 @@ class Placement:
     retention_code: str
     category_code: str
 
+    def code_check(self, code: str, rule: ArchiveCodeRule) -> CheckResult:
+        """1-7: whether ``code`` is what the rule gives here."""
+        problem = rule.problem(
+            code,
+            fonds=self.fonds,
+            year=self.year,
+            retention=self.retention_code,
+            category=self.category_code,
+        )
+        if problem:
+            return CHECK_1_7.result(CheckOutcome.FAILED, problem)
+        return CHECK_1_7.result(CheckOutcome.PASSED)
+
     def archive_code(self, seq: int, rule: ArchiveCodeRule) -> str:
         """The archive code of item ``seq`` here."""
         return rule.build(
@@ -79,7 +92,7 @@ def archive(
     """
     r = RETENTION_RULES[doc.category]
     code = correction.archive_code if correction else where.archive_code(seq, rule)
-    accessed = accession_checks(doc, code, rule, correction)
+    accessed = accession_checks(doc, where, code, rule, correction)
     report = (*doc.check_report, *accessed)
     return RecordArchived(
         record_id=doc.document_id,
@@ -140,7 +153,11 @@ AT_ACCESSION: Mapping[CheckItem, Literal["review", "retry"]] = {
 
 
 def accession_checks(
-    doc: DocumentIngested, code: str, rule: ArchiveCodeRule, correction: Correction | None
+    doc: DocumentIngested,
+    where: Placement,
+    code: str,
+    rule: ArchiveCodeRule,
+    correction: Correction | None,
 ) -> list[CheckResult]:
     """The archiving-stage items the archive performs at accession, beside intake's report.
 
@@ -148,14 +165,6 @@ def accession_checks(
     hold: each original is copied from where its metadata says it is, and the record is read
     back from the database before it is announced.
     """
-    where = RETENTION_RULES[doc.category]
-    problem = rule.problem(
-        code,
-        fonds=doc.fonds_code,
-        year=doc.fiscal_year,
-        retention=where.period.code,
-        category=where.category_code,
-    )
     if not doc.corrects_archive_code:
         corrects = CHECK_CORRECTION.result(CheckOutcome.NOT_APPLICABLE, "not a correction")
     elif correction is None:
@@ -166,9 +175,7 @@ def accession_checks(
     else:
         corrects = CHECK_CORRECTION.result(CheckOutcome.PASSED)
     return [
-        CHECK_1_7.result(CheckOutcome.FAILED, problem)
-        if problem
-        else CHECK_1_7.result(CheckOutcome.PASSED),
+        where.code_check(code, rule),
         CHECK_1_11.result(CheckOutcome.PASSED, "each original copied from its recorded place"),
         CHECK_3_2.result(CheckOutcome.PASSED, "read back before the record was announced"),
         corrects,
