@@ -84,25 +84,39 @@ build_ferretdb() {
   echo "$FERRETDB_BUILD" >"$BIN/ferretdb.build"
 }
 
-kafka_tls() { # a local CA and the broker's certificate for 127.0.0.1, made once (keytool)
+# The certificates' layout: change it to make them again in an existing .local/.
+KAFKA_TLS_LAYOUT="controller-mtls-1"
+
+kafka_tls() { # a local CA, the broker's certificate for 127.0.0.1 and the admin's, made once
   local tls=$LOCAL/kafka/tls pass=$1
-  [[ -s $tls/truststore.p12 && -s $tls/broker.p12 ]] && return 0
-  say "making a local CA and the broker's TLS certificate ($tls)"
+  [[ -s $tls/admin.p12 && $(cat "$tls/layout" 2>/dev/null) == "$KAFKA_TLS_LAYOUT" ]] && return 0
+  say "making a local CA, the broker's TLS certificate and the admin's ($tls)"
   rm -rf "$tls" && mkdir -p "$tls"
   local k=(keytool -storetype PKCS12 -storepass "$pass" -keypass "$pass")
   "${k[@]}" -genkeypair -alias ca -keyalg RSA -keysize 3072 -validity 3650 -dname "CN=AAP local CA" \
     -ext bc:c -ext ku:c=keyCertSign,cRLSign -keystore "$tls/ca.p12" >/dev/null 2>&1
   "${k[@]}" -exportcert -rfc -alias ca -keystore "$tls/ca.p12" >"$tls/ca.pem" 2>/dev/null
   "${k[@]}" -importcert -noprompt -alias ca -file "$tls/ca.pem" -keystore "$tls/truststore.p12" >/dev/null 2>&1
-  "${k[@]}" -genkeypair -alias broker -keyalg RSA -keysize 2048 -validity 3650 -dname "CN=127.0.0.1" \
-    -keystore "$tls/broker.p12" >/dev/null 2>&1
-  "${k[@]}" -certreq -alias broker -keystore "$tls/broker.p12" 2>/dev/null \
-    | "${k[@]}" -gencert -alias ca -keystore "$tls/ca.p12" -rfc -validity 3650 \
-      -ext SAN=IP:127.0.0.1 -ext ku:c=digitalSignature,keyEncipherment -ext eku=serverAuth \
-      >"$tls/broker.pem" 2>/dev/null
-  "${k[@]}" -importcert -noprompt -alias ca -file "$tls/ca.pem" -keystore "$tls/broker.p12" >/dev/null 2>&1
-  "${k[@]}" -importcert -noprompt -alias broker -file "$tls/broker.pem" -keystore "$tls/broker.p12" >/dev/null 2>&1
-  [[ -s $tls/broker.pem ]] || { say "keytool failed to make the broker's certificate"; return 1; }
+  # The broker serves TLS on both listeners and, in combined mode, is itself a client of the
+  # controller listener, which asks for a client certificate: it proves itself for both.
+  kafka_certificate broker kafka-broker "$pass" serverAuth,clientAuth -ext SAN=IP:127.0.0.1
+  # The admin's client certificate, for the controller listener (its SCRAM password is for the
+  # broker's): the only principal besides the broker's that may change ACLs there.
+  kafka_certificate admin admin "$pass" clientAuth
+  [[ -s $tls/broker.pem && -s $tls/admin.pem ]] || { say "keytool failed to make the certificates"; return 1; }
+  echo "$KAFKA_TLS_LAYOUT" >"$tls/layout"
+}
+
+kafka_certificate() { # name common-name store-password extended-key-usage [keytool -ext …]
+  local tls=$LOCAL/kafka/tls name=$1 cn=$2 pass=$3 eku=$4; shift 4
+  local k=(keytool -storetype PKCS12 -storepass "$pass" -keypass "$pass")
+  "${k[@]}" -genkeypair -alias "$name" -keyalg RSA -keysize 2048 -validity 3650 -dname "CN=$cn" \
+    -keystore "$tls/$name.p12" >/dev/null 2>&1
+  "${k[@]}" -certreq -alias "$name" -keystore "$tls/$name.p12" 2>/dev/null \
+    | "${k[@]}" -gencert -alias ca -keystore "$tls/ca.p12" -rfc -validity 3650 "$@" \
+      -ext ku:c=digitalSignature,keyEncipherment -ext "eku=$eku" >"$tls/$name.pem" 2>/dev/null
+  "${k[@]}" -importcert -noprompt -alias ca -file "$tls/ca.pem" -keystore "$tls/$name.p12" >/dev/null 2>&1
+  "${k[@]}" -importcert -noprompt -alias "$name" -file "$tls/$name.pem" -keystore "$tls/$name.p12" >/dev/null 2>&1
 }
 
 start_kafka() {
@@ -188,6 +202,15 @@ start_keycloak() {
   local home=$LOCAL/keycloak-$KEYCLOAK_VERSION
   # The realm and its secrets: made at random once per checkout, kept in .local/secrets/.
   devkit devkit.identity realm "$home/data/import/aap-realm.json"
+  # Keycloak imports a realm it does not have yet: a realm changed since (its people, its rules
+  # for usernames) is imported afresh into a new development database.
+  local imported=$home/data/import/.imported digest
+  digest=$(sha256sum "$home/data/import/aap-realm.json" | cut -d' ' -f1)
+  if [[ -d $home/data/h2 && $(cat "$imported" 2>/dev/null) != "$digest" ]]; then
+    say "the realm changed since Keycloak imported it: importing it afresh"
+    rm -rf "$home/data/h2"
+  fi
+  echo "$digest" >"$imported"
   local admin_password; admin_password=$(devkit devkit.identity admin-password)
   say "starting Keycloak on 127.0.0.1:$KEYCLOAK_PORT (realm aap)"
   # A fixed hostname: the `iss` of every token is this URL, whatever host a client used.

@@ -39,7 +39,7 @@ async def test_upload_archive_borrow_approve_download_audit_and_the_vendors_oas(
     # The usage register (利用登记簿) names the borrower's download, with the purpose they gave
     # and the approver who decided.
     [download] = [row for row in outcome.usage if "download" in row[2]]
-    assert download[4] == "2025年度审计抽凭：核对差旅费报销" and download[5] == "王强"
+    assert download[4] == "2025年度审计抽凭：核对差旅费报销" and download[5] == "wangqiang"
     assert download[3].startswith("Q001-2025-D30-PZ-")  # the archive code, not an id
     # The auditor's offline verifier passes the export, and fails it with one entry altered.
     assert (outcome.offline_verified, outcome.offline_altered) == (0, 1)
@@ -55,6 +55,12 @@ async def test_upload_archive_borrow_approve_download_audit_and_the_vendors_oas(
         "the system administrator reads a record": 404,  # out of scope: as if it did not exist
     }
     assert outcome.forged_decision == "refused by the broker (TOPIC_AUTHORIZATION_FAILED)"
+    # What one stolen credential or a shell on the broker's host could once do: refused, each
+    # with its reason.
+    insider = outcome.insider
+    assert insider.dead_letter.startswith("refused by the broker (TOPIC_AUTHORIZATION_FAILED)")
+    assert insider.controller.startswith("refused"), insider.controller
+    assert (insider.unproven_exit, insider.said_unproven) == (1, True)
 
     # 钉钉, 飞书, 企业微信: each decides a borrowing by its own encrypted callback (WeCom then
     # revokes it), and WeCom's paid expense claim is archived beside the voucher it justified.

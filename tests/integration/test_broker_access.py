@@ -159,3 +159,26 @@ async def test_a_principal_reads_only_its_own_topics_in_its_own_groups(
         await read(oa, APPROVALS_DECIDED.name(namespace), group)
     with pytest.raises(GroupAuthorizationFailedError):
         await read(oa, SEEYON.requests.name(namespace), f"{namespace}.approval")
+
+
+async def test_dead_letters_are_written_by_their_own_group_only_and_never_by_an_oa(
+    platform: PlatformSettings, namespace: str
+) -> None:
+    """Once, every consumer of a topic could write its one dead-letter topic: the archive's
+    principal wrote an approved decision there for the permission service's group, and a re-drive
+    granted it. Now each group has its own, which only its service's principal writes."""
+    permissions = APPROVALS_DECIDED.dead_letter(namespace, "permission")
+    for principal in ("archive", "audit", SEEYON.principal):
+        with pytest.raises(TopicAuthorizationFailedError):
+            await send(platform, principal, permissions, forged_decision())
+    # An OA connection writes no dead letters at all, not even beside the topics it reads or
+    # writes.
+    for dead in (
+        SEEYON.requests.dead_letter(namespace, "audit"),
+        SEEYON.decisions.dead_letter(namespace, "approval"),
+    ):
+        with pytest.raises(TopicAuthorizationFailedError):
+            await send(platform, SEEYON.principal, dead, oa_decision())
+    assert await end_offsets(platform, permissions) == untouched(permissions)
+    await send(platform, "permission", permissions, b"set aside by its own group")
+    assert await end_offsets(platform, permissions) != untouched(permissions)

@@ -191,10 +191,15 @@ RULES: dict[tuple[str, str, str], Rule] = {
         refused_status=404,
         seeing=("lijing",),
     ),
+    # Borrowing is for people: the ERP's and the OA's clients once borrowed, and read.
+    ("approval", "POST", "/v1/borrowing-requests"): Rule(
+        (ERP, "client:aap-oa"),
+        "liuyang",
+        {"json": {"fonds_code": FONDS, "record_ids": ["{record_id}"], "reason": "核对", "days": 3}},
+    ),
 }
 ANY_PRINCIPAL = {
     ("ingest", "GET", "/v1/journal-profiles"),
-    ("approval", "POST", "/v1/borrowing-requests"),  # anyone borrows, as themself
     ("approval", "GET", "/v1/borrowing-requests/{request_id}"),  # the applicant's own (404)
     ("permission", "GET", "/v1/grants"),  # the caller's own
     ("audit", "GET", "/v1/checkpoint/key"),  # the public key, for anyone to verify with
@@ -225,6 +230,11 @@ def request(rule: Rule, record: RecordArchived) -> dict[str, Any]:
     kwargs = dict(rule.kwargs)
     if "params" in kwargs:
         kwargs["params"] = {k: concrete(str(v), record) for k, v in kwargs["params"].items()}
+    if "json" in kwargs:
+        kwargs["json"] = {
+            k: [concrete(x, record) for x in v] if isinstance(v, list) else v
+            for k, v in kwargs["json"].items()
+        }
     return kwargs
 
 

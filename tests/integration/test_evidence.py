@@ -7,16 +7,21 @@ In a namespace of its own: the tampering must not reach the other tests' audit l
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import copy
+import io
 import secrets
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
+from minio.commonconfig import COMPLIANCE
+from minio.retention import Retention
+from pydantic import SecretStr
 
 from audit.app import create_app as audit_app
 from audit.settings import AuditSettings
@@ -26,12 +31,13 @@ from contracts.events import RoleAssigned
 from contracts.merkle import verify_consistency, verify_inclusion
 from contracts.topics import CHECKPOINTS, ROLES_ASSIGNED, source_of
 from contracts.trail import entry_hash, leaf_of
+from devkit import s3_access
 from devkit.identity import as_user
 from devkit.namespace import discard, provision
 from devkit.send import EventSender
 from devkit.testing import InProcessPermission, running
 from devkit.watch import EventWatcher, consumed, of_type
-from servicekit import mongo
+from servicekit import mongo, s3
 from servicekit.settings import PlatformSettings
 
 AUDITOR = as_user("auditor-all")
@@ -67,6 +73,7 @@ class Log:
     async def checkpoint(self, size: int) -> Checkpoint:
         """The checkpoint of ``size`` entries, once published (on Kafka, after the bucket)."""
         [published] = await self.watch.wait_for(of_type("CheckpointPublished", tree_size=size))
+        self.notes[size] = published.data["note"]
         return Checkpoint.open(published.data["note"], await self.key())
 
     async def key(self) -> Verifier:
@@ -90,6 +97,7 @@ class Log:
             await self.entries.insert_many(changed)
 
     original: tuple[dict[str, Any], ...] = ()
+    notes: dict[int, str] = field(default_factory=dict)  # each checkpoint's note, by size
 
 
 def rechained(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -239,3 +247,51 @@ async def test_entries_deleted_after_the_last_checkpoint_are_caught_from_the_bro
     assert found["ok"] is False and found["first_broken_seq"] == 6, found
     assert "was consumed but is not in the log" in found["reason"]
     assert found["checkpoint"]["tree_size"] == 5  # no checkpoint of 7 was published
+
+
+async def test_an_older_checkpoint_put_back_by_the_logs_own_s3_user_proves_nothing(
+    log: Log,
+) -> None:
+    """Once, the audit service's S3 user put the checkpoint of 5 entries over the newest key,
+    and under a key larger than any: each time verify took it, and passed a log rewritten after
+    entry 5. Now each checkpoint is read as first written, and must be the size its key says."""
+    await log.append(5)
+    await log.checkpoint(5)
+    await log.append(2)
+    seven = await log.checkpoint(7)
+    log.original = tuple(await log.stored())
+
+    def rewritten_after_five(entries: Entries) -> Entries:
+        entries[5]["data"]["user"] = "forger"  # entry 6: another principal got the role
+        return rechained(entries)
+
+    await log.tampered(rewritten_after_five)
+    env = s3_access.client_env("audit", log.platform.namespace)
+    as_audit_user = log.platform.model_copy(
+        update={
+            "s3_access_key": env["AAP_S3_ACCESS_KEY"],
+            "s3_secret_key": SecretStr(env["AAP_S3_SECRET_KEY"]),
+        }
+    )
+    bucket = s3.connect(as_audit_user)
+    name = log.platform.bucket_name("audit-checkpoints")
+    older = log.notes[5].encode()
+
+    def put(key: str) -> None:
+        until = datetime.now(UTC) + timedelta(days=1)
+        bucket.put_object(name, key, io.BytesIO(older), len(older),
+                          retention=Retention(COMPLIANCE, until))  # fmt: skip
+
+    await asyncio.to_thread(put, f"checkpoints/{7:020d}.note")  # over the newest
+    found = await log.verify()
+    assert found["ok"] is False and found["first_broken_seq"] == 6, found
+    assert found["checkpoint"]["tree_size"] == seven.size  # the first version, not the one put
+    await asyncio.to_thread(put, f"checkpoints/{999:020d}.note")  # under a larger key
+    found = await log.verify()
+    assert found["ok"] is False and found["checkpoint"] is None, found
+    assert found["reason"] == (
+        "a published checkpoint is not trusted: checkpoints/00000000000000000999.note holds a "
+        "checkpoint of 5 entries: a checkpoint published under another tree's key"
+    )
+    refused = await log.http.get("/v1/checkpoint", headers=AUDITOR)
+    assert refused.status_code == 409 and "is not trusted" in refused.json()["detail"]

@@ -133,7 +133,7 @@ async def test_the_archive_never_makes_a_second_record_of_one_voucher(
     summary = voucher_summary(voucher_no=f"记-{secrets.randbelow(10**8)}")
     docs = [ingested_document(files, voucher=summary) for _ in range(2)]
     ids = {str(d.document_id) for d in docs}
-    dead_letters = DOCUMENTS_INGESTED.dead_letter(platform.namespace)
+    dead_letters = DOCUMENTS_INGESTED.dead_letter(platform.namespace, "archive")
     async with (
         running(archive_app()) as http,
         EventWatcher(platform.kafka_bootstrap, platform.namespace, [RECORDS_ARCHIVED]) as watch,

@@ -58,7 +58,7 @@ async def until_unready(http: httpx.AsyncClient, check: str) -> str:
 
 async def dead_letters(platform: PlatformSettings, keys: set[str]) -> list[str]:
     """Which of ``keys`` are on the documents' dead-letter topic, read to its end."""
-    topic = DOCUMENTS_INGESTED.dead_letter(platform.namespace)
+    topic = DOCUMENTS_INGESTED.dead_letter(platform.namespace, "archive")
     consumer = AIOKafkaConsumer(
         bootstrap_servers=platform.kafka_bootstrap, group_id=None, **client_options(platform)
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import secrets
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -14,6 +15,7 @@ from minio.error import S3Error
 from contracts.envelope import new_event
 from contracts.events import DocumentRejected, DocumentRejectedEvent, Problem
 from contracts.topics import DOCUMENTS_REJECTED, source_of
+from devkit.namespace import discard, provision
 from devkit.send import EventSender
 from devkit.testing import running
 from servicekit import mongo, s3
@@ -37,7 +39,7 @@ def rejected(filename: str, subject: str, producer: str = "ingest") -> DocumentR
 async def read_dead_letters(
     platform: PlatformSettings, keys: set[bytes], timeout: float = 30
 ) -> dict[bytes, dict[str, str]]:
-    topic = DOCUMENTS_REJECTED.dead_letter(platform.namespace)
+    topic = DOCUMENTS_REJECTED.dead_letter(platform.namespace, "audit")
     consumer = AIOKafkaConsumer(
         bootstrap_servers=platform.kafka_bootstrap,
         group_id=None,
@@ -63,12 +65,17 @@ async def read_dead_letters(
 async def test_poison_and_failing_messages_go_to_dead_letters_and_the_consumer_goes_on(
     platform: PlatformSettings,
 ) -> None:
-    rt = build_runtime("dlt-probe", platform)
+    # A consumer of the audit service's topic, as its group, in a namespace of its own (the
+    # session's audit group must not commit past what its log holds).
+    ns = "dp" + secrets.token_hex(3)
+    await provision(platform, ns)
+    platform = platform.model_copy(update={"namespace": ns})
+    rt = build_runtime("audit", platform)
     handled: list[str] = []
     tag = uuid.uuid4().hex[:8]
 
     topic = DOCUMENTS_REJECTED.name(platform.namespace)
-    options = subscriber_options(platform, "dlt-probe")
+    options = subscriber_options(platform, "audit")
 
     @rt.broker.subscriber(topic, **options)  # type: ignore[untyped-decorator]
     async def on_rejected(event: DocumentRejectedEvent) -> None:
@@ -112,6 +119,7 @@ async def test_poison_and_failing_messages_go_to_dead_letters_and_the_consumer_g
     assert forged["x-dlt-error"] == (
         f"source '/aap/archive' is not the producer of {topic} (ingest): dropped"
     )
+    await discard(platform, ns)
 
 
 async def test_a_redelivered_event_is_handled_once(platform: PlatformSettings) -> None:

@@ -33,7 +33,6 @@ from contracts.events import (
     RoleAssigned,
 )
 from contracts.oa_callback import signed_headers
-from contracts.records import RecordCategory
 from contracts.topics import (
     ACCESS_GRANTED,
     ACCESS_REVOKED,
@@ -51,10 +50,16 @@ from contracts.topics import (
 from contracts.types import Money
 from devkit.identity import ERP, as_user
 from devkit.namespace import discard, provision
-from devkit.samples import ingested_document, sample_voucher, store_files, voucher_summary
+from devkit.samples import (
+    archived_record,
+    ingested_document,
+    sample_voucher,
+    store_files,
+    voucher_summary,
+)
 from devkit.send import EventSender
 from devkit.testing import InProcessPermission, running
-from devkit.watch import EventWatcher, consumed, of_type
+from devkit.watch import EventWatcher, consumed, heard_of, of_type
 from ingest.app import create_app as ingest_app
 from permission.app import create_app as permission_app
 from permission.service import PermissionService
@@ -247,7 +252,9 @@ async def test_approval_takes_decisions_from_topic_and_callback_once(
     ):
 
         async def borrow(fonds: str) -> httpx.Response:
-            ask = {"fonds_code": fonds, "record_ids": [str(uuid.uuid4())], "reason": "核对"}
+            ns = platform.namespace
+            record = await heard_of(platform.kafka_bootstrap, ns, out, fonds, ("approval",))
+            ask = {"fonds_code": fonds, "record_ids": [str(record)], "reason": "核对"}
             return await http.post(
                 "/v1/borrowing-requests", headers=as_user("liuyang"), json=ask | {"days": 3}
             )
@@ -343,7 +350,10 @@ async def test_an_oa_system_still_on_version_1_decides_on_its_version_1_topic(
         EventWatcher(platform.kafka_bootstrap, platform.namespace, [APPROVALS_DECIDED]) as watch,
         EventSender(platform.kafka_bootstrap, platform.namespace) as out,
     ):
-        ask = {"fonds_code": "Q001", "record_ids": [str(uuid.uuid4())], "reason": "核对", "days": 2}
+        record = await heard_of(
+            platform.kafka_bootstrap, platform.namespace, out, "Q001", ("approval",)
+        )
+        ask = {"fonds_code": "Q001", "record_ids": [str(record)], "reason": "核对", "days": 2}
         r = await http.post("/v1/borrowing-requests", headers=as_user("liuyang"), json=ask)
         request_id = r.json()["request_id"]
         v1 = OaDecisionMadeV1(
@@ -357,25 +367,13 @@ async def test_an_oa_system_still_on_version_1_decides_on_its_version_1_topic(
         await out.send(sent, to=seeyon.decisions_v1)
         [decided] = await watch.wait_for(of_type("ApprovalDecided", request_id=request_id))
     assert decided.type == "cn.aap.ApprovalDecided.v2"
-    assert (decided.data["decision"], decided.data["approver"]) == ("rejected", "王强")
+    assert (decided.data["decision"], decided.data["approver"]) == ("rejected", "wangqiang")
     assert decided.causationid == str(sent.id)
 
 
 async def record_archived(platform: PlatformSettings, fonds: str, n: int = 7) -> RecordArchived:
     """A record of ``fonds``, as the archive announces it, its original really stored."""
-    record, doc = uuid.uuid4(), await stored_document(platform, n)
-    return RecordArchived(
-        record_id=record,
-        document_id=record,
-        archive_code=f"{fonds}-2024-D30-PZ-{record.hex[:6]}",
-        fonds_code=fonds,
-        fiscal_year=2024,
-        category=RecordCategory.BOOKKEEPING_VOUCHER,
-        retention={"years": 30},
-        retention_until="2054-12-31",
-        originals=doc.files,
-        archived_at=datetime.now(UTC),
-    )
+    return archived_record(fonds, (await stored_document(platform, n)).files)
 
 
 async def archived(platform: PlatformSettings, out: EventSender, fonds: str) -> uuid.UUID:
@@ -903,6 +901,27 @@ async def test_the_security_administrator_withdraws_a_grant_before_its_time(
     assert again.status_code == 409
 
 
+async def test_the_security_administrator_cannot_make_an_administrator_a_reader_of_records(
+    permission: InProcessPermission,
+) -> None:
+    """Once, the security administrator made the system administrator archivist of every fonds
+    and the security auditor archivist of Q001 (201 each), and both read Q001's records."""
+    for who, role, fonds in (("sysadmin", "archivist", "*"), ("secauditor", "archivist", "Q001")):
+        r = await permission.http.put(
+            f"/v1/role-assignments/{who}/{role}/{fonds}", headers=as_user("secadmin")
+        )
+        assert r.status_code == 409, r.text
+        assert "no business role (三员分立)" in r.json()["detail"]
+        held = await permission.http.get(f"/v1/roles/{who}", headers=as_user(who))
+        assert role not in {h["role"] for h in held.json()}
+    # Nor a name a token could not carry (a path trick in the role lookup).
+    for odd in ("secauditor%23x", "secauditor%3Fx", "Secauditor"):
+        r = await permission.http.put(
+            f"/v1/role-assignments/{odd}/archivist/Q001", headers=as_user("secadmin")
+        )
+        assert r.status_code == 422, r.text
+
+
 async def test_of_two_administrative_roles_given_to_one_principal_at_once_one_is_held(
     permission: InProcessPermission,
 ) -> None:
@@ -966,7 +985,7 @@ async def test_the_system_administrator_redrives_dead_letters_once_their_cause_i
     ):
         record = await archived(mine, out, "Q001")
         decided = approved_borrowing("wangfang", (record,), request, timedelta(days=1))
-        await out.send(
+        genuine = await out.send(
             new_event(
                 decided, source=source_of("approval"), subject=str(request), correlation_id="c"
             )
@@ -985,10 +1004,16 @@ async def test_the_system_administrator_redrives_dead_letters_once_their_cause_i
         # The fix is deployed.
         monkeypatch.undo()
 
-        # Only the system administrator re-drives.
-        for who in ("zhaomin", "secadmin", "wangfang"):
+        # Only the system administrator of every fonds re-drives: a fonds' letters are every
+        # fonds'.
+        one_fonds = await http.put(
+            "/v1/role-assignments/outsider/system_admin/Q001", headers=as_user("secadmin")
+        )
+        assert one_fonds.status_code == 201, one_fonds.text
+        for who in ("zhaomin", "secadmin", "wangfang", "outsider"):
             refused = await http.post("/v1/dead-letters/redrive", headers=as_user(who))
             assert refused.status_code == 403, (who, refused.text)
+        assert "system administrator of every fonds" in refused.json()["detail"]
         answer = await http.post("/v1/dead-letters/redrive", headers=as_user("sysadmin"))
         assert answer.status_code == 200, answer.text
         body = answer.json()
@@ -1000,6 +1025,14 @@ async def test_the_system_administrator_redrives_dead_letters_once_their_cause_i
             "RuntimeError",
         ]
         assert (body["remaining"], body["finished"]) == (1, True)
+        # What each letter was, as the operator is shown it.
+        [bug] = [d for d in body["redriven"] if d["error_type"] == "RuntimeError"]
+        assert (bug["event_type"], bug["source"], bug["subject"], bug["reason"]) == (
+            "cn.aap.ApprovalDecided.v2",
+            "/aap/approval",
+            str(request),
+            "a bug in this release",
+        )
         [granted] = await watch.wait_for(of_type("AccessGranted", request_id=str(request)))
         check = await http.get("/v1/check", params=ask, headers=as_user("client:aap-archive"))
         assert check.json()["allowed"] is True
@@ -1011,11 +1044,47 @@ async def test_the_system_administrator_redrives_dead_letters_once_their_cause_i
         assert len(redriven.data["letters"]) == 2 and redriven.data["remaining"] == 1
         assert redriven.source == source_of("permission")
 
+        # Letters that are none: one forged by whoever holds this service's own Kafka password
+        # (the only principal that may write its dead letters), pointing at the decision above
+        # but carrying an approval for another employee; one that names another topic; one
+        # without its position. Each is skipped and said so; none stops the re-drive.
+        forged = approved_borrowing("wangqiang", (record,), uuid.uuid4(), timedelta(days=30))
+        dead = APPROVALS_DECIDED.dead_letter(ns, "permission")
+        pointing = {
+            "x-dlt-group": f"{ns}.permission",
+            "x-dlt-original-topic": APPROVALS_DECIDED.name(ns),
+            "x-dlt-original-partition": str(genuine.partition),
+            "x-dlt-original-offset": str(genuine.offset),
+            "x-dlt-error-type": "RuntimeError",
+        }
+        forged_event = new_event(
+            forged, source=source_of("approval"), subject=str(request), correlation_id="c"
+        )
+        await out.send_raw(
+            dead, forged_event.model_dump_json().encode(), key=b"f1", headers=pointing
+        )
+        elsewhere = pointing | {"x-dlt-original-topic": ROLES_ASSIGNED.name(ns)}
+        await out.send_raw(dead, b"{}", key=b"f2", headers=elsewhere)
+        await out.send_raw(dead, b"{}", key=b"f3", headers={"x-dlt-group": f"{ns}.permission"})
+
         # Once each: a second re-drive hands over only the poison set aside again, and the
         # decision re-driven before makes no second grant.
         again = (await http.post("/v1/dead-letters/redrive", headers=as_user("sysadmin"))).json()
         assert [d["error_type"] for d in again["redriven"]] == ["JSONDecodeError"]
         assert again["remaining"] == 1
+        assert again["finished"] is True
+        assert sorted(s["why"] for s in again["skipped"]) == [
+            f"is not the message {APPROVALS_DECIDED.name(ns)} holds at partition "
+            f"{genuine.partition} offset {genuine.offset}: a forged letter",
+            "names no original topic, partition and offset",
+            f"names topic {ROLES_ASSIGNED.name(ns)!r}, but lies on the dead letters of "
+            f"{APPROVALS_DECIDED.name(ns)}",
+        ]
+        forged_ask = ask | {"user": "wangqiang"}
+        check = await http.get(
+            "/v1/check", params=forged_ask, headers=as_user("client:aap-archive")
+        )
+        assert check.json()["allowed"] is False
         await dead_letters_shown(http, 1)
         grants = (await http.get("/v1/grants", headers=as_user("wangfang"))).json()
         assert [g["grant_id"] for g in grants if str(record) in g["record_ids"]] == [

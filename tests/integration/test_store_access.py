@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import secrets
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -15,13 +16,14 @@ from minio.error import S3Error
 from minio.retention import Retention
 from pydantic import SecretStr
 
+from devkit import s3_access
 from devkit.s3_access import client_env
 from servicekit import s3
 from servicekit.settings import PlatformSettings
 
 
 def as_user(platform: PlatformSettings, service: str) -> Minio:
-    env = client_env(service)
+    env = client_env(service, platform.namespace)
     return s3.connect(
         platform.model_copy(
             update={
@@ -74,3 +76,25 @@ async def test_each_service_writes_only_where_it_must_and_deletes_nothing(
         lambda: archive.make_bucket(platform.bucket_name("unlocked"), object_lock=False),
     ):
         assert await refused(attempt) == "AccessDenied"
+
+
+async def test_one_namespaces_users_reach_no_other_namespaces_buckets(
+    platform: PlatformSettings,
+) -> None:
+    """Once, the policies named buckets by their suffix (``*-archive-originals``): on a shared
+    store, a test run's or another environment's archive user could write production's."""
+    other = platform.model_copy(update={"namespace": "ns" + secrets.token_hex(3)})
+    await asyncio.to_thread(s3_access.apply, platform, other.namespace)
+    try:
+        for service, purpose in (("archive", "archive-originals"), ("ingest", "ingest-originals"),
+                                 ("audit", "audit-checkpoints")):  # fmt: skip
+            mine = as_user(platform, service)
+            theirs = other.bucket_name(purpose)
+            data = io.BytesIO(b"%PDF-1.7")
+            put = lambda: mine.put_object(theirs, "x/forged.pdf", data, 8)  # noqa: B023,E731
+            assert await refused(put) == "AccessDenied", service
+            # …while the other namespace's own user writes there.
+            own = as_user(other, service)
+            await asyncio.to_thread(own.put_object, theirs, "x/own.pdf", io.BytesIO(b"%PDF"), 4)
+    finally:
+        await asyncio.to_thread(s3_access.remove, platform, other.namespace)

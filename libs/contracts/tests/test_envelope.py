@@ -17,7 +17,6 @@ from contracts.events import (
     RecordArchived,
 )
 from contracts.topics import (
-    PLATFORM_TOPICS,
     SERVICES,
     OaConnection,
     all_topic_names,
@@ -121,13 +120,19 @@ def test_every_event_has_exactly_one_topic_and_a_dead_letter_topic() -> None:
         assert len(registry) == 1 and registry[0].events.count(event) == 1, event
         if registry[0] not in per_connection:
             assert topic_for(event) == registry[0]
+    every = topics(["seeyon", "weaver"])
     names = all_topic_names("ns", ["seeyon", "weaver"])
-    assert len(names) == len(set(names)) == 2 * (len(PLATFORM_TOPICS) + len(SERVICES) + 6)
+    service_groups = sum(1 for t in every for c in t.consumers if not c.startswith("oa-"))
+    assert len(names) == len(set(names)) == len(every) + service_groups
     assert "ns.aap.archive.dead-letters-redriven.v1" in names
     assert all(n.startswith("ns.aap.") for n in names)
     assert "ns.aap.oa.weaver.decision-made.v2" in names
     assert "ns.aap.oa.weaver.decision-made.v1" in names  # OA systems still on version 1
-    assert "ns.aap.approval.requested.seeyon.v1.dlt" in names
+    # Each service's group its own dead letters; an OA connection writes none.
+    assert "ns.aap.approval.decided.v2.permission.dlt" in names
+    assert "ns.aap.approval.decided.v2.archive.dlt" in names
+    assert "ns.aap.approval.requested.seeyon.v1.audit.dlt" in names
+    assert not [n for n in names if n.endswith((".oa-seeyon.dlt", ".oa-weaver.dlt"))]
 
 
 def test_an_oa_connection_writes_its_decisions_only_and_reads_its_requests_only() -> None:

@@ -92,3 +92,17 @@ def test_an_entrys_hash_from_its_line_is_the_hash_of_its_fields() -> None:
     for entry in entries:
         assert _hash_of(canonical(entry), entry) == entry_hash(entry) == entry["hash"]
     assert verify_export(lines(entries), SIGNER.verifier(), [note(entries)]).ok
+
+
+def test_an_export_without_a_checkpoint_is_unproven(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Once, a fabricated three-entry export, a key made for it and no checkpoint passed."""
+    made_up = Signer.generate("aap.prod.audit")
+    export, key = tmp_path / "trail.jsonl", tmp_path / "key"
+    export.write_text("\n".join(lines(trail(3))) + "\n", encoding="utf-8")
+    key.write_text(made_up.verifier().text() + "\n")
+    assert main([str(export), "--key", str(key)]) == 1
+    out = capsys.readouterr().out
+    assert "未证明 UNPROVEN" in out and "通过 PASSED" not in out
+    assert f"aap.prod.audit ({made_up.verifier().key_id.hex()})" in out  # to compare

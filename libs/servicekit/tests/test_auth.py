@@ -20,8 +20,17 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi import FastAPI
+from pydantic import SecretStr
 
-from servicekit.auth import Caller, OidcSettings, TokenVerifier, Unauthenticated
+from servicekit.auth import (
+    Caller,
+    Discovery,
+    OidcSettings,
+    ServiceToken,
+    TokenVerifier,
+    Unauthenticated,
+)
+from servicekit.roles import RoleDirectory
 
 ISSUER = "https://idp.example.cn/realms/aap"
 
@@ -180,3 +189,43 @@ async def test_a_route_answers_401_without_a_valid_bearer_token() -> None:
         assert expired.status_code == 401 and expired.json()["detail"] == "the token has expired"
         ok = await http.get("/who", headers={"Authorization": f"Bearer {token()}"})
         assert ok.json() == {"name": "zhaomin"}
+
+
+async def test_a_username_that_a_url_would_read_as_another_principal_is_refused() -> None:
+    """An IdP that lets anyone register `secauditor#x` or `x/../secauditor` must not make them
+    the security auditor: a name outside the platform's rule is no principal at all."""
+    v = verifier(IdpStandIn({"k1": KEY}))
+    for name in ("secauditor#x", "x/../secauditor", "secauditor?x", "..", "Secauditor", "赵敏"):
+        reason = await refused(v, token(preferred_username=name))
+        assert f"preferred_username {name!r} is not a principal name" in reason
+    for name in ("zhaomin", "zhang.san@corp.cn", "auditor_2"):
+        assert (await v.verify(token(preferred_username=name))).name == name
+
+
+async def test_a_client_is_told_from_a_person_and_no_person_takes_a_clients_name() -> None:
+    v = verifier(IdpStandIn({"k1": KEY}))
+    erp = await v.verify(token(preferred_username="service-account-aap-erp", azp="aap-erp"))
+    assert erp.is_client and not (await v.verify(token())).is_client
+    # A person who registered the ERP's account name signs in through the people's client.
+    reason = await refused(v, token(preferred_username="service-account-aap-erp"))
+    assert "a person cannot take a client's name" in reason
+
+
+async def test_a_role_lookup_sends_the_name_as_one_escaped_path_segment() -> None:
+    asked: list[str] = []
+
+    def permission(request: httpx.Request) -> httpx.Response:
+        asked.append(request.url.raw_path.decode())
+        return httpx.Response(200, json=[])
+
+    token_ = ServiceToken(Discovery(ISSUER, httpx.AsyncClient()), "aap-x", SecretStr("s"))
+    token_._token = ("t", float("inf"))
+    directory = RoleDirectory("http://permission", token_, httpx.MockTransport(permission))
+    for name in ("secauditor#x", "x/../secauditor", "secauditor?x"):
+        assert (await directory.holder(name)).roles == ()
+    await directory.close()
+    assert asked == [
+        "/v1/roles/secauditor%23x",
+        "/v1/roles/x%2F..%2Fsecauditor",
+        "/v1/roles/secauditor%3Fx",
+    ]

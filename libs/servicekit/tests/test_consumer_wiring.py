@@ -53,7 +53,7 @@ async def test_typed_delivery_retries_and_dead_letters() -> None:
     def raw(msg: KafkaMessage) -> bytes:
         return msg.body  # dead letters need not be JSON
 
-    @rt.broker.subscriber(seeyon.dead_letter("unit"), decoder=raw)
+    @rt.broker.subscriber(seeyon.dead_letter("unit", "unit"), decoder=raw)
     async def on_dead_letter(body: bytes, msg: KafkaMessage) -> None:
         dead.append(dict(msg.headers))
 

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from approval.vendors.feishu import FeishuCallbacks
 from approval.vendors.feishu_crypt import FeishuCrypt
 from approval.vendors.refusals import CallbackRefused
 
@@ -44,3 +45,20 @@ def test_what_another_key_encrypted_is_refused() -> None:
         FeishuCrypt(EXAMPLE_KEY).decrypt("AAAA")
     with pytest.raises(CallbackRefused, match="shorter than an IV and one block"):
         FeishuCrypt(EXAMPLE_KEY).decrypt(base64.b64encode(bytes(16)).decode())
+
+
+def test_an_unsigned_post_learns_nothing_from_why_it_does_not_decrypt() -> None:
+    """A padding oracle, once: an unsigned post was decrypted, and bad padding and bad JSON got
+    different answers, so that probing could tell one from the other."""
+    crypt = FeishuCrypt("an encrypt key of this app")
+    callbacks = FeishuCallbacks(crypt, "the verification token")
+    bad_padding = base64.b64encode(bytes(16) + bytes(range(16))).decode()
+    not_json = crypt.encrypt(b"not json")
+    wrong_token = crypt.encrypt(json.dumps({"token": "x", "type": "url_verification"}).encode())
+    said = set()
+    for encrypted in (bad_padding, not_json, wrong_token):
+        body = json.dumps({"encrypt": encrypted}).encode()
+        with pytest.raises(CallbackRefused) as refused:
+            callbacks.receive({}, {}, body, now=0)
+        said.add(str(refused.value))
+    assert said == {"the body is not an event of this app (its Encrypt Key and Verification Token)"}

@@ -18,13 +18,19 @@ from pydantic import SecretStr
 
 from approval.adapters.http import oa_callback_router
 from approval.adapters.record_titles import title_of
-from approval.domain.borrowing import BorrowingRequest, Decision, NotRoutedHere
+from approval.domain.borrowing import (
+    BorrowingRequest,
+    Decision,
+    NotRoutedHere,
+    SelfApproval,
+    UnmappedApprover,
+)
 from approval.domain.form_profile import BUILT_IN, load_profiles
 from approval.domain.oa_states import UnknownState
 from approval.domain.routing import NoRoute, OaRoutes
 from approval.expense_approvals import ExpenseApprovals, NoExpenseFiling
-from approval.service import ApprovalService
-from approval.vendor_callbacks import Callback, UnknownConnection, UnmappedApprover, VendorCallbacks
+from approval.service import ApprovalService, NotOfTheFonds
+from approval.vendor_callbacks import Callback, UnknownConnection, VendorCallbacks
 from approval.vendor_starts import NoOaUser, VendorStarts
 from approval.vendors.connection import ExpenseFiling, VendorConnection
 from approval.vendors.events import OaInstance, Step
@@ -33,7 +39,7 @@ from approval.vendors.message_crypt import MessageCrypt
 from approval.vendors.refusals import CallbackRefused
 from approval.vendors.rest_start import RestStart, RestStarter
 from contracts.envelope import Envelope, new_event
-from contracts.events import ApprovalStep, OaDecisionMade, RecordArchived
+from contracts.events import ApprovalRequested, ApprovalStep, OaDecisionMade, RecordArchived
 from contracts.oa_callback import signed_headers
 from contracts.topics import OaConnection
 from devkit import oa_callbacks
@@ -111,12 +117,26 @@ class Titles:
 
     def __init__(self) -> None:
         self.known: dict[uuid.UUID, str] = {}
+        self.fonds: dict[uuid.UUID, str] = {}
 
     async def learn(self, record: RecordArchived) -> None:
         self.known[record.record_id] = title_of(record)
+        self.fonds[record.record_id] = record.fonds_code
 
     async def titles(self, record_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]:
         return {r: self.known[r] for r in record_ids if r in self.known}
+
+    async def fonds_of(self, record_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]:
+        return {r: self.fonds[r] for r in record_ids if r in self.fonds}
+
+    def archived(self, fonds: str) -> uuid.UUID:
+        """A record of ``fonds`` heard of (untitled: the form names it by its id)."""
+        record = uuid.uuid4()
+        self.fonds[record] = fonds
+        return record
+
+
+RECORDS = Titles()  # the records the service has heard of, for every test here
 
 
 class Nonces:
@@ -135,18 +155,37 @@ class Once:
         return True
 
 
+# The on-premise OAs' users, as their administrators map them to platform principals.
+ON_PREMISE_USERS = {
+    "seeyon": {"王强": "wangqiang", "wq01": "wangqiang", "刘洋": "liuyang", "liuyang": "liuyang"},
+    "weaver": {"王强": "wangqiang", "wangqiang": "wangqiang"},
+}
+
+
 def service() -> tuple[ApprovalService, RecordingPublisher]:
     published = RecordingPublisher()
     routes = OaRoutes({"Q001": "seeyon", "*": "weaver"})
     approval = ApprovalService(
-        Requests(), Nonces(), Once(), published, KEYS, routes, "/aap/approval"
+        Requests(),
+        Nonces(),
+        Once(),
+        published,
+        KEYS,
+        routes,
+        "/aap/approval",
+        RECORDS,
+        users=ON_PREMISE_USERS,
     )
     return approval, published
 
 
 async def filed(approval: ApprovalService, fonds: str) -> BorrowingRequest:
     return await approval.request_borrowing(
-        applicant="liuyang", fonds_code=fonds, record_ids=[uuid.uuid4()], reason="审计", days=7
+        applicant="liuyang",
+        fonds_code=fonds,
+        record_ids=[RECORDS.archived(fonds)],
+        reason="审计",
+        days=7,
     )
 
 
@@ -201,6 +240,7 @@ async def test_a_fonds_no_oa_system_decides_for_is_refused_with_its_name() -> No
         KEYS,
         OaRoutes({"Q001": "seeyon"}),
         "/aap/approval",
+        RECORDS,
     )
     with pytest.raises(NoRoute, match="fonds Q002"):
         await filed(approval, "Q002")
@@ -240,7 +280,9 @@ async def connected(
     """A request routed to connection "seeyon", a ``vendor`` connection, running as OA-1."""
     requests, published = Requests(), RecordingPublisher()
     routes = OaRoutes({"Q001": "seeyon", "*": "weaver"})
-    approval = ApprovalService(requests, Nonces(), Once(), published, KEYS, routes, "/aap/approval")
+    approval = ApprovalService(
+        requests, Nonces(), Once(), published, KEYS, routes, "/aap/approval", RECORDS
+    )
     request = await filed(approval, "Q001")
     await requests.started(request.request_id, "seeyon", "OA-1")  # started as OA-1 in the OA
     published.events.clear()
@@ -413,7 +455,15 @@ async def test_a_request_starts_its_approval_in_the_vendors_oa_and_again_after_a
         )
         routes = OaRoutes({"Q001": "seeyon", "*": "weaver"})
         approval = ApprovalService(
-            requests, Nonces(), Once(), published, KEYS, routes, "/aap/approval", starter=starts
+            requests,
+            Nonces(),
+            Once(),
+            published,
+            KEYS,
+            routes,
+            "/aap/approval",
+            RECORDS,
+            starter=starts,
         )
         standin.outage = 1
         request = await filed(approval, "Q001")
@@ -435,7 +485,15 @@ async def test_a_request_starts_its_approval_in_the_vendors_oa_and_again_after_a
         unknown = config.model_copy(update={"users": {"manager75": "wangqiang"}})
         starts = VendorStarts(requests, requests, {"seeyon": unknown}, {}, Titles())
         approval = ApprovalService(
-            requests, Nonces(), Once(), published, KEYS, routes, "/aap/approval", starter=starts
+            requests,
+            Nonces(),
+            Once(),
+            published,
+            KEYS,
+            routes,
+            "/aap/approval",
+            RECORDS,
+            starter=starts,
         )
         with pytest.raises(NoOaUser, match="liuyang has no user in OA connection seeyon"):
             await filed(approval, "Q001")
@@ -446,7 +504,16 @@ async def test_an_oa_posting_its_own_form_decides_through_its_connections_profil
     routes = OaRoutes({"Q001": "seeyon", "*": "weaver"})
     profiles = {"seeyon": load_profiles(BUILT_IN)["weaver-e9"]}
     approval = ApprovalService(
-        Requests(), Nonces(), Once(), published, KEYS, routes, "/aap/approval", profiles=profiles
+        Requests(),
+        Nonces(),
+        Once(),
+        published,
+        KEYS,
+        routes,
+        "/aap/approval",
+        RECORDS,
+        profiles=profiles,
+        users={"seeyon": {"wangqiang": "wangqiang"}},
     )
     request = await filed(approval, "Q001")
     published.events.clear()
@@ -490,6 +557,7 @@ async def test_a_request_undecided_too_long_expires_and_is_withdrawn_in_its_oa()
             KEYS,
             OaRoutes({"*": "seeyon"}),
             "/aap/approval",
+            RECORDS,
             starter=starts,
             decide_within=timedelta(0),  # every request is overdue at once
         )
@@ -542,8 +610,35 @@ async def test_an_oa_on_kafka_can_revoke_an_approval_and_send_its_trail() -> Non
         new_event(revoke, source="/oa/seeyon", subject="s", correlation_id="c"), "seeyon"
     )
     published.events.pop(0)  # the request
-    assert decisions(published) == [("approved", "王强"), ("revoked", "liuyang")]
-    assert published.events[1].data.trail == (step,)
+    assert decisions(published) == [("approved", "wangqiang"), ("revoked", "liuyang")]
+    # The trail names the OA's users as platform principals, and as the OA sent them.
+    assert published.events[1].data.trail == (step.model_copy(update={"approver": "wangqiang"}),)
+
+
+async def test_an_on_premise_approver_is_a_platform_principal_or_decides_nothing() -> None:
+    """Once, the signed callback took the OA's approver name as it came: an OA user "刘洋"
+    approving 刘洋's own request was not the applicant "liuyang", and an OA user no principal
+    answers to granted access. Now each is mapped, or the approval is refused."""
+    approval, published = service()
+    request = await filed(approval, "Q001")  # by liuyang
+    own = approved(request).model_copy(update={"approver": "刘洋"})
+    with pytest.raises(SelfApproval):
+        await approval.on_oa_decision(
+            new_event(own, source="/oa/seeyon", subject="s", correlation_id="c"), "seeyon"
+        )
+    stranger = approved(request).model_copy(update={"approver": "张三"})
+    with pytest.raises(UnmappedApprover, match="OA user '张三': mapped to no platform principal"):
+        await approval.on_oa_decision(
+            new_event(stranger, source="/oa/seeyon", subject="s", correlation_id="c"), "seeyon"
+        )
+    assert [type(e.data) for e in published.events] == [ApprovalRequested]  # no decision
+    published.events.clear()
+    # A rejection by someone unmapped stands: it grants nothing, and names them by the OA.
+    rejected = stranger.model_copy(update={"decision": "rejected"})
+    await approval.on_oa_decision(
+        new_event(rejected, source="/oa/seeyon", subject="s", correlation_id="c"), "seeyon"
+    )
+    assert decisions(published)[-1] == ("rejected", "seeyon:张三")
 
 
 async def test_a_dingtalk_finish_before_its_approvers_task_waits_for_the_resend() -> None:
@@ -619,6 +714,7 @@ async def test_an_expense_approval_of_each_vendor_is_read_from_its_api_and_annou
                 KEYS,
                 OaRoutes({"*": "seeyon"}),
                 "/aap/approval",
+                RECORDS,
             ),
             Requests(),
             configs,
@@ -694,9 +790,17 @@ async def test_an_on_premise_oa_is_started_by_its_configured_rest_call() -> None
         )
         routes = OaRoutes({"*": "seeyon"})
         approval = ApprovalService(
-            requests, Nonces(), Once(), published, KEYS, routes, "/aap/approval", starter=starts
+            requests,
+            Nonces(),
+            Once(),
+            published,
+            KEYS,
+            routes,
+            "/aap/approval",
+            RECORDS,
+            starter=starts,
         )
-        record = uuid.uuid4()
+        record = RECORDS.archived("Q001")
         titles.known[record] = "Q001-2025-D30-PZ-000007 报销市场部差旅费"
         request = await approval.request_borrowing(
             applicant="liuyang", fonds_code="Q001", record_ids=[record], reason="{title}", days=7
@@ -718,7 +822,15 @@ async def test_an_on_premise_oa_is_started_by_its_configured_rest_call() -> None
             requests, requests, {"seeyon": wrong}, {"seeyon": RestStarter(wrong, http)}, titles
         )
         approval = ApprovalService(
-            requests, Nonces(), Once(), published, KEYS, routes, "/aap/approval", starter=starts
+            requests,
+            Nonces(),
+            Once(),
+            published,
+            KEYS,
+            routes,
+            "/aap/approval",
+            RECORDS,
+            starter=starts,
         )
         refused = await filed(approval, "Q001")
         assert refused.oa_instance_id is None
@@ -731,7 +843,7 @@ async def test_an_on_premise_oa_posts_its_finished_expense_approval_signed() -> 
     published = RecordingPublisher()
     routes = OaRoutes({"*": "seeyon"})
     approval = ApprovalService(
-        Requests(), Nonces(), Once(), published, KEYS, routes, "/aap/approval"
+        Requests(), Nonces(), Once(), published, KEYS, routes, "/aap/approval", RECORDS
     )
     filing = ExpenseFiling(fonds_code="Q001", keys={"发票号码": "invoice_number"})
     expenses = ExpenseApprovals(published, {}, "/aap/approval", {"seeyon": filing})
@@ -783,3 +895,17 @@ async def test_an_on_premise_oa_posts_its_finished_expense_approval_signed() -> 
     # The OA's user ids are its own: no principal is taken from what it posted.
     assert [(s.oa_user_id, s.principal) for s in announced.trail] == [("wangqiang", None)]
     assert announced.finished_at == datetime(2026, 3, 5, 2, 0, tzinfo=UTC)
+
+
+async def test_a_request_names_records_of_its_own_fonds_only() -> None:
+    """Once, a Q003 request naming a Q002 record was filed, and Q003's OA form showed that
+    record's 档号 and 摘要 to the applicant and Q003's approvers."""
+    approval, published = service()
+    theirs, nowhere = RECORDS.archived("Q002"), uuid.uuid4()
+    for record in (theirs, nowhere):  # one answer: nothing is learned of where it is
+        with pytest.raises(NotOfTheFonds) as refused:
+            await approval.request_borrowing(
+                applicant="liuyang", fonds_code="Q003", record_ids=[record], reason="x", days=3
+            )
+        assert str(refused.value) == f"not records of fonds Q003 the archive holds: {record}"
+    assert published.events == []

@@ -33,23 +33,47 @@ def record() -> RecordArchived:
 
 
 class Store:
+    """A versioned bucket: a put over a key adds a version ("v1", "v2", …); a read names one,
+    or gets the latest."""
+
     def __init__(self, kept: dict[str, bytes], down: bool = False) -> None:
-        self.kept, self.down, self.bucket = kept, down, "archive"
+        self.kept = {key: [data] for key, data in kept.items()}
+        self.down, self.bucket = down, "archive"
+
+    def put_over(self, key: str, data: bytes) -> None:
+        self.kept[key].append(data)
 
     async def get(self, key: str, version_id: str | None = None) -> bytes:
         if self.down:
             raise MaxRetryError(None, "/" + key, "connection refused")  # type: ignore[arg-type]
         if key not in self.kept:
             raise S3Error(None, "NoSuchKey", "gone", key, "r", "h")  # type: ignore[arg-type]
-        return self.kept[key]
+        versions = self.kept[key]
+        return versions[int(version_id[1:]) - 1] if version_id else versions[-1]
+
+    async def versions(self, prefix: str) -> dict[str, list[str]]:
+        if self.down:
+            raise MaxRetryError(None, "/" + prefix, "connection refused")  # type: ignore[arg-type]
+        return {
+            key: [f"v{n}" for n in range(1, len(v) + 1)]
+            for key, v in sorted(self.kept.items())
+            if key.startswith(prefix)
+        }
 
 
 class Records:
+    """The record, and the versions recorded at accession: the first of each key."""
+
     def __init__(self, r: RecordArchived) -> None:
         self.r = r
 
     async def get(self, record_id: uuid.UUID) -> RecordArchived | None:
         return self.r
+
+    async def get_locked(
+        self, record_id: uuid.UUID
+    ) -> tuple[RecordArchived, dict[str, str | None]] | None:
+        return self.r, {f.object_key: "v1" for f in self.r.originals}
 
 
 class Published:
@@ -89,3 +113,24 @@ async def test_an_object_store_that_does_not_answer_raises_no_alert() -> None:
     with pytest.raises(MaxRetryError):  # a 503 to the caller; the sweep tries again next time
         await service.recheck(r.record_id)
     assert published.events == []
+
+
+async def test_a_version_put_over_an_archived_object_is_never_read_and_is_alerted() -> None:
+    """Once, the archive's S3 user put a new version over an archived original: a plain read
+    then served the forged bytes, and the re-check read them too and blamed 1-1. Now every read
+    names the archived version, and the version put over it is the finding."""
+    r = record()
+    store = Store(kept(r))
+    scan, metadata = r.originals[1].object_key, package_documents(r)[0][0]
+    store.put_over(scan, b"%PDF-1.4 forged")
+    store.put_over(metadata, b"<forged/>")  # the package: archived before versions were kept
+    service, published = integrity(r, store)
+    report, findings = await service.recheck(r.record_id)
+    failed = {c.code for c in report if c.outcome.value == "failed"}
+    assert failed == {"1-11"}  # 1-1 and the package check read the archived versions: intact
+    assert sorted((f.filename, f.object_key) for f in findings) == [
+        ("metadata.xml", metadata),
+        ("scan.pdf", scan),
+    ]
+    assert all("a later version was put over the archived one (v2)" in f.detail for f in findings)
+    assert len(published.events) == 2

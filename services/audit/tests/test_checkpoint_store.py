@@ -10,23 +10,26 @@ from audit.adapters.checkpoint_store import PublishedCheckpoints
 
 
 class Bucket:
+    """A versioned bucket under COMPLIANCE locks: a write under a key adds a version."""
+
     def __init__(self) -> None:
-        self.objects: dict[str, bytes] = {}
+        self.objects: dict[str, list[bytes]] = {}
 
     async def put_locked(
         self, key: str, data: bytes, media_type: str, *, until: datetime | None, legal_hold: bool
     ) -> None:
         assert until is not None  # every object under retention
-        self.objects[key] = data
+        self.objects.setdefault(key, []).append(data)
 
-    async def keys(self, prefix: str) -> list[str]:
-        return sorted(k for k in self.objects if k.startswith(prefix))
+    async def versions(self, prefix: str) -> dict[str, list[str]]:
+        return {
+            k: [str(n) for n in range(len(v))]
+            for k, v in sorted(self.objects.items())
+            if k.startswith(prefix)
+        }
 
     async def get(self, key: str, version_id: str | None = None) -> bytes:
-        return self.objects[key]
-
-    async def exists(self, key: str) -> bool:
-        return key in self.objects
+        return self.objects[key][int(version_id or -1)]
 
 
 def leaf(i: int) -> bytes:
@@ -55,6 +58,21 @@ async def test_each_leaf_is_given_once_though_a_retried_publication_overlaps() -
     got: list[Any] = [x async for x in store.leaves(9)]
     assert got == [leaf(i) for i in range(9)]
     assert [x async for x in store.leaves(6)] == [leaf(i) for i in range(6)]
-    assert await store.newest() == (9, "note 9")
+    assert [(n.size, n.note) for n in await store.notes()] == [(5, "note 5"), (9, "note 9")]
     assert await store.positions(9) == {("t", 0): 8}
     assert await store.positions(7) == {}
+
+
+async def test_what_is_put_over_a_published_object_is_never_read() -> None:
+    bucket = Bucket()
+    store = PublishedCheckpoints(bucket, timedelta(days=1))  # type: ignore[arg-type]
+    await store.publish(5, "note 5", run(range(0, 5)), 0, {("t", 0): 4})
+    until = datetime.now()
+    over = "leaves/00000000000000000000-00000000000000000005"
+    await bucket.put_locked(over, run(range(10, 15)), "", until=until, legal_hold=False)
+    await bucket.put_locked("checkpoints/00000000000000000005.note", b"forged", "", until=until,
+                            legal_hold=False)  # fmt: skip
+    await bucket.put_locked("leaves/not-ours", b"x", "", until=until, legal_hold=False)
+    assert [x async for x in store.leaves(5)] == [leaf(i) for i in range(5)]
+    assert [(n.size, n.note) for n in await store.notes()] == [(5, "note 5")]
+    assert [n.size for n in await store.notes(after=5)] == []

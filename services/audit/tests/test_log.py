@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from audit.checkpoints import Checkpoints
+from audit.ports import PublishedNote
 from audit.service import AuditService
 from contracts.checkpoint import Checkpoint, Signer
 from contracts.envelope import AnyEnvelope
@@ -85,10 +86,21 @@ class Nodes:
 
 
 class Published:
+    """The write-once bucket: a write under a key adds a version, the first stays."""
+
     def __init__(self) -> None:
-        self.notes: dict[int, str] = {}
+        self.versions: dict[int, list[str]] = {}  # by the tree size a key names
         self.leaf_hashes: list[Hash] = []
         self.offsets: dict[int, dict[tuple[str, int], int]] = {}
+
+    @property
+    def kept(self) -> dict[int, str]:
+        """Each key's note as first written."""
+        return {size: versions[0] for size, versions in self.versions.items()}
+
+    def put_note(self, size: int, note: str) -> None:
+        """What the bucket's user can do: put under any key, a new version over an old one."""
+        self.versions.setdefault(size, []).append(note)
 
     async def publish(
         self,
@@ -100,14 +112,18 @@ class Published:
     ) -> None:
         assert first_leaf == len(self.leaf_hashes), "each checkpoint continues the last"
         self.leaf_hashes += [leaves[i : i + 32] for i in range(0, len(leaves), 32)]
-        self.notes[size] = note
+        self.put_note(size, note)
         self.offsets[size] = dict(positions)
 
     async def positions(self, size: int) -> dict[tuple[str, int], int]:
         return self.offsets.get(size, {})
 
-    async def newest(self) -> tuple[int, str] | None:
-        return max(self.notes.items()) if self.notes else None
+    async def notes(self, after: int = 0) -> list[PublishedNote]:
+        return [
+            PublishedNote(f"checkpoints/{size:020d}.note", size, versions[0])
+            for size, versions in sorted(self.versions.items())
+            if size > after
+        ]
 
     async def leaves(self, upto: int) -> AsyncIterator[bytes]:
         for leaf in self.leaf_hashes[:upto]:
@@ -128,9 +144,9 @@ async def test_a_checkpoint_every_five_entries_and_proofs_that_check_against_the
     await checkpoints.start()
     for n in range(7):
         await checkpoints.record(event(n))
-    assert list(published.notes) == [5]
+    assert list(published.kept) == [5]
     assert await checkpoints.publish() == 7 and await checkpoints.publish() is None
-    five, seven = (Checkpoint.open(published.notes[s], SIGNER.verifier()) for s in (5, 7))
+    five, seven = (Checkpoint.open(published.kept[s], SIGNER.verifier()) for s in (5, 7))
     assert published.leaf_hashes == [leaf_of(e) for e in entries.entries]
     leaf, path = await service.inclusion(3, 7)
     verify_inclusion(leaf, 2, 7, path, seven.root)
@@ -152,7 +168,7 @@ async def test_a_failed_node_write_leaves_the_tree_rebuilt_from_the_entries() ->
     await checkpoints.record(event(3))
     assert [e["seq"] for e in entries.entries] == [1, 2, 3, 4]
     assert await checkpoints.publish() == 4
-    four = Checkpoint.open(published.notes[4], SIGNER.verifier())
+    four = Checkpoint.open(published.kept[4], SIGNER.verifier())
     for seq in range(1, 5):
         leaf, path = await service.inclusion(seq, 4)
         assert leaf == leaf_of(entries.entries[seq - 1])
@@ -187,7 +203,7 @@ async def test_a_batch_is_appended_once_each_in_order_whatever_it_repeats() -> N
     assert [e["position"] for e in entries.entries[1:]] == [["t", 0, 0], ["t", 0, 2], ["t", 0, 4]]
     assert (await checkpoints.verify()).ok
     assert await checkpoints.publish() == 4
-    four = Checkpoint.open(published.notes[4], SIGNER.verifier())
+    four = Checkpoint.open(published.kept[4], SIGNER.verifier())
     leaf, path = await service.inclusion(4, 4)
     verify_inclusion(leaf, 3, 4, path, four.root)
 
@@ -216,3 +232,53 @@ async def test_a_redelivered_event_appends_nothing_and_keeps_the_tree() -> None:
     await checkpoints.record(event(1))
     assert [e["seq"] for e in entries.entries] == [1, 2]
     assert nodes.rebuilds == rebuilt
+
+
+async def test_an_older_checkpoint_put_over_the_newest_or_under_a_newer_key_proves_nothing() -> (
+    None
+):
+    """Once, the audit service's S3 user put the checkpoint of 5 entries under a larger key,
+    and as a new version of the newest: verify then took it, and passed a log rewritten after
+    it. Now each checkpoint is read as first written, must be of the size its key names, and
+    proven consistent with the one before; one that is not is an alert."""
+    checkpoints, _, entries, _, published = log()
+    await checkpoints.start()
+    for n in range(7):
+        await checkpoints.record(event(n))
+    assert await checkpoints.publish() == 7
+    entries.entries[5]["data"]["role"] = "security_admin"  # entry 6, after checkpoint 5
+    prev = GENESIS_HASH
+    for entry in entries.entries:
+        entry["prev_hash"] = prev
+        entry["hash"] = prev = entry_hash(entry)
+    five = published.kept[5]
+    published.put_note(7, five)  # a new version over the newest: the first stays
+    found = await checkpoints.verify()
+    assert not found.ok and found.first_broken_seq == 6, found
+    assert found.checkpoint is not None and found.checkpoint.size == 7
+    published.put_note(9, five)  # under a newer key
+    found = await checkpoints.verify()
+    assert not found.ok and found.checkpoint is None, found
+    assert found.reason == (
+        "a published checkpoint is not trusted: checkpoints/00000000000000000009.note holds a "
+        "checkpoint of 5 entries: a checkpoint published under another tree's key"
+    )
+
+
+async def test_a_checkpoint_of_another_history_is_refused_though_validly_signed() -> None:
+    """A fork signed with the log's own key (a log rebuilt from rewritten entries and signed
+    anew) is not consistent with what was published before it: an alert, not the newest."""
+    checkpoints, _, _, _, published = log()
+    await checkpoints.start()
+    for n in range(5):
+        await checkpoints.record(event(n))
+    other = AuditService(Entries(), Nodes())
+    for n in range(10, 19):
+        await other.record(event(n))
+    fork = Checkpoint("aap.unit.audit", 9, await other.root(9), datetime.now(UTC))
+    published.put_note(9, fork.signed(SIGNER))
+    for n in range(5, 9):
+        await checkpoints.record(event(n))  # the log itself has grown to 9 meanwhile
+    found = await checkpoints.verify()
+    assert not found.ok and found.reason is not None, found
+    assert "checkpoint of 9 entries is not proven consistent with the one of 5" in found.reason

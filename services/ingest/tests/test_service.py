@@ -16,7 +16,7 @@ from contracts.events import DocumentIngested, DocumentRejected
 from devkit.testing import RecordingPublisher
 from ingest.domain.uploaders import OutOfScope, Uploader
 from ingest.parsers.files import UploadedFile, read_file
-from ingest.ports import KeptVoucher
+from ingest.ports import Booking, KeptVoucher
 from ingest.service import IngestService, Outcome
 from servicekit.workers import LimitExceeded, WorkerLimits
 
@@ -49,15 +49,17 @@ class Submissions:
 
 class Bookings:
     def __init__(self) -> None:
-        self.booked: dict[str, str] = {}
+        self.booked: dict[str, Booking] = {}
 
-    async def holders(self, keys: Iterable[str]) -> dict[str, str]:
+    async def holders(self, keys: Iterable[str]) -> dict[str, Booking]:
         return {k: self.booked[k] for k in keys if k in self.booked}
 
-    async def claim(self, keys: list[str], document_id: uuid.UUID) -> dict[str, str]:
+    async def claim(
+        self, keys: list[str], document_id: uuid.UUID, fonds_code: str
+    ) -> dict[str, Booking]:
         if taken := await self.holders(keys):
             return taken
-        self.booked |= {k: str(document_id) for k in keys}
+        self.booked |= {k: Booking(str(document_id), fonds_code) for k in keys}
         return {}
 
 
@@ -206,3 +208,27 @@ async def test_a_voucher_of_a_fonds_the_uploader_holds_no_role_in_is_refused_and
     assert published.events == [] and keys.kept == {}
     accepted = await s.ingest(voucher(fonds_code="Q002"), [pdf()], uploader=accountant)
     assert accepted.outcome is Outcome.ACCEPTED
+
+
+async def test_a_duplicate_booking_is_refused_naming_only_what_the_uploader_may_see() -> None:
+    """Once, the refusal named the record holding the invoice whatever its fonds: another
+    company's accountant learned the id of a record they may not read."""
+    s, _, _ = service()
+    invoice = (SAMPLES / "attachments" / "einvoice-25312000000012345678.xml").read_bytes()
+
+    def with_invoice(fonds: str, no: str) -> tuple[UploadedFile, list[UploadedFile]]:
+        xml = UploadedFile("attachment", "inv.xml", "application/xml", invoice)
+        return voucher(fonds_code=fonds, voucher_no=no), [xml]
+
+    first = await s.ingest(*with_invoice("Q001", "记-0101"), uploader=ERP)
+    assert isinstance(first.event, DocumentIngested), first.event
+    held = str(first.event.document_id)
+    for uploader, fonds, named in (
+        (Uploader("lijing", frozenset({"Q002"})), "Q002", False),
+        (Uploader("zhangwei", frozenset({"Q001"})), "Q001", True),
+    ):
+        again = await s.ingest(*with_invoice(fonds, "记-0102"), uploader=uploader)
+        assert isinstance(again.event, DocumentRejected)
+        said = " ".join(p.message for p in again.event.problems)
+        assert "invoice 25312000000012345678 is already booked" in said and "重复入账" in said
+        assert (held in said) is named, said

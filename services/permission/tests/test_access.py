@@ -183,6 +183,18 @@ def test_nobody_holds_two_of_the_three_administrative_roles() -> None:
     ]
 
 
+def test_no_administrator_holds_a_business_role_in_any_fonds() -> None:
+    """The security administrator once made the system administrator archivist of every fonds
+    and the security auditor archivist of Q001, and both then read Q001's records."""
+    for admin, role in (("sysadmin", "system_admin"), ("secauditor", "security_auditor")):
+        for business in ("archivist", "accountant", "auditor", "erp_integration"):
+            held = [RoleAssignment(admin, role, "*"), RoleAssignment(admin, business, "Q001")]
+            assert separation_of_duties(held) == [
+                f"{admin} holds {' and '.join(sorted((role, business)))}: an administrator "
+                "keeps the system, not its records: no business role (三员分立)"
+            ]
+
+
 def test_administrators_read_no_record() -> None:
     record = uuid.uuid4()
     for role in ("system_admin", "security_admin", "security_auditor"):

@@ -23,6 +23,7 @@ from permission.domain.access import ChangeRefused, Grant, RoleAssignment
 from permission.ports import Pending
 from permission.service import (
     AlreadyEnded,
+    NoGrantForClients,
     NotFound,
     NotPermitted,
     PermissionService,
@@ -74,6 +75,13 @@ class Grants:
     def __init__(self, *grants: Grant) -> None:
         self.grants = {g.grant_id: g for g in grants}
         self.revoked: dict[uuid.UUID, datetime] = {}
+        self.records: dict[uuid.UUID, str] = {}  # the fonds of each record heard of
+
+    async def fonds_of(self, record_id: uuid.UUID) -> str | None:
+        return self.records.get(record_id)
+
+    async def for_user(self, user: str) -> list[Grant]:
+        return [g for g in self.grants.values() if g.user == user]
 
     async def get(self, grant_id: uuid.UUID) -> Grant | None:
         return self.grants.get(grant_id)
@@ -237,3 +245,36 @@ async def test_an_approval_revoked_in_the_oa_withdraws_its_grant_at_once_and_onc
     for outcome in ("rejected", "cancelled", "expired"):
         await service.on_approval_decided(decision(uuid.uuid4(), outcome))
     assert len(published.events) == 2
+
+
+async def test_a_client_holds_no_grant_whatever_an_approval_says() -> None:
+    """Once, the ERP's client filed a borrowing request and, approved in the OA, read the
+    record. The approval service now refuses clients; a decision for one is set aside here."""
+    grants, published = Grants(), RecordingPublisher()
+    fake_grants: Any = grants
+    once: Any = Once()
+    service = PermissionService(fake_grants, Roles(), once, published, "/aap/permission")
+    approved = decision(uuid.uuid4(), "approved")
+    for_erp = approved.model_copy(
+        update={"data": approved.data.model_copy(update={"applicant": "service-account-aap-erp"})}
+    )
+    with pytest.raises(NoGrantForClients, match="borrowing grants are for people"):
+        await service.on_approval_decided(for_erp)
+    assert grants.grants == {} and published.events == []
+
+
+async def test_a_grant_lists_only_the_records_it_covers() -> None:
+    """Once, a Q001 grant listed the Q002 record its request named, though it covered none."""
+    now = datetime.now(UTC)
+    ours, theirs = uuid.uuid4(), uuid.uuid4()
+    grant = Grant(
+        uuid.uuid4(), "wangfang", ("read",), "Q001", (ours, theirs), now, now + timedelta(days=3),
+        uuid.uuid4(),
+    )  # fmt: skip
+    grants = Grants(grant)
+    grants.records |= {ours: "Q001", theirs: "Q002"}
+    fake: Any = grants
+    once: Any = Once()
+    service = PermissionService(fake, Roles(), once, RecordingPublisher(), "/aap/permission")
+    [shown] = await service.grants_of("wangfang")
+    assert shown.record_ids == (ours,)

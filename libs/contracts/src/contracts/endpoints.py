@@ -50,7 +50,13 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint(
         "archive", "GET", "/v1/records/{record_id}/versions", ARCHIVE_READERS, "403 otherwise"
     ),
-    Endpoint("archive", "GET", "/v1/drill", ARCHIVE_READERS, "403 for a record not readable"),
+    Endpoint(
+        "archive",
+        "GET",
+        "/v1/drill",
+        ARCHIVE_READERS,
+        "404 for a record not readable, the same answer as for none",
+    ),
     Endpoint(
         "archive",
         "GET",
@@ -99,7 +105,11 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("archive", "GET", "/v1/custody/overdue", FONDS_READERS, "403 for another fonds"),
     # approval
     Endpoint(
-        "approval", "POST", "/v1/borrowing-requests", "any employee (borrower)", "as the applicant"
+        "approval",
+        "POST",
+        "/v1/borrowing-requests",
+        "any person (borrower); no client",
+        "as the applicant; records of the request's fonds only (422 otherwise)",
     ),
     Endpoint(
         "approval",
@@ -143,7 +153,13 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint(
         "permission", "GET", "/v1/roles/{user}", "the services' own clients; the user", "their own"
     ),
-    Endpoint("permission", "GET", "/v1/grants", "any authenticated principal", "their own grants"),
+    Endpoint(
+        "permission",
+        "GET",
+        "/v1/grants",
+        "any authenticated principal",
+        "their own grants, each with the records it covers",
+    ),
     Endpoint(
         "permission", "POST", "/v1/grants/{grant_id}/withdrawal", SECURITY_ADMIN, "every grant"
     ),
@@ -198,7 +214,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
             service,
             "POST",
             "/v1/dead-letters/redrive",
-            "system administrator (系统管理员)",
+            "system administrator (系统管理员) of every fonds",
             "the service's own consumer group's dead letters",
         )
         for service in ("ingest", "archive", "approval", "permission", "audit")

@@ -538,12 +538,27 @@ class TrailExported(EventData):
 
 
 class RedrivenLetter(Contract):
-    """One dead letter handed to its handler again, named by where it was first read."""
+    """One dead letter handed to its handler again, named by where it was first read, and what
+    it is (as far as it can be read: a poison message may be no event at all)."""
 
     topic: str
     partition: int = Field(ge=0)
     offset: int = Field(ge=0)
     error_type: str = Field(description="Why it had been set aside")
+    reason: str = Field(default="", description="The error it was set aside with")
+    event_type: str | None = Field(default=None, description="Its CloudEvents type, if an event")
+    source: str | None = Field(default=None, description="The source it names, if an event")
+    subject: str | None = Field(default=None, description="Its subject, if an event")
+
+
+class SkippedLetter(Contract):
+    """A record of a group's dead-letter topic that re-drive would not hand over: it names no
+    position on the topic it lies beside, or its message is not what that position holds."""
+
+    partition: int = Field(ge=0, description="On the dead-letter topic")
+    offset: int = Field(ge=0, description="On the dead-letter topic")
+    dead_letter_topic: str
+    why: str
 
 
 class DeadLettersRedriven(EventData):
@@ -555,6 +570,9 @@ class DeadLettersRedriven(EventData):
     group: str = Field(description="The consumer group whose dead letters these were")
     principal: str = Field(description="The authenticated principal who asked")
     letters: tuple[RedrivenLetter, ...]
+    skipped: tuple[SkippedLetter, ...] = Field(
+        default=(), description="Records of its dead-letter topics not handed over, and why"
+    )
     remaining: int = Field(ge=0, description="Dead letters of the group left afterwards")
     finished: bool = Field(
         description="False: stopped (its time limit, or a letter failing again), the rest left"

@@ -7,10 +7,29 @@ reads a record, an original or (but for the security auditor) the audit trail.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from enum import StrEnum
 
 ALL_FONDS = "*"
+
+# What a principal's name (the token's ``preferred_username``, the key of role assignments) may
+# be: lower-case letters, digits and ``. _ @ -``, beginning with a letter or a digit, at most 64.
+# A name is put into URLs and audit entries; ``secauditor#x`` or ``x/../secauditor`` would be
+# read as another principal's by whatever parses them. The local realm refuses other usernames,
+# and every service refuses a token naming one (401).
+PRINCIPAL_NAME = re.compile(r"[a-z0-9][a-z0-9._@-]{0,63}")
+PRINCIPAL_NAME_RULE = "1–64 of a-z, 0-9 and . _ @ -, beginning with a letter or digit"
+# A client's own principal (a service, the ERP or an OA integration) is its service account,
+# named as the IdP names it (Keycloak: service-account-<client id>). Clients are no people: they
+# neither borrow nor hold grants.
+CLIENT_PRINCIPAL_PREFIX = "service-account-"
+
+
+def is_client(principal: str) -> bool:
+    """Whether ``principal`` names a client's service account, not a person."""
+    return principal.startswith(CLIENT_PRINCIPAL_PREFIX)
 
 
 class Role(StrEnum):
@@ -50,6 +69,38 @@ ROLE_ACTIONS: Mapping[Role, frozenset[Action]] = {
     Role.SECURITY_AUDITOR: frozenset({Action.READ_TRAIL}),
 }
 ADMINISTRATORS = frozenset({Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN, Role.SECURITY_AUDITOR})
+BUSINESS_ROLES = frozenset(Role) - ADMINISTRATORS
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """Two roles that no principal holds together, in any fonds, and the rule that says so."""
+
+    roles: frozenset[Role]
+    rule: str
+
+
+_THREE = "no principal holds two of the three administrative roles (三员分立)"
+_APART = "an administrator keeps the system, not its records: no business role (三员分立)"
+# Every pair of roles that may not meet in one principal (409 naming the row). An exception,
+# such as the system administrator as the IT member of a destruction's supervision (监销, to come
+# with the lifecycle), is a row taken out of this table with its clause, not a test in code.
+ROLE_CONFLICTS: tuple[Conflict, ...] = (
+    Conflict(frozenset({Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN}), _THREE),
+    Conflict(frozenset({Role.SYSTEM_ADMIN, Role.SECURITY_AUDITOR}), _THREE),
+    Conflict(frozenset({Role.SECURITY_ADMIN, Role.SECURITY_AUDITOR}), _THREE),
+    *(
+        Conflict(frozenset({admin, business}), _APART)
+        for admin in sorted(ADMINISTRATORS)
+        for business in sorted(BUSINESS_ROLES)
+    ),
+)
+
+
+def conflicts(held: Iterable[str]) -> list[Conflict]:
+    """The rows of ``ROLE_CONFLICTS`` that the roles ``held`` (names as stored) break."""
+    names = set(held)
+    return [c for c in ROLE_CONFLICTS if {r.value for r in c.roles} <= names]
 
 
 def allows(role: str, action: str) -> bool:

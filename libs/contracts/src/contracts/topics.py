@@ -42,6 +42,17 @@ DEAD_LETTER_SUFFIX = ".dlt"
 OA_PRINCIPAL_PREFIX = "oa-"  # an OA connection's Kafka principal: oa-<connection>
 
 
+def dead_letter_topic(topic: str, consumer: str) -> str:
+    """The dead-letter topic of one consumer group on ``topic`` (a full name): its own, which
+    only that consumer's principal writes, so that no other principal can hand it a letter."""
+    return f"{topic}.{consumer}{DEAD_LETTER_SUFFIX}"
+
+
+def is_service(principal: str) -> bool:
+    """One of the platform's services, not an OA connection's principal."""
+    return not principal.startswith(OA_PRINCIPAL_PREFIX)
+
+
 def source_of(principal: str) -> str:
     """The CloudEvents ``source`` of a principal's events: ``/aap/<service>`` for the platform's
     services, ``/oa/<connection>`` for an OA connection (principal ``oa-<connection>``)."""
@@ -65,8 +76,14 @@ class Topic:
     def name(self, namespace: str) -> str:
         return f"{namespace}.{self.base_name}" if namespace else self.base_name
 
-    def dead_letter(self, namespace: str) -> str:
-        return self.name(namespace) + DEAD_LETTER_SUFFIX
+    def dead_letter(self, namespace: str, consumer: str) -> str:
+        """Where ``consumer``'s group sets aside what it cannot take from this topic."""
+        return dead_letter_topic(self.name(namespace), consumer)
+
+    def dead_letters(self, namespace: str) -> dict[str, str]:
+        """Each service consumer's dead-letter topic, by consumer. An OA connection reads its
+        requests with its own software and sets nothing aside here: it writes no dead letters."""
+        return {c: self.dead_letter(namespace, c) for c in self.consumers if is_service(c)}
 
     def produced_by(self, source: str) -> bool:
         """Whether an event saying it comes from ``source`` may be on this topic: its owner's
@@ -302,4 +319,8 @@ def topic_for(event: type[EventData]) -> Topic:
 
 def all_topic_names(namespace: str, connections: Iterable[str]) -> list[str]:
     """Every topic and dead-letter topic to create for a namespace."""
-    return [n for t in topics(connections) for n in (t.name(namespace), t.dead_letter(namespace))]
+    return [
+        n
+        for t in topics(connections)
+        for n in (t.name(namespace), *t.dead_letters(namespace).values())
+    ]

@@ -32,6 +32,7 @@ from contracts.trail import GENESIS_HASH, entry_hash
 
 @dataclass
 class Report:
+    key: str = ""  # the verifier key's name and id, for the auditor to compare
     entries: int = 0
     checkpoints_matched: list[int] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
@@ -41,9 +42,15 @@ class Report:
         return not self.problems
 
     def lines(self) -> list[str]:
-        out = [f"条目 entries: {self.entries}"]
+        out = [f"公钥 key: {self.key}", f"条目 entries: {self.entries}"]
         for size in self.checkpoints_matched:
             out.append(f"✓ 检查点 checkpoint {size}: 根哈希一致 the export's first {size} match it")
+        if self.checkpoints_matched and self.entries > self.checkpoints_matched[-1]:
+            out.append(
+                f"  条目 {self.checkpoints_matched[-1] + 1}–{self.entries} 仅由哈希链连接 entries "
+                f"{self.checkpoints_matched[-1] + 1}–{self.entries} are chained only, no "
+                "checkpoint covers them yet"
+            )
         if self.ok:
             out.append("✓ 通过 PASSED: 哈希链完整，签名有效 hash chain intact, signatures valid")
         else:
@@ -55,7 +62,14 @@ class Report:
 def verify_export(lines: Iterable[bytes | str], verifier: Verifier, notes: Iterable[str]) -> Report:
     """Check an export against the log's key and the checkpoints kept; the first failure ends
     the walk (what follows it cannot be trusted either)."""
-    report = Report()
+    report = Report(key=f"{verifier.name} ({verifier.key_id.hex()})")
+    notes = list(notes)
+    if not notes:
+        report.problems.append(
+            "未证明 UNPROVEN: 未提供检查点 no checkpoint given: a hash chain alone proves nothing "
+            "(anyone can make one); give the log's checkpoint (--checkpoint)"
+        )
+        return report
     checkpoints: list[Checkpoint] = []
     for note in notes:
         try:

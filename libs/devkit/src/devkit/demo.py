@@ -44,8 +44,15 @@ from contracts.topics import (
 )
 from contracts.trail import GENESIS_HASH, canonical, entry_hash
 from contracts.types import utc_now
-from devkit import demo_vendors
-from devkit.identity import ERP, as_user, forged_token, oa_callback_secret, tokens
+from devkit import demo_insider, demo_vendors
+from devkit.identity import (
+    ERP,
+    LOCAL_OA_USERS,
+    as_user,
+    forged_token,
+    oa_callback_secret,
+    tokens,
+)
 from devkit.kafka_access import client_env
 from devkit.namespace import as_local_administrator, provision
 from devkit.stack import ARCHIVIST, AUDITOR, LocalStack
@@ -62,6 +69,7 @@ UPLOADS = [
     ("2025-03-ji-0003.json", ["bank-receipt-20250320-0004411.pdf"]),
 ]
 BORROWER, OA_APPROVER, SYSTEM_ADMIN = "liuyang", "王强", "sysadmin"
+APPROVER = LOCAL_OA_USERS["seeyon"][OA_APPROVER]  # the platform principal the OA's 王强 is
 # The OA system deciding for the sample fonds, and another company's (LOCAL_OA_ROUTES).
 OA, OTHER_OA = "seeyon", "weaver"
 
@@ -105,6 +113,7 @@ class Outcome:
     intake_checks: dict[str, str] = field(default_factory=dict)  # DA/T 70 code → outcome
     recheck: dict[str, str] = field(default_factory=dict)
     vendors: demo_vendors.VendorOutcome = field(default_factory=demo_vendors.VendorOutcome)
+    insider: demo_insider.InsiderOutcome = field(default_factory=demo_insider.InsiderOutcome)
 
     @property
     def as_expected(self) -> bool:
@@ -121,11 +130,12 @@ class Outcome:
             and self.other_oa_callback == 403
             and self.download_intact
             and self.chain_ok
-            and any("download" in row[2] and row[5] == OA_APPROVER for row in self.usage)
+            and any("download" in row[2] and row[5] == APPROVER for row in self.usage)
             and (self.offline_verified, self.offline_altered) == (0, 1)
             and "failed" not in self.intake_checks.values()
             and set(self.recheck.values()) == {"passed"}
             and self.vendors.as_expected
+            and self.insider.as_expected
         )
 
 
@@ -371,15 +381,18 @@ async def story(stack: LocalStack, platform: PlatformSettings) -> Outcome:
 
         say("\n⑧ 离线校验 — the auditor verifies an export on their own machine")
         await watch.wait_for(of_type("CheckpointPublished"), timeout=60)
-        out.offline_verified, out.offline_altered = await verify_offline(http, stack.url("audit"))
+        out.offline_verified, out.offline_altered, exported = await verify_offline(
+            http, stack.url("audit")
+        )
+        out.insider = await demo_insider.story(platform, target["record_id"], exported)
     await demo_vendors.story(stack, platform, SAMPLES, out.vendors)
     return out
 
 
-async def verify_offline(http: httpx.AsyncClient, audit: str) -> tuple[int, int]:
+async def verify_offline(http: httpx.AsyncClient, audit: str) -> tuple[int, int, Path]:
     """Export the trail, keep the checkpoint it carries and the log's public key, and run the
     offline verifier as an auditor would; then on a copy with one entry altered (every hash
-    after it recomputed). The verifier's exit codes."""
+    after it recomputed). The verifier's exit codes, and the folder holding what it checked."""
     export = await http.get(f"{audit}/v1/export", headers=as_user(AUDITOR))
     key = await http.get(f"{audit}/v1/checkpoint/key", headers=as_user(AUDITOR))
     folder = Path(tempfile.mkdtemp(prefix="aap-trail-"))
@@ -411,7 +424,7 @@ async def verify_offline(http: httpx.AsyncClient, audit: str) -> tuple[int, int]
         for line in done.stdout.splitlines():
             say(f"     {line}")
         codes.append(done.returncode)
-    return codes[0], codes[1]
+    return codes[0], codes[1], folder
 
 
 async def expired(token: str, expires_at: float) -> str:

@@ -26,6 +26,7 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from contracts.checkpoint import Signer
+from contracts.roles import PRINCIPAL_NAME, PRINCIPAL_NAME_RULE
 from devkit import local_oa
 from devkit.secretfile import kept
 
@@ -51,6 +52,7 @@ PEOPLE = (
     Person("lijing", "李静", "accountant (会计)"),
     Person("liuyang", "刘洋", "borrower: an employee asking to read records"),
     Person("wangfang", "王芳", "borrower"),
+    Person("wangqiang", "王强", "finance manager (财务经理): approves borrowing in the OA"),
     Person("auditor-all", "孙立", "internal auditor of every fonds (集团内审)"),
     Person("outsider", "陈晨", "an employee with no role at all"),
     Person("sysadmin", "周伟", "system administrator (系统管理员)"),
@@ -88,17 +90,30 @@ def local_secrets() -> dict[str, str]:
     return kept("identity", make)
 
 
-def _attribute(name: str, *, required: bool) -> dict[str, Any]:
+def _attribute(
+    name: str, *, required: bool, validations: dict[str, Any] | None = None
+) -> dict[str, Any]:
     everyone = {"view": ["admin", "user"], "edit": ["admin", "user"]}
     rule: dict[str, Any] = {"name": name, "displayName": f"${{{name}}}", "permissions": everyone}
+    rule |= {"validations": validations} if validations else {}
     return rule | ({"required": {"roles": ["user"]}} if required else {})
 
+
+# A username is a principal name as the platform accepts it (contracts.roles.PRINCIPAL_NAME):
+# the realm refuses any other, so `secauditor#x` can never sign in.
+_USERNAME_RULES = {
+    "length": {"min": 1, "max": 64},
+    "pattern": {
+        "pattern": f"^{PRINCIPAL_NAME.pattern}$",
+        "error-message": f"username: {PRINCIPAL_NAME_RULE}",
+    },
+}
 
 # Keycloak's default user profile, except that a name is one field: 赵敏 is a given name and a
 # family name in that order, which "first last" would turn round. The token's `name` is it.
 _USER_PROFILE = {
     "attributes": [
-        _attribute("username", required=False),
+        _attribute("username", required=False, validations=_USERNAME_RULES),
         _attribute("email", required=True),
         _attribute("firstName", required=True),
         _attribute("lastName", required=False),
@@ -313,6 +328,12 @@ LOCAL_OA_ROUTES = {
     "Q004": "wecom",
     "*": "weaver",
 }
+# The on-premise OAs' users as platform principals (AAP_APPROVAL_OA_USERS): their approvals
+# name people as the OA knows them (王强 by name in 致远, by login id in 泛微's own form).
+LOCAL_OA_USERS = {
+    "seeyon": {"王强": "wangqiang", "刘洋": "liuyang"},
+    "weaver": {"王强": "wangqiang", "wangqiang": "wangqiang"},
+}
 LOCAL_LOG_KEY = "aap.local.audit"  # the name of the local audit log's checkpoint key
 
 
@@ -349,6 +370,7 @@ def service_env(service: str) -> dict[str, str]:
     if service == "approval":
         env["AAP_APPROVAL_OA_CALLBACK_KEYS"] = json.dumps(oa_callback_keys())
         env["AAP_APPROVAL_OA_ROUTES"] = json.dumps(LOCAL_OA_ROUTES)
+        env["AAP_APPROVAL_OA_USERS"] = json.dumps(LOCAL_OA_USERS, ensure_ascii=False)
         env["AAP_APPROVAL_OA_VENDORS"] = json.dumps(local_oa.connections())
     if service == "archive":
         env["AAP_ARCHIVE_APPROVALS_EXPECTED"] = json.dumps(local_oa.APPROVALS_EXPECTED)

@@ -6,7 +6,8 @@ contracts' topic registry implies, applied through the admin API (confluent-kafk
 ``python -m devkit.namespace create`` applies the principals and ACLs (repeatable).
 
 Each topic is writable only by its producer's principal and readable only by its consumers'
-principals and consumer groups; a consumer may write its dead letters and read them back. The
+principals and consumer groups; each service consumer writes and reads back its own group's
+dead-letter topic of it, and no other (an OA connection's principal writes none). The
 broker denies everything else (``allow.everyone.if.no.acl.found=false``). The admin principal,
 made when the storage is formatted, is the broker's super user: this script and the tests' own
 clients use it. Passwords are made at random once per checkout into ``.local/secrets/kafka.json``.
@@ -107,13 +108,16 @@ def acls(namespace: str, connections: Iterable[str]) -> list[AclBinding]:
     OA ``connections``' included)."""
     out: list[AclBinding] = []
     for topic in topics(connections):
-        name, dead = topic.name(namespace), topic.dead_letter(namespace)
+        name = topic.name(namespace)
         if not topic.retired:
             out.append(_allow(ResourceType.TOPIC, name, topic.owner, AclOperation.WRITE))
         for consumer in topic.consumers:
             out.append(_allow(ResourceType.TOPIC, name, consumer, AclOperation.READ))
+        # Each service's group its own dead letters, which no other principal writes (an OA
+        # connection none): it reads them back to re-drive them, and the audit log's verify
+        # to tell what it set aside from a gap.
+        for consumer, dead in topic.dead_letters(namespace).items():
             out.append(_allow(ResourceType.TOPIC, dead, consumer, AclOperation.WRITE))
-            # …and reads them back (the audit log's verify: what it set aside is no gap).
             out.append(_allow(ResourceType.TOPIC, dead, consumer, AclOperation.READ))
     for principal in principals(connections):  # its groups: `<ns>.<principal>`, `<ns>.<…>.<…>`
         group = f"{namespace}.{principal}"

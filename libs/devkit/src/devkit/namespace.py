@@ -53,10 +53,12 @@ async def provision(platform: PlatformSettings, namespace: str) -> list[str]:
 
 
 async def discard(platform: PlatformSettings, namespace: str) -> None:
-    """Undo a test's ``provision``: the namespace's ACLs removed and its topics deleted. Left
+    """Undo a test's ``provision``: the namespace's ACLs and S3 users removed and its topics
+    deleted (its locked objects stay: nobody deletes those). Left
     behind, every partition of every test run stays open in the local broker until it runs out
     of file handles."""
     kafka_access.remove(platform, namespace)
+    s3_access.remove(platform, namespace)
     admin = AIOKafkaAdminClient(
         bootstrap_servers=platform.kafka_bootstrap, **client_options(platform)
     )

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from contracts.events import DocumentIngested
+from contracts.events import DocumentIngested, RecordArchived
 from contracts.fixity import digest
 from contracts.records import RecordCategory, StoredFile, VoucherSummary
 from contracts.types import Money
@@ -94,3 +94,23 @@ def sample_voucher(name: str = "2025-03-ji-0002.json", **changes: Any) -> bytes:
     doc["voucher_no"] = f"记-{secrets.randbelow(10**8):08d}"
     doc.update(changes)
     return json.dumps(doc, ensure_ascii=False).encode()
+
+
+def archived_record(fonds: str, files: Sequence[StoredFile] = (), **changes: Any) -> RecordArchived:
+    """What the archive announces for a voucher of ``fonds`` it archived (its originals
+    ``files``, or one made up and stored nowhere: for services that learn of records only)."""
+    record = uuid.uuid4()
+    scan = stored_file("voucher", "v.json", "application/json", record.bytes)
+    fields: dict[str, Any] = {
+        "record_id": record,
+        "document_id": record,
+        "archive_code": f"{fonds}-2024-D30-PZ-{record.hex[:6]}",
+        "fonds_code": fonds,
+        "fiscal_year": 2024,
+        "category": RecordCategory.BOOKKEEPING_VOUCHER,
+        "retention": {"years": 30},
+        "retention_until": "2054-12-31",
+        "originals": tuple(files) or (scan,),
+        "archived_at": datetime.now(UTC),
+    }
+    return RecordArchived(**(fields | changes))

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
+from aiokafka.structs import RecordMetadata
 
 from contracts.envelope import CONTENT_TYPE, Envelope, EventData
 from contracts.topics import Topic, topic_for
@@ -26,17 +27,31 @@ class EventSender:
     async def __aexit__(self, *exc: object) -> None:
         await self._producer.stop()
 
-    async def send(self, event: Envelope[Any], to: Topic | None = None) -> None:
-        """On the event's topic, or on ``to`` (an OA connection's)."""
+    async def send(self, event: Envelope[Any], to: Topic | None = None) -> RecordMetadata:
+        """On the event's topic, or on ``to`` (an OA connection's); where it was written."""
         assert isinstance(event.data, EventData)
-        await self.send_raw(
+        return await self.send_raw(
             (to or topic_for(type(event.data))).name(self._namespace),
             event.model_dump_json().encode(),
             key=event.subject.encode(),
         )
 
-    async def send_raw(self, topic: str, value: bytes, *, key: bytes | None = None) -> None:
-        """Anything at all, e.g. a poison message for a dead-letter test."""
-        await self._producer.send_and_wait(
-            topic, value, key=key, headers=[("content-type", CONTENT_TYPE.encode())]
+    async def send_raw(
+        self,
+        topic: str,
+        value: bytes,
+        *,
+        key: bytes | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> RecordMetadata:
+        """Anything at all, e.g. a poison message or a forged letter for a dead-letter test."""
+        sent: RecordMetadata = await self._producer.send_and_wait(
+            topic,
+            value,
+            key=key,
+            headers=[
+                (k, v.encode())
+                for k, v in ({"content-type": CONTENT_TYPE} | (headers or {})).items()
+            ],
         )
+        return sent

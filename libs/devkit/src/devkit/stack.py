@@ -70,7 +70,7 @@ class LocalStack:
         env = {**defaults, **service_env(service), **os.environ, **client_env(service)}
         for s3_credential in ("AAP_S3_ACCESS_KEY", "AAP_S3_SECRET_KEY"):
             env.pop(s3_credential, None)
-        env |= s3_client_env(service) | self.env
+        env |= s3_client_env(service, env.get("AAP_NAMESPACE", "local")) | self.env
         env[f"AAP_{service.upper()}_HTTP_PORT"] = str(self.ports[service])
         env["AAP_ARCHIVE_PERMISSION_URL"] = self.url("permission")
         env["AAP_AUDIT_PERMISSION_URL"] = self.url("permission")

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 from aiokafka.errors import KafkaConnectionError
@@ -52,7 +53,8 @@ class InProcessPermission:
         """Each (user, role, fonds_code), as the security administrator would."""
         for user, role, fonds in roles:
             r = await self.http.put(
-                f"/v1/role-assignments/{user}/{role}/{fonds}", headers=as_user(SECURITY_ADMIN)
+                f"/v1/role-assignments/{quote(user, safe='')}/{role}/{quote(fonds, safe='')}",
+                headers=as_user(SECURITY_ADMIN),
             )
             assert r.status_code in {200, 201}, r.text
 

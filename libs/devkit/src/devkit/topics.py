@@ -1,4 +1,5 @@
-"""Create the topics of the contracts' registry (and their dead-letter topics) in a namespace
+"""Create the topics of the contracts' registry (and each consumer group's dead-letter topic of
+each) in a namespace
 (``python -m devkit.namespace create`` does it, with the rest a namespace needs)."""
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ async def create_topics(
         wanted = [
             NewTopic(name, num_partitions=topic.partitions, replication_factor=1)
             for topic in topics(connections)
-            for name in (topic.name(namespace), topic.dead_letter(namespace))
+            for name in (topic.name(namespace), *topic.dead_letters(namespace).values())
             if name not in existing
         ]
         if wanted:

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import json
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -13,9 +14,11 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
-from contracts.envelope import AnyEnvelope
-from contracts.topics import Topic
+from contracts.envelope import AnyEnvelope, new_event
+from contracts.topics import RECORDS_ARCHIVED, Topic, source_of
 from devkit.kafka_access import security
+from devkit.samples import archived_record
+from devkit.send import EventSender
 
 
 @dataclass(frozen=True)
@@ -159,3 +162,18 @@ def of_type(name: str, **data: Any) -> Callable[[AnyEnvelope], bool]:
         return e.type.split(".")[-2] == name and all(e.data.get(k) == v for k, v in data.items())
 
     return match
+
+
+async def heard_of(
+    bootstrap: str, namespace: str, out: EventSender, fonds: str, services: tuple[str, ...]
+) -> uuid.UUID:
+    """A record of ``fonds`` announced as the archive announces one (RecordArchived), once
+    ``services`` have taken it: a borrowing request may name it."""
+    record = archived_record(fonds)
+    subject = str(record.record_id)
+    await out.send(
+        new_event(record, source=source_of("archive"), subject=subject, correlation_id=subject)
+    )
+    for service in services:
+        await consumed(bootstrap, namespace, service, [RECORDS_ARCHIVED])
+    return record.record_id

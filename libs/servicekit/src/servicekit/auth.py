@@ -27,6 +27,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from contracts.roles import CLIENT_PRINCIPAL_PREFIX, PRINCIPAL_NAME, PRINCIPAL_NAME_RULE, is_client
+
 log = structlog.get_logger()
 
 # Asymmetric signatures only: what an IdP signs with and a verifier can check without its secret.
@@ -69,6 +71,11 @@ class Principal:
     name: str  # what role assignments and the audit trail name (AAP_OIDC_NAME_CLAIM)
     display_name: str  # `name` if the IdP gives one, e.g. 赵敏
     client_id: str  # the client the token was issued to (`azp`, or RFC 9068's `client_id`)
+
+    @property
+    def is_client(self) -> bool:
+        """A client's own service account (a service, an integration), not a person."""
+        return is_client(self.name)
 
 
 class Discovery:
@@ -193,11 +200,22 @@ class TokenVerifier:
         name = claims.get(self.settings.name_claim)
         if not isinstance(name, str) or not name:
             raise Unauthenticated(f"the token carries no {self.settings.name_claim!r}")
+        if not PRINCIPAL_NAME.fullmatch(name):
+            raise Unauthenticated(
+                f"the token's {self.settings.name_claim} {name!r} is not a principal name the "
+                f"platform accepts: {PRINCIPAL_NAME_RULE}"
+            )
+        client_id = str(claims.get("azp") or claims.get("client_id") or "")
+        if is_client(name) and name != CLIENT_PRINCIPAL_PREFIX + client_id:
+            raise Unauthenticated(
+                f"the token names {name!r}, a client's service account, but was issued to "
+                f"client {client_id!r}: a person cannot take a client's name"
+            )
         principal = Principal(
             subject=str(claims["sub"]),
             name=name,
             display_name=str(claims.get("name") or name),
-            client_id=str(claims.get("azp") or claims.get("client_id") or ""),
+            client_id=client_id,
         )
         return principal, float(claims["exp"])
 
@@ -228,6 +246,12 @@ async def authenticated(
 
 
 Caller = Annotated[Principal, Depends(authenticated)]
+
+
+async def principal_of(request: Request) -> Principal:
+    """The caller a request's bearer token proves, outside FastAPI's dependencies (before its
+    body is read: ``servicekit.body_gate``); HTTPException 401 otherwise."""
+    return await authenticated(request, await _bearer(request))
 
 
 class ServiceToken:

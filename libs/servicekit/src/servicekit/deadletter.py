@@ -1,7 +1,8 @@
 """Dead letters: a message that cannot be read, is refused by a rule, or keeps failing moves aside;
 the consumer goes on. A dependency that is down is no reason: that is waited out.
 
-The dead-letter topic is the original topic's name plus ``.dlt`` (see ``contracts.topics``).
+Each consumer group has a dead-letter topic of its own beside each topic it reads
+(``<topic>.<service>.dlt``, ``contracts.topics``), which only its service's principal writes.
 The original key, value and headers are kept; ``x-dlt-*`` headers say what went wrong.
 """
 
@@ -19,7 +20,7 @@ from faststream import BaseMiddleware
 from faststream.kafka import KafkaBroker
 from pydantic import ValidationError
 
-from contracts.topics import DEAD_LETTER_SUFFIX
+from contracts.topics import dead_letter_topic
 from servicekit.failures import dependency_of, is_transient
 
 if TYPE_CHECKING:
@@ -48,10 +49,11 @@ class DeadLetters:
         backoff_seconds: float = 0.2,
         wait_cap_seconds: float = 10.0,
         group: str = "",
+        consumer: str = "",
     ) -> None:
-        """``group``: the consumer group whose dead letters these are (several services read a
-        topic and share its dead-letter topic)."""
-        self.group = group
+        """``group``: the consumer group whose dead letters these are; ``consumer``: its
+        service, whose own dead-letter topics take them."""
+        self.group, self.consumer = group, consumer
         self.attempts = attempts
         self.backoff_seconds = backoff_seconds
         self.wait_cap_seconds = wait_cap_seconds
@@ -71,7 +73,7 @@ class DeadLetters:
     async def send_record(self, record: Any, error: BaseException, attempts: int) -> None:
         """One record aside (a batch consumer sets its poison aside one by one)."""
         assert self._broker is not None, "DeadLetters.bind() was not called"
-        topic = f"{record.topic}{DEAD_LETTER_SUFFIX}"
+        topic = dead_letter_topic(record.topic, self.consumer)
         headers = {k: v.decode(errors="replace") for k, v in (record.headers or [])}
         headers.update(
             {

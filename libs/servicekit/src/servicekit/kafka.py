@@ -121,7 +121,8 @@ def dead_letters_of(platform: PlatformSettings, service: str) -> DeadLetters:
         attempts=platform.consumer_attempts,
         backoff_seconds=platform.consumer_backoff_seconds,
         wait_cap_seconds=platform.consumer_wait_cap_seconds,
-        group=subscriber_options(platform, service)["group_id"],
+        group=subscriber_group(platform, service),
+        consumer=service,
     )
 
 
@@ -154,11 +155,16 @@ def make_broker(
     return broker
 
 
+def subscriber_group(platform: PlatformSettings, service: str) -> str:
+    """The consumer group of a service's subscribers."""
+    return f"{platform.namespace}.{service}"
+
+
 def subscriber_options(platform: PlatformSettings, service: str) -> dict[str, Any]:
     """Options of every consumer: its service's group, commit after handling, from the start,
     and time enough to wait out a dependency that is down without leaving its group."""
     return {
-        "group_id": f"{platform.namespace}.{service}",
+        "group_id": subscriber_group(platform, service),
         "ack_policy": AckPolicy.NACK_ON_ERROR,
         "auto_offset_reset": "earliest",
         "max_poll_interval_ms": int(platform.consumer_max_poll_interval_seconds * 1000),

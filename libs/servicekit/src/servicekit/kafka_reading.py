@@ -1,9 +1,12 @@
 """Reading topics back outside a consumer group: a window of each partition, and a consumer
-group's dead letters (the readiness detail every service shows, and the audit log's verify)."""
+group's dead letters (the readiness detail every service shows, its re-drive, and the audit
+log's verify)."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import time
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
@@ -12,7 +15,7 @@ from dataclasses import dataclass
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
 from contracts.topics import Topic
-from servicekit.kafka import client_options
+from servicekit.kafka import client_options, subscriber_group
 from servicekit.settings import PlatformSettings
 
 Window = dict[TopicPartition, tuple[int, int]]  # partition → [start, end) offsets
@@ -68,48 +71,93 @@ async def read_window(
 
 @dataclass(frozen=True)
 class DeadLetter:
-    topic: str  # where the message was read from
+    """A letter on a group's dead-letter topic: where its message was first read, why it was
+    set aside, and what it is (read leniently: a poison message may be no event at all)."""
+
+    topic: str  # where the message was read from: the one the dead-letter topic lies beside
     partition: int
     offset: int
     error_type: str
+    reason: str = ""
+    event_type: str | None = None
+    source: str | None = None
+    subject: str | None = None
 
 
-def letter_of(record: ConsumerRecord[bytes, bytes], group: str) -> DeadLetter | None:
-    """The dead letter a record of a dead-letter topic is, if ``group`` set it aside."""
+class MalformedLetter(Exception):
+    """A record of a dead-letter topic that is no letter of it: skipped, counted, never fatal."""
+
+
+def letter_of(record: ConsumerRecord[bytes, bytes], topic: str) -> DeadLetter:
+    """The letter ``record`` is, read from the dead-letter topic of ``topic``: the original
+    topic follows from the dead-letter topic, never from what the letter says of itself (a
+    letter that says otherwise is refused); its partition and offset must be numbers."""
     headers = {k: v.decode(errors="replace") for k, v in record.headers or []}
-    if headers.get("x-dlt-group") != group:
-        return None
+    said = headers.get("x-dlt-original-topic")
+    if said is None:
+        raise MalformedLetter("names no original topic, partition and offset")
+    if said != topic:
+        raise MalformedLetter(f"names topic {said!r}, but lies on the dead letters of {topic}")
+    try:
+        partition = int(headers["x-dlt-original-partition"])
+        offset = int(headers["x-dlt-original-offset"])
+    except (KeyError, ValueError):
+        raise MalformedLetter("names no original partition and offset") from None
+    if partition < 0 or offset < 0:
+        raise MalformedLetter(f"names partition {partition}, offset {offset}")
+    event = _envelope(record.value)
     return DeadLetter(
-        headers["x-dlt-original-topic"],
-        int(headers["x-dlt-original-partition"]),
-        int(headers["x-dlt-original-offset"]),
+        topic,
+        partition,
+        offset,
         headers.get("x-dlt-error-type", ""),
+        headers.get("x-dlt-error", ""),
+        event.get("type"),
+        event.get("source"),
+        event.get("subject"),
     )
 
 
+def _envelope(value: bytes | None) -> dict[str, str | None]:
+    """The envelope's type, source and subject as strings, if the value is an event at all."""
+    try:
+        body = json.loads(value or b"")
+    except (ValueError, RecursionError):
+        return {}
+    if not isinstance(body, dict):
+        return {}
+    return {k: str(body[k])[:200] for k in ("type", "source", "subject") if k in body}
+
+
 def dead_letter_partitions(
-    platform: PlatformSettings, read: Iterable[Topic]
-) -> list[TopicPartition]:
-    """The dead-letter topics' partitions of the topics ``read``, as the registry makes them."""
-    return [
-        TopicPartition(t.dead_letter(platform.namespace), p)
+    platform: PlatformSettings, consumer: str, read: Iterable[Topic]
+) -> dict[TopicPartition, str]:
+    """The partitions of ``consumer``'s own dead-letter topics of the topics ``read``, each with
+    the topic it lies beside (full names)."""
+    ns = platform.namespace
+    return {
+        TopicPartition(t.dead_letter(ns, consumer), p): t.name(ns)
         for t in set(read)
         for p in range(t.partitions)
-    ]
+    }
 
 
 async def dead_letters(
-    platform: PlatformSettings, group: str, read: Iterable[Topic]
+    platform: PlatformSettings, consumer: str, read: Iterable[Topic]
 ) -> list[DeadLetter]:
-    """The messages ``group`` ever set aside while reading the topics ``read`` (its dead
-    letters, re-driven or not)."""
-    parts = dead_letter_partitions(platform, read)
+    """The messages ``consumer``'s group ever set aside while reading the topics ``read`` (its
+    dead letters, re-driven or not); what is no letter is left out."""
+    parts = dead_letter_partitions(platform, consumer, read)
     if not parts:
         return []
-    async with reader(platform) as consumer:
-        ends = await consumer.end_offsets(parts)
-        records = await read_window(consumer, {tp: (0, end) for tp, end in ends.items()})
-    return [d for r in records if (d := letter_of(r, group))]
+    async with reader(platform) as kafka:
+        ends = await kafka.end_offsets(list(parts))
+        records = await read_window(kafka, {tp: (0, end) for tp, end in ends.items()})
+    found = []
+    for r in records:
+        with contextlib.suppress(MalformedLetter):
+            found.append(letter_of(r, parts[TopicPartition(r.topic, r.partition)]))
+    return found
 
 
 def redrive_group(group: str) -> str:
@@ -126,31 +174,19 @@ async def outstanding_window(consumer: AIOKafkaConsumer, parts: list[TopicPartit
 
 class DeadLetterCount:
     """How many dead letters a group has that were not re-driven yet, re-counted aside every
-    few seconds (a readiness probe must not wait for Kafka). Each count reads only what came
-    since the last one, and forgets what a re-drive has passed."""
+    few seconds (a readiness probe must not wait for Kafka): its own dead-letter topics hold
+    nothing but its letters, so the count is how far each reaches past the re-drive."""
 
-    def __init__(self, platform: PlatformSettings, group: str, read: Iterable[Topic]) -> None:
-        self._platform, self._group = platform, group
-        self._parts = dead_letter_partitions(platform, read)
-        self._read_to: dict[TopicPartition, int] = {}
-        self._letters: dict[TopicPartition, list[int]] = {}  # offsets of the group's letters
+    def __init__(self, platform: PlatformSettings, consumer: str, read: Iterable[Topic]) -> None:
+        self._platform = platform
+        self._group = redrive_group(subscriber_group(platform, consumer))
+        self._parts = list(dead_letter_partitions(platform, consumer, read))
         self.value: int | None = None
 
     async def refresh(self) -> int:
-        async with reader(self._platform, redrive_group(self._group)) as consumer:
+        async with reader(self._platform, self._group) as consumer:
             window = await outstanding_window(consumer, self._parts)
-            new = {
-                tp: (max(start, self._read_to.get(tp, 0)), end)
-                for tp, (start, end) in window.items()
-            }
-            for record in await read_window(consumer, new):
-                if letter_of(record, self._group):
-                    tp = TopicPartition(record.topic, record.partition)
-                    self._letters.setdefault(tp, []).append(record.offset)
-        for tp, (start, end) in window.items():
-            self._read_to[tp] = end
-            self._letters[tp] = [o for o in self._letters.get(tp, []) if o >= start]
-        self.value = sum(len(v) for v in self._letters.values())
+        self.value = sum(end - start for start, end in window.values())
         return self.value
 
     async def figure(self) -> int | str:

@@ -1,30 +1,38 @@
 """Re-driving a consumer group's dead letters (死信重投) once their cause is mended.
 
-The service reads its own dead-letter topics (no principal writes a topic it does not own, so
-nothing is re-published upstream) and hands each of its group's letters to the subscriber that
-first failed it, through the broker's middlewares, as if read from where it was first read: the
-same retries, the same dead-lettering if it fails again (it then waits at the end of the
-dead-letter topic for the next re-drive). A group of its own (``<group>.redrive``) commits how
-far the dead-letter topics were re-driven, so each letter is re-driven once; a crash in between
-hands one again, which the handlers, idempotent, take once.
+The service reads its own dead-letter topics, which no other principal can write, and takes
+each letter for a pointer only: the topic it lies beside (never what the letter says of itself),
+a partition and an offset. What is handed over again is the message that position of the
+original topic holds, which only the topic's producer could write, and only if the letter's
+bytes are that message: a forged letter hands over nothing. The message goes to the subscriber
+that first failed it, through the broker's middlewares, as if read from where it was first read:
+the producer check, the same retries, the same dead-lettering if it fails again (it then waits
+at the end of the dead-letter topic for the next re-drive). A record that is no letter is
+skipped, counted and reported, and the letters behind it go on.
+
+A group of its own (``<group>.redrive``) commits how far the dead-letter topics were re-driven,
+so each letter is re-driven once; a crash in between hands one again, which the handlers,
+idempotent, take once.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import structlog
-from aiokafka import ConsumerRecord, TopicPartition
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.structs import OffsetAndMetadata
 from faststream.kafka import KafkaBroker
 
+from contracts.events import SkippedLetter
 from contracts.topics import Topic
 from servicekit.kafka_reading import (
     DeadLetter,
+    MalformedLetter,
     dead_letter_partitions,
     letter_of,
     outstanding_window,
@@ -40,6 +48,7 @@ log = structlog.get_logger()
 @dataclass(frozen=True)
 class Redriven:
     letters: tuple[DeadLetter, ...]
+    skipped: tuple[SkippedLetter, ...]
     finished: bool  # False: stopped (time limit, a letter failing again); the rest stays
 
 
@@ -63,62 +72,70 @@ class Redriver:
         platform: PlatformSettings,
         broker: KafkaBroker,
         group: str,
-        read: Iterable[Topic],
+        consumer: str,
+        read: Collection[Topic],
         record_handlers: Mapping[str, RecordHandler],
     ) -> None:
-        """``record_handlers``: by topic, where a batch subscriber reads it, the handler of one
-        record (a batch subscriber's own processing would commit its live consumer)."""
+        """``consumer``: the service whose group ``group`` is; ``record_handlers``: by topic,
+        where a batch subscriber reads it, the handler of one record (a batch subscriber's own
+        processing would commit its live consumer)."""
         self._platform, self._broker, self.group = platform, broker, group
         self._record_handlers = record_handlers
-        self._parts = dead_letter_partitions(platform, read)
+        self._parts = dead_letter_partitions(platform, consumer, read)
+        self._partitions = {t.name(platform.namespace): t.partitions for t in read}
         self._lock = asyncio.Lock()  # one re-drive at a time
 
     async def redrive(self, timeout: float) -> Redriven:
         """Hand every dead letter of the group to its subscriber again, partition by partition
         in order, for up to ``timeout`` seconds."""
         done: list[DeadLetter] = []
-        async with self._lock, reader(self._platform, redrive_group(self.group)) as consumer:
-            window = await outstanding_window(consumer, self._parts)
+        skipped: list[SkippedLetter] = []
+        async with (
+            self._lock,
+            reader(self._platform, redrive_group(self.group)) as letters,
+            reader(self._platform) as originals,
+        ):
+            window = await outstanding_window(letters, list(self._parts))
             deadline = time.monotonic() + timeout
-            for record in await read_window(consumer, window):
+            for record in await read_window(letters, window):
                 left = deadline - time.monotonic()
                 if left <= 0:
-                    return Redriven(tuple(done), finished=False)
-                letter = letter_of(record, self.group)
-                if letter is not None:
+                    return Redriven(tuple(done), tuple(skipped), finished=False)
+                tp = TopicPartition(record.topic, record.partition)
+                try:
+                    letter = letter_of(record, self._parts[tp])
+                    sizes = self._partitions[letter.topic]
+                    original = await _original(originals, record, letter, sizes)
+                except MalformedLetter as error:
+                    log.warning("not a dead letter: skipped", at=str(tp), offset=record.offset)
+                    skipped.append(
+                        SkippedLetter(
+                            partition=record.partition,
+                            offset=record.offset,
+                            dead_letter_topic=record.topic,
+                            why=str(error),
+                        )
+                    )
+                else:
                     try:
                         async with asyncio.timeout(left):
-                            await self._hand_over(record, letter)
+                            await self._hand_over(original)
                     except TimeoutError:  # a dependency still down: this letter stays
-                        return Redriven(tuple(done), finished=False)
+                        return Redriven(tuple(done), tuple(skipped), finished=False)
                     except Exception:  # its cause is not mended: it stays, and what follows
                         log.exception("re-driving a dead letter failed", letter=letter)
-                        return Redriven(tuple(done), finished=False)
+                        return Redriven(tuple(done), tuple(skipped), finished=False)
                     done.append(letter)
-                tp = TopicPartition(record.topic, record.partition)
-                await consumer.commit({tp: OffsetAndMetadata(record.offset + 1, "")})
-        log.info("dead letters re-driven", group=self.group, count=len(done))
-        return Redriven(tuple(done), finished=True)
+                await letters.commit({tp: OffsetAndMetadata(record.offset + 1, "")})
+        log.info("dead letters re-driven", group=self.group, count=len(done), skipped=len(skipped))
+        return Redriven(tuple(done), tuple(skipped), finished=True)
 
-    async def _hand_over(self, record: ConsumerRecord[bytes, bytes], letter: DeadLetter) -> None:
-        headers = [(k, v) for k, v in record.headers or [] if not k.startswith("x-dlt-")]
-        again: Any = ConsumerRecord(
-            topic=letter.topic,
-            partition=letter.partition,
-            offset=letter.offset,
-            timestamp=record.timestamp,
-            timestamp_type=record.timestamp_type,
-            key=record.key,
-            value=record.value,
-            checksum=None,
-            serialized_key_size=record.serialized_key_size,
-            serialized_value_size=record.serialized_value_size,
-            headers=tuple(headers),
-        )
-        if (handle := self._record_handlers.get(letter.topic)) is not None:
-            await handle(again)
+    async def _hand_over(self, original: ConsumerRecord[bytes, bytes]) -> None:
+        if (handle := self._record_handlers.get(original.topic)) is not None:
+            await handle(original)
             return
-        subscriber = self._subscriber_of(letter.topic)
+        subscriber = self._subscriber_of(original.topic)
+        again: Any = original
         again.consumer = _NoCommit()  # FastStream's parser takes a record's own consumer
         # The subscriber's own processing: its middlewares (retries, dead-lettering, the
         # producer check, tracing) and its handler, as for a message read from the topic.
@@ -134,3 +151,32 @@ class Redriver:
         if not (mine or found):
             raise LookupError(f"no subscriber of {topic} in this service")
         return (mine or found)[0]
+
+
+async def _original(
+    consumer: AIOKafkaConsumer,
+    letter_record: ConsumerRecord[bytes, bytes],
+    letter: DeadLetter,
+    partitions: int,
+) -> ConsumerRecord[bytes, bytes]:
+    """The message at the letter's position of its topic (of ``partitions``), if the letter
+    carries exactly it."""
+    tp = TopicPartition(letter.topic, letter.partition)
+    if letter.partition >= partitions:
+        raise MalformedLetter(f"{letter.topic} has no partition {letter.partition}")
+    first, end = (
+        (await consumer.beginning_offsets([tp]))[tp],
+        (await consumer.end_offsets([tp]))[tp],
+    )
+    if not first <= letter.offset < end:
+        raise MalformedLetter(
+            f"{letter.topic} holds no message at partition {letter.partition} offset "
+            f"{letter.offset} (it holds {first} to {end - 1})"
+        )
+    [original] = await read_window(consumer, {tp: (letter.offset, letter.offset + 1)})
+    if (original.key, original.value) != (letter_record.key, letter_record.value):
+        raise MalformedLetter(
+            f"is not the message {letter.topic} holds at partition {letter.partition} offset "
+            f"{letter.offset}: a forged letter"
+        )
+    return original

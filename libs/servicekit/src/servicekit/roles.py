@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
+from urllib.parse import quote
 
 import httpx
 from faststream import AckPolicy
@@ -83,7 +84,8 @@ class RoleDirectory:
         if (kept := self._kept.get(name)) is not None:
             return kept
         asked_at = time.monotonic()
-        response = await self._http.get(f"/v1/roles/{name}")
+        # A path segment from data is escaped: a name is never read as a path, query or fragment.
+        response = await self._http.get(f"/v1/roles/{quote(name, safe='')}")
         response.raise_for_status()
         held = Holder(name, tuple(HeldRole(r["role"], r["fonds_code"]) for r in response.json()))
         self._kept.keep(name, held, asked_at)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import io
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from minio import Minio
@@ -61,10 +61,10 @@ class ObjectStore:
 
     async def put_locked(
         self, key: str, data: bytes, media_type: str, *, until: datetime | None, legal_hold: bool
-    ) -> None:
-        """Write under the same locks as ``copy_locked_from``."""
+    ) -> str | None:
+        """Write under the same locks as ``copy_locked_from``; the version written."""
         retention = Retention(COMPLIANCE, until) if until else None
-        await asyncio.to_thread(
+        written = await asyncio.to_thread(
             self.client.put_object,
             self.bucket,
             key,
@@ -74,6 +74,7 @@ class ObjectStore:
             retention=retention,
             legal_hold=legal_hold,
         )
+        return written.version_id
 
     async def exists(self, key: str) -> bool:
         """Whether the key holds an object; an object store that does not answer raises (it
@@ -144,6 +145,27 @@ class ObjectStore:
             return [o.object_name for o in found if o.object_name is not None]
 
         return await asyncio.to_thread(names)
+
+    async def versions(self, prefix: str) -> dict[str, list[str]]:
+        """Each key under ``prefix`` (in the store's lexicographic order) and its versions,
+        oldest first. A write-once object is its first version: whoever may put can add a
+        version over it, never change or remove the first (COMPLIANCE)."""
+
+        def listed() -> dict[str, list[str]]:
+            found: dict[str, list[tuple[datetime, int, str]]] = {}
+            objects = self.client.list_objects(
+                self.bucket, prefix=prefix, recursive=True, include_version=True
+            )
+            for n, o in enumerate(objects):
+                if o.object_name is None or o.is_delete_marker or o.version_id is None:
+                    continue
+                at = o.last_modified or datetime.min.replace(tzinfo=UTC)
+                # Listed newest first: of two written within one clock tick, the later listed
+                # is the older.
+                found.setdefault(o.object_name, []).append((at, -n, o.version_id))
+            return {k: [v for *_, v in sorted(found[k])] for k in sorted(found)}
+
+        return await asyncio.to_thread(listed)
 
     async def get(self, key: str, version_id: str | None = None) -> bytes:
         def read() -> bytes:

@@ -14,6 +14,7 @@ import structlog
 import uvicorn
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from faststream.kafka import KafkaBroker
 from faststream.specification import AsyncAPI
 from pydantic import SecretStr
@@ -23,7 +24,9 @@ from pymongo.asynchronous.database import AsyncDatabase
 from contracts.envelope import EventData
 from contracts.topics import Topic, redrives, source_of, topics
 from servicekit import mongo
+from servicekit.addresses import networks
 from servicekit.auth import OidcSettings, ServiceToken, TokenVerifier, authenticated
+from servicekit.body_gate import Admission, TokenBeforeBody
 from servicekit.deadletter import DeadLetters
 from servicekit.failures import dependency_of, is_transient, until_done
 from servicekit.health import Check, health_router
@@ -143,6 +146,7 @@ def build_app(
     max_request_bytes: int = 1024 * 1024,
     errors: Mapping[type[Exception], int] | None = None,
     roles: Roles | None = None,
+    admissions: Mapping[str, Admission] | None = None,
 ) -> FastAPI:
     """A FastAPI app: HTTP routes, the Kafka broker's lifetime, health, /asyncapi.json.
 
@@ -152,6 +156,8 @@ def build_app(
     with 413 while it arrives, before it fills memory or disk. ``errors``: what the use cases
     raise, each answered once with its status and its message as ``detail``. ``roles``: who
     holds which role, for the system administrator's re-drive of dead letters (``redrive_api``).
+    Whoever sends a body to a route behind the token is proven first, before a byte of it is
+    read (``body_gate``); ``admissions``, by path, say who the route admits before that too.
     """
 
     async def kafka_ready() -> None:
@@ -168,7 +174,7 @@ def build_app(
     # yet, re-counted aside.
     group = rt.dead_letters.group  # the group its dead letters name
     read = [t for t in topics(rt.platform.oa_connections) if rt.service in t.consumers]
-    dead = DeadLetterCount(rt.platform, group, read)
+    dead = DeadLetterCount(rt.platform, rt.service, read)
     counting = Periodic("count dead letters", dead.refresh, 10, first_at_start=True)
     rt.after_start.append(counting.start)
     rt.before_stop.append(counting.stop)
@@ -207,25 +213,30 @@ def build_app(
         redoc_url=None,
     )
     app.state.token_verifier = rt.tokens
+    app.state.trusted_proxies = networks(rt.platform.trusted_proxies)
     app.add_exception_handler(Exception, _unavailable)
     for error, status in (errors or {}).items():
         app.add_exception_handler(error, _answer_with(status))
     # The only routes open to anyone.
-    app.include_router(
-        health_router(
-            all_checks, {"dead_letters": dead.figure}, {"service": rt.service, "group": group}
-        )
+    health = health_router(
+        all_checks, {"dead_letters": dead.figure}, {"service": rt.service, "group": group}
     )
+    app.include_router(health)
     # Every other route sits behind the token check, declared once here so none can miss it;
     # a route that needs the principal names `Caller`, which FastAPI resolves once per request.
     operations = []
     if roles is not None:
-        redriver = Redriver(rt.platform, rt.broker, group, read, rt.record_handlers)
+        redriver = Redriver(rt.platform, rt.broker, group, rt.service, read, rt.record_handlers)
         operations.append(redrive_router(rt.service, redriver, dead, roles, rt.publisher))
     for r in (asyncapi_router(rt, title), openapi_router(app), *routers, *operations):
         app.include_router(r, dependencies=[Depends(authenticated)])
     for r in signed_routers:
         app.include_router(r)
+    open_paths = [
+        route.path_regex for r in (*signed_routers, health) for route in r.routes
+        if isinstance(route, APIRoute)
+    ]  # fmt: skip
+    app.add_middleware(TokenBeforeBody, open_paths=open_paths, admissions=admissions or {})
     return app
 
 

@@ -42,6 +42,11 @@ class PlatformSettings(BaseSettings):
     s3_secret_key: SecretStr | None = Field(default=None, description="No default")
     s3_secure: bool = False
     s3_region: str = "us-east-1"
+    trusted_proxies: tuple[str, ...] = Field(
+        default=(),
+        description="The proxies (addresses or networks, JSON list) whose X-Forwarded-For is "
+        "believed for the client's address in the usage register; none by default",
+    )
     log_level: str = "INFO"
     otel_exporter: str = Field(default="none", pattern=r"^(none|console)$")
     consumer_attempts: int = Field(

@@ -11,13 +11,13 @@ from approval.adapters.consumers import register_consumers
 from approval.adapters.http import approval_router, oa_callback_router, vendor_callback_router
 from approval.adapters.record_titles import RecordTitles
 from approval.adapters.requests import Nonces, Requests
-from approval.domain.borrowing import SelfApproval
+from approval.domain.borrowing import SelfApproval, UnmappedApprover
 from approval.domain.oa_states import UnknownState
 from approval.domain.routing import OaRoutes
 from approval.expense_approvals import ExpenseApprovals, NoExpenseFiling
 from approval.service import ApprovalService
 from approval.settings import ApprovalSettings
-from approval.vendor_callbacks import UnknownConnection, UnmappedApprover, VendorCallbacks
+from approval.vendor_callbacks import UnknownConnection, VendorCallbacks
 from approval.vendor_starts import VendorStarts
 from approval.vendors.refusals import CallbackRefused
 from approval.vendors.rest_start import RestStarter
@@ -68,9 +68,11 @@ def create_app(
         settings.callback_keys(),
         OaRoutes(settings.oa_routes),
         rt.source,
+        titles,
         starter=starts,
         profiles={c: profiles[name] for c, name in settings.oa_profiles.items()},
         decide_within=timedelta(days=settings.oa_decide_within_days),
+        users=settings.oa_users,
     )
 
     async def chores() -> None:

@@ -59,12 +59,17 @@ class ProcessedEvents(Protocol):
 
 
 class RecordTitles(Protocol):
-    """How an OA's form names archived records (档号 and 摘要), learned from RecordArchived."""
+    """What the service heard of archived records from RecordArchived: the fonds each is of,
+    and how an OA's form names it (档号 and 摘要)."""
 
     async def learn(self, record: RecordArchived) -> None: ...
 
     async def titles(self, record_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]:
         """The titles of the records heard of; the others are missing from the answer."""
+        ...
+
+    async def fonds_of(self, record_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]:
+        """The fonds of each record heard of; the others are missing from the answer."""
         ...
 
 

@@ -17,6 +17,7 @@ from approval.domain.borrowing import (
     NotRoutedHere,
     RequestStatus,
     SelfApproval,
+    attributed,
 )
 from approval.domain.form_profile import DecisionProfile, ProfiledDecision, read_decision
 from approval.domain.oa_callback import CallbackRejected, verify
@@ -27,6 +28,7 @@ from approval.ports import (
     NonceStore,
     ProcessedEvents,
     Publisher,
+    RecordTitles,
     RequestStore,
 )
 from contracts.envelope import Envelope, derived_event_id, new_event
@@ -44,6 +46,11 @@ class UnknownRequest(Exception):
     pass
 
 
+class NotOfTheFonds(Exception):
+    """A request names records that are not records of its fonds the archive holds (another
+    fonds' records, or none at all: one answer for both, so that nothing is learned from it)."""
+
+
 class ApprovalService:
     def __init__(
         self,
@@ -54,12 +61,15 @@ class ApprovalService:
         callback_keys: Mapping[str, bytes],
         routes: OaRoutes,
         source: str,
+        records: RecordTitles,
         starter: ApprovalStarter | None = None,
         profiles: Mapping[str, DecisionProfile] | None = None,
         decide_within: timedelta = timedelta(days=14),
+        users: Mapping[str, Mapping[str, str]] | None = None,
     ) -> None:
         """``callback_keys``: each OA connection's own HMAC key, by its name (the key id);
-        ``routes``: which connection decides for which fonds."""
+        ``routes``: which connection decides for which fonds; ``users``: per on-premise
+        connection, its OA's user ids → platform principals (the vendors' are their own)."""
         self._requests = requests
         self._nonces = nonces
         self._processed = processed
@@ -67,9 +77,11 @@ class ApprovalService:
         self._keys = callback_keys
         self._routes = routes
         self._source = source
+        self._records = records
         self._starter = starter
         self._profiles = profiles or {}  # connection → how its OA's own form says a decision
         self._decide_within = decide_within  # a request undecided this long expires
+        self._users = users or {}
 
     async def request_borrowing(
         self,
@@ -81,8 +93,16 @@ class ApprovalService:
         days: int,
     ) -> BorrowingRequest:
         """File the request with the OA system that decides for the fonds: on its own topic,
-        which only it reads, and, for a vendor's OA, by starting the approval there."""
+        which only it reads, and, for a vendor's OA, by starting the approval there. Only
+        records of that fonds are borrowed through its OA: another fonds' records would be shown
+        to approvers who do not decide for them."""
         connection = self._routes.connection_for(fonds_code)
+        known = await self._records.fonds_of(record_ids)
+        if outside := [r for r in record_ids if known.get(r) != fonds_code]:
+            raise NotOfTheFonds(
+                f"not records of fonds {fonds_code} the archive holds: "
+                + ", ".join(str(r) for r in outside)
+            )
         request = BorrowingRequest(
             request_id=uuid.uuid4(),
             applicant=applicant,
@@ -141,7 +161,7 @@ class ApprovalService:
         """A decision from an OA connection's own topic."""
 
         async def work() -> None:
-            await self.apply(_decision(event.data, connection), event)
+            await self.apply(self._attributed(_decision(event.data, connection)), event)
 
         await self._processed.handle_once(event, work)
 
@@ -161,7 +181,11 @@ class ApprovalService:
         else:
             decision = _decision(OaDecisionMade.model_validate_json(body), system)
         log.info("signed decision received", oa_system=system, request_id=str(decision.request_id))
-        return await self.apply(decision, None)
+        return await self.apply(self._attributed(decision), None)
+
+    def _attributed(self, decision: Decision) -> Decision:
+        """An on-premise OA's decision, its approvers as platform principals."""
+        return attributed(decision, self._users.get(decision.oa_connection, {}))
 
     async def verified(
         self,

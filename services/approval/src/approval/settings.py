@@ -48,6 +48,12 @@ class ApprovalSettings(BaseSettings):
         "(signed, POST /v1/oa/approval-records), where they are archived and by which keys "
         '(JSON, e.g. {"weaver": {"fonds_code": "Q001", "keys": {"发票号码": "invoice_number"}}})',
     )
+    oa_users: dict[str, dict[str, str]] = Field(
+        default_factory=dict,
+        description="Per on-premise OA connection (signed callbacks, its Kafka topic), its users "
+        'as platform principals (JSON, e.g. {"seeyon": {"王强": "wangqiang"}}): an approval by '
+        "a user not mapped is refused, so that nobody approves their own request unnoticed",
+    )
     oa_profiles: dict[str, str] = Field(
         default_factory=dict,
         description="The OA connections whose signed callbacks post their OA's own form, and the "
@@ -100,6 +106,8 @@ class ApprovalSettings(BaseSettings):
             raise ValueError(f"vendor connections {sorted(unknown)}: not in AAP_OA_CONNECTIONS")
         if unknown := set(self.oa_expense_filings) - set(self.oa_callback_keys):
             raise ValueError(f"expense filings of {sorted(unknown)}: they have no callback key")
+        if unknown := set(self.oa_users) - set(self.oa_callback_keys):
+            raise ValueError(f"OA users of {sorted(unknown)}: they have no callback key")
         if unknown := set(self.oa_rest_starts) - connected:
             raise ValueError(f"REST starts of {sorted(unknown)}: not in AAP_OA_CONNECTIONS")
         if both := set(self.oa_rest_starts) & set(self.oa_vendors):

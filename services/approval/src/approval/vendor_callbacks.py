@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import structlog
 
-from approval.domain.borrowing import Decision, DecisionConflict
+from approval.domain.borrowing import Decision, DecisionConflict, UnmappedApprover
 from approval.domain.oa_states import Outcome
 from approval.expense_approvals import ExpenseApprovals
 from approval.ports import RequestStore
@@ -29,10 +29,6 @@ log = structlog.get_logger()
 
 class UnknownConnection(Exception):
     """No OA connection of that name and vendor."""
-
-
-class UnmappedApprover(Exception):
-    """The OA user who approved is not mapped to a platform principal: no grant on their word."""
 
 
 @dataclass(frozen=True)

@@ -136,11 +136,12 @@ class ApprovalRecords:
             )
         record = approval_record(approval, where, code, self._rule, tuple(originals), utc_now())
         lock = object_lock(record.retention_until, utc_now(), record.fiscal_year)
+        versions: dict[str, str | None] = {}  # what every read names, as written now
         for key, data, media_type in [*writes, *package_documents(record)]:
-            await self._store.put_locked(
+            versions[key] = await self._store.put_locked(
                 key, data, media_type, until=lock.until, legal_hold=lock.legal_hold
             )
-        record = await self._records.add(record, {})
+        record = await self._records.add(record, versions)
         if await self._records.get(record.record_id) != record:  # 3-2
             raise ConnectionError(f"record {record.record_id} does not read back as written")
         await self._index.add(record)

@@ -12,7 +12,7 @@ import structlog
 from archive.access import require_record
 from archive.domain.archive_code import ArchiveCodeRule
 from archive.domain.lifecycle import NotFound
-from archive.domain.recheck import Finding, Stored, object_keys, recheck
+from archive.domain.recheck import Finding, Stored, archived_versions, object_keys, recheck
 from archive.ports import ArchiveRecords, OriginalStore, Permissions, Publisher
 from contracts.envelope import new_event
 from contracts.events import IntegrityAlertRaised
@@ -56,13 +56,23 @@ class IntegrityService:
         return await self.recheck(record_id)
 
     async def recheck(self, record_id: uuid.UUID) -> tuple[list[CheckResult], list[Finding]]:
-        """Run the storage check table over a record as kept now; alert on every finding."""
-        record = await self._records.get(record_id)
-        if record is None:
+        """Run the storage check table over a record as kept now, each object read at the
+        version archived; alert on every finding (a version put over one among them)."""
+        found = await self._records.get_locked(record_id)
+        if found is None:
             raise NotFound(f"no archive record {record_id}")
+        record, recorded = found
+        listed = await self._store.versions(f"{record.archive_code}/")
+        archived = archived_versions(record, recorded, listed)
         keys = object_keys(record)
-        objects = dict(zip(keys, await asyncio.gather(*map(self._read, keys)), strict=True))
-        report, findings = recheck(Stored(record, objects, self._rule))
+        read = await asyncio.gather(*(self._read(k, archived.get(k)) for k in keys))
+        later = {
+            key: [v for v in versions if v != archived.get(key)]
+            for key, versions in listed.items()
+            if key in archived and len(versions) > 1
+        }
+        objects = dict(zip(keys, read, strict=True))
+        report, findings = recheck(Stored(record, objects, self._rule, later))
         for finding in findings:
             alert = IntegrityAlertRaised(
                 record_id=record_id,
@@ -93,11 +103,11 @@ class IntegrityService:
             )
         return report, findings
 
-    async def _read(self, key: str) -> bytes | None:
-        """The object as the store serves it now (its latest version), None if it is not there.
-        An object store that does not answer raises: an outage is no finding about a record."""
+    async def _read(self, key: str, version: str | None) -> bytes | None:
+        """The object's archived version, None if it is not there. An object store that does
+        not answer raises: an outage is no finding about a record."""
         try:
-            return await self._store.get(key)
+            return await self._store.get(key, version)
         except Exception as error:
             if getattr(error, "code", None) in MISSING:
                 return None

@@ -130,9 +130,15 @@ class OriginalStore(Protocol):
 
     async def put_locked(
         self, key: str, data: bytes, media_type: str, *, until: datetime | None, legal_hold: bool
-    ) -> None: ...
+    ) -> str | None:
+        """The version written (None: a store without versions)."""
+        ...
 
     async def get(self, key: str, version_id: str | None = None) -> bytes: ...
+
+    async def versions(self, prefix: str) -> dict[str, list[str]]:
+        """Each key under ``prefix`` and its versions, oldest first."""
+        ...
 
 
 class HandoverRecords(Protocol):

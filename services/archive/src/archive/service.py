@@ -132,7 +132,7 @@ class ArchiveService:
                     source_version=sources[source.object_key],  # the version hashed
                 )
             for key, data, media_type in package_documents(record):
-                await self._store.put_locked(
+                versions[key] = await self._store.put_locked(
                     key, data, media_type, until=lock.until, legal_hold=lock.legal_hold
                 )
             record = await self._records.add(record, versions)
@@ -295,14 +295,20 @@ class ArchiveService:
         """穿透查询 from an invoice (its number) or any original, a bank receipt say (its
         SHA-256): the voucher holding it, with everything linked to it."""
         if invoice_number:
-            record_id, what = await self._index.holding_invoice(invoice_number), invoice_number
+            record_id, what = await self._index.holding_invoice(invoice_number), "this invoice"
         elif sha256:
-            record_id, what = await self._index.holding_file(sha256), f"file {sha256}"
+            record_id, what = await self._index.holding_file(sha256), "this file"
         else:
             raise ValueError("give invoice_number or sha256")
+        # Held nowhere, or held where the reader may not look: one answer, byte for byte (the
+        # record's id, or words that differ, would tell another fonds' invoice is archived).
+        nowhere = NotFound(f"no archived record you may read holds {what}")
         if record_id is None:
-            raise NotFound(f"no archived record holds {what}")
-        return await self.drill_down(uuid.UUID(record_id), reader)
+            raise nowhere
+        try:
+            return await self.drill_down(uuid.UUID(record_id), reader)
+        except NotFound:
+            raise nowhere from None
 
     async def original(
         self, record_id: uuid.UUID, sha256: str, reader: Reader

@@ -19,7 +19,6 @@ from audit.settings import AuditSettings
 from contracts.events import CheckpointPublished, TrailExported
 from contracts.trail import origin
 from servicekit import s3
-from servicekit.kafka import subscriber_options
 from servicekit.periodic import Periodic
 from servicekit.roles import RoleDirectory, follow_role_changes
 from servicekit.service import build_app, build_runtime, serve
@@ -50,11 +49,7 @@ def create_app(
         rt.publisher,
         rt.source,
         settings.checkpoint_entries,
-        ConsumedFromBroker(
-            settings.platform,
-            subscriber_options(settings.platform, SERVICE)["group_id"],
-            audited_topics(rt),
-        ),
+        ConsumedFromBroker(settings.platform, SERVICE, audited_topics(rt)),
     )
     publishing = Periodic(
         "publish a checkpoint",

@@ -1,6 +1,12 @@
 """Signed checkpoints of the audit log, published where its operator cannot take them back, and
 verification of the stored log against the newest of them.
 
+A checkpoint is trusted only once proven: read at its first version, its tree the size its key
+names, its signature the log's, and consistent with the one before it (an RFC 6962 consistency
+proof from the log's tree, checked against both signed roots). One that fails is an alert that
+verify reports, never passed over for another: an older checkpoint put under a newer key, or
+over it as a new version, would otherwise let a log rewritten since pass as the newest.
+
 Every ``every_entries`` entries or ``every_seconds`` (whichever comes first; the second bounds
 how long a deleted tail can go unnoticed), the log signs a checkpoint of its tree and publishes
 it with the leaf hashes it covers. A database writer who deletes the newest entries, rewrites an
@@ -18,16 +24,20 @@ from dataclasses import replace
 import structlog
 
 from audit.domain.chain import ChainVerifier, Position, Verification
-from audit.ports import CheckpointStore, ConsumedEvents, Publisher
-from audit.service import AuditService
+from audit.ports import CheckpointStore, ConsumedEvents, PublishedNote, Publisher
+from audit.service import AuditService, OutOfRange
 from contracts.checkpoint import Checkpoint, NoteError, Signer
 from contracts.envelope import AnyEnvelope, new_event
 from contracts.events import CheckpointPublished, TrailExported
-from contracts.merkle import Frontier
+from contracts.merkle import Frontier, ProofError, verify_consistency
 from contracts.trail import leaf_of
 from contracts.types import utc_now
 
 log = structlog.get_logger()
+
+
+class UntrustedCheckpoint(Exception):
+    """A published checkpoint that does not prove (see the module's doc): an alert."""
 
 
 class Checkpoints:
@@ -53,6 +63,10 @@ class Checkpoints:
         self._source = source
         self._every_entries = every_entries
         self._lock = asyncio.Lock()  # one publication at a time
+        self._proving = asyncio.Lock()  # one walk of the published checkpoints at a time
+        # The newest checkpoint proven so far, and its note: what is published never changes,
+        # so each is proven once.
+        self._proven: tuple[Checkpoint, str] | None = None
 
     @property
     def origin(self) -> str:
@@ -63,9 +77,15 @@ class Checkpoints:
         return self._signer.verifier().text()
 
     async def start(self) -> None:
-        """The log learns the last published size, and rebuilds its tree."""
-        newest = await self._store.newest()
-        await self._log.start(newest[0] if newest else 0)
+        """The log rebuilds its tree, the published checkpoints are proven against it, and the
+        log learns the size of the newest proven: what a key names decides nothing. A checkpoint
+        that does not prove is an alert (logged here, reported by verify)."""
+        await self._log.start(0)
+        try:
+            await self.newest()
+        except UntrustedCheckpoint as alert:
+            log.error("audit log: a published checkpoint does not prove", alert=str(alert))
+        await self._log.published(self._proven[0].size if self._proven else 0)
 
     async def record(self, event: AnyEnvelope, position: Position | None = None) -> None:
         """Append ``event`` (read at ``position``) to the log; publish a checkpoint once
@@ -120,12 +140,38 @@ class Checkpoints:
         )
 
     async def newest(self) -> tuple[Checkpoint, str] | None:
-        """The newest published checkpoint and its note, its signature checked."""
-        found = await self._store.newest()
-        if found is None:
-            return None
-        checkpoint = Checkpoint.open(found[1], self._signer.verifier(), self._origin)
-        return checkpoint, found[1]
+        """The newest published checkpoint and its note, once proven (see the module's doc);
+        ``UntrustedCheckpoint`` names the first that is not."""
+        async with self._proving:
+            after = self._proven[0].size if self._proven else 0
+            for published in await self._store.notes(after):
+                checkpoint = self._proved(published)
+                if self._proven is not None:
+                    await self._consistent(self._proven[0], checkpoint)
+                self._proven = (checkpoint, published.note)
+            return self._proven
+
+    def _proved(self, published: PublishedNote) -> Checkpoint:
+        try:
+            checkpoint = Checkpoint.open(published.note, self._signer.verifier(), self._origin)
+        except NoteError as error:
+            raise UntrustedCheckpoint(f"{published.key} does not check: {error}") from error
+        if checkpoint.size != published.size:
+            raise UntrustedCheckpoint(
+                f"{published.key} holds a checkpoint of {checkpoint.size} entries: a checkpoint "
+                "published under another tree's key"
+            )
+        return checkpoint
+
+    async def _consistent(self, before: Checkpoint, after: Checkpoint) -> None:
+        try:
+            proof = await self._log.consistency(before.size, after.size)
+            verify_consistency(before.size, after.size, before.root, after.root, proof)
+        except (ProofError, OutOfRange) as error:
+            raise UntrustedCheckpoint(
+                f"the checkpoint of {after.size} entries is not proven consistent with the one "
+                f"of {before.size} (RFC 6962): {error}"
+            ) from error
 
     async def verify(self) -> Verification:
         """The chain of the stored entries, and their leaves against the newest checkpoint:
@@ -134,8 +180,9 @@ class Checkpoints:
         after: dict[tuple[str, int], list[tuple[int, int]]] = {}  # (offset, seq) past it
         try:
             newest = await self.newest()
-        except NoteError as error:
-            return _broken(chain, 1, f"the newest checkpoint does not check: {error}", None)
+        except UntrustedCheckpoint as alert:
+            log.error("audit log: a published checkpoint does not prove", alert=str(alert))
+            return _broken(chain, None, f"a published checkpoint is not trusted: {alert}", None)
         checkpoint = newest[0] if newest else None
         covered = checkpoint.size if checkpoint else 0  # entries the checkpoint covers
         published = self._store.leaves(covered)

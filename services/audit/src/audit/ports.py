@@ -4,6 +4,7 @@ adapters, unit tests in-memory fakes."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from contracts.envelope import Envelope
@@ -49,6 +50,16 @@ class TreeStore(Protocol):
     async def hashes(self, nodes: Iterable[Node]) -> dict[Node, Hash]: ...
 
 
+@dataclass(frozen=True)
+class PublishedNote:
+    """A checkpoint's note as published: its key, the tree size the key names (None: the key
+    names none) and the note's text at the key's first version."""
+
+    key: str
+    size: int | None
+    note: str
+
+
 class CheckpointStore(Protocol):
     """Where signed checkpoints and the leaf hashes they cover are published, beyond the reach
     of whoever writes the log's database (write once, no delete)."""
@@ -70,8 +81,9 @@ class CheckpointStore(Protocol):
         """The source offsets published with the checkpoint of ``size`` leaves."""
         ...
 
-    async def newest(self) -> tuple[int, str] | None:
-        """The newest checkpoint's size and note, None before the first."""
+    async def notes(self, after: int = 0) -> list[PublishedNote]:
+        """Every note published under a key of a tree larger than ``after`` leaves (or of no
+        size at all), in the keys' order, each as first written."""
         ...
 
     def leaves(self, upto: int) -> AsyncIterator[bytes]:

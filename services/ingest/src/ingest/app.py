@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 
 from contracts.events import DocumentIngested, DocumentRejected
 from ingest.adapters.clamd import Clamd, ScanUnavailable
-from ingest.adapters.http import TooLarge, ingest_router
+from ingest.adapters.http import TooLarge, ingest_router, upload_admissions
 from ingest.adapters.invoice_bookings import InvoiceBookings
 from ingest.adapters.submissions import Submissions
 from ingest.adapters.voucher_keys import VoucherKeys
@@ -81,6 +81,7 @@ def create_app(
                 service,
                 journals,
                 PackageService(service, parsers),
+                max_voucher_bytes=settings.max_request_bytes,
                 max_journal_bytes=settings.max_journal_bytes,
                 max_package_bytes=settings.max_package_bytes,
                 spool_dir=settings.spool_dir,
@@ -89,6 +90,7 @@ def create_app(
         ],
         checks=checks,
         max_request_bytes=settings.max_request_bytes,
+        admissions=upload_admissions(directory),
         errors={
             OutOfScope: 403,
             TooLarge: 413,

@@ -70,12 +70,23 @@ class Submissions(Protocol):
     ) -> None: ...
 
 
+@dataclass(frozen=True)
+class Booking:
+    """Who booked an invoice: the document (and record) holding it, of which fonds (None: a
+    booking made before the fonds was kept)."""
+
+    document_id: str
+    fonds_code: str | None
+
+
 class InvoiceBookings(Protocol):
     """Invoices booked (重复入账 refused), keyed by the invoice."""
 
-    async def holders(self, keys: Iterable[str]) -> dict[str, str]: ...
+    async def holders(self, keys: Iterable[str]) -> dict[str, Booking]: ...
 
-    async def claim(self, keys: list[str], document_id: uuid.UUID) -> dict[str, str]:
+    async def claim(
+        self, keys: list[str], document_id: uuid.UUID, fonds_code: str
+    ) -> dict[str, Booking]:
         """Book every key for the document, or none: the conflicts (empty on success).
         Repeat-safe: a key the document booked before counts as booked."""
 

@@ -37,6 +37,7 @@ from ingest.domain.uploaders import Uploader
 from ingest.parsers.files import ReadFile, UploadedFile, read_file, unreadable_file
 from ingest.parsers.findings import Finding
 from ingest.ports import (
+    Booking,
     InvoiceBookings,
     KeptVoucher,
     Originals,
@@ -123,13 +124,17 @@ class IngestService:
         fingerprint = same_content(v, files[1:]) if v else ""
 
         async def judged(
-            booked: dict[str, str] | None = None, held: str | None = None
+            booked: dict[str, Booking] | None = None, held: str | None = None
         ) -> Assessment:
             if booked is None:
                 booked = await self._bookings.holders(_invoice_keys(files))
             return assess(
                 files,
-                booked=booked,
+                # The record holding an invoice is named to whoever may see its fonds only.
+                booked={
+                    k: b.document_id if uploader.sees(b.fonds_code) else ""
+                    for k, b in booked.items()
+                },
                 virus_scan=virus_scan,
                 scanner=scanner,
                 held_by=held,
@@ -214,13 +219,14 @@ class IngestService:
         )
         await self._keys.published(key)
 
-    async def _book(self, kept: KeptVoucher) -> dict[str, str]:
+    async def _book(self, kept: KeptVoucher) -> dict[str, Booking]:
         """Book a taken voucher's invoices for it (repeat-safe): the second half of taking it.
         The conflicts if another voucher booked one first; then the key is given back."""
         if kept.booked:
             return {}
         invoices = [i.booking_key for i in kept.event.invoices]
-        if conflicts := await self._bookings.claim(invoices, kept.document_id):
+        fonds = kept.event.fonds_code
+        if conflicts := await self._bookings.claim(invoices, kept.document_id, fonds):
             await self._keys.release(kept.key, kept.document_id)
             return conflicts
         await self._keys.booked(kept.key)

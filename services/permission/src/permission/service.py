@@ -4,6 +4,7 @@ on expiry or withdrawal."""
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from typing import Any
 
 import structlog
@@ -16,7 +17,7 @@ from contracts.events import (
     RoleAssigned,
     RoleRevoked,
 )
-from contracts.roles import ALL_FONDS, Action
+from contracts.roles import ALL_FONDS, Action, is_client
 from contracts.types import utc_now
 from permission.domain.access import (
     ChangeRefused,
@@ -32,6 +33,7 @@ from permission.domain.access import (
     visibility,
 )
 from permission.ports import GrantStore, Pending, Publisher, RoleStore
+from servicekit.deadletter import Refused
 from servicekit.failures import is_transient
 from servicekit.idempotency import ProcessedEvents
 
@@ -49,6 +51,11 @@ class NotFound(Exception):
 
 class AlreadyEnded(Exception):
     pass
+
+
+class NoGrantForClients(Refused):
+    """A borrowing approved for a client's service account: clients hold no grants (set aside,
+    with the reason: the approval service files no such request, so one is forged or a bug)."""
 
 
 class PermissionService:
@@ -191,6 +198,10 @@ class PermissionService:
             grant = grant_for(event.data)
             if grant is None:
                 return
+            if is_client(grant.user):
+                raise NoGrantForClients(
+                    f"{grant.user} is a client's service account: borrowing grants are for people"
+                )
             await self._grants.add(grant)
             await self._publisher.publish(
                 new_event(
@@ -250,7 +261,15 @@ class PermissionService:
         return await self._roles.held(user)
 
     async def grants_of(self, user: str) -> list[Grant]:
-        return await self._grants.for_user(user)
+        """The user's grants, each listing only the records it covers: those of its fonds
+        (an approval that named another fonds' record grants nothing on it, nor shows it)."""
+        shown = []
+        for grant in await self._grants.for_user(user):
+            covered = [
+                r for r in grant.record_ids if grant.names(user, r, await self._grants.fonds_of(r))
+            ]
+            shown.append(replace(grant, record_ids=tuple(covered)))
+        return shown
 
     async def revoke_expired(self) -> int:
         now = utc_now()

@@ -3,7 +3,12 @@ service; what a rule refuses is dead-lettered with the reason, at once."""
 
 from __future__ import annotations
 
-from approval.domain.borrowing import DecisionConflict, NotRoutedHere, SelfApproval
+from approval.domain.borrowing import (
+    DecisionConflict,
+    NotRoutedHere,
+    SelfApproval,
+    UnmappedApprover,
+)
 from approval.ports import RecordTitles
 from approval.service import ApprovalService
 from contracts.envelope import upcast
@@ -18,7 +23,7 @@ from servicekit.deadletter import Refused
 from servicekit.kafka import subscriber_options
 from servicekit.service import Runtime
 
-REFUSED = (NotRoutedHere, SelfApproval, DecisionConflict)
+REFUSED = (NotRoutedHere, SelfApproval, DecisionConflict, UnmappedApprover)
 
 
 def register_consumers(rt: Runtime, service: ApprovalService, titles: RecordTitles) -> None:

@@ -14,12 +14,13 @@ from approval.domain.borrowing import (
     DecisionConflict,
     NotRoutedHere,
     SelfApproval,
+    UnmappedApprover,
 )
 from approval.domain.form_profile import NotThisProfile
 from approval.domain.oa_callback import CallbackRejected
 from approval.domain.routing import NoRoute
 from approval.expense_approvals import ExpenseApprovals
-from approval.service import ApprovalService, UnknownRequest
+from approval.service import ApprovalService, NotOfTheFonds, UnknownRequest
 from approval.vendor_callbacks import Callback, VendorCallbacks
 from approval.vendor_starts import NoOaUser
 from approval.vendors.connection import Vendor
@@ -37,6 +38,11 @@ class BorrowingRequestIn(BaseModel):
     days: int = Field(ge=1, le=90)
 
 
+# What the applicant is told when their OA could not be asked yet: the reason (the configured
+# URL, which may carry a token, the OA's own answer) is logged and kept for the operator.
+OA_UNREACHABLE = "the OA system did not accept the request yet: it is asked again"
+
+
 def _out(r: BorrowingRequest) -> dict[str, Any]:
     return {
         "request_id": str(r.request_id),
@@ -48,7 +54,7 @@ def _out(r: BorrowingRequest) -> dict[str, Any]:
         "days": r.days,
         "requested_at": r.requested_at.isoformat(),
         "status": "oa_unreachable" if r.oa_unreachable and not r.oa_instance_id else r.status.value,
-        "oa_unreachable": r.oa_unreachable,
+        "oa_unreachable": OA_UNREACHABLE if r.oa_unreachable else None,
         "oa_instance_id": r.oa_instance_id,
         "approver": r.decision.approver if r.decision else None,
     }
@@ -59,7 +65,12 @@ def approval_router(service: ApprovalService) -> APIRouter:
 
     @router.post("/borrowing-requests", status_code=201)
     async def file_borrowing_request(caller: Caller, body: BorrowingRequestIn) -> dict[str, Any]:
-        """The caller asks to read records; the OA system decides."""
+        """The caller asks to read records; the OA system decides. Borrowing is for people: a
+        client (a service, the ERP, an OA) is refused (403)."""
+        if caller.is_client:
+            raise HTTPException(
+                403, f"{caller.name} is a client's service account: borrowing is for people"
+            )
         try:
             request = await service.request_borrowing(
                 applicant=caller.name,
@@ -68,7 +79,7 @@ def approval_router(service: ApprovalService) -> APIRouter:
                 reason=body.reason,
                 days=body.days,
             )
-        except (NoRoute, NoOaUser) as error:
+        except (NoRoute, NoOaUser, NotOfTheFonds) as error:
             raise HTTPException(422, str(error)) from error
         return _out(request)
 
@@ -138,6 +149,8 @@ def oa_callback_router(service: ApprovalService, expenses: ExpenseApprovals) -> 
             raise HTTPException(409, str(error)) from error
         except SelfApproval as error:
             raise HTTPException(403, f"separation of duties: {error}") from error
+        except UnmappedApprover as error:
+            raise HTTPException(403, str(error)) from error
         except NotRoutedHere as error:
             raise HTTPException(403, str(error)) from error
         return _out(decided)

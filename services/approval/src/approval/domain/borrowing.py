@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -116,6 +117,30 @@ class BorrowingRequest:
 
 class DecisionConflict(Exception):
     """A decision contradicts the one already taken."""
+
+
+class UnmappedApprover(Exception):
+    """The OA user who approved is mapped to no platform principal: no access on their word
+    (nor could "never approve your own request" be checked)."""
+
+
+def attributed(decision: Decision, users: Mapping[str, str]) -> Decision:
+    """The decision with the OA's user ids as platform principals (``users``: the connection's
+    mapping). An approval by an unmapped user is refused; any other word stands, named
+    ``<connection>:<OA user>`` (it takes access away, or grants none)."""
+
+    def principal(oa_user: str) -> str:
+        return users.get(oa_user) or f"{decision.oa_connection}:{oa_user}"
+
+    if decision.outcome is Outcome.APPROVED and decision.approver not in users:
+        raise UnmappedApprover(
+            f"approved in {decision.oa_connection} by OA user {decision.approver!r}: mapped to "
+            "no platform principal, so no access on their word"
+        )
+    trail = tuple(
+        s.model_copy(update={"approver": principal(s.oa_user_id)}) for s in decision.trail
+    )
+    return replace(decision, approver=principal(decision.approver), trail=trail)
 
 
 class NotRoutedHere(Exception):

@@ -43,6 +43,7 @@ TASK_STATUS: dict[str, StepDecision] = {
     "OVERTIME_RECOVER": "pending",
 }
 HEADERS = ("x-lark-request-timestamp", "x-lark-request-nonce", "x-lark-signature")
+UNDECRYPTED = "the body is not an event of this app (its Encrypt Key and Verification Token)"
 
 
 class FeishuCallbacks:
@@ -60,10 +61,15 @@ class FeishuCallbacks:
             timestamp, nonce, signature = required(headers, *HEADERS)
             self._crypt.verify(signature, timestamp, nonce, body)
             fresh(timestamp, now)
-        payload = json_object(self._crypt.decrypt(encrypted), "the decrypted event")
-        token = payload.get("token")
-        if not isinstance(token, str) or not hmac.compare_digest(token, self._token):
-            raise CallbackRefused("the event's token is not this app's Verification Token")
+        try:
+            payload = json_object(self._crypt.decrypt(encrypted), "the decrypted event")
+            token = payload.get("token")
+            if not isinstance(token, str) or not hmac.compare_digest(token, self._token):
+                raise CallbackRefused("the event's token is not this app's Verification Token")
+        except CallbackRefused:
+            # One refusal whatever failed (the padding, the JSON, the token): an unsigned post
+            # (the URL check is unsigned) must not learn which, or it could decrypt by probing.
+            raise CallbackRefused(UNDECRYPTED) from None
         if payload.get("type") == "url_verification":
             challenge = text(payload, "challenge", "url_verification")
             return Received(_json({"challenge": challenge}), "application/json")

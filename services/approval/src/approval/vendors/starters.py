@@ -32,6 +32,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol, TypeVar
+from urllib.parse import quote
 
 import httpx
 
@@ -273,7 +274,7 @@ class FeishuStarter(VendorStarter):
     async def _create(self, token: str, form: StartForm) -> str:
         auth = {"Authorization": f"Bearer {token}"}
         if form.process_code not in self._subscribed:
-            path = f"/open-apis/approval/v4/approvals/{form.process_code}/subscribe"
+            path = f"/open-apis/approval/v4/approvals/{quote(form.process_code, safe='')}/subscribe"
             _, body = await self._call("POST", path, headers=auth)
             self._check(body, "the subscription", ok={0, FEISHU_ALREADY_SUBSCRIBED})
             self._subscribed.add(form.process_code)
@@ -312,7 +313,7 @@ class FeishuStarter(VendorStarter):
     async def _detail(self, token: str, instance: str) -> InstanceDetail:
         _, body = await self._call(
             "GET",
-            f"/open-apis/approval/v4/instances/{instance}",
+            f"/open-apis/approval/v4/instances/{quote(instance, safe='')}",
             headers={"Authorization": f"Bearer {token}"},
         )
         self._check(body, "the instance's details", ok={0})

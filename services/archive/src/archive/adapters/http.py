@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal, TypeVar
 from urllib.parse import quote
 
-from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Body, Depends, HTTPException, Query
 from fastapi.responses import Response
 from pydantic import AwareDatetime, BaseModel
 
@@ -36,6 +36,7 @@ from archive.ports import AccessDenied, NotYetKnown
 from archive.reads import Reader
 from archive.service import ArchiveService
 from contracts.records import RecordCategory
+from servicekit.addresses import ClientAddress
 from servicekit.auth import Caller
 
 T = TypeVar("T")
@@ -55,9 +56,9 @@ Year = Annotated[int, Query(ge=1900, le=2200)]
 BodyYear = Annotated[int, Body(ge=1900, le=2200)]
 
 
-async def reading(caller: Caller, request: Request) -> Reader:
+async def reading(caller: Caller, address: ClientAddress) -> Reader:
     """Who reads, and from where: every read of records is on record."""
-    return Reader(caller.name, request.client.host if request.client else None)
+    return Reader(caller.name, address)
 
 
 Reading = Annotated[Reader, Depends(reading)]

@@ -8,11 +8,12 @@ on demand, before a handover, and on a schedule. Every failure becomes an integr
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 
 from archive.domain.archive_code import ArchiveCodeRule
 from archive.domain.package import package_documents
+from archive.domain.record import locked_version
 from archive.domain.retention import RETENTION_RULES
 from contracts.checks import (
     CHECK_1_7,
@@ -43,11 +44,14 @@ class Finding:
 
 @dataclass(frozen=True)
 class Stored:
-    """A record as kept now: its metadata and what the object store serves for each key."""
+    """A record as kept now: its metadata, each key's archived version as the object store
+    serves it, and the versions put over any key since (no policy can refuse those: they are
+    never read as the record's, and each is a finding)."""
 
     record: RecordArchived
-    objects: Mapping[str, bytes | None]  # object key → bytes (latest version), None if unreadable
+    objects: Mapping[str, bytes | None]  # key → the archived version's bytes, None: unreadable
     rule: ArchiveCodeRule
+    later: Mapping[str, Sequence[str]] = field(default_factory=dict)  # key → versions put since
 
 
 def _sha(data: bytes | None) -> str | None:
@@ -125,13 +129,25 @@ def _package_linked(s: Stored) -> list[Finding]:
 
 
 def _where_recorded(s: Stored) -> list[Finding]:
-    return [
+    found = [
         Finding(
             CHECK_1_11, f.filename, f.object_key, f.sha256, None, "cannot be read from its place"
         )
         for f in s.record.originals
         if s.objects.get(f.object_key) is None
     ]
+    expected = {f.object_key: (f.filename, f.sha256) for f in s.record.originals} | {
+        key: (key.rsplit("/", 1)[-1], _sha(data) or "")
+        for key, data, _ in package_documents(s.record)
+    }
+    for key, versions in s.later.items():
+        name, sha256 = expected.get(key, (key.rsplit("/", 1)[-1], ""))
+        detail = (
+            f"a later version was put over the archived one ({', '.join(versions)}): what a plain "
+            "read of its place serves is not the record's; the archived version is what is read"
+        )
+        found.append(Finding(CHECK_1_11, name, key, sha256, None, detail))
+    return found
 
 
 def _content_present(s: Stored) -> list[Finding]:
@@ -156,6 +172,22 @@ RECHECKS: Mapping[CheckItem, Callable[[Stored], list[Finding]]] = {
 def object_keys(record: RecordArchived) -> list[str]:
     """Every key the re-check reads: the originals and the package's descriptive files."""
     return [f.object_key for f in record.originals] + [k for k, _, _ in package_documents(record)]
+
+
+def archived_versions(
+    record: RecordArchived,
+    recorded: Mapping[str, str | None],
+    listed: Mapping[str, Sequence[str]],
+) -> dict[str, str | None]:
+    """The version of each of the record's objects that is the record's: the one recorded at
+    accession, or where none was (the package of a record archived before it was), the first
+    written under the key (``listed``: each key's versions, oldest first)."""
+    by_original = {f.object_key: locked_version(recorded, f) for f in record.originals}
+    out: dict[str, str | None] = {}
+    for key in object_keys(record):
+        kept = by_original.get(key, recorded.get(key))
+        out[key] = kept or next(iter(listed.get(key, ())), None)
+    return out
 
 
 def recheck(stored: Stored) -> tuple[list[CheckResult], list[Finding]]:

@@ -1,7 +1,8 @@
 """Published checkpoints in the audit service's own bucket: written once under COMPLIANCE
 retention, by a user that may not delete (devkit.s3_access), so that whoever writes the log's
 database cannot take a checkpoint back. With versioning, a second write under a key adds a
-version and leaves the first: the newest checkpoint is the largest tree among all written.
+version and leaves the first: every object is read at its first version, whatever was put over
+it since (the bucket's user can add versions; it cannot change the first).
 
     checkpoints/<tree size, 20 digits>.note     the C2SP signed note
     leaves/<first leaf, 20 digits>-<tree size>  the leaf hashes since the checkpoint before
@@ -15,6 +16,7 @@ import json
 from collections.abc import AsyncIterator, Mapping
 from datetime import timedelta
 
+from audit.ports import PublishedNote
 from contracts.merkle import HASH_SIZE
 from contracts.types import utc_now
 from servicekit.s3 import ObjectStore
@@ -59,28 +61,37 @@ class PublishedCheckpoints:
         )
 
     async def positions(self, size: int) -> dict[tuple[str, int], int]:
-        if not await self._store.exists(f"{POSITIONS}{size:020d}.json"):
+        key = f"{POSITIONS}{size:020d}.json"
+        versions = (await self._store.versions(key)).get(key)
+        if not versions:
             return {}
-        found = json.loads(await self._store.get(f"{POSITIONS}{size:020d}.json"))
+        found = json.loads(await self._store.get(key, versions[0]))
         return {(t, int(p)): int(o) for t, parts in found.items() for p, o in parts.items()}
 
-    async def newest(self) -> tuple[int, str] | None:
-        notes = await self._store.keys(NOTES)
-        if not notes:
-            return None
-        newest = notes[-1]  # zero-padded sizes sort as numbers
-        size = int(newest.removeprefix(NOTES).removesuffix(".note"))
-        return size, (await self._store.get(newest)).decode()
+    async def notes(self, after: int = 0) -> list[PublishedNote]:
+        """Every checkpoint published under a key of a tree larger than ``after`` leaves, in
+        the keys' order (zero-padded sizes sort as numbers), each at its first version."""
+        found = []
+        for key, versions in (await self._store.versions(NOTES)).items():
+            digits = key.removeprefix(NOTES).removesuffix(".note")
+            size = int(digits) if digits.isdigit() and len(digits) == 20 else None
+            if size is None or size > after:
+                note = (await self._store.get(key, versions[0])).decode(errors="replace")
+                found.append(PublishedNote(key, size, note))
+        return found
 
     async def leaves(self, upto: int) -> AsyncIterator[bytes]:
         # A publication that failed after its leaves were written is retried with more leaves
         # from the same first one: batches may overlap, and each leaf is given once.
         given = 0
-        for key in await self._store.keys(LEAVES):
-            first, last = (int(n) for n in key.removeprefix(LEAVES).partition("-")[::2])
+        for key, versions in (await self._store.versions(LEAVES)).items():
+            try:
+                first, last = (int(n) for n in key.removeprefix(LEAVES).partition("-")[::2])
+            except ValueError:
+                continue  # not a key this log writes: whoever put it, it covers nothing
             if first > given or given >= upto:
                 return
-            data = await self._store.get(key)
+            data = await self._store.get(key, versions[0])
             for i in range(given, min(last, upto)):
                 offset = (i - first) * HASH_SIZE
                 yield data[offset : offset + HASH_SIZE]

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from aiokafka.admin import AIOKafkaAdminClient
 
 from contracts.topics import Topic
-from servicekit.kafka import client_options
+from servicekit.kafka import client_options, subscriber_group
 from servicekit.kafka_reading import dead_letters, read_window, reader
 from servicekit.settings import PlatformSettings
 
@@ -18,9 +18,11 @@ Consumed = tuple[str, int, int, str | None]  # topic, partition, offset, event i
 
 
 class ConsumedFromBroker:
-    def __init__(self, platform: PlatformSettings, group: str, read: list[Topic]) -> None:
+    def __init__(self, platform: PlatformSettings, service: str, read: list[Topic]) -> None:
+        """``service``: whose consumer group (and own dead letters) these are."""
         self._platform = platform
-        self._group = group
+        self._service = service
+        self._group = subscriber_group(platform, service)
         self._topics = {t.name(platform.namespace): t for t in read}
 
     async def after(self, positions: Mapping[tuple[str, int], int]) -> list[Consumed]:
@@ -45,7 +47,7 @@ class ConsumedFromBroker:
         set_aside = {
             (d.topic, d.partition, d.offset)
             for d in await dead_letters(
-                self._platform, self._group, {self._topics[tp.topic] for tp in window}
+                self._platform, self._service, {self._topics[tp.topic] for tp in window}
             )
         }
         out: list[Consumed] = []

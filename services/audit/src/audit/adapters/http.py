@@ -15,17 +15,18 @@ from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.responses import PlainTextResponse, Response, StreamingResponse
 from pydantic import AwareDatetime, BaseModel
 
-from audit.checkpoints import Checkpoints
+from audit.checkpoints import Checkpoints, UntrustedCheckpoint
 from audit.ports import LogStore
 from audit.service import AuditService, OutOfRange
 from audit.usage import usage_register
 from contracts.merkle import Hash
 from contracts.roles import ALL_FONDS, Action
 from contracts.trail import canonical
+from servicekit.addresses import ClientAddress
 from servicekit.auth import Caller
 from servicekit.exports import XLSX, as_xlsx
 from servicekit.roles import RoleDirectory
@@ -110,21 +111,22 @@ def audit_router(
         return {"items": items, "next_after_seq": next_after}
 
     @router.get("/export", dependencies=[Depends(whole_trail)])
-    async def export(caller: Caller, request: Request) -> StreamingResponse:
+    async def export(caller: Caller, address: ClientAddress) -> StreamingResponse:
         """One entry per line, in its canonical form; header X-AAP-Checkpoint: the newest
         published checkpoint (its signed note, base64), which the export's first entries are
         consistent with."""
-        address = request.client.host if request.client else None
         await checkpoints.exported(caller.name, address)
-        newest = await checkpoints.newest()
+        headers: dict[str, str] = {}
+        try:
+            if newest := await checkpoints.newest():
+                headers["X-AAP-Checkpoint"] = base64.b64encode(newest[1].encode()).decode()
+        except UntrustedCheckpoint as alert:  # exported all the same: the auditor sees why
+            headers["X-AAP-Checkpoint-Alert"] = quote(str(alert))
 
         async def lines() -> AsyncIterator[bytes]:
             async for entry in service.export():
                 yield canonical(entry) + b"\n"  # the bytes of its leaf: verifiable as is
 
-        headers = (
-            {"X-AAP-Checkpoint": base64.b64encode(newest[1].encode()).decode()} if newest else {}
-        )
         return StreamingResponse(lines(), media_type="application/x-ndjson", headers=headers)
 
     @router.get("/verify", dependencies=[Depends(whole_trail)])
@@ -198,8 +200,12 @@ def audit_router(
 
     @router.get("/checkpoint", response_class=PlainTextResponse)
     async def checkpoint(scope: Scope) -> str:
-        """The newest published checkpoint: a C2SP signed note."""
-        newest = await checkpoints.newest()
+        """The newest published checkpoint, once proven: a C2SP signed note (409 with the alert
+        if a published checkpoint does not prove)."""
+        try:
+            newest = await checkpoints.newest()
+        except UntrustedCheckpoint as alert:
+            raise HTTPException(409, f"a published checkpoint is not trusted: {alert}") from alert
         if newest is None:
             raise HTTPException(404, "no checkpoint published yet")
         return newest[1]

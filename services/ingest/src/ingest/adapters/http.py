@@ -23,7 +23,8 @@ from ingest.domain.uploaders import Uploader
 from ingest.journals import JournalService, VoucherResult
 from ingest.packages import PackageService
 from ingest.service import IngestService, Outcome, Spooled
-from servicekit.auth import Caller
+from servicekit.auth import Caller, Principal
+from servicekit.body_gate import Admission
 from servicekit.roles import RoleDirectory
 
 CHUNK = 1024 * 1024
@@ -81,11 +82,36 @@ def _summary(results: list[VoucherResult]) -> dict[str, Any]:
     return {"vouchers": items, **counts}
 
 
+# What a multipart form adds around the file it carries: a route's cap is its file's and this.
+FORM_SLACK = 1024 * 1024
+UPLOADS = ("/v1/vouchers", "/v1/journals", "/v1/packages")
+
+
+async def uploader_of(directory: RoleDirectory, caller: Principal) -> Uploader:
+    """The caller, if their roles let them upload into some fonds; 403 otherwise."""
+    fonds = (await directory.holder(caller.name)).fonds_where(Action.UPLOAD)
+    if not fonds:
+        raise HTTPException(
+            403, f"{caller.name}: uploads are for accountants and the ERP integration"
+        )
+    return Uploader(caller.name, fonds)
+
+
+def upload_admissions(directory: RoleDirectory) -> dict[str, Admission]:
+    """Who the upload routes admit, checked before a byte of the upload is read."""
+
+    async def admit(caller: Principal) -> None:
+        await uploader_of(directory, caller)
+
+    return dict.fromkeys(UPLOADS, admit)
+
+
 def ingest_router(
     service: IngestService,
     journals: JournalService,
     packages: PackageService,
     *,
+    max_voucher_bytes: int,
     max_journal_bytes: int,
     max_package_bytes: int,
     spool_dir: Path | None,
@@ -94,18 +120,11 @@ def ingest_router(
     router = APIRouter(prefix="/v1", tags=["ingest"])
 
     async def uploader(caller: Caller) -> Uploader:
-        """The caller, if their roles let them upload into some fonds; 403 before any byte is
-        read otherwise."""
-        fonds = (await directory.holder(caller.name)).fonds_where(Action.UPLOAD)
-        if not fonds:
-            raise HTTPException(
-                403, f"{caller.name}: uploads are for accountants and the ERP integration"
-            )
-        return Uploader(caller.name, fonds)
+        return await uploader_of(directory, caller)
 
     Uploading = Annotated[Uploader, Depends(uploader)]
 
-    @router.post("/vouchers", status_code=202)
+    @router.post("/vouchers", status_code=202, max_body_size=max_voucher_bytes)
     async def upload_voucher(
         caller: Uploading,
         voucher: Annotated[UploadFile, File(description="Voucher export, format aap.voucher.v1")],
@@ -130,7 +149,7 @@ def ingest_router(
     async def journal_profiles() -> list[dict[str, Any]]:
         return [p.model_dump() for p in journals.profiles.values()]
 
-    @router.post("/journals")
+    @router.post("/journals", max_body_size=max_journal_bytes + FORM_SLACK)
     async def upload_journal(
         caller: Uploading,
         journal: Annotated[
@@ -155,7 +174,7 @@ def ingest_router(
             )
         return _summary(results)
 
-    @router.post("/packages")
+    @router.post("/packages", max_body_size=max_package_bytes + FORM_SLACK)
     async def upload_package(
         caller: Uploading,
         package: Annotated[UploadFile, File(description="Archive package: zip with manifest.json")],

@@ -13,6 +13,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from contracts.types import utc_now
+from ingest.ports import Booking
 from servicekit.mongo import Document
 
 
@@ -20,24 +21,31 @@ class InvoiceBookings:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self._coll = db["invoice_bookings"]
 
-    async def holders(self, keys: Iterable[str]) -> dict[str, str]:
-        """Booking key → id of the document (and record) that booked it, for those booked."""
+    async def holders(self, keys: Iterable[str]) -> dict[str, Booking]:
+        """Booking key → who booked it, for those booked."""
         cursor = self._coll.find({"_id": {"$in": list(keys)}})
-        return {d["_id"]: d["document_id"] async for d in cursor}
+        return {d["_id"]: Booking(d["document_id"], d.get("fonds_code")) async for d in cursor}
 
-    async def claim(self, keys: list[str], document_id: uuid.UUID) -> dict[str, str]:
+    async def claim(
+        self, keys: list[str], document_id: uuid.UUID, fonds_code: str
+    ) -> dict[str, Booking]:
         """Book every key for the document, or none: returns the conflicts (empty on success).
         Repeat-safe: a key the document booked before counts as booked."""
         claimed: list[str] = []
         for key in keys:
             try:
                 await self._coll.insert_one(
-                    {"_id": key, "document_id": str(document_id), "at": utc_now()}
+                    {
+                        "_id": key,
+                        "document_id": str(document_id),
+                        "fonds_code": fonds_code,
+                        "at": utc_now(),
+                    }
                 )
                 claimed.append(key)
             except DuplicateKeyError:
                 holder = await self.holders([key])
-                if holder.get(key) == str(document_id):
+                if key in holder and holder[key].document_id == str(document_id):
                     continue  # booked by this document before (a retry, a completion)
                 if claimed:
                     await self._coll.delete_many(

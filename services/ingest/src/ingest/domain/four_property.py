@@ -62,7 +62,8 @@ class Upload:
     """What the checks look at: every file as read, and what intake learned around them."""
 
     files: Sequence[ReadFile]  # [0] the voucher export, then the attachments in order
-    booked: Mapping[str, str] = field(default_factory=dict)  # invoice key → record holding it
+    # Invoice key → the record holding it; "" where it is of a fonds the uploader may not see.
+    booked: Mapping[str, str] = field(default_factory=dict)
     # Per file, in order: the signature found, or None if clean. None: no scanner configured.
     virus_scan: Sequence[str | None] | None = None
     scanner: str | None = None  # the scanner that answered, e.g. "ClamAV 1.0.7"
@@ -210,13 +211,10 @@ def _duplicates(u: Upload) -> Found | Skipped:
         if inv.invoice_number in seen:
             found.append(at(f, f"invoice {inv.invoice_number} is attached twice"))
         seen.add(inv.invoice_number)
-        if holder := u.booked.get(inv.invoice_number):
-            found.append(
-                at(
-                    f,
-                    f"invoice {inv.invoice_number} is already booked in record {holder} (重复入账)",
-                )
-            )
+        if inv.invoice_number in u.booked:
+            holder = u.booked[inv.invoice_number]
+            where = f" in record {holder}" if holder else ""
+            found.append(at(f, f"invoice {inv.invoice_number} is already booked{where} (重复入账)"))
     return found
 
 

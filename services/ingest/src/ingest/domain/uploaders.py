@@ -23,3 +23,7 @@ class Uploader:
                 f"{self.name} may upload into fonds {', '.join(sorted(self.fonds))} only, "
                 f"not {fonds_code}"
             )
+
+    def sees(self, fonds_code: str | None) -> bool:
+        """Whether what is of ``fonds_code`` may be named to them (None: of no known fonds)."""
+        return fonds_code is not None and (ALL_FONDS in self.fonds or fonds_code in self.fonds)

@@ -11,14 +11,19 @@ import uuid
 from collections.abc import Collection
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, Response
+from fastapi import APIRouter, HTTPException, Path, Query, Response
 from pydantic import BaseModel
 
 from contracts.events import AccessRevoked
-from contracts.roles import Role
+from contracts.roles import PRINCIPAL_NAME, PRINCIPAL_NAME_RULE, Role
 from permission.domain.access import RoleAssignment
 from permission.service import PermissionService
 from servicekit.auth import Caller, Principal
+
+# A role is given only to a name a token can carry (contracts.roles.PRINCIPAL_NAME).
+UserName = Annotated[
+    str, Path(pattern=f"^{PRINCIPAL_NAME.pattern}$", description=PRINCIPAL_NAME_RULE)
+]
 
 
 class CheckAnswer(BaseModel):
@@ -109,7 +114,7 @@ def permission_router(service: PermissionService, service_clients: Collection[st
         responses={200: {"description": "held already: nothing changed"}},
     )
     async def assign(
-        caller: Caller, user: str, role: Role, fonds_code: str, response: Response
+        caller: Caller, user: UserName, role: Role, fonds_code: str, response: Response
     ) -> AssignmentView:
         """Give ``user`` ``role`` in a fonds ("*": every fonds); announced as RoleAssigned.
         403 unless the caller is a security administrator of that fonds; 409 if it would give
@@ -120,7 +125,7 @@ def permission_router(service: PermissionService, service_clients: Collection[st
         return AssignmentView(user=user, role=role.value, fonds_code=fonds_code)
 
     @router.delete("/role-assignments/{user}/{role}/{fonds_code}", status_code=204)
-    async def revoke(caller: Caller, user: str, role: Role, fonds_code: str) -> None:
+    async def revoke(caller: Caller, user: UserName, role: Role, fonds_code: str) -> None:
         """Take the role away; announced as RoleRevoked. 404 if it is not held."""
         await service.revoke(RoleAssignment(user, role.value, fonds_code), by=caller.name)
 

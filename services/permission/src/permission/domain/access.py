@@ -15,7 +15,7 @@ from contracts.events import (
     AccessRevoked,
     ApprovalDecided,
 )
-from contracts.roles import ADMINISTRATORS, ALL_FONDS, Role, allows
+from contracts.roles import ALL_FONDS, Role, allows, conflicts
 
 Action = Literal["read", "download"]  # what a grant allows
 
@@ -32,20 +32,18 @@ class RoleAssignment:
 
 
 def separation_of_duties(assignments: Iterable[RoleAssignment]) -> list[str]:
-    """What breaks 三员分立 or names a role no table knows: nobody holds two of the three
-    administrative roles."""
+    """What breaks the role conflict table (``contracts.roles.ROLE_CONFLICTS``: 三员分立, and
+    the administrators apart from business roles) or names a role no table knows."""
     assignments = list(assignments)
     known = set(Role.__members__.values())
     problems = [f"{a.user}: unknown role {a.role!r}" for a in assignments if a.role not in known]
     held: dict[str, set[str]] = {}
     for a in assignments:
-        if a.role in ADMINISTRATORS:
-            held.setdefault(a.user, set()).add(a.role)
+        held.setdefault(a.user, set()).add(a.role)
     problems += [
-        f"{user} holds {' and '.join(sorted(roles))}: no principal holds two of the three "
-        "administrative roles (三员分立)"
+        f"{user} holds {' and '.join(sorted(c.roles))}: {c.rule}"
         for user, roles in held.items()
-        if len(roles) > 1
+        for c in conflicts(roles)
     ]
     return problems
 
