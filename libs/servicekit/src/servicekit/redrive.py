@@ -82,7 +82,7 @@ class Redriver:
         self._platform, self._broker, self.group = platform, broker, group
         self._record_handlers = record_handlers
         self._parts = dead_letter_partitions(platform, consumer, read)
-        self._partitions = {t.name(platform.namespace): t.partitions for t in read}
+        self._partitions = {t.name(platform.namespace): t.partitions for t in read}  # by topic
         self._lock = asyncio.Lock()  # one re-drive at a time
 
     async def redrive(self, timeout: float) -> Redriven:
@@ -104,8 +104,8 @@ class Redriver:
                 tp = TopicPartition(record.topic, record.partition)
                 try:
                     letter = letter_of(record, self._parts[tp])
-                    sizes = self._partitions[letter.topic]
-                    original = await _original(originals, record, letter, sizes)
+                    partitions = self._partitions[letter.topic]
+                    original = await _original(originals, record, letter, partitions)
                 except MalformedLetter as error:
                     log.warning("not a dead letter: skipped", at=str(tp), offset=record.offset)
                     skipped.append(

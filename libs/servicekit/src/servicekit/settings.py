@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -76,6 +77,16 @@ class PlatformSettings(BaseSettings):
     processed_events_days: float = Field(
         default=14, gt=0, description="Keep handled event ids this long: beyond Kafka's retention"
     )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, proxies: tuple[str, ...]) -> tuple[str, ...]:
+        for proxy in proxies:
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError as error:
+                raise ValueError(f"AAP_TRUSTED_PROXIES: {error}") from error
+        return proxies
 
     def database_name(self, service: str) -> str:
         return f"{self.namespace.replace('-', '_')}_{service}"

@@ -77,15 +77,17 @@ class Checkpoints:
         return self._signer.verifier().text()
 
     async def start(self) -> None:
-        """The log rebuilds its tree, the published checkpoints are proven against it, and the
-        log learns the size of the newest proven: what a key names decides nothing. A checkpoint
-        that does not prove is an alert (logged here, reported by verify)."""
-        await self._log.start(0)
+        """The log learns the size of the newest checkpoint it signed (as first written, of
+        the size its key names: what a key merely names decides nothing) and rebuilds its tree;
+        then every published checkpoint is proven against it. One that does not prove is an
+        alert, logged here and reported by verify."""
+        published = await self._store.notes()
+        signed = [c.size for n in published if (c := self._signed(n)) is not None]
+        await self._log.start(max(signed, default=0))
         try:
-            await self.newest()
+            await self._prove(published)
         except UntrustedCheckpoint as alert:
             log.error("audit log: a published checkpoint does not prove", alert=str(alert))
-        await self._log.published(self._proven[0].size if self._proven else 0)
 
     async def record(self, event: AnyEnvelope, position: Position | None = None) -> None:
         """Append ``event`` (read at ``position``) to the log; publish a checkpoint once
@@ -142,14 +144,26 @@ class Checkpoints:
     async def newest(self) -> tuple[Checkpoint, str] | None:
         """The newest published checkpoint and its note, once proven (see the module's doc);
         ``UntrustedCheckpoint`` names the first that is not."""
+        return await self._prove(None)
+
+    async def _prove(self, notes: list[PublishedNote] | None) -> tuple[Checkpoint, str] | None:
+        """Walk the checkpoints published after the newest proven (``notes``, or as read now)."""
         async with self._proving:
             after = self._proven[0].size if self._proven else 0
-            for published in await self._store.notes(after):
+            for published in notes if notes is not None else await self._store.notes(after):
+                if published.size is not None and published.size <= after:
+                    continue
                 checkpoint = self._proved(published)
                 if self._proven is not None:
                     await self._consistent(self._proven[0], checkpoint)
                 self._proven = (checkpoint, published.note)
             return self._proven
+
+    def _signed(self, published: PublishedNote) -> Checkpoint | None:
+        try:
+            return self._proved(published)
+        except UntrustedCheckpoint:
+            return None
 
     def _proved(self, published: PublishedNote) -> Checkpoint:
         try:
