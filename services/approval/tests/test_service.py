@@ -162,20 +162,19 @@ ON_PREMISE_USERS = {
 }
 
 
+def approval_with(
+    requests: Any, published: RecordingPublisher, routes: OaRoutes, **options: Any
+) -> ApprovalService:
+    """The service as the tests here build it: the on-premise OAs' keys, the records heard of."""
+    return ApprovalService(
+        requests, Nonces(), Once(), published, KEYS, routes, "/aap/approval", RECORDS, **options
+    )
+
+
 def service() -> tuple[ApprovalService, RecordingPublisher]:
     published = RecordingPublisher()
     routes = OaRoutes({"Q001": "seeyon", "*": "weaver"})
-    approval = ApprovalService(
-        Requests(),
-        Nonces(),
-        Once(),
-        published,
-        KEYS,
-        routes,
-        "/aap/approval",
-        RECORDS,
-        users=ON_PREMISE_USERS,
-    )
+    approval = approval_with(Requests(), published, routes, users=ON_PREMISE_USERS)
     return approval, published
 
 
@@ -454,17 +453,7 @@ async def test_a_request_starts_its_approval_in_the_vendors_oa_and_again_after_a
             requests, requests, {"seeyon": config}, {"seeyon": config.starter(http)}, titles
         )
         routes = OaRoutes({"Q001": "seeyon", "*": "weaver"})
-        approval = ApprovalService(
-            requests,
-            Nonces(),
-            Once(),
-            published,
-            KEYS,
-            routes,
-            "/aap/approval",
-            RECORDS,
-            starter=starts,
-        )
+        approval = approval_with(requests, published, routes, starter=starts)
         standin.outage = 1
         request = await filed(approval, "Q001")
         assert request.oa_unreachable == "/v1.0/oauth2/accessToken: HTTP 503"
@@ -484,17 +473,7 @@ async def test_a_request_starts_its_approval_in_the_vendors_oa_and_again_after_a
         # Who has no user in the OA cannot be asked about: refused when filing, naming why.
         unknown = config.model_copy(update={"users": {"manager75": "wangqiang"}})
         starts = VendorStarts(requests, requests, {"seeyon": unknown}, {}, Titles())
-        approval = ApprovalService(
-            requests,
-            Nonces(),
-            Once(),
-            published,
-            KEYS,
-            routes,
-            "/aap/approval",
-            RECORDS,
-            starter=starts,
-        )
+        approval = approval_with(requests, published, routes, starter=starts)
         with pytest.raises(NoOaUser, match="liuyang has no user in OA connection seeyon"):
             await filed(approval, "Q001")
 
@@ -503,15 +482,10 @@ async def test_an_oa_posting_its_own_form_decides_through_its_connections_profil
     published = RecordingPublisher()
     routes = OaRoutes({"Q001": "seeyon", "*": "weaver"})
     profiles = {"seeyon": load_profiles(BUILT_IN)["weaver-e9"]}
-    approval = ApprovalService(
+    approval = approval_with(
         Requests(),
-        Nonces(),
-        Once(),
         published,
-        KEYS,
         routes,
-        "/aap/approval",
-        RECORDS,
         profiles=profiles,
         users={"seeyon": {"wangqiang": "wangqiang"}},
     )
@@ -789,17 +763,7 @@ async def test_an_on_premise_oa_is_started_by_its_configured_rest_call() -> None
             requests, requests, {"seeyon": config}, {"seeyon": RestStarter(config, http)}, titles
         )
         routes = OaRoutes({"*": "seeyon"})
-        approval = ApprovalService(
-            requests,
-            Nonces(),
-            Once(),
-            published,
-            KEYS,
-            routes,
-            "/aap/approval",
-            RECORDS,
-            starter=starts,
-        )
+        approval = approval_with(requests, published, routes, starter=starts)
         record = RECORDS.archived("Q001")
         titles.known[record] = "Q001-2025-D30-PZ-000007 报销市场部差旅费"
         request = await approval.request_borrowing(
@@ -821,17 +785,7 @@ async def test_an_on_premise_oa_is_started_by_its_configured_rest_call() -> None
         starts = VendorStarts(
             requests, requests, {"seeyon": wrong}, {"seeyon": RestStarter(wrong, http)}, titles
         )
-        approval = ApprovalService(
-            requests,
-            Nonces(),
-            Once(),
-            published,
-            KEYS,
-            routes,
-            "/aap/approval",
-            RECORDS,
-            starter=starts,
-        )
+        approval = approval_with(requests, published, routes, starter=starts)
         refused = await filed(approval, "Q001")
         assert refused.oa_instance_id is None
         assert refused.oa_unreachable is not None and "NO_PERMISSION" in refused.oa_unreachable
