@@ -19,7 +19,7 @@ from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from servicekit.auth import Principal, principal_of
-from servicekit.failures import dependency_of, is_transient
+from servicekit.failures import is_transient, nothing_done
 
 # Raises HTTPException (403) for a principal the route does not admit.
 Admission = Callable[[Principal], Awaitable[None]]
@@ -58,8 +58,7 @@ class TokenBeforeBody:
         except Exception as error:
             if not is_transient(error):
                 raise
-            detail = f"{dependency_of(error)} unavailable, nothing done: {type(error).__name__}"
-            await _answer(scope, receive, send, 503, detail, {"Retry-After": "5"})
+            await _answer(scope, receive, send, 503, nothing_done(error), {"Retry-After": "5"})
             return
         await self.app(scope, receive, send)
 

@@ -50,6 +50,11 @@ def is_transient(error: BaseException) -> bool:
     return isinstance(error, TRANSIENT)
 
 
+def nothing_done(error: BaseException) -> str:
+    """What a caller is told when a dependency is down: which, and that nothing was done."""
+    return f"{dependency_of(error)} unavailable, nothing done: {type(error).__name__}"
+
+
 def dependency_of(error: BaseException) -> str:
     """Which kind of dependency a transient failure is about, for people reading the answer."""
     if isinstance(error, ConnectionFailure):

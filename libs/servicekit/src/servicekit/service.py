@@ -28,7 +28,7 @@ from servicekit.addresses import networks
 from servicekit.auth import OidcSettings, ServiceToken, TokenVerifier, authenticated
 from servicekit.body_gate import Admission, TokenBeforeBody
 from servicekit.deadletter import DeadLetters
-from servicekit.failures import dependency_of, is_transient, until_done
+from servicekit.failures import is_transient, nothing_done, until_done
 from servicekit.health import Check, health_router
 from servicekit.idempotency import ProcessedEvents
 from servicekit.kafka import EventPublisher, dead_letters_of, make_broker
@@ -250,8 +250,9 @@ def _answer_with(status: int) -> Callable[[Request, Exception], Awaitable[JSONRe
 async def _unavailable(_: Request, error: Exception) -> JSONResponse:
     """A dependency down is the server's state, not the request's fault: 503, nothing done."""
     if is_transient(error):
-        detail = f"{dependency_of(error)} unavailable, nothing done: {type(error).__name__}"
-        return JSONResponse({"detail": detail}, status_code=503, headers={"Retry-After": "5"})
+        return JSONResponse(
+            {"detail": nothing_done(error)}, status_code=503, headers={"Retry-After": "5"}
+        )
     log.exception("unexpected error", error_type=type(error).__name__)
     return JSONResponse({"detail": "internal error"}, status_code=500)
 

@@ -14,7 +14,12 @@ from dataclasses import dataclass
 
 import structlog
 
-from approval.domain.borrowing import Decision, DecisionConflict, UnmappedApprover
+from approval.domain.borrowing import (
+    Decision,
+    DecisionConflict,
+    UnmappedApprover,
+    oa_principal,
+)
 from approval.domain.oa_states import Outcome
 from approval.expense_approvals import ExpenseApprovals
 from approval.ports import RequestStore
@@ -116,7 +121,8 @@ class VendorCallbacks:
                     f"approved in {connection}, {who}: mapped to no platform principal, so no "
                     "access on their word"
                 )
-            approver = f"{connection}:{actor}" if actor else connection  # it takes access away
+            # It takes access away, or grants none.
+            approver = oa_principal(config.users, connection, actor) if actor else connection
         decision = Decision(
             request_id=instance.request_id,
             oa_connection=connection,
@@ -142,7 +148,7 @@ def _last(trail: tuple[Step, ...], outcome: Outcome) -> str | None:
 
 def _step(step: Step, users: Mapping[str, str], connection: str) -> ApprovalStep:
     return ApprovalStep(
-        approver=users.get(step.oa_user_id, f"{connection}:{step.oa_user_id}"),
+        approver=oa_principal(users, connection, step.oa_user_id),
         oa_user_id=step.oa_user_id,
         decision=step.decision,
         comment=step.comment,

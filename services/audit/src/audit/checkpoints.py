@@ -39,6 +39,9 @@ log = structlog.get_logger()
 class UntrustedCheckpoint(Exception):
     """A published checkpoint that does not prove (see the module's doc): an alert."""
 
+    def __str__(self) -> str:
+        return f"a published checkpoint is not trusted: {super().__str__()}"
+
 
 class Checkpoints:
     def __init__(
@@ -196,7 +199,7 @@ class Checkpoints:
             newest = await self.newest()
         except UntrustedCheckpoint as alert:
             log.error("audit log: a published checkpoint does not prove", alert=str(alert))
-            return _broken(chain, None, f"a published checkpoint is not trusted: {alert}", None)
+            return _broken(chain, None, str(alert), None)
         checkpoint = newest[0] if newest else None
         covered = checkpoint.size if checkpoint else 0  # entries the checkpoint covers
         published = self._store.leaves(covered)

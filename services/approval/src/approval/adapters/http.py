@@ -14,7 +14,6 @@ from approval.domain.borrowing import (
     DecisionConflict,
     NotRoutedHere,
     SelfApproval,
-    UnmappedApprover,
 )
 from approval.domain.form_profile import NotThisProfile
 from approval.domain.oa_callback import CallbackRejected
@@ -149,8 +148,6 @@ def oa_callback_router(service: ApprovalService, expenses: ExpenseApprovals) -> 
             raise HTTPException(409, str(error)) from error
         except SelfApproval as error:
             raise HTTPException(403, f"separation of duties: {error}") from error
-        except UnmappedApprover as error:
-            raise HTTPException(403, str(error)) from error
         except NotRoutedHere as error:
             raise HTTPException(403, str(error)) from error
         return _out(decided)

@@ -124,13 +124,19 @@ class UnmappedApprover(Exception):
     (nor could "never approve your own request" be checked)."""
 
 
+def oa_principal(users: Mapping[str, str], connection: str, oa_user: str) -> str:
+    """The platform principal an OA user is (``users``: the connection's mapping); unmapped,
+    named as the OA names them, ``<connection>:<OA user>``, which no role or grant is ever for."""
+    return users.get(oa_user) or f"{connection}:{oa_user}"
+
+
 def attributed(decision: Decision, users: Mapping[str, str]) -> Decision:
     """The decision with the OA's user ids as platform principals (``users``: the connection's
     mapping). An approval by an unmapped user is refused; any other word stands, named
     ``<connection>:<OA user>`` (it takes access away, or grants none)."""
 
     def principal(oa_user: str) -> str:
-        return users.get(oa_user) or f"{decision.oa_connection}:{oa_user}"
+        return oa_principal(users, decision.oa_connection, oa_user)
 
     if decision.outcome is Outcome.APPROVED and decision.approver not in users:
         raise UnmappedApprover(

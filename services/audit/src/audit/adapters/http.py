@@ -205,7 +205,7 @@ def audit_router(
         try:
             newest = await checkpoints.newest()
         except UntrustedCheckpoint as alert:
-            raise HTTPException(409, f"a published checkpoint is not trusted: {alert}") from alert
+            raise HTTPException(409, str(alert)) from alert
         if newest is None:
             raise HTTPException(404, "no checkpoint published yet")
         return newest[1]
