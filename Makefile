@@ -4,13 +4,13 @@ UV := python3 -m uv
 N ?= 200
 export UV_FROZEN := 1
 
-.PHONY: setup infra-up infra-down infra-status check lint typecheck unit test fuzz demo bench bench-check bench-audit bench-search bench-lookup bench-parse schemas asyncapi docs checks-doc endpoints-doc clean-data
+.PHONY: setup infra-up infra-down infra-status check lint typecheck unit test fuzz demo bench bench-check bench-audit bench-search bench-parse schemas asyncapi docs checks-doc endpoints-doc clean-data
 
 setup:  ## Install uv if missing, then the workspace's locked dependencies
 	@python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet --disable-pip-version-check uv
 	@$(UV) sync --all-packages --quiet
 
-infra-up: setup  ## Build once and start Kafka, MinIO and FerretDB on loopback
+infra-up: setup  ## Build once and start Kafka, MinIO, PostgreSQL, ClamAV and Keycloak on loopback
 	@bash deploy/local/infra.sh up
 
 infra-down:
@@ -54,9 +54,6 @@ bench-audit: infra-up  ## make bench-audit: offline verification of an export, d
 bench-search: infra-up  ## make bench-search N=100000: search latency over N archived records
 	@$(UV) run python -m devkit.search_bench --records $(N)
 
-bench-lookup: infra-up  ## make bench-lookup: the database's lookup by _id as a collection grows
-	@$(UV) run python -m devkit.lookup_bench
-
 bench-parse: setup  ## make bench-parse: the largest journals the limits let in, parsed in a worker
 	@$(UV) run python -m devkit.parse_bench
 
@@ -74,5 +71,5 @@ endpoints-doc: setup  ## docs/endpoints.md from the endpoint table
 
 docs: schemas asyncapi checks-doc endpoints-doc
 
-clean-data: infra-down  ## Forget all local data (Kafka, S3, MongoDB); binaries stay
+clean-data: infra-down  ## Forget all local data (Kafka, S3, PostgreSQL); binaries stay
 	rm -rf .local/data

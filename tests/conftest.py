@@ -1,4 +1,4 @@
-"""Fixtures for integration and end-to-end tests: the real Kafka, S3 and MongoDB-protocol servers.
+"""Fixtures for integration and end-to-end tests: the real Kafka, S3 and PostgreSQL servers.
 
 `make test` starts them (deploy/local/infra.sh). Each test session works in a namespace of its
 own (topics, databases and buckets prefixed ``t<random>``), so runs never see each other's data.
@@ -15,12 +15,13 @@ from collections.abc import AsyncIterator, Iterator
 import httpx
 import pytest
 
+from devkit import pg_access
 from devkit.identity import ISSUER, service_env
 from devkit.namespace import as_local_administrator, discard, provision
 from devkit.stack import LOCAL_CLAMD, LOCAL_ROLE_SEED, SERVICES
 from devkit.testing import InProcessPermission, running
 from permission.app import create_app as permission_app
-from servicekit import mongo
+from servicekit.database import Pool
 from servicekit.settings import PlatformSettings
 
 
@@ -56,6 +57,7 @@ def platform() -> Iterator[PlatformSettings]:
     # tests sign in as its sample people (devkit.identity.as_user).
     for service in SERVICES:
         os.environ.update(service_env(service))
+        os.environ.update(pg_access.client_env(service, namespace))
     # The tests' own clients, and the services they run in this process, are the administrator
     # of the broker and of the object store: each service's own principals are what the stack
     # of separate processes (e2e) runs with.
@@ -64,7 +66,7 @@ def platform() -> Iterator[PlatformSettings]:
     for name, address in [
         ("Kafka", settings.kafka_bootstrap),
         ("S3", settings.s3_endpoint),
-        ("MongoDB", settings.mongo_url.removeprefix("mongodb://").strip("/").split("/")[0]),
+        ("PostgreSQL", f"{settings.database_host}:{settings.database_port}"),
         ("clamd", os.environ["AAP_INGEST_CLAMD_ADDRESS"]),
         ("Keycloak", ISSUER.removeprefix("http://").split("/")[0]),
     ]:
@@ -83,11 +85,19 @@ async def permission(platform: PlatformSettings) -> AsyncIterator[InProcessPermi
         yield InProcessPermission(httpx.ASGITransport(app), http)
 
 
+@pytest.fixture
+async def archive_db(platform: PlatformSettings) -> AsyncIterator[Pool]:
+    """The archive's database as its runtime role: what a second archive process reaches."""
+    async with pg_access.opened(platform, "archive") as pool:
+        yield pool
+
+
+@pytest.fixture
+async def audit_db(platform: PlatformSettings) -> AsyncIterator[Pool]:
+    """The audit service's database as its runtime role."""
+    async with pg_access.opened(platform, "audit") as pool:
+        yield pool
+
+
 async def _clean_up(settings: PlatformSettings) -> None:
     await discard(settings, settings.namespace)
-    client = mongo.connect(settings.mongo_url)
-    prefix = settings.database_name("")
-    for name in await client.list_database_names():
-        if name.startswith(prefix):
-            await client.drop_database(name)
-    await client.close()

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Local infrastructure on loopback, no Docker: Apache Kafka (KRaft), MinIO (S3), FerretDB (MongoDB
-# wire protocol on SQLite), ClamAV, Keycloak (the identity provider). Usage: infra.sh
-# up|down|status, or infra.sh stop|kill|start SERVER (one of kafka, minio, ferretdb, clamd,
+# Local infrastructure on loopback, no Docker: Apache Kafka (KRaft), MinIO (S3), PostgreSQL (the
+# system of record, Debian's package), ClamAV, Keycloak (the identity provider). Usage: infra.sh
+# up|down|status, or infra.sh stop|kill|start SERVER (one of kafka, minio, postgres, clamd,
 # keycloak: what the outage tests do to a running stack).
 #
 # Builds and downloads go to the tools' own caches (~/.m2, Go's module and build caches), so a
@@ -19,7 +19,7 @@ HERE=$ROOT/deploy/local
 KAFKA_PORT=${AAP_LOCAL_KAFKA_PORT:-19092}
 CONTROLLER_PORT=${AAP_LOCAL_KAFKA_CONTROLLER_PORT:-19093}
 MINIO_PORT=${AAP_LOCAL_MINIO_PORT:-19000}
-FERRETDB_PORT=${AAP_LOCAL_FERRETDB_PORT:-27018}
+POSTGRES_PORT=${AAP_LOCAL_POSTGRES_PORT:-15432}
 CLAMD_PORT=${AAP_LOCAL_CLAMD_PORT:-13310}
 KEYCLOAK_PORT=${AAP_LOCAL_KEYCLOAK_PORT:-18080}
 KEYCLOAK_VERSION=${AAP_KEYCLOAK_VERSION:-26.0.7}  # 26.0.x runs on Java 17
@@ -60,28 +60,6 @@ build_minio() {
   say "building MinIO with go install (Go caches keep it fast next time)"
   GOBIN=$BIN go install "github.com/minio/minio@$MINIO_VERSION" >"$LOGS/minio-build.log" 2>&1 \
     || { say "go install minio failed; see $LOGS/minio-build.log"; tail -n 20 "$LOGS/minio-build.log" >&2; return 1; }
-}
-
-FERRETDB_BUILD="v1.24.2+id-index"  # change it to rebuild the binary of an existing .local/
-
-build_ferretdb() {
-  [[ -x $BIN/ferretdb && $(cat "$BIN/ferretdb.build" 2>/dev/null) == "$FERRETDB_BUILD" ]] && return 0
-  say "building FerretDB $FERRETDB_BUILD (embedded, SQLite backend)"
-  (
-    # Each step checked: `set -e` does not hold in a subshell whose status `||` tests.
-    cd "$HERE/ferretdb" && go mod download github.com/FerretDB/FerretDB || exit 1
-    # One line patched (see id-index.sed) in a copy of the module that a replace directive, in a
-    # go.mod of our own beside the committed one, builds instead: the module cache stays untouched.
-    src=$LOCAL/ferretdb-src
-    rm -rf "$src" && cp -r "$(go list -m -f '{{.Dir}}' github.com/FerretDB/FerretDB)" "$src" || exit 1
-    chmod -R u+w "$src" && sed -i -f id-index.sed "$src/internal/backends/sqlite/metadata/metadata.go" || exit 1
-    grep -q 'IDColumn = DefaultColumn + "->\\"_id\\""' "$src/internal/backends/sqlite/metadata/metadata.go" \
-      || { echo "id-index.sed no longer applies to this FerretDB version" >&2; exit 1; }
-    { cat go.mod; echo "replace github.com/FerretDB/FerretDB => $src"; } >"$src.mod" || exit 1
-    cp go.sum "$src.sum" && go build -modfile "$src.mod" -o "$BIN/ferretdb" .
-  ) >"$LOGS/ferretdb-build.log" 2>&1 \
-    || { say "building FerretDB failed; see $LOGS/ferretdb-build.log"; tail -n 20 "$LOGS/ferretdb-build.log" >&2; return 1; }
-  echo "$FERRETDB_BUILD" >"$BIN/ferretdb.build"
 }
 
 # The certificates' layout: change it to make them again in an existing .local/.
@@ -175,16 +153,55 @@ start_minio() {
   wait_port minio "$MINIO_PORT" "$RUN/minio.pid" 60
 }
 
-start_ferretdb() {
-  port_open "$FERRETDB_PORT" && { say "FerretDB already answers on $FERRETDB_PORT"; return 0; }
-  say "starting FerretDB on 127.0.0.1:$FERRETDB_PORT"
-  # WAL with synchronous=normal: no fsync per commit. A crashed client loses nothing; only a
-  # power cut could drop the last commits, which a local development server can afford.
-  nohup "$BIN/ferretdb" -listen-addr "127.0.0.1:$FERRETDB_PORT" \
-    -sqlite-url "file:$DATA/ferretdb/?_pragma=synchronous(normal)" \
-    >>"$LOGS/ferretdb.log" 2>&1 &
-  echo $! >"$RUN/ferretdb.pid"
-  wait_port ferretdb "$FERRETDB_PORT" "$RUN/ferretdb.pid" 60
+PG_BIN=${AAP_POSTGRES_BIN:-/usr/lib/postgresql/15/bin}
+
+install_postgres() {
+  [[ -x $PG_BIN/initdb ]] && return 0
+  if [[ $(id -u) != 0 ]] || ! command -v apt-get >/dev/null; then
+    say "PostgreSQL is missing: install Debian's package \`postgresql\` (or set AAP_POSTGRES_BIN)"
+    return 1
+  fi
+  say "installing PostgreSQL (postgresql) from Debian's packages"
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql; } \
+    >"$LOGS/postgres-install.log" 2>&1 || { say "apt-get failed; see $LOGS/postgres-install.log"; return 1; }
+}
+
+as_postgres() { # PostgreSQL refuses to run as root: as Debian's system user `postgres` then
+  if [[ $(id -u) == 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+pg_home() { # where the cluster, its socket and its log live: .local/ when the server's user can
+  # reach it; else (a checkout under a home only root may enter) a directory of its own per checkout
+  if [[ $(id -u) != 0 ]] || runuser -u postgres -- test -x "$LOCAL"; then echo "$DATA/postgres-home"
+  else echo "/var/lib/aap-postgres/$(printf '%s' "$ROOT" | sha256sum | cut -c1-12)"; fi
+}
+
+start_postgres() {
+  port_open "$POSTGRES_PORT" && { say "PostgreSQL already answers on $POSTGRES_PORT"; return 0; }
+  install_postgres || return 1
+  local home; home=$(pg_home)
+  local dir=$home/data log=$home/postgres.log password_file=$home/superuser.pw
+  mkdir -p "$dir" "$home/run"
+  touch "$log" && ln -sfn "$log" "$LOGS/postgres.log"
+  [[ $(id -u) == 0 ]] && chown -R postgres: "$home" && chmod 700 "$dir"
+  if [[ ! -f $dir/PG_VERSION ]]; then
+    # The superuser's password: made at random once per checkout (.local/secrets/postgres.json).
+    (umask 077 && devkit devkit.pg_access superuser_password >"$password_file")
+    [[ $(id -u) == 0 ]] && chown postgres: "$password_file"
+    say "creating the PostgreSQL cluster ($dir: UTF-8, SCRAM passwords for every connection)"
+    as_postgres "$PG_BIN/initdb" -D "$dir" -U postgres --pwfile="$password_file" --encoding=UTF8 \
+      --locale=C.UTF-8 --auth=scram-sha-256 >>"$log" 2>&1 \
+      || { rm -f "$password_file"; say "initdb failed; see $log"; return 1; }
+    rm -f "$password_file"
+  fi
+  say "starting PostgreSQL on 127.0.0.1:$POSTGRES_PORT"
+  # The archive of record: every commit on disk before it is acknowledged.
+  as_postgres "$PG_BIN/pg_ctl" -D "$dir" -l "$log" -w -t 60 -o "-p $POSTGRES_PORT \
+    -c listen_addresses=127.0.0.1 -c unix_socket_directories=$home/run -c fsync=on \
+    -c synchronous_commit=on -c full_page_writes=on -c password_encryption=scram-sha-256 \
+    -c max_connections=400 -c shared_buffers=256MB -c log_min_messages=warning" start >/dev/null \
+    || { say "PostgreSQL did not start; last lines of $log:"; tail -n 30 "$log" >&2; return 1; }
+  head -n 1 "$dir/postmaster.pid" >"$RUN/postgres.pid"
 }
 
 build_keycloak() {
@@ -267,29 +284,29 @@ start_clamd() {
 }
 
 up() {
-  mkdir -p "$BIN" "$DATA/kafka" "$DATA/minio" "$DATA/ferretdb" "$LOGS" "$RUN"
+  mkdir -p "$BIN" "$DATA/kafka" "$DATA/minio" "$LOGS" "$RUN"
   command -v java >/dev/null || { say "java (17+) is required for Kafka"; exit 1; }
   command -v mvn >/dev/null || { say "Maven is required to resolve Kafka"; exit 1; }
-  command -v go >/dev/null || { say "Go is required to build MinIO and FerretDB"; exit 1; }
+  command -v go >/dev/null || { say "Go is required to build MinIO"; exit 1; }
   command -v unzip >/dev/null || { say "unzip is required to unpack Keycloak"; exit 1; }
   build_kafka & k=$!
-  build_ferretdb & f=$!
   build_keycloak & c=$!
   build_minio
-  wait $k; wait $f; wait $c
+  wait $k; wait $c
   start_keycloak & kc=$!  # the slowest to start: alongside the others
   start_kafka
   start_minio
-  start_ferretdb
+  start_postgres
   start_clamd
   install_cjk_font
   wait $kc
-  say "creating topics, Kafka principals and ACLs, S3 users, policies and buckets for namespace ${AAP_NAMESPACE:-local}"
+  say "creating topics, Kafka principals and ACLs, S3 users, policies and buckets, databases and their roles for namespace ${AAP_NAMESPACE:-local}"
   devkit devkit.namespace create
   status
 }
 
 stop_one() { # name [signal]
+  [[ $1 == postgres ]] && { stop_postgres "${2:-TERM}"; return; }
   if [[ -f $RUN/$1.pid ]] && kill -0 "$(cat "$RUN/$1.pid")" 2>/dev/null; then
     say "stopping $1"; kill "-${2:-TERM}" "$(cat "$RUN/$1.pid")" || true
     for _ in $(seq 1 100); do kill -0 "$(cat "$RUN/$1.pid")" 2>/dev/null || break; sleep 0.2; done
@@ -297,23 +314,36 @@ stop_one() { # name [signal]
   rm -f "$RUN/$1.pid"
 }
 
+stop_postgres() { # signal: TERM a fast shutdown (clients disconnected), KILL an outage
+  local dir pid; dir=$(pg_home)/data
+  [[ -f $dir/postmaster.pid ]] || { rm -f "$RUN/postgres.pid"; return 0; }
+  if [[ $1 == KILL ]]; then  # the postmaster and every backend, as a power cut would
+    pid=$(head -n 1 "$dir/postmaster.pid"); say "killing postgres"
+    pkill -KILL -P "$pid" 2>/dev/null || true; kill -KILL "$pid" 2>/dev/null || true
+    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  else
+    say "stopping postgres"; as_postgres "$PG_BIN/pg_ctl" -D "$dir" -m fast -w stop >/dev/null 2>&1 || true
+  fi
+  rm -f "$RUN/postgres.pid"
+}
+
 down() {
   local name
-  for name in kafka minio ferretdb clamd keycloak; do stop_one "$name"; done
+  for name in kafka minio postgres clamd keycloak; do stop_one "$name"; done
 }
 
 status() {
   local ok=0
   port_open "$KAFKA_PORT" && say "kafka     up   127.0.0.1:$KAFKA_PORT (SASL_SSL, SCRAM-SHA-512; CA $LOCAL/kafka/tls/ca.pem)" || { say "kafka     down"; ok=1; }
   port_open "$MINIO_PORT" && say "minio     up   http://127.0.0.1:$MINIO_PORT" || { say "minio     down"; ok=1; }
-  port_open "$FERRETDB_PORT" && say "ferretdb  up   mongodb://127.0.0.1:$FERRETDB_PORT/" || { say "ferretdb  down"; ok=1; }
+  port_open "$POSTGRES_PORT" && say "postgres  up   127.0.0.1:$POSTGRES_PORT (a database and a role per service and namespace; superuser's password: .local/secrets/postgres.json)" || { say "postgres  down"; ok=1; }
   port_open "$CLAMD_PORT" && say "clamd     up   127.0.0.1:$CLAMD_PORT" || say "clamd     down (virus scan not performed)"
   port_open "$KEYCLOAK_PORT" && say "keycloak  up   http://127.0.0.1:$KEYCLOAK_PORT/realms/aap (sample people and secrets: .local/secrets/identity.json)" || { say "keycloak  down"; ok=1; }
   say "logs in $LOGS"
   return $ok
 }
 
-one_of() { [[ $1 =~ ^(kafka|minio|ferretdb|clamd|keycloak)$ ]] || { echo "no server $1" >&2; exit 2; }; }
+one_of() { [[ $1 =~ ^(kafka|minio|postgres|clamd|keycloak)$ ]] || { echo "no server $1" >&2; exit 2; }; }
 ours() { # stop or kill only what this checkout started: another's server is not ours to stop
   [[ -f $RUN/$1.pid ]] && kill -0 "$(cat "$RUN/$1.pid")" 2>/dev/null \
     || { say "$1 was not started by this checkout ($RUN/$1.pid)"; exit 1; }

@@ -37,7 +37,8 @@ from devkit.samples import ingested_document, store_files, voucher_summary
 from devkit.send import EventSender
 from devkit.testing import InProcessPermission, running
 from devkit.watch import EventWatcher, consumed, of_type
-from servicekit import mongo, s3
+from servicekit import s3
+from servicekit.database import Pool
 from servicekit.settings import PlatformSettings
 
 FONDS = "S" + secrets.token_hex(3).upper()
@@ -222,13 +223,13 @@ async def test_search_returns_only_what_the_caller_may_see(archived: Any) -> Non
 
 
 async def test_a_record_archived_a_moment_ago_is_not_refused_as_a_missing_right(
-    archived: Any, platform: PlatformSettings
+    archived: Any, archive_db: Pool
 ) -> None:
     """The permission service learns of a record from RecordArchived, a moment after the
     archive kept it. Asked in between, an archivist of the fonds is told to try again (503),
     never that the role is missing (403)."""
     http, docs = archived
-    records = Records(mongo.connect(platform.mongo_url)[platform.database_name("archive")])
+    records = Records(archive_db)
     kept = await records.get(docs["travel"].document_id)
     assert kept is not None
     # Kept by the archive, its event not (yet) consumed by the permission service.
@@ -772,7 +773,7 @@ async def test_handover_takes_a_year_over_after_re_checking_every_original(
 
 
 async def test_an_interrupted_handover_is_completed_as_it_was_started(
-    archived: Any, platform: PlatformSettings
+    archived: Any, platform: PlatformSettings, archive_db: Pool
 ) -> None:
     http, _ = archived
     late = await document(platform, fonds=FONDS, year=2021, summary="二〇二一年凭证", amount="9.00")
@@ -788,7 +789,7 @@ async def test_an_interrupted_handover_is_completed_as_it_was_started(
         received_by=ARCHIVIST,
         handed_over_at=datetime.now(UTC),
     )
-    await handovers(platform).start(started, bind(assemble([record])))
+    await Handovers(archive_db, timedelta(hours=1)).start(started, bind(assemble([record])))
 
     body = {"offer_id": await offer(http, 2021)}
     async with EventWatcher(platform.kafka_bootstrap, platform.namespace, [HANDOVERS]) as watch:
@@ -806,14 +807,8 @@ async def test_an_interrupted_handover_is_completed_as_it_was_started(
     assert again.status_code == 409 and "was accepted by handover" in again.json()["detail"]
 
 
-def handovers(platform: PlatformSettings) -> Handovers:
-    """The archive's handover store, as a second archive process would reach it."""
-    db = mongo.connect(platform.mongo_url)[platform.database_name("archive")]
-    return Handovers(db, mark_lease=timedelta(hours=1))
-
-
 async def test_archivists_handing_over_one_year_at_once_make_one_handover(
-    archived: Any, platform: PlatformSettings
+    archived: Any, platform: PlatformSettings, archive_db: Pool
 ) -> None:
     """Twenty requests for one fonds and year at once, in rounds: each round one handover of
     what was not handed over before, the others refused; no record in two handovers."""
@@ -851,7 +846,9 @@ async def test_archivists_handing_over_one_year_at_once_make_one_handover(
 
     # Whatever the timing: the year is marked before its records are read, so a second
     # handover cannot start until the first is done…
-    store, first, second = handovers(platform), uuid.uuid4(), uuid.uuid4()
+    # The archive's handover store, as a second archive process would reach it.
+    store = Handovers(archive_db, mark_lease=timedelta(hours=1))
+    first, second = uuid.uuid4(), uuid.uuid4()
     await store.open(OTHER_FONDS, 2018, first)
     with pytest.raises(HandoverRefused, match="already under way"):
         await store.open(OTHER_FONDS, 2018, second)
@@ -879,18 +876,18 @@ async def test_archivists_handing_over_one_year_at_once_make_one_handover(
 
 
 async def test_a_mark_left_by_a_crashed_process_is_taken_over_after_its_lease(
-    platform: PlatformSettings,
+    archive_db: Pool,
 ) -> None:
-    db = mongo.connect(platform.mongo_url)[platform.database_name("archive")]
-    store = Handovers(db, timedelta(hours=1))
+    store = Handovers(archive_db, timedelta(hours=1))
     # What a process that died between marking the year and keeping its handover leaves.
-    left = {"_id": f"{OTHER_FONDS}|2017", "handover": str(uuid.uuid4())}
-    await db["open_handovers"].insert_one({**left, "taken_at": datetime.now(UTC)})
+    await store.open(OTHER_FONDS, 2017, uuid.uuid4())
     with pytest.raises(HandoverRefused):
         await store.open(OTHER_FONDS, 2017, uuid.uuid4())  # within its lease it holds
-    await db["open_handovers"].update_one(
-        {"_id": left["_id"]}, {"$set": {"taken_at": datetime.now(UTC) - timedelta(hours=2)}}
-    )
+    async with archive_db.connection() as conn:  # its lease runs out
+        await conn.execute(
+            "UPDATE open_handovers SET taken_at = %s WHERE fonds_code = %s AND fiscal_year = 2017",
+            (datetime.now(UTC) - timedelta(hours=2), OTHER_FONDS),
+        )
     takers = [uuid.uuid4() for _ in range(10)]
     taken = await asyncio.gather(
         *(store.open(OTHER_FONDS, 2017, t) for t in takers), return_exceptions=True

@@ -1,19 +1,17 @@
 """The audit log on the real database: a batch that repeats an event already recorded is
 appended whole, every other event once, with no gap in the chain.
 
-Found when CI lost a role change from the trail: the local FerretDB runs an ordered insert in
-chunks of 100 and goes on after a clash, so counting the stored entries as a prefix lost those
-after the clash and left gaps (services/audit/src/audit/adapters/log_store.py)."""
+Found when CI lost a role change from the trail (an earlier engine went on after a clash in an
+ordered insert): an append stores the entries before the first clash, says how many, and the
+service appends the rest after it."""
 
 from __future__ import annotations
 
-import secrets
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import pytest
-from pymongo.asynchronous.database import AsyncDatabase
 
 from audit.adapters.log_store import LogStore
 from audit.adapters.tree_store import TreeNodes
@@ -21,8 +19,8 @@ from audit.service import AuditService
 from contracts.envelope import AnyEnvelope
 from contracts.merkle import verify_inclusion
 from contracts.trail import GENESIS_HASH, entry_hash, leaf_of
-from servicekit import mongo
-from servicekit.mongo import Document
+from devkit import pg_access
+from servicekit.database import Pool
 from servicekit.settings import PlatformSettings
 
 
@@ -40,21 +38,16 @@ def event(n: int) -> AnyEnvelope:
 
 
 @pytest.fixture
-async def db(platform: PlatformSettings) -> AsyncIterator[AsyncDatabase[Document]]:
-    client = mongo.connect(platform.mongo_url)
-    name = f"auditstore_{secrets.token_hex(4)}"
-    try:
-        yield client[name]
-    finally:
-        await client.drop_database(name)
-        await client.close()
+async def db(platform: PlatformSettings) -> AsyncIterator[Pool]:
+    """An audit database of this test's own: its log starts empty."""
+    async with pg_access.scratch(platform, "audit") as pool:
+        yield pool
 
 
 async def test_a_batch_repeating_a_recorded_event_is_appended_whole_without_gaps(
-    db: AsyncDatabase[Document],
+    db: Pool,
 ) -> None:
     store, tree = LogStore(db), TreeNodes(db)
-    await store.ensure_indexes()
     log = AuditService(store, tree)
     await log.start(0)
     first = [event(n) for n in range(10)]
@@ -80,11 +73,14 @@ async def test_a_batch_repeating_a_recorded_event_is_appended_whole_without_gaps
 
 
 async def test_an_append_stops_at_the_first_clash_and_says_how_many_it_stored(
-    db: AsyncDatabase[Document],
+    db: Pool,
 ) -> None:
     store = LogStore(db)
-    await store.ensure_indexes()
-    entries = [{"event_id": f"e{n}", "seq": n, "hash": "h"} for n in range(1, 251)]
+    entries = [
+        {"event_id": f"e{n}", "seq": n, "hash": "h", "event_type": "t", "time": "2026-12-07",
+         "record_ids": [], "fonds_codes": [], "data": {}}
+        for n in range(1, 251)
+    ]  # fmt: skip
     assert await store.append(entries[:10]) == 10
     repeat = [*entries[10:15], entries[2], *entries[15:]]  # e3 again, sixth of the batch
     repeat = [e | {"seq": 11 + i} for i, e in enumerate(repeat)]

@@ -23,6 +23,7 @@ from minio.commonconfig import COMPLIANCE
 from minio.retention import Retention
 from pydantic import SecretStr
 
+from audit.adapters.log_store import LogStore
 from audit.app import create_app as audit_app
 from audit.settings import AuditSettings
 from contracts.checkpoint import Checkpoint, Verifier
@@ -31,13 +32,14 @@ from contracts.events import RoleAssigned
 from contracts.merkle import verify_consistency, verify_inclusion
 from contracts.topics import CHECKPOINTS, ROLES_ASSIGNED, source_of
 from contracts.trail import entry_hash, leaf_of
-from devkit import s3_access
+from devkit import pg_access, s3_access
 from devkit.identity import as_user
 from devkit.namespace import discard, provision
 from devkit.send import EventSender
 from devkit.testing import InProcessPermission, running
 from devkit.watch import EventWatcher, consumed, of_type
-from servicekit import mongo, s3
+from servicekit import s3
+from servicekit.database import Pool
 from servicekit.settings import PlatformSettings
 
 AUDITOR = as_user("auditor-all")
@@ -50,7 +52,7 @@ class Log:
     platform: PlatformSettings
     out: EventSender
     watch: EventWatcher
-    entries: Any  # the audit database's entries collection, as its administrator reaches it
+    entries: Pool  # the audit database, as the strongest writer reaches it
     sent: int = 0
 
     async def append(self, count: int) -> None:
@@ -87,14 +89,18 @@ class Log:
         return answer
 
     async def stored(self) -> list[dict[str, Any]]:
-        return [d async for d in self.entries.find({}, projection={"_id": 0}).sort("seq", 1)]
+        return [d async for d in LogStore(self.entries).all_in_order()]
 
     async def tampered(self, change: Callable[[Entries], Entries]) -> None:
-        """Replace the stored entries by ``change`` of the original ones, as a database writer
-        could."""
-        await self.entries.delete_many({})
+        """Replace the stored entries by ``change`` of the original ones, as the strongest
+        database writer could (``pg_access.beyond_its_rules``)."""
+        await self.deleted_after(0)
         if changed := change(copy.deepcopy(list(self.original))):
-            await self.entries.insert_many(changed)
+            await LogStore(self.entries).append(changed)
+
+    async def deleted_after(self, seq: int) -> None:
+        async with self.entries.connection() as conn:
+            await conn.execute("DELETE FROM entries WHERE seq > %s", (seq,))
 
     original: tuple[dict[str, Any], ...] = ()
     notes: dict[int, str] = field(default_factory=dict)  # each checkpoint's note, by size
@@ -111,26 +117,29 @@ def rechained(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 @pytest.fixture
 async def log(
-    platform: PlatformSettings, permission: InProcessPermission, request: pytest.FixtureRequest
+    platform: PlatformSettings,
+    permission: InProcessPermission,
+    request: pytest.FixtureRequest,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> AsyncIterator[Log]:
     """The audit service on a namespace of its own: a checkpoint every 5 entries, and every
     second while entries await one (or as often as the test's parameter says)."""
     ns = "ev" + secrets.token_hex(3)
     await provision(platform, ns)
+    for name, value in pg_access.namespace_env(ns).items():  # its own database's roles
+        monkeypatch.setenv(name, value)
     mine = platform.model_copy(update={"namespace": ns})
     seconds = getattr(request, "param", 1)
     settings = AuditSettings(platform=mine, checkpoint_entries=5, checkpoint_seconds=seconds)
-    client = mongo.connect(mine.mongo_url)
     try:
         async with (
             running(audit_app(settings, permission_transport=permission.transport)) as http,
             EventSender(mine.kafka_bootstrap, ns) as out,
             EventWatcher(mine.kafka_bootstrap, ns, [CHECKPOINTS]) as watch,
+            pg_access.beyond_its_rules(mine, "audit") as entries,
         ):
-            yield Log(http, mine, out, watch, client[mine.database_name("audit")]["entries"])
+            yield Log(http, mine, out, watch, entries)
     finally:
-        await client.drop_database(mine.database_name("audit"))
-        await client.close()
         await discard(platform, ns)
 
 
@@ -224,7 +233,7 @@ async def test_entries_deleted_after_the_last_checkpoint_are_caught_by_the_next(
     await log.append(5)
     await log.checkpoint(5)
     await log.append(2)  # entries 6 and 7, awaiting their checkpoint
-    await log.entries.delete_many({"seq": {"$gt": 5}})
+    await log.deleted_after(5)
     # The appender published what it appended, not what the database holds now.
     seven = await log.checkpoint(7)
     found = await log.verify()
@@ -242,7 +251,7 @@ async def test_entries_deleted_after_the_last_checkpoint_are_caught_from_the_bro
     await log.checkpoint(5)
     await log.append(2)
     assert (await log.verify())["ok"] is True
-    await log.entries.delete_many({"seq": {"$gt": 5}})
+    await log.deleted_after(5)
     found = await log.verify()
     assert found["ok"] is False and found["first_broken_seq"] == 6, found
     assert "was consumed but is not in the log" in found["reason"]

@@ -1,6 +1,6 @@
 """A dependency down in the middle of a load: every accepted document is archived, exactly once.
 
-The real MinIO and FerretDB of ``deploy/local/infra.sh`` are stopped while the archive works
+The real MinIO and PostgreSQL of ``deploy/local/infra.sh`` are stopped while the archive works
 through a load, kept down several times longer than the retry budget that used to send such
 messages to the dead-letter topic, and started again.
 """
@@ -37,8 +37,8 @@ DOCUMENTS = 120
 # many times that: long enough for every waiting message to have given up under the old rule.
 RETRY_BUDGET = 0.1 + 0.2
 OUTAGE = 20 * RETRY_BUDGET
-CHECK = {"minio": "s3", "ferretdb": "mongodb"}
-DEPENDENCY = {"minio": "object store", "ferretdb": "database"}
+CHECK = {"minio": "s3", "postgres": "database"}
+DEPENDENCY = {"minio": "object store", "postgres": "database"}
 
 
 async def infra(*args: str) -> None:
@@ -78,7 +78,7 @@ async def dead_letters(platform: PlatformSettings, keys: set[str]) -> list[str]:
         await consumer.stop()
 
 
-@pytest.mark.parametrize("server", ["minio", "ferretdb"])
+@pytest.mark.parametrize("server", ["minio", "postgres"])
 async def test_an_outage_in_the_middle_of_a_load_loses_nothing_and_doubles_nothing(
     server: str, platform: PlatformSettings, permission: InProcessPermission
 ) -> None:

@@ -15,10 +15,11 @@ from minio.error import S3Error
 from contracts.envelope import new_event
 from contracts.events import DocumentRejected, DocumentRejectedEvent, Problem
 from contracts.topics import DOCUMENTS_REJECTED, source_of
+from devkit import pg_access
 from devkit.namespace import discard, provision
 from devkit.send import EventSender
 from devkit.testing import running
-from servicekit import mongo, s3
+from servicekit import s3
 from servicekit.idempotency import ProcessedEvents
 from servicekit.kafka import client_options, subscriber_options
 from servicekit.service import build_app, build_runtime
@@ -123,8 +124,11 @@ async def test_poison_and_failing_messages_go_to_dead_letters_and_the_consumer_g
 
 
 async def test_a_redelivered_event_is_handled_once(platform: PlatformSettings) -> None:
-    client = mongo.connect(platform.mongo_url)
-    processed = ProcessedEvents(client[platform.database_name("idem-probe")], "probe")
+    async with pg_access.scratch(platform, "audit") as db:  # a database of its own: pruning
+        await redelivered_once(ProcessedEvents(db, "probe"))  # forgets every consumer's ids
+
+
+async def redelivered_once(processed: ProcessedEvents) -> None:
     runs: list[int] = []
 
     async def work() -> None:
@@ -139,7 +143,6 @@ async def test_a_redelivered_event_is_handled_once(platform: PlatformSettings) -
     assert await processed.prune(timedelta(days=14)) == 0
     assert await processed.prune(timedelta(0)) == 2
     assert await processed.handle_once(event, work) is True
-    await client.close()
 
 
 async def test_originals_copied_under_compliance_lock_cannot_be_deleted(

@@ -1,4 +1,4 @@
-"""Each service in-process against the real Kafka, S3 and MongoDB-protocol servers."""
+"""Each service in-process against the real Kafka, S3 and PostgreSQL servers."""
 
 from __future__ import annotations
 
@@ -48,6 +48,7 @@ from contracts.topics import (
     source_of,
 )
 from contracts.types import Money
+from devkit import pg_access
 from devkit.identity import ERP, as_user
 from devkit.namespace import discard, provision
 from devkit.samples import (
@@ -64,7 +65,8 @@ from ingest.app import create_app as ingest_app
 from permission.app import create_app as permission_app
 from permission.service import PermissionService
 from permission.settings import PermissionSettings
-from servicekit import mongo, s3
+from servicekit import s3
+from servicekit.database import Pool
 from servicekit.settings import PlatformSettings
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
@@ -154,26 +156,24 @@ async def test_archive_accessions_each_document_once_despite_redelivery(
 
 
 async def test_archive_code_sequence_is_atomic_under_concurrency(
-    platform: PlatformSettings,
+    platform: PlatformSettings, archive_db: Pool
 ) -> None:
-    client = mongo.connect(platform.mongo_url)
-    # Four archive processes (each its own Records: its own turn-taking and memory of numbers)
-    # allocating in one scope at once.
-    archivers = [Records(client[platform.database_name("archive")]) for _ in range(4)]
+    # Four archive processes (each its own Records and its own connections) allocating in one
+    # scope at once.
+    pools = [pg_access.opened(platform, "archive") for _ in range(3)]
+    archivers = [Records(archive_db), *[Records(await p.__aenter__()) for p in pools]]
     scope = f"Q-conc-{uuid.uuid4().hex[:6]}|2025|D30|PZ"
     numbers = await asyncio.gather(
         *(archivers[n % 4].next_sequence(scope, f"doc-{n}") for n in range(40))
     )
     # A claim that got in while its answer was lost (an outage), and another archiver numbering
     # on meanwhile: the retry takes its own number again, not a new one.
-    db = client[platform.database_name("archive")]
-    await db["sequence_claims"].insert_one(
-        {"_id": f"{scope}#{41:09d}", "scope": scope, "holder": "x"}
-    )
+    await archivers[1].next_sequence(scope, "x")  # its answer never reached the caller
     meanwhile = await archivers[0].next_sequence(scope, "y")
     again = await archivers[0].next_sequence(scope, "x")
-    in_another_process = await Records(db).next_sequence(scope, "x")
-    await client.close()
+    in_another_process = await archivers[2].next_sequence(scope, "x")
+    for p in pools:
+        await p.__aexit__(None, None, None)
     assert sorted(numbers) == list(range(1, 41))
     assert (meanwhile, again, in_another_process) == (42, 41, 41)  # no gap, no number twice
 
@@ -472,13 +472,14 @@ async def test_permission_grants_on_approval_and_revokes_on_expiry(
 
 
 async def test_audit_records_each_event_once_and_verify_names_a_tampered_entry(
-    platform: PlatformSettings,
-    permission: InProcessPermission,
+    platform: PlatformSettings, permission: InProcessPermission, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # A namespace of its own: its audit group reads this test's events, not the backlog of the
     # whole session, and the tampering below touches no other test's log.
     ns = "au" + secrets.token_hex(3)
     await provision(platform, ns)
+    for name, value in pg_access.namespace_env(ns).items():  # its own databases' roles
+        monkeypatch.setenv(name, value)
     mine = platform.model_copy(update={"namespace": ns})
     archived = await record_archived(platform, "Q9", 99)
     record = archived.record_id
@@ -567,16 +568,24 @@ async def test_audit_records_each_event_once_and_verify_names_a_tampered_entry(
             assert refused.status_code == 403 and "yours: Q9" in refused.json()["detail"]
 
         # A rogue database administrator edits the entry…
-        client = mongo.connect(mine.mongo_url)
-        entries = client[mine.database_name("audit")]["entries"]
         seq = items[0]["seq"]
-        await entries.update_one({"seq": seq}, {"$set": {"data.archive_code": "FORGED"}})
-        broken = (await http.get("/v1/verify", headers=audits)).json()
-        # …and puts it back.
-        await entries.update_one(
-            {"seq": seq}, {"$set": {"data.archive_code": archived.archive_code}}
-        )
-        await client.close()
+        async with (
+            pg_access.beyond_its_rules(mine, "audit") as rogue,
+            rogue.connection() as conn,
+        ):
+            kept = await (
+                await conn.execute("SELECT entry FROM entries WHERE seq = %s", (seq,))
+            ).fetchone()
+            assert kept is not None
+            await conn.execute(
+                "UPDATE entries SET entry = jsonb_set(entry::jsonb, '{data,archive_code}', "
+                "'\"FORGED\"')::text WHERE seq = %s",
+                (seq,),
+            )
+            await conn.commit()
+            broken = (await http.get("/v1/verify", headers=audits)).json()
+            # …and puts it back.
+            await conn.execute("UPDATE entries SET entry = %s WHERE seq = %s", (kept["entry"], seq))
         assert broken["ok"] is False
         assert broken["first_broken_seq"] == seq
         assert "altered" in broken["reason"]
@@ -970,6 +979,8 @@ async def test_the_system_administrator_redrives_dead_letters_once_their_cause_i
     # A namespace of its own: its dead-letter topics hold only what this test sets aside.
     ns = "dl" + secrets.token_hex(3)
     await provision(platform, ns)
+    for name, value in pg_access.namespace_env(ns).items():  # its own databases' roles
+        monkeypatch.setenv(name, value)
     mine = platform.model_copy(update={"namespace": ns})
 
     async def a_bug(self: PermissionService, event: AnyEnvelope) -> None:
@@ -1101,6 +1112,8 @@ async def test_a_batch_the_audit_log_could_not_write_is_recorded_once_redriven(
     log verifies."""
     ns = "ar" + secrets.token_hex(3)  # its dead letters and its log hold only this test's
     await provision(platform, ns)
+    for name, value in pg_access.namespace_env(ns).items():  # its own databases' roles
+        monkeypatch.setenv(name, value)
     mine = platform.model_copy(update={"namespace": ns})
 
     async def a_bug(self: Checkpoints, events: object) -> None:

@@ -6,6 +6,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 from faststream.kafka import KafkaMessage, TestKafkaBroker
 
 from contracts.envelope import CONTENT_TYPE, new_event
@@ -29,7 +30,10 @@ def decision(comment: str, source: str = "/oa/seeyon") -> OaDecisionMadeEvent:
     return new_event(data, source=source, subject=str(data.request_id), correlation_id="c")
 
 
-async def test_typed_delivery_retries_and_dead_letters() -> None:
+async def test_typed_delivery_retries_and_dead_letters(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A database role named, never connected to: this test's broker is FastStream's in memory.
+    monkeypatch.setenv("AAP_UNIT_DATABASE_USER", "unit")
+    monkeypatch.setenv("AAP_UNIT_DATABASE_PASSWORD", "never-used")
     platform = PlatformSettings(
         namespace="unit",
         consumer_attempts=2,

@@ -52,7 +52,11 @@ def placeholder_env() -> dict[str, str]:
     env["AAP_APPROVAL_OA_CALLBACK_KEYS"] = json.dumps({DOCS_OA: "unused-for-docs-" + "x" * 32})
     env["AAP_APPROVAL_OA_ROUTES"] = json.dumps({"*": DOCS_OA})
     env["AAP_AUDIT_CHECKPOINT_KEY"] = Signer.generate("docs").text()
-    return env | {f"AAP_{s.upper()}_OIDC_CLIENT_SECRET": "unused-for-docs" for s in SERVICES}
+    for s in SERVICES:
+        env[f"AAP_{s.upper()}_OIDC_CLIENT_SECRET"] = "unused-for-docs"
+        env[f"AAP_{s.upper()}_DATABASE_USER"] = "docs"
+        env[f"AAP_{s.upper()}_DATABASE_PASSWORD"] = "unused-for-docs"
+    return env
 
 
 def main() -> None:

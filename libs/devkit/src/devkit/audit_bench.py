@@ -4,7 +4,7 @@
     python -m devkit.audit_bench [--entries 100000] [--appends 3000] [--kafka 20000]
                                  [--proofs 100000]
 
-Appends go through ``AuditService.record_all`` on the local FerretDB, one event per write and
+Appends go through ``AuditService.record_all`` on the local PostgreSQL, one event per write and
 in the consumer's batches, without Kafka in between; then the whole path: events waiting on
 Kafka, the audit service started as a process, its entries' own times. Proofs are asked of the
 service over a log seeded through the appender. Medians of three runs for the appends.
@@ -34,11 +34,11 @@ from contracts.merkle import Frontier
 from contracts.topics import ROLES_ASSIGNED
 from contracts.trail import GENESIS_HASH, canonical, entry_hash, leaf_of
 from contracts.verify_trail import verify_export
+from devkit import pg_access
 from devkit.kafka_access import security
 from devkit.namespace import as_local_administrator, fresh
 from devkit.stack import LocalStack
 from devkit.watch import consumed
-from servicekit import mongo
 from servicekit.settings import PlatformSettings
 
 ROOT = Path(__file__).resolve().parents[4]
@@ -110,21 +110,16 @@ async def appends(n: int, batch: int) -> str:
     """``batch`` events per write, as the consumer hands them over (1: one at a time)."""
     as_local_administrator()
     platform = PlatformSettings()
-    client = mongo.connect(platform.mongo_url)
     rates = []
-    for run in range(3):
-        db = client[f"bench_audit_{uuid.uuid4().hex[:8]}_{run}"]
-        store = LogStore(db)
-        await store.ensure_indexes()
-        service = AuditService(store, TreeNodes(db))
-        await service.start(0)
-        events = [(role_assigned(i), ("bench", 0, i)) for i in range(n)]
-        started = time.perf_counter()
-        for i in range(0, n, batch):
-            await service.record_all(events[i : i + batch])
-        rates.append(n / (time.perf_counter() - started))
-        await client.drop_database(db.name)
-    await client.close()
+    for _ in range(3):
+        async with pg_access.scratch(platform, "audit") as db:
+            service = AuditService(LogStore(db), TreeNodes(db))
+            await service.start(0)
+            events = [(role_assigned(i), ("bench", 0, i)) for i in range(n)]
+            started = time.perf_counter()
+            for i in range(0, n, batch):
+                await service.record_all(events[i : i + batch])
+            rates.append(n / (time.perf_counter() - started))
     rate = statistics.median(rates)
     return f"durable appends (entry + tree nodes), {batch} per write: {n} events, {rate:,.0f}/s"
 
@@ -134,12 +129,8 @@ async def proofs(n: int, asked: int = 1000) -> str:
     appender (batches of the consumer's size), asked of the service with its stored nodes."""
     as_local_administrator()
     platform = PlatformSettings()
-    client = mongo.connect(platform.mongo_url)
-    db = client[f"bench_proofs_{uuid.uuid4().hex[:8]}"]
-    try:
-        store = LogStore(db)
-        await store.ensure_indexes()
-        service = AuditService(store, TreeNodes(db))
+    async with pg_access.scratch(platform, "audit") as db:
+        service = AuditService(LogStore(db), TreeNodes(db))
         await service.start(0)
         for i in range(0, n, BATCH):
             await service.record_all(
@@ -155,9 +146,6 @@ async def proofs(n: int, asked: int = 1000) -> str:
             started = time.perf_counter()
             await service.consistency(first, n)
             timings["consistency"].append(time.perf_counter() - started)
-    finally:
-        await client.drop_database(db.name)
-        await client.close()
     shown = []
     for kind, runs in timings.items():
         q = statistics.quantiles(runs, n=100)
@@ -183,12 +171,9 @@ async def publish(platform: PlatformSettings, n: int) -> None:
 
 async def entries_recorded(platform: PlatformSettings) -> tuple[int, float]:
     """How many entries the audit log holds, and the seconds from its first to its last."""
-    client = mongo.connect(platform.mongo_url)
-    try:
-        entries = client[platform.database_name("audit")]["entries"]
-        times = [d["recorded_at"] async for d in entries.find({}, projection={"recorded_at": 1})]
-    finally:
-        await client.close()
+    async with pg_access.opened(platform, "audit") as pool, pool.connection() as conn:
+        found = await conn.execute("SELECT entry::jsonb ->> 'recorded_at' AS at FROM entries")
+        times = [r["at"] for r in await found.fetchall()]
     stamps = sorted(datetime.fromisoformat(t) for t in times)
     return len(stamps), (stamps[-1] - stamps[0]).total_seconds()
 

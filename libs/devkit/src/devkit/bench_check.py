@@ -21,11 +21,11 @@ from datetime import UTC, datetime
 
 import httpx
 
+from devkit import pg_access
 from devkit.bench import RESULTS, ROOT, machine
 from devkit.identity import as_user
 from devkit.namespace import fresh
 from devkit.stack import ARCHIVIST, LocalStack
-from servicekit import mongo
 from servicekit.settings import PlatformSettings
 
 RECORDS = 1000  # records the permission service knows, half in the archivist's fonds
@@ -34,13 +34,13 @@ RECORDS = 1000  # records the permission service knows, half in the archivist's 
 async def known_records(platform: PlatformSettings) -> list[uuid.UUID]:
     """Records as the permission service learns them from RecordArchived: seeded straight into
     its store here, since the benchmark measures the check, not the archiving."""
-    client = mongo.connect(platform.mongo_url)
     ids = [uuid.uuid4() for _ in range(RECORDS)]
-    scopes = client[platform.database_name("permission")]["record_scopes"]
-    await scopes.insert_many(
-        [{"_id": str(r), "fonds_code": "Q001" if n % 2 else "Q002"} for n, r in enumerate(ids)]
-    )
-    await client.close()
+    async with pg_access.opened(platform, "permission") as pool, pool.connection() as conn:
+        await conn.execute(
+            "INSERT INTO record_scopes (record_id, fonds_code) "
+            "SELECT unnest(%s::uuid[]), unnest(%s::text[])",
+            (ids, ["Q001" if n % 2 else "Q002" for n in range(len(ids))]),
+        )
     return ids
 
 
@@ -93,7 +93,7 @@ def report(f: dict[str, float], rate: int, seconds: int) -> str:
             "## Permission check over HTTP with token validation — "
             f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
             "",
-            f"Machine: {machine()}; FerretDB (SQLite) local; `make bench-check`.",
+            f"Machine: {machine()}; PostgreSQL local; `make bench-check`.",
             "",
             f"Open-loop load: {rate} checks/s asked for {seconds} s ({f['checks']:.0f} checks, "
             f"{f['rate']:.0f}/s reached), each with the archive's real access token, "

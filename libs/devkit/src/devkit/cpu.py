@@ -10,7 +10,8 @@ TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def _stats() -> dict[int, tuple[int, float]]:
-    """pid → (parent pid, CPU seconds used by it, user and system)."""
+    """pid → (parent pid, CPU seconds used by it and by its children that ended, user and
+    system: PostgreSQL's backends end with their connections, their time left to the server)."""
     found = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -20,7 +21,8 @@ def _stats() -> dict[int, tuple[int, float]]:
         except OSError:  # gone meanwhile
             continue
         fields = raw[raw.rindex(")") + 2 :].split()  # after "pid (comm) "
-        found[int(entry.name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / TICKS)
+        used = sum(int(f) for f in fields[11:15])  # utime, stime, cutime, cstime
+        found[int(entry.name)] = (int(fields[1]), used / TICKS)
     return found
 
 
@@ -44,7 +46,7 @@ def cpu_seconds(roots: Mapping[str, int]) -> dict[str, float]:
 def infrastructure_pids(run_dir: Path) -> dict[str, int]:
     """The servers deploy/local/infra.sh started, by the pid files it keeps."""
     pids = {}
-    for name in ("kafka", "minio", "ferretdb", "clamd"):
+    for name in ("kafka", "minio", "postgres", "clamd"):
         f = run_dir / f"{name}.pid"
         if f.exists() and f.read_text().strip().isdigit():
             pids[name] = int(f.read_text().strip())

@@ -1,10 +1,12 @@
 """A namespace made ready on a stack: its topics, the Kafka principals and the ACLs the topic
-registry implies, the S3 users and policies, and its buckets (object lock, default encryption).
+registry implies, the S3 users and policies, its buckets (object lock, default encryption), and
+each service's database with its roles and tables (``devkit.pg_access``).
 
     python -m devkit.namespace create [--namespace NS]
 
-Repeatable. Run as the administrator of the broker and of the object store: locally, the
-secrets in ``.local/secrets/`` (unless ``AAP_KAFKA_*`` and ``AAP_S3_*`` name others).
+Repeatable. Run as the administrator of the broker, of the object store and of the database server:
+locally, the secrets in ``.local/secrets/`` (unless ``AAP_KAFKA_*``, ``AAP_S3_*`` and
+``AAP_DATABASE_ADMIN_PASSWORD`` name others).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import secrets
 from aiokafka.admin import AIOKafkaAdminClient
 
 from contracts.topics import all_topic_names
-from devkit import kafka_access, s3_access
+from devkit import kafka_access, pg_access, s3_access
 from devkit.identity import ISSUER, LOCAL_OA_CONNECTIONS
 from devkit.topics import create_topics
 from servicekit.kafka import client_options
@@ -49,6 +51,7 @@ async def provision(platform: PlatformSettings, namespace: str) -> list[str]:
     created = await create_topics(platform.kafka_bootstrap, namespace, platform.oa_connections)
     kafka_access.apply_local(platform, namespace)
     s3_access.apply(platform, namespace)
+    pg_access.apply(platform, namespace)
     return created
 
 
@@ -59,6 +62,7 @@ async def discard(platform: PlatformSettings, namespace: str) -> None:
     of file handles."""
     kafka_access.remove(platform, namespace)
     s3_access.remove(platform, namespace)
+    pg_access.remove(platform, namespace)
     admin = AIOKafkaAdminClient(
         bootstrap_servers=platform.kafka_bootstrap, **client_options(platform)
     )
@@ -82,7 +86,7 @@ def main() -> None:
     created = asyncio.run(provision(platform, namespace))
     print(
         f"namespace {namespace!r}: {len(created)} topics created (the rest existed); Kafka "
-        f"principals and ACLs; S3 users, policies and buckets"
+        f"principals and ACLs; S3 users, policies and buckets; databases, roles and tables"
     )
 
 

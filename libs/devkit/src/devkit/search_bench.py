@@ -30,12 +30,12 @@ from archive.domain.record import archive, placement
 from contracts.events import RecordArchived
 from contracts.records import InvoiceRef, StoredFile
 from contracts.types import Money
+from devkit import pg_access
 from devkit.bench import RESULTS, ROOT, machine, quantile
 from devkit.identity import as_user
 from devkit.namespace import as_local_administrator, provision
 from devkit.samples import ingested_document, voucher_summary
 from devkit.stack import AUDITOR, LocalStack
-from servicekit import mongo
 from servicekit.settings import PlatformSettings
 
 SUMMARIES = [
@@ -101,9 +101,11 @@ def sample_record(n: int, rule: ArchiveCodeRule) -> RecordArchived:
 
 
 async def seed(platform: PlatformSettings, count: int) -> None:
-    client = mongo.connect(platform.mongo_url)
-    records = Records(client[platform.database_name("archive")])
-    await records.ensure_indexes()
+    async with pg_access.opened(platform, "archive") as pool:
+        await _seed(Records(pool), count)
+
+
+async def _seed(records: Records, count: int) -> None:
     rule = ArchiveCodeRule()
     started = time.monotonic()
     for start in range(0, count, 1000):
@@ -115,7 +117,6 @@ async def seed(platform: PlatformSettings, count: int) -> None:
         )
         if start % 10_000 == 0:
             print(f"  seeded {start} records ({time.monotonic() - started:.0f} s)", flush=True)
-    await client.close()
 
 
 QUERIES: dict[str, dict[str, Any]] = {
@@ -174,7 +175,7 @@ def main() -> None:
     every = [t for ts in timings.values() for t in ts]
     lines = [
         f"## {datetime.now(UTC):%Y-%m-%d %H:%M} UTC — search over {args.records} records, {args.queries} rounds",
-        f"Machine: {machine()}; FerretDB (SQLite) local. "
+        f"Machine: {machine()}; PostgreSQL local. "
         + (
             f"Records seeded before (namespace {namespace}); "
             if args.reuse

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import httpx
 
+from devkit import pg_access
 from devkit.identity import service_env
 from devkit.kafka_access import client_env
 from devkit.s3_access import client_env as s3_client_env
@@ -70,7 +71,13 @@ class LocalStack:
         env = {**defaults, **service_env(service), **os.environ, **client_env(service)}
         for s3_credential in ("AAP_S3_ACCESS_KEY", "AAP_S3_SECRET_KEY"):
             env.pop(s3_credential, None)
-        env |= s3_client_env(service, env.get("AAP_NAMESPACE", "local")) | self.env
+        # Its own database role only, whatever this process holds (the tests hold all five).
+        env = {
+            k: v for k, v in env.items() if not k.endswith(("_DATABASE_USER", "_DATABASE_PASSWORD"))
+        }
+        namespace = env.get("AAP_NAMESPACE", "local")
+        env |= s3_client_env(service, namespace) | pg_access.client_env(service, namespace)
+        env |= self.env
         env[f"AAP_{service.upper()}_HTTP_PORT"] = str(self.ports[service])
         env["AAP_ARCHIVE_PERMISSION_URL"] = self.url("permission")
         env["AAP_AUDIT_PERMISSION_URL"] = self.url("permission")

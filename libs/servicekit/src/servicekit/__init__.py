@@ -1,1 +1,1 @@
-"""Shared runtime of the services: settings, logs, tracing, Kafka, MongoDB, S3, health."""
+"""Shared runtime of the services: settings, logs, tracing, Kafka, PostgreSQL, S3, health."""

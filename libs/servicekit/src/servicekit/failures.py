@@ -12,7 +12,8 @@ import httpx
 import structlog
 from aiokafka.errors import KafkaConnectionError, KafkaTimeoutError, NodeNotReadyError
 from minio.error import S3Error
-from pymongo.errors import ConnectionFailure
+from psycopg import OperationalError
+from psycopg_pool import PoolTimeout
 from urllib3.exceptions import HTTPError as Urllib3Error
 
 from servicekit.auth import IdentityProviderUnavailable
@@ -30,7 +31,8 @@ S3_UNAVAILABLE = {
 }
 
 TRANSIENT: tuple[type[BaseException], ...] = (
-    ConnectionFailure,  # MongoDB / FerretDB: not reachable, no server selected, network timeout
+    OperationalError,  # PostgreSQL: not reachable, connection lost, the server shutting down
+    PoolTimeout,  # no connection to the database within the pool's wait
     Urllib3Error,  # the S3 client's transport: connection refused, max retries exceeded
     httpx.TransportError,  # another service's API does not answer
     KafkaConnectionError,
@@ -57,7 +59,7 @@ def nothing_done(error: BaseException) -> str:
 
 def dependency_of(error: BaseException) -> str:
     """Which kind of dependency a transient failure is about, for people reading the answer."""
-    if isinstance(error, ConnectionFailure):
+    if isinstance(error, (OperationalError, PoolTimeout)):
         return "database"
     if isinstance(error, (S3Error, Urllib3Error)):
         return "object store"

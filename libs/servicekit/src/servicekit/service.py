@@ -18,12 +18,10 @@ from fastapi.routing import APIRoute
 from faststream.kafka import KafkaBroker
 from faststream.specification import AsyncAPI
 from pydantic import SecretStr
-from pymongo import AsyncMongoClient
-from pymongo.asynchronous.database import AsyncDatabase
 
 from contracts.envelope import EventData
 from contracts.topics import Topic, redrives, source_of, topics
-from servicekit import mongo
+from servicekit import database
 from servicekit.addresses import networks
 from servicekit.auth import OidcSettings, ServiceToken, TokenVerifier, authenticated
 from servicekit.body_gate import Admission, TokenBeforeBody
@@ -53,13 +51,12 @@ class Runtime:
     broker: KafkaBroker
     dead_letters: DeadLetters  # what the broker's consumers set aside, and how
     publisher: EventPublisher
-    client: AsyncMongoClient[mongo.Document]
-    db: AsyncDatabase[mongo.Document]
+    db: database.Pool  # its own database, as its runtime role
     tokens: TokenVerifier  # who calls this service's HTTP API
     # Handlers of one record, for the topics a batch subscriber reads: re-driving a dead
     # letter hands them the letter (servicekit.redrive).
     record_handlers: dict[str, RecordHandler] = field(default_factory=dict)
-    startup: list[Hook] = field(default_factory=list)  # before Kafka: indexes, buckets
+    startup: list[Hook] = field(default_factory=list)  # before Kafka: buckets
     after_start: list[Hook] = field(default_factory=list)  # with Kafka up: background tasks
     before_stop: list[Hook] = field(default_factory=list)
     shutdown: list[Hook] = field(default_factory=list)
@@ -117,7 +114,6 @@ def build_runtime(
     provider = configure_tracing(service, platform.otel_exporter)
     dead_letters = dead_letters_of(platform, service)
     broker = make_broker(platform, provider, service, dead_letters)
-    client = mongo.connect(platform.mongo_url)
     idp = httpx.AsyncClient(timeout=10)
     rt = Runtime(
         service=service,
@@ -128,8 +124,7 @@ def build_runtime(
         publisher=EventPublisher(
             broker, platform.namespace, publishes, (*routed, redrives(service))
         ),
-        client=client,
-        db=client[platform.database_name(service)],
+        db=database.pool_of(platform, service),
         tokens=TokenVerifier(oidc or OidcSettings(), idp),
     )
     rt.shutdown.append(idp.aclose)
@@ -164,8 +159,8 @@ def build_app(
         if not await rt.broker.ping(timeout=2):
             raise ConnectionError("Kafka broker does not answer")
 
-    async def mongo_ready() -> None:
-        await mongo.ping(rt.db)
+    async def database_ready() -> None:
+        await database.ping(rt.db)
 
     async def idp_ready() -> None:
         await rt.tokens.discovery.endpoint("jwks_uri")
@@ -181,13 +176,14 @@ def build_app(
 
     all_checks: dict[str, Check] = {
         "kafka": kafka_ready,
-        "mongodb": mongo_ready,
+        "database": database_ready,
         "identity provider": idp_ready,
         **(checks or {}),
     }
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await rt.db.open(wait=False)  # connects aside: a database down is waited for, per use
         for hook in rt.startup:
             await hook()
         await rt.broker.start()
@@ -201,7 +197,7 @@ def build_app(
             await rt.broker.stop()  # waits for handlers in flight, then commits
             for hook in rt.shutdown:
                 await hook()
-            await rt.client.close()
+            await rt.db.close()
 
     # The API's own description is for callers with a token too: no open /docs, /redoc.
     app = FastAPI(

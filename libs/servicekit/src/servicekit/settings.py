@@ -37,7 +37,11 @@ class PlatformSettings(BaseSettings):
         description="The OA systems connected (JSON list of names): each has its own Kafka "
         "principal oa-<name> and topics for the requests routed to it and its decisions",
     )
-    mongo_url: str = "mongodb://127.0.0.1:27018/"
+    database_host: str = Field(default="127.0.0.1", description="PostgreSQL's address")
+    database_port: int = 15432
+    database_sslmode: Literal["disable", "prefer", "require", "verify-ca", "verify-full"] = Field(
+        default="prefer", description="verify-full in production: the server proves its name"
+    )
     s3_endpoint: str = "127.0.0.1:19000"
     s3_access_key: str | None = Field(default=None, description="This service's S3 user")
     s3_secret_key: SecretStr | None = Field(default=None, description="No default")
@@ -89,6 +93,7 @@ class PlatformSettings(BaseSettings):
         return proxies
 
     def database_name(self, service: str) -> str:
+        """The service's own database: ``<namespace>_<service>``."""
         return f"{self.namespace.replace('-', '_')}_{service}"
 
     def bucket_name(self, purpose: str) -> str:

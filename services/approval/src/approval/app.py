@@ -45,7 +45,6 @@ def create_app(
         routed=[c.requests for c in connections],  # each OA connection reads its own
     )
     requests = Requests(rt.db)
-    rt.startup.append(requests.ensure_indexes)
     # The vendors' APIs: a slow vendor makes a request wait at most this long, then retried.
     vendor_http = httpx.AsyncClient(timeout=httpx.Timeout(5.0))
     rt.shutdown.append(vendor_http.aclose)

@@ -110,7 +110,7 @@ def create_app(
         settings.recheck_sweep_seconds,
         first_at_start=False,
     )
-    rt.startup += [store.ensure_bucket, records.ensure_indexes, holds.ensure_indexes]
+    rt.startup.append(store.ensure_bucket)
     rt.in_background("fill the search index", lambda: fill_index(index, records))
     rt.in_background("complete interrupted handovers", handover.resume_handovers)
     rt.in_background("publish decided reviews", custody.resume_reviews)

@@ -1,6 +1,6 @@
 """What archive's use cases need from the outside world, as small protocols (ports).
 
-The use cases import these and the domain only; ``app.py`` hands them the real adapters (MongoDB,
+The use cases import these and the domain only; ``app.py`` hands them the real adapters (PostgreSQL,
 S3, Kafka, the permission service's HTTP API) and unit tests hand them in-memory fakes.
 """
 

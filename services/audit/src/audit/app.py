@@ -59,7 +59,7 @@ def create_app(
     )
     # The bucket is the administrator's to make (object lock); the tree is rebuilt before the
     # first event is taken.
-    rt.startup += [store.ensure_indexes, bucket.ready, checkpoints.start]
+    rt.startup += [bucket.ready, checkpoints.start]
     rt.after_start.append(publishing.start)
     rt.before_stop.append(publishing.stop)
     register_consumers(rt, checkpoints)

@@ -51,7 +51,7 @@ def create_app(
     )
     submissions, keys = Submissions(rt.db), VoucherKeys(rt.db)
     parsers = WorkerPool(settings.worker_limits, preload=PARSERS)
-    rt.startup += [store.ensure_bucket, submissions.ensure_indexes, keys.ensure_indexes]
+    rt.startup.append(store.ensure_bucket)
     rt.startup.append(parsers.start)
     rt.shutdown.append(parsers.close)
     scanner = Clamd(settings.clamd_address) if settings.clamd_address else None

@@ -1,6 +1,6 @@
 """What ingest's use cases need from the outside world, as small protocols (ports).
 
-``app.py`` hands the use cases the real adapters (S3, MongoDB, Kafka, clamd, the worker pool);
+``app.py`` hands the use cases the real adapters (S3, PostgreSQL, Kafka, clamd, the worker pool);
 unit tests hand them in-memory fakes.
 """
 

@@ -54,7 +54,7 @@ def create_app(
     async def bootstrap() -> None:
         await service.seed(seeded)
 
-    rt.startup += [grants.ensure_indexes, roles.ensure_indexes, bootstrap]
+    rt.startup.append(bootstrap)
     # The sweeper publishes, so it runs only while the broker is connected.
     rt.after_start.append(sweeper.start)
     rt.before_stop.append(sweeper.stop)

@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-
-from pymongo.asynchronous.database import AsyncDatabase
+from typing import Any
 
 from contracts.events import RecordArchived
-from servicekit.mongo import Document
+from servicekit.database import Pool
 
 
 def title_of(record: RecordArchived) -> str:
@@ -19,27 +18,28 @@ def title_of(record: RecordArchived) -> str:
 
 
 class RecordTitles:
-    def __init__(self, db: AsyncDatabase[Document]) -> None:
-        self._titles = db["record_titles"]
+    def __init__(self, pool: Pool) -> None:
+        self._pool = pool
 
     async def learn(self, record: RecordArchived) -> None:
-        known = {"title": title_of(record), "fonds_code": record.fonds_code}
-        await self._titles.update_one({"_id": str(record.record_id)}, {"$set": known}, upsert=True)
+        async with self._pool.connection() as conn:
+            await conn.execute(
+                "INSERT INTO record_titles (record_id, title, fonds_code) VALUES (%s, %s, %s) "
+                "ON CONFLICT (record_id) DO UPDATE SET title = excluded.title, "
+                "fonds_code = excluded.fonds_code",
+                (record.record_id, title_of(record), record.fonds_code),
+            )
 
     async def titles(self, record_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]:
-        return {r: str(doc["title"]) for r, doc in (await self._known(record_ids)).items()}
+        return {r: str(row["title"]) for r, row in (await self._known(record_ids)).items()}
 
     async def fonds_of(self, record_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]:
-        return {
-            r: str(doc["fonds_code"])
-            for r, doc in (await self._known(record_ids)).items()
-            if doc.get("fonds_code")  # learned before the fonds was kept: learned again
-        }
+        return {r: str(row["fonds_code"]) for r, row in (await self._known(record_ids)).items()}
 
-    async def _known(self, record_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Document]:
-        found: dict[uuid.UUID, Document] = {}
-        for record_id in record_ids:  # by _id, one at a time: the only lookup FerretDB indexes
-            doc = await self._titles.find_one({"_id": str(record_id)})
-            if doc:
-                found[record_id] = doc
-        return found
+    async def _known(self, record_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Any]:
+        async with self._pool.connection() as conn:
+            found = await conn.execute(
+                "SELECT record_id, title, fonds_code FROM record_titles WHERE record_id = ANY(%s)",
+                (list(record_ids),),
+            )
+            return {r["record_id"]: r for r in await found.fetchall()}

@@ -1,11 +1,12 @@
 """Archive's own database, the handover part: open marks, started handovers, record claims, bound
-volumes and custody extensions.
+volumes, custody extensions and offers.
 
-Two guarantees rest on unique keys, the one atomic check-and-write the database offers (it has
-no multi-document transactions, and FerretDB's conditional updates are not atomic):
+Two guarantees rest on primary keys:
 - one handover of a fonds and year under way at once: the open mark, keyed by fonds and year,
   is taken *before* the records are read, so two requests can never hand over the same reading;
-- a record in at most one handover: each record is claimed under its own id.
+  a mark left by a crashed process is taken over by one conditional update, which one taker wins;
+- a record in at most one handover: each record is claimed under its own id, all of a handover's
+  in one transaction.
 """
 
 from __future__ import annotations
@@ -13,197 +14,216 @@ from __future__ import annotations
 import uuid
 from dataclasses import asdict
 from datetime import timedelta
+from typing import Any
 
-from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
+from psycopg.types.json import Jsonb
 
 from archive.domain.lifecycle import HandoverOffer, HandoverRefused
 from archive.domain.volumes import BoundVolume
 from contracts.events import RecordsHandedOver
 from contracts.types import utc_now
-from servicekit.mongo import Document
+from servicekit.database import Pool, transaction
 
 
-def _scope(fonds_code: str, fiscal_year: int) -> str:
-    return f"{fonds_code}|{fiscal_year}"
+def _under_way(fonds_code: str, fiscal_year: int) -> HandoverRefused:
+    return HandoverRefused(f"a handover of {fonds_code}|{fiscal_year} is already under way")
+
+
+def _volume(v: dict[str, Any]) -> BoundVolume:
+    return BoundVolume(**(v | {"record_ids": tuple(v["record_ids"])}))
 
 
 class Handovers:
-    def __init__(self, db: AsyncDatabase[Document], mark_lease: timedelta) -> None:
+    def __init__(self, pool: Pool, mark_lease: timedelta) -> None:
         """``mark_lease``: how long an open mark with no handover kept under it holds; past it,
         the mark is taken to be left by a crashed process and may be taken over."""
-        self._handovers = db["handovers"]
-        self._open = db["open_handovers"]
-        self._takeovers = db["handover_takeovers"]
-        self._claims = db["handover_claims"]
-        self._volumes = db["volumes"]
-        self._extensions = db["custody_extensions"]
-        self._offers = db["handover_offers"]
+        self._pool = pool
         self._lease = mark_lease
 
     async def open(self, fonds_code: str, fiscal_year: int, handover_id: uuid.UUID) -> None:
-        scope = _scope(fonds_code, fiscal_year)
-        mark = {"_id": scope, "handover": str(handover_id), "taken_at": utc_now()}
-        try:
-            await self._open.insert_one(mark)
-            return
-        except DuplicateKeyError:
-            held = await self._open.find_one({"_id": scope})
-        if held is not None and not await self._abandoned(held):
-            raise HandoverRefused(f"a handover of {scope} is already under way")
-        if held is not None:
-            # Of the takers of an abandoned mark, the one whose takeover note gets in removes
-            # it; the others are refused. (A conditional delete alone is not enough: FerretDB
-            # finds, then deletes by _id, so a late taker could remove the winner's new mark.)
-            takeover = {"_id": f"{scope}|taken-over|{held['handover']}", "by": str(handover_id)}
-            try:
-                await self._takeovers.insert_one(takeover)
-            except DuplicateKeyError as error:
-                raise HandoverRefused(f"a handover of {scope} is already under way") from error
-            await self._open.delete_one({"_id": scope, "handover": held["handover"]})
-        try:
-            await self._open.insert_one(mark)
-        except DuplicateKeyError as error:
-            raise HandoverRefused(f"a handover of {scope} is already under way") from error
-
-    async def _abandoned(self, mark: Document) -> bool:
-        """Past its lease with no handover kept under it: its process died before starting."""
-        if mark["taken_at"] > utc_now() - self._lease:
-            return False
-        kept = await self._handovers.find_one({"_id": mark["handover"]}, projection={"done": 1})
-        return kept is None or bool(kept["done"])
+        async with self._pool.connection() as conn:
+            taken = await conn.execute(
+                "INSERT INTO open_handovers (fonds_code, fiscal_year, handover_id, taken_at) "
+                "VALUES (%s, %s, %s, now()) ON CONFLICT DO NOTHING",
+                (fonds_code, fiscal_year, handover_id),
+            )
+            if taken.rowcount == 1:
+                return
+            # Past its lease with no unfinished handover kept under it: its process died
+            # before starting. Of the takers, the update that gets in first wins.
+            taken_over = await conn.execute(
+                "UPDATE open_handovers o SET handover_id = %s, taken_at = now() "
+                "WHERE fonds_code = %s AND fiscal_year = %s AND taken_at <= %s "
+                "AND NOT EXISTS (SELECT 1 FROM handovers h "
+                "WHERE h.handover_id = o.handover_id AND NOT h.done)",
+                (handover_id, fonds_code, fiscal_year, utc_now() - self._lease),
+            )
+            if taken_over.rowcount == 0:
+                raise _under_way(fonds_code, fiscal_year)
 
     async def close(self, fonds_code: str, fiscal_year: int, handover_id: uuid.UUID) -> None:
-        scope = _scope(fonds_code, fiscal_year)
-        await self._open.delete_one({"_id": scope, "handover": str(handover_id)})
+        async with self._pool.connection() as conn:
+            await conn.execute(
+                "DELETE FROM open_handovers WHERE fonds_code = %s AND fiscal_year = %s "
+                "AND handover_id = %s",
+                (fonds_code, fiscal_year, handover_id),
+            )
 
     async def start(self, handover: RecordsHandedOver, volumes: list[BoundVolume]) -> None:
-        """Kept before any of it is applied: a crash midway leaves it to be completed as it was
-        started. Then each record is claimed for it."""
-        await self._handovers.insert_one(
-            {
-                "_id": str(handover.handover_id),
-                "fonds_code": handover.fonds_code,
-                "fiscal_year": handover.fiscal_year,
-                "event": handover.model_dump_json(),
-                "volumes": [asdict(v) for v in volumes],
-                "done": False,
-            }
-        )
-        try:
-            await self.claim(handover)
-        except HandoverRefused:
-            await self._claims.delete_many({"handover": str(handover.handover_id)})
-            await self._handovers.delete_one({"_id": str(handover.handover_id)})
-            raise
+        """Kept with every record claimed for it, in one transaction: a crash midway leaves
+        it to be completed as it was started. HandoverRefused if another holds a record."""
+        async with transaction(self._pool) as conn:
+            await conn.execute(
+                "INSERT INTO handovers (handover_id, fonds_code, fiscal_year, event, volumes) "
+                "VALUES (%s, %s, %s, %s, %s)",
+                (handover.handover_id, handover.fonds_code, handover.fiscal_year,
+                 handover.model_dump_json(), Jsonb([asdict(v) for v in volumes])),
+            )  # fmt: skip
+            await self._claim(conn, handover)
 
     async def claim(self, handover: RecordsHandedOver) -> None:
         """Claim every record of ``handover`` for it; repeat-safe. HandoverRefused naming the
         first record another handover holds."""
-        mine = str(handover.handover_id)
-        for record_id in handover.record_ids:
-            try:
-                await self._claims.insert_one({"_id": str(record_id), "handover": mine})
-            except DuplicateKeyError as error:
-                held = await self._claims.find_one({"_id": str(record_id)})
-                if held is not None and held["handover"] != mine:
-                    raise HandoverRefused(
-                        f"record {record_id} is already in handover {held['handover']}"
-                    ) from error
+        async with transaction(self._pool) as conn:
+            await self._claim(conn, handover)
+
+    async def _claim(self, conn: Any, handover: RecordsHandedOver) -> None:
+        ids = sorted(handover.record_ids)  # one order for every handover: no deadlock
+        await conn.execute(
+            "INSERT INTO handover_claims (record_id, handover_id) "
+            "SELECT unnest(%s::uuid[]), %s ON CONFLICT DO NOTHING",
+            (ids, handover.handover_id),
+        )
+        held = await conn.execute(
+            "SELECT record_id, handover_id FROM handover_claims "
+            "WHERE record_id = ANY(%s) AND handover_id <> %s ORDER BY record_id LIMIT 1",
+            (ids, handover.handover_id),
+        )
+        if (other := await held.fetchone()) is not None:
+            raise HandoverRefused(
+                f"record {other['record_id']} is already in handover {other['handover_id']}"
+            )
 
     async def unfinished(
         self, fonds_code: str | None = None, fiscal_year: int | None = None
     ) -> list[tuple[RecordsHandedOver, list[BoundVolume]]]:
-        query: Document = {"done": False}
-        if fonds_code is not None:
-            query |= {"fonds_code": fonds_code, "fiscal_year": fiscal_year}
-        return [
-            (
-                RecordsHandedOver.model_validate_json(d["event"]),
-                [BoundVolume(**(v | {"record_ids": tuple(v["record_ids"])})) for v in d["volumes"]],
+        async with self._pool.connection() as conn:
+            found = await conn.execute(
+                "SELECT event, volumes FROM handovers WHERE NOT done AND (%(fonds)s::text IS NULL "
+                "OR (fonds_code = %(fonds)s AND fiscal_year = %(year)s))",
+                {"fonds": fonds_code, "year": fiscal_year},
             )
-            async for d in self._handovers.find(query)
+            rows = await found.fetchall()
+        return [
+            (RecordsHandedOver.model_validate_json(r["event"]), [_volume(v) for v in r["volumes"]])
+            for r in rows
         ]
 
     async def bind(self, handover: RecordsHandedOver, volumes: list[BoundVolume]) -> None:
         """Bind the handover's volumes under their numbers; repeat-safe. A number bound by
         another handover is a conflict, never silently shared."""
-        for v in volumes:
-            key = f"{handover.fonds_code}|{v.fiscal_year}|{v.number}"
-            try:
-                await self._volumes.insert_one(
-                    {
-                        "_id": key,
-                        "fonds_code": handover.fonds_code,
-                        "fiscal_year": v.fiscal_year,
-                        "number": v.number,
-                        "period": v.period,
-                        "retention_code": v.retention_code,
-                        "records": list(v.record_ids),
-                        "handover_id": str(handover.handover_id),
-                    }
+        async with transaction(self._pool) as conn:
+            for v in volumes:
+                await conn.execute(
+                    "INSERT INTO volumes (fonds_code, fiscal_year, number, period, "
+                    "retention_code, record_ids, handover_id) VALUES (%s, %s, %s, %s, %s, %s, %s) "
+                    "ON CONFLICT DO NOTHING",
+                    (handover.fonds_code, v.fiscal_year, v.number, v.period, v.retention_code,
+                     [uuid.UUID(r) for r in v.record_ids], handover.handover_id),
+                )  # fmt: skip
+                bound = await conn.execute(
+                    "SELECT handover_id FROM volumes WHERE fonds_code = %s AND fiscal_year = %s "
+                    "AND number = %s",
+                    (handover.fonds_code, v.fiscal_year, v.number),
                 )
-            except DuplicateKeyError as error:
-                bound = await self._volumes.find_one({"_id": key}, projection={"handover_id": 1})
-                if bound is None or bound["handover_id"] != str(handover.handover_id):
-                    raise HandoverRefused(f"volume {key} is bound by another handover") from error
+                row = await bound.fetchone()
+                if row is None or row["handover_id"] != handover.handover_id:
+                    key = f"{handover.fonds_code}|{v.fiscal_year}|{v.number}"
+                    raise HandoverRefused(f"volume {key} is bound by another handover")
 
     async def finish(self, handover: RecordsHandedOver) -> None:
-        await self._handovers.update_one(
-            {"_id": str(handover.handover_id)}, {"$set": {"done": True}}
-        )
-        await self.close(handover.fonds_code, handover.fiscal_year, handover.handover_id)
+        async with transaction(self._pool) as conn:
+            await conn.execute(
+                "UPDATE handovers SET done = true WHERE handover_id = %s", (handover.handover_id,)
+            )
+            await conn.execute(
+                "DELETE FROM open_handovers WHERE fonds_code = %s AND fiscal_year = %s "
+                "AND handover_id = %s",
+                (handover.fonds_code, handover.fiscal_year, handover.handover_id),
+            )
 
     async def bound_volumes(self, fonds_code: str, fiscal_year: int) -> list[BoundVolume]:
-        cursor = self._volumes.find({"fonds_code": fonds_code, "fiscal_year": fiscal_year})
-        return [
-            BoundVolume(
-                d["number"], d["fiscal_year"], d["period"], d["retention_code"], tuple(d["records"])
+        async with self._pool.connection() as conn:
+            found = await conn.execute(
+                "SELECT number, fiscal_year, period, retention_code, record_ids FROM volumes "
+                "WHERE fonds_code = %s AND fiscal_year = %s ORDER BY number",
+                (fonds_code, fiscal_year),
             )
-            async for d in cursor
-        ]
+            return [
+                BoundVolume(r["number"], r["fiscal_year"], r["period"], r["retention_code"],
+                            tuple(str(i) for i in r["record_ids"]))
+                for r in await found.fetchall()
+            ]  # fmt: skip
 
     async def custody_extensions(self, fonds_code: str) -> dict[int, int]:
         """Fiscal year → years of temporary custody consented beyond the first."""
-        cursor = self._extensions.find({"fonds_code": fonds_code})
-        return {int(d["fiscal_year"]): int(d["extended_years"]) async for d in cursor}
+        async with self._pool.connection() as conn:
+            found = await conn.execute(
+                "SELECT fiscal_year, extended_years FROM custody_extensions WHERE fonds_code = %s",
+                (fonds_code,),
+            )
+            return {int(r["fiscal_year"]): int(r["extended_years"]) for r in await found.fetchall()}
 
-    async def extend_custody(self, extension: Document) -> None:
+    async def extend_custody(self, extension: dict[str, Any]) -> None:
         """Record a consent; the latest one for a fonds and year is the one that counts."""
-        key = _scope(extension["fonds_code"], extension["fiscal_year"])
-        await self._extensions.replace_one({"_id": key}, extension, upsert=True)
+        async with self._pool.connection() as conn:
+            await conn.execute(
+                "INSERT INTO custody_extensions (fonds_code, fiscal_year, extended_years, consent) "
+                "VALUES (%s, %s, %s, %s) ON CONFLICT (fonds_code, fiscal_year) DO UPDATE "
+                "SET extended_years = excluded.extended_years, consent = excluded.consent",
+                (extension["fonds_code"], extension["fiscal_year"], extension["extended_years"],
+                 Jsonb(extension)),
+            )  # fmt: skip
 
     async def offer(self, offer: HandoverOffer) -> HandoverOffer:
-        scope = {"fonds_code": offer.fonds_code, "fiscal_year": offer.fiscal_year}
-        if (found := await self._offers.find_one({**scope, "handover_id": None})) is not None:
-            return _offer(found)
-        await self._offers.insert_one(
-            {
-                "_id": str(offer.offer_id),
-                **scope,
-                "offered_by": offer.offered_by,
-                "offered_at": offer.offered_at,
-                "handover_id": None,
-            }
-        )
-        return offer
+        """The open offer of the fonds and year: this one, or the one made before it."""
+        async with self._pool.connection() as conn:
+            await conn.execute(
+                "INSERT INTO handover_offers (offer_id, fonds_code, fiscal_year, offered_by, "
+                "offered_at) VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
+                (offer.offer_id, offer.fonds_code, offer.fiscal_year, offer.offered_by,
+                 offer.offered_at),
+            )  # fmt: skip
+            found = await conn.execute(
+                "SELECT * FROM handover_offers WHERE fonds_code = %s AND fiscal_year = %s "
+                "AND handover_id IS NULL",
+                (offer.fonds_code, offer.fiscal_year),
+            )
+            row = await found.fetchone()
+        return _offer(row) if row else offer
 
     async def offer_of(self, offer_id: uuid.UUID) -> HandoverOffer | None:
-        found = await self._offers.find_one({"_id": str(offer_id)})
-        return _offer(found) if found else None
+        async with self._pool.connection() as conn:
+            found = await conn.execute(
+                "SELECT * FROM handover_offers WHERE offer_id = %s", (offer_id,)
+            )
+            row = await found.fetchone()
+        return _offer(row) if row else None
 
     async def accepted(self, offer_id: uuid.UUID, handover_id: uuid.UUID) -> None:
-        await self._offers.update_one(
-            {"_id": str(offer_id)}, {"$set": {"handover_id": str(handover_id)}}
-        )
+        async with self._pool.connection() as conn:
+            await conn.execute(
+                "UPDATE handover_offers SET handover_id = %s WHERE offer_id = %s",
+                (handover_id, offer_id),
+            )
 
 
-def _offer(d: Document) -> HandoverOffer:
+def _offer(r: dict[str, Any]) -> HandoverOffer:
     return HandoverOffer(
-        offer_id=uuid.UUID(d["_id"]),
-        fonds_code=d["fonds_code"],
-        fiscal_year=d["fiscal_year"],
-        offered_by=d["offered_by"],
-        offered_at=d["offered_at"],
-        handover_id=uuid.UUID(d["handover_id"]) if d["handover_id"] else None,
+        offer_id=r["offer_id"],
+        fonds_code=r["fonds_code"],
+        fiscal_year=r["fiscal_year"],
+        offered_by=r["offered_by"],
+        offered_at=r["offered_at"],
+        handover_id=r["handover_id"],
     )

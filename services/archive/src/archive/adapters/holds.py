@@ -2,54 +2,46 @@
 changes, numbered per record; the latest change is the record's state.
 
 Of two changes made at once from one state (two archivists placing a hold, two releasing it),
-the log's unique key lets one in: the other is refused. The log is also the hold's history.
+the log's primary key lets one in: the other is refused. The log is also the hold's history.
+The change and the record's own field (what appraisal queries read) are written together.
 """
 
 from __future__ import annotations
 
 import uuid
 
-from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
+from psycopg import errors
 
+from archive.adapters.records import hold_of, hold_value
 from archive.domain.lifecycle import HoldConflict, LegalHold
-from servicekit.mongo import Document
-
-
-def _hold(value: Document | None) -> LegalHold | None:
-    return LegalHold(value["reason"], value["placed_by"], value["placed_at"]) if value else None
+from servicekit.database import Pool, transaction
 
 
 class Holds:
-    def __init__(self, db: AsyncDatabase[Document]) -> None:
-        self._changes = db["hold_changes"]
-        self._records = db["records"]
-
-    async def ensure_indexes(self) -> None:
-        await self._changes.create_index([("record", 1), ("n", -1)])
+    def __init__(self, pool: Pool) -> None:
+        self._pool = pool
 
     async def current(self, record_id: uuid.UUID) -> tuple[int, LegalHold | None]:
         """(the number of the latest change, the hold it leaves; None: not on hold)."""
-        latest = await self._changes.find_one({"record": str(record_id)}, sort=[("n", -1)])
-        if latest is not None:
-            return int(latest["n"]), _hold(latest["hold"])
-        # A record whose hold was set before the log: its own field says.
-        doc = await self._records.find_one({"_id": str(record_id)}, projection={"legal_hold": 1})
-        return 0, _hold(doc.get("legal_hold") if doc else None)
+        async with self._pool.connection() as conn:
+            found = await conn.execute(
+                "SELECT n, hold FROM hold_changes WHERE record_id = %s ORDER BY n DESC LIMIT 1",
+                (record_id,),
+            )
+            row = await found.fetchone()
+        return (int(row["n"]), hold_of(row["hold"])) if row else (0, None)
 
     async def change(self, record_id: uuid.UUID, after: int, hold: LegalHold | None) -> None:
         """Append the change that follows change ``after``: HoldConflict if another came first."""
-        value = (
-            None
-            if hold is None
-            else {"reason": hold.reason, "placed_by": hold.placed_by, "placed_at": hold.placed_at}
-        )
         try:
-            await self._changes.insert_one(
-                {"_id": f"{record_id}#{after + 1:06d}", "record": str(record_id), "n": after + 1,
-                 "hold": value}
-            )  # fmt: skip
-        except DuplicateKeyError as error:
+            async with transaction(self._pool) as conn:
+                await conn.execute(
+                    "INSERT INTO hold_changes (record_id, n, hold) VALUES (%s, %s, %s)",
+                    (record_id, after + 1, hold_value(hold)),
+                )
+                await conn.execute(
+                    "UPDATE records SET legal_hold = %s WHERE record_id = %s",
+                    (hold_value(hold), record_id),
+                )
+        except errors.UniqueViolation as error:
             raise HoldConflict("the record's legal hold was changed meanwhile") from error
-        # What appraisal queries read beside the record.
-        await self._records.update_one({"_id": str(record_id)}, {"$set": {"legal_hold": value}})

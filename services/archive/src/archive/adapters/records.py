@@ -1,160 +1,172 @@
-"""Archive's own database: records (one per document), their search fields, holds and links,
-and the archive-code sequences. Handovers and volumes are in ``handovers``."""
+"""Archive's own database: records (one per document), what numbering, custody, review, holds
+and appraisal query them by, and the archive-code sequences. Handovers and volumes are in
+``handovers``."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import AsyncIterator
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
-from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
+from psycopg import Rollback
+from psycopg.types.json import Jsonb
 
 from archive.domain.lifecycle import LegalHold
 from contracts.events import ApprovalDecided, RecordArchived, RecordsHandedOver
-from servicekit.mongo import Document
+from servicekit.database import Pool, transaction
 
 
-def _filing_fields(r: RecordArchived) -> Document:
-    """What numbering and the registers query by (searching has its own index)."""
-    return {"period": r.period, "voucher_no": r.voucher.voucher_no if r.voucher else None}
+def hold_of(value: dict[str, Any] | None) -> LegalHold | None:
+    """A legal hold as the database keeps it (JSON), back as the domain's."""
+    if not value:
+        return None
+    return LegalHold(
+        value["reason"], value["placed_by"], datetime.fromisoformat(value["placed_at"])
+    )
 
 
-def _hold(doc: Document) -> LegalHold | None:
-    h = doc.get("legal_hold")
-    return LegalHold(h["reason"], h["placed_by"], h["placed_at"]) if h else None
+def hold_value(hold: LegalHold | None) -> Jsonb | None:
+    if hold is None:
+        return None
+    return Jsonb(
+        {
+            "reason": hold.reason,
+            "placed_by": hold.placed_by,
+            "placed_at": hold.placed_at.isoformat(),
+        }
+    )
+
+
+def _event(row: dict[str, Any]) -> RecordArchived:
+    return RecordArchived.model_validate_json(row["event"])
 
 
 class Records:
-    def __init__(self, db: AsyncDatabase[Document]) -> None:
-        self._records = db["records"]
-        self._sequences = db["sequences"]
-        self._claims = db["sequence_claims"]
-        self._keys = db["voucher_keys"]
-        self._scope_locks: dict[str, asyncio.Lock] = {}
-        self._last_claimed: dict[str, int] = {}
+    def __init__(self, pool: Pool) -> None:
+        self._pool = pool
 
-    async def ensure_indexes(self) -> None:
-        await self._records.create_index("archive_code", unique=True)
-        await self._records.create_index([("fonds_code", 1), ("fiscal_year", 1), ("period", 1)])
-        await self._records.create_index("retention_until")
-        await self._claims.create_index([("scope", 1), ("holder", 1)])
+    async def _events(self, where: str, args: tuple[Any, ...], extra: str = "") -> list[Any]:
+        async with self._pool.connection() as conn:
+            # ``where`` and ``extra`` are constants of this module; values go as parameters.
+            query = f"SELECT event{extra} FROM records WHERE {where}"  # noqa: S608
+            found = await conn.execute(query, args)
+            return list(await found.fetchall())
 
     async def next_sequence(self, scope: str, holder: str) -> int:
         """Allocate the next item number within a scope to ``holder``, exactly once, without gaps.
 
-        Each number is claimed by inserting a document whose _id is scope and number: the
-        storage engine's unique key decides, so two archivers can never get the same number.
-        (``findAndModify`` with ``$inc`` is not atomic on FerretDB v1's SQLite backend; this is.)
-        A claim names its holder, so that a retry whose first claim did get in (its answer lost
-        in an outage, or the process gone before the record was kept) takes that number again
-        instead of leaving a gap. The counter document is
-        only a hint of where to start; within this process, allocations of one scope take turns
-        and start after the last number it claimed.
+        The counter row is updated and the claim kept in one transaction: of two archivers, the
+        second waits for the first's commit and takes the next number. A claim names its holder,
+        so a retry whose first claim did get in (its answer lost in an outage, or the process
+        gone before the record was kept) takes that number again instead of leaving a gap.
         """
-        lock = self._scope_locks.setdefault(scope, asyncio.Lock())
-        async with lock:
-            # A retry (after an outage, a crash, in this process or another) takes the number
-            # its first attempt claimed, even when others have claimed numbers since.
-            mine = await self._claims.find_one({"scope": scope, "holder": holder})
-            if mine is not None:
-                return int(str(mine["_id"]).rsplit("#", 1)[1])
-            last = self._last_claimed.get(scope)
-            if last is None:
-                hint = await self._sequences.find_one({"_id": scope})
-                last = int(hint["value"]) if hint else 0
-            number = last + 1
-            while True:
-                claim = {"_id": f"{scope}#{number:09d}", "scope": scope, "holder": holder}
-                try:
-                    await self._claims.insert_one(claim)
-                    break
-                except DuplicateKeyError:  # another archive process claimed it, or we did
-                    held = await self._claims.find_one({"_id": claim["_id"]})
-                    if held is not None and held.get("holder") == holder:
-                        break
-                    number += 1
-            self._last_claimed[scope] = max(number, self._last_claimed.get(scope, 0))
-        hint_up = {"$max": {"value": number}}
-        try:
-            await self._sequences.update_one({"_id": scope}, hint_up, upsert=True)
-        except DuplicateKeyError:  # two first numbers of a scope upserted at once: now it exists
-            await self._sequences.update_one({"_id": scope}, hint_up)
-        return number
+        while True:
+            number: int | None = None
+            async with transaction(self._pool) as conn:
+                mine = await conn.execute(
+                    "SELECT number FROM sequence_claims WHERE scope = %s AND holder = %s",
+                    (scope, holder),
+                )
+                if (row := await mine.fetchone()) is not None:
+                    return int(row["number"])
+                counted = await conn.execute(
+                    "INSERT INTO sequences (scope, value) VALUES (%s, 1) ON CONFLICT (scope) "
+                    "DO UPDATE SET value = sequences.value + 1 RETURNING value",
+                    (scope,),
+                )
+                counter = await counted.fetchone()
+                assert counter is not None
+                claimed = await conn.execute(
+                    "INSERT INTO sequence_claims (scope, number, holder) VALUES (%s, %s, %s) "
+                    "ON CONFLICT (scope, holder) DO NOTHING",
+                    (scope, counter["value"], holder),
+                )
+                if claimed.rowcount == 0:
+                    raise Rollback  # the same holder claimed meanwhile: read its number
+                number = int(counter["value"])
+            if number is not None:
+                return number
 
     async def claim_key(self, key: str, record_id: uuid.UUID) -> uuid.UUID:
         """Take a voucher's natural key for the record; the record holding it (itself, if it
         took it now or before a crash)."""
-        try:
-            await self._keys.insert_one({"_id": key, "record_id": str(record_id)})
-            return record_id
-        except DuplicateKeyError:
-            held = await self._keys.find_one({"_id": key})
-            return uuid.UUID(held["record_id"]) if held else record_id
+        async with self._pool.connection() as conn:
+            await conn.execute(
+                "INSERT INTO voucher_keys (key, record_id) VALUES (%s, %s) ON CONFLICT DO NOTHING",
+                (key, record_id),
+            )
+            held = await conn.execute("SELECT record_id FROM voucher_keys WHERE key = %s", (key,))
+            row = await held.fetchone()
+            return row["record_id"] if row else record_id
 
     async def get(self, record_id: uuid.UUID | str) -> RecordArchived | None:
-        doc = await self._records.find_one({"_id": str(record_id)}, projection={"event": 1})
-        return RecordArchived.model_validate_json(doc["event"]) if doc else None
+        found = await self._events("record_id = %s", (str(record_id),))
+        return _event(found[0]) if found else None
 
     async def get_locked(
         self, record_id: uuid.UUID | str
     ) -> tuple[RecordArchived, dict[str, str | None]] | None:
-        """The record and, per original's object key, the object version locked at archiving
-        (per SHA-256 for records archived before: ``domain.record.locked_version``)."""
-        doc = await self._records.find_one(
-            {"_id": str(record_id)}, projection={"event": 1, "versions": 1}
-        )
-        if doc is None:
+        """The record and, per original's object key, the object version locked at archiving."""
+        found = await self._events("record_id = %s", (str(record_id),), ", versions")
+        if not found:
             return None
-        return RecordArchived.model_validate_json(doc["event"]), _versions(doc.get("versions"))
+        return _event(found[0]), {str(e["key"]): e.get("version") for e in found[0]["versions"]}
 
     async def add(self, record: RecordArchived, versions: dict[str, str | None]) -> RecordArchived:
         """Insert; if this record exists already (a redelivery), return the stored one.
 
         ``versions`` maps each original's object key to the object version locked at archiving.
         """
-        try:
-            await self._records.insert_one(
-                {
-                    "_id": str(record.record_id),
-                    "archive_code": record.archive_code,
-                    "fonds_code": record.fonds_code,
-                    "fiscal_year": record.fiscal_year,
-                    "category": record.category.value,
-                    "archived_at": record.archived_at,
-                    "retention_until": record.retention_until.isoformat()
-                    if record.retention_until
-                    else None,
-                    "review_required": record.review_required,
-                    # A list, not a map: object keys hold '.', which a document's keys may not.
-                    "versions": [{"key": k, "version": v} for k, v in versions.items()],
-                    "legal_hold": None,
-                    "custody": "accounting",  # 临时保管 until handed over (第十一条)
-                    "awaiting_review": record.review_required,
-                    "review": None,
-                    "approvals": [],
-                    **_filing_fields(record),
-                    # The fact as archived, exactly: JSON keeps Decimal and zone untouched.
-                    "event": record.model_dump_json(),
-                }
-            )
+        async with self._pool.connection() as conn:
+            kept = await conn.execute(
+                "INSERT INTO records (record_id, archive_code, fonds_code, fiscal_year, period, "
+                "voucher_no, category, archived_at, retention_until, review_required, versions, "
+                "awaiting_review, event) "
+                "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
+                "ON CONFLICT (record_id) DO NOTHING",
+                (record.record_id, record.archive_code, record.fonds_code, record.fiscal_year,
+                 record.period, record.voucher.voucher_no if record.voucher else None,
+                 record.category.value, record.archived_at, record.retention_until,
+                 record.review_required,
+                 Jsonb([{"key": k, "version": v} for k, v in versions.items()]),
+                 record.review_required, record.model_dump_json()),
+            )  # fmt: skip
+        if kept.rowcount == 1:
             return record
-        except DuplicateKeyError:
-            stored = await self.get(record.record_id)
-            if stored is None:  # the clash was on archive_code: a bug, not a redelivery
-                raise
-            return stored
+        stored = await self.get(record.record_id)
+        assert stored is not None
+        return stored
 
     async def mark_superseded(self, record_id: uuid.UUID, by: uuid.UUID) -> None:
-        await self._records.update_one(
-            {"_id": str(record_id)}, {"$set": {"superseded_by": str(by)}}
-        )
+        async with self._pool.connection() as conn:
+            await conn.execute(
+                "UPDATE records SET superseded_by = %s WHERE record_id = %s", (by, record_id)
+            )
 
     async def all_records(self) -> AsyncIterator[RecordArchived]:
-        async for d in self._records.find({}, projection={"event": 1}, batch_size=1000):
-            yield RecordArchived.model_validate_json(d["event"])
+        """Every record, for the search index's rebuild: a deliberate full read, by pages."""
+        async for row in self._pages("event"):
+            yield _event(row)
+
+    async def _pages(self, column: str, size: int = 1000) -> AsyncIterator[dict[str, Any]]:
+        """Every row's ``column``, a page at a time in record-id order: no transaction held
+        open while the caller works on each."""
+        after = uuid.UUID(int=0)
+        while True:
+            async with self._pool.connection() as conn:
+                found = await conn.execute(
+                    # ``column``: a constant of this module
+                    f"SELECT record_id, {column} FROM records WHERE record_id > %s "  # noqa: S608
+                    "ORDER BY record_id LIMIT %s",
+                    (after, size),
+                )
+                page = await found.fetchall()
+            for row in page:
+                yield row
+            if len(page) < size:
+                return
+            after = page[-1]["record_id"]
 
     async def add_approval(self, decided: ApprovalDecided) -> None:
         """Link a borrowing's decision to each record it concerns: each state it reaches once
@@ -168,93 +180,93 @@ class Records:
             "oa_instance_id": decided.oa_instance_id,
             "decided_at": decided.decided_at.isoformat(),
         }
-        for record_id in decided.record_ids:
-            await self._records.update_one(
-                {"_id": str(record_id), "approvals.key": {"$ne": link["key"]}},
-                {"$push": {"approvals": link}},
+        async with self._pool.connection() as conn:
+            await conn.execute(
+                "UPDATE records SET approvals = approvals || %s WHERE record_id = ANY(%s) "
+                "AND NOT approvals @> %s",
+                (Jsonb([link]), list(decided.record_ids), Jsonb([{"key": link["key"]}])),
             )
 
     async def approvals(self, record_id: uuid.UUID) -> list[dict[str, Any]]:
-        doc = await self._records.find_one({"_id": str(record_id)}, projection={"approvals": 1})
-        return list(doc.get("approvals") or []) if doc else []
+        async with self._pool.connection() as conn:
+            found = await conn.execute(
+                "SELECT approvals FROM records WHERE record_id = %s", (record_id,)
+            )
+            row = await found.fetchone()
+            return list(row["approvals"]) if row else []
 
     async def past_retention(
         self, fonds_code: str, as_of: date
     ) -> list[tuple[RecordArchived, LegalHold | None]]:
-        cursor = self._records.find(
-            {"fonds_code": fonds_code, "retention_until": {"$lt": as_of.isoformat()}},
-            projection={"event": 1, "legal_hold": 1},
-        ).sort("archive_code", 1)
-        return [(RecordArchived.model_validate_json(d["event"]), _hold(d)) async for d in cursor]
+        found = await self._events(
+            "fonds_code = %s AND retention_until < %s ORDER BY archive_code",
+            (fonds_code, as_of),
+            ", legal_hold",
+        )
+        return [(_event(r), hold_of(r["legal_hold"])) for r in found]
 
     async def in_accounting_custody(
         self, fonds_code: str, fiscal_year: int
     ) -> list[RecordArchived]:
-        cursor = self._records.find(
-            {"fonds_code": fonds_code, "fiscal_year": fiscal_year, "custody": {"$ne": "archive"}},
-            projection={"event": 1},
-        ).sort("archive_code", 1)
-        return [RecordArchived.model_validate_json(d["event"]) async for d in cursor]
+        found = await self._events(
+            "fonds_code = %s AND fiscal_year = %s AND custody <> 'archive' ORDER BY archive_code",
+            (fonds_code, fiscal_year),
+        )
+        return [_event(r) for r in found]
 
     async def awaiting_review(self, record_id: uuid.UUID) -> bool:
-        doc = await self._records.find_one(
-            {"_id": str(record_id)}, projection={"awaiting_review": 1}
-        )
-        return bool(doc and doc.get("awaiting_review"))
+        async with self._pool.connection() as conn:
+            found = await conn.execute(
+                "SELECT awaiting_review FROM records WHERE record_id = %s", (record_id,)
+            )
+            row = await found.fetchone()
+            return bool(row and row["awaiting_review"])
 
-    async def set_review(self, record_id: uuid.UUID, review: Document) -> None:
-        await self._records.update_one(
-            {"_id": str(record_id)}, {"$set": {"awaiting_review": False, "review": review}}
-        )
+    async def set_review(self, record_id: uuid.UUID, review: dict[str, Any]) -> None:
+        async with self._pool.connection() as conn:
+            await conn.execute(
+                "UPDATE records SET awaiting_review = false, review = %s WHERE record_id = %s",
+                (Jsonb(review), record_id),
+            )
 
     async def move_to_archive(self, handover: RecordsHandedOver) -> None:
         """The handover's records pass to the archive department's custody; repeat-safe."""
-        for record_id in handover.record_ids:
-            await self._records.update_one(
-                {"_id": str(record_id)},
-                {"$set": {"custody": "archive", "handover_id": str(handover.handover_id)}},
+        async with self._pool.connection() as conn:
+            await conn.execute(
+                "UPDATE records SET custody = 'archive', handover_id = %s "
+                "WHERE record_id = ANY(%s)",
+                (handover.handover_id, list(handover.record_ids)),
             )
 
     async def custody_years(self, fonds_code: str) -> dict[int, int]:
         """Fiscal year → records of it still with the accounting department."""
-        counts: dict[int, int] = {}
-        cursor = self._records.find(
-            {"fonds_code": fonds_code, "custody": {"$ne": "archive"}}, projection={"fiscal_year": 1}
-        )
-        async for d in cursor:
-            counts[int(d["fiscal_year"])] = counts.get(int(d["fiscal_year"]), 0) + 1
-        return counts
+        async with self._pool.connection() as conn:
+            found = await conn.execute(
+                "SELECT fiscal_year, count(*) AS n FROM records "
+                "WHERE fonds_code = %s AND custody <> 'archive' GROUP BY fiscal_year",
+                (fonds_code,),
+            )
+            return {int(r["fiscal_year"]): int(r["n"]) for r in await found.fetchall()}
 
     async def of_year(self, fonds_code: str, fiscal_year: int) -> list[tuple[RecordArchived, bool]]:
         """Every record of a fonds and year, with whether it is on legal hold."""
-        cursor = self._records.find(
-            {"fonds_code": fonds_code, "fiscal_year": fiscal_year},
-            projection={"event": 1, "legal_hold": 1},
-        ).sort("archive_code", 1)
-        return [
-            (RecordArchived.model_validate_json(d["event"]), bool(d.get("legal_hold")))
-            async for d in cursor
-        ]
+        found = await self._events(
+            "fonds_code = %s AND fiscal_year = %s ORDER BY archive_code",
+            (fonds_code, fiscal_year),
+            ", legal_hold IS NOT NULL AS held",
+        )
+        return [(_event(r), bool(r["held"])) for r in found]
 
     async def voucher_numbers(self, fonds_code: str, fiscal_year: int, period: int) -> list[str]:
-        cursor = self._records.find(
-            {
-                "fonds_code": fonds_code,
-                "fiscal_year": fiscal_year,
-                "period": period,
-                "superseded_by": None,
-            },
-            projection={"voucher_no": 1},
-        )
-        return [d["voucher_no"] async for d in cursor if d.get("voucher_no")]
+        async with self._pool.connection() as conn:
+            found = await conn.execute(
+                "SELECT voucher_no FROM records WHERE fonds_code = %s AND fiscal_year = %s "
+                "AND period = %s AND superseded_by IS NULL AND voucher_no IS NOT NULL",
+                (fonds_code, fiscal_year, period),
+            )
+            return [r["voucher_no"] for r in await found.fetchall()]
 
     async def all_ids(self) -> AsyncIterator[str]:
-        async for d in self._records.find({}, projection={"_id": 1}).sort("_id", 1):
-            yield str(d["_id"])
-
-
-def _versions(stored: Any) -> dict[str, str | None]:
-    """Versions as kept: a list of (object key, version); a map by SHA-256 in older records."""
-    if isinstance(stored, list):
-        return {str(e["key"]): e.get("version") for e in stored}
-    return dict(stored or {})
+        """Every record's id, in order: the re-check's walk, a deliberate full read."""
+        async for row in self._pages("record_id AS id"):
+            yield str(row["id"])

@@ -5,40 +5,42 @@ from __future__ import annotations
 
 import uuid
 
-from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
-
 from archive.domain.lifecycle import HoldConflict
 from contracts.events import RecordReviewed
-from servicekit.mongo import Document
+from servicekit.database import Pool
 
 
 class Reviews:
-    def __init__(self, db: AsyncDatabase[Document]) -> None:
-        self._reviews = db["reviews"]
+    def __init__(self, pool: Pool) -> None:
+        self._pool = pool
 
     async def decide(self, reviewed: RecordReviewed) -> None:
         """Keep the decision unless the record was decided already (HoldConflict naming who)."""
-        try:
-            await self._reviews.insert_one(
-                {
-                    "_id": str(reviewed.record_id),
-                    "event": reviewed.model_dump_json(),
-                    "published": False,
-                }
+        async with self._pool.connection() as conn:
+            kept = await conn.execute(
+                "INSERT INTO reviews (record_id, event) VALUES (%s, %s) ON CONFLICT DO NOTHING",
+                (reviewed.record_id, reviewed.model_dump_json()),
             )
-        except DuplicateKeyError as error:
-            held = await self._reviews.find_one({"_id": str(reviewed.record_id)})
-            earlier = RecordReviewed.model_validate_json(held["event"]) if held else None
-            by = ""
-            if earlier is not None:
-                by = f" by {earlier.reviewed_by} at {earlier.reviewed_at:%Y-%m-%d %H:%M} UTC"
-            raise HoldConflict(f"{reviewed.archive_code} was reviewed already{by}") from error
+            if kept.rowcount == 1:
+                return
+            found = await conn.execute(
+                "SELECT event FROM reviews WHERE record_id = %s", (reviewed.record_id,)
+            )
+            row = await found.fetchone()
+        by = ""
+        if row is not None:
+            earlier = RecordReviewed.model_validate_json(row["event"])
+            by = f" by {earlier.reviewed_by} at {earlier.reviewed_at:%Y-%m-%d %H:%M} UTC"
+        raise HoldConflict(f"{reviewed.archive_code} was reviewed already{by}")
 
     async def published(self, record_id: uuid.UUID) -> None:
-        await self._reviews.update_one({"_id": str(record_id)}, {"$set": {"published": True}})
+        async with self._pool.connection() as conn:
+            await conn.execute(
+                "UPDATE reviews SET published = true WHERE record_id = %s", (record_id,)
+            )
 
     async def unpublished(self) -> list[RecordReviewed]:
         """Decisions kept whose event a crash kept from going out."""
-        cursor = self._reviews.find({"published": False})
-        return [RecordReviewed.model_validate_json(d["event"]) async for d in cursor]
+        async with self._pool.connection() as conn:
+            found = await conn.execute("SELECT event FROM reviews WHERE NOT published")
+            return [RecordReviewed.model_validate_json(r["event"]) for r in await found.fetchall()]

@@ -1,11 +1,11 @@
 """The search index: a read model of the archive's records, in an in-memory SQLite database.
 
-MongoDB with its indexes could answer these searches itself, but FerretDB v1 on SQLite scans
-every document for them (1.5 s over 10,000 records here), even for ``_id`` (its query names the
-column ``->'$._id'`` while its index is on ``->"_id"``, so SQLite never uses the index). So each
-archive process keeps this index, with what a result list shows: it is filled from the records
-collection at start-up, then on every accession, here or — through RecordArchived — in any other
-archive process. Substring search (Chinese included) uses FTS5's trigram tokenizer.
+Each archive process keeps this index, with what a result list shows: it is filled from the
+records table at start-up, then on every accession, here or — through RecordArchived — in any
+other archive process. Substring search (Chinese included) uses FTS5's trigram tokenizer, and
+queries of one or two characters its own path (trigrams do not serve them). It stays in process
+rather than in PostgreSQL's pg_trgm for the same reason: a GIN trigram index does not serve
+2-character Chinese queries by itself.
 """
 
 from __future__ import annotations

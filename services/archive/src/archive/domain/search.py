@@ -11,7 +11,7 @@ from contracts.types import Money
 
 
 def fen(amount: Decimal) -> int:
-    """An amount in 分 (hundredths), exact, for range queries on any MongoDB-protocol server."""
+    """An amount in 分 (hundredths), exact, for range queries as integers."""
     return int((amount * 100).to_integral_exact())
 
 

@@ -1,90 +1,124 @@
-"""Audit's own database: the entries, append-only (this code never updates or deletes one)."""
+"""Audit's own database: the entries, append-only (the runtime role may only insert and read,
+and triggers refuse any change or deletion).
+
+Each entry is kept exactly as hashed (``entry``, JSON text), beside the fields it is queried
+by. Queries take the filters of ``ports.LogStore.query``: a field (``event_type``, ``actor``,
+``time``, ``record_ids``, ``fonds_codes`` or ``data.<name>``) and a value, ``{"$in": [...]}``
+or a range ``{"$gte": ..., "$lt": ...}``; for ``record_ids`` and ``fonds_codes`` a value is one
+the entry's list holds.
+"""
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
-from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import BulkWriteError
+from psycopg import errors
+from psycopg.types.json import Jsonb
 
-from servicekit.mongo import Document
+from servicekit.database import Pool, transaction
 
-_HIDDEN = {"_id": 0}
-DUPLICATE_KEY = 11000
-CHUNK = 100  # entries per insert: what the local FerretDB keeps in order (see ``append``)
+_COLUMNS = {"event_type", "actor", "time"}
+_LISTS = {"record_ids", "fonds_codes"}
+
+
+def _searchable(data: Any) -> Any:
+    """The data as jsonb can hold it: a NUL character (which jsonb refuses) becomes U+FFFD in
+    this copy only; the entry itself keeps it."""
+    return json.loads(json.dumps(data, ensure_ascii=False).replace("\\u0000", "\ufffd"))
+
+
+_OPERATORS = {"$eq": "= %s", "$in": "= ANY(%s)", "$gte": ">= %s", "$lt": "< %s"}
+
+
+def _where(filters: dict[str, Any]) -> tuple[list[str], list[Any]]:
+    """SQL conditions and their parameters; field names come from the sets above only."""
+    conditions: list[str] = []
+    args: list[Any] = []
+    for name, wanted in filters.items():
+        if name in _LISTS:
+            values = wanted["$in"] if isinstance(wanted, dict) else [wanted]
+            conditions.append(f"{name} && %s::text[]")
+            args.append([str(v) for v in values])
+            continue
+        if name in _COLUMNS:
+            column, column_args = name, []
+        elif name.startswith("data.") and name[5:].isidentifier():
+            column, column_args = "data ->> %s", [name[5:]]
+        else:
+            raise ValueError(f"the audit log is not queried by {name!r}")
+        for op, value in (wanted if isinstance(wanted, dict) else {"$eq": wanted}).items():
+            conditions.append(f"{column} {_OPERATORS[op]}")
+            args += [*column_args, [str(v) for v in value] if op == "$in" else str(value)]
+    return conditions, args
 
 
 class LogStore:
-    def __init__(self, db: AsyncDatabase[Document]) -> None:
-        self._coll = db["entries"]
+    def __init__(self, pool: Pool) -> None:
+        self._pool = pool
 
-    async def ensure_indexes(self) -> None:
-        await self._coll.create_index("seq", unique=True)  # two writers cannot fork the chain
-        await self._coll.create_index("event_id", unique=True)  # an event is recorded once
-        await self._coll.create_index("record_ids")
-        await self._coll.create_index([("fonds_codes", 1), ("seq", 1)])
-        await self._coll.create_index([("actor", 1), ("seq", 1)])
-        await self._coll.create_index([("event_type", 1), ("seq", 1)])
+    async def _entries(self, where: str, args: Sequence[Any], tail: str = "") -> list[Any]:
+        async with self._pool.connection() as conn:
+            # ``where`` is built of this module's constants (``_where``); values are parameters.
+            query = f"SELECT entry FROM entries WHERE {where} {tail}"  # noqa: S608
+            found = await conn.execute(query, args)
+            return [json.loads(r["entry"]) for r in await found.fetchall()]
 
-    async def head(self) -> Document | None:
-        return await self._coll.find_one({}, projection=_HIDDEN, sort=[("seq", -1)])
+    async def head(self) -> dict[str, Any] | None:
+        found = await self._entries("true", (), "ORDER BY seq DESC LIMIT 1")
+        return found[0] if found else None
 
     async def has_event(self, event_id: str) -> bool:
-        # An entry's _id is its event's id: the one lookup every store answers from its
-        # primary key (FerretDB's SQLite backend scans the collection for any other field).
-        if await self._coll.find_one({"_id": event_id}, projection={"_id": 1}):
-            return True
-        # Entries written before that kept a generated _id.
-        return await self._coll.find_one({"event_id": event_id}, projection={"_id": 1}) is not None
+        return bool(await self.events_present([event_id]))
 
     async def events_present(self, event_ids: list[str]) -> set[str]:
-        cursor = self._coll.find({"event_id": {"$in": event_ids}}, projection={"event_id": 1})
-        return {d["event_id"] async for d in cursor}
+        async with self._pool.connection() as conn:
+            found = await conn.execute(
+                "SELECT event_id FROM entries WHERE event_id = ANY(%s)", (event_ids,)
+            )
+            return {r["event_id"] for r in await found.fetchall()}
 
     async def fonds_of_records(self, record_ids: list[str]) -> list[str]:
         """The fonds of earlier entries about these records (their archiving, their intake)."""
-        cursor = self._coll.find(
-            {"record_ids": {"$in": record_ids}, "fonds_codes.0": {"$exists": True}},
-            projection={"fonds_codes": 1},
-        ).limit(100)
-        return sorted({f async for d in cursor for f in d["fonds_codes"]})
+        async with self._pool.connection() as conn:
+            found = await conn.execute(
+                "SELECT DISTINCT unnest(fonds_codes) AS fonds FROM ("
+                " SELECT fonds_codes FROM entries WHERE record_ids && %s::text[]"
+                " AND cardinality(fonds_codes) > 0 LIMIT 100) AS about",
+                (record_ids,),
+            )
+            return sorted(r["fonds"] for r in await found.fetchall())
 
-    async def append(self, entries: Sequence[Document]) -> int:
-        """Stores the entries in order up to the first clash; how many it stored.
-
-        Written in chunks of at most ``CHUNK``: the local FerretDB runs an ordered insert in
-        chunks of 100 and, after a clash in one, goes on with the next, reporting the total
-        (an insert of 200 with a clash at 5 stored 0–4 and 100–199 and said 105). A prefix
-        count was then wrong: the entries between were lost and the log had gaps."""
+    async def append(self, entries: Sequence[dict[str, Any]]) -> int:
+        """Stores the entries in order up to the first clash; how many it stored. All in one
+        transaction up to the clash: a savepoint per entry, so a clash keeps what came before."""
         stored = 0
-        for start in range(0, len(entries), CHUNK):
-            docs = [{"_id": e["event_id"], **e} for e in entries[start : start + CHUNK]]
-            try:
-                await self._coll.insert_many(docs, ordered=True)  # up to the first clash
-            except BulkWriteError as error:
-                errors = error.details["writeErrors"]
-                if any(e.get("code") != DUPLICATE_KEY for e in errors):
-                    raise
-                inserted = int(error.details["nInserted"])
-                if inserted != errors[0]["index"]:  # not a prefix: refuse to guess
-                    raise OrderedInsertBroken(
-                        f"the database stored {inserted} entries of an ordered insert that "
-                        f"clashed at entry {errors[0]['index']}"
-                    ) from error
-                return stored + inserted
-            stored += len(docs)
+        async with transaction(self._pool) as conn:
+            for e in entries:
+                try:
+                    async with conn.transaction():
+                        await conn.execute(
+                            "INSERT INTO entries (seq, event_id, event_type, actor, time, "
+                            "record_ids, fonds_codes, data, entry) "
+                            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                            (e["seq"], e["event_id"], e["event_type"], e.get("actor"), e["time"],
+                             [str(r) for r in e["record_ids"]], list(e["fonds_codes"]),
+                             Jsonb(_searchable(e["data"])), json.dumps(e, ensure_ascii=False)),
+                        )  # fmt: skip
+                except errors.UniqueViolation:
+                    return stored
+                stored += 1
         return stored
 
-    async def query(self, filters: dict[str, Any], after_seq: int, limit: int) -> list[Document]:
-        cursor = (
-            self._coll.find({**filters, "seq": {"$gt": after_seq}}, projection=_HIDDEN)
-            .sort("seq", 1)
-            .limit(limit)
-        )
-        return [d async for d in cursor]
+    async def query(
+        self, filters: dict[str, Any], after_seq: int, limit: int
+    ) -> list[dict[str, Any]]:
+        conditions, args = _where(filters)
+        where = " AND ".join(["seq > %s", *conditions])
+        return await self._entries(where, [after_seq, *args, limit], "ORDER BY seq LIMIT %s")
 
-    async def all_in_order(self, batch: int = 1000) -> AsyncIterator[Document]:
+    async def all_in_order(self, batch: int = 1000) -> AsyncIterator[dict[str, Any]]:
         after = 0
         while True:
             page = await self.query({}, after, batch)
@@ -93,7 +127,3 @@ class LogStore:
             if len(page) < batch:
                 return
             after = int(page[-1]["seq"])
-
-
-class OrderedInsertBroken(Exception):
-    """The database did not stop an ordered insert at its first clash."""

@@ -3,44 +3,39 @@ and proving need not read the whole log. Verify never trusts them: it recomputes
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterable
 
-from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import BulkWriteError
-
 from contracts.merkle import Hash, Node
-from servicekit.mongo import Document
-
-DUPLICATE_KEY = 11000
-
-
-def _id(level: int, index: int) -> str:
-    return f"{level}:{index}"
+from servicekit.database import Pool
 
 
 class TreeNodes:
-    def __init__(self, db: AsyncDatabase[Document]) -> None:
-        self._nodes = db["tree_nodes"]
+    def __init__(self, pool: Pool) -> None:
+        self._pool = pool
 
     async def keep(self, nodes: Iterable[tuple[int, int, Hash]], rebuilding: bool = False) -> None:
-        docs = [{"_id": _id(level, index), "hash": h} for level, index, h in nodes]
-        if rebuilding:  # most are stored already, and clashing inserts are slow
-            ids = [d["_id"] for d in docs]
-            cursor = self._nodes.find({"_id": {"$in": ids}}, projection={"_id": 1})
-            stored = {d["_id"] async for d in cursor}
-            docs = [d for d in docs if d["_id"] not in stored]
-        if not docs:
+        """Kept already (a retried append, a rebuild): the same hashes, left as they are."""
+        rows = list(nodes)
+        if not rows:
             return
-        try:
-            await self._nodes.insert_many(docs, ordered=False)
-        except BulkWriteError as error:  # kept already (a retried append): the same hashes
-            if any(e.get("code") != DUPLICATE_KEY for e in error.details["writeErrors"]):
-                raise
+        async with self._pool.connection() as conn:
+            await conn.execute(
+                "INSERT INTO tree_nodes (level, index, hash) "
+                "SELECT * FROM unnest(%s::integer[], %s::bigint[], %s::bytea[]) "
+                "ON CONFLICT DO NOTHING",
+                ([r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]),
+            )
 
     async def hashes(self, nodes: Iterable[Node]) -> dict[Node, Hash]:
-        """A proof's few dozen nodes, each looked up by its _id at once: every store answers
-        that from its primary key (FerretDB's SQLite backend scans the collection for `$in`)."""
-        wanted = {_id(level, index): (level, index) for level, index in nodes}
-        found = await asyncio.gather(*(self._nodes.find_one({"_id": k}) for k in wanted))
-        return {wanted[d["_id"]]: bytes(d["hash"]) for d in found if d is not None}
+        """A proof's few dozen nodes, in one query by primary key."""
+        wanted = list(nodes)
+        if not wanted:
+            return {}
+        async with self._pool.connection() as conn:
+            found = await conn.execute(
+                "SELECT n.level, n.index, n.hash FROM tree_nodes n "
+                "JOIN unnest(%s::integer[], %s::bigint[]) AS w(level, index) "
+                "USING (level, index)",
+                ([n[0] for n in wanted], [n[1] for n in wanted]),
+            )
+            return {(r["level"], r["index"]): bytes(r["hash"]) for r in await found.fetchall()}

@@ -1,7 +1,8 @@
-"""Ingest's register of booked invoices: one document per invoice, keyed by its booking key.
+"""Ingest's register of booked invoices: one row per invoice, keyed by its booking key.
 
-The unique _id is what makes duplicate booking (重复入账) impossible under concurrent uploads:
-of two uploads carrying the same invoice, the storage engine lets exactly one insert succeed.
+The primary key is what makes duplicate booking (重复入账) impossible under concurrent uploads:
+of two uploads carrying the same invoice, exactly one insert gets in. A document's keys are
+booked in one transaction: all of them, or none.
 """
 
 from __future__ import annotations
@@ -9,47 +10,52 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 
-from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
+from psycopg import Rollback
 
-from contracts.types import utc_now
 from ingest.ports import Booking
-from servicekit.mongo import Document
+from servicekit.database import Pool, transaction
 
 
 class InvoiceBookings:
-    def __init__(self, db: AsyncDatabase[Document]) -> None:
-        self._coll = db["invoice_bookings"]
+    def __init__(self, pool: Pool) -> None:
+        self._pool = pool
 
     async def holders(self, keys: Iterable[str]) -> dict[str, Booking]:
         """Booking key → who booked it, for those booked."""
-        cursor = self._coll.find({"_id": {"$in": list(keys)}})
-        return {d["_id"]: Booking(d["document_id"], d.get("fonds_code")) async for d in cursor}
+        async with self._pool.connection() as conn:
+            found = await conn.execute(
+                "SELECT key, document_id, fonds_code FROM invoice_bookings WHERE key = ANY(%s)",
+                (list(keys),),
+            )
+            return {
+                r["key"]: Booking(str(r["document_id"]), r["fonds_code"])
+                for r in await found.fetchall()
+            }
 
     async def claim(
         self, keys: list[str], document_id: uuid.UUID, fonds_code: str
     ) -> dict[str, Booking]:
         """Book every key for the document, or none: returns the conflicts (empty on success).
         Repeat-safe: a key the document booked before counts as booked."""
-        claimed: list[str] = []
-        for key in keys:
-            try:
-                await self._coll.insert_one(
-                    {
-                        "_id": key,
-                        "document_id": str(document_id),
-                        "fonds_code": fonds_code,
-                        "at": utc_now(),
-                    }
+        conflicts: dict[str, Booking] = {}
+        async with transaction(self._pool) as conn:
+            for key in sorted(keys):  # one order for every document: no deadlock between two
+                await conn.execute(
+                    "INSERT INTO invoice_bookings (key, document_id, fonds_code) "
+                    "VALUES (%s, %s, %s) ON CONFLICT (key) DO NOTHING",
+                    (key, document_id, fonds_code),
                 )
-                claimed.append(key)
-            except DuplicateKeyError:
-                holder = await self.holders([key])
-                if key in holder and holder[key].document_id == str(document_id):
-                    continue  # booked by this document before (a retry, a completion)
-                if claimed:
-                    await self._coll.delete_many(
-                        {"_id": {"$in": claimed}, "document_id": str(document_id)}
-                    )
-                return holder
-        return {}
+            # Read after the inserts: a row another transaction inserted meanwhile is seen once
+            # it commits (the insert above waited for it).
+            found = await conn.execute(
+                "SELECT key, document_id, fonds_code FROM invoice_bookings WHERE key = ANY(%s)",
+                (keys,),
+            )
+            holders = {
+                r["key"]: Booking(str(r["document_id"]), r["fonds_code"])
+                for r in await found.fetchall()
+            }
+            conflicts = {k: b for k, b in holders.items() if b.document_id != str(document_id)}
+            if conflicts:
+                raise Rollback  # none of this document's keys is kept
+        return conflicts

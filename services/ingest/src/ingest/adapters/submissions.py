@@ -1,4 +1,4 @@
-"""Ingest's own database: one document per upload, accepted or rejected, with why."""
+"""Ingest's own database: one row per upload, accepted or rejected, with why."""
 
 from __future__ import annotations
 
@@ -6,31 +6,23 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from pymongo.asynchronous.database import AsyncDatabase
+from psycopg.types.json import Jsonb
+from pydantic_core import to_jsonable_python
 
-from servicekit.mongo import Document
+from servicekit.database import Pool
 
 
 class Submissions:
-    def __init__(self, db: AsyncDatabase[Document]) -> None:
-        self._coll = db["submissions"]
-
-    async def ensure_indexes(self) -> None:
-        await self._coll.create_index([("submitted_at", 1)])
+    def __init__(self, pool: Pool) -> None:
+        self._pool = pool
 
     async def record(
         self, submission_id: uuid.UUID, *, status: str, at: datetime, by: str, **details: Any
     ) -> None:
         # Each submission is recorded once, under its new id: an insert, no lookup first.
-        await self._coll.insert_one(
-            {
-                "_id": str(submission_id),
-                "status": status,
-                "submitted_at": at,
-                "submitted_by": by,
-                **details,
-            }
-        )
-
-    async def get(self, submission_id: uuid.UUID) -> Document | None:
-        return await self._coll.find_one({"_id": str(submission_id)})
+        async with self._pool.connection() as conn:
+            await conn.execute(
+                "INSERT INTO submissions (submission_id, status, submitted_at, submitted_by, "
+                "details) VALUES (%s, %s, %s, %s, %s)",
+                (submission_id, status, at, by, Jsonb(to_jsonable_python(details))),
+            )

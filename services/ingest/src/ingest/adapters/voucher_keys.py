@@ -1,4 +1,4 @@
-"""Ingest's register of vouchers taken, one document per natural key (``contracts.records.
+"""Ingest's register of vouchers taken, one row per natural key (``contracts.records.
 voucher_key``): what makes an ERP's retry answer with the record it made the first time, and
 a second record under one key impossible, however many uploads race.
 
@@ -11,70 +11,71 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
-
-from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
+from typing import Any
 
 from contracts.events import DocumentIngested
 from contracts.types import utc_now
 from ingest.ports import KeptVoucher
-from servicekit.mongo import Document
+from servicekit.database import Pool
+
+_SELECT = "SELECT key, document_id, fingerprint, event, published, booked FROM voucher_keys"
 
 
-def _kept(d: Document) -> KeptVoucher:
+def _kept(r: dict[str, Any]) -> KeptVoucher:
     return KeptVoucher(
-        key=d["_id"],
-        document_id=uuid.UUID(d["document_id"]),
-        fingerprint=d["fingerprint"],
-        event=DocumentIngested.model_validate_json(d["event"]),
-        published=bool(d["published"]),
-        booked=bool(d.get("booked")),
+        key=r["key"],
+        document_id=r["document_id"],
+        fingerprint=r["fingerprint"],
+        event=DocumentIngested.model_validate_json(r["event"]),
+        published=r["published"],
+        booked=r["booked"],
     )
 
 
 class VoucherKeys:
-    def __init__(self, db: AsyncDatabase[Document]) -> None:
-        self._coll = db["voucher_keys"]
-
-    async def ensure_indexes(self) -> None:
-        await self._coll.create_index([("published", 1), ("at", 1)])
+    def __init__(self, pool: Pool) -> None:
+        self._pool = pool
 
     async def get(self, key: str) -> KeptVoucher | None:
-        doc = await self._coll.find_one({"_id": key})
-        return _kept(doc) if doc else None
+        async with self._pool.connection() as conn:
+            found = await conn.execute(_SELECT + " WHERE key = %s", (key,))
+            row = await found.fetchone()
+        return _kept(row) if row else None
 
     async def claim(
         self, key: str, fingerprint: str, event: DocumentIngested
     ) -> KeptVoucher | None:
         """Take the key for ``event``'s document; None if taken, else whoever holds it."""
-        try:
-            await self._coll.insert_one(
-                {
-                    "_id": key,
-                    "document_id": str(event.document_id),
-                    "fingerprint": fingerprint,
-                    "event": event.model_dump_json(),
-                    "published": False,
-                    "booked": False,
-                    "at": utc_now(),
-                }
+        async with self._pool.connection() as conn:
+            taken = await conn.execute(
+                "INSERT INTO voucher_keys (key, document_id, fingerprint, event) "
+                "VALUES (%s, %s, %s, %s) ON CONFLICT (key) DO NOTHING",
+                (key, event.document_id, fingerprint, event.model_dump_json()),
             )
-        except DuplicateKeyError:
-            return await self.get(key)
-        return None
+            if taken.rowcount == 1:
+                return None
+        return await self.get(key)
 
     async def release(self, key: str, document_id: uuid.UUID) -> None:
         """Give the key back: its upload was refused after all (an invoice booked meanwhile)."""
-        await self._coll.delete_one({"_id": key, "document_id": str(document_id)})
+        async with self._pool.connection() as conn:
+            await conn.execute(
+                "DELETE FROM voucher_keys WHERE key = %s AND document_id = %s", (key, document_id)
+            )
 
     async def booked(self, key: str) -> None:
-        await self._coll.update_one({"_id": key}, {"$set": {"booked": True}})
+        async with self._pool.connection() as conn:
+            await conn.execute("UPDATE voucher_keys SET booked = true WHERE key = %s", (key,))
 
     async def published(self, key: str) -> None:
-        await self._coll.update_one({"_id": key}, {"$set": {"published": True}})
+        async with self._pool.connection() as conn:
+            await conn.execute("UPDATE voucher_keys SET published = true WHERE key = %s", (key,))
 
     async def unpublished(self, older_than: timedelta) -> list[KeptVoucher]:
         """Taken longer ago than ``older_than`` and still not announced."""
-        since = utc_now() - older_than
-        cursor = self._coll.find({"published": False, "at": {"$lt": since}})
-        return [_kept(d) async for d in cursor]
+        async with self._pool.connection() as conn:
+            found = await conn.execute(
+                _SELECT + " WHERE NOT published AND taken_at < %s",
+                (utc_now() - older_than,),
+            )
+            return [_kept(r) for r in await found.fetchall()]

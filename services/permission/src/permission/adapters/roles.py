@@ -1,8 +1,10 @@
-"""Role assignments, owned here: one document per (principal, role, fonds), held or not.
+"""Role assignments, owned here: one row per (principal, role, fonds), held or not.
 
-A change and the event that announces it are written in one document update (its ``announce``
-list), so a crash between keeping a change and publishing it loses no event: ``pending`` gives
-what is still to be announced, and ``announced`` takes it off once published.
+A change and the event that announces it are written in one transaction (``role_announcements``),
+so a crash between keeping a change and publishing it loses no event: ``pending`` gives what is
+still to be announced, and ``announced`` takes it off once published. Changes to one principal's
+roles take turns (a transaction lock on the principal), so the check that no principal holds two
+administrative roles (三员分立) and the change it allows are one step.
 """
 
 from __future__ import annotations
@@ -10,15 +12,14 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
+from psycopg.types.json import Jsonb
 
 from contracts.envelope import Envelope
 from contracts.events import RoleAssigned, RoleRevoked
 from contracts.roles import ADMINISTRATORS
 from permission.domain.access import ChangeRefused, RoleAssignment
 from permission.ports import Pending, RoleChange
-from servicekit.mongo import Document
+from servicekit.database import Connection, Pool, transaction
 from servicekit.roles import HeldRole, Holder, KeptRoles
 
 _KINDS: dict[str, Any] = {"assigned": Envelope[RoleAssigned], "revoked": Envelope[RoleRevoked]}
@@ -28,86 +29,104 @@ def _key(a: RoleAssignment) -> str:
     return f"{a.user}|{a.role}|{a.fonds_code}"
 
 
-def _element(change: RoleChange) -> Document:
+async def _turn_of(conn: Connection, principal: str) -> None:
+    """Changes to one principal's roles take turns until this transaction ends."""
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (principal,))
+
+
+async def _announce(conn: Connection, a: RoleAssignment, change: RoleChange) -> Pending:
     kind = "assigned" if isinstance(change.data, RoleAssigned) else "revoked"
-    return {"kind": kind, "event": change.model_dump(mode="json")}
+    kept = await conn.execute(
+        "INSERT INTO role_announcements (assignment, kind, event) VALUES (%s, %s, %s) RETURNING id",
+        (_key(a), kind, Jsonb(change.model_dump(mode="json"))),
+    )
+    row = await kept.fetchone()
+    assert row is not None
+    return Pending(_key(a), {"id": row["id"]}, change)
 
 
 class Roles:
-    def __init__(self, db: AsyncDatabase[Document]) -> None:
-        self._roles = db["role_assignments"]
-        # One document per administrator, keyed by principal: of two administrative roles
-        # given to one principal at once, the unique key lets one in (三员分立), whatever the
-        # timing of the checks before.
-        self._administrators = db["administrators"]
-
-    async def ensure_indexes(self) -> None:
-        await self._roles.create_index([("user", 1), ("held", 1)])
+    def __init__(self, pool: Pool) -> None:
+        self._pool = pool
 
     async def held(self, user: str | None = None) -> list[RoleAssignment]:
-        query: dict[str, Any] = {"held": True, **({"user": user} if user else {})}
-        return [
-            RoleAssignment(d["user"], d["role"], d["fonds_code"])
-            async for d in self._roles.find(query)
-        ]
+        async with self._pool.connection() as conn:
+            if user is None:  # every role held: the role listing, a deliberate full read
+                found = await conn.execute(
+                    "SELECT principal, role, fonds_code FROM role_assignments WHERE held"
+                )
+            else:
+                found = await conn.execute(
+                    "SELECT principal, role, fonds_code FROM role_assignments "
+                    "WHERE held AND principal = %s",
+                    (user,),
+                )
+            return [
+                RoleAssignment(r["principal"], r["role"], r["fonds_code"])
+                for r in await found.fetchall()
+            ]
 
     async def is_empty(self) -> bool:
-        return await self._roles.find_one({}) is None
+        async with self._pool.connection() as conn:
+            found = await conn.execute("SELECT 1 FROM role_assignments LIMIT 1")
+            return await found.fetchone() is None
 
     async def assign(self, a: RoleAssignment, announce: Envelope[RoleAssigned]) -> Pending | None:
-        """Hold ``a`` from now; None if it is held already (nothing changes)."""
-        if a.role in ADMINISTRATORS:
-            await self._claim_administrator(a)
-        element = _element(announce)
-        fields = {"user": a.user, "role": a.role, "fonds_code": a.fonds_code, "held": True}
-        try:
-            await self._roles.update_one(
-                {"_id": _key(a), "held": {"$ne": True}},
-                {"$set": fields, "$push": {"announce": element}},
-                upsert=True,
+        """Hold ``a`` from now; None if it is held already (nothing changes). ChangeRefused if
+        the principal holds another administrative role."""
+        async with transaction(self._pool) as conn:
+            await _turn_of(conn, a.user)
+            if a.role in ADMINISTRATORS:
+                other = await conn.execute(
+                    "SELECT role FROM role_assignments WHERE principal = %s AND held "
+                    "AND role = ANY(%s) AND role <> %s LIMIT 1",
+                    (a.user, sorted(ADMINISTRATORS), a.role),
+                )
+                if await other.fetchone() is not None:
+                    raise ChangeRefused(
+                        f"{a.user} is an administrator already: no principal holds two of the "
+                        "three administrative roles (三员分立)"
+                    )
+            changed = await conn.execute(
+                "INSERT INTO role_assignments (principal, role, fonds_code, held) "
+                "VALUES (%s, %s, %s, true) ON CONFLICT (principal, role, fonds_code) "
+                "DO UPDATE SET held = true WHERE NOT role_assignments.held",
+                (a.user, a.role, a.fonds_code),
             )
-        except DuplicateKeyError:  # held: the filter missed it, and the upsert met its id
-            return None
-        return Pending(_key(a), element, announce)
-
-    async def _claim_administrator(self, a: RoleAssignment) -> None:
-        """ChangeRefused if the principal holds another administrative role, or is being given
-        one this moment (its claim is made before its assignment)."""
-        try:
-            await self._administrators.insert_one({"_id": a.user, "role": a.role})
-            return
-        except DuplicateKeyError:
-            claim = await self._administrators.find_one({"_id": a.user})
-        if claim is not None and claim["role"] == a.role:
-            return
-        raise ChangeRefused(
-            f"{a.user} is an administrator already: no principal holds two of the three "
-            "administrative roles (三员分立)"
-        )
+            if changed.rowcount == 0:
+                return None
+            return await _announce(conn, a, announce)
 
     async def revoke(self, a: RoleAssignment, announce: Envelope[RoleRevoked]) -> Pending | None:
         """End ``a``; None if it is not held."""
-        element = _element(announce)
-        result = await self._roles.update_one(
-            {"_id": _key(a), "held": True},
-            {"$set": {"held": False}, "$push": {"announce": element}},
-        )
-        # The claim goes with the role's last assignment (also when a revoke is repeated after
-        # a crash between the two writes).
-        last = not await self._roles.find_one({"user": a.user, "role": a.role, "held": True})
-        if a.role in ADMINISTRATORS and last:
-            await self._administrators.delete_one({"_id": a.user, "role": a.role})
-        return Pending(_key(a), element, announce) if result.modified_count == 1 else None
+        async with transaction(self._pool) as conn:
+            await _turn_of(conn, a.user)
+            changed = await conn.execute(
+                "UPDATE role_assignments SET held = false "
+                "WHERE principal = %s AND role = %s AND fonds_code = %s AND held",
+                (a.user, a.role, a.fonds_code),
+            )
+            if changed.rowcount == 0:
+                return None
+            return await _announce(conn, a, announce)
 
     async def pending(self) -> list[Pending]:
-        return [
-            Pending(d["_id"], e, _KINDS[e["kind"]].model_validate(e["event"]))
-            async for d in self._roles.find({"announce.0": {"$exists": True}})
-            for e in d["announce"]
-        ]
+        async with self._pool.connection() as conn:
+            found = await conn.execute(
+                "SELECT id, assignment, kind, event FROM role_announcements ORDER BY id"
+            )
+            return [
+                Pending(
+                    r["assignment"], {"id": r["id"]}, _KINDS[r["kind"]].model_validate(r["event"])
+                )
+                for r in await found.fetchall()
+            ]
 
     async def announced(self, pending: Pending) -> None:
-        await self._roles.update_one({"_id": pending.key}, {"$pull": {"announce": pending.element}})
+        async with self._pool.connection() as conn:
+            await conn.execute(
+                "DELETE FROM role_announcements WHERE id = %s", (pending.element["id"],)
+            )
 
 
 class CachedRoles(Roles):
@@ -115,8 +134,8 @@ class CachedRoles(Roles):
     time: forgotten on a change made here, and on one another replica announces
     (``servicekit.roles.follow_role_changes``); ``ttl`` bounds a change missed meanwhile."""
 
-    def __init__(self, db: AsyncDatabase[Document], ttl: float = 60) -> None:
-        super().__init__(db)
+    def __init__(self, pool: Pool, ttl: float = 60) -> None:
+        super().__init__(pool)
         self._kept: KeptRoles[list[RoleAssignment]] = KeptRoles(ttl)
 
     async def held(self, user: str | None = None) -> list[RoleAssignment]:
