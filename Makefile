@@ -4,7 +4,7 @@ UV := python3 -m uv
 N ?= 200
 export UV_FROZEN := 1
 
-.PHONY: setup infra-up infra-down infra-status check lint typecheck unit test fuzz demo bench bench-check bench-audit bench-search bench-parse schemas asyncapi docs checks-doc endpoints-doc clean-data
+.PHONY: setup infra-up infra-down infra-status check lint typecheck unit test fuzz demo backup restore bench bench-check bench-audit bench-search bench-parse schemas asyncapi docs checks-doc endpoints-doc clean-data
 
 setup:  ## Install uv if missing, then the workspace's locked dependencies
 	@python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet --disable-pip-version-check uv
@@ -41,6 +41,12 @@ fuzz: setup  ## make fuzz EXAMPLES=5000: the parsers fuzzed long and freshly ran
 
 demo: infra-up  ## The main job end to end: ingest → archive → borrow → OA approval → audit
 	@$(UV) run python -m devkit.demo
+
+backup: setup  ## make backup DIR=/backups/2026-12-07: databases, objects and checkpoints, encrypted
+	@$(UV) run python -m devkit.backup take $${DIR:?set DIR, the folder to back up into}
+
+restore: setup  ## make restore DIR=…: into a stack whose databases and buckets are empty
+	@$(UV) run python -m devkit.backup restore $${DIR:?set DIR, the backup to restore}
 
 bench: infra-up  ## make bench N=500: throughput and latency, written to bench/results/
 	@$(UV) run python -m devkit.bench --documents $(N)

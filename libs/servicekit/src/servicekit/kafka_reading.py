@@ -35,7 +35,11 @@ async def reader(
         auto_offset_reset="earliest",
         **client_options(platform),
     )
-    await consumer.start()
+    try:
+        await consumer.start()
+    except BaseException:
+        await consumer.stop()  # a start that failed (Kafka down) leaves no client open behind
+        raise
     # One turn of the loop before anything else: aiokafka's consumer without a group starts a
     # task that its stop() awaits, and a task cancelled before it first ran raises there.
     await asyncio.sleep(0)

@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from faststream.kafka import KafkaBroker
 from faststream.specification import AsyncAPI
+from minio.error import S3Error
 from pydantic import SecretStr
 
 from contracts.envelope import EventData
@@ -26,12 +27,12 @@ from servicekit.addresses import networks
 from servicekit.auth import OidcSettings, ServiceToken, TokenVerifier, authenticated
 from servicekit.body_gate import Admission, TokenBeforeBody
 from servicekit.deadletter import DeadLetters
-from servicekit.failures import is_transient, nothing_done, until_done
+from servicekit.failures import TRANSIENT, is_transient, nothing_done, until_done
 from servicekit.health import Check, health_router
 from servicekit.idempotency import ProcessedEvents
 from servicekit.kafka import EventPublisher, dead_letters_of, make_broker
 from servicekit.kafka_reading import DeadLetterCount
-from servicekit.logging import configure_logging
+from servicekit.logging import REPEATS, configure_logging
 from servicekit.periodic import Periodic
 from servicekit.redrive import RecordHandler, Redriver
 from servicekit.redrive_api import Roles, redrive_router
@@ -111,6 +112,8 @@ def build_runtime(
     the topics it publishes on by choice (an OA connection's). ``oidc``, which identity
     provider to trust, comes from ``AAP_OIDC_*`` unless given."""
     configure_logging(service, platform.log_level)
+    # A dependency down is logged when it goes, and when its messages stop with how many.
+    repeats = Periodic("summarise repeated messages", _summarise, 5, first_at_start=False)
     provider = configure_tracing(service, platform.otel_exporter)
     dead_letters = dead_letters_of(platform, service)
     broker = make_broker(platform, provider, service, dead_letters)
@@ -128,7 +131,13 @@ def build_runtime(
         tokens=TokenVerifier(oidc or OidcSettings(), idp),
     )
     rt.shutdown.append(idp.aclose)
+    rt.after_start.append(repeats.start)
+    rt.before_stop.append(repeats.stop)
     return rt
+
+
+async def _summarise() -> None:
+    REPEATS.summarise()
 
 
 def build_app(
@@ -210,9 +219,7 @@ def build_app(
     )
     app.state.token_verifier = rt.tokens
     app.state.trusted_proxies = networks(rt.platform.trusted_proxies)
-    app.add_exception_handler(Exception, _unavailable)
-    for error, status in (errors or {}).items():
-        app.add_exception_handler(error, _answer_with(status))
+    answer_errors(app, errors or {})
     # The only routes open to anyone.
     health = health_router(
         all_checks, {"dead_letters": dead.figure}, {"service": rt.service, "group": group}
@@ -234,6 +241,19 @@ def build_app(
     ]  # fmt: skip
     app.add_middleware(TokenBeforeBody, open_paths=open_paths, admissions=admissions or {})
     return app
+
+
+def answer_errors(app: FastAPI, errors: Mapping[type[Exception], int]) -> None:
+    """Each use case's error answered with its status; a dependency down with 503 and
+    ``Retry-After``; anything else with 500. The failures of a dependency are registered by
+    their own classes: a handler for ``Exception`` alone runs in Starlette's outermost
+    middleware, which sends the answer and raises again, and uvicorn then drops the client's
+    connection (half the 503s an ERP saw in an outage were bare connection resets)."""
+    for failure in (*TRANSIENT, S3Error, httpx.HTTPStatusError):
+        app.add_exception_handler(failure, _unavailable)
+    app.add_exception_handler(Exception, _unavailable)
+    for error, status in errors.items():
+        app.add_exception_handler(error, _answer_with(status))
 
 
 def _answer_with(status: int) -> Callable[[Request, Exception], Awaitable[JSONResponse]]:

@@ -56,8 +56,9 @@ def create_app(
     rt.shutdown.append(parsers.close)
     scanner = Clamd(settings.clamd_address) if settings.clamd_address else None
     service = IngestService(
-        store, submissions, InvoiceBookings(rt.db), keys, rt.publisher, parsers, rt.source, scanner
-    )
+        store, submissions, InvoiceBookings(rt.db), keys, rt.publisher, parsers, rt.source,
+        scanner, announce_within=settings.announce_seconds,
+    )  # fmt: skip
     relay = Periodic(
         "announce documents taken earlier",
         lambda: service.relay(timedelta(seconds=settings.relay_seconds)),

@@ -87,7 +87,11 @@ class IngestService:
         parsers: Parsers,
         source: str,
         scanner: Scanner | None = None,
+        announce_within: float = 2.0,
     ) -> None:
+        """``announce_within``: how long an upload waits for the broker to take its event;
+        past it, the upload is answered and the relay announces the event (it is kept)."""
+        self._announce_within = announce_within
         self._originals = originals
         self._submissions = submissions
         self._bookings = bookings
@@ -188,9 +192,10 @@ class IngestService:
             check_report=[r.model_dump() for r in event.check_report],
         )
         try:
-            await self._announce(key, event)
+            async with asyncio.timeout(self._announce_within):  # never wait on a broker down
+                await self._announce(key, event)
         except Exception as error:
-            if not is_transient(error):
+            if not is_transient(error):  # a timeout is: TimeoutError
                 raise
             # Taken and kept with its event: the relay announces it when the broker is back.
             log.warning("announcing later", document_id=str(submission_id), error=str(error))

@@ -1,0 +1,324 @@
+"""The platform backed up, and brought back into an empty stack (会计档案管理办法 第八条 (五)).
+
+    python -m devkit.backup take DIR [--namespace NS]
+    python -m devkit.backup restore DIR [--namespace NS]
+
+``take`` writes to DIR: each service's database (``pg_dump``, its custom format), every version of
+every object of the namespace's buckets (originals, approval records, the audit log's signed
+checkpoints) with its key, version id, retention mode and date and legal hold, and
+``manifest.json``, which lists every file with its SHA-256 and every object with its SHA-256 and
+SM3. Each file but the manifest is encrypted (AES-256-GCM, the file's name bound in) with the
+backup key (``AAP_BACKUP_KEY``, 32 bytes in base64; locally ``.local/secrets/backup.json``).
+
+``restore`` brings a backup into a stack whose databases and buckets are empty (the same
+namespace: the records name their buckets): the databases made by the migrations, each dump's
+data put back into them; every object written again, oldest version first, and locked to its
+original retention date and hold. S3 gives the objects new version ids: the archive's records
+are told each one (they read the version locked at archiving), and the answer lists each
+object's old and new id. Each object's SHA-256 and SM3 are checked against the manifest before
+it is written. The recovery point is the backup: what happened after it comes back only from
+Kafka topics that survived (docs/operations.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import hashlib
+import io
+import json
+import os
+import secrets
+import subprocess
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from aiokafka import TopicPartition
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from minio import Minio
+from minio.retention import Retention
+from psycopg.types.json import Jsonb
+
+from contracts.fixity import digest
+from contracts.topics import topics
+from devkit import pg_access
+from devkit.namespace import as_local_administrator
+from devkit.s3_access import BUCKETS
+from devkit.secretfile import kept
+from servicekit import s3
+from servicekit.kafka import subscriber_group
+from servicekit.kafka_reading import reader
+from servicekit.settings import PlatformSettings
+
+PG_BIN = Path(os.environ.get("AAP_POSTGRES_BIN", "/usr/lib/postgresql/15/bin"))
+# yoyo's own bookkeeping: made by the migrations of the stack restored into, not restored.
+MIGRATION_TABLES = ("_yoyo_log", "_yoyo_migration", "_yoyo_version", "yoyo_lock")
+
+
+@dataclass(frozen=True)
+class KeptObject:
+    """One object version as backed up."""
+
+    bucket: str  # its purpose (``BUCKETS``): the bucket of whichever namespace it goes back to
+    key: str
+    version_id: str
+    retention_mode: str | None
+    retain_until: str | None
+    legal_hold: bool
+    sha256: str
+    sm3: str
+    file: str
+
+
+@dataclass(frozen=True)
+class Restored:
+    """An object written again: the version id it had and the one it has now."""
+
+    bucket: str
+    key: str
+    old_version_id: str
+    new_version_id: str
+
+
+def backup_key() -> bytes:
+    """The key backups are encrypted with: ``AAP_BACKUP_KEY``, else this checkout's."""
+    given = (
+        os.environ.get("AAP_BACKUP_KEY")
+        or kept("backup", lambda: {"key": base64.b64encode(secrets.token_bytes(32)).decode()})[
+            "key"
+        ]
+    )
+    key = base64.b64decode(given)
+    if len(key) != 32:
+        raise ValueError("AAP_BACKUP_KEY: 32 bytes in base64 (AES-256)")
+    return key
+
+
+class Sealed:
+    """Files of one backup, each encrypted on its way in and checked on its way out."""
+
+    def __init__(self, folder: Path, key: bytes) -> None:
+        self.folder, self._aead = folder, AESGCM(key)
+        self.files: dict[str, str] = {}  # name → SHA-256 of what is stored
+
+    def write(self, name: str, data: bytes) -> None:
+        nonce = secrets.token_bytes(12)
+        stored = nonce + self._aead.encrypt(nonce, data, name.encode())
+        path = self.folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(stored)
+        self.files[name] = hashlib.sha256(stored).hexdigest()
+
+    def read(self, name: str, sha256: str) -> bytes:
+        stored = (self.folder / name).read_bytes()
+        if hashlib.sha256(stored).hexdigest() != sha256:
+            raise ValueError(f"{name}: not the file the manifest lists (SHA-256 differs)")
+        return self._aead.decrypt(stored[:12], stored[12:], name.encode())
+
+
+def _superuser_env() -> dict[str, str]:
+    secret = (
+        os.environ.get("AAP_DATABASE_ADMIN_PASSWORD")
+        or pg_access.local_secrets()["superuser_password"]
+    )
+    return {**os.environ, "PGPASSWORD": secret}
+
+
+def _connection_args(platform: PlatformSettings, database: str) -> list[str]:
+    return ["-h", platform.database_host, "-p", str(platform.database_port),
+            "-U", pg_access.SUPERUSER, "-d", database]  # fmt: skip
+
+
+def take(platform: PlatformSettings, folder: Path) -> dict[str, Any]:
+    """Back up ``platform``'s namespace into ``folder``; the manifest."""
+    sealed = Sealed(folder, backup_key())
+    taken_at = datetime.now(UTC)
+    databases = {}
+    for service in pg_access.SERVICES:
+        dump = subprocess.run(  # noqa: S603 - our own binary, arguments of our own
+            [str(PG_BIN / "pg_dump"), "--format=custom",
+             *_connection_args(platform, platform.database_name(service))],
+            env=_superuser_env(), capture_output=True, check=True,
+        ).stdout  # fmt: skip
+        sealed.write(f"databases/{service}.dump", dump)
+        databases[service] = f"databases/{service}.dump"
+    client = s3.connect(platform)
+    objects = [
+        asdict(o) for purpose in BUCKETS for o in _objects(client, platform, purpose, sealed)
+    ]
+    manifest = {
+        "taken_at": taken_at.isoformat(),
+        "namespace": platform.namespace,
+        "databases": databases,
+        "objects": objects,
+        "files": sealed.files,
+    }
+    (folder / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1))
+    return manifest
+
+
+def _objects(
+    client: Minio, platform: PlatformSettings, purpose: str, sealed: Sealed
+) -> list[KeptObject]:
+    bucket = platform.bucket_name(purpose)
+    listed = client.list_objects(bucket, recursive=True, include_version=True)
+    versions = [o for o in listed if not o.is_delete_marker and o.object_name and o.version_id]
+    versions.sort(key=lambda o: (o.object_name, o.last_modified))  # oldest first per key
+    kept_objects = []
+    for n, o in enumerate(versions):
+        assert o.object_name is not None and o.version_id is not None
+        response = client.get_object(bucket, o.object_name, version_id=o.version_id)
+        try:
+            data = response.read()
+        finally:
+            response.close()
+            response.release_conn()
+        retention = client.get_object_retention(bucket, o.object_name, o.version_id)
+        d = digest(data)
+        name = f"objects/{purpose}/{n:08d}"
+        sealed.write(name, data)
+        kept_objects.append(
+            KeptObject(
+                bucket=purpose, key=o.object_name, version_id=o.version_id,
+                retention_mode=retention.mode if retention else None,
+                retain_until=retention.retain_until_date.isoformat() if retention else None,
+                legal_hold=client.is_object_legal_hold_enabled(
+                    bucket, o.object_name, o.version_id
+                ),
+                sha256=d.sha256, sm3=d.sm3, file=name,
+            )
+        )  # fmt: skip
+    return kept_objects
+
+
+def restore(platform: PlatformSettings, folder: Path) -> list[Restored]:
+    """Bring the backup in ``folder`` into ``platform``'s namespace, whose databases and buckets
+    are empty; each object's old and new version id."""
+    manifest = json.loads((folder / "manifest.json").read_text())
+    sealed = Sealed(folder, backup_key())
+    pg_access.apply(platform, platform.namespace)  # the databases, roles and tables
+    for service, name in manifest["databases"].items():
+        dump = folder / f"{name}.plain"
+        dump.write_bytes(sealed.read(name, manifest["files"][name]))
+        try:
+            _restore_data(platform, service, dump)
+        finally:
+            dump.unlink()
+    client = s3.connect(platform)
+    restored = []
+    for entry in manifest["objects"]:
+        o = KeptObject(**entry)
+        data = sealed.read(o.file, manifest["files"][o.file])
+        d = digest(data)
+        if (d.sha256, d.sm3) != (o.sha256, o.sm3):
+            raise ValueError(f"{o.bucket}/{o.key}: its bytes are not those backed up")
+        retention = None
+        if o.retention_mode and o.retain_until:
+            retention = Retention(o.retention_mode, datetime.fromisoformat(o.retain_until))
+        written = client.put_object(
+            platform.bucket_name(o.bucket), o.key, io.BytesIO(data), len(data),
+            retention=retention, legal_hold=o.legal_hold,
+        )  # fmt: skip
+        assert written.version_id is not None
+        restored.append(Restored(o.bucket, o.key, o.version_id, written.version_id))
+    _tell_the_archive(platform, restored)
+    asyncio.run(_rewind_the_trail(platform))
+    return restored
+
+
+def _restore_data(platform: PlatformSettings, service: str, dump: Path) -> None:
+    """The dump's rows into the migrated tables, as the superuser with triggers off (the audit
+    log's refuse nothing here: it is being written, not changed)."""
+    listed = subprocess.run(  # noqa: S603
+        [str(PG_BIN / "pg_restore"), "--list", str(dump)],
+        capture_output=True,
+        check=True,
+        text=True,
+    ).stdout
+    wanted = [
+        line for line in listed.splitlines()
+        if " TABLE DATA " in line or " SEQUENCE SET " in line
+        if not any(f" {t} " in line for t in MIGRATION_TABLES)
+    ]  # fmt: skip
+    items = dump.with_suffix(".list")
+    items.write_text("\n".join(wanted) + "\n")
+    try:
+        subprocess.run(  # noqa: S603
+            [str(PG_BIN / "pg_restore"), "--data-only", "--disable-triggers", "--exit-on-error",
+             "--single-transaction", f"--use-list={items}",
+             *_connection_args(platform, platform.database_name(service)), str(dump)],
+            env=_superuser_env(), capture_output=True, check=True,
+        )  # fmt: skip
+    finally:
+        items.unlink()
+
+
+def _tell_the_archive(platform: PlatformSettings, restored: list[Restored]) -> None:
+    """Each record reads the version it locked at archiving: now the version written again."""
+    renamed = {(r.key, r.old_version_id): r.new_version_id for r in restored
+               if r.bucket == "archive-originals"}  # fmt: skip
+    with pg_access.superuser(platform, platform.database_name("archive")) as conn:
+        rows = conn.execute("SELECT record_id, versions FROM records").fetchall()
+        for record_id, versions in rows:
+            moved = [v | {"version": renamed.get((v["key"], v["version"]), v["version"])}
+                     for v in versions]  # fmt: skip
+            if moved != versions:
+                conn.execute(
+                    "UPDATE records SET versions = %s WHERE record_id = %s",
+                    (Jsonb(moved), record_id),
+                )
+
+
+async def _rewind_the_trail(platform: PlatformSettings) -> None:
+    """The audit log keeps where each entry was read (topic, partition, offset): its consumer
+    group is set back to just after the last entry restored, so the events published since the
+    backup are read again from the topics that survived, and the log grows back as it was."""
+    with pg_access.superuser(platform, platform.database_name("audit")) as conn:
+        found = conn.execute(
+            "SELECT p ->> 0 AS topic, (p ->> 1)::int AS part, max((p ->> 2)::bigint) AS last "
+            "FROM (SELECT entry::jsonb -> 'position' AS p FROM entries) AS read "
+            "WHERE jsonb_typeof(p) = 'array' GROUP BY 1, 2"
+        ).fetchall()
+    last = {(topic, part): offset for topic, part, offset in found}
+    read = [t for t in topics(platform.oa_connections) if "audit" in t.consumers]
+    parts = [
+        TopicPartition(t.name(platform.namespace), p) for t in read for p in range(t.partitions)
+    ]
+    async with reader(platform, subscriber_group(platform, "audit")) as consumer:
+        consumer.assign(parts)
+        await consumer.commit({tp: last.get((tp.topic, tp.partition), -1) + 1 for tp in parts})
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("command", choices=["take", "restore"])
+    parser.add_argument("folder", type=Path)
+    parser.add_argument("--namespace", default=None)
+    args = parser.parse_args()
+    as_local_administrator()
+    platform = PlatformSettings()
+    if args.namespace:
+        platform = platform.model_copy(update={"namespace": args.namespace})
+    if args.command == "take":
+        args.folder.mkdir(parents=True, exist_ok=True)
+        manifest = take(platform, args.folder)
+        digest_of_manifest = hashlib.sha256((args.folder / "manifest.json").read_bytes())
+        print(
+            f"backup of {platform.namespace!r} in {args.folder}: {len(manifest['databases'])} "
+            f"databases, {len(manifest['objects'])} objects; manifest SHA-256 "
+            f"{digest_of_manifest.hexdigest()}"
+        )
+    else:
+        restored = restore(platform, args.folder)
+        print(f"restored into {platform.namespace!r}: {len(restored)} objects written again")
+        for r in restored:
+            print(f"  {r.bucket}/{r.key}: version {r.old_version_id} → {r.new_version_id}")
+
+
+if __name__ == "__main__":
+    main()
