@@ -24,7 +24,7 @@ from contracts.topics import DOCUMENTS_INGESTED, RECORDS_ARCHIVED
 from devkit.identity import ERP, as_user
 from devkit.samples import SAMPLES, sample_voucher
 from devkit.testing import InProcessPermission, running
-from devkit.watch import EventWatcher
+from devkit.watch import EventWatcher, of_type
 from ingest.app import create_app as ingest_app
 from ingest.settings import IngestSettings
 from servicekit.kafka import client_options
@@ -153,3 +153,34 @@ async def test_an_outage_in_the_middle_of_a_load_loses_nothing_and_doubles_nothi
     numbers = sorted(int(c.rsplit("-", 1)[1]) for c in codes)
     assert numbers == list(range(1, DOCUMENTS + 1)), "numbered without gaps"
     assert json.dumps(sorted(ids)) == json.dumps(sorted(event_ids))
+
+
+# What an ERP waits for an answer before it gives up and retries (an upload once waited ~40 s,
+# up to 82 s, on a broker that was down).
+ERP_TIMEOUT = 30
+
+
+async def test_an_upload_while_kafka_is_down_is_answered_and_announced_once_it_is_back(
+    platform: PlatformSettings, permission: InProcessPermission
+) -> None:
+    """Kept with its event, the upload is answered without waiting for the broker; the relay
+    announces it once the broker is back."""
+    settings = IngestSettings(platform=platform, relay_seconds=1)
+    voucher = sample_voucher(fonds_code="O" + secrets.token_hex(3).upper(), attachment_count=1)
+    async with (
+        running(ingest_app(settings, permission_transport=permission.transport)) as ingest,
+        EventWatcher(platform.kafka_bootstrap, platform.namespace, [DOCUMENTS_INGESTED]) as watch,
+    ):
+        await infra("kill", "kafka")
+        try:
+            async with asyncio.timeout(ERP_TIMEOUT):
+                r = await ingest.post(
+                    "/v1/vouchers",
+                    files=[("voucher", ("v.json", voucher)), ("attachments", ("inv.pdf", PDF))],
+                    headers=as_user(ERP),
+                )
+        finally:
+            await infra("start", "kafka")
+        assert r.status_code == 202, r.text
+        document = r.json()["document_id"]
+        await watch.wait_for(of_type("DocumentIngested", document_id=document), timeout=120)

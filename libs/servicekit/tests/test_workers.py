@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 import time
 
 import pytest
@@ -48,3 +51,34 @@ async def test_an_exception_in_the_function_comes_back_named() -> None:
         assert await pool.run(parse, "7") == 7
     finally:
         await pool.close()
+
+
+def test_a_worker_holds_none_of_the_services_secrets() -> None:
+    """A parser exploited by a hostile file reads its environment: the database's password,
+    Kafka's, S3's and the IdP client's are not in it. In a process of its own, whose fork
+    server this pool starts (the one of this test process may be started already)."""
+    script = (
+        "import asyncio\n"
+        "from devkit.runaway import environment\n"
+        "from servicekit.workers import WorkerLimits, WorkerPool\n"
+        "async def main():\n"
+        "    pool = WorkerPool(WorkerLimits(workers=1))\n"
+        "    try:\n"
+        "        print(' '.join(await pool.run(environment)))\n"
+        "    finally:\n"
+        "        await pool.close()\n"
+        "asyncio.run(main())\n"
+    )
+    secrets = {
+        "AAP_INGEST_DATABASE_PASSWORD": "db",
+        "AAP_KAFKA_PASSWORD": "kafka",
+        "AAP_S3_SECRET_KEY": "s3",
+        "AAP_INGEST_OIDC_CLIENT_SECRET": "idp",
+    }
+    env = os.environ | secrets | {"AAP_NAMESPACE": "workers"}
+    ran = subprocess.run(  # noqa: S603 - this interpreter, a script of this test
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
+    )
+    names = set(ran.stdout.split())
+    assert "AAP_NAMESPACE" in names  # the environment is there…
+    assert names.isdisjoint(secrets)  # …without a secret

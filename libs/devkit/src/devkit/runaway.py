@@ -18,3 +18,10 @@ def hog() -> bytes:
 def parse(text: str) -> int:
     """Ordinary work, that fails on bad input like any parser."""
     return int(text)
+
+
+def environment() -> list[str]:
+    """The names in the worker's environment: what a parser exploited could read there."""
+    import os
+
+    return sorted(os.environ)

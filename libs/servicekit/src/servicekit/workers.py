@@ -13,10 +13,13 @@ their arguments: the parsers of ``ingest.parsers`` are.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib
 import multiprocessing
+import multiprocessing.forkserver
+import os
 import resource
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -86,6 +89,24 @@ def _serve(conn: Connection, memory_bytes: int) -> None:
             conn.send(("error", type(error).__name__, str(error)[:2000]))
 
 
+# What a worker parsing hostile bytes must not hold: a parser exploited would read them from its
+# environment (the database's password, Kafka's, S3's, the IdP client's, signing keys).
+SECRET_WORDS = ("PASSWORD", "SECRET", "_KEY", "_KEYS", "TOKEN")
+
+
+@contextlib.contextmanager
+def _without_secrets() -> Iterator[None]:
+    """The environment without its secrets while the fork server starts (it and every worker
+    forked from it keep the environment it started with); put back after."""
+    hidden = {k: v for k, v in os.environ.items() if any(w in k.upper() for w in SECRET_WORDS)}
+    for name in hidden:
+        del os.environ[name]
+    try:
+        yield
+    finally:
+        os.environ.update(hidden)
+
+
 def _import(module: str) -> None:
     importlib.import_module(module)
 
@@ -127,11 +148,14 @@ class WorkerPool:
         self._started = False
 
     async def start(self) -> None:
-        """Start the workers (the first one starts the fork server), off the event loop."""
+        """Start the fork server without the process's secrets, then the workers (forked from
+        it), off the event loop."""
         if self._started:
             return
         self._started = True
         loop = asyncio.get_running_loop()
+        with _without_secrets():
+            await loop.run_in_executor(self._threads, multiprocessing.forkserver.ensure_running)
         for _ in range(self.limits.workers):
             self._add(await loop.run_in_executor(self._threads, self._spawn))
 
