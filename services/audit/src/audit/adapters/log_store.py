@@ -54,6 +54,18 @@ def _where(filters: dict[str, Any]) -> tuple[list[str], list[Any]]:
     return conditions, args
 
 
+_INSERT = (
+    "INSERT INTO entries (seq, event_id, event_type, actor, time, record_ids, fonds_codes, data, "
+    "entry) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
+)
+
+
+def _row(e: dict[str, Any]) -> tuple[Any, ...]:
+    return (e["seq"], e["event_id"], e["event_type"], e.get("actor"), e["time"],
+            [str(r) for r in e["record_ids"]], list(e["fonds_codes"]),
+            Jsonb(_searchable(e["data"])), json.dumps(e, ensure_ascii=False))  # fmt: skip
+
+
 class LogStore:
     def __init__(self, pool: Pool) -> None:
         self._pool = pool
@@ -91,21 +103,22 @@ class LogStore:
             return sorted(r["fonds"] for r in await found.fetchall())
 
     async def append(self, entries: Sequence[dict[str, Any]]) -> int:
-        """Stores the entries in order up to the first clash; how many it stored. All in one
-        transaction up to the clash: a savepoint per entry, so a clash keeps what came before."""
+        """Stores the entries in order up to the first clash; how many it stored. A batch goes
+        in one transaction, its inserts pipelined; only a batch that clashes (a redelivery) is
+        written again entry by entry, a savepoint each, up to the clash."""
+        rows = [_row(e) for e in entries]
+        try:
+            async with transaction(self._pool) as conn, conn.cursor() as cursor:
+                await cursor.executemany(_INSERT, rows)
+            return len(rows)
+        except errors.UniqueViolation:
+            pass
         stored = 0
         async with transaction(self._pool) as conn:
-            for e in entries:
+            for row in rows:
                 try:
                     async with conn.transaction():
-                        await conn.execute(
-                            "INSERT INTO entries (seq, event_id, event_type, actor, time, "
-                            "record_ids, fonds_codes, data, entry) "
-                            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                            (e["seq"], e["event_id"], e["event_type"], e.get("actor"), e["time"],
-                             [str(r) for r in e["record_ids"]], list(e["fonds_codes"]),
-                             Jsonb(_searchable(e["data"])), json.dumps(e, ensure_ascii=False)),
-                        )  # fmt: skip
+                        await conn.execute(_INSERT, row)
                 except errors.UniqueViolation:
                     return stored
                 stored += 1
