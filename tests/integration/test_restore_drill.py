@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
-import socket
 import subprocess
 import uuid
 from collections.abc import AsyncIterator
@@ -40,7 +39,7 @@ from devkit.samples import ingested_document, store_files, voucher_summary
 from devkit.secretfile import local_dir
 from devkit.send import EventSender
 from devkit.stack import ARCHIVIST, AUDITOR
-from devkit.testing import running
+from devkit.testing import free_port, running
 from devkit.watch import EventWatcher, consumed, of_type
 from permission.app import create_app as permission_app
 from permission.settings import PermissionSettings
@@ -48,12 +47,6 @@ from servicekit import s3
 from servicekit.settings import PlatformSettings
 
 ARCHIVE_CALLS = as_user("client:aap-archive")  # who asks the permission service's check
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 async def empty_object_store(folder: Path) -> AsyncIterator[str]:

@@ -7,20 +7,14 @@ its refusals as bare connection resets. Served here by a real uvicorn on loopbac
 from __future__ import annotations
 
 import asyncio
-import socket
 
 import httpx
 import psycopg
 import uvicorn
 from fastapi import FastAPI, Request
 
+from devkit.testing import free_port
 from servicekit.service import answer_errors
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 async def test_a_dependency_down_is_a_503_on_a_connection_kept_open() -> None:

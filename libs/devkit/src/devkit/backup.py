@@ -120,11 +120,7 @@ class Sealed:
 
 
 def _superuser_env() -> dict[str, str]:
-    secret = (
-        os.environ.get("AAP_DATABASE_ADMIN_PASSWORD")
-        or pg_access.local_secrets()["superuser_password"]
-    )
-    return {**os.environ, "PGPASSWORD": secret}
+    return {**os.environ, "PGPASSWORD": pg_access.superuser_password()}
 
 
 def _connection_args(platform: PlatformSettings, database: str) -> list[str]:
@@ -147,7 +143,9 @@ def take(platform: PlatformSettings, folder: Path) -> dict[str, Any]:
         databases[service] = f"databases/{service}.dump"
     client = s3.connect(platform)
     objects = [
-        asdict(o) for purpose in BUCKETS for o in _objects(client, platform, purpose, sealed)
+        asdict(o)
+        for purpose in BUCKETS
+        for o in asyncio.run(_objects(client, platform, purpose, sealed))
     ]
     manifest = {
         "taken_at": taken_at.isoformat(),
@@ -160,37 +158,29 @@ def take(platform: PlatformSettings, folder: Path) -> dict[str, Any]:
     return manifest
 
 
-def _objects(
+async def _objects(
     client: Minio, platform: PlatformSettings, purpose: str, sealed: Sealed
 ) -> list[KeptObject]:
+    """Every version of every object of one bucket, oldest first per key, into ``sealed``."""
     bucket = platform.bucket_name(purpose)
-    listed = client.list_objects(bucket, recursive=True, include_version=True)
-    versions = [o for o in listed if not o.is_delete_marker and o.object_name and o.version_id]
-    versions.sort(key=lambda o: (o.object_name, o.last_modified))  # oldest first per key
-    kept_objects = []
-    for n, o in enumerate(versions):
-        assert o.object_name is not None and o.version_id is not None
-        response = client.get_object(bucket, o.object_name, version_id=o.version_id)
-        try:
-            data = response.read()
-        finally:
-            response.close()
-            response.release_conn()
-        retention = client.get_object_retention(bucket, o.object_name, o.version_id)
-        d = digest(data)
-        name = f"objects/{purpose}/{n:08d}"
-        sealed.write(name, data)
-        kept_objects.append(
-            KeptObject(
-                bucket=purpose, key=o.object_name, version_id=o.version_id,
-                retention_mode=retention.mode if retention else None,
-                retain_until=retention.retain_until_date.isoformat() if retention else None,
-                legal_hold=client.is_object_legal_hold_enabled(
-                    bucket, o.object_name, o.version_id
-                ),
-                sha256=d.sha256, sm3=d.sm3, file=name,
-            )
-        )  # fmt: skip
+    store = s3.ObjectStore(client, bucket)
+    kept_objects: list[KeptObject] = []
+    for key, versions in (await store.versions("")).items():
+        for version_id in versions:
+            data = await store.get(key, version_id)
+            retention = client.get_object_retention(bucket, key, version_id)
+            d = digest(data)
+            name = f"objects/{purpose}/{len(kept_objects):08d}"
+            sealed.write(name, data)
+            kept_objects.append(
+                KeptObject(
+                    bucket=purpose, key=key, version_id=version_id,
+                    retention_mode=retention.mode if retention else None,
+                    retain_until=retention.retain_until_date.isoformat() if retention else None,
+                    legal_hold=client.is_object_legal_hold_enabled(bucket, key, version_id),
+                    sha256=d.sha256, sm3=d.sm3, file=name,
+                )
+            )  # fmt: skip
     return kept_objects
 
 

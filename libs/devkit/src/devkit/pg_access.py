@@ -77,10 +77,15 @@ def namespace_env(namespace: str) -> dict[str, str]:
     return {k: v for service in SERVICES for k, v in client_env(service, namespace).items()}
 
 
+def superuser_password() -> str:
+    """The server's superuser's password: ``AAP_DATABASE_ADMIN_PASSWORD``, else this checkout's."""
+    return os.environ.get("AAP_DATABASE_ADMIN_PASSWORD") or local_secrets()["superuser_password"]
+
+
 def superuser(platform: PlatformSettings, database: str = "postgres") -> psycopg.Connection:
-    """The server's superuser (``AAP_DATABASE_ADMIN_PASSWORD``, else this checkout's)."""
-    secret = os.environ.get("AAP_DATABASE_ADMIN_PASSWORD") or local_secrets()["superuser_password"]
-    return psycopg.connect(conninfo(platform, database, SUPERUSER, secret), autocommit=True)
+    """The server's superuser, connected to ``database``."""
+    info = conninfo(platform, database, SUPERUSER, superuser_password())
+    return psycopg.connect(info, autocommit=True)
 
 
 def _role(conn: psycopg.Connection, role: str) -> None:
@@ -189,8 +194,7 @@ async def beyond_its_rules(platform: PlatformSettings, service: str) -> AsyncIte
         await conn.execute("SET session_replication_role = replica")
         await conn.commit()
 
-    secret = os.environ.get("AAP_DATABASE_ADMIN_PASSWORD") or local_secrets()["superuser_password"]
-    info = conninfo(platform, platform.database_name(service), SUPERUSER, secret)
+    info = conninfo(platform, platform.database_name(service), SUPERUSER, superuser_password())
     pool = AsyncConnectionPool(
         info, connection_class=Connection, kwargs={"row_factory": dict_row}, open=False,
         configure=no_triggers, min_size=1, max_size=2,
