@@ -163,9 +163,9 @@ ERP_TIMEOUT = 30
 async def test_an_upload_while_kafka_is_down_is_answered_and_announced_once_it_is_back(
     platform: PlatformSettings, permission: InProcessPermission
 ) -> None:
-    """Kept with its event, the upload is answered without waiting for the broker; the relay
-    announces it once the broker is back."""
-    settings = IngestSettings(platform=platform, relay_seconds=1)
+    """Its state and its event committed together (the outbox), the upload is answered without
+    waiting for the broker; the relay announces it once the broker is back."""
+    settings = IngestSettings(platform=platform)
     voucher = sample_voucher(fonds_code="O" + secrets.token_hex(3).upper(), attachment_count=1)
     async with (
         running(ingest_app(settings, permission_transport=permission.transport)) as ingest,

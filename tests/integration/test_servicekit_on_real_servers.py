@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import secrets
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -143,6 +144,70 @@ async def redelivered_once(processed: ProcessedEvents) -> None:
     assert await processed.prune(timedelta(days=14)) == 0
     assert await processed.prune(timedelta(0)) == 2
     assert await processed.handle_once(event, work) is True
+
+
+async def read_subject(
+    platform: PlatformSettings, subject: str, until_type: str, timeout: float = 30
+) -> list[dict[str, object]]:
+    """The rejected-document events about ``subject`` on the topic, up to one of ``until_type``
+    (the filename names them here), in their order."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=platform.kafka_bootstrap, group_id=None,
+        auto_offset_reset="earliest", **client_options(platform),
+    )  # fmt: skip
+    topic = DOCUMENTS_REJECTED.name(platform.namespace)
+    await consumer.start()
+    try:
+        consumer.assign([TopicPartition(topic, p) for p in range(DOCUMENTS_REJECTED.partitions)])
+        seen: list[dict[str, object]] = []
+        async with asyncio.timeout(timeout):
+            while not any(e["data"]["filename"] == until_type for e in seen):  # type: ignore[index]
+                for records in (await consumer.getmany(timeout_ms=500)).values():
+                    seen += [json.loads(r.value) for r in records if r.key == subject.encode()]
+        return seen
+    finally:
+        await consumer.stop()
+
+
+async def test_an_event_is_published_with_its_state_or_not_at_all(
+    platform: PlatformSettings,
+) -> None:
+    """The transactional outbox on the real servers: what a use case publishes in a unit of
+    work that fails is never sent, and neither is its state kept; what it publishes in one that
+    commits is sent by the relay — also when Kafka was not there to take it at the time."""
+    rt = build_runtime("ingest", platform, publishes=[DocumentRejected])
+    unit = rt.unit_of_work()
+    subject = "outbox-" + uuid.uuid4().hex[:8]
+    await rt.db.open()
+
+    async def upload(filename: str) -> None:  # state and event, as a use case keeps them
+        await rt.publisher.publish(rejected(filename, subject))
+        async with rt.db.connection() as conn:
+            await conn.execute(
+                "INSERT INTO submissions VALUES (%s, 'rejected', now(), 'erp', %s)",
+                (uuid.uuid4(), json.dumps({"filename": filename})),
+            )
+
+    async def kept(filename: str) -> bool:
+        async with rt.db.connection() as conn:
+            found = await conn.execute(
+                "SELECT 1 FROM submissions WHERE details->>'filename' = %s", (filename,)
+            )
+            return await found.fetchone() is not None
+
+    # The broker is not started: the use case's commit does not wait for it.
+    with pytest.raises(RuntimeError):
+        async with unit():
+            await upload("失败.json")
+            raise RuntimeError("the use case fails after publishing")
+    async with unit():
+        await upload("成功.json")
+    assert not await kept("失败.json") and await kept("成功.json")
+
+    async with running(build_app(rt, title="outbox probe")):  # the relay starts with it
+        seen = await read_subject(platform, subject, until_type="成功.json")
+    assert [e["data"]["filename"] for e in seen] == ["成功.json"]  # type: ignore[index]
+    assert seen[0]["correlationid"] == subject
 
 
 async def test_originals_copied_under_compliance_lock_cannot_be_deleted(

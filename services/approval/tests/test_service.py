@@ -45,7 +45,7 @@ from contracts.topics import OaConnection
 from devkit import oa_callbacks
 from devkit.oa_callbacks import dingtalk_post, feishu_post, wecom_post
 from devkit.oa_standin import Held, HeldStep, StandInVendors, serving
-from devkit.testing import RecordingPublisher
+from devkit.testing import InMemoryUnits, RecordingPublisher
 
 KEYS = {"seeyon": b"s" * 32, "weaver": b"w" * 32}
 
@@ -167,8 +167,9 @@ def approval_with(
 ) -> ApprovalService:
     """The service as the tests here build it: the on-premise OAs' keys, the records heard of."""
     return ApprovalService(
-        requests, Nonces(), Once(), published, KEYS, routes, "/aap/approval", RECORDS, **options
-    )
+        requests, Nonces(), Once(), published, InMemoryUnits(), KEYS, routes, "/aap/approval",
+        RECORDS, **options,
+    )  # fmt: skip
 
 
 def service() -> tuple[ApprovalService, RecordingPublisher]:
@@ -231,16 +232,7 @@ async def test_only_the_routed_oa_system_decides_by_topic_or_by_callback() -> No
 
 
 async def test_a_fonds_no_oa_system_decides_for_is_refused_with_its_name() -> None:
-    approval = ApprovalService(
-        Requests(),
-        Nonces(),
-        Once(),
-        RecordingPublisher(),
-        KEYS,
-        OaRoutes({"Q001": "seeyon"}),
-        "/aap/approval",
-        RECORDS,
-    )
+    approval = approval_with(Requests(), RecordingPublisher(), OaRoutes({"Q001": "seeyon"}))
     with pytest.raises(NoRoute, match="fonds Q002"):
         await filed(approval, "Q002")
 
@@ -279,9 +271,7 @@ async def connected(
     """A request routed to connection "seeyon", a ``vendor`` connection, running as OA-1."""
     requests, published = Requests(), RecordingPublisher()
     routes = OaRoutes({"Q001": "seeyon", "*": "weaver"})
-    approval = ApprovalService(
-        requests, Nonces(), Once(), published, KEYS, routes, "/aap/approval", RECORDS
-    )
+    approval = approval_with(requests, published, routes)
     request = await filed(approval, "Q001")
     await requests.started(request.request_id, "seeyon", "OA-1")  # started as OA-1 in the OA
     published.events.clear()
@@ -523,18 +513,11 @@ async def test_a_request_undecided_too_long_expires_and_is_withdrawn_in_its_oa()
         starts = VendorStarts(
             requests, requests, {"seeyon": config}, {"seeyon": config.starter(http)}, titles
         )
-        approval = ApprovalService(
-            requests,
-            Nonces(),
-            Once(),
-            published,
-            KEYS,
-            OaRoutes({"*": "seeyon"}),
-            "/aap/approval",
-            RECORDS,
-            starter=starts,
-            decide_within=timedelta(0),  # every request is overdue at once
-        )
+        every_request_overdue = timedelta(0)
+        approval = approval_with(
+            requests, published, OaRoutes({"*": "seeyon"}), starter=starts,
+            decide_within=every_request_overdue,
+        )  # fmt: skip
         request = await filed(approval, "Q001")
         [started] = standin.started
         published.events.clear()
@@ -680,16 +663,7 @@ async def test_an_expense_approval_of_each_vendor_is_read_from_its_api_and_annou
         published = RecordingPublisher()
         apis = {name: c.starter(http) for name, c in configs.items()}
         callbacks = VendorCallbacks(
-            ApprovalService(
-                Requests(),
-                Nonces(),
-                Once(),
-                published,
-                KEYS,
-                OaRoutes({"*": "seeyon"}),
-                "/aap/approval",
-                RECORDS,
-            ),
+            approval_with(Requests(), published, OaRoutes({"*": "seeyon"})),
             Requests(),
             configs,
             ExpenseApprovals(published, apis, "/aap/approval"),
@@ -796,9 +770,7 @@ async def test_an_on_premise_oa_posts_its_finished_expense_approval_signed() -> 
     connection's key as its decisions are; announced for the archive like the vendors'."""
     published = RecordingPublisher()
     routes = OaRoutes({"*": "seeyon"})
-    approval = ApprovalService(
-        Requests(), Nonces(), Once(), published, KEYS, routes, "/aap/approval", RECORDS
-    )
+    approval = approval_with(Requests(), published, routes)
     filing = ExpenseFiling(fonds_code="Q001", keys={"发票号码": "invoice_number"})
     expenses = ExpenseApprovals(published, {}, "/aap/approval", {"seeyon": filing})
     app = FastAPI()

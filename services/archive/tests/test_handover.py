@@ -22,6 +22,7 @@ from contracts.checks import CHECK_FIXITY_KEPT
 from contracts.envelope import Envelope
 from contracts.events import RecordArchived, RecordsHandedOver
 from devkit.samples import ingested_document, stored_file
+from devkit.testing import InMemoryUnits
 
 RULE = ArchiveCodeRule()
 
@@ -104,7 +105,7 @@ class Handovers:
     async def custody_extensions(self, fonds: str) -> dict[int, int]:
         return {}
 
-    async def extend_custody(self, extension: dict[str, Any]) -> None:
+    async def extend_custody(self, extension: dict[str, Any]) -> bool:
         raise NotImplementedError
 
     async def offer(self, offer: HandoverOffer) -> HandoverOffer:
@@ -163,7 +164,13 @@ def service(
     published = Published()
     return (
         HandoverService(
-            records, handovers, integrity or Integrity(), published, Anyone(), "/aap/archive"
+            records,
+            handovers,
+            integrity or Integrity(),
+            published,
+            Anyone(),
+            "/aap/archive",
+            InMemoryUnits(),
         ),
         published,
     )

@@ -5,15 +5,13 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import replace
-from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
 
 from contracts.events import DocumentIngested, DocumentRejected
-from devkit.testing import RecordingPublisher
+from devkit.testing import InMemoryUnits, RecordingPublisher
 from ingest.domain.uploaders import OutOfScope, Uploader
 from ingest.parsers.files import UploadedFile, read_file
 from ingest.ports import Booking, KeptVoucher
@@ -24,6 +22,7 @@ T = TypeVar("T")
 SAMPLES = Path(__file__).resolve().parents[3] / "samples"
 VOUCHER = json.loads((SAMPLES / "vouchers" / "2025-03-ji-0002.json").read_text("utf-8"))
 PDF = (SAMPLES / "attachments" / "einvoice-25312000000087654321.pdf").read_bytes()
+XML = (SAMPLES / "attachments" / "einvoice-25312000000012345678.xml").read_bytes()
 
 
 class Originals:
@@ -77,21 +76,8 @@ class Keys:
     ) -> KeptVoucher | None:
         if key in self.kept:
             return self.kept[key]
-        self.kept[key] = KeptVoucher(key, event.document_id, fingerprint, event, False)
+        self.kept[key] = KeptVoucher(key, event.document_id, fingerprint, event)
         return None
-
-    async def release(self, key: str, document_id: uuid.UUID) -> None:
-        if key in self.kept and self.kept[key].document_id == document_id:
-            del self.kept[key]
-
-    async def booked(self, key: str) -> None:
-        self.kept[key] = replace(self.kept[key], booked=True)
-
-    async def published(self, key: str) -> None:
-        self.kept[key] = replace(self.kept[key], published=True)
-
-    async def unpublished(self, older_than: timedelta) -> list[KeptVoucher]:
-        return [k for k in self.kept.values() if not k.published]
 
 
 class Parsers:
@@ -111,15 +97,17 @@ class Scanner:
         return None
 
 
-def service() -> tuple[IngestService, RecordingPublisher, Keys]:
-    published, keys = RecordingPublisher(), Keys()
+def service(bookings: Bookings | None = None) -> tuple[IngestService, RecordingPublisher, Keys]:
+    published, keys, bookings = RecordingPublisher(), Keys(), bookings or Bookings()
+    units = InMemoryUnits(keys, bookings, published)
     return (
         IngestService(
             Originals(),
             Submissions(),
-            Bookings(),
+            bookings,
             keys,
             published,
+            units,
             Parsers(),
             "/aap/ingest",
             Scanner(),
@@ -135,6 +123,10 @@ ERP = Uploader("erp", frozenset({"*"}))
 def voucher(**changes: object) -> UploadedFile:
     doc = VOUCHER | {"attachment_count": 1} | changes
     return UploadedFile("voucher", "v.json", "application/json", json.dumps(doc).encode())
+
+
+def xml_invoice() -> UploadedFile:
+    return UploadedFile("attachment", "inv.xml", "application/xml", XML)
 
 
 def pdf(name: str = "inv.pdf") -> UploadedFile:
@@ -161,17 +153,26 @@ async def test_other_content_under_a_taken_key_is_refused_naming_the_record() ->
     assert [type(e.data) for e in published.events] == [DocumentIngested, DocumentRejected]
 
 
-async def test_a_broker_outage_loses_no_accepted_document_the_relay_announces_it() -> None:
-    s, published, keys = service()
-    published.down = True
-    accepted = await s.ingest(voucher(), [pdf()], uploader=ERP)
-    assert accepted.outcome is Outcome.ACCEPTED and published.events == []
-    published.down = False
-    assert await s.relay(timedelta(0)) == 1
-    [announced] = published.events
-    assert announced.data == accepted.event
-    assert await s.relay(timedelta(0)) == 0  # announced once: nothing pending
-    assert all(k.published for k in keys.kept.values())
+class BookedMeanwhile(Bookings):
+    """Another voucher books the same invoices between the checks and this one's booking."""
+
+    async def claim(
+        self, keys: list[str], document_id: uuid.UUID, fonds_code: str
+    ) -> dict[str, Booking]:
+        self.booked |= {k: Booking("another-document", fonds_code) for k in keys}
+        return await super().claim(keys, document_id, fonds_code)
+
+
+async def test_an_invoice_booked_meanwhile_leaves_nothing_of_the_voucher_but_its_refusal() -> None:
+    """The voucher's key was taken in the same unit of work as the failed booking: it is given
+    back with it, so the voucher, once corrected, can be uploaded again."""
+    s, published, keys = service(BookedMeanwhile())
+    refused = await s.ingest(voucher(), [xml_invoice()], uploader=ERP)
+    assert refused.outcome is Outcome.REJECTED and keys.kept == {}
+    assert isinstance(refused.event, DocumentRejected)
+    said = " ".join(p.message for p in refused.event.problems)
+    assert "invoice 25312000000012345678 is already booked" in said and "another-document" in said
+    assert [type(e.data) for e in published.events] == [DocumentRejected]
 
 
 async def test_a_file_over_the_parsing_limit_is_refused_naming_the_limit() -> None:
@@ -182,20 +183,6 @@ async def test_a_file_over_the_parsing_limit_is_refused_naming_the_limit() -> No
     [problem] = refused.event.problems
     assert problem.message.startswith("slow.pdf (#1, SHA-256")
     assert problem.message.endswith("cannot be read: parsing went over the time limit of 60 s")
-
-
-async def test_a_voucher_taken_before_a_crash_is_booked_and_announced_by_the_relay() -> None:
-    """The process died after taking the voucher's key and before booking its invoices: the
-    relay completes it (books, then announces); a retry of the upload is answered with it."""
-    s, published, keys = service()
-    await s.ingest(voucher(), [pdf()], uploader=ERP)
-    [taken] = keys.kept.values()
-    keys.kept[taken.key] = replace(taken, booked=False, published=False)  # as the crash left it
-    published.events.clear()
-    again = await s.ingest(voucher(), [pdf()], uploader=ERP)
-    assert again.outcome is Outcome.ALREADY_ACCEPTED and keys.kept[taken.key].booked
-    assert await s.relay(timedelta(0)) == 1
-    assert [e.data for e in published.events] == [taken.event]
 
 
 async def test_a_voucher_of_a_fonds_the_uploader_holds_no_role_in_is_refused_and_nothing_kept() -> (
@@ -214,11 +201,9 @@ async def test_a_duplicate_booking_is_refused_naming_only_what_the_uploader_may_
     """Once, the refusal named the record holding the invoice whatever its fonds: another
     company's accountant learned the id of a record they may not read."""
     s, _, _ = service()
-    invoice = (SAMPLES / "attachments" / "einvoice-25312000000012345678.xml").read_bytes()
 
     def with_invoice(fonds: str, no: str) -> tuple[UploadedFile, list[UploadedFile]]:
-        xml = UploadedFile("attachment", "inv.xml", "application/xml", invoice)
-        return voucher(fonds_code=fonds, voucher_no=no), [xml]
+        return voucher(fonds_code=fonds, voucher_no=no), [xml_invoice()]
 
     first = await s.ingest(*with_invoice("Q001", "记-0101"), uploader=ERP)
     assert isinstance(first.event, DocumentIngested), first.event

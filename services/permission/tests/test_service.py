@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from aiokafka.errors import KafkaConnectionError
 
 from contracts.envelope import Envelope, new_event
 from contracts.events import (
@@ -18,9 +19,8 @@ from contracts.events import (
     RoleAssigned,
     RoleRevoked,
 )
-from devkit.testing import RecordingPublisher
+from devkit.testing import InMemoryUnits, RecordingPublisher
 from permission.domain.access import ChangeRefused, Grant, RoleAssignment
-from permission.ports import Pending
 from permission.service import (
     AlreadyEnded,
     NoGrantForClients,
@@ -39,7 +39,6 @@ SEED = [
 class Roles:
     def __init__(self) -> None:
         self.docs: dict[RoleAssignment, bool] = {}
-        self.unannounced: list[Pending] = []
 
     async def held(self, user: str | None = None) -> list[RoleAssignment]:
         return [a for a, held in self.docs.items() if held and user in (None, a.user)]
@@ -47,28 +46,17 @@ class Roles:
     async def is_empty(self) -> bool:
         return not self.docs
 
-    async def assign(self, a: RoleAssignment, announce: Envelope[RoleAssigned]) -> Pending | None:
+    async def assign(self, a: RoleAssignment) -> bool:
         if self.docs.get(a):
-            return None
+            return False
         self.docs[a] = True
-        return self._keep(a, announce)
+        return True
 
-    async def revoke(self, a: RoleAssignment, announce: Envelope[RoleRevoked]) -> Pending | None:
+    async def revoke(self, a: RoleAssignment) -> bool:
         if not self.docs.get(a):
-            return None
+            return False
         self.docs[a] = False
-        return self._keep(a, announce)
-
-    def _keep(self, a: RoleAssignment, announce: Any) -> Pending:
-        pending = Pending(str(a), {"id": str(announce.id)}, announce)
-        self.unannounced.append(pending)
-        return pending
-
-    async def pending(self) -> list[Pending]:
-        return list(self.unannounced)
-
-    async def announced(self, pending: Pending) -> None:
-        self.unannounced.remove(pending)
+        return True
 
 
 class Grants:
@@ -108,13 +96,14 @@ class Once:
 
 
 async def seeded(*grants: Grant) -> tuple[PermissionService, Roles, RecordingPublisher]:
-    roles, published = Roles(), RecordingPublisher()
+    roles, published, fakes = Roles(), RecordingPublisher(), Grants(*grants)
+    units = InMemoryUnits(roles, fakes, published)
     # Only what role changes and withdrawal use is faked: the rest is not reached here.
     unused: Any = None
-    fake_grants: Any = Grants(*grants)
-    service = PermissionService(fake_grants, roles, unused, published, "/aap/permission")
+    fake_grants: Any = fakes
+    service = PermissionService(fake_grants, roles, unused, published, units, "/aap/permission")
     assert await service.seed(SEED) == 3
-    await service.announce_pending()
+    assert len(published.events) == 3
     published.events.clear()
     return service, roles, published
 
@@ -161,13 +150,18 @@ async def test_no_assignment_breaks_separation_of_duties_or_widens_ones_own_powe
         await service.revoke(RoleAssignment("secadmin", "security_admin", "*"), by="secadmin")
 
 
-async def test_a_change_kept_while_the_broker_was_down_is_announced_later() -> None:
+async def test_a_change_is_kept_with_its_announcement_or_not_at_all() -> None:
+    """The change and its event are one unit of work: an event that cannot be kept (the
+    outbox's database failing mid-way) leaves the role as it was, and the change can be
+    made again."""
     service, _, published = await seeded()
+    lijing = RoleAssignment("lijing", "accountant", "Q001")
     published.down = True
-    assert await service.assign(RoleAssignment("lijing", "accountant", "Q001"), by="secadmin")
-    assert await service.roles_of("lijing") == [RoleAssignment("lijing", "accountant", "Q001")]
+    with pytest.raises(KafkaConnectionError):
+        await service.assign(lijing, by="secadmin")
+    assert await service.roles_of("lijing") == []
     published.down = False
-    assert await service.announce_pending() == 1
+    assert await service.assign(lijing, by="secadmin") is True
     assert [type(e.data) for e in published.events] == [RoleAssigned]
 
 
@@ -224,7 +218,9 @@ async def test_an_approval_revoked_in_the_oa_withdraws_its_grant_at_once_and_onc
     grants, published = Grants(), RecordingPublisher()
     fake_grants: Any = grants
     once: Any = Once()
-    service = PermissionService(fake_grants, Roles(), once, published, "/aap/permission")
+    service = PermissionService(
+        fake_grants, Roles(), once, published, InMemoryUnits(), "/aap/permission"
+    )
     request = uuid.uuid4()
     await service.on_approval_decided(decision(request, "approved"))
     [grant] = grants.grants.values()
@@ -253,7 +249,9 @@ async def test_a_client_holds_no_grant_whatever_an_approval_says() -> None:
     grants, published = Grants(), RecordingPublisher()
     fake_grants: Any = grants
     once: Any = Once()
-    service = PermissionService(fake_grants, Roles(), once, published, "/aap/permission")
+    service = PermissionService(
+        fake_grants, Roles(), once, published, InMemoryUnits(), "/aap/permission"
+    )
     approved = decision(uuid.uuid4(), "approved")
     for_erp = approved.model_copy(
         update={"data": approved.data.model_copy(update={"applicant": "service-account-aap-erp"})}
@@ -275,6 +273,8 @@ async def test_a_grant_lists_only_the_records_it_covers() -> None:
     grants.records |= {ours: "Q001", theirs: "Q002"}
     fake: Any = grants
     once: Any = Once()
-    service = PermissionService(fake, Roles(), once, RecordingPublisher(), "/aap/permission")
+    service = PermissionService(
+        fake, Roles(), once, RecordingPublisher(), InMemoryUnits(), "/aap/permission"
+    )
     [shown] = await service.grants_of("wangfang")
     assert shown.record_ids == (ours,)

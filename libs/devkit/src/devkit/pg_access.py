@@ -26,7 +26,6 @@ import psycopg
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg.rows import dict_row
-from psycopg_pool import AsyncConnectionPool
 
 from devkit.secretfile import kept
 from servicekit.database import Connection, Pool, conninfo, pool_as
@@ -195,7 +194,7 @@ async def beyond_its_rules(platform: PlatformSettings, service: str) -> AsyncIte
         await conn.commit()
 
     info = conninfo(platform, platform.database_name(service), SUPERUSER, superuser_password())
-    pool = AsyncConnectionPool(
+    pool = Pool(
         info, connection_class=Connection, kwargs={"row_factory": dict_row}, open=False,
         configure=no_triggers, min_size=1, max_size=2,
     )  # fmt: skip

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -57,6 +58,27 @@ class InProcessPermission:
                 headers=as_user(SECURITY_ADMIN),
             )
             assert r.status_code in {200, 201}, r.text
+
+
+class InMemoryUnits:
+    """Units of work over in-memory fakes (``servicekit.database.UnitOfWork``): what the fakes
+    hold is copied when a unit opens and put back if it fails, as a rollback would."""
+
+    def __init__(self, *fakes: object) -> None:
+        self._fakes = fakes
+        self.rolled_back = 0
+
+    @asynccontextmanager
+    async def __call__(self) -> AsyncIterator[None]:
+        saved = [copy.deepcopy(vars(fake)) for fake in self._fakes]
+        try:
+            yield
+        except BaseException:
+            for fake, held in zip(self._fakes, saved, strict=True):
+                vars(fake).clear()
+                vars(fake).update(held)
+            self.rolled_back += 1
+            raise
 
 
 class RecordingPublisher:

@@ -9,8 +9,12 @@ server (``%s`` placeholders sent apart from the SQL text).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Protocol
 
 from psycopg import AsyncConnection
 from psycopg.conninfo import make_conninfo
@@ -22,7 +26,74 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from servicekit.settings import PlatformSettings
 
 Connection = AsyncConnection[DictRow]
-Pool = AsyncConnectionPool[Connection]
+
+
+@dataclass
+class _Unit:
+    pool: AsyncConnectionPool[Connection]
+    conn: Connection
+    task: asyncio.Task[object] | None
+    after_commit: list[Callable[[], None]] = field(default_factory=list)
+
+
+_unit: ContextVar[_Unit | None] = ContextVar("unit_of_work", default=None)
+
+
+class Pool(AsyncConnectionPool[Connection]):
+    """The service's pool. Inside a unit of work (``unit_of_work``) on this pool, every
+    ``connection()`` of the same task is the unit's own: the adapters' statements join its
+    transaction without being handed a connection, so a use case commits its state and its
+    events (``servicekit.outbox``) together and the adapters' signatures do not change.
+    Another task (one ``asyncio.gather`` started) is given a connection of its own."""
+
+    @asynccontextmanager
+    async def connection(self, timeout: float | None = None) -> AsyncIterator[Connection]:
+        unit = _unit.get()
+        if unit is not None and unit.pool is self and unit.task is asyncio.current_task():
+            yield unit.conn
+            return
+        async with super().connection(timeout) as conn:
+            yield conn
+
+
+class UnitOfWork(Protocol):
+    """What a use case opens around work that must be done whole: ``async with unit():``."""
+
+    def __call__(self) -> AbstractAsyncContextManager[None]: ...
+
+
+def unit_of_work(pool: Pool) -> UnitOfWork:
+    """Units of work on ``pool``: one transaction around everything its adapters do inside
+    the block (a nested unit is a savepoint), committed if the block ends normally."""
+
+    @asynccontextmanager
+    async def unit() -> AsyncIterator[None]:
+        outer = _unit.get()
+        if outer is not None and outer.pool is pool and outer.task is asyncio.current_task():
+            async with outer.conn.transaction():
+                yield
+            return
+        async with AsyncConnectionPool.connection(pool) as conn:
+            here = _Unit(pool, conn, asyncio.current_task())
+            token = _unit.set(here)
+            try:
+                async with conn.transaction():
+                    yield
+            finally:
+                _unit.reset(token)
+        for callback in here.after_commit:
+            callback()
+
+    return unit
+
+
+def after_commit(callback: Callable[[], None]) -> None:
+    """Call ``callback`` once the current unit of work commits (at once outside of one)."""
+    unit = _unit.get()
+    if unit is None or unit.task is not asyncio.current_task():
+        callback()
+    else:
+        unit.after_commit.append(callback)
 
 
 class DatabaseSettings(BaseSettings):
@@ -75,7 +146,7 @@ def pool_as(
     """A pool of ``service``'s database signed in as ``user``, not yet open."""
     own = sizes or DatabaseSettings(user=user)
     info = conninfo(platform, platform.database_name(service), user, password)
-    return AsyncConnectionPool(
+    return Pool(
         info + f" application_name=aap-{service}",
         connection_class=Connection,
         kwargs={"row_factory": dict_row},

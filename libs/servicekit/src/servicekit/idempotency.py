@@ -1,9 +1,9 @@
 """Idempotent consumers: an event id is handled once, however often Kafka delivers it.
 
-The ids a consumer has finished are kept in its own database under a primary key. Work that
-a crash can interrupt between "done" and "marked" must itself be safe to repeat (an upsert, an
-insert keyed by a natural id, a publish with a derived event id); this helper makes the common
-case — a plain redelivery — a no-op.
+The ids a consumer has handled are kept in its own database under a primary key, marked in the
+unit of work of what handling the event changed and published (``servicekit.database``): the
+mark, the state and the events are committed together, so a redelivery — after a crash, or a
+second delivery racing the first — is a no-op, and work that failed leaves no mark.
 """
 
 from __future__ import annotations
@@ -14,31 +14,28 @@ from typing import Any
 
 from contracts.envelope import Envelope
 from contracts.types import utc_now
-from servicekit.database import Pool
+from servicekit.database import Pool, unit_of_work
 
 
 class ProcessedEvents:
     def __init__(self, pool: Pool, consumer: str) -> None:
         self._pool = pool
         self._consumer = consumer
+        self._unit = unit_of_work(pool)
 
     async def handle_once(self, event: Envelope[Any], work: Callable[[], Awaitable[None]]) -> bool:
-        """Run ``work`` unless this event was handled before. True if it ran."""
-        async with self._pool.connection() as conn:
-            seen = await conn.execute(
-                "SELECT 1 FROM processed_events WHERE consumer = %s AND event_id = %s",
-                (self._consumer, str(event.id)),
-            )
-            if await seen.fetchone() is not None:
+        """Run ``work`` in one unit of work with the event's mark, unless it was handled before
+        (a delivery racing this one waits for it, then finds the mark). True if it ran."""
+        async with self._unit():
+            async with self._pool.connection() as conn:
+                marked = await conn.execute(
+                    "INSERT INTO processed_events (consumer, event_id, type) VALUES (%s, %s, %s) "
+                    "ON CONFLICT DO NOTHING",
+                    (self._consumer, str(event.id), event.type),
+                )
+            if marked.rowcount == 0:
                 return False
-        await work()
-        # A concurrent redelivery may have finished first; the work was repeat-safe.
-        async with self._pool.connection() as conn:
-            await conn.execute(
-                "INSERT INTO processed_events (consumer, event_id, type) VALUES (%s, %s, %s) "
-                "ON CONFLICT DO NOTHING",
-                (self._consumer, str(event.id), event.type),
-            )
+            await work()
         return True
 
     async def prune(self, keep: timedelta) -> int:

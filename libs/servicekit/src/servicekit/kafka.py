@@ -6,10 +6,12 @@ Producers use ``acks=all`` with idempotence; consumers commit only after a messa
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import ssl
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import structlog
@@ -173,7 +175,8 @@ def subscriber_options(platform: PlatformSettings, service: str) -> dict[str, An
 
 
 class EventPublisher:
-    """Publishes envelopes to the topic the registry names, keyed by subject.
+    """Sends envelopes to the topic the registry names, keyed by subject: the outbox's relay
+    (``servicekit.outbox``), which use cases publish through.
 
     A service declares the events it publishes, each on its registry topic, and the ``routed``
     topics whose event goes where the caller says (an OA connection's); each becomes a FastStream
@@ -202,17 +205,51 @@ class EventPublisher:
         self._routed: dict[str, Any] = {
             t.base_name: publisher(t, event) for t in routed for event in t.events
         }
+        self._by_topic: dict[str, Any] = {
+            p.topic: p for p in (*self._publishers.values(), *self._routed.values())
+        }
 
-    async def publish(self, event: Envelope[Any], to: Topic | None = None) -> None:
-        """Publish on the event's registry topic, or on ``to``, one of the routed topics."""
+    def topic_of(self, event: Envelope[Any], to: Topic | None = None) -> str:
+        """The topic ``event`` goes on: its registry topic, or ``to``, one of the routed topics.
+        ValueError for an event or topic the service did not declare."""
         if to is not None:
-            publisher = self._routed.get(to.base_name)
-            if publisher is None:
+            if to.base_name not in self._routed:
                 raise ValueError(f"{to.base_name} is not among this service's topics")
-        else:
-            publisher = self._publishers.get(type(event.data))
-            if publisher is None:
-                raise ValueError(f"{type(event.data).__name__} is not among this service's events")
+            return str(self._routed[to.base_name].topic)
+        publisher = self._publishers.get(type(event.data))
+        if publisher is None:
+            raise ValueError(f"{type(event.data).__name__} is not among this service's events")
+        return str(publisher.topic)
+
+    async def send(self, messages: Sequence[Message]) -> None:
+        """Send each message in order, then wait until the broker has taken every one: the
+        producer keeps a partition's messages in the order they were given, and retries them
+        without duplicates (idempotence)."""
+        taken = [
+            await self._by_topic[m.topic].publish(
+                m.body,
+                key=m.key,
+                headers={"content-type": CONTENT_TYPE},
+                correlation_id=m.correlation_id,
+                no_confirm=True,
+            )
+            for m in messages
+        ]
+        await asyncio.gather(*taken)
+
+
+@dataclass(frozen=True)
+class Message:
+    """An event as it goes to Kafka: its topic, key (the subject) and body (the envelope)."""
+
+    topic: str
+    key: bytes
+    body: bytes
+    correlation_id: str | None
+
+    @classmethod
+    def of(cls, event: Envelope[Any], topic: str) -> Message:
+        """The message of ``event``, carrying the trace context it is published in."""
         trace_ctx = current_trace_context()
         if trace_ctx and not event.traceparent:
             event = event.model_copy(
@@ -221,12 +258,5 @@ class EventPublisher:
                     "tracestate": trace_ctx.get("tracestate"),
                 }
             )
-        await publisher.publish(
-            event.model_dump_json().encode(),
-            key=event.subject.encode(),
-            headers={"content-type": CONTENT_TYPE},
-            correlation_id=event.correlationid,
-        )
-        log.info(
-            "event published", event_type=event.type, event_id=str(event.id), subject=event.subject
-        )
+        body = event.model_dump_json().encode()
+        return cls(topic, event.subject.encode(), body, event.correlationid)

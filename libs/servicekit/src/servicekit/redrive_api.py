@@ -14,8 +14,8 @@ from contracts.roles import ALL_FONDS, Action
 from contracts.topics import redrives, source_of
 from contracts.types import utc_now
 from servicekit.auth import Caller
-from servicekit.kafka import EventPublisher
 from servicekit.kafka_reading import DeadLetterCount
+from servicekit.outbox import Outbox
 from servicekit.redrive import Redriver
 from servicekit.roles import Holder
 
@@ -43,7 +43,7 @@ def redrive_router(
     redriver: Redriver,
     count: DeadLetterCount,
     roles: Roles,
-    publisher: EventPublisher,
+    publisher: Outbox,
     timeout: float = 60,
 ) -> APIRouter:
     router = APIRouter(tags=["operations"])

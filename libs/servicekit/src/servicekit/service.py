@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -33,6 +33,7 @@ from servicekit.idempotency import ProcessedEvents
 from servicekit.kafka import EventPublisher, dead_letters_of, make_broker
 from servicekit.kafka_reading import DeadLetterCount
 from servicekit.logging import REPEATS, configure_logging
+from servicekit.outbox import Outbox
 from servicekit.periodic import Periodic
 from servicekit.redrive import RecordHandler, Redriver
 from servicekit.redrive_api import Roles, redrive_router
@@ -51,7 +52,7 @@ class Runtime:
     platform: PlatformSettings
     broker: KafkaBroker
     dead_letters: DeadLetters  # what the broker's consumers set aside, and how
-    publisher: EventPublisher
+    publisher: Outbox  # what its use cases publish, committed with their state, relayed
     db: database.Pool  # its own database, as its runtime role
     tokens: TokenVerifier  # who calls this service's HTTP API
     # Handlers of one record, for the topics a batch subscriber reads: re-driving a dead
@@ -73,6 +74,10 @@ class Runtime:
         self.before_stop.append(pruning.stop)
         return processed
 
+    def unit_of_work(self) -> database.UnitOfWork:
+        """Units of work on the service's database: state and events committed together."""
+        return database.unit_of_work(self.db)
+
     def in_background(self, name: str, work: Hook) -> None:
         """Work to do once started (catching up, completing what a crash interrupted) that
         must not keep the service from starting: run aside, a dependency down waited out."""
@@ -85,8 +90,8 @@ class Runtime:
         async def stop() -> None:
             for task in tasks:
                 task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+            # Their cancellation is awaited, not swallowed: a stop itself cancelled still ends.
+            await asyncio.gather(*tasks, return_exceptions=True)
 
         self.after_start.append(start)
         self.before_stop.append(stop)
@@ -118,21 +123,24 @@ def build_runtime(
     dead_letters = dead_letters_of(platform, service)
     broker = make_broker(platform, provider, service, dead_letters)
     idp = httpx.AsyncClient(timeout=10)
+    db = database.pool_of(platform, service)
+    # Its record of re-driving its dead letters goes on a topic of its own (redrive_api).
+    kafka = EventPublisher(broker, platform.namespace, publishes, (*routed, redrives(service)))
+    outbox = Outbox(db, kafka, platform.consumer_wait_cap_seconds)
     rt = Runtime(
         service=service,
         platform=platform,
         broker=broker,
         dead_letters=dead_letters,
-        # Its record of re-driving its dead letters goes on a topic of its own (redrive_api).
-        publisher=EventPublisher(
-            broker, platform.namespace, publishes, (*routed, redrives(service))
-        ),
-        db=database.pool_of(platform, service),
+        publisher=outbox,
+        db=db,
         tokens=TokenVerifier(oidc or OidcSettings(), idp),
     )
     rt.shutdown.append(idp.aclose)
     rt.after_start.append(repeats.start)
     rt.before_stop.append(repeats.stop)
+    rt.in_background("relay the outbox", outbox.run)
+    rt.before_stop.append(lambda: outbox.drain(within=5))  # after the relay stopped
     return rt
 
 
@@ -201,7 +209,7 @@ def build_app(
                 await hook()
             yield
             for hook in rt.before_stop:
-                await hook()
+                await _timed(hook)
         finally:
             await rt.broker.stop()  # waits for handlers in flight, then commits
             for hook in rt.shutdown:
@@ -241,6 +249,14 @@ def build_app(
     ]  # fmt: skip
     app.add_middleware(TokenBeforeBody, open_paths=open_paths, admissions=admissions or {})
     return app
+
+
+async def _timed(hook: Hook) -> None:
+    """A hook that holds up the service's stop is named in the log, with how long it took."""
+    began = time.monotonic()
+    await hook()
+    if (took := time.monotonic() - began) > 2:
+        log.warning("stopping waited", hook=getattr(hook, "__qualname__", repr(hook)), seconds=took)
 
 
 def answer_errors(app: FastAPI, errors: Mapping[type[Exception], int]) -> None:

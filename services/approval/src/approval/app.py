@@ -64,6 +64,7 @@ def create_app(
         Nonces(rt.db),
         rt.processed_events(SERVICE),
         rt.publisher,
+        rt.unit_of_work(),
         settings.callback_keys(),
         OaRoutes(settings.oa_routes),
         rt.source,

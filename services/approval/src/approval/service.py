@@ -35,6 +35,7 @@ from contracts.envelope import Envelope, derived_event_id, new_event
 from contracts.events import ApprovalDecided, OaDecisionMade, OaDecisionMadeEvent
 from contracts.topics import OaConnection
 from contracts.types import utc_now
+from servicekit.database import UnitOfWork
 
 log = structlog.get_logger()
 
@@ -58,6 +59,7 @@ class ApprovalService:
         nonces: NonceStore,
         processed: ProcessedEvents,
         publisher: Publisher,
+        unit: UnitOfWork,
         callback_keys: Mapping[str, bytes],
         routes: OaRoutes,
         source: str,
@@ -74,6 +76,7 @@ class ApprovalService:
         self._nonces = nonces
         self._processed = processed
         self._publisher = publisher
+        self._unit = unit
         self._keys = callback_keys
         self._routes = routes
         self._source = source
@@ -115,17 +118,18 @@ class ApprovalService:
         )
         if self._starter:
             self._starter.check(request)
-        await self._requests.add(request)
-        await self._publisher.publish(
-            new_event(
-                request.requested(),
-                source=self._source,
-                subject=str(request.request_id),
-                correlation_id=str(request.request_id),
-                actor=applicant,
-            ),
-            to=OaConnection(connection).requests,
-        )
+        async with self._unit():
+            await self._requests.add(request)
+            await self._publisher.publish(
+                new_event(
+                    request.requested(),
+                    source=self._source,
+                    subject=str(request.request_id),
+                    correlation_id=str(request.request_id),
+                    actor=applicant,
+                ),
+                to=OaConnection(connection).requests,
+            )
         return await self._starter.start(request) if self._starter else request
 
     async def get(self, request_id: uuid.UUID) -> BorrowingRequest | None:
@@ -222,13 +226,17 @@ class ApprovalService:
         except (DecisionConflict, SelfApproval, NotRoutedHere) as refused:
             log.warning("OA decision refused", reason=str(refused))
             raise
-        if decided is not request and not await self._requests.save_change(decided):
+        async with self._unit():  # the change and its announcement, together
+            if decided is not request and not await self._requests.save_change(decided):
+                changed_meanwhile = True
+            else:
+                changed_meanwhile = False
+                if decided.status is not RequestStatus.PENDING:
+                    # Again on a repeat, with the same id, which consumers skip.
+                    await self._publish(decided, cause)
+        if changed_meanwhile:
             # Another delivery changed it between our read and write: re-decide against theirs.
             return await self.apply(decision, cause)
-        if decided.status is not RequestStatus.PENDING:
-            # Published again on a repeat, with the same id: a crash between storing the change
-            # and publishing it is repaired by the OA's redelivery, and consumers skip the rest.
-            await self._publish(decided, cause)
         return decided
 
     async def _publish(self, decided: BorrowingRequest, cause: Envelope[Any] | None) -> None:

@@ -74,6 +74,7 @@ def create_app(
     directory = RoleDirectory(settings.permission_url, token, permission_transport)
     rt.shutdown.append(directory.close)
     rule = ArchiveCodeRule(settings.archive_code_rule)
+    unit = rt.unit_of_work()
     approval_records = ApprovalRecords(
         records,
         index,
@@ -85,9 +86,10 @@ def create_app(
         rule,
         {fonds: e.rule() for fonds, e in settings.approvals_expected.items()},
         rt.source,
+        unit,
     )
     service = ArchiveService(
-        records, index, store, rt.publisher, permissions, rule, rt.source, approval_records
+        records, index, store, rt.publisher, permissions, rule, rt.source, approval_records, unit
     )
     handovers = Handovers(rt.db, timedelta(seconds=settings.handover_mark_lease_seconds))
     holds = Holds(rt.db)
@@ -101,9 +103,12 @@ def create_app(
         rt.publisher,
         permissions,
         rt.source,
+        unit,
     )
     integrity = IntegrityService(records, store, rt.publisher, permissions, rule, rt.source)
-    handover = HandoverService(records, handovers, integrity, rt.publisher, permissions, rt.source)
+    handover = HandoverService(
+        records, handovers, integrity, rt.publisher, permissions, rt.source, unit
+    )
     sweeper = Periodic(
         "re-check sweep",
         integrity.recheck_all,
@@ -113,7 +118,6 @@ def create_app(
     rt.startup.append(store.ensure_bucket)
     rt.in_background("fill the search index", lambda: fill_index(index, records))
     rt.in_background("complete interrupted handovers", handover.resume_handovers)
-    rt.in_background("publish decided reviews", custody.resume_reviews)
     rt.after_start.append(sweeper.start)
     rt.before_stop.append(sweeper.stop)
     rt.shutdown.append(permissions.close)

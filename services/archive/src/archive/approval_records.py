@@ -50,6 +50,7 @@ from contracts.events import (
 from contracts.fixity import digest
 from contracts.records import CheckOutcome, StoredFile
 from contracts.types import utc_now
+from servicekit.database import UnitOfWork
 
 log = structlog.get_logger()
 Role = Literal["attachment", "source_export"]
@@ -68,7 +69,9 @@ class ApprovalRecords:
         rule: ArchiveCodeRule,
         expected: Mapping[str, ExpectedApprovals],
         source: str,
+        unit: UnitOfWork,
     ) -> None:
+        self._unit = unit
         self._records, self._index, self._store, self._links = records, index, store, links
         self._renderer, self._publisher, self._permissions = renderer, publisher, permissions
         self._rule, self._expected, self._source = rule, expected, source
@@ -193,18 +196,19 @@ class ApprovalRecords:
             key=key,
             linked_at=utc_now(),
         )
-        await self._links.link(link)
-        await self._links.arrived(voucher.record_id)
         pair = f"{voucher.record_id}|{approval.record_id}"
-        await self._publisher.publish(
-            new_event(
-                link,
-                source=self._source,
-                subject=str(voucher.record_id),
-                correlation_id=correlation,
-                event_id=derived_event_id(pair, ApprovalRecordLinked),
+        async with self._unit():  # the link, the voucher no longer waiting, and their event
+            await self._links.link(link)
+            await self._links.arrived(voucher.record_id)
+            await self._publisher.publish(
+                new_event(
+                    link,
+                    source=self._source,
+                    subject=str(voucher.record_id),
+                    correlation_id=correlation,
+                    event_id=derived_event_id(pair, ApprovalRecordLinked),
+                )
             )
-        )
         log.info(
             "approval record linked", voucher=voucher.archive_code, approval=approval.archive_code
         )

@@ -41,6 +41,7 @@ from contracts.events import (
     RecordReviewed,
 )
 from contracts.types import utc_now
+from servicekit.database import UnitOfWork
 
 log = structlog.get_logger()
 
@@ -57,7 +58,9 @@ class CustodyService:
         publisher: Publisher,
         permissions: Permissions,
         source: str,
+        unit: UnitOfWork,
     ) -> None:
+        self._unit = unit
         self._records = records
         self._holds = holds
         self._handovers = handovers
@@ -87,22 +90,23 @@ class CustodyService:
         # The object store first (repeat-safe): the database never says held while it is not.
         for f in record.originals:
             await self._store.set_legal_hold(f.object_key, locked_version(versions, f), True)
-        await self._holds.change(record_id, n, hold)
-        await self._publisher.publish(
-            new_event(
-                LegalHoldPlaced(
-                    record_id=record_id,
-                    archive_code=record.archive_code,
-                    reason=reason,
-                    placed_by=user,
-                    placed_at=hold.placed_at,
-                ),
-                source=self._source,
-                subject=str(record_id),
-                correlation_id=str(uuid.uuid4()),
-                actor=user,
+        async with self._unit():
+            await self._holds.change(record_id, n, hold)
+            await self._publisher.publish(
+                new_event(
+                    LegalHoldPlaced(
+                        record_id=record_id,
+                        archive_code=record.archive_code,
+                        reason=reason,
+                        placed_by=user,
+                        placed_at=hold.placed_at,
+                    ),
+                    source=self._source,
+                    subject=str(record_id),
+                    correlation_id=str(uuid.uuid4()),
+                    actor=user,
+                )
             )
-        )
         return hold
 
     async def release_hold(self, record_id: uuid.UUID, reason: str, user: str) -> None:
@@ -113,26 +117,27 @@ class CustodyService:
         )
         n, current = await self._holds.current(record_id)
         release_hold(current)
-        await self._holds.change(record_id, n, None)
+        async with self._unit():
+            await self._holds.change(record_id, n, None)
+            await self._publisher.publish(
+                new_event(
+                    LegalHoldReleased(
+                        record_id=record_id,
+                        archive_code=record.archive_code,
+                        reason=reason,
+                        released_by=user,
+                        released_at=utc_now(),
+                    ),
+                    source=self._source,
+                    subject=str(record_id),
+                    correlation_id=str(uuid.uuid4()),
+                    actor=user,
+                )
+            )
         # Then the object store: a failure here leaves the originals held, never less protected.
         if record.retention_until is not None:  # permanent records keep their S3 legal hold
             for f in record.originals:
                 await self._store.set_legal_hold(f.object_key, locked_version(versions, f), False)
-        await self._publisher.publish(
-            new_event(
-                LegalHoldReleased(
-                    record_id=record_id,
-                    archive_code=record.archive_code,
-                    reason=reason,
-                    released_by=user,
-                    released_at=utc_now(),
-                ),
-                source=self._source,
-                subject=str(record_id),
-                correlation_id=str(uuid.uuid4()),
-                actor=user,
-            )
-        )
 
     async def appraisal(
         self, fonds_code: str, as_of: date, user: str
@@ -211,30 +216,21 @@ class CustodyService:
             reviewed_by=user,
             reviewed_at=utc_now(),
         )
-        await self._reviews.decide(reviewed)  # of two archivists deciding at once, one decides
-        await self._announce(reviewed)
-        return reviewed
-
-    async def _announce(self, reviewed: RecordReviewed) -> None:
-        """Apply a kept decision and publish it; repeat-safe (one event id per record's review)."""
-        await self._records.set_review(reviewed.record_id, reviewed.model_dump(mode="json"))
-        await self._index.reviewed(str(reviewed.record_id))
-        await self._publisher.publish(
-            new_event(
-                reviewed,
-                source=self._source,
-                subject=str(reviewed.record_id),
-                correlation_id=str(reviewed.record_id),
-                actor=reviewed.reviewed_by,
-                event_id=derived_event_id(reviewed.record_id, RecordReviewed),
+        async with self._unit():  # of two archivists deciding at once, one decides
+            await self._reviews.decide(reviewed)
+            await self._records.set_review(reviewed.record_id, reviewed.model_dump(mode="json"))
+            await self._publisher.publish(
+                new_event(
+                    reviewed,
+                    source=self._source,
+                    subject=str(reviewed.record_id),
+                    correlation_id=str(reviewed.record_id),
+                    actor=reviewed.reviewed_by,
+                    event_id=derived_event_id(reviewed.record_id, RecordReviewed),
+                )
             )
-        )
-        await self._reviews.published(reviewed.record_id)
-
-    async def resume_reviews(self) -> None:
-        """At start: publish the decisions a crash kept from going out."""
-        for reviewed in await self._reviews.unpublished():
-            await self._announce(reviewed)
+        await self._index.reviewed(str(reviewed.record_id))
+        return reviewed
 
     async def numbering(
         self, fonds_code: str, fiscal_year: int, period: int, user: str

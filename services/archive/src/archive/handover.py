@@ -24,6 +24,7 @@ from contracts.envelope import derived_event_id, new_event
 from contracts.events import CustodyExtended, RecordsHandedOver
 from contracts.roles import Action
 from contracts.types import utc_now
+from servicekit.database import UnitOfWork
 
 log = structlog.get_logger()
 
@@ -37,7 +38,9 @@ class HandoverService:
         publisher: Publisher,
         permissions: Permissions,
         source: str,
+        unit: UnitOfWork,
     ) -> None:
+        self._unit = unit
         self._records = records
         self._handovers = handovers
         self._integrity = integrity
@@ -204,16 +207,21 @@ class HandoverService:
             consented_by=user,
             extended_at=utc_now(),
         )
-        await self._handovers.extend_custody(extended.model_dump(mode="json"))
-        await self._publisher.publish(
-            new_event(
-                extended,
-                source=self._source,
-                subject=f"{fonds_code}|{fiscal_year}",
-                correlation_id=str(uuid.uuid4()),
-                actor=user,
+        async with self._unit():
+            if not await self._handovers.extend_custody(extended.model_dump(mode="json")):
+                raise CustodyConflict(
+                    f"custody of {fiscal_year} was extended meanwhile as far or further: "
+                    "see the custody register, then ask again"
+                )
+            await self._publisher.publish(
+                new_event(
+                    extended,
+                    source=self._source,
+                    subject=f"{fonds_code}|{fiscal_year}",
+                    correlation_id=str(uuid.uuid4()),
+                    actor=user,
+                )
             )
-        )
         return extended
 
     async def custody_overdue(

@@ -196,10 +196,6 @@ class ReviewStore(Protocol):
     async def decide(self, reviewed: RecordReviewed) -> None:
         """Keep the decision; HoldConflict if the record was decided already."""
 
-    async def published(self, record_id: uuid.UUID) -> None: ...
-
-    async def unpublished(self) -> list[RecordReviewed]: ...
-
 
 class ReviewIndex(Protocol):
     """The search index, told that a held record was decided."""
@@ -241,7 +237,8 @@ class HandoverStore(Protocol):
 
     async def custody_extensions(self, fonds_code: str) -> dict[int, int]: ...
 
-    async def extend_custody(self, extension: dict[str, Any]) -> None: ...
+    async def extend_custody(self, extension: dict[str, Any]) -> bool:
+        """Keep a consent reaching further than any before; False if one as far came first."""
 
     async def offer(self, offer: HandoverOffer) -> HandoverOffer:
         """Keep the offer; the open offer of its fonds and year if there is one already."""

@@ -43,6 +43,7 @@ from contracts.events import (
 )
 from contracts.records import voucher_key
 from contracts.types import utc_now
+from servicekit.database import UnitOfWork
 from servicekit.deadletter import Refused
 
 log = structlog.get_logger()
@@ -74,7 +75,9 @@ class ArchiveService:
         rule: ArchiveCodeRule,
         source: str,
         approval_records: ApprovalRecords,
+        unit: UnitOfWork,
     ) -> None:
+        self._unit = unit
         self._reads = ReadLog(publisher, source)
         self._approval_records = approval_records
         self._records = records
@@ -135,19 +138,25 @@ class ArchiveService:
                 versions[key] = await self._store.put_locked(
                     key, data, media_type, until=lock.until, legal_hold=lock.legal_hold
                 )
-            record = await self._records.add(record, versions)
-            if await self._records.get(record.record_id) != record:  # 3-2, as the report says
-                raise ConnectionError(f"record {record.record_id} does not read back as written")
-            if record.supersedes:
-                await self._records.mark_superseded(record.supersedes, record.record_id)
+            async with self._unit():  # the record and its announcement, together
+                record = await self._records.add(record, versions)
+                if await self._records.get(record.record_id) != record:  # 3-2, as reported
+                    raise ConnectionError(f"record {record.record_id} does not read back")
+                if record.supersedes:
+                    await self._records.mark_superseded(record.supersedes, record.record_id)
+                await self._announce(record, event)
             await self._index.add(record)
             log.info(
                 "record archived", record_id=str(record.record_id), archive_code=record.archive_code
             )
+        else:
+            # A redelivery (or one under a new event id): the same fact again, which consumers
+            # skip — one record, one RecordArchived id.
+            await self._announce(record, event)
         # Linked to its OA approval record, or waiting for it: again on a redelivery (repeat-safe).
         await self._approval_records.on_voucher_archived(record, event.correlationid)
-        # One record, one RecordArchived id: publishing again after a crash or a redelivery
-        # (even one under a new event id) repeats the same fact, which consumers skip.
+
+    async def _announce(self, record: RecordArchived, event: DocumentIngestedEvent) -> None:
         await self._publisher.publish(
             new_event(
                 record,

@@ -3,7 +3,6 @@ and Kafka, and maps what the use cases refuse to HTTP once."""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -24,7 +23,6 @@ from ingest.service import IngestService
 from ingest.settings import IngestSettings
 from servicekit import s3
 from servicekit.health import Check
-from servicekit.periodic import Periodic
 from servicekit.roles import RoleDirectory, follow_role_changes
 from servicekit.service import build_app, build_runtime, serve
 from servicekit.workers import WorkerPool
@@ -56,17 +54,9 @@ def create_app(
     rt.shutdown.append(parsers.close)
     scanner = Clamd(settings.clamd_address) if settings.clamd_address else None
     service = IngestService(
-        store, submissions, InvoiceBookings(rt.db), keys, rt.publisher, parsers, rt.source,
-        scanner, announce_within=settings.announce_seconds,
+        store, submissions, InvoiceBookings(rt.db), keys, rt.publisher, rt.unit_of_work(),
+        parsers, rt.source, scanner,
     )  # fmt: skip
-    relay = Periodic(
-        "announce documents taken earlier",
-        lambda: service.relay(timedelta(seconds=settings.relay_seconds)),
-        settings.relay_seconds,
-        first_at_start=True,
-    )
-    rt.after_start.append(relay.start)
-    rt.before_stop.append(relay.stop)
     folders = [PROFILES, *([settings.profiles_dir] if settings.profiles_dir else [])]
     journals = JournalService(
         service, store, parsers, load_profiles(*folders), settings.journal_limits

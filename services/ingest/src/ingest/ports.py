@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
@@ -27,8 +27,6 @@ class KeptVoucher:
     document_id: uuid.UUID
     fingerprint: str  # ``ingest.domain.intake.same_content``
     event: DocumentIngested
-    published: bool
-    booked: bool = False  # its invoices booked for it (重复入账 refused): then it is complete
 
 
 class Publisher(Protocol):
@@ -92,18 +90,10 @@ class InvoiceBookings(Protocol):
 
 
 class VoucherKeys(Protocol):
-    """Vouchers taken, by natural key, with the event announcing each until it is published."""
+    """Vouchers taken, by natural key, with the event that announced each."""
 
     async def get(self, key: str) -> KeptVoucher | None: ...
 
     async def claim(
         self, key: str, fingerprint: str, event: DocumentIngested
     ) -> KeptVoucher | None: ...
-
-    async def release(self, key: str, document_id: uuid.UUID) -> None: ...
-
-    async def booked(self, key: str) -> None: ...
-
-    async def published(self, key: str) -> None: ...
-
-    async def unpublished(self, older_than: timedelta) -> list[KeptVoucher]: ...

@@ -12,7 +12,6 @@ import asyncio
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
 
@@ -47,7 +46,7 @@ from ingest.ports import (
     Submissions,
     VoucherKeys,
 )
-from servicekit.failures import is_transient
+from servicekit.database import UnitOfWork
 from servicekit.workers import LimitExceeded, WorkerFailed
 
 log = structlog.get_logger()
@@ -84,14 +83,12 @@ class IngestService:
         bookings: InvoiceBookings,
         keys: VoucherKeys,
         publisher: Publisher,
+        unit: UnitOfWork,
         parsers: Parsers,
         source: str,
         scanner: Scanner | None = None,
-        announce_within: float = 2.0,
     ) -> None:
-        """``announce_within``: how long an upload waits for the broker to take its event;
-        past it, the upload is answered and the relay announces the event (it is kept)."""
-        self._announce_within = announce_within
+        self._unit = unit
         self._originals = originals
         self._submissions = submissions
         self._bookings = bookings
@@ -149,10 +146,6 @@ class IngestService:
         if key is not None and (kept := await self._keys.get(key)) is not None:
             if kept.fingerprint != fingerprint:
                 held_by = str(kept.document_id)
-            elif conflicts := await self._book(kept):  # taken, and a crash came before booking
-                return await self._refuse(
-                    submission_id, voucher.filename, await judged(conflicts), user
-                )
             else:
                 return IngestResult(Outcome.ALREADY_ACCEPTED, kept.event)
 
@@ -170,38 +163,60 @@ class IngestService:
             at=utc_now(),
             source_export=source_export,
         )
-        if (kept := await self._keys.claim(key, fingerprint, event)) is not None:
+        try:
+            kept = await self._take(key, fingerprint, event)
+        except _InvoicesBooked as booked:
+            # Another voucher booked the same invoice a moment ago: judge again, knowing it.
+            refused = await judged(booked=booked.conflicts)
+            return await self._refuse(submission_id, voucher.filename, refused, user)
+        if kept is not None:
             # Another upload took the key a moment ago: the same voucher, or another one.
             if kept.fingerprint == fingerprint:
                 return IngestResult(Outcome.ALREADY_ACCEPTED, kept.event)
             held = await judged(held=str(kept.document_id))
             return await self._refuse(submission_id, voucher.filename, held, user, Outcome.CONFLICT)
-        taken = KeptVoucher(key, submission_id, fingerprint, event, published=False)
-        if conflicts := await self._book(taken):
-            # Another voucher booked the same invoice a moment ago: judge again, knowing it.
-            refused = await judged(booked=conflicts)
-            return await self._refuse(submission_id, voucher.filename, refused, user)
-        await self._submissions.record(
-            submission_id,
-            status="accepted",
-            at=event.submitted_at,
-            by=user,
-            voucher_no=event.voucher.voucher_no,
-            files=[f.model_dump() for f in event.files],
-            review_required=event.review_required,
-            check_report=[r.model_dump() for r in event.check_report],
-        )
-        try:
-            async with asyncio.timeout(self._announce_within):  # never wait on a broker down
-                await self._announce(key, event)
-        except Exception as error:
-            if not is_transient(error):  # a timeout is: TimeoutError
-                raise
-            # Taken and kept with its event: the relay announces it when the broker is back.
-            log.warning("announcing later", document_id=str(submission_id), error=str(error))
         log.info("document ingested", document_id=str(submission_id), key=key)
         outcome = Outcome.HELD_FOR_REVIEW if event.review_required else Outcome.ACCEPTED
         return IngestResult(outcome, event)
+
+    async def _take(
+        self, key: str, fingerprint: str, event: DocumentIngested
+    ) -> KeptVoucher | None:
+        """In one unit of work: the voucher's key taken, its invoices booked, the upload
+        recorded and the event published — all of it, or nothing. None once done; whoever
+        holds the key if another upload took it first; _InvoicesBooked (nothing kept) if
+        another voucher booked one of its invoices first."""
+        async with self._unit():
+            if (kept := await self._keys.get(key)) is not None or (
+                kept := await self._keys.claim(key, fingerprint, event)
+            ) is not None:
+                return kept
+            invoices = [i.booking_key for i in event.invoices]
+            if conflicts := await self._bookings.claim(
+                invoices, event.document_id, event.fonds_code
+            ):
+                raise _InvoicesBooked(conflicts)
+            await self._submissions.record(
+                event.document_id,
+                status="accepted",
+                at=event.submitted_at,
+                by=event.submitted_by,
+                voucher_no=event.voucher.voucher_no,
+                files=[f.model_dump() for f in event.files],
+                review_required=event.review_required,
+                check_report=[r.model_dump() for r in event.check_report],
+            )
+            await self._publisher.publish(
+                new_event(
+                    event,
+                    source=self._source,
+                    subject=str(event.document_id),
+                    correlation_id=str(event.document_id),
+                    actor=event.submitted_by,
+                    event_id=derived_event_id(event.document_id, DocumentIngested),
+                )
+            )
+        return None
 
     async def _keep(self, files: Sequence[ReadFile], uploaded: Sequence[UploadedFile]) -> None:
         """Each original under its content address (kept once, whoever sent it first)."""
@@ -209,48 +224,6 @@ class IngestService:
             key = content_key(f.ref.sha256)
             if not await self._originals.exists(key):
                 await self._originals.put(key, data.data, data.media_type)
-
-    async def _announce(self, key: str, event: DocumentIngested) -> None:
-        """Publish under an id derived from the document: the relay may publish it again."""
-        await self._publisher.publish(
-            new_event(
-                event,
-                source=self._source,
-                subject=str(event.document_id),
-                correlation_id=str(event.document_id),
-                actor=event.submitted_by,
-                event_id=derived_event_id(event.document_id, DocumentIngested),
-            )
-        )
-        await self._keys.published(key)
-
-    async def _book(self, kept: KeptVoucher) -> dict[str, Booking]:
-        """Book a taken voucher's invoices for it (repeat-safe): the second half of taking it.
-        The conflicts if another voucher booked one first; then the key is given back."""
-        if kept.booked:
-            return {}
-        invoices = [i.booking_key for i in kept.event.invoices]
-        fonds = kept.event.fonds_code
-        if conflicts := await self._bookings.claim(invoices, kept.document_id, fonds):
-            await self._keys.release(kept.key, kept.document_id)
-            return conflicts
-        await self._keys.booked(kept.key)
-        return {}
-
-    async def relay(self, older_than: timedelta = timedelta(seconds=30)) -> int:
-        """Complete and publish what was taken but not announced (a crash, a broker outage in
-        between): its invoices booked first if a crash came before; refused if another voucher
-        booked one meanwhile (then nothing is announced, and a retry says why)."""
-        pending: list[KeptVoucher] = await self._keys.unpublished(older_than)
-        announced = 0
-        for kept in pending:
-            if conflicts := await self._book(kept):
-                log.warning("a document taken earlier is refused", booked_by=conflicts)
-                continue
-            log.warning("announcing a document taken earlier", document_id=str(kept.document_id))
-            await self._announce(kept.key, kept.event)
-            announced += 1
-        return announced
 
     async def reject_unreadable(
         self, filename: str, findings: Sequence[Finding], user: str
@@ -320,29 +293,38 @@ class IngestService:
             check_report=tuple(report),
             check_conclusion=conclusion or conclude(report),
         )
-        await self._submissions.record(
-            submission_id,
-            status="rejected",
-            at=at,
-            by=user,
-            problems=[p.model_dump() for p in problems],
-            check_report=[r.model_dump() for r in report],
-        )
-        await self._publisher.publish(
-            new_event(
-                rejected,
-                source=self._source,
-                subject=str(submission_id),
-                correlation_id=str(submission_id),
-                actor=user,
+        async with self._unit():
+            await self._submissions.record(
+                submission_id,
+                status="rejected",
+                at=at,
+                by=user,
+                problems=[p.model_dump() for p in problems],
+                check_report=[r.model_dump() for r in report],
             )
-        )
+            await self._publisher.publish(
+                new_event(
+                    rejected,
+                    source=self._source,
+                    subject=str(submission_id),
+                    correlation_id=str(submission_id),
+                    actor=user,
+                )
+            )
         log.info(
             "upload rejected",
             submission_id=str(submission_id),
             problems=[p.message for p in problems],
         )
         return IngestResult(outcome, rejected)
+
+
+class _InvoicesBooked(Exception):
+    """Another voucher booked one of the invoices first: the unit of work is rolled back."""
+
+    def __init__(self, conflicts: dict[str, Booking]) -> None:
+        super().__init__(sorted(conflicts))
+        self.conflicts = conflicts
 
 
 def _invoice_keys(files: Sequence[ReadFile]) -> list[str]:

@@ -55,17 +55,6 @@ class IngestSettings(BaseSettings):
     spool_dir: Path | None = Field(
         default=None, description="Where journals and packages are spooled (default: the TMPDIR)"
     )
-    announce_seconds: float = Field(
-        default=2,
-        gt=0,
-        description="How long an upload waits for Kafka to take its event before it is answered "
-        "(the event kept, announced by the relay): an ERP never waits out a broker outage",
-    )
-    relay_seconds: float = Field(
-        default=30,
-        ge=0,
-        description="How often documents taken but not yet announced are published; 0: never",
-    )
     platform: PlatformSettings = Field(default_factory=PlatformSettings)
 
     @property

@@ -36,17 +36,13 @@ def create_app(
     rt = build_runtime(SERVICE, settings.platform, publishes=PUBLISHES)
     grants, roles = Grants(rt.db), CachedRoles(rt.db)
     service = PermissionService(
-        grants, roles, rt.processed_events(SERVICE), rt.publisher, rt.source
+        grants, roles, rt.processed_events(SERVICE), rt.publisher, rt.unit_of_work(), rt.source
     )
     seeded = list(seed) if seed is not None else read_seed(settings.role_seed_file)
 
-    async def chores() -> None:
-        await service.announce_pending()
-        await service.revoke_expired()
-
     sweeper = Periodic(
-        "announce role changes, revoke expired grants",
-        chores,
+        "revoke expired grants",
+        service.revoke_expired,
         settings.sweep_seconds,
         first_at_start=True,
     )
@@ -55,7 +51,6 @@ def create_app(
         await service.seed(seeded)
 
     rt.startup.append(bootstrap)
-    # The sweeper publishes, so it runs only while the broker is connected.
     rt.after_start.append(sweeper.start)
     rt.before_stop.append(sweeper.stop)
     register_consumers(rt, service)

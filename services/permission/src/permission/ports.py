@@ -4,24 +4,11 @@ real adapters, unit tests in-memory fakes."""
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
 from contracts.envelope import Envelope
-from contracts.events import RoleAssigned, RoleRevoked
 from permission.domain.access import Grant, RoleAssignment
-
-RoleChange = Envelope[RoleAssigned] | Envelope[RoleRevoked]
-
-
-@dataclass(frozen=True)
-class Pending:
-    """A role change kept, and perhaps not yet announced."""
-
-    key: str
-    element: dict[str, Any]  # as the store keeps it
-    change: RoleChange
 
 
 class Publisher(Protocol):
@@ -33,17 +20,11 @@ class RoleStore(Protocol):
 
     async def is_empty(self) -> bool: ...
 
-    async def assign(
-        self, a: RoleAssignment, announce: Envelope[RoleAssigned]
-    ) -> Pending | None: ...
+    async def assign(self, a: RoleAssignment) -> bool:
+        """Hold ``a``; False if held already."""
 
-    async def revoke(
-        self, a: RoleAssignment, announce: Envelope[RoleRevoked]
-    ) -> Pending | None: ...
-
-    async def pending(self) -> list[Pending]: ...
-
-    async def announced(self, pending: Pending) -> None: ...
+    async def revoke(self, a: RoleAssignment) -> bool:
+        """End ``a``; False if not held."""
 
 
 class GrantStore(Protocol):

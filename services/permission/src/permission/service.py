@@ -32,9 +32,9 @@ from permission.domain.access import (
     separation_of_duties,
     visibility,
 )
-from permission.ports import GrantStore, Pending, Publisher, RoleStore
+from permission.ports import GrantStore, Publisher, RoleStore
+from servicekit.database import UnitOfWork
 from servicekit.deadletter import Refused
-from servicekit.failures import is_transient
 from servicekit.idempotency import ProcessedEvents
 
 log = structlog.get_logger()
@@ -65,8 +65,10 @@ class PermissionService:
         roles: RoleStore,
         processed: ProcessedEvents,
         publisher: Publisher,
+        unit: UnitOfWork,
         source: str,
     ) -> None:
+        self._unit = unit
         self._grants = grants
         self._roles = roles
         self._processed = processed
@@ -82,7 +84,9 @@ class PermissionService:
         if not await self._roles.is_empty():
             return 0
         for a in assignments:
-            await self._roles.assign(a, self._assigned(a, SEEDED_BY))
+            async with self._unit():
+                if await self._roles.assign(a):
+                    await self._publisher.publish(self._assigned(a, SEEDED_BY))
         return len(assignments)
 
     async def assign(self, a: RoleAssignment, *, by: str) -> bool:
@@ -90,10 +94,11 @@ class PermissionService:
         await self._require_admin(by, a.fonds_code)
         if reason := refuse_change(await self._roles.held(a.user), a, by=by):
             raise ChangeRefused(reason)
-        pending = await self._roles.assign(a, self._assigned(a, by))
-        if pending:
-            await self._announce_soon(pending)
-        return pending is not None
+        async with self._unit():
+            if not await self._roles.assign(a):
+                return False
+            await self._publisher.publish(self._assigned(a, by))
+        return True
 
     async def revoke(self, a: RoleAssignment, *, by: str) -> None:
         await self._require_admin(by, a.fonds_code)
@@ -105,10 +110,10 @@ class PermissionService:
         announce = new_event(
             revoked, source=self._source, subject=a.user, correlation_id=str(uuid.uuid4()), actor=by
         )
-        pending = await self._roles.revoke(a, announce)
-        if pending is None:
-            raise NotFound(f"{a.user} holds no role {a.role} in fonds {a.fonds_code}")
-        await self._announce_soon(pending)
+        async with self._unit():
+            if not await self._roles.revoke(a):
+                raise NotFound(f"{a.user} holds no role {a.role} in fonds {a.fonds_code}")
+            await self._publisher.publish(announce)
 
     async def assignments(self, *, by: str) -> list[RoleAssignment]:
         await self._require_admin(by, ALL_FONDS)
@@ -136,42 +141,23 @@ class PermissionService:
         part: str = "",
         cause: Envelope[Any] | None = None,
     ) -> bool:
-        """Announce a grant's end, then mark it ended (True if this marked it). Publish first:
-        a crash in between repeats the same event id (``part`` tells the ends apart), not a
-        loss."""
-        await self._publisher.publish(
-            new_event(
-                revoked,
-                source=self._source,
-                subject=str(grant.grant_id),
-                correlation_id=str(grant.request_id),
-                cause=cause,
-                actor=actor,
-                event_id=derived_event_id(grant.grant_id, AccessRevoked, part),
+        """Mark a grant ended and announce it, in one unit of work; False if another end came
+        first (``part`` tells the ends apart in the event id)."""
+        async with self._unit():
+            if not await self._grants.mark_revoked(grant.grant_id, revoked.revoked_at):
+                return False
+            await self._publisher.publish(
+                new_event(
+                    revoked,
+                    source=self._source,
+                    subject=str(grant.grant_id),
+                    correlation_id=str(grant.request_id),
+                    cause=cause,
+                    actor=actor,
+                    event_id=derived_event_id(grant.grant_id, AccessRevoked, part),
+                )
             )
-        )
-        return await self._grants.mark_revoked(grant.grant_id, revoked.revoked_at)
-
-    async def announce_pending(self) -> int:
-        """Publish the role changes a crash left unannounced (each under its own event id)."""
-        pending = await self._roles.pending()
-        for p in pending:
-            await self._announce(p)
-        return len(pending)
-
-    async def _announce_soon(self, pending: Pending) -> None:
-        """Announce now, or, with the broker down, by the next ``announce_pending``: the change
-        holds either way."""
-        try:
-            await self._announce(pending)
-        except Exception as error:
-            if not is_transient(error):
-                raise
-            log.warning("role change announced later", user=pending.change.data.user)
-
-    async def _announce(self, pending: Pending) -> None:
-        await self._publisher.publish(pending.change)
-        await self._roles.announced(pending)
+        return True
 
     def _assigned(self, a: RoleAssignment, by: str) -> Envelope[RoleAssigned]:
         assigned = RoleAssigned(

@@ -174,16 +174,19 @@ class Handovers:
             )
             return {int(r["fiscal_year"]): int(r["extended_years"]) for r in await found.fetchall()}
 
-    async def extend_custody(self, extension: dict[str, Any]) -> None:
-        """Record a consent; the latest one for a fonds and year is the one that counts."""
+    async def extend_custody(self, extension: dict[str, Any]) -> bool:
+        """Record a consent that extends custody further than any before it; False if another,
+        reaching as far or further, came first (one statement: no check-then-write)."""
         async with self._pool.connection() as conn:
-            await conn.execute(
+            kept = await conn.execute(
                 "INSERT INTO custody_extensions (fonds_code, fiscal_year, extended_years, consent) "
                 "VALUES (%s, %s, %s, %s) ON CONFLICT (fonds_code, fiscal_year) DO UPDATE "
-                "SET extended_years = excluded.extended_years, consent = excluded.consent",
+                "SET extended_years = excluded.extended_years, consent = excluded.consent "
+                "WHERE custody_extensions.extended_years < excluded.extended_years",
                 (extension["fonds_code"], extension["fiscal_year"], extension["extended_years"],
                  Jsonb(extension)),
             )  # fmt: skip
+            return kept.rowcount == 1
 
     async def offer(self, offer: HandoverOffer) -> HandoverOffer:
         """The open offer of the fonds and year: this one, or the one made before it."""

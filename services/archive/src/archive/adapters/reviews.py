@@ -3,8 +3,6 @@ record, kept under the record's id so that of two archivists deciding at once on
 
 from __future__ import annotations
 
-import uuid
-
 from archive.domain.lifecycle import HoldConflict
 from contracts.events import RecordReviewed
 from servicekit.database import Pool
@@ -32,15 +30,3 @@ class Reviews:
             earlier = RecordReviewed.model_validate_json(row["event"])
             by = f" by {earlier.reviewed_by} at {earlier.reviewed_at:%Y-%m-%d %H:%M} UTC"
         raise HoldConflict(f"{reviewed.archive_code} was reviewed already{by}")
-
-    async def published(self, record_id: uuid.UUID) -> None:
-        async with self._pool.connection() as conn:
-            await conn.execute(
-                "UPDATE reviews SET published = true WHERE record_id = %s", (record_id,)
-            )
-
-    async def unpublished(self) -> list[RecordReviewed]:
-        """Decisions kept whose event a crash kept from going out."""
-        async with self._pool.connection() as conn:
-            found = await conn.execute("SELECT event FROM reviews WHERE NOT published")
-            return [RecordReviewed.model_validate_json(r["event"]) for r in await found.fetchall()]

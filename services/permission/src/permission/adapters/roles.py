@@ -1,48 +1,23 @@
 """Role assignments, owned here: one row per (principal, role, fonds), held or not.
 
-A change and the event that announces it are written in one transaction (``role_announcements``),
-so a crash between keeping a change and publishing it loses no event: ``pending`` gives what is
-still to be announced, and ``announced`` takes it off once published. Changes to one principal's
-roles take turns (a transaction lock on the principal), so the check that no principal holds two
-administrative roles (三员分立) and the change it allows are one step.
+Changes to one principal's roles take turns (a transaction lock on the principal), so the check
+that no principal holds two administrative roles (三员分立) and the change it allows are one
+step; the use case announces the change in the same unit of work.
 """
 
 from __future__ import annotations
 
 import time
-from typing import Any
 
-from psycopg.types.json import Jsonb
-
-from contracts.envelope import Envelope
-from contracts.events import RoleAssigned, RoleRevoked
 from contracts.roles import ADMINISTRATORS
 from permission.domain.access import ChangeRefused, RoleAssignment
-from permission.ports import Pending, RoleChange
-from servicekit.database import Connection, Pool, transaction
+from servicekit.database import Connection, Pool, after_commit, transaction
 from servicekit.roles import HeldRole, Holder, KeptRoles
-
-_KINDS: dict[str, Any] = {"assigned": Envelope[RoleAssigned], "revoked": Envelope[RoleRevoked]}
-
-
-def _key(a: RoleAssignment) -> str:
-    return f"{a.user}|{a.role}|{a.fonds_code}"
 
 
 async def _turn_of(conn: Connection, principal: str) -> None:
     """Changes to one principal's roles take turns until this transaction ends."""
     await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (principal,))
-
-
-async def _announce(conn: Connection, a: RoleAssignment, change: RoleChange) -> Pending:
-    kind = "assigned" if isinstance(change.data, RoleAssigned) else "revoked"
-    kept = await conn.execute(
-        "INSERT INTO role_announcements (assignment, kind, event) VALUES (%s, %s, %s) RETURNING id",
-        (_key(a), kind, Jsonb(change.model_dump(mode="json"))),
-    )
-    row = await kept.fetchone()
-    assert row is not None
-    return Pending(_key(a), {"id": row["id"]}, change)
 
 
 class Roles:
@@ -71,8 +46,8 @@ class Roles:
             found = await conn.execute("SELECT 1 FROM role_assignments LIMIT 1")
             return await found.fetchone() is None
 
-    async def assign(self, a: RoleAssignment, announce: Envelope[RoleAssigned]) -> Pending | None:
-        """Hold ``a`` from now; None if it is held already (nothing changes). ChangeRefused if
+    async def assign(self, a: RoleAssignment) -> bool:
+        """Hold ``a`` from now; False if it is held already (nothing changes). ChangeRefused if
         the principal holds another administrative role."""
         async with transaction(self._pool) as conn:
             await _turn_of(conn, a.user)
@@ -93,12 +68,10 @@ class Roles:
                 "DO UPDATE SET held = true WHERE NOT role_assignments.held",
                 (a.user, a.role, a.fonds_code),
             )
-            if changed.rowcount == 0:
-                return None
-            return await _announce(conn, a, announce)
+            return changed.rowcount == 1
 
-    async def revoke(self, a: RoleAssignment, announce: Envelope[RoleRevoked]) -> Pending | None:
-        """End ``a``; None if it is not held."""
+    async def revoke(self, a: RoleAssignment) -> bool:
+        """End ``a``; False if it is not held."""
         async with transaction(self._pool) as conn:
             await _turn_of(conn, a.user)
             changed = await conn.execute(
@@ -106,27 +79,7 @@ class Roles:
                 "WHERE principal = %s AND role = %s AND fonds_code = %s AND held",
                 (a.user, a.role, a.fonds_code),
             )
-            if changed.rowcount == 0:
-                return None
-            return await _announce(conn, a, announce)
-
-    async def pending(self) -> list[Pending]:
-        async with self._pool.connection() as conn:
-            found = await conn.execute(
-                "SELECT id, assignment, kind, event FROM role_announcements ORDER BY id"
-            )
-            return [
-                Pending(
-                    r["assignment"], {"id": r["id"]}, _KINDS[r["kind"]].model_validate(r["event"])
-                )
-                for r in await found.fetchall()
-            ]
-
-    async def announced(self, pending: Pending) -> None:
-        async with self._pool.connection() as conn:
-            await conn.execute(
-                "DELETE FROM role_announcements WHERE id = %s", (pending.element["id"],)
-            )
+            return changed.rowcount == 1
 
 
 class CachedRoles(Roles):
@@ -148,19 +101,19 @@ class CachedRoles(Roles):
         self._kept.keep(user, roles, asked_at)
         return roles
 
-    async def assign(self, a: RoleAssignment, announce: Envelope[RoleAssigned]) -> Pending | None:
+    async def assign(self, a: RoleAssignment) -> bool:
         self.forget(a.user)
         try:
-            return await super().assign(a, announce)
-        finally:
-            self.forget(a.user)
+            return await super().assign(a)
+        finally:  # what was read meanwhile is the old state, until the change is committed
+            after_commit(lambda: self.forget(a.user))
 
-    async def revoke(self, a: RoleAssignment, announce: Envelope[RoleRevoked]) -> Pending | None:
+    async def revoke(self, a: RoleAssignment) -> bool:
         self.forget(a.user)
         try:
-            return await super().revoke(a, announce)
+            return await super().revoke(a)
         finally:
-            self.forget(a.user)
+            after_commit(lambda: self.forget(a.user))
 
     def forget(self, name: str) -> None:
         self._kept.forget(name)
