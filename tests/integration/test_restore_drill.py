@@ -1,12 +1,13 @@
-"""The restore drill (会计档案管理办法 第八条 (五)): records archived, a borrowing granted and
-the trail kept; backed up; work goes on; then the stack is lost (its databases dropped, its
-object store replaced by an empty one) and the backup is restored into it.
+"""The restore drill (会计档案管理办法 第八条 (五)): records archived, a borrowing granted, the
+year handed over and the trail kept; backed up; work goes on; then the stack is lost (its
+databases dropped, its object store replaced by an empty one) and the backup is restored into it.
 
 What must hold: every record of the backup re-checks with its SHA-256 and SM3 as archived, its
-originals locked again; the grant opens what it opened; the audit log grows back from the topics
-that survived and verifies against its published checkpoints. The recovery point is the backup:
-what the archive and the permission service did after it is not in their databases
-(docs/operations.md), and the trail says what it was.
+originals locked again; the grant opens what it opened; the services handle again, from the
+topics that survived, what they handled after the backup, so the record archived after it is
+archived again, with the same code, from its upload (the ingest bucket replicated to the second
+site, as docs/operations.md asks); the audit log grows back and verifies against its published
+checkpoints.
 """
 
 from __future__ import annotations
@@ -31,7 +32,13 @@ from audit.app import create_app as audit_app
 from audit.settings import AuditSettings
 from contracts.envelope import new_event
 from contracts.events import ApprovalDecided, DocumentIngested, RecordArchived
-from contracts.topics import ACCESS_GRANTED, RECORDS_ARCHIVED, source_of, topics
+from contracts.topics import (
+    ACCESS_GRANTED,
+    DOCUMENTS_INGESTED,
+    RECORDS_ARCHIVED,
+    source_of,
+    topics,
+)
 from devkit import backup, pg_access, s3_access
 from devkit.identity import as_user
 from devkit.namespace import discard, provision
@@ -47,6 +54,7 @@ from servicekit import s3
 from servicekit.settings import PlatformSettings
 
 ARCHIVE_CALLS = as_user("client:aap-archive")  # who asks the permission service's check
+ACCOUNTANT = "lijing"  # the local stack's 会计人员 of Q001: offers the year for handover
 
 
 async def empty_object_store(folder: Path) -> AsyncIterator[str]:
@@ -125,6 +133,27 @@ async def lost(
 AUDITED = [t for t in topics(()) if "audit" in t.consumers]
 
 
+async def uploaded_since(
+    platform: PlatformSettings, manifest: dict[str, object]
+) -> list[tuple[str, bytes]]:
+    """What reached the ingest bucket after the backup: what S3 replication to a second site
+    carries over (docs/operations.md), read before the first site is lost."""
+    backed_up = {(o["key"], o["version_id"]) for o in manifest["objects"]}  # type: ignore[attr-defined]
+    store = s3.ObjectStore(s3.connect(platform), platform.bucket_name("ingest-originals"))
+    return [
+        (key, await store.get(key, version))
+        for key, versions in (await store.versions("")).items()
+        for version in versions
+        if (key, version) not in backed_up
+    ]
+
+
+async def replicate(platform: PlatformSettings, uploads: list[tuple[str, bytes]]) -> None:
+    store = s3.ObjectStore(s3.connect(platform), platform.bucket_name("ingest-originals"))
+    for key, data in uploads:
+        await store.put(key, data, "application/octet-stream")
+
+
 async def trail_length(platform: PlatformSettings, audit: httpx.AsyncClient) -> int:
     """Entries in the audit log once it has recorded everything published so far."""
     await consumed(platform.kafka_bootstrap, platform.namespace, "audit", AUDITED)
@@ -145,6 +174,42 @@ async def services(platform: PlatformSettings) -> AsyncIterator[dict[str, httpx.
         running(audit_app(audit, permission_transport=asks)) as trail,
     ):
         yield {"permission": permission, "archive": a, "audit": trail}
+
+
+async def handed_over(
+    archive: httpx.AsyncClient, record: RecordArchived
+) -> list[dict[str, object]]:
+    """The accounting department hands the record's year over, the archive accepts it: the
+    year's volumes as bound."""
+    body = {"fonds_code": record.fonds_code, "fiscal_year": record.fiscal_year}
+    offered = await archive.post("/v1/handover-offers", json=body, headers=as_user(ACCOUNTANT))
+    assert offered.status_code == 201, offered.text
+    accepted = await archive.post(
+        "/v1/handovers", json={"offer_id": offered.json()["offer_id"]}, headers=as_user(ARCHIVIST)
+    )
+    assert accepted.status_code == 201, accepted.text
+    bound = await volumes(archive, record)
+    assert bound and all(v["bound"] for v in bound)
+    return bound
+
+
+async def volumes(archive: httpx.AsyncClient, record: RecordArchived) -> list[dict[str, object]]:
+    params: dict[str, str | int] = {
+        "fonds_code": record.fonds_code,
+        "fiscal_year": record.fiscal_year,
+    }
+    r = await archive.get("/v1/volumes", params=params, headers=as_user(ARCHIVIST))
+    assert r.status_code == 200, r.text
+    return [{k: v[k] for k in ("volume", "items", "bound")} for v in r.json()]
+
+
+async def ready(service: httpx.AsyncClient) -> None:
+    """The positive signal that a service is ready (/readyz answers 200), within a minute."""
+    async with asyncio.timeout(60):
+        while True:
+            if (await service.get("/readyz")).status_code == 200:
+                return
+            await asyncio.sleep(0.2)
 
 
 async def allowed(permission: httpx.AsyncClient, ask: dict[str, str]) -> bool:
@@ -177,27 +242,46 @@ async def test_a_backup_restored_into_an_empty_stack_rechecks_grants_and_verifie
         await granted.wait_for(of_type("AccessGranted"))
         ask = {"user": "wangfang", "action": "read", "resource": f"record:{records[0].record_id}"}
         assert await allowed(http["permission"], ask)
+        bound = await handed_over(http["archive"], records[0])
         await trail_length(before, http["audit"])
-        await asyncio.to_thread(backup.take, before, folder)
+        manifest = await asyncio.to_thread(backup.take, before, folder)
         later = await archive(before, out, 3)  # work goes on after the backup
         trail_at_loss = await trail_length(before, http["audit"])
+    uploads = await uploaded_since(before, manifest)
 
     # The stack is lost: its databases dropped, its objects on a store that is gone.
     pg_access.remove(before, before.namespace)
     await answering(after)
     s3_access.apply(after, after.namespace)
     restored = await asyncio.to_thread(backup.restore, after, folder)
+    await replicate(after, uploads)
 
     async with services(after) as http:
-        for record in records:
+        # The positive signal: the archive has handled every upload announced, again.
+        await consumed(after.kafka_bootstrap, after.namespace, "archive", [DOCUMENTS_INGESTED])
+        for record in [*records, later]:
             checked = await http["archive"].post(
                 f"/v1/records/{record.record_id}/recheck", headers=as_user(ARCHIVIST)
             )
             assert checked.status_code == 200 and checked.json()["ok"] is True, checked.text
-        gone = await http["archive"].get(
+        again = await http["archive"].get(
             f"/v1/records/{later.record_id}", headers=as_user(ARCHIVIST)
         )
-        assert gone.status_code == 404  # archived after the recovery point
+        assert again.status_code == 200, again.text  # archived after the backup: here again
+        assert again.json()["archive_code"] == later.archive_code
+        await ready(http["archive"])  # its search index filled from the restored database
+        found = await http["archive"].get(
+            "/v1/records",
+            params={"fonds_code": later.fonds_code, "with_total": "true"},
+            headers=as_user(ARCHIVIST),
+        )
+        assert found.status_code == 200, found.text
+        assert found.json()["total"] == len(records) + 1  # as many as before the loss
+        # The handover stands: the year's volume bound as it was, the later record beside it.
+        assert await volumes(http["archive"], later) == [
+            *bound,
+            {"volume": len(bound) + 1, "items": 1, "bound": False},
+        ]
         assert await allowed(http["permission"], ask)
         # The trail grows back from the topics that survived, and verifies (trail_length).
         assert await trail_length(after, http["audit"]) >= trail_at_loss

@@ -132,6 +132,9 @@ def take(platform: PlatformSettings, folder: Path) -> dict[str, Any]:
     """Back up ``platform``'s namespace into ``folder``; the manifest."""
     sealed = Sealed(folder, backup_key())
     taken_at = datetime.now(UTC)
+    # Before the dumps: a consumer commits after its transaction, so each database holds at
+    # least what its group had committed; replaying from there repeats, never skips.
+    positions = asyncio.run(_positions(platform))
     databases = {}
     for service in pg_access.SERVICES:
         dump = subprocess.run(  # noqa: S603 - our own binary, arguments of our own
@@ -151,6 +154,7 @@ def take(platform: PlatformSettings, folder: Path) -> dict[str, Any]:
         "taken_at": taken_at.isoformat(),
         "namespace": platform.namespace,
         "databases": databases,
+        "positions": positions,
         "objects": objects,
         "files": sealed.files,
     }
@@ -215,8 +219,47 @@ def restore(platform: PlatformSettings, folder: Path) -> list[Restored]:
         assert written.version_id is not None
         restored.append(Restored(o.bucket, o.key, o.version_id, written.version_id))
     _tell_the_archive(platform, restored)
+    asyncio.run(_rewind_the_services(platform, manifest["positions"]))
     asyncio.run(_rewind_the_trail(platform))
     return restored
+
+
+# The consumer groups a restore sets back to the positions in the backup; the audit log keeps
+# its own position with each entry (``_rewind_the_trail``).
+REWOUND = [s for s in pg_access.SERVICES if s != "audit"]
+
+
+def _partitions(platform: PlatformSettings, service: str) -> list[TopicPartition]:
+    read = [t for t in topics(platform.oa_connections) if service in t.consumers]
+    return [
+        TopicPartition(t.name(platform.namespace), p) for t in read for p in range(t.partitions)
+    ]
+
+
+async def _positions(platform: PlatformSettings) -> dict[str, list[tuple[str, int, int | None]]]:
+    """Where each service's consumer group had committed, on every partition it reads (None:
+    nothing committed yet)."""
+    positions = {}
+    for service in REWOUND:
+        async with reader(platform, subscriber_group(platform, service)) as consumer:
+            positions[service] = [
+                (tp.topic, tp.partition, await consumer.committed(tp))
+                for tp in _partitions(platform, service)
+            ]
+    return positions
+
+
+async def _rewind_the_services(
+    platform: PlatformSettings, positions: dict[str, list[tuple[str, int, int | None]]]
+) -> None:
+    """Each service's group set back to where it was at the backup: started, the services
+    handle again what they handled after it, from the topics that survived (every consumer is
+    idempotent), and what they did then is done again."""
+    for service, committed in positions.items():
+        async with reader(platform, subscriber_group(platform, service)) as consumer:
+            offsets = {TopicPartition(t, p): offset or 0 for t, p, offset in committed}
+            consumer.assign(list(offsets))
+            await consumer.commit(offsets)
 
 
 def _restore_data(platform: PlatformSettings, service: str, dump: Path) -> None:
