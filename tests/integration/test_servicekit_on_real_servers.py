@@ -210,6 +210,33 @@ async def test_an_event_is_published_with_its_state_or_not_at_all(
     assert seen[0]["correlationid"] == subject
 
 
+async def test_an_event_the_broker_refuses_is_set_aside_and_holds_up_nothing(
+    platform: PlatformSettings,
+) -> None:
+    """A poison event in the outbox (here, larger than the broker takes) is set aside with the
+    reason, and the events after it are published."""
+    rt = build_runtime("ingest", platform, publishes=[DocumentRejected])
+    subject = "poison-" + uuid.uuid4().hex[:8]
+    huge = rejected("大.json", subject)
+    await rt.db.open()
+    async with rt.db.connection() as conn:  # as a use case would have written it, 2 MB of it
+        await conn.execute(
+            "INSERT INTO outbox (event_id, event_type, topic, key, body) "
+            "VALUES (%s, %s, %s, %s, %s)",
+            (huge.id, huge.type, DOCUMENTS_REJECTED.name(platform.namespace), subject.encode(),
+             huge.model_dump_json().encode() + b" " * 2_000_000),
+        )  # fmt: skip
+    await rt.publisher.publish(rejected("后来的.json", subject))
+    async with running(build_app(rt, title="outbox probe")):
+        seen = await read_subject(platform, subject, until_type="后来的.json")
+    assert [e["data"]["filename"] for e in seen] == ["后来的.json"]  # type: ignore[index]
+    with pg_access.superuser(platform, platform.database_name("ingest")) as admin:
+        [(reason,)] = admin.execute(
+            "SELECT reason FROM outbox_refused WHERE event_id = %s", (huge.id,)
+        ).fetchall()
+    assert reason.startswith("MessageSizeTooLargeError"), reason
+
+
 async def test_originals_copied_under_compliance_lock_cannot_be_deleted(
     platform: PlatformSettings,
 ) -> None:

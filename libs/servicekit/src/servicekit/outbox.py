@@ -18,7 +18,7 @@ import structlog
 
 from contracts.envelope import Envelope
 from contracts.topics import Topic
-from servicekit.database import Pool, after_commit, transaction
+from servicekit.database import Connection, Pool, after_commit, transaction
 from servicekit.failures import is_transient
 from servicekit.kafka import EventPublisher, Message
 
@@ -66,9 +66,13 @@ class Outbox:
             rows = await found.fetchall()
             if not rows:
                 return 0
-            await self._kafka.send(
-                [Message(r["topic"], r["key"], r["body"], r["correlation_id"]) for r in rows]
-            )
+            messages = [Message(r["topic"], r["key"], r["body"], r["correlation_id"]) for r in rows]
+            try:
+                await self._kafka.send(messages)
+            except Exception as error:
+                if is_transient(error):
+                    raise
+                await self._one_by_one(conn, rows, messages)
             sent = [r["position"] for r in rows]
             await conn.execute(  # the range lets the primary key serve it, however long the list
                 "DELETE FROM outbox WHERE position BETWEEN %s AND %s AND position = ANY(%s)",
@@ -77,6 +81,29 @@ class Outbox:
         for r in rows:
             log.info("event published", event_type=r["event_type"], event_id=str(r["event_id"]))
         return len(rows)
+
+    async def _one_by_one(
+        self, conn: Connection, rows: list[dict[str, Any]], messages: list[Message]
+    ) -> None:
+        """A batch the broker refused: each event sent alone, and one it refuses for itself
+        (too large, say) set aside in ``outbox_refused`` with the reason, so that it never holds
+        up the events after it. A broker down meanwhile: all of it again later."""
+        for row, message in zip(rows, messages, strict=True):
+            try:
+                await self._kafka.send([message])
+            except Exception as error:
+                if is_transient(error):
+                    raise
+                log.error(
+                    "event refused by the broker, set aside",
+                    event_type=row["event_type"], event_id=str(row["event_id"]), error=str(error),
+                )  # fmt: skip
+                await conn.execute(
+                    "INSERT INTO outbox_refused (position, event_id, event_type, topic, key, body, "
+                    "correlation_id, reason) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+                    (row["position"], row["event_id"], row["event_type"], row["topic"], row["key"],
+                     row["body"], row["correlation_id"], f"{type(error).__name__}: {error}"),
+                )  # fmt: skip
 
     async def run(self) -> None:
         """Relay until cancelled: at once after a commit that added events, every
