@@ -288,6 +288,7 @@ async def _outbox(outbox: Any, kafka: Kafka, event: Any) -> None:
     assert await outbox.relay_once() >= 1
     await outbox.publish(event)
     await outbox.drain(within=30)
+    assert await outbox.refused() == 0
     kafka.sent.clear()
     await outbox.publish(event)
     relay = asyncio.create_task(outbox.run())

@@ -227,9 +227,14 @@ async def test_an_event_the_broker_refuses_is_set_aside_and_holds_up_nothing(
              huge.model_dump_json().encode() + b" " * 2_000_000),
         )  # fmt: skip
     await rt.publisher.publish(rejected("后来的.json", subject))
-    async with running(build_app(rt, title="outbox probe")):
+    async with running(build_app(rt, title="outbox probe")) as http:
         seen = await read_subject(platform, subject, until_type="后来的.json")
+        # The system administrator sees it counted (the relay set it aside before the later).
+        ready = (await http.get("/readyz")).json()
+        metrics = (await http.get("/metrics")).text
     assert [e["data"]["filename"] for e in seen] == ["后来的.json"]  # type: ignore[index]
+    assert ready["details"]["outbox_refused"] == 1
+    assert 'aap_outbox_refused{service="ingest"' in metrics
     with pg_access.superuser(platform, platform.database_name("ingest")) as admin:
         [(reason,)] = admin.execute(
             "SELECT reason FROM outbox_refused WHERE event_id = %s", (huge.id,)

@@ -105,6 +105,13 @@ class Outbox:
                      row["body"], row["correlation_id"], f"{type(error).__name__}: {error}"),
                 )  # fmt: skip
 
+    async def refused(self) -> int:
+        """How many events the relay set aside (shown in /readyz, a metric at /metrics)."""
+        async with self._db.connection() as conn:
+            found = await conn.execute("SELECT count(*) AS n FROM outbox_refused")
+            row = await found.fetchone()
+        return int(row["n"]) if row else 0
+
     async def run(self) -> None:
         """Relay until cancelled: at once after a commit that added events, every
         ``IDLE_SECONDS`` anyway; a database or broker down is waited out, backing off."""

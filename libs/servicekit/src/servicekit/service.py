@@ -230,7 +230,9 @@ def build_app(
     answer_errors(app, errors or {})
     # The only routes open to anyone.
     health = health_router(
-        all_checks, {"dead_letters": dead.figure}, {"service": rt.service, "group": group}
+        all_checks,
+        {"dead_letters": dead.figure, "outbox_refused": rt.publisher.refused},
+        {"service": rt.service, "group": group},
     )
     app.include_router(health)
     # Every other route sits behind the token check, declared once here so none can miss it;
