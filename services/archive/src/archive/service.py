@@ -141,7 +141,9 @@ class ArchiveService:
             async with self._unit():  # the record and its announcement, together
                 record = await self._records.add(record, versions)
                 if await self._records.get(record.record_id) != record:  # 3-2, as reported
-                    raise ConnectionError(f"record {record.record_id} does not read back")
+                    raise ConnectionError(
+                        f"record {record.record_id} does not read back as written"
+                    )
                 if record.supersedes:
                     await self._records.mark_superseded(record.supersedes, record.record_id)
                 await self._announce(record, event)

@@ -187,10 +187,8 @@ class IngestService:
         holds the key if another upload took it first; _InvoicesBooked (nothing kept) if
         another voucher booked one of its invoices first."""
         async with self._unit():
-            if (kept := await self._keys.get(key)) is not None or (
-                kept := await self._keys.claim(key, fingerprint, event)
-            ) is not None:
-                return kept
+            if (kept := await self._keys.claim(key, fingerprint, event)) is not None:
+                return kept  # the claim names whoever took the key first
             invoices = [i.booking_key for i in event.invoices]
             if conflicts := await self._bookings.claim(
                 invoices, event.document_id, event.fonds_code

@@ -1,5 +1,6 @@
 -- Events the broker refused for themselves (too large, say), set aside by the relay with the
--- reason, so that one never holds up the events after it; a system administrator looks here.
+-- reason, so that one never holds up the events after it; counted for /readyz and /metrics
+-- (aap_outbox_refused), for the system administrator.
 CREATE TABLE outbox_refused (
     position bigint PRIMARY KEY,
     event_id uuid NOT NULL,
@@ -11,4 +12,4 @@ CREATE TABLE outbox_refused (
     reason text NOT NULL,
     refused_at timestamptz NOT NULL DEFAULT now()
 );
-CALL grant_runtime('INSERT', 'outbox_refused');
+CALL grant_runtime('SELECT, INSERT', 'outbox_refused');
