@@ -21,7 +21,7 @@ from pydantic import SecretStr
 
 from contracts.envelope import new_event
 from contracts.events import ApprovalDecided, OaDecisionMade
-from contracts.topics import APPROVALS_DECIDED, OaConnection
+from contracts.topics import APPROVALS_DECIDED, OPERATIONS, OaConnection
 from devkit.kafka_access import apply_local, client_env
 from devkit.namespace import discard
 from devkit.topics import create_topics
@@ -116,7 +116,7 @@ async def test_a_decision_forged_by_the_oa_or_ingest_principal_is_refused_by_the
 ) -> None:
     topic = APPROVALS_DECIDED.name(namespace)
     before = await end_offsets(platform, topic)
-    for principal in (SEEYON.principal, "ingest"):
+    for principal in (SEEYON.principal, "ingest", OPERATIONS):  # the backup tool's too
         with pytest.raises(TopicAuthorizationFailedError):
             await send(platform, principal, topic, forged_decision())
     # Nothing reached the topic the permission service grants from: no grant can follow.

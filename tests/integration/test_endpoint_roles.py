@@ -26,7 +26,7 @@ from contracts.endpoints import ENDPOINTS
 from contracts.envelope import new_event
 from contracts.events import RecordArchived
 from contracts.topics import RECORDS_ARCHIVED, source_of
-from devkit.identity import ERP, as_user
+from devkit.identity import ERP, as_user, subject_of
 from devkit.samples import ingested_document, sample_voucher, store_files, voucher_summary
 from devkit.send import EventSender
 from devkit.testing import InProcessPermission, running
@@ -37,6 +37,7 @@ from servicekit.settings import PlatformSettings
 
 FONDS = "Q001"  # the local stack's sample fonds: zhaomin archivist, lijing accountant
 FONDS_QUERY = {"fonds_code": FONDS, "fiscal_year": 2025}
+ZHAOMIN = {"user": "zhaomin", "subject": subject_of("zhaomin")}  # as the services name a person
 
 
 @dataclass(frozen=True)
@@ -113,10 +114,10 @@ RULES: dict[tuple[str, str, str], Rule] = {
     ("permission", "GET", "/v1/check"): Rule(
         ("zhaomin", "secadmin", "client:aap-erp"),
         "client:aap-archive",
-        {"params": {"user": "zhaomin", "action": "read", "resource": f"record:{uuid.uuid4()}"}},
+        {"params": ZHAOMIN | {"action": "read", "resource": f"record:{uuid.uuid4()}"}},
     ),
     ("permission", "GET", "/v1/visibility"): Rule(
-        ("zhaomin", "client:aap-erp"), "client:aap-audit", {"params": {"user": "zhaomin"}}
+        ("zhaomin", "client:aap-erp"), "client:aap-audit", {"params": ZHAOMIN}
     ),
     ("permission", "GET", "/v1/roles/{user}"): Rule(
         ("lijing", "client:aap-erp"), "client:aap-ingest"

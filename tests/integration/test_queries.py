@@ -17,6 +17,7 @@ import json
 import secrets
 import uuid
 from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, ClassVar
 
@@ -50,6 +51,7 @@ from contracts.events import (
     RoleAssigned,
 )
 from devkit import pg_access
+from devkit.identity import ISSUER
 from devkit.samples import archived_record, ingested_document, stored_file
 from ingest.adapters.invoice_bookings import InvoiceBookings
 from ingest.adapters.submissions import Submissions
@@ -57,6 +59,7 @@ from ingest.adapters.voucher_keys import VoucherKeys
 from permission.adapters.grants import Grants
 from permission.adapters.roles import Roles
 from permission.domain.access import Grant, RoleAssignment
+from servicekit.auth import Person
 from servicekit.database import Pool, conninfo
 from servicekit.idempotency import ProcessedEvents
 from servicekit.outbox import Outbox
@@ -158,8 +161,11 @@ SEEDS: dict[str, list[str]] = {
         "CASE WHEN i %% 10 = 0 THEN NULL ELSE now() END FROM generate_series(1, %(rows)s) i",
         "INSERT INTO record_scopes SELECT gen_random_uuid(), 'S' || i %% 50 "
         "FROM generate_series(1, %(rows)s) i",
-        "INSERT INTO role_assignments SELECT 'u' || i, 'accountant', 'S' || i %% 50, true "
+        "INSERT INTO people SELECT 'iss', 'sub' || i, 'u' || i, now() "
         "FROM generate_series(1, %(rows)s) i",
+        "INSERT INTO role_assignments (principal, role, fonds_code, held, issuer, subject) "
+        "SELECT 'u' || i, 'accountant', 'S' || i %% 50, true, CASE WHEN i %% 2 = 0 THEN 'iss' END, "
+        "CASE WHEN i %% 2 = 0 THEN 'sub' || i END FROM generate_series(1, %(rows)s) i",
         "INSERT INTO processed_events SELECT 'seed-' || i %% 5, 'e' || i, 't', now() "
         "FROM generate_series(1, %(rows)s) i",
         OUTBOX_SEED,
@@ -421,7 +427,7 @@ async def _approval(pool: Any, track: Track, run: str) -> None:
 
 
 async def _permission(pool: Any, track: Track, run: str) -> None:
-    grants, roles = track(Grants(pool)), track(Roles(pool))
+    grants, roles = track(Grants(pool)), track(Roles(pool, ISSUER))
     grant = Grant(
         grant_id=uuid.uuid4(), user="liuyang", actions=("read",), fonds_code="Q001",
         record_ids=(uuid.uuid4(),), valid_from=NOW, valid_until=NOW + timedelta(days=7),
@@ -436,9 +442,14 @@ async def _permission(pool: Any, track: Track, run: str) -> None:
     await grants.remember_record(grant.record_ids[0], "Q001")
     await grants.fonds_of(grant.record_ids[0])
     held = RoleAssignment(f"p-{run}", "archivist", "Q001")
-    assert await roles.assign(held) is True
-    assert await roles.revoke(held) is True
+    assert await roles.assign(held) == held  # waiting: nobody has signed in under the name
     await roles.held(held.user)
+    person = Person(f"s-{run}", held.user)
+    assert await roles.held_by(person) == [held]  # the first sign-in binds it
+    renamed = Person(person.subject, f"q-{run}")
+    assert await roles.held_by(renamed) == [replace(held, user=renamed.name)]
+    assert await roles.revoke(replace(held, user=renamed.name)) is not None
+    await roles.held(renamed.name)
     await roles.held()
     await roles.is_empty()
 

@@ -20,7 +20,9 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
+from hashlib import sha256
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -40,7 +42,7 @@ from contracts.topics import (
     topics,
 )
 from devkit import backup, pg_access, s3_access
-from devkit.identity import as_user
+from devkit.identity import as_user, subject_of
 from devkit.namespace import discard, provision
 from devkit.samples import ingested_document, store_files, voucher_summary
 from devkit.secretfile import local_dir
@@ -203,6 +205,14 @@ async def volumes(archive: httpx.AsyncClient, record: RecordArchived) -> list[di
     return [{k: v[k] for k in ("volume", "items", "bound")} for v in r.json()]
 
 
+async def kept_on_trail(audit: httpx.AsyncClient, event: str) -> list[dict[str, Any]]:
+    """What the audit log keeps of each event of a type, as an auditor reads it."""
+    params = {"event_type": f"cn.aap.{event}.v1"}
+    found = await audit.get("/v1/entries", params=params, headers=as_user(AUDITOR))
+    assert found.status_code == 200, found.text
+    return [entry["data"] for entry in found.json()["items"]]
+
+
 async def ready(service: httpx.AsyncClient) -> None:
     """The positive signal that a service is ready (/readyz answers 200), within a minute."""
     async with asyncio.timeout(60):
@@ -240,13 +250,21 @@ async def test_a_backup_restored_into_an_empty_stack_rechecks_grants_and_verifie
                       correlation_id="c")
         )  # fmt: skip
         await granted.wait_for(of_type("AccessGranted"))
-        ask = {"user": "wangfang", "action": "read", "resource": f"record:{records[0].record_id}"}
+        ask = {"user": "wangfang", "subject": subject_of("wangfang"), "action": "read",
+               "resource": f"record:{records[0].record_id}"}  # fmt: skip
         assert await allowed(http["permission"], ask)
         bound = await handed_over(http["archive"], records[0])
         await trail_length(before, http["audit"])
         manifest = await asyncio.to_thread(backup.take, before, folder)
         later = await archive(before, out, 3)  # work goes on after the backup
         trail_at_loss = await trail_length(before, http["audit"])
+        # The backup is on the trail, tied to its files by the manifest's digest.
+        [taken] = await kept_on_trail(http["audit"], "BackupTaken")
+        assert taken["backup_id"] == manifest["backup_id"]
+        assert (
+            taken["manifest_sha256"] == sha256((folder / "manifest.json").read_bytes()).hexdigest()
+        )
+        assert taken["objects"] == len(manifest["objects"])
     uploads = await uploaded_since(before, manifest)
 
     # The stack is lost: its databases dropped, its objects on a store that is gone.
@@ -283,8 +301,15 @@ async def test_a_backup_restored_into_an_empty_stack_rechecks_grants_and_verifie
             {"volume": len(bound) + 1, "items": 1, "bound": False},
         ]
         assert await allowed(http["permission"], ask)
-        # The trail grows back from the topics that survived, and verifies (trail_length).
-        assert await trail_length(after, http["audit"]) >= trail_at_loss
+        # The trail grows back from the topics that survived, and verifies (trail_length);
+        # the restore is on it, with each object's old and new version id.
+        assert await trail_length(after, http["audit"]) > trail_at_loss
+        assert [t["backup_id"] for t in await kept_on_trail(http["audit"], "BackupTaken")] == [
+            manifest["backup_id"]
+        ]
+        [told] = await kept_on_trail(http["audit"], "RecordsRestored")
+        moved = {(o["key"], o["old_version_id"], o["new_version_id"]) for o in told["objects"]}
+        assert moved == {(r.key, r.old_version_id, r.new_version_id) for r in restored}
     kept = {o.object_key for r in records for o in r.originals}
     assert kept <= {r.key for r in restored if r.bucket == "archive-originals"}
     assert all(r.old_version_id != r.new_version_id for r in restored)

@@ -49,7 +49,7 @@ from contracts.topics import (
 )
 from contracts.types import Money
 from devkit import pg_access
-from devkit.identity import ERP, as_user
+from devkit.identity import ERP, as_user, subject_of
 from devkit.namespace import discard, provision
 from devkit.samples import (
     archived_record,
@@ -71,6 +71,7 @@ from servicekit.settings import PlatformSettings
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 ROLES = [("zhaomin", "archivist", "Q9")]  # beside the local stack's (deploy/local/roles.json)
+WANGFANG = {"user": "wangfang", "subject": subject_of("wangfang")}  # as the archive names her
 
 
 async def stored_document(platform: PlatformSettings, n: int) -> DocumentIngested:
@@ -412,7 +413,7 @@ async def test_permission_grants_on_approval_and_revokes_on_expiry(
 ) -> None:
     settings = PermissionSettings(sweep_seconds=0.5)
     request = uuid.uuid4()
-    ask_for: dict[str, str] = {"user": "wangfang", "action": "download"}
+    ask_for: dict[str, str] = WANGFANG | {"action": "download"}
     archive_calls = as_user("client:aap-archive")  # the archive asks
     async with (
         running(permission_app(settings)) as http,
@@ -448,7 +449,7 @@ async def test_permission_grants_on_approval_and_revokes_on_expiry(
         assert (await http.get("/v1/check", params=other, headers=archive_calls)).json()[
             "allowed"
         ] is False
-        seen = await http.get("/v1/visibility", params={"user": "wangfang"}, headers=archive_calls)
+        seen = await http.get("/v1/visibility", params=WANGFANG, headers=archive_calls)
         assert seen.json()["record_ids"] == [str(record)], seen.text
         # A person cannot ask the check API (it would tell anyone who may read what)…
         asked = await http.get("/v1/check", params=ask, headers=as_user("wangfang"))
@@ -458,9 +459,10 @@ async def test_permission_grants_on_approval_and_revokes_on_expiry(
         theirs = (await http.get("/v1/grants", headers=as_user("liuyang"))).json()
         assert granted.data["grant_id"] in {g["grant_id"] for g in mine}
         assert granted.data["grant_id"] not in {g["grant_id"] for g in theirs}
-        assert (
-            await http.get("/v1/check", params={**ask, "user": "other"}, headers=archive_calls)
-        ).json()["allowed"] is False
+        other = ask | {"user": "other", "subject": subject_of("other")}
+        assert (await http.get("/v1/check", params=other, headers=archive_calls)).json()[
+            "allowed"
+        ] is False
         [revoked] = await watch.wait_for(
             of_type("AccessRevoked", grant_id=granted.data["grant_id"]), timeout=30
         )
@@ -889,7 +891,7 @@ async def test_the_security_administrator_withdraws_a_grant_before_its_time(
             platform.kafka_bootstrap, platform.namespace, "permission", [RECORDS_ARCHIVED]
         )
         decided = approved_borrowing("wangfang", (record,), request, timedelta(days=7))
-        ask = {"user": "wangfang", "action": "read", "resource": f"record:{record}"}
+        ask = WANGFANG | {"action": "read", "resource": f"record:{record}"}
         await out.send(
             new_event(
                 decided, source=source_of("approval"), subject=str(request), correlation_id="c"
@@ -1008,7 +1010,7 @@ async def test_the_system_administrator_redrives_dead_letters_once_their_cause_i
         await dead_letters_shown(http, 2)
         metrics = (await http.get("/metrics")).text
         assert f'aap_dead_letters{{service="permission",group="{ns}.permission"}} 2' in metrics
-        ask = {"user": "wangfang", "action": "read", "resource": f"record:{record}"}
+        ask = WANGFANG | {"action": "read", "resource": f"record:{record}"}
         check = await http.get("/v1/check", params=ask, headers=as_user("client:aap-archive"))
         assert check.json()["allowed"] is False
 
@@ -1091,7 +1093,7 @@ async def test_the_system_administrator_redrives_dead_letters_once_their_cause_i
             f"names topic {ROLES_ASSIGNED.name(ns)!r}, but lies on the dead letters of "
             f"{APPROVALS_DECIDED.name(ns)}",
         ]
-        forged_ask = ask | {"user": "wangqiang"}
+        forged_ask = ask | {"user": "wangqiang", "subject": subject_of("wangqiang")}
         check = await http.get(
             "/v1/check", params=forged_ask, headers=as_user("client:aap-archive")
         )

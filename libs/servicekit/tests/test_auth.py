@@ -26,6 +26,7 @@ from servicekit.auth import (
     Caller,
     Discovery,
     OidcSettings,
+    Person,
     ServiceToken,
     TokenVerifier,
     Unauthenticated,
@@ -222,10 +223,10 @@ async def test_a_role_lookup_sends_the_name_as_one_escaped_path_segment() -> Non
     token_._token = ("t", float("inf"))
     directory = RoleDirectory("http://permission", token_, httpx.MockTransport(permission))
     for name in ("secauditor#x", "x/../secauditor", "secauditor?x"):
-        assert (await directory.holder(name)).roles == ()
+        assert (await directory.holder(Person("s-1", name))).roles == ()
     await directory.close()
     assert asked == [
-        "/v1/roles/secauditor%23x",
-        "/v1/roles/x%2F..%2Fsecauditor",
-        "/v1/roles/secauditor%3Fx",
+        "/v1/roles/secauditor%23x?subject=s-1",
+        "/v1/roles/x%2F..%2Fsecauditor?subject=s-1",
+        "/v1/roles/secauditor%3Fx?subject=s-1",
     ]

@@ -23,6 +23,7 @@ from contracts.envelope import Envelope
 from contracts.events import RecordArchived, RecordsHandedOver
 from devkit.samples import ingested_document, stored_file
 from devkit.testing import InMemoryUnits
+from servicekit.auth import Person
 
 RULE = ArchiveCodeRule()
 
@@ -148,13 +149,13 @@ class Published:
 
 
 class Anyone:
-    async def require(self, user: str, action: str, record_id: object) -> None:
+    async def require(self, user: Person, action: str, record_id: object) -> None:
         pass
 
-    async def require_fonds(self, user: str, action: str, fonds_code: str) -> None:
+    async def require_fonds(self, user: Person, action: str, fonds_code: str) -> None:
         pass
 
-    async def visibility(self, user: str, action: str) -> Visibility:
+    async def visibility(self, user: Person, action: str) -> Visibility:
         return Visibility(True, (), ())
 
 
@@ -176,8 +177,14 @@ def service(
     )
 
 
+def person(name: str) -> Person:
+    return Person(f"subject-of-{name}", name)
+
+
 async def hand_over(s: HandoverService) -> RecordsHandedOver:
-    return await s.hand_over("Q001", 2025, user="赵敏", handed_over_by="陈静", supervised_by=None)
+    return await s.hand_over(
+        "Q001", 2025, user=person("赵敏"), handed_over_by="陈静", supervised_by=None
+    )
 
 
 async def test_of_twenty_requests_at_once_one_hands_over_and_the_year_is_free_again() -> None:
@@ -224,16 +231,16 @@ async def test_an_interrupted_handover_is_completed_with_the_same_event_id() -> 
 async def test_the_accounting_side_offers_and_another_person_of_the_archive_accepts() -> None:
     records = Records([record(1), record(2)])
     s, published = service(records, Handovers())
-    offer = await s.offer("Q001", 2025, user="lijing")
-    assert await s.offer("Q001", 2025, user="lijing") == offer  # the open offer, once
+    offer = await s.offer("Q001", 2025, user=person("lijing"))
+    assert await s.offer("Q001", 2025, user=person("lijing")) == offer  # the open offer, once
     with pytest.raises(DutiesSeparated, match="another person accepts it"):
-        await s.accept(offer.offer_id, user="lijing", supervised_by=None)
-    done = await s.accept(offer.offer_id, user="zhaomin", supervised_by="王监交")
+        await s.accept(offer.offer_id, user=person("lijing"), supervised_by=None)
+    done = await s.accept(offer.offer_id, user=person("zhaomin"), supervised_by="王监交")
     assert (done.handed_over_by, done.received_by, done.supervised_by) == (
         "lijing",
         "zhaomin",
         "王监交",
     )
     with pytest.raises(HandoverRefused, match="was accepted by handover"):
-        await s.accept(offer.offer_id, user="zhaomin", supervised_by=None)
+        await s.accept(offer.offer_id, user=person("zhaomin"), supervised_by=None)
     assert len(published.events) == 1

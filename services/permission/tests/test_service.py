@@ -28,6 +28,7 @@ from permission.service import (
     NotPermitted,
     PermissionService,
 )
+from servicekit.auth import Person
 
 SEED = [
     RoleAssignment("secadmin", "security_admin", "*"),
@@ -37,8 +38,13 @@ SEED = [
 
 
 class Roles:
+    """Roles by name: binding them to a subject is the adapter's, tried on the real server."""
+
     def __init__(self) -> None:
         self.docs: dict[RoleAssignment, bool] = {}
+
+    async def held_by(self, who: Person) -> list[RoleAssignment]:
+        return [replace(a, subject=who.subject) for a in await self.held(who.name)]
 
     async def held(self, user: str | None = None) -> list[RoleAssignment]:
         return [a for a, held in self.docs.items() if held and user in (None, a.user)]
@@ -46,17 +52,21 @@ class Roles:
     async def is_empty(self) -> bool:
         return not self.docs
 
-    async def assign(self, a: RoleAssignment) -> bool:
+    async def assign(self, a: RoleAssignment) -> RoleAssignment | None:
         if self.docs.get(a):
-            return False
+            return None
         self.docs[a] = True
-        return True
+        return a
 
-    async def revoke(self, a: RoleAssignment) -> bool:
+    async def revoke(self, a: RoleAssignment) -> RoleAssignment | None:
         if not self.docs.get(a):
-            return False
+            return None
         self.docs[a] = False
-        return True
+        return a
+
+
+def person(name: str) -> Person:
+    return Person(f"subject-of-{name}", name)
 
 
 class Grants:
@@ -119,35 +129,36 @@ async def test_the_security_administrator_assigns_and_revokes_and_each_change_is
 ):
     service, _, published = await seeded()
     lijing = RoleAssignment("lijing", "accountant", "Q001")
-    assert await service.assign(lijing, by="secadmin") is True
-    assert await service.assign(lijing, by="secadmin") is False  # held already: no event
-    assert await service.roles_of("lijing") == [lijing]
-    await service.revoke(lijing, by="secadmin")
-    assert await service.roles_of("lijing") == []
+    assert await service.assign(lijing, by=person("secadmin")) is True
+    assert await service.assign(lijing, by=person("secadmin")) is False  # held already: no event
+    assert await service.roles_of(person("lijing")) == [lijing]
+    await service.revoke(lijing, by=person("secadmin"))
+    assert await service.roles_of(person("lijing")) == []
     assigned, revoked = (e.data for e in published.events)
     assert isinstance(assigned, RoleAssigned) and assigned.assigned_by == "secadmin"
     assert isinstance(revoked, RoleRevoked) and revoked.revoked_by == "secadmin"
     assert (revoked.user, revoked.role, revoked.fonds_code) == ("lijing", "accountant", "Q001")
     with pytest.raises(NotFound):
-        await service.revoke(lijing, by="secadmin")
+        await service.revoke(lijing, by=person("secadmin"))
 
 
 async def test_only_the_security_administrator_changes_roles() -> None:
     service, _, published = await seeded()
     for who in ("zhaomin", "secauditor", "lijing"):
         with pytest.raises(NotPermitted, match="security administrator only"):
-            await service.assign(RoleAssignment("lijing", "archivist", "Q001"), by=who)
+            await service.assign(RoleAssignment("lijing", "archivist", "Q001"), by=person(who))
     assert published.events == []
 
 
 async def test_no_assignment_breaks_separation_of_duties_or_widens_ones_own_powers() -> None:
     service, _, _ = await seeded()
+    secadmin = person("secadmin")
     with pytest.raises(ChangeRefused, match="三员分立"):
-        await service.assign(RoleAssignment("secauditor", "system_admin", "*"), by="secadmin")
+        await service.assign(RoleAssignment("secauditor", "system_admin", "*"), by=secadmin)
     with pytest.raises(ChangeRefused, match="themself"):
-        await service.assign(RoleAssignment("secadmin", "auditor", "*"), by="secadmin")
+        await service.assign(RoleAssignment("secadmin", "auditor", "*"), by=secadmin)
     with pytest.raises(ChangeRefused, match="their own"):
-        await service.revoke(RoleAssignment("secadmin", "security_admin", "*"), by="secadmin")
+        await service.revoke(RoleAssignment("secadmin", "security_admin", "*"), by=secadmin)
 
 
 async def test_a_change_is_kept_with_its_announcement_or_not_at_all() -> None:
@@ -158,10 +169,10 @@ async def test_a_change_is_kept_with_its_announcement_or_not_at_all() -> None:
     lijing = RoleAssignment("lijing", "accountant", "Q001")
     published.down = True
     with pytest.raises(KafkaConnectionError):
-        await service.assign(lijing, by="secadmin")
-    assert await service.roles_of("lijing") == []
+        await service.assign(lijing, by=person("secadmin"))
+    assert await service.roles_of(person("lijing")) == []
     published.down = False
-    assert await service.assign(lijing, by="secadmin") is True
+    assert await service.assign(lijing, by=person("secadmin")) is True
     assert [type(e.data) for e in published.events] == [RoleAssigned]
 
 
@@ -179,8 +190,8 @@ async def test_a_grant_is_withdrawn_before_its_time_by_the_security_administrato
     )
     service, _, published = await seeded(grant)
     with pytest.raises(NotPermitted):
-        await service.withdraw(grant.grant_id, by="zhaomin")
-    withdrawn = await service.withdraw(grant.grant_id, by="secadmin")
+        await service.withdraw(grant.grant_id, by=person("zhaomin"))
+    withdrawn = await service.withdraw(grant.grant_id, by=person("secadmin"))
     assert (withdrawn.reason, withdrawn.revoked_by, withdrawn.user) == (
         "withdrawn",
         "secadmin",
@@ -188,11 +199,11 @@ async def test_a_grant_is_withdrawn_before_its_time_by_the_security_administrato
     )
     assert [type(e.data) for e in published.events] == [AccessRevoked]
     with pytest.raises(NotFound):
-        await service.withdraw(uuid.uuid4(), by="secadmin")
+        await service.withdraw(uuid.uuid4(), by=person("secadmin"))
     ended = Grant(**{**grant.__dict__, "revoked_at": now})
     service, _, _ = await seeded(ended)
     with pytest.raises(AlreadyEnded):
-        await service.withdraw(ended.grant_id, by="secadmin")
+        await service.withdraw(ended.grant_id, by=person("secadmin"))
 
 
 def decision(request_id: uuid.UUID, outcome: str) -> Envelope[ApprovalDecided]:

@@ -18,7 +18,7 @@ from contracts.records import (
     StoredFile,
     VoucherSummary,
 )
-from contracts.types import Contract, UtcDatetime
+from contracts.types import Contract, Sha256Hex, Sm3Hex, UtcDatetime
 
 MAX_BORROWING_DAYS = 90  # the longest borrowing (借阅) a request may ask for
 
@@ -507,6 +507,9 @@ class RoleAssigned(EventData):
     user: str
     role: str  # contracts.roles.Role
     fonds_code: str  # 全宗号, or "*" for every fonds
+    # The IdP's subject the role is held by (`sub` of the platform's issuer); None until the
+    # person named ``user`` first signs in.
+    subject: str | None = None
     assigned_by: str
     assigned_at: UtcDatetime
 
@@ -519,6 +522,9 @@ class RoleRevoked(EventData):
     user: str
     role: str
     fonds_code: str
+    # The IdP's subject the role is held by (`sub` of the platform's issuer); None until the
+    # person named ``user`` first signs in.
+    subject: str | None = None
     revoked_by: str
     revoked_at: UtcDatetime
 
@@ -593,6 +599,51 @@ class CheckpointPublished(EventData):
     signed_at: UtcDatetime
 
 
+# --- operations ---------------------------------------------------------------------------
+
+
+class BackupTaken(EventData):
+    """The platform was backed up (会计档案管理办法 第八条 (五): 电子会计档案的备份): what the
+    backup holds, as its manifest lists it. The manifest's SHA-256 ties the trail to the files."""
+
+    event_type = "BackupTaken"
+
+    backup_id: uuid.UUID
+    namespace: str
+    manifest_sha256: Sha256Hex
+    databases: tuple[str, ...] = Field(description="The services whose database it holds")
+    objects: int = Field(ge=0, description="Object versions backed up, each with SHA-256 and SM3")
+    files: int = Field(ge=0, description="Files the manifest lists, each with its SHA-256")
+    target: str = Field(description="Where the backup was written (a directory, an S3 URL)")
+    taken_at: UtcDatetime
+
+
+class RestoredObject(Contract):
+    """One object written again: S3 gave it a new version id; its bytes were checked first."""
+
+    bucket: str  # its purpose: archive-originals, ingest-originals, …
+    key: str
+    old_version_id: str
+    new_version_id: str
+    sha256: Sha256Hex
+    sm3: Sm3Hex
+
+
+class RecordsRestored(EventData):
+    """A backup was brought back into an empty stack: each object's old and new version id
+    (later reads use the new one), in parts when there are many (``part`` of ``parts``)."""
+
+    event_type = "RecordsRestored"
+
+    backup_id: uuid.UUID
+    namespace: str
+    manifest_sha256: Sha256Hex
+    part: int = Field(ge=1)
+    parts: int = Field(ge=1)
+    objects: tuple[RestoredObject, ...]
+    restored_at: UtcDatetime
+
+
 ALL_EVENTS: tuple[type[EventData], ...] = (
     DocumentIngested,
     DocumentRejected,
@@ -619,6 +670,8 @@ ALL_EVENTS: tuple[type[EventData], ...] = (
     DeadLettersRedriven,
     OaApprovalCompleted,
     ApprovalRecordLinked,
+    BackupTaken,
+    RecordsRestored,
 )
 
 # Typed envelopes: what a subscriber receives.

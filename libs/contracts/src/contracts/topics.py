@@ -18,6 +18,7 @@ from contracts.events import (
     ApprovalDecidedV1,
     ApprovalRecordLinked,
     ApprovalRequested,
+    BackupTaken,
     CheckpointPublished,
     CustodyExtended,
     DeadLettersRedriven,
@@ -33,6 +34,7 @@ from contracts.events import (
     RecordReviewed,
     RecordsAccessed,
     RecordsHandedOver,
+    RecordsRestored,
     RoleAssigned,
     RoleRevoked,
     TrailExported,
@@ -207,6 +209,18 @@ CHECKPOINTS = Topic(
     "aap.audit.checkpoint-published.v1", (CheckpointPublished,), "origin", "audit", ()
 )
 
+# What the platform's operators do to it as a whole (a backup taken, a backup restored),
+# written by the operations principal the backup tool signs in as, kept by the audit log.
+OPERATIONS = "operations"
+BACKUPS = Topic(
+    "aap.operations.backups.v1",
+    (BackupTaken, RecordsRestored),
+    "backup_id",
+    OPERATIONS,
+    ("audit",),
+    partitions=1,
+)
+
 PLATFORM_TOPICS: tuple[Topic, ...] = (
     DOCUMENTS_INGESTED,
     DOCUMENTS_REJECTED,
@@ -229,6 +243,7 @@ PLATFORM_TOPICS: tuple[Topic, ...] = (
     RECORDS_ACCESSED,
     TRAIL_EXPORTS,
     CHECKPOINTS,
+    BACKUPS,
 )
 
 

@@ -18,6 +18,11 @@ are told each one (they read the version locked at archiving), and the answer li
 object's old and new id. Each object's SHA-256 and SM3 are checked against the manifest before
 it is written. The recovery point is the backup: what happened after it comes back only from
 Kafka topics that survived (docs/operations.md).
+
+Each is announced on the operations topic, as the operations principal (``AAP_OPERATIONS_KAFKA_
+PASSWORD``; locally this checkout's), and the audit log keeps it: ``BackupTaken`` with the
+manifest's SHA-256 once the backup is written, ``RecordsRestored`` with every object's old and
+new version id once a restore is done.
 """
 
 from __future__ import annotations
@@ -31,25 +36,29 @@ import json
 import os
 import secrets
 import subprocess
+import uuid
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from aiokafka import TopicPartition
+from aiokafka import AIOKafkaProducer, TopicPartition
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from minio import Minio
 from minio.retention import Retention
 from psycopg.types.json import Jsonb
+from pydantic import SecretStr
 
+from contracts.envelope import CONTENT_TYPE, EventData, new_event
+from contracts.events import BackupTaken, RecordsRestored, RestoredObject
 from contracts.fixity import digest
-from contracts.topics import topics
-from devkit import pg_access
+from contracts.topics import BACKUPS, OPERATIONS, source_of, topics
+from devkit import kafka_access, pg_access
 from devkit.namespace import as_local_administrator
 from devkit.s3_access import BUCKETS
 from devkit.secretfile import kept
 from servicekit import s3
-from servicekit.kafka import subscriber_group
+from servicekit.kafka import client_options, subscriber_group
 from servicekit.kafka_reading import reader
 from servicekit.settings import PlatformSettings
 
@@ -71,16 +80,6 @@ class KeptObject:
     sha256: str
     sm3: str
     file: str
-
-
-@dataclass(frozen=True)
-class Restored:
-    """An object written again: the version id it had and the one it has now."""
-
-    bucket: str
-    key: str
-    old_version_id: str
-    new_version_id: str
 
 
 def backup_key() -> bytes:
@@ -129,8 +128,10 @@ def _connection_args(platform: PlatformSettings, database: str) -> list[str]:
 
 
 def take(platform: PlatformSettings, folder: Path) -> dict[str, Any]:
-    """Back up ``platform``'s namespace into ``folder``; the manifest."""
+    """Back up ``platform``'s namespace into ``folder``, and announce it (BackupTaken); the
+    manifest."""
     sealed = Sealed(folder, backup_key())
+    backup_id = uuid.uuid4()
     taken_at = datetime.now(UTC)
     # Before the dumps: a consumer commits after its transaction, so each database holds at
     # least what its group had committed; replaying from there repeats, never skips.
@@ -151,6 +152,7 @@ def take(platform: PlatformSettings, folder: Path) -> dict[str, Any]:
         for o in asyncio.run(_objects(client, platform, purpose, sealed))
     ]
     manifest = {
+        "backup_id": str(backup_id),
         "taken_at": taken_at.isoformat(),
         "namespace": platform.namespace,
         "databases": databases,
@@ -159,7 +161,63 @@ def take(platform: PlatformSettings, folder: Path) -> dict[str, Any]:
         "files": sealed.files,
     }
     (folder / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1))
+    taken = BackupTaken(
+        backup_id=backup_id,
+        namespace=platform.namespace,
+        manifest_sha256=_manifest_sha256(folder),
+        databases=tuple(databases),
+        objects=len(objects),
+        files=len(sealed.files),
+        target=str(folder.resolve()),
+        taken_at=taken_at,
+    )
+    asyncio.run(_announce(platform, [taken], backup_id))
     return manifest
+
+
+def _manifest_sha256(folder: Path) -> str:
+    return hashlib.sha256((folder / "manifest.json").read_bytes()).hexdigest()
+
+
+def _operations(platform: PlatformSettings) -> PlatformSettings:
+    """``platform`` as the operations principal, the one that writes the operations topic."""
+    password = os.environ.get("AAP_OPERATIONS_KAFKA_PASSWORD")
+    if password is None:  # locally, this checkout's
+        password = kafka_access.local_secrets()[f"user:{OPERATIONS}"]
+    update = {"kafka_username": OPERATIONS, "kafka_password": SecretStr(password)}
+    return platform.model_copy(update=update)
+
+
+async def _announce(
+    platform: PlatformSettings, facts: list[EventData], backup_id: uuid.UUID
+) -> None:
+    """Each fact on the operations topic, in order, as the operations principal: the audit log
+    keeps them (a broker that does not take them fails the command, saying so)."""
+    announcer = _operations(platform)
+    producer = AIOKafkaProducer(
+        bootstrap_servers=announcer.kafka_bootstrap,
+        acks="all",
+        enable_idempotence=True,
+        **client_options(announcer),
+    )
+    await producer.start()
+    try:
+        for fact in facts:
+            event = new_event(
+                fact,
+                source=source_of(OPERATIONS),
+                subject=str(backup_id),
+                correlation_id=str(backup_id),
+                actor=OPERATIONS,
+            )
+            await producer.send_and_wait(
+                BACKUPS.name(platform.namespace),
+                event.model_dump_json().encode(),
+                key=str(backup_id).encode(),
+                headers=[("content-type", CONTENT_TYPE.encode())],
+            )
+    finally:
+        await producer.stop()
 
 
 async def _objects(
@@ -188,9 +246,9 @@ async def _objects(
     return kept_objects
 
 
-def restore(platform: PlatformSettings, folder: Path) -> list[Restored]:
+def restore(platform: PlatformSettings, folder: Path) -> list[RestoredObject]:
     """Bring the backup in ``folder`` into ``platform``'s namespace, whose databases and buckets
-    are empty; each object's old and new version id."""
+    are empty, and announce it (RecordsRestored); each object's old and new version id."""
     manifest = json.loads((folder / "manifest.json").read_text())
     sealed = Sealed(folder, backup_key())
     pg_access.apply(platform, platform.namespace)  # the databases, roles and tables
@@ -217,11 +275,52 @@ def restore(platform: PlatformSettings, folder: Path) -> list[Restored]:
             retention=retention, legal_hold=o.legal_hold,
         )  # fmt: skip
         assert written.version_id is not None
-        restored.append(Restored(o.bucket, o.key, o.version_id, written.version_id))
+        restored.append(
+            RestoredObject(
+                bucket=o.bucket, key=o.key, old_version_id=o.version_id,
+                new_version_id=written.version_id, sha256=d.sha256, sm3=d.sm3,
+            )
+        )  # fmt: skip
     _tell_the_archive(platform, restored)
     asyncio.run(_rewind_the_services(platform, manifest["positions"]))
     asyncio.run(_rewind_the_trail(platform))
+    # After the trail's rewind: the log reads this after what it kept, as it happened.
+    announced = _restored(platform, folder, manifest, restored)
+    asyncio.run(_announce(platform, announced, _id_of(manifest, folder)))
     return restored
+
+
+RESTORED_PER_EVENT = 500  # objects in one RecordsRestored: well under a message's largest size
+
+
+def _id_of(manifest: dict[str, Any], folder: Path) -> uuid.UUID:
+    """The backup's id (one taken before ids were kept: named by its manifest's digest)."""
+    if "backup_id" in manifest:
+        return uuid.UUID(manifest["backup_id"])
+    return uuid.uuid5(uuid.NAMESPACE_OID, _manifest_sha256(folder))
+
+
+def _restored(
+    platform: PlatformSettings,
+    folder: Path,
+    manifest: dict[str, Any],
+    restored: list[RestoredObject],
+) -> list[EventData]:
+    each = RESTORED_PER_EVENT
+    chunks = [restored[i : i + each] for i in range(0, len(restored), each)] or [[]]
+    now = datetime.now(UTC)
+    return [
+        RecordsRestored(
+            backup_id=_id_of(manifest, folder),
+            namespace=platform.namespace,
+            manifest_sha256=_manifest_sha256(folder),
+            part=n,
+            parts=len(chunks),
+            objects=tuple(chunk),
+            restored_at=now,
+        )
+        for n, chunk in enumerate(chunks, 1)
+    ]
 
 
 # The consumer groups a restore sets back to the positions in the backup; the audit log keeps
@@ -289,7 +388,7 @@ def _restore_data(platform: PlatformSettings, service: str, dump: Path) -> None:
         items.unlink()
 
 
-def _tell_the_archive(platform: PlatformSettings, restored: list[Restored]) -> None:
+def _tell_the_archive(platform: PlatformSettings, restored: list[RestoredObject]) -> None:
     """Each record reads the version it locked at archiving: now the version written again."""
     renamed = {(r.key, r.old_version_id): r.new_version_id for r in restored
                if r.bucket == "archive-originals"}  # fmt: skip

@@ -23,7 +23,7 @@ import httpx
 
 from devkit import pg_access
 from devkit.bench import RESULTS, ROOT, machine
-from devkit.identity import as_user
+from devkit.identity import as_user, subject_of
 from devkit.namespace import fresh
 from devkit.stack import ARCHIVIST, LocalStack
 from servicekit.settings import PlatformSettings
@@ -55,6 +55,7 @@ async def load(url: str, records: list[uuid.UUID], rate: int, seconds: int) -> d
             nonlocal failures
             params = {
                 "user": ARCHIVIST,
+                "subject": subject_of(ARCHIVIST),
                 "action": "read",
                 "resource": f"record:{records[n % RECORDS]}",
             }

@@ -16,6 +16,7 @@ import os
 import secrets
 import threading
 import time
+import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -91,10 +92,14 @@ def local_secrets() -> dict[str, str]:
 
 
 def _attribute(
-    name: str, *, required: bool, validations: dict[str, Any] | None = None
+    name: str,
+    *,
+    required: bool,
+    validations: dict[str, Any] | None = None,
+    edited_by: tuple[str, ...] = ("admin", "user"),
 ) -> dict[str, Any]:
-    everyone = {"view": ["admin", "user"], "edit": ["admin", "user"]}
-    rule: dict[str, Any] = {"name": name, "displayName": f"${{{name}}}", "permissions": everyone}
+    permissions = {"view": ["admin", "user"], "edit": list(edited_by)}
+    rule: dict[str, Any] = {"name": name, "displayName": f"${{{name}}}", "permissions": permissions}
     rule |= {"validations": validations} if validations else {}
     return rule | ({"required": {"roles": ["user"]}} if required else {})
 
@@ -113,7 +118,9 @@ _USERNAME_RULES = {
 # family name in that order, which "first last" would turn round. The token's `name` is it.
 _USER_PROFILE = {
     "attributes": [
-        _attribute("username", required=False, validations=_USERNAME_RULES),
+        # The realm's administrator renames an account (a person's name changed); its owner
+        # cannot take another name. Roles follow the account, whatever it is called.
+        _attribute("username", required=False, validations=_USERNAME_RULES, edited_by=("admin",)),
         _attribute("email", required=True),
         _attribute("firstName", required=True),
         _attribute("lastName", required=False),
@@ -133,10 +140,18 @@ _AUDIENCE_MAPPER = {
 }
 
 
+def subject_of(username: str) -> str:
+    """The local realm's fixed user id (``sub``) for a sample person or a service account:
+    roles are held by subjects, so a realm imported afresh must give everyone the same one."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{ISSUER}/users/{username}"))
+
+
 def realm(known: dict[str, str]) -> dict[str, Any]:
-    """The realm Keycloak imports: the people, the clients, the platform's audience."""
+    """The realm Keycloak imports: the people, the clients (with their service accounts), the
+    platform's audience."""
     people = [
         {
+            "id": subject_of(p.username),
             "username": p.username,
             "enabled": True,
             "firstName": p.display_name,
@@ -159,6 +174,15 @@ def realm(known: dict[str, str]) -> dict[str, Any]:
             "directAccessGrantsEnabled": False,
             "protocol": "openid-connect",
             "protocolMappers": [_AUDIENCE_MAPPER],
+        }
+        for name in (*SERVICE_CLIENTS, *INTEGRATION_CLIENTS)
+    ]
+    service_accounts = [
+        {
+            "id": subject_of(service_account(name)),
+            "username": service_account(name),
+            "enabled": True,
+            "serviceAccountClientId": client_id(name),
         }
         for name in (*SERVICE_CLIENTS, *INTEGRATION_CLIENTS)
     ]
@@ -202,6 +226,7 @@ def realm(known: dict[str, str]) -> dict[str, Any]:
         "sslRequired": "external",
         "accessTokenLifespan": 300,
         "registrationAllowed": False,
+        "editUsernameAllowed": True,  # by the administrator only: the user profile says so
         "bruteForceProtected": False,  # the tests sign in often; a customer's IdP decides this
         "components": {
             "org.keycloak.userprofile.UserProfileProvider": [
@@ -211,7 +236,7 @@ def realm(known: dict[str, str]) -> dict[str, Any]:
                 }
             ]
         },
-        "users": people,
+        "users": people + service_accounts,
         "clients": confidential + public,
     }
 

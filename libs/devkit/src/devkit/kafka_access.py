@@ -37,19 +37,20 @@ from confluent_kafka.admin import (
     UserScramCredentialUpsertion,
 )
 
-from contracts.topics import OaConnection, topics
+from contracts.topics import OPERATIONS, OaConnection, topics
 from devkit.identity import LOCAL_OA_CONNECTIONS
 from devkit.secretfile import kept, local_dir
 from servicekit.kafka import client_options
 from servicekit.settings import PlatformSettings
 
-# The principals that produce or consume: the five services, and one per OA connection.
+# The principals that produce or consume: the five services, the operators' tools (a backup
+# announced), and one per OA connection.
 SERVICES = ("ingest", "archive", "approval", "permission", "audit")
 ADMIN = "admin"
 
 
 def principals(connections: Iterable[str]) -> list[str]:
-    return [*SERVICES, *(OaConnection(c).principal for c in connections)]
+    return [*SERVICES, OPERATIONS, *(OaConnection(c).principal for c in connections)]
 
 
 def local_secrets() -> dict[str, str]:

@@ -64,11 +64,18 @@ class IdentityProviderUnavailable(ConnectionError):
 
 
 @dataclass(frozen=True)
-class Principal:
-    """The authenticated caller, as the token says."""
+class Person:
+    """Whom roles are held by: the IdP's subject (stable, never re-used for another account)
+    and the name it gives them now (a display attribute, which a renamed account changes)."""
 
     subject: str  # `sub`: the IdP's stable id
-    name: str  # what role assignments and the audit trail name (AAP_OIDC_NAME_CLAIM)
+    name: str  # what the audit trail and people name them by (AAP_OIDC_NAME_CLAIM)
+
+
+@dataclass(frozen=True)
+class Principal(Person):
+    """The authenticated caller, as the token says."""
+
     display_name: str  # `name` if the IdP gives one, e.g. 赵敏
     client_id: str  # the client the token was issued to (`azp`, or RFC 9068's `client_id`)
 

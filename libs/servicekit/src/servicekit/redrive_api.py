@@ -13,7 +13,7 @@ from contracts.events import DeadLettersRedriven, RedrivenLetter, SkippedLetter
 from contracts.roles import ALL_FONDS, Action
 from contracts.topics import redrives, source_of
 from contracts.types import utc_now
-from servicekit.auth import Caller
+from servicekit.auth import Caller, Person
 from servicekit.kafka_reading import DeadLetterCount
 from servicekit.outbox import Outbox
 from servicekit.redrive import Redriver
@@ -23,7 +23,7 @@ from servicekit.roles import Holder
 class Roles(Protocol):
     """Who holds which role (the permission service's answer, cached)."""
 
-    async def holder(self, name: str) -> Holder: ...
+    async def holder(self, who: Person) -> Holder: ...
 
 
 class RedriveAnswer(BaseModel):
@@ -52,7 +52,7 @@ def redrive_router(
     async def redrive(caller: Caller) -> RedriveAnswer:
         """Hand each dead letter of this service's consumer group to its handler again."""
         # A re-drive hands over every fonds' letters: the system administrator of every fonds.
-        holder = await roles.holder(caller.name)
+        holder = await roles.holder(caller)
         if ALL_FONDS not in holder.fonds_where(Action.REDRIVE):
             raise HTTPException(
                 403,

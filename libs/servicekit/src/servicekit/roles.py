@@ -1,10 +1,12 @@
 """Which roles a principal holds: asked of the permission service, which owns role assignments.
 
 A service decides what a caller may do from these, never from claims in the caller's token.
-Answers are cached per principal and forgotten when the permission service announces a change
-(``RoleAssigned``/``RoleRevoked``, followed by ``follow_role_changes``); the cache also expires
-after ``ttl`` seconds, which bounds how long a change missed while the follower was not yet
-reading can go unseen.
+Roles are held by a person as the IdP knows them, its subject (``servicekit.auth.Person``), so
+every question names the subject with the name: an account re-created under an old name does not
+inherit the old account's roles, a renamed one keeps its own. Answers are cached per subject and
+forgotten when the permission service announces a change (``RoleAssigned``/``RoleRevoked``,
+followed by ``follow_role_changes``); the cache also expires after ``ttl`` seconds, which bounds
+how long a change missed while the follower was not yet reading can go unseen.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from faststream.kafka import KafkaBroker
 from contracts.events import RoleAssignedEvent, RoleRevokedEvent
 from contracts.roles import fonds_where
 from contracts.topics import ROLE_CHANGES
-from servicekit.auth import ServiceToken
+from servicekit.auth import Person, ServiceToken
 from servicekit.settings import PlatformSettings
 
 T = TypeVar("T")
@@ -54,15 +56,15 @@ class KeptRoles(Generic[T]):
         self._ttl = ttl
         self._kept: dict[str, tuple[float, T]] = {}
 
-    def get(self, name: str) -> T | None:
-        kept = self._kept.get(name)
+    def get(self, subject: str) -> T | None:
+        kept = self._kept.get(subject)
         return kept[1] if kept and time.monotonic() - kept[0] < self._ttl else None
 
-    def keep(self, name: str, value: T, asked_at: float) -> None:
-        self._kept[name] = (asked_at, value)
+    def keep(self, subject: str, value: T, asked_at: float) -> None:
+        self._kept[subject] = (asked_at, value)
 
-    def forget(self, name: str) -> None:
-        self._kept.pop(name, None)
+    def forget(self, subject: str) -> None:
+        self._kept.pop(subject, None)
 
 
 class RoleDirectory:
@@ -80,35 +82,40 @@ class RoleDirectory:
         )
         self._kept: KeptRoles[Holder] = KeptRoles(ttl)
 
-    async def holder(self, name: str) -> Holder:
-        if (kept := self._kept.get(name)) is not None:
+    async def holder(self, who: Person) -> Holder:
+        kept = self._kept.get(who.subject)
+        if kept is not None and kept.name == who.name:
             return kept
         asked_at = time.monotonic()
         # A path segment from data is escaped: a name is never read as a path, query or fragment.
-        response = await self._http.get(f"/v1/roles/{quote(name, safe='')}")
+        response = await self._http.get(
+            f"/v1/roles/{quote(who.name, safe='')}", params={"subject": who.subject}
+        )
         response.raise_for_status()
-        held = Holder(name, tuple(HeldRole(r["role"], r["fonds_code"]) for r in response.json()))
-        self._kept.keep(name, held, asked_at)
+        roles = tuple(HeldRole(r["role"], r["fonds_code"]) for r in response.json())
+        held = Holder(who.name, roles)
+        self._kept.keep(who.subject, held, asked_at)
         return held
 
-    def forget(self, name: str) -> None:
-        self._kept.forget(name)
+    def forget(self, subject: str) -> None:
+        self._kept.forget(subject)
 
     async def close(self) -> None:
         await self._http.aclose()
 
 
 class Forgets(Protocol):
-    """A cache of principals' roles (RoleDirectory, the permission service's own)."""
+    """A cache of people's roles, by subject (RoleDirectory, the permission service's own)."""
 
-    def forget(self, name: str) -> None: ...
+    def forget(self, subject: str) -> None: ...
 
 
 def follow_role_changes(
     broker: KafkaBroker, platform: PlatformSettings, directory: Forgets
 ) -> None:
-    """Forget a principal's cached roles when they change: every replica hears every change,
-    so this reads without a consumer group, from the newest message on."""
+    """Forget a person's cached roles when they change: every replica hears every change, so
+    this reads without a consumer group, from the newest message on. A change to roles nobody
+    has signed in for yet (no subject) was never cached."""
     topics = [t.name(platform.namespace) for t in ROLE_CHANGES]
 
     # No group: nothing committed, each replica from the newest message on.
@@ -116,4 +123,5 @@ def follow_role_changes(
         *topics, group_id=None, auto_offset_reset="latest", ack_policy=AckPolicy.MANUAL
     )
     async def on_role_changed(event: RoleAssignedEvent | RoleRevokedEvent) -> None:
-        directory.forget(event.data.user)
+        if event.data.subject is not None:
+            directory.forget(event.data.subject)

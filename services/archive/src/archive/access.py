@@ -8,10 +8,11 @@ import uuid
 
 from archive.domain.lifecycle import NotFound
 from archive.ports import AccessDenied, Permissions
+from servicekit.auth import Person
 
 
 async def require_record(
-    permissions: Permissions, user: str, action: str, record_id: object, missing: str
+    permissions: Permissions, user: Person, action: str, record_id: object, missing: str
 ) -> uuid.UUID | None:
     """The grant the action is allowed under (None: a role); ``missing``: what the answer
     says when the record does not exist."""

@@ -218,7 +218,7 @@ class ApprovalRecords:
     async def awaiting(self, fonds_code: str, reader: Reader) -> list[dict[str, Any]]:
         """The fonds' vouchers still without their approval record past the wait: the
         archivist's list (check item AAP-APPROVAL-RECORD failed for each)."""
-        visible = await self._permissions.visibility(reader.name, "read")
+        visible = await self._permissions.visibility(reader, "read")
         if not visible.by_role(fonds_code):
             raise AccessDenied(f"{reader.name} holds no role in fonds {fonds_code}")
         expected = self._expected.get(fonds_code)

@@ -41,6 +41,7 @@ from contracts.events import (
     RecordReviewed,
 )
 from contracts.types import utc_now
+from servicekit.auth import Person
 from servicekit.database import UnitOfWork
 
 log = structlog.get_logger()
@@ -78,7 +79,7 @@ class CustodyService:
             raise NotFound(f"no archive record {record_id}")
         return found
 
-    async def place_hold(self, record_id: uuid.UUID, reason: str, user: str) -> LegalHold:
+    async def place_hold(self, record_id: uuid.UUID, reason: str, user: Person) -> LegalHold:
         """第十九条: a record of unsettled claims or open matters is held from destruction. Of two
         placed at once, one is; the other is refused (409)."""
         record, versions = await self._locked(record_id)
@@ -86,7 +87,7 @@ class CustodyService:
             self._permissions, user, "hold", record_id, f"no archive record {record_id}"
         )
         n, current = await self._holds.current(record_id)
-        hold = place_hold(current, LegalHold(reason, user, utc_now()))
+        hold = place_hold(current, LegalHold(reason, user.name, utc_now()))
         # The object store first (repeat-safe): the database never says held while it is not.
         for f in record.originals:
             await self._store.set_legal_hold(f.object_key, locked_version(versions, f), True)
@@ -98,18 +99,18 @@ class CustodyService:
                         record_id=record_id,
                         archive_code=record.archive_code,
                         reason=reason,
-                        placed_by=user,
+                        placed_by=user.name,
                         placed_at=hold.placed_at,
                     ),
                     source=self._source,
                     subject=str(record_id),
                     correlation_id=str(uuid.uuid4()),
-                    actor=user,
+                    actor=user.name,
                 )
             )
         return hold
 
-    async def release_hold(self, record_id: uuid.UUID, reason: str, user: str) -> None:
+    async def release_hold(self, record_id: uuid.UUID, reason: str, user: Person) -> None:
         """The matter is settled: the hold is released, once (of two releases at once, one is)."""
         record, versions = await self._locked(record_id)
         await require_record(
@@ -125,13 +126,13 @@ class CustodyService:
                         record_id=record_id,
                         archive_code=record.archive_code,
                         reason=reason,
-                        released_by=user,
+                        released_by=user.name,
                         released_at=utc_now(),
                     ),
                     source=self._source,
                     subject=str(record_id),
                     correlation_id=str(uuid.uuid4()),
-                    actor=user,
+                    actor=user.name,
                 )
             )
         # Then the object store: a failure here leaves the originals held, never less protected.
@@ -140,7 +141,7 @@ class CustodyService:
                 await self._store.set_legal_hold(f.object_key, locked_version(versions, f), False)
 
     async def appraisal(
-        self, fonds_code: str, as_of: date, user: str
+        self, fonds_code: str, as_of: date, user: Person
     ) -> dict[str, list[dict[str, Any]]]:
         """Records whose retention has ended (鉴定): those due, and apart, those on legal hold."""
         await self._permissions.require_fonds(user, "read", fonds_code)
@@ -164,7 +165,7 @@ class CustodyService:
         return {"due": due, "held": held}
 
     async def volumes(
-        self, fonds_code: str, fiscal_year: int, user: str
+        self, fonds_code: str, fiscal_year: int, user: Person
     ) -> tuple[list[Volume], set[str]]:
         """The year's volumes (组卷), and the ids of records on legal hold."""
         await self._permissions.require_fonds(user, "read", fonds_code)
@@ -180,7 +181,7 @@ class CustodyService:
     ) -> tuple[list[Volume], set[str]]:
         """The volumes a register (保管清册 custody, 移交清册 handover) lists: every record of
         the year, so fetching it is a read on record."""
-        found, held = await self.volumes(fonds_code, fiscal_year, reader.name)
+        found, held = await self.volumes(fonds_code, fiscal_year, reader)
         shown = [(r.record_id, r.fonds_code) for v in found for r in v.records]
         if shown:
             query = {"register": kind, "fiscal_year": fiscal_year}
@@ -192,7 +193,7 @@ class CustodyService:
         record_id: uuid.UUID,
         decision: Literal["accepted", "needs_correction"],
         note: str,
-        user: str,
+        user: Person,
     ) -> RecordReviewed:
         """An archivist decides on a record a check held for review: accepted, or to correct."""
         record = await self._records.get(record_id)
@@ -201,9 +202,9 @@ class CustodyService:
         await require_record(
             self._permissions, user, "review", record_id, f"no archive record {record_id}"
         )
-        if record.submitted_by == user:
+        if record.submitted_by == user.name:
             raise DutiesSeparated(
-                f"{user} uploaded record {record.archive_code} and may not review it: "
+                f"{user.name} uploaded record {record.archive_code} and may not review it: "
                 "another archivist decides"
             )
         if not record.review_required:
@@ -213,7 +214,7 @@ class CustodyService:
             archive_code=record.archive_code,
             decision=decision,
             note=note,
-            reviewed_by=user,
+            reviewed_by=user.name,
             reviewed_at=utc_now(),
         )
         async with self._unit():  # of two archivists deciding at once, one decides
@@ -233,7 +234,7 @@ class CustodyService:
         return reviewed
 
     async def numbering(
-        self, fonds_code: str, fiscal_year: int, period: int, user: str
+        self, fonds_code: str, fiscal_year: int, period: int, user: Person
     ) -> list[NumberingReport]:
         """2-6: are the period's voucher numbers continuous? Gaps and repeats, per voucher word."""
         await self._permissions.require_fonds(user, "read", fonds_code)

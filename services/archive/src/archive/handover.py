@@ -24,6 +24,7 @@ from contracts.envelope import derived_event_id, new_event
 from contracts.events import CustodyExtended, RecordsHandedOver
 from contracts.roles import Action
 from contracts.types import utc_now
+from servicekit.auth import Person
 from servicekit.database import UnitOfWork
 
 log = structlog.get_logger()
@@ -48,7 +49,7 @@ class HandoverService:
         self._permissions = permissions
         self._source = source
 
-    async def offer(self, fonds_code: str, fiscal_year: int, *, user: str) -> HandoverOffer:
+    async def offer(self, fonds_code: str, fiscal_year: int, *, user: Person) -> HandoverOffer:
         """移交, first step: the accounting department (``user``, 移交人) offers a year's records
         it holds; the open offer of that year if one was made already."""
         await self._permissions.require_fonds(user, Action.HAND_OVER, fonds_code)
@@ -56,11 +57,11 @@ class HandoverService:
             raise HandoverRefused(
                 f"no records of {fonds_code} {fiscal_year} are with the accounting department"
             )
-        offer = HandoverOffer(uuid.uuid4(), fonds_code, fiscal_year, user, utc_now())
+        offer = HandoverOffer(uuid.uuid4(), fonds_code, fiscal_year, user.name, utc_now())
         return await self._handovers.offer(offer)
 
     async def accept(
-        self, offer_id: uuid.UUID, *, user: str, supervised_by: str | None
+        self, offer_id: uuid.UUID, *, user: Person, supervised_by: str | None
     ) -> RecordsHandedOver:
         """移交, second step: an archivist (``user``, 接收人) accepts an offer after the re-check;
         never the person who offered it."""
@@ -68,8 +69,8 @@ class HandoverService:
         if offer is None:
             raise NotFound(f"no handover offer {offer_id}")
         await self._permissions.require_fonds(user, Action.ACCEPT_HANDOVER, offer.fonds_code)
-        if offer.offered_by == user:
-            raise DutiesSeparated(f"{user} offered this handover: another person accepts it")
+        if offer.offered_by == user.name:
+            raise DutiesSeparated(f"{user.name} offered this handover: another person accepts it")
         if offer.handover_id is not None:
             raise HandoverRefused(f"offer {offer_id} was accepted by handover {offer.handover_id}")
         handover = await self.hand_over(
@@ -87,7 +88,7 @@ class HandoverService:
         fonds_code: str,
         fiscal_year: int,
         *,
-        user: str,
+        user: Person,
         handed_over_by: str,
         supervised_by: str | None,
     ) -> RecordsHandedOver:
@@ -120,7 +121,7 @@ class HandoverService:
         handover_id: uuid.UUID,
         fonds_code: str,
         fiscal_year: int,
-        user: str,
+        user: Person,
         handed_over_by: str,
         supervised_by: str | None,
     ) -> tuple[RecordsHandedOver, list[BoundVolume]]:
@@ -156,7 +157,7 @@ class HandoverService:
             record_ids=tuple(r.record_id for r in records),
             volumes=len(volumes),
             handed_over_by=handed_over_by,
-            received_by=user,
+            received_by=user.name,
             supervised_by=supervised_by,
             handed_over_at=utc_now(),
         )
@@ -189,7 +190,7 @@ class HandoverService:
             await self._complete(started, volumes)
 
     async def extend_custody(
-        self, fonds_code: str, fiscal_year: int, extended_years: int, reason: str, user: str
+        self, fonds_code: str, fiscal_year: int, extended_years: int, reason: str, user: Person
     ) -> CustodyExtended:
         """The archive department (``user``) consents to a longer temporary custody (第十一条)."""
         await self._permissions.require_fonds(user, Action.ACCEPT_HANDOVER, fonds_code)
@@ -204,7 +205,7 @@ class HandoverService:
             extended_years=extended_years,
             custody_until=extended_custody(fiscal_year, extended_years, current),
             reason=reason,
-            consented_by=user,
+            consented_by=user.name,
             extended_at=utc_now(),
         )
         async with self._unit():
@@ -219,13 +220,13 @@ class HandoverService:
                     source=self._source,
                     subject=f"{fonds_code}|{fiscal_year}",
                     correlation_id=str(uuid.uuid4()),
-                    actor=user,
+                    actor=user.name,
                 )
             )
         return extended
 
     async def custody_overdue(
-        self, fonds_code: str, as_of: date, user: str
+        self, fonds_code: str, as_of: date, user: Person
     ) -> list[dict[str, Any]]:
         """Years whose records are still with the accounting department past temporary custody,
         counting the extensions the archive department consented to."""

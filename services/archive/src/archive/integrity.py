@@ -18,6 +18,7 @@ from contracts.envelope import new_event
 from contracts.events import IntegrityAlertRaised
 from contracts.records import CheckResult
 from contracts.types import utc_now
+from servicekit.auth import Person
 from servicekit.s3 import MISSING
 
 log = structlog.get_logger()
@@ -45,7 +46,7 @@ class IntegrityService:
         self._source = source
 
     async def recheck_for(
-        self, record_id: uuid.UUID, user: str
+        self, record_id: uuid.UUID, user: Person
     ) -> tuple[list[CheckResult], list[Finding]]:
         """A re-check asked for by ``user``, who must be allowed to read the record."""
         if await self._records.get(record_id) is None:

@@ -26,6 +26,7 @@ from contracts.events import (
     RecordsHandedOver,
 )
 from contracts.fixity import Digests
+from servicekit.auth import Person
 
 
 class Publisher(Protocol):
@@ -45,13 +46,13 @@ class Permissions(Protocol):
     """The permission service's answers; each ``require…`` raises AccessDenied when it says no
     (NotYetKnown when it has not yet heard of the record)."""
 
-    async def require(self, user: str, action: str, record_id: object) -> uuid.UUID | None:
+    async def require(self, user: Person, action: str, record_id: object) -> uuid.UUID | None:
         """The grant the action is allowed under (None: a role)."""
         ...
 
-    async def require_fonds(self, user: str, action: str, fonds_code: str) -> None: ...
+    async def require_fonds(self, user: Person, action: str, fonds_code: str) -> None: ...
 
-    async def visibility(self, user: str, action: str) -> Visibility: ...
+    async def visibility(self, user: Person, action: str) -> Visibility: ...
 
 
 class Integrity(Protocol):

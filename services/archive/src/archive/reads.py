@@ -13,15 +13,15 @@ from archive.ports import Publisher
 from contracts.envelope import new_event
 from contracts.events import RecordsAccessed
 from contracts.types import utc_now
+from servicekit.auth import Person
 
 Action = Literal["search", "view", "drill", "download", "register"]
 
 
 @dataclass(frozen=True)
-class Reader:
+class Reader(Person):
     """The authenticated principal reading, and the address the request came from."""
 
-    name: str
     address: str | None = None
 
 

@@ -43,6 +43,7 @@ from contracts.events import (
 )
 from contracts.records import voucher_key
 from contracts.types import utc_now
+from servicekit.auth import Person
 from servicekit.database import UnitOfWork
 from servicekit.deadletter import Refused
 
@@ -184,8 +185,8 @@ class ArchiveService:
 
     async def versions(self, record_id: uuid.UUID, reader: Reader) -> list[dict[str, Any]]:
         """Every version of a record (the original and its corrections), oldest first."""
-        record, _ = await self._readable(record_id, reader.name)
-        visible = await self._permissions.visibility(reader.name, "read")
+        record, _ = await self._readable(record_id, reader)
+        visible = await self._permissions.visibility(reader, "read")
         shown = [
             v
             for v in await self._index.versions(base_code(record.archive_code))
@@ -245,7 +246,7 @@ class ArchiveService:
     # --- reading ------------------------------------------------------------------------------
 
     async def _readable(
-        self, record_id: uuid.UUID, user: str
+        self, record_id: uuid.UUID, user: Person
     ) -> tuple[RecordArchived, uuid.UUID | None]:
         record = await self._records.get(record_id)
         if record is None:
@@ -255,7 +256,7 @@ class ArchiveService:
         return record, grant
 
     async def get(self, record_id: uuid.UUID, reader: Reader) -> RecordArchived:
-        record, grant = await self._readable(record_id, reader.name)
+        record, grant = await self._readable(record_id, reader)
         await self._reads.read(reader, "view", [(record_id, record.fonds_code)], grant_id=grant)
         return record
 
@@ -269,7 +270,7 @@ class ArchiveService:
     ) -> Hits:
         """Records matching ``criteria`` among those ``reader`` may see, as result-list
         entries; the page shown is on record."""
-        visible = await self._permissions.visibility(reader.name, "read")
+        visible = await self._permissions.visibility(reader, "read")
         if criteria.fonds_code and not visible.by_role(criteria.fonds_code):
             raise AccessDenied(f"{reader.name} holds no role in fonds {criteria.fonds_code}")
         hits = await self._index.search(criteria, visible, limit, offset, with_total=with_total)
@@ -280,14 +281,13 @@ class ArchiveService:
 
     async def drill_down(self, record_id: uuid.UUID, reader: Reader) -> dict[str, Any]:
         """穿透查询 from a voucher: its attachments, e-invoices and the OA approvals touching it."""
-        record, grant = await self._readable(record_id, reader.name)
-        user = reader.name
+        record, grant = await self._readable(record_id, reader)
         approvals = await self._records.approvals(record_id)
-        visible = await self._permissions.visibility(user, "read")
+        visible = await self._permissions.visibility(reader, "read")
         if not visible.by_role(record.fonds_code):
             # A borrower sees the record by their grant, and their own requests: not who else
             # borrowed it.
-            approvals = [a for a in approvals if a.get("applicant") == user]
+            approvals = [a for a in approvals if a.get("applicant") == reader.name]
         await self._reads.read(reader, "drill", [(record_id, record.fonds_code)], grant_id=grant)
         return {
             "record": record.model_dump(mode="json"),
@@ -330,7 +330,7 @@ class ArchiveService:
         missing = f"record {record_id} has no original {sha256}"
         if found is None or f is None:
             raise NotFound(missing)
-        grant = await require_record(self._permissions, reader.name, "download", record_id, missing)
+        grant = await require_record(self._permissions, reader, "download", record_id, missing)
         data = await self._store.get(f.object_key, locked_version(found[1], f))
         shown = [(record_id, found[0].fonds_code)]
         await self._reads.read(reader, "download", shown, grant_id=grant, original_sha256=sha256)

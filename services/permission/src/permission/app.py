@@ -34,7 +34,7 @@ def create_app(
     """``seed``, else the settings' seed file, bootstraps an empty role store."""
     settings = settings or PermissionSettings()
     rt = build_runtime(SERVICE, settings.platform, publishes=PUBLISHES)
-    grants, roles = Grants(rt.db), CachedRoles(rt.db)
+    grants, roles = Grants(rt.db), CachedRoles(rt.db, rt.tokens.settings.issuer)
     service = PermissionService(
         grants, roles, rt.processed_events(SERVICE), rt.publisher, rt.unit_of_work(), rt.source
     )

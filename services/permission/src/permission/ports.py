@@ -9,6 +9,7 @@ from typing import Any, Protocol
 
 from contracts.envelope import Envelope
 from permission.domain.access import Grant, RoleAssignment
+from servicekit.auth import Person
 
 
 class Publisher(Protocol):
@@ -16,15 +17,23 @@ class Publisher(Protocol):
 
 
 class RoleStore(Protocol):
-    async def held(self, user: str | None = None) -> list[RoleAssignment]: ...
+    """Roles are held by people (the IdP's subject); the security administrator names them by
+    the name they go by now."""
+
+    async def held_by(self, who: Person) -> list[RoleAssignment]:
+        """What ``who`` holds; the first time they are seen under a name, the roles given to
+        that name while nobody went by it become theirs."""
+
+    async def held(self, user: str | None = None) -> list[RoleAssignment]:
+        """What the person ``user`` names holds; None: every role held."""
 
     async def is_empty(self) -> bool: ...
 
-    async def assign(self, a: RoleAssignment) -> bool:
-        """Hold ``a``; False if held already."""
+    async def assign(self, a: RoleAssignment) -> RoleAssignment | None:
+        """Hold ``a``; as held (with its subject), or None if held already."""
 
-    async def revoke(self, a: RoleAssignment) -> bool:
-        """End ``a``; False if not held."""
+    async def revoke(self, a: RoleAssignment) -> RoleAssignment | None:
+        """End ``a``; as ended, or None if not held."""
 
 
 class GrantStore(Protocol):

@@ -33,6 +33,7 @@ from permission.domain.access import (
     visibility,
 )
 from permission.ports import GrantStore, Publisher, RoleStore
+from servicekit.auth import Person
 from servicekit.database import UnitOfWork
 from servicekit.deadletter import Refused
 from servicekit.idempotency import ProcessedEvents
@@ -85,41 +86,52 @@ class PermissionService:
             return 0
         for a in assignments:
             async with self._unit():
-                if await self._roles.assign(a):
-                    await self._publisher.publish(self._assigned(a, SEEDED_BY))
+                if held := await self._roles.assign(a):
+                    await self._publisher.publish(self._assigned(held, SEEDED_BY))
         return len(assignments)
 
-    async def assign(self, a: RoleAssignment, *, by: str) -> bool:
+    async def assign(self, a: RoleAssignment, *, by: Person) -> bool:
         """The security administrator gives ``a``; False if it was held already."""
         await self._require_admin(by, a.fonds_code)
-        if reason := refuse_change(await self._roles.held(a.user), a, by=by):
+        if reason := refuse_change(await self._roles.held(a.user), a, by=by.name):
             raise ChangeRefused(reason)
         async with self._unit():
-            if not await self._roles.assign(a):
+            if (held := await self._roles.assign(a)) is None:
                 return False
-            await self._publisher.publish(self._assigned(a, by))
+            await self._publisher.publish(self._assigned(held, by.name))
         return True
 
-    async def revoke(self, a: RoleAssignment, *, by: str) -> None:
+    async def revoke(self, a: RoleAssignment, *, by: Person) -> None:
         await self._require_admin(by, a.fonds_code)
-        if a.user == by:
-            raise ChangeRefused(f"{by}: nobody changes their own roles")
-        revoked = RoleRevoked(
-            user=a.user, role=a.role, fonds_code=a.fonds_code, revoked_by=by, revoked_at=utc_now()
-        )
-        announce = new_event(
-            revoked, source=self._source, subject=a.user, correlation_id=str(uuid.uuid4()), actor=by
-        )
+        if a.user == by.name:
+            raise ChangeRefused(f"{by.name}: nobody changes their own roles")
         async with self._unit():
-            if not await self._roles.revoke(a):
+            if (ended := await self._roles.revoke(a)) is None:
                 raise NotFound(f"{a.user} holds no role {a.role} in fonds {a.fonds_code}")
-            await self._publisher.publish(announce)
+            revoked = RoleRevoked(
+                user=a.user,
+                role=a.role,
+                fonds_code=a.fonds_code,
+                subject=ended.subject,
+                revoked_by=by.name,
+                revoked_at=utc_now(),
+            )
+            correlation = str(uuid.uuid4())
+            await self._publisher.publish(
+                new_event(
+                    revoked,
+                    source=self._source,
+                    subject=a.user,
+                    correlation_id=correlation,
+                    actor=by.name,
+                )
+            )
 
-    async def assignments(self, *, by: str) -> list[RoleAssignment]:
+    async def assignments(self, *, by: Person) -> list[RoleAssignment]:
         await self._require_admin(by, ALL_FONDS)
         return await self._roles.held()
 
-    async def withdraw(self, grant_id: uuid.UUID, *, by: str) -> AccessRevoked:
+    async def withdraw(self, grant_id: uuid.UUID, *, by: Person) -> AccessRevoked:
         """The security administrator ends a grant before its time."""
         await self._require_admin(by, ALL_FONDS)
         grant = await self._grants.get(grant_id)
@@ -128,8 +140,8 @@ class PermissionService:
         now = utc_now()
         if not grant.active(now):
             raise AlreadyEnded(f"grant {grant_id} is no longer active")
-        withdrawn = grant.withdrawn(by, now)
-        await self._end(grant, withdrawn, actor=by, part="withdrawn")
+        withdrawn = grant.withdrawn(by.name, now)
+        await self._end(grant, withdrawn, actor=by.name, part="withdrawn")
         return withdrawn
 
     async def _end(
@@ -161,18 +173,23 @@ class PermissionService:
 
     def _assigned(self, a: RoleAssignment, by: str) -> Envelope[RoleAssigned]:
         assigned = RoleAssigned(
-            user=a.user, role=a.role, fonds_code=a.fonds_code, assigned_by=by, assigned_at=utc_now()
+            user=a.user,
+            role=a.role,
+            fonds_code=a.fonds_code,
+            subject=a.subject,
+            assigned_by=by,
+            assigned_at=utc_now(),
         )
         correlation = str(uuid.uuid4())
         return new_event(
             assigned, source=self._source, subject=a.user, correlation_id=correlation, actor=by
         )
 
-    async def _require_admin(self, user: str, fonds_code: str) -> None:
-        for r in await self._roles.held(user):
-            if r.covers(user, Action.ASSIGN_ROLES, fonds_code):
+    async def _require_admin(self, who: Person, fonds_code: str) -> None:
+        for r in await self._roles.held_by(who):
+            if r.covers(who.name, Action.ASSIGN_ROLES, fonds_code):
                 return
-        raise NotPermitted(f"{user}: roles are assigned by the security administrator only")
+        raise NotPermitted(f"{who.name}: roles are assigned by the security administrator only")
 
     async def on_approval_decided(self, event: ApprovalDecidedEvent) -> None:
         """An approval grants access; an approval withdrawn in the OA takes it away at once."""
@@ -216,7 +233,9 @@ class PermissionService:
     async def on_record_archived(self, event: RecordArchivedEvent) -> None:
         await self._grants.remember_record(event.data.record_id, event.data.fonds_code)
 
-    async def check(self, user: str, action: str, resource: str) -> CheckResult:
+    async def check(self, who: Person, action: str, resource: str) -> CheckResult:
+        """Whether ``who`` may ``action`` the resource: by their roles (held by their subject),
+        or by a borrowing grant (granted to the name the approval named)."""
         kind, _, ident = resource.partition(":")
         try:
             record_id = uuid.UUID(ident)
@@ -225,26 +244,31 @@ class PermissionService:
         if kind != "record":
             return CheckResult(False, f"unknown resource kind {kind!r}")
         return check(
-            user=user,
+            user=who.name,
             action=action,
             record_id=record_id,
             record_fonds=await self._grants.fonds_of(record_id),
-            roles=await self._roles.held(user),
-            grants=await self._grants.for_user_record(user, record_id),
+            roles=await self._roles.held_by(who),
+            grants=await self._grants.for_user_record(who.name, record_id),
             now=utc_now(),
         )
 
-    async def visibility(self, user: str, action: str) -> Visibility:
-        grants = await self._grants.for_user(user)
-        roles = await self._roles.held(user)
+    async def visibility(self, who: Person, action: str) -> Visibility:
+        grants = await self._grants.for_user(who.name)
+        roles = await self._roles.held_by(who)
         granted = {rid for g in grants for rid in g.record_ids}
         known = {rid: f for rid in granted if (f := await self._grants.fonds_of(rid)) is not None}
         return visibility(
-            user=user, action=action, roles=roles, grants=grants, record_fonds=known, now=utc_now()
+            user=who.name,
+            action=action,
+            roles=roles,
+            grants=grants,
+            record_fonds=known,
+            now=utc_now(),
         )
 
-    async def roles_of(self, user: str) -> list[RoleAssignment]:
-        return await self._roles.held(user)
+    async def roles_of(self, who: Person) -> list[RoleAssignment]:
+        return await self._roles.held_by(who)
 
     async def grants_of(self, user: str) -> list[Grant]:
         """The user's grants, each listing only the records it covers: those of its fonds

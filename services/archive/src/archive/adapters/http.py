@@ -58,7 +58,7 @@ BodyYear = Annotated[int, Body(ge=1900, le=2200)]
 
 async def reading(caller: Caller, address: ClientAddress) -> Reader:
     """Who reads, and from where: every read of records is on record."""
-    return Reader(caller.name, address)
+    return Reader(caller.subject, caller.name, address)
 
 
 Reading = Annotated[Reader, Depends(reading)]
@@ -171,7 +171,7 @@ def archive_router(
         record_id: uuid.UUID,
         reason: Annotated[str, Body(embed=True, min_length=1)],
     ) -> dict[str, Any]:
-        hold = await _answer(custody.place_hold(record_id, reason, caller.name))
+        hold = await _answer(custody.place_hold(record_id, reason, caller))
         return {
             "reason": hold.reason,
             "placed_by": hold.placed_by,
@@ -184,7 +184,7 @@ def archive_router(
         record_id: uuid.UUID,
         reason: Annotated[str, Query(min_length=1)],
     ) -> None:
-        await _answer(custody.release_hold(record_id, reason, caller.name))
+        await _answer(custody.release_hold(record_id, reason, caller))
 
     @router.get("/appraisal")
     async def appraisal(
@@ -192,7 +192,7 @@ def archive_router(
         fonds_code: str,
         as_of: date,
     ) -> dict[str, Any]:
-        return await _answer(custody.appraisal(fonds_code, as_of, caller.name))
+        return await _answer(custody.appraisal(fonds_code, as_of, caller))
 
     @router.get("/volumes")
     async def volumes(
@@ -200,7 +200,7 @@ def archive_router(
         fonds_code: str,
         fiscal_year: Year,
     ) -> list[dict[str, Any]]:
-        found, _ = await _answer(custody.volumes(fonds_code, fiscal_year, caller.name))
+        found, _ = await _answer(custody.volumes(fonds_code, fiscal_year, caller))
         return [
             {
                 "volume": v.number,
@@ -247,7 +247,7 @@ def archive_router(
         note: Annotated[str, Body(max_length=1000)] = "",
     ) -> dict[str, Any]:
         """An archivist's decision on a record a check held for review."""
-        done = await _answer(custody.review(record_id, decision, note, caller.name))
+        done = await _answer(custody.review(record_id, decision, note, caller))
         return done.model_dump(mode="json")
 
     @router.post("/handover-offers", status_code=201)
@@ -256,7 +256,7 @@ def archive_router(
     ) -> HandoverOfferView:
         """移交, first step: the accounting department (the caller, 移交人) offers a year's
         records to the archive department; the open offer of that year if there is one."""
-        offer = await _answer(handover.offer(fonds_code, fiscal_year, user=caller.name))
+        offer = await _answer(handover.offer(fonds_code, fiscal_year, user=caller))
         return HandoverOfferView(**asdict(offer))
 
     @router.post("/handovers", status_code=201)
@@ -267,9 +267,7 @@ def archive_router(
     ) -> dict[str, Any]:
         """移交, second step: the archive department (the caller, 接收人, never the person who
         offered) accepts an offer after re-checking every record."""
-        done = await _answer(
-            handover.accept(offer_id, user=caller.name, supervised_by=supervised_by)
-        )
+        done = await _answer(handover.accept(offer_id, user=caller, supervised_by=supervised_by))
         return done.model_dump(mode="json")
 
     @router.post("/custody/extensions", status_code=201)
@@ -283,7 +281,7 @@ def archive_router(
         """The archive department (the caller) consents to the accounting department keeping a
         year's records longer: up to three years after year-end in all (第十一条)."""
         done = await _answer(
-            handover.extend_custody(fonds_code, fiscal_year, extended_years, reason, caller.name)
+            handover.extend_custody(fonds_code, fiscal_year, extended_years, reason, caller)
         )
         return done.model_dump(mode="json")
 
@@ -294,7 +292,7 @@ def archive_router(
         as_of: date,
     ) -> list[dict[str, Any]]:
         """Years kept by the accounting department past temporary custody (第十一条)."""
-        return await _answer(handover.custody_overdue(fonds_code, as_of, caller.name))
+        return await _answer(handover.custody_overdue(fonds_code, as_of, caller))
 
     @router.get("/vouchers/awaiting-approval")
     async def awaiting_approval(reader: Reading, fonds_code: str) -> list[dict[str, Any]]:
@@ -310,7 +308,7 @@ def archive_router(
         period: Annotated[int, Query(ge=1, le=12)],
     ) -> dict[str, Any]:
         """DA/T 70 2-6 for a period: voucher numbers per word, with gaps and repeats."""
-        reports = await _answer(custody.numbering(fonds_code, fiscal_year, period, caller.name))
+        reports = await _answer(custody.numbering(fonds_code, fiscal_year, period, caller))
         return {
             "continuous": all(r.continuous for r in reports),
             "words": [
@@ -333,7 +331,7 @@ def archive_router(
         record_id: uuid.UUID,
     ) -> dict[str, Any]:
         """Run the storage check table (fixity, 档号, size and type, package, content) now."""
-        report, findings = await _answer(integrity.recheck_for(record_id, caller.name))
+        report, findings = await _answer(integrity.recheck_for(record_id, caller))
         return {
             "ok": not findings,
             "report": [r.model_dump(mode="json") for r in report],

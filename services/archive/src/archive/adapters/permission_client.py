@@ -9,7 +9,7 @@ import httpx
 
 from archive.domain.search import Visibility
 from archive.ports import AccessDenied, NotYetKnown
-from servicekit.auth import ServiceToken
+from servicekit.auth import Person, ServiceToken
 
 
 @dataclass(frozen=True)
@@ -33,10 +33,9 @@ class PermissionClient:
             base_url=base_url, timeout=5, transport=transport, auth=token.auth()
         )
 
-    async def check(self, user: str, action: str, resource: str) -> Decision:
-        response = await self._http.get(
-            "/v1/check", params={"user": user, "action": action, "resource": resource}
-        )
+    async def check(self, user: Person, action: str, resource: str) -> Decision:
+        asked = {"user": user.name, "subject": user.subject, "action": action}
+        response = await self._http.get("/v1/check", params=asked | {"resource": resource})
         response.raise_for_status()
         body = response.json()
         grant = body.get("grant_id")
@@ -47,7 +46,7 @@ class PermissionClient:
             uuid.UUID(grant) if grant else None,
         )
 
-    async def require(self, user: str, action: str, record_id: object) -> uuid.UUID | None:
+    async def require(self, user: Person, action: str, record_id: object) -> uuid.UUID | None:
         """Raise AccessDenied, with the permission service's reason, unless it allows; the
         grant it allows under (None: a role)."""
         decision = await self.check(user, action, f"record:{record_id}")
@@ -57,14 +56,15 @@ class PermissionClient:
             raise AccessDenied(decision.reason)
         return decision.grant_id
 
-    async def require_fonds(self, user: str, action: str, fonds_code: str) -> None:
+    async def require_fonds(self, user: Person, action: str, fonds_code: str) -> None:
         """Raise AccessDenied unless ``user`` may ``action`` every record of the fonds."""
         visible = await self.visibility(user, action)
         if not (visible.all_fonds or fonds_code in visible.fonds):
-            raise AccessDenied(f"{user} may not {action} fonds {fonds_code}")
+            raise AccessDenied(f"{user.name} may not {action} fonds {fonds_code}")
 
-    async def visibility(self, user: str, action: str) -> Visibility:
-        response = await self._http.get("/v1/visibility", params={"user": user, "action": action})
+    async def visibility(self, user: Person, action: str) -> Visibility:
+        asked = {"user": user.name, "subject": user.subject, "action": action}
+        response = await self._http.get("/v1/visibility", params=asked)
         response.raise_for_status()
         body = response.json()
         return Visibility(bool(body["all_fonds"]), tuple(body["fonds"]), tuple(body["record_ids"]))

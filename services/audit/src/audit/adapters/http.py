@@ -66,7 +66,7 @@ def audit_router(
 ) -> APIRouter:
     async def trail_scope(caller: Caller) -> frozenset[str] | None:
         """The fonds whose entries the caller reads; None: the whole trail."""
-        fonds = (await directory.holder(caller.name)).fonds_where(Action.READ_TRAIL)
+        fonds = (await directory.holder(caller)).fonds_where(Action.READ_TRAIL)
         if not fonds:
             raise HTTPException(
                 403, f"{caller.name}: the audit trail answers security auditors and auditors only"

@@ -89,7 +89,7 @@ UPLOADS = ("/v1/vouchers", "/v1/journals", "/v1/packages")
 
 async def uploader_of(directory: RoleDirectory, caller: Principal) -> Uploader:
     """The caller, if their roles let them upload into some fonds; 403 otherwise."""
-    fonds = (await directory.holder(caller.name)).fonds_where(Action.UPLOAD)
+    fonds = (await directory.holder(caller)).fonds_where(Action.UPLOAD)
     if not fonds:
         raise HTTPException(
             403, f"{caller.name}: uploads are for accountants and the ERP integration"

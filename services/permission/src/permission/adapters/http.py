@@ -2,7 +2,8 @@
 administrator's), a principal's roles, a user's own grants, and withdrawing a grant.
 
 Checks, visibility and anyone's roles answer only the services' own clients; a person sees
-their own roles and grants.
+their own roles and grants. A check names the person by their subject at the identity provider
+(who holds roles) and the name they go by (whom borrowing grants name).
 """
 
 from __future__ import annotations
@@ -18,11 +19,14 @@ from contracts.events import AccessRevoked
 from contracts.roles import PRINCIPAL_NAME, PRINCIPAL_NAME_RULE, Role
 from permission.domain.access import RoleAssignment
 from permission.service import PermissionService
-from servicekit.auth import Caller, Principal
+from servicekit.auth import Caller, Person, Principal
 
 # A role is given only to a name a token can carry (contracts.roles.PRINCIPAL_NAME).
 UserName = Annotated[
     str, Path(pattern=f"^{PRINCIPAL_NAME.pattern}$", description=PRINCIPAL_NAME_RULE)
+]
+Subject = Annotated[
+    str, Query(min_length=1, max_length=255, description="The person's `sub` at the IdP")
 ]
 
 
@@ -46,6 +50,7 @@ class HeldRoleView(BaseModel):
 
 class AssignmentView(HeldRoleView):
     user: str
+    subject: str | None = None  # the IdP's subject holding it; None: nobody signed in as user yet
 
 
 class GrantView(BaseModel):
@@ -68,11 +73,12 @@ def permission_router(service: PermissionService, service_clients: Collection[st
     async def check(
         caller: Caller,
         user: Annotated[str, Query(min_length=1)],
+        subject: Subject,
         action: Annotated[str, Query(min_length=1)],
         resource: Annotated[str, Query(description="record:<uuid>")],
     ) -> CheckAnswer:
         require_service(caller)
-        result = await service.check(user, action, resource)
+        result = await service.check(Person(subject, user), action, resource)
         return CheckAnswer(
             allowed=result.allowed,
             reason=result.reason,
@@ -82,30 +88,38 @@ def permission_router(service: PermissionService, service_clients: Collection[st
 
     @router.get("/visibility")
     async def visible(
-        caller: Caller, user: Annotated[str, Query(min_length=1)], action: str = "read"
+        caller: Caller,
+        user: Annotated[str, Query(min_length=1)],
+        subject: Subject,
+        action: str = "read",
     ) -> VisibilityAnswer:
         """What ``user`` may see, for other services to filter searches by."""
         require_service(caller)
-        v = await service.visibility(user, action)
+        v = await service.visibility(Person(subject, user), action)
         return VisibilityAnswer(
             all_fonds=v.all_fonds, fonds=list(v.fonds), record_ids=list(v.record_ids)
         )
 
     @router.get("/roles/{user}")
-    async def roles(caller: Caller, user: str) -> list[HeldRoleView]:
-        """The roles ``user`` holds and where: for the services, and for the user themself."""
-        if user != caller.name:
+    async def roles(
+        caller: Caller, user: str, subject: Annotated[str | None, Query(min_length=1)] = None
+    ) -> list[HeldRoleView]:
+        """The roles the person ``subject`` (going by ``user``) holds and where: for the
+        services; for the user themself without ``subject``."""
+        who = Person(subject or caller.subject, user)
+        if who != Person(caller.subject, caller.name):
             require_service(caller)
         return [
-            HeldRoleView(role=r.role, fonds_code=r.fonds_code) for r in await service.roles_of(user)
+            HeldRoleView(role=r.role, fonds_code=r.fonds_code) for r in await service.roles_of(who)
         ]
 
     @router.get("/role-assignments")
     async def assignments(caller: Caller) -> list[AssignmentView]:
-        """Every role held, for the security administrator (安全管理员)."""
+        """Every role held, for the security administrator (安全管理员): by the name each
+        holder goes by, with their subject (none: nobody has signed in under the name yet)."""
         return [
-            AssignmentView(user=a.user, role=a.role, fonds_code=a.fonds_code)
-            for a in await service.assignments(by=caller.name)
+            AssignmentView(user=a.user, role=a.role, fonds_code=a.fonds_code, subject=a.subject)
+            for a in await service.assignments(by=caller)
         ]
 
     @router.put(
@@ -118,16 +132,18 @@ def permission_router(service: PermissionService, service_clients: Collection[st
     ) -> AssignmentView:
         """Give ``user`` ``role`` in a fonds ("*": every fonds); announced as RoleAssigned.
         403 unless the caller is a security administrator of that fonds; 409 if it would give
-        one principal two administrative roles (三员分立) or is the caller's own."""
+        one principal two administrative roles (三员分立) or is the caller's own. The role is
+        held by whom ``user`` names: the person who most recently signed in under it, or the
+        first who will."""
         a = RoleAssignment(user, role.value, fonds_code)
-        if not await service.assign(a, by=caller.name):
+        if not await service.assign(a, by=caller):
             response.status_code = 200
         return AssignmentView(user=user, role=role.value, fonds_code=fonds_code)
 
     @router.delete("/role-assignments/{user}/{role}/{fonds_code}", status_code=204)
     async def revoke(caller: Caller, user: UserName, role: Role, fonds_code: str) -> None:
         """Take the role away; announced as RoleRevoked. 404 if it is not held."""
-        await service.revoke(RoleAssignment(user, role.value, fonds_code), by=caller.name)
+        await service.revoke(RoleAssignment(user, role.value, fonds_code), by=caller)
 
     @router.get("/grants")
     async def grants(caller: Caller) -> list[GrantView]:
@@ -148,6 +164,6 @@ def permission_router(service: PermissionService, service_clients: Collection[st
     async def withdraw(caller: Caller, grant_id: uuid.UUID) -> AccessRevoked:
         """The security administrator ends a grant before its time (AccessRevoked, reason
         ``withdrawn``); 409 if it has ended already."""
-        return await service.withdraw(grant_id, by=caller.name)
+        return await service.withdraw(grant_id, by=caller)
 
     return router

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
 
@@ -22,9 +22,12 @@ Action = Literal["read", "download"]  # what a grant allows
 
 @dataclass(frozen=True)
 class RoleAssignment:
-    user: str
+    user: str  # the name the holder goes by now (a display attribute)
     role: str
     fonds_code: str  # 全宗号: the scope of the role; "*" for every fonds (e.g. group audit)
+    # Who holds it: the IdP's subject, bound when the person named ``user`` first signs in
+    # (None until then). Not part of what the assignment says, so not of its equality.
+    subject: str | None = field(default=None, compare=False)
 
     def covers(self, user: str, action: str, fonds: str | None) -> bool:
         in_scope = fonds is not None and self.fonds_code in (fonds, ALL_FONDS)
