@@ -21,7 +21,7 @@ from archive.domain.lifecycle import HandoverRefused
 from archive.domain.volumes import assemble, bind
 from contracts.envelope import new_event
 from contracts.events import ApprovalDecided, DocumentIngested, RecordArchived, RecordsHandedOver
-from contracts.records import InvoiceRef
+from contracts.records import CorrectionKind, CorrectionOf, InvoiceRef
 from contracts.topics import (
     DOCUMENTS_INGESTED,
     HANDOVERS,
@@ -633,48 +633,82 @@ async def test_registers_write_what_users_typed_as_text_never_as_a_formula(
     assert rows[1][5] == "摘要" and rows[2][5] == "'" + summary and rows[2][6] == "-5.00"
 
 
-async def test_a_correction_is_archived_as_a_new_version_and_the_old_one_stays(
+async def test_corrections_are_vouchers_of_their_own_linked_both_ways(
     archived: Any, platform: PlatformSettings
 ) -> None:
+    """会计基础工作规范 第五十一条(五): a red voucher cancels the office purchase (注销, named by
+    its 档号) and a blue one books it again (订正, named as the ERP knows the voucher), in April;
+    each gets its own 档号, the purchase is never changed, and each side shows the other. One
+    naming a voucher the archive does not hold is archived and held for review, naming it."""
     http, docs = archived
     old = (
         await http.get(f"/v1/records/{docs['office'].document_id}", headers=as_user(ARCHIVIST))
     ).json()
-    # Corrections come later (April); they keep the archive code of what they correct.
-    fixed = await document(
-        platform, fonds=FONDS, year=2025, summary="采购办公用品（更正）", amount="1010.00", period=4
+    total = old["voucher"]["total"]["amount"]
+    cancelled = await document(
+        platform, fonds=FONDS, year=2025, summary="注销3月采购办公用品凭证", amount=f"-{total}",
+        period=4,
+    )  # fmt: skip
+    by_code = CorrectionOf(kind=CorrectionKind.REVERSAL, archive_code=old["archive_code"])
+    cancelled = cancelled.model_copy(update={"correction": by_code})
+    rebooked = await document(
+        platform, fonds=FONDS, year=2025, summary="订正3月采购办公用品", amount="1010.00", period=4
     )
-    fixed = fixed.model_copy(update={"corrects_archive_code": old["archive_code"]})
+    by_erp = CorrectionOf(
+        kind=CorrectionKind.CORRECTING_ENTRY, fiscal_year=2025, period=3,
+        voucher_no=old["voucher"]["voucher_no"],
+    )  # fmt: skip
+    rebooked = rebooked.model_copy(update={"correction": by_erp})
     stray = await document(
         platform, fonds=FONDS, year=2025, summary="更正不存在的凭证", amount="1.00", period=4
     )
-    stray = stray.model_copy(update={"corrects_archive_code": f"{FONDS}-2025-D30-PZ-999999"})
+    missing = CorrectionOf(
+        kind=CorrectionKind.ADJUSTMENT, archive_code=f"{FONDS}-2025-D30-PZ-999999"
+    )
+    stray = stray.model_copy(update={"correction": missing})
     async with (
         EventWatcher(platform.kafka_bootstrap, platform.namespace, [RECORDS_ARCHIVED]) as watch,
         EventSender(platform.kafka_bootstrap, platform.namespace) as out,
     ):
-        for d in (fixed, stray):
+        for d in (cancelled, rebooked, stray):
             await out.send(
                 new_event(
                     d, source=source_of("ingest"), subject=str(d.document_id), correlation_id="c"
                 )
             )
-        [new] = await watch.wait_for(of_type("RecordArchived", record_id=str(fixed.document_id)))
+        [red] = await watch.wait_for(
+            of_type("RecordArchived", record_id=str(cancelled.document_id))
+        )
+        [blue] = await watch.wait_for(
+            of_type("RecordArchived", record_id=str(rebooked.document_id))
+        )
         [odd] = await watch.wait_for(of_type("RecordArchived", record_id=str(stray.document_id)))
 
-    assert new.data["archive_code"] == old["archive_code"] + "-V2"
-    assert new.data["supersedes"] == old["record_id"]
-    versions = (
-        await http.get(f"/v1/records/{old['record_id']}/versions", headers=as_user(ARCHIVIST))
-    ).json()
-    assert [v["summary"] for v in versions] == ["采购办公用品", "采购办公用品（更正）"]
-    still = await http.get(f"/v1/records/{old['record_id']}", headers=as_user(ARCHIVIST))
-    assert still.json()["voucher"]["summary"] == "采购办公用品"  # never overwritten
-    assert odd.data["review_required"] is True
-    assert any(
-        c["code"] == "AAP-CORRECTION" and c["outcome"] == "failed" for c in odd.data["check_report"]
+    codes = {old["archive_code"], red.data["archive_code"], blue.data["archive_code"]}
+    assert len(codes) == 3 and not any("-V" in c for c in codes)  # each its own, no version
+    for new, kind in ((red, "注销"), (blue, "订正")):
+        assert new.data["corrects"] == {
+            "kind": kind, "record_id": old["record_id"], "archive_code": old["archive_code"]
+        }  # fmt: skip
+        assert new.data["review_required"] is False, new.data["check_report"]
+    drilled = await http.get(f"/v1/records/{old['record_id']}/drill", headers=as_user(ARCHIVIST))
+    assert drilled.status_code == 200, drilled.text
+    shown = sorted((c["kind"], c["archive_code"]) for c in drilled.json()["corrected_by"])
+    assert shown == sorted(
+        [("注销", red.data["archive_code"]), ("订正", blue.data["archive_code"])]
     )
-    assert odd.data["check_conclusion"]["verdict"] == "failed"
+    from_red = await http.get(
+        f"/v1/records/{red.data['record_id']}/drill", headers=as_user(ARCHIVIST)
+    )
+    assert from_red.json()["corrects"]["archive_code"] == old["archive_code"]
+    still = await http.get(f"/v1/records/{old['record_id']}", headers=as_user(ARCHIVIST))
+    assert still.json() == old  # never changed, never superseded
+    assert odd.data["review_required"] is True and odd.data["corrects"] is None
+    [check] = [c for c in odd.data["check_report"] if c["code"] == "AAP-CORRECTION"]
+    assert check["outcome"] == "failed"
+    assert (
+        f"档号 {FONDS}-2025-D30-PZ-999999, which this fonds does not hold (yet)" in check["detail"]
+    )
 
 
 async def test_handover_takes_a_year_over_after_re_checking_every_original(

@@ -334,7 +334,8 @@ async def _archive(pool: Any, track: Track, run: str) -> None:
     await records.claim_key(f"{fonds}|2024|{run}", rid)
     await records.add(record, {"k": "v1"})
     assert (await records.get(rid)) is not None and (await records.get_locked(rid)) is not None
-    await records.mark_superseded(rid, uuid.uuid4())
+    assert await records.holder_of(f"{fonds}|2024|{run}") == rid
+    assert await records.corrections_of(rid) == []
     decided = ApprovalDecided(
         request_id=uuid.uuid4(), kind="borrowing", applicant="u", fonds_code=fonds,
         record_ids=(rid,), decision="approved", approver="a", comment="同意", oa_instance_id="i",

@@ -147,7 +147,7 @@ def test_an_oa_connection_writes_its_decisions_only_and_reads_its_requests_only(
 
 
 def test_event_names_are_past_tense_facts() -> None:
-    irregular = {"Made", "Held", "Sent", "Paid", "Kept", "Redriven"}
+    irregular = {"Made", "Held", "Sent", "Paid", "Kept", "Redriven", "Taken"}
     for event in ALL_EVENTS:
         words = re.findall(r"[A-Z][a-z]*", event.event_type)
         assert any(w.endswith("ed") or w in irregular for w in words[1:]), event.event_type

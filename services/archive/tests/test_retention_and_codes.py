@@ -1,4 +1,3 @@
-import uuid
 from datetime import UTC, date, datetime
 
 import pytest
@@ -165,21 +164,6 @@ def test_vouchers_are_assembled_into_monthly_volumes() -> None:
     assert march.code_range == ("Q001-2025-D30-PZ-000001", "Q001-2025-D30-PZ-000002")
     assert march.date_range == ("2025-03-05", "2025-03-05")
     assert (april.number, april.period, april.item_count) == (2, 4, 1)
-
-
-def test_a_correction_is_a_new_version_of_the_archive_code() -> None:
-    from archive.domain.record import Correction, base_code
-
-    doc, rule = _document(), ArchiveCodeRule()
-    old_id = uuid.uuid4()
-    fix = Correction(supersedes=old_id, base_code="Q001-2025-D30-PZ-000042", version=2)
-    rec = archive(
-        doc, placement(doc, rule), 0, rule, bucket="b", at=datetime.now(UTC), correction=fix
-    )
-    assert rec.archive_code == "Q001-2025-D30-PZ-000042-V2"
-    assert rec.supersedes == old_id
-    assert rec.originals[0].object_key.startswith("Q001-2025-D30-PZ-000042-V2/originals/")
-    assert base_code("Q001-2025-D30-PZ-000042-V12") == base_code("Q001-2025-D30-PZ-000042")
 
 
 def test_temporary_custody_lasts_a_year_after_year_end_three_at_most() -> None:

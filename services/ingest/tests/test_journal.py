@@ -87,6 +87,22 @@ def test_the_xml_export_is_cut_into_vouchers_and_read_safely() -> None:
         read_xml_journal(b"<Vouchers/>")
 
 
+def test_a_voucher_of_an_xml_export_says_what_it_corrects_and_how() -> None:
+    text = (ROOT / "samples" / "journals" / "erp-export-2025-05.xml").read_text()
+    named = 'voucher_no="记-0002" corrects="Q001-2025-D30-PZ-000002" correction_kind="调整"'
+    tax, rent = read_xml_journal(text.replace('voucher_no="记-0002"', named).encode())
+    corrects = parse_voucher_export(rent.document).corrects  # type: ignore[arg-type]
+    assert corrects is not None and (corrects.kind, corrects.archive_code) == (
+        "调整",
+        "Q001-2025-D30-PZ-000002",
+    )
+    assert parse_voucher_export(tax.document).corrects is None  # type: ignore[arg-type]
+    unsaid = text.replace('voucher_no="记-0002"', 'voucher_no="记-0002" corrects="Q001-X"')
+    [_, without_kind] = read_xml_journal(unsaid.encode())
+    with pytest.raises(ExportError, match="kind"):
+        parse_voucher_export(without_kind.document)  # type: ignore[arg-type]
+
+
 def test_an_xml_export_in_gbk_or_gb18030_reads_the_same_as_in_utf8() -> None:
     utf8 = (ROOT / "samples" / "journals" / "erp-export-2025-05.xml").read_bytes()
     text = utf8.decode()

@@ -41,6 +41,20 @@ def test_unbalanced_voucher_is_rejected_naming_both_totals() -> None:
         parse_voucher_export((SAMPLES / "vouchers" / "unbalanced.json").read_bytes())
 
 
+def test_a_red_ink_voucher_is_accepted_and_still_balances() -> None:
+    """红字: the reversal of the sample, every amount negative, as an ERP sends it at month-end;
+    negative on one side only does not balance, and is refused like any other imbalance."""
+    doc = json.loads(VOUCHER)
+    for entry in doc["entries"]:
+        entry["debit"], entry["credit"] = f"-{entry['debit']}", f"-{entry['credit']}"
+        entry.update({k: "0" for k in ("debit", "credit") if entry[k] in ("-0", "-0.00")})
+    red = parse_voucher_export(json.dumps(doc, ensure_ascii=False).encode())
+    assert red.total_debit == red.total_credit == Decimal("-1000.00")
+    doc["entries"][0]["debit"] = "1.00"
+    with pytest.raises(ExportError, match="do not balance"):
+        parse_voucher_export(json.dumps(doc, ensure_ascii=False).encode())
+
+
 def test_malformed_json_names_the_position() -> None:
     with pytest.raises(ExportError, match=r"malformed JSON: .*line 1"):
         parse_voucher_export(b'{"format": "aap.voucher.v1",')

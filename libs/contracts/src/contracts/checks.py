@@ -223,7 +223,8 @@ CHECK_1_7 = _item(
     (Stage.ARCHIVING, *KEPT),
     required=True,
     what="the 档号 follows the configured rule for the record's fonds, year, retention and "
-    "category (a correction's -V2 allowed); given at accession, re-checked as kept",
+    "category (records archived as versions of others keep their -V2); given at accession, "
+    "re-checked as kept",
 )
 CHECK_1_8 = _item(
     "1-8",
@@ -260,8 +261,11 @@ CHECK_CORRECTION = _item(
     ARCHIVING,
     required=True,
     supports="1-4",
-    what="a voucher that corrects (`corrects`) names a 档号 this fonds holds; checked by the "
-    "archive at accession",
+    what="a voucher that corrects another (注销, 订正, 调整, 更正: 会计基础工作规范 "
+    "第五十一条(五)) names one this fonds holds, by 档号 or as the ERP knows it, and keeps its "
+    "kind's rules: the "
+    "same year (更正: an earlier one), red or blue ink, a 注销 the same content in red; "
+    "checked by the archive at accession",
 )
 CHECK_1_11 = _item(
     "1-11",

@@ -12,6 +12,8 @@ from contracts.envelope import Envelope, EventData
 from contracts.records import (
     CheckConclusion,
     CheckResult,
+    CorrectionLink,
+    CorrectionOf,
     InvoiceRef,
     RecordCategory,
     RetentionPeriod,
@@ -56,7 +58,12 @@ class DocumentIngested(EventData):
         default=None, description="The ERP journal this voucher was cut from, stored whole"
     )
     corrects_archive_code: str | None = Field(
-        default=None, description="This voucher corrects the archived record with this 档号"
+        default=None,
+        description="Before corrections were vouchers of their own: the 档号 this voucher "
+        "re-versioned (-V2). Not set any more; ``correction`` says what a voucher corrects",
+    )
+    correction: CorrectionOf | None = Field(
+        default=None, description="The voucher this one corrects, and how (第五十一条(五))"
     )
 
 
@@ -104,7 +111,14 @@ class RecordArchived(EventData):
         default=None, description="Key prefix of the record's package: originals, metadata.xml"
     )
     supersedes: uuid.UUID | None = Field(
-        default=None, description="A correction: the record it corrects, which stays retrievable"
+        default=None,
+        description="Archived as a version (-V2) of this record, before corrections were "
+        "vouchers of their own; never set any more",
+    )
+    corrects: CorrectionLink | None = Field(
+        default=None,
+        description="The kept record this voucher corrects, and how; None if it corrects none, "
+        "or names one the archive did not hold at accession (then held for review)",
     )
     submitted_by: str | None = Field(
         default=None,

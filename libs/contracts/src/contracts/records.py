@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import unicodedata
+import uuid
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from contracts.types import Contract, Money, Sha256Hex, Sm3Hex
 
@@ -81,6 +82,54 @@ def company_key(name: str) -> str:
     return "".join(unicodedata.normalize("NFKC", name).split())
 
 
+class CorrectionKind(StrEnum):
+    """How a voucher corrects one already booked, as 会计基础工作规范 第五十一条(五) names the
+    ways: each is a voucher of its own, in its own year and period; the one corrected never
+    changes. The rules of each are ``archive.domain.corrections.CORRECTION_RULES``."""
+
+    REVERSAL = "注销"  # red ink, the same content as the voucher it cancels, in its year
+    CORRECTING_ENTRY = "订正"  # blue ink, the voucher booked again correctly, in its year
+    ADJUSTMENT = "调整"  # the difference only: more in blue, less in red, in its year
+    PRIOR_YEAR_CORRECTION = "更正"  # blue ink, in a later year than the voucher it corrects
+
+
+class CorrectionOf(Contract):
+    """What a voucher says it corrects and how: the 档号 of a kept record, or the voucher as
+    the ERP knows it (fiscal year, period, number with its 凭证字) in the same fonds and unit."""
+
+    kind: CorrectionKind
+    archive_code: str | None = Field(default=None, min_length=1, max_length=64)
+    fiscal_year: Annotated[int, Field(ge=1990, le=2200)] | None = None
+    period: Annotated[int, Field(ge=1, le=12)] | None = None
+    voucher_no: str | None = Field(default=None, min_length=1, max_length=40)
+
+    @model_validator(mode="after")
+    def _named_once(self) -> CorrectionOf:
+        by_erp = (self.fiscal_year, self.period, self.voucher_no)
+        if self.archive_code is None and None in by_erp:
+            raise ValueError(
+                "name the voucher corrected: its archive_code (档号), or its fiscal_year, "
+                "period and voucher_no"
+            )
+        if self.archive_code is not None and by_erp != (None, None, None):
+            raise ValueError("name the voucher corrected one way: archive_code, or the ERP's")
+        return self
+
+    def names(self) -> str:
+        """The voucher corrected, as the correction names it."""
+        if self.archive_code is not None:
+            return f"档号 {self.archive_code}"
+        return f"voucher {self.voucher_no} of {self.fiscal_year}-{self.period:02d}"
+
+
+class CorrectionLink(Contract):
+    """A correction and the record it corrects, as kept: shown from either side."""
+
+    kind: CorrectionKind
+    record_id: uuid.UUID
+    archive_code: str
+
+
 def voucher_key(
     *,
     fonds_code: str,
@@ -93,8 +142,9 @@ def voucher_key(
     """The natural key of a bookkeeping voucher: no two records hold one.
 
     Fonds, accounting unit (compared as ``company_key``), fiscal year, period and voucher
-    number (numbers restart each period). A correction (更正) is a voucher of its own, keyed
-    also by the 档号 it corrects.
+    number (numbers restart each period). A correction is a voucher of its own, with its own
+    number; ``corrects`` keys only those archived as a version of another (``-V2``, before
+    corrections were vouchers in their own right).
     """
     parts = [fonds_code, company_key(company_name), str(fiscal_year), f"{period:02d}"]
     parts.append(company_key(voucher_no))

@@ -68,6 +68,8 @@ UPLOADS = [
     ("2025-03-ji-0002.json", ["einvoice-25312000000087654321.pdf"]),
     ("2025-03-ji-0003.json", ["bank-receipt-20250320-0004411.pdf"]),
 ]
+# 记-0002 corrected in April: the red 注销 and the blue 订正, naming it as the ERP knows it.
+CORRECTIONS = ["2025-04-ji-0001.json", "2025-04-ji-0002.json"]
 BORROWER, OA_APPROVER, SYSTEM_ADMIN = "liuyang", "王强", "sysadmin"
 APPROVER = LOCAL_OA_USERS["seeyon"][OA_APPROVER]  # the platform principal the OA's 王强 is
 # The OA system deciding for the sample fonds, and another company's (LOCAL_OA_ROUTES).
@@ -107,6 +109,7 @@ class Outcome:
     refused: dict[str, int] = field(default_factory=dict)
     forged_decision: str = ""
     usage: list[list[str]] = field(default_factory=list)  # the borrower's usage register rows
+    corrections: list[str] = field(default_factory=list)  # the kinds 记-0002's drill shows
     offline_verified: int = -1  # the offline verifier's exit code on the export
     offline_altered: int = -1  # …and on a copy with one entry altered
     chain_ok: bool = False
@@ -119,6 +122,7 @@ class Outcome:
     def as_expected(self) -> bool:
         return (
             len(self.archive_codes) == len(UPLOADS)
+            and self.corrections == sorted(["注销", "订正"])
             and set(self.unauthenticated.values()) == {401}
             and self.refused == EXPECTED_REFUSALS
             and self.forged_decision.startswith("refused by the broker")
@@ -271,6 +275,8 @@ async def story(stack: LocalStack, platform: PlatformSettings) -> Outcome:
             + ", ".join(f"{code} {outcome}" for code, outcome in out.recheck.items())
         )
 
+        out.corrections = await corrections(http, stack, watch, records[1])
+
         original = next(f for f in target["originals"] if f["role"] == "attachment")
         download = f"{stack.url('archive')}/v1/records/{target['record_id']}/originals/{original['sha256']}"
         r = await http.get(download, headers=as_user(BORROWER))
@@ -387,6 +393,41 @@ async def story(stack: LocalStack, platform: PlatformSettings) -> Outcome:
         out.insider = await demo_insider.story(platform, target["record_id"], exported)
     await demo_vendors.story(stack, platform, SAMPLES, out.vendors)
     return out
+
+
+async def corrections(
+    http: httpx.AsyncClient, stack: LocalStack, watch: EventWatcher, wrong: dict[str, Any]
+) -> list[str]:
+    """A booked voucher corrected the accounting way (会计基础工作规范 第五十一条(五)): a red
+    注销 and a blue 订正, each with its own 档号, linked both ways; the kinds the drill-through
+    of the corrected record shows."""
+    say(
+        f"\n②b 更正 — {wrong['voucher']['voucher_no']} was booked to the wrong account: a red "
+        "voucher cancels it (注销), a blue one books it again (订正)"
+    )
+    archive = stack.url("archive")
+    for voucher in CORRECTIONS:
+        r = await upload(http, stack.url("ingest"), voucher, [])
+        r.raise_for_status()
+        doc_id, v = r.json()["document_id"], r.json()["voucher"]
+        kept = await http.get(f"{archive}/v1/records/{doc_id}", headers=as_user(ARCHIVIST))
+        if kept.status_code != 200:
+            await watch.wait_for(of_type("RecordArchived", record_id=doc_id), timeout=60)
+            kept = await http.get(f"{archive}/v1/records/{doc_id}", headers=as_user(ARCHIVIST))
+        link = kept.json()["corrects"]
+        say(
+            f"   {v['voucher_no']} of {v['voucher_date'][:7]}  ¥{v['total']['amount']}  "
+            f"→ {kept.json()['archive_code']}, {link['kind']} of {link['archive_code']}"
+        )
+    drilled = await http.get(
+        f"{archive}/v1/records/{wrong['record_id']}/drill", headers=as_user(ARCHIVIST)
+    )
+    shown = drilled.json()["corrected_by"]
+    say(
+        f"   {wrong['archive_code']} is unchanged; its drill-through shows "
+        + ", ".join(f"{c['kind']} {c['archive_code']}" for c in shown)
+    )
+    return sorted(c["kind"] for c in shown)
 
 
 async def verify_offline(http: httpx.AsyncClient, audit: str) -> tuple[int, int, Path]:

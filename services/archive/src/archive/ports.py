@@ -80,7 +80,11 @@ class ArchiveRecords(Protocol):
 
     async def next_sequence(self, scope: str, holder: str) -> int: ...
 
-    async def mark_superseded(self, record_id: uuid.UUID, by: uuid.UUID) -> None: ...
+    async def holder_of(self, key: str) -> uuid.UUID | None:
+        """The record holding a voucher's natural key, if one does."""
+
+    async def corrections_of(self, record_id: uuid.UUID) -> list[RecordArchived]:
+        """The records that correct this one, oldest first."""
 
     async def add_approval(self, decided: ApprovalDecided) -> None: ...
 

@@ -14,7 +14,6 @@ from archive.domain.archive_code import ArchiveCodeRule
 from archive.domain.lifecycle import NotFound
 from archive.domain.package import package_documents
 from archive.domain.record import (
-    Correction,
     archive,
     base_code,
     locked_version,
@@ -41,7 +40,7 @@ from contracts.events import (
     RecordArchived,
     RecordReviewed,
 )
-from contracts.records import voucher_key
+from contracts.records import CorrectionLink, voucher_key
 from contracts.types import utc_now
 from servicekit.auth import Person
 from servicekit.database import UnitOfWork
@@ -61,7 +60,7 @@ def voucher_key_of(doc: DocumentIngested) -> str:
         fiscal_year=doc.fiscal_year,
         period=doc.period,
         voucher_no=doc.voucher.voucher_no,
-        corrects=doc.corrects_archive_code,
+        corrects=doc.corrects_archive_code,  # set only before corrections had their own key
     )
 
 
@@ -108,12 +107,7 @@ class ArchiveService:
                     f"{doc.fiscal_year}-{doc.period:02d} is archived already as record {holder}"
                 )
             where = placement(doc, self._rule)
-            correction = await self._correction_of(doc)
-            seq = (
-                0
-                if correction
-                else await self._records.next_sequence(where.scope, str(doc.document_id))
-            )
+            seq = await self._records.next_sequence(where.scope, str(doc.document_id))
             record = archive(
                 doc,
                 where,
@@ -121,7 +115,7 @@ class ArchiveService:
                 self._rule,
                 bucket=self._store.bucket,
                 at=utc_now(),
-                correction=correction,
+                corrected=await self._corrected_by(doc),
             )
             lock = object_lock(record.retention_until, utc_now(), record.fiscal_year)
             versions: dict[str, str | None] = {}
@@ -145,8 +139,6 @@ class ArchiveService:
                     raise ConnectionError(
                         f"record {record.record_id} does not read back as written"
                     )
-                if record.supersedes:
-                    await self._records.mark_superseded(record.supersedes, record.record_id)
                 await self._announce(record, event)
             await self._index.add(record)
             log.info(
@@ -172,16 +164,29 @@ class ArchiveService:
             )
         )
 
-    async def _correction_of(self, doc: DocumentIngested) -> Correction | None:
-        if not doc.corrects_archive_code:
+    async def _corrected_by(self, doc: DocumentIngested) -> RecordArchived | None:
+        """The kept record a correction names, by 档号 or as the ERP knows the voucher, in
+        the correction's own fonds (None: not a correction, or not held)."""
+        c = doc.correction
+        if c is None:
             return None
-        corrected_id = await self._index.record_by_code(doc.corrects_archive_code)
-        corrected = await self._records.get(uuid.UUID(corrected_id)) if corrected_id else None
+        found: uuid.UUID | str | None
+        if c.archive_code is not None:
+            found = await self._index.record_by_code(c.archive_code)
+        else:
+            assert c.fiscal_year is not None and c.period is not None and c.voucher_no
+            key = voucher_key(
+                fonds_code=doc.fonds_code,
+                company_name=doc.company_name,
+                fiscal_year=c.fiscal_year,
+                period=c.period,
+                voucher_no=c.voucher_no,
+            )
+            found = await self._records.holder_of(key)
+        corrected = await self._records.get(uuid.UUID(str(found))) if found else None
         if corrected is None or corrected.fonds_code != doc.fonds_code:
             return None
-        base = base_code(corrected.archive_code)
-        version = 1 + await self._records.next_sequence(f"{base}|versions", str(doc.document_id))
-        return Correction(supersedes=corrected.record_id, base_code=base, version=version)
+        return corrected
 
     async def versions(self, record_id: uuid.UUID, reader: Reader) -> list[dict[str, Any]]:
         """Every version of a record (the original and its corrections), oldest first."""
@@ -297,6 +302,15 @@ class ArchiveService:
             ],
             "invoices": [i.model_dump(mode="json") for i in record.invoices],
             "approvals": approvals,  # the borrowings of the record
+            # A correction and the record it corrects, shown from either side (第五十一条(五)).
+            "corrects": record.corrects.model_dump(mode="json") if record.corrects else None,
+            "corrected_by": [
+                CorrectionLink(
+                    kind=c.corrects.kind, record_id=c.record_id, archive_code=c.archive_code
+                ).model_dump(mode="json")
+                for c in await self._records.corrections_of(record_id)
+                if c.corrects and visible.sees(c.fonds_code, str(c.record_id))
+            ],
             **await self._approval_records.drilled(record, visible),
         }
 

@@ -100,6 +100,13 @@ class Records:
             row = await held.fetchone()
             return row["record_id"] if row else record_id
 
+    async def holder_of(self, key: str) -> uuid.UUID | None:
+        """The record holding a voucher's natural key, if one does."""
+        async with self._pool.connection() as conn:
+            held = await conn.execute("SELECT record_id FROM voucher_keys WHERE key = %s", (key,))
+            row = await held.fetchone()
+            return row["record_id"] if row else None
+
     async def get(self, record_id: uuid.UUID | str) -> RecordArchived | None:
         found = await self._events("record_id = %s", (str(record_id),))
         return _event(found[0]) if found else None
@@ -122,15 +129,17 @@ class Records:
             kept = await conn.execute(
                 "INSERT INTO records (record_id, archive_code, fonds_code, fiscal_year, period, "
                 "voucher_no, category, archived_at, retention_until, review_required, versions, "
-                "awaiting_review, event) "
-                "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
+                "awaiting_review, corrects, event) "
+                "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
                 "ON CONFLICT (record_id) DO NOTHING",
                 (record.record_id, record.archive_code, record.fonds_code, record.fiscal_year,
                  record.period, record.voucher.voucher_no if record.voucher else None,
                  record.category.value, record.archived_at, record.retention_until,
                  record.review_required,
                  Jsonb([{"key": k, "version": v} for k, v in versions.items()]),
-                 record.review_required, record.model_dump_json()),
+                 record.review_required,
+                 record.corrects.record_id if record.corrects else None,
+                 record.model_dump_json()),
             )  # fmt: skip
         if kept.rowcount == 1:
             return record
@@ -138,11 +147,10 @@ class Records:
         assert stored is not None
         return stored
 
-    async def mark_superseded(self, record_id: uuid.UUID, by: uuid.UUID) -> None:
-        async with self._pool.connection() as conn:
-            await conn.execute(
-                "UPDATE records SET superseded_by = %s WHERE record_id = %s", (by, record_id)
-            )
+    async def corrections_of(self, record_id: uuid.UUID) -> list[RecordArchived]:
+        """The records that correct this one (注销, 订正, 调整, 更正), oldest first."""
+        found = await self._events("corrects = %s ORDER BY archived_at", (record_id,))
+        return [_event(row) for row in found]
 
     async def all_records(self) -> AsyncIterator[RecordArchived]:
         """Every record, for the search index's rebuild: a deliberate full read, by pages."""

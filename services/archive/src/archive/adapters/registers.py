@@ -19,9 +19,20 @@ def custody_register(
     fonds_code: str, fiscal_year: int, volumes: Sequence[Volume], holds: set[str]
 ) -> Register:
     rows: list[list[Cell]] = []
+    # Corrections and what they correct, named in each other's remarks (第五十一条(五)).
+    corrected_by: dict[str, list[str]] = {}
+    for volume in volumes:
+        for r in volume.records:
+            if r.corrects:
+                mark = f"被{r.corrects.kind}：{r.archive_code}"
+                corrected_by.setdefault(str(r.corrects.record_id), []).append(mark)
     for volume in volumes:
         for r in volume.records:
             v = r.voucher
+            remarks = [f"{r.corrects.kind} {r.corrects.archive_code}"] if r.corrects else []
+            remarks += corrected_by.get(str(r.record_id), [])
+            if str(r.record_id) in holds:
+                remarks.append("法律冻结（未结清事项）")
             rows.append(
                 [
                     len(rows) + 1,
@@ -34,7 +45,7 @@ def custody_register(
                     "永久" if r.retention.permanent else f"{r.retention.years}年",
                     r.retention_until.isoformat() if r.retention_until else "永久",
                     v.declared_attachment_count if v else None,
-                    "法律冻结（未结清事项）" if str(r.record_id) in holds else "",
+                    "；".join(remarks),
                 ]
             )
     return Register(

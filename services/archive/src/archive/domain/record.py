@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Literal
 
 from archive.domain.archive_code import ArchiveCodeRule
+from archive.domain.corrections import judge, link_to
 from archive.domain.retention import RETENTION_RULES, retention_until
 from contracts.checks import (
     CHECK_1_7,
@@ -83,16 +83,16 @@ def archive(
     *,
     bucket: str,
     at: datetime,
-    correction: Correction | None = None,
+    corrected: RecordArchived | None = None,
 ) -> RecordArchived:
     """The archived record's facts. Its id is the document's: one document, one record.
 
-    A correction keeps the item number of the record it corrects, as a new version of its
-    archive code; the corrected record is not touched and stays retrievable.
+    A correction is numbered like any voucher, in its own year and period; ``corrected`` is
+    the kept record it names (None: it names none, or one not held), which is not touched.
     """
     r = RETENTION_RULES[doc.category]
-    code = correction.archive_code if correction else where.archive_code(seq, rule)
-    accessed = accession_checks(doc, where, code, rule, correction)
+    code = where.archive_code(seq, rule)
+    accessed = accession_checks(doc, where, code, rule, corrected)
     report = (*doc.check_report, *accessed)
     return RecordArchived(
         record_id=doc.document_id,
@@ -116,7 +116,7 @@ def archive(
         period=doc.period,
         voucher=doc.voucher,
         package=f"{code}/",
-        supersedes=correction.supersedes if correction else None,
+        corrects=link_to(doc, corrected),
         submitted_by=doc.submitted_by,
     )
 
@@ -125,21 +125,9 @@ VERSION = re.compile(r"-V(\d+)$")
 
 
 def base_code(archive_code: str) -> str:
-    """The archive code without its version suffix."""
+    """The archive code without the version suffix of a record archived as a version of
+    another (``-V2``: corrections before they were vouchers of their own)."""
     return VERSION.sub("", archive_code)
-
-
-@dataclass(frozen=True)
-class Correction:
-    """A corrected voucher (更正): version ``version`` of the record ``supersedes``."""
-
-    supersedes: uuid.UUID
-    base_code: str
-    version: int  # 2 for the first correction
-
-    @property
-    def archive_code(self) -> str:
-        return f"{self.base_code}-V{self.version}"
 
 
 # The archiving items the archive performs when it takes a document in, and what a failure does:
@@ -157,7 +145,7 @@ def accession_checks(
     where: Placement,
     code: str,
     rule: ArchiveCodeRule,
-    correction: Correction | None,
+    corrected: RecordArchived | None,
 ) -> list[CheckResult]:
     """The archiving-stage items the archive performs at accession, beside intake's report.
 
@@ -165,20 +153,11 @@ def accession_checks(
     hold: each original is copied from where its metadata says it is, and the record is read
     back from the database before it is announced.
     """
-    if not doc.corrects_archive_code:
-        corrects = CHECK_CORRECTION.result(CheckOutcome.NOT_APPLICABLE, "not a correction")
-    elif correction is None:
-        corrects = CHECK_CORRECTION.result(
-            CheckOutcome.FAILED,
-            f"corrects archive code {doc.corrects_archive_code}, which this fonds does not hold",
-        )
-    else:
-        corrects = CHECK_CORRECTION.result(CheckOutcome.PASSED)
     return [
         where.code_check(code, rule),
         CHECK_1_11.result(CheckOutcome.PASSED, "each original copied from its recorded place"),
         CHECK_3_2.result(CheckOutcome.PASSED, "read back before the record was announced"),
-        corrects,
+        judge(doc, corrected),
     ]
 
 

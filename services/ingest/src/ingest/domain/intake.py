@@ -159,7 +159,6 @@ def natural_key(v: VoucherExport) -> str:
         fiscal_year=v.fiscal_year,
         period=v.period,
         voucher_no=v.voucher_no,
-        corrects=v.corrects,
     )
 
 
@@ -224,5 +223,5 @@ def ingested_event(
         check_conclusion=a.conclusion,
         review_required=a.review_required,
         source_export=source_export,
-        corrects_archive_code=v.corrects,
+        correction=v.corrects,
     )

@@ -83,8 +83,9 @@ def read_xml_journal(raw: bytes, limits: JournalLimits = DEFAULT_LIMITS) -> list
             "summary": _summary(v),
             "entries": entries,
         }
-        if v.get("corrects"):
-            document["corrects"] = v.get("corrects", "")
+        if v.get("corrects") or v.get("correction_kind"):  # by 档号, and how
+            kind = v.get("correction_kind", "")
+            document["corrects"] = {"kind": kind, "archive_code": v.get("corrects", "")}
         vouchers.append(
             JournalVoucher(number, (n,), json.dumps(document, ensure_ascii=False).encode())
         )

@@ -21,14 +21,18 @@ from contracts.checks import (
     CHECK_3_1,
     CheckItem,
 )
-from contracts.records import RecordCategory
+from contracts.records import CorrectionOf, RecordCategory
 from contracts.types import Amount, Contract
 from ingest.parsers.findings import ExportError, Finding
 from ingest.parsers.text import decode_text
 
 
 class VoucherEntry(Contract):
-    """One line (分录) of a voucher: an account debited or credited."""
+    """One line (分录) of a voucher: an account debited or credited.
+
+    An amount may be negative: red ink (红字), how accountants reverse or reduce what was booked
+    (会计基础工作规范 第五十一条(五): "用红字填写一张与原内容相同的记账凭证 … 调减金额用红字").
+    """
 
     summary: str = Field(min_length=1, max_length=200)
     account_code: Annotated[str, Field(pattern=r"^\d{4}[\d.]{0,20}$")]  # 金蝶 uses 6602.05
@@ -38,8 +42,6 @@ class VoucherEntry(Contract):
 
     @model_validator(mode="after")
     def _one_side(self) -> VoucherEntry:
-        if self.debit < 0 or self.credit < 0:
-            raise ValueError("debit and credit cannot be negative (use the other side)")
         if (self.debit == 0) == (self.credit == 0):
             raise ValueError("exactly one of debit and credit must be non-zero")
         return self
@@ -62,8 +64,10 @@ class VoucherExport(Contract):
     reviewer: str = Field(min_length=1, max_length=50)
     approver: str = Field(min_length=1, max_length=50)
     attachment_count: Annotated[int, Field(ge=0, le=10000)]
-    corrects: str | None = Field(
-        default=None, max_length=64, description="Archive code (档号) of the record this corrects"
+    corrects: CorrectionOf | None = Field(
+        default=None,
+        description="The voucher this one corrects and how (注销, 订正, 调整, 更正): by its "
+        "archive_code (档号), or its fiscal_year, period and voucher_no",
     )
     entries: list[VoucherEntry] = Field(min_length=2, max_length=1000)
 
