@@ -19,6 +19,7 @@ from pypdf import PdfReader
 from archive.app import create_app as archive_app
 from archive.domain.approval_record import approval_record_id
 from archive.settings import ArchiveSettings, ExpectedApprovalsSetting
+from contracts.checks import Stage, at
 from contracts.envelope import EventData, new_event
 from contracts.events import (
     BusinessKey,
@@ -190,6 +191,12 @@ async def test_an_approval_arriving_after_its_voucher_is_archived_beside_it(
         [archived] = await watch.wait_for(of_type("RecordArchived", record_id=approval_id))
         assert archived.data["category"] == "source_document"  # 原始凭证, kept 30 years
         assert archived.data["retention"]["years"] == 30
+        # Its report lists every item of the archiving stage; intake's never ran on it, so it
+        # is not 通过 (it once said 通过 with most of its table not run).
+        listed = [c["code"] for c in archived.data["check_report"]]
+        assert listed == [i.code for i in at(Stage.ARCHIVING)]
+        conclusion = archived.data["check_conclusion"]
+        assert conclusion["verdict"] == "incomplete" and "未执行" in conclusion["text"]
         assert await awaiting(http) == []  # no longer waiting
 
         # The same approval announced again (the OA resent it): still one record, one link.

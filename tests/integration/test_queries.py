@@ -335,6 +335,7 @@ async def _archive(pool: Any, track: Track, run: str) -> None:
     await records.add(record, {"k": "v1"})
     assert (await records.get(rid)) is not None and (await records.get_locked(rid)) is not None
     assert await records.holder_of(f"{fonds}|2024|{run}") == rid
+    assert await records.by_code(record.archive_code) == record
     assert await records.corrections_of(rid) == []
     decided = ApprovalDecided(
         request_id=uuid.uuid4(), kind="borrowing", applicant="u", fonds_code=fonds,

@@ -80,6 +80,8 @@ class ArchiveRecords(Protocol):
 
     async def next_sequence(self, scope: str, holder: str) -> int: ...
 
+    async def by_code(self, archive_code: str) -> RecordArchived | None: ...
+
     async def holder_of(self, key: str) -> uuid.UUID | None:
         """The record holding a voucher's natural key, if one does."""
 
@@ -103,8 +105,6 @@ class RecordIndex(Protocol):
     async def search(
         self, c: SearchCriteria, visible: Visibility, limit: int, offset: int, *, with_total: bool
     ) -> Hits: ...
-
-    async def record_by_code(self, archive_code: str) -> str | None: ...
 
     async def versions(self, base: str) -> list[dict[str, Any]]: ...
 

@@ -170,9 +170,8 @@ class ArchiveService:
         c = doc.correction
         if c is None:
             return None
-        found: uuid.UUID | str | None
         if c.archive_code is not None:
-            found = await self._index.record_by_code(c.archive_code)
+            corrected = await self._records.by_code(c.archive_code)
         else:
             assert c.fiscal_year is not None and c.period is not None and c.voucher_no
             key = voucher_key(
@@ -183,7 +182,7 @@ class ArchiveService:
                 voucher_no=c.voucher_no,
             )
             found = await self._records.holder_of(key)
-        corrected = await self._records.get(uuid.UUID(str(found))) if found else None
+            corrected = await self._records.get(found) if found else None
         if corrected is None or corrected.fonds_code != doc.fonds_code:
             return None
         return corrected

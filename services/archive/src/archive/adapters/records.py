@@ -100,6 +100,10 @@ class Records:
             row = await held.fetchone()
             return row["record_id"] if row else record_id
 
+    async def by_code(self, archive_code: str) -> RecordArchived | None:
+        found = await self._events("archive_code = %s", (archive_code,))
+        return _event(found[0]) if found else None
+
     async def holder_of(self, key: str) -> uuid.UUID | None:
         """The record holding a voucher's natural key, if one does."""
         async with self._pool.connection() as conn:

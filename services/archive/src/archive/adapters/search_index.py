@@ -224,16 +224,6 @@ class SearchIndex:
 
         await asyncio.to_thread(update)
 
-    async def record_by_code(self, archive_code: str) -> str | None:
-        def find() -> str | None:
-            with self._lock:
-                row = self._db.execute(
-                    "SELECT id FROM records WHERE archive_code = ?", (archive_code,)
-                ).fetchone()
-            return str(row[0]) if row else None
-
-        return await asyncio.to_thread(find)
-
     async def versions(self, base: str) -> list[dict[str, Any]]:
         def find() -> list[dict[str, Any]]:
             with self._lock:

@@ -13,9 +13,9 @@ from zoneinfo import ZoneInfo
 from archive.domain.archive_code import ArchiveCodeRule
 from archive.domain.record import Placement
 from archive.domain.retention import RETENTION_RULES, retention_until
-from contracts.checks import CHECK_3_2, conclude
+from contracts.checks import CHECK_3_2, Stage, at, conclude
 from contracts.events import BusinessKey, OaApprovalCompleted, RecordArchived
-from contracts.records import CheckOutcome, RecordCategory, StoredFile
+from contracts.records import CheckOutcome, CheckResult, RecordCategory, StoredFile
 
 CATEGORY = RecordCategory.SOURCE_DOCUMENT  # an approved expense claim is a 原始凭证
 # Where the approvals are: the fiscal year and period of an approval are its finishing day's
@@ -59,7 +59,7 @@ def approval_record(
     """The record's facts; ``originals`` as kept (their object keys in its package folder)."""
     r = RETENTION_RULES[CATEGORY]
     code_check = where.code_check(code, rule)
-    report = (
+    report = approval_report(
         code_check,
         CHECK_3_2.result(CheckOutcome.PASSED, "read back before the record was announced"),
     )
@@ -82,6 +82,25 @@ def approval_record(
         period=period,
         package=f"{code}/",
         submitted_by=f"oa:{approval.oa_connection}",
+    )
+
+
+# An approval comes as the OA's event, not as an upload: intake's checks of a file never ran.
+NOT_RUN = "not run on an OA approval: it is archived from the OA's event, not uploaded to intake"
+
+
+def approval_report(*performed: CheckResult) -> tuple[CheckResult, ...]:
+    """Every item of the archiving stage's table (DA/T 70): those performed with their outcome,
+    the others said not applicable or not performed, with why; so the conclusion is 通过 only
+    when every required item was performed and passed."""
+    done = {r.code: r for r in performed}
+    return tuple(
+        done.get(item.code)
+        or item.result(
+            CheckOutcome.NOT_APPLICABLE if item.not_applicable else CheckOutcome.NOT_PERFORMED,
+            item.not_applicable or NOT_RUN,
+        )
+        for item in at(Stage.ARCHIVING)
     )
 
 
