@@ -108,3 +108,14 @@ def test_a_correction_names_the_voucher_one_way() -> None:
         CorrectionOf(kind=CorrectionKind.ADJUSTMENT, fiscal_year=2025)
     with pytest.raises(ValueError, match="one way"):
         CorrectionOf(kind=CorrectionKind.ADJUSTMENT, archive_code="x", fiscal_year=2025)
+
+
+def test_the_custody_register_names_each_side_of_a_correction_in_its_remarks() -> None:
+    from archive.adapters.registers import custody_register
+    from archive.domain.volumes import assemble
+
+    red = kept(correction(CorrectionKind.REVERSAL, 2025, "-1280.00"), 7, ORIGINAL)
+    register = custody_register("Q001", 2025, assemble([ORIGINAL, red]), holds=set())
+    remarks = {row[1]: row[-1] for row in register.rows}
+    assert remarks[red.archive_code] == f"注销 {ORIGINAL.archive_code}"
+    assert remarks[ORIGINAL.archive_code] == f"被注销：{red.archive_code}"
