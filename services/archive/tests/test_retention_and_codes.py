@@ -55,7 +55,9 @@ def test_retention_counts_from_the_day_after_fiscal_year_end() -> None:
 def test_fixed_asset_cards_count_from_disposal() -> None:
     card = RETENTION_RULES[RecordCategory.FIXED_ASSET_CARD].period
     assert retention_until(card, 2020) is None  # still in use: not countable yet
-    assert retention_until(card, 2020, disposal=date(2024, 6, 30)) == date(2029, 6, 30)
+    # Counted from the end of the disposal's year (第十四条), not from the disposal's day.
+    assert retention_until(card, 2020, disposal=date(2024, 6, 30)) == date(2029, 12, 31)
+    assert retention_until(card, 2020, disposal=date(2024, 1, 2)) == date(2029, 12, 31)
 
 
 def test_archive_code_rule_builds_and_validates() -> None:

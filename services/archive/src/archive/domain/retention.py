@@ -52,7 +52,9 @@ RETENTION_RULES: dict[RecordCategory, RetentionRule] = {
 def retention_until(
     period: RetentionPeriod, fiscal_year: int, disposal: date | None = None
 ) -> date | None:
-    """Last day of retention. Counting starts the day after the fiscal year (or disposal) ends.
+    """Last day of retention: 第十四条 "会计档案的保管期限，从会计年度终了后的第一天算起", so
+    the last day of the fiscal year ``years`` later. A fixed-asset card is kept "固定资产报废清理
+    后保管5年" (附表1 序号6): counted the same way from the end of the year of the disposal.
 
     None means permanent, or (fixed-asset cards) not yet countable because the asset is in use.
     """
@@ -61,5 +63,5 @@ def retention_until(
     if period.counted_from == "asset_disposal":
         if disposal is None:
             return None
-        return date(disposal.year + period.years, disposal.month, disposal.day)
+        return date(disposal.year + period.years, 12, 31)
     return date(fiscal_year + period.years, 12, 31)
