@@ -42,21 +42,22 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from aiokafka import AIOKafkaProducer, TopicPartition
+from aiokafka import TopicPartition
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from minio import Minio
 from minio.retention import Retention
 from psycopg.types.json import Jsonb
 from pydantic import SecretStr
 
-from contracts.envelope import CONTENT_TYPE, EventData, new_event
+from contracts.envelope import EventData, new_event
 from contracts.events import BackupTaken, RecordsRestored, RestoredObject
 from contracts.fixity import digest
-from contracts.topics import BACKUPS, OPERATIONS, source_of, topics
+from contracts.topics import OPERATIONS, source_of, topics
 from devkit import kafka_access, pg_access
 from devkit.namespace import as_local_administrator
 from devkit.s3_access import BUCKETS
 from devkit.secretfile import kept
+from devkit.send import EventSender
 from servicekit import s3
 from servicekit.kafka import client_options, subscriber_group
 from servicekit.kafka_reading import reader
@@ -194,30 +195,18 @@ async def _announce(
     """Each fact on the operations topic, in order, as the operations principal: the audit log
     keeps them (a broker that does not take them fails the command, saying so)."""
     announcer = _operations(platform)
-    producer = AIOKafkaProducer(
-        bootstrap_servers=announcer.kafka_bootstrap,
-        acks="all",
-        enable_idempotence=True,
-        **client_options(announcer),
-    )
-    await producer.start()
-    try:
-        for fact in facts:
-            event = new_event(
-                fact,
-                source=source_of(OPERATIONS),
-                subject=str(backup_id),
-                correlation_id=str(backup_id),
-                actor=OPERATIONS,
+    options = client_options(announcer)
+    async with EventSender(announcer.kafka_bootstrap, platform.namespace, options) as out:
+        for fact in facts:  # on their topic (BACKUPS), keyed by the backup
+            await out.send(
+                new_event(
+                    fact,
+                    source=source_of(OPERATIONS),
+                    subject=str(backup_id),
+                    correlation_id=str(backup_id),
+                    actor=OPERATIONS,
+                )
             )
-            await producer.send_and_wait(
-                BACKUPS.name(platform.namespace),
-                event.model_dump_json().encode(),
-                key=str(backup_id).encode(),
-                headers=[("content-type", CONTENT_TYPE.encode())],
-            )
-    finally:
-        await producer.stop()
 
 
 async def _objects(
@@ -285,8 +274,9 @@ def restore(platform: PlatformSettings, folder: Path) -> list[RestoredObject]:
     asyncio.run(_rewind_the_services(platform, manifest["positions"]))
     asyncio.run(_rewind_the_trail(platform))
     # After the trail's rewind: the log reads this after what it kept, as it happened.
-    announced = _restored(platform, folder, manifest, restored)
-    asyncio.run(_announce(platform, announced, _id_of(manifest, folder)))
+    backup_id = _id_of(manifest, folder)
+    announced = _restored(platform, backup_id, _manifest_sha256(folder), restored)
+    asyncio.run(_announce(platform, announced, backup_id))
     return restored
 
 
@@ -302,8 +292,8 @@ def _id_of(manifest: dict[str, Any], folder: Path) -> uuid.UUID:
 
 def _restored(
     platform: PlatformSettings,
-    folder: Path,
-    manifest: dict[str, Any],
+    backup_id: uuid.UUID,
+    manifest_sha256: str,
     restored: list[RestoredObject],
 ) -> list[EventData]:
     each = RESTORED_PER_EVENT
@@ -311,9 +301,9 @@ def _restored(
     now = datetime.now(UTC)
     return [
         RecordsRestored(
-            backup_id=_id_of(manifest, folder),
+            backup_id=backup_id,
             namespace=platform.namespace,
-            manifest_sha256=_manifest_sha256(folder),
+            manifest_sha256=manifest_sha256,
             part=n,
             parts=len(chunks),
             objects=tuple(chunk),
@@ -439,11 +429,10 @@ def main() -> None:
     if args.command == "take":
         args.folder.mkdir(parents=True, exist_ok=True)
         manifest = take(platform, args.folder)
-        digest_of_manifest = hashlib.sha256((args.folder / "manifest.json").read_bytes())
         print(
             f"backup of {platform.namespace!r} in {args.folder}: {len(manifest['databases'])} "
             f"databases, {len(manifest['objects'])} objects; manifest SHA-256 "
-            f"{digest_of_manifest.hexdigest()}"
+            f"{_manifest_sha256(args.folder)}"
         )
     else:
         restored = restore(platform, args.folder)

@@ -14,10 +14,18 @@ from devkit.kafka_access import security
 
 
 class EventSender:
-    def __init__(self, bootstrap: str, namespace: str) -> None:
+    """``options``: the principal to send as (``servicekit.kafka.client_options``); this
+    process's own (AAP_KAFKA_*) unless given."""
+
+    def __init__(
+        self, bootstrap: str, namespace: str, options: dict[str, Any] | None = None
+    ) -> None:
         self._namespace = namespace
         self._producer = AIOKafkaProducer(
-            bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, **security()
+            bootstrap_servers=bootstrap,
+            acks="all",
+            enable_idempotence=True,
+            **(security() if options is None else options),
         )
 
     async def __aenter__(self) -> EventSender:

@@ -48,20 +48,23 @@ class Holder:
 
 
 class KeptRoles(Generic[T]):
-    """Roles read per principal, each kept at most ``ttl`` seconds (from the moment they were
-    asked for: a change made while the answer was on its way is not hidden) and forgotten on
-    demand, when a change is announced."""
+    """Roles read per person (by subject), each kept at most ``ttl`` seconds (from the moment
+    they were asked for: a change made while the answer was on its way is not hidden), while the
+    person goes by the name they were read under (renamed, they are read again), and forgotten
+    on demand, when a change is announced."""
 
     def __init__(self, ttl: float) -> None:
         self._ttl = ttl
-        self._kept: dict[str, tuple[float, T]] = {}
+        self._kept: dict[str, tuple[float, str, T]] = {}
 
-    def get(self, subject: str) -> T | None:
-        kept = self._kept.get(subject)
-        return kept[1] if kept and time.monotonic() - kept[0] < self._ttl else None
+    def get(self, who: Person) -> T | None:
+        kept = self._kept.get(who.subject)
+        if kept is None or kept[1] != who.name or time.monotonic() - kept[0] >= self._ttl:
+            return None
+        return kept[2]
 
-    def keep(self, subject: str, value: T, asked_at: float) -> None:
-        self._kept[subject] = (asked_at, value)
+    def keep(self, who: Person, value: T, asked_at: float) -> None:
+        self._kept[who.subject] = (asked_at, who.name, value)
 
     def forget(self, subject: str) -> None:
         self._kept.pop(subject, None)
@@ -83,8 +86,7 @@ class RoleDirectory:
         self._kept: KeptRoles[Holder] = KeptRoles(ttl)
 
     async def holder(self, who: Person) -> Holder:
-        kept = self._kept.get(who.subject)
-        if kept is not None and kept.name == who.name:
+        if (kept := self._kept.get(who)) is not None:
             return kept
         asked_at = time.monotonic()
         # A path segment from data is escaped: a name is never read as a path, query or fragment.
@@ -94,7 +96,7 @@ class RoleDirectory:
         response.raise_for_status()
         roles = tuple(HeldRole(r["role"], r["fonds_code"]) for r in response.json())
         held = Holder(who.name, roles)
-        self._kept.keep(who.subject, held, asked_at)
+        self._kept.keep(who, held, asked_at)
         return held
 
     def forget(self, subject: str) -> None:

@@ -20,6 +20,11 @@ class Decision:
     grant_id: uuid.UUID | None = None
 
 
+def _naming(user: Person) -> dict[str, str]:
+    """The person asked about: by subject, who holds roles; by name, whom grants name."""
+    return {"user": user.name, "subject": user.subject}
+
+
 class PermissionClient:
     """Each call carries the archive's own token (client-credentials grant)."""
 
@@ -34,8 +39,8 @@ class PermissionClient:
         )
 
     async def check(self, user: Person, action: str, resource: str) -> Decision:
-        asked = {"user": user.name, "subject": user.subject, "action": action}
-        response = await self._http.get("/v1/check", params=asked | {"resource": resource})
+        asked = _naming(user) | {"action": action, "resource": resource}
+        response = await self._http.get("/v1/check", params=asked)
         response.raise_for_status()
         body = response.json()
         grant = body.get("grant_id")
@@ -63,7 +68,7 @@ class PermissionClient:
             raise AccessDenied(f"{user.name} may not {action} fonds {fonds_code}")
 
     async def visibility(self, user: Person, action: str) -> Visibility:
-        asked = {"user": user.name, "subject": user.subject, "action": action}
+        asked = _naming(user) | {"action": action}
         response = await self._http.get("/v1/visibility", params=asked)
         response.raise_for_status()
         body = response.json()

@@ -196,15 +196,14 @@ class CachedRoles(Roles):
 
     def __init__(self, pool: Pool, issuer: str, ttl: float = 60) -> None:
         super().__init__(pool, issuer)
-        self._kept: KeptRoles[tuple[str, list[RoleAssignment]]] = KeptRoles(ttl)
+        self._kept: KeptRoles[list[RoleAssignment]] = KeptRoles(ttl)
 
     async def held_by(self, who: Person) -> list[RoleAssignment]:
-        kept = self._kept.get(who.subject)
-        if kept is not None and kept[0] == who.name:  # not renamed since
-            return kept[1]
+        if (kept := self._kept.get(who)) is not None:
+            return kept
         asked_at = time.monotonic()
         roles = await super().held_by(who)
-        self._kept.keep(who.subject, (who.name, roles), asked_at)
+        self._kept.keep(who, roles, asked_at)
         return roles
 
     async def assign(self, a: RoleAssignment) -> RoleAssignment | None:
