@@ -10,7 +10,12 @@ from collections.abc import Awaitable, Callable
 
 import httpx
 import structlog
-from aiokafka.errors import KafkaConnectionError, KafkaTimeoutError, NodeNotReadyError
+from aiokafka.errors import (
+    KafkaConnectionError,
+    KafkaError,
+    KafkaTimeoutError,
+    NodeNotReadyError,
+)
 from minio.error import S3Error
 from psycopg import OperationalError
 from psycopg_pool import PoolTimeout
@@ -49,6 +54,11 @@ def is_transient(error: BaseException) -> bool:
         return error.code in S3_UNAVAILABLE
     if isinstance(error, httpx.HTTPStatusError):
         return error.response.status_code in {502, 503, 504}
+    if isinstance(error, KafkaError) and error.retriable:
+        # What a broker answers while it starts or moves leaders (a partition not loaded yet,
+        # no leader): the same request succeeds a moment later. Never a reason to give up on
+        # an event: set aside, a fact would wait for a person to send it again.
+        return True
     return isinstance(error, TRANSIENT)
 
 
@@ -67,7 +77,7 @@ def dependency_of(error: BaseException) -> str:
         return "identity provider"
     if isinstance(error, httpx.HTTPError):
         return "a platform service"
-    if isinstance(error, (KafkaConnectionError, KafkaTimeoutError, NodeNotReadyError)):
+    if isinstance(error, KafkaError):
         return "Kafka"
     return "a dependency"
 

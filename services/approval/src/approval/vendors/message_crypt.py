@@ -52,16 +52,19 @@ class MessageCrypt:
         data = ciphertext(encrypted, "callback ciphertext")
         decryptor = self._cipher().decryptor()
         plain = decryptor.update(data) + decryptor.finalize()
+        # Decrypted with another key, the padding is wrong, or (one time in a few hundred)
+        # happens to look right and the framing is not: one refusal, whichever it was.
+        wrong_key = CallbackRefused("callback padding is wrong: not encrypted with this key")
         pad = plain[-1]
         if not 1 <= pad <= BLOCK or plain[-pad:] != bytes([pad]) * pad:
-            raise CallbackRefused("callback padding is wrong: not encrypted with this key")
+            raise wrong_key
         plain = plain[:-pad]
         if len(plain) < 20:
-            raise CallbackRefused("callback plaintext is too short")
+            raise wrong_key
         (length,) = struct.unpack(">I", plain[16:20])
         message, receiver = plain[20 : 20 + length], plain[20 + length :]
         if len(message) != length:
-            raise CallbackRefused("callback message is shorter than its length says")
+            raise wrong_key
         if receiver != self._receiver.encode():
             raise CallbackRefused(
                 f"callback is for receiver {receiver.decode(errors='replace')!r}, "
