@@ -298,6 +298,40 @@ def main() -> None:
         "a zip bomb",
     )
     write("zip/not-a-zip.zip", b"%PDF-1.4 a pdf", "package", Refused, "not a zip")
+    # A material (第六条: a ledger, a report…): its description, and a file of a good one.
+    statement = json.loads((SAMPLES / "materials" / "2025-03-duizhangdan-1002.json").read_text())
+    write(
+        "material/bomb.xlsx",
+        zipped(
+            [("[Content_Types].xml", b"<Types/>"), ("xl/worksheets/sheet1.xml", bytes(20_000_000))]
+        ),
+        "material-file",
+        Refused,
+        "3-4 a spreadsheet bomb, refused before it is inflated",
+    )
+    write("material/not-a-pdf.pdf", b"PK\x03\x04 a zip", "material-file", Refused, "1-10")
+    write("material/deep.json", b"{" * 100_000, "material", Refused, "3-1")
+    write(
+        "material/voucher-kind.json",
+        json.dumps(statement | {"kind": "bookkeeping_voucher"}).encode(),
+        "material",
+        Refused,
+        "1-4 a voucher is uploaded as a voucher, not as a material",
+    )
+    write(
+        "material/statement-without-account.json",
+        json.dumps({k: v for k, v in statement.items() if k != "bank_account"}).encode(),
+        "material",
+        Refused,
+        "1-4 a bank statement names its account",
+    )
+    write(
+        "material/months-reversed.json",
+        json.dumps(statement | {"period_from": 12, "period_to": 1}).encode(),
+        "material",
+        Refused,
+        "1-4 period_from after period_to",
+    )
     (HERE / "expected.json").write_text(
         json.dumps(EXPECTED, ensure_ascii=False, indent=1, sort_keys=True) + "\n", encoding="utf-8"
     )

@@ -7,9 +7,9 @@ from servicekit.settings import PlatformSettings
 
 
 async def test_upload_archive_borrow_approve_download_audit_and_the_vendors_oas(
-    stack: LocalStack, platform: PlatformSettings
+    fresh_stack: LocalStack, fresh: PlatformSettings
 ) -> None:
-    outcome = await story(stack, platform)
+    outcome = await story(fresh_stack, fresh)
 
     assert len(set(outcome.archive_codes)) == len(UPLOADS)
     assert all(code.startswith("Q001-2025-D30-PZ-") for code in outcome.archive_codes)
@@ -32,6 +32,18 @@ async def test_upload_archive_borrow_approve_download_audit_and_the_vendors_oas(
         outcome.intake_checks["1-8"] == "passed" and "failed" not in outcome.intake_checks.values()
     )
     assert outcome.intake_checks["4-2"] == "passed"  # the demo's clamd scanned every file
+    # The whole 归档范围 of 2025, and the year handed over once complete or waived.
+    year = outcome.year
+    assert year.retention["2025年度总账"] == "30年"
+    assert year.retention["2025年度财务会计报告"] == "永久"
+    assert year.retention["2025年3月财务报表"] == "10年"
+    assert (
+        year.retention["固定资产卡片 GD-2019-0007 服务器"]
+        == "5年 after its disposal (held until then)"
+    )
+    assert year.gaps == ["2025-04/numbering/记/3-3", "2025-04/bank_statement/1002"]
+    assert "incomplete: 2025-04/numbering/记/3-3 — 记 numbers 0003 are missing" in year.refused
+    assert (year.handed_over, year.waived) == (201, ["2025-04/numbering/记/3-3"])
     kept = ("1-1", "1-7", "1-10", "1-11", "AAP-PACKAGE-KEPT", "2-7")
     assert outcome.recheck == {code: "passed" for code in kept}
     assert set(outcome.trail) >= STORY

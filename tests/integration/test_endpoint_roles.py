@@ -27,7 +27,14 @@ from contracts.envelope import new_event
 from contracts.events import RecordArchived
 from contracts.topics import RECORDS_ARCHIVED, source_of
 from devkit.identity import ERP, as_user, subject_of
-from devkit.samples import ingested_document, sample_voucher, store_files, voucher_summary
+from devkit.samples import (
+    PDF,
+    ingested_document,
+    sample_material,
+    sample_voucher,
+    store_files,
+    voucher_summary,
+)
 from devkit.send import EventSender
 from devkit.testing import InProcessPermission, running
 from devkit.watch import EventWatcher, consumed, of_type
@@ -60,6 +67,11 @@ RULES: dict[tuple[str, str, str], Rule] = {
         ERP,
         {"files": {"voucher": ("v.json", sample_voucher(fonds_code=FONDS))}},
     ),
+    ("ingest", "POST", "/v1/materials"): Rule(
+        ("wangfang", "zhaomin", "sysadmin", "secadmin"),
+        ERP,
+        {"files": [("description", ("m.json", sample_material())), ("files", ("m.pdf", PDF))]},
+    ),
     ("ingest", "POST", "/v1/journals"): Rule(
         ("wangfang", "auditor-all"),
         "lijing",
@@ -86,6 +98,14 @@ RULES: dict[tuple[str, str, str], Rule] = {
     ),
     ("archive", "GET", "/v1/numbering"): Rule(
         ("outsider", "sysadmin"), "auditor-all", {"params": {**FONDS_QUERY, "period": 3}}
+    ),
+    ("archive", "GET", "/v1/completeness"): Rule(
+        ("outsider", "sysadmin"), "auditor-all", {"params": FONDS_QUERY}
+    ),
+    ("archive", "POST", "/v1/completeness/waivers"): Rule(
+        ("lijing", "auditor-all", "secadmin"),  # a gap the year does not have: 404
+        "zhaomin",
+        {"json": {**FONDS_QUERY, "gaps": ["2025/none-such"], "reason": "核对"}},
     ),
     ("archive", "GET", "/v1/vouchers/awaiting-approval"): Rule(
         ("outsider", "sysadmin"), "zhaomin", {"params": {"fonds_code": FONDS}}
@@ -169,6 +189,13 @@ RULES: dict[tuple[str, str, str], Rule] = {
         OUT_OF_SCOPE,
         "zhaomin",
         {"json": {"reason": "核对"}},
+        refused_status=404,
+        seeing=("lijing",),
+    ),
+    ("archive", "POST", "/v1/records/{record_id}/disposal"): Rule(
+        OUT_OF_SCOPE,
+        "zhaomin",  # the record is a voucher: 409, not a fixed-asset card
+        {"json": {"disposed_on": "2025-06-30"}},
         refused_status=404,
         seeing=("lijing",),
     ),

@@ -23,6 +23,7 @@ from devkit.identity import ERP, as_user
 from devkit.samples import (
     SAMPLES,
     ingested_document,
+    sample_material,
     sample_voucher,
     store_files,
     voucher_summary,
@@ -90,7 +91,7 @@ async def test_the_same_voucher_again_is_answered_with_its_record_and_nothing_ne
     ingested = [
         s.event
         for s in seen
-        if s.event.data.get("voucher", {}).get("voucher_no") == doc["voucher_no"]
+        if (s.event.data.get("voucher") or {}).get("voucher_no") == doc["voucher_no"]
     ]
     assert [e.data["document_id"] for e in ingested] == [document]  # published once
 
@@ -117,7 +118,7 @@ async def test_twenty_uploads_of_one_voucher_at_once_make_one_record(
         await watch.wait_for(of_type("RecordArchived", record_id=document), timeout=60)
         seen = await watch.caught_up()
     number = json.loads(voucher)["voucher_no"]
-    mine = [s for s in seen if s.event.data.get("voucher", {}).get("voucher_no") == number]
+    mine = [s for s in seen if (s.event.data.get("voucher") or {}).get("voucher_no") == number]
     assert [s.topic.rsplit(".", 2)[-2] for s in mine].count("document-ingested") == 1
     assert len({s.event.data["record_id"] for s in mine if "record_id" in s.event.data}) == 1
 
@@ -299,6 +300,13 @@ async def test_the_hostile_corpus_is_refused_with_its_reason_never_a_crash(
         r = await upload(corpus_http, sample_voucher(attachment_count=1), (filename, data))
     elif case["send"] == "voucher":
         r = await upload(corpus_http, data)
+    elif case["send"] in {"material", "material-file"}:
+        described = case["send"] == "material-file"
+        files = [
+            ("description", ("m.json", sample_material() if described else data)),
+            ("files", (filename, data) if described else ("statement.pdf", PDF)),
+        ]
+        r = await corpus_http.post("/v1/materials", files=files, headers=as_user(ERP))
     elif case["send"] == "journal":
         r = await corpus_http.post(
             "/v1/journals",

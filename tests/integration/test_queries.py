@@ -35,6 +35,7 @@ from archive.adapters.handovers import Handovers
 from archive.adapters.holds import Holds
 from archive.adapters.records import Records
 from archive.adapters.reviews import Reviews
+from archive.adapters.years import Years
 from archive.domain.approval_record import Waiting
 from archive.domain.lifecycle import HandoverOffer, LegalHold
 from archive.domain.volumes import BoundVolume
@@ -45,11 +46,13 @@ from contracts.events import (
     ApprovalDecided,
     ApprovalRecordLinked,
     BusinessKey,
+    GapWaived,
     OaApprovalCompleted,
     RecordReviewed,
     RecordsHandedOver,
     RoleAssigned,
 )
+from contracts.records import MaterialDescription, RecordCategory
 from devkit import pg_access
 from devkit.identity import ISSUER
 from devkit.samples import archived_record, ingested_document, stored_file
@@ -124,6 +127,8 @@ SEEDS: dict[str, list[str]] = {
         "INSERT INTO hold_changes SELECT gen_random_uuid(), 1, NULL "
         "FROM generate_series(1, %(rows)s) i",
         "INSERT INTO reviews SELECT gen_random_uuid(), '{}' FROM generate_series(1, %(rows)s) i",
+        "INSERT INTO gap_waivers SELECT 'S' || i %% 50, 2000 + i %% 25, 'g' || i, '{}' "
+        "FROM generate_series(1, %(rows)s) i",
         "INSERT INTO approval_records SELECT gen_random_uuid(), '{}' "
         "FROM generate_series(1, %(rows)s) i",
         "INSERT INTO approval_link_keys SELECT 'seed|' || i, 'voucher', gen_random_uuid() "
@@ -337,6 +342,25 @@ async def _archive(pool: Any, track: Track, run: str) -> None:
     assert await records.holder_of(f"{fonds}|2024|{run}") == rid
     assert await records.by_code(record.archive_code) == record
     assert await records.corrections_of(rid) == []
+    assert await records.as_archived(rid) == (record, {"k": "v1"})
+    card = MaterialDescription(
+        kind=RecordCategory.FIXED_ASSET_CARD, title="卡片", responsible="财务部", period_from=1,
+        period_to=12, asset_no=f"GD-{run}", disposed_on=date(2024, 6, 30),
+    )  # fmt: skip
+    disposed = record.model_copy(update={"material": card, "retention_until": date(2029, 12, 31)})
+    assert await records.record_disposal(disposed) is True
+    assert await records.record_disposal(disposed) is False  # recorded once
+    years = track(Years(pool))
+    await years.voucher_numbers(fonds, 2024)
+    await years.materials(fonds, 2024)
+    await years.bank_accounts(fonds, 2024)
+    waived = GapWaived(
+        fonds_code=fonds, fiscal_year=2024, gap=f"2024/annual_report/{run}", description="年报",
+        reason="测试", waived_by="zhaomin", waived_at=NOW,
+    )  # fmt: skip
+    assert await years.waive(waived) is True
+    assert await years.waive(waived) is False  # the first waiver stands
+    assert await years.waivers(fonds, 2024) == [waived]
     decided = ApprovalDecided(
         request_id=uuid.uuid4(), kind="borrowing", applicant="u", fonds_code=fonds,
         record_ids=(rid,), decision="approved", approver="a", comment="同意", oa_instance_id="i",

@@ -11,16 +11,17 @@ from typing import Any
 
 import pytest
 
+from archive.completeness import CompletenessService
 from archive.domain.archive_code import ArchiveCodeRule
 from archive.domain.lifecycle import DutiesSeparated, HandoverOffer, HandoverRefused
 from archive.domain.recheck import Finding
 from archive.domain.record import archive, placement
-from archive.domain.search import Visibility
 from archive.domain.volumes import BoundVolume
 from archive.handover import HandoverService
 from contracts.checks import CHECK_FIXITY_KEPT
 from contracts.envelope import Envelope
 from contracts.events import RecordArchived, RecordsHandedOver
+from devkit.archive_fakes import AllowEveryone, InMemoryYearBooks
 from devkit.samples import ingested_document, stored_file
 from devkit.testing import InMemoryUnits
 from servicekit.auth import Person
@@ -148,30 +149,29 @@ class Published:
         self.events.append(event)
 
 
-class Anyone:
-    async def require(self, user: Person, action: str, record_id: object) -> None:
-        pass
-
-    async def require_fonds(self, user: Person, action: str, fonds_code: str) -> None:
-        pass
-
-    async def visibility(self, user: Person, action: str) -> Visibility:
-        return Visibility(True, (), ())
-
-
 def service(
-    records: Records, handovers: Handovers, integrity: Integrity | None = None
+    records: Records,
+    handovers: Handovers,
+    integrity: Integrity | None = None,
+    years: InMemoryYearBooks | None = None,
 ) -> tuple[HandoverService, Published]:
     published = Published()
+    if years is None:
+        years = InMemoryYearBooks()
+        years.complete("Q001", 2025, {3: ["记-0001", "记-0002", "记-0003"]})
+    completeness = CompletenessService(
+        years, published, AllowEveryone(), "/aap/archive", InMemoryUnits(), {}
+    )
     return (
         HandoverService(
             records,
             handovers,
             integrity or Integrity(),
             published,
-            Anyone(),
+            AllowEveryone(),
             "/aap/archive",
             InMemoryUnits(),
+            completeness,
         ),
         published,
     )
@@ -244,3 +244,28 @@ async def test_the_accounting_side_offers_and_another_person_of_the_archive_acce
     with pytest.raises(HandoverRefused, match="was accepted by handover"):
         await s.accept(offer.offer_id, user=person("zhaomin"), supervised_by=None)
     assert len(published.events) == 1
+
+
+async def test_an_incomplete_year_is_handed_over_once_an_archivist_waives_its_gaps() -> None:
+    records = Records([record(1), record(2)])
+    years = InMemoryYearBooks()
+    years.complete("Q001", 2025, {3: ["记-0001", "记-0004"]})  # 记-0002 and 记-0003 missing
+    s, published = service(records, Handovers(), years=years)
+    with pytest.raises(HandoverRefused) as refused:
+        await hand_over(s)
+    assert "incomplete: 2025-03/numbering/记/2-3 — 记 numbers 0002–0003 are missing" in str(
+        refused.value
+    )
+    assert published.events == []
+    completeness = CompletenessService(
+        years, published, AllowEveryone(), "/aap/archive", InMemoryUnits(), {}
+    )
+    waived = await completeness.waive(
+        "Q001", 2025, ["2025-03/numbering/记/2-3"], "作废凭证，纸质留存", person("赵敏")
+    )
+    done = await hand_over(s)
+    assert done.waived == tuple(waived)
+    assert [e.type for e in published.events] == [
+        "cn.aap.GapWaived.v1",
+        "cn.aap.RecordsHandedOver.v1",
+    ]

@@ -70,7 +70,7 @@ class Records:
     async def get(self, record_id: uuid.UUID) -> RecordArchived | None:
         return self.r
 
-    async def get_locked(
+    async def as_archived(
         self, record_id: uuid.UUID
     ) -> tuple[RecordArchived, dict[str, str | None]] | None:
         return self.r, {f.object_key: "v1" for f in self.r.originals}

@@ -39,15 +39,15 @@ def test_retention_counts_from_the_day_after_fiscal_year_end() -> None:
     assert retention_until(RetentionPeriod(years=30), 2025) == date(2055, 12, 31)
     assert retention_until(RetentionPeriod(permanent=True), 2025) is None
     now = datetime(2026, 11, 28, tzinfo=UTC)
-    assert object_lock(date(2055, 12, 31), now, 2025) == ObjectLock(
+    assert object_lock(RetentionPeriod(years=30), date(2055, 12, 31), now, 2025) == ObjectLock(
         datetime(2056, 1, 1, tzinfo=UTC), False
     )
     # Permanent: held, and under COMPLIANCE retention that no credential can shorten until a
     # century after its fiscal year (the hold alone could be cleared by whoever holds the keys).
-    assert object_lock(None, now, 2025) == ObjectLock(
+    assert object_lock(RetentionPeriod(permanent=True), None, now, 2025) == ObjectLock(
         datetime(2126, 1, 1, tzinfo=UTC), legal_hold=True
     )
-    assert object_lock(date(2020, 12, 31), now, 2005) == ObjectLock(
+    assert object_lock(RetentionPeriod(years=10), date(2020, 12, 31), now, 2005) == ObjectLock(
         None, legal_hold=False
     )  # already over
 
@@ -58,6 +58,12 @@ def test_fixed_asset_cards_count_from_disposal() -> None:
     # Counted from the end of the disposal's year (第十四条), not from the disposal's day.
     assert retention_until(card, 2020, disposal=date(2024, 6, 30)) == date(2029, 12, 31)
     assert retention_until(card, 2020, disposal=date(2024, 1, 2)) == date(2029, 12, 31)
+    # In use: held, with no date that would end its lock before the asset is disposed of.
+    now = datetime(2026, 11, 28, tzinfo=UTC)
+    assert object_lock(card, None, now, 2020) == ObjectLock(None, legal_hold=True)
+    assert object_lock(card, date(2029, 12, 31), now, 2020) == ObjectLock(
+        datetime(2030, 1, 1, tzinfo=UTC), legal_hold=False
+    )
 
 
 def test_archive_code_rule_builds_and_validates() -> None:

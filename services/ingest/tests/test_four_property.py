@@ -370,3 +370,89 @@ def test_two_attachments_with_one_name_are_two_files() -> None:
     assert finding.file is not None
     assert (finding.file.position, finding.file.sha256) == (2, hashlib.sha256(infected).hexdigest())
     assert f"scan.pdf (#2, SHA-256 {finding.file.sha256[:12]}…)" in outcome(a, "4-2")[1]
+
+
+# --- materials: ledgers, reports, statements (第六条) ---------------------------------------
+
+
+def material(**changes: object) -> UploadedFile:
+    doc = {
+        "format": "aap.material.v1",
+        "fonds_code": "Q001",
+        "company_name": "上海示例科技有限公司",
+        "fiscal_year": 2025,
+        "kind": "general_ledger",
+        "title": "2025年度总账",
+        "responsible": "上海示例科技有限公司财务部",
+        "period_from": 1,
+        "period_to": 12,
+    } | changes
+    data = json.dumps({k: v for k, v in doc.items() if v is not None}, ensure_ascii=False)
+    return UploadedFile("description", "ledger.json", "application/json", data.encode())
+
+
+def workbook() -> UploadedFile:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.append(["科目代码", "科目名称", "期初余额"])
+    out = io.BytesIO()
+    book.save(out)
+    xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return UploadedFile("attachment", "总账.xlsx", xlsx, out.getvalue())
+
+
+def test_a_ledger_with_its_files_passes_and_voucher_items_do_not_apply() -> None:
+    a = checked(material(), [pdf(PDF, "总账.pdf"), workbook()])
+    assert a.accepted and not a.review_required, a.problems
+    assert a.material is not None and a.material.description.title == "2025年度总账"
+    for code in ("1-6", "2-5", "3-3", "3-4"):
+        assert outcome(a, code)[0] is CheckOutcome.PASSED, code
+    assert outcome(a, "2-8") == (CheckOutcome.NOT_APPLICABLE, "a general_ledger is not a voucher")
+
+
+def test_a_statement_must_name_its_account_and_a_ledger_must_not() -> None:
+    a = checked(material(kind="bank_statement", title="2025年3月工行对账单"), [pdf(PDF)])
+    assert not a.accepted
+    assert any("bank_account names the account" in p.message for p in a.problems)
+    a = checked(material(bank_account="100201"), [pdf(PDF)])
+    assert not a.accepted
+    ok = checked(
+        material(kind="bank_statement", period_from=3, period_to=3, bank_account="100201"),
+        [pdf(PDF)],
+    )
+    assert ok.accepted, ok.problems
+
+
+def test_a_material_without_files_or_with_months_reversed_is_refused_saying_why() -> None:
+    a = checked(material(), [])
+    assert not a.accepted and found(a, "2-7") == [
+        (None, "a material is its files: none was uploaded")
+    ]
+    a = checked(material(period_from=5, period_to=3), [pdf(PDF)])
+    assert [p.message for p in a.problems] == ["Value error, period_from 5 is after period_to 3"]
+
+
+def test_a_spreadsheet_bomb_among_a_materials_files_is_refused_before_it_is_inflated() -> None:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("xl/worksheets/sheet1.xml", b"0" * (20 * 1024 * 1024))
+    bomb = UploadedFile("attachment", "总账.xlsx", workbook().media_type, out.getvalue())
+    a = checked(material(), [bomb])
+    assert not a.accepted
+    ((name, message),) = found(a, "3-4")
+    assert name == "总账.xlsx" and message.startswith("not a readable Excel workbook")
+
+
+def test_a_vouchers_formats_are_not_a_materials_and_the_other_way_round() -> None:
+    a = checked(voucher(attachment_count=1), [workbook()])
+    assert found(a, "3-3") == [
+        (
+            "总账.xlsx",
+            "type application/vnd.openxmlformats-officedocument.spreadsheetml.sheet is not "
+            "accepted (PDF, OFD or XML)",
+        )
+    ]
+    a = checked(material(), [UploadedFile("attachment", "a.txt", "text/plain", b"x")])
+    assert found(a, "3-3") == [("a.txt", "type text/plain is not accepted (PDF, OFD, XLSX or XML)")]

@@ -32,6 +32,8 @@ INVOICE = (SAMPLES / "attachments" / "einvoice-25312000000012345678.xml").read_b
 PDF = (SAMPLES / "attachments" / "einvoice-25312000000087654321.pdf").read_bytes()
 CSV = (SAMPLES / "journals" / "kingdee-k3-2025-04.csv").read_bytes()
 XML_JOURNAL = (SAMPLES / "journals" / "erp-export-2025-05.xml").read_bytes()
+MATERIAL = (SAMPLES / "materials" / "2025-zongzhang.json").read_bytes()
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PROFILES = load_profiles(ROOT / "services" / "ingest" / "src" / "ingest" / "profiles")
 LIMITS = JournalLimits(max_rows=2_000, max_columns=64, max_cells=50_000)
 
@@ -118,6 +120,37 @@ def test_any_text_in_an_e_invoice_field_is_read_or_refused(element: str, text: s
             INVOICE[:start] + escaped + INVOICE[end:],
         ),
     )
+
+
+def material_judged(description: bytes, *files: UploadedFile) -> None:
+    """A material's upload read and judged as the service does."""
+    with within(20):
+        read = read_upload(
+            UploadedFile("description", "m.json", "application/json", description), list(files)
+        )
+    assess(read, virus_scan=[None] * len(read), scanner="fuzz")
+
+
+@fuzz_settings()
+@given(st.binary(max_size=4000) | mutated(MATERIAL))
+def test_any_material_description_is_read_or_refused(data: bytes) -> None:
+    material_judged(data, UploadedFile("attachment", "s.pdf", "application/pdf", PDF))
+
+
+@fuzz_settings()
+@given(st.sampled_from(sorted(json.loads(MATERIAL))), JSON)
+def test_any_value_in_any_material_field_is_read_or_refused(field: str, value: object) -> None:
+    doc = json.loads(MATERIAL)
+    doc[field] = value
+    pdf = UploadedFile("attachment", "s.pdf", "application/pdf", PDF)
+    material_judged(json.dumps(doc, ensure_ascii=False).encode(), pdf)
+
+
+@fuzz_settings()
+@given(mutated(XLSX))
+def test_any_workbook_of_a_material_is_read_or_refused(data: bytes) -> None:
+    with contextlib.suppress(TooSlow):
+        material_judged(MATERIAL, UploadedFile("attachment", "总账.xlsx", XLSX_TYPE, data))
 
 
 @fuzz_settings()

@@ -217,3 +217,59 @@ async def test_a_duplicate_booking_is_refused_naming_only_what_the_uploader_may_
         said = " ".join(p.message for p in again.event.problems)
         assert "invoice 25312000000012345678 is already booked" in said and "重复入账" in said
         assert (held in said) is named, said
+
+
+def statement(**changes: object) -> UploadedFile:
+    doc = {
+        "format": "aap.material.v1",
+        "fonds_code": "Q001",
+        "company_name": VOUCHER["company_name"],
+        "fiscal_year": 2025,
+        "kind": "bank_statement",
+        "title": "工商银行浦东支行 2025年3月 银行对账单",
+        "responsible": "中国工商银行上海浦东支行",
+        "period_from": 3,
+        "period_to": 3,
+        "bank_account": "1002",
+    } | changes
+    return UploadedFile(
+        "description", "statement.json", "application/json", json.dumps(doc).encode()
+    )
+
+
+async def test_a_bank_statement_is_ingested_as_a_material_once() -> None:
+    s, published, _ = service()
+    first = await s.ingest(statement(), [pdf("对账单.pdf")], uploader=ERP)
+    assert first.outcome is Outcome.ACCEPTED and isinstance(first.event, DocumentIngested)
+    e = first.event
+    assert (e.category, e.period, e.voucher) == ("bank_statement", 3, None)
+    assert e.material is not None and e.material.bank_account == "1002"
+    assert [f.role for f in e.files] == ["description", "attachment"]
+    again = await s.ingest(statement(), [pdf("对账单.pdf")], uploader=ERP)
+    assert again.outcome is Outcome.ALREADY_ACCEPTED and again.event == first.event
+    other = await s.ingest(statement(title="另一份"), [pdf("对账单.pdf")], uploader=ERP)
+    assert other.outcome is Outcome.CONFLICT and isinstance(other.event, DocumentRejected)
+    assert f"held by record {e.document_id}" in other.event.problems[0].message
+    another_month = await s.ingest(statement(period_from=4, period_to=4), [pdf()], uploader=ERP)
+    assert another_month.outcome is Outcome.ACCEPTED
+    assert [type(x.data) for x in published.events] == [
+        DocumentIngested,
+        DocumentRejected,
+        DocumentIngested,
+    ]
+
+
+async def test_a_material_of_a_fonds_the_uploader_holds_no_role_in_is_refused() -> None:
+    s, published, _ = service()
+    with pytest.raises(OutOfScope):
+        await s.ingest(statement(), [pdf()], uploader=Uploader("lijing", frozenset({"Q002"})))
+    assert published.events == []
+
+
+async def test_a_voucher_names_the_bank_accounts_it_books() -> None:
+    s, _, _ = service()
+    done = await s.ingest(voucher(), [pdf()], uploader=ERP)
+    assert isinstance(done.event, DocumentIngested) and done.event.voucher is not None
+    assert [(a.code, a.name) for a in done.event.voucher.bank_accounts] == [
+        ("1002", "银行存款—工商银行浦东支行")
+    ]

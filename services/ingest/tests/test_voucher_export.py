@@ -151,7 +151,7 @@ def test_accepted_upload_becomes_an_event_with_addresses_and_digests_not_bytes()
     assert [f.role for f in event.files] == ["voucher", "attachment"]
     assert event.files[1].filename == "发票.pdf" and event.files[1].media_type == "application/pdf"
     assert event.files[1].sha256 == digest(INVOICE).sha256
-    assert event.voucher.total.amount == Decimal("1000.00")
+    assert event.voucher is not None and event.voucher.total.amount == Decimal("1000.00")
     assert "%PDF" not in event.model_dump_json()  # addresses and digests travel, never bytes
 
 

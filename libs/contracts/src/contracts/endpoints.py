@@ -40,6 +40,7 @@ EVERY_SERVICE: tuple[tuple[str, str, Access], ...] = (
 ENDPOINTS: tuple[Endpoint, ...] = (
     # ingest
     Endpoint("ingest", "POST", "/v1/vouchers", UPLOADERS, "403 for a voucher of another fonds"),
+    Endpoint("ingest", "POST", "/v1/materials", UPLOADERS, "403 for a material of another fonds"),
     Endpoint("ingest", "POST", "/v1/journals", UPLOADERS, "403 for a voucher of another fonds"),
     Endpoint("ingest", "POST", "/v1/packages", UPLOADERS, "403 for a voucher of another fonds"),
     Endpoint("ingest", "GET", "/v1/journal-profiles", "any authenticated principal", "—"),
@@ -86,6 +87,15 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         "archive", "GET", "/v1/registers/{kind}.{fmt}", FONDS_READERS, "403 for another fonds"
     ),
     Endpoint("archive", "GET", "/v1/numbering", FONDS_READERS, "403 for another fonds"),
+    Endpoint("archive", "GET", "/v1/completeness", FONDS_READERS, "403 for another fonds"),
+    Endpoint(
+        "archive",
+        "POST",
+        "/v1/records/{record_id}/disposal",
+        "archivist",
+        "records of their fonds (404 otherwise); audited",
+    ),
+    Endpoint("archive", "POST", "/v1/completeness/waivers", "archivist", "of their fonds; audited"),
     Endpoint(
         "archive",
         "GET",

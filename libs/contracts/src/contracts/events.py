@@ -6,7 +6,7 @@ import uuid
 from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from contracts.envelope import Envelope, EventData
 from contracts.records import (
@@ -15,6 +15,7 @@ from contracts.records import (
     CorrectionLink,
     CorrectionOf,
     InvoiceRef,
+    MaterialDescription,
     RecordCategory,
     RetentionPeriod,
     StoredFile,
@@ -35,10 +36,8 @@ class Problem(Contract):
 # --- ingest -------------------------------------------------------------------------------
 
 
-class DocumentIngested(EventData):
-    """An ERP voucher export and its attachments passed intake and their originals are stored."""
-
-    event_type = "DocumentIngested"
+class _Ingested(EventData):
+    """What every version of ``DocumentIngested`` says."""
 
     document_id: uuid.UUID
     fonds_code: str  # 全宗号
@@ -46,7 +45,6 @@ class DocumentIngested(EventData):
     fiscal_year: Annotated[int, Field(ge=1900, le=2200)]
     period: Annotated[int, Field(ge=1, le=12)]
     category: RecordCategory
-    voucher: VoucherSummary
     files: tuple[StoredFile, ...] = Field(min_length=1)
     submitted_by: str
     submitted_at: UtcDatetime
@@ -65,6 +63,49 @@ class DocumentIngested(EventData):
     correction: CorrectionOf | None = Field(
         default=None, description="The voucher this one corrects, and how (第五十一条(五))"
     )
+
+
+class DocumentIngestedV1(_Ingested):
+    """Version 1 of ``DocumentIngested``: vouchers only. No longer published; kept so that its
+    events stay readable (``DocumentIngested.from_v1``)."""
+
+    event_type = "DocumentIngested"
+
+    voucher: VoucherSummary
+
+
+class DocumentIngested(_Ingested):
+    """A voucher export and its attachments, or a material (a ledger, a report, a statement…)
+    and its files, passed intake and their originals are stored.
+
+    Version 2: a document is a voucher or a material (version 1 knew vouchers only)."""
+
+    event_type = "DocumentIngested"
+    version = 2
+
+    voucher: VoucherSummary | None = Field(default=None, description="A voucher's header")
+    material: MaterialDescription | None = Field(
+        default=None, description="What a material is; ``period`` is the last month it covers"
+    )
+
+    @model_validator(mode="after")
+    def _voucher_or_material(self) -> DocumentIngested:
+        if (self.voucher is None) == (self.material is None):
+            raise ValueError("a document is a voucher or a material: exactly one of the two")
+        return self
+
+    @classmethod
+    def from_v1(cls, v1: DocumentIngestedV1) -> DocumentIngested:
+        """A version-1 event read as version 2: every v1 field keeps its meaning."""
+        return cls.model_validate(v1.model_dump())
+
+    @property
+    def title(self) -> str:
+        """What the document is, in a line: a voucher's number and summary, a material's 题名."""
+        if self.material is not None:
+            return self.material.title
+        assert self.voucher is not None
+        return f"{self.voucher.voucher_no} {self.voucher.summary}"
 
 
 class DocumentRejected(EventData):
@@ -107,6 +148,7 @@ class RecordArchived(EventData):
     review_required: bool = False
     period: int | None = None
     voucher: VoucherSummary | None = None
+    material: MaterialDescription | None = None
     package: str | None = Field(
         default=None, description="Key prefix of the record's package: originals, metadata.xml"
     )
@@ -125,6 +167,13 @@ class RecordArchived(EventData):
         description="Who uploaded it (ingest's authenticated principal): never its reviewer. "
         "None for records archived before it was kept",
     )
+
+    @property
+    def title(self) -> str:
+        """题名: a voucher's 摘要, a material's title; else (an OA approval record) its category."""
+        if self.voucher is not None:
+            return self.voucher.summary
+        return self.material.title if self.material is not None else self.category.value
 
 
 class LegalHoldPlaced(EventData):
@@ -179,6 +228,40 @@ class RecordsHandedOver(EventData):
     received_by: str  # 接收人, of the archive department
     supervised_by: str | None = None  # 监交人
     handed_over_at: UtcDatetime
+    waived: tuple[GapWaived, ...] = Field(
+        default=(), description="What the year lacks, accepted by an archivist with a reason"
+    )
+
+
+class AssetDisposalRecorded(EventData):
+    """A fixed-asset card's asset was disposed of (报废清理): the card, held until now, is kept
+    five years from the end of the disposal's year (附表1 序号6), then appraised as any other."""
+
+    event_type = "AssetDisposalRecorded"
+
+    record_id: uuid.UUID
+    archive_code: str
+    asset_no: str
+    disposed_on: date
+    retention_until: date = Field(description="The card's last day of retention now")
+    recorded_by: str  # the archivist
+    recorded_at: UtcDatetime
+
+
+class GapWaived(EventData):
+    """An archivist accepted a year as complete without something it should hold (a voucher
+    number, a ledger, a report, a bank statement), for a reason: the handover then goes ahead,
+    and its 移交清册 lists what was waived."""
+
+    event_type = "GapWaived"
+
+    fonds_code: str
+    fiscal_year: int
+    gap: str = Field(description="The gap's id, as GET /v1/completeness names it")
+    description: str = Field(description="What is missing, as the completeness report said")
+    reason: str = Field(min_length=1)
+    waived_by: str  # the archivist
+    waived_at: UtcDatetime
 
 
 class CustodyExtended(EventData):
@@ -659,6 +742,7 @@ class RecordsRestored(EventData):
 
 
 ALL_EVENTS: tuple[type[EventData], ...] = (
+    DocumentIngestedV1,
     DocumentIngested,
     DocumentRejected,
     RecordArchived,
@@ -666,6 +750,8 @@ ALL_EVENTS: tuple[type[EventData], ...] = (
     LegalHoldReleased,
     RecordReviewed,
     RecordsHandedOver,
+    GapWaived,
+    AssetDisposalRecorded,
     CustodyExtended,
     IntegrityAlertRaised,
     ApprovalRequested,
@@ -689,6 +775,7 @@ ALL_EVENTS: tuple[type[EventData], ...] = (
 )
 
 # Typed envelopes: what a subscriber receives.
+DocumentIngestedV1Event = Envelope[DocumentIngestedV1]
 DocumentIngestedEvent = Envelope[DocumentIngested]
 DocumentRejectedEvent = Envelope[DocumentRejected]
 RecordArchivedEvent = Envelope[RecordArchived]
@@ -697,6 +784,8 @@ LegalHoldReleasedEvent = Envelope[LegalHoldReleased]
 IntegrityAlertRaisedEvent = Envelope[IntegrityAlertRaised]
 RecordsHandedOverEvent = Envelope[RecordsHandedOver]
 CustodyExtendedEvent = Envelope[CustodyExtended]
+GapWaivedEvent = Envelope[GapWaived]
+AssetDisposalRecordedEvent = Envelope[AssetDisposalRecorded]
 RecordReviewedEvent = Envelope[RecordReviewed]
 ApprovalRequestedEvent = Envelope[ApprovalRequested]
 OaDecisionMadeV1Event = Envelope[OaDecisionMadeV1]

@@ -17,10 +17,13 @@ class Format:
     text: bool = False
 
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
 FORMATS: Mapping[str, Format] = {
     "application/pdf": Format("PDF", (b"%PDF-",)),
     "application/ofd": Format("OFD (zip) package", (b"PK\x03\x04",)),
     "application/zip": Format("zip package", (b"PK\x03\x04",)),
+    XLSX: Format("Excel workbook (zip)", (b"PK\x03\x04",)),
     "application/xml": Format("XML document", (b"<",), text=True),
     "text/xml": Format("XML document", (b"<",), text=True),
     "application/json": Format("JSON document", (b"{", b"["), text=True),

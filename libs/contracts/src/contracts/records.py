@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 import uuid
+from datetime import date
 from enum import StrEnum
 from typing import Annotated, Literal
 
@@ -53,7 +54,9 @@ class RetentionPeriod(Contract):
 class StoredFile(Contract):
     """An original file kept in the S3 store; events carry its address and digests, never bytes."""
 
-    role: Literal["voucher", "attachment", "source_export"]
+    # A voucher's export, a material's description (what its files are), their files, or the
+    # ERP journal a voucher was cut from.
+    role: Literal["voucher", "description", "attachment", "source_export"]
     filename: str
     media_type: str
     size: Annotated[int, Field(ge=0)]
@@ -61,6 +64,14 @@ class StoredFile(Contract):
     object_key: str
     sha256: Sha256Hex
     sm3: Sm3Hex
+
+
+class BankAccount(Contract):
+    """A bank account as the books know it: a sub-account of 银行存款 (1002), by its code
+    (科目代码, e.g. ``100201``) and name. A bank statement names the account by the same code."""
+
+    code: str = Field(pattern=r"^\d{4}[\d.]{0,20}$")
+    name: str = ""
 
 
 class VoucherSummary(Contract):
@@ -75,6 +86,99 @@ class VoucherSummary(Contract):
     reviewer: str  # 审核
     approver: str  # 审批
     declared_attachment_count: Annotated[int, Field(ge=0)]  # 附件张数
+    bank_accounts: tuple[BankAccount, ...] = Field(
+        default=(),
+        description="The 银行存款 sub-accounts its entries book: whose statements a "
+        "complete year holds",
+    )
+
+
+# What ingest takes as a record of its own besides vouchers: the ledgers, reports, statements
+# and returns of 第六条 (二)(三)(四). The registers (清册, 意见书) are the archive's own making.
+MATERIAL_KINDS = frozenset(
+    {
+        RecordCategory.GENERAL_LEDGER,
+        RecordCategory.SUBSIDIARY_LEDGER,
+        RecordCategory.JOURNAL,
+        RecordCategory.FIXED_ASSET_CARD,
+        RecordCategory.OTHER_AUXILIARY_LEDGER,
+        RecordCategory.PERIODIC_FINANCIAL_REPORT,
+        RecordCategory.ANNUAL_FINANCIAL_REPORT,
+        RecordCategory.BANK_RECONCILIATION,
+        RecordCategory.BANK_STATEMENT,
+        RecordCategory.TAX_RETURN,
+    }
+)
+BANK_KINDS = frozenset({RecordCategory.BANK_STATEMENT, RecordCategory.BANK_RECONCILIATION})
+
+
+class MaterialDescription(Contract):
+    """An accounting record other than a voucher (a ledger, a report, a bank statement or
+    reconciliation, a tax return: 第六条 (二)(三)(四)) as its uploader describes it, beside its
+    files: what it is, the months it covers, its title (题名) and who made it (责任者).
+
+    ``kind`` gives its category and retention (附表1, ``archive.domain.retention``); the months
+    are of its fiscal year (an annual report or a year's ledger covers 1 to 12).
+    """
+
+    kind: RecordCategory
+    title: str = Field(min_length=1, max_length=200)
+    responsible: str = Field(min_length=1, max_length=100, description="责任者")
+    period_from: Annotated[int, Field(ge=1, le=12)]
+    period_to: Annotated[int, Field(ge=1, le=12)]
+    bank_account: str | None = Field(
+        default=None,
+        pattern=r"^\d{4}[\d.]{0,20}$",
+        description="A bank statement's or reconciliation's account: its 银行存款 sub-account code",
+    )
+    asset_no: str | None = Field(
+        default=None, min_length=1, max_length=40, description="A fixed-asset card's 资产编号"
+    )
+    disposed_on: date | None = Field(
+        default=None, description="A fixed-asset card's disposal (报废清理), if known at upload"
+    )
+    reference: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=100,
+        description="What tells it from another of its kind and months (a subsidiary ledger's "
+        "account, a tax return's tax)",
+    )
+
+    @model_validator(mode="after")
+    def _consistent(self) -> MaterialDescription:
+        if self.kind not in MATERIAL_KINDS:
+            raise ValueError(
+                f"kind {self.kind.value} is not uploaded as material: one of "
+                + ", ".join(sorted(k.value for k in MATERIAL_KINDS))
+            )
+        if self.period_from > self.period_to:
+            raise ValueError(f"period_from {self.period_from} is after period_to {self.period_to}")
+        if (self.bank_account is None) == (self.kind in BANK_KINDS):
+            raise ValueError(
+                "bank_account names the account of a bank statement or reconciliation, and "
+                "of nothing else"
+            )
+        if (self.asset_no is None) == (self.kind is RecordCategory.FIXED_ASSET_CARD):
+            raise ValueError("asset_no names the asset of a fixed-asset card, and of nothing else")
+        if self.disposed_on is not None and self.kind is not RecordCategory.FIXED_ASSET_CARD:
+            raise ValueError("disposed_on is a fixed-asset card's")
+        return self
+
+    def covers(self, month: int) -> bool:
+        return self.period_from <= month <= self.period_to
+
+
+def material_key(
+    *, fonds_code: str, company_name: str, fiscal_year: int, material: MaterialDescription
+) -> str:
+    """The natural key of a material: no two records hold one. Its kind and months in the
+    fonds, unit and year, and what tells it from others of its kind (account, asset, reference)."""
+    m = material
+    parts = [fonds_code, company_key(company_name), str(fiscal_year), m.kind.value]
+    parts.append(f"{m.period_from:02d}-{m.period_to:02d}")
+    parts += [company_key(x or "") for x in (m.bank_account, m.asset_no, m.reference)]
+    return "|".join(parts)
 
 
 def company_key(name: str) -> str:

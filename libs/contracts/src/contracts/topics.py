@@ -18,12 +18,15 @@ from contracts.events import (
     ApprovalDecidedV1,
     ApprovalRecordLinked,
     ApprovalRequested,
+    AssetDisposalRecorded,
     BackupTaken,
     CheckpointPublished,
     CustodyExtended,
     DeadLettersRedriven,
     DocumentIngested,
+    DocumentIngestedV1,
     DocumentRejected,
+    GapWaived,
     IntegrityAlertRaised,
     LegalHoldPlaced,
     LegalHoldReleased,
@@ -94,11 +97,20 @@ class Topic:
 
 
 DOCUMENTS_INGESTED = Topic(
-    "aap.ingest.document-ingested.v1",
+    "aap.ingest.document-ingested.v2",
     (DocumentIngested,),
     "document_id",
     "ingest",
     ("archive", "audit"),
+)
+# Version 1 (vouchers only) is no longer written; the archive still reads what it holds.
+DOCUMENTS_INGESTED_V1 = Topic(
+    "aap.ingest.document-ingested.v1",
+    (DocumentIngestedV1,),
+    "document_id",
+    "ingest",
+    ("archive", "audit"),
+    retired=True,
 )
 DOCUMENTS_REJECTED = Topic(
     "aap.ingest.document-rejected.v1", (DocumentRejected,), "submission_id", "ingest", ("audit",)
@@ -129,6 +141,14 @@ HANDOVERS = Topic(
 CUSTODY_EXTENSIONS = Topic(
     "aap.archive.custody-extended.v1", (CustodyExtended,), "fonds_code", "archive", ("audit",)
 )
+ASSET_DISPOSALS = Topic(
+    "aap.archive.asset-disposal-recorded.v1",
+    (AssetDisposalRecorded,),
+    "record_id",
+    "archive",
+    ("audit",),
+)
+GAPS_WAIVED = Topic("aap.archive.gap-waived.v1", (GapWaived,), "fonds_code", "archive", ("audit",))
 INTEGRITY_ALERTS = Topic(
     "aap.archive.integrity-alert-raised.v1",
     (IntegrityAlertRaised,),
@@ -223,6 +243,7 @@ BACKUPS = Topic(
 
 PLATFORM_TOPICS: tuple[Topic, ...] = (
     DOCUMENTS_INGESTED,
+    DOCUMENTS_INGESTED_V1,
     DOCUMENTS_REJECTED,
     RECORDS_ARCHIVED,
     LEGAL_HOLDS_PLACED,
@@ -230,6 +251,8 @@ PLATFORM_TOPICS: tuple[Topic, ...] = (
     REVIEWS,
     HANDOVERS,
     CUSTODY_EXTENSIONS,
+    GAPS_WAIVED,
+    ASSET_DISPOSALS,
     INTEGRITY_ALERTS,
     APPROVALS_DECIDED,
     APPROVALS_DECIDED_V1,

@@ -44,7 +44,7 @@ from contracts.topics import (
 )
 from contracts.trail import GENESIS_HASH, canonical, entry_hash
 from contracts.types import utc_now
-from devkit import demo_insider, demo_vendors
+from devkit import demo_insider, demo_vendors, demo_year
 from devkit.identity import (
     ERP,
     LOCAL_OA_USERS,
@@ -117,6 +117,7 @@ class Outcome:
     recheck: dict[str, str] = field(default_factory=dict)
     vendors: demo_vendors.VendorOutcome = field(default_factory=demo_vendors.VendorOutcome)
     insider: demo_insider.InsiderOutcome = field(default_factory=demo_insider.InsiderOutcome)
+    year: demo_year.YearOutcome = field(default_factory=demo_year.YearOutcome)
 
     @property
     def as_expected(self) -> bool:
@@ -140,6 +141,7 @@ class Outcome:
             and set(self.recheck.values()) == {"passed"}
             and self.vendors.as_expected
             and self.insider.as_expected
+            and self.year.as_expected
         )
 
 
@@ -276,6 +278,7 @@ async def story(stack: LocalStack, platform: PlatformSettings) -> Outcome:
         )
 
         out.corrections = await corrections(http, stack, watch, records[1])
+        out.year = await demo_year.story(http, stack, platform, watch)
 
         original = next(f for f in target["originals"] if f["role"] == "attachment")
         download = f"{stack.url('archive')}/v1/records/{target['record_id']}/originals/{original['sha256']}"
@@ -285,6 +288,9 @@ async def story(stack: LocalStack, platform: PlatformSettings) -> Outcome:
             f"\n③ 借阅 — {BORROWER} cannot download {original['filename']} yet: HTTP {r.status_code}"
             " (out of their scope, it answers as if it did not exist)"
         )
+        # The approval service names records on the OA's form as it learned them from
+        # RecordArchived: a request waits until it has heard of what was just archived.
+        await consumed(platform.kafka_bootstrap, platform.namespace, "approval", [RECORDS_ARCHIVED])
         r = await http.post(
             f"{stack.url('approval')}/v1/borrowing-requests",
             json={

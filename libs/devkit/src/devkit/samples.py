@@ -22,7 +22,8 @@ from servicekit.s3 import ObjectStore
 
 COMPANY = "上海澄明科技有限公司"
 SAMPLES = Path(__file__).resolve().parents[4] / "samples"
-Role = Literal["voucher", "attachment", "source_export"]
+Role = Literal["voucher", "description", "attachment", "source_export"]
+PDF = (SAMPLES / "attachments" / "bank-receipt-20250320-0004411.pdf").read_bytes()
 
 
 def voucher_summary(**changes: Any) -> VoucherSummary:
@@ -92,6 +93,15 @@ def sample_voucher(name: str = "2025-03-ji-0002.json", **changes: Any) -> bytes:
     voucher number of a fonds, unit and period."""
     doc = json.loads((SAMPLES / "vouchers" / name).read_text(encoding="utf-8"))
     doc["voucher_no"] = f"记-{secrets.randbelow(10**8):08d}"
+    doc.update(changes)
+    return json.dumps(doc, ensure_ascii=False).encode()
+
+
+def sample_material(name: str = "2025-03-duizhangdan-1002.json", **changes: Any) -> bytes:
+    """A material's description of ``samples/materials`` as a material of its own (unless
+    ``reference`` is given): intake keeps one record per material of a kind and months."""
+    doc = json.loads((SAMPLES / "materials" / name).read_text(encoding="utf-8"))
+    doc["reference"] = f"样本-{secrets.token_hex(4)}"
     doc.update(changes)
     return json.dumps(doc, ensure_ascii=False).encode()
 

@@ -130,6 +130,16 @@ class ObjectStore:
 
         return await asyncio.to_thread(read)
 
+    async def set_retention(self, key: str, version_id: str | None, until: datetime) -> None:
+        """COMPLIANCE retention of a version until ``until``: no credential shortens it after."""
+        await asyncio.to_thread(
+            self.client.set_object_retention,
+            self.bucket,
+            key,
+            Retention(COMPLIANCE, until),
+            version_id,
+        )
+
     async def set_legal_hold(self, key: str, version_id: str | None, on: bool) -> None:
         """S3 legal hold: while on, no retention date lets the version be deleted."""
         change = (

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from archive.adapters.approval_links import ApprovalLinksStore
 from archive.adapters.approval_pdf import ApprovalPdf
+from archive.adapters.completeness_http import completeness_router
 from archive.adapters.consumers import register_consumers
 from archive.adapters.handovers import Handovers
 from archive.adapters.holds import Holds
@@ -18,7 +19,10 @@ from archive.adapters.permission_client import PermissionClient
 from archive.adapters.records import Records
 from archive.adapters.reviews import Reviews
 from archive.adapters.search_index import SearchIndex
+from archive.adapters.years import Years
 from archive.approval_records import ApprovalRecords
+from archive.assets import AssetService
+from archive.completeness import CompletenessService
 from archive.custody import CustodyService
 from archive.domain.archive_code import ArchiveCodeRule
 from archive.handover import HandoverService
@@ -28,7 +32,9 @@ from archive.settings import ArchiveSettings
 from contracts.envelope import EventData
 from contracts.events import (
     ApprovalRecordLinked,
+    AssetDisposalRecorded,
     CustodyExtended,
+    GapWaived,
     IntegrityAlertRaised,
     LegalHoldPlaced,
     LegalHoldReleased,
@@ -50,6 +56,8 @@ PUBLISHES: list[type[EventData]] = [
     LegalHoldPlaced,
     LegalHoldReleased,
     RecordsHandedOver,
+    GapWaived,
+    AssetDisposalRecorded,
     CustodyExtended,
     RecordReviewed,
     IntegrityAlertRaised,
@@ -106,8 +114,12 @@ def create_app(
         unit,
     )
     integrity = IntegrityService(records, store, rt.publisher, permissions, rule, rt.source)
+    completeness = CompletenessService(
+        Years(rt.db), rt.publisher, permissions, rt.source, unit, settings.bank_accounts
+    )
+    assets = AssetService(records, holds, store, rt.publisher, permissions, rt.source, unit)
     handover = HandoverService(
-        records, handovers, integrity, rt.publisher, permissions, rt.source, unit
+        records, handovers, integrity, rt.publisher, permissions, rt.source, unit, completeness
     )
     sweeper = Periodic(
         "re-check sweep",
@@ -125,7 +137,12 @@ def create_app(
     return build_app(
         rt,
         title="AAP archive",
-        routers=[archive_router(service, custody, integrity, handover, approval_records)],
+        routers=[
+            archive_router(
+                service, custody, integrity, handover, approval_records, completeness, assets
+            ),
+            completeness_router(completeness),
+        ],
         checks={
             "s3": store.ready,
             "search_index": index.check_ready,

@@ -138,7 +138,7 @@ class ApprovalRecords:
                 )
             )
         record = approval_record(approval, where, code, self._rule, tuple(originals), utc_now())
-        lock = object_lock(record.retention_until, utc_now(), record.fiscal_year)
+        lock = object_lock(record.retention, record.retention_until, utc_now(), record.fiscal_year)
         versions: dict[str, str | None] = {}  # what every read names, as written now
         for key, data, media_type in [*writes, *package_documents(record)]:
             versions[key] = await self._store.put_locked(

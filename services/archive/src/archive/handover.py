@@ -9,6 +9,7 @@ from typing import Any
 
 import structlog
 
+from archive.completeness import CompletenessService
 from archive.domain.lifecycle import (
     CustodyConflict,
     DutiesSeparated,
@@ -40,8 +41,10 @@ class HandoverService:
         permissions: Permissions,
         source: str,
         unit: UnitOfWork,
+        completeness: CompletenessService,
     ) -> None:
         self._unit = unit
+        self._completeness = completeness
         self._records = records
         self._handovers = handovers
         self._integrity = integrity
@@ -145,6 +148,13 @@ class HandoverService:
             for r in records
             if await self._records.awaiting_review(r.record_id)
         ]
+        # 2-6 and the 归档范围: a year is handed over complete, or with its gaps waived.
+        year, waived = await self._completeness.of_year(fonds_code, fiscal_year)
+        reasons += [
+            f"incomplete: {gap.id} — {gap.missing} (an archivist may waive it with a reason: "
+            "POST /v1/completeness/waivers)"
+            for gap in year.open_gaps
+        ]
         if reasons:
             raise HandoverRefused("; ".join(reasons))
         # Bound now, numbered after any volumes of the year bound at an earlier handover.
@@ -160,6 +170,7 @@ class HandoverService:
             received_by=user.name,
             supervised_by=supervised_by,
             handed_over_at=utc_now(),
+            waived=tuple(waived),
         )
         return handover, volumes
 

@@ -58,8 +58,9 @@ class IntegrityService:
 
     async def recheck(self, record_id: uuid.UUID) -> tuple[list[CheckResult], list[Finding]]:
         """Run the storage check table over a record as kept now, each object read at the
-        version archived; alert on every finding (a version put over one among them)."""
-        found = await self._records.get_locked(record_id)
+        version archived, against the record as archived; alert on every finding (a version
+        put over one among them)."""
+        found = await self._records.as_archived(record_id)
         if found is None:
             raise NotFound(f"no archive record {record_id}")
         record, recorded = found

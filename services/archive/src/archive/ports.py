@@ -12,6 +12,7 @@ from datetime import date, datetime
 from typing import Any, Protocol
 
 from archive.domain.approval_record import Waiting
+from archive.domain.completeness import Kept
 from archive.domain.lifecycle import HandoverOffer, LegalHold
 from archive.domain.recheck import Finding
 from archive.domain.search import Hits, SearchCriteria, Visibility
@@ -20,12 +21,14 @@ from contracts.envelope import Envelope
 from contracts.events import (
     ApprovalDecided,
     ApprovalRecordLinked,
+    GapWaived,
     OaApprovalCompleted,
     RecordArchived,
     RecordReviewed,
     RecordsHandedOver,
 )
 from contracts.fixity import Digests
+from contracts.records import BankAccount
 from servicekit.auth import Person
 
 
@@ -71,6 +74,12 @@ class ArchiveRecords(Protocol):
     async def get_locked(
         self, record_id: uuid.UUID
     ) -> tuple[RecordArchived, dict[str, str | None]] | None: ...
+
+    async def as_archived(
+        self, record_id: uuid.UUID
+    ) -> tuple[RecordArchived, dict[str, str | None]] | None:
+        """The record exactly as archived (what its package holds, without what was recorded
+        since: a fixed-asset card's disposal), and per object key the version locked."""
 
     async def add(self, record: RecordArchived, versions: dict[str, str | None]) -> RecordArchived:
         """Insert; the stored one if the record exists already (a redelivery)."""
@@ -141,6 +150,11 @@ class OriginalStore(Protocol):
 
     async def get(self, key: str, version_id: str | None = None) -> bytes: ...
 
+    async def set_retention(self, key: str, version_id: str | None, until: datetime) -> None:
+        """Lock a kept version under COMPLIANCE retention until ``until``."""
+
+    async def set_legal_hold(self, key: str, version_id: str | None, on: bool) -> None: ...
+
     async def versions(self, prefix: str) -> dict[str, list[str]]:
         """Each key under ``prefix`` and its versions, oldest first."""
         ...
@@ -160,8 +174,26 @@ class HandoverRecords(Protocol):
     async def awaiting_review(self, record_id: uuid.UUID) -> bool: ...
 
 
+class YearBooks(Protocol):
+    """What a fonds holds of a year, for the completeness check, and the gaps waived."""
+
+    async def voucher_numbers(self, fonds_code: str, fiscal_year: int) -> dict[int, list[str]]: ...
+
+    async def materials(self, fonds_code: str, fiscal_year: int) -> list[Kept]: ...
+
+    async def bank_accounts(self, fonds_code: str, fiscal_year: int) -> list[BankAccount]: ...
+
+    async def waive(self, waived: GapWaived) -> bool:
+        """Keep a waiver; False if the gap was waived already (the first waiver stands)."""
+
+    async def waivers(self, fonds_code: str, fiscal_year: int) -> list[GapWaived]: ...
+
+
 class RecordStore(Protocol):
     """The archive records as the custody use case reads and changes them."""
+
+    async def record_disposal(self, card: RecordArchived) -> bool:
+        """Keep a fixed-asset card's disposal; False if one was recorded already."""
 
     async def get(self, record_id: uuid.UUID) -> RecordArchived | None: ...
 

@@ -40,7 +40,7 @@ from contracts.events import (
     RecordArchived,
     RecordReviewed,
 )
-from contracts.records import CorrectionLink, voucher_key
+from contracts.records import CorrectionLink, material_key, voucher_key
 from contracts.types import utc_now
 from servicekit.auth import Person
 from servicekit.database import UnitOfWork
@@ -50,10 +50,20 @@ log = structlog.get_logger()
 
 
 class ArchivedAlready(Refused):
-    """A document whose voucher another record holds: archiving it would make a second record."""
+    """A document whose voucher (or material) another record holds: archiving it would make a
+    second record."""
 
 
-def voucher_key_of(doc: DocumentIngested) -> str:
+def record_key_of(doc: DocumentIngested) -> str:
+    """The natural key of what a document is: a voucher's, or a material's."""
+    if doc.material is not None:
+        return material_key(
+            fonds_code=doc.fonds_code,
+            company_name=doc.company_name,
+            fiscal_year=doc.fiscal_year,
+            material=doc.material,
+        )
+    assert doc.voucher is not None
     return voucher_key(
         fonds_code=doc.fonds_code,
         company_name=doc.company_name,
@@ -100,11 +110,11 @@ class ArchiveService:
             # What is locked is what ingest announced, byte for byte, or nothing is archived.
             sources = await self._verified_sources(doc)
             # Never archive a voucher twice: its natural key is taken before a number is.
-            holder = await self._records.claim_key(voucher_key_of(doc), doc.document_id)
+            holder = await self._records.claim_key(record_key_of(doc), doc.document_id)
             if holder != doc.document_id:
                 raise ArchivedAlready(
-                    f"voucher {doc.voucher.voucher_no} of {doc.fonds_code} "
-                    f"{doc.fiscal_year}-{doc.period:02d} is archived already as record {holder}"
+                    f"{doc.title} of {doc.fonds_code} {doc.fiscal_year}-{doc.period:02d} "
+                    f"is archived already as record {holder}"
                 )
             where = placement(doc, self._rule)
             seq = await self._records.next_sequence(where.scope, str(doc.document_id))
@@ -117,7 +127,9 @@ class ArchiveService:
                 at=utc_now(),
                 corrected=await self._corrected_by(doc),
             )
-            lock = object_lock(record.retention_until, utc_now(), record.fiscal_year)
+            lock = object_lock(
+                record.retention, record.retention_until, utc_now(), record.fiscal_year
+            )
             versions: dict[str, str | None] = {}
             # Copy under lock before the record exists: no record without its bytes.
             for source, kept in zip(doc.files, record.originals, strict=True):

@@ -60,4 +60,9 @@ class ArchiveSettings(BaseSettings):
         '摘要) and how many days before they are listed, e.g. {"Q001": {"words": ["报销", '
         '"付款"], "wait_days": 7}}',
     )
+    bank_accounts: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="By fonds: the 银行存款 accounts (科目代码) a complete month holds a bank "
+        'statement of, besides those its vouchers book, e.g. {"Q001": ["100201", "100202"]}',
+    )
     platform: PlatformSettings = Field(default_factory=PlatformSettings)

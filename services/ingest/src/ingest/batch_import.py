@@ -7,11 +7,13 @@ It signs in as a client of the platform's identity provider (client-credentials 
 issuer is ``AAP_OIDC_ISSUER``, the secret ``AAP_CLIENT_SECRET`` (never on the command line,
 where other users of the machine could read it).
 
-In EXPORTS, every ``NAME.json`` is a voucher (format aap.voucher.v1) whose attachments are the
-files in the folder ``NAME/`` beside it, and every ``*.csv`` or ``*.xlsx`` is a voucher journal
-read with ``--profile``. Progress is kept in ``EXPORTS.import-state.json``: run the same command
-again after an interruption and it goes on where it stopped; a voucher sent twice (the state
-lost, a copy of a journal) is answered with the record made the first time ("taken before").
+In EXPORTS, every ``NAME.json`` is a voucher (format aap.voucher.v1) or a material's
+description (format aap.material.v1: a ledger, a report, a bank statement…) whose attachments or
+files are those in the folder ``NAME/`` beside it, and every other ``*.csv`` or ``*.xlsx`` is a
+voucher journal read with ``--profile``. Progress is kept in ``EXPORTS.import-state.json``: run
+the same command again after an interruption and it goes on where it stopped; a voucher sent
+twice (the state lost, a copy of a journal) is answered with the record made the first time
+("taken before").
 It ends with a summary of what was accepted, held for review and rejected, and why.
 """
 
@@ -36,10 +38,11 @@ from servicekit.auth import ClientCredentials
 
 @dataclass
 class Item:
-    """One thing to send: a voucher with its attachments, or a journal."""
+    """One thing to send: a voucher with its attachments, a material with its files, or a
+    journal."""
 
     key: str
-    kind: str  # "voucher" or "journal"
+    kind: str  # "voucher", "material" or "journal"
     main: tuple[str, bytes]
     attachments: list[tuple[str, bytes]] = field(default_factory=list)
 
@@ -51,19 +54,37 @@ class Item:
         return h.hexdigest()
 
 
+def _kind(content: bytes) -> str:
+    """A JSON export's kind by its format: a material's description, else a voucher (whose
+    upload says what is wrong with it, if it is neither)."""
+    try:
+        document = json.loads(content)
+    except ValueError:
+        return "voucher"
+    is_material = isinstance(document, dict) and document.get("format") == "aap.material.v1"
+    return "material" if is_material else "voucher"
+
+
 def discover(files: dict[str, bytes]) -> list[Item]:
     """Items from a flat mapping of relative path → content."""
     items = []
+    exports = [
+        p
+        for p in map(PurePosixPath, sorted(files))
+        if p.suffix == ".json" and not any(part.startswith(".") for part in p.parts)
+    ]
+    folders = {str(p.with_suffix("")) + "/" for p in exports}
+    for p in exports:
+        folder = str(p.with_suffix("")) + "/"
+        attached = [
+            (PurePosixPath(a).name, files[a]) for a in sorted(files) if a.startswith(folder)
+        ]
+        content = files[str(p)]
+        items.append(Item(str(p), _kind(content), (p.name, content), attached))
     for path in sorted(files):
-        p = PurePosixPath(path)
-        if p.suffix == ".json" and not any(part.startswith(".") for part in p.parts):
-            folder = str(p.with_suffix("")) + "/"
-            attached = [
-                (PurePosixPath(a).name, files[a]) for a in sorted(files) if a.startswith(folder)
-            ]
-            items.append(Item(path, "voucher", (p.name, files[path]), attached))
-        elif p.suffix in {".csv", ".xlsx"}:
-            items.append(Item(path, "journal", (p.name, files[path])))
+        inside = any(path.startswith(f) for f in folders)  # a file of a voucher or material
+        if PurePosixPath(path).suffix in {".csv", ".xlsx"} and not inside:
+            items.append(Item(path, "journal", (PurePosixPath(path).name, files[path])))
     return items
 
 
@@ -124,6 +145,9 @@ def send(client: httpx.Client, item: Item, args: argparse.Namespace) -> list[dic
     if item.kind == "voucher":
         files = [("voucher", item.main), *(("attachments", a) for a in item.attachments)]
         response = client.post("/v1/vouchers", files=files)
+    elif item.kind == "material":
+        files = [("description", item.main), *(("files", a) for a in item.attachments)]
+        response = client.post("/v1/materials", files=files)
     else:
         if not args.profile:
             return [{"what": item.key, "status": "rejected", "why": "a journal needs --profile"}]

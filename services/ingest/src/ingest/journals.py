@@ -11,13 +11,13 @@ from pathlib import Path
 
 from contracts.checks import CHECK_3_1
 from contracts.fixity import Digests
+from contracts.formats import XLSX
 from contracts.records import StoredFile
 from ingest.domain.uploaders import Uploader
 from ingest.parsers.files import UploadedFile
 from ingest.parsers.findings import Finding
 from ingest.parsers.journal import JournalProfile
 from ingest.parsers.journal_file import journal_kind, read_journal_file
-from ingest.parsers.journal_xlsx import XLSX
 from ingest.parsers.tables import JournalLimits
 from ingest.ports import Originals, Parsers
 from ingest.service import IngestResult, IngestService, Spooled

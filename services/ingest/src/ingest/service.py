@@ -26,6 +26,7 @@ from contracts.types import utc_now
 from ingest.domain.intake import (
     Assessment,
     assess,
+    described,
     ingested_event,
     natural_key,
     over_limits,
@@ -107,8 +108,9 @@ class IngestService:
         source_export: StoredFile | None = None,
         package_report: Sequence[CheckResult] = (),
     ) -> IngestResult:
-        """Take one voucher with its attachments. OutOfScope, before anything is kept, for a
-        voucher of a fonds the uploader may not upload into."""
+        """Take one voucher with its attachments, or a material's description (role
+        "description") with its files. OutOfScope, before anything is kept, for one of a fonds
+        the uploader may not upload into."""
         user = uploader.name
         submission_id = uuid.uuid4()
         structlog.contextvars.bind_contextvars(correlation_id=str(submission_id))
@@ -117,12 +119,12 @@ class IngestService:
             report, problems = refused_before_reading(over)
             return await self._reject(submission_id, voucher.filename, problems, report, user)
         files = await self._read(uploaded)
-        v = files[0].voucher.voucher if files[0].voucher else None
-        if v is not None:
-            uploader.require(v.fonds_code)
+        d = described(files[0])
+        if d is not None:
+            uploader.require(d.fonds_code)
         virus_scan, scanner = await self._scan(uploaded)
-        key = natural_key(v) if v else None
-        fingerprint = same_content(v, files[1:]) if v else ""
+        key = natural_key(d) if d else None
+        fingerprint = same_content(d, files[1:]) if d else ""
 
         async def judged(
             booked: dict[str, Booking] | None = None, held: str | None = None
@@ -199,7 +201,7 @@ class IngestService:
                 status="accepted",
                 at=event.submitted_at,
                 by=event.submitted_by,
-                voucher_no=event.voucher.voucher_no,
+                what=event.title,
                 files=[f.model_dump() for f in event.files],
                 review_required=event.review_required,
                 check_report=[r.model_dump() for r in event.check_report],

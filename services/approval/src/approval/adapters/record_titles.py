@@ -13,8 +13,7 @@ from servicekit.database import Pool
 
 
 def title_of(record: RecordArchived) -> str:
-    what = record.voucher.summary if record.voucher else record.category.value
-    return f"{record.archive_code} {what}"
+    return f"{record.archive_code} {record.title}"
 
 
 class RecordTitles:

@@ -11,7 +11,9 @@ from contracts.events import (
     ApprovalDecided,
     ApprovalDecidedEvent,
     ApprovalDecidedV1Event,
+    DocumentIngested,
     DocumentIngestedEvent,
+    DocumentIngestedV1Event,
     OaApprovalCompletedEvent,
     RecordArchivedEvent,
     RecordReviewedEvent,
@@ -20,6 +22,7 @@ from contracts.topics import (
     APPROVALS_DECIDED,
     APPROVALS_DECIDED_V1,
     DOCUMENTS_INGESTED,
+    DOCUMENTS_INGESTED_V1,
     OA_APPROVALS_COMPLETED,
     RECORDS_ARCHIVED,
     REVIEWS,
@@ -41,6 +44,11 @@ def register_consumers(
     )
     async def on_document_ingested(event: DocumentIngestedEvent) -> None:
         await service.on_document_ingested(event)
+
+    # Documents ingested before version 2, read as version 2.
+    @rt.broker.subscriber(DOCUMENTS_INGESTED_V1.name(ns), **options)
+    async def on_document_ingested_v1(event: DocumentIngestedV1Event) -> None:
+        await service.on_document_ingested(upcast(event, DocumentIngested.from_v1(event.data)))
 
     # Every archive process keeps its own search index, so each one reads what changes it in a
     # consumer group of its own; what came before it started, it read from the database.

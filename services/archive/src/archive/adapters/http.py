@@ -27,6 +27,8 @@ from archive.adapters.registers import (
     handover_list,
 )
 from archive.approval_records import ApprovalRecords
+from archive.assets import AssetService
+from archive.completeness import CompletenessService
 from archive.custody import CustodyService
 from archive.domain.lifecycle import Conflict, DutiesSeparated, NotFound
 from archive.domain.search import SearchCriteria
@@ -87,6 +89,8 @@ def archive_router(
     integrity: IntegrityService,
     handover: HandoverService,
     approval_records: ApprovalRecords,
+    completeness: CompletenessService,
+    assets: AssetService,
 ) -> APIRouter:
     router = APIRouter(prefix="/v1", tags=["archive"])
 
@@ -230,7 +234,8 @@ def archive_router(
         if kind == "custody":
             kept = custody_register(fonds_code, fiscal_year, found, held)
         else:
-            kept = handover_list(fonds_code, fiscal_year, found)
+            _, waived = await completeness.of_year(fonds_code, fiscal_year)
+            kept = handover_list(fonds_code, fiscal_year, found, waived)
         data, media_type = (as_xlsx(kept), XLSX) if fmt == "xlsx" else (as_csv(kept), CSV)
         name = quote(f"{fonds_code}-{fiscal_year}-{kept.title}.{fmt}")
         return Response(
@@ -238,6 +243,18 @@ def archive_router(
             media_type=media_type,
             headers={"Content-Disposition": f"attachment; filename*=UTF-8''{name}"},
         )
+
+    @router.post("/records/{record_id}/disposal", status_code=201)
+    async def record_disposal(
+        caller: Caller,
+        record_id: uuid.UUID,
+        disposed_on: Annotated[date, Body(embed=True, description="报废清理的日期")],
+    ) -> dict[str, Any]:
+        """A fixed-asset card's asset was disposed of: the card is kept five years from the
+        end of that year (附表1 序号6), its hold released. 409 for another kind of record, or a
+        disposal recorded already."""
+        done = await _answer(assets.record_disposal(record_id, disposed_on, caller))
+        return done.model_dump(mode="json")
 
     @router.post("/records/{record_id}/review")
     async def review(

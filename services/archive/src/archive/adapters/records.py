@@ -38,8 +38,27 @@ def hold_value(hold: LegalHold | None) -> Jsonb | None:
     )
 
 
-def _event(row: dict[str, Any]) -> RecordArchived:
+def _archived(row: dict[str, Any]) -> RecordArchived:
+    """The record exactly as archived: what its package holds."""
     return RecordArchived.model_validate_json(row["event"])
+
+
+def _event(row: dict[str, Any]) -> RecordArchived:
+    """The record as it stands: as archived, with a fixed-asset card's disposal if it was
+    recorded since (a new metadata version of its package comes with the lifecycle's changes)."""
+    record = _archived(row)
+    if (on := row.get("disposed_on")) is not None and record.material is not None:
+        return record.model_copy(
+            update={
+                "retention_until": row["retention_until"],
+                "material": record.material.model_copy(update={"disposed_on": on}),
+            }
+        )
+    return record
+
+
+# What ``_event`` reads a record from.
+RECORD = "event, disposed_on, retention_until"
 
 
 class Records:
@@ -49,7 +68,7 @@ class Records:
     async def _events(self, where: str, args: tuple[Any, ...], extra: str = "") -> list[Any]:
         async with self._pool.connection() as conn:
             # ``where`` and ``extra`` are constants of this module; values go as parameters.
-            query = f"SELECT event{extra} FROM records WHERE {where}"  # noqa: S608
+            query = f"SELECT {RECORD}{extra} FROM records WHERE {where}"  # noqa: S608
             found = await conn.execute(query, args)
             return list(await found.fetchall())
 
@@ -124,25 +143,38 @@ class Records:
             return None
         return _event(found[0]), {str(e["key"]): e.get("version") for e in found[0]["versions"]}
 
+    async def as_archived(
+        self, record_id: uuid.UUID | str
+    ) -> tuple[RecordArchived, dict[str, str | None]] | None:
+        """The record exactly as archived (what its package holds), and its locked versions."""
+        found = await self._events("record_id = %s", (str(record_id),), ", versions")
+        if not found:
+            return None
+        versions = {str(e["key"]): e.get("version") for e in found[0]["versions"]}
+        return _archived(found[0]), versions
+
     async def add(self, record: RecordArchived, versions: dict[str, str | None]) -> RecordArchived:
         """Insert; if this record exists already (a redelivery), return the stored one.
 
         ``versions`` maps each original's object key to the object version locked at archiving.
         """
+        v, m = record.voucher, record.material
         async with self._pool.connection() as conn:
             kept = await conn.execute(
                 "INSERT INTO records (record_id, archive_code, fonds_code, fiscal_year, period, "
                 "voucher_no, category, archived_at, retention_until, review_required, versions, "
-                "awaiting_review, corrects, event) "
-                "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
+                "awaiting_review, corrects, period_from, bank_account, bank_accounts, event) "
+                "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
                 "ON CONFLICT (record_id) DO NOTHING",
                 (record.record_id, record.archive_code, record.fonds_code, record.fiscal_year,
-                 record.period, record.voucher.voucher_no if record.voucher else None,
+                 record.period, v.voucher_no if v else None,
                  record.category.value, record.archived_at, record.retention_until,
                  record.review_required,
                  Jsonb([{"key": k, "version": v} for k, v in versions.items()]),
                  record.review_required,
                  record.corrects.record_id if record.corrects else None,
+                 m.period_from if m else None, m.bank_account if m else None,
+                 Jsonb([a.model_dump() for a in v.bank_accounts]) if v else None,
                  record.model_dump_json()),
             )  # fmt: skip
         if kept.rowcount == 1:
@@ -151,6 +183,18 @@ class Records:
         assert stored is not None
         return stored
 
+    async def record_disposal(self, card: RecordArchived) -> bool:
+        """Keep a card's disposal (and its retention counted from it); False if one was
+        recorded already."""
+        assert card.material is not None and card.material.disposed_on is not None
+        async with self._pool.connection() as conn:
+            kept = await conn.execute(
+                "UPDATE records SET disposed_on = %s, retention_until = %s "
+                "WHERE record_id = %s AND disposed_on IS NULL",
+                (card.material.disposed_on, card.retention_until, card.record_id),
+            )
+            return kept.rowcount == 1
+
     async def corrections_of(self, record_id: uuid.UUID) -> list[RecordArchived]:
         """The records that correct this one (注销, 订正, 调整, 更正), oldest first."""
         found = await self._events("corrects = %s ORDER BY archived_at", (record_id,))
@@ -158,7 +202,7 @@ class Records:
 
     async def all_records(self) -> AsyncIterator[RecordArchived]:
         """Every record, for the search index's rebuild: a deliberate full read, by pages."""
-        async for row in self._pages("event"):
+        async for row in self._pages(RECORD):
             yield _event(row)
 
     async def _pages(self, column: str, size: int = 1000) -> AsyncIterator[dict[str, Any]]:

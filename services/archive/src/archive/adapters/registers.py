@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from archive.domain.retention import RETENTION_RULES
 from archive.domain.volumes import Volume
+from contracts.events import GapWaived, RecordArchived
 from servicekit.exports import CSV, XLSX, Cell, Register, as_csv, as_xlsx
 
 __all__ = ["CSV", "XLSX", "Register", "as_csv", "as_xlsx", "custody_register", "handover_list"]
@@ -28,8 +30,10 @@ def custody_register(
                 corrected_by.setdefault(str(r.corrects.record_id), []).append(mark)
     for volume in volumes:
         for r in volume.records:
-            v = r.voucher
+            v, m = r.voucher, r.material
             remarks = [f"{r.corrects.kind} {r.corrects.archive_code}"] if r.corrects else []
+            if m is not None:
+                remarks.append(f"{RETENTION_RULES[r.category].name_zh} 责任者：{m.responsible}")
             remarks += corrected_by.get(str(r.record_id), [])
             if str(r.record_id) in holds:
                 remarks.append("法律冻结（未结清事项）")
@@ -38,9 +42,9 @@ def custody_register(
                     len(rows) + 1,
                     r.archive_code,
                     volume.number,
-                    f"{r.fiscal_year}-{r.period:02d}" if r.period else "",
+                    _months(r),
                     v.voucher_no if v else "",
-                    v.summary if v else "",
+                    v.summary if v else m.title if m else "",
                     v.total.amount if v else None,
                     "永久" if r.retention.permanent else f"{r.retention.years}年",
                     r.retention_until.isoformat() if r.retention_until else "永久",
@@ -68,7 +72,21 @@ def custody_register(
     )
 
 
-def handover_list(fonds_code: str, fiscal_year: int, volumes: Sequence[Volume]) -> Register:
+def _months(r: RecordArchived) -> str:
+    """The 会计期间 of a record: a voucher's month, the months a material covers."""
+    if (m := r.material) is not None and m.period_from != m.period_to:
+        return f"{r.fiscal_year}-{m.period_from:02d}至{r.fiscal_year}-{m.period_to:02d}"
+    return f"{r.fiscal_year}-{r.period:02d}" if r.period else ""
+
+
+def handover_list(
+    fonds_code: str,
+    fiscal_year: int,
+    volumes: Sequence[Volume],
+    waived: Sequence[GapWaived] = (),
+) -> Register:
+    """The 移交清册; what the year lacks, accepted by an archivist with a reason, is listed
+    under it (each gap as the completeness report named it)."""
     rows: list[list[Cell]] = []
     for v in volumes:
         first, last = v.date_range
@@ -83,7 +101,14 @@ def handover_list(fonds_code: str, fiscal_year: int, volumes: Sequence[Volume]) 
                 "",
             ]
         )
-    footer: list[list[Cell]] = [
+    footer: list[list[Cell]] = []
+    if waived:
+        footer.append(["缺项（经档案管理机构确认）：", "缺少", "理由", "确认人", "确认时间"])
+        footer += [
+            [w.gap, w.description, w.reason, w.waived_by, w.waived_at.date().isoformat()]
+            for w in waived
+        ]
+    footer += [
         [],
         [f"共 {len(volumes)} 卷 {sum(v.item_count for v in volumes)} 件"],
         ["移交人（签字）：", "", "接收人（签字）：", "", "监交人（签字）：", "", "日期："],

@@ -58,7 +58,7 @@ def _contains(column: str, text: str) -> tuple[str, str]:
 
 def _hit(r: RecordArchived) -> dict[str, Any]:
     """What a result list shows; the whole record is one GET away."""
-    v = r.voucher
+    v, m = r.voucher, r.material
     return {
         "record_id": str(r.record_id),
         "archive_code": r.archive_code,
@@ -68,7 +68,7 @@ def _hit(r: RecordArchived) -> dict[str, Any]:
         "category": r.category.value,
         "voucher_no": v.voucher_no if v else None,
         "voucher_date": v.voucher_date if v else None,
-        "summary": v.summary if v else None,
+        "summary": r.title if v or m else None,  # a voucher's 摘要, a material's 题名
         "amount": v.total.model_dump(mode="json") if v else None,
         "retention_until": r.retention_until.isoformat() if r.retention_until else None,
         "review_required": r.review_required,
@@ -127,7 +127,7 @@ class SearchIndex:
         self._db.execute("DELETE FROM texts WHERE rowid = ?", (n,))
         self._db.execute(
             "INSERT INTO texts (rowid, summary, counterparties) VALUES (?, ?, ?)",
-            (n, v.summary if v else "", counterparties),
+            (n, r.title if v or r.material else "", counterparties),
         )
 
     async def add(self, record: RecordArchived) -> None:

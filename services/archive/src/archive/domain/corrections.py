@@ -64,6 +64,7 @@ def judge(doc: DocumentIngested, corrected: RecordArchived | None) -> CheckResul
             f"corrects {c.names()}, which this fonds does not hold (yet): held for review "
             "until the voucher it corrects is archived",
         )
+    assert doc.voucher is not None, "only a voucher corrects"
     rule, total = CORRECTION_RULES[c.kind], doc.voucher.total.amount
     named, year = corrected.archive_code, corrected.fiscal_year
     problems = []

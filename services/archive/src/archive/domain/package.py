@@ -40,6 +40,21 @@ def metadata_xml(r: RecordArchived) -> bytes:
         code=r.retention.code,
     )
     add(root, "保管期限截止日期", r.retention_until.isoformat() if r.retention_until else "永久")
+    if m := r.material:
+        material = add(root, RETENTION_RULES[r.category].name_zh)
+        add(material, "题名", m.title)
+        add(material, "责任者", m.responsible)
+        add(
+            material,
+            "起止期间",
+            f"{r.fiscal_year}-{m.period_from:02d}至{r.fiscal_year}-{m.period_to:02d}",
+        )
+        if m.bank_account:
+            add(material, "银行账户", m.bank_account)
+        if m.asset_no:
+            add(material, "资产编号", m.asset_no)
+        if m.reference:
+            add(material, "区分项", m.reference)
     if v := r.voucher:
         voucher = add(root, "记账凭证")
         add(voucher, "凭证号", v.voucher_no)

@@ -20,7 +20,7 @@ from contracts.checks import (
     conclude,
 )
 from contracts.events import DocumentIngested, RecordArchived
-from contracts.records import CheckOutcome, CheckResult, StoredFile
+from contracts.records import CheckOutcome, CheckResult, RetentionPeriod, StoredFile
 
 
 @dataclass(frozen=True)
@@ -102,7 +102,7 @@ def archive(
         fiscal_year=doc.fiscal_year,
         category=doc.category,
         retention=r.period,
-        retention_until=retention_until(r.period, doc.fiscal_year),
+        retention_until=retention_until(r.period, doc.fiscal_year, disposal=disposed_on(doc)),
         originals=tuple(
             f.model_copy(update={"bucket": bucket, "object_key": original_key(code, n, f)})
             for n, f in enumerate(doc.files, 1)
@@ -115,10 +115,16 @@ def archive(
         or any(r.outcome is CheckOutcome.FAILED for r in accessed),
         period=doc.period,
         voucher=doc.voucher,
+        material=doc.material,
         package=f"{code}/",
         corrects=link_to(doc, corrected),
         submitted_by=doc.submitted_by,
     )
+
+
+def disposed_on(doc: DocumentIngested) -> date | None:
+    """A fixed-asset card's disposal, when uploaded with it."""
+    return doc.material.disposed_on if doc.material else None
 
 
 VERSION = re.compile(r"-V(\d+)$")
@@ -174,13 +180,19 @@ class ObjectLock:
 PERMANENT_LOCK_YEARS = 100
 
 
-def object_lock(last_day: date | None, now: datetime, fiscal_year: int) -> ObjectLock:
+def object_lock(
+    retention: RetentionPeriod, last_day: date | None, now: datetime, fiscal_year: int
+) -> ObjectLock:
     """Locked until the day after the last day of retention (UTC); permanent records are held
-    and locked ``PERMANENT_LOCK_YEARS`` past their fiscal year.
+    and locked ``PERMANENT_LOCK_YEARS`` past their fiscal year. A fixed-asset card whose asset
+    is still in use has no last day yet ("固定资产报废清理后保管5年", 附表1 序号6): it is held,
+    with no date, until its disposal is recorded and the date can be counted.
 
     A record whose retention is already over when it is archived (an old record taken over late)
     gets no lock: S3 refuses retention dates in the past, and there is nothing left to protect.
     """
+    if last_day is None and not retention.permanent:
+        return ObjectLock(until=None, legal_hold=True)
     if last_day is None:
         far = datetime(fiscal_year + PERMANENT_LOCK_YEARS + 1, 1, 1, tzinfo=UTC)
         return ObjectLock(until=far, legal_hold=True)

@@ -1,4 +1,5 @@
-"""Volume assembly (组卷/装册): a month's vouchers of one retention form one volume.
+"""Volume assembly (组卷/装册): a month's vouchers of one retention form one volume; ledgers,
+reports and other material of a month and retention form volumes of their own, by category.
 
 Volumes are bound (fixed, with their numbers) when the records are handed over to the archive
 department (移交): the handover list names them, so they never change afterwards. Until then a
@@ -12,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from archive.domain.retention import RETENTION_RULES
 from contracts.events import RecordArchived
 
 
@@ -31,6 +33,13 @@ class Volume:
     @property
     def date_range(self) -> tuple[str, str]:
         dates = sorted(r.voucher.voucher_date for r in self.records if r.voucher)
+        months = sorted(
+            f"{r.fiscal_year}-{month:02d}"
+            for r in self.records
+            if (m := r.material)
+            for month in (m.period_from, m.period_to)
+        )
+        dates = sorted(dates + months)
         return (dates[0], dates[-1]) if dates else ("", "")
 
     @property
@@ -50,15 +59,19 @@ class BoundVolume:
 
 
 def assemble(records: Iterable[RecordArchived], first_number: int = 1) -> list[Volume]:
-    """One volume per (year, month, retention), in that order; items in archive-code order."""
-    groups: dict[tuple[int, int, str], list[RecordArchived]] = defaultdict(list)
+    """One volume per (year, month, retention, category: vouchers, ledgers, reports, other), in
+    that order; items in archive-code order."""
+    groups: dict[tuple[int, int, str, str], list[RecordArchived]] = defaultdict(list)
     for r in records:
-        groups[(r.fiscal_year, r.period or 0, r.retention.code)].append(r)
+        category = RETENTION_RULES[r.category].category_code
+        groups[(r.fiscal_year, r.period or 0, r.retention.code, category)].append(r)
     return [
         Volume(
             n, year, period or None, retention, tuple(sorted(items, key=lambda r: r.archive_code))
         )
-        for n, ((year, period, retention), items) in enumerate(sorted(groups.items()), first_number)
+        for n, ((year, period, retention, _), items) in enumerate(
+            sorted(groups.items()), first_number
+        )
     ]
 
 

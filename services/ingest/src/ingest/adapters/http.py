@@ -22,7 +22,7 @@ from ingest.domain.files import MAX_FILE_BYTES, UploadedFile, media_type_of
 from ingest.domain.uploaders import Uploader
 from ingest.journals import JournalService, VoucherResult
 from ingest.packages import PackageService
-from ingest.service import IngestService, Outcome, Spooled
+from ingest.service import IngestResult, IngestService, Outcome, Spooled
 from servicekit.auth import Caller, Principal
 from servicekit.body_gate import Admission
 from servicekit.roles import RoleDirectory
@@ -84,7 +84,7 @@ def _summary(results: list[VoucherResult]) -> dict[str, Any]:
 
 # What a multipart form adds around the file it carries: a route's cap is its file's and this.
 FORM_SLACK = 1024 * 1024
-UPLOADS = ("/v1/vouchers", "/v1/journals", "/v1/packages")
+UPLOADS = ("/v1/vouchers", "/v1/materials", "/v1/journals", "/v1/packages")
 
 
 async def uploader_of(directory: RoleDirectory, caller: Principal) -> Uploader:
@@ -138,6 +138,28 @@ def ingest_router(
             [await _read(a, "attachment") for a in attachments or []],
             uploader=caller,
         )
+        return _answer(result)
+
+    @router.post("/materials", status_code=202, max_body_size=max_voucher_bytes)
+    async def upload_material(
+        caller: Uploading,
+        description: Annotated[
+            UploadFile, File(description="What the files are, format aap.material.v1")
+        ],
+        files: Annotated[
+            list[UploadFile], File(description="A ledger, report, statement…: PDF/OFD/XLSX/XML")
+        ],
+    ) -> Any:
+        """A ledger, a report, a bank statement or reconciliation, a tax return (第六条): the
+        same answers as a voucher's upload."""
+        result = await service.ingest(
+            await _read(description, "description"),
+            [await _read(f, "attachment") for f in files],
+            uploader=caller,
+        )
+        return _answer(result)
+
+    def _answer(result: IngestResult) -> JSONResponse:
         body = result.event.model_dump(mode="json")
         accepted = isinstance(result.event, DocumentIngested)
         status = "accepted" if accepted else "rejected"

@@ -50,10 +50,11 @@ from contracts.checks import (
     CheckItem,
 )
 from contracts.records import CheckFinding, CheckOutcome, CheckResult, company_key
-from ingest.domain.files import ACCEPTED_ATTACHMENT_TYPES
+from ingest.domain.files import ACCEPTED_ATTACHMENT_TYPES, ACCEPTED_MATERIAL_TYPES
 from ingest.parsers.einvoice import EInvoice
 from ingest.parsers.files import ReadFile
 from ingest.parsers.findings import Finding
+from ingest.parsers.material import MaterialExport
 from ingest.parsers.voucher import VoucherExport
 
 
@@ -61,7 +62,7 @@ from ingest.parsers.voucher import VoucherExport
 class Upload:
     """What the checks look at: every file as read, and what intake learned around them."""
 
-    files: Sequence[ReadFile]  # [0] the voucher export, then the attachments in order
+    files: Sequence[ReadFile]  # [0] the voucher export or a material's description, then files
     # Invoice key → the record holding it; "" where it is of a fonds the uploader may not see.
     booked: Mapping[str, str] = field(default_factory=dict)
     # Per file, in order: the signature found, or None if clean. None: no scanner configured.
@@ -84,10 +85,22 @@ class Upload:
         return read.voucher if read else None
 
     @property
+    def is_material(self) -> bool:
+        """A material's upload (its description first), whether or not it could be read."""
+        return self.voucher_file.role == "description"
+
+    @property
+    def material(self) -> MaterialExport | None:
+        read = self.voucher_file.material
+        return read.material if read else None
+
+    @property
     def voucher_findings(self) -> Sequence[Finding]:
-        if reason := self.voucher_file.unreadable:
-            return (Finding(CHECK_3_1, "voucher", reason),)
-        read = self.voucher_file.voucher
+        """What the parse of the first file found: the voucher export's, or the description's."""
+        first = self.voucher_file
+        if reason := first.unreadable:
+            return (Finding(CHECK_3_1, first.role, reason),)
+        read = first.voucher or first.material
         return read.findings if read else ()
 
     @property
@@ -121,7 +134,7 @@ def not_applicable(reason: str) -> Skipped:
 
 Found = list[CheckFinding]
 Check = Callable[[Upload], Found | Skipped]
-VOUCHER_UNREAD = "the voucher export cannot be read (3-1)"
+VOUCHER_UNREAD = "the voucher export or description cannot be read (3-1)"
 
 
 def at(f: ReadFile, message: str) -> CheckFinding:
@@ -144,12 +157,17 @@ def _voucher_findings(item: CheckItem) -> Check:
     return check
 
 
+NOT_PARSED = "the voucher export or description did not pass 1-2, 1-3, 1-4, 1-5 or 2-4"
+
+
 def _with_voucher(check: Callable[[Upload, VoucherExport], Found | Skipped]) -> Check:
     """A check that needs the parsed voucher: not performed when it did not parse."""
 
     def run(u: Upload) -> Found | Skipped:
+        if u.material is not None:
+            return not_applicable(f"a {u.material.kind.value} is not a voucher")
         if u.voucher is None:
-            return not_performed("the voucher export did not pass 1-2, 1-3, 1-4, 1-5 or 2-4")
+            return not_performed(NOT_PARSED)
         return check(u, u.voucher)
 
     return run
@@ -182,14 +200,21 @@ def _reasonable(u: Upload) -> Found | Skipped:
         if f.item is CHECK_1_5
     ]
     found += [at(f, p) for f, inv in u.invoices() for p in inv.arithmetic_problems()]
-    if not found and u.voucher is None and not u.invoices():
-        return not_performed("the voucher export did not pass 1-2, 1-3, 1-4 or 2-4")
+    if not found and u.voucher is None and u.material is None and not u.invoices():
+        return not_performed(NOT_PARSED)
     return found
 
 
-def _special_characters(u: Upload, v: VoucherExport) -> Found | Skipped:
-    texts = {"summary": v.summary, "company_name": v.company_name, "voucher_no": v.voucher_no}
-    texts |= {f"entries.{i}.summary": e.summary for i, e in enumerate(v.entries)}
+def _special_characters(u: Upload) -> Found | Skipped:
+    texts: dict[str, str]
+    if (m := u.material) is not None:
+        texts = {"title": m.title, "responsible": m.responsible, "company_name": m.company_name}
+        texts |= {"reference": m.reference or "", "asset_no": m.asset_no or ""}
+    elif (v := u.voucher) is not None:
+        texts = {"summary": v.summary, "company_name": v.company_name, "voucher_no": v.voucher_no}
+        texts |= {f"entries.{i}.summary": e.summary for i, e in enumerate(v.entries)}
+    else:
+        return not_performed(NOT_PARSED)
     return [
         CheckFinding(message="contains control characters", file=u.voucher_file.ref, field=name)
         for name, text in texts.items()
@@ -199,7 +224,15 @@ def _special_characters(u: Upload, v: VoucherExport) -> Found | Skipped:
 
 def _duplicates(u: Upload) -> Found | Skipped:
     found, seen = [], set()
-    if u.held_by is not None:
+    if u.held_by is not None and u.material is not None:
+        found.append(
+            CheckFinding(
+                message=f"this {u.material.kind.value} of the same months is held by record "
+                f"{u.held_by}, with other content",
+                file=u.voucher_file.ref,
+            )
+        )
+    elif u.held_by is not None:
         found.append(
             CheckFinding(
                 message=f"this voucher's key is held by record {u.held_by}, with other content: "
@@ -290,7 +323,20 @@ def _process_information(u: Upload, v: VoucherExport) -> Found | Skipped:
 
 
 def _content_present(u: Upload) -> Found | Skipped:
-    return [at(f, "file is empty") for f in u.files if f.size == 0]
+    found = [at(f, "file is empty") for f in u.files if f.size == 0]
+    if u.is_material and not u.attachments:
+        found.append(
+            CheckFinding(message="a material is its files: none was uploaded", field="files")
+        )
+    return found
+
+
+def _process(u: Upload) -> Found | Skipped:
+    """2-5: who made it. A voucher's preparer, reviewer and approver; a material's 责任者,
+    which its description requires."""
+    if u.material is not None:
+        return []
+    return _with_voucher(_process_information)(u)
 
 
 def _attachments_match(u: Upload, v: VoucherExport) -> Found | Skipped:
@@ -305,10 +351,14 @@ def _attachments_match(u: Upload, v: VoucherExport) -> Found | Skipped:
 
 
 def _accepted_formats(u: Upload) -> Found | Skipped:
+    if u.is_material:
+        accepted, named = ACCEPTED_MATERIAL_TYPES, "PDF, OFD, XLSX or XML"
+    else:
+        accepted, named = ACCEPTED_ATTACHMENT_TYPES, "PDF, OFD or XML"
     return [
-        at(f, f"type {f.media_type} is not accepted (PDF, OFD or XML)")
+        at(f, f"type {f.media_type} is not accepted ({named})")
         for f in u.attachments
-        if f.media_type not in ACCEPTED_ATTACHMENT_TYPES
+        if f.media_type not in accepted
     ]
 
 
@@ -327,6 +377,8 @@ def _readable(u: Upload) -> Found | Skipped:
             found.append(at(f, "PDF has no pages"))
         if f.ofd and f.ofd.problem:
             found.append(at(f, f.ofd.problem))
+        if f.workbook and f.workbook.problem:
+            found.append(at(f, f.workbook.problem))
     return found
 
 
@@ -389,7 +441,7 @@ INTAKE_CHECKS: Mapping[CheckItem, Check] = {
     CHECK_1_3: _voucher_findings(CHECK_1_3),
     CHECK_1_4: _voucher_findings(CHECK_1_4),
     CHECK_1_5: _reasonable,
-    CHECK_1_6: _with_voucher(_special_characters),
+    CHECK_1_6: _special_characters,
     CHECK_1_8: _duplicates,
     CHECK_1_10: _attributes,
     CHECK_INVOICE_MATCH: _with_voucher(_invoice_matches),
@@ -398,7 +450,7 @@ INTAKE_CHECKS: Mapping[CheckItem, Check] = {
     CHECK_2_2: _from_package(CHECK_2_2),
     CHECK_2_3: _not_per_upload(CHECK_2_3),
     CHECK_2_4: _voucher_findings(CHECK_2_4),
-    CHECK_2_5: _with_voucher(_process_information),
+    CHECK_2_5: _process,
     CHECK_2_6: _not_per_upload(CHECK_2_6),
     CHECK_2_7: _content_present,
     CHECK_2_8: _with_voucher(_attachments_match),

@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from contracts.checks import CHECK_3_3, CheckItem, conclude
 from contracts.events import DocumentIngested, Problem
@@ -23,6 +24,7 @@ from contracts.records import (
     InvoiceRef,
     StoredFile,
     VoucherSummary,
+    material_key,
     voucher_key,
 )
 from contracts.types import Money
@@ -32,6 +34,7 @@ from ingest.domain.policy import INTAKE_POLICY, Rule, judge
 from ingest.parsers.einvoice import EInvoice
 from ingest.parsers.files import ReadFile
 from ingest.parsers.findings import Finding
+from ingest.parsers.material import MaterialExport
 from ingest.parsers.voucher import VoucherExport
 
 
@@ -54,6 +57,11 @@ class Assessment:
     def voucher(self) -> VoucherExport | None:
         read = self.files[0].voucher
         return read.voucher if read else None
+
+    @property
+    def material(self) -> MaterialExport | None:
+        read = self.files[0].material
+        return read.material if read else None
 
 
 def over_limits(voucher: UploadedFile, attachments: Sequence[UploadedFile]) -> list[Finding]:
@@ -151,23 +159,41 @@ def _problems(r: CheckResult) -> list[Problem]:
     ]
 
 
-def natural_key(v: VoucherExport) -> str:
-    """The voucher's natural key: no two records hold one (``contracts.records.voucher_key``)."""
+Described = VoucherExport | MaterialExport
+
+
+def described(first: ReadFile) -> Described | None:
+    """What the first file of an upload says it is: a voucher, a material, or (unread) None."""
+    if first.voucher is not None:
+        return first.voucher.voucher
+    return first.material.material if first.material is not None else None
+
+
+def natural_key(d: Described) -> str:
+    """The natural key of what is uploaded: no two records hold one
+    (``contracts.records.voucher_key``, ``material_key``)."""
+    if isinstance(d, MaterialExport):
+        return material_key(
+            fonds_code=d.fonds_code,
+            company_name=d.company_name,
+            fiscal_year=d.fiscal_year,
+            material=d.description,
+        )
     return voucher_key(
-        fonds_code=v.fonds_code,
-        company_name=v.company_name,
-        fiscal_year=v.fiscal_year,
-        period=v.period,
-        voucher_no=v.voucher_no,
+        fonds_code=d.fonds_code,
+        company_name=d.company_name,
+        fiscal_year=d.fiscal_year,
+        period=d.period,
+        voucher_no=d.voucher_no,
     )
 
 
-def same_content(v: VoucherExport, attachments: Sequence[ReadFile]) -> str:
-    """What makes two uploads of one voucher "the same content": the canonical voucher (its
-    fields as parsed, so encoding and layout do not count) and the SHA-256 of each attachment
-    (in any order). Its SHA-256, as a fingerprint."""
+def same_content(d: Described, attachments: Sequence[ReadFile]) -> str:
+    """What makes two uploads of one voucher (or material) "the same content": the canonical
+    voucher or description (its fields as parsed, so encoding and layout do not count) and the
+    SHA-256 of each attachment (in any order). Its SHA-256, as a fingerprint."""
     canonical = {
-        "voucher": v.model_dump(mode="json"),
+        "voucher" if isinstance(d, VoucherExport) else "material": d.model_dump(mode="json"),
         "attachments": sorted(f.ref.sha256 for f in attachments),
     }
     text = json.dumps(canonical, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
@@ -183,29 +209,32 @@ def ingested_event(
     at: datetime,
     source_export: StoredFile | None = None,
 ) -> DocumentIngested:
-    v = a.voucher
-    assert v is not None and a.accepted, "only an accepted upload is ingested"
+    d = described(a.files[0])
+    assert d is not None and a.accepted, "only an accepted upload is ingested"
+    if isinstance(d, MaterialExport):
+        what: dict[str, Any] = {
+            "category": d.kind,
+            "period": d.period_to,
+            "material": d.description,
+        }
+    else:
+        what = {"category": d.category, "period": d.period, "voucher": _summary(d)}
+        what["correction"] = d.corrects
     return DocumentIngested(
         document_id=document_id,
-        fonds_code=v.fonds_code,
-        company_name=v.company_name,
-        fiscal_year=v.fiscal_year,
-        period=v.period,
-        category=v.category,
-        voucher=VoucherSummary(
-            voucher_no=v.voucher_no,
-            voucher_date=v.voucher_date,
-            summary=v.summary,
-            total=Money(amount=v.total_debit, currency=v.currency),
-            entry_count=len(v.entries),
-            preparer=v.preparer,
-            reviewer=v.reviewer,
-            approver=v.approver,
-            declared_attachment_count=v.attachment_count,
-        ),
+        fonds_code=d.fonds_code,
+        company_name=d.company_name,
+        fiscal_year=d.fiscal_year,
+        **what,
         files=tuple(
             StoredFile(
-                role="voucher" if f.role == "voucher" else "attachment",
+                role=(
+                    "voucher"
+                    if f.role == "voucher"
+                    else "description"
+                    if f.role == "description"
+                    else "attachment"
+                ),
                 filename=f.ref.filename,
                 media_type=f.media_type,
                 size=f.size,
@@ -223,5 +252,19 @@ def ingested_event(
         check_conclusion=a.conclusion,
         review_required=a.review_required,
         source_export=source_export,
-        correction=v.corrects,
+    )
+
+
+def _summary(v: VoucherExport) -> VoucherSummary:
+    return VoucherSummary(
+        voucher_no=v.voucher_no,
+        voucher_date=v.voucher_date,
+        summary=v.summary,
+        total=Money(amount=v.total_debit, currency=v.currency),
+        entry_count=len(v.entries),
+        preparer=v.preparer,
+        reviewer=v.reviewer,
+        approver=v.approver,
+        declared_attachment_count=v.attachment_count,
+        bank_accounts=v.bank_accounts,
     )

@@ -10,12 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from contracts.fixity import digest
-from contracts.formats import type_problem
+from contracts.formats import XLSX, type_problem
 from contracts.records import FileRef
 from ingest.parsers.einvoice import EInvoice, is_einvoice, parse_einvoice
+from ingest.parsers.material import MaterialRead, read_material
 from ingest.parsers.ofd import OfdRead, read_ofd
 from ingest.parsers.pdf import PdfRead, read_pdf
 from ingest.parsers.voucher import VoucherRead, read_voucher
+from ingest.parsers.workbook import WorkbookRead, read_workbook
 from ingest.parsers.xml import XmlProblem, read_xml
 
 XML_TYPES = frozenset({"application/xml", "text/xml"})
@@ -23,7 +25,7 @@ XML_TYPES = frozenset({"application/xml", "text/xml"})
 
 @dataclass(frozen=True)
 class UploadedFile:
-    role: str  # "voucher" or "attachment"
+    role: str  # "voucher" or "description" (a material's), then "attachment"
     filename: str
     media_type: str
     data: bytes
@@ -40,11 +42,13 @@ class ReadFile:
     sm3: str
     type_problem: str | None = None  # its content is not of its declared type
     voucher: VoucherRead | None = None  # the voucher export, for the voucher file
+    material: MaterialRead | None = None  # a material's description, for its first file
     xml_problem: str | None = None  # an XML attachment that cannot be read
     invoice: EInvoice | None = None  # an XML attachment that is a 数电票
     invoice_problem: str | None = None  # …whose fields cannot be read
     pdf: PdfRead | None = None
     ofd: OfdRead | None = None
+    workbook: WorkbookRead | None = None
     unreadable: str | None = None  # could not be read at all: a limit, a parser fault
 
     @property
@@ -73,7 +77,8 @@ def _ref(position: int, file: UploadedFile) -> tuple[FileRef, str]:
 
 
 def read_file(position: int, file: UploadedFile) -> ReadFile:
-    """Read one file of an upload: position 0 the voucher, 1… the attachments in order."""
+    """Read one file of an upload: position 0 the voucher export or a material's description,
+    1… the attachments (a material's files) in order."""
     ref, sm3 = _ref(position, file)
     read = ReadFile(
         ref,
@@ -85,6 +90,8 @@ def read_file(position: int, file: UploadedFile) -> ReadFile:
     )
     if file.role == "voucher":
         return _with(read, voucher=read_voucher(file.data))
+    if file.role == "description":
+        return _with(read, material=read_material(file.data))
     if file.media_type in XML_TYPES:
         try:
             root = read_xml(file.data)
@@ -100,6 +107,8 @@ def read_file(position: int, file: UploadedFile) -> ReadFile:
         return _with(read, pdf=read_pdf(file.data))
     if file.media_type == "application/ofd" and file.data.startswith(b"PK"):
         return _with(read, ofd=read_ofd(file.data))
+    if file.media_type == XLSX:
+        return _with(read, workbook=read_workbook(file.data))
     return read
 
 

@@ -23,7 +23,6 @@ from ingest.parsers.findings import ExportError, Finding
 from ingest.parsers.tables import JournalLimits, OverLimit, Rows
 from ingest.parsers.zips import PackageError, PackageLimits, open_zip
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 XLSX_LIMITS = PackageLimits(
     max_entries=1_000,
     max_entry_bytes=200 * 1024 * 1024,

@@ -5,26 +5,17 @@ A bookkeeping voucher (记账凭证) with its entries; the attachments come as s
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
-from contracts.checks import (
-    CHECK_1_2,
-    CHECK_1_3,
-    CHECK_1_4,
-    CHECK_1_5,
-    CHECK_2_4,
-    CHECK_3_1,
-    CheckItem,
-)
-from contracts.records import CorrectionOf, RecordCategory
+from contracts.checks import CHECK_1_5
+from contracts.records import BankAccount, CorrectionOf, RecordCategory
 from contracts.types import Amount, Contract
 from ingest.parsers.findings import ExportError, Finding
-from ingest.parsers.text import decode_text
+from ingest.parsers.json_document import load_document, validated
 
 
 class VoucherEntry(Contract):
@@ -87,54 +78,23 @@ class VoucherExport(Contract):
     def total_credit(self) -> Decimal:
         return sum((e.credit for e in self.entries), Decimal("0"))
 
-
-# Which check item a validation error falls under, by pydantic's error type.
-_LENGTH = {"string_too_long", "too_long", "string_too_short", "too_short"}
-_DOMAIN = {
-    "literal_error",
-    "enum",
-    "greater_than",
-    "greater_than_equal",
-    "less_than",
-    "less_than_equal",
-    "multiple_of",
-    "value_error",
-    "assertion_error",
-}
+    @property
+    def bank_accounts(self) -> tuple[BankAccount, ...]:
+        """The bank accounts its entries book: 银行存款 (1002) and its sub-accounts, each once."""
+        seen = {e.account_code: e.account_name for e in self.entries if _is_bank(e)}
+        return tuple(BankAccount(code=c, name=n) for c, n in sorted(seen.items()))
 
 
-def _item_of(error_type: str) -> CheckItem:
-    if error_type == "missing":
-        return CHECK_2_4  # a required field absent
-    if error_type in _LENGTH:
-        return CHECK_1_2
-    if error_type in _DOMAIN:
-        return CHECK_1_4
-    return CHECK_1_3  # of the wrong type or format
+BANK_DEPOSITS = "1002"  # 银行存款 in the 企业会计准则 chart of accounts
+
+
+def _is_bank(entry: VoucherEntry) -> bool:
+    return entry.account_code.startswith(BANK_DEPOSITS)
 
 
 def parse_voucher_export(raw: bytes) -> VoucherExport:
     """Parse and check one export; raise ExportError naming every problem found."""
-    text = decode_text(raw)
-    try:
-        document = json.loads(text, parse_float=Decimal)
-    except json.JSONDecodeError as error:
-        raise ExportError([Finding(CHECK_3_1, "voucher", f"malformed JSON: {error}")]) from error
-    except RecursionError as error:  # the standard parser recurses once per nested level
-        raise ExportError([Finding(CHECK_3_1, "voucher", "JSON nested too deeply")]) from error
-    except ValueError as error:  # an integer of more digits than Python converts
-        raise ExportError([Finding(CHECK_3_1, "voucher", f"unreadable number: {error}")]) from error
-    try:
-        voucher = VoucherExport.model_validate(document)
-    except ValidationError as error:
-        raise ExportError(
-            [
-                Finding(
-                    _item_of(e["type"]), ".".join(str(p) for p in e["loc"]) or "voucher", e["msg"]
-                )
-                for e in error.errors()
-            ]
-        ) from error
+    voucher = validated(VoucherExport, load_document(raw, "voucher"), "voucher")
     if voucher.total_debit != voucher.total_credit:
         raise ExportError(
             [

@@ -1,0 +1,167 @@
+"""The demo's whole year (②c, ②d): the ledgers, reports and bank statements of 2025 archived as
+records of their own (第六条, 附表1), the year's completeness named gap by gap, and its handover
+refused until the last statement arrives and a voided voucher number is waived."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from contracts.topics import RECORDS_ARCHIVED
+from devkit.identity import ERP, as_user
+from devkit.stack import LocalStack
+from devkit.watch import EventWatcher, consumed, of_type
+from servicekit.settings import PlatformSettings
+
+SAMPLES = Path(__file__).resolve().parents[4] / "samples"
+ARCHIVIST, ACCOUNTANT = "zhaomin", "lijing"
+# 记-0004 of April, numbered after a 记-0003 the ERP voided: the gap in 记字 numbering.
+VOUCHER = "2025-04-ji-0004.json"
+MATERIALS = [
+    "2025-zongzhang",
+    "2025-mingxizhang",
+    "2025-rijizhang",
+    "2025-nianbao",
+    "2025-03-yuebao",
+    "2025-04-yuebao",
+    "2025-03-duizhangdan-1002",
+    "gd-2019-0007",
+]
+LATE_STATEMENT = "2025-04-duizhangdan-1002"  # the bank's April statement, arriving late
+NUMBERING_GAP = "2025-04/numbering/记/3-3"
+STATEMENT_GAP = "2025-04/bank_statement/1002"
+YEAR: dict[str, str | int] = {"fonds_code": "Q001", "fiscal_year": 2025}
+
+
+def say(text: str = "") -> None:
+    print(text, flush=True)
+
+
+@dataclass
+class YearOutcome:
+    retention: dict[str, str] = field(default_factory=dict)  # 题名 → 保管期限 as archived
+    gaps: list[str] = field(default_factory=list)  # open gaps, as first reported
+    refused: str = ""  # why the first handover was refused
+    handed_over: int = 0  # the second handover's status
+    waived: list[str] = field(default_factory=list)  # the gaps the handover lists as waived
+
+    @property
+    def as_expected(self) -> bool:
+        return (
+            self.retention.get("2025年度总账") == "30年"
+            and self.retention.get("2025年度财务会计报告") == "永久"
+            and self.gaps == [NUMBERING_GAP, STATEMENT_GAP]
+            and NUMBERING_GAP in self.refused
+            and STATEMENT_GAP in self.refused
+            and self.handed_over == 201
+            and self.waived == [NUMBERING_GAP]
+        )
+
+
+def material(name: str) -> list[tuple[str, tuple[str, bytes]]]:
+    folder = SAMPLES / "materials" / name
+    files = [("description", (f"{name}.json", (folder.with_suffix(".json")).read_bytes()))]
+    return files + [("files", (p.name, p.read_bytes())) for p in sorted(folder.iterdir())]
+
+
+@dataclass(frozen=True)
+class Demo:
+    http: httpx.AsyncClient
+    stack: LocalStack
+    platform: PlatformSettings
+    watch: EventWatcher  # on RECORDS_ARCHIVED
+
+    async def archived(self, r: httpx.Response) -> dict[str, Any]:
+        """The record an accepted upload became, once the archive has archived it and the
+        permission service (which decides who reads it) has heard of it."""
+        r.raise_for_status()
+        doc_id = r.json()["document_id"]
+        await self.watch.wait_for(of_type("RecordArchived", record_id=doc_id), timeout=60)
+        p = self.platform
+        await consumed(p.kafka_bootstrap, p.namespace, "permission", [RECORDS_ARCHIVED])
+        url = f"{self.stack.url('archive')}/v1/records/{doc_id}"
+        kept = await self.http.get(url, headers=as_user(ARCHIVIST))
+        kept.raise_for_status()
+        return dict(kept.json())
+
+
+def kept_for(record: dict[str, Any]) -> str:
+    retention = record["retention"]
+    if retention["permanent"]:
+        return "永久"
+    if retention["counted_from"] == "asset_disposal" and record["retention_until"] is None:
+        return f"{retention['years']}年 after its disposal (held until then)"
+    return f"{retention['years']}年"
+
+
+def open_gaps(report: dict[str, Any]) -> list[dict[str, Any]]:
+    gaps = [*report["year"], *(g for m in report["months"] for g in m["gaps"])]
+    return [g for g in gaps if not g["waived"]]
+
+
+async def story(
+    http: httpx.AsyncClient, stack: LocalStack, platform: PlatformSettings, watch: EventWatcher
+) -> YearOutcome:
+    out, demo = YearOutcome(), Demo(http, stack, platform, watch)
+    ingest, archive = stack.url("ingest"), stack.url("archive")
+    say(
+        "\n②c 归档范围 — the year's books, reports and bank statements, each a record of its own "
+        "(第六条), kept as long as 附表1 says"
+    )
+    voucher = (SAMPLES / "vouchers" / VOUCHER).read_bytes()
+    r = await http.post(
+        f"{ingest}/v1/vouchers",
+        files=[("voucher", (VOUCHER, voucher, "application/json"))],
+        headers=as_user(ERP),
+    )
+    kept = await demo.archived(r)
+    v = kept["voucher"]
+    say(f"   {v['voucher_no']}  {v['summary']}  → {kept['archive_code']} (the ERP voided 记-0003)")
+    for name in MATERIALS:
+        r = await http.post(f"{ingest}/v1/materials", files=material(name), headers=as_user(ERP))
+        kept = await demo.archived(r)
+        out.retention[kept["material"]["title"]] = kept_for(kept)
+        say(f"   {kept['archive_code']:<26} {kept['material']['title']}  保管 {kept_for(kept)}")
+
+    say("\n②d 齐全完整 · 移交 — is 2025 complete before the accounting department hands it over?")
+    r = await http.get(f"{archive}/v1/completeness", params=YEAR, headers=as_user(ARCHIVIST))
+    r.raise_for_status()
+    gaps = open_gaps(r.json())
+    out.gaps = [g["id"] for g in gaps]
+    for g in gaps:
+        say(f"   missing: {g['missing']}  ({g['basis']}; gap {g['id']})")
+    offer = await http.post(f"{archive}/v1/handover-offers", json=YEAR, headers=as_user(ACCOUNTANT))
+    offer.raise_for_status()
+    accept = {"offer_id": offer.json()["offer_id"], "supervised_by": "王强"}
+    r = await http.post(f"{archive}/v1/handovers", json=accept, headers=as_user(ARCHIVIST))
+    out.refused = str(r.json()["detail"])
+    say(f"   {ACCOUNTANT} offers 2025, {ARCHIVIST} accepts: HTTP {r.status_code} {out.refused}")
+
+    r = await http.post(
+        f"{ingest}/v1/materials", files=material(LATE_STATEMENT), headers=as_user(ERP)
+    )
+    kept = await demo.archived(r)
+    say(f"   the bank's April statement arrives: {kept['archive_code']}")
+    reason = "记-0003 于2025-04-30在ERP中作废，见作废凭证登记簿第12号"
+    waiver = {**YEAR, "gaps": [NUMBERING_GAP], "reason": reason}
+    r = await http.post(
+        f"{archive}/v1/completeness/waivers", json=waiver, headers=as_user(ARCHIVIST)
+    )
+    r.raise_for_status()
+    say(f"   {ARCHIVIST} waives {NUMBERING_GAP}: {reason} (GapWaived, on the audit trail)")
+    r = await http.post(f"{archive}/v1/handovers", json=accept, headers=as_user(ARCHIVIST))
+    out.handed_over = r.status_code
+    if r.status_code == 201:
+        handed = r.json()
+        out.waived = [w["gap"] for w in handed["waived"]]
+        say(
+            f"   accepted again: HTTP 201, {len(handed['record_ids'])} records in "
+            f"{handed['volumes']} volumes handed over; its 移交清册 lists the waived gap"
+        )
+    else:
+        say(f"   accepted again: HTTP {r.status_code} {json.dumps(r.json(), ensure_ascii=False)}")
+    return out
