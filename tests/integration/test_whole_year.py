@@ -130,6 +130,8 @@ async def test_a_fixed_asset_card_is_held_until_its_disposal_then_kept_five_year
         return held, kept.retain_until_date if kept else None
 
     keys = [f["object_key"] for f in card["originals"]] + [f"{card['archive_code']}/metadata.xml"]
+    metadata = (await store.get(f"{card['archive_code']}/metadata.xml")).decode()
+    assert "<保管期限截止日期>报废清理后5年</保管期限截止日期>" in metadata  # never 永久
     assert [await lock(k) for k in keys] == [(True, None)] * len(keys)  # held, with no date
 
     url = f"/v1/records/{card['record_id']}/disposal"

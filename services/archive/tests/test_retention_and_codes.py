@@ -4,7 +4,7 @@ import pytest
 
 from archive.domain.archive_code import ArchiveCodeRule
 from archive.domain.record import ObjectLock, archive, object_lock, placement
-from archive.domain.retention import RETENTION_RULES, retention_until
+from archive.domain.retention import RETENTION_RULES, kept_until, retention_until
 from contracts.events import DocumentIngested, RecordArchived
 from contracts.records import RecordCategory, RetentionPeriod, StoredFile
 from devkit.samples import ingested_document
@@ -58,6 +58,9 @@ def test_fixed_asset_cards_count_from_disposal() -> None:
     # Counted from the end of the disposal's year (第十四条), not from the disposal's day.
     assert retention_until(card, 2020, disposal=date(2024, 6, 30)) == date(2029, 12, 31)
     assert retention_until(card, 2020, disposal=date(2024, 1, 2)) == date(2029, 12, 31)
+    assert kept_until(card, None) == "报废清理后5年"  # what its metadata and registers say
+    assert kept_until(card, date(2029, 12, 31)) == "2029-12-31"
+    assert kept_until(RetentionPeriod(permanent=True), None) == "永久"
     # In use: held, with no date that would end its lock before the asset is disposed of.
     now = datetime(2026, 11, 28, tzinfo=UTC)
     assert object_lock(card, None, now, 2020) == ObjectLock(None, legal_hold=True)

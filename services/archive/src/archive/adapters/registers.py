@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from archive.domain.retention import RETENTION_RULES
+from archive.domain.retention import RETENTION_RULES, kept_until
 from archive.domain.volumes import Volume
 from contracts.events import GapWaived, RecordArchived
 from servicekit.exports import CSV, XLSX, Cell, Register, as_csv, as_xlsx
@@ -47,7 +47,7 @@ def custody_register(
                     v.summary if v else m.title if m else "",
                     v.total.amount if v else None,
                     "永久" if r.retention.permanent else f"{r.retention.years}年",
-                    r.retention_until.isoformat() if r.retention_until else "永久",
+                    kept_until(r.retention, r.retention_until),
                     v.declared_attachment_count if v else None,
                     "；".join(remarks),
                 ]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import xml.etree.ElementTree as ET
 
-from archive.domain.retention import RETENTION_RULES
+from archive.domain.retention import RETENTION_RULES, kept_until
 from contracts.events import RecordArchived
 
 NAMESPACE = "urn:aap:accounting-archive:1"
@@ -39,7 +39,7 @@ def metadata_xml(r: RecordArchived) -> bytes:
         "永久" if r.retention.permanent else f"{r.retention.years}年",
         code=r.retention.code,
     )
-    add(root, "保管期限截止日期", r.retention_until.isoformat() if r.retention_until else "永久")
+    add(root, "保管期限截止日期", kept_until(r.retention, r.retention_until))
     if m := r.material:
         material = add(root, RETENTION_RULES[r.category].name_zh)
         add(material, "题名", m.title)

@@ -65,3 +65,13 @@ def retention_until(
             return None
         return date(disposal.year + period.years, 12, 31)
     return date(fiscal_year + period.years, 12, 31)
+
+
+def kept_until(period: RetentionPeriod, last_day: date | None) -> str:
+    """The last day of retention as registers and metadata print it: a date, 永久, or for a
+    fixed-asset card whose asset is in use, what it waits for (报废清理后5年)."""
+    if last_day is not None:
+        return last_day.isoformat()
+    if period.permanent or period.years is None:
+        return "永久"
+    return f"报废清理后{period.years}年"
