@@ -6,7 +6,7 @@ Voucher numbers run per voucher word (记/收/付/转…) within a month: 记-00
 from __future__ import annotations
 
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -39,16 +39,16 @@ def numbering(voucher_nos: Iterable[str]) -> list[NumberingReport]:
         by_word[m["word"]].append(int(m["n"]))
     reports = []
     for word, numbers in sorted(by_word.items()):
-        present = set(numbers)
-        first, last = min(present), max(present)
+        seen = Counter(numbers)  # counted once: a month holds thousands of vouchers
+        first, last = min(seen), max(seen)
         reports.append(
             NumberingReport(
                 word=word,
                 first=first,
                 last=last,
                 count=len(numbers),
-                gaps=tuple(n for n in range(1, last + 1) if n not in present),
-                repeats=tuple(sorted(n for n in present if numbers.count(n) > 1)),
+                gaps=tuple(n for n in range(1, last + 1) if n not in seen),
+                repeats=tuple(sorted(n for n, times in seen.items() if times > 1)),
             )
         )
     if unparsed:
