@@ -44,6 +44,7 @@ async def test_upload_archive_borrow_approve_download_audit_and_the_vendors_oas(
     assert year.gaps == ["2025-04/numbering/记/3-3", "2025-04/bank_statement/1002"]
     assert "incomplete: 2025-04/numbering/记/3-3 — 记 numbers 0003 are missing" in year.refused
     assert (year.handed_over, year.waived) == (201, ["2025-04/numbering/记/3-3"])
+    assert year.audited == ["2025-04/numbering/记/3-3"]  # the waiver on the audit trail
     kept = ("1-1", "1-7", "1-10", "1-11", "AAP-PACKAGE-KEPT", "2-7")
     assert outcome.recheck == {code: "passed" for code in kept}
     assert set(outcome.trail) >= STORY

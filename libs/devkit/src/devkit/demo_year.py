@@ -11,9 +11,10 @@ from typing import Any
 
 import httpx
 
-from contracts.topics import RECORDS_ARCHIVED
+from contracts.events import GapWaived
+from contracts.topics import GAPS_WAIVED, RECORDS_ARCHIVED
 from devkit.identity import ERP, as_user
-from devkit.stack import LocalStack
+from devkit.stack import AUDITOR, LocalStack
 from devkit.watch import EventWatcher, consumed, of_type
 from servicekit.settings import PlatformSettings
 
@@ -48,6 +49,7 @@ class YearOutcome:
     refused: str = ""  # why the first handover was refused
     handed_over: int = 0  # the second handover's status
     waived: list[str] = field(default_factory=list)  # the gaps the handover lists as waived
+    audited: list[str] = field(default_factory=list)  # the GapWaived entries of the audit log
 
     @property
     def as_expected(self) -> bool:
@@ -59,6 +61,7 @@ class YearOutcome:
             and STATEMENT_GAP in self.refused
             and self.handed_over == 201
             and self.waived == [NUMBERING_GAP]
+            and self.audited == [NUMBERING_GAP]
         )
 
 
@@ -164,4 +167,18 @@ async def story(
         )
     else:
         say(f"   accepted again: HTTP {r.status_code} {json.dumps(r.json(), ensure_ascii=False)}")
+    await consumed(platform.kafka_bootstrap, platform.namespace, "audit", [GAPS_WAIVED])
+    r = await http.get(
+        f"{stack.url('audit')}/v1/entries",
+        params={"event_type": GapWaived.cloudevents_type()},
+        headers=as_user(AUDITOR),
+    )
+    r.raise_for_status()
+    entries = r.json()["items"]
+    out.audited = [e["data"]["gap"] for e in entries]
+    for e in entries:
+        say(
+            f"   the audit log keeps it: #{e['seq']} {e['event_type']} by {e['actor']}: "
+            f"{e['data']['gap']}, {e['data']['reason']}"
+        )
     return out
