@@ -713,6 +713,85 @@ async def test_corrections_are_vouchers_of_their_own_linked_both_ways(
     )
 
 
+async def test_a_correction_archived_before_its_voucher_is_linked_once_the_voucher_is(
+    archived: Any, platform: PlatformSettings
+) -> None:
+    """The original still on its way: the correction is archived, held for review, and waits;
+    the voucher arriving later is linked to it (CorrectionLinked), shown from either side. Pairs
+    sent at once, in either order, are each linked once."""
+    from contracts.topics import CORRECTIONS_LINKED
+
+    http, _ = archived
+
+    async def pair(n: int) -> tuple[DocumentIngested, DocumentIngested]:
+        number = f"记-{n}{secrets.randbelow(10**6):06d}"
+        original = await document(
+            platform, fonds=FONDS, year=2025, summary="原凭证", amount="8.00", period=5
+        )
+        assert original.voucher is not None
+        original = original.model_copy(
+            update={"voucher": original.voucher.model_copy(update={"voucher_no": number})}
+        )
+        names = CorrectionOf(
+            kind=CorrectionKind.REVERSAL, fiscal_year=2025, period=5, voucher_no=number
+        )
+        red = await document(
+            platform, fonds=FONDS, year=2025, summary="注销", amount="-8.00", period=5
+        )
+        return original, red.model_copy(update={"correction": names})
+
+    def sent(d: DocumentIngested) -> Any:
+        return new_event(
+            d, source=source_of("ingest"), subject=str(d.document_id), correlation_id="c"
+        )
+
+    late_original, early_red = await pair(0)
+    pairs = [await pair(n) for n in range(1, 6)]
+    async with (
+        EventWatcher(
+            platform.kafka_bootstrap, platform.namespace, [RECORDS_ARCHIVED, CORRECTIONS_LINKED]
+        ) as watch,
+        EventSender(platform.kafka_bootstrap, platform.namespace) as out,
+    ):
+        await out.send(sent(early_red))
+        [red] = await watch.wait_for(
+            of_type("RecordArchived", record_id=str(early_red.document_id))
+        )
+        assert red.data["corrects"] is None and red.data["review_required"] is True
+        await out.send(sent(late_original))
+        [linked] = await watch.wait_for(
+            of_type("CorrectionLinked", correction_record_id=str(early_red.document_id))
+        )
+        # …and pairs at once, in either order: whichever comes first, each is linked.
+        for n, (original, correction) in enumerate(pairs):
+            for d in (original, correction) if n % 2 else (correction, original):
+                await out.send(sent(d))
+        for original, correction in pairs:
+            for d in (original, correction):
+                await watch.wait_for(of_type("RecordArchived", record_id=str(d.document_id)))
+        await consumed(
+            platform.kafka_bootstrap, platform.namespace, "archive", [DOCUMENTS_INGESTED]
+        )
+        seen = await watch.caught_up()
+    assert linked.data["corrected_record_id"] == str(late_original.document_id)
+    assert linked.data["kind"] == "注销"
+    links = [s.event for s in seen if s.event.type == "cn.aap.CorrectionLinked.v1"]
+    assert len({e.id for e in links}) == len({e.data["correction_record_id"] for e in links})
+    await consumed(platform.kafka_bootstrap, platform.namespace, "permission", [RECORDS_ARCHIVED])
+    for original, correction in [(late_original, early_red), *pairs]:
+        drill = await http.get(
+            f"/v1/records/{correction.document_id}/drill", headers=as_user(ARCHIVIST)
+        )
+        assert drill.status_code == 200, drill.text
+        assert drill.json()["corrects"]["record_id"] == str(original.document_id)
+        back = await http.get(
+            f"/v1/records/{original.document_id}/drill", headers=as_user(ARCHIVIST)
+        )
+        assert [c["record_id"] for c in back.json()["corrected_by"]] == [
+            str(correction.document_id)
+        ]
+
+
 async def test_handover_takes_a_year_over_after_re_checking_every_original(
     archived: Any, platform: PlatformSettings
 ) -> None:

@@ -31,12 +31,14 @@ from approval.domain.borrowing import BorrowingRequest, Decision
 from approval.domain.oa_states import Outcome
 from approval.vendors.events import Step
 from archive.adapters.approval_links import ApprovalLinksStore
+from archive.adapters.corrections import WaitingCorrections
 from archive.adapters.handovers import Handovers
 from archive.adapters.holds import Holds
 from archive.adapters.records import Records
 from archive.adapters.reviews import Reviews
 from archive.adapters.years import Years
 from archive.domain.approval_record import Waiting
+from archive.domain.corrections import WaitingCorrection
 from archive.domain.lifecycle import HandoverOffer, LegalHold
 from archive.domain.volumes import BoundVolume
 from audit.adapters.log_store import LogStore
@@ -52,7 +54,12 @@ from contracts.events import (
     RecordsHandedOver,
     RoleAssigned,
 )
-from contracts.records import MaterialDescription, RecordCategory
+from contracts.records import (
+    CorrectionKind,
+    CorrectionLink,
+    MaterialDescription,
+    RecordCategory,
+)
 from devkit import pg_access
 from devkit.identity import ISSUER
 from devkit.samples import archived_record, ingested_document, stored_file
@@ -127,6 +134,8 @@ SEEDS: dict[str, list[str]] = {
         "INSERT INTO hold_changes SELECT gen_random_uuid(), 1, NULL "
         "FROM generate_series(1, %(rows)s) i",
         "INSERT INTO reviews SELECT gen_random_uuid(), '{}' FROM generate_series(1, %(rows)s) i",
+        "INSERT INTO corrections_waiting SELECT 'seed|' || i, 'S' || i %% 50, "
+        "gen_random_uuid(), '注销' FROM generate_series(1, %(rows)s) i",
         "INSERT INTO gap_waivers SELECT 'S' || i %% 50, 2000 + i %% 25, 'g' || i, '{}' "
         "FROM generate_series(1, %(rows)s) i",
         "INSERT INTO approval_records SELECT gen_random_uuid(), '{}' "
@@ -426,6 +435,15 @@ async def _archive(pool: Any, track: Track, run: str) -> None:
     await links.await_approval(Waiting(rid, fonds, record.archive_code, "记-1", "差旅费", NOW))
     await links.waiting(fonds)
     await links.arrived(rid)
+    corrections = track(WaitingCorrections(pool))
+    waiting = WaitingCorrection(f"{fonds}|2024|05|记-{run}", fonds, rid, CorrectionKind.REVERSAL)
+    await corrections.wait(waiting)
+    await corrections.wait(waiting)  # again, as on a redelivery
+    assert await corrections.waiting_for([waiting.key], fonds) == [waiting]
+    link = CorrectionLink(kind=CorrectionKind.REVERSAL, record_id=uuid.uuid4(), archive_code="X")
+    assert await corrections.link(rid, link) is True
+    assert await corrections.link(rid, link) is False  # linked once
+    assert await corrections.waiting_for([waiting.key], fonds) == []
 
 
 async def _approval(pool: Any, track: Track, run: str) -> None:

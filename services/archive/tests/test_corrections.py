@@ -9,7 +9,9 @@ from datetime import UTC, datetime
 import pytest
 
 from archive.domain.archive_code import ArchiveCodeRule
+from archive.domain.corrections import CODE, named
 from archive.domain.record import archive, placement
+from archive.service import record_key_of
 from contracts.events import DocumentIngested, RecordArchived
 from contracts.records import CheckOutcome, CorrectionKind, CorrectionOf, StoredFile
 from contracts.types import Money
@@ -101,6 +103,22 @@ def test_a_correction_of_a_voucher_not_held_is_held_for_review_naming_it() -> No
     status, reason = outcome(record)
     assert status is CheckOutcome.FAILED
     assert "voucher 记-0099 of 2025-03, which this fonds does not hold (yet)" in reason
+
+
+def test_a_correction_waits_under_the_name_the_voucher_it_names_is_archived_by() -> None:
+    """The key it waits under is the one the voucher it names is kept by: its natural key in
+    the correction's fonds and unit, or its 档号."""
+    by_erp = CorrectionOf(
+        kind=CorrectionKind.REVERSAL, fiscal_year=2025, period=3, voucher_no="记-0099"
+    )
+    doc = voucher(2025, 11, "-10.00", correction=by_erp)
+    original = ingested_document(
+        [VOUCHER_FILE], fiscal_year=2025, period=3, voucher=voucher_summary(voucher_no="记-0099")
+    )
+    assert named(doc) == record_key_of(original)
+    by_code = correction(CorrectionKind.REVERSAL, 2025, "-1280.00")
+    assert named(by_code) == CODE + ORIGINAL.archive_code
+    assert named(voucher(2025, 3, "1.00")) is None  # not a correction
 
 
 def test_a_correction_names_the_voucher_one_way() -> None:

@@ -12,6 +12,7 @@ from contracts.envelope import Envelope, EventData
 from contracts.records import (
     CheckConclusion,
     CheckResult,
+    CorrectionKind,
     CorrectionLink,
     CorrectionOf,
     InvoiceRef,
@@ -231,6 +232,21 @@ class RecordsHandedOver(EventData):
     waived: tuple[GapWaived, ...] = Field(
         default=(), description="What the year lacks, accepted by an archivist with a reason"
     )
+
+
+class CorrectionLinked(EventData):
+    """A correction archived before the voucher it names was linked to it once that voucher
+    was archived (会计基础工作规范 第五十一条(五)): shown from either side from now on."""
+
+    event_type = "CorrectionLinked"
+
+    correction_record_id: uuid.UUID
+    correction_archive_code: str
+    kind: CorrectionKind
+    corrected_record_id: uuid.UUID
+    corrected_archive_code: str
+    fonds_code: str
+    linked_at: UtcDatetime
 
 
 class AssetDisposalRecorded(EventData):
@@ -752,6 +768,7 @@ ALL_EVENTS: tuple[type[EventData], ...] = (
     RecordsHandedOver,
     GapWaived,
     AssetDisposalRecorded,
+    CorrectionLinked,
     CustodyExtended,
     IntegrityAlertRaised,
     ApprovalRequested,
@@ -786,6 +803,7 @@ RecordsHandedOverEvent = Envelope[RecordsHandedOver]
 CustodyExtendedEvent = Envelope[CustodyExtended]
 GapWaivedEvent = Envelope[GapWaived]
 AssetDisposalRecordedEvent = Envelope[AssetDisposalRecorded]
+CorrectionLinkedEvent = Envelope[CorrectionLinked]
 RecordReviewedEvent = Envelope[RecordReviewed]
 ApprovalRequestedEvent = Envelope[ApprovalRequested]
 OaDecisionMadeV1Event = Envelope[OaDecisionMadeV1]

@@ -21,6 +21,7 @@ from contracts.events import (
     AssetDisposalRecorded,
     BackupTaken,
     CheckpointPublished,
+    CorrectionLinked,
     CustodyExtended,
     DeadLettersRedriven,
     DocumentIngested,
@@ -148,6 +149,13 @@ ASSET_DISPOSALS = Topic(
     "archive",
     ("audit",),
 )
+CORRECTIONS_LINKED = Topic(
+    "aap.archive.correction-linked.v1",
+    (CorrectionLinked,),
+    "correction_record_id",
+    "archive",
+    ("audit",),
+)
 GAPS_WAIVED = Topic("aap.archive.gap-waived.v1", (GapWaived,), "fonds_code", "archive", ("audit",))
 INTEGRITY_ALERTS = Topic(
     "aap.archive.integrity-alert-raised.v1",
@@ -253,6 +261,7 @@ PLATFORM_TOPICS: tuple[Topic, ...] = (
     CUSTODY_EXTENSIONS,
     GAPS_WAIVED,
     ASSET_DISPOSALS,
+    CORRECTIONS_LINKED,
     INTEGRITY_ALERTS,
     APPROVALS_DECIDED,
     APPROVALS_DECIDED_V1,

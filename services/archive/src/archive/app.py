@@ -12,6 +12,7 @@ from archive.adapters.approval_links import ApprovalLinksStore
 from archive.adapters.approval_pdf import ApprovalPdf
 from archive.adapters.completeness_http import completeness_router
 from archive.adapters.consumers import register_consumers
+from archive.adapters.corrections import WaitingCorrections
 from archive.adapters.handovers import Handovers
 from archive.adapters.holds import Holds
 from archive.adapters.http import archive_router
@@ -27,12 +28,14 @@ from archive.custody import CustodyService
 from archive.domain.archive_code import ArchiveCodeRule
 from archive.handover import HandoverService
 from archive.integrity import IntegrityService
+from archive.late_corrections import Corrections
 from archive.service import ArchiveService
 from archive.settings import ArchiveSettings
 from contracts.envelope import EventData
 from contracts.events import (
     ApprovalRecordLinked,
     AssetDisposalRecorded,
+    CorrectionLinked,
     CustodyExtended,
     GapWaived,
     IntegrityAlertRaised,
@@ -58,6 +61,7 @@ PUBLISHES: list[type[EventData]] = [
     RecordsHandedOver,
     GapWaived,
     AssetDisposalRecorded,
+    CorrectionLinked,
     CustodyExtended,
     RecordReviewed,
     IntegrityAlertRaised,
@@ -96,8 +100,18 @@ def create_app(
         rt.source,
         unit,
     )
+    corrections = Corrections(records, WaitingCorrections(rt.db), rt.publisher, rt.source, unit)
     service = ArchiveService(
-        records, index, store, rt.publisher, permissions, rule, rt.source, approval_records, unit
+        records,
+        index,
+        store,
+        rt.publisher,
+        permissions,
+        rule,
+        rt.source,
+        approval_records,
+        unit,
+        corrections,
     )
     handovers = Handovers(rt.db, timedelta(seconds=settings.handover_mark_lease_seconds))
     holds = Holds(rt.db)

@@ -7,12 +7,13 @@ S3, Kafka, the permission service's HTTP API) and unit tests hand them in-memory
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Sequence
 from datetime import date, datetime
 from typing import Any, Protocol
 
 from archive.domain.approval_record import Waiting
 from archive.domain.completeness import Kept
+from archive.domain.corrections import WaitingCorrection
 from archive.domain.lifecycle import HandoverOffer, LegalHold
 from archive.domain.recheck import Finding
 from archive.domain.search import Hits, SearchCriteria, Visibility
@@ -28,7 +29,7 @@ from contracts.events import (
     RecordsHandedOver,
 )
 from contracts.fixity import Digests
-from contracts.records import BankAccount
+from contracts.records import BankAccount, CorrectionLink
 from servicekit.auth import Person
 
 
@@ -172,6 +173,20 @@ class HandoverRecords(Protocol):
     async def move_to_archive(self, handover: RecordsHandedOver) -> None: ...
 
     async def awaiting_review(self, record_id: uuid.UUID) -> bool: ...
+
+
+class CorrectionStore(Protocol):
+    """Corrections waiting for the voucher they name (``adapters.corrections``)."""
+
+    async def wait(self, waiting: WaitingCorrection) -> None:
+        """Keep a correction waiting (repeat-safe)."""
+
+    async def waiting_for(
+        self, keys: Sequence[str], fonds_code: str
+    ) -> list[WaitingCorrection]: ...
+
+    async def link(self, correction: uuid.UUID, link: CorrectionLink) -> bool:
+        """Link a correction, once (False if it was linked before); it no longer waits."""
 
 
 class YearBooks(Protocol):

@@ -21,6 +21,7 @@ from archive.domain.record import (
     placement,
 )
 from archive.domain.search import Hits, SearchCriteria
+from archive.late_corrections import Corrections
 from archive.ports import (
     AccessDenied,
     ArchiveRecords,
@@ -86,8 +87,10 @@ class ArchiveService:
         source: str,
         approval_records: ApprovalRecords,
         unit: UnitOfWork,
+        corrections: Corrections,
     ) -> None:
         self._unit = unit
+        self._corrections = corrections
         self._reads = ReadLog(publisher, source)
         self._approval_records = approval_records
         self._records = records
@@ -125,7 +128,7 @@ class ArchiveService:
                 self._rule,
                 bucket=self._store.bucket,
                 at=utc_now(),
-                corrected=await self._corrected_by(doc),
+                corrected=await self._corrections.corrected_by(doc),
             )
             lock = object_lock(
                 record.retention, record.retention_until, utc_now(), record.fiscal_year
@@ -162,6 +165,8 @@ class ArchiveService:
             await self._announce(record, event)
         # Linked to its OA approval record, or waiting for it: again on a redelivery (repeat-safe).
         await self._approval_records.on_voucher_archived(record, event.correlationid)
+        # A correction and what it corrects, whichever came first (repeat-safe too).
+        await self._corrections.on_archived(doc, record, record_key_of(doc))
 
     async def _announce(self, record: RecordArchived, event: DocumentIngestedEvent) -> None:
         await self._publisher.publish(
@@ -175,29 +180,6 @@ class ArchiveService:
                 event_id=derived_event_id(record.record_id, RecordArchived),
             )
         )
-
-    async def _corrected_by(self, doc: DocumentIngested) -> RecordArchived | None:
-        """The kept record a correction names, by 档号 or as the ERP knows the voucher, in
-        the correction's own fonds (None: not a correction, or not held)."""
-        c = doc.correction
-        if c is None:
-            return None
-        if c.archive_code is not None:
-            corrected = await self._records.by_code(c.archive_code)
-        else:
-            assert c.fiscal_year is not None and c.period is not None and c.voucher_no
-            key = voucher_key(
-                fonds_code=doc.fonds_code,
-                company_name=doc.company_name,
-                fiscal_year=c.fiscal_year,
-                period=c.period,
-                voucher_no=c.voucher_no,
-            )
-            found = await self._records.holder_of(key)
-            corrected = await self._records.get(found) if found else None
-        if corrected is None or corrected.fonds_code != doc.fonds_code:
-            return None
-        return corrected
 
     async def versions(self, record_id: uuid.UUID, reader: Reader) -> list[dict[str, Any]]:
         """Every version of a record (the original and its corrections), oldest first."""

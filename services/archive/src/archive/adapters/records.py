@@ -14,6 +14,7 @@ from psycopg.types.json import Jsonb
 
 from archive.domain.lifecycle import LegalHold
 from contracts.events import ApprovalDecided, RecordArchived, RecordsHandedOver
+from contracts.records import CorrectionLink
 from servicekit.database import Pool, transaction
 
 
@@ -44,9 +45,12 @@ def _archived(row: dict[str, Any]) -> RecordArchived:
 
 
 def _event(row: dict[str, Any]) -> RecordArchived:
-    """The record as it stands: as archived, with a fixed-asset card's disposal if it was
-    recorded since (a new metadata version of its package comes with the lifecycle's changes)."""
+    """The record as it stands: as archived, with what was recorded since (a fixed-asset card's
+    disposal, a correction's link to a voucher archived after it; a new metadata version of its
+    package comes with the lifecycle's changes)."""
     record = _archived(row)
+    if (link := row.get("corrects_link")) is not None and record.corrects is None:
+        record = record.model_copy(update={"corrects": CorrectionLink.model_validate(link)})
     if (on := row.get("disposed_on")) is not None and record.material is not None:
         return record.model_copy(
             update={
@@ -58,7 +62,7 @@ def _event(row: dict[str, Any]) -> RecordArchived:
 
 
 # What ``_event`` reads a record from.
-RECORD = "event, disposed_on, retention_until"
+RECORD = "event, disposed_on, retention_until, corrects_link"
 
 
 class Records:

@@ -8,18 +8,26 @@
 
 Each correction is a voucher of its own, with its own 档号 in its own year and period; the
 voucher it corrects is never changed. A correction naming a voucher the archive does not hold is
-archived and held for review (the original may still be on its way), never refused.
+archived and held for review (the original may still be on its way), never refused; it waits
+under the name it gives and is linked once that voucher is archived (``archive.late_corrections``).
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
 from contracts.checks import CHECK_CORRECTION
 from contracts.events import DocumentIngested, RecordArchived
-from contracts.records import CheckOutcome, CheckResult, CorrectionKind, CorrectionLink
+from contracts.records import (
+    CheckOutcome,
+    CheckResult,
+    CorrectionKind,
+    CorrectionLink,
+    voucher_key,
+)
 
 
 @dataclass(frozen=True)
@@ -91,3 +99,34 @@ def judge(doc: DocumentIngested, corrected: RecordArchived | None) -> CheckResul
     if problems:
         return CHECK_CORRECTION.result(CheckOutcome.FAILED, "; ".join(problems))
     return CHECK_CORRECTION.result(CheckOutcome.PASSED, f"{c.kind} of {named}")
+
+
+CODE = "code:"  # a voucher named by its 档号, as a waiting correction's key
+
+
+def named(doc: DocumentIngested) -> str | None:
+    """The name a correction gives the voucher it corrects, as a key: the voucher's natural key
+    (as the ERP knows it, in the correction's fonds and unit), or its 档号. None: no correction."""
+    c = doc.correction
+    if c is None:
+        return None
+    if c.archive_code is not None:
+        return CODE + c.archive_code
+    assert c.fiscal_year is not None and c.period is not None and c.voucher_no
+    return voucher_key(
+        fonds_code=doc.fonds_code,
+        company_name=doc.company_name,
+        fiscal_year=c.fiscal_year,
+        period=c.period,
+        voucher_no=c.voucher_no,
+    )
+
+
+@dataclass(frozen=True)
+class WaitingCorrection:
+    """A correction archived before the voucher it names: waiting under that name."""
+
+    key: str
+    fonds_code: str
+    record_id: uuid.UUID
+    kind: CorrectionKind
