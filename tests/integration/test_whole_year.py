@@ -5,7 +5,6 @@ a year's completeness named gap by gap; its handover refused until complete or w
 from __future__ import annotations
 
 import asyncio
-import json
 import secrets
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -17,8 +16,8 @@ import pytest
 from archive.app import create_app as archive_app
 from contracts.topics import ASSET_DISPOSALS, GAPS_WAIVED, HANDOVERS, RECORDS_ARCHIVED
 from devkit.identity import ERP, as_user
-from devkit.samples import SAMPLES, sample_voucher
-from devkit.testing import InProcessPermission, running
+from devkit.samples import material_upload, sample_voucher
+from devkit.testing import InProcessPermission, open_gaps, running
 from devkit.watch import EventWatcher, consumed, of_type
 from ingest.app import create_app as ingest_app
 from servicekit import s3
@@ -26,7 +25,6 @@ from servicekit.settings import PlatformSettings
 
 FONDS = "Y" + secrets.token_hex(3).upper()
 ARCHIVIST, ACCOUNTANT = "zhaomin", "lijing"
-MATERIALS = SAMPLES / "materials"
 # What the year holds at first: every book and report, March's statement missing.
 AT_FIRST = [
     "2025-zongzhang",
@@ -38,13 +36,8 @@ AT_FIRST = [
 
 
 def material(name: str, **changes: object) -> list[tuple[str, tuple[str, bytes]]]:
-    """The sample material ``name`` (its description and files) as a multipart upload, in
-    this test's fonds."""
-    doc = json.loads((MATERIALS / f"{name}.json").read_text("utf-8")) | {"fonds_code": FONDS}
-    files = [("description", (f"{name}.json", json.dumps(doc | changes).encode()))]
-    return files + [
-        ("files", (p.name, p.read_bytes())) for p in sorted((MATERIALS / name).iterdir())
-    ]
+    """The sample material ``name`` as a multipart upload, in this test's fonds."""
+    return material_upload(name, fonds_code=FONDS, **changes)
 
 
 @pytest.fixture(scope="module")
@@ -170,9 +163,8 @@ async def completeness(archive: httpx.AsyncClient) -> dict[str, Any]:
     return dict(r.json())
 
 
-def open_gaps(report: dict[str, Any]) -> list[str]:
-    gaps = [*report["year"], *(g for m in report["months"] for g in m["gaps"])]
-    return [g["id"] for g in gaps if not g["waived"]]
+def open_ids(report: dict[str, Any]) -> list[str]:
+    return [g["id"] for g in open_gaps(report)]
 
 
 async def test_a_year_is_handed_over_complete_or_with_its_gaps_waived(
@@ -181,7 +173,7 @@ async def test_a_year_is_handed_over_complete_or_with_its_gaps_waived(
     ingest, archive, _ = year
     report = await completeness(archive)
     assert [m["month"] for m in report["months"]] == [3]
-    assert open_gaps(report) == ["2025-03/numbering/记/2-2", "2025-03/bank_statement/1002"]
+    assert open_ids(report) == ["2025-03/numbering/记/2-2", "2025-03/bank_statement/1002"]
     [numbering, statement] = report["months"][0]["gaps"]
     assert numbering["missing"] == "记 numbers 0002 are missing (断号)"
     assert statement["missing"] == "银行对账单 of 1002 银行存款—工商银行浦东支行"
@@ -211,7 +203,7 @@ async def test_a_year_is_handed_over_complete_or_with_its_gaps_waived(
         )
         assert r.status_code == 202, r.text
         await w.wait_for(of_type("RecordArchived", record_id=r.json()["document_id"]))
-    assert open_gaps(await completeness(archive)) == ["2025-03/numbering/记/2-2"]
+    assert open_ids(await completeness(archive)) == ["2025-03/numbering/记/2-2"]
     waiver = {
         "fonds_code": FONDS,
         "fiscal_year": 2025,

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -14,11 +13,12 @@ import httpx
 from contracts.events import GapWaived
 from contracts.topics import GAPS_WAIVED, RECORDS_ARCHIVED
 from devkit.identity import ERP, as_user
+from devkit.samples import SAMPLES, material_upload
 from devkit.stack import AUDITOR, LocalStack
+from devkit.testing import open_gaps
 from devkit.watch import EventWatcher, consumed, of_type
 from servicekit.settings import PlatformSettings
 
-SAMPLES = Path(__file__).resolve().parents[4] / "samples"
 ARCHIVIST, ACCOUNTANT = "zhaomin", "lijing"
 # 记-0004 of April, numbered after a 记-0003 the ERP voided: the gap in 记字 numbering.
 VOUCHER = "2025-04-ji-0004.json"
@@ -65,12 +65,6 @@ class YearOutcome:
         )
 
 
-def material(name: str) -> list[tuple[str, tuple[str, bytes]]]:
-    folder = SAMPLES / "materials" / name
-    files = [("description", (f"{name}.json", (folder.with_suffix(".json")).read_bytes()))]
-    return files + [("files", (p.name, p.read_bytes())) for p in sorted(folder.iterdir())]
-
-
 @dataclass(frozen=True)
 class Demo:
     http: httpx.AsyncClient
@@ -101,11 +95,6 @@ def kept_for(record: dict[str, Any]) -> str:
     return f"{retention['years']}年"
 
 
-def open_gaps(report: dict[str, Any]) -> list[dict[str, Any]]:
-    gaps = [*report["year"], *(g for m in report["months"] for g in m["gaps"])]
-    return [g for g in gaps if not g["waived"]]
-
-
 async def story(
     http: httpx.AsyncClient, stack: LocalStack, platform: PlatformSettings, watch: EventWatcher
 ) -> YearOutcome:
@@ -125,7 +114,9 @@ async def story(
     v = kept["voucher"]
     say(f"   {v['voucher_no']}  {v['summary']}  → {kept['archive_code']} (the ERP voided 记-0003)")
     for name in MATERIALS:
-        r = await http.post(f"{ingest}/v1/materials", files=material(name), headers=as_user(ERP))
+        r = await http.post(
+            f"{ingest}/v1/materials", files=material_upload(name), headers=as_user(ERP)
+        )
         kept = await demo.archived(r)
         out.retention[kept["material"]["title"]] = kept_for(kept)
         say(f"   {kept['archive_code']:<26} {kept['material']['title']}  保管 {kept_for(kept)}")
@@ -145,7 +136,7 @@ async def story(
     say(f"   {ACCOUNTANT} offers 2025, {ARCHIVIST} accepts: HTTP {r.status_code} {out.refused}")
 
     r = await http.post(
-        f"{ingest}/v1/materials", files=material(LATE_STATEMENT), headers=as_user(ERP)
+        f"{ingest}/v1/materials", files=material_upload(LATE_STATEMENT), headers=as_user(ERP)
     )
     kept = await demo.archived(r)
     say(f"   the bank's April statement arrives: {kept['archive_code']}")

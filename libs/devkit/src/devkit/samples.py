@@ -106,6 +106,17 @@ def sample_material(name: str = "2025-03-duizhangdan-1002.json", **changes: Any)
     return json.dumps(doc, ensure_ascii=False).encode()
 
 
+def material_upload(name: str, **changes: Any) -> list[tuple[str, tuple[str, bytes]]]:
+    """The sample material ``name`` of ``samples/materials`` as a multipart upload: its
+    description (with ``changes``) and the files of its folder."""
+    folder = SAMPLES / "materials" / name
+    description = folder.with_suffix(".json").read_bytes()
+    if changes:
+        description = json.dumps(json.loads(description) | changes, ensure_ascii=False).encode()
+    files = [("description", (f"{name}.json", description))]
+    return files + [("files", (p.name, p.read_bytes())) for p in sorted(folder.iterdir())]
+
+
 def archived_record(fonds: str, files: Sequence[StoredFile] = (), **changes: Any) -> RecordArchived:
     """What the archive announces for a voucher of ``fonds`` it archived (its originals
     ``files``, or one made up and stored nowhere: for services that learn of records only)."""

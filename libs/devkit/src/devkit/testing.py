@@ -98,6 +98,13 @@ class RecordingPublisher:
         self.topics.append(to)
 
 
+def open_gaps(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """The gaps a completeness report (GET /v1/completeness) names and nobody waived: the
+    year's first, then month by month."""
+    gaps = [*report["year"], *(g for m in report["months"] for g in m["gaps"])]
+    return [g for g in gaps if not g["waived"]]
+
+
 async def waive_gaps(
     archive: httpx.AsyncClient, fonds_code: str, fiscal_year: int, archivist: str, reason: str
 ) -> list[str]:
@@ -106,9 +113,7 @@ async def waive_gaps(
     year: dict[str, str | int] = {"fonds_code": fonds_code, "fiscal_year": fiscal_year}
     r = await archive.get("/v1/completeness", params=year, headers=as_user(archivist))
     assert r.status_code == 200, r.text
-    report = r.json()
-    gaps = [g["id"] for g in report["year"] if not g["waived"]]
-    gaps += [g["id"] for m in report["months"] for g in m["gaps"] if not g["waived"]]
+    gaps = [g["id"] for g in open_gaps(r.json())]
     if gaps:
         body = {**year, "gaps": gaps, "reason": reason}
         r = await archive.post("/v1/completeness/waivers", json=body, headers=as_user(archivist))

@@ -142,20 +142,23 @@ class Records:
         self, record_id: uuid.UUID | str
     ) -> tuple[RecordArchived, dict[str, str | None]] | None:
         """The record and, per original's object key, the object version locked at archiving."""
-        found = await self._events("record_id = %s", (str(record_id),), ", versions")
-        if not found:
-            return None
-        return _event(found[0]), {str(e["key"]): e.get("version") for e in found[0]["versions"]}
+        found = await self._with_versions(record_id)
+        return (_event(found[0]), found[1]) if found else None
 
     async def as_archived(
         self, record_id: uuid.UUID | str
     ) -> tuple[RecordArchived, dict[str, str | None]] | None:
         """The record exactly as archived (what its package holds), and its locked versions."""
+        found = await self._with_versions(record_id)
+        return (_archived(found[0]), found[1]) if found else None
+
+    async def _with_versions(
+        self, record_id: uuid.UUID | str
+    ) -> tuple[dict[str, Any], dict[str, str | None]] | None:
         found = await self._events("record_id = %s", (str(record_id),), ", versions")
         if not found:
             return None
-        versions = {str(e["key"]): e.get("version") for e in found[0]["versions"]}
-        return _archived(found[0]), versions
+        return found[0], {str(e["key"]): e.get("version") for e in found[0]["versions"]}
 
     async def add(self, record: RecordArchived, versions: dict[str, str | None]) -> RecordArchived:
         """Insert; if this record exists already (a redelivery), return the stored one.

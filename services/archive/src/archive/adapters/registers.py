@@ -44,7 +44,7 @@ def custody_register(
                     volume.number,
                     _months(r),
                     v.voucher_no if v else "",
-                    v.summary if v else m.title if m else "",
+                    r.title if v or m else "",
                     v.total.amount if v else None,
                     "永久" if r.retention.permanent else f"{r.retention.years}年",
                     kept_until(r.retention, r.retention_until),

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
 
-from openpyxl import load_workbook
+from openpyxl import Workbook, load_workbook
 from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
 from contracts.checks import CHECK_3_1
@@ -57,10 +57,17 @@ def _unreadable(error: Exception) -> ExportError:
     return ExportError([Finding(CHECK_3_1, "journal", f"not a readable Excel workbook: {error}")])
 
 
+def open_workbook(raw: bytes) -> Workbook:
+    """A workbook opened within the zip limits (a bomb raises PackageError before it is
+    inflated), read only; its sheets are read lazily. openpyxl raises many types for a broken
+    file."""
+    open_zip(raw, XLSX_LIMITS)
+    return load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
+
+
 def _first_sheet(raw: bytes) -> ReadOnlyWorksheet:
     try:
-        open_zip(raw, XLSX_LIMITS)
-        sheet = load_workbook(io.BytesIO(raw), read_only=True, data_only=True).worksheets[0]
+        sheet = open_workbook(raw).worksheets[0]
     except (PackageError, Exception) as error:  # openpyxl raises many types for a broken file
         raise _unreadable(error) from error
     if not isinstance(sheet, ReadOnlyWorksheet):

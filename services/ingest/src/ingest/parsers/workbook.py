@@ -1,16 +1,13 @@
 """Excel workbooks (.xlsx) kept as a material's files (a ledger or a report exported to Excel):
-whether one opens. Opened within the zip limits of the journal reader (a spreadsheet bomb is
-refused before it is inflated), parsed by openpyxl with defusedxml; sheets are not read here."""
+whether one opens. Opened as the journal reader opens one (``open_workbook``: within zip limits,
+so a spreadsheet bomb is refused before it is inflated; parsed with defusedxml); sheets are not
+read here."""
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 
-from openpyxl import load_workbook
-
-from ingest.parsers.journal_xlsx import XLSX_LIMITS
-from ingest.parsers.zips import PackageError, open_zip
+from ingest.parsers.journal_xlsx import open_workbook
 
 
 @dataclass(frozen=True)
@@ -21,12 +18,8 @@ class WorkbookRead:
 
 def read_workbook(data: bytes) -> WorkbookRead:
     try:
-        open_zip(data, XLSX_LIMITS)
-    except PackageError as problem:
-        return WorkbookRead(f"not a readable Excel workbook: {problem}")
-    try:
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as error:
+        book = open_workbook(data)
+    except Exception as error:  # a bomb's PackageError, or any of openpyxl's for a broken file
         return WorkbookRead(f"not a readable Excel workbook: {error}")
     sheets = len(book.worksheets)
     book.close()
