@@ -277,8 +277,9 @@ async def story(stack: LocalStack, platform: PlatformSettings) -> Outcome:
             + ", ".join(f"{code} {outcome}" for code, outcome in out.recheck.items())
         )
 
-        out.corrections = await corrections(http, stack, watch, records[1])
-        out.year = await demo_year.story(http, stack, platform, watch)
+        demo = demo_year.Demo(http, stack, platform, watch)
+        out.corrections = await corrections(demo, records[1])
+        out.year = await demo_year.story(demo)
 
         original = next(f for f in target["originals"] if f["role"] == "attachment")
         download = f"{stack.url('archive')}/v1/records/{target['record_id']}/originals/{original['sha256']}"
@@ -401,9 +402,7 @@ async def story(stack: LocalStack, platform: PlatformSettings) -> Outcome:
     return out
 
 
-async def corrections(
-    http: httpx.AsyncClient, stack: LocalStack, watch: EventWatcher, wrong: dict[str, Any]
-) -> list[str]:
+async def corrections(demo: demo_year.Demo, wrong: dict[str, Any]) -> list[str]:
     """A booked voucher corrected the accounting way (会计基础工作规范 第五十一条(五)): a red
     注销 and a blue 订正, each with its own 档号, linked both ways; the kinds the drill-through
     of the corrected record shows."""
@@ -411,19 +410,14 @@ async def corrections(
         f"\n②b 更正 — {wrong['voucher']['voucher_no']} was booked to the wrong account: a red "
         "voucher cancels it (注销), a blue one books it again (订正)"
     )
-    archive = stack.url("archive")
+    http, archive = demo.http, demo.stack.url("archive")
     for voucher in CORRECTIONS:
-        r = await upload(http, stack.url("ingest"), voucher, [])
-        r.raise_for_status()
-        doc_id, v = r.json()["document_id"], r.json()["voucher"]
-        kept = await http.get(f"{archive}/v1/records/{doc_id}", headers=as_user(ARCHIVIST))
-        if kept.status_code != 200:
-            await watch.wait_for(of_type("RecordArchived", record_id=doc_id), timeout=60)
-            kept = await http.get(f"{archive}/v1/records/{doc_id}", headers=as_user(ARCHIVIST))
-        link = kept.json()["corrects"]
+        r = await upload(http, demo.stack.url("ingest"), voucher, [])
+        kept = await demo.archived(r)  # and the permission service has heard of it
+        v, link = kept["voucher"], kept["corrects"]
         say(
             f"   {v['voucher_no']} of {v['voucher_date'][:7]}  ¥{v['total']['amount']}  "
-            f"→ {kept.json()['archive_code']}, {link['kind']} of {link['archive_code']}"
+            f"→ {kept['archive_code']}, {link['kind']} of {link['archive_code']}"
         )
     drilled = await http.get(
         f"{archive}/v1/records/{wrong['record_id']}/drill", headers=as_user(ARCHIVIST)

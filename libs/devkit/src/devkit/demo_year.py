@@ -67,6 +67,9 @@ class YearOutcome:
 
 @dataclass(frozen=True)
 class Demo:
+    """What the demo's steps share: its HTTP client, the stack, the namespace, and a watch on
+    RecordArchived."""
+
     http: httpx.AsyncClient
     stack: LocalStack
     platform: PlatformSettings
@@ -95,10 +98,8 @@ def kept_for(record: dict[str, Any]) -> str:
     return f"{retention['years']}年"
 
 
-async def story(
-    http: httpx.AsyncClient, stack: LocalStack, platform: PlatformSettings, watch: EventWatcher
-) -> YearOutcome:
-    out, demo = YearOutcome(), Demo(http, stack, platform, watch)
+async def story(demo: Demo) -> YearOutcome:
+    out, http, stack, platform = YearOutcome(), demo.http, demo.stack, demo.platform
     ingest, archive = stack.url("ingest"), stack.url("archive")
     say(
         "\n②c 归档范围 — the year's books, reports and bank statements, each a record of its own "
