@@ -19,7 +19,7 @@ from devkit import pg_access
 from devkit.identity import ISSUER, service_env
 from devkit.namespace import as_local_administrator, discard, provision
 from devkit.stack import LOCAL_CLAMD, LOCAL_ROLE_SEED, SERVICES
-from devkit.testing import InProcessPermission, running
+from devkit.testing import InProcessPermission, archived_metadata_problems, running
 from permission.app import create_app as permission_app
 from servicekit.database import Pool
 from servicekit.settings import PlatformSettings
@@ -50,6 +50,7 @@ def platform() -> Iterator[PlatformSettings]:
     # Every ingest of the tests asks the local clamd: without a scanner, uploads are held for
     # review (4-2 not performed), which is right for the product and wrong for the tests.
     os.environ.setdefault("AAP_INGEST_CLAMD_ADDRESS", LOCAL_CLAMD)
+    os.environ.setdefault("AAP_ARCHIVE_CLAMD_ADDRESS", LOCAL_CLAMD)  # the re-check's 4-2
     # The local stack's roles bootstrap the session's (empty) role store; tests add their own
     # through the API, as the security administrator (InProcessPermission.assign).
     os.environ["AAP_PERMISSION_ROLE_SEED_FILE"] = str(LOCAL_ROLE_SEED)
@@ -74,7 +75,10 @@ def platform() -> Iterator[PlatformSettings]:
             pytest.fail(f"{name} does not answer at {address}: run `make infra-up` (or set AAP_*)")
     asyncio.run(provision(settings, namespace))
     yield settings
+    # Every metadata.xml the session's archive wrote validates against the schema (DA/T 46/94).
+    checked, invalid = asyncio.run(archived_metadata_problems(settings))
     asyncio.run(_clean_up(settings))
+    assert not invalid, f"of {checked} metadata.xml, these do not validate: {invalid}"
 
 
 @pytest.fixture(scope="module")

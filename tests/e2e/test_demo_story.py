@@ -1,5 +1,6 @@
 """The main job end to end, five services as processes, exactly as `make demo` runs it."""
 
+from contracts.checks import Stage, at
 from devkit.demo import STORY, UPLOADS, story
 from devkit.demo_vendors import EXPENSE_INVOICE
 from devkit.stack import LocalStack
@@ -28,9 +29,14 @@ async def test_upload_archive_borrow_approve_download_audit_and_the_vendors_oas(
     # routed to the sample fonds' OA.
     assert outcome.other_oa_callback == 403
     assert outcome.download_intact
+    assert "failed" not in outcome.intake_checks.values()
+    # 1-8 the voucher's own key, the duplicate booking of its e-invoice a business control.
     assert (
-        outcome.intake_checks["1-8"] == "passed" and "failed" not in outcome.intake_checks.values()
+        outcome.intake_checks["1-8"] == outcome.intake_checks["AAP-DUPLICATE-BOOKING"] == "passed"
     )
+    # 2-3: its metadata.xml validated against the schema at accession, and again as kept.
+    assert outcome.intake_checks["2-3"] == outcome.recheck["2-3"] == "passed"
+    assert outcome.recheck["4-2"] == outcome.recheck["3-4"] == "passed"  # re-scanned, re-opened
     assert outcome.intake_checks["4-2"] == "passed"  # the demo's clamd scanned every file
     # The whole 归档范围 of 2025, and the year handed over once complete or waived.
     year = outcome.year
@@ -45,8 +51,11 @@ async def test_upload_archive_borrow_approve_download_audit_and_the_vendors_oas(
     assert "incomplete: 2025-04/numbering/记/3-3 — 记 numbers 0003 are missing" in year.refused
     assert (year.handed_over, year.waived) == (201, ["2025-04/numbering/记/3-3"])
     assert year.audited == ["2025-04/numbering/记/3-3"]  # the waiver on the audit trail
-    kept = ("1-1", "1-7", "1-10", "1-11", "AAP-PACKAGE-KEPT", "2-7")
-    assert outcome.recheck == {code: "passed" for code in kept}
+    # The re-check as kept lists every item of its stage's table, and none of them fails.
+    assert list(outcome.recheck) == [item.code for item in at(Stage.PRESERVATION)]
+    assert "failed" not in outcome.recheck.values()
+    performed = ("1-1", "1-7", "1-10", "1-11", "AAP-PACKAGE-KEPT", "2-1", "2-2", "2-3", "2-7")
+    assert all(outcome.recheck[code] == "passed" for code in performed)
     assert set(outcome.trail) >= STORY
     assert outcome.chain_ok
     # The usage register (利用登记簿) names the borrower's download, with the purpose they gave

@@ -19,6 +19,7 @@ from archive.adapters.records import Records
 from archive.app import create_app as archive_app
 from archive.domain.lifecycle import HandoverRefused
 from archive.domain.volumes import assemble, bind
+from contracts.checks import Stage, at
 from contracts.envelope import new_event
 from contracts.events import ApprovalDecided, DocumentIngested, RecordArchived, RecordsHandedOver
 from contracts.records import CorrectionKind, CorrectionOf, InvoiceRef
@@ -33,7 +34,7 @@ from contracts.topics import (
 )
 from contracts.types import Money
 from devkit.identity import as_user
-from devkit.samples import ingested_document, store_files, voucher_summary
+from devkit.samples import ingested_document, store_files, unique_pdf, voucher_summary
 from devkit.send import EventSender
 from devkit.testing import InProcessPermission, running, waive_gaps
 from devkit.watch import EventWatcher, consumed, of_type
@@ -81,7 +82,7 @@ async def document(
         store,
         [
             ("voucher", "voucher.json", "application/json", f'{{"id": "{uuid.uuid4()}"}}'.encode()),
-            ("attachment", "scan.pdf", "application/pdf", b"%PDF-1.4\n%" + uuid.uuid4().bytes),
+            ("attachment", "scan.pdf", "application/pdf", unique_pdf()),
         ],
     )
     invoices = (
@@ -404,7 +405,15 @@ async def test_a_changed_original_raises_an_integrity_alert_and_downloads_stay_o
     url = f"/v1/records/{office.document_id}"
     record = (await http.get(url, headers=as_user(ARCHIVIST))).json()
     first = (await http.post(f"{url}/recheck", headers=as_user(ARCHIVIST))).json()
-    assert first["findings"] == [] and {r["outcome"] for r in first["report"]} == {"passed"}
+    assert first["findings"] == []
+    outcomes = {r["code"]: r["outcome"] for r in first["report"]}
+    assert list(outcomes) == [i.code for i in at(Stage.PRESERVATION)]  # every item of the table
+    assert "failed" not in outcomes.values()
+    # Re-scanned with today's signatures, opened again, its metadata valid, its lock in place.
+    for code in ("1-1", "2-1", "2-2", "2-3", "3-4", "3-5", "4-1", "4-2", "4-7"):
+        assert outcomes[code] == "passed", code
+    numbering = next(r for r in first["report"] if r["code"] == "2-6")
+    assert numbering["outcome"] == "not_performed" and "临时保管" in numbering["detail"]
 
     attachment = next(f for f in record["originals"] if f["role"] == "attachment")
     store = s3.ObjectStore(s3.connect(platform), attachment["bucket"])
@@ -501,6 +510,8 @@ async def test_each_record_is_a_locked_self_describing_package(
 
     from minio.commonconfig import COMPLIANCE
 
+    from archive.domain import metadata
+
     http, docs = archived
     record = (
         await http.get(f"/v1/records/{docs['travel'].document_id}", headers=as_user(ARCHIVIST))
@@ -509,7 +520,10 @@ async def test_each_record_is_a_locked_self_describing_package(
     store = s3.ObjectStore(s3.connect(platform), record["originals"][0]["bucket"])
     meta = await store.get(record["package"] + "metadata.xml")
     root = ET.fromstring(meta)  # noqa: S314 - the archive's own output
-    assert root.findtext("{urn:aap:accounting-archive:1}档号") == record["archive_code"]
+    ns = {"a": metadata.NAMESPACE}
+    assert root.findtext("a:档号", namespaces=ns) == record["archive_code"]
+    assert root.findtext("a:来源/a:立档单位名称", namespaces=ns) == docs["travel"].company_name
+    assert metadata.problems(meta) == []  # DA/T 46/94 elements, as the schema in the repo has them
     for key in (record["package"] + "metadata.xml", record["originals"][1]["object_key"]):
         retention = await asyncio.to_thread(store.client.get_object_retention, store.bucket, key)
         assert retention is not None and retention.mode == COMPLIANCE
@@ -551,7 +565,7 @@ async def test_two_originals_of_the_same_bytes_are_each_locked_and_held_on_their
     own locked version, its own legal hold (found by place, never by digest alone)."""
     http, _ = archived
     store = s3.ObjectStore(s3.connect(platform), platform.bucket_name("ingest-originals"))
-    scan = b"%PDF-1.4\n%" + uuid.uuid4().bytes
+    scan = unique_pdf()
     files = await store_files(
         store,
         [

@@ -33,6 +33,7 @@ from devkit.samples import (
     sample_material,
     sample_voucher,
     store_files,
+    unique_pdf,
     voucher_summary,
 )
 from devkit.send import EventSender
@@ -302,7 +303,7 @@ async def record(
         store,
         [
             ("voucher", "v.json", "application/json", f'{{"n": "{uuid.uuid4()}"}}'.encode()),
-            ("attachment", "scan.pdf", "application/pdf", b"%PDF-1.4\n%" + uuid.uuid4().bytes),
+            ("attachment", "scan.pdf", "application/pdf", unique_pdf()),
         ],
     )
     voucher = voucher_summary(voucher_no=f"记-{uuid.uuid4().hex[:8]}")

@@ -44,7 +44,7 @@ from contracts.topics import (
 from devkit import backup, pg_access, s3_access
 from devkit.identity import as_user, subject_of
 from devkit.namespace import discard, provision
-from devkit.samples import ingested_document, store_files, voucher_summary
+from devkit.samples import ingested_document, store_files, unique_pdf, voucher_summary
 from devkit.secretfile import local_dir
 from devkit.send import EventSender
 from devkit.stack import ARCHIVIST, AUDITOR
@@ -100,7 +100,7 @@ async def archive(platform: PlatformSettings, out: EventSender, n: int) -> Recor
         store,
         [
             ("voucher", "voucher.json", "application/json", f'{{"n": {n}}}'.encode()),
-            ("attachment", "scan.pdf", "application/pdf", b"%PDF-1.4\n%" + uuid.uuid4().bytes),
+            ("attachment", "scan.pdf", "application/pdf", unique_pdf()),
         ],
     )
     voucher = voucher_summary(voucher_no=f"记-{n + 1:04d}")  # one record per voucher

@@ -18,7 +18,7 @@ from archive.domain.recheck import Finding
 from archive.domain.record import archive, placement
 from archive.domain.volumes import BoundVolume
 from archive.handover import HandoverService
-from contracts.checks import CHECK_FIXITY_KEPT
+from contracts.checks import CHECK_1_1
 from contracts.envelope import Envelope
 from contracts.events import RecordArchived, RecordsHandedOver
 from devkit.archive_fakes import AllowEveryone, InMemoryYearBooks
@@ -132,9 +132,11 @@ class Integrity:
     def __init__(self, failing: dict[uuid.UUID, str] | None = None) -> None:
         self.failing = failing or {}
 
-    async def findings_of(self, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, list[Finding]]:
+    async def findings_of(
+        self, ids: Iterable[uuid.UUID], stage: object = None
+    ) -> dict[uuid.UUID, list[Finding]]:
         return {
-            i: [Finding(CHECK_FIXITY_KEPT, "scan.pdf", "k", "a", "b", self.failing[i])]
+            i: [Finding(CHECK_1_1, "scan.pdf", "k", "a", "b", self.failing[i])]
             if i in self.failing
             else []
             for i in ids

@@ -14,8 +14,10 @@ from archive.domain.archive_code import ArchiveCodeRule
 from archive.domain.package import package_documents
 from archive.domain.record import archive, placement
 from archive.integrity import IntegrityService
+from contracts.checks import Stage
 from contracts.envelope import Envelope
 from contracts.events import RecordArchived
+from contracts.records import CheckOutcome
 from devkit.samples import ingested_document, stored_file
 
 RULE = ArchiveCodeRule()
@@ -50,6 +52,9 @@ class Store:
             raise S3Error(None, "NoSuchKey", "gone", key, "r", "h")  # type: ignore[arg-type]
         versions = self.kept[key]
         return versions[int(version_id[1:]) - 1] if version_id else versions[-1]
+
+    async def lock(self, key: str, version_id: str | None) -> tuple[datetime | None, bool]:
+        return datetime(2056, 1, 1, tzinfo=UTC), False  # as accession locked it
 
     async def versions(self, prefix: str) -> dict[str, list[str]]:
         if self.down:
@@ -134,3 +139,39 @@ async def test_a_version_put_over_an_archived_object_is_never_read_and_is_alerte
     ]
     assert all("a later version was put over the archived one (v2)" in f.detail for f in findings)
     assert len(published.events) == 2
+
+
+async def test_a_gap_in_the_numbering_is_reported_never_alerted() -> None:
+    """2-6 is the year's: the record's re-check names the gap, the integrity alert (damage to a
+    record) is not raised for it, and a handover counts it once, as the year's."""
+    from archive.domain.completeness import Completeness, Gap
+    from archive.integrity import Surroundings
+
+    r = record()
+    gap = Gap("2025-03/numbering/记/2-3", 3, "记 numbers 0002–0003 are missing (断号)", "DA/T 70")
+
+    async def year(fonds: str, fiscal_year: int) -> Completeness:
+        return Completeness(fonds, fiscal_year, (3,), (gap,))
+
+    published = Published()
+    service = IntegrityService(
+        Records(r), Store(kept(r)), published, None, RULE, "/aap/archive",  # type: ignore[arg-type]
+        Surroundings(year=year),
+    )  # fmt: skip
+    report, findings = await service.recheck(r.record_id, Stage.HANDOVER)
+    numbering = next(c for c in report if c.code == "2-6")
+    assert numbering.outcome is CheckOutcome.FAILED and gap.missing in numbering.detail
+    assert [f.item.code for f in findings] == ["2-6"]
+    assert published.events == []
+    assert await service.findings_of([r.record_id], Stage.HANDOVER) == {r.record_id: []}
+
+    async def still_with_accounting(fonds: str) -> list[int]:
+        return [2025]
+
+    service = IntegrityService(
+        Records(r), Store(kept(r)), published, None, RULE, "/aap/archive",  # type: ignore[arg-type]
+        Surroundings(year=year, in_accounting_custody=still_with_accounting),
+    )  # fmt: skip
+    report, _ = await service.recheck(r.record_id, Stage.PRESERVATION)
+    numbering = next(c for c in report if c.code == "2-6")
+    assert numbering.outcome is CheckOutcome.NOT_PERFORMED and "临时保管" in numbering.detail

@@ -118,24 +118,87 @@ def test_the_package_describes_the_record_without_the_database() -> None:
     import json
     import xml.etree.ElementTree as ET
 
-    from archive.domain.package import NAMESPACE, package_documents
+    from archive.domain.metadata import NAMESPACE, problems
+    from archive.domain.package import package_documents
 
     doc, rule = _document(), ArchiveCodeRule()
     rec = archive(doc, placement(doc, rule), 7, rule, bucket="archive", at=datetime.now(UTC))
     (meta_key, meta, _), (report_key, report, _) = package_documents(rec)
     assert meta_key == "Q001-2025-D30-PZ-000007/metadata.xml"
     assert report_key == "Q001-2025-D30-PZ-000007/check-report.json"
+    assert problems(meta) == []  # it validates against the schema in the repository
     root = ET.fromstring(meta)  # noqa: S314 - our own output
     ns = {"a": NAMESPACE}
+    assert root.findtext("a:聚合层次", namespaces=ns) == "件"
+    assert root.findtext("a:来源/a:立档单位名称", namespaces=ns) == doc.company_name
+    assert root.findtext("a:电子文件号", namespaces=ns) == str(rec.record_id)
     assert root.findtext("a:档号", namespaces=ns) == "Q001-2025-D30-PZ-000007"
+    assert root.findtext("a:保管期限", namespaces=ns) == "30年"
     assert root.findtext("a:保管期限截止日期", namespaces=ns) == "2055-12-31"
+    assert root.findtext("a:内容描述/a:题名", namespaces=ns) == "差旅费"
+    assert root.findtext("a:内容描述/a:密级", namespaces=ns) == "内部"
     assert root.findtext("a:记账凭证/a:摘要", namespaces=ns) == "差旅费"
     f = root.find("a:电子文件/a:文件", ns)
-    assert f is not None and f.get("SHA256") == "a" * 64 and f.get("路径") == "originals/01-v.json"
+    assert f is not None
+    assert f.findtext("a:数字摘要", namespaces=ns) == "a" * 64
+    assert f.findtext("a:存储位置", namespaces=ns) == "originals/01-v.json"
+    steps = [
+        s.findtext("a:行为", namespaces=ns) for s in root.iterfind("a:业务行为序列/a:业务行为", ns)
+    ]
+    assert steps == ["形成", "归档"]
     written = json.loads(report)
-    assert [i["code"] for i in written["items"]] == ["1-7", "1-11", "3-2", "AAP-CORRECTION"]
+    assert [i["code"] for i in written["items"]] == [
+        "1-7", "1-11", "3-2", "4-7", "AAP-CORRECTION", "2-3"
+    ]  # fmt: skip
     assert written["conclusion"]["text"] == "通过"  # the accession's items, each passed or n/a
     assert root.findtext("a:四性检测", namespaces=ns) == "通过"
+
+
+def test_a_voucher_s_lines_and_signatures_are_described() -> None:
+    """The entries with 科目 and 借贷, and a signature block per signed original with what the
+    check made of it (DA/T 46 电子签名)."""
+    import xml.etree.ElementTree as ET
+
+    from archive.domain.metadata import NAMESPACE, metadata_xml, problems
+    from contracts.checks import CHECK_1_1
+    from contracts.records import CheckOutcome, VoucherLine
+    from contracts.types import Money
+
+    doc, rule = _document(), ArchiveCodeRule()
+    assert doc.voucher is not None
+    lines = (
+        VoucherLine(summary="差旅费", account_code="6602", account_name="管理费用", side="借",
+                    amount=Money(amount="-120.00", currency="CNY")),
+        VoucherLine(summary="差旅费", account_code="100201", account_name="银行存款", side="贷",
+                    amount=Money(amount="-120.00", currency="CNY")),
+    )  # fmt: skip
+    signed = doc.files[0].model_copy(update={"signature": "数电票 XML 签名"})
+    unverified = CHECK_1_1.result(CheckOutcome.NOT_PERFORMED, "the signer's certificate is absent")
+    doc = doc.model_copy(
+        update={
+            "voucher": doc.voucher.model_copy(update={"entries": lines}),
+            "files": (signed,),
+            "check_report": (unverified,),
+        }
+    )
+    rec = archive(doc, placement(doc, rule), 7, rule, bucket="archive", at=datetime.now(UTC))
+    meta = metadata_xml(rec)
+    assert problems(meta) == []
+    root = ET.fromstring(meta)  # noqa: S314 - our own output
+    ns = {"a": NAMESPACE}
+    entries = root.findall("a:记账凭证/a:分录", ns)
+    assert [(e.findtext("a:科目代码", namespaces=ns), e.findtext("a:借贷方向", namespaces=ns),
+             e.findtext("a:金额", namespaces=ns)) for e in entries] == [
+        ("6602", "借", "-120.00"), ("100201", "贷", "-120.00")
+    ]  # fmt: skip
+    [signature] = root.findall("a:电子签名", ns)
+    assert signature.get("文件序号") == "1"
+    assert signature.findtext("a:签名规则", namespaces=ns) == "数电票 XML 签名"
+    assert signature.findtext("a:签名结果", namespaces=ns) == (
+        "未验证: the signer's certificate is absent"
+    )
+    broken = meta.replace("<借贷方向>借</借贷方向>".encode(), "<借贷方向>平</借贷方向>".encode())
+    assert any("借贷方向" in p for p in problems(broken))
 
 
 def test_a_record_archived_before_conclusions_keeps_its_package_as_written() -> None:
@@ -151,7 +214,9 @@ def test_a_record_archived_before_conclusions_keeps_its_package_as_written() -> 
     old_item = CheckResult(
         code="1-8", name="重复数据 duplicates", property="authenticity", outcome=CheckOutcome.PASSED
     )
-    legacy = rec.model_copy(update={"check_report": (old_item,), "check_conclusion": None})
+    legacy = rec.model_copy(
+        update={"check_report": (old_item,), "check_conclusion": None, "package_format": 1}
+    )
     (_, meta, _), (_, report, _) = package_documents(legacy)
     assert json.loads(report) == [
         {"code": "1-8", "name": "重复数据 duplicates", "property": "authenticity",

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from contracts.checks import CHECK_PACKAGE_MANIFEST
+from contracts.checks import CHECK_2_10
 from contracts.records import CheckOutcome
 from ingest.parsers.archive_package import PackageIndex, read_package_entries, read_package_index
 
@@ -19,7 +19,7 @@ SAMPLES = Path(__file__).resolve().parents[3] / "samples"
 VOUCHER = (SAMPLES / "vouchers" / "2025-03-ji-0001.json").read_bytes()
 INVOICE = (SAMPLES / "attachments" / "einvoice-25312000000012345678.xml").read_bytes()
 FILES = {"2025-03/记-0001.json": VOUCHER, "2025-03/记-0001/发票.xml": INVOICE}
-MANIFEST_ITEM = CHECK_PACKAGE_MANIFEST.code
+MANIFEST_ITEM = CHECK_2_10.code
 
 
 def manifest(files: dict[str, bytes]) -> dict[str, Any]:

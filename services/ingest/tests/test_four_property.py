@@ -24,7 +24,7 @@ VOUCHER = (SAMPLES / "vouchers" / "2025-03-ji-0001.json").read_bytes()
 INVOICE_XML = (SAMPLES / "attachments" / "einvoice-25312000000012345678.xml").read_bytes()
 PDF = (SAMPLES / "attachments" / "einvoice-25312000000087654321.pdf").read_bytes()
 # What the archive performs at accession, beside the intake's table (archive.domain.record).
-AT_ACCESSION = {"1-7", "1-11", "3-2", "AAP-CORRECTION"}
+AT_ACCESSION = {"1-7", "1-11", "2-3", "3-2", "4-7", "AAP-CORRECTION"}
 
 
 def voucher(**changes: object) -> UploadedFile:
@@ -116,7 +116,8 @@ def test_an_unsigned_e_invoice_is_held_for_review() -> None:
     a = checked(voucher(), [xml(unsigned)])
     assert a.accepted and a.review_required
     assert found(a, "AAP-SIGNED") == [("invoice.xml", "the e-invoice XML carries no signature")]
-    assert outcome(a, "1-1")[0] is CheckOutcome.NOT_APPLICABLE  # nothing signed to verify
+    # Nothing signed to verify: its fixity is the digests recorded here.
+    assert outcome(a, "1-1")[0] is CheckOutcome.PASSED
 
 
 def test_entity_bombs_and_external_entities_are_refused_not_expanded() -> None:
@@ -171,9 +172,21 @@ def test_tax_that_is_not_amount_times_rate_is_unreasonable() -> None:
 def test_an_invoice_already_booked_or_attached_twice_is_a_duplicate() -> None:
     a = checked(voucher(), [xml(INVOICE_XML)], booked={"25312000000012345678": "rec-1"})
     assert not a.accepted
-    assert "already booked in record rec-1" in outcome(a, "1-8")[1]
+    # A business control (重复入账), under its own code: 1-8 is the document's own key.
+    assert "already booked in record rec-1" in outcome(a, "AAP-DUPLICATE-BOOKING")[1]
+    assert outcome(a, "1-8")[0] is CheckOutcome.PASSED
     a = checked(voucher(attachment_count=2), [xml(INVOICE_XML), xml(INVOICE_XML, "copy.xml")])
-    assert "attached twice" in outcome(a, "1-8")[1]
+    assert "attached twice" in outcome(a, "AAP-DUPLICATE-BOOKING")[1]
+
+
+def test_a_file_in_a_format_the_archive_does_not_preserve_is_held_for_review() -> None:
+    """3-5: the environment a file's electronic attributes record (its format and version)."""
+    a = checked(voucher(), [xml(INVOICE_XML)])
+    assert outcome(a, "3-5")[0] is CheckOutcome.PASSED
+    odd = checked(voucher(), [xml(INVOICE_XML.replace(b'version="1.0"', b'version="9.9"', 1))])
+    state, detail = outcome(odd, "3-5")
+    assert state is CheckOutcome.FAILED and "XML 9.9" in detail
+    assert odd.accepted and odd.review_required
 
 
 def test_encrypted_pdf_and_a_fake_pdf_are_rejected() -> None:

@@ -168,6 +168,17 @@ class RecordArchived(EventData):
         description="Who uploaded it (ingest's authenticated principal): never its reviewer. "
         "None for records archived before it was kept",
     )
+    company_name: str | None = Field(
+        default=None,
+        description="立档单位名称: the company whose books it is; None for records archived "
+        "before it was kept",
+    )
+    package_format: int = Field(
+        default=1,
+        description="How its package's metadata.xml is written: 1 the first format, 2 the "
+        "DA/T 46/94 elements with a schema. A package is locked once written: a record keeps "
+        "the format it was archived in",
+    )
 
     @property
     def title(self) -> str:

@@ -64,6 +64,16 @@ class StoredFile(Contract):
     object_key: str
     sha256: Sha256Hex
     sm3: Sm3Hex
+    format: str | None = Field(
+        default=None,
+        description="Format and version as its bytes say (格式信息: PDF 1.7, XML 1.0, OFD); "
+        "None for files stored before it was recorded",
+    )
+    signature: str | None = Field(
+        default=None,
+        description="The signature, seal or timestamp it carries (固化信息), as found at intake: "
+        "a 数电票 XML signature, a PDF signature, an OFD 签章; None if none",
+    )
 
 
 class BankAccount(Contract):
@@ -72,6 +82,17 @@ class BankAccount(Contract):
 
     code: str = Field(pattern=r"^\d{4}[\d.]{0,20}$")
     name: str = ""
+
+
+class VoucherLine(Contract):
+    """One line (分录) of a voucher as archived: the account, the side and the amount
+    (会计基础工作规范 第五十一条: 会计科目、金额). Red ink is a negative amount."""
+
+    summary: str
+    account_code: str
+    account_name: str
+    side: Literal["借", "贷"]
+    amount: Money
 
 
 class VoucherSummary(Contract):
@@ -90,6 +111,9 @@ class VoucherSummary(Contract):
         default=(),
         description="The 银行存款 sub-accounts its entries book: whose statements a "
         "complete year holds",
+    )
+    entries: tuple[VoucherLine, ...] = Field(
+        default=(), description="Its lines (分录); () for vouchers archived before they were kept"
     )
 
 

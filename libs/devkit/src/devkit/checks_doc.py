@@ -12,7 +12,7 @@ from pathlib import Path
 
 from archive.domain.recheck import RECHECKS
 from archive.domain.record import AT_ACCESSION
-from contracts.checks import CheckItem, Stage, at
+from contracts.checks import DAT70, NOT_IDENTIFIED, CheckItem, Stage, at
 from contracts.records import CheckOutcome
 from ingest.domain.four_property import INTAKE_CHECKS, NOT_PER_UPLOAD
 from ingest.domain.policy import INTAKE_POLICY, Action, action_for
@@ -36,12 +36,14 @@ INTRO = """\
 `services/ingest/src/ingest/domain/policy.py` (what intake does with an outcome) and the archive's
 re-check table by `make docs`; a test fails when this file and they differ.*
 
-DA/T 70-2018 (文书类电子档案检测一般要求) numbers its check items per stage — archiving (归档),
-handover and receipt (移交与接收), long-term preservation (长期保存) — under four properties. A
-check of the platform carries the standard's number only where it implements that item; a check
-of the platform's own carries an `AAP-` code and names the standard item it supports. Items about
-carriers (discs, tapes) cannot apply to an online transfer and are listed as not applicable. Items
-of the standard not listed here are neither performed nor claimed.
+DA/T 70-2018 (文书类电子档案检测一般要求) has a table of numbered items for each stage —
+archiving (归档), handover and receipt (移交与接收), long-term preservation (长期保存) — under four
+properties. Each stage's table below lists every item of the standard by its number, with what
+the platform does for it, or why it does nothing; a check of the platform's own (a business
+control such as the duplicate booking of an invoice) carries an `AAP-` code and names the
+standard item it supports. Items about carriers (discs, tapes) cannot apply to an online
+transfer and are listed as not applicable. The last section says which numbers and names could
+not be confirmed against the standard's text.
 
 Every item of a report has one of four outcomes: **passed**, **failed** (with each finding, naming
 the file by name, position and SHA-256, or the field), **not performed** (it applies, and was not
@@ -70,17 +72,32 @@ otherwise.
 """
 
 KEPT = """\
-## As kept: before a handover (移交) and on a schedule (长期保存)
+## As kept: before a handover (移交与接收) and on a schedule (长期保存)
 
-The archive runs this table over each stored record as the object store serves it now (latest
-versions, so a version put on top of a locked original is caught): on demand
-(`POST /v1/records/{id}/recheck`, which answers with the report and each finding), before it
-accepts a handover, and on a schedule (`AAP_ARCHIVE_RECHECK_SWEEP_SECONDS`, default a day). Every
+The archive runs this table over each stored record, each object read at the version archived
+(a version put over a locked original is itself a finding): before it accepts a handover (the
+移交与接收 table), on a schedule (`AAP_ARCHIVE_RECHECK_SWEEP_SECONDS`, default a day) and on
+demand (`POST /v1/records/{id}/recheck`, which answers with the report and each finding) (both
+the 长期保存 table). The two stages' tables have the same rows. The virus scan uses
+`AAP_ARCHIVE_CLAMD_ADDRESS` (without it, 4-1 and 4-2 say not performed); readability runs in the
+archive's worker pool (`AAP_ARCHIVE_READ_*` limits); 2-6 asks the year's completeness. Every
 finding publishes `IntegrityAlertRaised` with its `check_code`; a handover is refused while any
-record has one.
+record has one, and while its year has an open gap.
 
-| code | item | property | required | standard item | what is checked |
+| code | item | property | required | standard item | as kept |
 |---|---|---|---|---|---|
+"""
+
+ITEMS = """\
+## The standard's items, and how sure their numbers are
+
+The text of DA/T 70-2018 could not be read where the platform was built; the numbers and names
+below are those public implementations of the standard quote where one was found, the rest as the
+platform has carried them, marked unconfirmed. The three stages are taken to number their items
+alike. An item whose name no available text gave is listed, not performed, and never required.
+
+| number | name | confirmed by |
+|---|---|---|
 """
 
 PACKAGES = """\
@@ -102,7 +119,17 @@ def _standard(item: CheckItem) -> str:
 
 
 def _what(item: CheckItem) -> str:
-    return f"not applicable: {item.not_applicable}" if item.not_applicable else item.what
+    if item.not_applicable:
+        return f"not applicable: {item.not_applicable}"
+    return NOT_IDENTIFIED if item.unidentified() else item.what
+
+
+def _as_kept(item: CheckItem) -> str:
+    if item in RECHECKS:
+        return item.what
+    skipped = item.unperformed(Stage.PRESERVATION)
+    assert skipped is not None, f"{item.code} is neither re-checked nor excused"
+    return f"{skipped.outcome.value.replace('_', ' ')}: {skipped.detail}"
 
 
 def _row(item: CheckItem, *more: str) -> str:
@@ -141,9 +168,16 @@ def render() -> str:
     assert set(INTAKE_CHECKS) | set(AT_ACCESSION) == set(at(Stage.ARCHIVING))
     out += ["\n", KEPT]
     kept = at(Stage.PRESERVATION)
-    assert set(kept) == set(at(Stage.HANDOVER)) == set(RECHECKS), "one table for both stages"
-    out += [_row(item) for item in kept]
-    out += ["\n", PACKAGES]
+    assert kept == at(Stage.HANDOVER), "one table for both stages"
+    for item in kept:
+        cells = [f"`{item.code}`", item.name, PROPERTY[item.property.value],
+                 "yes" if item.required else "no", _standard(item), _as_kept(item)]  # fmt: skip
+        out.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |\n")
+    out += ["\n", PACKAGES, "\n", ITEMS]
+    for standard in DAT70.values():
+        out.append(
+            f"| {standard.code} | {standard.name} | {standard.confirmed_by or 'unconfirmed'} |\n"
+        )
     return "".join(out)
 
 

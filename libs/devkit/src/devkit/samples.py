@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from contracts.events import DocumentIngested, RecordArchived
 from contracts.fixity import digest
+from contracts.formats import format_of
 from contracts.records import RecordCategory, StoredFile, VoucherSummary
 from contracts.types import Money
 from servicekit.s3 import ObjectStore
@@ -24,6 +25,12 @@ COMPANY = "上海澄明科技有限公司"
 SAMPLES = Path(__file__).resolve().parents[4] / "samples"
 Role = Literal["voucher", "description", "attachment", "source_export"]
 PDF = (SAMPLES / "attachments" / "bank-receipt-20250320-0004411.pdf").read_bytes()
+
+
+def unique_pdf() -> bytes:
+    """A readable one-page PDF whose bytes (and digests) no other call gives: the sample with a
+    comment after its end, which readers ignore."""
+    return PDF + b"\n%" + uuid.uuid4().hex.encode() + b"\n"
 
 
 def voucher_summary(**changes: Any) -> VoucherSummary:
@@ -55,6 +62,7 @@ def stored_file(
         object_key=d.content_key,
         sha256=d.sha256,
         sm3=d.sm3,
+        format=format_of(media_type, data) or None,
     )
 
 

@@ -66,6 +66,7 @@ class LocalStack:
         }
         if _answers(LOCAL_CLAMD):  # the local clamd of deploy/local/infra.sh, when it runs
             defaults["AAP_INGEST_CLAMD_ADDRESS"] = LOCAL_CLAMD
+            defaults["AAP_ARCHIVE_CLAMD_ADDRESS"] = LOCAL_CLAMD
         # Each service its own Kafka principal and S3 user (none if it stores nothing), whatever
         # this process signs in as.
         env = {**defaults, **service_env(service), **os.environ, **client_env(service)}

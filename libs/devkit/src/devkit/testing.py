@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import socket
 from collections.abc import AsyncIterator
@@ -15,9 +16,12 @@ from aiokafka.errors import KafkaConnectionError
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 
+from archive.domain import metadata
 from contracts.envelope import Envelope
 from contracts.topics import Topic
 from devkit.identity import as_user
+from servicekit import s3
+from servicekit.settings import PlatformSettings
 
 SECURITY_ADMIN = "secadmin"  # the local stack's 安全管理员 (deploy/local/roles.json)
 
@@ -119,3 +123,25 @@ async def waive_gaps(
         r = await archive.post("/v1/completeness/waivers", json=body, headers=as_user(archivist))
         assert r.status_code == 201, r.text
     return gaps
+
+
+async def archived_metadata_problems(
+    settings: PlatformSettings,
+) -> tuple[int, dict[str, list[str]]]:
+    """Every format-2 metadata.xml the archive's bucket holds, at the version archived (the
+    first: one put over it later is the re-check's finding, never the record's), validated
+    against the schema: how many were validated, and what is wrong with each that fails."""
+    store = s3.ObjectStore(s3.connect(settings), settings.bucket_name("archive-originals"))
+    if not await asyncio.to_thread(store.client.bucket_exists, store.bucket):
+        return 0, {}
+    checked, bad = 0, {}
+    for key, versions in (await store.versions("")).items():
+        if not key.endswith("/metadata.xml") or not versions:
+            continue
+        data = await store.get(key, versions[0])
+        if metadata.NAMESPACE.encode() not in data[:400]:
+            continue  # package format 1: no schema to meet
+        checked += 1
+        if found := metadata.problems(data):
+            bad[key] = found
+    return checked, bad

@@ -147,6 +147,22 @@ class ObjectStore:
         )
         await asyncio.to_thread(change, self.bucket, key, version_id)
 
+    async def lock(self, key: str, version_id: str | None) -> tuple[datetime | None, bool]:
+        """How a version is locked now: its COMPLIANCE retention date (None: none) and whether
+        a legal hold is on."""
+
+        def read() -> tuple[datetime | None, bool]:
+            try:
+                retention = self.client.get_object_retention(self.bucket, key, version_id)
+            except S3Error as error:
+                if error.code != "NoSuchObjectLockConfiguration":
+                    raise
+                retention = None
+            held = self.client.is_object_legal_hold_enabled(self.bucket, key, version_id)
+            return (retention.retain_until_date if retention else None), bool(held)
+
+        return await asyncio.to_thread(read)
+
     async def keys(self, prefix: str) -> list[str]:
         """The keys under ``prefix``, in the store's (lexicographic) order."""
 

@@ -17,6 +17,7 @@ from archive.adapters.handovers import Handovers
 from archive.adapters.holds import Holds
 from archive.adapters.http import archive_router
 from archive.adapters.permission_client import PermissionClient
+from archive.adapters.readability import unreadable
 from archive.adapters.records import Records
 from archive.adapters.reviews import Reviews
 from archive.adapters.search_index import SearchIndex
@@ -26,8 +27,9 @@ from archive.assets import AssetService
 from archive.completeness import CompletenessService
 from archive.custody import CustodyService
 from archive.domain.archive_code import ArchiveCodeRule
+from archive.domain.completeness import Completeness
 from archive.handover import HandoverService
-from archive.integrity import IntegrityService
+from archive.integrity import IntegrityService, Surroundings
 from archive.late_corrections import Corrections
 from archive.service import ArchiveService
 from archive.settings import ArchiveSettings
@@ -47,9 +49,13 @@ from contracts.events import (
     RecordsHandedOver,
 )
 from servicekit import s3
+from servicekit.clamd import Clamd
 from servicekit.periodic import Periodic
 from servicekit.roles import RoleDirectory
 from servicekit.service import build_app, build_runtime, serve
+from servicekit.workers import LimitExceeded, WorkerFailed, WorkerPool
+
+READERS = "archive.adapters.readability"  # imported once in each worker, before a call
 
 SERVICE = "archive"
 log = structlog.get_logger()
@@ -127,10 +133,27 @@ def create_app(
         rt.source,
         unit,
     )
-    integrity = IntegrityService(records, store, rt.publisher, permissions, rule, rt.source)
     completeness = CompletenessService(
         Years(rt.db), rt.publisher, permissions, rt.source, unit, settings.bank_accounts
     )
+    readers = WorkerPool(settings.read_limits, preload=[READERS])
+    rt.startup.append(readers.start)
+    rt.shutdown.append(readers.close)
+    scanner = Clamd(settings.clamd_address) if settings.clamd_address else None
+
+    async def year_of(fonds_code: str, fiscal_year: int) -> Completeness:
+        return (await completeness.of_year(fonds_code, fiscal_year))[0]
+
+    async def unreadable_kept(media_type: str, data: bytes) -> str | None:
+        try:
+            return await readers.run(unreadable, media_type, data)
+        except (LimitExceeded, WorkerFailed) as error:  # over the pool's limits: unreadable
+            return str(error)
+
+    integrity = IntegrityService(
+        records, store, rt.publisher, permissions, rule, rt.source,
+        Surroundings(scanner, unreadable_kept, year_of, records.custody_years),
+    )  # fmt: skip
     assets = AssetService(records, holds, store, rt.publisher, permissions, rt.source, unit)
     handover = HandoverService(
         records, handovers, integrity, rt.publisher, permissions, rt.source, unit, completeness

@@ -21,6 +21,7 @@ from archive.domain.lifecycle import (
 )
 from archive.domain.volumes import BoundVolume, assemble, bind, next_number
 from archive.ports import HandoverRecords, HandoverStore, Integrity, Permissions, Publisher
+from contracts.checks import Stage
 from contracts.envelope import derived_event_id, new_event
 from contracts.events import CustodyExtended, RecordsHandedOver
 from contracts.roles import Action
@@ -136,7 +137,7 @@ class HandoverService:
             raise HandoverRefused(
                 f"no records of {fonds_code} {fiscal_year} are with the accounting department"
             )
-        findings = await self._integrity.findings_of(r.record_id for r in records)
+        findings = await self._integrity.findings_of((r.record_id for r in records), Stage.HANDOVER)
         reasons = [
             f"re-check {finding.item.code} failed for {r.archive_code}: "
             f"{finding.filename}: {finding.detail}"

@@ -18,6 +18,7 @@ from archive.domain.lifecycle import HandoverOffer, LegalHold
 from archive.domain.recheck import Finding
 from archive.domain.search import Hits, SearchCriteria, Visibility
 from archive.domain.volumes import BoundVolume
+from contracts.checks import Stage
 from contracts.envelope import Envelope
 from contracts.events import (
     ApprovalDecided,
@@ -63,8 +64,10 @@ class Integrity(Protocol):
     """Re-checks of kept records (``archive.integrity.IntegrityService``)."""
 
     async def findings_of(
-        self, record_ids: Iterable[uuid.UUID]
-    ) -> dict[uuid.UUID, list[Finding]]: ...
+        self, record_ids: Iterable[uuid.UUID], stage: Stage = ...
+    ) -> dict[uuid.UUID, list[Finding]]:
+        """Each record's findings, re-checked with the stage's table."""
+        ...
 
 
 class ArchiveRecords(Protocol):
@@ -159,6 +162,20 @@ class OriginalStore(Protocol):
     async def versions(self, prefix: str) -> dict[str, list[str]]:
         """Each key under ``prefix`` and its versions, oldest first."""
         ...
+
+    async def lock(self, key: str, version_id: str | None) -> tuple[datetime | None, bool]:
+        """A version's COMPLIANCE retention date (None: none) and whether a legal hold is on."""
+        ...
+
+
+class VirusScanner(Protocol):
+    """ClamAV's clamd (``servicekit.clamd``): what the re-check's 4-1 and 4-2 ask."""
+
+    async def scan(self, data: bytes) -> str | None:
+        """The signature found in ``data``, or None if clean."""
+        ...
+
+    async def version(self) -> str: ...
 
 
 class HandoverRecords(Protocol):

@@ -31,7 +31,7 @@ from archive.ports import (
     RecordIndex,
 )
 from archive.reads import Reader, ReadLog
-from contracts.checks import CHECK_FIXITY_KEPT
+from contracts.checks import CHECK_1_1
 from contracts.envelope import derived_event_id, new_event
 from contracts.events import (
     ApprovalDecidedEvent,
@@ -212,7 +212,7 @@ class ArchiveService:
                     detail="the original in the ingest bucket differs from the digests ingest "
                     "announced (SHA-256 and SM3): not archived",
                     detected_at=utc_now(),
-                    check_code=CHECK_FIXITY_KEPT.code,
+                    check_code=CHECK_1_1.code,
                 )
                 await self._publisher.publish(
                     new_event(

@@ -11,6 +11,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from archive.domain.approval_record import ExpectedApprovals
 from archive.domain.archive_code import DEFAULT_RULE
 from servicekit.settings import PlatformSettings
+from servicekit.workers import WorkerLimits
 
 
 class ExpectedApprovalsSetting(BaseModel):
@@ -40,6 +41,14 @@ class ArchiveSettings(BaseSettings):
         default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}",
         description="Names this process's own consumer group for its search index",
     )
+    clamd_address: str | None = Field(
+        default=None,
+        description="host:port of ClamAV's clamd for the re-check's virus scan (4-1, 4-2); "
+        "without it the re-check says those items were not performed",
+    )
+    read_workers: int = Field(default=2, ge=1, description="Worker processes reading originals")
+    read_memory_bytes: int = Field(default=1024 * 1024 * 1024, ge=64 * 1024 * 1024)
+    read_seconds: float = Field(default=30, gt=0, description="Per original read (3-4)")
     recheck_sweep_seconds: float = Field(
         default=86400, ge=0, description="Re-check every record this often; 0 turns it off"
     )
@@ -66,3 +75,7 @@ class ArchiveSettings(BaseSettings):
         'statement of, besides those its vouchers book, e.g. {"Q001": ["100201", "100202"]}',
     )
     platform: PlatformSettings = Field(default_factory=PlatformSettings)
+
+    @property
+    def read_limits(self) -> WorkerLimits:
+        return WorkerLimits(self.read_workers, self.read_memory_bytes, self.read_seconds)

@@ -10,7 +10,6 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from contracts.events import DocumentIngested, DocumentRejected
-from ingest.adapters.clamd import Clamd, ScanUnavailable
 from ingest.adapters.http import TooLarge, ingest_router, upload_admissions
 from ingest.adapters.invoice_bookings import InvoiceBookings
 from ingest.adapters.submissions import Submissions
@@ -22,6 +21,7 @@ from ingest.parsers.journal import load_profiles
 from ingest.service import IngestService
 from ingest.settings import IngestSettings
 from servicekit import s3
+from servicekit.clamd import Clamd, ScanUnavailable
 from servicekit.health import Check
 from servicekit.roles import RoleDirectory, follow_role_changes
 from servicekit.service import build_app, build_runtime, serve

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from contracts.checks import CHECK_3_1
 from contracts.fixity import Digests
-from contracts.formats import XLSX
+from contracts.formats import XLSX, format_of
 from contracts.records import StoredFile
 from ingest.domain.uploaders import Uploader
 from ingest.parsers.files import UploadedFile
@@ -144,6 +144,7 @@ class JournalService:
             object_key=d.content_key,
             sha256=d.sha256,
             sm3=d.sm3,
+            format=format_of(media_type, await asyncio.to_thread(_head, journal.path)) or None,
         )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import PurePosixPath
 
-from contracts.checks import CHECK_PACKAGE_MANIFEST
+from contracts.checks import CHECK_2_10
 from contracts.records import CheckOutcome
 from ingest.domain.files import media_type_of
 from ingest.domain.uploaders import Uploader
@@ -35,7 +35,7 @@ class PackageService:
         except LimitExceeded as error:
             raise BeyondParsing(f"package refused whole: {error}") from error
         except WorkerFailed as error:
-            failed = CHECK_PACKAGE_MANIFEST.result(CheckOutcome.FAILED, f"cannot be read: {error}")
+            failed = CHECK_2_10.result(CheckOutcome.FAILED, f"cannot be read: {error}")
             return PackageIndex([failed], []), []
         results = []
         for n, v in enumerate(index.vouchers, 1):

@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from archive.domain import metadata
 from archive.domain.archive_code import ArchiveCodeRule
-from archive.domain.record import Placement
+from archive.domain.record import Placement, with_metadata_checked
 from archive.domain.retention import RETENTION_RULES, retention_until
 from contracts.checks import CHECK_3_2, Stage, at, conclude
 from contracts.events import BusinessKey, OaApprovalCompleted, RecordArchived
@@ -65,7 +66,7 @@ def approval_record(
     )
     record_id = approval_record_id(approval.approval_key)
     _, period = fiscal_of(approval)
-    return RecordArchived(
+    record = RecordArchived(
         record_id=record_id,
         document_id=record_id,
         archive_code=code,
@@ -82,7 +83,9 @@ def approval_record(
         period=period,
         package=f"{code}/",
         submitted_by=f"oa:{approval.oa_connection}",
+        package_format=metadata.FORMAT,
     )
+    return with_metadata_checked(record)
 
 
 # An approval comes as the OA's event, not as an upload: intake's checks of a file never ran.
@@ -96,10 +99,8 @@ def approval_report(*performed: CheckResult) -> tuple[CheckResult, ...]:
     done = {r.code: r for r in performed}
     return tuple(
         done.get(item.code)
-        or item.result(
-            CheckOutcome.NOT_APPLICABLE if item.not_applicable else CheckOutcome.NOT_PERFORMED,
-            item.not_applicable or NOT_RUN,
-        )
+        or item.unperformed(Stage.ARCHIVING)
+        or item.result(CheckOutcome.NOT_PERFORMED, NOT_RUN)
         for item in at(Stage.ARCHIVING)
     )
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from archive.domain.numbering import numbering
+from archive.domain.numbering import numbering, word_of
 from contracts.records import BankAccount, RecordCategory
 
 
@@ -92,6 +92,12 @@ class Completeness:
     @property
     def complete(self) -> bool:
         return not self.open_gaps
+
+    def numbering_gaps(self, month: int, voucher_no: str) -> tuple[Gap, ...]:
+        """The open gaps in the numbering a voucher belongs to: its 凭证字 in its month."""
+        word = word_of(voucher_no)
+        at = f"{self.fiscal_year}-{month:02d}/numbering/{word}/"
+        return tuple(g for g in self.open_gaps if g.id.startswith(at))
 
 
 def completeness(

@@ -28,6 +28,12 @@ class NumberingReport:
         return not (self.gaps or self.repeats or self.unparsed)
 
 
+def word_of(voucher_no: str) -> str:
+    """The voucher word (凭证字) a number runs under: 记 of 记-0003; "?" if it has none."""
+    m = _NUMBER.match(voucher_no.strip())
+    return m["word"] if m else "?"
+
+
 def numbering(voucher_nos: Iterable[str]) -> list[NumberingReport]:
     by_word: dict[str, list[int]] = defaultdict(list)
     unparsed: list[str] = []

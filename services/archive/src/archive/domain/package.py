@@ -1,8 +1,12 @@
 """The self-describing package of an archived record (DA/T 92-2022 §8 style).
 
 A folder named by the archive code (档号) holds the originals, ``metadata.xml`` (the record's
-metadata, with names after DA/T 94-2022) and ``check-report.json`` (the four-property check):
-read together, without the database, they say what the record is and prove it is intact.
+metadata) and ``check-report.json`` (the four-property check): read together, without the
+database, they say what the record is and prove it is intact.
+
+``metadata.xml`` has two formats. Records archived now get format 2 (``archive.domain.metadata``:
+the DA/T 46/94 elements, validated against a schema); records archived before keep format 1,
+written here, since a package is locked once written and a re-check compares like with like.
 """
 
 from __future__ import annotations
@@ -10,15 +14,17 @@ from __future__ import annotations
 import json
 import xml.etree.ElementTree as ET
 
+from archive.domain import metadata
 from archive.domain.retention import RETENTION_RULES, kept_until
 from contracts.events import RecordArchived
 
-NAMESPACE = "urn:aap:accounting-archive:1"
+NAMESPACE = "urn:aap:accounting-archive:1"  # format 1
 # The fields a check-report.json item had before reports carried their conclusion.
 LEGACY_ITEM = {"code", "name", "property", "outcome", "detail"}
 
 
-def metadata_xml(r: RecordArchived) -> bytes:
+def metadata_xml_v1(r: RecordArchived) -> bytes:
+    """Format 1: the first metadata.xml, in a namespace of its own with no schema."""
     root = ET.Element("会计档案", {"xmlns": NAMESPACE})
 
     def add(parent: ET.Element, tag: str, text: object = None, **attrs: str) -> ET.Element:
@@ -80,17 +86,7 @@ def metadata_xml(r: RecordArchived) -> bytes:
             路径=f.object_key.removeprefix(r.package or ""),
         )
     for i in r.invoices:
-        add(
-            root,
-            "电子发票",
-            None,
-            发票号码=i.invoice_number,
-            销售方=i.seller_name,
-            销售方税号=i.seller_tax_id,
-            购买方税号=i.buyer_tax_id,
-            开票日期=i.issue_date,
-            价税合计=str(i.total.amount),
-        )
+        add(root, "电子发票", None, **metadata.invoice_attributes(i))
     add(root, "四性检测", _conclusion_text(r), 报告="check-report.json")
     add(root, "归档时间", r.archived_at.isoformat())
     ET.indent(root)
@@ -104,6 +100,11 @@ def _conclusion_text(r: RecordArchived) -> str:
     # Records archived before conclusions were kept: their packages say what they said then.
     failed = [c.code for c in r.check_report if c.outcome.value == "failed"]
     return "通过" if not failed else f"未通过项: {', '.join(failed)}"
+
+
+def metadata_xml(r: RecordArchived) -> bytes:
+    """The record's metadata.xml in the format it was archived in."""
+    return metadata.metadata_xml(r) if r.package_format >= metadata.FORMAT else metadata_xml_v1(r)
 
 
 def package_documents(r: RecordArchived) -> list[tuple[str, bytes, str]]:

@@ -20,20 +20,26 @@ from contracts.checks import (
     CHECK_1_5,
     CHECK_1_6,
     CHECK_1_8,
+    CHECK_1_9,
     CHECK_1_10,
+    CHECK_1_12,
+    CHECK_1_13,
     CHECK_1_14,
     CHECK_2_1,
     CHECK_2_2,
-    CHECK_2_3,
     CHECK_2_4,
     CHECK_2_5,
     CHECK_2_6,
     CHECK_2_7,
     CHECK_2_8,
+    CHECK_2_9,
+    CHECK_2_10,
     CHECK_3_1,
     CHECK_3_3,
     CHECK_3_4,
     CHECK_3_5,
+    CHECK_3_6,
+    CHECK_3_7,
     CHECK_3_8,
     CHECK_4_1,
     CHECK_4_2,
@@ -41,14 +47,15 @@ from contracts.checks import (
     CHECK_4_4,
     CHECK_4_5,
     CHECK_4_6,
-    CHECK_4_7,
     CHECK_APPROVAL_RECORD,
+    CHECK_DUPLICATE_BOOKING,
     CHECK_INVOICE_MATCH,
     CHECK_NO_EXTRA,
-    CHECK_PACKAGE_MANIFEST,
     CHECK_SIGNED,
+    NOT_IDENTIFIED,
     CheckItem,
 )
+from contracts.formats import preserved
 from contracts.records import CheckFinding, CheckOutcome, CheckResult, company_key
 from ingest.domain.files import ACCEPTED_ATTACHMENT_TYPES, ACCEPTED_MATERIAL_TYPES
 from ingest.parsers.einvoice import EInvoice
@@ -174,9 +181,11 @@ def _with_voucher(check: Callable[[Upload, VoucherExport], Found | Skipped]) -> 
 
 
 def _fixity(u: Upload) -> Found | Skipped:
+    """1-1 at archiving: the digests are recorded here (so valid by construction), and the
+    signatures a file carries verified where they can be."""
     signed = [f for f in u.files if f.signed]
     if not signed:
-        return not_applicable("no file carries a signature, seal or timestamp")
+        return []
     names = ", ".join(f.name for f in signed)
     return not_performed(
         f"{names}: signed, and the signer's certificate to verify it against is not available "
@@ -222,25 +231,27 @@ def _special_characters(u: Upload) -> Found | Skipped:
     ]
 
 
-def _duplicates(u: Upload) -> Found | Skipped:
+def _key_held(u: Upload) -> Found | Skipped:
+    """1-8: the document's key (its metadata that must not repeat) is not held with other
+    content; the same content answers with the first document before any check runs."""
+    if u.held_by is None:
+        return []
+    what = (
+        f"this {u.material.kind.value} of the same months is held by record {u.held_by}, "
+        "with other content"
+        if u.material is not None
+        else f"this voucher's key is held by record {u.held_by}, with other content: a change "
+        "to an archived voucher is a correction (`corrects`)"
+    )
+    return [CheckFinding(message=what, file=u.voucher_file.ref)]
+
+
+def _booked_once(u: Upload) -> Found | Skipped:
+    invoices = u.invoices()
+    if not invoices:
+        return not_applicable("no e-invoice XML in the upload")
     found, seen = [], set()
-    if u.held_by is not None and u.material is not None:
-        found.append(
-            CheckFinding(
-                message=f"this {u.material.kind.value} of the same months is held by record "
-                f"{u.held_by}, with other content",
-                file=u.voucher_file.ref,
-            )
-        )
-    elif u.held_by is not None:
-        found.append(
-            CheckFinding(
-                message=f"this voucher's key is held by record {u.held_by}, with other content: "
-                "a change to an archived voucher is a correction (`corrects`)",
-                file=u.voucher_file.ref,
-            )
-        )
-    for f, inv in u.invoices():
+    for f, inv in invoices:
         if inv.invoice_number in seen:
             found.append(at(f, f"invoice {inv.invoice_number} is attached twice"))
         seen.add(inv.invoice_number)
@@ -410,21 +421,37 @@ def _virus_scan(u: Upload) -> Found | Skipped:
     ]
 
 
+def _environment(u: Upload) -> Found | Skipped:
+    """3-5: the environment each file's electronic attributes record (format and version, as
+    its bytes say) is one the archive preserves. A file not of its type is 1-10's finding."""
+    return [
+        at(
+            f,
+            f"its format ({f.format or 'not told by its bytes'}) is not one the archive "
+            "preserves: PDF 1.0–2.0, OFD, XML 1.0/1.1, XLSX, JSON",
+        )
+        for f in u.files
+        if not f.type_problem and not f.unreadable and not preserved(f.format)
+    ]
+
+
 # The items intake never performs on an upload, and why: each report says so.
 NOT_PER_UPLOAD: Mapping[CheckItem, Skipped] = {
-    CHECK_2_3: not_applicable(
-        "aap.voucher.v1 defines its own metadata items; 2-4 checks the required"
+    CHECK_2_6: not_applicable(
+        "continuity is a property of a period, not of one upload: checked before a handover "
+        "and as kept; GET /v1/completeness reports it"
     ),
-    CHECK_2_6: not_performed("continuity is a property of a period: GET /v1/numbering reports it"),
-    CHECK_3_5: not_applicable("aap.voucher.v1 records no software environment"),
     CHECK_APPROVAL_RECORD: not_performed(
         "the OA approval record arrives on its own: GET /v1/vouchers/awaiting-approval lists "
         "the vouchers still waiting for theirs"
     ),
-    CHECK_4_7: not_performed("assessed for the installation, not per upload"),
     **{
         item: not_applicable(item.not_applicable or "")
         for item in (CHECK_4_3, CHECK_4_4, CHECK_4_5, CHECK_4_6)
+    },
+    **{
+        item: not_performed(NOT_IDENTIFIED)
+        for item in (CHECK_1_9, CHECK_1_12, CHECK_1_13, CHECK_2_9, CHECK_3_6, CHECK_3_7)
     },
 }
 
@@ -441,25 +468,31 @@ INTAKE_CHECKS: Mapping[CheckItem, Check] = {
     CHECK_1_3: _voucher_findings(CHECK_1_3),
     CHECK_1_4: _voucher_findings(CHECK_1_4),
     CHECK_1_5: _reasonable,
-    CHECK_1_6: _special_characters,
-    CHECK_1_8: _duplicates,
-    CHECK_1_10: _attributes,
     CHECK_INVOICE_MATCH: _with_voucher(_invoice_matches),
+    CHECK_1_6: _special_characters,
+    CHECK_1_8: _key_held,
+    CHECK_DUPLICATE_BOOKING: _booked_once,
+    CHECK_1_9: _not_per_upload(CHECK_1_9),
+    CHECK_1_10: _attributes,
+    CHECK_1_12: _not_per_upload(CHECK_1_12),
+    CHECK_1_13: _not_per_upload(CHECK_1_13),
     CHECK_1_14: _from_package(CHECK_1_14),
     CHECK_2_1: _from_package(CHECK_2_1),
     CHECK_2_2: _from_package(CHECK_2_2),
-    CHECK_2_3: _not_per_upload(CHECK_2_3),
     CHECK_2_4: _voucher_findings(CHECK_2_4),
     CHECK_2_5: _process,
     CHECK_2_6: _not_per_upload(CHECK_2_6),
     CHECK_2_7: _content_present,
     CHECK_2_8: _with_voucher(_attachments_match),
     CHECK_APPROVAL_RECORD: _not_per_upload(CHECK_APPROVAL_RECORD),
-    CHECK_PACKAGE_MANIFEST: _from_package(CHECK_PACKAGE_MANIFEST),
+    CHECK_2_9: _not_per_upload(CHECK_2_9),
+    CHECK_2_10: _from_package(CHECK_2_10),
     CHECK_3_1: _voucher_findings(CHECK_3_1),
     CHECK_3_3: _accepted_formats,
     CHECK_3_4: _readable,
-    CHECK_3_5: _not_per_upload(CHECK_3_5),
+    CHECK_3_5: _environment,
+    CHECK_3_6: _not_per_upload(CHECK_3_6),
+    CHECK_3_7: _not_per_upload(CHECK_3_7),
     CHECK_3_8: _not_encrypted,
     CHECK_4_1: _scanner,
     CHECK_4_2: _virus_scan,
@@ -468,7 +501,6 @@ INTAKE_CHECKS: Mapping[CheckItem, Check] = {
     CHECK_4_4: _not_per_upload(CHECK_4_4),
     CHECK_4_5: _not_per_upload(CHECK_4_5),
     CHECK_4_6: _not_per_upload(CHECK_4_6),
-    CHECK_4_7: _not_per_upload(CHECK_4_7),
 }
 
 

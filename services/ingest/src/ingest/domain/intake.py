@@ -23,6 +23,7 @@ from contracts.records import (
     CheckResult,
     InvoiceRef,
     StoredFile,
+    VoucherLine,
     VoucherSummary,
     material_key,
     voucher_key,
@@ -242,6 +243,8 @@ def ingested_event(
                 object_key=content_key(f.ref.sha256),
                 sha256=f.ref.sha256,
                 sm3=f.sm3,
+                format=f.format or None,
+                signature=f.signature,
             )
             for f in a.files
         ),
@@ -267,4 +270,14 @@ def _summary(v: VoucherExport) -> VoucherSummary:
         approver=v.approver,
         declared_attachment_count=v.attachment_count,
         bank_accounts=v.bank_accounts,
+        entries=tuple(
+            VoucherLine(
+                summary=e.summary,
+                account_code=e.account_code,
+                account_name=e.account_name,
+                side="借" if e.debit else "贷",
+                amount=Money(amount=e.debit or e.credit, currency=v.currency),
+            )
+            for e in v.entries
+        ),
     )

@@ -24,8 +24,8 @@ from contracts.checks import (
     CHECK_1_14,
     CHECK_2_1,
     CHECK_2_2,
+    CHECK_2_10,
     CHECK_NO_EXTRA,
-    CHECK_PACKAGE_MANIFEST,
     CheckItem,
 )
 from contracts.records import CheckOutcome, CheckResult
@@ -82,7 +82,7 @@ def _result(item: CheckItem, problems: list[str]) -> CheckResult:
 
 
 def _refused(problem: str) -> PackageIndex:
-    return PackageIndex([_result(CHECK_PACKAGE_MANIFEST, [problem])], [])
+    return PackageIndex([_result(CHECK_2_10, [problem])], [])
 
 
 def read_package_index(path: Path, limits: PackageLimits = DEFAULT_LIMITS) -> PackageIndex:
@@ -129,7 +129,7 @@ def read_package_index(path: Path, limits: PackageLimits = DEFAULT_LIMITS) -> Pa
     )
     extra = [f"{p} is not in the manifest" for p in found if p not in listed]
     report = [
-        _result(CHECK_PACKAGE_MANIFEST, structure),
+        _result(CHECK_2_10, structure),
         _result(CHECK_1_14, digests),
         _result(CHECK_2_1, count),
         _result(CHECK_2_2, size),

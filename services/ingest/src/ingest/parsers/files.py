@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from contracts.fixity import digest
-from contracts.formats import XLSX, type_problem
+from contracts.formats import XLSX, format_of, type_problem
 from contracts.records import FileRef
 from ingest.parsers.einvoice import EInvoice, is_einvoice, parse_einvoice
 from ingest.parsers.material import MaterialRead, read_material
@@ -41,6 +41,7 @@ class ReadFile:
     size: int
     sm3: str
     type_problem: str | None = None  # its content is not of its declared type
+    format: str = ""  # format and version as its bytes say (PDF 1.7…), "" if not told apart
     voucher: VoucherRead | None = None  # the voucher export, for the voucher file
     material: MaterialRead | None = None  # a material's description, for its first file
     xml_problem: str | None = None  # an XML attachment that cannot be read
@@ -70,6 +71,17 @@ class ReadFile:
             or (self.ofd and self.ofd.signed)
         )
 
+    @property
+    def signature(self) -> str | None:
+        """What kind of fixity information it carries, for the record's signature block."""
+        if self.invoice and self.invoice.signed:
+            return "数电票 XML 签名"
+        if self.pdf and self.pdf.signed:
+            return "PDF 数字签名"
+        if self.ofd and self.ofd.signed:
+            return "OFD 电子签章"
+        return None
+
 
 def _ref(position: int, file: UploadedFile) -> tuple[FileRef, str]:
     d = digest(file.data)
@@ -87,6 +99,7 @@ def read_file(position: int, file: UploadedFile) -> ReadFile:
         len(file.data),
         sm3,
         type_problem=type_problem(file.media_type, file.data),
+        format=format_of(file.media_type, file.data),
     )
     if file.role == "voucher":
         return _with(read, voucher=read_voucher(file.data))
