@@ -66,6 +66,9 @@ bench-parse: setup  ## make bench-parse: the largest journals the limits let in,
 bench-completeness: infra-up  ## make bench-completeness N=100000: what a year of N vouchers lacks, timed
 	@$(UV) run python -m devkit.completeness_bench --vouchers $(N)
 
+bench-recheck: infra-up  ## make bench-recheck N=200: the re-check as kept per record, bare and whole
+	@$(UV) run python -m devkit.recheck_bench --records $(N)
+
 schemas: setup  ## Export every event's JSON Schema to libs/contracts/schemas/
 	$(UV) run python -m contracts.schema_export libs/contracts/schemas
 

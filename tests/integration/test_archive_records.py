@@ -617,6 +617,8 @@ async def test_twenty_archivists_placing_or_releasing_one_hold_at_once_change_it
                 for _ in range(20)
             )
         )
+        # Published by the outbox's relay after the answers: wait for both, then read to the end.
+        await watch.wait_for(lambda e: e.subject == str(record.record_id), count=2)
         seen = await watch.caught_up()
     assert sorted(r.status_code for r in placed) == [201] + [409] * 19, [r.text for r in placed]
     assert sorted(r.status_code for r in released) == [204] + [409] * 19
@@ -958,6 +960,7 @@ async def test_archivists_handing_over_one_year_at_once_make_one_handover(
                     for _ in range(20)
                 )
             )
+            await watch.wait_for(of_type("RecordsHandedOver"))  # the outbox relays it after
             seen = await watch.caught_up()
         accepted = {r.json()["handover_id"] for r in answers if r.status_code == 201}
         assert len(accepted) == 1, [r.text for r in answers]
@@ -1103,8 +1106,10 @@ async def test_a_held_record_is_reviewed_before_it_can_be_handed_over(
         assert all(
             "reviewed already by" in r.json()["detail"] for r in answers if r.status_code == 409
         )
-        seen = await watch.caught_up()
-    [reviewed] = [s.event for s in seen if of_type("RecordReviewed")(s.event)]
+        # The decision is published by the outbox's relay after the answer: wait for it.
+        [reviewed] = await watch.wait_for(
+            of_type("RecordReviewed", record_id=str(held.document_id))
+        )
     assert reviewed.data["reviewed_by"] == ARCHIVIST and reviewed.data["note"] == "纸质附件已补齐"
     assert await search(http, fiscal_year=2023, review_required=True) == []
     again = await http.post(url, json={"decision": "accepted"}, headers=as_user(ARCHIVIST))

@@ -87,6 +87,8 @@ async def test_the_same_voucher_again_is_answered_with_its_record_and_nothing_ne
         assert conflict.status_code == 409, conflict.text
         reasons = " ".join(p["message"] for p in conflict.json()["problems"])
         assert f"held by record {document}, with other content" in reasons
+        # The outbox's relay publishes after the answer: the first, then all there is.
+        await watch.wait_for(of_type("DocumentIngested", document_id=document))
         seen = await watch.caught_up()
     ingested = [
         s.event

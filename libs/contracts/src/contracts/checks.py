@@ -419,9 +419,10 @@ CHECK_2_6 = _item(
     ALL,
     required=True,
     what="voucher numbers continuous within a period, per 凭证字: a property of the period, not "
-    "of one upload. Before a handover and as kept, a voucher's 凭证字 in its period has no open "
-    "gap (GET /v1/completeness names each; a gap is closed by the missing voucher, or waived "
-    "by an archivist with a reason); a handover is refused while one is open",
+    "of one upload. Before a handover, and as kept once the year is handed over, a voucher's "
+    "凭证字 in its period has no open gap (GET /v1/completeness names each; a gap is closed by "
+    "the missing voucher, or waived by an archivist with a reason). A gap is the year's: the "
+    "re-check reports it, raises no integrity alert, and a handover is refused while it is open",
 )
 CHECK_2_7 = _item(
     "2-7",
