@@ -160,6 +160,13 @@ async def run(
     )
 
 
+def append_result(text: str) -> None:
+    """A bench's figures appended to bench/results.md (newest last), and shown."""
+    with RESULTS.open("a", encoding="utf-8") as out:
+        out.write(text + "\n")
+    print(text)
+
+
 def machine() -> str:
     cpu = "unknown CPU"
     with open("/proc/cpuinfo", encoding="utf-8") as f:

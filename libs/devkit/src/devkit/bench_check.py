@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 import httpx
 
 from devkit import pg_access
-from devkit.bench import RESULTS, ROOT, machine
+from devkit.bench import ROOT, append_result, machine
 from devkit.identity import as_user, subject_of
 from devkit.namespace import fresh
 from devkit.stack import ARCHIVIST, LocalStack
@@ -125,9 +125,7 @@ def main() -> None:
     finally:
         stack.stop_all()
     text = report(figures, args.rate, args.seconds)
-    with RESULTS.open("a", encoding="utf-8") as out:
-        out.write(text + "\n")
-    print(text)
+    append_result(text)
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ from archive.adapters.years import Years
 from archive.completeness import CompletenessService
 from devkit import pg_access
 from devkit.archive_fakes import AllowEveryone
-from devkit.bench import RESULTS, machine
+from devkit.bench import append_result, machine
 from devkit.namespace import fresh
 from devkit.testing import InMemoryUnits, RecordingPublisher
 from servicekit.auth import Person
@@ -105,9 +105,7 @@ def main() -> None:
             "",
         ]
     )
-    with RESULTS.open("a", encoding="utf-8") as out:
-        out.write(text + "\n")
-    print(text)
+    append_result(text)
 
 
 if __name__ == "__main__":

@@ -34,7 +34,7 @@ from archive.integrity import IntegrityService, Surroundings
 from contracts.checks import Stage
 from devkit import pg_access
 from devkit.archive_fakes import AllowEveryone
-from devkit.bench import RESULTS, machine
+from devkit.bench import append_result, machine
 from devkit.namespace import fresh
 from devkit.samples import ingested_document, stored_file, unique_pdf, voucher_summary
 from devkit.stack import LOCAL_CLAMD
@@ -158,9 +158,7 @@ def main() -> None:
             "",
         ]
     )
-    with RESULTS.open("a", encoding="utf-8") as out:
-        out.write(text + "\n")
-    print(text)
+    append_result(text)
 
 
 if __name__ == "__main__":

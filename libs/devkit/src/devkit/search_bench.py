@@ -31,7 +31,7 @@ from contracts.events import RecordArchived
 from contracts.records import InvoiceRef, StoredFile
 from contracts.types import Money
 from devkit import pg_access
-from devkit.bench import RESULTS, ROOT, machine, quantile
+from devkit.bench import ROOT, append_result, machine, quantile
 from devkit.identity import as_user
 from devkit.namespace import as_local_administrator, provision
 from devkit.samples import ingested_document, voucher_summary
@@ -193,9 +193,7 @@ def main() -> None:
         "",
     ]
     text = "\n".join(lines)
-    with RESULTS.open("a", encoding="utf-8") as out:
-        out.write(text + "\n")
-    print(text)
+    append_result(text)
 
 
 if __name__ == "__main__":
