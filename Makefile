@@ -69,6 +69,9 @@ bench-completeness: infra-up  ## make bench-completeness N=100000: what a year o
 bench-recheck: infra-up  ## make bench-recheck N=200: the re-check as kept per record, bare and whole
 	@$(UV) run python -m devkit.recheck_bench --records $(N)
 
+samples: setup  ## Write the sample 数电票 printouts in samples/attachments (the same bytes each time)
+	$(UV) run python -m devkit.sample_invoices
+
 schemas: setup  ## Export every event's JSON Schema to libs/contracts/schemas/
 	$(UV) run python -m contracts.schema_export libs/contracts/schemas
 

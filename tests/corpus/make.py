@@ -15,6 +15,8 @@ from pathlib import Path
 
 from pypdf import PdfWriter
 
+from devkit.sample_invoices import text_pdf
+
 HERE = Path(__file__).resolve().parent
 SAMPLES = HERE.parents[1] / "samples"
 PDF = (SAMPLES / "attachments" / "einvoice-25312000000087654321.pdf").read_bytes()
@@ -26,10 +28,15 @@ Refused = [422]
 EXPECTED: dict[str, dict[str, object]] = {}
 
 
-def write(name: str, data: bytes, send: str, statuses: list[int], why: str) -> None:
+def write(
+    name: str, data: bytes, send: str, statuses: list[int], why: str, held: str | None = None
+) -> None:
+    """``held``: accepted, and held for review by this check item's failure."""
     (HERE / name).parent.mkdir(parents=True, exist_ok=True)
     (HERE / name).write_bytes(data)
     EXPECTED[name] = {"send": send, "statuses": statuses, "why": why}
+    if held:
+        EXPECTED[name]["held"] = held
 
 
 def zipped(entries: list[tuple[str, bytes]], method: int = zipfile.ZIP_DEFLATED) -> bytes:
@@ -133,6 +140,20 @@ def main() -> None:
     )
     write("pdf/not-a-pdf.pdf", b"\x89PNG\r\n\x1a\n" + b"\0" * 64, "attachment", Refused, "1-10")
     write("pdf/encrypted.pdf", encrypted_pdf(), "attachment", Refused, "3-8 encrypted")
+    write(
+        "pdf/misleading-text-layer.pdf",
+        text_pdf(
+            "电子发票（普通发票）",
+            "发票号码：25312000000077777777",
+            "开票日期：2025年13月45日",
+            "统一社会信用代码/纳税人识别号：91310115MA1K4XYZ0P",
+        ),
+        "attachment",
+        [202],
+        "a text layer claiming an invoice with an impossible date: accepted only as an "
+        "attachment, held for review naming it, never a printout that skips the duplicate check",
+        held="AAP-INVOICE-SOURCE",
+    )
     # OFD packages
     write("ofd/bad-xml.ofd", ofd(b"<ofd:OFD"), "attachment", Refused, "3-4 OFD.xml malformed")
     write(

@@ -29,7 +29,7 @@ async def test_archive_killed_mid_stream_archives_every_document_exactly_once(
     stack: LocalStack, platform: PlatformSettings
 ) -> None:
     fonds = "K" + secrets.token_hex(3).upper()
-    invoice = (SAMPLES / "attachments" / "einvoice-25312000000087654321.pdf").read_bytes()
+    invoice = (SAMPLES / "attachments" / "bank-receipt-20250320-0004411.pdf").read_bytes()
     accepted: list[str] = []
     limit = asyncio.Semaphore(8)
 

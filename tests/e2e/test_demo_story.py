@@ -17,7 +17,9 @@ async def test_upload_archive_borrow_approve_download_audit_and_the_vendors_oas(
     assert outcome.rejected_status == 422  # the unbalanced voucher
     assert (outcome.resent_status, outcome.resent_same_document) == (200, True)  # a retry
     assert outcome.duplicate_status == 422  # the same e-invoice in another voucher
-    assert "25312000000012345678 is already booked in record" in outcome.duplicate_message
+    assert "25312000000012345678 is already booked by its buyer in record" in (
+        outcome.duplicate_message
+    )
     # Out of the borrower's scope before approval: as if it did not exist.
     assert outcome.download_before_approval == 404
     assert (outcome.forged_callback, outcome.genuine_callback, outcome.replayed_callback) == (
@@ -29,6 +31,13 @@ async def test_upload_archive_borrow_approve_download_audit_and_the_vendors_oas(
     # routed to the sample fonds' OA.
     assert outcome.other_oa_callback == 403
     assert outcome.download_intact
+    # 记-0002's 数电票 came as a PDF only: read from its text, held until 查验, then accepted;
+    # the same PDF on another voucher is a second booking of one invoice.
+    assert "printout's text only" in outcome.printout_held and outcome.printout_reviewed == 200
+    assert outcome.printout_duplicate_status == 422
+    assert "25312000000087654321 is already booked by its buyer" in (
+        outcome.printout_duplicate_message
+    )
     assert "failed" not in outcome.intake_checks.values()
     # 1-8 the voucher's own key, the duplicate booking of its e-invoice a business control.
     assert (

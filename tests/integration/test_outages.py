@@ -31,7 +31,7 @@ from servicekit.kafka import client_options
 from servicekit.settings import PlatformSettings
 
 INFRA = Path(__file__).resolve().parents[2] / "deploy" / "local" / "infra.sh"
-PDF = (SAMPLES / "attachments" / "einvoice-25312000000087654321.pdf").read_bytes()
+PDF = (SAMPLES / "attachments" / "bank-receipt-20250320-0004411.pdf").read_bytes()  # no invoice
 DOCUMENTS = 120
 # What used to dead-letter a message: three attempts, 0.1 s then 0.2 s apart. The outage lasts
 # many times that: long enough for every waiting message to have given up under the old rule.

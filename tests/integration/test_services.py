@@ -626,7 +626,64 @@ async def test_an_invoice_is_booked_once_under_concurrent_uploads(
     for answer in [*(a for a in answers if a is not accepted[0]), later]:
         assert answer.status_code == 422
         messages = " ".join(p["message"] for p in answer.json()["problems"])
-        assert f"invoice {number} is already booked in record {holder}" in messages
+        assert f"invoice {number} is already booked by its buyer in record {holder}" in messages
+
+
+async def test_one_booking_per_invoice_and_party_whichever_format_came_first(
+    platform: PlatformSettings,
+    permission: InProcessPermission,
+) -> None:
+    """The PDF and the XML of one 数电票 are one booking; its seller (a company of the same
+    group) books its own side; a booking kept before keys named the party still stands."""
+    from decimal import Decimal
+
+    from devkit.sample_invoices import Printout, render
+
+    number = "2531" + str(uuid.uuid4().int)[:16]
+    buyer, seller = (
+        ("上海澄明科技有限公司", "91310115MA1K4XYZ0P"),
+        ("北京国贸嘉华酒店管理有限公司", "91110105MA01ABCD2X"),
+    )
+    printout = render(
+        Printout(number, "2025-03-03", "普通发票", buyer, seller, "*住宿服务*住宿费",
+                 Decimal("1207.55"), "6%", Decimal("72.45"), "王敏")
+    )  # fmt: skip
+    xml = (SAMPLES / "attachments" / "einvoice-25312000000012345678.xml").read_bytes()
+    xml = xml.replace(b"25312000000012345678", number.encode())
+    voucher = json.loads(sample_voucher("2025-03-ji-0001.json"))
+
+    async def upload(http: Any, voucher_no: str, name: str, data: bytes, **more: str) -> Any:
+        body = json.dumps({**voucher, "voucher_no": voucher_no, **more}).encode()
+        return await http.post(
+            "/v1/vouchers",
+            files=[("voucher", ("v.json", body)), ("attachments", (name, data))],
+            headers=as_user(ERP),
+        )
+
+    async with running(ingest_app(permission_transport=permission.transport)) as http:
+        first = await upload(http, f"记-{number[-6:]}", "发票.pdf", printout)
+        assert first.status_code == 202, first.text
+        assert first.json()["review_required"]  # read from the PDF's text: held until confirmed
+        [invoice] = first.json()["invoices"]
+        assert (invoice["source"], invoice["booked_by"]) == ("printout_text", "buyer")
+        then_xml = await upload(http, f"记-{number[-6:]}-X", "invoice.xml", xml)
+        assert then_xml.status_code == 422, then_xml.text
+        assert f"invoice {number} is already booked by its buyer" in then_xml.text
+        sale = await upload(http, f"记-{number[-6:]}-S", "invoice.xml", xml, company_name=seller[0])
+        assert sale.status_code == 202, sale.text  # the seller's side of the same invoice
+        assert sale.json()["invoices"][0]["booked_by"] == "seller"
+
+        legacy = "2531" + str(uuid.uuid4().int)[:16]  # booked before keys named the party
+        async with pg_access.opened(platform, "ingest") as pool, pool.connection() as conn:
+            await conn.execute(
+                "INSERT INTO invoice_bookings (key, document_id, fonds_code) VALUES (%s, %s, %s)",
+                (legacy, uuid.uuid4(), voucher["fonds_code"]),
+            )
+        old = await upload(
+            http, f"记-{legacy[-6:]}", "invoice.xml", xml.replace(number.encode(), legacy.encode())
+        )
+        assert old.status_code == 422, old.text
+        assert f"invoice {legacy} is already booked by its buyer in record" in old.text
 
 
 async def test_an_erp_journal_becomes_vouchers_linked_to_the_stored_export(
@@ -747,7 +804,7 @@ async def test_the_virus_scan_asks_the_real_clamd(
     from ingest.settings import IngestSettings
 
     voucher = sample_voucher(attachment_count=2)
-    pdf = (SAMPLES / "attachments" / "einvoice-25312000000087654321.pdf").read_bytes()
+    pdf = (SAMPLES / "attachments" / "bank-receipt-20250320-0004411.pdf").read_bytes()
     infected = pdf.replace(b"%%EOF", b"% AAP-TEST-SIGNATURE-DO-NOT-ARCHIVE\n%%EOF")
     settings = IngestSettings(clamd_address="127.0.0.1:13310")
     async with running(ingest_app(settings, permission_transport=permission.transport)) as http:

@@ -7,12 +7,15 @@ import io
 import json
 import re
 import zipfile
+from decimal import Decimal
 from pathlib import Path
 
 from pypdf import PdfWriter
 
 from contracts.checks import REGISTRY, Stage, at
 from contracts.records import CheckOutcome
+from devkit.sample_invoices import Printout, render
+from devkit.sample_invoices import text_pdf as cjk_pdf
 from ingest.domain.files import UploadedFile
 from ingest.domain.four_property import INTAKE_CHECKS
 from ingest.domain.intake import Assessment, assess
@@ -22,7 +25,9 @@ from ingest.parsers.files import read_upload
 SAMPLES = Path(__file__).resolve().parents[3] / "samples"
 VOUCHER = (SAMPLES / "vouchers" / "2025-03-ji-0001.json").read_bytes()
 INVOICE_XML = (SAMPLES / "attachments" / "einvoice-25312000000012345678.xml").read_bytes()
-PDF = (SAMPLES / "attachments" / "einvoice-25312000000087654321.pdf").read_bytes()
+PDF = (SAMPLES / "attachments" / "bank-receipt-20250320-0004411.pdf").read_bytes()  # no invoice
+# A 数电票 printout alone: its number read from the text layer (unauthenticated).
+INVOICE_PDF = (SAMPLES / "attachments" / "einvoice-25312000000087654321.pdf").read_bytes()
 # What the archive performs at accession, beside the intake's table (archive.domain.record).
 AT_ACCESSION = {"1-7", "1-11", "2-3", "3-2", "4-7", "AAP-CORRECTION"}
 
@@ -169,14 +174,94 @@ def test_tax_that_is_not_amount_times_rate_is_unreasonable() -> None:
     assert "tax 62.45 ≠ 1207.55 × 0.06" in detail and "line taxes do not add up" in detail
 
 
+BUYER = "91310115MA1K4XYZ0P"  # 上海澄明科技有限公司, the sample vouchers' company
+
+
 def test_an_invoice_already_booked_or_attached_twice_is_a_duplicate() -> None:
-    a = checked(voucher(), [xml(INVOICE_XML)], booked={"25312000000012345678": "rec-1"})
+    key = f"25312000000012345678@{BUYER}"  # the invoice, and the party booking it (its buyer)
+    a = checked(voucher(), [xml(INVOICE_XML)], booked={key: "rec-1"})
     assert not a.accepted
     # A business control (重复入账), under its own code: 1-8 is the document's own key.
-    assert "already booked in record rec-1" in outcome(a, "AAP-DUPLICATE-BOOKING")[1]
+    assert "already booked by its buyer in record rec-1" in outcome(a, "AAP-DUPLICATE-BOOKING")[1]
     assert outcome(a, "1-8")[0] is CheckOutcome.PASSED
     a = checked(voucher(attachment_count=2), [xml(INVOICE_XML), xml(INVOICE_XML, "copy.xml")])
     assert "attached twice" in outcome(a, "AAP-DUPLICATE-BOOKING")[1]
+    [invoice] = checked(voucher(), [xml(INVOICE_XML)]).invoices
+    assert (invoice.booked_by, invoice.booking_key) == ("buyer", key)
+
+
+def test_the_seller_books_its_own_side_of_an_invoice_it_issued() -> None:
+    """Group companies trading with each other each archive their side: the buyer's booking
+    does not refuse the seller's (销项), and the seller's key is its own tax id."""
+    seller = "北京国贸嘉华酒店管理有限公司"
+    sale = voucher(company_name=seller)
+    bought = {f"25312000000012345678@{BUYER}": "the buyer's record"}
+    a = checked(sale, [xml(INVOICE_XML)], booked=bought)
+    assert a.accepted and outcome(a, "AAP-DUPLICATE-BOOKING")[0] is CheckOutcome.PASSED
+    assert outcome(a, "AAP-INVOICE-MATCH")[0] is CheckOutcome.PASSED  # issued by the company
+    [invoice] = a.invoices
+    assert invoice.booked_by == "seller"
+    assert invoice.booking_key == f"25312000000012345678@{invoice.seller_tax_id}"
+    again = checked(sale, [xml(INVOICE_XML)], booked={invoice.booking_key: "rec-9"})
+    assert (
+        "already booked by its seller in record rec-9" in outcome(again, "AAP-DUPLICATE-BOOKING")[1]
+    )
+
+
+def test_a_printout_alone_is_read_booked_and_held_until_confirmed() -> None:
+    """A 数电票 that arrives as PDF only: its number, parties and total read from the text
+    layer, used for the duplicate check, and the upload held for review (anyone can edit it)."""
+    a = checked(voucher(), [pdf(INVOICE_PDF, "发票.pdf")])
+    assert a.accepted and a.review_required
+    [invoice] = a.invoices
+    assert (invoice.invoice_number, invoice.source) == ("25312000000087654321", "printout_text")
+    assert (invoice.buyer_tax_id, invoice.seller_tax_id) == (BUYER, "91310104MA1FL2QR3T")
+    assert (invoice.issue_date, str(invoice.total.amount)) == ("2025-03-11", "1000.00")
+    state, detail = outcome(a, "AAP-INVOICE-SOURCE")
+    assert state is CheckOutcome.FAILED and "read from the printout's text only" in detail
+    booked = {f"25312000000087654321@{BUYER}": "rec-2"}
+    twice = checked(voucher(), [pdf(INVOICE_PDF, "发票.pdf")], booked=booked)
+    assert not twice.accepted
+    assert (
+        "25312000000087654321 is already booked by its buyer in record rec-2 (重复入账)"
+        in (outcome(twice, "AAP-DUPLICATE-BOOKING")[1])
+    )
+
+
+def test_the_xml_and_the_pdf_of_one_invoice_are_one_booking() -> None:
+    printout = render(
+        Printout(
+            number="25312000000012345678",
+            issued="2025-03-03",
+            kind="普通发票",
+            buyer=("上海澄明科技有限公司", BUYER),
+            seller=("北京国贸嘉华酒店管理有限公司", "91110105MA01ABCD2X"),
+            item="*住宿服务*住宿费",
+            amount=Decimal("1207.55"),
+            rate="6%",
+            tax=Decimal("72.45"),
+            drawer="王敏",
+        )
+    )
+    a = checked(voucher(attachment_count=1), [xml(INVOICE_XML), pdf(printout, "p.pdf")])
+    [invoice] = a.invoices  # counted once, from its XML
+    assert invoice.source == "xml" and invoice.printout_sha256 is not None
+    assert outcome(a, "AAP-INVOICE-SOURCE")[0] is CheckOutcome.PASSED
+    assert outcome(a, "AAP-DUPLICATE-BOOKING")[0] is CheckOutcome.PASSED
+
+
+def test_a_printout_whose_fields_cannot_be_read_is_named_not_passed() -> None:
+    illegible = cjk_pdf("电子发票（普通发票）", "发票号码：25312000000055555555", "（污损）")
+    a = checked(voucher(), [pdf(illegible)])
+    assert a.accepted and a.review_required
+    assert a.invoices == []
+    assert found(a, "AAP-INVOICE-SOURCE") == [
+        (
+            "scan.pdf",
+            "invoice 25312000000055555555: its printout does not show 开票日期, 购买方 and "
+            "销售方 纳税人识别号, 价税合计（小写）; it could not be checked for duplicate booking",
+        )
+    ]
 
 
 def test_a_file_in_a_format_the_archive_does_not_preserve_is_held_for_review() -> None:
@@ -331,7 +416,10 @@ def test_an_invoice_that_disagrees_with_its_voucher_or_printout_is_held_for_revi
     assert a.accepted and a.review_required
     result, detail = outcome(a, "AAP-INVOICE-MATCH")
     assert result is CheckOutcome.FAILED
-    assert "made out to 杭州别家贸易有限公司, not to 上海澄明科技有限公司" in detail
+    assert (
+        "made out to 杭州别家贸易有限公司 by 北京国贸嘉华酒店管理有限公司, neither of them "
+        in detail
+    )
     assert "dated 2025-03-03, after the voucher (2025-03-02)" in detail
 
     wrong_printout = text_pdf("Invoice No. 25312000000012345678 Total 1820.00")

@@ -14,11 +14,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from openpyxl import Workbook
+from pypdf import PdfReader
 
+from contracts.records import InvoiceRef
+from contracts.types import Money
 from devkit.fuzzing import JSON, TooSlow, fuzz_settings, mutated, within
 from ingest.domain.intake import assess
 from ingest.parsers.archive_package import read_package_entries, read_package_index
 from ingest.parsers.files import UploadedFile, read_file, read_upload
+from ingest.parsers.invoice_text import read_printed_invoice
 from ingest.parsers.journal import load_profiles
 from ingest.parsers.journal_file import read_journal_file
 from ingest.parsers.tables import JournalLimits
@@ -29,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[3]
 SAMPLES = ROOT / "samples"
 VOUCHER = (SAMPLES / "vouchers" / "2025-03-ji-0001.json").read_bytes()
 INVOICE = (SAMPLES / "attachments" / "einvoice-25312000000012345678.xml").read_bytes()
-PDF = (SAMPLES / "attachments" / "einvoice-25312000000087654321.pdf").read_bytes()
+PDF = (SAMPLES / "attachments" / "einvoice-25312000000087654321.pdf").read_bytes()  # a 数电票
 CSV = (SAMPLES / "journals" / "kingdee-k3-2025-04.csv").read_bytes()
 XML_JOURNAL = (SAMPLES / "journals" / "erp-export-2025-05.xml").read_bytes()
 MATERIAL = (SAMPLES / "materials" / "2025-zongzhang.json").read_bytes()
@@ -151,6 +155,47 @@ def test_any_value_in_any_material_field_is_read_or_refused(field: str, value: o
 def test_any_workbook_of_a_material_is_read_or_refused(data: bytes) -> None:
     with contextlib.suppress(TooSlow):
         material_judged(MATERIAL, UploadedFile("attachment", "总账.xlsx", XLSX_TYPE, data))
+
+
+PRINTOUT_TEXT = PdfReader(io.BytesIO(PDF)).pages[0].extract_text()
+LABELS = [
+    "发票号码：",
+    "发票代码：",
+    "开票日期：",
+    "名称：",
+    "纳税人识别号：",
+    "合  计",
+    "（小写）¥",
+]
+
+
+@fuzz_settings()
+@given(
+    st.text(max_size=2000)
+    | st.lists(st.sampled_from(LABELS) | st.text(max_size=30), max_size=40).map("".join)
+    | st.integers(0, len(PRINTOUT_TEXT)).flatmap(
+        lambda cut: st.text(max_size=20).map(
+            lambda t: PRINTOUT_TEXT[:cut] + t + PRINTOUT_TEXT[cut:]
+        )
+    )
+)
+def test_any_printout_text_is_read_as_an_invoice_or_named(text: str) -> None:
+    """A text layer says what its author wants: read as an invoice with its date, parties and
+    total; or its number named with what is missing; or nothing, never a crash."""
+    printed = read_printed_invoice(text)
+    if printed is None:
+        return
+    assert printed.number.isdigit() and len(printed.number) in (8, 20)
+    assert (printed.invoice is None) == (printed.problem is not None)
+    if printed.invoice is not None:
+        InvoiceRef(
+            invoice_number=printed.invoice.invoice_number,
+            seller_tax_id=printed.invoice.seller_tax_id,
+            buyer_tax_id=printed.invoice.buyer_tax_id,
+            issue_date=printed.invoice.issue_date,
+            total=Money(amount=printed.invoice.total),
+            file_sha256="0" * 64,
+        )  # what intake makes of it is a valid contract
 
 
 @fuzz_settings()

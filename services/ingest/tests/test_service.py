@@ -21,7 +21,7 @@ from servicekit.workers import LimitExceeded, WorkerLimits
 T = TypeVar("T")
 SAMPLES = Path(__file__).resolve().parents[3] / "samples"
 VOUCHER = json.loads((SAMPLES / "vouchers" / "2025-03-ji-0002.json").read_text("utf-8"))
-PDF = (SAMPLES / "attachments" / "einvoice-25312000000087654321.pdf").read_bytes()
+PDF = (SAMPLES / "attachments" / "bank-receipt-20250320-0004411.pdf").read_bytes()  # no invoice
 XML = (SAMPLES / "attachments" / "einvoice-25312000000012345678.xml").read_bytes()
 
 

@@ -223,6 +223,18 @@ CHECK_SIGNED = _item(
     supports="1-1",
     what="each 数电票 XML carries a Signature element (found, not verified)",
 )
+CHECK_INVOICE_SOURCE = _item(
+    "AAP-INVOICE-SOURCE",
+    "发票数据来源 an invoice read from its signed original",
+    A,
+    ARCHIVING,
+    required=True,
+    supports="1-1",
+    what="an e-invoice's fields come from its signed original (the 数电票 XML); one known only "
+    "from a PDF or OFD printout's text (which anyone can edit) is used for the duplicate check "
+    "and held for review until a signature or 查验 confirms it; a printout showing an invoice "
+    "number whose fields cannot be read is named, never passed as a plain attachment",
+)
 CHECK_1_2 = _item(
     "1-2",
     "元数据项数据长度 metadata lengths",
@@ -279,9 +291,9 @@ CHECK_INVOICE_MATCH = _item(
     ARCHIVING,
     required=True,
     supports="1-5",
-    what="an e-invoice is made out to the company booking it (names compared after NFKC, "
-    "spaces removed), issued on or before the voucher date, and its PDF or OFD printout shows "
-    "its total",
+    what="an e-invoice is received or issued by the company booking it (names compared after "
+    "NFKC, spaces removed), issued on or before the voucher date, and its PDF or OFD printout "
+    "shows its total",
 )
 CHECK_1_6 = _item(
     "1-6",
@@ -320,7 +332,9 @@ CHECK_DUPLICATE_BOOKING = _item(
     ARCHIVING,
     required=True,
     supports="1-8",
-    what="no invoice of the upload is booked before (重复入账) or attached twice",
+    what="no invoice of the upload is booked before by the same party (重复入账: the buyer for "
+    "one received, the seller for one issued) or attached twice; its XML, OFD and PDF are one "
+    "booking, whichever came first",
 )
 CHECK_1_9 = _item("1-9", "", A, ALL, required=False, what="")
 CHECK_1_10 = _item(
@@ -588,6 +602,7 @@ CHECK_4_7 = _item(
 REGISTRY: tuple[CheckItem, ...] = (
     CHECK_1_1,
     CHECK_SIGNED,
+    CHECK_INVOICE_SOURCE,
     CHECK_1_2,
     CHECK_1_3,
     CHECK_1_4,

@@ -334,7 +334,8 @@ class CheckConclusion(Contract):
 
 
 class InvoiceRef(Contract):
-    """An electronic invoice found among a voucher's attachments (parsed from its signed XML)."""
+    """An electronic invoice found among a voucher's attachments: parsed from its signed XML, or
+    read from a printout's text (PDF, OFD), which anyone can edit (``source``)."""
 
     invoice_number: Annotated[str, Field(pattern=r"^[0-9]{8,20}$")]
     invoice_code: str | None = None  # older invoices only; 数电票 have a 20-digit number alone
@@ -344,12 +345,35 @@ class InvoiceRef(Contract):
     buyer_name: str = ""
     issue_date: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}$")
     total: Money
-    file_sha256: Sha256Hex  # the signed XML: the original (财会〔2020〕6号)
+    file_sha256: Sha256Hex  # the file it was read from: the signed XML, or the printout
     printout_sha256: Sha256Hex | None = None  # a PDF/OFD printout of the same invoice, if uploaded
+    source: Literal["xml", "printout_text"] = Field(
+        default="xml",
+        description="Where its fields were read: the 数电票 XML, or a printout's text layer "
+        "(unauthenticated until a signature or 查验 confirms it)",
+    )
+    booked_by: Literal["buyer", "seller"] = Field(
+        default="buyer",
+        description="The party booking it: the buyer for an invoice received (进项), the seller "
+        "for one issued (销项)",
+    )
 
     @property
     def booking_key(self) -> str:
-        """What makes an invoice unique against duplicate booking (重复入账)."""
-        if self.invoice_code:  # older invoices: code and number together
-            return f"{self.invoice_code}-{self.invoice_number}"
-        return self.invoice_number
+        """What makes a second booking of this invoice by the same party 重复入账."""
+        party = self.seller_tax_id if self.booked_by == "seller" else self.buyer_tax_id
+        return invoice_booking_key(self.invoice_number, self.invoice_code, party)
+
+
+def invoice_booking_key(number: str, code: str | None, party_tax_id: str) -> str:
+    """One booking per invoice and party: the invoice (an older invoice's code and number, a
+    数电票's 20-digit number) and the tax id of the party booking it. Group companies trading
+    with each other each book their own side of one invoice."""
+    invoice = f"{code}-{number}" if code else number
+    return f"{invoice}@{party_tax_id}"
+
+
+def invoice_of(booking_key: str) -> str:
+    """The invoice a booking key names; the whole key of a booking made before keys named the
+    party (such a booking stands against every party's)."""
+    return booking_key.split("@", 1)[0]

@@ -38,7 +38,8 @@ ROOT = Path(__file__).resolve().parents[4]
 SAMPLES = ROOT / "samples"
 RESULTS = ROOT / "bench" / "results.md"
 RECORD_ARCHIVED_TYPE = RecordArchived.cloudevents_type()
-SAMPLE_PDF = (SAMPLES / "attachments" / "einvoice-25312000000087654321.pdf").read_bytes()
+# A scan that is no invoice: the bench's many vouchers must not book one invoice many times.
+SAMPLE_PDF = (SAMPLES / "attachments" / "bank-receipt-20250320-0004411.pdf").read_bytes()
 
 
 @dataclass(frozen=True)

@@ -103,6 +103,10 @@ class Outcome:
     resent_same_document: bool = False
     duplicate_status: int = 0
     duplicate_message: str = ""
+    printout_duplicate_status: int = 0  # the 数电票 PDF of 记-0002 booked on another voucher
+    printout_duplicate_message: str = ""
+    printout_held: str = ""  # why 记-0002 (its invoice a PDF only) was held for review
+    printout_reviewed: int = 0
     download_before_approval: int = 0
     forged_callback: int = 0
     other_oa_callback: int = 0
@@ -133,6 +137,10 @@ class Outcome:
             and self.refused == EXPECTED_REFUSALS
             and self.forged_decision.startswith("refused by the broker")
             and (self.rejected_status, self.duplicate_status) == (422, 422)
+            and self.printout_duplicate_status == 422
+            and "重复入账" in self.printout_duplicate_message
+            and "printout's text only" in self.printout_held
+            and self.printout_reviewed == 200
             and (self.resent_status, self.resent_same_document) == (200, True)
             and self.download_before_approval == 404
             and (self.forged_callback, self.genuine_callback, self.replayed_callback)
@@ -200,8 +208,9 @@ async def story(stack: LocalStack, platform: PlatformSettings) -> Outcome:
             body = r.json()
             doc_ids.append(body["document_id"])
             v = body["voucher"]
+            taken = "held for review" if body["review_required"] else "accepted"
             say(
-                f"   {v['voucher_no']}  {v['summary']}  ¥{v['total']['amount']}  accepted, "
+                f"   {v['voucher_no']}  {v['summary']}  ¥{v['total']['amount']}  {taken}, "
                 f"sha256 {body['files'][1]['sha256'][:12]}…  sm3 {body['files'][1]['sm3'][:12]}…"
             )
         report = body["check_report"]
@@ -233,6 +242,18 @@ async def story(stack: LocalStack, platform: PlatformSettings) -> Outcome:
         out.duplicate_status = r.status_code
         out.duplicate_message = "; ".join(p["message"] for p in r.json().get("problems", []))
         say(f"   记-0098 with the same e-invoice: HTTP {r.status_code}: {out.duplicate_message}")
+        voucher, attachments = UPLOADS[1]  # 记-0002: its 数电票 as a PDF only
+        other = json.loads((SAMPLES / "vouchers" / voucher).read_text(encoding="utf-8"))
+        other["voucher_no"] = "记-0097"
+        r = await upload(http, stack.url("ingest"), voucher, attachments, json.dumps(other))
+        out.printout_duplicate_status = r.status_code
+        out.printout_duplicate_message = "; ".join(
+            p["message"] for p in r.json().get("problems", [])
+        )
+        say(
+            f"   记-0097 with 记-0002's 数电票 PDF: HTTP {r.status_code}: "
+            f"{out.printout_duplicate_message}"
+        )
 
         say(
             "\n② 归档 — the archive gives each an archive code (档号) and a retention period (保管期限)"
@@ -261,6 +282,21 @@ async def story(stack: LocalStack, platform: PlatformSettings) -> Outcome:
                 f"   {rec['archive_code']}  retention {years} years, until {rec['retention_until']}, "
                 f"{len(rec['originals'])} originals under S3 COMPLIANCE lock"
             )
+
+        # 记-0002's invoice is known from its PDF's text only, which anyone can edit: held until
+        # confirmed. The archivist checks it on the tax platform (查验) and accepts it.
+        printed = records[1]
+        out.printout_held = next(
+            c["detail"] for c in printed["check_report"] if c["code"] == "AAP-INVOICE-SOURCE"
+        )
+        say(f"   {printed['archive_code']} held for review: {out.printout_held}")
+        r = await http.post(
+            f"{stack.url('archive')}/v1/records/{printed['record_id']}/review",
+            json={"decision": "accepted", "note": "查验：全国增值税发票查验平台 正常"},
+            headers=as_archivist,
+        )
+        out.printout_reviewed = r.status_code
+        say(f"   the archivist confirms it by 查验 and accepts it: HTTP {r.status_code}")
 
         target = records[0]
         out.intake_checks = {c["code"]: c["outcome"] for c in target["check_report"]}

@@ -26,6 +26,7 @@ from contracts.types import utc_now
 from ingest.domain.intake import (
     Assessment,
     assess,
+    booking_keys,
     described,
     ingested_event,
     natural_key,
@@ -130,7 +131,7 @@ class IngestService:
             booked: dict[str, Booking] | None = None, held: str | None = None
         ) -> Assessment:
             if booked is None:
-                booked = await self._bookings.holders(_invoice_keys(files))
+                booked = await self._bookings.holders(booking_keys(files))
             return assess(
                 files,
                 # The record holding an invoice is named to whoever may see its fonds only.
@@ -325,7 +326,3 @@ class _InvoicesBooked(Exception):
     def __init__(self, conflicts: dict[str, Booking]) -> None:
         super().__init__(sorted(conflicts))
         self.conflicts = conflicts
-
-
-def _invoice_keys(files: Sequence[ReadFile]) -> list[str]:
-    return [f.invoice.invoice_number for f in files if f.invoice is not None]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Literal
 
 from contracts.checks import (
     CHECK_1_1,
@@ -50,13 +51,20 @@ from contracts.checks import (
     CHECK_APPROVAL_RECORD,
     CHECK_DUPLICATE_BOOKING,
     CHECK_INVOICE_MATCH,
+    CHECK_INVOICE_SOURCE,
     CHECK_NO_EXTRA,
     CHECK_SIGNED,
     NOT_IDENTIFIED,
     CheckItem,
 )
 from contracts.formats import preserved
-from contracts.records import CheckFinding, CheckOutcome, CheckResult, company_key
+from contracts.records import (
+    CheckFinding,
+    CheckOutcome,
+    CheckResult,
+    company_key,
+    invoice_booking_key,
+)
 from ingest.domain.files import ACCEPTED_ATTACHMENT_TYPES, ACCEPTED_MATERIAL_TYPES
 from ingest.parsers.einvoice import EInvoice
 from ingest.parsers.files import ReadFile
@@ -70,7 +78,7 @@ class Upload:
     """What the checks look at: every file as read, and what intake learned around them."""
 
     files: Sequence[ReadFile]  # [0] the voucher export or a material's description, then files
-    # Invoice key → the record holding it; "" where it is of a fonds the uploader may not see.
+    # Booking key → the record holding it; "" where it is of a fonds the uploader may not see.
     booked: Mapping[str, str] = field(default_factory=dict)
     # Per file, in order: the signature found, or None if clean. None: no scanner configured.
     virus_scan: Sequence[str | None] | None = None
@@ -116,11 +124,42 @@ class Upload:
         return any(f.item is CHECK_3_1 for f in self.voucher_findings)
 
     def invoices(self) -> list[tuple[ReadFile, EInvoice]]:
-        return [(f, f.invoice) for f in self.attachments if f.invoice is not None]
+        """Each invoice of the upload once: from its XML where the upload has it, else as a
+        printout's text shows it (the XML, OFD and PDF of one invoice are one booking)."""
+        signed = [(f, f.invoice) for f in self.attachments if f.invoice is not None]
+        numbers = {inv.invoice_number for _, inv in signed}
+        printed = [
+            (f, f.printed.invoice)
+            for f in self.attachments
+            if f.printed and f.printed.invoice and f.printed.number not in numbers
+        ]
+        return signed + printed
 
     def printout_of(self, invoice: EInvoice) -> ReadFile | None:
-        """The attachment that is a printout of ``invoice`` (its number in the text), if any."""
+        """The attachment that is a printout of an XML ``invoice`` (its number in the text)."""
+        if invoice.source != "xml":
+            return None
         return next((f for f in self.attachments if invoice.invoice_number in f.text), None)
+
+    @property
+    def company(self) -> str:
+        return self.voucher.company_name if self.voucher else ""
+
+    def booked_by(self, invoice: EInvoice) -> Literal["buyer", "seller"]:
+        """The party booking it: the seller where the company issued it (销项), else the buyer."""
+        ours = company_key(self.company)
+        if company_key(invoice.seller_name) == ours and company_key(invoice.buyer_name) != ours:
+            return "seller"
+        return "buyer"
+
+    def booking_key(self, invoice: EInvoice) -> str:
+        party = (
+            invoice.seller_tax_id if self.booked_by(invoice) == "seller" else invoice.buyer_tax_id
+        )
+        return invoice_booking_key(invoice.invoice_number, invoice.invoice_code, party)
+
+    def booking_keys(self) -> list[str]:
+        return [self.booking_key(inv) for _, inv in self.invoices()]
 
 
 @dataclass(frozen=True)
@@ -194,7 +233,7 @@ def _fixity(u: Upload) -> Found | Skipped:
 
 
 def _signed(u: Upload) -> Found | Skipped:
-    invoices = u.invoices()
+    invoices = [(f, inv) for f, inv in u.invoices() if inv.source == "xml"]
     if not invoices:
         return not_applicable("no e-invoice XML in the upload")
     return [
@@ -247,18 +286,56 @@ def _key_held(u: Upload) -> Found | Skipped:
 
 
 def _booked_once(u: Upload) -> Found | Skipped:
+    """One booking per invoice and party, whichever of its XML, OFD or PDF came first."""
     invoices = u.invoices()
     if not invoices:
-        return not_applicable("no e-invoice XML in the upload")
+        return not_applicable("no e-invoice in the upload")
     found, seen = [], set()
     for f, inv in invoices:
-        if inv.invoice_number in seen:
+        key = u.booking_key(inv)
+        if key in seen:
             found.append(at(f, f"invoice {inv.invoice_number} is attached twice"))
-        seen.add(inv.invoice_number)
-        if inv.invoice_number in u.booked:
-            holder = u.booked[inv.invoice_number]
+        seen.add(key)
+        if key in u.booked:
+            holder = u.booked[key]
             where = f" in record {holder}" if holder else ""
-            found.append(at(f, f"invoice {inv.invoice_number} is already booked{where} (重复入账)"))
+            party = "its seller" if u.booked_by(inv) == "seller" else "its buyer"
+            found.append(
+                at(
+                    f,
+                    f"invoice {inv.invoice_number} is already booked by {party}{where} (重复入账)",
+                )
+            )
+    return found
+
+
+def _authentic_source(u: Upload) -> Found | Skipped:
+    """An invoice known only from a printout's text is unauthenticated: held for review."""
+    printouts = [f for f in u.attachments if f.printed is not None and f.invoice is None]
+    if not printouts and not u.invoices():
+        return not_applicable("no e-invoice in the upload")
+    signed = {inv.invoice_number for f in u.attachments if (inv := f.invoice) is not None}
+    found = []
+    for f in printouts:
+        assert f.printed is not None
+        if f.printed.number in signed:
+            continue  # the printout of an XML in the same upload
+        if f.printed.invoice is None:
+            found.append(
+                at(
+                    f,
+                    f"invoice {f.printed.number}: {f.printed.problem}; it could not be checked "
+                    "for duplicate booking",
+                )
+            )
+        else:
+            found.append(
+                at(
+                    f,
+                    f"invoice {f.printed.number} is read from the printout's text only, which "
+                    "anyone can edit: held until a signature or 查验 confirms it",
+                )
+            )
     return found
 
 
@@ -267,18 +344,21 @@ def _attributes(u: Upload) -> Found | Skipped:
 
 
 def _invoice_matches(u: Upload, v: VoucherExport) -> Found | Skipped:
-    """An e-invoice agrees with the voucher booking it, and with its printout."""
+    """An e-invoice agrees with the voucher booking it (received by the company, or issued by
+    it), and with its printout."""
     invoices = u.invoices()
     if not invoices:
-        return not_applicable("no e-invoice XML in the upload")
+        return not_applicable("no e-invoice in the upload")
     found = []
+    ours = company_key(v.company_name)
     for f, inv in invoices:
-        if inv.buyer_name and company_key(inv.buyer_name) != company_key(v.company_name):
+        parties = {company_key(inv.buyer_name), company_key(inv.seller_name)}
+        if inv.buyer_name and ours not in parties:
             found.append(
                 at(
                     f,
-                    f"invoice {inv.invoice_number} is made out to {inv.buyer_name}, "
-                    f"not to {v.company_name} booking it",
+                    f"invoice {inv.invoice_number} is made out to {inv.buyer_name} by "
+                    f"{inv.seller_name}, neither of them {v.company_name} booking it",
                 )
             )
         if inv.issue_date > v.voucher_date:
@@ -472,6 +552,7 @@ INTAKE_CHECKS: Mapping[CheckItem, Check] = {
     CHECK_1_6: _special_characters,
     CHECK_1_8: _key_held,
     CHECK_DUPLICATE_BOOKING: _booked_once,
+    CHECK_INVOICE_SOURCE: _authentic_source,
     CHECK_1_9: _not_per_upload(CHECK_1_9),
     CHECK_1_10: _attributes,
     CHECK_1_12: _not_per_upload(CHECK_1_12),

@@ -98,11 +98,18 @@ def refused_before_reading(findings: Sequence[Finding]) -> tuple[list[CheckResul
     return report, [Problem(field=f.field, message=f.message) for f in findings]
 
 
-def _invoice_ref(
-    inv: EInvoice, f: ReadFile, printout: ReadFile | None, currency: str
-) -> InvoiceRef:
+def booking_keys(files: Sequence[ReadFile]) -> list[str]:
+    """The booking key of each invoice of an upload as read: one per invoice and party."""
+    return Upload(files).booking_keys()
+
+
+def _invoice_ref(upload: Upload, inv: EInvoice, f: ReadFile, currency: str) -> InvoiceRef:
+    printout = upload.printout_of(inv)
     return InvoiceRef(
         invoice_number=inv.invoice_number,
+        invoice_code=inv.invoice_code,
+        source=inv.source,
+        booked_by=upload.booked_by(inv),
         seller_tax_id=inv.seller_tax_id,
         buyer_tax_id=inv.buyer_tax_id,
         seller_name=inv.seller_name,
@@ -141,9 +148,7 @@ def assess(
         conclusion=conclude(report),
         problems=problems,
         review_required=bool(verdict.for_review),
-        invoices=[
-            _invoice_ref(inv, f, upload.printout_of(inv), currency) for f, inv in upload.invoices()
-        ],
+        invoices=[_invoice_ref(upload, inv, f, currency) for f, inv in upload.invoices()],
     )
 
 

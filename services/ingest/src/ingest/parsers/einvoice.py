@@ -10,6 +10,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from typing import Literal
 
 from ingest.parsers.xml import XmlProblem, local_name
 
@@ -32,11 +33,13 @@ class EInvoice:
     seller_name: str
     buyer_tax_id: str
     buyer_name: str
-    amount: Decimal  # 合计金额 (without tax)
-    tax: Decimal  # 合计税额
+    amount: Decimal | None  # 合计金额 (without tax); None where a printout does not show it
+    tax: Decimal | None  # 合计税额, likewise
     total: Decimal  # 价税合计
     lines: tuple[InvoiceLine, ...]
     signed: bool  # a Signature / SignatureValue element is present
+    invoice_code: str | None = None  # an older e-invoice's 发票代码
+    source: Literal["xml", "printout_text"] = "xml"  # a printout's text is unauthenticated
 
     def arithmetic_problems(self) -> list[str]:
         """Tax = amount × rate per line (within rounding), and the totals add up."""
@@ -51,7 +54,8 @@ class EInvoice:
             problems.append(f"line amounts do not add up to the invoice amount {self.amount}")
         if self.lines and sum(ln.tax for ln in self.lines) != self.tax:
             problems.append(f"line taxes do not add up to the invoice tax {self.tax}")
-        if self.amount + self.tax != self.total:
+        amount, tax = self.amount, self.tax
+        if amount is not None and tax is not None and amount + tax != self.total:
             problems.append(f"amount {self.amount} + tax {self.tax} ≠ total {self.total}")
         return problems
 

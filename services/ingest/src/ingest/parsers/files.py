@@ -13,6 +13,7 @@ from contracts.fixity import digest
 from contracts.formats import XLSX, format_of, type_problem
 from contracts.records import FileRef
 from ingest.parsers.einvoice import EInvoice, is_einvoice, parse_einvoice
+from ingest.parsers.invoice_text import PrintedInvoice, read_printed_invoice
 from ingest.parsers.material import MaterialRead, read_material
 from ingest.parsers.ofd import OfdRead, read_ofd
 from ingest.parsers.pdf import PdfRead, read_pdf
@@ -49,6 +50,7 @@ class ReadFile:
     invoice_problem: str | None = None  # …whose fields cannot be read
     pdf: PdfRead | None = None
     ofd: OfdRead | None = None
+    printed: PrintedInvoice | None = None  # the invoice a PDF or OFD printout's text shows
     workbook: WorkbookRead | None = None
     unreadable: str | None = None  # could not be read at all: a limit, a parser fault
 
@@ -117,9 +119,11 @@ def read_file(position: int, file: UploadedFile) -> ReadFile:
                 return _with(read, invoice_problem=str(problem))
         return read
     if file.media_type == "application/pdf" and file.data.startswith(b"%PDF-"):
-        return _with(read, pdf=read_pdf(file.data))
+        pdf = read_pdf(file.data)
+        return _with(read, pdf=pdf, printed=read_printed_invoice(pdf.text))
     if file.media_type == "application/ofd" and file.data.startswith(b"PK"):
-        return _with(read, ofd=read_ofd(file.data))
+        ofd = read_ofd(file.data)
+        return _with(read, ofd=ofd, printed=read_printed_invoice(ofd.text))
     if file.media_type == XLSX:
         return _with(read, workbook=read_workbook(file.data))
     return read
