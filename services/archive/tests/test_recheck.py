@@ -64,7 +64,9 @@ def _failed(
     return failed
 
 
-def _outcome(record: RecordArchived, kept: dict[str, bytes | None], code: str, **around: object):  # type: ignore[no-untyped-def]
+def _outcome(
+    record: RecordArchived, kept: dict[str, bytes | None], code: str, **around: object
+) -> tuple[CheckOutcome, str]:
     report, _ = recheck(_stored(record, kept, **around))
     return next((r.outcome, r.detail) for r in report if r.code == code)
 

@@ -21,12 +21,11 @@ import time
 import uuid
 from datetime import UTC, datetime
 
-from archive.adapters.readability import unreadable
+from archive.adapters.readability import reader_in
 from archive.adapters.records import Records
 from archive.adapters.years import Years
 from archive.completeness import CompletenessService
 from archive.domain.archive_code import ArchiveCodeRule
-from archive.domain.completeness import Completeness
 from archive.domain.package import package_documents
 from archive.domain.record import archive, object_lock, placement
 from archive.integrity import RECHECKS_AT_ONCE as RECHECKS
@@ -93,16 +92,10 @@ async def measure(
             years = CompletenessService(
                 Years(pool), RecordingPublisher(), AllowEveryone(), "/bench", InMemoryUnits(), {}
             )
-
-            async def year(fonds: str, fiscal_year: int) -> Completeness:
-                return (await years.of_year(fonds, fiscal_year))[0]
-
-            async def read(media_type: str, data: bytes) -> str | None:
-                return await readers.run(unreadable, media_type, data)
-
+            whole = Surroundings(Clamd(LOCAL_CLAMD), reader_in(readers), years.year)
             variants = {
                 "the record's own items": Surroundings(),
-                "with clamd, readers and the year": Surroundings(Clamd(LOCAL_CLAMD), read, year),
+                "with clamd, readers and the year": whole,
             }
             timings: dict[str, list[float]] = {name: [] for name in variants}
             for _ in range(rounds):

@@ -17,7 +17,7 @@ from archive.adapters.handovers import Handovers
 from archive.adapters.holds import Holds
 from archive.adapters.http import archive_router
 from archive.adapters.permission_client import PermissionClient
-from archive.adapters.readability import unreadable
+from archive.adapters.readability import reader_in
 from archive.adapters.records import Records
 from archive.adapters.reviews import Reviews
 from archive.adapters.search_index import SearchIndex
@@ -27,7 +27,6 @@ from archive.assets import AssetService
 from archive.completeness import CompletenessService
 from archive.custody import CustodyService
 from archive.domain.archive_code import ArchiveCodeRule
-from archive.domain.completeness import Completeness
 from archive.handover import HandoverService
 from archive.integrity import IntegrityService, Surroundings
 from archive.late_corrections import Corrections
@@ -53,7 +52,7 @@ from servicekit.clamd import Clamd
 from servicekit.periodic import Periodic
 from servicekit.roles import RoleDirectory
 from servicekit.service import build_app, build_runtime, serve
-from servicekit.workers import LimitExceeded, WorkerFailed, WorkerPool
+from servicekit.workers import WorkerPool
 
 READERS = "archive.adapters.readability"  # imported once in each worker, before a call
 
@@ -140,19 +139,9 @@ def create_app(
     rt.startup.append(readers.start)
     rt.shutdown.append(readers.close)
     scanner = Clamd(settings.clamd_address) if settings.clamd_address else None
-
-    async def year_of(fonds_code: str, fiscal_year: int) -> Completeness:
-        return (await completeness.of_year(fonds_code, fiscal_year))[0]
-
-    async def unreadable_kept(media_type: str, data: bytes) -> str | None:
-        try:
-            return await readers.run(unreadable, media_type, data)
-        except (LimitExceeded, WorkerFailed) as error:  # over the pool's limits: unreadable
-            return str(error)
-
     integrity = IntegrityService(
         records, store, rt.publisher, permissions, rule, rt.source,
-        Surroundings(scanner, unreadable_kept, year_of, records.custody_years),
+        Surroundings(scanner, reader_in(readers), completeness.year, records.custody_years),
     )  # fmt: skip
     assets = AssetService(records, holds, store, rt.publisher, permissions, rt.source, unit)
     handover = HandoverService(

@@ -46,6 +46,10 @@ class CompletenessService:
         found, _ = await self.of_year(fonds_code, fiscal_year)
         return found
 
+    async def year(self, fonds_code: str, fiscal_year: int) -> Completeness:
+        """The year's completeness, for the re-check (which checked the caller)."""
+        return (await self.of_year(fonds_code, fiscal_year))[0]
+
     async def of_year(
         self, fonds_code: str, fiscal_year: int
     ) -> tuple[Completeness, list[GapWaived]]:

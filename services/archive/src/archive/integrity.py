@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import structlog
 
@@ -171,17 +171,11 @@ class IntegrityService:
             )
             unreadable = {key: why for (key, _, _), why in zip(present, reads, strict=True) if why}
         gaps, why = await self._numbering_gaps(r, stage, years)
-        locks = {
-            f.object_key: Lock(*await self._store.lock(f.object_key, archived.get(f.object_key)))
-            for f in r.originals
-            if stored.objects.get(f.object_key) is not None
-        }
-        return Stored(
-            r,
-            stored.objects,
-            stored.rule,
-            stored.later,
-            listed=stored.listed,
+        held = [f.object_key for f in r.originals if stored.objects.get(f.object_key) is not None]
+        found = await asyncio.gather(*(self._store.lock(k, archived.get(k)) for k in held))
+        locks = {key: Lock(*lock) for key, lock in zip(held, found, strict=True)}
+        return replace(
+            stored,
             scanner=scanner,
             scans=scans,
             unreadable=unreadable,

@@ -11,11 +11,13 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+from collections.abc import Awaitable, Callable
 
 import defusedxml.ElementTree as safe_xml
 from pypdf import PdfReader
 
 from contracts.formats import XLSX
+from servicekit.workers import LimitExceeded, WorkerFailed, WorkerPool
 
 XML_TYPES = frozenset({"application/xml", "text/xml"})
 MAX_ENTRY_BYTES = 50 * 1024 * 1024  # as intake's package limit: a zip entry read no further
@@ -42,6 +44,18 @@ def unreadable(media_type: str, data: bytes) -> str | None:
     except Exception as error:  # each reader raises its own types for a broken file
         return f"cannot be read as {media_type} ({type(error).__name__}: {error})"
     return None
+
+
+def reader_in(pool: WorkerPool) -> Callable[[str, bytes], Awaitable[str | None]]:
+    """``unreadable`` run in ``pool``: a file over the pool's limits is unreadable, saying so."""
+
+    async def read(media_type: str, data: bytes) -> str | None:
+        try:
+            return await pool.run(unreadable, media_type, data)
+        except (LimitExceeded, WorkerFailed) as error:
+            return str(error)
+
+    return read
 
 
 def _text(data: bytes) -> str:

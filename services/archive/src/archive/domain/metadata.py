@@ -33,7 +33,7 @@ import xmlschema
 
 from archive.domain.retention import RETENTION_RULES, kept_until
 from contracts.events import RecordArchived
-from contracts.records import CheckResult, InvoiceRef, StoredFile
+from contracts.records import CheckOutcome, CheckResult, InvoiceRef, StoredFile
 
 NAMESPACE = "urn:aap:accounting-archive:2"
 FORMAT = 2
@@ -212,9 +212,9 @@ def _fixity_result(report: tuple[CheckResult, ...]) -> CheckResult | None:
 def _signature_result(f: StoredFile, verdict: CheckResult | None) -> str:
     if verdict is None:
         return "未验证"
-    if verdict.outcome.value == "passed":
+    if verdict.outcome is CheckOutcome.PASSED:
         return "已验证"
-    if verdict.outcome.value == "failed" and f.filename in verdict.detail:
+    if verdict.outcome is CheckOutcome.FAILED and f.filename in verdict.detail:
         return f"验证未通过: {verdict.detail}"
     return f"未验证: {verdict.detail}" if verdict.detail else "未验证"
 

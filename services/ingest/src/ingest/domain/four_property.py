@@ -69,6 +69,7 @@ from ingest.domain.files import ACCEPTED_ATTACHMENT_TYPES, ACCEPTED_MATERIAL_TYP
 from ingest.parsers.einvoice import EInvoice
 from ingest.parsers.files import ReadFile
 from ingest.parsers.findings import Finding
+from ingest.parsers.invoice_text import PrintedInvoice
 from ingest.parsers.material import MaterialExport
 from ingest.parsers.voucher import VoucherExport
 
@@ -311,32 +312,24 @@ def _booked_once(u: Upload) -> Found | Skipped:
 
 def _authentic_source(u: Upload) -> Found | Skipped:
     """An invoice known only from a printout's text is unauthenticated: held for review."""
-    printouts = [f for f in u.attachments if f.printed is not None and f.invoice is None]
+    printouts = [(f, p) for f in u.attachments if (p := f.printed) is not None]
     if not printouts and not u.invoices():
         return not_applicable("no e-invoice in the upload")
     signed = {inv.invoice_number for f in u.attachments if (inv := f.invoice) is not None}
-    found = []
-    for f in printouts:
-        assert f.printed is not None
-        if f.printed.number in signed:
-            continue  # the printout of an XML in the same upload
-        if f.printed.invoice is None:
-            found.append(
-                at(
-                    f,
-                    f"invoice {f.printed.number}: {f.printed.problem}; it could not be checked "
-                    "for duplicate booking",
-                )
-            )
-        else:
-            found.append(
-                at(
-                    f,
-                    f"invoice {f.printed.number} is read from the printout's text only, which "
-                    "anyone can edit: held until a signature or 查验 confirms it",
-                )
-            )
-    return found
+    return [
+        at(f, _unauthenticated(p))
+        for f, p in printouts
+        if p.number not in signed  # else the printout of an XML in the same upload
+    ]
+
+
+def _unauthenticated(p: PrintedInvoice) -> str:
+    if p.invoice is None:
+        return f"invoice {p.number}: {p.problem}; it could not be checked for duplicate booking"
+    return (
+        f"invoice {p.number} is read from the printout's text only, which anyone can edit: "
+        "held until a signature or 查验 confirms it"
+    )
 
 
 def _attributes(u: Upload) -> Found | Skipped:
