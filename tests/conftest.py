@@ -18,6 +18,7 @@ import pytest
 from devkit import pg_access
 from devkit.identity import ISSUER, service_env
 from devkit.namespace import as_local_administrator, discard, provision
+from devkit.pki import local_trust
 from devkit.stack import LOCAL_CLAMD, LOCAL_ROLE_SEED, SERVICES
 from devkit.testing import InProcessPermission, archived_metadata_problems, running
 from permission.app import create_app as permission_app
@@ -51,6 +52,8 @@ def platform() -> Iterator[PlatformSettings]:
     # review (4-2 not performed), which is right for the product and wrong for the tests.
     os.environ.setdefault("AAP_INGEST_CLAMD_ADDRESS", LOCAL_CLAMD)
     os.environ.setdefault("AAP_ARCHIVE_CLAMD_ADDRESS", LOCAL_CLAMD)  # the re-check's 4-2
+    # Signatures are judged against the checkout's own CA, whose signer the tests sign with.
+    os.environ.setdefault("AAP_INGEST_TRUST_ANCHORS", str(local_trust().anchors))
     # The local stack's roles bootstrap the session's (empty) role store; tests add their own
     # through the API, as the security administrator (InProcessPermission.assign).
     os.environ["AAP_PERMISSION_ROLE_SEED_FILE"] = str(LOCAL_ROLE_SEED)

@@ -15,11 +15,13 @@ from pathlib import Path
 
 from pypdf import PdfWriter
 
+from devkit.pki import Authority, amended, sign_pdf
 from devkit.sample_invoices import text_pdf
 
 HERE = Path(__file__).resolve().parent
 SAMPLES = HERE.parents[1] / "samples"
 PDF = (SAMPLES / "attachments" / "einvoice-25312000000087654321.pdf").read_bytes()
+RECEIPT = (SAMPLES / "attachments" / "bank-receipt-20250320-0004411.pdf").read_bytes()
 INVOICE = (SAMPLES / "attachments" / "einvoice-25312000000012345678.xml").read_bytes()
 VOUCHER = (SAMPLES / "vouchers" / "2025-03-ji-0002.json").read_text(encoding="utf-8")
 JOURNAL = (SAMPLES / "journals" / "kingdee-k3-2025-04.csv").read_text(encoding="utf-8-sig")
@@ -153,6 +155,26 @@ def main() -> None:
         "a text layer claiming an invoice with an impossible date: accepted only as an "
         "attachment, held for review naming it, never a printout that skips the duplicate check",
         held="AAP-INVOICE-SOURCE",
+    )
+    # Signatures: a signed receipt whose signature is garbage, and one stamped after signing
+    # (a throwaway CA: neither is trusted, and neither gets that far).
+    signer = Authority.root("语料 测试根证书").issue("语料 签名人", "语料公司")
+    signed = sign_pdf(RECEIPT, signer)
+    start = signed.index(b"/Contents <") + len(b"/Contents <")
+    end = signed.index(b">", start)
+    write(
+        "pdf/signature-not-a-signature.pdf",
+        signed[:start] + b"0" * (end - start) + signed[end:],
+        "attachment",
+        Refused,
+        "1-1 a signature field whose value is no signature: refused, never passed as unsigned",
+    )
+    write(
+        "pdf/stamped-after-signing.pdf",
+        amended(signed, "RMB 98,000.00"),
+        "attachment",
+        Refused,
+        "1-1 text stamped on the page after signing: the signed revision is intact, the file not",
     )
     # OFD packages
     write("ofd/bad-xml.ofd", ofd(b"<ofd:OFD"), "attachment", Refused, "3-4 OFD.xml malformed")

@@ -3,6 +3,7 @@
 from contracts.checks import Stage, at
 from devkit.demo import STORY, UPLOADS, story
 from devkit.demo_vendors import EXPENSE_INVOICE
+from devkit.pki import BANK
 from devkit.stack import LocalStack
 from servicekit.settings import PlatformSettings
 
@@ -38,6 +39,12 @@ async def test_upload_archive_borrow_approve_download_audit_and_the_vendors_oas(
     assert "25312000000087654321 is already booked by its buyer" in (
         outcome.printout_duplicate_message
     )
+    # 记-0003's bank e-receipt came signed: verified naming its signer; a copy stamped with
+    # another amount after signing is refused, naming the file and the signer.
+    assert BANK in outcome.signature_verified and "intact" in outcome.signature_verified
+    assert outcome.tampered_status == 422
+    assert "bank-receipt-20250320-0004411.pdf" in outcome.tampered_message
+    assert f"changed after {BANK} (上海浦东发展银行股份有限公司)" in outcome.tampered_message
     assert "failed" not in outcome.intake_checks.values()
     # 1-8 the voucher's own key, the duplicate booking of its e-invoice a business control.
     assert (

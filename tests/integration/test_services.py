@@ -686,6 +686,52 @@ async def test_one_booking_per_invoice_and_party_whichever_format_came_first(
         assert f"invoice {legacy} is already booked by its buyer in record" in old.text
 
 
+async def test_a_signed_receipt_is_verified_and_an_altered_copy_refused(
+    platform: PlatformSettings,
+    permission: InProcessPermission,
+) -> None:
+    """A bank's e-receipt signed by a signer the archive's trust anchors vouch for is accepted
+    naming its signer; a copy changed after signing is refused naming the file; a signer of
+    another CA is held for an archivist (AAP_INGEST_TRUST_ANCHORS: the checkout's own CA)."""
+    from devkit.pki import BANK, Authority, amended, local_trust, sign_pdf
+
+    receipt = (SAMPLES / "attachments" / "bank-receipt-20250320-0004411.pdf").read_bytes()
+    signed = await asyncio.to_thread(sign_pdf, receipt, local_trust().signer)
+    stranger = Authority.root("不在信任锚中的 CA").issue("某某公司", "某某公司")
+    elsewhere = await asyncio.to_thread(sign_pdf, receipt, stranger)
+    voucher = json.loads(sample_voucher("2025-03-ji-0001.json"))
+    run = uuid.uuid4().hex[:6]
+
+    async def upload(http: Any, n: str, data: bytes) -> Any:
+        body = json.dumps({**voucher, "voucher_no": f"记-{run}{n}", "attachment_count": 1})
+        return await http.post(
+            "/v1/vouchers",
+            files=[("voucher", ("v.json", body.encode())), ("attachments", ("回单.pdf", data))],
+            headers=as_user(ERP),
+        )
+
+    def line(answer: Any, code: str) -> dict[str, Any]:
+        return next(r for r in answer.json()["check_report"] if r["code"] == code)
+
+    async with running(ingest_app(permission_transport=permission.transport)) as http:
+        good = await upload(http, "1", signed)
+        tampered = await upload(http, "2", amended(signed))
+        untrusted = await upload(http, "3", elsewhere)
+
+    assert good.status_code == 202, good.text
+    assert not good.json()["review_required"], good.json()["check_conclusion"]
+    assert line(good, "1-1")["outcome"] == "passed" and BANK in line(good, "1-1")["detail"]
+    [verified] = good.json()["files"][1]["verified"]
+    assert BANK in verified["signer"] and verified["trusted"] is True
+    assert tampered.status_code == 422, tampered.text
+    [problem] = [p for p in tampered.json()["problems"] if p["field"] == "check 1-1"]
+    assert "回单.pdf" in problem["message"] and "changed after" in problem["message"]
+    assert untrusted.status_code == 202, untrusted.text
+    assert untrusted.json()["review_required"]
+    assert line(untrusted, "AAP-SIGNER-TRUSTED")["outcome"] == "failed"
+    assert "不在信任锚中的 CA" in line(untrusted, "AAP-SIGNER-TRUSTED")["detail"]
+
+
 async def test_an_erp_journal_becomes_vouchers_linked_to_the_stored_export(
     platform: PlatformSettings,
     permission: InProcessPermission,

@@ -77,6 +77,21 @@ def test_fields_of_objects_inside_arrays_are_compared_too() -> None:
     assert breaking_changes(old, shrunk) == ["lines[].amount: field removed"]
 
 
+def test_an_optional_object_may_gain_fields_and_may_not_lose_them() -> None:
+    stored = {"type": "object", "properties": {"size": {"type": "integer"}}, "required": ["size"]}
+    old = {
+        "type": "object",
+        "properties": {"export": {"anyOf": [{"$ref": "#/$defs/F"}, {"type": "null"}]}},
+        "$defs": {"F": stored},
+    }
+    grown = json.loads(json.dumps(old))
+    grown["$defs"]["F"]["properties"]["verified"] = {"type": "array", "items": {}}
+    assert breaking_changes(old, grown) == []
+    shrunk = json.loads(json.dumps(old))
+    shrunk["$defs"]["F"]["properties"] = {}
+    assert breaking_changes(old, shrunk) == ["export.size: field removed"]
+
+
 def test_removed_retyped_newly_required_and_lost_enum_values_are_breaking() -> None:
     assert breaking_changes(BASE, changed(properties__invoice_no=None)) == [
         "invoice_no: field removed"

@@ -201,6 +201,34 @@ def test_a_voucher_s_lines_and_signatures_are_described() -> None:
     assert any("借贷方向" in p for p in problems(broken))
 
 
+def test_a_verified_signature_is_described_with_signer_time_and_algorithm() -> None:
+    import xml.etree.ElementTree as ET
+
+    from archive.domain.metadata import NAMESPACE, metadata_xml, problems
+    from contracts.records import VerifiedSignature
+
+    doc, rule = _document(), ArchiveCodeRule()
+    bank = VerifiedSignature(
+        signer="Common Name: 上海浦东发展银行 电子回单专用",
+        issuer="Common Name: 某银行 根证书",
+        signed_at=datetime(2025, 3, 20, 8, 30, tzinfo=UTC),
+        algorithm="sha256_ecdsa",
+        trusted=False,
+    )
+    signed = doc.files[0].model_copy(update={"signature": "PDF 数字签名", "verified": (bank,)})
+    doc = doc.model_copy(update={"files": (signed,)})
+    rec = archive(doc, placement(doc, rule), 7, rule, bucket="archive", at=datetime.now(UTC))
+    meta = metadata_xml(rec)
+    assert problems(meta) == []
+    ns = {"a": NAMESPACE}
+    [signature] = ET.fromstring(meta).findall("a:电子签名", ns)  # noqa: S314 - our own output
+    assert signature.findtext("a:签名人", namespaces=ns) == bank.signer
+    assert signature.findtext("a:签名时间", namespaces=ns) == "2025-03-20T08:30:00+00:00"
+    assert signature.findtext("a:签名算法标识", namespaces=ns) == "sha256_ecdsa"
+    result = signature.findtext("a:签名结果", namespaces=ns) or ""
+    assert result.startswith("已验证") and "某银行 根证书" in result and "未链至信任锚" in result
+
+
 def test_a_record_archived_before_conclusions_keeps_its_package_as_written() -> None:
     """Packages are locked: a re-check compares them with what the record gives, so a record
     kept before reports had conclusions must give exactly what was written then."""

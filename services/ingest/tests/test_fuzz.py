@@ -11,20 +11,22 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 from openpyxl import Workbook
 from pypdf import PdfReader
 
-from contracts.records import InvoiceRef
+from contracts.records import CheckOutcome, InvoiceRef
 from contracts.types import Money
 from devkit.fuzzing import JSON, TooSlow, fuzz_settings, mutated, within
+from devkit.pki import Authority, sign_pdf
 from ingest.domain.intake import assess
 from ingest.parsers.archive_package import read_package_entries, read_package_index
 from ingest.parsers.files import UploadedFile, read_file, read_upload
 from ingest.parsers.invoice_text import read_printed_invoice
 from ingest.parsers.journal import load_profiles
 from ingest.parsers.journal_file import read_journal_file
+from ingest.parsers.signatures import TrustAnchors
 from ingest.parsers.tables import JournalLimits
 from ingest.parsers.voucher import read_voucher
 
@@ -203,6 +205,32 @@ def test_any_printout_text_is_read_as_an_invoice_or_named(text: str) -> None:
 def test_any_pdf_is_read_or_refused(data: bytes) -> None:
     with contextlib.suppress(TooSlow):  # the service's pool refuses it, naming its time limit
         judged(VOUCHER, UploadedFile("attachment", "scan.pdf", "application/pdf", data))
+
+
+# A bank's e-receipt signed by a CA trusted for these tests: mutated, it must never pass 1-1.
+SIGNER = Authority.root("模糊测试 根证书")
+RECEIPT = (SAMPLES / "attachments" / "bank-receipt-20250320-0004411.pdf").read_bytes()
+SIGNED = sign_pdf(RECEIPT, SIGNER.issue("模糊测试 签名人", "模糊测试公司"))
+CONTENTS = SIGNED.index(b"/Contents <")  # the signature itself: outside what it signs
+
+
+@fuzz_settings()
+@given(st.integers(0, len(SIGNED) - 1), st.integers(1, 255))
+def test_a_signed_pdf_changed_anywhere_it_signed_never_passes_1_1(at: int, flip: int) -> None:
+    """One byte changed anywhere under the signature (its digest, an object, the xref): 1-1
+    never passes, whatever else the file then is."""
+    changed = bytearray(SIGNED)
+    changed[at] ^= flip
+    assume(not CONTENTS <= at < SIGNED.index(b">", CONTENTS))
+    with within(20):
+        files = read_upload(
+            UploadedFile("voucher", "v.json", "application/json", VOUCHER),
+            [UploadedFile("attachment", "r.pdf", "application/pdf", bytes(changed))],
+            TrustAnchors(SIGNER.pem()),
+        )
+    report = assess(files, virus_scan=[None, None], scanner="fuzz").report
+    fixity = next(r for r in report if r.code == "1-1")
+    assert fixity.outcome is not CheckOutcome.PASSED or not files[1].signatures, fixity
 
 
 @fuzz_settings()

@@ -211,8 +211,21 @@ CHECK_1_1 = _item(
     required=True,
     what="the fixity information of each file is valid: the digests (SHA-256, SM3) recorded at "
     "intake, and the signatures, seals and timestamps a file carries. At archiving the digests "
-    "are recorded and a signature verified where it can be (not performed where one cannot be "
-    "verified here); as kept, the digests are re-computed and must equal those recorded",
+    "are recorded and each PDF signature verified (pyHanko): intact and unaltered since "
+    "signing passes, naming signer and issuer; altered or forged fails and refuses the upload; "
+    "a signature that cannot be verified here (a 数电票 XML's, an OFD seal, SM2) is not "
+    "performed, saying why. As kept, the digests are re-computed and must equal those recorded",
+)
+CHECK_SIGNER_TRUSTED = _item(
+    "AAP-SIGNER-TRUSTED",
+    "签名证书可信 the signer's certificate chains to a trust anchor",
+    A,
+    ARCHIVING,
+    required=True,
+    supports="1-1",
+    what="each verified signature's certificate chains to one of the trust anchors the "
+    "customer configured (AAP_INGEST_TRUST_ANCHORS, a PEM bundle); one that does not is held "
+    "for review naming signer and issuer; without anchors, not performed",
 )
 CHECK_SIGNED = _item(
     "AAP-SIGNED",
@@ -601,6 +614,7 @@ CHECK_4_7 = _item(
 
 REGISTRY: tuple[CheckItem, ...] = (
     CHECK_1_1,
+    CHECK_SIGNER_TRUSTED,
     CHECK_SIGNED,
     CHECK_INVOICE_SOURCE,
     CHECK_1_2,

@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from contracts.types import Contract, Money, Sha256Hex, Sm3Hex
+from contracts.types import Contract, Money, Sha256Hex, Sm3Hex, UtcDatetime
 
 
 class RecordCategory(StrEnum):
@@ -51,6 +51,23 @@ class RetentionPeriod(Contract):
         return "Y" if self.permanent else f"D{self.years}"
 
 
+class VerifiedSignature(Contract):
+    """A signature verified at intake (固化信息, DA/T 46 电子签名): the signed bytes unchanged
+    and the signature over them valid. An altered file is refused, so a kept one never has a
+    failed signature; ``trusted`` says whether its signer's certificate chained to one of the
+    archive's trust anchors (False: held for an archivist's review)."""
+
+    signer: str = Field(description="The signing certificate's subject (签名人)")
+    issuer: str = Field(description="The signing certificate's issuer")
+    signed_at: UtcDatetime | None = Field(
+        default=None, description="The time the signer claims (签名时间), not a trusted timestamp"
+    )
+    algorithm: str = Field(description="签名算法标识, e.g. sha256_ecdsa")
+    trusted: bool | None = Field(
+        description="Chains to a trust anchor; None: no anchors configured to judge it by"
+    )
+
+
 class StoredFile(Contract):
     """An original file kept in the S3 store; events carry its address and digests, never bytes."""
 
@@ -73,6 +90,11 @@ class StoredFile(Contract):
         default=None,
         description="The signature, seal or timestamp it carries (固化信息), as found at intake: "
         "a 数电票 XML signature, a PDF signature, an OFD 签章; None if none",
+    )
+    verified: tuple[VerifiedSignature, ...] = Field(
+        default=(),
+        description="Its signatures as verified at intake, in the order it carries "
+        "them; () where none was verified",
     )
 
 

@@ -64,6 +64,15 @@ def _shape(node: Schema, root: Schema) -> Any:
     return ("scalar", node.get("type"), node.get("format"))
 
 
+def _optional_object(node: Schema, root: Schema) -> Schema:
+    """An optional object (``X | None``) compared as its object: a field it gains is no break."""
+    branches = [_resolve(n, root) for n in node.get("anyOf", [])]
+    objects = [b for b in branches if "properties" in b]
+    if len(objects) == 1 and len(branches) == 2 and {"type": "null"} in branches:
+        return objects[0]
+    return node
+
+
 def _items(node: Schema, root: Schema) -> Schema | None:
     """The item schema of an array of objects, else None."""
     if node.get("type") != "array" or not isinstance(node.get("items"), dict):
@@ -89,7 +98,8 @@ def breaking_changes(
         if name not in new_props:
             problems.append(f"{where}: field removed")
             continue
-        old_f, new_f = _resolve(old_field, old_root), _resolve(new_props[name], new_root)
+        old_f = _optional_object(_resolve(old_field, old_root), old_root)
+        new_f = _optional_object(_resolve(new_props[name], new_root), new_root)
         if (
             "enum" in old_f
             and "enum" in new_f

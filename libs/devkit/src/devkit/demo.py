@@ -55,6 +55,7 @@ from devkit.identity import (
 )
 from devkit.kafka_access import client_env
 from devkit.namespace import as_local_administrator, provision
+from devkit.pki import BANK, amended, local_trust, signed_once
 from devkit.stack import ARCHIVIST, AUDITOR, LocalStack
 from devkit.watch import EventWatcher, consumed, of_type
 from servicekit.auth import OidcSettings
@@ -68,6 +69,7 @@ UPLOADS = [
     ("2025-03-ji-0002.json", ["einvoice-25312000000087654321.pdf"]),
     ("2025-03-ji-0003.json", ["bank-receipt-20250320-0004411.pdf"]),
 ]
+SIGNED_RECEIPT = "bank-receipt-20250320-0004411.pdf"  # sent signed by the bank
 # 记-0002 corrected in April: the red 注销 and the blue 订正, naming it as the ERP knows it.
 CORRECTIONS = ["2025-04-ji-0001.json", "2025-04-ji-0002.json"]
 BORROWER, OA_APPROVER, SYSTEM_ADMIN = "liuyang", "王强", "sysadmin"
@@ -107,6 +109,9 @@ class Outcome:
     printout_duplicate_message: str = ""
     printout_held: str = ""  # why 记-0002 (its invoice a PDF only) was held for review
     printout_reviewed: int = 0
+    signature_verified: str = ""  # 1-1 of 记-0003, its bank receipt signed by the bank
+    tampered_status: int = 0  # the receipt changed after signing, on another voucher
+    tampered_message: str = ""
     download_before_approval: int = 0
     forged_callback: int = 0
     other_oa_callback: int = 0
@@ -141,6 +146,9 @@ class Outcome:
             and "重复入账" in self.printout_duplicate_message
             and "printout's text only" in self.printout_held
             and self.printout_reviewed == 200
+            and BANK in self.signature_verified
+            and self.tampered_status == 422
+            and "changed after" in self.tampered_message
             and (self.resent_status, self.resent_same_document) == (200, True)
             and self.download_before_approval == 404
             and (self.forged_callback, self.genuine_callback, self.replayed_callback)
@@ -159,22 +167,27 @@ class Outcome:
         )
 
 
+def attachment(name: str) -> bytes:
+    """A sample attachment as the demo sends it: the bank's e-receipt signed by the bank (the
+    checkout's own CA stands in for the bank's, and ingest trusts it: devkit.pki)."""
+    data = (SAMPLES / "attachments" / name).read_bytes()
+    return signed_once(data, local_trust()) if name == SIGNED_RECEIPT else data
+
+
 async def upload(
     http: httpx.AsyncClient,
     ingest: str,
     voucher: str,
     attachments: list[str],
     content: str | None = None,
+    replaced: dict[str, bytes] | None = None,
 ) -> httpx.Response:
+    """``replaced``: attachments sent with other bytes than the sample's (a forger's copy)."""
     data = content.encode() if content else (SAMPLES / "vouchers" / voucher).read_bytes()
     files = [("voucher", (voucher, data, "application/json"))]
     for a in attachments:
-        files.append(
-            (
-                "attachments",
-                (a, (SAMPLES / "attachments" / a).read_bytes(), "application/octet-stream"),
-            )
-        )
+        bytes_ = (replaced or {}).get(a) or attachment(a)
+        files.append(("attachments", (a, bytes_, "application/octet-stream")))
     return await http.post(f"{ingest}/v1/vouchers", files=files, headers=as_user(ERP))
 
 
@@ -201,6 +214,7 @@ async def story(stack: LocalStack, platform: PlatformSettings) -> Outcome:
             say(f"   {tried}: HTTP {r.status_code} {r.json()['detail']}")
 
         say("\n① ERP 导出凭证入库 — the ERP sends three balanced vouchers with their attachments")
+        await asyncio.to_thread(attachment, SIGNED_RECEIPT)  # signed once, off the loop
         doc_ids: list[str] = []
         for voucher, attachments in UPLOADS:
             r = await upload(http, stack.url("ingest"), voucher, attachments)
@@ -223,6 +237,24 @@ async def story(stack: LocalStack, platform: PlatformSettings) -> Outcome:
             f"{counts['failed']} failed, {counts['not_performed']} not performed, "
             f"{counts['not_applicable']} not applicable; "
             f"conclusion: {body['check_conclusion']['text']}"
+        )
+        out.signature_verified = next(c["detail"] for c in report if c["code"] == "1-1")
+        say(
+            f"   记-0003's bank e-receipt is a signed PDF, verified (1-1): {out.signature_verified}"
+        )
+        voucher, attachments = UPLOADS[2]
+        other = json.loads((SAMPLES / "vouchers" / voucher).read_text(encoding="utf-8"))
+        other["voucher_no"] = "记-0096"
+        stamped = amended(attachment(SIGNED_RECEIPT), "RMB 98,000.00")
+        r = await upload(
+            http, stack.url("ingest"), voucher, attachments, json.dumps(other),
+            {SIGNED_RECEIPT: stamped},
+        )  # fmt: skip
+        out.tampered_status = r.status_code
+        out.tampered_message = "; ".join(p["message"] for p in r.json().get("problems", []))
+        say(
+            f"   记-0096 with a copy of that receipt stamped with another amount after signing: "
+            f"HTTP {r.status_code}: {out.tampered_message}"
         )
         r = await upload(http, stack.url("ingest"), "unbalanced.json", [])
         out.rejected_status = r.status_code

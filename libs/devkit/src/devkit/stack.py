@@ -16,6 +16,7 @@ import httpx
 from devkit import pg_access
 from devkit.identity import service_env
 from devkit.kafka_access import client_env
+from devkit.pki import local_trust
 from devkit.s3_access import client_env as s3_client_env
 
 SERVICES = ("ingest", "archive", "approval", "permission", "audit")
@@ -63,6 +64,8 @@ class LocalStack:
             "AAP_PERMISSION_ROLE_SEED_FILE": str(LOCAL_ROLE_SEED),
             # A checkpoint within seconds: the demo's auditor verifies an export at the end.
             "AAP_AUDIT_CHECKPOINT_SECONDS": "5",
+            # Ingest trusts the checkout's own CA (devkit.pki), whose signer the demo signs with.
+            "AAP_INGEST_TRUST_ANCHORS": str(local_trust().anchors),
         }
         if _answers(LOCAL_CLAMD):  # the local clamd of deploy/local/infra.sh, when it runs
             defaults["AAP_INGEST_CLAMD_ADDRESS"] = LOCAL_CLAMD

@@ -18,6 +18,7 @@ from ingest.domain.uploaders import OutOfScope
 from ingest.journals import BeyondParsing, JournalService, OverLimit, UnknownProfile, Unreadable
 from ingest.packages import PackageService
 from ingest.parsers.journal import load_profiles
+from ingest.parsers.signatures import TrustAnchors
 from ingest.service import IngestService
 from ingest.settings import IngestSettings
 from servicekit import s3
@@ -55,7 +56,7 @@ def create_app(
     scanner = Clamd(settings.clamd_address) if settings.clamd_address else None
     service = IngestService(
         store, submissions, InvoiceBookings(rt.db), keys, rt.publisher, rt.unit_of_work(),
-        parsers, rt.source, scanner,
+        parsers, rt.source, scanner, TrustAnchors.from_file(settings.trust_anchors),
     )  # fmt: skip
     folders = [PROFILES, *([settings.profiles_dir] if settings.profiles_dir else [])]
     journals = JournalService(

@@ -37,6 +37,7 @@ from ingest.domain.intake import (
 from ingest.domain.uploaders import Uploader
 from ingest.parsers.files import ReadFile, UploadedFile, read_file, unreadable_file
 from ingest.parsers.findings import Finding
+from ingest.parsers.signatures import TrustAnchors
 from ingest.ports import (
     Booking,
     InvoiceBookings,
@@ -89,6 +90,7 @@ class IngestService:
         parsers: Parsers,
         source: str,
         scanner: Scanner | None = None,
+        anchors: TrustAnchors | None = None,
     ) -> None:
         self._unit = unit
         self._originals = originals
@@ -99,6 +101,7 @@ class IngestService:
         self._parsers = parsers
         self._source = source
         self._scanner = scanner
+        self._anchors = anchors or TrustAnchors()  # where signers' certificates must chain to
 
     async def ingest(
         self,
@@ -239,7 +242,7 @@ class IngestService:
 
         async def one(position: int, f: UploadedFile) -> ReadFile:
             try:
-                return await self._parsers.run(read_file, position, f)
+                return await self._parsers.run(read_file, position, f, self._anchors)
             except (LimitExceeded, WorkerFailed) as error:
                 reason = f"cannot be read: {error}"
                 return await asyncio.to_thread(unreadable_file, position, f, reason)

@@ -29,6 +29,13 @@ class IngestSettings(BaseSettings):
         description="host:port of clamd for the virus scan (4-2); unset: not performed, and "
         "every upload is held for review",
     )
+    trust_anchors: Path | None = Field(
+        default=None,
+        description="PEM bundle of the certificates a signer's chain must end in (the "
+        "customer's choice: the CAs its banks, suppliers and e-invoice platforms sign with); "
+        "unset: signatures are verified, their signers not judged (AAP-SIGNER-TRUSTED not "
+        "performed)",
+    )
     profiles_dir: Path | None = Field(
         default=None, description="More journal profiles (*.json) beside the built-in ones"
     )

@@ -33,7 +33,7 @@ import xmlschema
 
 from archive.domain.retention import RETENTION_RULES, kept_until
 from contracts.events import RecordArchived
-from contracts.records import CheckOutcome, CheckResult, InvoiceRef, StoredFile
+from contracts.records import CheckOutcome, CheckResult, InvoiceRef, StoredFile, VerifiedSignature
 
 NAMESPACE = "urn:aap:accounting-archive:2"
 FORMAT = 2
@@ -195,14 +195,33 @@ def _files(d: _Doc, r: RecordArchived) -> None:
 
 
 def _signatures(d: _Doc, r: RecordArchived) -> None:
-    """One 电子签名 per original carrying fixity information, with what the check made of it."""
+    """One 电子签名 per signature verified at intake, with signer, time and algorithm; one per
+    other original carrying fixity information, with what the check made of it."""
     verdict = _fixity_result(r.check_report)
     for n, f in enumerate(r.originals, 1):
         if f.signature is None:
             continue
-        signature = d.add(None, "电子签名", None, 文件序号=str(n))
-        d.add(signature, "签名规则", f.signature)
-        d.add(signature, "签名结果", _signature_result(f, verdict))
+        for v in f.verified:
+            signature = d.add(None, "电子签名", None, 文件序号=str(n))
+            d.add(signature, "签名规则", f.signature)
+            if v.signed_at is not None:
+                d.add(signature, "签名时间", v.signed_at.isoformat())
+            d.add(signature, "签名人", v.signer)
+            d.add(signature, "签名算法标识", v.algorithm)
+            d.add(signature, "签名结果", _verified_result(v))
+        if not f.verified:
+            signature = d.add(None, "电子签名", None, 文件序号=str(n))
+            d.add(signature, "签名规则", f.signature)
+            d.add(signature, "签名结果", _signature_result(f, verdict))
+
+
+def _verified_result(v: VerifiedSignature) -> str:
+    trust = {
+        True: "证书链至信任锚",
+        False: "证书未链至信任锚（已提交档案人员审核）",
+        None: "未配置信任锚，证书未判断",
+    }[v.trusted]
+    return f"已验证: 签名完整，签名后未被修改；证书颁发者 {v.issuer}；{trust}"
 
 
 def _fixity_result(report: tuple[CheckResult, ...]) -> CheckResult | None:

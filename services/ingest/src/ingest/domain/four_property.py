@@ -54,6 +54,7 @@ from contracts.checks import (
     CHECK_INVOICE_SOURCE,
     CHECK_NO_EXTRA,
     CHECK_SIGNED,
+    CHECK_SIGNER_TRUSTED,
     NOT_IDENTIFIED,
     CheckItem,
 )
@@ -179,8 +180,15 @@ def not_applicable(reason: str) -> Skipped:
     return Skipped(CheckOutcome.NOT_APPLICABLE, reason)
 
 
+@dataclass(frozen=True)
+class Passed:
+    """A check passed, saying what it saw (who signed, say)."""
+
+    detail: str
+
+
 Found = list[CheckFinding]
-Check = Callable[[Upload], Found | Skipped]
+Check = Callable[[Upload], Found | Skipped | Passed]
 VOUCHER_UNREAD = "the voucher export or description cannot be read (3-1)"
 
 
@@ -220,16 +228,78 @@ def _with_voucher(check: Callable[[Upload, VoucherExport], Found | Skipped]) -> 
     return run
 
 
-def _fixity(u: Upload) -> Found | Skipped:
-    """1-1 at archiving: the digests are recorded here (so valid by construction), and the
-    signatures a file carries verified where they can be."""
-    signed = [f for f in u.files if f.signed]
+def _fixity(u: Upload) -> Found | Skipped | Passed:
+    """1-1 at archiving: the digests are recorded here (so valid by construction), and each
+    signature a file carries verified where it can be: an altered file fails, naming it."""
+    found, verified, unverifiable = [], [], []
+    for f in (f for f in u.files if f.signed):
+        for s in f.signatures:
+            if s.unreadable:
+                found.append(at(f, f"{s.who}: {s.unreadable}"))
+            elif s.problem:
+                unverifiable.append(f"{f.name}: {s.who}: {s.problem}")
+            elif not s.intact:
+                found.append(
+                    at(
+                        f,
+                        f"the signature of {s.who} does not match the content: "
+                        "altered after signing, or not signed by that key",
+                    )
+                )
+            elif not s.unaltered:
+                found.append(
+                    at(
+                        f,
+                        f"changed after {s.who} signed it, beyond what signing "
+                        "allows (form filling, timestamps)",
+                    )
+                )
+            else:
+                verified.append(f"{f.name}: signed by {s.who}, intact")
+        if not f.signatures:
+            unverifiable.append(f"{f.name}: {_unverifiable(f)}")
+    if found:
+        return found
+    if unverifiable:
+        return not_performed("; ".join([*verified, *unverifiable, DIGESTS_RECORDED]))
+    return Passed("; ".join([*verified, DIGESTS_RECORDED])) if verified else []
+
+
+DIGESTS_RECORDED = "the digests (SHA-256, SM3) are recorded at intake"
+
+
+def _unverifiable(f: ReadFile) -> str:
+    if f.pdf is not None:
+        return "a signature dictionary without a signature field the verifier can read"
+    if f.ofd is not None:
+        return "an OFD 签章 (GB/T 38540, SM2): not verified here"
+    return (
+        "a 数电票 XML signature: its canonicalisation and the tax bureau's key are not "
+        "published, so its authenticity rests on 查验"
+    )
+
+
+def _trusted_signers(u: Upload) -> Found | Skipped | Passed:
+    """Each verified signature's signer chains to a trust anchor the customer configured."""
+    signed = [(f, s) for f in u.files for s in f.signatures if s.verified]
     if not signed:
-        return []
-    names = ", ".join(f.name for f in signed)
-    return not_performed(
-        f"{names}: signed, and the signer's certificate to verify it against is not available "
-        "here; the digests (SHA-256, SM3) are recorded at intake"
+        return not_applicable("no signature in the upload was verified (1-1)")
+    if any(s.trusted is None for _, s in signed):
+        return not_performed(
+            "no trust anchors are configured (AAP_INGEST_TRUST_ANCHORS): the signers' "
+            "certificates were not judged"
+        )
+    found = [
+        at(
+            f,
+            f"signed by {s.who}, whose certificate does not chain to a trust anchor of this "
+            f"archive ({s.chain_problem})",
+        )
+        for f, s in signed
+        if not s.trusted
+    ]
+    return found or Passed(
+        "; ".join(f"{f.name}: {s.who} chains to a trust anchor" for f, s in signed)
     )
 
 
@@ -415,7 +485,7 @@ def _content_present(u: Upload) -> Found | Skipped:
     return found
 
 
-def _process(u: Upload) -> Found | Skipped:
+def _process(u: Upload) -> Found | Skipped | Passed:
     """2-5: who made it. A voucher's preparer, reviewer and approver; a material's 责任者,
     which its description requires."""
     if u.material is not None:
@@ -536,6 +606,7 @@ def _not_per_upload(item: CheckItem) -> Check:
 # The intake's table: every archiving item but those the archive performs at accession.
 INTAKE_CHECKS: Mapping[CheckItem, Check] = {
     CHECK_1_1: _fixity,
+    CHECK_SIGNER_TRUSTED: _trusted_signers,
     CHECK_SIGNED: _signed,
     CHECK_1_2: _voucher_findings(CHECK_1_2),
     CHECK_1_3: _voucher_findings(CHECK_1_3),
@@ -599,6 +670,8 @@ def run_checks(upload: Upload) -> list[CheckResult]:
         outcome = check(upload)
         if isinstance(outcome, Skipped):
             report.append(item.result(outcome.outcome, outcome.reason))
+        elif isinstance(outcome, Passed):
+            report.append(item.result(CheckOutcome.PASSED, outcome.detail))
         elif outcome:
             report.append(
                 item.result(CheckOutcome.FAILED, describe(outcome), findings=tuple(outcome))

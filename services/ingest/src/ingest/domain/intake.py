@@ -23,6 +23,7 @@ from contracts.records import (
     CheckResult,
     InvoiceRef,
     StoredFile,
+    VerifiedSignature,
     VoucherLine,
     VoucherSummary,
     material_key,
@@ -250,6 +251,17 @@ def ingested_event(
                 sm3=f.sm3,
                 format=f.format or None,
                 signature=f.signature,
+                verified=tuple(
+                    VerifiedSignature(
+                        signer=s.signer,
+                        issuer=s.issuer,
+                        signed_at=s.signed_at,
+                        algorithm=s.algorithm,
+                        trusted=s.trusted,
+                    )
+                    for s in f.signatures
+                    if s.verified
+                ),
             )
             for f in a.files
         ),

@@ -41,6 +41,7 @@ from contracts.checks import (
     CHECK_INVOICE_SOURCE,
     CHECK_NO_EXTRA,
     CHECK_SIGNED,
+    CHECK_SIGNER_TRUSTED,
     CheckItem,
     Stage,
     by_code,
@@ -60,13 +61,17 @@ class Rule:
     not_performed: Action | None = None  # None: REVIEW if the item is required, else ACCEPT
 
 
-# Signatures cannot be verified without the issuer's certificate, which no archivist has either:
-# holding every signed e-invoice for review would change nothing but the queue. The report keeps
-# the gap (1-1 not performed), and its conclusion says so.
-UNVERIFIABLE_SIGNATURES = Rule(Action.REVIEW, not_performed=Action.ACCEPT)
+# A signature shown altered refuses the file. One that cannot be verified here (a 数电票 XML's,
+# an OFD seal) cannot be by an archivist either: holding each for review would change nothing
+# but the queue. The report keeps the gap (1-1 not performed), and its conclusion says so.
+UNVERIFIABLE_SIGNATURES = Rule(Action.REJECT, not_performed=Action.ACCEPT)
+# A signer outside the trust anchors is for an archivist to judge; without anchors configured,
+# the gap is recorded as for a signature that cannot be verified.
+UNTRUSTED_SIGNERS = Rule(Action.REVIEW, not_performed=Action.ACCEPT)
 
 INTAKE_POLICY: Mapping[CheckItem, Rule] = {
     CHECK_1_1: UNVERIFIABLE_SIGNATURES,
+    CHECK_SIGNER_TRUSTED: UNTRUSTED_SIGNERS,
     CHECK_SIGNED: Rule(Action.REVIEW),
     CHECK_1_2: Rule(Action.REJECT),
     CHECK_1_3: Rule(Action.REJECT),

@@ -17,6 +17,7 @@ from ingest.parsers.invoice_text import PrintedInvoice, read_printed_invoice
 from ingest.parsers.material import MaterialRead, read_material
 from ingest.parsers.ofd import OfdRead, read_ofd
 from ingest.parsers.pdf import PdfRead, read_pdf
+from ingest.parsers.signatures import PdfSignature, TrustAnchors
 from ingest.parsers.voucher import VoucherRead, read_voucher
 from ingest.parsers.workbook import WorkbookRead, read_workbook
 from ingest.parsers.xml import XmlProblem, read_xml
@@ -74,6 +75,11 @@ class ReadFile:
         )
 
     @property
+    def signatures(self) -> tuple[PdfSignature, ...]:
+        """The signatures verified (a PDF's, so far), in the order the file carries them."""
+        return self.pdf.signatures if self.pdf else ()
+
+    @property
     def signature(self) -> str | None:
         """What kind of fixity information it carries, for the record's signature block."""
         if self.invoice and self.invoice.signed:
@@ -90,9 +96,10 @@ def _ref(position: int, file: UploadedFile) -> tuple[FileRef, str]:
     return FileRef(position=position, filename=file.filename, sha256=d.sha256), d.sm3
 
 
-def read_file(position: int, file: UploadedFile) -> ReadFile:
+def read_file(position: int, file: UploadedFile, anchors: TrustAnchors | None = None) -> ReadFile:
     """Read one file of an upload: position 0 the voucher export or a material's description,
-    1… the attachments (a material's files) in order."""
+    1… the attachments (a material's files) in order; a PDF's signatures verified against
+    ``anchors``."""
     ref, sm3 = _ref(position, file)
     read = ReadFile(
         ref,
@@ -119,7 +126,7 @@ def read_file(position: int, file: UploadedFile) -> ReadFile:
                 return _with(read, invoice_problem=str(problem))
         return read
     if file.media_type == "application/pdf" and file.data.startswith(b"%PDF-"):
-        pdf = read_pdf(file.data)
+        pdf = read_pdf(file.data, anchors)
         return _with(read, pdf=pdf, printed=read_printed_invoice(pdf.text))
     if file.media_type == "application/ofd" and file.data.startswith(b"PK"):
         ofd = read_ofd(file.data)
@@ -129,9 +136,11 @@ def read_file(position: int, file: UploadedFile) -> ReadFile:
     return read
 
 
-def read_upload(voucher: UploadedFile, attachments: list[UploadedFile]) -> list[ReadFile]:
+def read_upload(
+    voucher: UploadedFile, attachments: list[UploadedFile], anchors: TrustAnchors | None = None
+) -> list[ReadFile]:
     """Every file of an upload read here, in this process (the service reads each in the pool)."""
-    return [read_file(n, f) for n, f in enumerate([voucher, *attachments])]
+    return [read_file(n, f, anchors) for n, f in enumerate([voucher, *attachments])]
 
 
 def unreadable_file(position: int, file: UploadedFile, reason: str) -> ReadFile:

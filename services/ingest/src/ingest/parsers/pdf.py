@@ -1,12 +1,15 @@
-"""PDF attachments: whether they open, are encrypted, carry a signature, and what the first page
-says (where an e-invoice printout (版式文件) shows its number and total)."""
+"""PDF attachments: whether they open, are encrypted, carry signatures (verified:
+``ingest.parsers.signatures``), and what the first page says (where an e-invoice printout
+(版式文件) shows its number and total)."""
 
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from pypdf import PdfReader
+
+from ingest.parsers.signatures import PdfSignature, TrustAnchors, verify_pdf_signatures
 
 
 @dataclass(frozen=True)
@@ -16,10 +19,18 @@ class PdfRead:
     pages: int = 0
     text: str = ""  # the first page's text, '' if it has none to extract
     signed: bool = False  # carries a signature field (/ByteRange): fixity to verify
+    signatures: tuple[PdfSignature, ...] = ()  # each, as verified
 
 
-def read_pdf(data: bytes) -> PdfRead:
+def read_pdf(data: bytes, anchors: TrustAnchors | None = None) -> PdfRead:
     signed = b"/ByteRange" in data
+    if signed:
+        signatures = verify_pdf_signatures(data, anchors or TrustAnchors())
+        return replace(_read(data, signed), signatures=signatures)
+    return _read(data, signed)
+
+
+def _read(data: bytes, signed: bool) -> PdfRead:
     try:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted:

@@ -1,0 +1,171 @@
+"""A PDF's signatures verified (pyHanko), against the trust anchors the customer configures.
+
+财会〔2020〕6号 三(二) asks that an electronic voucher cannot be altered unnoticed, and
+会计档案管理办法 第九条 asks for a signature that meets the 电子签名法 before external electronic
+material is kept electronically only. So each signature a PDF carries is verified at intake:
+its digest and signature over the signed bytes (intact), what was changed after it (pyHanko's
+difference analysis: form filling and timestamps are allowed, anything else is an
+alteration), and whether the signer's certificate chains to one of the archive's trust anchors
+(a PEM bundle, ``AAP_INGEST_TRUST_ANCHORS``). Revocation is not checked: the archive fetches
+no CRL or OCSP.
+
+Runs in the parsing workers, as every parse of untrusted bytes does (pyHanko runs an event loop
+of its own to verify: never call it on the service's).
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import logging
+from dataclasses import dataclass, replace
+from datetime import datetime
+from pathlib import Path
+
+from asn1crypto import pem
+from asn1crypto import x509 as asn1_x509
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.diff_analysis import ModificationLevel
+from pyhanko.sign.validation import SignatureCoverageLevel, validate_pdf_signature
+from pyhanko.sign.validation.errors import SignatureValidationError
+from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
+from pyhanko_certvalidator import ValidationContext
+
+# pyHanko logs every chain it cannot build with a traceback: the outcome says it once.
+logging.getLogger("pyhanko").setLevel(logging.CRITICAL)
+logging.getLogger("pyhanko_certvalidator").setLevel(logging.CRITICAL)
+
+# What a PDF may change after a signature without altering what was signed.
+ALLOWED_AFTER_SIGNING = frozenset(
+    {ModificationLevel.NONE, ModificationLevel.LTA_UPDATES, ModificationLevel.FORM_FILLING}
+)
+# SM2 with SM3 (GB/T 38540, GM/T 0010): not verifiable by pyHanko.
+SM_ALGORITHMS = frozenset({"1.2.156.10197.1.501", "1.2.156.10197.1.401", "1.2.156.10197.1.301.1"})
+
+
+@dataclass(frozen=True)
+class TrustAnchors:
+    """The certificates a signer's chain must end in: the customer's PEM bundle, as bytes so
+    that it travels to the parsing workers. Empty: no anchors configured, trust not judged."""
+
+    pem: bytes = b""
+
+    @classmethod
+    def from_file(cls, path: Path | None) -> TrustAnchors:
+        if path is None:
+            return cls()
+        anchors = cls(path.read_bytes())
+        try:
+            if anchors.certificates():
+                return anchors
+        except ValueError:  # not PEM at all
+            pass
+        raise ValueError(f"{path}: no PEM certificate in the trust anchors bundle")
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.pem)
+
+    def certificates(self) -> list[asn1_x509.Certificate]:
+        return _certificates(self.pem)
+
+
+@functools.lru_cache(maxsize=4)
+def _certificates(bundle: bytes) -> list[asn1_x509.Certificate]:
+    if not bundle:
+        return []
+    return [
+        asn1_x509.Certificate.load(der)
+        for kind, _, der in pem.unarmor(bundle, multiple=True)
+        if kind == "CERTIFICATE"
+    ]
+
+
+@dataclass(frozen=True)
+class PdfSignature:
+    """One signature of a PDF, as verified. ``unreadable`` set: what should be a signature is
+    not one (a forger's, or a broken file's); ``problem`` set: it could not be verified here (an
+    algorithm the verifier lacks, say), and the rest is what could be read."""
+
+    field: str  # the signature field's name
+    signer: str = ""  # the signing certificate's subject
+    issuer: str = ""  # …and its issuer
+    signed_at: datetime | None = None  # the time the signer claims (not a trusted timestamp)
+    algorithm: str = ""  # e.g. sha256_ecdsa
+    intact: bool = False  # the signed bytes are unchanged and the signature over them valid
+    unaltered: bool = False  # nothing was changed after signing beyond what signing allows
+    trusted: bool | None = None  # chains to a trust anchor; None: no anchors to judge it by
+    chain_problem: str = ""  # why it does not chain, if it does not
+    problem: str = ""  # why it could not be verified here
+    unreadable: str = ""  # why it is no signature at all
+
+    @property
+    def verified(self) -> bool:
+        """Verified, and shown unchanged since signing (whoever the signer is)."""
+        return not self.problem and not self.unreadable and self.intact and self.unaltered
+
+    @property
+    def who(self) -> str:
+        return (
+            f"{self.signer} (issued by {self.issuer})"
+            if self.signer
+            else self.field or "a signature"
+        )
+
+
+def verify_pdf_signatures(data: bytes, anchors: TrustAnchors) -> tuple[PdfSignature, ...]:
+    """Every signature a PDF with a signature dictionary (``/ByteRange``) carries, verified.
+    One that cannot be found or read is no signature: a file cut so that the verifier cannot
+    open it would otherwise pass as merely unverified."""
+    try:
+        embedded = PdfFileReader(io.BytesIO(data), strict=False).embedded_signatures
+    except Exception as error:  # pyHanko raises many types for a broken file: each a reason
+        return (PdfSignature("", unreadable=f"its signature cannot be read ({error})"),)
+    return tuple(_verify(sig, anchors) for sig in embedded)
+
+
+def _named(name: asn1_x509.Name) -> str:
+    """A certificate's name as a reader says it: its common name, and its organisation where
+    that says more (上海浦东发展银行 电子回单专用 (上海浦东发展银行股份有限公司))."""
+
+    def part(key: str) -> str:
+        value = name.native.get(key, "")
+        return ", ".join(value) if isinstance(value, list) else str(value)
+
+    common, organization = part("common_name"), part("organization_name")
+    if not common:
+        return str(name.human_friendly)
+    return f"{common} ({organization})" if organization and organization not in common else common
+
+
+def _verify(sig: EmbeddedPdfSignature, anchors: TrustAnchors) -> PdfSignature:
+    field = sig.field_name
+    try:
+        signer_info = sig.signer_info
+        algorithms = {
+            signer_info["digest_algorithm"]["algorithm"].dotted,
+            signer_info["signature_algorithm"]["algorithm"].dotted,
+        }
+        cert = sig.signer_cert
+    except Exception as error:  # a signature whose CMS cannot be read is not a signature
+        return PdfSignature(field, unreadable=f"its signature cannot be read ({error})")
+    read = PdfSignature(field, _named(cert.subject), _named(cert.issuer))
+    if algorithms & SM_ALGORITHMS:
+        return replace(read, problem="an SM2/SM3 signature, which this verifier cannot check")
+    context = ValidationContext(
+        trust_roots=anchors.certificates(), allow_fetching=False, revocation_mode="soft-fail"
+    )
+    try:
+        status = validate_pdf_signature(sig, context)
+    except (SignatureValidationError, ValueError, NotImplementedError) as error:
+        return replace(read, problem=f"it cannot be verified here ({error})")
+    return replace(
+        read,
+        signed_at=status.signer_reported_dt,
+        algorithm=status.pkcs7_signature_mechanism,
+        intact=status.intact and status.valid,
+        unaltered=status.coverage is SignatureCoverageLevel.ENTIRE_FILE
+        or status.modification_level in ALLOWED_AFTER_SIGNING,
+        trusted=status.trusted if anchors.configured else None,
+        chain_problem="" if status.trusted else "no path to a trust anchor",
+    )
