@@ -11,12 +11,14 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+from dataclasses import replace
 from pathlib import Path
 
 from pypdf import PdfWriter
 
 from devkit.pki import Authority, amended, sign_pdf
-from devkit.sample_invoices import text_pdf
+from devkit.sample_invoices import SAMPLE_OFDS, text_pdf
+from devkit.sample_invoices import ofd as ofd_invoice
 
 HERE = Path(__file__).resolve().parent
 SAMPLES = HERE.parents[1] / "samples"
@@ -177,6 +179,36 @@ def main() -> None:
         "1-1 text stamped on the page after signing: the signed revision is intact, the file not",
     )
     # OFD packages
+    # Invoices of their own: the corpus runs beside tests that book the samples' invoices.
+    hotel = replace(SAMPLE_OFDS["einvoice-25312000000012345678.ofd"], number="25312000000066666661")
+    tagged = zipfile.ZipFile(io.BytesIO(ofd_invoice(hotel, "custom_tag")))
+    climbing = {n: tagged.read(n) for n in tagged.namelist()}
+    climbing["Doc_0/Document.xml"] = climbing["Doc_0/Document.xml"].replace(
+        b"Tags/CustomTags.xml", b"../../../etc/CustomTags.xml"
+    )
+    write(
+        "ofd/custom-tag-climbs-out.ofd",
+        zipped(list(climbing.items())),
+        "attachment",
+        [202],
+        "an e-invoice custom tag pointing out of the package: nothing is read from there; the "
+        "invoice is read from the page's text and held until confirmed",
+        held="AAP-INVOICE-SOURCE",
+    )
+    plain = zipfile.ZipFile(io.BytesIO(ofd_invoice(replace(hotel, number="25312000000066666662"))))
+    impossible = {n: plain.read(n) for n in plain.namelist()}
+    impossible["OFD.xml"] = impossible["OFD.xml"].replace(
+        "2025年03月03日".encode(), "2025年13月45日".encode()
+    )
+    write(
+        "ofd/structured-impossible-date.ofd",
+        zipped(list(impossible.items())),
+        "attachment",
+        [202],
+        "an OFD whose structured data gives an impossible 开票日期: named, held, never a plain "
+        "attachment that skips the duplicate check",
+        held="AAP-INVOICE-SOURCE",
+    )
     write("ofd/bad-xml.ofd", ofd(b"<ofd:OFD"), "attachment", Refused, "3-4 OFD.xml malformed")
     write(
         "ofd/no-ofd-xml.ofd",

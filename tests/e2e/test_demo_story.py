@@ -35,6 +35,8 @@ async def test_upload_archive_borrow_approve_download_audit_and_the_vendors_oas(
     # 记-0002's 数电票 came as a PDF only: read from its text, held until 查验, then accepted;
     # the same PDF on another voucher is a second booking of one invoice.
     assert "printout's text only" in outcome.printout_held and outcome.printout_reviewed == 200
+    # …and 查验 on the tax platform (the stand-in provider) found it voided: held for that too.
+    assert "25312000000087654321: 查验 作废" in outcome.voided
     assert outcome.printout_duplicate_status == 422
     assert "25312000000087654321 is already booked by its buyer" in (
         outcome.printout_duplicate_message
@@ -45,6 +47,11 @@ async def test_upload_archive_borrow_approve_download_audit_and_the_vendors_oas(
     assert outcome.tampered_status == 422
     assert "bank-receipt-20250320-0004411.pdf" in outcome.tampered_message
     assert f"changed after {BANK} (上海浦东发展银行股份有限公司)" in outcome.tampered_message
+    # The same invoice as the OFD the hotel also sent, read from its structured data: one
+    # invoice, one booking.
+    assert outcome.ofd_duplicate_status == 422
+    assert "25312000000012345678 is already booked by its buyer" in outcome.ofd_duplicate_message
+    assert "read from the OFD's structured data" in outcome.ofd_duplicate_message
     assert "failed" not in outcome.intake_checks.values()
     # 1-8 the voucher's own key, the duplicate booking of its e-invoice a business control.
     assert (

@@ -83,6 +83,9 @@ RULES: dict[tuple[str, str, str], Rule] = {
         ERP,
         {"files": {"package": ("p.zip", b"PK\x05\x06" + bytes(18))}},
     ),
+    ("ingest", "GET", "/v1/invoice-verifications"): Rule(
+        ("outsider", "sysadmin", "secadmin", ERP), "auditor-all", {"params": FONDS_QUERY}
+    ),
     ("archive", "GET", "/v1/records"): Rule(
         ("outsider", "sysadmin"), "zhaomin", {"params": {"fonds_code": FONDS}}
     ),

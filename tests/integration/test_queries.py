@@ -19,6 +19,7 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from typing import Any, ClassVar
 
 import pytest
@@ -57,6 +58,8 @@ from contracts.events import (
 from contracts.records import (
     CorrectionKind,
     CorrectionLink,
+    InvoiceStatus,
+    InvoiceVerification,
     MaterialDescription,
     RecordCategory,
 )
@@ -65,7 +68,9 @@ from devkit.identity import ISSUER
 from devkit.samples import archived_record, ingested_document, stored_file
 from ingest.adapters.invoice_bookings import InvoiceBookings
 from ingest.adapters.submissions import Submissions
+from ingest.adapters.verifications import Verifications
 from ingest.adapters.voucher_keys import VoucherKeys
+from ingest.ports import InvoiceQuery, Verification
 from permission.adapters.grants import Grants
 from permission.adapters.roles import Roles
 from permission.domain.access import Grant, RoleAssignment
@@ -107,6 +112,10 @@ SEEDS: dict[str, list[str]] = {
         "now() FROM generate_series(1, %(rows)s) i",
         "INSERT INTO processed_events SELECT 'seed-' || i %% 5, 'e' || i, 't', now() - i * "
         "interval '1 second' FROM generate_series(1, %(rows)s) i",
+        "INSERT INTO invoice_verifications SELECT gen_random_uuid(), 'seed-' || i, "
+        "'S' || i %% 50, jsonb_build_object('number', 'seed-' || i, 'code', NULL, 'issue_date', "
+        "'2025-01-01', 'total', '1.00', 'seller_tax_id', 'x'), '正常', '', 'p', "
+        "now() - i * interval '1 minute', 1, NULL FROM generate_series(1, %(rows)s) i",
         OUTBOX_SEED,
         OUTBOX_KEPT_AS_SEEDED,
     ],
@@ -335,6 +344,19 @@ async def _ingest(pool: Any, track: Track, run: str) -> None:
     assert (await keys.get(key)) is not None
     assert await bookings.claim([f"inv-{run}", f"inv2-{run}"], event.document_id, "Q001") == {}
     assert set(await bookings.holders([f"inv-{run}"])) == {f"inv-{run}"}
+    verifications = track(Verifications(pool))
+    unanswered = InvoiceVerification(
+        status=InvoiceStatus.UNVERIFIED, detail="502", provider="p", checked_at=NOW
+    )
+    query = InvoiceQuery(f"2531{run}", None, "2025-03-03", Decimal("1280.00"), "913101")
+    asked = Verification(event.document_id, "Q001", f"inv-{run}", query, unanswered, 1, NOW)
+    await verifications.record(asked)
+    await verifications.record(replace(asked, attempts=2))  # the same invoice asked again
+    due = await verifications.due(NOW, 20)
+    assert [v.attempts for v in due if v.booking_key == f"inv-{run}"] == [2]
+    mine = await verifications.listing(["Q001"], unanswered_only=True)
+    assert f"inv-{run}" in {v.booking_key for v in mine}
+    assert len(await verifications.listing(None, unanswered_only=False)) >= 1
 
 
 async def _archive(pool: Any, track: Track, run: str) -> None:

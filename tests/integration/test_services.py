@@ -39,6 +39,7 @@ from contracts.topics import (
     APPROVALS_DECIDED,
     DOCUMENTS_INGESTED,
     DOCUMENTS_REJECTED,
+    INVOICES_VERIFIED,
     LEGAL_HOLDS_PLACED,
     RECORDS_ARCHIVED,
     ROLES_ASSIGNED,
@@ -51,6 +52,7 @@ from contracts.types import Money
 from devkit import pg_access
 from devkit.identity import ERP, as_user, subject_of
 from devkit.namespace import discard, provision
+from devkit.oa_standin import serving as oa_standin_serving
 from devkit.samples import (
     archived_record,
     ingested_document,
@@ -730,6 +732,79 @@ async def test_a_signed_receipt_is_verified_and_an_altered_copy_refused(
     assert untrusted.json()["review_required"]
     assert line(untrusted, "AAP-SIGNER-TRUSTED")["outcome"] == "failed"
     assert "不在信任锚中的 CA" in line(untrusted, "AAP-SIGNER-TRUSTED")["detail"]
+
+
+async def test_查验_holds_a_voided_invoice_and_asks_again_what_went_unanswered(
+    platform: PlatformSettings,
+    permission: InProcessPermission,
+) -> None:
+    """财会〔2020〕6号 三(一), against the stand-in provider: 作废 holds the voucher naming it;
+    the platform not answering accepts it with the gap recorded, lists it, asks again on the
+    schedule and announces the answer (InvoiceVerified)."""
+    from devkit.tax_standin import TAX_STANDIN_PORT, TaxPlatformStandIn
+    from ingest.settings import IngestSettings
+
+    voided, late = ("2531" + str(uuid.uuid4().int)[:16] for _ in range(2))
+    xml = (SAMPLES / "attachments" / "einvoice-25312000000012345678.xml").read_bytes()
+    voucher = json.loads(sample_voucher("2025-03-ji-0001.json"))
+    standin = TaxPlatformStandIn()
+    standin.knows(voided, "1280.00", "作废")
+
+    async def upload(http: Any, number: str) -> Any:
+        body = json.dumps({**voucher, "voucher_no": f"记-{number[-8:]}"}).encode()
+        invoice = xml.replace(b"25312000000012345678", number.encode())
+        return await http.post(
+            "/v1/vouchers",
+            files=[("voucher", ("v.json", body)), ("attachments", ("invoice.xml", invoice))],
+            headers=as_user(ERP),
+        )
+
+    def line(answer: Any) -> dict[str, Any]:
+        return next(r for r in answer.json()["check_report"] if r["code"] == "AAP-INVOICE-VERIFIED")
+
+    async def listed(http: Any, who: str, **params: Any) -> Any:
+        return await http.get("/v1/invoice-verifications", params=params, headers=as_user(who))
+
+    await permission.assign(*ROLES)  # zhaomin reads Q9 too
+    settings = IngestSettings(verify_retry_seconds=0.5)  # asked again within a second
+    async with (
+        oa_standin_serving(standin.app(), TAX_STANDIN_PORT),
+        running(ingest_app(settings, permission_transport=permission.transport)) as http,
+        EventWatcher(platform.kafka_bootstrap, platform.namespace, [INVOICES_VERIFIED]) as watch,
+    ):
+        held = await upload(http, voided)
+        assert held.status_code == 202, held.text
+        assert held.json()["review_required"]
+        assert line(held)["outcome"] == "failed" and f"{voided}: 查验 作废" in line(held)["detail"]
+        assert held.json()["invoices"][0]["verification"]["status"] == "作废"
+
+        standin.down = True
+        gap = await upload(http, late)
+        assert gap.status_code == 202, gap.text
+        assert not gap.json()["review_required"]  # accepted, the gap recorded
+        assert line(gap)["outcome"] == "not_performed"
+        waiting = (await listed(http, "zhaomin", unanswered="true")).json()["items"]
+        assert [(i["invoice_number"], i["status"]) for i in waiting if i["invoice_number"] in {
+            voided, late}] == [(late, "未查验")]  # fmt: skip
+
+        standin.knows(late, "1280.00")
+        standin.down = False
+        [answered] = await watch.wait_for(of_type("InvoiceVerified", invoice_number=late), 30)
+        assert answered.data["verification"]["status"] == "正常"
+        assert answered.data["document_id"] == gap.json()["document_id"]
+
+        mine = (await listed(http, "zhaomin", fonds_code=voucher["fonds_code"])).json()["items"]
+        statuses = {i["invoice_number"]: (i["status"], i["next_at"]) for i in mine}
+        assert statuses[late] == ("正常", None) and statuses[voided] == ("作废", None)
+        assert late not in {
+            i["invoice_number"]
+            for i in (await listed(http, "zhaomin", unanswered="true")).json()["items"]
+        }
+        elsewhere = (await listed(http, "zhaomin", fonds_code="Q9")).json()["items"]
+        assert not {voided, late} & {i["invoice_number"] for i in elsewhere}
+        assert (await listed(http, "zhaomin", fonds_code="Q8")).status_code == 403
+        assert (await listed(http, "outsider")).status_code == 403
+        assert (await listed(http, "auditor-all")).status_code == 200
 
 
 async def test_an_erp_journal_becomes_vouchers_linked_to_the_stored_export(

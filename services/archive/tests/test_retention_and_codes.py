@@ -229,6 +229,36 @@ def test_a_verified_signature_is_described_with_signer_time_and_algorithm() -> N
     assert result.startswith("已验证") and "某银行 根证书" in result and "未链至信任锚" in result
 
 
+def test_an_invoice_s_查验_is_described_where_it_was_asked() -> None:
+    import xml.etree.ElementTree as ET
+
+    from archive.domain.metadata import NAMESPACE, metadata_xml, problems
+    from contracts.records import InvoiceRef, InvoiceStatus, InvoiceVerification
+    from contracts.types import Money
+
+    doc, rule = _document(), ArchiveCodeRule()
+    checked_at = datetime(2025, 3, 20, 8, tzinfo=UTC)
+    voided = InvoiceVerification(
+        status=InvoiceStatus.VOIDED, detail="200 成功", provider="p", checked_at=checked_at
+    )
+    invoice = InvoiceRef(
+        invoice_number="25312000000087654321", seller_tax_id="913101", buyer_tax_id="913102",
+        issue_date="2025-03-11", total=Money(amount="1000.00"), file_sha256="b" * 64,
+        verification=voided,
+    )  # fmt: skip
+    unasked = invoice.model_copy(
+        update={"invoice_number": "25312000000011111111", "verification": None}
+    )
+    doc = doc.model_copy(update={"invoices": (invoice, unasked)})
+    rec = archive(doc, placement(doc, rule), 7, rule, bucket="archive", at=datetime.now(UTC))
+    meta = metadata_xml(rec)
+    assert problems(meta) == []
+    ns = {"a": NAMESPACE}
+    first, second = ET.fromstring(meta).findall("a:电子发票", ns)  # noqa: S314 - our own output
+    assert (first.get("查验结果"), first.get("查验时间")) == ("作废", "2025-03-20T08:00:00+00:00")
+    assert second.get("查验结果") is None
+
+
 def test_a_record_archived_before_conclusions_keeps_its_package_as_written() -> None:
     """Packages are locked: a re-check compares them with what the record gives, so a record
     kept before reports had conclusions must give exactly what was written then."""

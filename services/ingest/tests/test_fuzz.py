@@ -22,10 +22,12 @@ from devkit.fuzzing import JSON, TooSlow, fuzz_settings, mutated, within
 from devkit.pki import Authority, sign_pdf
 from ingest.domain.intake import assess
 from ingest.parsers.archive_package import read_package_entries, read_package_index
+from ingest.parsers.einvoice import EInvoice
 from ingest.parsers.files import UploadedFile, read_file, read_upload
 from ingest.parsers.invoice_text import read_printed_invoice
 from ingest.parsers.journal import load_profiles
 from ingest.parsers.journal_file import read_journal_file
+from ingest.parsers.ofd_invoice import read_ofd_invoice
 from ingest.parsers.signatures import TrustAnchors
 from ingest.parsers.tables import JournalLimits
 from ingest.parsers.voucher import read_voucher
@@ -171,6 +173,19 @@ LABELS = [
 ]
 
 
+def as_contract(invoice: EInvoice) -> InvoiceRef:
+    """What intake makes of an invoice read: a valid contract, or the test fails."""
+    return InvoiceRef(
+        invoice_number=invoice.invoice_number,
+        seller_tax_id=invoice.seller_tax_id,
+        buyer_tax_id=invoice.buyer_tax_id,
+        issue_date=invoice.issue_date,
+        total=Money(amount=invoice.total),
+        file_sha256="0" * 64,
+        source=invoice.source,
+    )
+
+
 @fuzz_settings()
 @given(
     st.text(max_size=2000)
@@ -190,14 +205,37 @@ def test_any_printout_text_is_read_as_an_invoice_or_named(text: str) -> None:
     assert printed.number.isdigit() and len(printed.number) in (8, 20)
     assert (printed.invoice is None) == (printed.problem is not None)
     if printed.invoice is not None:
-        InvoiceRef(
-            invoice_number=printed.invoice.invoice_number,
-            seller_tax_id=printed.invoice.seller_tax_id,
-            buyer_tax_id=printed.invoice.buyer_tax_id,
-            issue_date=printed.invoice.issue_date,
-            total=Money(amount=printed.invoice.total),
-            file_sha256="0" * 64,
-        )  # what intake makes of it is a valid contract
+        as_contract(printed.invoice)
+
+
+OFD_FIELDS = ["发票号码", "发票代码", "开票日期", "合计金额", "合计税额", "价税合计",
+              "购买方纳税人识别号", "销售方纳税人识别号", "购买方名称", "销售方名称"]  # fmt: skip
+HOTEL_OFD = (SAMPLES / "attachments" / "einvoice-25312000000012345678.ofd").read_bytes()
+
+
+@fuzz_settings()
+@given(
+    st.dictionaries(
+        st.sampled_from(OFD_FIELDS),
+        st.text(max_size=40)
+        | st.from_regex(r"\d{20}|\d{8}|\d{4}年\d{1,2}月\d{1,2}日|-?\d{1,9}\.\d{2}", fullmatch=True),
+    )
+)
+def test_any_ofd_structured_data_is_read_as_an_invoice_or_named(fields: dict[str, str]) -> None:
+    """An OFD's CustomData says what its author wants: an invoice with a date, parties and a
+    total, or its number named with what is missing; never a crash."""
+    read = read_ofd_invoice(fields, None)
+    assert (read.invoice is None) == (read.problem is not None)
+    if read.invoice is not None:
+        assert read.invoice.total.is_finite()
+        as_contract(read.invoice)
+
+
+@fuzz_settings()
+@given(mutated(HOTEL_OFD))
+def test_any_ofd_invoice_package_is_read_or_refused(data: bytes) -> None:
+    with contextlib.suppress(TooSlow):
+        judged(VOUCHER, UploadedFile("attachment", "发票.ofd", "application/ofd", data))
 
 
 @fuzz_settings()

@@ -248,6 +248,19 @@ CHECK_INVOICE_SOURCE = _item(
     "and held for review until a signature or 查验 confirms it; a printout showing an invoice "
     "number whose fields cannot be read is named, never passed as a plain attachment",
 )
+CHECK_INVOICE_VERIFIED = _item(
+    "AAP-INVOICE-VERIFIED",
+    "发票查验 invoice verified on the tax platform",
+    A,
+    ARCHIVING,
+    required=True,
+    supports="1-1",
+    what="财会〔2020〕6号 三(一): each e-invoice received is 查验'd on the tax platform through "
+    "the provider configured (AAP_INGEST_VERIFY_URL). 正常 passes (and confirms an invoice known "
+    "from a printout's text); 作废, 红冲, 查无此票, 不一致 or a state the archive does not know "
+    "holds the voucher for review naming it; the platform not answering is not performed, the "
+    "gap recorded, and the invoice asked again until it answers (GET /v1/invoice-verifications)",
+)
 CHECK_1_2 = _item(
     "1-2",
     "元数据项数据长度 metadata lengths",
@@ -617,6 +630,7 @@ REGISTRY: tuple[CheckItem, ...] = (
     CHECK_SIGNER_TRUSTED,
     CHECK_SIGNED,
     CHECK_INVOICE_SOURCE,
+    CHECK_INVOICE_VERIFIED,
     CHECK_1_2,
     CHECK_1_3,
     CHECK_1_4,

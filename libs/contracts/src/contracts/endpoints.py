@@ -44,6 +44,13 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("ingest", "POST", "/v1/journals", UPLOADERS, "403 for a voucher of another fonds"),
     Endpoint("ingest", "POST", "/v1/packages", UPLOADERS, "403 for a voucher of another fonds"),
     Endpoint("ingest", "GET", "/v1/journal-profiles", "any authenticated principal", "—"),
+    Endpoint(
+        "ingest",
+        "GET",
+        "/v1/invoice-verifications",
+        FONDS_READERS,
+        "only the 查验 of invoices of the fonds the caller reads",
+    ),
     # archive
     Endpoint("archive", "GET", "/v1/records", ARCHIVE_READERS, "only records the caller may read"),
     Endpoint("archive", "GET", "/v1/records/{record_id}", ARCHIVE_READERS, "403 otherwise"),

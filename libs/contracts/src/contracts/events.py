@@ -16,6 +16,7 @@ from contracts.records import (
     CorrectionLink,
     CorrectionOf,
     InvoiceRef,
+    InvoiceVerification,
     MaterialDescription,
     RecordCategory,
     RetentionPeriod,
@@ -121,6 +122,21 @@ class DocumentRejected(EventData):
     submitted_at: UtcDatetime
     check_report: tuple[CheckResult, ...] = ()
     check_conclusion: CheckConclusion | None = None
+
+
+class InvoiceVerified(EventData):
+    """The tax platform answered a 查验 that it had not answered at intake (财会〔2020〕6号
+    三(一)): the voucher was accepted with the gap recorded, and this is the answer."""
+
+    event_type = "InvoiceVerified"
+
+    document_id: uuid.UUID
+    fonds_code: str
+    invoice_number: str
+    invoice_code: str | None = None
+    booking_key: str
+    verification: InvoiceVerification
+    attempts: int = Field(ge=1, description="How many times the platform was asked")
 
 
 # --- archive ------------------------------------------------------------------------------
@@ -772,6 +788,7 @@ ALL_EVENTS: tuple[type[EventData], ...] = (
     DocumentIngestedV1,
     DocumentIngested,
     DocumentRejected,
+    InvoiceVerified,
     RecordArchived,
     LegalHoldPlaced,
     LegalHoldReleased,
@@ -806,6 +823,7 @@ ALL_EVENTS: tuple[type[EventData], ...] = (
 DocumentIngestedV1Event = Envelope[DocumentIngestedV1]
 DocumentIngestedEvent = Envelope[DocumentIngested]
 DocumentRejectedEvent = Envelope[DocumentRejected]
+InvoiceVerifiedEvent = Envelope[InvoiceVerified]
 RecordArchivedEvent = Envelope[RecordArchived]
 LegalHoldPlacedEvent = Envelope[LegalHoldPlaced]
 LegalHoldReleasedEvent = Envelope[LegalHoldReleased]

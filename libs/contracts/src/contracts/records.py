@@ -355,6 +355,33 @@ class CheckConclusion(Contract):
     not_performed: tuple[str, ...] = Field(default=(), description="required items not done")
 
 
+class InvoiceStatus(StrEnum):
+    """What 查验 on the tax platform found (财会〔2020〕6号 三(一)), in the platform's words."""
+
+    NORMAL = "正常"
+    VOIDED = "作废"
+    REVERSED = "红冲"
+    NOT_FOUND = "查无此票"
+    MISMATCH = "不一致"  # the platform holds the invoice with other fields than those asked
+    OTHER = "其他"  # a state the archive does not know: held for review, naming it
+    UNVERIFIED = "未查验"  # the platform did not answer: asked again until it does
+
+    @property
+    def answered(self) -> bool:
+        return self is not InvoiceStatus.UNVERIFIED
+
+
+class InvoiceVerification(Contract):
+    """An invoice 查验'd on the tax platform, as asked at intake (or again later)."""
+
+    status: InvoiceStatus
+    detail: str = Field(
+        default="", description="The platform's own words, or why it did not answer"
+    )
+    provider: str = Field(description="Who answered: the 查验 provider configured")
+    checked_at: UtcDatetime
+
+
 class InvoiceRef(Contract):
     """An electronic invoice found among a voucher's attachments: parsed from its signed XML, or
     read from a printout's text (PDF, OFD), which anyone can edit (``source``)."""
@@ -369,15 +396,19 @@ class InvoiceRef(Contract):
     total: Money
     file_sha256: Sha256Hex  # the file it was read from: the signed XML, or the printout
     printout_sha256: Sha256Hex | None = None  # a PDF/OFD printout of the same invoice, if uploaded
-    source: Literal["xml", "printout_text"] = Field(
+    source: Literal["xml", "printout_text", "ofd_data"] = Field(
         default="xml",
-        description="Where its fields were read: the 数电票 XML, or a printout's text layer "
-        "(unauthenticated until a signature or 查验 confirms it)",
+        description="Where its fields were read: the 数电票 XML, a printout's text layer, or an "
+        "OFD's structured data (CustomData, a custom tag); the last two are unauthenticated "
+        "until a signature or 查验 confirms them",
     )
     booked_by: Literal["buyer", "seller"] = Field(
         default="buyer",
         description="The party booking it: the buyer for an invoice received (进项), the seller "
         "for one issued (销项)",
+    )
+    verification: InvoiceVerification | None = Field(
+        default=None, description="Its 查验 at intake; None where no provider was configured"
     )
 
     @property

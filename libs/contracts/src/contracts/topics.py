@@ -29,6 +29,7 @@ from contracts.events import (
     DocumentRejected,
     GapWaived,
     IntegrityAlertRaised,
+    InvoiceVerified,
     LegalHoldPlaced,
     LegalHoldReleased,
     OaApprovalCompleted,
@@ -115,6 +116,9 @@ DOCUMENTS_INGESTED_V1 = Topic(
 )
 DOCUMENTS_REJECTED = Topic(
     "aap.ingest.document-rejected.v1", (DocumentRejected,), "submission_id", "ingest", ("audit",)
+)
+INVOICES_VERIFIED = Topic(
+    "aap.ingest.invoice-verified.v1", (InvoiceVerified,), "document_id", "ingest", ("audit",)
 )
 RECORDS_ARCHIVED = Topic(
     "aap.archive.record-archived.v1",
@@ -253,6 +257,7 @@ PLATFORM_TOPICS: tuple[Topic, ...] = (
     DOCUMENTS_INGESTED,
     DOCUMENTS_INGESTED_V1,
     DOCUMENTS_REJECTED,
+    INVOICES_VERIFIED,
     RECORDS_ARCHIVED,
     LEGAL_HOLDS_PLACED,
     LEGAL_HOLDS_RELEASED,

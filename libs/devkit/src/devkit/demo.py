@@ -55,8 +55,10 @@ from devkit.identity import (
 )
 from devkit.kafka_access import client_env
 from devkit.namespace import as_local_administrator, provision
+from devkit.oa_standin import serving
 from devkit.pki import BANK, amended, local_trust, signed_once
 from devkit.stack import ARCHIVIST, AUDITOR, LocalStack
+from devkit.tax_standin import TAX_STANDIN_PORT, TaxPlatformStandIn
 from devkit.watch import EventWatcher, consumed, of_type
 from servicekit.auth import OidcSettings
 from servicekit.kafka import client_options
@@ -106,8 +108,11 @@ class Outcome:
     duplicate_status: int = 0
     duplicate_message: str = ""
     printout_duplicate_status: int = 0  # the 数电票 PDF of 记-0002 booked on another voucher
+    ofd_duplicate_status: int = 0  # 记-0001's invoice again, as the OFD the hotel also sent
+    ofd_duplicate_message: str = ""
     printout_duplicate_message: str = ""
     printout_held: str = ""  # why 记-0002 (its invoice a PDF only) was held for review
+    voided: str = ""  # …and what 查验 answered about that invoice: 作废
     printout_reviewed: int = 0
     signature_verified: str = ""  # 1-1 of 记-0003, its bank receipt signed by the bank
     tampered_status: int = 0  # the receipt changed after signing, on another voucher
@@ -143,8 +148,11 @@ class Outcome:
             and self.forged_decision.startswith("refused by the broker")
             and (self.rejected_status, self.duplicate_status) == (422, 422)
             and self.printout_duplicate_status == 422
+            and self.ofd_duplicate_status == 422
+            and "OFD's structured data" in self.ofd_duplicate_message
             and "重复入账" in self.printout_duplicate_message
             and "printout's text only" in self.printout_held
+            and "查验 作废" in self.voided
             and self.printout_reviewed == 200
             and BANK in self.signature_verified
             and self.tampered_status == 422
@@ -191,9 +199,20 @@ async def upload(
     return await http.post(f"{ingest}/v1/vouchers", files=files, headers=as_user(ERP))
 
 
+def tax_platform() -> TaxPlatformStandIn:
+    """What the tax platform knows of the demo's invoices: 记-0001's, the WeCom company's hotel
+    invoice, and 记-0002's, which its seller has voided (作废)."""
+    platform = TaxPlatformStandIn()
+    platform.knows("25312000000012345678", "1280.00")
+    platform.knows(demo_vendors.EXPENSE_INVOICE, "1280.00")
+    platform.knows("25312000000087654321", "1000.00", "作废")
+    return platform
+
+
 async def story(stack: LocalStack, platform: PlatformSettings) -> Outcome:
     out = Outcome()
     async with (
+        serving(tax_platform().app(), TAX_STANDIN_PORT),
         httpx.AsyncClient(timeout=30) as http,
         EventWatcher(
             platform.kafka_bootstrap,
@@ -274,6 +293,13 @@ async def story(stack: LocalStack, platform: PlatformSettings) -> Outcome:
         out.duplicate_status = r.status_code
         out.duplicate_message = "; ".join(p["message"] for p in r.json().get("problems", []))
         say(f"   记-0098 with the same e-invoice: HTTP {r.status_code}: {out.duplicate_message}")
+        other["voucher_no"] = "记-0095"  # …and the same invoice as the OFD the hotel also sent
+        ofd = "einvoice-25312000000012345678.ofd"
+        r = await upload(http, stack.url("ingest"), voucher, [ofd], json.dumps(other))
+        out.ofd_duplicate_status = r.status_code
+        out.ofd_duplicate_message = "; ".join(p["message"] for p in r.json().get("problems", []))
+        say(f"   记-0095 with its OFD (one invoice, one booking): HTTP {r.status_code}: "
+            f"{out.ofd_duplicate_message}")  # fmt: skip
         voucher, attachments = UPLOADS[1]  # 记-0002: its 数电票 as a PDF only
         other = json.loads((SAMPLES / "vouchers" / voucher).read_text(encoding="utf-8"))
         other["voucher_no"] = "记-0097"
@@ -315,20 +341,21 @@ async def story(stack: LocalStack, platform: PlatformSettings) -> Outcome:
                 f"{len(rec['originals'])} originals under S3 COMPLIANCE lock"
             )
 
-        # 记-0002's invoice is known from its PDF's text only, which anyone can edit: held until
-        # confirmed. The archivist checks it on the tax platform (查验) and accepts it.
+        # 记-0002's invoice is known from its PDF's text only, which anyone can edit, and 查验
+        # found it voided (作废): held. The archivist sends it back to be corrected (April).
         printed = records[1]
-        out.printout_held = next(
-            c["detail"] for c in printed["check_report"] if c["code"] == "AAP-INVOICE-SOURCE"
-        )
+        detail = {c["code"]: c["detail"] for c in printed["check_report"]}
+        out.printout_held = detail["AAP-INVOICE-SOURCE"]
+        out.voided = detail["AAP-INVOICE-VERIFIED"]
         say(f"   {printed['archive_code']} held for review: {out.printout_held}")
+        say(f"   …and 查验 on the tax platform answered: {out.voided}")
         r = await http.post(
             f"{stack.url('archive')}/v1/records/{printed['record_id']}/review",
-            json={"decision": "accepted", "note": "查验：全国增值税发票查验平台 正常"},
+            json={"decision": "needs_correction", "note": "查验：发票已作废，4月红字冲销并订正"},
             headers=as_archivist,
         )
         out.printout_reviewed = r.status_code
-        say(f"   the archivist confirms it by 查验 and accepts it: HTTP {r.status_code}")
+        say(f"   the archivist sends it back to be corrected: HTTP {r.status_code}")
 
         target = records[0]
         out.intake_checks = {c["code"]: c["outcome"] for c in target["check_report"]}

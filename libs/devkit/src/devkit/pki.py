@@ -30,6 +30,8 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import signers
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
+from devkit.secretfile import local_dir
+
 Key = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
 Algorithm = Literal["ecdsa", "rsa"]
 
@@ -202,7 +204,6 @@ class LocalTrust:
 
 
 BANK = "上海浦东发展银行 电子回单专用"  # whom the local signer stands for
-LOCAL_PKI = Path(__file__).resolve().parents[4] / ".local" / "pki"
 
 
 def signed_once(pdf: bytes, trust: LocalTrust) -> bytes:
@@ -215,8 +216,9 @@ def signed_once(pdf: bytes, trust: LocalTrust) -> bytes:
     return kept.read_bytes()
 
 
-def local_trust(folder: Path = LOCAL_PKI) -> LocalTrust:
-    """The CA and signer kept in ``folder``, made at random the first time."""
+def local_trust(folder: Path | None = None) -> LocalTrust:
+    """The CA and signer kept in ``folder`` (``.local/pki``), made at random the first time."""
+    folder = folder or local_dir() / "pki"
     anchors, signer_file = folder / "anchors.pem", folder / "signer.pem"
     if not (anchors.exists() and signer_file.exists()):
         folder.mkdir(parents=True, exist_ok=True)

@@ -1,7 +1,8 @@
-"""Writes the sample 数电票 PDF printouts in ``samples/attachments``, laid out with the labels
-a real one carries: 电子发票（增值税专用发票）, 发票号码, 开票日期, 购买方信息 and 销售方信息 with
-名称 and 统一社会信用代码/纳税人识别号, 合计, 价税合计（大写）and（小写）, 开票人; the CJK
-font embedded.
+"""Writes the sample 数电票 PDF printouts and OFD in ``samples/attachments``. A PDF is laid out
+with the labels a real one carries: 电子发票（增值税专用发票）, 发票号码, 开票日期, 购买方信息
+and 销售方信息 with 名称 and 统一社会信用代码/纳税人识别号, 合计, 价税合计（大写）and（小写）,
+开票人; the CJK font embedded. The OFD carries its fields as 数电票 OFDs seen in the wild do
+(``CustomData`` in ``OFD.xml``), or as a custom tag (``ofd``).
 
     python -m devkit.sample_invoices                                  (make samples)
 
@@ -14,11 +15,15 @@ fixed creation date): re-running leaves git clean.
 
 from __future__ import annotations
 
+import io
 import sys
+import zipfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Literal
+from xml.sax.saxutils import escape
 
 from fpdf import FPDF
 
@@ -59,6 +64,21 @@ SAMPLE_PRINTOUTS = {
         drawer="陈丽",
     ),
 }
+# 记-0001's 数电票 (its XML is einvoice-25312000000012345678.xml) as the OFD a hotel also sends.
+SAMPLE_OFDS = {
+    "einvoice-25312000000012345678.ofd": Printout(
+        number="25312000000012345678",
+        issued="2025-03-03",
+        kind="普通发票",
+        buyer=("上海澄明科技有限公司", "91310115MA1K4XYZ0P"),
+        seller=("北京国贸嘉华酒店管理有限公司", "91110105MA01ABCD2X"),
+        item="*住宿服务*住宿费",
+        amount=Decimal("1207.55"),
+        rate="6%",
+        tax=Decimal("72.45"),
+        drawer="刘芳",
+    ),
+}
 
 
 def render(p: Printout, font: Path = FONT) -> bytes:
@@ -78,6 +98,93 @@ def render(p: Printout, font: Path = FONT) -> bytes:
         f"开票人：{p.drawer}",
         font=font,
     )
+
+
+OFD_NS = "http://www.ofdspec.org/2016"
+Carrier = Literal["custom_data", "custom_tag"]
+
+
+def ofd(p: Printout, carrier: Carrier = "custom_data") -> bytes:
+    """The invoice as an OFD (GB/T 33190): its page's text objects, and its fields as the two
+    shapes e-invoice OFDs carry them: ``CustomData`` in ``OFD.xml`` (as 数电票 OFDs do, the
+    date as 2025年03月11日), or an ``eInvoice`` custom tag pointing at the page's text objects
+    (自定义标引, as older e-invoice OFDs do). The same bytes for the same invoice."""
+    year, month, day = p.issued.split("-")
+    values = {  # text object id → (its text, the field it is)
+        "11": (p.number, "InvoiceNo", "发票号码"),
+        "12": (f"{year}年{month}月{day}日", "IssueDate", "开票日期"),
+        "13": (p.buyer[0], "BuyerName", None),
+        "14": (p.buyer[1], "BuyerTaxID", "购买方纳税人识别号"),
+        "15": (p.seller[0], "SellerName", None),
+        "16": (p.seller[1], "SellerTaxID", "销售方纳税人识别号"),
+        "17": (f"{p.amount}", "TaxExclusiveTotalAmount", "合计金额"),
+        "18": (f"{p.tax}", "TaxTotalAmount", "合计税额"),
+        "19": (f"¥{p.total}", "TaxInclusiveTotalAmount", None),
+    }
+    labels = ["发票号码：", "开票日期：", "名称：", "统一社会信用代码/纳税人识别号：", "名称：",
+              "统一社会信用代码/纳税人识别号：", "合  计 ¥", "¥", "（小写）"]  # fmt: skip
+
+    def text_object(n: str, row: int, x: int, text: str) -> str:
+        return (
+            f'<ofd:TextObject ID="{n}" Boundary="{x} {10 + row * 8} 100 6" Font="1" Size="3.5">'
+            f'<ofd:TextCode X="0" Y="3">{escape(text)}</ofd:TextCode></ofd:TextObject>'
+        )
+
+    # Each label an object of its own, its value the next: a custom tag points at the value.
+    objects = [
+        text_object(str(20 + row), row, 10, label) + text_object(n, row, 60, text)
+        for row, (label, (n, (text, _, _))) in enumerate(zip(labels, values.items(), strict=True))
+    ]
+    title = (
+        '<ofd:TextObject ID="10" Boundary="60 2 90 8" Font="1" Size="5">'
+        f'<ofd:TextCode X="0" Y="5">电子发票（{p.kind}）</ofd:TextCode></ofd:TextObject>'
+    )
+    page = (
+        f'<?xml version="1.0" encoding="UTF-8"?><ofd:Page xmlns:ofd="{OFD_NS}"><ofd:Content>'
+        f'<ofd:Layer ID="9">{title}{"".join(objects)}</ofd:Layer></ofd:Content></ofd:Page>'
+    )
+    data = "".join(
+        f'<ofd:CustomData Name="{name}">{escape(text.lstrip("¥"))}</ofd:CustomData>'
+        for text, _, name in values.values()
+        if name
+    )
+    info = f"<ofd:DocID>{p.number}</ofd:DocID><ofd:CreationDate>{p.issued}</ofd:CreationDate>"
+    if carrier == "custom_data":
+        info += f"<ofd:CustomDatas>{data}</ofd:CustomDatas>"
+    root = (
+        f'<?xml version="1.0" encoding="UTF-8"?><ofd:OFD xmlns:ofd="{OFD_NS}" Version="1.1" '
+        f'DocType="OFD"><ofd:DocBody><ofd:DocInfo>{info}</ofd:DocInfo>'
+        "<ofd:DocRoot>Doc_0/Document.xml</ofd:DocRoot></ofd:DocBody></ofd:OFD>"
+    )
+    tags = "<ofd:CustomTags>Tags/CustomTags.xml</ofd:CustomTags>" if carrier == "custom_tag" else ""
+    document = (
+        f'<?xml version="1.0" encoding="UTF-8"?><ofd:Document xmlns:ofd="{OFD_NS}">'
+        "<ofd:CommonData><ofd:MaxUnitID>19</ofd:MaxUnitID><ofd:PageArea>"
+        "<ofd:PhysicalBox>0 0 210 140</ofd:PhysicalBox></ofd:PageArea></ofd:CommonData>"
+        '<ofd:Pages><ofd:Page ID="1" BaseLoc="Pages/Page_0/Content.xml"/></ofd:Pages>'
+        f"{tags}</ofd:Document>"
+    )
+    entries = {"OFD.xml": root, "Doc_0/Document.xml": document,
+               "Doc_0/Pages/Page_0/Content.xml": page}  # fmt: skip
+    if carrier == "custom_tag":
+        refs = "".join(
+            f'<{tag}><ofd:ObjectRef PageRef="1">{n}</ofd:ObjectRef></{tag}>'
+            for n, (_, tag, _) in values.items()
+        )
+        entries["Doc_0/Tags/CustomTags.xml"] = (
+            f'<?xml version="1.0" encoding="UTF-8"?><ofd:CustomTags xmlns:ofd="{OFD_NS}">'
+            '<ofd:CustomTag TypeID="invoice"><ofd:FileLoc>CustomTag.xml</ofd:FileLoc>'
+            "</ofd:CustomTag></ofd:CustomTags>"
+        )
+        entries["Doc_0/Tags/CustomTag.xml"] = (
+            f'<?xml version="1.0" encoding="UTF-8"?><eInvoice xmlns:ofd="{OFD_NS}">{refs}'
+            "</eInvoice>"
+        )
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, xml in entries.items():
+            z.writestr(zipfile.ZipInfo(name, date_time=(2025, 1, 1, 0, 0, 0)), xml.encode())
+    return out.getvalue()
 
 
 def text_pdf(title: str, *lines: str, font: Path = FONT) -> bytes:
@@ -119,6 +226,9 @@ def main() -> None:
     folder = Path(sys.argv[1]) if len(sys.argv) > 1 else SAMPLES / "attachments"
     for name, printout in SAMPLE_PRINTOUTS.items():
         (folder / name).write_bytes(render(printout))
+        print(f"wrote {folder / name}")
+    for name, printout in SAMPLE_OFDS.items():
+        (folder / name).write_bytes(ofd(printout))
         print(f"wrote {folder / name}")
 
 

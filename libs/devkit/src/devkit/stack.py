@@ -18,6 +18,7 @@ from devkit.identity import service_env
 from devkit.kafka_access import client_env
 from devkit.pki import local_trust
 from devkit.s3_access import client_env as s3_client_env
+from devkit.tax_standin import verifier_env
 
 SERVICES = ("ingest", "archive", "approval", "permission", "audit")
 # Who may do what on the local stack (the people of devkit.identity): an archivist (档案管理员)
@@ -66,6 +67,9 @@ class LocalStack:
             "AAP_AUDIT_CHECKPOINT_SECONDS": "5",
             # Ingest trusts the checkout's own CA (devkit.pki), whose signer the demo signs with.
             "AAP_INGEST_TRUST_ANCHORS": str(local_trust().anchors),
+            # 查验 asks the stand-in provider (devkit.tax_standin) where the demo or a test
+            # serves it; where none does, the platform "does not answer" and asks again later.
+            **verifier_env(),
         }
         if _answers(LOCAL_CLAMD):  # the local clamd of deploy/local/infra.sh, when it runs
             defaults["AAP_INGEST_CLAMD_ADDRESS"] = LOCAL_CLAMD

@@ -9,10 +9,12 @@ import httpx
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from contracts.events import DocumentIngested, DocumentRejected
+from contracts.events import DocumentIngested, DocumentRejected, InvoiceVerified
 from ingest.adapters.http import TooLarge, ingest_router, upload_admissions
 from ingest.adapters.invoice_bookings import InvoiceBookings
+from ingest.adapters.invoice_verifier import HttpInvoiceVerifier
 from ingest.adapters.submissions import Submissions
+from ingest.adapters.verifications import Verifications
 from ingest.adapters.voucher_keys import VoucherKeys
 from ingest.domain.uploaders import OutOfScope
 from ingest.journals import BeyondParsing, JournalService, OverLimit, UnknownProfile, Unreadable
@@ -21,11 +23,13 @@ from ingest.parsers.journal import load_profiles
 from ingest.parsers.signatures import TrustAnchors
 from ingest.service import IngestService
 from ingest.settings import IngestSettings
+from ingest.verifications import InvoiceChecks
 from servicekit import s3
 from servicekit.clamd import Clamd, ScanUnavailable
 from servicekit.health import Check
+from servicekit.periodic import Periodic
 from servicekit.roles import RoleDirectory, follow_role_changes
-from servicekit.service import build_app, build_runtime, serve
+from servicekit.service import Runtime, build_app, build_runtime, serve
 from servicekit.workers import WorkerPool
 
 SERVICE = "ingest"
@@ -40,7 +44,9 @@ def create_app(
 ) -> FastAPI:
     """``permission_transport`` lets a test reach an in-process permission service."""
     settings = settings or IngestSettings()
-    rt = build_runtime(SERVICE, settings.platform, publishes=[DocumentIngested, DocumentRejected])
+    rt = build_runtime(
+        SERVICE, settings.platform, publishes=[DocumentIngested, DocumentRejected, InvoiceVerified]
+    )
     token = rt.service_token(settings.oidc_client_id, settings.oidc_client_secret)
     directory = RoleDirectory(settings.permission_url, token, permission_transport)
     rt.shutdown.append(directory.close)
@@ -54,9 +60,22 @@ def create_app(
     rt.startup.append(parsers.start)
     rt.shutdown.append(parsers.close)
     scanner = Clamd(settings.clamd_address) if settings.clamd_address else None
+    invoice_checks = InvoiceChecks(
+        _verifier(settings, rt), Verifications(rt.db), rt.publisher, rt.unit_of_work(),
+        rt.source, settings.verify_retry_seconds,
+    )  # fmt: skip
+    asking_again = Periodic(
+        "查验 asked again",
+        invoice_checks.ask_again,
+        settings.verify_retry_seconds if invoice_checks.configured else 0,
+        first_at_start=True,
+    )
+    rt.after_start.append(asking_again.start)
+    rt.before_stop.append(asking_again.stop)
     service = IngestService(
         store, submissions, InvoiceBookings(rt.db), keys, rt.publisher, rt.unit_of_work(),
         parsers, rt.source, scanner, TrustAnchors.from_file(settings.trust_anchors),
+        invoice_checks,
     )  # fmt: skip
     folders = [PROFILES, *([settings.profiles_dir] if settings.profiles_dir else [])]
     journals = JournalService(
@@ -73,6 +92,7 @@ def create_app(
                 service,
                 journals,
                 PackageService(service, parsers),
+                invoice_checks,
                 max_voucher_bytes=settings.max_request_bytes,
                 max_journal_bytes=settings.max_journal_bytes,
                 max_package_bytes=settings.max_package_bytes,
@@ -95,6 +115,21 @@ def create_app(
     app.add_exception_handler(ScanUnavailable, _scanner_down)
     app.add_exception_handler(Unreadable, _unreadable)
     return app
+
+
+def _verifier(settings: IngestSettings, rt: Runtime) -> HttpInvoiceVerifier | None:
+    """The 查验 provider's endpoint, if one is configured."""
+    if not settings.verify_url:
+        return None
+    assert settings.verify_app_id and settings.verify_app_secret  # the settings require them
+    verifier = HttpInvoiceVerifier(
+        settings.verify_url,
+        settings.verify_app_id,
+        settings.verify_app_secret.get_secret_value(),
+        settings.verify_timeout_seconds,
+    )
+    rt.shutdown.append(verifier.close)
+    return verifier
 
 
 async def _scanner_down(_: Request, error: Exception) -> JSONResponse:

@@ -10,11 +10,13 @@ import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from contracts.envelope import Envelope
 from contracts.events import DocumentIngested
+from contracts.records import InvoiceStatus, InvoiceVerification
 
 T = TypeVar("T")
 
@@ -97,3 +99,56 @@ class VoucherKeys(Protocol):
     async def claim(
         self, key: str, fingerprint: str, event: DocumentIngested
     ) -> KeptVoucher | None: ...
+
+
+@dataclass(frozen=True)
+class InvoiceQuery:
+    """What 查验 asks the tax platform about one invoice: its key fields, as read."""
+
+    number: str
+    code: str | None  # an older invoice's 发票代码; None for a 数电票
+    issue_date: str  # YYYY-MM-DD
+    total: Decimal  # 价税合计, what a 数电票 is asked by
+    seller_tax_id: str
+
+
+class VerifierUnavailable(Exception):
+    """The tax platform (or the provider in front of it) did not answer: down, too busy, over
+    the day's limit for the invoice. The invoice is asked again later."""
+
+
+class InvoiceVerifier(Protocol):
+    """查验: the tax platform's answer about one invoice."""
+
+    @property
+    def provider(self) -> str: ...
+
+    async def verify(self, query: InvoiceQuery) -> tuple[InvoiceStatus, str]:
+        """The invoice's status and the platform's own words; VerifierUnavailable without."""
+
+
+@dataclass(frozen=True)
+class Verification:
+    """One invoice's 查验 as ingest keeps it: the latest answer, and when to ask again."""
+
+    document_id: uuid.UUID
+    fonds_code: str
+    booking_key: str
+    query: InvoiceQuery
+    verification: InvoiceVerification
+    attempts: int
+    next_at: datetime | None  # None once the platform answered
+
+
+class Verifications(Protocol):
+    """Ingest's register of 查验: each invoice's latest answer, and those still to be asked."""
+
+    async def record(self, v: Verification) -> None:
+        """Keep it (insert, or replace the same document's invoice)."""
+
+    async def due(self, now: datetime, limit: int) -> list[Verification]:
+        """Those to ask again by ``now``, locked for this unit of work (others skip them)."""
+
+    async def listing(
+        self, fonds_codes: Iterable[str] | None, unanswered_only: bool
+    ) -> list[Verification]: ...

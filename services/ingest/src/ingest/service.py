@@ -21,7 +21,7 @@ from contracts.checks import conclude
 from contracts.envelope import derived_event_id, new_event
 from contracts.events import DocumentIngested, DocumentRejected, Problem
 from contracts.fixity import content_key
-from contracts.records import CheckConclusion, CheckResult, StoredFile
+from contracts.records import CheckConclusion, CheckResult, InvoiceVerification, StoredFile
 from contracts.types import utc_now
 from ingest.domain.intake import (
     Assessment,
@@ -31,6 +31,7 @@ from ingest.domain.intake import (
     ingested_event,
     natural_key,
     over_limits,
+    received_invoices,
     refused_before_reading,
     same_content,
 )
@@ -49,6 +50,7 @@ from ingest.ports import (
     Submissions,
     VoucherKeys,
 )
+from ingest.verifications import InvoiceChecks
 from servicekit.database import UnitOfWork
 from servicekit.workers import LimitExceeded, WorkerFailed
 
@@ -91,6 +93,7 @@ class IngestService:
         source: str,
         scanner: Scanner | None = None,
         anchors: TrustAnchors | None = None,
+        invoice_checks: InvoiceChecks | None = None,
     ) -> None:
         self._unit = unit
         self._originals = originals
@@ -101,6 +104,7 @@ class IngestService:
         self._parsers = parsers
         self._source = source
         self._scanner = scanner
+        self._invoice_checks = invoice_checks  # 查验; None: no provider configured
         self._anchors = anchors or TrustAnchors()  # where signers' certificates must chain to
 
     async def ingest(
@@ -146,6 +150,7 @@ class IngestService:
                 scanner=scanner,
                 held_by=held,
                 package_report=package_report,
+                verified=verified,
             )
 
         held_by = None
@@ -155,6 +160,7 @@ class IngestService:
             else:
                 return IngestResult(Outcome.ALREADY_ACCEPTED, kept.event)
 
+        verified = await self._verify(files)
         assessment = await judged(held=held_by)
         if not assessment.accepted:
             outcome = Outcome.CONFLICT if held_by else Outcome.REJECTED
@@ -210,6 +216,8 @@ class IngestService:
                 review_required=event.review_required,
                 check_report=[r.model_dump() for r in event.check_report],
             )
+            if self._invoice_checks is not None:
+                await self._invoice_checks.keep(event)
             await self._publisher.publish(
                 new_event(
                     event,
@@ -248,6 +256,13 @@ class IngestService:
                 return await asyncio.to_thread(unreadable_file, position, f, reason)
 
         return list(await asyncio.gather(*(one(n, f) for n, f in enumerate(uploaded))))
+
+    async def _verify(self, files: Sequence[ReadFile]) -> dict[str, InvoiceVerification] | None:
+        """查验 of each invoice received, by number; None without a provider configured."""
+        checks = self._invoice_checks
+        if checks is None or not checks.configured:
+            return None
+        return await checks.at_intake(received_invoices(files))
 
     async def _scan(
         self, uploaded: Sequence[UploadedFile]

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ingest.parsers.tables import JournalLimits
@@ -36,6 +36,22 @@ class IngestSettings(BaseSettings):
         "unset: signatures are verified, their signers not judged (AAP-SIGNER-TRUSTED not "
         "performed)",
     )
+    verify_url: str | None = Field(
+        default=None,
+        description="查验: the provider's 发票查验 V2 endpoint (docs/invoice-verification.md); "
+        "unset: no invoice is 查验'd, and each report says so (AAP-INVOICE-VERIFIED)",
+    )
+    verify_app_id: str | None = Field(default=None, description="The archive's account there")
+    verify_app_secret: SecretStr | None = Field(
+        default=None, description="…and its secret: no default, required with the URL"
+    )
+    verify_timeout_seconds: float = Field(default=10, gt=0, description="Per 查验 asked")
+    verify_retry_seconds: float = Field(
+        default=600,
+        gt=0,
+        description="How soon an invoice the platform did not answer is asked again (doubled "
+        "each time, a day at most); also how often the schedule looks",
+    )
     profiles_dir: Path | None = Field(
         default=None, description="More journal profiles (*.json) beside the built-in ones"
     )
@@ -63,6 +79,15 @@ class IngestSettings(BaseSettings):
         default=None, description="Where journals and packages are spooled (default: the TMPDIR)"
     )
     platform: PlatformSettings = Field(default_factory=PlatformSettings)
+
+    @model_validator(mode="after")
+    def _verify_account(self) -> IngestSettings:
+        if self.verify_url and not (self.verify_app_id and self.verify_app_secret):
+            raise ValueError(
+                "AAP_INGEST_VERIFY_URL needs AAP_INGEST_VERIFY_APP_ID and "
+                "AAP_INGEST_VERIFY_APP_SECRET"
+            )
+        return self
 
     @property
     def worker_limits(self) -> WorkerLimits:

@@ -13,16 +13,18 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Form, HTTPException, UploadFile
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, UploadFile
 from fastapi.responses import JSONResponse
 
 from contracts.events import DocumentIngested
-from contracts.roles import Action
+from contracts.roles import ALL_FONDS, Action
 from ingest.domain.files import MAX_FILE_BYTES, UploadedFile, media_type_of
 from ingest.domain.uploaders import Uploader
 from ingest.journals import JournalService, VoucherResult
 from ingest.packages import PackageService
+from ingest.ports import Verification
 from ingest.service import IngestResult, IngestService, Outcome, Spooled
+from ingest.verifications import InvoiceChecks
 from servicekit.auth import Caller, Principal
 from servicekit.body_gate import Admission
 from servicekit.roles import RoleDirectory
@@ -106,10 +108,25 @@ def upload_admissions(directory: RoleDirectory) -> dict[str, Admission]:
     return dict.fromkeys(UPLOADS, admit)
 
 
+def _verification(v: Verification) -> dict[str, Any]:
+    return {
+        "document_id": str(v.document_id),
+        "fonds_code": v.fonds_code,
+        "invoice_number": v.query.number,
+        "invoice_code": v.query.code,
+        "issue_date": v.query.issue_date,
+        "total": str(v.query.total),
+        **v.verification.model_dump(mode="json"),
+        "attempts": v.attempts,
+        "next_at": v.next_at.isoformat() if v.next_at else None,
+    }
+
+
 def ingest_router(
     service: IngestService,
     journals: JournalService,
     packages: PackageService,
+    invoice_checks: InvoiceChecks,
     *,
     max_voucher_bytes: int,
     max_journal_bytes: int,
@@ -166,6 +183,27 @@ def ingest_router(
         if result.outcome in {Outcome.ALREADY_ACCEPTED, Outcome.CONFLICT}:
             status = result.outcome.value
         return JSONResponse({"status": status, **body}, status_code=STATUS_CODES[result.outcome])
+
+    @router.get("/invoice-verifications")
+    async def invoice_verifications(
+        caller: Caller,
+        fonds_code: str | None = None,
+        unanswered: Annotated[
+            bool, Query(description="only those the platform has not answered yet")
+        ] = False,
+    ) -> dict[str, Any]:
+        """查验 of the invoices received, latest answer first, those still unanswered before
+        all: for the fonds the caller reads (archivist, accountant, auditor), or the one asked."""
+        readable = (await directory.holder(caller)).fonds_where(Action.READ)
+        if not readable:
+            raise HTTPException(403, f"{caller.name}: for archivists, accountants and auditors")
+        fonds: frozenset[str] | None = None if ALL_FONDS in readable else readable
+        if fonds_code is not None:
+            if fonds is not None and fonds_code not in fonds:
+                raise HTTPException(403, f"{caller.name} does not read fonds {fonds_code}")
+            fonds = frozenset({fonds_code})
+        found = await invoice_checks.listing(fonds, unanswered)
+        return {"items": [_verification(v) for v in found]}
 
     @router.get("/journal-profiles")
     async def journal_profiles() -> list[dict[str, Any]]:

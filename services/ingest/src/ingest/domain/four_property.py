@@ -52,6 +52,7 @@ from contracts.checks import (
     CHECK_DUPLICATE_BOOKING,
     CHECK_INVOICE_MATCH,
     CHECK_INVOICE_SOURCE,
+    CHECK_INVOICE_VERIFIED,
     CHECK_NO_EXTRA,
     CHECK_SIGNED,
     CHECK_SIGNER_TRUSTED,
@@ -63,6 +64,8 @@ from contracts.records import (
     CheckFinding,
     CheckOutcome,
     CheckResult,
+    InvoiceStatus,
+    InvoiceVerification,
     company_key,
     invoice_booking_key,
 )
@@ -87,6 +90,8 @@ class Upload:
     scanner: str | None = None  # the scanner that answered, e.g. "ClamAV 1.0.7"
     held_by: str | None = None  # the record holding this voucher's key with other content
     package_report: Sequence[CheckResult] = ()  # the whole-package checks, for a package's voucher
+    # Invoice number → its 查验, for each invoice received; None: no 查验 provider configured.
+    verified: Mapping[str, InvoiceVerification] | None = None
 
     @property
     def voucher_file(self) -> ReadFile:
@@ -162,6 +167,15 @@ class Upload:
 
     def booking_keys(self) -> list[str]:
         return [self.booking_key(inv) for _, inv in self.invoices()]
+
+    def received(self) -> list[EInvoice]:
+        """The invoices the company received (进项): those 查验 asks about."""
+        return [inv for _, inv in self.invoices() if self.booked_by(inv) == "buyer"]
+
+    def confirmed(self, number: str) -> bool:
+        """查验 found the invoice as read (the platform answered 正常 to its fields)."""
+        v = (self.verified or {}).get(number)
+        return v is not None and v.status is InvoiceStatus.NORMAL
 
 
 @dataclass(frozen=True)
@@ -371,10 +385,12 @@ def _booked_once(u: Upload) -> Found | Skipped:
             holder = u.booked[key]
             where = f" in record {holder}" if holder else ""
             party = "its seller" if u.booked_by(inv) == "seller" else "its buyer"
+            read = f"; read from {READ_FROM[inv.source]}" if inv.source in READ_FROM else ""
             found.append(
                 at(
                     f,
-                    f"invoice {inv.invoice_number} is already booked by {party}{where} (重复入账)",
+                    f"invoice {inv.invoice_number} is already booked by {party}{where} "
+                    f"(重复入账){read}",
                 )
             )
     return found
@@ -389,17 +405,50 @@ def _authentic_source(u: Upload) -> Found | Skipped:
     return [
         at(f, _unauthenticated(p))
         for f, p in printouts
-        if p.number not in signed  # else the printout of an XML in the same upload
+        # Not the printout of an XML in the same upload, nor an invoice 查验 confirmed.
+        if p.number not in signed and not (p.invoice and u.confirmed(p.number))
     ]
+
+
+READ_FROM = {
+    "printout_text": "the printout's text only",
+    "ofd_data": "the OFD's structured data (CustomData, 自定义标引) only",
+}
 
 
 def _unauthenticated(p: PrintedInvoice) -> str:
     if p.invoice is None:
         return f"invoice {p.number}: {p.problem}; it could not be checked for duplicate booking"
     return (
-        f"invoice {p.number} is read from the printout's text only, which anyone can edit: "
-        "held until a signature or 查验 confirms it"
+        f"invoice {p.number} is read from {READ_FROM[p.invoice.source]}, which anyone can "
+        "edit: held until a signature or 查验 confirms it"
     )
+
+
+def _verified_on_the_platform(u: Upload) -> Found | Skipped | Passed:
+    """查验 (财会〔2020〕6号 三(一)): each invoice received, as the tax platform answered."""
+    invoices = [(f, inv) for f, inv in u.invoices() if u.booked_by(inv) == "buyer"]
+    if not invoices:
+        return not_applicable("no e-invoice received in the upload (查验 is for those received)")
+    if u.verified is None:
+        return not_performed("no 查验 provider is configured (AAP_INGEST_VERIFY_URL)")
+    found, normal, unanswered = [], [], []
+    for f, inv in invoices:
+        v = u.verified.get(inv.invoice_number)
+        said = f"invoice {inv.invoice_number}: 查验 {v.status.value}" if v else ""
+        if v is None:
+            unanswered.append(f"invoice {inv.invoice_number}: not asked")
+        elif v.status is InvoiceStatus.NORMAL:
+            normal.append(f"{said} ({v.provider}, {v.checked_at:%Y-%m-%d %H:%M} UTC)")
+        elif v.status is InvoiceStatus.UNVERIFIED:
+            unanswered.append(f"{said}: {v.detail}; asked again until it answers")
+        else:
+            found.append(at(f, f"{said} ({v.detail})"))
+    if found:
+        return found
+    if unanswered:
+        return not_performed("; ".join([*normal, *unanswered]))
+    return Passed("; ".join(normal))
 
 
 def _attributes(u: Upload) -> Found | Skipped:
@@ -617,6 +666,7 @@ INTAKE_CHECKS: Mapping[CheckItem, Check] = {
     CHECK_1_8: _key_held,
     CHECK_DUPLICATE_BOOKING: _booked_once,
     CHECK_INVOICE_SOURCE: _authentic_source,
+    CHECK_INVOICE_VERIFIED: _verified_on_the_platform,
     CHECK_1_9: _not_per_upload(CHECK_1_9),
     CHECK_1_10: _attributes,
     CHECK_1_12: _not_per_upload(CHECK_1_12),

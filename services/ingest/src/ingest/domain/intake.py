@@ -22,6 +22,7 @@ from contracts.records import (
     CheckOutcome,
     CheckResult,
     InvoiceRef,
+    InvoiceVerification,
     StoredFile,
     VerifiedSignature,
     VoucherLine,
@@ -104,6 +105,11 @@ def booking_keys(files: Sequence[ReadFile]) -> list[str]:
     return Upload(files).booking_keys()
 
 
+def received_invoices(files: Sequence[ReadFile]) -> list[EInvoice]:
+    """The invoices of an upload the company received (进项): those 查验 asks about."""
+    return Upload(files).received()
+
+
 def _invoice_ref(upload: Upload, inv: EInvoice, f: ReadFile, currency: str) -> InvoiceRef:
     printout = upload.printout_of(inv)
     return InvoiceRef(
@@ -119,6 +125,9 @@ def _invoice_ref(upload: Upload, inv: EInvoice, f: ReadFile, currency: str) -> I
         total=Money(amount=inv.total, currency=currency),
         file_sha256=f.ref.sha256,
         printout_sha256=printout.ref.sha256 if printout else None,
+        verification=(upload.verified or {}).get(inv.invoice_number)
+        if upload.booked_by(inv) == "buyer"
+        else None,
     )
 
 
@@ -130,15 +139,17 @@ def assess(
     scanner: str | None = None,
     held_by: str | None = None,
     package_report: Sequence[CheckResult] = (),
+    verified: Mapping[str, InvoiceVerification] | None = None,
     policy: Mapping[CheckItem, Rule] = INTAKE_POLICY,
 ) -> Assessment:
     """Run the four-property check over an upload as read (``files[0]`` the voucher export).
 
     ``booked`` maps invoice numbers already booked to the record holding each; ``virus_scan``
     gives, per file in order, the signature found (None: clean), or is None without a scanner;
-    ``held_by`` names the record holding this voucher's key with other content.
+    ``held_by`` names the record holding this voucher's key with other content; ``verified``
+    gives each invoice received its 查验 by number, or is None without a 查验 provider.
     """
-    upload = Upload(files, booked or {}, virus_scan, scanner, held_by, package_report)
+    upload = Upload(files, booked or {}, virus_scan, scanner, held_by, package_report, verified)
     report = run_checks(upload)
     verdict = judge(report, policy)
     problems = [problem for r in verdict.rejecting for problem in _problems(r)]

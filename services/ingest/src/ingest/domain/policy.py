@@ -39,6 +39,7 @@ from contracts.checks import (
     CHECK_DUPLICATE_BOOKING,
     CHECK_INVOICE_MATCH,
     CHECK_INVOICE_SOURCE,
+    CHECK_INVOICE_VERIFIED,
     CHECK_NO_EXTRA,
     CHECK_SIGNED,
     CHECK_SIGNER_TRUSTED,
@@ -83,6 +84,9 @@ INTAKE_POLICY: Mapping[CheckItem, Rule] = {
     CHECK_1_10: Rule(Action.REJECT),
     CHECK_INVOICE_MATCH: Rule(Action.REVIEW),
     CHECK_INVOICE_SOURCE: Rule(Action.REVIEW),
+    # 作废, 红冲, 查无此票…: for an archivist. Unanswered (or no provider): the gap recorded, and
+    # the invoice asked again until the platform answers.
+    CHECK_INVOICE_VERIFIED: Rule(Action.REVIEW, not_performed=Action.ACCEPT),
     CHECK_1_14: Rule(Action.REJECT),
     CHECK_2_1: Rule(Action.REJECT),
     CHECK_2_2: Rule(Action.REJECT),

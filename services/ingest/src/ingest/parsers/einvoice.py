@@ -39,7 +39,8 @@ class EInvoice:
     lines: tuple[InvoiceLine, ...]
     signed: bool  # a Signature / SignatureValue element is present
     invoice_code: str | None = None  # an older e-invoice's 发票代码
-    source: Literal["xml", "printout_text"] = "xml"  # a printout's text is unauthenticated
+    # Where its fields were read: a printout's text or an OFD's data is unauthenticated.
+    source: Literal["xml", "printout_text", "ofd_data"] = "xml"
 
     def arithmetic_problems(self) -> list[str]:
         """Tax = amount × rate per line (within rounding), and the totals add up."""

@@ -16,6 +16,7 @@ from ingest.parsers.einvoice import EInvoice, is_einvoice, parse_einvoice
 from ingest.parsers.invoice_text import PrintedInvoice, read_printed_invoice
 from ingest.parsers.material import MaterialRead, read_material
 from ingest.parsers.ofd import OfdRead, read_ofd
+from ingest.parsers.ofd_invoice import read_ofd_invoice
 from ingest.parsers.pdf import PdfRead, read_pdf
 from ingest.parsers.signatures import PdfSignature, TrustAnchors
 from ingest.parsers.voucher import VoucherRead, read_voucher
@@ -130,7 +131,10 @@ def read_file(position: int, file: UploadedFile, anchors: TrustAnchors | None = 
         return _with(read, pdf=pdf, printed=read_printed_invoice(pdf.text))
     if file.media_type == "application/ofd" and file.data.startswith(b"PK"):
         ofd = read_ofd(file.data)
-        return _with(read, ofd=ofd, printed=read_printed_invoice(ofd.text))
+        shown = read_printed_invoice(ofd.text)
+        if "发票号码" in ofd.fields:  # its structured data, where it carries one
+            return _with(read, ofd=ofd, printed=read_ofd_invoice(ofd.fields, shown))
+        return _with(read, ofd=ofd, printed=shown)
     if file.media_type == XLSX:
         return _with(read, workbook=read_workbook(file.data))
     return read
