@@ -229,6 +229,34 @@ def test_a_verified_signature_is_described_with_signer_time_and_algorithm() -> N
     assert result.startswith("已验证") and "某银行 根证书" in result and "未链至信任锚" in result
 
 
+def test_the_tax_bureaus_signature_is_described_as_kept_not_verified() -> None:
+    import xml.etree.ElementTree as ET
+
+    from archive.domain.metadata import NAMESPACE, metadata_xml, problems
+    from contracts.records import BureauSignature
+
+    doc, rule = _document(), ArchiveCodeRule()
+    bureau = BureauSignature(
+        bureau="国家税务总局北京市朝阳区税务局", algorithm="1.2.156.10197.1.501", format="DETACH",
+        signed_at=datetime(2025, 3, 3, 2, 12, 47, tzinfo=UTC), reference="/Einvoice/Header",
+        value_sha256="c" * 64,
+    )  # fmt: skip
+    signed = doc.files[0].model_copy(
+        update={"signature": "数电票 XML 签名", "bureau_signature": bureau}
+    )
+    doc = doc.model_copy(update={"files": (signed,)})
+    rec = archive(doc, placement(doc, rule), 7, rule, bucket="archive", at=datetime.now(UTC))
+    meta = metadata_xml(rec)
+    assert problems(meta) == []
+    ns = {"a": NAMESPACE}
+    [signature] = ET.fromstring(meta).findall("a:电子签名", ns)  # noqa: S314 - our own output
+    assert signature.findtext("a:签名人", namespaces=ns) == "国家税务总局北京市朝阳区税务局"
+    assert signature.findtext("a:签名算法标识", namespaces=ns) == "1.2.156.10197.1.501"
+    assert signature.findtext("a:签名时间", namespaces=ns) == "2025-03-03T02:12:47+00:00"
+    result = signature.findtext("a:签名结果", namespaces=ns) or ""
+    assert result.startswith("未验证") and "查验" in result and "c" * 64 in result
+
+
 def test_an_invoice_s_查验_is_described_where_it_was_asked() -> None:
     import xml.etree.ElementTree as ET
 
@@ -247,8 +275,9 @@ def test_an_invoice_s_查验_is_described_where_it_was_asked() -> None:
         verification=voided,
     )  # fmt: skip
     unasked = invoice.model_copy(
-        update={"invoice_number": "25312000000011111111", "verification": None}
-    )
+        update={"invoice_number": "25312000000011111111", "verification": None,
+                "reversal": True, "offsets": "25312000000087654321"}
+    )  # fmt: skip
     doc = doc.model_copy(update={"invoices": (invoice, unasked)})
     rec = archive(doc, placement(doc, rule), 7, rule, bucket="archive", at=datetime.now(UTC))
     meta = metadata_xml(rec)
@@ -257,6 +286,7 @@ def test_an_invoice_s_查验_is_described_where_it_was_asked() -> None:
     first, second = ET.fromstring(meta).findall("a:电子发票", ns)  # noqa: S314 - our own output
     assert (first.get("查验结果"), first.get("查验时间")) == ("作废", "2025-03-20T08:00:00+00:00")
     assert second.get("查验结果") is None
+    assert (second.get("红字"), second.get("对应蓝字发票号码")) == ("true", "25312000000087654321")
 
 
 def test_a_record_archived_before_conclusions_keeps_its_package_as_written() -> None:

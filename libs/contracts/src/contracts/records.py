@@ -68,6 +68,21 @@ class VerifiedSignature(Contract):
     )
 
 
+class BureauSignature(Contract):
+    """The tax bureau's signature a 数电票 XML carries (``TaxBureauSignature``), kept as fixity
+    information: a detached SM2 signature whose canonicalisation and key are not published, so
+    not verified here (the invoice's authenticity rests on 查验)."""
+
+    bureau: str = Field(description="The tax bureau (签名人): TaxSupervisionInfo/TaxBureauName")
+    algorithm: str = Field(description="SignatureAlgorithm, e.g. 1.2.156.10197.1.501 (SM2)")
+    format: str = Field(description="SignatureFormat, e.g. DETACH")
+    signed_at: UtcDatetime | None = Field(
+        default=None, description="SignatureTime, written in Beijing time (UTC+8), in UTC"
+    )
+    reference: str = Field(description="What it covers (its Reference URI)")
+    value_sha256: Sha256Hex = Field(description="The digest of its SignatureValue")
+
+
 class StoredFile(Contract):
     """An original file kept in the S3 store; events carry its address and digests, never bytes."""
 
@@ -90,6 +105,9 @@ class StoredFile(Contract):
         default=None,
         description="The signature, seal or timestamp it carries (固化信息), as found at intake: "
         "a 数电票 XML signature, a PDF signature, an OFD 签章; None if none",
+    )
+    bureau_signature: BureauSignature | None = Field(
+        default=None, description="A 数电票 XML's TaxBureauSignature, as found at intake"
     )
     verified: tuple[VerifiedSignature, ...] = Field(
         default=(),
@@ -409,6 +427,13 @@ class InvoiceRef(Contract):
     )
     verification: InvoiceVerification | None = Field(
         default=None, description="Its 查验 at intake; None where no provider was configured"
+    )
+    reversal: bool = Field(
+        default=False,
+        description="A 红字 invoice: its own invoice, negative amounts, offsetting ``offsets``",
+    )
+    offsets: str | None = Field(
+        default=None, description="The blue invoice a 红字 one offsets, where its XML names it"
     )
 
     @property

@@ -33,7 +33,14 @@ import xmlschema
 
 from archive.domain.retention import RETENTION_RULES, kept_until
 from contracts.events import RecordArchived
-from contracts.records import CheckOutcome, CheckResult, InvoiceRef, StoredFile, VerifiedSignature
+from contracts.records import (
+    BureauSignature,
+    CheckOutcome,
+    CheckResult,
+    InvoiceRef,
+    StoredFile,
+    VerifiedSignature,
+)
 
 NAMESPACE = "urn:aap:accounting-archive:2"
 FORMAT = 2
@@ -115,11 +122,15 @@ def metadata_xml(r: RecordArchived) -> bytes:
 
 
 def _verified(i: InvoiceRef) -> dict[str, str]:
-    """Its 查验 at intake (财会〔2020〕6号 三(一)), where one was asked: format 2 only."""
+    """Its 查验 at intake (财会〔2020〕6号 三(一)), where one was asked, and what a 红字 invoice
+    offsets: format 2 only."""
+    more = {"红字": "true"} if i.reversal else {}
+    if i.offsets:
+        more["对应蓝字发票号码"] = i.offsets
     v = i.verification
     if v is None:
-        return {}
-    return {"查验结果": v.status.value, "查验时间": v.checked_at.isoformat()}
+        return more
+    return {**more, "查验结果": v.status.value, "查验时间": v.checked_at.isoformat()}
 
 
 def invoice_attributes(i: InvoiceRef) -> dict[str, str]:
@@ -209,6 +220,9 @@ def _signatures(d: _Doc, r: RecordArchived) -> None:
     for n, f in enumerate(r.originals, 1):
         if f.signature is None:
             continue
+        if f.bureau_signature is not None:
+            _bureau(d, n, f.signature, f.bureau_signature)
+            continue
         for v in f.verified:
             signature = d.add(None, "电子签名", None, 文件序号=str(n))
             d.add(signature, "签名规则", f.signature)
@@ -221,6 +235,24 @@ def _signatures(d: _Doc, r: RecordArchived) -> None:
             signature = d.add(None, "电子签名", None, 文件序号=str(n))
             d.add(signature, "签名规则", f.signature)
             d.add(signature, "签名结果", _signature_result(f, verdict))
+
+
+def _bureau(d: _Doc, n: int, kind: str, b: BureauSignature) -> None:
+    """A 数电票's TaxBureauSignature, as fixity information: kept, not verified here."""
+    signature = d.add(None, "电子签名", None, 文件序号=str(n))
+    d.add(signature, "签名规则", f"{kind} (TaxBureauSignature, {b.format or '格式未记录'})")
+    if b.signed_at is not None:
+        d.add(signature, "签名时间", b.signed_at.isoformat())
+    if b.bureau:
+        d.add(signature, "签名人", b.bureau)
+    if b.algorithm:
+        d.add(signature, "签名算法标识", b.algorithm)
+    d.add(
+        signature,
+        "签名结果",
+        "未验证: 税务机关分离式签名，规范化方法与公钥未公开，真实性以查验为准；"
+        f"签名值 SHA-256 {b.value_sha256}；签署范围 {b.reference or '未记录'}",
+    )
 
 
 def _verified_result(v: VerifiedSignature) -> str:

@@ -481,6 +481,7 @@ def _invoice_matches(u: Upload, v: VoucherExport) -> Found | Skipped:
                     f"after the voucher ({v.voucher_date})",
                 )
             )
+        found += [at(f, f"invoice {inv.invoice_number}: {p}") for p in _reversal_problems(inv)]
         printout = u.printout_of(inv)
         shown = {f"{inv.total:.2f}", f"{inv.total:,.2f}"}  # with or without thousands separators
         if printout and not any(total in printout.text for total in shown):
@@ -492,6 +493,17 @@ def _invoice_matches(u: Upload, v: VoucherExport) -> Found | Skipped:
                 )
             )
     return found
+
+
+def _reversal_problems(inv: EInvoice) -> list[str]:
+    """A 红字 invoice is its own invoice with negative amounts, naming the blue one it offsets;
+    a blue one's total is not negative."""
+    if not inv.red:
+        return ["a blue invoice with a negative total"] if inv.total < 0 else []
+    problems = ["a 红字 invoice whose total is not negative"] if inv.total >= 0 else []
+    if inv.offsets is None:
+        problems.append("a 红字 invoice that names no blue invoice it offsets (RedEInvoice)")
+    return problems
 
 
 def _from_package(item: CheckItem) -> Check:

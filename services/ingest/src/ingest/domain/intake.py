@@ -11,13 +11,14 @@ import json
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from contracts.checks import CHECK_3_3, CheckItem, conclude
 from contracts.events import DocumentIngested, Problem
 from contracts.fixity import content_key
 from contracts.records import (
+    BureauSignature,
     CheckConclusion,
     CheckOutcome,
     CheckResult,
@@ -128,6 +129,8 @@ def _invoice_ref(upload: Upload, inv: EInvoice, f: ReadFile, currency: str) -> I
         verification=(upload.verified or {}).get(inv.invoice_number)
         if upload.booked_by(inv) == "buyer"
         else None,
+        reversal=inv.red,
+        offsets=inv.offsets,
     )
 
 
@@ -262,6 +265,7 @@ def ingested_event(
                 sm3=f.sm3,
                 format=f.format or None,
                 signature=f.signature,
+                bureau_signature=_bureau_signature(f),
                 verified=tuple(
                     VerifiedSignature(
                         signer=s.signer,
@@ -283,6 +287,27 @@ def ingested_event(
         check_conclusion=a.conclusion,
         review_required=a.review_required,
         source_export=source_export,
+    )
+
+
+BEIJING = timezone(timedelta(hours=8))  # the tax bureau writes its times in Beijing time
+
+
+def _bureau_signature(f: ReadFile) -> BureauSignature | None:
+    found = f.invoice.bureau_signature if f.invoice else None
+    if found is None:
+        return None
+    try:
+        signed_at = datetime.fromisoformat(found.time).replace(tzinfo=BEIJING)
+    except ValueError:
+        signed_at = None  # kept without a time rather than with a wrong one
+    return BureauSignature(
+        bureau=found.bureau,
+        algorithm=found.algorithm,
+        format=found.format,
+        signed_at=signed_at,
+        reference=found.reference,
+        value_sha256=found.value_sha256,
     )
 
 

@@ -1,11 +1,22 @@
 """Fully digital e-invoices (数电票): the signed XML original, read into typed fields.
 
+The shape is the 财政部 电子凭证会计数据标准 (试行) one, as published samples of real invoices show
+it: ``EInvoice`` with ``Header`` (``InherentLabel/InIssuType``: Y a blue invoice, N a red one),
+``EInvoiceData`` (the parties, ``BasicInformation`` with the totals, one
+``IssuItemInformation`` per line, ``SpecificInformation/RedEInvoice`` naming what a red invoice
+offsets), ``TaxSupervisionInfo`` (``InvoiceNumber``, ``IssueTime``, the tax bureau) and
+``TaxBureauSignature``: the bureau's detached SM2 signature (``SignatureAlgorithm``
+1.2.156.10197.1.501, ``SignatureFormat`` DETACH) over the parts its ``Reference`` lists, with no
+key in the file. It is kept as fixity information; its canonicalisation and key are not
+published, so it is not verified here and the invoice's authenticity rests on 查验.
+
 The XML itself is parsed by ``ingest.parsers.xml`` (safely: no DTDs, entities or external
 references).
 """
 
 from __future__ import annotations
 
+import hashlib
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from datetime import date
@@ -26,6 +37,18 @@ class InvoiceLine:
 
 
 @dataclass(frozen=True)
+class BureauSignature:
+    """A 数电票's ``TaxBureauSignature``, as written."""
+
+    bureau: str  # TaxSupervisionInfo/TaxBureauName: who signed
+    algorithm: str  # e.g. 1.2.156.10197.1.501 (SM2 with SM3)
+    format: str  # e.g. DETACH
+    time: str  # SignatureTime, as written (Beijing time, no zone)
+    reference: str  # what it covers
+    value_sha256: str  # the digest of SignatureValue: which signature this is
+
+
+@dataclass(frozen=True)
 class EInvoice:
     invoice_number: str
     issue_date: str  # YYYY-MM-DD
@@ -41,6 +64,9 @@ class EInvoice:
     invoice_code: str | None = None  # an older e-invoice's 发票代码
     # Where its fields were read: a printout's text or an OFD's data is unauthenticated.
     source: Literal["xml", "printout_text", "ofd_data"] = "xml"
+    bureau_signature: BureauSignature | None = None
+    red: bool = False  # a 红字 invoice: negative amounts, offsetting ``offsets``
+    offsets: str | None = None  # the blue invoice a red one offsets, where the XML names it
 
     def arithmetic_problems(self) -> list[str]:
         """Tax = amount × rate per line (within rounding), and the totals add up."""
@@ -126,6 +152,7 @@ def parse_einvoice(root: ET.Element) -> EInvoice:
         for item in items
     )
     signed = any(local_name(e.tag) in {"Signature", "SignatureValue"} for e in root.iter())
+    red = (_optional(root, "Header/InherentLabel/InIssuType/LabelCode") or "Y").upper() == "N"
     return EInvoice(
         invoice_number=number,
         issue_date=_date(root, "TaxSupervisionInfo/IssueTime"),
@@ -138,4 +165,42 @@ def parse_einvoice(root: ET.Element) -> EInvoice:
         total=_decimal(root, "EInvoiceData/BasicInformation/TotalTax-includedAmount"),
         lines=lines,
         signed=signed,
+        bureau_signature=_bureau_signature(root),
+        red=red,
+        offsets=_offsets(root) if red else None,
     )
+
+
+def _optional(root: ET.Element, path: str) -> str | None:
+    node = _find(root, path)
+    return (node.text or "").strip() or None if node is not None else None
+
+
+def _bureau_signature(root: ET.Element) -> BureauSignature | None:
+    signature = _find(root, "TaxBureauSignature")
+    value = _optional(root, "TaxBureauSignature/SignatureValue")
+    if signature is None or value is None:
+        return None
+    reference = next((c for c in signature if local_name(c.tag) == "Reference"), None)
+    return BureauSignature(
+        bureau=_optional(root, "TaxSupervisionInfo/TaxBureauName") or "",
+        algorithm=_optional(root, "TaxBureauSignature/SignatureAlgorithm") or "",
+        format=_optional(root, "TaxBureauSignature/SignatureFormat") or "",
+        time=_optional(root, "TaxBureauSignature/SignatureTime") or "",
+        reference=reference.get("URI", "") if reference is not None else "",
+        value_sha256=hashlib.sha256("".join(value.split()).encode()).hexdigest(),
+    )
+
+
+# Where a red invoice names the blue one it offsets: the published model of the standard's
+# XML names its RedEInvoice's first field OriginalInvoiceCode; a 数电票's is its 20-digit number.
+# Not confirmed against the standard's own text, so either name is read.
+ORIGINAL_INVOICE = ("OriginalInvoiceNumber", "OriginalInvoiceCode")
+
+
+def _offsets(root: ET.Element) -> str | None:
+    for name in ORIGINAL_INVOICE:
+        value = _optional(root, f"EInvoiceData/SpecificInformation/RedEInvoice/{name}")
+        if value and value.isdigit() and len(value) in (8, 20):
+            return value
+    return None
