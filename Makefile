@@ -4,7 +4,7 @@ UV := python3 -m uv
 N ?= 200
 export UV_FROZEN := 1
 
-.PHONY: setup infra-up infra-down infra-status check lint typecheck unit test fuzz demo backup restore bench bench-check bench-audit bench-search bench-parse bench-completeness schemas asyncapi docs checks-doc endpoints-doc clean-data
+.PHONY: setup infra-up infra-down infra-status check lint typecheck unit test fuzz demo backup restore bench bench-check bench-audit bench-search bench-parse bench-intake bench-completeness schemas asyncapi docs checks-doc endpoints-doc clean-data
 
 setup:  ## Install uv if missing, then the workspace's locked dependencies
 	@python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet --disable-pip-version-check uv
@@ -62,6 +62,9 @@ bench-search: infra-up  ## make bench-search N=100000: search latency over N arc
 
 bench-parse: setup  ## make bench-parse: the largest journals the limits let in, parsed in a worker
 	@$(UV) run python -m devkit.parse_bench
+
+bench-intake: setup  ## make bench-intake: one attachment read at intake, by kind (signed PDFs verified)
+	@$(UV) run python -m devkit.intake_bench
 
 bench-completeness: infra-up  ## make bench-completeness N=100000: what a year of N vouchers lacks, timed
 	@$(UV) run python -m devkit.completeness_bench --vouchers $(N)

@@ -178,6 +178,23 @@ def main() -> None:
         Refused,
         "1-1 text stamped on the page after signing: the signed revision is intact, the file not",
     )
+    # A bank e-receipt claiming an amount no transfer has: named, held, never a plain attachment
+    write(
+        "pdf/receipt-impossible-amount.pdf",
+        text_pdf(
+            "中国工商银行 电子回单",
+            "回单编号：20250320000000999901",
+            "交易日期：2025年03月20日",
+            "付款人账号：3301 0400 0000 1234 567",
+            "收款人账号：1001 2345 6789 0123 456",
+            "金额（小写）：¥0.00",
+        ),
+        "attachment",
+        [202],
+        "a bank receipt whose amount is no transfer's: named and held, never a plain attachment "
+        "that skips the duplicate check",
+        held="AAP-RECEIPT-MATCH",
+    )
     # OFD packages
     # Invoices of their own: the corpus runs beside tests that book the samples' invoices.
     hotel = replace(SAMPLE_OFDS["einvoice-25312000000012345678.ofd"], number="25312000000066666661")
@@ -226,7 +243,7 @@ def main() -> None:
         "3-4 a zip bomb",
     )
     # XML attachments
-    declared = INVOICE.decode()
+    declared = INVOICE.decode().replace('encoding="utf-8"', 'encoding="UTF-8"')
     write(
         "xml/rot13-declared.xml",
         declared.replace('encoding="UTF-8"', 'encoding="rot13"').encode(),

@@ -45,8 +45,16 @@ async def test_upload_archive_borrow_approve_download_audit_and_the_vendors_oas(
     # another amount after signing is refused, naming the file and the signer.
     assert BANK in outcome.signature_verified and "intact" in outcome.signature_verified
     assert outcome.tampered_status == 422
-    assert "bank-receipt-20250320-0004411.pdf" in outcome.tampered_message
+    assert "bank-receipt-20250320-0004412.pdf" in outcome.tampered_message
     assert f"changed after {BANK} (上海浦东发展银行股份有限公司)" in outcome.tampered_message
+    # The receipt is a 银行电子回单 read from its text, matched to 记-0003's 银行存款 line, and
+    # booked once: the same receipt on another voucher of the same company is 重复入账.
+    assert outcome.receipt["number"] == "20250320104411000102"
+    assert outcome.receipt["side"] == "payee"
+    assert outcome.receipt_duplicate_status == 422
+    assert "bank receipt 20250320104411000102 is already booked by its payee" in (
+        outcome.receipt_duplicate_message
+    )
     # The same invoice as the OFD the hotel also sent, read from its structured data: one
     # invoice, one booking.
     assert outcome.ofd_duplicate_status == 422

@@ -807,6 +807,52 @@ async def test_查验_holds_a_voided_invoice_and_asks_again_what_went_unanswered
         assert (await listed(http, "auditor-all")).status_code == 200
 
 
+async def test_a_bank_receipt_is_booked_once_per_side(
+    platform: PlatformSettings,
+    permission: InProcessPermission,
+) -> None:
+    """A 银行电子回单 matched to the voucher's 银行存款 line is booked under its number and the
+    company's account: again on another voucher of the payee, 重复入账; the payer's own
+    voucher of the same transfer is its side, and is kept."""
+    from devkit.sample_invoices import RECEIPT_LINES, text_pdf
+
+    number = "2025" + str(uuid.uuid4().int)[:16]
+    lines = [ln.replace("20250320104411000102", number) for ln in RECEIPT_LINES]
+    receipt = text_pdf("中国工商银行 电子回单", *lines)
+    received = json.loads(sample_voucher("2025-03-ji-0003.json"))
+    paid = received | {
+        "company_name": "杭州禾木贸易有限公司",
+        "summary": "支付上海澄明货款",
+        "entries": [
+            {"summary": "支付货款", "account_code": "2202", "account_name": "应付账款",
+             "debit": "56500.00", "credit": "0"},
+            {"summary": "支付货款", "account_code": "100201", "account_name": "银行存款",
+             "debit": "0", "credit": "56500.00"},
+        ],
+    }  # fmt: skip
+
+    async def upload(http: Any, voucher: dict[str, Any], n: str) -> Any:
+        body = json.dumps({**voucher, "voucher_no": f"记-{number[-6:]}{n}"}).encode()
+        return await http.post(
+            "/v1/vouchers",
+            files=[("voucher", ("v.json", body)), ("attachments", ("回单.pdf", receipt))],
+            headers=as_user(ERP),
+        )
+
+    async with running(ingest_app(permission_transport=permission.transport)) as http:
+        first = await upload(http, received, "1")
+        again = await upload(http, received, "2")
+        theirs = await upload(http, paid, "3")
+
+    assert first.status_code == 202, first.text
+    [kept] = first.json()["receipts"]
+    assert (kept["number"], kept["side"]) == (number, "payee")
+    assert again.status_code == 422, again.text
+    assert f"bank receipt {number} is already booked by its payee in record" in again.text
+    assert theirs.status_code == 202, theirs.text
+    assert theirs.json()["receipts"][0]["side"] == "payer"
+
+
 async def test_an_erp_journal_becomes_vouchers_linked_to_the_stored_export(
     platform: PlatformSettings,
     permission: InProcessPermission,

@@ -257,6 +257,31 @@ def test_the_tax_bureaus_signature_is_described_as_kept_not_verified() -> None:
     assert result.startswith("未验证") and "查验" in result and "c" * 64 in result
 
 
+def test_a_bank_receipt_is_described_with_the_company_s_side() -> None:
+    import xml.etree.ElementTree as ET
+
+    from archive.domain.metadata import NAMESPACE, metadata_xml, problems
+    from contracts.records import BankReceiptRef
+    from contracts.types import Money
+
+    doc, rule = _document(), ArchiveCodeRule()
+    receipt = BankReceiptRef(
+        number="20250320104411000102", transaction_date="2025-03-20",
+        amount=Money(amount="56500.00"), payer_account="3301040000001234567",
+        payee_account="1001234567890123456", side="payee", file_sha256="d" * 64,
+    )  # fmt: skip
+    doc = doc.model_copy(update={"receipts": (receipt,)})
+    rec = archive(doc, placement(doc, rule), 7, rule, bucket="archive", at=datetime.now(UTC))
+    assert rec.receipts == (receipt,)
+    meta = metadata_xml(rec)
+    assert problems(meta) == []
+    ns = {"a": NAMESPACE}
+    [kept] = ET.fromstring(meta).findall("a:银行电子回单", ns)  # noqa: S314 - our own output
+    assert (kept.get("回单编号"), kept.get("金额"), kept.get("本单位")) == (
+        "20250320104411000102", "56500.00", "收款人"
+    )  # fmt: skip
+
+
 def test_an_invoice_s_查验_is_described_where_it_was_asked() -> None:
     import xml.etree.ElementTree as ET
 

@@ -20,8 +20,10 @@ from contracts.records import CheckOutcome, InvoiceRef
 from contracts.types import Money
 from devkit.fuzzing import JSON, TooSlow, fuzz_settings, mutated, within
 from devkit.pki import Authority, sign_pdf
+from devkit.sample_invoices import RECEIPT_LINES
 from ingest.domain.intake import assess
 from ingest.parsers.archive_package import read_package_entries, read_package_index
+from ingest.parsers.bank_receipt import read_bank_receipt
 from ingest.parsers.einvoice import EInvoice
 from ingest.parsers.files import UploadedFile, read_file, read_upload
 from ingest.parsers.invoice_text import read_printed_invoice
@@ -206,6 +208,28 @@ def test_any_printout_text_is_read_as_an_invoice_or_named(text: str) -> None:
     assert (printed.invoice is None) == (printed.problem is not None)
     if printed.invoice is not None:
         as_contract(printed.invoice)
+
+
+@fuzz_settings()
+@given(
+    st.lists(
+        st.sampled_from(RECEIPT_LINES)
+        | st.text(max_size=60)
+        | st.from_regex(
+            r"金额（小写）：¥-?[\d,]{1,20}\.\d{2}|交易日期：\d{4}年\d{1,2}月\d{1,2}日",
+            fullmatch=True,
+        ),
+        max_size=14,
+    )
+)
+def test_any_receipt_text_is_read_as_a_receipt_or_named(lines: list[str]) -> None:
+    """A receipt's text says what its author wants: a transfer with its date, accounts and a
+    positive amount, or its number named with what is missing; never a crash."""
+    receipt = read_bank_receipt("\n".join(["电子回单", *lines]))
+    if receipt is None or receipt.problem:
+        return
+    assert receipt.amount is not None and 0 < receipt.amount < 10**15
+    assert receipt.transaction_date and receipt.payer_account and receipt.payee_account
 
 
 OFD_FIELDS = ["发票号码", "发票代码", "开票日期", "合计金额", "合计税额", "价税合计",

@@ -321,6 +321,18 @@ CHECK_INVOICE_MATCH = _item(
     "NFKC, spaces removed), issued on or before the voucher date, and its PDF or OFD printout "
     "shows its total",
 )
+CHECK_RECEIPT_MATCH = _item(
+    "AAP-RECEIPT-MATCH",
+    "银行回单与凭证相符 bank e-receipt agrees with its voucher",
+    A,
+    ARCHIVING,
+    required=True,
+    supports="1-5",
+    what="a bank e-receipt (银行电子回单, read from its text: 回单编号 or 交易流水号, 交易日期, "
+    "金额, 付款人账号, 收款人账号) matches a 银行存款 (1002) line of the voucher by amount, "
+    "debited where the company received it and credited where it paid, and is dated on or "
+    "before the voucher; one whose fields cannot be read is named, never a plain attachment",
+)
 CHECK_1_6 = _item(
     "1-6",
     "包含特殊字符 special characters",
@@ -637,6 +649,7 @@ REGISTRY: tuple[CheckItem, ...] = (
     CHECK_CORRECTION,
     CHECK_1_5,
     CHECK_INVOICE_MATCH,
+    CHECK_RECEIPT_MATCH,
     CHECK_1_6,
     CHECK_1_7,
     CHECK_1_8,

@@ -10,6 +10,7 @@ from pydantic import Field, model_validator
 
 from contracts.envelope import Envelope, EventData
 from contracts.records import (
+    BankReceiptRef,
     CheckConclusion,
     CheckResult,
     CorrectionKind,
@@ -51,6 +52,9 @@ class _Ingested(EventData):
     submitted_by: str
     submitted_at: UtcDatetime
     invoices: tuple[InvoiceRef, ...] = ()
+    receipts: tuple[BankReceiptRef, ...] = Field(
+        default=(), description="The bank e-receipts (银行电子回单) among the attachments"
+    )
     check_report: tuple[CheckResult, ...] = ()
     check_conclusion: CheckConclusion | None = None
     review_required: bool = Field(default=False, description="A check asks an archivist's review")
@@ -158,6 +162,9 @@ class RecordArchived(EventData):
     originals: tuple[StoredFile, ...]
     archived_at: UtcDatetime
     invoices: tuple[InvoiceRef, ...] = ()
+    receipts: tuple[BankReceiptRef, ...] = Field(
+        default=(), description="The bank e-receipts (银行电子回单) it was archived with"
+    )
     check_report: tuple[CheckResult, ...] = ()
     check_conclusion: CheckConclusion | None = Field(
         default=None, description="None for records archived before conclusions were kept"

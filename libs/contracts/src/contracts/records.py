@@ -443,6 +443,35 @@ class InvoiceRef(Contract):
         return invoice_booking_key(self.invoice_number, self.invoice_code, party)
 
 
+class BankReceiptRef(Contract):
+    """A bank's electronic receipt (银行电子回单) among a voucher's attachments, read from its
+    text: the transaction it proves, matched to the voucher's 银行存款 line."""
+
+    number: str = Field(min_length=6, max_length=40, description="回单编号 or 交易流水号")
+    transaction_date: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}$")
+    amount: Money
+    payer_account: str
+    payee_account: str
+    side: Literal["payer", "payee", "unknown"] = Field(
+        description="The company's side: payee where its 银行存款 line is debited with the "
+        "amount, payer where credited; unknown where no line matches"
+    )
+    file_sha256: Sha256Hex
+    source: Literal["printout_text", "ofd_data"] = "printout_text"
+
+    @property
+    def booking_key(self) -> str:
+        """One booking per receipt and side: each company books its own side of a transfer."""
+        account = {"payer": self.payer_account, "payee": self.payee_account}.get(
+            self.side, f"{self.payer_account}>{self.payee_account}"
+        )
+        return receipt_booking_key(self.number, account)
+
+
+def receipt_booking_key(number: str, account: str) -> str:
+    return f"回单:{number}@{account}"
+
+
 def invoice_booking_key(number: str, code: str | None, party_tax_id: str) -> str:
     """One booking per invoice and party: the invoice (an older invoice's code and number, a
     数电票's 20-digit number) and the tax id of the party booking it. Group companies trading

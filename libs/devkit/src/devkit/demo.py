@@ -69,9 +69,9 @@ SAMPLES = ROOT / "samples"
 UPLOADS = [
     ("2025-03-ji-0001.json", ["einvoice-25312000000012345678.xml"]),
     ("2025-03-ji-0002.json", ["einvoice-25312000000087654321.pdf"]),
-    ("2025-03-ji-0003.json", ["bank-receipt-20250320-0004411.pdf"]),
+    ("2025-03-ji-0003.json", ["bank-receipt-20250320-0004412.pdf"]),
 ]
-SIGNED_RECEIPT = "bank-receipt-20250320-0004411.pdf"  # sent signed by the bank
+SIGNED_RECEIPT = "bank-receipt-20250320-0004412.pdf"  # 记-0003's 银行电子回单, signed by the bank
 # 记-0002 corrected in April: the red 注销 and the blue 订正, naming it as the ERP knows it.
 CORRECTIONS = ["2025-04-ji-0001.json", "2025-04-ji-0002.json"]
 BORROWER, OA_APPROVER, SYSTEM_ADMIN = "liuyang", "王强", "sysadmin"
@@ -117,6 +117,9 @@ class Outcome:
     signature_verified: str = ""  # 1-1 of 记-0003, its bank receipt signed by the bank
     tampered_status: int = 0  # the receipt changed after signing, on another voucher
     tampered_message: str = ""
+    receipt: dict[str, Any] = field(default_factory=dict)  # 记-0003's receipt as read
+    receipt_duplicate_status: int = 0  # the same receipt booked on another voucher
+    receipt_duplicate_message: str = ""
     download_before_approval: int = 0
     forged_callback: int = 0
     other_oa_callback: int = 0
@@ -157,6 +160,9 @@ class Outcome:
             and BANK in self.signature_verified
             and self.tampered_status == 422
             and "changed after" in self.tampered_message
+            and self.receipt.get("side") == "payee"
+            and self.receipt_duplicate_status == 422
+            and "重复入账" in self.receipt_duplicate_message
             and (self.resent_status, self.resent_same_document) == (200, True)
             and self.download_before_approval == 404
             and (self.forged_callback, self.genuine_callback, self.replayed_callback)
@@ -261,8 +267,22 @@ async def story(stack: LocalStack, platform: PlatformSettings) -> Outcome:
         say(
             f"   记-0003's bank e-receipt is a signed PDF, verified (1-1): {out.signature_verified}"
         )
+        out.receipt = body["receipts"][0]
+        say(
+            f"   …its 银行电子回单 {out.receipt['number']} (¥{out.receipt['amount']['amount']}, "
+            f"{out.receipt['payer_account']} → {out.receipt['payee_account']}) matches its "
+            "银行存款 line: the company is its payee"
+        )
         voucher, attachments = UPLOADS[2]
         other = json.loads((SAMPLES / "vouchers" / voucher).read_text(encoding="utf-8"))
+        other["voucher_no"] = "记-0093"
+        r = await upload(http, stack.url("ingest"), voucher, attachments, json.dumps(other))
+        out.receipt_duplicate_status = r.status_code
+        out.receipt_duplicate_message = "; ".join(
+            p["message"] for p in r.json().get("problems", []) if "重复入账" in p["message"]
+        )
+        say(f"   记-0093 with the same receipt: HTTP {r.status_code}: "
+            f"{out.receipt_duplicate_message}")  # fmt: skip
         other["voucher_no"] = "记-0096"
         stamped = amended(attachment(SIGNED_RECEIPT), "RMB 98,000.00")
         r = await upload(

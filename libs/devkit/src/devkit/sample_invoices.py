@@ -1,4 +1,5 @@
-"""Writes the sample 数电票 PDF printouts and OFD in ``samples/attachments``. A PDF is laid out
+"""Writes the sample 数电票 PDF printouts and OFD, and a bank e-receipt, in
+``samples/attachments``. A PDF is laid out
 with the labels a real one carries: 电子发票（增值税专用发票）, 发票号码, 开票日期, 购买方信息
 and 销售方信息 with 名称 and 统一社会信用代码/纳税人识别号, 合计, 价税合计（大写）and（小写）,
 开票人; the CJK font embedded. The OFD carries its fields as 数电票 OFDs seen in the wild do
@@ -100,6 +101,22 @@ def render(p: Printout, font: Path = FONT) -> bytes:
     )
 
 
+# 记-0003's 银行电子回单: the customer's payment, as a bank prints one (its labels: 回单编号,
+# 交易日期, 付款人/收款人 户名 and 账号, 金额（小写）). Sent signed by the bank in the demo.
+RECEIPT_LINES = (
+    "回单编号：20250320104411000102",
+    "交易日期：2025年03月20日    交易类型：转账",
+    "付款人户名：杭州禾木贸易有限公司",
+    "付款人账号：3301 0400 0000 1234 567",
+    "付款人开户行：中国工商银行杭州西湖支行",
+    "收款人户名：上海澄明科技有限公司",
+    "收款人账号：1001 2345 6789 0123 456",
+    "收款人开户行：中国工商银行上海浦东支行",
+    "金额（小写）：¥56,500.00",
+    "金额（大写）：人民币伍万陆仟伍佰圆整",
+    "摘要：货款    附言：2025年2月发货",
+)
+SAMPLE_RECEIPTS = {"bank-receipt-20250320-0004412.pdf": ("中国工商银行 电子回单", RECEIPT_LINES)}
 OFD_NS = "http://www.ofdspec.org/2016"
 Carrier = Literal["custom_data", "custom_tag"]
 
@@ -229,6 +246,9 @@ def main() -> None:
         print(f"wrote {folder / name}")
     for name, printout in SAMPLE_OFDS.items():
         (folder / name).write_bytes(ofd(printout))
+        print(f"wrote {folder / name}")
+    for name, (title, lines) in SAMPLE_RECEIPTS.items():
+        (folder / name).write_bytes(text_pdf(title, *lines))
         print(f"wrote {folder / name}")
 
 

@@ -34,6 +34,7 @@ import xmlschema
 from archive.domain.retention import RETENTION_RULES, kept_until
 from contracts.events import RecordArchived
 from contracts.records import (
+    BankReceiptRef,
     BureauSignature,
     CheckOutcome,
     CheckResult,
@@ -112,6 +113,8 @@ def metadata_xml(r: RecordArchived) -> bytes:
     _signatures(d, r)
     for i in r.invoices:
         d.add(None, "电子发票", None, **invoice_attributes(i), **_verified(i))
+    for receipt in r.receipts:
+        d.add(None, "银行电子回单", None, **_receipt(receipt))
     conclusion = r.check_conclusion.text if r.check_conclusion else "未记录"
     d.add(None, "四性检测", conclusion, 报告="check-report.json")
     d.add(None, "信息系统描述", SYSTEM)
@@ -119,6 +122,20 @@ def metadata_xml(r: RecordArchived) -> bytes:
     ET.indent(d.root)
     document: bytes = ET.tostring(d.root, encoding="utf-8", xml_declaration=True)
     return document
+
+
+SIDES = {"payer": "付款人", "payee": "收款人", "unknown": "未匹配"}
+
+
+def _receipt(r: BankReceiptRef) -> dict[str, str]:
+    return {
+        "回单编号": r.number,
+        "交易日期": r.transaction_date,
+        "金额": f"{r.amount.amount:.2f}",
+        "付款人账号": r.payer_account,
+        "收款人账号": r.payee_account,
+        "本单位": SIDES[r.side],
+    }
 
 
 def _verified(i: InvoiceRef) -> dict[str, str]:

@@ -112,6 +112,7 @@ def archive(
         ),
         archived_at=at,
         invoices=doc.invoices,
+        receipts=doc.receipts,
         check_report=report,
         check_conclusion=conclude(report),
         review_required=doc.review_required

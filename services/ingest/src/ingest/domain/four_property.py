@@ -54,6 +54,7 @@ from contracts.checks import (
     CHECK_INVOICE_SOURCE,
     CHECK_INVOICE_VERIFIED,
     CHECK_NO_EXTRA,
+    CHECK_RECEIPT_MATCH,
     CHECK_SIGNED,
     CHECK_SIGNER_TRUSTED,
     NOT_IDENTIFIED,
@@ -61,6 +62,7 @@ from contracts.checks import (
 )
 from contracts.formats import preserved
 from contracts.records import (
+    BankReceiptRef,
     CheckFinding,
     CheckOutcome,
     CheckResult,
@@ -69,7 +71,9 @@ from contracts.records import (
     company_key,
     invoice_booking_key,
 )
+from contracts.types import Money
 from ingest.domain.files import ACCEPTED_ATTACHMENT_TYPES, ACCEPTED_MATERIAL_TYPES
+from ingest.parsers.bank_receipt import BankReceipt
 from ingest.parsers.einvoice import EInvoice
 from ingest.parsers.files import ReadFile
 from ingest.parsers.findings import Finding
@@ -166,7 +170,41 @@ class Upload:
         return invoice_booking_key(invoice.invoice_number, invoice.invoice_code, party)
 
     def booking_keys(self) -> list[str]:
-        return [self.booking_key(inv) for _, inv in self.invoices()]
+        """Each invoice's and each bank receipt's: what a second booking of is 重复入账."""
+        invoices = [self.booking_key(inv) for _, inv in self.invoices()]
+        return invoices + [r.booking_key for _, r in self.receipts()]
+
+    def receipt_side(self, r: BankReceipt) -> Literal["payer", "payee", "unknown"]:
+        """The company's side of a transfer: payee where a 银行存款 (1002) line is debited with
+        its amount, payer where one is credited with it; unknown where none matches."""
+        for e in self.voucher.entries if self.voucher else ():
+            if e.account_code.startswith("1002") and r.amount is not None:
+                if e.debit == r.amount:
+                    return "payee"
+                if e.credit == r.amount:
+                    return "payer"
+        return "unknown"
+
+    def receipts(self) -> list[tuple[ReadFile, BankReceiptRef]]:
+        """Each bank e-receipt whose fields could be read, as the record keeps it."""
+        currency = self.voucher.currency if self.voucher else "CNY"
+        return [
+            (f, self._receipt_ref(f, r, currency))
+            for f in self.attachments
+            if (r := f.receipt) is not None and r.problem is None
+        ]
+
+    def _receipt_ref(self, f: ReadFile, r: BankReceipt, currency: str) -> BankReceiptRef:
+        assert r.transaction_date and r.amount is not None  # read whole: no problem named
+        return BankReceiptRef(
+            number=r.number,
+            transaction_date=r.transaction_date,
+            amount=Money(amount=r.amount, currency=currency),
+            payer_account=r.payer_account or "",
+            payee_account=r.payee_account or "",
+            side=self.receipt_side(r),
+            file_sha256=f.ref.sha256,
+        )
 
     def received(self) -> list[EInvoice]:
         """The invoices the company received (进项): those 查验 asks about."""
@@ -371,29 +409,33 @@ def _key_held(u: Upload) -> Found | Skipped:
 
 
 def _booked_once(u: Upload) -> Found | Skipped:
-    """One booking per invoice and party, whichever of its XML, OFD or PDF came first."""
-    invoices = u.invoices()
-    if not invoices:
-        return not_applicable("no e-invoice in the upload")
+    """One booking per invoice and party, whichever of its XML, OFD or PDF came first; one per
+    bank receipt and side."""
+    invoices, receipts = u.invoices(), u.receipts()
+    if not invoices and not receipts:
+        return not_applicable("no e-invoice or bank receipt in the upload")
     found, seen = [], set()
-    for f, inv in invoices:
-        key = u.booking_key(inv)
+    booked: list[tuple[ReadFile, str, str, str]] = [
+        (f, u.booking_key(inv), f"invoice {inv.invoice_number}", _read_from(inv))
+        for f, inv in invoices
+    ]
+    booked += [(f, r.booking_key, f"bank receipt {r.number}", "") for f, r in receipts]
+    parties: dict[str, str] = {u.booking_key(inv): u.booked_by(inv) for _, inv in invoices}
+    parties |= {r.booking_key: r.side for _, r in receipts}
+    for f, key, what, read in booked:
         if key in seen:
-            found.append(at(f, f"invoice {inv.invoice_number} is attached twice"))
+            found.append(at(f, f"{what} is attached twice"))
         seen.add(key)
         if key in u.booked:
             holder = u.booked[key]
             where = f" in record {holder}" if holder else ""
-            party = "its seller" if u.booked_by(inv) == "seller" else "its buyer"
-            read = f"; read from {READ_FROM[inv.source]}" if inv.source in READ_FROM else ""
-            found.append(
-                at(
-                    f,
-                    f"invoice {inv.invoice_number} is already booked by {party}{where} "
-                    f"(重复入账){read}",
-                )
-            )
+            party = f"its {parties[key]}" if parties[key] != "unknown" else "the same accounts"
+            found.append(at(f, f"{what} is already booked by {party}{where} (重复入账){read}"))
     return found
+
+
+def _read_from(inv: EInvoice) -> str:
+    return f"; read from {READ_FROM[inv.source]}" if inv.source in READ_FROM else ""
 
 
 def _authentic_source(u: Upload) -> Found | Skipped:
@@ -504,6 +546,37 @@ def _reversal_problems(inv: EInvoice) -> list[str]:
     if inv.offsets is None:
         problems.append("a 红字 invoice that names no blue invoice it offsets (RedEInvoice)")
     return problems
+
+
+def _receipts_match(u: Upload, v: VoucherExport) -> Found | Skipped:
+    """A bank e-receipt proves a 银行存款 line of its voucher: same amount, the right side."""
+    partial = [(f, b) for f in u.attachments if (b := f.receipt) and b.problem]
+    receipts = u.receipts()
+    if not receipts and not partial:
+        return not_applicable("no bank e-receipt in the upload")
+    found = [
+        at(f, f"bank receipt {p.number}: {p.problem}; it could not be checked for duplicate "
+              "booking")
+        for f, p in partial
+    ]  # fmt: skip
+    for f, r in receipts:
+        if r.side == "unknown":
+            found.append(
+                at(
+                    f,
+                    f"bank receipt {r.number} for {r.amount.amount} matches no 银行存款 (1002) "
+                    "line of the voucher",
+                )
+            )
+        if r.transaction_date > str(v.voucher_date):
+            found.append(
+                at(
+                    f,
+                    f"bank receipt {r.number} is dated {r.transaction_date}, after the voucher "
+                    f"({v.voucher_date})",
+                )
+            )
+    return found
 
 
 def _from_package(item: CheckItem) -> Check:
@@ -674,6 +747,7 @@ INTAKE_CHECKS: Mapping[CheckItem, Check] = {
     CHECK_1_4: _voucher_findings(CHECK_1_4),
     CHECK_1_5: _reasonable,
     CHECK_INVOICE_MATCH: _with_voucher(_invoice_matches),
+    CHECK_RECEIPT_MATCH: _with_voucher(_receipts_match),
     CHECK_1_6: _special_characters,
     CHECK_1_8: _key_held,
     CHECK_DUPLICATE_BOOKING: _booked_once,

@@ -18,6 +18,7 @@ from contracts.checks import CHECK_3_3, CheckItem, conclude
 from contracts.events import DocumentIngested, Problem
 from contracts.fixity import content_key
 from contracts.records import (
+    BankReceiptRef,
     BureauSignature,
     CheckConclusion,
     CheckOutcome,
@@ -52,6 +53,7 @@ class Assessment:
     problems: list[Problem]  # why it is rejected; empty if accepted
     review_required: bool
     invoices: list[InvoiceRef]
+    receipts: list[BankReceiptRef]
 
     @property
     def accepted(self) -> bool:
@@ -164,6 +166,7 @@ def assess(
         problems=problems,
         review_required=bool(verdict.for_review),
         invoices=[_invoice_ref(upload, inv, f, currency) for f, inv in upload.invoices()],
+        receipts=[r for _, r in upload.receipts()],
     )
 
 
@@ -283,6 +286,7 @@ def ingested_event(
         submitted_by=submitted_by,
         submitted_at=at,
         invoices=tuple(a.invoices),
+        receipts=tuple(a.receipts),
         check_report=tuple(a.report),
         check_conclusion=a.conclusion,
         review_required=a.review_required,

@@ -41,6 +41,7 @@ from contracts.checks import (
     CHECK_INVOICE_SOURCE,
     CHECK_INVOICE_VERIFIED,
     CHECK_NO_EXTRA,
+    CHECK_RECEIPT_MATCH,
     CHECK_SIGNED,
     CHECK_SIGNER_TRUSTED,
     CheckItem,
@@ -83,6 +84,7 @@ INTAKE_POLICY: Mapping[CheckItem, Rule] = {
     CHECK_DUPLICATE_BOOKING: Rule(Action.REJECT),
     CHECK_1_10: Rule(Action.REJECT),
     CHECK_INVOICE_MATCH: Rule(Action.REVIEW),
+    CHECK_RECEIPT_MATCH: Rule(Action.REVIEW),
     CHECK_INVOICE_SOURCE: Rule(Action.REVIEW),
     # 作废, 红冲, 查无此票…: for an archivist. Unanswered (or no provider): the gap recorded, and
     # the invoice asked again until the platform answers.

@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from contracts.fixity import digest
 from contracts.formats import XLSX, format_of, type_problem
 from contracts.records import FileRef
+from ingest.parsers.bank_receipt import BankReceipt, read_bank_receipt
 from ingest.parsers.einvoice import EInvoice, is_einvoice, parse_einvoice
 from ingest.parsers.invoice_text import PrintedInvoice, read_printed_invoice
 from ingest.parsers.material import MaterialRead, read_material
@@ -53,6 +54,7 @@ class ReadFile:
     pdf: PdfRead | None = None
     ofd: OfdRead | None = None
     printed: PrintedInvoice | None = None  # the invoice a PDF or OFD printout's text shows
+    receipt: BankReceipt | None = None  # the bank e-receipt a PDF's or OFD's text shows
     workbook: WorkbookRead | None = None
     unreadable: str | None = None  # could not be read at all: a limit, a parser fault
 
@@ -128,13 +130,14 @@ def read_file(position: int, file: UploadedFile, anchors: TrustAnchors | None = 
         return read
     if file.media_type == "application/pdf" and file.data.startswith(b"%PDF-"):
         pdf = read_pdf(file.data, anchors)
-        return _with(read, pdf=pdf, printed=read_printed_invoice(pdf.text))
+        printed, receipt = read_printed_invoice(pdf.text), read_bank_receipt(pdf.text)
+        return _with(read, pdf=pdf, printed=printed, receipt=receipt)
     if file.media_type == "application/ofd" and file.data.startswith(b"PK"):
         ofd = read_ofd(file.data)
-        shown = read_printed_invoice(ofd.text)
+        shown, receipt = read_printed_invoice(ofd.text), read_bank_receipt(ofd.text)
         if "发票号码" in ofd.fields:  # its structured data, where it carries one
-            return _with(read, ofd=ofd, printed=read_ofd_invoice(ofd.fields, shown))
-        return _with(read, ofd=ofd, printed=shown)
+            shown = read_ofd_invoice(ofd.fields, shown)
+        return _with(read, ofd=ofd, printed=shown, receipt=receipt)
     if file.media_type == XLSX:
         return _with(read, workbook=read_workbook(file.data))
     return read

@@ -1,0 +1,100 @@
+"""What reading one attachment costs at intake, by kind: the figures behind verifying PDF
+signatures and reading invoices' structured data in the parsing workers (``make bench-intake``).
+
+Each file is read as the ingest service reads it (``read_file`` in a worker process of the
+pool, with the trust anchors), many times; the median per file is reported, and each kind's
+ratio to an unsigned PDF of the same page. Written to bench/results.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import time
+from datetime import UTC, datetime
+
+from devkit.bench import append_result, machine
+from devkit.pki import Authority, sign_pdf
+from devkit.samples import SAMPLES
+from ingest.parsers.files import UploadedFile, read_file
+from ingest.parsers.signatures import TrustAnchors
+from servicekit.workers import WorkerLimits, WorkerPool
+
+ATTACHMENTS = SAMPLES / "attachments"
+
+
+def timed(file: UploadedFile, anchors: TrustAnchors, rounds: int) -> list[float]:
+    """Seconds per read, in the worker: the pool's own overhead is not the parser's."""
+    times = []
+    for _ in range(rounds):
+        started = time.perf_counter()
+        read_file(1, file, anchors)
+        times.append(time.perf_counter() - started)
+    return times
+
+
+def kinds() -> tuple[dict[str, UploadedFile], TrustAnchors]:
+    authority = Authority.root("bench 根证书")
+    receipt = (ATTACHMENTS / "bank-receipt-20250320-0004412.pdf").read_bytes()
+    signed = sign_pdf(receipt, authority.issue("bench 签名人", "bench 银行"))
+    files = {
+        "bank receipt PDF, unsigned": ("application/pdf", receipt),
+        "bank receipt PDF, signed (ECDSA P-256, verified)": ("application/pdf", signed),
+        "数电票 printout PDF (text read)": (
+            "application/pdf",
+            (ATTACHMENTS / "einvoice-25312000000087654321.pdf").read_bytes(),
+        ),
+        "数电票 XML": (
+            "application/xml",
+            (ATTACHMENTS / "einvoice-25312000000012345678.xml").read_bytes(),
+        ),
+        "数电票 OFD (CustomData read)": (
+            "application/ofd",
+            (ATTACHMENTS / "einvoice-25312000000012345678.ofd").read_bytes(),
+        ),
+    }
+    uploaded = {
+        kind: UploadedFile("attachment", "f", media_type, data)
+        for kind, (media_type, data) in files.items()
+    }
+    return uploaded, TrustAnchors(authority.pem())
+
+
+async def run(rounds: int) -> str:
+    files, anchors = await asyncio.to_thread(kinds)  # pyHanko signs on a loop of its own
+    pool = WorkerPool(WorkerLimits(workers=1), preload=["ingest.parsers.files"])
+    await pool.start()
+    try:
+        medians = {
+            kind: statistics.median(await pool.run(timed, f, anchors, rounds))
+            for kind, f in files.items()
+        }
+    finally:
+        await pool.close()
+    base = medians["bank receipt PDF, unsigned"]
+    lines = [
+        f"## {datetime.now(UTC):%Y-%m-%d %H:%M} UTC — reading one attachment at intake, "
+        f"{rounds} reads each",
+        f"Machine: {machine()}; in one worker process of the parsing pool.",
+        "",
+        "| attachment | bytes | read p50 (ms) | × unsigned PDF |",
+        "|---|---|---|---|",
+        *(
+            f"| {kind} | {len(files[kind].data)} | {m * 1000:.1f} | {m / base:.1f} |"
+            for kind, m in medians.items()
+        ),
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rounds", type=int, default=50)
+    args = parser.parse_args()
+    append_result(asyncio.run(run(args.rounds)))
+
+
+if __name__ == "__main__":
+    main()
