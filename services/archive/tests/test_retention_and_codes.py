@@ -301,7 +301,8 @@ def test_an_invoice_s_查验_is_described_where_it_was_asked() -> None:
     )  # fmt: skip
     unasked = invoice.model_copy(
         update={"invoice_number": "25312000000011111111", "verification": None,
-                "reversal": True, "offsets": "25312000000087654321"}
+                "reversal": True, "offsets": "25312000000087654321",
+                "kind": "电子发票（普通发票）"}
     )  # fmt: skip
     doc = doc.model_copy(update={"invoices": (invoice, unasked)})
     rec = archive(doc, placement(doc, rule), 7, rule, bucket="archive", at=datetime.now(UTC))
@@ -312,6 +313,7 @@ def test_an_invoice_s_查验_is_described_where_it_was_asked() -> None:
     assert (first.get("查验结果"), first.get("查验时间")) == ("作废", "2025-03-20T08:00:00+00:00")
     assert second.get("查验结果") is None
     assert (second.get("红字"), second.get("对应蓝字发票号码")) == ("true", "25312000000087654321")
+    assert second.get("票种") == "电子发票（普通发票）"
 
 
 def test_a_record_archived_before_conclusions_keeps_its_package_as_written() -> None:

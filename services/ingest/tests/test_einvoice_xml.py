@@ -70,6 +70,15 @@ def test_the_tax_bureaus_signature_is_kept_as_fixity_information() -> None:
     assert line(a, "AAP-SIGNED")[0] is CheckOutcome.PASSED
 
 
+def test_a_rail_ticket_issued_as_a_数电票_is_read_and_keyed_like_any() -> None:
+    ticket = BLUE.replace("<LabelName>普通发票</LabelName>", "<LabelName>铁路电子客票</LabelName>")
+    a = checked(ticket.encode())
+    [ref] = a.invoices
+    assert ref.kind == "电子发票（铁路电子客票）"
+    assert ref.booking_key == "25312000000012345678@91310115MA1K4XYZ0P"
+    assert checked(BLUE.encode()).invoices[0].kind == "电子发票（普通发票）"
+
+
 def test_a_red_invoice_is_its_own_invoice_offsetting_the_blue_one() -> None:
     a = checked(red(), summary="冲销差旅费")
     [ref] = a.invoices

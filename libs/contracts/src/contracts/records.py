@@ -428,6 +428,11 @@ class InvoiceRef(Contract):
     verification: InvoiceVerification | None = Field(
         default=None, description="Its 查验 at intake; None where no provider was configured"
     )
+    kind: str | None = Field(
+        default=None,
+        description="票种 as the 数电票 XML's labels name it, e.g. 电子发票（普通发票）, "
+        "电子发票（铁路电子客票）; None where read from a printout or OFD",
+    )
     reversal: bool = Field(
         default=False,
         description="A 红字 invoice: its own invoice, negative amounts, offsetting ``offsets``",

@@ -141,7 +141,9 @@ def _receipt(r: BankReceiptRef) -> dict[str, str]:
 def _verified(i: InvoiceRef) -> dict[str, str]:
     """Its 查验 at intake (财会〔2020〕6号 三(一)), where one was asked, and what a 红字 invoice
     offsets: format 2 only."""
-    more = {"红字": "true"} if i.reversal else {}
+    more = {"票种": i.kind} if i.kind else {}
+    if i.reversal:
+        more["红字"] = "true"
     if i.offsets:
         more["对应蓝字发票号码"] = i.offsets
     v = i.verification

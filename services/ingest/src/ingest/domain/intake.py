@@ -131,6 +131,7 @@ def _invoice_ref(upload: Upload, inv: EInvoice, f: ReadFile, currency: str) -> I
         verification=(upload.verified or {}).get(inv.invoice_number)
         if upload.booked_by(inv) == "buyer"
         else None,
+        kind=inv.kind,
         reversal=inv.red,
         offsets=inv.offsets,
     )

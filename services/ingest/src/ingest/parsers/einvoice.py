@@ -65,6 +65,7 @@ class EInvoice:
     # Where its fields were read: a printout's text or an OFD's data is unauthenticated.
     source: Literal["xml", "printout_text", "ofd_data"] = "xml"
     bureau_signature: BureauSignature | None = None
+    kind: str | None = None  # 票种 as its labels name it: 电子发票（普通发票）, …（铁路电子客票）
     red: bool = False  # a 红字 invoice: negative amounts, offsetting ``offsets``
     offsets: str | None = None  # the blue invoice a red one offsets, where the XML names it
 
@@ -166,6 +167,7 @@ def parse_einvoice(root: ET.Element) -> EInvoice:
         lines=lines,
         signed=signed,
         bureau_signature=_bureau_signature(root),
+        kind=_kind(root),
         red=red,
         offsets=_offsets(root) if red else None,
     )
@@ -174,6 +176,17 @@ def parse_einvoice(root: ET.Element) -> EInvoice:
 def _optional(root: ET.Element, path: str) -> str | None:
     node = _find(root, path)
     return (node.text or "").strip() or None if node is not None else None
+
+
+def _kind(root: ET.Element) -> str | None:
+    """票种, as a printout titles it from the labels: EInvoiceType (电子发票) and
+    GeneralOrSpecialVAT (普通发票, 增值税专用发票, 铁路电子客票, 航空运输电子客票行程单…)."""
+    labels = "Header/InherentLabel"
+    kind = _optional(root, f"{labels}/EInvoiceType/LabelName")
+    sort = _optional(root, f"{labels}/GeneralOrSpecialVAT/LabelName")
+    if kind and sort:
+        return f"{kind}（{sort}）"
+    return kind or sort
 
 
 def _bureau_signature(root: ET.Element) -> BureauSignature | None:
