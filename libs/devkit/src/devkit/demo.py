@@ -75,6 +75,7 @@ SIGNED_RECEIPT = "bank-receipt-20250320-0004412.pdf"  # 记-0003's 银行电子�
 # 记-0002 corrected in April: the red 注销 and the blue 订正, naming it as the ERP knows it.
 CORRECTIONS = ["2025-04-ji-0001.json", "2025-04-ji-0002.json"]
 BORROWER, OA_APPROVER, SYSTEM_ADMIN = "liuyang", "王强", "sysadmin"
+HOTEL_FONDS = "Q005"  # the group's hotel company, which issued 记-0001's invoice
 APPROVER = LOCAL_OA_USERS["seeyon"][OA_APPROVER]  # the platform principal the OA's 王强 is
 # The OA system deciding for the sample fonds, and another company's (LOCAL_OA_ROUTES).
 OA, OTHER_OA = "seeyon", "weaver"
@@ -108,6 +109,7 @@ class Outcome:
     duplicate_status: int = 0
     duplicate_message: str = ""
     printout_duplicate_status: int = 0  # the 数电票 PDF of 记-0002 booked on another voucher
+    seller_side: tuple[int, str | None] = (0, None)  # the hotel's own side of 记-0001's invoice
     ofd_duplicate_status: int = 0  # 记-0001's invoice again, as the OFD the hotel also sent
     ofd_duplicate_message: str = ""
     printout_duplicate_message: str = ""
@@ -151,6 +153,7 @@ class Outcome:
             and self.forged_decision.startswith("refused by the broker")
             and (self.rejected_status, self.duplicate_status) == (422, 422)
             and self.printout_duplicate_status == 422
+            and self.seller_side == (202, "seller")
             and self.ofd_duplicate_status == 422
             and "OFD's structured data" in self.ofd_duplicate_message
             and "重复入账" in self.printout_duplicate_message
@@ -313,6 +316,27 @@ async def story(stack: LocalStack, platform: PlatformSettings) -> Outcome:
         out.duplicate_status = r.status_code
         out.duplicate_message = "; ".join(p["message"] for p in r.json().get("problems", []))
         say(f"   记-0098 with the same e-invoice: HTTP {r.status_code}: {out.duplicate_message}")
+        # The hotel is a company of the same group: it archives its own side of the invoice.
+        sale = other | {
+            "fonds_code": HOTEL_FONDS,
+            "company_name": "北京国贸嘉华酒店管理有限公司",
+            "voucher_no": "记-0031",
+            "summary": "确认上海澄明科技有限公司客房收入",
+            "entries": [
+                {"summary": "客房收入", "account_code": "1122", "account_name": "应收账款—上海澄明",
+                 "debit": "1280.00", "credit": "0"},
+                {"summary": "客房收入", "account_code": "6001", "account_name": "主营业务收入",
+                 "debit": "0", "credit": "1207.55"},
+                {"summary": "销项税额", "account_code": "2221", "account_name": "应交税费—销项税额",
+                 "debit": "0", "credit": "72.45"},
+            ],
+        }  # fmt: skip
+        r = await upload(http, stack.url("ingest"), voucher, attachments, json.dumps(sale))
+        out.seller_side = (r.status_code, (r.json().get("invoices") or [{}])[0].get("booked_by"))
+        say(
+            f"   the hotel ({HOTEL_FONDS}, same group) archives its side of that invoice: "
+            f"HTTP {r.status_code}, booked by the {out.seller_side[1]}"
+        )
         other["voucher_no"] = "记-0095"  # …and the same invoice as the OFD the hotel also sent
         ofd = "einvoice-25312000000012345678.ofd"
         r = await upload(http, stack.url("ingest"), voucher, [ofd], json.dumps(other))
