@@ -37,20 +37,13 @@ BATCH = 20  # invoices asked again per run
 
 
 def query_of(invoice: EInvoice | InvoiceRef) -> InvoiceQuery:
-    if isinstance(invoice, InvoiceRef):
-        total = invoice.total.amount
-        return InvoiceQuery(
-            invoice.invoice_number,
-            invoice.invoice_code,
-            invoice.issue_date,
-            total,
-            invoice.seller_tax_id,
-        )
+    """What 查验 asks about an invoice as read at intake, or as the record keeps it."""
+    total = invoice.total.amount if isinstance(invoice, InvoiceRef) else invoice.total
     return InvoiceQuery(
         invoice.invoice_number,
         invoice.invoice_code,
         invoice.issue_date,
-        invoice.total,
+        total,
         invoice.seller_tax_id,
     )
 

@@ -112,7 +112,7 @@ def metadata_xml(r: RecordArchived) -> bytes:
     _files(d, r)
     _signatures(d, r)
     for i in r.invoices:
-        d.add(None, "电子发票", None, **invoice_attributes(i), **_verified(i))
+        d.add(None, "电子发票", None, **invoice_attributes(i), **_format_2_attributes(i))
     for receipt in r.receipts:
         d.add(None, "银行电子回单", None, **_receipt(receipt))
     conclusion = r.check_conclusion.text if r.check_conclusion else "未记录"
@@ -138,9 +138,9 @@ def _receipt(r: BankReceiptRef) -> dict[str, str]:
     }
 
 
-def _verified(i: InvoiceRef) -> dict[str, str]:
-    """Its 查验 at intake (财会〔2020〕6号 三(一)), where one was asked, and what a 红字 invoice
-    offsets: format 2 only."""
+def _format_2_attributes(i: InvoiceRef) -> dict[str, str]:
+    """What format 2 adds to an invoice: its 票种, what a 红字 one offsets, and its 查验 at
+    intake (财会〔2020〕6号 三(一)) where one was asked. Format 1 stays byte for byte."""
     more = {"票种": i.kind} if i.kind else {}
     if i.reversal:
         more["红字"] = "true"

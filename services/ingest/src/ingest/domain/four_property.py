@@ -415,21 +415,20 @@ def _booked_once(u: Upload) -> Found | Skipped:
     if not invoices and not receipts:
         return not_applicable("no e-invoice or bank receipt in the upload")
     found, seen = [], set()
-    booked: list[tuple[ReadFile, str, str, str]] = [
-        (f, u.booking_key(inv), f"invoice {inv.invoice_number}", _read_from(inv))
+    # Each booking: the file, its key, what it is, whose side it is, where it was read from.
+    booked: list[tuple[ReadFile, str, str, str, str]] = [
+        (f, u.booking_key(inv), f"invoice {inv.invoice_number}", u.booked_by(inv), _read_from(inv))
         for f, inv in invoices
     ]
-    booked += [(f, r.booking_key, f"bank receipt {r.number}", "") for f, r in receipts]
-    parties: dict[str, str] = {u.booking_key(inv): u.booked_by(inv) for _, inv in invoices}
-    parties |= {r.booking_key: r.side for _, r in receipts}
-    for f, key, what, read in booked:
+    booked += [(f, r.booking_key, f"bank receipt {r.number}", r.side, "") for f, r in receipts]
+    for f, key, what, side, read in booked:
         if key in seen:
             found.append(at(f, f"{what} is attached twice"))
         seen.add(key)
         if key in u.booked:
             holder = u.booked[key]
             where = f" in record {holder}" if holder else ""
-            party = f"its {parties[key]}" if parties[key] != "unknown" else "the same accounts"
+            party = f"its {side}" if side != "unknown" else "the same accounts"
             found.append(at(f, f"{what} is already booked by {party}{where} (重复入账){read}"))
     return found
 
