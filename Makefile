@@ -63,7 +63,7 @@ bench-search: infra-up  ## make bench-search N=100000: search latency over N arc
 bench-parse: setup  ## make bench-parse: the largest journals the limits let in, parsed in a worker
 	@$(UV) run python -m devkit.parse_bench
 
-bench-intake: setup  ## make bench-intake: one attachment read at intake, by kind (signed PDFs verified)
+bench-intake: setup  ## make bench-intake: one attachment read at intake, by kind (signed PDFs, sealed OFDs verified)
 	@$(UV) run python -m devkit.intake_bench
 
 bench-completeness: infra-up  ## make bench-completeness N=100000: what a year of N vouchers lacks, timed

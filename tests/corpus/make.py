@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import io
 import json
+import re
+import tempfile
 import zipfile
 from dataclasses import replace
 from pathlib import Path
 
 from pypdf import PdfWriter
 
+from devkit.ofd_seals import SealAuthority
 from devkit.pki import Authority, amended, sign_pdf
 from devkit.sample_invoices import SAMPLE_OFDS, text_pdf
 from devkit.sample_invoices import ofd as ofd_invoice
@@ -225,6 +228,48 @@ def main() -> None:
         "an OFD whose structured data gives an impossible 开票日期: named, held, never a plain "
         "attachment that skips the duplicate check",
         held="AAP-INVOICE-SOURCE",
+    )
+    # Sealed OFDs (GB/T 38540) a forger reworked: the seal verifier must never see, or pass, them.
+    authority = SealAuthority.make(Path(tempfile.mkdtemp(prefix="corpus-sm2-")), "corpus CA")
+
+    def sealed(number: str) -> dict[str, bytes]:
+        data = authority.seal(
+            ofd_invoice(replace(hotel, number=number)), "发票专用章", "某酒店", "某酒店"
+        )
+        package = zipfile.ZipFile(io.BytesIO(data))
+        return {n: package.read(n) for n in package.namelist() if not n.endswith("/")}
+
+    entity = sealed("25312000000066666663")
+    entity["Doc_0/Signs/Signatures.xml"] = entity["Doc_0/Signs/Signatures.xml"].replace(
+        b"?>", b'?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>', 1
+    )
+    write(
+        "ofd/sealed-signatures-entity.ofd",
+        zipped(list(entity.items())),
+        "attachment",
+        Refused,
+        "3-4 a sealed OFD whose Signatures.xml declares an external entity: refused before the "
+        "seal verifier parses it",
+    )
+    garbage = sealed("25312000000066666664")
+    garbage["Doc_0/Signs/Sign_0/SignedValue.dat"] = b"\x30\x03\x02\x01\x05"
+    write(
+        "ofd/sealed-value-garbage.ofd",
+        zipped(list(garbage.items())),
+        "attachment",
+        Refused,
+        "1-1 a seal whose signed value is no GB/T 38540 structure: no signature, refused",
+    )
+    stripped = sealed("25312000000066666665")
+    stripped["OFD.xml"] = re.sub(
+        rb"<ofd:Signatures>[^<]*</ofd:Signatures>", b"", stripped["OFD.xml"]
+    )
+    write(
+        "ofd/sealed-list-unlinked.ofd",
+        zipped(list(stripped.items())),
+        "attachment",
+        Refused,
+        "1-1 Signatures.xml kept but unlinked from OFD.xml (a seal hidden from verifiers): refused",
     )
     write("ofd/bad-xml.ofd", ofd(b"<ofd:OFD"), "attachment", Refused, "3-4 OFD.xml malformed")
     write(

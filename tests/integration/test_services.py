@@ -734,6 +734,68 @@ async def test_a_signed_receipt_is_verified_and_an_altered_copy_refused(
     assert "不在信任锚中的 CA" in line(untrusted, "AAP-SIGNER-TRUSTED")["detail"]
 
 
+async def test_a_sealed_ofd_invoice_is_verified_and_an_altered_copy_refused(
+    platform: PlatformSettings,
+    permission: InProcessPermission,
+) -> None:
+    """An OFD 数电票 sealed under the archive's SM2 trust anchor: its seal verified by the
+    configured verifier (a JVM with ofdrw and BouncyCastle), 1-1 naming signer and seal, the
+    invoice read from its structured data vouched for by the seal; a copy whose page was changed
+    after sealing refused naming the file."""
+    import io
+    import zipfile
+    from decimal import Decimal
+
+    from devkit.ofd_seals import local_seal_authority
+    from devkit.sample_invoices import Printout, ofd
+
+    number = "2531" + str(uuid.uuid4().int)[:16]
+    hotel = "北京国贸嘉华酒店管理有限公司"
+    invoice = Printout(
+        number, "2025-03-03", "普通发票", ("上海澄明科技有限公司", "91310115MA1K4XYZ0P"),
+        (hotel, "91110105MA01ABCD2X"), "*住宿服务*住宿费", Decimal("1207.55"), "6%",
+        Decimal("72.45"), "王敏",
+    )  # fmt: skip
+    seal = f"{hotel}发票专用章"
+    sealed = await asyncio.to_thread(local_seal_authority().seal, ofd(invoice), seal, hotel, hotel)
+    package, out = zipfile.ZipFile(io.BytesIO(sealed)), io.BytesIO()
+    with zipfile.ZipFile(out, "w") as altered:
+        for info in package.infolist():
+            data = package.read(info)
+            if info.filename.endswith("Content.xml"):
+                data = data.replace(b"1280.00", b"12800.00")
+            altered.writestr(info.filename, data)
+    voucher = json.loads(sample_voucher("2025-03-ji-0001.json"))
+
+    async def upload(http: Any, n: str, data: bytes) -> Any:
+        body = json.dumps({**voucher, "voucher_no": f"记-{number[-6:]}{n}"})
+        return await http.post(
+            "/v1/vouchers",
+            files=[("voucher", ("v.json", body.encode())), ("attachments", ("发票.ofd", data))],
+            headers=as_user(ERP),
+        )
+
+    def line(answer: Any, code: str) -> dict[str, Any]:
+        return next(r for r in answer.json()["check_report"] if r["code"] == code)
+
+    async with running(ingest_app(permission_transport=permission.transport)) as http:
+        tampered = await upload(http, "-A", out.getvalue())
+        good = await upload(http, "", sealed)
+
+    assert tampered.status_code == 422, tampered.text
+    [problem] = [p for p in tampered.json()["problems"] if p["field"] == "check 1-1"]
+    assert "发票.ofd" in problem["message"] and "Content.xml altered" in problem["message"]
+    assert good.status_code == 202, good.text
+    assert line(good, "1-1")["outcome"] == "passed", line(good, "1-1")
+    assert seal in line(good, "1-1")["detail"] and hotel in line(good, "1-1")["detail"]
+    assert line(good, "AAP-SIGNER-TRUSTED")["outcome"] == "passed"
+    assert line(good, "AAP-INVOICE-SOURCE")["outcome"] == "passed"
+    [kept] = good.json()["files"][1]["verified"]
+    assert (kept["seal"], kept["algorithm"], kept["trusted"]) == (seal, "sm2_sm3", True)
+    [booked] = good.json()["invoices"]
+    assert (booked["invoice_number"], booked["source"]) == (number, "ofd_data")
+
+
 async def test_查验_holds_a_voided_invoice_and_asks_again_what_went_unanswered(
     platform: PlatformSettings,
     permission: InProcessPermission,

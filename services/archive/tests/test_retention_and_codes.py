@@ -229,6 +229,30 @@ def test_a_verified_signature_is_described_with_signer_time_and_algorithm() -> N
     assert result.startswith("已验证") and "某银行 根证书" in result and "未链至信任锚" in result
 
 
+def test_an_ofd_seal_is_described_with_its_seal_name() -> None:
+    import xml.etree.ElementTree as ET
+
+    from archive.domain.metadata import NAMESPACE, metadata_xml, problems
+    from contracts.records import VerifiedSignature
+
+    doc, rule = _document(), ArchiveCodeRule()
+    hotel = VerifiedSignature(
+        signer="北京国贸嘉华酒店管理有限公司", issuer="某电子印章 CA",
+        signed_at=datetime(2025, 3, 3, 2, 15, tzinfo=UTC), algorithm="sm2_sm3", trusted=True,
+        seal="北京国贸嘉华酒店管理有限公司发票专用章",
+    )  # fmt: skip
+    signed = doc.files[0].model_copy(update={"signature": "OFD 电子签章", "verified": (hotel,)})
+    doc = doc.model_copy(update={"files": (signed,)})
+    rec = archive(doc, placement(doc, rule), 7, rule, bucket="archive", at=datetime.now(UTC))
+    meta = metadata_xml(rec)
+    assert problems(meta) == []
+    ns = {"a": NAMESPACE}
+    [signature] = ET.fromstring(meta).findall("a:电子签名", ns)  # noqa: S314 - our own output
+    assert signature.findtext("a:印章名称", namespaces=ns) == hotel.seal
+    assert signature.findtext("a:签名算法标识", namespaces=ns) == "sm2_sm3"
+    assert "证书链至信任锚" in (signature.findtext("a:签名结果", namespaces=ns) or "")
+
+
 def test_the_tax_bureaus_signature_is_described_as_kept_not_verified() -> None:
     import xml.etree.ElementTree as ET
 

@@ -211,10 +211,13 @@ CHECK_1_1 = _item(
     required=True,
     what="the fixity information of each file is valid: the digests (SHA-256, SM3) recorded at "
     "intake, and the signatures, seals and timestamps a file carries. At archiving the digests "
-    "are recorded and each PDF signature verified (pyHanko): intact and unaltered since "
-    "signing passes, naming signer and issuer; altered or forged fails and refuses the upload; "
-    "a signature that cannot be verified here (a 数电票 XML's, an OFD seal, SM2) is not "
-    "performed, saying why. As kept, the digests are re-computed and must equal those recorded",
+    "are recorded, each PDF signature verified (pyHanko) and each OFD seal or signature "
+    "(GB/T 38540; ofdrw and BouncyCastle: the protected files' digests, the signature value, "
+    "the seal's maker, its listed signers and validity): intact and unaltered since signing "
+    "passes, naming signer, issuer and seal; altered, forged or used outside its validity "
+    "fails and refuses the upload; a signature that cannot be verified here (a 数电票 XML's, an "
+    "SM2 PDF signature) is not performed, saying why. As kept, the digests are re-computed "
+    "and must equal those recorded",
 )
 CHECK_SIGNER_TRUSTED = _item(
     "AAP-SIGNER-TRUSTED",
@@ -245,7 +248,8 @@ CHECK_INVOICE_SOURCE = _item(
     supports="1-1",
     what="an e-invoice's fields come from its signed original (the 数电票 XML); one known only "
     "from a PDF or OFD printout's text (which anyone can edit) is used for the duplicate check "
-    "and held for review until a signature or 查验 confirms it; a printout showing an invoice "
+    "and held for review until 查验 or a signature confirms it (the file's own, verified, by a "
+    "signer who chains to a trust anchor); a printout showing an invoice "
     "number whose fields cannot be read is named, never passed as a plain attachment",
 )
 CHECK_INVOICE_VERIFIED = _item(

@@ -62,9 +62,12 @@ class VerifiedSignature(Contract):
     signed_at: UtcDatetime | None = Field(
         default=None, description="The time the signer claims (签名时间), not a trusted timestamp"
     )
-    algorithm: str = Field(description="签名算法标识, e.g. sha256_ecdsa")
+    algorithm: str = Field(description="签名算法标识, e.g. sha256_ecdsa, sm2_sm3")
     trusted: bool | None = Field(
         description="Chains to a trust anchor; None: no anchors configured to judge it by"
+    )
+    seal: str | None = Field(
+        default=None, description="The electronic seal's name (印章名称) of an OFD 签章"
     )
 
 

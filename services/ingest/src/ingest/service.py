@@ -38,6 +38,7 @@ from ingest.domain.intake import (
 from ingest.domain.uploaders import Uploader
 from ingest.parsers.files import ReadFile, UploadedFile, read_file, unreadable_file
 from ingest.parsers.findings import Finding
+from ingest.parsers.ofd_seals import OfdSealVerifier
 from ingest.parsers.signatures import TrustAnchors
 from ingest.ports import (
     Booking,
@@ -94,6 +95,7 @@ class IngestService:
         scanner: Scanner | None = None,
         anchors: TrustAnchors | None = None,
         invoice_checks: InvoiceChecks | None = None,
+        ofd_seals: OfdSealVerifier | None = None,
     ) -> None:
         self._unit = unit
         self._originals = originals
@@ -106,6 +108,7 @@ class IngestService:
         self._scanner = scanner
         self._invoice_checks = invoice_checks  # 查验; None: no provider configured
         self._anchors = anchors or TrustAnchors()  # where signers' certificates must chain to
+        self._ofd_seals = ofd_seals  # None: OFD seals not verified, and the reports say so
 
     async def ingest(
         self,
@@ -251,7 +254,9 @@ class IngestService:
 
         async def one(position: int, f: UploadedFile) -> ReadFile:
             try:
-                return await self._parsers.run(read_file, position, f, self._anchors)
+                return await self._parsers.run(
+                    read_file, position, f, self._anchors, self._ofd_seals
+                )
             except (LimitExceeded, WorkerFailed) as error:
                 reason = f"cannot be read: {error}"
                 return await asyncio.to_thread(unreadable_file, position, f, reason)

@@ -36,6 +36,12 @@ class IngestSettings(BaseSettings):
         "unset: signatures are verified, their signers not judged (AAP-SIGNER-TRUSTED not "
         "performed)",
     )
+    ofd_seal_verifier: Path | None = Field(
+        default=None,
+        description="The OFD seal verifier's launcher (services/ingest/ofd-seals/build.sh "
+        "prints it; a JVM with ofdrw and BouncyCastle); unset: OFD 签章 are not verified, and "
+        "each report says so (1-1 not performed)",
+    )
     verify_url: str | None = Field(
         default=None,
         description="查验: the provider's 发票查验 V2 endpoint (docs/invoice-verification.md); "

@@ -248,6 +248,8 @@ def _signatures(d: _Doc, r: RecordArchived) -> None:
             if v.signed_at is not None:
                 d.add(signature, "签名时间", v.signed_at.isoformat())
             d.add(signature, "签名人", v.signer)
+            if v.seal:
+                d.add(signature, "印章名称", v.seal)
             d.add(signature, "签名算法标识", v.algorithm)
             d.add(signature, "签名结果", _verified_result(v))
         if not f.verified:

@@ -291,21 +291,10 @@ def _fixity(u: Upload) -> Found | Skipped | Passed:
             elif s.problem:
                 unverifiable.append(f"{f.name}: {s.who}: {s.problem}")
             elif not s.intact:
-                found.append(
-                    at(
-                        f,
-                        f"the signature of {s.who} does not match the content: "
-                        "altered after signing, or not signed by that key",
-                    )
-                )
+                why = s.defect or "altered after signing, or not signed by that key"
+                found.append(at(f, f"the signature of {s.who} does not match the content: {why}"))
             elif not s.unaltered:
-                found.append(
-                    at(
-                        f,
-                        f"changed after {s.who} signed it, beyond what signing "
-                        "allows (form filling, timestamps)",
-                    )
-                )
+                found.append(at(f, f"changed after {s.who} signed it: {s.changed_after}"))
             else:
                 verified.append(f"{f.name}: signed by {s.who}, intact")
         if not f.signatures:
@@ -324,7 +313,7 @@ def _unverifiable(f: ReadFile) -> str:
     if f.pdf is not None:
         return "a signature dictionary without a signature field the verifier can read"
     if f.ofd is not None:
-        return "an OFD 签章 (GB/T 38540, SM2): not verified here"
+        return "its seals cannot be reached: the package cannot be read"
     return (
         "a 数电票 XML signature: its canonicalisation and the tax bureau's key are not "
         "published, so its authenticity rests on 查验"
@@ -446,8 +435,11 @@ def _authentic_source(u: Upload) -> Found | Skipped:
     return [
         at(f, _unauthenticated(p))
         for f, p in printouts
-        # Not the printout of an XML in the same upload, nor an invoice 查验 confirmed.
-        if p.number not in signed and not (p.invoice and u.confirmed(p.number))
+        # Not the printout of an XML in the same upload, nor an invoice 查验 confirmed, nor
+        # a file whose signer (a trust anchor's) vouches for what it shows.
+        if p.number not in signed
+        and not (p.invoice and u.confirmed(p.number))
+        and not any(s.verified and s.trusted for s in f.signatures)
     ]
 
 

@@ -277,6 +277,7 @@ def ingested_event(
                         signed_at=s.signed_at,
                         algorithm=s.algorithm,
                         trusted=s.trusted,
+                        seal=s.seal or None,
                     )
                     for s in f.signatures
                     if s.verified

@@ -18,8 +18,9 @@ from ingest.parsers.invoice_text import PrintedInvoice, read_printed_invoice
 from ingest.parsers.material import MaterialRead, read_material
 from ingest.parsers.ofd import OfdRead, read_ofd
 from ingest.parsers.ofd_invoice import read_ofd_invoice
+from ingest.parsers.ofd_seals import NOT_CONFIGURED, OfdSealVerifier
 from ingest.parsers.pdf import PdfRead, read_pdf
-from ingest.parsers.signatures import PdfSignature, TrustAnchors
+from ingest.parsers.signatures import CheckedSignature, TrustAnchors
 from ingest.parsers.voucher import VoucherRead, read_voucher
 from ingest.parsers.workbook import WorkbookRead, read_workbook
 from ingest.parsers.xml import XmlProblem, read_xml
@@ -78,9 +79,9 @@ class ReadFile:
         )
 
     @property
-    def signatures(self) -> tuple[PdfSignature, ...]:
-        """The signatures verified (a PDF's, so far), in the order the file carries them."""
-        return self.pdf.signatures if self.pdf else ()
+    def signatures(self) -> tuple[CheckedSignature, ...]:
+        """The signatures verified (a PDF's or an OFD's), in the order the file carries them."""
+        return self.pdf.signatures if self.pdf else self.ofd.signatures if self.ofd else ()
 
     @property
     def signature(self) -> str | None:
@@ -99,10 +100,15 @@ def _ref(position: int, file: UploadedFile) -> tuple[FileRef, str]:
     return FileRef(position=position, filename=file.filename, sha256=d.sha256), d.sm3
 
 
-def read_file(position: int, file: UploadedFile, anchors: TrustAnchors | None = None) -> ReadFile:
+def read_file(
+    position: int,
+    file: UploadedFile,
+    anchors: TrustAnchors | None = None,
+    ofd_seals: OfdSealVerifier | None = None,
+) -> ReadFile:
     """Read one file of an upload: position 0 the voucher export or a material's description,
-    1… the attachments (a material's files) in order; a PDF's signatures verified against
-    ``anchors``."""
+    1… the attachments (a material's files) in order; a PDF's signatures and an OFD's seals
+    (by ``ofd_seals``) verified against ``anchors``."""
     ref, sm3 = _ref(position, file)
     read = ReadFile(
         ref,
@@ -134,6 +140,8 @@ def read_file(position: int, file: UploadedFile, anchors: TrustAnchors | None = 
         return _with(read, pdf=pdf, printed=printed, receipt=receipt)
     if file.media_type == "application/ofd" and file.data.startswith(b"PK"):
         ofd = read_ofd(file.data)
+        if ofd.signed and ofd.problem is None and not ofd.encrypted and not ofd.private_compression:
+            ofd = replace(ofd, signatures=_seals(file.data, anchors, ofd_seals))
         shown, receipt = read_printed_invoice(ofd.text), read_bank_receipt(ofd.text)
         if "发票号码" in ofd.fields:  # its structured data, where it carries one
             shown = read_ofd_invoice(ofd.fields, shown)
@@ -143,11 +151,22 @@ def read_file(position: int, file: UploadedFile, anchors: TrustAnchors | None = 
     return read
 
 
+def _seals(
+    data: bytes, anchors: TrustAnchors | None, verifier: OfdSealVerifier | None
+) -> tuple[CheckedSignature, ...]:
+    if verifier is None:
+        return (CheckedSignature("", problem=NOT_CONFIGURED),)
+    return verifier.verify(data, anchors or TrustAnchors())
+
+
 def read_upload(
-    voucher: UploadedFile, attachments: list[UploadedFile], anchors: TrustAnchors | None = None
+    voucher: UploadedFile,
+    attachments: list[UploadedFile],
+    anchors: TrustAnchors | None = None,
+    ofd_seals: OfdSealVerifier | None = None,
 ) -> list[ReadFile]:
     """Every file of an upload read here, in this process (the service reads each in the pool)."""
-    return [read_file(n, f, anchors) for n, f in enumerate([voucher, *attachments])]
+    return [read_file(n, f, anchors, ofd_seals) for n, f in enumerate([voucher, *attachments])]
 
 
 def unreadable_file(position: int, file: UploadedFile, reason: str) -> ReadFile:

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from ingest.parsers.ofd_invoice import TAGGED
+from ingest.parsers.signatures import CheckedSignature
 from ingest.parsers.xml import XmlProblem, local_name, read_xml
 from ingest.parsers.zips import PackageError, PackageLimits, open_zip, read_entry
 
@@ -32,6 +33,7 @@ class OfdRead:
     private_compression: bool = False  # an entry uses a compression other than stored/deflate
     text: str = ""
     signed: bool = False  # carries Signatures.xml: fixity to verify
+    signatures: tuple[CheckedSignature, ...] = ()  # each, as verified (ingest.parsers.ofd_seals)
     # The document's structured data by field name (发票号码…): its CustomData, then what a
     # custom tag points at on its pages.
     fields: Mapping[str, str] = field(default_factory=dict)
@@ -56,8 +58,22 @@ def read_ofd(data: bytes) -> OfdRead:
         return OfdRead(f"OFD.xml: {problem}", signed=signed)
     except PackageError as problem:
         return OfdRead(str(problem), signed=signed)
+    if signed and (unsafe := _unsafe_xml(package)):
+        return OfdRead(unsafe, signed=signed)
     fields = {**_tagged(package, root), **_custom_data(root)}  # CustomData wins
     return OfdRead(None, text=_text(package), signed=signed, fields=fields)
+
+
+def _unsafe_xml(package: zipfile.ZipFile) -> str | None:
+    """Why one of a signed package's XML entries may not be handed to the seal verifier (a DTD,
+    an entity, malformed), or None: the verifier parses them all, with a parser of its own."""
+    for info in package.infolist():
+        if info.filename.lower().endswith(".xml"):
+            try:
+                read_xml(read_entry(package, info, OFD_LIMITS))
+            except (XmlProblem, PackageError) as problem:
+                return f"{info.filename}: {problem}"
+    return None
 
 
 def _children(el: ET.Element, name: str) -> list[ET.Element]:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 
 from pypdf import PdfReader
 
-from ingest.parsers.signatures import PdfSignature, TrustAnchors, verify_pdf_signatures
+from ingest.parsers.signatures import CheckedSignature, TrustAnchors, verify_pdf_signatures
 
 
 @dataclass(frozen=True)
@@ -19,7 +19,7 @@ class PdfRead:
     pages: int = 0
     text: str = ""  # the first page's text, '' if it has none to extract
     signed: bool = False  # carries a signature field (/ByteRange): fixity to verify
-    signatures: tuple[PdfSignature, ...] = ()  # each, as verified
+    signatures: tuple[CheckedSignature, ...] = ()  # each, as verified
 
 
 def read_pdf(data: bytes, anchors: TrustAnchors | None = None) -> PdfRead:

@@ -82,18 +82,22 @@ def _certificates(bundle: bytes) -> list[asn1_x509.Certificate]:
 
 
 @dataclass(frozen=True)
-class PdfSignature:
-    """One signature of a PDF, as verified. ``unreadable`` set: what should be a signature is
-    not one (a forger's, or a broken file's); ``problem`` set: it could not be verified here (an
-    algorithm the verifier lacks, say), and the rest is what could be read."""
+class CheckedSignature:
+    """One signature of a PDF, or signature or seal (签章) of an OFD, as verified.
+    ``unreadable`` set: what should be a signature is not one (a forger's, or a broken file's);
+    ``problem`` set: it could not be verified here (an algorithm the verifier lacks, say), and
+    the rest is what could be read."""
 
-    field: str  # the signature field's name
+    field: str  # the PDF signature field's name, the OFD signature's ID
     signer: str = ""  # the signing certificate's subject
     issuer: str = ""  # …and its issuer
     signed_at: datetime | None = None  # the time the signer claims (not a trusted timestamp)
-    algorithm: str = ""  # e.g. sha256_ecdsa
+    algorithm: str = ""  # e.g. sha256_ecdsa, sm2_sm3
+    seal: str = ""  # the electronic seal's name (印章名称), for an OFD 签章
     intact: bool = False  # the signed bytes are unchanged and the signature over them valid
+    defect: str = ""  # why not intact, where the verifier says more than that
     unaltered: bool = False  # nothing was changed after signing beyond what signing allows
+    changed_after: str = ""  # what was changed after signing, if anything
     trusted: bool | None = None  # chains to a trust anchor; None: no anchors to judge it by
     chain_problem: str = ""  # why it does not chain, if it does not
     problem: str = ""  # why it could not be verified here
@@ -106,21 +110,20 @@ class PdfSignature:
 
     @property
     def who(self) -> str:
-        return (
-            f"{self.signer} (issued by {self.issuer})"
-            if self.signer
-            else self.field or "a signature"
-        )
+        if not self.signer:
+            return self.field or "a signature"
+        sealed = f" with the seal {self.seal}" if self.seal else ""
+        return f"{self.signer} (issued by {self.issuer}){sealed}"
 
 
-def verify_pdf_signatures(data: bytes, anchors: TrustAnchors) -> tuple[PdfSignature, ...]:
+def verify_pdf_signatures(data: bytes, anchors: TrustAnchors) -> tuple[CheckedSignature, ...]:
     """Every signature a PDF with a signature dictionary (``/ByteRange``) carries, verified.
     One that cannot be found or read is no signature: a file cut so that the verifier cannot
     open it would otherwise pass as merely unverified."""
     try:
         embedded = PdfFileReader(io.BytesIO(data), strict=False).embedded_signatures
     except Exception as error:  # pyHanko raises many types for a broken file: each a reason
-        return (PdfSignature("", unreadable=f"its signature cannot be read ({error})"),)
+        return (CheckedSignature("", unreadable=f"its signature cannot be read ({error})"),)
     return tuple(_verify(sig, anchors) for sig in embedded)
 
 
@@ -138,7 +141,7 @@ def _named(name: asn1_x509.Name) -> str:
     return f"{common} ({organization})" if organization and organization not in common else common
 
 
-def _verify(sig: EmbeddedPdfSignature, anchors: TrustAnchors) -> PdfSignature:
+def _verify(sig: EmbeddedPdfSignature, anchors: TrustAnchors) -> CheckedSignature:
     field = sig.field_name
     try:
         signer_info = sig.signer_info
@@ -148,8 +151,8 @@ def _verify(sig: EmbeddedPdfSignature, anchors: TrustAnchors) -> PdfSignature:
         }
         cert = sig.signer_cert
     except Exception as error:  # a signature whose CMS cannot be read is not a signature
-        return PdfSignature(field, unreadable=f"its signature cannot be read ({error})")
-    read = PdfSignature(field, _named(cert.subject), _named(cert.issuer))
+        return CheckedSignature(field, unreadable=f"its signature cannot be read ({error})")
+    read = CheckedSignature(field, _named(cert.subject), _named(cert.issuer))
     if algorithms & SM_ALGORITHMS:
         return replace(read, problem="an SM2/SM3 signature, which this verifier cannot check")
     context = ValidationContext(
@@ -166,6 +169,7 @@ def _verify(sig: EmbeddedPdfSignature, anchors: TrustAnchors) -> PdfSignature:
         intact=status.intact and status.valid,
         unaltered=status.coverage is SignatureCoverageLevel.ENTIRE_FILE
         or status.modification_level in ALLOWED_AFTER_SIGNING,
+        changed_after="beyond what signing allows (form filling, timestamps)",
         trusted=status.trusted if anchors.configured else None,
         chain_problem="" if status.trusted else "no path to a trust anchor",
     )
