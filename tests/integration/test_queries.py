@@ -348,12 +348,17 @@ async def _ingest(pool: Any, track: Track, run: str) -> None:
     unanswered = InvoiceVerification(
         status=InvoiceStatus.UNVERIFIED, detail="502", provider="p", checked_at=NOW
     )
-    query = InvoiceQuery(f"2531{run}", None, "2025-03-03", Decimal("1280.00"), "913101")
+    query = InvoiceQuery(
+        f"{run[:8]:0>8}", "031001900111", "2020-06-18", Decimal("500.00"), "913101",
+        "12345678901357924680",
+    )  # fmt: skip
     asked = Verification(event.document_id, "Q001", f"inv-{run}", query, unanswered, 1, NOW)
     await verifications.record(asked)
     await verifications.record(replace(asked, attempts=2))  # the same invoice asked again
     due = await verifications.due(NOW, 20)
     assert [v.attempts for v in due if v.booking_key == f"inv-{run}"] == [2]
+    # Asked again later as it was asked first: 发票代码 and 校验码 too.
+    assert {v.query for v in due if v.booking_key == f"inv-{run}"} == {query}
     mine = await verifications.listing(["Q001"], unanswered_only=True)
     assert f"inv-{run}" in {v.booking_key for v in mine}
     assert len(await verifications.listing(None, unanswered_only=False)) >= 1

@@ -915,6 +915,41 @@ async def test_a_bank_receipt_is_booked_once_per_side(
     assert theirs.json()["receipts"][0]["side"] == "payer"
 
 
+async def test_a_fiscal_bill_is_booked_once_per_payer(
+    platform: PlatformSettings,
+    permission: InProcessPermission,
+) -> None:
+    """A 财政电子票据 is keyed by 票据代码 + 票据号码 and its payer: on a second voucher of the same
+    company, 重复入账; the record keeps it."""
+    from devkit.sample_invoices import FISCAL_BILL_LINES, text_pdf
+
+    number = str(uuid.uuid4().int)[:10]
+    lines = [ln.replace("0012345678", number) for ln in FISCAL_BILL_LINES]
+    bill = text_pdf("上海市非税收入统一票据（电子）", *lines)
+    voucher = json.loads(sample_voucher("2025-03-ji-0001.json"))
+
+    async def upload(http: Any, n: str) -> Any:
+        body = json.dumps({**voucher, "voucher_no": f"记-{number[-6:]}{n}"}).encode()
+        return await http.post(
+            "/v1/vouchers",
+            files=[("voucher", ("v.json", body)), ("attachments", ("票据.pdf", bill))],
+            headers=as_user(ERP),
+        )
+
+    async with running(ingest_app(permission_transport=permission.transport)) as http:
+        first = await upload(http, "1")
+        again = await upload(http, "2")
+
+    assert first.status_code == 202, first.text
+    assert first.json()["review_required"]  # read from its text: held until a signature
+    [kept] = first.json()["fiscal_bills"]
+    assert (kept["bill_code"], kept["bill_number"], kept["payer_id"]) == (
+        "31060125", number, "91310115MA1K4XYZ0P"
+    )  # fmt: skip
+    assert again.status_code == 422, again.text
+    assert f"fiscal e-bill 31060125-{number} is already booked by its payer in record" in again.text
+
+
 async def test_an_erp_journal_becomes_vouchers_linked_to_the_stored_export(
     platform: PlatformSettings,
     permission: InProcessPermission,

@@ -306,6 +306,33 @@ def test_a_bank_receipt_is_described_with_the_company_s_side() -> None:
     )  # fmt: skip
 
 
+def test_a_fiscal_bill_is_described_with_its_code_number_and_payer() -> None:
+    import xml.etree.ElementTree as ET
+
+    from archive.domain.metadata import NAMESPACE, metadata_xml, problems
+    from contracts.records import FiscalBillRef
+    from contracts.types import Money
+
+    doc, rule = _document(), ArchiveCodeRule()
+    bill = FiscalBillRef(
+        bill_code="31060125", bill_number="0012345678", kind="上海市非税收入统一票据（电子）",
+        issue_date="2025-03-18", payer="上海澄明科技有限公司", payer_id="91310115MA1K4XYZ0P",
+        payee="上海市浦东新区不动产登记事务中心", total=Money(amount="80.00"),
+        check_code="7c2e9a", file_sha256="e" * 64,
+    )  # fmt: skip
+    doc = doc.model_copy(update={"fiscal_bills": (bill,)})
+    rec = archive(doc, placement(doc, rule), 7, rule, bucket="archive", at=datetime.now(UTC))
+    assert rec.fiscal_bills == (bill,)
+    meta = metadata_xml(rec)
+    assert problems(meta) == []
+    ns = {"a": NAMESPACE}
+    [kept] = ET.fromstring(meta).findall("a:财政电子票据", ns)  # noqa: S314 - our own output
+    assert (kept.get("票据代码"), kept.get("票据号码"), kept.get("金额合计")) == (
+        "31060125", "0012345678", "80.00"
+    )  # fmt: skip
+    assert kept.get("交款人统一社会信用代码") == "91310115MA1K4XYZ0P"
+
+
 def test_an_invoice_s_查验_is_described_where_it_was_asked() -> None:
     import xml.etree.ElementTree as ET
 

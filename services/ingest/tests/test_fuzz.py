@@ -16,20 +16,24 @@ from hypothesis import strategies as st
 from openpyxl import Workbook
 from pypdf import PdfReader
 
-from contracts.records import CheckOutcome, InvoiceRef
+from contracts.records import CheckOutcome, FiscalBillRef, InvoiceRef
 from contracts.types import Money
 from devkit.fuzzing import JSON, TooSlow, fuzz_settings, mutated, within
+from devkit.ofd_seals import SealAuthority
+from devkit.ofd_seals import verifier as ofd_seal_verifier
 from devkit.pki import Authority, sign_pdf
-from devkit.sample_invoices import RECEIPT_LINES
+from devkit.sample_invoices import FISCAL_BILL_LINES, RECEIPT_LINES
 from ingest.domain.intake import assess
 from ingest.parsers.archive_package import read_package_entries, read_package_index
 from ingest.parsers.bank_receipt import read_bank_receipt
 from ingest.parsers.einvoice import EInvoice
 from ingest.parsers.files import UploadedFile, read_file, read_upload
+from ingest.parsers.fiscal_bill import read_fiscal_bill
 from ingest.parsers.invoice_text import read_printed_invoice
 from ingest.parsers.journal import load_profiles
 from ingest.parsers.journal_file import read_journal_file
 from ingest.parsers.ofd_invoice import read_ofd_invoice
+from ingest.parsers.ofd_seals import OfdSealVerifier
 from ingest.parsers.signatures import TrustAnchors
 from ingest.parsers.tables import JournalLimits
 from ingest.parsers.voucher import read_voucher
@@ -185,6 +189,7 @@ def as_contract(invoice: EInvoice) -> InvoiceRef:
         total=Money(amount=invoice.total),
         file_sha256="0" * 64,
         source=invoice.source,
+        check_code=invoice.check_code,
     )
 
 
@@ -232,8 +237,35 @@ def test_any_receipt_text_is_read_as_a_receipt_or_named(lines: list[str]) -> Non
     assert receipt.transaction_date and receipt.payer_account and receipt.payee_account
 
 
+@fuzz_settings()
+@given(
+    st.lists(
+        st.sampled_from(FISCAL_BILL_LINES)
+        | st.text(max_size=60)
+        | st.from_regex(
+            r"（小写）-?[\d,]{1,20}\.\d{2}|开票日期：\d{4}-\d{1,2}-\d{1,2}|票据号码：\d{10}",
+            fullmatch=True,
+        ),
+        max_size=12,
+    )
+)
+def test_any_fiscal_bill_text_is_read_as_a_bill_or_named(lines: list[str]) -> None:
+    """A fiscal e-bill's text says what its author wants: a bill the record can keep (a valid
+    contract), or its code and number named with what is missing; never a crash."""
+    bill = read_fiscal_bill("\n".join(["非税收入统一票据（电子）", *lines]))
+    if bill is None or bill.problem:
+        return
+    assert bill.total is not None and bill.issue_date and bill.payer
+    FiscalBillRef(
+        bill_code=bill.code, bill_number=bill.number, kind=bill.kind, issue_date=bill.issue_date,
+        payer=bill.payer, payer_id=bill.payer_id, payee=bill.payee,
+        total=Money(amount=bill.total), check_code=bill.check_code, file_sha256="0" * 64,
+    )  # fmt: skip
+
+
 OFD_FIELDS = ["发票号码", "发票代码", "开票日期", "合计金额", "合计税额", "价税合计",
-              "购买方纳税人识别号", "销售方纳税人识别号", "购买方名称", "销售方名称"]  # fmt: skip
+              "购买方纳税人识别号", "销售方纳税人识别号", "购买方名称", "销售方名称",
+              "校验码"]  # fmt: skip
 HOTEL_OFD = (SAMPLES / "attachments" / "einvoice-25312000000012345678.ofd").read_bytes()
 
 
@@ -242,7 +274,10 @@ HOTEL_OFD = (SAMPLES / "attachments" / "einvoice-25312000000012345678.ofd").read
     st.dictionaries(
         st.sampled_from(OFD_FIELDS),
         st.text(max_size=40)
-        | st.from_regex(r"\d{20}|\d{8}|\d{4}年\d{1,2}月\d{1,2}日|-?\d{1,9}\.\d{2}", fullmatch=True),
+        | st.from_regex(
+            r"\d{20}|\d{8}|\d{12}|\d{4}年\d{1,2}月\d{1,2}日|-?\d{1,9}\.\d{2}|(\d{5} ){3}\d{5}",
+            fullmatch=True,
+        ),
     )
 )
 def test_any_ofd_structured_data_is_read_as_an_invoice_or_named(fields: dict[str, str]) -> None:
@@ -368,3 +403,41 @@ def test_any_archive_package_is_read_or_refused(
             index = read_package_index(Path(f.name))
             for v in index.vouchers:
                 read_package_entries(Path(f.name), [v.voucher, *v.attachments])
+
+
+# An OFD invoice sealed under an SM2 CA trusted for these tests (GB/T 38540, the real verifier):
+# a byte of any file it holds changed, 1-1 never passes. All but Signatures.xml, the list a later
+# seal is added to, which no seal protects by design: a list changed so that it names the same
+# seals is the same list, and one that drops a seal leaves that seal's files unprotected, which
+# fails (test_ofd_seals).
+SEAL_CA = SealAuthority.make(Path(tempfile.mkdtemp(prefix="fuzz-sm2-")), "模糊测试 电子印章 CA")
+SEALED = SEAL_CA.seal(HOTEL_OFD, "模糊测试 发票专用章", "模糊测试公司", "模糊测试公司")
+SEALED_ENTRIES = {
+    i.filename: zipfile.ZipFile(io.BytesIO(SEALED)).read(i)
+    for i in zipfile.ZipFile(io.BytesIO(SEALED)).infolist()
+    if not i.is_dir() and not i.filename.endswith("Signatures.xml")
+}
+LIST = "Doc_0/Signs/Signatures.xml"
+SEALS = OfdSealVerifier((str(ofd_seal_verifier()),))
+
+
+@fuzz_settings()
+@given(st.sampled_from(sorted(SEALED_ENTRIES)), st.integers(0, 10**6), st.integers(1, 255))
+def test_a_sealed_ofd_changed_in_any_file_never_passes_1_1(name: str, at: int, flip: int) -> None:
+    content = bytearray(SEALED_ENTRIES[name])
+    content[at % len(content)] ^= flip
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for entry, data in SEALED_ENTRIES.items():
+            z.writestr(entry, bytes(content) if entry == name else data)
+        z.writestr(LIST, zipfile.ZipFile(io.BytesIO(SEALED)).read(LIST))
+    with within(20):
+        files = read_upload(
+            UploadedFile("voucher", "v.json", "application/json", VOUCHER),
+            [UploadedFile("attachment", "发票.ofd", "application/ofd", out.getvalue())],
+            TrustAnchors(SEAL_CA.pem()),
+            SEALS,
+        )
+    report = assess(files, virus_scan=[None, None], scanner="fuzz").report
+    fixity = next(r for r in report if r.code == "1-1")
+    assert fixity.outcome is not CheckOutcome.PASSED, (name, fixity)

@@ -226,3 +226,42 @@ async def test_an_unanswered_invoice_is_asked_again_later_and_each_answer_announ
     assert announced.data.verification.status is InvoiceStatus.VOIDED
     assert (announced.data.document_id, announced.data.attempts) == (event.document_id, 3)
     assert await checks.ask_again() == 0  # answered: never asked again
+
+
+OLDER = "\n".join(
+    [
+        "电子普通发票",
+        "发票代码：031001900111 发票号码：04512877",
+        "开票日期：2020年06月18日",
+        "校 验 码：12345 67890 13579 24680",
+        "名 称：上海澄明科技有限公司 名 称：上海某某餐饮管理有限公司",
+        "纳税人识别号：91310115MA1K4XYZ0P 纳税人识别号：91310104MA1FR8XX1Q",
+        "合 计 ¥471.70 ¥28.30",
+        "价税合计（大写） 伍佰圆整 （小写）¥500.00",
+    ]
+)
+
+
+async def test_an_older_普通发票_is_asked_with_the_last_six_of_its_校验码() -> None:
+    """An older e-invoice (发票代码 + 8-digit 号码): its 校验码 read from the printout and asked
+    by its last six (jym); a 校验码 that is not the invoice's is 不一致."""
+    from ingest.parsers.invoice_text import read_printed_invoice
+    from ingest.verifications import query_of
+
+    printed = read_printed_invoice(OLDER)
+    assert printed is not None and printed.invoice is not None
+    invoice = printed.invoice
+    assert (invoice.invoice_code, invoice.check_code) == ("031001900111", "12345678901357924680")
+    standin = TaxPlatformStandIn()
+    standin.knows("04512877", "500.00", check_code="12345678901357924680")
+    v = verifier(standin)
+    assert (await v.verify(query_of(invoice)))[0] is InvoiceStatus.NORMAL
+    assert (standin.asked[0]["fpdm"], standin.asked[0]["jym"]) == ("031001900111", "924680")
+    misread = read_printed_invoice(OLDER.replace("24680", "24681"))
+    assert misread is not None and misread.invoice is not None
+    assert (await v.verify(query_of(misread.invoice)))[0] is InvoiceStatus.MISMATCH
+    # Without it, the provider's refusal is an answer an archivist reads, never a pass.
+    unread = read_printed_invoice(OLDER.replace("校 验 码", "备注"))
+    assert unread is not None and unread.invoice is not None and unread.invoice.check_code is None
+    status, words = await v.verify(query_of(unread.invoice))
+    assert status is InvoiceStatus.OTHER and "校验码" in words

@@ -104,3 +104,19 @@ def test_a_custom_tag_pointing_out_of_the_package_reads_nothing_from_there() -> 
     assert read.ofd.fields == {}  # nothing structured: the page's text is read as a printout's
     assert read.printed is not None and read.printed.invoice is not None
     assert read.printed.invoice.source == "printout_text"
+
+
+@pytest.mark.parametrize("written", ["12345678901357924680", "12345 67890 13579 24680"])
+def test_an_older_invoice_s_校验码_is_read_from_its_structured_data(written: str) -> None:
+    from ingest.parsers.ofd_invoice import TAGGED, read_ofd_invoice
+
+    assert TAGGED["InvoiceCheckCode"] == "校验码"  # a custom tag's name for the same field
+    fields = {
+        "发票代码": "031001900111", "发票号码": "04512877", "开票日期": "2020年06月18日",
+        "购买方纳税人识别号": "91310115MA1K4XYZ0P", "销售方纳税人识别号": "91310104MA1FR8XX1Q",
+        "价税合计": "500.00", "校验码": written,
+    }  # fmt: skip
+    read = read_ofd_invoice(fields, None)
+    assert read.invoice is not None, read.problem
+    assert read.invoice.check_code == "12345678901357924680"
+    assert read_ofd_invoice({**fields, "校验码": "1234"}, None).invoice.check_code is None  # type: ignore[union-attr]

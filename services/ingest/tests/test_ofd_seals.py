@@ -203,3 +203,22 @@ def test_a_verifier_that_stops_is_named() -> None:
     gone = OfdSealVerifier(("/bin/true",))
     [unverified] = gone.verify(b"PK", TrustAnchors())
     assert unverified.problem.startswith("the OFD seal verifier stopped")
+
+
+def test_a_seal_dropped_from_the_list_leaves_its_files_unprotected_and_is_refused(
+    sealed: bytes, ca: SealAuthority, seals: OfdSealVerifier
+) -> None:
+    """Signatures.xml is the list later seals are added to, so no seal protects it: a second
+    seal dropped from it leaves that seal's files in the package unprotected, which is
+    refused, never passed as a document with one seal."""
+    twice = ca.seal(sealed, "第二枚印章", SIGNER, SIGNER)
+    both = checked(twice, trusting(ca), seals)
+    assert line(both, "1-1")[0] is CheckOutcome.PASSED and "第二枚印章" in line(both, "1-1")[1]
+    listing = entry(twice, "Doc_0/Signs/Signatures.xml").decode()
+    second = re.search(r"<ofd:Signature [^>]*Sign_1[^>]*/>", listing)
+    assert second is not None, listing
+    dropped = rezipped(
+        twice, {"Doc_0/Signs/Signatures.xml": listing.replace(second[0], "").encode()}
+    )
+    fixity, detail = line(checked(dropped, trusting(ca), seals), "1-1")
+    assert fixity is CheckOutcome.FAILED and "Sign_1" in detail, detail

@@ -241,7 +241,7 @@ CHECK_SIGNED = _item(
 )
 CHECK_INVOICE_SOURCE = _item(
     "AAP-INVOICE-SOURCE",
-    "发票数据来源 an invoice read from its signed original",
+    "发票数据来源 an invoice or fiscal e-bill read from its signed original",
     A,
     ARCHIVING,
     required=True,
@@ -249,7 +249,8 @@ CHECK_INVOICE_SOURCE = _item(
     what="an e-invoice's fields come from its signed original (the 数电票 XML); one known only "
     "from a PDF or OFD printout's text (which anyone can edit) is used for the duplicate check "
     "and held for review until 查验 or a signature confirms it (the file's own, verified, by a "
-    "signer who chains to a trust anchor); a printout showing an invoice "
+    "signer who chains to a trust anchor); a fiscal e-bill (财政电子票据), read from its "
+    "printout's text, likewise until a signature confirms it; a printout showing an invoice "
     "number whose fields cannot be read is named, never passed as a plain attachment",
 )
 CHECK_INVOICE_VERIFIED = _item(
@@ -376,7 +377,8 @@ CHECK_DUPLICATE_BOOKING = _item(
     supports="1-8",
     what="no invoice of the upload is booked before by the same party (重复入账: the buyer for "
     "one received, the seller for one issued) or attached twice; its XML, OFD and PDF are one "
-    "booking, whichever came first",
+    "booking, whichever came first. Likewise a bank e-receipt per side (its number and the "
+    "company's account) and a fiscal e-bill (财政电子票据: 票据代码 + 票据号码) per payer",
 )
 CHECK_1_9 = _item("1-9", "", A, ALL, required=False, what="")
 CHECK_1_10 = _item(

@@ -16,6 +16,7 @@ from contracts.records import (
     CorrectionKind,
     CorrectionLink,
     CorrectionOf,
+    FiscalBillRef,
     InvoiceRef,
     InvoiceVerification,
     MaterialDescription,
@@ -55,6 +56,10 @@ class _Ingested(EventData):
     receipts: tuple[BankReceiptRef, ...] = Field(
         default=(), description="The bank e-receipts (银行电子回单) among the attachments"
     )
+    fiscal_bills: tuple[FiscalBillRef, ...] = Field(
+        default=(), description="The fiscal e-bills (财政电子票据) among the attachments"
+    )
+
     check_report: tuple[CheckResult, ...] = ()
     check_conclusion: CheckConclusion | None = None
     review_required: bool = Field(default=False, description="A check asks an archivist's review")
@@ -69,6 +74,15 @@ class _Ingested(EventData):
     correction: CorrectionOf | None = Field(
         default=None, description="The voucher this one corrects, and how (第五十一条(五))"
     )
+
+    @property
+    def booking_keys(self) -> list[str]:
+        """What the upload books, once per party: each invoice, bank receipt and fiscal e-bill."""
+        return [
+            *(i.booking_key for i in self.invoices),
+            *(r.booking_key for r in self.receipts),
+            *(b.booking_key for b in self.fiscal_bills),
+        ]
 
 
 class DocumentIngestedV1(_Ingested):
@@ -164,6 +178,9 @@ class RecordArchived(EventData):
     invoices: tuple[InvoiceRef, ...] = ()
     receipts: tuple[BankReceiptRef, ...] = Field(
         default=(), description="The bank e-receipts (银行电子回单) it was archived with"
+    )
+    fiscal_bills: tuple[FiscalBillRef, ...] = Field(
+        default=(), description="The fiscal e-bills (财政电子票据) it was archived with"
     )
     check_report: tuple[CheckResult, ...] = ()
     check_conclusion: CheckConclusion | None = Field(

@@ -409,6 +409,11 @@ class InvoiceRef(Contract):
 
     invoice_number: Annotated[str, Field(pattern=r"^[0-9]{8,20}$")]
     invoice_code: str | None = None  # older invoices only; 数电票 have a 20-digit number alone
+    check_code: str | None = Field(
+        default=None,
+        pattern=r"^[0-9]{20}$",
+        description="An older 普通发票's 校验码 (20 digits), as read: what 查验 asks it by",
+    )
     seller_tax_id: str
     buyer_tax_id: str
     seller_name: str = ""
@@ -478,6 +483,37 @@ class BankReceiptRef(Contract):
 
 def receipt_booking_key(number: str, account: str) -> str:
     return f"回单:{number}@{account}"
+
+
+class FiscalBillRef(Contract):
+    """A fiscal e-bill (财政电子票据) among a voucher's attachments: what a public institution
+    issues for a fee or a non-tax payment (非税收入, 医疗收费…), numbered by the 财政部门 with an
+    8-digit 票据代码 and a 10-digit 票据号码. Read from its text (a PDF's or an OFD's), which
+    anyone can edit: used for the duplicate check, held until a signature confirms it."""
+
+    bill_code: str = Field(pattern=r"^[0-9]{8}$", description="票据代码")
+    bill_number: str = Field(pattern=r"^[0-9]{10}$", description="票据号码")
+    kind: str | None = Field(
+        default=None, description="The bill's title, e.g. 非税收入统一票据（电子）"
+    )
+    issue_date: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}$", description="开票日期")
+    payer: str = Field(min_length=1, description="交款人")
+    payer_id: str | None = Field(default=None, description="交款人统一社会信用代码")
+    payee: str = Field(default="", description="收款单位")
+    total: Money = Field(description="金额合计（小写）")
+    check_code: str | None = Field(default=None, description="校验码")
+    file_sha256: Sha256Hex
+
+    @property
+    def booking_key(self) -> str:
+        """One booking per bill and payer (by its credit code, else its name)."""
+        return fiscal_bill_booking_key(
+            self.bill_code, self.bill_number, self.payer_id or self.payer
+        )
+
+
+def fiscal_bill_booking_key(code: str, number: str, payer: str) -> str:
+    return f"财政票据:{code}-{number}@{payer}"
 
 
 def invoice_booking_key(number: str, code: str | None, party_tax_id: str) -> str:

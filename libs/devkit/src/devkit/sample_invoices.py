@@ -117,6 +117,20 @@ RECEIPT_LINES = (
     "摘要：货款    附言：2025年2月发货",
 )
 SAMPLE_RECEIPTS = {"bank-receipt-20250320-0004412.pdf": ("中国工商银行 电子回单", RECEIPT_LINES)}
+# A 财政电子票据 the company paid a fee on: a 不动产登记费 to a public registry, as such bills
+# print it (票据代码 8 digits, 票据号码 10, 交款人 and its credit code, 校验码, 金额合计).
+FISCAL_BILL_LINES = (
+    "票据代码：31060125    票据号码：0012345678",
+    "交款人统一社会信用代码：91310115MA1K4XYZ0P    校验码：7c2e9a",
+    "交款人：上海澄明科技有限公司    开票日期：2025-03-18",
+    "项目编码    项目名称    单位    数量    标准    金额（元）    备注",
+    "103040201    不动产登记费    件    1    80.00    80.00",
+    "金额合计（大写）捌拾元整    （小写）80.00",
+    "收款单位（章）：上海市浦东新区不动产登记事务中心    复核人：张敏    收款人：李华",
+)
+SAMPLE_FISCAL_BILLS = {
+    "fiscal-bill-31060125-0012345678.pdf": ("上海市非税收入统一票据（电子）", FISCAL_BILL_LINES)
+}
 OFD_NS = "http://www.ofdspec.org/2016"
 Carrier = Literal["custom_data", "custom_tag"]
 
@@ -247,7 +261,7 @@ def main() -> None:
     for name, printout in SAMPLE_OFDS.items():
         (folder / name).write_bytes(ofd(printout))
         print(f"wrote {folder / name}")
-    for name, (title, lines) in SAMPLE_RECEIPTS.items():
+    for name, (title, lines) in {**SAMPLE_RECEIPTS, **SAMPLE_FISCAL_BILLS}.items():
         (folder / name).write_bytes(text_pdf(title, *lines))
         print(f"wrote {folder / name}")
 

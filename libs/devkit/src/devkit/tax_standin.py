@@ -46,6 +46,7 @@ def verifier_env() -> dict[str, str]:
 class Invoice:
     total: Decimal  # 价税合计, what a 数电票 is asked by
     state: str = "正常"
+    check_code: str | None = None  # an older 普通发票's 校验码: asked by its last six (jym)
 
 
 @dataclass
@@ -54,8 +55,10 @@ class TaxPlatformStandIn:
     down: bool = False
     asked: list[dict[str, str]] = field(default_factory=list)
 
-    def knows(self, number: str, total: Decimal | str, state: str = "正常") -> None:
-        self.invoices[number] = Invoice(Decimal(str(total)), state)
+    def knows(
+        self, number: str, total: Decimal | str, state: str = "正常", check_code: str | None = None
+    ) -> None:
+        self.invoices[number] = Invoice(Decimal(str(total)), state, check_code)
 
     def app(self) -> FastAPI:
         app = FastAPI(title="查验 provider stand-in")
@@ -81,6 +84,10 @@ class TaxPlatformStandIn:
             invoice = self.invoices.get(form["fphm"])
             if invoice is None:
                 return {**answer, "code": 201, "msg": "查无此票", "charge": True}
+            if invoice.check_code and not form.get("jym"):
+                return {**answer, "code": 400, "msg": "校验码后六位不能为空"}
+            if invoice.check_code and form["jym"] != invoice.check_code[-6:]:
+                return {**answer, "code": 202, "msg": "不一致", "charge": True}
             if Decimal(form.get("je") or "0") != invoice.total:
                 return {**answer, "code": 202, "msg": "不一致", "charge": True}
             data = {"fphm": form["fphm"], "kprq": form["kprq"], "jshj": str(invoice.total)}

@@ -110,6 +110,7 @@ class InvoiceQuery:
     issue_date: str  # YYYY-MM-DD
     total: Decimal  # 价税合计, what a 数电票 is asked by
     seller_tax_id: str
+    check_code: str | None = None  # an older 普通发票's 校验码, of which 查验 asks the last 6
 
 
 class VerifierUnavailable(Exception):

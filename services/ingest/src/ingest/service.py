@@ -204,10 +204,8 @@ class IngestService:
         async with self._unit():
             if (kept := await self._keys.claim(key, fingerprint, event)) is not None:
                 return kept  # the claim names whoever took the key first
-            invoices = [i.booking_key for i in event.invoices]
-            invoices += [r.booking_key for r in event.receipts]
             if conflicts := await self._bookings.claim(
-                invoices, event.document_id, event.fonds_code
+                event.booking_keys, event.document_id, event.fonds_code
             ):
                 raise _InvoicesBooked(conflicts)
             await self._submissions.record(

@@ -45,6 +45,7 @@ def query_of(invoice: EInvoice | InvoiceRef) -> InvoiceQuery:
         invoice.issue_date,
         total,
         invoice.seller_tax_id,
+        invoice.check_code,
     )
 
 

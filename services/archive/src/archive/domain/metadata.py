@@ -38,6 +38,7 @@ from contracts.records import (
     BureauSignature,
     CheckOutcome,
     CheckResult,
+    FiscalBillRef,
     InvoiceRef,
     StoredFile,
     VerifiedSignature,
@@ -115,6 +116,8 @@ def metadata_xml(r: RecordArchived) -> bytes:
         d.add(None, "电子发票", None, **invoice_attributes(i), **_format_2_attributes(i))
     for receipt in r.receipts:
         d.add(None, "银行电子回单", None, **_receipt(receipt))
+    for bill in r.fiscal_bills:
+        d.add(None, "财政电子票据", None, **_fiscal_bill(bill))
     conclusion = r.check_conclusion.text if r.check_conclusion else "未记录"
     d.add(None, "四性检测", conclusion, 报告="check-report.json")
     d.add(None, "信息系统描述", SYSTEM)
@@ -122,6 +125,21 @@ def metadata_xml(r: RecordArchived) -> bytes:
     ET.indent(d.root)
     document: bytes = ET.tostring(d.root, encoding="utf-8", xml_declaration=True)
     return document
+
+
+def _fiscal_bill(b: FiscalBillRef) -> dict[str, str]:
+    found = {
+        "票据代码": b.bill_code,
+        "票据号码": b.bill_number,
+        "票据名称": b.kind,
+        "开票日期": b.issue_date,
+        "交款人": b.payer,
+        "交款人统一社会信用代码": b.payer_id,
+        "收款单位": b.payee,
+        "金额合计": f"{b.total.amount:.2f}",
+        "校验码": b.check_code,
+    }
+    return {k: v for k, v in found.items() if v}
 
 
 SIDES = {"payer": "付款人", "payee": "收款人", "unknown": "未匹配"}

@@ -113,6 +113,7 @@ def archive(
         archived_at=at,
         invoices=doc.invoices,
         receipts=doc.receipts,
+        fiscal_bills=doc.fiscal_bills,
         check_report=report,
         check_conclusion=conclude(report),
         review_required=doc.review_required

@@ -6,7 +6,8 @@ What its published documentation says, and this adapter does (the pages are cite
 - ``POST {AAP_INGEST_VERIFY_URL}`` (``https://api.jumdata.com/invoice/validate/v2``), form
   encoded: ``appId``, ``timestamp`` (ms), ``sign`` = hex SHA-256 of appId + appSecret +
   timestamp; ``fphm`` 发票号码, ``kprq`` 开票日期 YYYYMMDD, ``fpdm`` 发票代码 (older invoices
-  only), ``je`` (for a 数电票: 价税合计).
+  only), ``jym`` 校验码后六位 (an older 普通发票's, where intake read its 校验码), ``je`` (for a
+  数电票: 价税合计).
 - The answer's ``code``: 200 found, 201 查无此票, 202 不一致; 203 (the day's five 查验 of one
   invoice used), 206 (being verified), 500, 502, 606, 609, 610 and the account's 601–607: ask
   again later; any other code is an answer the archivist reads (held for review, naming it).
@@ -83,6 +84,8 @@ class HttpInvoiceVerifier:
         }
         if query.code:
             form["fpdm"] = query.code
+        if query.check_code:
+            form["jym"] = query.check_code[-6:]
         try:
             r = await self._http.post(self._url, data=form)
             answer: dict[str, Any] = r.json()

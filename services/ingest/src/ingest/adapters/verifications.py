@@ -32,6 +32,7 @@ class Verifications:
             "issue_date": q.issue_date,
             "total": str(q.total),
             "seller_tax_id": q.seller_tax_id,
+            "check_code": q.check_code,
         }
         async with self._pool.connection() as conn:
             await conn.execute(
@@ -84,7 +85,12 @@ def _verification(r: dict[str, Any]) -> Verification:
         fonds_code=r["fonds_code"],
         booking_key=r["booking_key"],
         query=InvoiceQuery(
-            q["number"], q["code"], q["issue_date"], Decimal(q["total"]), q["seller_tax_id"]
+            q["number"],
+            q["code"],
+            q["issue_date"],
+            Decimal(q["total"]),
+            q["seller_tax_id"],
+            q.get("check_code"),  # absent from what was asked before 校验码 were read
         ),
         verification=InvoiceVerification(
             status=InvoiceStatus(r["status"]),

@@ -66,6 +66,7 @@ from contracts.records import (
     CheckFinding,
     CheckOutcome,
     CheckResult,
+    FiscalBillRef,
     InvoiceStatus,
     InvoiceVerification,
     company_key,
@@ -77,6 +78,7 @@ from ingest.parsers.bank_receipt import BankReceipt
 from ingest.parsers.einvoice import EInvoice
 from ingest.parsers.files import ReadFile
 from ingest.parsers.findings import Finding
+from ingest.parsers.fiscal_bill import FiscalBill
 from ingest.parsers.invoice_text import PrintedInvoice
 from ingest.parsers.material import MaterialExport
 from ingest.parsers.voucher import VoucherExport
@@ -170,9 +172,20 @@ class Upload:
         return invoice_booking_key(invoice.invoice_number, invoice.invoice_code, party)
 
     def booking_keys(self) -> list[str]:
-        """Each invoice's and each bank receipt's: what a second booking of is 重复入账."""
+        """Each invoice's, bank receipt's and fiscal e-bill's: what a second booking of is
+        重复入账."""
         invoices = [self.booking_key(inv) for _, inv in self.invoices()]
-        return invoices + [r.booking_key for _, r in self.receipts()]
+        bills = [b.booking_key for _, b in self.fiscal_bills()]
+        return invoices + [r.booking_key for _, r in self.receipts()] + bills
+
+    def fiscal_bills(self) -> list[tuple[ReadFile, FiscalBillRef]]:
+        """Each fiscal e-bill (财政电子票据) whose fields could be read, as the record keeps it."""
+        currency = self.voucher.currency if self.voucher else "CNY"
+        return [
+            (f, _fiscal_bill_ref(f, b, currency))
+            for f in self.attachments
+            if (b := f.fiscal_bill) is not None and b.problem is None
+        ]
 
     def receipt_side(self, r: BankReceipt) -> Literal["payer", "payee", "unknown"]:
         """The company's side of a transfer: payee where a 银行存款 (1002) line is debited with
@@ -399,10 +412,10 @@ def _key_held(u: Upload) -> Found | Skipped:
 
 def _booked_once(u: Upload) -> Found | Skipped:
     """One booking per invoice and party, whichever of its XML, OFD or PDF came first; one per
-    bank receipt and side."""
-    invoices, receipts = u.invoices(), u.receipts()
-    if not invoices and not receipts:
-        return not_applicable("no e-invoice or bank receipt in the upload")
+    bank receipt and side; one per fiscal e-bill and payer."""
+    invoices, receipts, bills = u.invoices(), u.receipts(), u.fiscal_bills()
+    if not invoices and not receipts and not bills:
+        return not_applicable("no e-invoice, bank receipt or fiscal e-bill in the upload")
     found, seen = [], set()
     # Each booking: the file, its key, what it is, whose side it is, where it was read from.
     booked: list[tuple[ReadFile, str, str, str, str]] = [
@@ -410,6 +423,10 @@ def _booked_once(u: Upload) -> Found | Skipped:
         for f, inv in invoices
     ]
     booked += [(f, r.booking_key, f"bank receipt {r.number}", r.side, "") for f, r in receipts]
+    booked += [
+        (f, b.booking_key, f"fiscal e-bill {b.bill_code}-{b.bill_number}", "payer", "")
+        for f, b in bills
+    ]
     for f, key, what, side, read in booked:
         if key in seen:
             found.append(at(f, f"{what} is attached twice"))
@@ -422,15 +439,33 @@ def _booked_once(u: Upload) -> Found | Skipped:
     return found
 
 
+def _fiscal_bill_ref(f: ReadFile, b: FiscalBill, currency: str) -> FiscalBillRef:
+    assert b.issue_date and b.payer and b.total is not None  # read whole: no problem named
+    return FiscalBillRef(
+        bill_code=b.code,
+        bill_number=b.number,
+        kind=b.kind,
+        issue_date=b.issue_date,
+        payer=b.payer,
+        payer_id=b.payer_id,
+        payee=b.payee,
+        total=Money(amount=b.total, currency=currency),
+        check_code=b.check_code,
+        file_sha256=f.ref.sha256,
+    )
+
+
 def _read_from(inv: EInvoice) -> str:
     return f"; read from {READ_FROM[inv.source]}" if inv.source in READ_FROM else ""
 
 
 def _authentic_source(u: Upload) -> Found | Skipped:
-    """An invoice known only from a printout's text is unauthenticated: held for review."""
+    """An invoice or fiscal e-bill known only from a printout's text is unauthenticated: held
+    for review."""
     printouts = [(f, p) for f in u.attachments if (p := f.printed) is not None]
-    if not printouts and not u.invoices():
-        return not_applicable("no e-invoice in the upload")
+    bills = [(f, b) for f in u.attachments if (b := f.fiscal_bill) is not None]
+    if not printouts and not u.invoices() and not bills:
+        return not_applicable("no e-invoice or fiscal e-bill in the upload")
     signed = {inv.invoice_number for f in u.attachments if (inv := f.invoice) is not None}
     return [
         at(f, _unauthenticated(p))
@@ -439,8 +474,22 @@ def _authentic_source(u: Upload) -> Found | Skipped:
         # a file whose signer (a trust anchor's) vouches for what it shows.
         if p.number not in signed
         and not (p.invoice and u.confirmed(p.number))
-        and not any(s.verified and s.trusted for s in f.signatures)
-    ]
+        and not _vouched_for(f)
+    ] + [at(f, _unauthenticated_bill(b)) for f, b in bills if b.problem or not _vouched_for(f)]
+
+
+def _vouched_for(f: ReadFile) -> bool:
+    """The file's own signature, verified, by a signer who chains to a trust anchor."""
+    return any(s.verified and s.trusted for s in f.signatures)
+
+
+def _unauthenticated_bill(b: FiscalBill) -> str:
+    if b.problem:
+        return f"fiscal e-bill {b.key}: {b.problem}; it could not be checked for duplicate booking"
+    return (
+        f"fiscal e-bill {b.key} is read from its printout's text only, which anyone can edit: "
+        "held until a signature confirms it"
+    )
 
 
 READ_FROM = {

@@ -10,7 +10,7 @@ import hashlib
 import json
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -23,6 +23,7 @@ from contracts.records import (
     CheckConclusion,
     CheckOutcome,
     CheckResult,
+    FiscalBillRef,
     InvoiceRef,
     InvoiceVerification,
     StoredFile,
@@ -54,6 +55,7 @@ class Assessment:
     review_required: bool
     invoices: list[InvoiceRef]
     receipts: list[BankReceiptRef]
+    fiscal_bills: list[FiscalBillRef] = field(default_factory=list)
 
     @property
     def accepted(self) -> bool:
@@ -118,6 +120,7 @@ def _invoice_ref(upload: Upload, inv: EInvoice, f: ReadFile, currency: str) -> I
     return InvoiceRef(
         invoice_number=inv.invoice_number,
         invoice_code=inv.invoice_code,
+        check_code=inv.check_code,
         source=inv.source,
         booked_by=upload.booked_by(inv),
         seller_tax_id=inv.seller_tax_id,
@@ -168,6 +171,7 @@ def assess(
         review_required=bool(verdict.for_review),
         invoices=[_invoice_ref(upload, inv, f, currency) for f, inv in upload.invoices()],
         receipts=[r for _, r in upload.receipts()],
+        fiscal_bills=[b for _, b in upload.fiscal_bills()],
     )
 
 
@@ -289,6 +293,7 @@ def ingested_event(
         submitted_at=at,
         invoices=tuple(a.invoices),
         receipts=tuple(a.receipts),
+        fiscal_bills=tuple(a.fiscal_bills),
         check_report=tuple(a.report),
         check_conclusion=a.conclusion,
         review_required=a.review_required,

@@ -62,6 +62,7 @@ class EInvoice:
     lines: tuple[InvoiceLine, ...]
     signed: bool  # a Signature / SignatureValue element is present
     invoice_code: str | None = None  # an older e-invoice's 发票代码
+    check_code: str | None = None  # …and its 校验码 (20 digits): 查验 of a 普通发票 asks its last 6
     # Where its fields were read: a printout's text or an OFD's data is unauthenticated.
     source: Literal["xml", "printout_text", "ofd_data"] = "xml"
     bureau_signature: BureauSignature | None = None

@@ -14,6 +14,7 @@ from contracts.formats import XLSX, format_of, type_problem
 from contracts.records import FileRef
 from ingest.parsers.bank_receipt import BankReceipt, read_bank_receipt
 from ingest.parsers.einvoice import EInvoice, is_einvoice, parse_einvoice
+from ingest.parsers.fiscal_bill import FiscalBill, read_fiscal_bill
 from ingest.parsers.invoice_text import PrintedInvoice, read_printed_invoice
 from ingest.parsers.material import MaterialRead, read_material
 from ingest.parsers.ofd import OfdRead, read_ofd
@@ -56,6 +57,7 @@ class ReadFile:
     ofd: OfdRead | None = None
     printed: PrintedInvoice | None = None  # the invoice a PDF or OFD printout's text shows
     receipt: BankReceipt | None = None  # the bank e-receipt a PDF's or OFD's text shows
+    fiscal_bill: FiscalBill | None = None  # the 财政电子票据 a PDF's or OFD's text shows
     workbook: WorkbookRead | None = None
     unreadable: str | None = None  # could not be read at all: a limit, a parser fault
 
@@ -137,7 +139,8 @@ def read_file(
     if file.media_type == "application/pdf" and file.data.startswith(b"%PDF-"):
         pdf = read_pdf(file.data, anchors)
         printed, receipt = read_printed_invoice(pdf.text), read_bank_receipt(pdf.text)
-        return _with(read, pdf=pdf, printed=printed, receipt=receipt)
+        bill = read_fiscal_bill(pdf.text)
+        return _with(read, pdf=pdf, printed=printed, receipt=receipt, fiscal_bill=bill)
     if file.media_type == "application/ofd" and file.data.startswith(b"PK"):
         ofd = read_ofd(file.data)
         if ofd.signed and ofd.problem is None and not ofd.encrypted and not ofd.private_compression:
@@ -145,7 +148,8 @@ def read_file(
         shown, receipt = read_printed_invoice(ofd.text), read_bank_receipt(ofd.text)
         if "发票号码" in ofd.fields:  # its structured data, where it carries one
             shown = read_ofd_invoice(ofd.fields, shown)
-        return _with(read, ofd=ofd, printed=shown, receipt=receipt)
+        bill = read_fiscal_bill(ofd.text)
+        return _with(read, ofd=ofd, printed=shown, receipt=receipt, fiscal_bill=bill)
     if file.media_type == XLSX:
         return _with(read, workbook=read_workbook(file.data))
     return read

@@ -6,7 +6,8 @@ upload is held for review until a signature or 查验 confirms it (AAP-INVOICE-S
 labels are those a 数电票 printout carries: 发票号码, 开票日期, 名称 and
 统一社会信用代码/纳税人识别号 of 购买方 then 销售方 (left to right, as a reader extracts them),
 合计 (amount and tax), 价税合计（小写）.
-An older e-invoice prints 发票代码 (10 or 12 digits) beside an 8-digit 发票号码.
+An older e-invoice prints 发票代码 (10 or 12 digits) beside an 8-digit 发票号码, and a 普通发票 its
+校验码 (20 digits, printed in groups of five), whose last six 查验 asks with.
 """
 
 from __future__ import annotations
@@ -18,13 +19,15 @@ from decimal import Decimal
 
 from ingest.parsers.einvoice import EInvoice
 
-_NUMBER = re.compile(r"发票号码[:：]?\s*(\d{20}|\d{8})(?!\d)")
-_CODE = re.compile(r"发票代码[:：]?\s*(\d{12}|\d{10})(?!\d)")
-_DATE = re.compile(r"开票日期[:：]?\s*(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
+# [0-9], never \d: \d takes any script's digits (٠…٩), which no number of these is.
+_NUMBER = re.compile(r"发票号码[:：]?\s*([0-9]{20}|[0-9]{8})(?![0-9])")
+_CODE = re.compile(r"发票代码[:：]?\s*([0-9]{12}|[0-9]{10})(?![0-9])")
+_CHECK = re.compile(r"校\s*验\s*码[:：]?\s*((?:[0-9]\s*){20})(?![0-9])")
+_DATE = re.compile(r"开票日期[:：]?\s*([0-9]{4})\s*年\s*([0-9]{1,2})\s*月\s*([0-9]{1,2})\s*日")
 _TAX_ID = re.compile(r"(?:统一社会信用代码/纳税人识别号|纳税人识别号)[:：]?\s*([0-9A-Z]{15,20})")
 _NAME = re.compile(r"名\s*称[:：]\s*(\S+)")
-_SUM = re.compile(r"合\s*计\s*[¥￥]?\s*(-?[\d,]+\.\d{2})\s+[¥￥]?\s*(-?[\d,]+\.\d{2})")
-_TOTAL = re.compile(r"[（(]\s*小写\s*[)）]\s*[¥￥]?\s*(-?[\d,]+\.\d{2})")
+_SUM = re.compile(r"合\s*计\s*[¥￥]?\s*(-?[0-9,]+\.[0-9]{2})\s+[¥￥]?\s*(-?[0-9,]+\.[0-9]{2})")
+_TOTAL = re.compile(r"[（(]\s*小写\s*[)）]\s*[¥￥]?\s*(-?[0-9,]+\.[0-9]{2})")
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,7 @@ def read_printed_invoice(text: str) -> PrintedInvoice | None:
     if number is None:
         return None
     code = _CODE.search(text)
+    check = _CHECK.search(text)
     date = _DATE.search(text)
     tax_ids = _TAX_ID.findall(text)
     names = _NAME.findall(text)
@@ -70,6 +74,7 @@ def read_printed_invoice(text: str) -> PrintedInvoice | None:
         EInvoice(
             invoice_number=number[1],
             invoice_code=code[1] if code else None,
+            check_code=re.sub(r"\s", "", check[1]) if code and check else None,
             issue_date=issued,
             seller_tax_id=tax_ids[1],
             seller_name=seller,

@@ -36,9 +36,11 @@ TAGGED = {
     "TaxExclusiveTotalAmount": "合计金额",
     "TaxTotalAmount": "合计税额",
     "TaxInclusiveTotalAmount": "价税合计",
+    "InvoiceCheckCode": "校验码",
 }
-_NUMBER = re.compile(r"^(\d{20}|\d{8})$")
-_DATE = re.compile(r"^(\d{4})\s*[年-]\s*(\d{1,2})\s*[月-]\s*(\d{1,2})")
+_CHECK_CODE = re.compile(r"^[0-9]{20}$")
+_NUMBER = re.compile(r"^([0-9]{20}|[0-9]{8})$")
+_DATE = re.compile(r"^([0-9]{4})\s*[年-]\s*([0-9]{1,2})\s*[月-]\s*([0-9]{1,2})")
 
 
 def read_ofd_invoice(fields: Mapping[str, str], text: PrintedInvoice | None) -> PrintedInvoice:
@@ -73,6 +75,7 @@ def read_ofd_invoice(fields: Mapping[str, str], text: PrintedInvoice | None) -> 
         EInvoice(
             invoice_number=number,
             invoice_code=fields.get("发票代码") or None,
+            check_code=_check_code(fields.get("校验码", ""), fields.get("发票代码")),
             issue_date=issued,
             seller_tax_id=seller,
             seller_name=fields.get("销售方名称") or (shown.seller_name if shown else ""),
@@ -106,3 +109,9 @@ def _decimal(text: str | None) -> Decimal | None:
     except InvalidOperation:
         return None
     return value if value.is_finite() else None
+
+
+def _check_code(text: str, code: str | None) -> str | None:
+    """An older invoice's 校验码, where its data gives one of 20 digits (spaces dropped)."""
+    digits = re.sub(r"\s", "", text)
+    return digits if code and _CHECK_CODE.match(digits) else None
