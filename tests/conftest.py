@@ -18,8 +18,8 @@ import pytest
 from devkit import pg_access
 from devkit.identity import ISSUER, service_env
 from devkit.namespace import as_local_administrator, discard, provision
-from devkit.ofd_seals import local_anchors
-from devkit.ofd_seals import verifier as ofd_seal_verifier
+from devkit.sm2 import local_anchors
+from devkit.sm2 import verifier as sm2_verifier
 from devkit.stack import LOCAL_CLAMD, LOCAL_ROLE_SEED, SERVICES
 from devkit.tax_standin import verifier_env
 from devkit.testing import InProcessPermission, archived_metadata_problems, running
@@ -57,7 +57,7 @@ def platform() -> Iterator[PlatformSettings]:
     # Signatures are judged against the checkout's own CAs (devkit.pki for PDFs, an SM2 one for
     # OFD seals), whose signers the tests sign and seal with; OFD seals by the real verifier.
     os.environ.setdefault("AAP_INGEST_TRUST_ANCHORS", str(local_anchors()))
-    os.environ.setdefault("AAP_INGEST_OFD_SEAL_VERIFIER", str(ofd_seal_verifier()))
+    os.environ.setdefault("AAP_INGEST_SM2_VERIFIER", str(sm2_verifier()))
     # 查验 asks the stand-in provider at its port: served by the tests about 查验; elsewhere the
     # platform "does not answer", the gap is recorded and nothing waits on it.
     for name, value in verifier_env().items():

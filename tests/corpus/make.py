@@ -18,10 +18,10 @@ from pathlib import Path
 
 from pypdf import PdfWriter
 
-from devkit.ofd_seals import SealAuthority
 from devkit.pki import Authority, amended, sign_pdf
 from devkit.sample_invoices import SAMPLE_OFDS, text_pdf
 from devkit.sample_invoices import ofd as ofd_invoice
+from devkit.sm2 import Sm2Authority
 
 HERE = Path(__file__).resolve().parent
 SAMPLES = HERE.parents[1] / "samples"
@@ -230,7 +230,7 @@ def main() -> None:
         held="AAP-INVOICE-SOURCE",
     )
     # Sealed OFDs (GB/T 38540) a forger reworked: the seal verifier must never see, or pass, them.
-    authority = SealAuthority.make(Path(tempfile.mkdtemp(prefix="corpus-sm2-")), "corpus CA")
+    authority = Sm2Authority.make(Path(tempfile.mkdtemp(prefix="corpus-sm2-")), "corpus CA")
 
     def sealed(number: str) -> dict[str, bytes]:
         data = authority.seal(

@@ -734,7 +734,7 @@ async def test_a_signed_receipt_is_verified_and_an_altered_copy_refused(
     assert "不在信任锚中的 CA" in line(untrusted, "AAP-SIGNER-TRUSTED")["detail"]
 
 
-async def test_a_sealed_ofd_invoice_is_verified_and_an_altered_copy_refused(
+async def test_a_sealed_ofd_invoice_and_an_sm2_signed_pdf_are_verified(
     platform: PlatformSettings,
     permission: InProcessPermission,
 ) -> None:
@@ -746,8 +746,8 @@ async def test_a_sealed_ofd_invoice_is_verified_and_an_altered_copy_refused(
     import zipfile
     from decimal import Decimal
 
-    from devkit.ofd_seals import local_seal_authority
     from devkit.sample_invoices import Printout, ofd
+    from devkit.sm2 import local_sm2_authority
 
     number = "2531" + str(uuid.uuid4().int)[:16]
     hotel = "北京国贸嘉华酒店管理有限公司"
@@ -757,7 +757,7 @@ async def test_a_sealed_ofd_invoice_is_verified_and_an_altered_copy_refused(
         Decimal("72.45"), "王敏",
     )  # fmt: skip
     seal = f"{hotel}发票专用章"
-    sealed = await asyncio.to_thread(local_seal_authority().seal, ofd(invoice), seal, hotel, hotel)
+    sealed = await asyncio.to_thread(local_sm2_authority().seal, ofd(invoice), seal, hotel, hotel)
     package, out = zipfile.ZipFile(io.BytesIO(sealed)), io.BytesIO()
     with zipfile.ZipFile(out, "w") as altered:
         for info in package.infolist():
@@ -778,9 +778,28 @@ async def test_a_sealed_ofd_invoice_is_verified_and_an_altered_copy_refused(
     def line(answer: Any, code: str) -> dict[str, Any]:
         return next(r for r in answer.json()["check_report"] if r["code"] == code)
 
+    receipt = (SAMPLES / "attachments" / "bank-receipt-20250320-0004411.pdf").read_bytes()
+    bank = "上海浦东发展银行 电子回单专用"
+    sm2_signed = await asyncio.to_thread(local_sm2_authority().sign_pdf, receipt, bank, "浦发银行")
     async with running(ingest_app(permission_transport=permission.transport)) as http:
         tampered = await upload(http, "-A", out.getvalue())
         good = await upload(http, "", sealed)
+        body = json.dumps({**voucher, "voucher_no": f"记-{number[-6:]}-R", "attachment_count": 1})
+        signed_receipt = await http.post(
+            "/v1/vouchers",
+            files=[
+                ("voucher", ("v.json", body.encode())),
+                ("attachments", ("回单.pdf", sm2_signed)),
+            ],
+            headers=as_user(ERP),
+        )
+
+    # The same verifier checks an SM2-signed PDF: a bank's receipt signed with SM2.
+    assert signed_receipt.status_code == 202, signed_receipt.text
+    assert line(signed_receipt, "1-1")["outcome"] == "passed", line(signed_receipt, "1-1")
+    assert bank in line(signed_receipt, "1-1")["detail"]
+    [by_bank] = signed_receipt.json()["files"][1]["verified"]
+    assert (by_bank["algorithm"], by_bank["trusted"]) == ("sm2_sm3", True)
 
     assert tampered.status_code == 422, tampered.text
     [problem] = [p for p in tampered.json()["problems"] if p["field"] == "check 1-1"]

@@ -9,6 +9,7 @@ import json
 import tempfile
 import zipfile
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 from hypothesis import assume, given
@@ -16,13 +17,13 @@ from hypothesis import strategies as st
 from openpyxl import Workbook
 from pypdf import PdfReader
 
-from contracts.records import CheckOutcome, FiscalBillRef, InvoiceRef
+from contracts.records import CheckOutcome, CheckResult, FiscalBillRef, InvoiceRef
 from contracts.types import Money
 from devkit.fuzzing import JSON, TooSlow, fuzz_settings, mutated, within
-from devkit.ofd_seals import SealAuthority
-from devkit.ofd_seals import verifier as ofd_seal_verifier
-from devkit.pki import Authority, sign_pdf
+from devkit.pki import Authority, sign_pdf, sign_xml
 from devkit.sample_invoices import FISCAL_BILL_LINES, RECEIPT_LINES
+from devkit.sm2 import Sm2Authority
+from devkit.sm2 import verifier as sm2_verifier
 from ingest.domain.intake import assess
 from ingest.parsers.archive_package import read_package_entries, read_package_index
 from ingest.parsers.bank_receipt import read_bank_receipt
@@ -33,8 +34,8 @@ from ingest.parsers.invoice_text import read_printed_invoice
 from ingest.parsers.journal import load_profiles
 from ingest.parsers.journal_file import read_journal_file
 from ingest.parsers.ofd_invoice import read_ofd_invoice
-from ingest.parsers.ofd_seals import OfdSealVerifier
-from ingest.parsers.signatures import TrustAnchors
+from ingest.parsers.signatures import CheckedSignature, TrustAnchors
+from ingest.parsers.sm2_verifier import Sm2Verifier
 from ingest.parsers.tables import JournalLimits
 from ingest.parsers.voucher import read_voucher
 
@@ -308,7 +309,23 @@ def test_any_pdf_is_read_or_refused(data: bytes) -> None:
 SIGNER = Authority.root("模糊测试 根证书")
 RECEIPT = (SAMPLES / "attachments" / "bank-receipt-20250320-0004411.pdf").read_bytes()
 SIGNED = sign_pdf(RECEIPT, SIGNER.issue("模糊测试 签名人", "模糊测试公司"))
+SM2 = Sm2Verifier((str(sm2_verifier()),))
 CONTENTS = SIGNED.index(b"/Contents <")  # the signature itself: outside what it signs
+
+
+def fixity(
+    name: str, media_type: str, data: bytes, anchors: TrustAnchors, sm2: Sm2Verifier | None = None
+) -> tuple[CheckResult, tuple[CheckedSignature, ...]]:
+    """1-1 of a voucher with this one attachment, and the attachment's signatures as read."""
+    with within(20):
+        files = read_upload(
+            UploadedFile("voucher", "v.json", "application/json", VOUCHER),
+            [UploadedFile("attachment", name, media_type, data)],
+            anchors,
+            sm2,
+        )
+    report = assess(files, virus_scan=[None, None], scanner="fuzz").report
+    return next(r for r in report if r.code == "1-1"), files[1].signatures
 
 
 @fuzz_settings()
@@ -319,15 +336,10 @@ def test_a_signed_pdf_changed_anywhere_it_signed_never_passes_1_1(at: int, flip:
     changed = bytearray(SIGNED)
     changed[at] ^= flip
     assume(not CONTENTS <= at < SIGNED.index(b">", CONTENTS))
-    with within(20):
-        files = read_upload(
-            UploadedFile("voucher", "v.json", "application/json", VOUCHER),
-            [UploadedFile("attachment", "r.pdf", "application/pdf", bytes(changed))],
-            TrustAnchors(SIGNER.pem()),
-        )
-    report = assess(files, virus_scan=[None, None], scanner="fuzz").report
-    fixity = next(r for r in report if r.code == "1-1")
-    assert fixity.outcome is not CheckOutcome.PASSED or not files[1].signatures, fixity
+    fixity_1_1, signatures = fixity(
+        "r.pdf", "application/pdf", bytes(changed), TrustAnchors(SIGNER.pem())
+    )
+    assert fixity_1_1.outcome is not CheckOutcome.PASSED or not signatures, fixity_1_1
 
 
 @fuzz_settings()
@@ -405,12 +417,60 @@ def test_any_archive_package_is_read_or_refused(
                 read_package_entries(Path(f.name), [v.voucher, *v.attachments])
 
 
+# The same receipt signed with SM2 (its CMS checked by the SM2 verifier): likewise.
+SM2_CA = Sm2Authority.make(Path(tempfile.mkdtemp(prefix="fuzz-sm2-pdf-")), "模糊测试 SM2 根证书")
+SM2_SIGNED = SM2_CA.sign_pdf(RECEIPT, "模糊测试 签名人", "模糊测试公司")
+SM2_CONTENTS = SM2_SIGNED.index(b"/Contents <")
+
+
+@fuzz_settings()
+@given(st.integers(0, len(SM2_SIGNED) - 1), st.integers(1, 255))
+def test_an_sm2_signed_pdf_changed_anywhere_it_signed_never_passes_1_1(at: int, flip: int) -> None:
+    changed = bytearray(SM2_SIGNED)
+    changed[at] ^= flip
+    assume(not SM2_CONTENTS <= at < SM2_SIGNED.index(b">", SM2_CONTENTS))
+    fixity_1_1, signatures = fixity(
+        "r.pdf", "application/pdf", bytes(changed), TrustAnchors(SM2_CA.pem()), SM2
+    )
+    assert fixity_1_1.outcome is not CheckOutcome.PASSED or not signatures, fixity_1_1
+
+
+# An XML signed with XMLDSig by the same CA: a byte changed in what it signed, 1-1 never passes
+# (bytes outside it, the XML declaration or the certificate's line breaks, may change freely).
+XML_SIGNED = sign_xml(
+    b"<BankReceipt><No>20250320104411000102</No><Amount>56500.00</Amount></BankReceipt>",
+    SIGNER.issue("模糊测试 签名人", "模糊测试公司"),
+)
+
+
+@fuzz_settings()
+@given(st.integers(0, len(XML_SIGNED) - 1), st.integers(1, 127))
+def test_a_signed_xml_changed_anywhere_never_passes_1_1(at: int, flip: int) -> None:
+    changed = bytearray(XML_SIGNED)
+    changed[at] ^= flip
+    assume(bytes(changed).strip() != XML_SIGNED.strip())
+    fixity_1_1, signatures = fixity(
+        "r.xml", "application/xml", bytes(changed), TrustAnchors(SIGNER.pem())
+    )
+    if fixity_1_1.outcome is CheckOutcome.PASSED and signatures:
+        assert signed_content(bytes(changed)) == signed_content(XML_SIGNED), fixity_1_1
+
+
+def signed_content(xml: bytes) -> str:
+    """What an enveloped signature over the whole file signs: the document, canonical, without
+    the signature."""
+    root = ElementTree.fromstring(xml)  # noqa: S314 - the test's own document, read already
+    for signature in root.findall("{http://www.w3.org/2000/09/xmldsig#}Signature"):
+        root.remove(signature)
+    return ElementTree.canonicalize(ElementTree.tostring(root, encoding="unicode"))
+
+
 # An OFD invoice sealed under an SM2 CA trusted for these tests (GB/T 38540, the real verifier):
 # a byte of any file it holds changed, 1-1 never passes. All but Signatures.xml, the list a later
 # seal is added to, which no seal protects by design: a list changed so that it names the same
 # seals is the same list, and one that drops a seal leaves that seal's files unprotected, which
-# fails (test_ofd_seals).
-SEAL_CA = SealAuthority.make(Path(tempfile.mkdtemp(prefix="fuzz-sm2-")), "模糊测试 电子印章 CA")
+# fails (test_ofd_seals: the seal dropped from the list).
+SEAL_CA = Sm2Authority.make(Path(tempfile.mkdtemp(prefix="fuzz-sm2-")), "模糊测试 电子印章 CA")
 SEALED = SEAL_CA.seal(HOTEL_OFD, "模糊测试 发票专用章", "模糊测试公司", "模糊测试公司")
 SEALED_ENTRIES = {
     i.filename: zipfile.ZipFile(io.BytesIO(SEALED)).read(i)
@@ -418,7 +478,6 @@ SEALED_ENTRIES = {
     if not i.is_dir() and not i.filename.endswith("Signatures.xml")
 }
 LIST = "Doc_0/Signs/Signatures.xml"
-SEALS = OfdSealVerifier((str(ofd_seal_verifier()),))
 
 
 @fuzz_settings()
@@ -431,13 +490,7 @@ def test_a_sealed_ofd_changed_in_any_file_never_passes_1_1(name: str, at: int, f
         for entry, data in SEALED_ENTRIES.items():
             z.writestr(entry, bytes(content) if entry == name else data)
         z.writestr(LIST, zipfile.ZipFile(io.BytesIO(SEALED)).read(LIST))
-    with within(20):
-        files = read_upload(
-            UploadedFile("voucher", "v.json", "application/json", VOUCHER),
-            [UploadedFile("attachment", "发票.ofd", "application/ofd", out.getvalue())],
-            TrustAnchors(SEAL_CA.pem()),
-            SEALS,
-        )
-    report = assess(files, virus_scan=[None, None], scanner="fuzz").report
-    fixity = next(r for r in report if r.code == "1-1")
-    assert fixity.outcome is not CheckOutcome.PASSED, (name, fixity)
+    fixity_1_1, _ = fixity(
+        "发票.ofd", "application/ofd", out.getvalue(), TrustAnchors(SEAL_CA.pem()), SM2
+    )
+    assert fixity_1_1.outcome is not CheckOutcome.PASSED, (name, fixity_1_1)

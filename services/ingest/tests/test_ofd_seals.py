@@ -1,7 +1,7 @@
 """OFD seals (签章, GB/T 38540) at intake: verified by the real verifier (ofdrw and
 BouncyCastle in a JVM), 1-1 naming signer, issuer and seal; copies altered after sealing, seals
 forged or used outside their validity refused; a signer outside the trust anchors held. The SM2
-CA, the seals and the sealed OFDs are made here (devkit.ofd_seals)."""
+CA, the seals and the sealed OFDs are made here (devkit.sm2)."""
 
 from __future__ import annotations
 
@@ -18,13 +18,13 @@ import pytest
 
 from contracts.records import CheckOutcome
 from contracts.types import utc_now
-from devkit.ofd_seals import SealAuthority, verifier
 from devkit.sample_invoices import SAMPLE_OFDS, ofd
+from devkit.sm2 import Sm2Authority, verifier
 from ingest.domain.files import UploadedFile
 from ingest.domain.intake import Assessment, assess, ingested_event
 from ingest.parsers.files import read_upload
-from ingest.parsers.ofd_seals import NOT_CONFIGURED, OfdSealVerifier
 from ingest.parsers.signatures import TrustAnchors
+from ingest.parsers.sm2_verifier import NOT_CONFIGURED, Sm2Verifier
 
 SAMPLES = Path(__file__).resolve().parents[3] / "samples"
 VOUCHER = (SAMPLES / "vouchers" / "2025-03-ji-0001.json").read_bytes()
@@ -35,21 +35,21 @@ PAGE = "Doc_0/Pages/Page_0/Content.xml"
 
 
 @pytest.fixture(scope="module")
-def seals() -> OfdSealVerifier:
-    return OfdSealVerifier((str(verifier()),))
+def seals() -> Sm2Verifier:
+    return Sm2Verifier((str(verifier()),))
 
 
 @pytest.fixture(scope="module")
-def ca(tmp_path_factory: pytest.TempPathFactory) -> SealAuthority:
-    return SealAuthority.make(tmp_path_factory.mktemp("sm2-ca"), "某电子印章 CA")
+def ca(tmp_path_factory: pytest.TempPathFactory) -> Sm2Authority:
+    return Sm2Authority.make(tmp_path_factory.mktemp("sm2-ca"), "某电子印章 CA")
 
 
 @pytest.fixture(scope="module")
-def sealed(ca: SealAuthority) -> bytes:
+def sealed(ca: Sm2Authority) -> bytes:
     return ca.seal(ofd(HOTEL), SEAL, SIGNER, SIGNER)
 
 
-def checked(invoice: bytes, anchors: TrustAnchors, seals: OfdSealVerifier | None) -> Assessment:
+def checked(invoice: bytes, anchors: TrustAnchors, seals: Sm2Verifier | None) -> Assessment:
     doc = json.loads(VOUCHER) | {"attachment_count": 1}
     voucher = UploadedFile("voucher", "v.json", "application/json", json.dumps(doc).encode())
     attachment = UploadedFile("attachment", "发票.ofd", "application/ofd", invoice)
@@ -62,7 +62,7 @@ def line(a: Assessment, code: str) -> tuple[CheckOutcome, str]:
     return r.outcome, r.detail
 
 
-def trusting(*authorities: SealAuthority) -> TrustAnchors:
+def trusting(*authorities: Sm2Authority) -> TrustAnchors:
     return TrustAnchors(b"".join(a.pem() for a in authorities))
 
 
@@ -83,7 +83,7 @@ def entry(data: bytes, name: str) -> bytes:
 
 
 def test_a_sealed_ofd_passes_naming_signer_issuer_and_seal_and_confirms_its_invoice(
-    sealed: bytes, ca: SealAuthority, seals: OfdSealVerifier
+    sealed: bytes, ca: Sm2Authority, seals: Sm2Verifier
 ) -> None:
     a = checked(sealed, trusting(ca), seals)
     fixity, detail = line(a, "1-1")
@@ -101,7 +101,7 @@ def test_a_sealed_ofd_passes_naming_signer_issuer_and_seal_and_confirms_its_invo
 
 
 def test_a_page_altered_after_sealing_is_refused_naming_the_file(
-    sealed: bytes, ca: SealAuthority, seals: OfdSealVerifier
+    sealed: bytes, ca: Sm2Authority, seals: Sm2Verifier
 ) -> None:
     page = entry(sealed, PAGE).replace(b"1280.00", b"9280.00")
     assert page != entry(sealed, PAGE)
@@ -112,7 +112,7 @@ def test_a_page_altered_after_sealing_is_refused_naming_the_file(
 
 
 def test_digests_forged_to_match_an_altered_page_fail_on_the_signature_value(
-    sealed: bytes, ca: SealAuthority, seals: OfdSealVerifier
+    sealed: bytes, ca: Sm2Authority, seals: Sm2Verifier
 ) -> None:
     """A forger who alters a page and rewrites its digest in Signature.xml: the seal's signature
     over Signature.xml no longer verifies."""
@@ -131,7 +131,7 @@ def test_digests_forged_to_match_an_altered_page_fail_on_the_signature_value(
 
 
 def test_a_file_added_after_sealing_is_refused(
-    sealed: bytes, ca: SealAuthority, seals: OfdSealVerifier
+    sealed: bytes, ca: Sm2Authority, seals: Sm2Verifier
 ) -> None:
     stamped = rezipped(sealed, {}, {"Doc_0/Annots/Annot_0.xml": b"<Annotations/>"})
     a = checked(stamped, trusting(ca), seals)
@@ -140,9 +140,7 @@ def test_a_file_added_after_sealing_is_refused(
     assert "/Doc_0/Annots/Annot_0.xml" in detail and "added" in detail, detail
 
 
-def test_a_seal_used_outside_its_validity_is_refused(
-    ca: SealAuthority, seals: OfdSealVerifier
-) -> None:
+def test_a_seal_used_outside_its_validity_is_refused(ca: Sm2Authority, seals: Sm2Verifier) -> None:
     expired = ca.seal(ofd(HOTEL), "过期的发票专用章", SIGNER, SIGNER, days=-3)
     fixity, detail = line(checked(expired, trusting(ca), seals), "1-1")
     assert fixity is CheckOutcome.FAILED
@@ -150,7 +148,7 @@ def test_a_seal_used_outside_its_validity_is_refused(
 
 
 def test_a_seal_that_cannot_be_read_is_refused(
-    sealed: bytes, ca: SealAuthority, seals: OfdSealVerifier
+    sealed: bytes, ca: Sm2Authority, seals: Sm2Verifier
 ) -> None:
     broken = rezipped(sealed, {"Doc_0/Signs/Sign_0/SignedValue.dat": b"\x30\x03\x02\x01\x05"})
     a = checked(broken, trusting(ca), seals)
@@ -160,9 +158,9 @@ def test_a_seal_that_cannot_be_read_is_refused(
 
 
 def test_a_seal_under_another_ca_is_verified_and_held_for_review(
-    sealed: bytes, seals: OfdSealVerifier, tmp_path: Path
+    sealed: bytes, seals: Sm2Verifier, tmp_path: Path
 ) -> None:
-    other = SealAuthority.make(tmp_path / "other", "另一家 CA")
+    other = Sm2Authority.make(tmp_path / "other", "另一家 CA")
     a = checked(sealed, trusting(other), seals)
     assert line(a, "1-1")[0] is CheckOutcome.PASSED
     trusted, detail = line(a, "AAP-SIGNER-TRUSTED")
@@ -173,7 +171,7 @@ def test_a_seal_under_another_ca_is_verified_and_held_for_review(
 
 
 def test_without_a_verifier_the_gap_is_recorded_and_the_invoice_held(
-    sealed: bytes, ca: SealAuthority
+    sealed: bytes, ca: Sm2Authority
 ) -> None:
     a = checked(sealed, trusting(ca), None)
     fixity, detail = line(a, "1-1")
@@ -183,30 +181,30 @@ def test_without_a_verifier_the_gap_is_recorded_and_the_invoice_held(
 
 
 def test_a_verifier_that_overruns_is_stopped_and_the_next_file_gets_a_fresh_one(
-    sealed: bytes, seals: OfdSealVerifier, tmp_path: Path
+    sealed: bytes, seals: Sm2Verifier, tmp_path: Path
 ) -> None:
     """One verifier per worker is kept running; one that does not answer in time is killed,
     the file is not verified (saying why), and the next file starts another."""
     silent = tmp_path / "silent-verifier"
     silent.write_text("#!/bin/sh\nexec sleep 60\n")
     silent.chmod(0o755)
-    stuck = OfdSealVerifier((str(silent),), seconds=0.5)
-    [unverified] = stuck.verify(sealed, TrustAnchors())
-    assert unverified.problem == "the OFD seal verifier took over 0.5 s"
-    [again] = stuck.verify(sealed, TrustAnchors())
+    stuck = Sm2Verifier((str(silent),), seconds=0.5)
+    [unverified] = stuck.ofd_seals(sealed, TrustAnchors())
+    assert unverified.problem == "the SM2 verifier took over 0.5 s"
+    [again] = stuck.ofd_seals(sealed, TrustAnchors())
     assert again.problem == unverified.problem  # a new one, as silent as the first
-    [checked_one] = seals.verify(sealed, TrustAnchors())
+    [checked_one] = seals.ofd_seals(sealed, TrustAnchors())
     assert checked_one.verified and checked_one.trusted is None
 
 
 def test_a_verifier_that_stops_is_named() -> None:
-    gone = OfdSealVerifier(("/bin/true",))
-    [unverified] = gone.verify(b"PK", TrustAnchors())
-    assert unverified.problem.startswith("the OFD seal verifier stopped")
+    gone = Sm2Verifier(("/bin/true",))
+    [unverified] = gone.ofd_seals(b"PK", TrustAnchors())
+    assert unverified.problem.startswith("the SM2 verifier stopped")
 
 
 def test_a_seal_dropped_from_the_list_leaves_its_files_unprotected_and_is_refused(
-    sealed: bytes, ca: SealAuthority, seals: OfdSealVerifier
+    sealed: bytes, ca: Sm2Authority, seals: Sm2Verifier
 ) -> None:
     """Signatures.xml is the list later seals are added to, so no seal protects it: a second
     seal dropped from it leaves that seal's files in the package unprotected, which is

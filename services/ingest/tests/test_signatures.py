@@ -1,6 +1,6 @@
 """Signed PDFs at intake: verified (1-1 naming signer and issuer), altered copies refused, a
 signer outside the customer's trust anchors held for review. The CAs and signatures are made
-here (devkit.pki): RSA and ECDSA, as banks and e-invoice platforms sign."""
+here: RSA and ECDSA (devkit.pki) and SM2 (devkit.sm2), as banks and e-invoice platforms sign."""
 
 from __future__ import annotations
 
@@ -13,10 +13,12 @@ import pytest
 from contracts.records import CheckOutcome
 from contracts.types import utc_now
 from devkit.pki import Authority, Signer, altered, amended, sign_pdf
+from devkit.sm2 import Sm2Authority, verifier
 from ingest.domain.files import UploadedFile
 from ingest.domain.intake import Assessment, assess, ingested_event
 from ingest.parsers.files import read_upload
 from ingest.parsers.signatures import TrustAnchors
+from ingest.parsers.sm2_verifier import Sm2Verifier
 
 SAMPLES = Path(__file__).resolve().parents[3] / "samples"
 VOUCHER = (SAMPLES / "vouchers" / "2025-03-ji-0001.json").read_bytes()
@@ -39,12 +41,12 @@ def signed(bank: Signer) -> bytes:
     return sign_pdf(RECEIPT, bank)
 
 
-def checked(receipt: bytes, anchors: TrustAnchors) -> Assessment:
+def checked(receipt: bytes, anchors: TrustAnchors, sm2: Sm2Verifier | None = None) -> Assessment:
     doc = json.loads(VOUCHER)
     doc["attachment_count"] = 1
     voucher = UploadedFile("voucher", "v.json", "application/json", json.dumps(doc).encode())
     attachment = UploadedFile("attachment", "回单.pdf", "application/pdf", receipt)
-    files = read_upload(voucher, [attachment], anchors)
+    files = read_upload(voucher, [attachment], anchors, sm2)
     return assess(files, virus_scan=[None, None], scanner="ClamAV 1.0.7")
 
 
@@ -132,3 +134,58 @@ def test_a_bundle_without_certificates_is_refused_at_start(tmp_path: Path) -> No
     empty.write_text("not a certificate\n")
     with pytest.raises(ValueError, match="no PEM certificate"):
         TrustAnchors.from_file(empty)
+
+
+# SM2 PDF signatures (GM/T 0010; banks and platforms sign receipts so): pyHanko reads them, the
+# SM2 verifier (BouncyCastle, a JVM) checks their CMS, and what changed after them is judged here.
+
+
+@pytest.fixture(scope="module")
+def sm2_ca(tmp_path_factory: pytest.TempPathFactory) -> Sm2Authority:
+    return Sm2Authority.make(tmp_path_factory.mktemp("sm2-pdf"), "某银行 SM2 根证书")
+
+
+@pytest.fixture(scope="module")
+def sm2_signed(sm2_ca: Sm2Authority) -> bytes:
+    return sm2_ca.sign_pdf(RECEIPT, BANK, "上海浦东发展银行股份有限公司")
+
+
+@pytest.fixture(scope="module")
+def sm2() -> Sm2Verifier:
+    return Sm2Verifier((str(verifier()),))
+
+
+def test_an_sm2_signed_pdf_is_verified_naming_signer_and_issuer(
+    sm2_signed: bytes, sm2_ca: Sm2Authority, sm2: Sm2Verifier
+) -> None:
+    a = checked(sm2_signed, TrustAnchors(sm2_ca.pem()), sm2)
+    fixity, detail = line(a, "1-1")
+    assert fixity is CheckOutcome.PASSED, detail
+    assert BANK in detail and "某银行 SM2 根证书" in detail
+    assert line(a, "AAP-SIGNER-TRUSTED")[0] is CheckOutcome.PASSED
+    event = ingested_event(
+        a, document_id=uuid.uuid4(), bucket="b", submitted_by="u", at=utc_now(), source_export=None
+    )
+    (kept,) = event.files[1].verified
+    assert (kept.algorithm, kept.trusted) == ("sm2_sm3", True) and kept.signed_at is not None
+
+
+def test_an_sm2_signed_copy_altered_or_stamped_is_refused(
+    sm2_signed: bytes, sm2_ca: Sm2Authority, sm2: Sm2Verifier
+) -> None:
+    anchors = TrustAnchors(sm2_ca.pem())
+    fixity, detail = line(checked(altered(sm2_signed), anchors, sm2), "1-1")
+    assert fixity is CheckOutcome.FAILED and "does not verify" in detail, detail
+    fixity, detail = line(checked(amended(sm2_signed), anchors, sm2), "1-1")
+    assert fixity is CheckOutcome.FAILED and "changed after" in detail, detail
+
+
+def test_an_sm2_signer_outside_the_anchors_is_held_and_without_a_verifier_not_performed(
+    sm2_signed: bytes, sm2: Sm2Verifier, bank_ca: Authority
+) -> None:
+    a = checked(sm2_signed, trusting(bank_ca), sm2)
+    assert line(a, "1-1")[0] is CheckOutcome.PASSED
+    assert line(a, "AAP-SIGNER-TRUSTED")[0] is CheckOutcome.FAILED
+    assert a.accepted and a.review_required
+    fixity, detail = line(checked(sm2_signed, trusting(bank_ca), None), "1-1")
+    assert fixity is CheckOutcome.NOT_PERFORMED and "AAP_INGEST_SM2_VERIFIER" in detail

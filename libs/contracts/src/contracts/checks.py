@@ -211,13 +211,14 @@ CHECK_1_1 = _item(
     required=True,
     what="the fixity information of each file is valid: the digests (SHA-256, SM3) recorded at "
     "intake, and the signatures, seals and timestamps a file carries. At archiving the digests "
-    "are recorded, each PDF signature verified (pyHanko) and each OFD seal or signature "
-    "(GB/T 38540; ofdrw and BouncyCastle: the protected files' digests, the signature value, "
-    "the seal's maker, its listed signers and validity): intact and unaltered since signing "
-    "passes, naming signer, issuer and seal; altered, forged or used outside its validity "
-    "fails and refuses the upload; a signature that cannot be verified here (a 数电票 XML's, an "
-    "SM2 PDF signature) is not performed, saying why. As kept, the digests are re-computed "
-    "and must equal those recorded",
+    "are recorded, each PDF signature verified (pyHanko; an SM2 one's CMS by BouncyCastle), "
+    "each XML signature (XMLDSig, signxml; one over part of the file is not the file's) "
+    "and each OFD seal or signature (GB/T 38540; ofdrw and BouncyCastle: the protected files' "
+    "digests, the signature value, the seal's maker, its listed signers and validity): intact "
+    "and unaltered since signing passes, naming signer, issuer and seal; altered, forged or "
+    "used outside its validity fails and refuses the upload; a signature that cannot be "
+    "verified here (a 数电票 XML's) is not performed, saying why. As kept, the digests are "
+    "re-computed and must equal those recorded",
 )
 CHECK_SIGNER_TRUSTED = _item(
     "AAP-SIGNER-TRUSTED",

@@ -1,5 +1,6 @@
 """What reading one attachment costs at intake, by kind: the figures behind verifying PDF
-signatures, OFD seals (a JVM per file) and reading invoices' structured data in the parsing
+signatures (RSA/ECDSA by pyHanko, SM2 by the SM2 verifier's JVM, kept running in the worker),
+OFD seals (the same JVM) and reading invoices' structured data in the parsing
 workers (``make bench-intake``).
 
 Each file is read as the ingest service reads it (``read_file`` in a worker process of the
@@ -18,25 +19,27 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from devkit.bench import append_result, machine
-from devkit.ofd_seals import SealAuthority, verifier
-from devkit.pki import Authority, sign_pdf
+from devkit.pki import Authority, sign_pdf, sign_xml
 from devkit.samples import SAMPLES
+from devkit.sm2 import Sm2Authority, verifier
 from ingest.parsers.files import UploadedFile, read_file
-from ingest.parsers.ofd_seals import OfdSealVerifier
 from ingest.parsers.signatures import TrustAnchors
+from ingest.parsers.sm2_verifier import Sm2Verifier
 from servicekit.workers import WorkerLimits, WorkerPool
 
 ATTACHMENTS = SAMPLES / "attachments"
+RECEIPT_XML = (
+    "<电子回单><回单编号>20250320104411000102</回单编号><交易日期>2025-03-20</交易日期>"
+    "<金额>56500.00</金额></电子回单>"
+).encode()
 
 
-def timed(
-    file: UploadedFile, anchors: TrustAnchors, seals: OfdSealVerifier, rounds: int
-) -> list[float]:
+def timed(file: UploadedFile, anchors: TrustAnchors, sm2: Sm2Verifier, rounds: int) -> list[float]:
     """Seconds per read, in the worker: the pool's own overhead is not the parser's."""
     times = []
     for _ in range(rounds):
         started = time.perf_counter()
-        read = read_file(1, file, anchors, seals)
+        read = read_file(1, file, anchors, sm2)
         times.append(time.perf_counter() - started)
         if any(not s.verified or not s.trusted for s in read.signatures):
             raise RuntimeError(f"a signature of the bench did not verify: {read.signatures}")
@@ -45,14 +48,18 @@ def timed(
 
 def kinds(folder: Path) -> tuple[dict[str, UploadedFile], TrustAnchors]:
     authority = Authority.root("bench 根证书")
-    seal_authority = SealAuthority.make(folder / "sm2", "bench 电子印章 CA")
+    sm2_authority = Sm2Authority.make(folder / "sm2", "bench SM2 CA")
     receipt = (ATTACHMENTS / "bank-receipt-20250320-0004412.pdf").read_bytes()
     signed = sign_pdf(receipt, authority.issue("bench 签名人", "bench 银行"))
     invoice_ofd = (ATTACHMENTS / "einvoice-25312000000012345678.ofd").read_bytes()
-    sealed = seal_authority.seal(invoice_ofd, "bench 发票专用章", "bench 酒店", "bench 酒店")
+    xml = sign_xml(RECEIPT_XML, authority.issue("bench 签名人", "bench 银行"))
+    sm2_signed = sm2_authority.sign_pdf(receipt, "bench 签名人", "bench 银行")
+    sealed = sm2_authority.seal(invoice_ofd, "bench 发票专用章", "bench 酒店", "bench 酒店")
     files = {
         "bank receipt PDF, unsigned": ("application/pdf", receipt),
         "bank receipt PDF, signed (ECDSA P-256, verified)": ("application/pdf", signed),
+        "bank receipt PDF, signed (SM2, verified in the JVM)": ("application/pdf", sm2_signed),
+        "bank receipt XML, signed (XMLDSig, ECDSA P-256, verified)": ("application/xml", xml),
         "数电票 printout PDF (text read)": (
             "application/pdf",
             (ATTACHMENTS / "einvoice-25312000000087654321.pdf").read_bytes(),
@@ -68,11 +75,11 @@ def kinds(folder: Path) -> tuple[dict[str, UploadedFile], TrustAnchors]:
         kind: UploadedFile("attachment", "f", media_type, data)
         for kind, (media_type, data) in files.items()
     }
-    return uploaded, TrustAnchors(authority.pem() + seal_authority.pem())
+    return uploaded, TrustAnchors(authority.pem() + sm2_authority.pem())
 
 
 async def run(rounds: int) -> str:
-    seals = OfdSealVerifier((str(verifier()),))
+    sm2 = Sm2Verifier((str(verifier()),))
     with tempfile.TemporaryDirectory(prefix="aap-bench-") as folder:
         # pyHanko signs on a loop of its own
         files, anchors = await asyncio.to_thread(kinds, Path(folder))
@@ -80,7 +87,7 @@ async def run(rounds: int) -> str:
     await pool.start()
     try:
         medians = {
-            kind: statistics.median(await pool.run(timed, f, anchors, seals, rounds))
+            kind: statistics.median(await pool.run(timed, f, anchors, sm2, rounds))
             for kind, f in files.items()
         }
     finally:

@@ -16,9 +16,9 @@ import httpx
 from devkit import pg_access
 from devkit.identity import service_env
 from devkit.kafka_access import client_env
-from devkit.ofd_seals import local_anchors
-from devkit.ofd_seals import verifier as ofd_seal_verifier
 from devkit.s3_access import client_env as s3_client_env
+from devkit.sm2 import local_anchors
+from devkit.sm2 import verifier as sm2_verifier
 from devkit.tax_standin import verifier_env
 
 SERVICES = ("ingest", "archive", "approval", "permission", "audit")
@@ -67,9 +67,9 @@ class LocalStack:
             # A checkpoint within seconds: the demo's auditor verifies an export at the end.
             "AAP_AUDIT_CHECKPOINT_SECONDS": "5",
             # Ingest trusts the checkout's own CAs (devkit.pki; an SM2 one for OFD seals,
-            # devkit.ofd_seals), whose signers the demo signs and seals with.
+            # devkit.sm2), whose signers the demo signs and seals with.
             "AAP_INGEST_TRUST_ANCHORS": str(local_anchors()),
-            "AAP_INGEST_OFD_SEAL_VERIFIER": str(ofd_seal_verifier()),
+            "AAP_INGEST_SM2_VERIFIER": str(sm2_verifier()),
             # 查验 asks the stand-in provider (devkit.tax_standin) where the demo or a test
             # serves it; where none does, the platform "does not answer" and asks again later.
             **verifier_env(),

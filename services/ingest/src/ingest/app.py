@@ -20,8 +20,8 @@ from ingest.domain.uploaders import OutOfScope
 from ingest.journals import BeyondParsing, JournalService, OverLimit, UnknownProfile, Unreadable
 from ingest.packages import PackageService
 from ingest.parsers.journal import load_profiles
-from ingest.parsers.ofd_seals import OfdSealVerifier
 from ingest.parsers.signatures import TrustAnchors
+from ingest.parsers.sm2_verifier import Sm2Verifier
 from ingest.service import IngestService
 from ingest.settings import IngestSettings
 from ingest.verifications import InvoiceChecks
@@ -73,15 +73,15 @@ def create_app(
     )
     rt.after_start.append(asking_again.start)
     rt.before_stop.append(asking_again.stop)
-    ofd_seals = (
-        OfdSealVerifier((str(settings.ofd_seal_verifier),), settings.parse_seconds * 2 / 3)
-        if settings.ofd_seal_verifier
+    sm2 = (
+        Sm2Verifier((str(settings.sm2_verifier),), settings.parse_seconds * 2 / 3)
+        if settings.sm2_verifier
         else None
     )  # the JVM given less time than its worker, so that it is stopped before the worker is
     service = IngestService(
         store, submissions, InvoiceBookings(rt.db), keys, rt.publisher, rt.unit_of_work(),
         parsers, rt.source, scanner, TrustAnchors.from_file(settings.trust_anchors),
-        invoice_checks, ofd_seals,
+        invoice_checks, sm2,
     )  # fmt: skip
     folders = [PROFILES, *([settings.profiles_dir] if settings.profiles_dir else [])]
     journals = JournalService(

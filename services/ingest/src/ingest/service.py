@@ -38,8 +38,8 @@ from ingest.domain.intake import (
 from ingest.domain.uploaders import Uploader
 from ingest.parsers.files import ReadFile, UploadedFile, read_file, unreadable_file
 from ingest.parsers.findings import Finding
-from ingest.parsers.ofd_seals import OfdSealVerifier
 from ingest.parsers.signatures import TrustAnchors
+from ingest.parsers.sm2_verifier import Sm2Verifier
 from ingest.ports import (
     Booking,
     InvoiceBookings,
@@ -95,7 +95,7 @@ class IngestService:
         scanner: Scanner | None = None,
         anchors: TrustAnchors | None = None,
         invoice_checks: InvoiceChecks | None = None,
-        ofd_seals: OfdSealVerifier | None = None,
+        sm2: Sm2Verifier | None = None,
     ) -> None:
         self._unit = unit
         self._originals = originals
@@ -108,7 +108,7 @@ class IngestService:
         self._scanner = scanner
         self._invoice_checks = invoice_checks  # 查验; None: no provider configured
         self._anchors = anchors or TrustAnchors()  # where signers' certificates must chain to
-        self._ofd_seals = ofd_seals  # None: OFD seals not verified, and the reports say so
+        self._sm2 = sm2  # None: OFD seals and SM2 signatures not verified; the reports say so
 
     async def ingest(
         self,
@@ -252,9 +252,7 @@ class IngestService:
 
         async def one(position: int, f: UploadedFile) -> ReadFile:
             try:
-                return await self._parsers.run(
-                    read_file, position, f, self._anchors, self._ofd_seals
-                )
+                return await self._parsers.run(read_file, position, f, self._anchors, self._sm2)
             except (LimitExceeded, WorkerFailed) as error:
                 reason = f"cannot be read: {error}"
                 return await asyncio.to_thread(unreadable_file, position, f, reason)

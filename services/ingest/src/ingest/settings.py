@@ -36,11 +36,11 @@ class IngestSettings(BaseSettings):
         "unset: signatures are verified, their signers not judged (AAP-SIGNER-TRUSTED not "
         "performed)",
     )
-    ofd_seal_verifier: Path | None = Field(
+    sm2_verifier: Path | None = Field(
         default=None,
-        description="The OFD seal verifier's launcher (services/ingest/ofd-seals/build.sh "
-        "prints it; a JVM with ofdrw and BouncyCastle); unset: OFD 签章 are not verified, and "
-        "each report says so (1-1 not performed)",
+        description="The SM2 verifier's launcher (services/ingest/sm2-verifier/build.sh prints "
+        "it; a JVM with ofdrw and BouncyCastle): OFD 签章 and SM2 PDF signatures; unset: those "
+        "are not verified, and each report says so (1-1 not performed)",
     )
     verify_url: str | None = Field(
         default=None,

@@ -19,12 +19,13 @@ from ingest.parsers.invoice_text import PrintedInvoice, read_printed_invoice
 from ingest.parsers.material import MaterialRead, read_material
 from ingest.parsers.ofd import OfdRead, read_ofd
 from ingest.parsers.ofd_invoice import read_ofd_invoice
-from ingest.parsers.ofd_seals import NOT_CONFIGURED, OfdSealVerifier
 from ingest.parsers.pdf import PdfRead, read_pdf
 from ingest.parsers.signatures import CheckedSignature, TrustAnchors
+from ingest.parsers.sm2_verifier import NOT_CONFIGURED, Sm2Verifier
 from ingest.parsers.voucher import VoucherRead, read_voucher
 from ingest.parsers.workbook import WorkbookRead, read_workbook
 from ingest.parsers.xml import XmlProblem, read_xml
+from ingest.parsers.xml_signatures import carries_xmldsig, verify_xml_signature
 
 XML_TYPES = frozenset({"application/xml", "text/xml"})
 
@@ -51,6 +52,7 @@ class ReadFile:
     voucher: VoucherRead | None = None  # the voucher export, for the voucher file
     material: MaterialRead | None = None  # a material's description, for its first file
     xml_problem: str | None = None  # an XML attachment that cannot be read
+    xml_signatures: tuple[CheckedSignature, ...] = ()  # its XMLDSig signature, as verified
     invoice: EInvoice | None = None  # an XML attachment that is a 数电票
     invoice_problem: str | None = None  # …whose fields cannot be read
     pdf: PdfRead | None = None
@@ -78,16 +80,22 @@ class ReadFile:
             (self.invoice and self.invoice.signed)
             or (self.pdf and self.pdf.signed)
             or (self.ofd and self.ofd.signed)
+            or self.xml_signatures
         )
 
     @property
     def signatures(self) -> tuple[CheckedSignature, ...]:
-        """The signatures verified (a PDF's or an OFD's), in the order the file carries them."""
-        return self.pdf.signatures if self.pdf else self.ofd.signatures if self.ofd else ()
+        """The signatures verified (a PDF's, an OFD's, an XML's), in the order the file carries
+        them."""
+        if self.pdf:
+            return self.pdf.signatures
+        return self.ofd.signatures if self.ofd else self.xml_signatures
 
     @property
     def signature(self) -> str | None:
         """What kind of fixity information it carries, for the record's signature block."""
+        if self.xml_signatures:
+            return "XML 数字签名 (XMLDSig)"
         if self.invoice and self.invoice.signed:
             return "数电票 XML 签名"
         if self.pdf and self.pdf.signed:
@@ -106,11 +114,11 @@ def read_file(
     position: int,
     file: UploadedFile,
     anchors: TrustAnchors | None = None,
-    ofd_seals: OfdSealVerifier | None = None,
+    sm2: Sm2Verifier | None = None,
 ) -> ReadFile:
     """Read one file of an upload: position 0 the voucher export or a material's description,
     1… the attachments (a material's files) in order; a PDF's signatures and an OFD's seals
-    (by ``ofd_seals``) verified against ``anchors``."""
+    (what pyHanko cannot verify by ``sm2``) verified against ``anchors``."""
     ref, sm3 = _ref(position, file)
     read = ReadFile(
         ref,
@@ -130,6 +138,9 @@ def read_file(
             root = read_xml(file.data)
         except XmlProblem as problem:
             return _with(read, xml_problem=str(problem))
+        if carries_xmldsig(root):
+            signatures = verify_xml_signature(file.data, root, anchors or TrustAnchors())
+            read = _with(read, xml_signatures=signatures)
         if is_einvoice(root):
             try:
                 return _with(read, invoice=parse_einvoice(root))
@@ -137,14 +148,14 @@ def read_file(
                 return _with(read, invoice_problem=str(problem))
         return read
     if file.media_type == "application/pdf" and file.data.startswith(b"%PDF-"):
-        pdf = read_pdf(file.data, anchors)
+        pdf = read_pdf(file.data, anchors, sm2)
         printed, receipt = read_printed_invoice(pdf.text), read_bank_receipt(pdf.text)
         bill = read_fiscal_bill(pdf.text)
         return _with(read, pdf=pdf, printed=printed, receipt=receipt, fiscal_bill=bill)
     if file.media_type == "application/ofd" and file.data.startswith(b"PK"):
         ofd = read_ofd(file.data)
         if ofd.signed and ofd.problem is None and not ofd.encrypted and not ofd.private_compression:
-            ofd = replace(ofd, signatures=_seals(file.data, anchors, ofd_seals))
+            ofd = replace(ofd, signatures=_seals(file.data, anchors, sm2))
         shown, receipt = read_printed_invoice(ofd.text), read_bank_receipt(ofd.text)
         if "发票号码" in ofd.fields:  # its structured data, where it carries one
             shown = read_ofd_invoice(ofd.fields, shown)
@@ -156,21 +167,21 @@ def read_file(
 
 
 def _seals(
-    data: bytes, anchors: TrustAnchors | None, verifier: OfdSealVerifier | None
+    data: bytes, anchors: TrustAnchors | None, verifier: Sm2Verifier | None
 ) -> tuple[CheckedSignature, ...]:
     if verifier is None:
         return (CheckedSignature("", problem=NOT_CONFIGURED),)
-    return verifier.verify(data, anchors or TrustAnchors())
+    return verifier.ofd_seals(data, anchors or TrustAnchors())
 
 
 def read_upload(
     voucher: UploadedFile,
     attachments: list[UploadedFile],
     anchors: TrustAnchors | None = None,
-    ofd_seals: OfdSealVerifier | None = None,
+    sm2: Sm2Verifier | None = None,
 ) -> list[ReadFile]:
     """Every file of an upload read here, in this process (the service reads each in the pool)."""
-    return [read_file(n, f, anchors, ofd_seals) for n, f in enumerate([voucher, *attachments])]
+    return [read_file(n, f, anchors, sm2) for n, f in enumerate([voucher, *attachments])]
 
 
 def unreadable_file(position: int, file: UploadedFile, reason: str) -> ReadFile:

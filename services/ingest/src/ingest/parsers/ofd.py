@@ -33,7 +33,7 @@ class OfdRead:
     private_compression: bool = False  # an entry uses a compression other than stored/deflate
     text: str = ""
     signed: bool = False  # carries Signatures.xml: fixity to verify
-    signatures: tuple[CheckedSignature, ...] = ()  # each, as verified (ingest.parsers.ofd_seals)
+    signatures: tuple[CheckedSignature, ...] = ()  # each, as verified (ingest.parsers.sm2_verifier)
     # The document's structured data by field name (发票号码…): its CustomData, then what a
     # custom tag points at on its pages.
     fields: Mapping[str, str] = field(default_factory=dict)

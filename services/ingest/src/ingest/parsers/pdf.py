@@ -9,7 +9,12 @@ from dataclasses import dataclass, replace
 
 from pypdf import PdfReader
 
-from ingest.parsers.signatures import CheckedSignature, TrustAnchors, verify_pdf_signatures
+from ingest.parsers.signatures import (
+    CheckedSignature,
+    SmVerifier,
+    TrustAnchors,
+    verify_pdf_signatures,
+)
 
 
 @dataclass(frozen=True)
@@ -22,10 +27,12 @@ class PdfRead:
     signatures: tuple[CheckedSignature, ...] = ()  # each, as verified
 
 
-def read_pdf(data: bytes, anchors: TrustAnchors | None = None) -> PdfRead:
+def read_pdf(
+    data: bytes, anchors: TrustAnchors | None = None, sm2: SmVerifier | None = None
+) -> PdfRead:
     signed = b"/ByteRange" in data
     if signed:
-        signatures = verify_pdf_signatures(data, anchors or TrustAnchors())
+        signatures = verify_pdf_signatures(data, anchors or TrustAnchors(), sm2)
         return replace(_read(data, signed), signatures=signatures)
     return _read(data, signed)
 

@@ -6,8 +6,9 @@ material is kept electronically only. So each signature a PDF carries is verifie
 its digest and signature over the signed bytes (intact), what was changed after it (pyHanko's
 difference analysis: form filling and timestamps are allowed, anything else is an
 alteration), and whether the signer's certificate chains to one of the archive's trust anchors
-(a PEM bundle, ``AAP_INGEST_TRUST_ANCHORS``). Revocation is not checked: the archive fetches
-no CRL or OCSP.
+(a PEM bundle, ``AAP_INGEST_TRUST_ANCHORS``). An SM2 signature's CMS is checked by the SM2
+verifier over the bytes its /ByteRange covers; the rest as for any other. Revocation is not
+checked: the archive fetches no CRL or OCSP.
 
 Runs in the parsing workers, as every parse of untrusted bytes does (pyHanko runs an event loop
 of its own to verify: never call it on the service's).
@@ -21,11 +22,16 @@ import logging
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
+from typing import Protocol
 
-from asn1crypto import pem
+from asn1crypto import cms, pem
 from asn1crypto import x509 as asn1_x509
 from pyhanko.pdf_utils.reader import PdfFileReader
-from pyhanko.sign.diff_analysis import ModificationLevel
+from pyhanko.sign.diff_analysis import (
+    DEFAULT_DIFF_POLICY,
+    DiffResult,
+    ModificationLevel,
+)
 from pyhanko.sign.validation import SignatureCoverageLevel, validate_pdf_signature
 from pyhanko.sign.validation.errors import SignatureValidationError
 from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
@@ -39,7 +45,8 @@ logging.getLogger("pyhanko_certvalidator").setLevel(logging.CRITICAL)
 ALLOWED_AFTER_SIGNING = frozenset(
     {ModificationLevel.NONE, ModificationLevel.LTA_UPDATES, ModificationLevel.FORM_FILLING}
 )
-# SM2 with SM3 (GB/T 38540, GM/T 0010): not verifiable by pyHanko.
+# SM2 with SM3 (GM/T 0010): pyHanko reads such a signature but cannot verify it; the SM2
+# verifier (ingest.parsers.sm2_verifier) checks its CMS.
 SM_ALGORITHMS = frozenset({"1.2.156.10197.1.501", "1.2.156.10197.1.401", "1.2.156.10197.1.301.1"})
 
 
@@ -116,18 +123,29 @@ class CheckedSignature:
         return f"{self.signer} (issued by {self.issuer}){sealed}"
 
 
-def verify_pdf_signatures(data: bytes, anchors: TrustAnchors) -> tuple[CheckedSignature, ...]:
-    """Every signature a PDF with a signature dictionary (``/ByteRange``) carries, verified.
-    One that cannot be found or read is no signature: a file cut so that the verifier cannot
-    open it would otherwise pass as merely unverified."""
+class SmVerifier(Protocol):
+    """Verifies what pyHanko cannot: a PDF signature's CMS made with SM2 (the SM2 verifier,
+    ``ingest.parsers.sm2_verifier``)."""
+
+    def pdf_signature(
+        self, field: str, signed: bytes, cms: bytes, anchors: TrustAnchors
+    ) -> CheckedSignature: ...
+
+
+def verify_pdf_signatures(
+    data: bytes, anchors: TrustAnchors, sm2: SmVerifier | None = None
+) -> tuple[CheckedSignature, ...]:
+    """Every signature a PDF with a signature dictionary (``/ByteRange``) carries, verified (an
+    SM2 one by ``sm2``). One that cannot be found or read is no signature: a file cut so that
+    the verifier cannot open it would otherwise pass as merely unverified."""
     try:
         embedded = PdfFileReader(io.BytesIO(data), strict=False).embedded_signatures
     except Exception as error:  # pyHanko raises many types for a broken file: each a reason
         return (CheckedSignature("", unreadable=f"its signature cannot be read ({error})"),)
-    return tuple(_verify(sig, anchors) for sig in embedded)
+    return tuple(_verify(data, sig, anchors, sm2) for sig in embedded)
 
 
-def _named(name: asn1_x509.Name) -> str:
+def named(name: asn1_x509.Name) -> str:
     """A certificate's name as a reader says it: its common name, and its organisation where
     that says more (上海浦东发展银行 电子回单专用 (上海浦东发展银行股份有限公司))."""
 
@@ -141,7 +159,9 @@ def _named(name: asn1_x509.Name) -> str:
     return f"{common} ({organization})" if organization and organization not in common else common
 
 
-def _verify(sig: EmbeddedPdfSignature, anchors: TrustAnchors) -> CheckedSignature:
+def _verify(
+    data: bytes, sig: EmbeddedPdfSignature, anchors: TrustAnchors, sm2: SmVerifier | None
+) -> CheckedSignature:
     field = sig.field_name
     try:
         signer_info = sig.signer_info
@@ -152,9 +172,9 @@ def _verify(sig: EmbeddedPdfSignature, anchors: TrustAnchors) -> CheckedSignatur
         cert = sig.signer_cert
     except Exception as error:  # a signature whose CMS cannot be read is not a signature
         return CheckedSignature(field, unreadable=f"its signature cannot be read ({error})")
-    read = CheckedSignature(field, _named(cert.subject), _named(cert.issuer))
+    read = CheckedSignature(field, named(cert.subject), named(cert.issuer))
     if algorithms & SM_ALGORITHMS:
-        return replace(read, problem="an SM2/SM3 signature, which this verifier cannot check")
+        return _sm2(data, sig, read, anchors, sm2)
     context = ValidationContext(
         trust_roots=anchors.certificates(), allow_fetching=False, revocation_mode="soft-fail"
     )
@@ -172,4 +192,38 @@ def _verify(sig: EmbeddedPdfSignature, anchors: TrustAnchors) -> CheckedSignatur
         changed_after="beyond what signing allows (form filling, timestamps)",
         trusted=status.trusted if anchors.configured else None,
         chain_problem="" if status.trusted else "no path to a trust anchor",
+    )
+
+
+def _sm2(
+    data: bytes,
+    sig: EmbeddedPdfSignature,
+    read: CheckedSignature,
+    anchors: TrustAnchors,
+    sm2: SmVerifier | None,
+) -> CheckedSignature:
+    """An SM2 signature: its CMS verified by the SM2 verifier over the bytes the /ByteRange
+    covers; what was changed after it judged here, as for any other (pyHanko's difference
+    analysis needs no cryptography)."""
+    if sm2 is None:
+        return replace(read, problem="an SM2 signature, and no SM2 verifier is configured "
+                       "(AAP_INGEST_SM2_VERIFIER)")  # fmt: skip
+    try:
+        a, b, c, d = (int(n) for n in sig.sig_object["/ByteRange"])
+        contents = cms.ContentInfo.load(sig.sig_object["/Contents"], strict=False).dump()
+        # The difference analysis reads the coverage from the signature (as pyHanko's own
+        # integrity check sets it, whose digest step needs a hash pyHanko may lack: SM3).
+        sig.coverage = sig.evaluate_signature_coverage()  # type: ignore[assignment]
+        whole = sig.coverage is SignatureCoverageLevel.ENTIRE_FILE
+        changes = None if whole else sig.evaluate_modifications(DEFAULT_DIFF_POLICY)
+    except Exception as error:  # a signature dictionary a forger shaped: no signature
+        return CheckedSignature(read.field, unreadable=f"its signature cannot be read ({error})")
+    checked = sm2.pdf_signature(read.field, data[a : a + b] + data[c : c + d], contents, anchors)
+    unaltered = whole or (
+        isinstance(changes, DiffResult) and changes.modification_level in ALLOWED_AFTER_SIGNING
+    )
+    return replace(
+        checked,
+        unaltered=unaltered,
+        changed_after="beyond what signing allows (form filling, timestamps)",
     )

@@ -40,6 +40,12 @@ import org.bouncycastle.openssl.jcajce.JcaPKCS8Generator;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
 import org.bouncycastle.cert.X509CertificateHolder;
+import org.bouncycastle.cert.jcajce.JcaX509CertificateHolder;
+import org.bouncycastle.cms.CMSProcessableByteArray;
+import org.bouncycastle.cms.CMSSignedData;
+import org.bouncycastle.cms.CMSSignedDataGenerator;
+import org.bouncycastle.cms.jcajce.JcaSignerInfoGeneratorBuilder;
+import org.bouncycastle.operator.jcajce.JcaDigestCalculatorProviderBuilder;
 import org.ofdrw.gm.ses.v1.SES_Header;
 import org.ofdrw.gm.ses.v4.SES_CertList;
 import org.ofdrw.gm.ses.v4.SES_ESPropertyInfo;
@@ -53,21 +59,25 @@ import org.ofdrw.sign.signContainer.SESV4Container;
 import org.ofdrw.sign.stamppos.NormalStampPos;
 
 /**
- * Test tooling, never the product: an SM2 authority and OFDs sealed under it (GB/T 38540 v4
- * seals, made with ofdrw and BouncyCastle), so that the tests verify seals they made.
+ * Test tooling, never the product: an SM2 authority, OFDs sealed under it (GB/T 38540 v4
+ * seals, made with ofdrw and BouncyCastle) and SM2 CMS signatures (for PDFs), so that the
+ * tests verify signatures they made.
  *
  * <pre>
- * SealOfd authority DIR NAME             an SM2 CA in DIR: ca.pem, ca.key
- * SealOfd seal DIR IN OUT SEAL SIGNER ORG [DAYS]
+ * Sm2Signer authority DIR NAME             an SM2 CA in DIR: ca.pem, ca.key
+ * Sm2Signer seal DIR IN OUT SEAL SIGNER ORG [DAYS]
  *     IN sealed into OUT with a seal named SEAL, made by DIR's CA, for a signer certificate
  *     (CN SIGNER, O ORG) the CA issues; the seal valid DAYS days from now (default 365; a
  *     negative DAYS makes a seal whose validity ended before it is used)
+ * Sm2Signer cms DIR DATA OUT SIGNER ORG
+ *     a detached CMS SignedData over DATA (SM2 with SM3, signing time, the signer's
+ *     certificate), for a signer certificate DIR's CA issues, written to OUT (DER)
  * </pre>
  */
-public final class SealOfd {
+public final class Sm2Signer {
     private static final BouncyCastleProvider BC = new BouncyCastleProvider();
 
-    private SealOfd() {}
+    private Sm2Signer() {}
 
     public static void main(String[] args) throws Exception {
         Security.addProvider(BC);
@@ -76,8 +86,10 @@ public final class SealOfd {
         } else if (args.length >= 7 && args[0].equals("seal")) {
             int days = args.length > 7 ? Integer.parseInt(args[7]) : 365;
             seal(Paths.get(args[1]), Paths.get(args[2]), Paths.get(args[3]), args[4], args[5], args[6], days);
+        } else if (args.length == 6 && args[0].equals("cms")) {
+            cms(Paths.get(args[1]), Paths.get(args[2]), Paths.get(args[3]), args[4], args[5]);
         } else {
-            System.err.println("usage: SealOfd authority DIR NAME | seal DIR IN OUT SEAL SIGNER ORG [DAYS]");
+            System.err.println("usage: Sm2Signer authority DIR NAME | seal DIR IN OUT SEAL SIGNER ORG [DAYS]");
             System.exit(2);
         }
     }
@@ -113,16 +125,41 @@ public final class SealOfd {
         write(dir.resolve("ca.key"), new JcaPKCS8Generator(keys.getPrivate(), null));
     }
 
-    private static void seal(
-            Path dir, Path in, Path out, String sealName, String signerName, String org, int days)
-            throws Exception {
+    /** A signer: its keys, and the certificate DIR's CA issues it. */
+    private record Signer(KeyPair keys, X509Certificate cert, X509Certificate ca, PrivateKey caKey) {}
+
+    private static Signer signer(Path dir, String signerName, String org) throws Exception {
         X509Certificate ca = new JcaX509CertificateConverter().setProvider(BC)
                 .getCertificate((X509CertificateHolder) read(dir.resolve("ca.pem")));
         PrivateKey caKey = new JcaPEMKeyConverter().setProvider(BC)
                 .getPrivateKey((PrivateKeyInfo) read(dir.resolve("ca.key")));
         KeyPair keys = sm2();
-        X509Certificate signer = issue(new X500Name("CN=" + signerName + ",O=" + org + ",C=CN"),
+        X509Certificate cert = issue(new X500Name("CN=" + signerName + ",O=" + org + ",C=CN"),
                 keys, X500Name.getInstance(ca.getSubjectX500Principal().getEncoded()), caKey, false);
+        return new Signer(keys, cert, ca, caKey);
+    }
+
+    private static void cms(Path dir, Path data, Path out, String signerName, String org)
+            throws Exception {
+        Signer s = signer(dir, signerName, org);
+        var generator = new CMSSignedDataGenerator();
+        var contentSigner = new JcaContentSignerBuilder("SM3withSM2").setProvider(BC).build(s.keys().getPrivate());
+        var digests = new JcaDigestCalculatorProviderBuilder().setProvider(BC).build();
+        generator.addSignerInfoGenerator(
+                new JcaSignerInfoGeneratorBuilder(digests).build(contentSigner, s.cert()));
+        generator.addCertificate(new JcaX509CertificateHolder(s.cert()));
+        CMSSignedData signed = generator.generate(new CMSProcessableByteArray(Files.readAllBytes(data)), false);
+        Files.write(out, signed.getEncoded("DER"));
+    }
+
+    private static void seal(
+            Path dir, Path in, Path out, String sealName, String signerName, String org, int days)
+            throws Exception {
+        Signer s = signer(dir, signerName, org);
+        X509Certificate ca = s.ca();
+        PrivateKey caKey = s.caKey();
+        KeyPair keys = s.keys();
+        X509Certificate signer = s.cert();
 
         ASN1EncodableVector listed = new ASN1EncodableVector(1);
         listed.add(new DEROctetString(signer.getEncoded()));

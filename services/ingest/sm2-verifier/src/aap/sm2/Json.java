@@ -1,4 +1,4 @@
-package aap.ofdseals;
+package aap.sm2;
 
 import java.util.List;
 import java.util.Map;

@@ -1,4 +1,4 @@
-package aap.ofdseals;
+package aap.sm2;
 
 import java.io.BufferedReader;
 import java.io.ByteArrayInputStream;
@@ -64,12 +64,8 @@ import org.ofdrw.sign.verify.container.SESV1ValidateContainer;
 import org.ofdrw.sign.verify.container.SESV4ValidateContainer;
 
 /**
- * Each signature and seal (签章) of an OFD verified, one JSON object on standard output.
- *
- * <p>Usage: {@code VerifySeals <file.ofd> [<trust-anchors.pem>]}, or {@code VerifySeals --serve}
- * for one request per line (what a parsing worker keeps running). It is given only an OFD the
- * Python side has already opened within its zip limits, and answers {"signatures": [...]} or
- * {"unreadable": "why"}.
+ * Each signature and seal (签章) of an OFD verified. It is given only an OFD the Python side has
+ * already opened within its zip limits, and answers {"signatures": [...]} or {"unreadable": "why"}.
  *
  * <p>For each entry of Signatures.xml, as GB/T 38540-2020 (安全电子签章密码技术规范) 7.4 has a
  * verifier do: the protected files' digests against Signature.xml's References (the document
@@ -82,70 +78,15 @@ import org.ofdrw.sign.verify.container.SESV4ValidateContainer;
  * not checked: the archive fetches no CRL or OCSP. Files the package holds that no signature
  * protects (beyond the signatures' own files) are reported: added after signing.
  */
-public final class VerifySeals {
-    private static final BouncyCastleProvider BC = new BouncyCastleProvider();
+final class OfdSeals {
+    private OfdSeals() {}
 
-    private VerifySeals() {}
-
-    public static void main(String[] args) throws Exception {
-        Security.addProvider(BC);
-        if (args.length == 1 && args[0].equals("--serve")) {
-            serve();
-            return;
-        }
-        if (args.length < 1 || args.length > 2) {
-            System.err.println("usage: VerifySeals <file.ofd> [<trust-anchors.pem>] | --serve");
-            System.exit(2);
-        }
-        // ofdrw unpacks the package into a temporary folder: beside the file, in the folder the
-        // caller made for this call and removes after it.
-        Path ofd = Paths.get(args[0]).toAbsolutePath();
-        System.setProperty("java.io.tmpdir", ofd.getParent().toString());
-        System.out.println(answer(ofd, args.length == 2 ? Paths.get(args[1]) : null));
-    }
-
-    /**
-     * One request per line on standard input, "file.ofd TAB trust-anchors.pem" (the bundle may
-     * be empty), one answer per line on standard output, until standard input closes: a parsing
-     * worker keeps one verifier so that each sealed OFD does not pay for starting a JVM.
-     */
-    static void serve() throws IOException {
-        var in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
-        var out = new PrintStream(System.out, false, StandardCharsets.UTF_8);
-        for (String line; (line = in.readLine()) != null; ) {
-            String[] request = line.split("\t", -1);
-            String reply;
-            try {
-                Path anchors = request.length > 1 && !request[1].isEmpty() ? Paths.get(request[1]) : null;
-                reply = answer(Paths.get(request[0]), anchors);
-            } catch (Throwable error) { // one request's fault, never the next one's
-                reply = Json.object(Map.of("unreadable", describe(error)));
-            }
-            out.println(reply);
-            out.flush();
-        }
-    }
-
-    static String answer(Path ofd, Path anchorsPem) {
-        try {
-            List<X509Certificate> anchors = anchorsPem == null ? List.of() : readBundle(anchorsPem);
-            try (OFDReader reader = new OFDReader(ofd)) {
-                return Json.object(Map.of("signatures", verifyAll(reader, anchors)));
-            }
+    static String answer(Path ofd, List<X509Certificate> anchors) {
+        try (OFDReader reader = new OFDReader(ofd)) {
+            return Json.object(Map.of("signatures", verifyAll(reader, anchors)));
         } catch (Exception error) { // ofdrw raises many types for a broken package: each a reason
-            return Json.object(Map.of("unreadable", describe(error)));
+            return Json.object(Map.of("unreadable", Certificates.describe(error)));
         }
-    }
-
-    static List<X509Certificate> readBundle(Path pem) throws IOException, GeneralSecurityException {
-        CertificateFactory factory = CertificateFactory.getInstance("X.509", BC);
-        List<X509Certificate> certs = new ArrayList<>();
-        try (InputStream in = Files.newInputStream(pem)) {
-            for (var cert : factory.generateCertificates(in)) {
-                certs.add((X509Certificate) cert);
-            }
-        }
-        return certs;
     }
 
     static List<Map<String, Object>> verifyAll(OFDReader reader, List<X509Certificate> anchors)
@@ -179,7 +120,7 @@ public final class VerifySeals {
                 }
                 read.add(verifyOne(reader, rl, record, sigFile, sig, anchors, covered));
             } catch (Exception error) {
-                read.add(Map.of("id", String.valueOf(record.getID()), "unreadable", describe(error)));
+                read.add(Map.of("id", String.valueOf(record.getID()), "unreadable", Certificates.describe(error)));
             } finally {
                 rl.restore();
             }
@@ -227,11 +168,11 @@ public final class VerifySeals {
         byte[] signatureXml = Files.readAllBytes(sigFile);
         byte[] signedValue = Files.readAllBytes(rl.getFile(sig.getSignedValue()));
         Signer signer = type == SigType.Sign ? gbt35275(signedValue) : seal(signedValue, r);
-        r.put("signer", name(signer.cert.getSubjectX500Principal().getEncoded()));
-        r.put("issuer", name(signer.cert.getIssuerX500Principal().getEncoded()));
+        r.put("signer", Certificates.name(signer.cert.getSubjectX500Principal().getEncoded()));
+        r.put("issuer", Certificates.name(signer.cert.getIssuerX500Principal().getEncoded()));
         r.put("algorithm", signer.algorithm);
         if (signer.time != null) {
-            r.put("signed_at", iso(signer.time));
+            r.put("signed_at", Certificates.iso(signer.time));
         }
         try {
             signer.validator.validate(type, sig.getSignedInfo().getSignatureMethod(), signatureXml,
@@ -246,7 +187,7 @@ public final class VerifySeals {
         r.put("intact", defect.isEmpty());
         r.put("defect", defect);
         if (!anchors.isEmpty()) {
-            String problem = chainProblem(signer.cert, anchors);
+            String problem = Certificates.chainProblem(signer.cert, anchors);
             r.put("trusted", problem.isEmpty());
             r.put("chain_problem", problem);
         }
@@ -258,7 +199,7 @@ public final class VerifySeals {
             OFDReader reader, ResourceLocator rl, Signature sig, Set<String> covered)
             throws Exception {
         References refs = sig.getSignedInfo().getReferences();
-        MessageDigest md = MessageDigest.getInstance(refs.getCheckMethod(), BC);
+        MessageDigest md = MessageDigest.getInstance(refs.getCheckMethod(), Certificates.BC);
         List<String> altered = new ArrayList<>();
         for (Reference ref : refs.getReferences()) {
             ST_Loc loc = ref.getFileRef();
@@ -287,11 +228,11 @@ public final class VerifySeals {
             TBS_Sign toSign = ses.getToSign();
             SESeal eseal = toSign.getEseal();
             SES_ESPropertyInfo property = eseal.geteSealInfo().getProperty();
-            X509Certificate cert = certificate(ses.getCert().getOctets());
+            X509Certificate cert = Certificates.certificate(ses.getCert().getOctets());
             Date time = toSign.getTimeInfo().getDate();
             r.put("seal", property.getName().getString());
             r.put("standard", "GB/T 38540");
-            return new Signer(cert, algorithm(ses.getSignatureAlgID().getId()), time,
+            return new Signer(cert, Certificates.algorithm(ses.getSignatureAlgID().getId()), time,
                     new SESV4ValidateContainer(), sealDefect(eseal, property, cert, time));
         }
         if (v.getVersion() == SESVersion.v1) {
@@ -299,8 +240,8 @@ public final class VerifySeals {
             var toSign = ses.getToSign();
             r.put("seal", toSign.getEseal().getEsealInfo().getProperty().getName().getString());
             r.put("standard", "GM/T 0031");
-            X509Certificate cert = certificate(toSign.getCert().getOctets());
-            return new Signer(cert, algorithm(toSign.getSignatureAlgorithm().getId()), null,
+            X509Certificate cert = Certificates.certificate(toSign.getCert().getOctets());
+            return new Signer(cert, Certificates.algorithm(toSign.getSignatureAlgorithm().getId()), null,
                     new SESV1ValidateContainer(), "");
         }
         throw new GeneralSecurityException("an electronic seal of a version this verifier does not know");
@@ -310,9 +251,9 @@ public final class VerifySeals {
     private static String sealDefect(
             SESeal eseal, SES_ESPropertyInfo property, X509Certificate signer, Date time)
             throws Exception {
-        X509Certificate maker = certificate(eseal.getCert().getOctets());
+        X509Certificate maker = Certificates.certificate(eseal.getCert().getOctets());
         java.security.Signature check =
-                java.security.Signature.getInstance(eseal.getSignAlgID().getId(), BC);
+                java.security.Signature.getInstance(eseal.getSignAlgID().getId(), Certificates.BC);
         check.initVerify(maker);
         check.update(eseal.geteSealInfo().getEncoded("DER"));
         if (!check.verify(eseal.getSignedValue().getBytes())) {
@@ -334,8 +275,8 @@ public final class VerifySeals {
         Date start = property.getValidStart().getDate();
         Date end = property.getValidEnd().getDate();
         if (time.before(start) || time.after(end)) {
-            return "the seal " + property.getName().getString() + " was used at " + iso(time)
-                    + ", outside its validity (" + iso(start) + " to " + iso(end) + ")";
+            return "the seal " + property.getName().getString() + " was used at " + Certificates.iso(time)
+                    + ", outside its validity (" + Certificates.iso(start) + " to " + Certificates.iso(end) + ")";
         }
         return "";
     }
@@ -344,71 +285,8 @@ public final class VerifySeals {
         ContentInfo info = ContentInfo.getInstance(signedValue);
         SignedData data = SignedData.getInstance(info.getContent());
         ASN1Encodable first = data.getCertificates().getObjectAt(0);
-        X509Certificate cert = certificate(first.toASN1Primitive().getEncoded("DER"));
-        return new Signer(cert, algorithm(cert.getSigAlgOID()), null,
+        X509Certificate cert = Certificates.certificate(first.toASN1Primitive().getEncoded("DER"));
+        return new Signer(cert, Certificates.algorithm(cert.getSigAlgOID()), null,
                 new GBT35275ValidateContainer(), "");
-    }
-
-    /** "" if the certificate chains to one of the anchors, else why not. */
-    static String chainProblem(X509Certificate cert, List<X509Certificate> anchors) {
-        try {
-            Set<TrustAnchor> roots = new HashSet<>();
-            for (X509Certificate a : anchors) {
-                roots.add(new TrustAnchor(a, null));
-            }
-            X509CertSelector target = new X509CertSelector();
-            target.setCertificate(cert);
-            PKIXBuilderParameters params = new PKIXBuilderParameters(roots, target);
-            params.setRevocationEnabled(false);
-            List<X509Certificate> pool = new ArrayList<>(anchors);
-            pool.add(cert);
-            params.addCertStore(
-                    CertStore.getInstance("Collection", new CollectionCertStoreParameters(pool), BC));
-            CertPathBuilder.getInstance("PKIX", BC).build(params);
-            return "";
-        } catch (GeneralSecurityException error) {
-            return "no path to a trust anchor (" + error.getMessage() + ")";
-        }
-    }
-
-    private static X509Certificate certificate(byte[] der) throws GeneralSecurityException {
-        return (X509Certificate) CertificateFactory.getInstance("X.509", BC)
-                .generateCertificate(new ByteArrayInputStream(der));
-    }
-
-    private static final Map<String, String> ALGORITHMS = Map.of(
-            "1.2.156.10197.1.501", "sm2_sm3",
-            "1.2.840.10045.4.3.2", "sha256_ecdsa",
-            "1.2.840.113549.1.1.11", "sha256_rsa");
-
-    private static String algorithm(String oid) {
-        return ALGORITHMS.getOrDefault(oid, oid);
-    }
-
-    /** A name as a reader says it: its common name, and its organisation where that says more. */
-    static String name(byte[] encoded) {
-        X500Name x = X500Name.getInstance(encoded);
-        String common = first(x, BCStyle.CN);
-        String org = first(x, BCStyle.O);
-        if (common.isEmpty()) {
-            return x.toString();
-        }
-        return !org.isEmpty() && !common.contains(org) ? common + " (" + org + ")" : common;
-    }
-
-    private static String first(X500Name x, org.bouncycastle.asn1.ASN1ObjectIdentifier attr) {
-        RDN[] rdns = x.getRDNs(attr);
-        return rdns.length == 0 ? "" : IETFUtils.valueToString(rdns[0].getFirst().getValue());
-    }
-
-    static String iso(Date time) {
-        SimpleDateFormat f = new SimpleDateFormat("yyyy-MM-dd'T'HH:mm:ss'Z'");
-        f.setTimeZone(TimeZone.getTimeZone("UTC"));
-        return f.format(time);
-    }
-
-    private static String describe(Throwable error) {
-        String message = error.getMessage();
-        return error.getClass().getSimpleName() + (message == null ? "" : ": " + message);
     }
 }

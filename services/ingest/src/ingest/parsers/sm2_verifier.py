@@ -1,12 +1,14 @@
-"""An OFD's seals (签章) and signatures verified (GB/T 38540), by the verifier in
-``services/ingest/ofd-seals``: ofdrw and BouncyCastle from Maven Central, run as a small JVM.
+"""What pyHanko cannot verify, verified by the SM2 verifier in ``services/ingest/sm2-verifier``
+(ofdrw and BouncyCastle from Maven Central, run as a small JVM): an OFD's seals (签章) and
+signatures (GB/T 38540), and a PDF's SM2 signatures.
 
 财会〔2020〕6号 三(二) and 会计档案管理办法 第九条 ask the same of an OFD as of a PDF
 (``ingest.parsers.signatures``): each seal verified — the protected files' digests, the signature
 value by the signer's certificate, the seal signed by its maker, the signer among those it lists
 and used within its validity — and the signer's certificate chained to the customer's trust
-anchors. No Python library verifies SM2 certificate chains or GB/T 38540 seals, so this module
-only runs the verifier and reads its answer; the curve and chain code is BouncyCastle's.
+anchors; a PDF signed with SM2 has its CMS checked over the bytes its /ByteRange covers. No
+Python library verifies SM2 signatures, SM2 certificate chains or GB/T 38540 seals, so this
+module only runs the verifier and reads its answer; the curve and chain code is BouncyCastle's.
 
 Runs in the parsing workers: the JVM inherits the worker's capped address space and is given a
 time limit below the worker's, so that a hostile seal cannot outlive the call; it reads its
@@ -30,7 +32,7 @@ from ingest.parsers.signatures import CheckedSignature, TrustAnchors
 
 
 @dataclass(frozen=True)
-class OfdSealVerifier:
+class Sm2Verifier:
     """The verifier's launcher (``build.sh`` prints its path) and how long one file may take.
 
     Each parsing worker keeps one verifier running (``--serve``: a request per line), so that a
@@ -41,19 +43,39 @@ class OfdSealVerifier:
     command: tuple[str, ...]
     seconds: float = 20.0
 
-    def verify(self, data: bytes, anchors: TrustAnchors) -> tuple[CheckedSignature, ...]:
+    def ofd_seals(self, data: bytes, anchors: TrustAnchors) -> tuple[CheckedSignature, ...]:
         """Each signature of an OFD the Python side has opened within its limits, verified."""
-        with tempfile.TemporaryDirectory(prefix="aap-ofd-seals-") as folder:
-            ofd, pem = Path(folder) / "file.ofd", Path(folder) / "anchors.pem"
-            ofd.write_bytes(data)
+        try:
+            answer = self._ask("ofd", {"file.ofd": data}, anchors)
+        except _Stopped as stopped:
+            return (_unverified(str(stopped)),)
+        return read_answer(answer)
+
+    def pdf_signature(
+        self, field: str, signed: bytes, cms: bytes, anchors: TrustAnchors
+    ) -> CheckedSignature:
+        """A PDF's SM2 signature (its CMS) verified over the bytes its /ByteRange covers; what
+        was changed after it is the caller's to judge."""
+        try:
+            s = self._ask("cms", {"signed-bytes": signed, "cms.der": cms}, anchors)
+        except _Stopped as stopped:
+            return CheckedSignature(field, problem=str(stopped))
+        return _signature({"id": field, **s})
+
+    def _ask(self, kind: str, files: dict[str, bytes], anchors: TrustAnchors) -> dict[str, Any]:
+        with tempfile.TemporaryDirectory(prefix="aap-sm2-") as folder:
+            paths = []
+            for name, content in files.items():
+                (Path(folder) / name).write_bytes(content)
+                paths.append(str(Path(folder) / name))
+            pem = Path(folder) / "anchors.pem"
             if anchors.configured:
                 pem.write_bytes(anchors.pem)
-            request = f"{ofd}\t{pem if anchors.configured else ''}\n"
-            try:
-                answer = _server(self.command).ask(request.encode(), self.seconds)
-            except _Stopped as stopped:
-                return (_unverified(str(stopped)),)
-        return read_answer(json.loads(answer))
+            request = "\t".join([kind, *paths, str(pem) if anchors.configured else ""]) + "\n"
+            answer: dict[str, Any] = json.loads(
+                _server(self.command).ask(request.encode(), self.seconds)
+            )
+        return answer
 
 
 RESTART_AFTER = 500
@@ -83,16 +105,16 @@ class _Server:
             self.process.stdin.write(request)
             self.process.stdin.flush()
         except OSError as error:
-            raise self._stop(f"the OFD seal verifier stopped ({error})") from error
+            raise self._stop(f"the SM2 verifier stopped ({error})") from error
         deadline = time.monotonic() + seconds
         out = self.process.stdout.fileno()
         while b"\n" not in self.pending:
             left = deadline - time.monotonic()
             if left <= 0 or not select.select([out], [], [], left)[0]:
-                raise self._stop(f"the OFD seal verifier took over {seconds:g} s")
+                raise self._stop(f"the SM2 verifier took over {seconds:g} s")
             chunk = os.read(out, 65536)
             if not chunk:
-                raise self._stop("the OFD seal verifier stopped")
+                raise self._stop("the SM2 verifier stopped")
             self.pending += chunk
         answer, self.pending = self.pending.split(b"\n", 1)
         self.answered += 1
@@ -124,13 +146,11 @@ def _server(command: tuple[str, ...]) -> _Server:
         try:
             server = _SERVERS[command] = _Server(command)
         except OSError as error:
-            raise _Stopped(f"the OFD seal verifier cannot be run ({error})") from error
+            raise _Stopped(f"the SM2 verifier cannot be run ({error})") from error
     return server
 
 
-NOT_CONFIGURED = (
-    "no OFD seal verifier is configured (AAP_INGEST_OFD_SEAL_VERIFIER): its seals were not verified"
-)
+NOT_CONFIGURED = "no SM2 verifier is configured (AAP_INGEST_SM2_VERIFIER): not verified"
 
 
 SIGNATURES = "Signatures.xml"  # an OFD's list of signatures, named where it is the fault
