@@ -49,6 +49,8 @@ async def test_upload_archive_borrow_approve_download_audit_and_the_vendors_oas(
     assert f"changed after {BANK} (上海浦东发展银行股份有限公司)" in outcome.tampered_message
     # The hotel that issued 记-0001's invoice, a company of the same group, archives its side.
     assert outcome.seller_side == (202, "seller")
+    # …from the OFD the hotel sealed: its seal verified, naming the seal.
+    assert outcome.seller_seal[0] == "passed" and "发票专用章" in outcome.seller_seal[1]
     # The receipt is a 银行电子回单 read from its text, matched to 记-0003's 银行存款 line, and
     # booked once: the same receipt on another voucher of the same company is 重复入账.
     assert outcome.receipt["number"] == "20250320104411000102"

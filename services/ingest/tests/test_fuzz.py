@@ -21,7 +21,7 @@ from contracts.records import CheckOutcome, CheckResult, FiscalBillRef, InvoiceR
 from contracts.types import Money
 from devkit.fuzzing import JSON, TooSlow, fuzz_settings, mutated, within
 from devkit.pki import Authority, sign_pdf, sign_xml
-from devkit.sample_invoices import FISCAL_BILL_LINES, RECEIPT_LINES
+from devkit.sample_invoices import FISCAL_BILL_LINES, RECEIPT_LINES, SAMPLE_OFDS, ofd
 from devkit.sm2 import Sm2Authority
 from devkit.sm2 import verifier as sm2_verifier
 from ingest.domain.intake import assess
@@ -294,6 +294,13 @@ def test_any_ofd_structured_data_is_read_as_an_invoice_or_named(fields: dict[str
 @fuzz_settings()
 @given(mutated(HOTEL_OFD))
 def test_any_ofd_invoice_package_is_read_or_refused(data: bytes) -> None:
+    with contextlib.suppress(TooSlow):
+        judged(VOUCHER, UploadedFile("attachment", "发票.ofd", "application/ofd", data))
+
+
+@fuzz_settings()
+@given(mutated(ofd(SAMPLE_OFDS["einvoice-25312000000012345678.ofd"], "attachment")))
+def test_any_ofd_with_an_attached_invoice_is_read_or_refused(data: bytes) -> None:
     with contextlib.suppress(TooSlow):
         judged(VOUCHER, UploadedFile("attachment", "发票.ofd", "application/ofd", data))
 

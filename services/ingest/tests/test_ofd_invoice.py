@@ -39,7 +39,7 @@ def line(a: Assessment, code: str) -> tuple[CheckOutcome, str]:
     return r.outcome, r.detail
 
 
-@pytest.mark.parametrize("carrier", ["custom_data", "custom_tag"])
+@pytest.mark.parametrize("carrier", ["custom_data", "custom_tag", "attachment"])
 def test_an_ofd_invoice_is_read_from_its_structured_data(carrier: Carrier) -> None:
     read = read_file(1, attachment(ofd(HOTEL, carrier)))
     assert read.printed is not None and read.printed.invoice is not None

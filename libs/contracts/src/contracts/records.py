@@ -425,7 +425,8 @@ class InvoiceRef(Contract):
     source: Literal["xml", "printout_text", "ofd_data"] = Field(
         default="xml",
         description="Where its fields were read: the 数电票 XML, a printout's text layer, or an "
-        "OFD's structured data (CustomData, a custom tag); the last two are unauthenticated "
+        "OFD's structured data (CustomData, its attached original XML, a custom tag); the last two "
+        "are unauthenticated "
         "until a signature or 查验 confirms them",
     )
     booked_by: Literal["buyer", "seller"] = Field(

@@ -57,6 +57,7 @@ from devkit.kafka_access import client_env
 from devkit.namespace import as_local_administrator, provision
 from devkit.oa_standin import serving
 from devkit.pki import BANK, amended, local_trust, signed_once
+from devkit.sm2 import local_sm2_authority, sealed_once
 from devkit.stack import ARCHIVIST, AUDITOR, LocalStack
 from devkit.tax_standin import TAX_STANDIN_PORT, TaxPlatformStandIn
 from devkit.watch import EventWatcher, consumed, of_type
@@ -110,6 +111,7 @@ class Outcome:
     duplicate_message: str = ""
     printout_duplicate_status: int = 0  # the 数电票 PDF of 记-0002 booked on another voucher
     seller_side: tuple[int, str | None] = (0, None)  # the hotel's own side of 记-0001's invoice
+    seller_seal: tuple[str, str] = ("", "")  # 1-1 of its OFD, sealed by the hotel: outcome, detail
     ofd_duplicate_status: int = 0  # 记-0001's invoice again, as the OFD the hotel also sent
     ofd_duplicate_message: str = ""
     printout_duplicate_message: str = ""
@@ -154,6 +156,8 @@ class Outcome:
             and (self.rejected_status, self.duplicate_status) == (422, 422)
             and self.printout_duplicate_status == 422
             and self.seller_side == (202, "seller")
+            and self.seller_seal[0] == "passed"
+            and "发票专用章" in self.seller_seal[1]
             and self.ofd_duplicate_status == 422
             and "OFD's structured data" in self.ofd_duplicate_message
             and "重复入账" in self.printout_duplicate_message
@@ -331,11 +335,21 @@ async def story(stack: LocalStack, platform: PlatformSettings) -> Outcome:
                  "debit": "0", "credit": "72.45"},
             ],
         }  # fmt: skip
-        r = await upload(http, stack.url("ingest"), voucher, attachments, json.dumps(sale))
+        # …as the OFD it issued, sealed with its 发票专用章 (GB/T 38540, SM2; the checkout's SM2 CA
+        # stands in for the seal's, and ingest trusts it: devkit.sm2).
+        hotel_ofd = "einvoice-25312000000012345678.ofd"
+        sealed = sealed_once(attachment(hotel_ofd), local_sm2_authority())
+        r = await upload(
+            http, stack.url("ingest"), voucher, [hotel_ofd], json.dumps(sale), {hotel_ofd: sealed}
+        )
         out.seller_side = (r.status_code, (r.json().get("invoices") or [{}])[0].get("booked_by"))
+        checks: list[dict[str, str]] = r.json().get("check_report", [])
+        fixity: dict[str, str] = next((c for c in checks if c["code"] == "1-1"), {})
+        out.seller_seal = (fixity.get("outcome", ""), fixity.get("detail", ""))
         say(
-            f"   the hotel ({HOTEL_FONDS}, same group) archives its side of that invoice: "
-            f"HTTP {r.status_code}, booked by the {out.seller_side[1]}"
+            f"   the hotel ({HOTEL_FONDS}, same group) archives its side of that invoice, the OFD "
+            f"it sealed: HTTP {r.status_code}, booked by the {out.seller_side[1]}; 1-1 "
+            f"{out.seller_seal[0]}: {out.seller_seal[1]}"
         )
         other["voucher_no"] = "记-0095"  # …and the same invoice as the OFD the hotel also sent
         ofd = "einvoice-25312000000012345678.ofd"

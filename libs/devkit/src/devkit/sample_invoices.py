@@ -132,14 +132,16 @@ SAMPLE_FISCAL_BILLS = {
     "fiscal-bill-31060125-0012345678.pdf": ("上海市非税收入统一票据（电子）", FISCAL_BILL_LINES)
 }
 OFD_NS = "http://www.ofdspec.org/2016"
-Carrier = Literal["custom_data", "custom_tag"]
+Carrier = Literal["custom_data", "custom_tag", "attachment"]
 
 
 def ofd(p: Printout, carrier: Carrier = "custom_data") -> bytes:
-    """The invoice as an OFD (GB/T 33190): its page's text objects, and its fields as the two
+    """The invoice as an OFD (GB/T 33190): its page's text objects, and its fields as the
     shapes e-invoice OFDs carry them: ``CustomData`` in ``OFD.xml`` (as 数电票 OFDs do, the
-    date as 2025年03月11日), or an ``eInvoice`` custom tag pointing at the page's text objects
-    (自定义标引, as older e-invoice OFDs do). The same bytes for the same invoice."""
+    date as 2025年03月11日), an ``eInvoice`` custom tag pointing at the page's text objects
+    (自定义标引, as older e-invoice OFDs do), or the original invoice XML attached to the
+    package (``Attachs/original_invoice.xml``, its fields as the custom tag's, Buyer and Seller
+    grouped, as older e-invoice OFDs carry it). The same bytes for the same invoice."""
     year, month, day = p.issued.split("-")
     values = {  # text object id → (its text, the field it is)
         "11": (p.number, "InvoiceNo", "发票号码"),
@@ -210,6 +212,24 @@ def ofd(p: Printout, carrier: Carrier = "custom_data") -> bytes:
         entries["Doc_0/Tags/CustomTag.xml"] = (
             f'<?xml version="1.0" encoding="UTF-8"?><eInvoice xmlns:ofd="{OFD_NS}">{refs}'
             "</eInvoice>"
+        )
+    if carrier == "attachment":
+        fields = {tag: text.lstrip("¥") for text, tag, _ in values.values()}
+        party = {"Buyer": ("BuyerName", "BuyerTaxID"), "Seller": ("SellerName", "SellerTaxID")}
+        grouped = "".join(
+            f"<{group}>"
+            + "".join(f"<{t}>{escape(fields.pop(t))}</{t}>" for t in tags_)
+            + f"</{group}>"
+            for group, tags_ in party.items()
+        )
+        flat = "".join(f"<{t}>{escape(v)}</{t}>" for t, v in fields.items())
+        entries["Doc_0/Attachs/original_invoice.xml"] = (
+            f'<?xml version="1.0" encoding="UTF-8"?><eInvoice>{flat}{grouped}</eInvoice>'
+        )
+        entries["Doc_0/Attachs/Attachments.xml"] = (
+            f'<?xml version="1.0" encoding="UTF-8"?><ofd:Attachments xmlns:ofd="{OFD_NS}">'
+            '<ofd:Attachment ID="1" Name="original_invoice" Format="xml">'
+            "<ofd:FileLoc>original_invoice.xml</ofd:FileLoc></ofd:Attachment></ofd:Attachments>"
         )
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:

@@ -121,6 +121,18 @@ class Sm2Authority:
         return output.getvalue() if isinstance(output, io.BytesIO) else b""
 
 
+HOTEL = "北京国贸嘉华酒店管理有限公司"  # whose seal the demo's OFD invoice carries
+
+
+def sealed_once(ofd: bytes, authority: Sm2Authority) -> bytes:
+    """``ofd`` sealed by the hotel's 发票专用章 under ``authority``, the same bytes each time
+    (kept beside the CA): a voucher sent again is the same voucher."""
+    kept = authority.folder / f"sealed-{hashlib.sha256(ofd + authority.pem()).hexdigest()[:16]}.ofd"
+    if not kept.exists():
+        kept.write_bytes(authority.seal(ofd, f"{HOTEL}发票专用章", HOTEL, HOTEL))
+    return kept.read_bytes()
+
+
 def local_sm2_authority() -> Sm2Authority:
     """The checkout's SM2 CA (``.local/pki/sm2``), made at random the first time."""
     folder = local_dir() / "pki" / "sm2"

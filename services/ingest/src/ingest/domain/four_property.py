@@ -494,7 +494,7 @@ def _unauthenticated_bill(b: FiscalBill) -> str:
 
 READ_FROM = {
     "printout_text": "the printout's text only",
-    "ofd_data": "the OFD's structured data (CustomData, 自定义标引) only",
+    "ofd_data": "the OFD's structured data (CustomData, original_invoice.xml, 自定义标引) only",
 }
 
 

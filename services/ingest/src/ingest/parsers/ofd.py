@@ -2,7 +2,8 @@
 ``Content.xml`` hold the text in ``TextCode`` elements. Opened within zip limits, its XML parsed
 safely; what is read is whether it opens, its encryption and compression, its text, and the
 structured data an e-invoice OFD carries beside its pages (``ingest.parsers.ofd_invoice``):
-``CustomData`` of ``OFD.xml`` and the fields of a custom tag (自定义标引)."""
+``CustomData`` of ``OFD.xml``, the original invoice XML attached to it, and the fields of a
+custom tag (自定义标引)."""
 
 from __future__ import annotations
 
@@ -60,7 +61,8 @@ def read_ofd(data: bytes) -> OfdRead:
         return OfdRead(str(problem), signed=signed)
     if signed and (unsafe := _unsafe_xml(package)):
         return OfdRead(unsafe, signed=signed)
-    fields = {**_tagged(package, root), **_custom_data(root)}  # CustomData wins
+    # CustomData wins, then the attached original invoice, then a custom tag
+    fields = {**_tagged(package, root), **_attached(package), **_custom_data(root)}
     return OfdRead(None, text=_text(package), signed=signed, fields=fields)
 
 
@@ -95,6 +97,26 @@ def _custom_data(root: ET.Element) -> dict[str, str]:
         for el in info.iter()
         if local_name(el.tag) == "CustomData" and (name := el.get("Name", "").strip())
     }
+
+
+def _attached(package: zipfile.ZipFile) -> dict[str, str]:
+    """The fields of the original invoice XML an older e-invoice OFD carries as an attachment
+    (``original_invoice.xml``: InvoiceNo, IssueDate, Buyer/BuyerTaxID…, the custom tag's
+    names); {} where there is none or it cannot be read."""
+    for info in package.infolist():
+        if posixpath.basename(info.filename).startswith("original_invoice") and (
+            info.filename.endswith(".xml")
+        ):
+            try:
+                attached = read_xml(read_entry(package, info, OFD_LIMITS))
+            except (XmlProblem, PackageError):
+                return {}
+            return {
+                name: (el.text or "").strip()
+                for el in attached.iter()
+                if (name := TAGGED.get(local_name(el.tag))) and (el.text or "").strip()
+            }
+    return {}
 
 
 def _tagged(package: zipfile.ZipFile, root: ET.Element) -> dict[str, str]:

@@ -1,13 +1,16 @@
 """An e-invoice read from an OFD's structured data, where the OFD carries it.
 
-Two shapes are seen in e-invoice OFDs, and read here:
+Three shapes are seen in e-invoice OFDs, and read here:
 - ``OFD.xml``: ``DocBody/DocInfo/CustomDatas/CustomData Name="发票号码"``…, the fields by their
   Chinese names (a 数电票 OFD: 发票号码, 开票日期 as 2025年01月06日, 购买方纳税人识别号,
   销售方纳税人识别号, 合计金额, 合计税额; an older e-invoice's adds 发票代码, 价税合计, 校验码 and
   the parties' 名称);
 - a custom tag (GB/T 33190 自定义标引: ``Document.xml`` → ``CustomTags.xml`` → an ``eInvoice``
   document) whose elements (InvoiceNo, IssueDate, BuyerTaxID…) point at the page's text objects
-  (``ObjectRef PageRef="1"`` → the ``TextObject ID`` whose ``TextCode`` holds the value).
+  (``ObjectRef PageRef="1"`` → the ``TextObject ID`` whose ``TextCode`` holds the value);
+- the original invoice XML an older e-invoice OFD carries as an attachment
+  (``Attachs/original_invoice.xml``), its elements named as the custom tag's, the parties'
+  grouped under Buyer and Seller (as published OFD invoice extractors read it).
 
 Both are data beside the printout, not a signature: anyone can edit them as they can edit the
 text, so an invoice read here serves the duplicate-booking check and is held until 查验 or a
