@@ -97,3 +97,23 @@ def test_a_bill_whose_fields_cannot_be_read_is_named_and_held(
     assert a.accepted and a.review_required and not a.fiscal_bills
     source, detail = line(a, "AAP-INVOICE-SOURCE")
     assert source is CheckOutcome.FAILED and named in detail, detail
+
+
+def test_the_report_says_what_each_attachment_was_read_as() -> None:
+    """A format intake cannot read is kept as a plain attachment, and the report says so,
+    beside what it did read (AAP-ATTACHMENT-KINDS)."""
+    doc = json.loads(VOUCHER) | {"attachment_count": 2}
+    voucher = UploadedFile("voucher", "v.json", "application/json", json.dumps(doc).encode())
+    unknown = b"<BankReceipt><No>20250320104411000102</No></BankReceipt>"
+    files = read_upload(
+        voucher,
+        [
+            UploadedFile("attachment", "票据.pdf", "application/pdf", BILL),
+            UploadedFile("attachment", "回单.xml", "application/xml", unknown),
+        ],
+    )
+    a = assess(files, virus_scan=[None] * 3, scanner="ClamAV")
+    outcome, detail = line(a, "AAP-ATTACHMENT-KINDS")
+    assert outcome is CheckOutcome.PASSED
+    assert "票据.pdf" in detail and "fiscal e-bill 31060125-0012345678" in detail
+    assert "回单.xml" in detail and "no e-voucher recognised in it" in detail

@@ -381,6 +381,18 @@ CHECK_DUPLICATE_BOOKING = _item(
     "booking, whichever came first. Likewise a bank e-receipt per side (its number and the "
     "company's account) and a fiscal e-bill (财政电子票据: 票据代码 + 票据号码) per payer",
 )
+CHECK_ATTACHMENT_KINDS = _item(
+    "AAP-ATTACHMENT-KINDS",
+    "附件识别 what each attachment was read as",
+    A,
+    ARCHIVING,
+    required=False,
+    supports="1-8",
+    what="each attachment named with what intake read it as — an e-invoice (XML, OFD, PDF; "
+    "which invoice), a fiscal e-bill, a bank e-receipt — or as a plain attachment in which no "
+    "e-voucher was recognised, kept as it is and outside the duplicate check, so that a "
+    "format intake cannot read is never taken silently for one it checked",
+)
 CHECK_1_9 = _item("1-9", "", A, ALL, required=False, what="")
 CHECK_1_10 = _item(
     "1-10",
@@ -661,6 +673,7 @@ REGISTRY: tuple[CheckItem, ...] = (
     CHECK_1_7,
     CHECK_1_8,
     CHECK_DUPLICATE_BOOKING,
+    CHECK_ATTACHMENT_KINDS,
     CHECK_1_9,
     CHECK_1_10,
     CHECK_1_11,

@@ -49,6 +49,7 @@ from contracts.checks import (
     CHECK_4_5,
     CHECK_4_6,
     CHECK_APPROVAL_RECORD,
+    CHECK_ATTACHMENT_KINDS,
     CHECK_DUPLICATE_BOOKING,
     CHECK_INVOICE_MATCH,
     CHECK_INVOICE_SOURCE,
@@ -439,6 +440,28 @@ def _booked_once(u: Upload) -> Found | Skipped:
     return found
 
 
+def _attachment_kinds(u: Upload) -> Found | Skipped | Passed:
+    """What each attachment was read as; a plain attachment said to be one."""
+    if not u.attachments or u.is_material:
+        return not_applicable("no attachment to a voucher in the upload")
+    return Passed("; ".join(f"{f.name}: {_kind(f)}" for f in u.attachments))
+
+
+def _kind(f: ReadFile) -> str:
+    if f.invoice is not None:
+        return f"e-invoice {f.invoice.invoice_number} (its XML)"
+    if (p := f.printed) is not None:
+        how = f"read from {READ_FROM[p.invoice.source]}" if p.invoice else "its fields unread"
+        return f"e-invoice {p.number} ({how})"
+    if (b := f.fiscal_bill) is not None:
+        return f"fiscal e-bill {b.key}" + (" (its fields unread)" if b.problem else "")
+    if (r := f.receipt) is not None:
+        return f"bank e-receipt {r.number}" + (" (its fields unread)" if r.problem else "")
+    return (
+        "an attachment: no e-voucher recognised in it, kept as it is, outside the duplicate check"
+    )
+
+
 def _fiscal_bill_ref(f: ReadFile, b: FiscalBill, currency: str) -> FiscalBillRef:
     assert b.issue_date and b.payer and b.total is not None  # read whole: no problem named
     return FiscalBillRef(
@@ -791,6 +814,7 @@ INTAKE_CHECKS: Mapping[CheckItem, Check] = {
     CHECK_1_6: _special_characters,
     CHECK_1_8: _key_held,
     CHECK_DUPLICATE_BOOKING: _booked_once,
+    CHECK_ATTACHMENT_KINDS: _attachment_kinds,
     CHECK_INVOICE_SOURCE: _authentic_source,
     CHECK_INVOICE_VERIFIED: _verified_on_the_platform,
     CHECK_1_9: _not_per_upload(CHECK_1_9),
