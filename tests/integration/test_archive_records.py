@@ -552,7 +552,18 @@ async def test_volumes_and_the_registers_an_archive_department_signs(archived: A
 
     r = await http.get("/v1/registers/handover.xlsx", params=params, headers=as_user(ARCHIVIST))
     rows = list(load_workbook(io.BytesIO(r.content)).active.iter_rows(values_only=True))
-    assert (rows[2][1], rows[2][3]) == ("2025-03", 2)  # volume 1: March, two vouchers
+    # 第二十四条's fields: 名称, 卷号, 册数, 起止年度, 档案编号, 应保管期限, 已保管期限 (then 件数)
+    assert rows[1][:7] == (
+        "名称",
+        "卷号",
+        "册数",
+        "起止年度",
+        "档案编号",
+        "应保管期限",
+        "已保管期限",
+    )
+    assert (rows[2][0], rows[2][1], rows[2][7]) == ("记账凭证（2025年03月）", 1, 2)  # two vouchers
+    assert rows[2][5] == "30年" and rows[2][6] in {"未满1年", "1年"}
     assert str(rows[-2][0]).startswith("共 ") and "卷" in str(rows[-2][0])
     denied = await http.get("/v1/registers/custody.xlsx", params=params, headers=as_user(OUTSIDER))
     assert denied.status_code == 403

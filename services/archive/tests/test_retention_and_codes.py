@@ -447,3 +447,20 @@ def test_volumes_bound_at_handover_keep_their_numbers_and_late_records_follow() 
         (3, 2, False),  # provisional, numbered on: bound numbers never move
     ]
     assert assemble([march, april, late_february])[0].period == 2  # re-assembling would renumber
+
+
+@pytest.mark.parametrize(
+    ("as_of", "kept"),
+    [
+        (date(2025, 12, 31), "未满1年"),  # the year not yet ended
+        (date(2026, 12, 31), "未满1年"),
+        (date(2027, 1, 1), "1年"),  # counted from the day after the fiscal year ends
+        (date(2040, 6, 30), "14年"),
+    ],
+)
+def test_the_handover_list_counts_years_kept_from_the_day_after_the_year(
+    as_of: date, kept: str
+) -> None:
+    from archive.adapters.registers import kept_for
+
+    assert kept_for(2025, as_of) == kept

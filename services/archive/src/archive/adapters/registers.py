@@ -8,6 +8,7 @@ formula: ``servicekit.exports``) and amounts as numbers.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, date, datetime
 
 from archive.domain.retention import RETENTION_RULES, kept_until
 from archive.domain.volumes import Volume
@@ -84,20 +85,33 @@ def handover_list(
     fiscal_year: int,
     volumes: Sequence[Volume],
     waived: Sequence[GapWaived] = (),
+    as_of: date | None = None,
 ) -> Register:
-    """The 移交清册; what the year lacks, accepted by an archivist with a reason, is listed
-    under it (each gap as the completeness report named it)."""
+    """The 移交清册, one row per volume with the fields 会计档案管理办法 第二十四条 lists: "会计档案
+    移交清册应当包括会计档案的名称、卷号、册数、起止年度、档案编号、应保管期限、已保管期限等
+    内容" (an electronic volume is one 册; 已保管期限 counted, as 第十四条 has it, from the day
+    after the fiscal year ends, to ``as_of``); beside them the volume's 件数 and 起止日期. What the
+    year lacks, accepted by an archivist with a reason, is listed under it (each gap as the
+    completeness report named it)."""
+    as_of = as_of or datetime.now(UTC).date()
     rows: list[list[Cell]] = []
     for v in volumes:
         first, last = v.date_range
+        r = v.records[0]
+        name = RETENTION_RULES[r.category].name_zh
         rows.append(
             [
+                f"{name}（{v.fiscal_year}年{v.period:02d}月）"
+                if v.period
+                else f"{name}（{v.fiscal_year}年度）",
                 v.number,
-                f"{v.fiscal_year}-{v.period:02d}" if v.period else str(v.fiscal_year),
-                f"{first} 至 {last}",
-                v.item_count,
+                1,
+                f"{v.fiscal_year}—{v.fiscal_year}",
                 f"{v.code_range[0]} — {v.code_range[1]}",
-                v.retention_code,
+                "永久" if r.retention.permanent else f"{r.retention.years}年",
+                kept_for(v.fiscal_year, as_of),
+                v.item_count,
+                f"{first} 至 {last}",
                 "",
             ]
         )
@@ -117,14 +131,24 @@ def handover_list(
         "移交清册",
         f"会计档案移交清册  全宗号 {fonds_code}  {fiscal_year}年度",
         [
+            ("名称", 24),
             ("卷号", 6),
-            ("会计期间", 10),
-            ("起止日期", 24),
+            ("册数", 6),
+            ("起止年度", 12),
+            ("档案编号", 52),
+            ("应保管期限", 10),
+            ("已保管期限", 10),
             ("件数", 6),
-            ("档号起止", 52),
-            ("保管期限", 8),
+            ("起止日期", 24),
             ("备注", 16),
         ],
         rows,
         footer,
     )
+
+
+def kept_for(fiscal_year: int, as_of: date) -> str:
+    """已保管期限: whole years kept since the day after the fiscal year ended (第十四条)."""
+    start = date(fiscal_year + 1, 1, 1)
+    years = as_of.year - start.year - ((as_of.month, as_of.day) < (start.month, start.day))
+    return "未满1年" if years < 1 else f"{years}年"
