@@ -87,12 +87,12 @@ def handover_list(
     waived: Sequence[GapWaived] = (),
     as_of: date | None = None,
 ) -> Register:
-    """The 移交清册, one row per volume with the fields 会计档案管理办法 第二十四条 lists: "会计档案
-    移交清册应当包括会计档案的名称、卷号、册数、起止年度、档案编号、应保管期限、已保管期限等
-    内容" (an electronic volume is one 册; 已保管期限 counted, as 第十四条 has it, from the day
-    after the fiscal year ends, to ``as_of``); beside them the volume's 件数 and 起止日期. What the
-    year lacks, accepted by an archivist with a reason, is listed under it (each gap as the
-    completeness report named it)."""
+    """The 移交清册, one row per volume with the fields 会计档案管理办法 第二十四条 asks for:
+    "移交会计档案的单位，应当编制会计档案移交清册，列明应当移交的会计档案名称、卷号、册数、
+    起止年度、档案编号、应保管期限和已保管期限等内容" (an electronic volume is one 册;
+    已保管期限 counted as 第十四条 has it, "从会计年度终了后的第一天算起", to ``as_of``); beside
+    them the volume's 件数 and 起止日期. What the year lacks, accepted by an archivist with a
+    reason, is listed under it (each gap as the completeness report named it)."""
     as_of = as_of or datetime.now(UTC).date()
     rows: list[list[Cell]] = []
     for v in volumes:
