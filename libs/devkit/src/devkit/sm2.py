@@ -17,6 +17,7 @@ PDF signers) and the SM2 CA of ``local_sm2_authority()``, kept in ``.local/pki``
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import io
 import subprocess
@@ -48,6 +49,7 @@ def verifier() -> Path:
     return Path(_run("bash", str(BUILD), str(local_dir() / "sm2-verifier")))
 
 
+@functools.cache  # once per process: each seal or signature would otherwise re-check the build
 def _signer() -> str:
     """The test signer's classpath: compiled against the verifier's libraries when stale."""
     libraries = (verifier().parent / "classpath.txt").read_text().strip()

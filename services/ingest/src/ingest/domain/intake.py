@@ -10,7 +10,7 @@ import hashlib
 import json
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -55,7 +55,7 @@ class Assessment:
     review_required: bool
     invoices: list[InvoiceRef]
     receipts: list[BankReceiptRef]
-    fiscal_bills: list[FiscalBillRef] = field(default_factory=list)
+    fiscal_bills: list[FiscalBillRef]
 
     @property
     def accepted(self) -> bool:

@@ -84,21 +84,25 @@ def verify_xml_signature(
     try:
         _Verifier().verify(data, x509_cert=cert, expect_references=len(uris))
     except InvalidCertificate as error:  # its signer's certificate, not the signature
-        return (_with(read, problem=f"its signer's certificate is not valid now ({error})"),)
+        return (replace(read, problem=f"its signer's certificate is not valid now ({error})"),)
     except (InvalidSignature, InvalidDigest) as bad:
-        return (_with(read, defect=f"the signature does not verify ({bad})"),)
+        return (replace(read, defect=f"the signature does not verify ({bad})"),)
     except Exception as error:  # lxml's parse and schema errors of a shaped file: each a reason
-        return (_with(read, unreadable=f"its signature cannot be read ({error})"),)
+        return (replace(read, unreadable=f"its signature cannot be read ({error})"),)
     if uris != [""]:  # intact, but what it vouches for is not the file
-        return (_with(read, problem=f"it signs only part of the file ({', '.join(uris)})"),)
-    return (_with(read, intact=True, unaltered=True, **_trust(der, more, anchors)),)
+        return (replace(read, problem=f"it signs only part of the file ({', '.join(uris)})"),)
+    trusted, chain_problem = _trust(der, more, anchors)
+    return (
+        replace(read, intact=True, unaltered=True, trusted=trusted, chain_problem=chain_problem),
+    )
 
 
 def _trust(
     cert: asn1_x509.Certificate, more: list[x509.Certificate], anchors: TrustAnchors
-) -> dict[str, object]:
+) -> tuple[bool | None, str]:
+    """Whether the signer chains to a trust anchor (None: no anchors to judge by), and why not."""
     if not anchors.configured:
-        return {"trusted": None}
+        return None, ""
     context = ValidationContext(
         trust_roots=anchors.certificates(), allow_fetching=False, revocation_mode="soft-fail"
     )
@@ -111,11 +115,7 @@ def _trust(
         # in a parsing worker: no event loop runs there
         asyncio.run(validator.async_validate_usage(set()))  # type: ignore[no-untyped-call]
     except (PathBuildingError, PathValidationError) as error:
-        return {"trusted": False, "chain_problem": f"no path to a trust anchor ({error})"}
+        return False, f"no path to a trust anchor ({error})"
     except Exception as error:  # a certificate whose extensions cannot be read: no path
-        return {"trusted": False, "chain_problem": f"its certificate cannot be read ({error})"}
-    return {"trusted": True}
-
-
-def _with(read: CheckedSignature, **found: object) -> CheckedSignature:
-    return replace(read, **found)  # type: ignore[arg-type]
+        return False, f"its certificate cannot be read ({error})"
+    return True, ""

@@ -1,27 +1,10 @@
 package aap.sm2;
 
-import java.io.BufferedReader;
-import java.io.ByteArrayInputStream;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.InputStreamReader;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
-import java.security.Security;
-import java.security.cert.CertPathBuilder;
-import java.security.cert.CertStore;
-import java.security.cert.CertificateFactory;
-import java.security.cert.CollectionCertStoreParameters;
-import java.security.cert.PKIXBuilderParameters;
-import java.security.cert.TrustAnchor;
-import java.security.cert.X509CertSelector;
 import java.security.cert.X509Certificate;
-import java.text.SimpleDateFormat;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Date;
@@ -30,15 +13,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TimeZone;
 import java.util.TreeSet;
 import org.bouncycastle.asn1.ASN1Encodable;
 import org.bouncycastle.asn1.ASN1Sequence;
-import org.bouncycastle.asn1.x500.RDN;
-import org.bouncycastle.asn1.x500.X500Name;
-import org.bouncycastle.asn1.x500.style.BCStyle;
-import org.bouncycastle.asn1.x500.style.IETFUtils;
-import org.bouncycastle.jce.provider.BouncyCastleProvider;
 import org.ofdrw.core.basicType.ST_Loc;
 import org.ofdrw.core.signatures.SigType;
 import org.ofdrw.core.signatures.Signatures;
@@ -99,9 +76,8 @@ final class OfdSeals {
         }
         rl.cd("/");
         Signatures list = rl.get(listLoc, Signatures::new);
-        String listPath = listLoc.getLoc();
         Set<String> covered = new HashSet<>();
-        Set<String> own = new HashSet<>(Set.of(absolute(listPath)));
+        Set<String> own = new HashSet<>(Set.of(absolute(rl.getFile(listLoc), reader)));
         List<Map<String, Object>> read = new ArrayList<>();
         for (var record : list.getSignatures()) {
             rl.save();
@@ -130,7 +106,7 @@ final class OfdSeals {
         Path root = reader.getOFDDir().getContainerPath();
         try (var walk = Files.walk(root)) {
             walk.filter(Files::isRegularFile)
-                    .map(p -> "/" + root.relativize(p).toString().replace('\\', '/'))
+                    .map(p -> absolute(p, reader))
                     .filter(p -> !covered.contains(p) && !own.contains(p))
                     .forEach(added::add);
         }
@@ -140,10 +116,6 @@ final class OfdSeals {
             out.add(withAdded);
         }
         return out;
-    }
-
-    private static String absolute(String loc) {
-        return loc.startsWith("/") ? loc : "/" + loc;
     }
 
     private static String absolute(Path file, OFDReader reader) {
