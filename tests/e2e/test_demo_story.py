@@ -31,7 +31,13 @@ async def test_upload_archive_borrow_approve_download_audit_and_the_vendors_oas(
     # The OA system of another company, with its own genuine key, may not decide a request
     # routed to the sample fonds' OA.
     assert outcome.other_oa_callback == 403
-    assert outcome.download_intact
+    # 查阅 (view): the download refused, a page shown with the borrower's watermark; 复制 (copy):
+    # the signed bank receipt downloaded as a copy stamped as one, the bank's signature over the
+    # original revision verifying still.
+    assert outcome.view_download == 403
+    assert outcome.view_page.startswith("查阅 VIEW · Q001-2025-D30-PZ-")
+    assert "liuyang" in outcome.view_page
+    assert outcome.copy_verified and outcome.copy_stamp.startswith("复制件 COPY")
     # 记-0002's 数电票 came as a PDF only: read from its text, held until 查验, then accepted;
     # the same PDF on another voucher is a second booking of one invoice.
     assert "printout's text only" in outcome.printout_held and outcome.printout_reviewed == 200
@@ -93,11 +99,13 @@ async def test_upload_archive_borrow_approve_download_audit_and_the_vendors_oas(
     assert all(outcome.recheck[code] == "passed" for code in performed)
     assert set(outcome.trail) >= STORY
     assert outcome.chain_ok
-    # The usage register (利用登记簿) names the borrower's download, with the purpose they gave
-    # and the approver who decided.
-    [download] = [row for row in outcome.usage if "download" in row[2]]
-    assert download[4] == "2025年度审计抽凭：核对差旅费报销" and download[5] == "wangqiang"
-    assert download[3].startswith("Q001-2025-D30-PZ-")  # the archive code, not an id
+    # The usage register (利用登记簿), read by the fonds' archivist, names the borrower's page
+    # viewed and copy taken, each with its mode, the purpose they gave and the approver.
+    [page] = [row for row in outcome.usage if "page" in row[2]]
+    assert page[3:7] == ["查阅", page[4], "2025年度审计抽凭：核对差旅费报销", "wangqiang"]
+    assert page[4].startswith("Q001-2025-D30-PZ-")  # the archive code, not an id
+    [copy] = [row for row in outcome.usage if "copy" in row[2]]
+    assert (copy[3], copy[5], copy[6]) == ("复制", "审计底稿：复制银行电子回单", "wangqiang")
     # The auditor's offline verifier passes the export, and fails it with one entry altered.
     assert (outcome.offline_verified, outcome.offline_altered) == (0, 1)
     # Who cannot prove who they are, or may not do what they try, is refused.

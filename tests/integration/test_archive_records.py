@@ -1208,6 +1208,7 @@ async def test_every_read_of_records_is_on_record(
         "drill": (f"/v1/records/{record}/drill", {}),
         "drill up": ("/v1/drill", {"sha256": scan}),
         "versions": (f"/v1/records/{record}/versions", {}),
+        "page": (f"/v1/records/{record}/originals/{scan}/pages/1", {}),
         "download": (f"/v1/records/{record}/originals/{scan}", {}),
         "custody register": (
             "/v1/registers/custody.csv",
@@ -1243,6 +1244,7 @@ async def test_every_read_of_records_is_on_record(
         ("drill", [record], ARCHIVIST),
         ("drill", [record], ARCHIVIST),
         ("view", [record], ARCHIVIST),
+        ("page", [record], ARCHIVIST),
         ("download", [record], ARCHIVIST),
     ]
     search, *_, download = (e.data for e in seen)

@@ -171,8 +171,8 @@ RULES: dict[tuple[str, str, str], Rule] = {
     ),
     ("audit", "GET", "/v1/checkpoint"): Rule(("wangfang", "secadmin"), "secauditor"),
     ("audit", "GET", "/v1/registers/usage.xlsx"): Rule(
-        ("zhaomin", "sysadmin"),
-        "secauditor",
+        ("lijing", "sysadmin", "secadmin"),
+        "zhaomin",  # the archivist of the fonds keeps it
         {
             "params": {
                 "fonds_code": FONDS,
@@ -189,6 +189,7 @@ RULES: dict[tuple[str, str, str], Rule] = {
     ),
     ("archive", "POST", "/v1/records/{record_id}/recheck"): RECORD_RULE,
     ("archive", "GET", "/v1/records/{record_id}/originals/{sha256}"): ACTING_RULE,
+    ("archive", "GET", "/v1/records/{record_id}/originals/{sha256}/pages/{number}"): RECORD_RULE,
     ("archive", "POST", "/v1/records/{record_id}/legal-hold"): Rule(
         OUT_OF_SCOPE,
         "zhaomin",
@@ -247,6 +248,7 @@ PATHS = {  # a role that reads no trail and uploads nothing, on a principal refu
     "{fonds_code}": "Q777",
     "{grant_id}": str(uuid.uuid4()),
     "{kind}.{fmt}": "custody.csv",
+    "{number}": "1",
 }
 
 

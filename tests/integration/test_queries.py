@@ -478,9 +478,11 @@ async def _approval(pool: Any, track: Track, run: str) -> None:
         track(Requests(pool)), track(Nonces(pool)), track(RecordTitles(pool)))  # fmt: skip
     request = BorrowingRequest(
         request_id=uuid.uuid4(), applicant="liuyang", fonds_code="Q001", oa_connection="seeyon",
-        record_ids=(uuid.uuid4(),), reason="审计", days=7, requested_at=NOW,
+        record_ids=(uuid.uuid4(),), reason="审计", days=7, mode="copy", requested_at=NOW,
     )  # fmt: skip
     await requests.add(request)
+    stored = await requests.get(request.request_id)
+    assert stored is not None and stored.mode == "copy"
     await requests.open_before(NOW - timedelta(days=30))
     await requests.started(request.request_id, "seeyon", f"inst-{run}")
     await requests.start_failed(request.request_id, "down", 1, NOW)

@@ -268,6 +268,7 @@ async def test_approval_takes_decisions_from_topic_and_callback_once(
         assert r.json()["oa_connection"] == "seeyon"
         [asked] = await watch.wait_for(of_type("ApprovalRequested", request_id=request_id))
         assert asked.data["applicant"] == "liuyang" and asked.actor == "liuyang"
+        assert asked.data["mode"] == "view"  # unsaid, the least: 查阅, nothing downloaded
         # On the topic of the OA system deciding for Q001, which only it reads.
         [where] = [x.topic for x in watch.seen if x.event.id == asked.id]
         assert where == seeyon.requests.name(platform.namespace)
@@ -295,6 +296,7 @@ async def test_approval_takes_decisions_from_topic_and_callback_once(
         )
         assert decided.causationid == str(envelope.id)
         assert decided.data["fonds_code"] == "Q001"
+        assert decided.data["mode"] == "view"  # a 查阅 grant follows: reading only
 
         body = json.dumps(
             {
@@ -407,6 +409,7 @@ def approved_borrowing(
         oa_instance_id="OA-1",
         decided_at=now,
         access_until=now + lasting,
+        mode="copy",
     )
 
 

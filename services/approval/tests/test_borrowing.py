@@ -32,6 +32,7 @@ def request() -> BorrowingRequest:
         record_ids=(uuid.uuid4(),),
         reason="审计抽凭",
         days=7,
+        mode="view",
         requested_at=NOW,
     )
 

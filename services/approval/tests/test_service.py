@@ -186,6 +186,7 @@ async def filed(approval: ApprovalService, fonds: str) -> BorrowingRequest:
         record_ids=[RECORDS.archived(fonds)],
         reason="审计",
         days=7,
+        mode="view",
     )
 
 
@@ -741,12 +742,17 @@ async def test_an_on_premise_oa_is_started_by_its_configured_rest_call() -> None
         record = RECORDS.archived("Q001")
         titles.known[record] = "Q001-2025-D30-PZ-000007 报销市场部差旅费"
         request = await approval.request_borrowing(
-            applicant="liuyang", fonds_code="Q001", record_ids=[record], reason="{title}", days=7
+            applicant="liuyang",
+            fonds_code="Q001",
+            record_ids=[record],
+            reason="{title}",
+            days=7,
+            mode="copy",
         )
         [started] = standin.started
         assert request.oa_instance_id == started.instance_id and started.vendor == "weaver"
         assert started.body["workflowId"] == "1024"
-        assert started.body["requestName"].startswith("档案借阅 Q001 1 件 7 天")
+        assert started.body["requestName"].startswith("档案借阅 Q001 1 件 7 天 复制")
         fields = {f["fieldName"]: f["fieldValue"] for f in started.body["mainData"]}
         assert fields == {
             "aap_request_id": str(request.request_id),
@@ -831,7 +837,12 @@ async def test_a_request_names_records_of_its_own_fonds_only() -> None:
     for record in (theirs, nowhere):  # one answer: nothing is learned of where it is
         with pytest.raises(NotOfTheFonds) as refused:
             await approval.request_borrowing(
-                applicant="liuyang", fonds_code="Q003", record_ids=[record], reason="x", days=3
+                applicant="liuyang",
+                fonds_code="Q003",
+                record_ids=[record],
+                reason="x",
+                days=3,
+                mode="view",
             )
         assert str(refused.value) == f"not records of fonds Q003 the archive holds: {record}"
     assert published.events == []

@@ -58,7 +58,7 @@ async def test_a_read_under_a_grant_shows_its_purpose_approver_and_the_oas_trail
             step | {"approver": "wangqiang", "decision": "approved"},
         ],
     }
-    asked = {"request_id": request, "reason": "审计抽凭"}
+    asked = {"request_id": request, "reason": "审计抽凭", "mode": "copy"}
     revoked = decided | {"decision": "revoked", "approver": "liuyang", "trail": []}
     store = Entries(
         {"event_type": "cn.aap.ApprovalRequested.v1", "data": asked},
@@ -76,7 +76,7 @@ async def test_a_read_under_a_grant_shows_its_purpose_approver_and_the_oas_trail
             "data": {
                 "accessed_at": "2026-11-29T02:00:00Z",
                 "principal": "liuyang",
-                "action": "download",
+                "action": "copy",
                 "record_ids": [record],
                 "grant_id": grant,
             },
@@ -85,5 +85,6 @@ async def test_a_read_under_a_grant_shows_its_purpose_approver_and_the_oas_trail
     since, until = datetime(2026, 11, 29, tzinfo=UTC), datetime(2026, 11, 30, tzinfo=UTC)
     register = await usage_register(store, "Q001", since, until)  # type: ignore[arg-type]
     [row] = register.rows
-    assert row[4:6] == ["审计抽凭", "wangqiang"]
+    assert row[2:4] == ["复制 copy", "复制"]  # a copy handed out, under a 复制 borrowing
+    assert row[5:7] == ["审计抽凭", "wangqiang"]
     assert row[-1] == "zhaomin 转交；wangqiang 同意"

@@ -2,6 +2,7 @@ import uuid
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+from contracts.borrowing import BorrowingMode
 from contracts.events import ApprovalDecided
 from permission.domain.access import (
     Grant,
@@ -16,7 +17,9 @@ NOW = datetime(2025, 3, 5, 1, 0, tzinfo=UTC)
 RECORD = uuid.uuid4()
 
 
-def decided(verdict: str = "approved", days: int = 7) -> ApprovalDecided:
+def decided(
+    verdict: str = "approved", days: int = 7, mode: BorrowingMode | None = "copy"
+) -> ApprovalDecided:
     return ApprovalDecided(
         request_id=uuid.uuid4(),
         kind="borrowing",
@@ -29,6 +32,7 @@ def decided(verdict: str = "approved", days: int = 7) -> ApprovalDecided:
         oa_instance_id="OA-1",
         decided_at=NOW,
         access_until=NOW + timedelta(days=days) if verdict == "approved" else None,
+        mode=mode,
     )
 
 
@@ -39,6 +43,30 @@ def test_an_approval_becomes_one_grant_with_a_stable_id() -> None:
     assert g1.grant_id == g2.grant_id
     assert g1.valid_until == NOW + timedelta(days=7)
     assert grant_for(decided("rejected")) is None
+
+
+def test_a_grant_allows_what_its_mode_allows() -> None:
+    """查阅 reads (pages rendered, never the bytes); 复制 downloads copies too; a request filed
+    before modes were told apart keeps what it was approved as: reading and downloading."""
+    as_granted = {mode: grant_for(decided(mode=mode)) for mode in ("view", "copy", None)}
+    actions = {mode: g.actions if g else None for mode, g in as_granted.items()}
+    assert actions == {
+        "view": ("read",),
+        "copy": ("read", "download"),
+        None: ("read", "download"),
+    }
+    viewer = as_granted["view"]
+    assert viewer is not None
+    refused = check(
+        user="liuyang",
+        action="download",
+        record_id=RECORD,
+        record_fonds="Q001",
+        roles=[],
+        grants=[viewer],
+        now=NOW,
+    )
+    assert not refused.allowed
 
 
 def test_a_grant_lasts_the_days_asked_for_never_what_a_message_says_beyond_them() -> None:

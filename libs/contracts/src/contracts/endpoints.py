@@ -69,8 +69,15 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         "archive",
         "GET",
         "/v1/records/{record_id}/originals/{sha256}",
-        "archivist of the fonds; a borrower with a download grant",
-        "403 otherwise",
+        "archivist of the fonds; a 复制 (copy) borrower",
+        "the original by role; under a 复制 grant a copy marked as one; 403 otherwise",
+    ),
+    Endpoint(
+        "archive",
+        "GET",
+        "/v1/records/{record_id}/originals/{sha256}/pages/{number}",
+        ARCHIVE_READERS,
+        "a page rendered and watermarked; 404 for a record not readable",
     ),
     Endpoint(
         "archive", "POST", "/v1/records/{record_id}/legal-hold", "archivist", "of their fonds"
@@ -217,8 +224,8 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         "audit",
         "GET",
         "/v1/registers/usage.xlsx",
-        "security auditor; auditor",
-        "an auditor of some fonds: the usage register of those fonds only",
+        "archivist; security auditor; auditor",
+        "of their fonds only (an auditor or security auditor of every fonds: any)",
     ),
     *(
         Endpoint("audit", "GET", path, "security auditor; auditor", "hashes only: no entry")

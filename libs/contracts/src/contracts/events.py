@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
+from contracts.borrowing import BorrowingMode, GrantAction
 from contracts.envelope import Envelope, EventData
 from contracts.records import (
     BankReceiptRef,
@@ -376,7 +377,11 @@ class RecordsAccessed(EventData):
     event_type = "RecordsAccessed"
 
     principal: str = Field(description="The authenticated principal who read")
-    action: Literal["search", "view", "drill", "download", "register"]
+    action: Literal["search", "view", "drill", "download", "register", "page", "copy"] = Field(
+        description="view: a record's description; page: a page of an original, rendered and "
+        "watermarked (查阅); download: an original by role; copy: a watermarked copy under a "
+        "复制 grant"
+    )
     record_ids: tuple[uuid.UUID, ...] = Field(description="What was shown or handed out")
     fonds_codes: tuple[str, ...] = Field(description="全宗号 of those records")
     grant_id: uuid.UUID | None = Field(
@@ -411,6 +416,11 @@ class ApprovalRequested(EventData):
     reason: str = Field(min_length=1)
     days: Annotated[int, Field(ge=1, le=MAX_BORROWING_DAYS)]
     requested_at: UtcDatetime
+    mode: BorrowingMode | None = Field(
+        default=None,
+        description="借阅方式 (contracts.borrowing): view (查阅) or copy (复制); None only on a "
+        "request filed before modes were told apart, which granted reading and downloading",
+    )
 
 
 class OaDecisionMadeV1(EventData):
@@ -498,6 +508,11 @@ class ApprovalDecided(EventData):
     days: int | None = Field(default=None, ge=1, le=MAX_BORROWING_DAYS)
     trail: tuple[ApprovalStep, ...] = Field(
         default=(), description="The OA's approver trail, in its order, where it sent one"
+    )
+    mode: BorrowingMode | None = Field(
+        default=None,
+        description="借阅方式 (contracts.borrowing): view (查阅) or copy (复制); None only on a "
+        "request filed before modes were told apart, which granted reading and downloading",
     )
 
     @classmethod
@@ -616,7 +631,7 @@ class AccessGranted(EventData):
 
     grant_id: uuid.UUID
     user: str
-    actions: tuple[Literal["read", "download"], ...]
+    actions: tuple[GrantAction, ...]
     fonds_code: str | None = Field(
         default=None,
         description="全宗号: the grant covers the records of this fonds only (None only on a "

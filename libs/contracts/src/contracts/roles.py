@@ -52,6 +52,7 @@ class Action(StrEnum):
     REVIEW = "review"  # decide a record held for review
     UPLOAD = "upload"  # bring vouchers in (ingest)
     READ_TRAIL = "read_trail"  # the audit trail
+    READ_USAGE = "read_usage"  # the usage register (利用登记簿) the archivists keep
     ASSIGN_ROLES = "assign_roles"  # assign and revoke roles, withdraw grants
     REDRIVE = "redrive"  # hand a service's dead letters to their handlers again
 
@@ -59,7 +60,14 @@ class Action(StrEnum):
 ROLE_ACTIONS: Mapping[Role, frozenset[Action]] = {
     Role.ACCOUNTANT: frozenset({Action.READ, Action.UPLOAD, Action.HAND_OVER}),
     Role.ARCHIVIST: frozenset(
-        {Action.READ, Action.DOWNLOAD, Action.HOLD, Action.ACCEPT_HANDOVER, Action.REVIEW}
+        {
+            Action.READ,
+            Action.DOWNLOAD,
+            Action.HOLD,
+            Action.ACCEPT_HANDOVER,
+            Action.REVIEW,
+            Action.READ_USAGE,
+        }
     ),
     Role.AUDITOR: frozenset({Action.READ, Action.READ_TRAIL}),
     Role.ERP_INTEGRATION: frozenset({Action.UPLOAD}),

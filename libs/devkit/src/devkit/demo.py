@@ -1,9 +1,11 @@
 """The main job, end to end, on the local stack (`make demo`):
 
 every caller proves who it is with a token of the local Keycloak (a request without one, or
-with a forged one, is refused); an ERP exports vouchers → ingest → archive; a borrower asks to read one → the OA system approves
-by signed callback → the borrower gets time-bound access and downloads the original → the auditor
-reads the trail and verifies the chain; a borrower reading the trail, the system administrator
+with a forged one, is refused); an ERP exports vouchers → ingest → archive; a borrower asks to
+read one (查阅) and to copy another (复制) → the OA system approves by signed callback → the
+borrower reads watermarked pages but may not download, and downloads a copy stamped as one whose
+bank signature still verifies → the archivist reads the usage register, the auditor the trail and
+verifies the chain; a borrower reading the trail, the system administrator
 reading a record and the OA system publishing a decision itself are each refused. Then the
 group's companies on 钉钉, 飞书 and 企业微信 (devkit.demo_vendors): a borrowing decided in each
 vendor's OA by its own encrypted callback, one revoked after approval, and an expense claim
@@ -32,6 +34,7 @@ import httpx
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import TopicAuthorizationFailedError
 from openpyxl import load_workbook
+from PIL import Image
 from pydantic import SecretStr
 
 from contracts.oa_callback import signed_headers
@@ -56,7 +59,8 @@ from devkit.identity import (
 from devkit.kafka_access import client_env
 from devkit.namespace import as_local_administrator, provision
 from devkit.oa_standin import serving
-from devkit.pki import BANK, amended, local_trust, signed_once
+from devkit.pki import BANK, amended, first_signature, local_trust, signed_once, stamps
+from devkit.secretfile import local_dir
 from devkit.sm2 import local_sm2_authority, sealed_once
 from devkit.stack import ARCHIVIST, AUDITOR, LocalStack
 from devkit.tax_standin import TAX_STANDIN_PORT, TaxPlatformStandIn
@@ -129,7 +133,10 @@ class Outcome:
     other_oa_callback: int = 0
     genuine_callback: int = 0
     replayed_callback: int = 0
-    download_intact: bool = False
+    view_download: int = 0  # the 查阅 borrower downloading the original
+    view_page: str = ""  # the watermark on the page they were shown
+    copy_verified: bool = False  # the 复制 copy: the bank's signature over the original verifies
+    copy_stamp: str = ""  # …and the stamp marking it a copy
     trail: list[str] = field(default_factory=list)
     unauthenticated: dict[str, int] = field(default_factory=dict)  # what was tried → status
     refused: dict[str, int] = field(default_factory=dict)
@@ -175,9 +182,12 @@ class Outcome:
             and (self.forged_callback, self.genuine_callback, self.replayed_callback)
             == (401, 200, 401)
             and self.other_oa_callback == 403
-            and self.download_intact
+            and self.view_download == 403
+            and BORROWER in self.view_page
+            and self.copy_verified
+            and "复制件" in self.copy_stamp
             and self.chain_ok
-            and any("download" in row[2] and row[5] == APPROVER for row in self.usage)
+            and any("copy" in row[2] and row[6] == APPROVER for row in self.usage)
             and (self.offline_verified, self.offline_altered) == (0, 1)
             and "failed" not in self.intake_checks.values()
             and "failed" not in self.recheck.values()
@@ -452,44 +462,30 @@ async def story(stack: LocalStack, platform: PlatformSettings) -> Outcome:
         r = await http.get(download, headers=as_user(BORROWER))
         out.download_before_approval = r.status_code
         say(
-            f"\n③ 借阅 — {BORROWER} cannot download {original['filename']} yet: HTTP {r.status_code}"
+            f"\n③ 借阅 — {BORROWER} cannot read {original['filename']} yet: HTTP {r.status_code}"
             " (out of their scope, it answers as if it did not exist)"
         )
         # The approval service names records on the OA's form as it learned them from
         # RecordArchived: a request waits until it has heard of what was just archived.
         await consumed(platform.kafka_bootstrap, platform.namespace, "approval", [RECORDS_ARCHIVED])
-        r = await http.post(
-            f"{stack.url('approval')}/v1/borrowing-requests",
-            json={
-                "fonds_code": target["fonds_code"],
-                "record_ids": [target["record_id"]],
-                "reason": "2025年度审计抽凭：核对差旅费报销",
-                "days": 7,
-            },
-            headers=as_user(BORROWER),
+        # Two borrowings (第十三条): 查阅 of 记-0001, 复制 of 记-0003's signed bank receipt.
+        receipt_record = records[2]
+        receipt = next(f for f in receipt_record["originals"] if f["filename"] == SIGNED_RECEIPT)
+        request_id, copy_request = (
+            await _borrow(http, stack, target, "2025年度审计抽凭：核对差旅费报销", "view"),
+            await _borrow(http, stack, receipt_record, "审计底稿：复制银行电子回单", "copy"),
         )
-        r.raise_for_status()
-        request_id = r.json()["request_id"]
         [asked] = await watch.wait_for(of_type("ApprovalRequested", request_id=request_id))
         say(
-            f"   borrowing request {request_id[:8]}… filed; {r.json()['oa_connection']}, the OA "
-            f"system deciding for fonds {target['fonds_code']}, received {asked.type}"
+            f"   查阅 (view) request {request_id[:8]}… and 复制 (copy) request {copy_request[:8]}… "
+            f"filed; {OA}, the OA system deciding for fonds {target['fonds_code']}, received "
+            f"{asked.type}"
         )
 
         say(
             f"\n④ OA 审批 — approver {OA_APPROVER} approves; the OA system calls back, signed (HMAC-SHA256)"
         )
-        decision = json.dumps(
-            {
-                "request_id": request_id,
-                "decision": "approved",
-                "approver": OA_APPROVER,
-                "comment": "同意借阅7天",
-                "oa_instance_id": "OA-2025-000731",
-                "decided_at": utc_now().isoformat(),
-            },
-            ensure_ascii=False,
-        ).encode()
+        decision = _decision(request_id, "OA-2025-000731")
         callback = f"{stack.url('approval')}/v1/oa/decisions"
         # Another OA system's key, passed off as Seeyon's: each system signs for itself only.
         forged = signed_headers(OA, oa_callback_secret(OTHER_OA).encode(), decision)
@@ -508,16 +504,21 @@ async def story(stack: LocalStack, platform: PlatformSettings) -> Outcome:
         r = await http.post(callback, content=decision, headers=headers)
         out.replayed_callback = r.status_code
         say(f"   the same callback replayed:      HTTP {r.status_code} {r.json()['detail']}")
+        copy_decision = _decision(copy_request, "OA-2025-000732")
+        secret = oa_callback_secret(OA).encode()
+        r = await http.post(
+            callback, content=copy_decision, headers=signed_headers(OA, secret, copy_decision)
+        )
+        say(
+            f"   …and the 复制 request:            HTTP {r.status_code} status={r.json()['status']}"
+        )
 
         [granted] = await watch.wait_for(of_type("AccessGranted", request_id=request_id))
-        say(f"\n⑤ 授权 — {BORROWER} may read and download until {granted.data['valid_until']}")
-        r = await http.get(download, headers=as_user(BORROWER))
-        r.raise_for_status()
-        intact = hashlib.sha256(r.content).hexdigest() == original["sha256"]
-        out.download_intact = intact
+        await watch.wait_for(of_type("AccessGranted", request_id=copy_request))
         say(
-            f"   downloaded {original['filename']}: {len(r.content)} bytes, SHA-256 matches the archive: {intact}"
+            f"\n⑤ 授权 — {BORROWER} may use both until {granted.data['valid_until']}, each as approved"
         )
+        await _view_and_copy(http, stack, out, (target, original), (receipt_record, receipt))
 
         say("\n⑥ 审计 — the auditor's view of this record's trail")
         # The topics interleave, so the trail is shown in the order the events happened.
@@ -530,9 +531,15 @@ async def story(stack: LocalStack, platform: PlatformSettings) -> Outcome:
             )
         usage = await _usage(http, stack.url("audit"), target["fonds_code"])
         out.usage = [row for row in usage if row[1] == BORROWER]
-        say(f"   利用登记簿 (usage register) of fonds {target['fonds_code']}, {BORROWER}'s rows:")
+        say(
+            f"   利用登记簿 (usage register) of fonds {target['fonds_code']}, as its archivist "
+            f"{ARCHIVIST} reads it, {BORROWER}'s rows:"
+        )
         for row in out.usage:
-            say(f"     {row[0][:19]}  {row[2]:<14} {row[3][:26]:<26} 目的 {row[4]}  批准 {row[5]}")
+            say(
+                f"     {row[0][:19]}  {row[2]:<14} {row[3]:<4} {row[4][:26]:<26} "
+                f"目的 {row[5]}  批准 {row[6]}"
+            )
         v = (await http.get(f"{stack.url('audit')}/v1/verify", headers=as_user(AUDITOR))).json()
         verdict = "intact" if v["ok"] else f"BROKEN at entry {v['first_broken_seq']}: {v['reason']}"
         say(
@@ -695,9 +702,86 @@ async def _trail(http: httpx.AsyncClient, audit: str, record_id: str) -> list[di
     return items
 
 
+async def _borrow(
+    http: httpx.AsyncClient, stack: LocalStack, record: dict[str, Any], reason: str, mode: str
+) -> str:
+    """The borrower's request for ``record`` in ``mode``: its id."""
+    r = await http.post(
+        f"{stack.url('approval')}/v1/borrowing-requests",
+        json={
+            "fonds_code": record["fonds_code"],
+            "record_ids": [record["record_id"]],
+            "reason": reason,
+            "days": 7,
+            "mode": mode,
+        },
+        headers=as_user(BORROWER),
+    )
+    r.raise_for_status()
+    return str(r.json()["request_id"])
+
+
+def _decision(request_id: str, instance: str) -> bytes:
+    """The OA's approval of a request, as its callback body."""
+    decision = {
+        "request_id": request_id,
+        "decision": "approved",
+        "approver": OA_APPROVER,
+        "comment": "同意借阅7天",
+        "oa_instance_id": instance,
+        "decided_at": utc_now().isoformat(),
+    }
+    return json.dumps(decision, ensure_ascii=False).encode()
+
+
+async def _view_and_copy(
+    http: httpx.AsyncClient,
+    stack: LocalStack,
+    out: Outcome,
+    viewed: tuple[dict[str, Any], dict[str, Any]],
+    copied: tuple[dict[str, Any], dict[str, Any]],
+) -> None:
+    """查阅: the download refused, a page shown watermarked; 复制: a copy marked as one whose
+    bank signature still verifies. Both kept in .local/demo for the reader to open."""
+    folder = local_dir() / "demo"
+    folder.mkdir(parents=True, exist_ok=True)
+    (record, f), archive = viewed, f"{stack.url('archive')}/v1/records"
+    url = f"{archive}/{record['record_id']}/originals/{f['sha256']}"
+    r = await http.get(url, headers=as_user(BORROWER))
+    out.view_download = r.status_code
+    say(f"   查阅: downloading {f['filename']}: HTTP {r.status_code} {r.json()['detail']}")
+    r = await http.get(f"{url}/pages/1", headers=as_user(BORROWER))
+    r.raise_for_status()
+    page = folder / f"查阅-{record['archive_code']}-p1.png"
+    page.write_bytes(r.content)
+    out.view_page = str(Image.open(io.BytesIO(r.content)).info.get("AAP-Watermark", ""))
+    say(
+        f"   查阅: page 1 of {r.headers['x-aap-page-count']} rendered, watermarked “{out.view_page}”"
+    )
+    say(f"         (kept in {page.relative_to(ROOT) if page.is_relative_to(ROOT) else page})")
+    (record, f) = copied
+    r = await http.get(
+        f"{archive}/{record['record_id']}/originals/{f['sha256']}", headers=as_user(BORROWER)
+    )
+    r.raise_for_status()
+    copy = folder / f"复制-{record['archive_code']}.pdf"
+    copy.write_bytes(r.content)
+    status = await first_signature(r.content, local_trust().authority())
+    signed_part = hashlib.sha256(r.content[: f["size"]]).hexdigest() == f["sha256"]
+    out.copy_verified = bool(status and status.intact and status.valid and status.trusted)
+    out.copy_verified = out.copy_verified and signed_part
+    out.copy_stamp = "; ".join(stamps(r.content))
+    say(f"   复制: {f['filename']} as a copy stamped “{out.copy_stamp}”")
+    say(
+        f"         the bank's signature over the original revision verifies: {out.copy_verified} "
+        f"(kept in {copy.relative_to(ROOT) if copy.is_relative_to(ROOT) else copy})"
+    )
+
+
 async def _usage(http: httpx.AsyncClient, audit: str, fonds: str) -> list[list[str]]:
-    """The usage register's rows, once it shows the borrower's download with the purpose of the
-    request and its approver (the audit log takes its events from several topics)."""
+    """The usage register's rows as the fonds' archivist reads it, once it shows the borrower's
+    copy with the purpose of the request and its approver (the audit log takes its events from
+    several topics)."""
     now = datetime.now(UTC)
     period = {
         "since": (now - timedelta(days=1)).isoformat(),
@@ -708,13 +792,13 @@ async def _usage(http: httpx.AsyncClient, audit: str, fonds: str) -> list[list[s
         r = await http.get(
             f"{audit}/v1/registers/usage.xlsx",
             params={"fonds_code": fonds, **period},
-            headers=as_user(AUDITOR),
+            headers=as_user(ARCHIVIST),
         )
         r.raise_for_status()
         sheet = load_workbook(io.BytesIO(r.content)).active
         assert sheet is not None
         rows = [[str(c or "") for c in row] for row in sheet.iter_rows(min_row=3, values_only=True)]
-        if any(row[1] == BORROWER and "download" in row[2] and row[4] and row[5] for row in rows):
+        if any(row[1] == BORROWER and "copy" in row[2] and row[5] and row[6] for row in rows):
             return rows
         await asyncio.sleep(0.2)
     return rows

@@ -28,7 +28,11 @@ from cryptography.x509.oid import NameOID
 from lxml import etree
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import signers
+from pyhanko.sign.validation import async_validate_pdf_signature
+from pyhanko.sign.validation.status import PdfSignatureStatus
+from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 from signxml import methods
 from signxml.signer import XMLSigner
@@ -225,12 +229,38 @@ def amended(signed: bytes, text: str = "PAID 9999.00") -> bytes:
     return out.getvalue()
 
 
+async def first_signature(pdf: bytes, *anchors: x509.Certificate) -> PdfSignatureStatus | None:
+    """What pyHanko says of the PDF's first signature — the revision it signed intact, the
+    signer chained to ``anchors`` — leaving out what came after it (a copy's stamp: pyHanko's
+    difference analysis whitelists no annotation); None for a file that is no signed PDF."""
+    try:
+        signature = PdfFileReader(io.BytesIO(pdf), strict=False).embedded_signatures[0]
+    except Exception:  # not a PDF, or one without a signature
+        return None
+    context = ValidationContext(trust_roots=[_asn1(a) for a in anchors])
+    return await async_validate_pdf_signature(signature, context, skip_diff=True)
+
+
+def stamps(pdf: bytes) -> list[str]:
+    """The text (``/Contents``) of the stamp annotations on the PDF's pages, in page order."""
+    root = PdfFileReader(io.BytesIO(pdf), strict=False).root
+    return [
+        str(annotation.get_object()["/Contents"])
+        for page in root["/Pages"]["/Kids"]
+        for annotation in page.get_object().get("/Annots", [])
+        if annotation.get_object().get("/Subtype") == "/Stamp"
+    ]
+
+
 @dataclass(frozen=True)
 class LocalTrust:
     """A checkout's trust anchors file and the signer the demo signs with."""
 
     anchors: Path
     signer: Signer
+
+    def authority(self) -> x509.Certificate:
+        return x509.load_pem_x509_certificate(self.anchors.read_bytes())
 
 
 BANK = "上海浦东发展银行 电子回单专用"  # whom the local signer stands for

@@ -57,6 +57,7 @@ class WorkerFailed(Exception):
 
     def __init__(self, kind: str, message: str) -> None:
         self.kind = kind
+        self.message = message
         super().__init__(f"{kind}: {message}" if message else kind)
 
 

@@ -31,6 +31,7 @@ from approval.ports import (
     RecordTitles,
     RequestStore,
 )
+from contracts.borrowing import BorrowingMode
 from contracts.envelope import Envelope, derived_event_id, new_event
 from contracts.events import ApprovalDecided, OaDecisionMade, OaDecisionMadeEvent
 from contracts.topics import OaConnection
@@ -94,6 +95,7 @@ class ApprovalService:
         record_ids: list[uuid.UUID],
         reason: str,
         days: int,
+        mode: BorrowingMode,
     ) -> BorrowingRequest:
         """File the request with the OA system that decides for the fonds: on its own topic,
         which only it reads, and, for a vendor's OA, by starting the approval there. Only
@@ -114,6 +116,7 @@ class ApprovalService:
             record_ids=tuple(record_ids),
             reason=reason,
             days=days,
+            mode=mode,
             requested_at=utc_now(),
         )
         if self._starter:

@@ -16,6 +16,7 @@ from approval.ports import RecordTitles, RequestStore, StartStore
 from approval.vendors.connection import VendorConnection
 from approval.vendors.rest_start import RestStart
 from approval.vendors.starters import OaStarter, OaStartFailed, StartForm
+from contracts.borrowing import mode_rule
 from contracts.types import utc_now
 
 log = structlog.get_logger()
@@ -104,9 +105,11 @@ def _form(
     heard of it, by its id otherwise."""
     originator = config.oa_user_of(request.applicant)
     assert originator is not None, "checked when the request was filed"
+    mode = mode_rule(request.mode).label
     values = {
         "reason": request.reason,
         "days": str(request.days),
+        "mode": mode,
         "records": "\n".join(titles.get(r, str(r)) for r in request.record_ids),
         "fonds": request.fonds_code,
     }
@@ -114,7 +117,8 @@ def _form(
         request_id=request.request_id,
         originator=originator,
         process_code=config.process_for("borrowing"),
-        title=f"档案借阅 {request.fonds_code} {len(request.record_ids)} 件 {request.days} 天",
+        title=f"档案借阅 {request.fonds_code} {len(request.record_ids)} 件 "
+        f"{request.days} 天 {mode}",
         fields=tuple((config.form[k], v) for k, v in values.items() if k in config.form),
         applicant=request.applicant,
     )

@@ -19,6 +19,7 @@ from archive.adapters.http import archive_router
 from archive.adapters.permission_client import PermissionClient
 from archive.adapters.readability import reader_in
 from archive.adapters.records import Records
+from archive.adapters.rendering import PooledRenditions
 from archive.adapters.reviews import Reviews
 from archive.adapters.search_index import SearchIndex
 from archive.adapters.years import Years
@@ -30,6 +31,7 @@ from archive.domain.archive_code import ArchiveCodeRule
 from archive.handover import HandoverService
 from archive.integrity import IntegrityService, Surroundings
 from archive.late_corrections import Corrections
+from archive.originals import Originals
 from archive.service import ArchiveService
 from archive.settings import ArchiveSettings
 from contracts.envelope import EventData
@@ -54,7 +56,8 @@ from servicekit.roles import RoleDirectory
 from servicekit.service import build_app, build_runtime, serve
 from servicekit.workers import WorkerPool
 
-READERS = "archive.adapters.readability"  # imported once in each worker, before a call
+# Imported once in each worker, before a call.
+READERS = ["archive.adapters.readability", "archive.adapters.rendering"]
 
 SERVICE = "archive"
 log = structlog.get_logger()
@@ -135,7 +138,7 @@ def create_app(
     completeness = CompletenessService(
         Years(rt.db), rt.publisher, permissions, rt.source, unit, settings.bank_accounts
     )
-    readers = WorkerPool(settings.read_limits, preload=[READERS])
+    readers = WorkerPool(settings.read_limits, preload=READERS)
     rt.startup.append(readers.start)
     rt.shutdown.append(readers.close)
     scanner = Clamd(settings.clamd_address) if settings.clamd_address else None
@@ -143,6 +146,14 @@ def create_app(
         records, store, rt.publisher, permissions, rule, rt.source,
         Surroundings(scanner, reader_in(readers), completeness.year, records.custody_years),
     )  # fmt: skip
+    originals = Originals(
+        records,
+        store,
+        permissions,
+        PooledRenditions(readers, str(settings.cjk_font)),
+        rt.publisher,
+        rt.source,
+    )
     assets = AssetService(records, holds, store, rt.publisher, permissions, rt.source, unit)
     handover = HandoverService(
         records, handovers, integrity, rt.publisher, permissions, rt.source, unit, completeness
@@ -165,7 +176,14 @@ def create_app(
         title="AAP archive",
         routers=[
             archive_router(
-                service, custody, integrity, handover, approval_records, completeness, assets
+                service,
+                custody,
+                integrity,
+                handover,
+                approval_records,
+                completeness,
+                assets,
+                originals,
             ),
             completeness_router(completeness),
         ],

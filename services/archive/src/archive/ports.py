@@ -18,6 +18,7 @@ from archive.domain.lifecycle import HandoverOffer, LegalHold
 from archive.domain.recheck import Finding
 from archive.domain.search import Hits, SearchCriteria, Visibility
 from archive.domain.volumes import BoundVolume
+from archive.domain.watermark import Copy, Page, Watermark
 from contracts.checks import Stage
 from contracts.envelope import Envelope
 from contracts.events import (
@@ -315,6 +316,15 @@ class HandoverStore(Protocol):
     async def offer_of(self, offer_id: uuid.UUID) -> HandoverOffer | None: ...
 
     async def accepted(self, offer_id: uuid.UUID, handover_id: uuid.UUID) -> None: ...
+
+
+class Renditions(Protocol):
+    """What a borrower sees and takes away, made from an original where a crafted file cannot
+    harm the service; each raises ``NotRenderable`` saying why it cannot."""
+
+    async def page(self, media_type: str, data: bytes, number: int, mark: Watermark) -> Page: ...
+
+    async def copy(self, filename: str, media_type: str, data: bytes, mark: Watermark) -> Copy: ...
 
 
 class ApprovalRenderer(Protocol):

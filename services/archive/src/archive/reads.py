@@ -15,7 +15,7 @@ from contracts.events import RecordsAccessed
 from contracts.types import utc_now
 from servicekit.auth import Person
 
-Action = Literal["search", "view", "drill", "download", "register"]
+Action = Literal["search", "view", "drill", "download", "register", "page", "copy"]
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,6 @@ from archive.domain.package import package_documents
 from archive.domain.record import (
     archive,
     base_code,
-    locked_version,
     object_lock,
     placement,
 )
@@ -327,18 +326,3 @@ class ArchiveService:
             return await self.drill_down(uuid.UUID(record_id), reader)
         except NotFound:
             raise nowhere from None
-
-    async def original(
-        self, record_id: uuid.UUID, sha256: str, reader: Reader
-    ) -> tuple[str, str, bytes]:
-        """(filename, media type, bytes) of one original, as locked at archiving."""
-        found = await self._records.get_locked(record_id)
-        f = next((f for f in found[0].originals if f.sha256 == sha256), None) if found else None
-        missing = f"record {record_id} has no original {sha256}"
-        if found is None or f is None:
-            raise NotFound(missing)
-        grant = await require_record(self._permissions, reader, "download", record_id, missing)
-        data = await self._store.get(f.object_key, locked_version(found[1], f))
-        shown = [(record_id, found[0].fonds_code)]
-        await self._reads.read(reader, "download", shown, grant_id=grant, original_sha256=sha256)
-        return f.filename, f.media_type, data

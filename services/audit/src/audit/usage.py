@@ -1,5 +1,6 @@
 """The usage register (利用登记簿) of a fonds and period, from the audit log: who read which
-records, how, for what purpose and with whose approval.
+records, how and in which borrowing mode (查阅, 复制: 第十三条 has each use registered), for what
+purpose and with whose approval.
 
 Each read is a ``RecordsAccessed`` entry; a read under a borrowing grant finds its purpose and
 approver through the grant (``AccessGranted``) to the request (``ApprovalRequested``: the
@@ -16,6 +17,7 @@ from typing import Any
 
 from audit.domain.chain import iso
 from audit.ports import Document, LogStore
+from contracts.borrowing import mode_rule
 from contracts.events import (
     AccessGranted,
     ApprovalDecided,
@@ -27,7 +29,9 @@ from contracts.events import (
 from servicekit.exports import Cell, Register
 
 ACTIONS = {
-    "view": "查阅 view",
+    "view": "查阅著录 description",
+    "page": "查阅原件 page",
+    "copy": "复制 copy",
     "download": "下载 download",
     "drill": "穿透 drill-through",
     "search": "检索 search",
@@ -37,6 +41,7 @@ COLUMNS = [
     ("时间 Time (UTC)", 24),
     ("利用人 Reader", 16),
     ("方式 Action", 16),
+    ("借阅方式 Mode", 12),
     ("档号 Archive codes", 44),
     ("利用目的 Purpose", 32),
     ("批准人 Approver", 12),
@@ -126,6 +131,7 @@ async def usage_register(
                 d["accessed_at"],
                 d["principal"],
                 ACTIONS.get(d["action"], d["action"]),
+                mode_rule(asked[request].get("mode")).label if request in asked else "依职权",
                 "、".join(codes),
                 asked.get(request, {}).get("reason", "（依职权 by role）" if not request else ""),
                 decided.get(request, {}).get("approver", ""),

@@ -23,6 +23,7 @@ from approval.service import ApprovalService, NotOfTheFonds, UnknownRequest
 from approval.vendor_callbacks import Callback, VendorCallbacks
 from approval.vendor_starts import NoOaUser
 from approval.vendors.connection import Vendor
+from contracts.borrowing import BorrowingMode
 from servicekit.auth import Caller
 
 
@@ -35,6 +36,11 @@ class BorrowingRequestIn(BaseModel):
     record_ids: list[uuid.UUID] = Field(min_length=1, max_length=500)
     reason: str = Field(min_length=1, max_length=1000)
     days: int = Field(ge=1, le=90)
+    mode: BorrowingMode = Field(
+        default="view",
+        description="借阅方式: view (查阅: pages shown watermarked, nothing downloaded) or copy "
+        "(复制: watermarked copies downloaded, each registered)",
+    )
 
 
 # What the applicant is told when their OA could not be asked yet: the reason (the configured
@@ -51,6 +57,7 @@ def _out(r: BorrowingRequest) -> dict[str, Any]:
         "record_ids": [str(x) for x in r.record_ids],
         "reason": r.reason,
         "days": r.days,
+        "mode": r.mode,
         "requested_at": r.requested_at.isoformat(),
         "status": "oa_unreachable" if r.oa_unreachable and not r.oa_instance_id else r.status.value,
         "oa_unreachable": OA_UNREACHABLE if r.oa_unreachable else None,
@@ -77,6 +84,7 @@ def approval_router(service: ApprovalService) -> APIRouter:
                 record_ids=body.record_ids,
                 reason=body.reason,
                 days=body.days,
+                mode=body.mode,
             )
         except (NoRoute, NoOaUser, NotOfTheFonds) as error:
             raise HTTPException(422, str(error)) from error

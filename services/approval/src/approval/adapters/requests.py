@@ -54,6 +54,7 @@ def _request(r: dict[str, Any]) -> BorrowingRequest:
         record_ids=tuple(r["record_ids"]),
         reason=r["reason"],
         days=r["days"],
+        mode=r["mode"],
         requested_at=r["requested_at"],
         oa_instance_id=r["oa_instance_id"],
         oa_unreachable=r["oa_unreachable"],
@@ -68,10 +69,10 @@ class Requests:
         async with self._pool.connection() as conn:
             await conn.execute(
                 "INSERT INTO borrowing_requests (request_id, applicant, fonds_code, "
-                "oa_connection, record_ids, reason, days, requested_at) "
-                "VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+                "oa_connection, record_ids, reason, days, mode, requested_at) "
+                "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
                 (r.request_id, r.applicant, r.fonds_code, r.oa_connection, list(r.record_ids),
-                 r.reason, r.days, r.requested_at),
+                 r.reason, r.days, r.mode, r.requested_at),
             )  # fmt: skip
 
     async def open_before(self, cutoff: datetime) -> list[uuid.UUID]:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from approval.domain.oa_states import Outcome, contrary, next_state
+from contracts.borrowing import BorrowingMode
 from contracts.events import ApprovalDecided, ApprovalRequested, ApprovalStep
 
 RequestStatus = Outcome  # a request's state is the OA approval's, as the platform reads it
@@ -31,7 +32,8 @@ class Decision:
 @dataclass(frozen=True)
 class BorrowingRequest:
     """A borrowing request (借阅申请): who, which records of which fonds, why, for how many
-    days, and the OA connection it was routed to (the only one that may decide it).
+    days, in which mode (查阅 or 复制: ``contracts.borrowing``), and the OA connection it was
+    routed to (the only one that may decide it).
 
     ``decisions`` are the OA's words that changed its state, in order; ``status`` follows."""
 
@@ -42,6 +44,7 @@ class BorrowingRequest:
     record_ids: tuple[uuid.UUID, ...]
     reason: str
     days: int
+    mode: BorrowingMode | None  # None: filed before modes were told apart
     requested_at: datetime
     decisions: tuple[Decision, ...] = ()
     status: RequestStatus = RequestStatus.PENDING
@@ -61,6 +64,7 @@ class BorrowingRequest:
             record_ids=self.record_ids,
             reason=self.reason,
             days=self.days,
+            mode=self.mode,
             requested_at=self.requested_at,
         )
 
@@ -112,6 +116,7 @@ class BorrowingRequest:
             else None,
             days=self.days,
             trail=d.trail,
+            mode=self.mode,
         )
 
 

@@ -22,10 +22,11 @@ from approval.vendors.starters import (
 from approval.vendors.wecom import WeComCallbacks
 
 Vendor = Literal["dingtalk", "feishu", "wecom"]
-FormField = Literal["reason", "days", "records", "fonds"]
+FormField = Literal["reason", "days", "mode", "records", "fonds"]
 DEFAULT_FORM: dict[FormField, str] = {
     "reason": "借阅事由",
     "days": "借阅天数",
+    "mode": "借阅方式",
     "records": "借阅档案",
     "fonds": "全宗号",
 }

@@ -4,8 +4,9 @@ the OA's answer holds the new instance's id. A customer connects a new OA by con
 
 Placeholders, each a whole ``{name}`` inside a string of the body: ``request_id``, ``title``,
 ``applicant`` (the platform principal), ``applicant_oa`` (their OA user id), ``reason``,
-``days``, ``records`` (档号 and 摘要, one per line), ``fonds``. The values are put in once and
-never read again as a template: a reason that reads ``{title}`` stays that text.
+``days``, ``mode`` (查阅 or 复制), ``records`` (档号 and 摘要, one per line), ``fonds``. The
+values are put in once and never read again as a template: a reason that reads ``{title}``
+stays that text.
 """
 
 from __future__ import annotations
@@ -19,10 +20,13 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from approval.vendors.connection import FormField
 from approval.vendors.starters import OaStartFailed, StartForm
 
-PLACEHOLDER = re.compile(r"\{(request_id|title|applicant|applicant_oa|reason|days|records|fonds)\}")
+PLACEHOLDER = re.compile(
+    r"\{(request_id|title|applicant|applicant_oa|reason|days|mode|records|fonds)\}"
+)
 IDENTITY_FORM: dict[FormField, str] = {
     "reason": "reason",
     "days": "days",
+    "mode": "mode",
     "records": "records",
     "fonds": "fonds",
 }

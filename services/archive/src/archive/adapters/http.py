@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal, TypeVar
 from urllib.parse import quote
 
-from fastapi import APIRouter, Body, Depends, HTTPException, Query
+from fastapi import APIRouter, Body, Depends, HTTPException, Path, Query
 from fastapi.responses import Response
 from pydantic import AwareDatetime, BaseModel
 
@@ -32,8 +32,10 @@ from archive.completeness import CompletenessService
 from archive.custody import CustodyService
 from archive.domain.lifecycle import Conflict, DutiesSeparated, NotFound
 from archive.domain.search import SearchCriteria
+from archive.domain.watermark import NotRenderable
 from archive.handover import HandoverService
 from archive.integrity import IntegrityService
+from archive.originals import Originals
 from archive.ports import AccessDenied, NotYetKnown
 from archive.reads import Reader
 from archive.service import ArchiveService
@@ -81,6 +83,8 @@ async def _answer(call: Awaitable[T]) -> T:
         raise HTTPException(503, detail, headers={"Retry-After": "1"}) from error
     except Conflict as error:
         raise HTTPException(409, str(error)) from error
+    except NotRenderable as error:
+        raise HTTPException(422, str(error)) from error
 
 
 def archive_router(
@@ -91,6 +95,7 @@ def archive_router(
     approval_records: ApprovalRecords,
     completeness: CompletenessService,
     assets: AssetService,
+    originals: Originals,
 ) -> APIRouter:
     router = APIRouter(prefix="/v1", tags=["archive"])
 
@@ -162,11 +167,27 @@ def archive_router(
 
     @router.get("/records/{record_id}/originals/{sha256}")
     async def download_original(reader: Reading, record_id: uuid.UUID, sha256: str) -> Response:
-        filename, media_type, data = await _answer(service.original(record_id, sha256, reader))
+        """The original as locked (by role), or a copy marked as one (under a 复制 grant); a
+        查阅 borrower is refused (403) and reads its pages instead."""
+        copy = await _answer(originals.download(record_id, sha256, reader))
         return Response(
-            data,
-            media_type=media_type,
-            headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}"},
+            copy.data,
+            media_type=copy.media_type,
+            headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(copy.filename)}"},
+        )
+
+    @router.get("/records/{record_id}/originals/{sha256}/pages/{number}")
+    async def original_page(
+        reader: Reading,
+        record_id: uuid.UUID,
+        sha256: str,
+        number: Annotated[int, Path(ge=1, le=100_000)],
+    ) -> Response:
+        """查阅: page ``number`` of the original, rendered on the server as PNG with the
+        watermark (reader, time, grant); ``X-AAP-Page-Count`` says how many pages it has."""
+        page = await _answer(originals.page(record_id, sha256, number, reader))
+        return Response(
+            page.png, media_type="image/png", headers={"X-AAP-Page-Count": str(page.count)}
         )
 
     @router.post("/records/{record_id}/legal-hold", status_code=201)

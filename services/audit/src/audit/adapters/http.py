@@ -148,12 +148,19 @@ def audit_router(
 
     @router.get("/registers/usage.xlsx")
     async def usage(
-        scope: Scope, fonds_code: str, since: AwareDatetime, until: AwareDatetime
+        caller: Caller, fonds_code: str, since: AwareDatetime, until: AwareDatetime
     ) -> Response:
-        """利用登记簿: who read the fonds' records in [since, until), how, for what purpose, with
-        whose approval; for auditors of the fonds."""
-        if scope is not None and fonds_code not in scope:
-            raise HTTPException(403, f"the usage register of {fonds_code} is not in your fonds")
+        """利用登记簿: who read the fonds' records in [since, until), how (查阅, 复制, …), for
+        what purpose, with whose approval; for the fonds' archivists, who keep it, and its
+        auditors."""
+        holder = await directory.holder(caller)
+        fonds = holder.fonds_where(Action.READ_TRAIL) | holder.fonds_where(Action.READ_USAGE)
+        if not fonds & {fonds_code, ALL_FONDS}:
+            raise HTTPException(
+                403,
+                f"{caller.name}: the usage register of {fonds_code} answers its archivists and "
+                "auditors",
+            )
         register = await usage_register(store, fonds_code, since, until)
         name = quote(f"{fonds_code}-利用登记簿.xlsx")
         return Response(

@@ -6,8 +6,8 @@ import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Literal
 
+from contracts.borrowing import GrantAction, mode_rule
 from contracts.envelope import derived_event_id
 from contracts.events import (
     MAX_BORROWING_DAYS,
@@ -16,8 +16,6 @@ from contracts.events import (
     ApprovalDecided,
 )
 from contracts.roles import ALL_FONDS, Role, allows, conflicts
-
-Action = Literal["read", "download"]  # what a grant allows
 
 
 @dataclass(frozen=True)
@@ -74,7 +72,7 @@ class Grant:
 
     grant_id: uuid.UUID
     user: str
-    actions: tuple[Action, ...]
+    actions: tuple[GrantAction, ...]
     fonds_code: str | None  # None: a grant made before requests were routed by fonds
     record_ids: tuple[uuid.UUID, ...]
     valid_from: datetime
@@ -135,7 +133,8 @@ def grant_id_of(request_id: uuid.UUID) -> uuid.UUID:
 def grant_for(decided: ApprovalDecided) -> Grant | None:
     """An approved borrowing becomes a grant, whose id follows from the request: made once.
 
-    It lasts the days the applicant asked for, never beyond the longest borrowing, whatever
+    It allows what the borrowing's mode allows (查阅: reading; 复制: copies too), and lasts the
+    days the applicant asked for, never beyond the longest borrowing, whatever
     ``access_until`` the message carries (a later end is cut, an earlier one kept)."""
     if decided.decision != "approved" or decided.access_until is None:
         return None
@@ -143,7 +142,7 @@ def grant_for(decided: ApprovalDecided) -> Grant | None:
     return Grant(
         grant_id=grant_id_of(decided.request_id),
         user=decided.applicant,
-        actions=("read", "download"),
+        actions=mode_rule(decided.mode).actions,
         fonds_code=decided.fonds_code,
         record_ids=decided.record_ids,
         valid_from=decided.decided_at,
