@@ -31,7 +31,7 @@ from devkit.identity import as_user
 from devkit.pki import Authority, first_signature, sign_pdf, stamps
 from devkit.samples import PDF, ingested_document, store_files
 from devkit.send import EventSender
-from devkit.testing import InProcessPermission, running
+from devkit.testing import SECURITY_ADMIN, InProcessPermission, running
 from devkit.watch import EventWatcher, consumed, of_type
 from servicekit import s3
 from servicekit.settings import PlatformSettings
@@ -89,6 +89,13 @@ async def borrowed(
             [granted] = await watch.wait_for(of_type("AccessGranted", request_id=rid))
             grants[user] = uuid.UUID(granted.data["grant_id"])
         yield http, doc, grants
+        # Withdrawn when done, as the security administrator would: the borrowers' other tests
+        # see only what they are lent there.
+        for grant in grants.values():
+            r = await permission.http.post(
+                f"/v1/grants/{grant}/withdrawal", headers=as_user(SECURITY_ADMIN)
+            )
+            assert r.status_code == 200, r.text
 
 
 def approved(user: str, mode: BorrowingMode, record: uuid.UUID) -> ApprovalDecided:
