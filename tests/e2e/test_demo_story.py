@@ -91,6 +91,13 @@ async def test_upload_archive_borrow_approve_download_audit_and_the_vendors_oas(
     assert year.gaps == ["2025-04/numbering/记/3-3", "2025-04/bank_statement/1002"]
     assert "incomplete: 2025-04/numbering/记/3-3 — 记 numbers 0003 are missing" in year.refused
     assert (year.handed_over, year.waived) == (201, ["2025-04/numbering/记/3-3"])
+    # 第二十四条: not accepted before the 监交人 confirmed; then its 移交清册 is archived with
+    # the handover (30年), PDF and XLSX, the three confirmations printed on it in their order.
+    assert year.unsupervised == 409
+    assert year.handover_list.startswith("Q001-2025-D30-QT-")
+    assert [line.split("（")[0] for line in year.list_signed] == ["移交人", "监交人", "接收人"]
+    assert [line.split(" ")[1] for line in year.list_signed] == ["lijing", "wangqiang", "zhaomin"]
+    assert sorted(name.rsplit(".", 1)[1] for name in year.list_files) == ["pdf", "xlsx"]
     assert year.audited == ["2025-04/numbering/记/3-3"]  # the waiver on the audit trail
     # The re-check as kept lists every item of its stage's table, and none of them fails.
     assert list(outcome.recheck) == [item.code for item in at(Stage.PRESERVATION)]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import io
 import secrets
 import uuid
 from collections.abc import AsyncIterator
@@ -13,6 +14,8 @@ from typing import Any
 
 import httpx
 import pytest
+from openpyxl import load_workbook
+from pypdf import PdfReader
 
 from archive.adapters.handovers import Handovers
 from archive.adapters.records import Records
@@ -22,6 +25,7 @@ from archive.domain.volumes import assemble, bind
 from contracts.checks import Stage, at
 from contracts.envelope import new_event
 from contracts.events import ApprovalDecided, DocumentIngested, RecordArchived, RecordsHandedOver
+from contracts.formats import XLSX
 from contracts.records import CorrectionKind, CorrectionOf, InvoiceRef
 from contracts.topics import (
     DOCUMENTS_INGESTED,
@@ -48,6 +52,7 @@ ARCHIVIST, OUTSIDER = "zhaomin", "outsider"
 EXPORT_FONDS = FONDS + "E"  # a fonds of its own for the export test: no other listing changes
 LAG_FONDS = FONDS + "L"  # holds a record the permission service has not heard of
 ACCOUNTANT = "lijing"  # 会计人员 of FONDS: offers handovers (移交人)
+SUPERVISOR = "wangqiang"  # 财务经理: supervises them (监交人)
 # These tests are about the handover itself: the years they hand over hold a voucher or two.
 HANDOVER_ONLY = "测试：只考察移交本身，本年度的其余资料不在此测试中"
 ROLES = [
@@ -57,12 +62,16 @@ ROLES = [
 
 
 async def offer(http: httpx.AsyncClient, fiscal_year: int, who: str = ACCOUNTANT) -> str:
-    """The accounting department offers a year of FONDS for handover: the offer's id."""
-    body = {"fonds_code": FONDS, "fiscal_year": fiscal_year}
+    """The accounting department offers a year of FONDS for handover, and the 监交人 it names
+    confirms the offer: the offer's id."""
+    body = {"fonds_code": FONDS, "fiscal_year": fiscal_year, "supervised_by": SUPERVISOR}
     r = await http.post("/v1/handover-offers", json=body, headers=as_user(who))
     assert r.status_code == 201, r.text
     assert r.json()["offered_by"] == who
-    return str(r.json()["offer_id"])
+    offer_id = str(r.json()["offer_id"])
+    r = await http.post(f"/v1/handover-offers/{offer_id}/supervision", headers=as_user(SUPERVISOR))
+    assert r.status_code == 201, r.text
+    return offer_id
 
 
 async def document(
@@ -223,6 +232,53 @@ async def test_search_returns_only_what_the_caller_may_see(archived: Any) -> Non
         )
     r = await http.get("/v1/records", params={"fonds_code": FONDS})
     assert r.status_code == 401
+
+
+async def kept_handover_list(
+    http: httpx.AsyncClient, platform: PlatformSettings, handover: dict[str, Any]
+) -> None:
+    """The handover's 移交清册, archived with it as a record of its own (附表1: 30年): a PDF and a
+    workbook, with the year's volumes and the three confirmations printed in their order."""
+    await consumed(platform.kafka_bootstrap, platform.namespace, "permission", [RECORDS_ARCHIVED])
+    r = await http.get(
+        f"/v1/records/{handover['handover_list_record_id']}", headers=as_user(ARCHIVIST)
+    )
+    assert r.status_code == 200, r.text
+    kept = r.json()
+    assert kept["archive_code"] == handover["handover_list"]
+    assert (kept["category"], kept["retention"]["years"]) == ("handover_list", 30)
+    assert [f["media_type"] for f in kept["originals"]] == ["application/pdf", XLSX]
+    files = {}
+    for f in kept["originals"]:
+        url = f"/v1/records/{kept['record_id']}/originals/{f['sha256']}"
+        files[f["media_type"]] = (await http.get(url, headers=as_user(ARCHIVIST))).content
+        assert hashlib.sha256(files[f["media_type"]]).hexdigest() == f["sha256"]
+    sheet = load_workbook(io.BytesIO(files[XLSX])).active
+    assert sheet is not None
+    rows = [[c for c in row if c is not None] for row in sheet.iter_rows(values_only=True)]
+    assert rows[0] == [
+        f"会计档案移交清册  全宗号 {handover['fonds_code']}  {handover['fiscal_year']}年度  "
+        f"档号 {handover['handover_list']}"
+    ]
+    times = {
+        "移交人": handover["offered_at"],
+        "监交人": handover["supervised_at"],
+        "接收人": handover["handed_over_at"],
+    }
+    signed = [row for row in rows if row and str(row[0]).endswith("（平台确认）：")]
+    assert [(row[0], row[1]) for row in signed] == [
+        ("移交人（平台确认）：", handover["handed_over_by"]),
+        ("监交人（平台确认）：", handover["supervised_by"]),
+        ("接收人（平台确认）：", handover["received_by"]),
+    ]
+    for duty, _, when in signed:
+        confirmed = datetime.fromisoformat(times[duty.split("（")[0]])
+        assert when == f"{confirmed:%Y-%m-%d %H:%M:%S} UTC"
+    assert any(f"共 {handover['volumes']} 卷" in str(row[0]) for row in rows if row)
+    # The PDF reads the same: its heading and the confirmations, in its embedded CJK font.
+    text = PdfReader(io.BytesIO(files["application/pdf"])).pages[0].extract_text()
+    assert handover["handover_list"] in text and "会计档案移交清册" in text
+    assert all(f"{duty}（平台确认）" in text for duty in times)
 
 
 async def test_a_record_archived_a_moment_ago_is_not_refused_as_a_missing_right(
@@ -831,7 +887,7 @@ async def test_handover_takes_a_year_over_after_re_checking_every_original(
     attachment = next(f for f in office["originals"] if f["role"] == "attachment")
     store = s3.ObjectStore(s3.connect(platform), attachment["bucket"])
     await store.put(attachment["object_key"], b"changed after archiving", "application/pdf")
-    body = {"offer_id": await offer(http, 2025), "supervised_by": "王强"}
+    body = {"offer_id": await offer(http, 2025)}
     refused = await http.post("/v1/handovers", json=body, headers=as_user(ARCHIVIST))
     assert refused.status_code == 409
     detail = refused.json()["detail"]
@@ -881,18 +937,22 @@ async def test_handover_takes_a_year_over_after_re_checking_every_original(
             of_type("RecordsHandedOver", handover_id=r.json()["handover_id"])
         )
     assert event.data["record_ids"] == [str(docs["old"].document_id)]
-    # 移交人 and 接收人 are the two authenticated principals, neither typed in a body.
+    # 移交人 and 接收人 are the two authenticated principals, neither typed in a body; the 监交人
+    # the 移交人 named confirmed it with their own sign-in.
     assert (event.data["received_by"], event.data["handed_over_by"]) == (ARCHIVIST, ACCOUNTANT)
+    assert event.data["supervised_by"] == SUPERVISOR and event.data["supervised_at"]
+    await kept_handover_list(http, platform, event.data)
     again = await http.post("/v1/handovers", json=old, headers=as_user(ARCHIVIST))
     assert again.status_code == 409 and "was accepted by handover" in again.json()["detail"]
     nothing_left = await http.post(
         "/v1/handover-offers",
-        json={"fonds_code": FONDS, "fiscal_year": 1990},
+        json={"fonds_code": FONDS, "fiscal_year": 1990, "supervised_by": SUPERVISOR},
         headers=as_user(ACCOUNTANT),
     )
     assert nothing_left.status_code == 409 and "no records" in nothing_left.json()["detail"]
 
-    # The handover bound the year's volume; a record of 1990 archived later does not renumber it.
+    # The handover bound the year's volume, and its 移交清册 in a volume of its own after it; a
+    # record of 1990 archived later does not renumber them.
     params = {"fonds_code": FONDS, "fiscal_year": 1990}
     late = await document(
         platform, fonds=FONDS, year=1990, summary="补录凭证", amount="5.00", period=1
@@ -901,7 +961,8 @@ async def test_handover_takes_a_year_over_after_re_checking_every_original(
     volumes = (await http.get("/v1/volumes", params=params, headers=as_user(ARCHIVIST))).json()
     assert [(v["volume"], v["period"], v["items"], v["bound"]) for v in volumes] == [
         (1, docs["old"].period, 1, True),
-        (2, 1, 1, False),
+        (2, None, 1, True),
+        (3, 1, 1, False),
     ]
     overdue = await http.get(
         "/v1/custody/overdue",
@@ -985,8 +1046,9 @@ async def test_archivists_handing_over_one_year_at_once_make_one_handover(
         handed.append((event.data["handover_id"], set(event.data["record_ids"])))
     params = {"fonds_code": FONDS, "fiscal_year": 2019}
     volumes = (await http.get("/v1/volumes", params=params, headers=as_user(ARCHIVIST))).json()
+    # Four handovers of one record each, each followed by its 移交清册's volume.
     assert [(v["volume"], v["items"], v["bound"]) for v in volumes] == [
-        (n, 1, True) for n in range(1, 5)
+        (n, 1, True) for n in range(1, 9)
     ]
 
     # Whatever the timing: the year is marked before its records are read, so a second

@@ -127,7 +127,12 @@ RULES: dict[tuple[str, str, str], Rule] = {
     ("archive", "POST", "/v1/handover-offers"): Rule(
         ("zhaomin", "auditor-all", "secadmin"),
         "lijing",
-        {"json": {**FONDS_QUERY, "fiscal_year": 1901}},
+        {"json": {**FONDS_QUERY, "fiscal_year": 1901, "supervised_by": "wangqiang"}},
+    ),
+    ("archive", "POST", "/v1/handover-offers/{offer_id}/supervision"): Rule(
+        ("lijing", "auditor-all"),  # an offer that does not exist: 404 to anyone
+        "wangqiang",
+        refused_status=404,
     ),
     ("archive", "POST", "/v1/handovers"): Rule(
         ("lijing", "auditor-all"),  # an offer that does not exist: 404 to anyone
@@ -249,6 +254,7 @@ PATHS = {  # a role that reads no trail and uploads nothing, on a principal refu
     "{grant_id}": str(uuid.uuid4()),
     "{kind}.{fmt}": "custody.csv",
     "{number}": "1",
+    "{offer_id}": str(uuid.uuid4()),
 }
 
 
@@ -347,5 +353,5 @@ async def test_refused_without_the_role_and_past_authorization_with_it(
     # of the caller.
     assert r.status_code not in {401, 403}, (rule.allowed, r.text)
     assert r.status_code < 500, r.text
-    if endpoint == ("archive", "POST", "/v1/handovers"):
+    if endpoint[2] in ("/v1/handovers", "/v1/handover-offers/{offer_id}/supervision"):
         assert r.status_code == 404  # the offer does not exist for anyone

@@ -183,9 +183,16 @@ async def handed_over(
 ) -> list[dict[str, object]]:
     """The accounting department hands the record's year over, the archive accepts it: the
     year's volumes as bound."""
-    body = {"fonds_code": record.fonds_code, "fiscal_year": record.fiscal_year}
+    body = {
+        "fonds_code": record.fonds_code,
+        "fiscal_year": record.fiscal_year,
+        "supervised_by": "wangqiang",
+    }
     offered = await archive.post("/v1/handover-offers", json=body, headers=as_user(ACCOUNTANT))
     assert offered.status_code == 201, offered.text
+    supervision = f"/v1/handover-offers/{offered.json()['offer_id']}/supervision"
+    supervised = await archive.post(supervision, headers=as_user("wangqiang"))
+    assert supervised.status_code == 201, supervised.text
     reason = "演练：只移交这一份凭证"
     await waive_gaps(archive, record.fonds_code, record.fiscal_year, ARCHIVIST, reason)
     accepted = await archive.post(
@@ -296,7 +303,8 @@ async def test_a_backup_restored_into_an_empty_stack_rechecks_grants_and_verifie
             headers=as_user(ARCHIVIST),
         )
         assert found.status_code == 200, found.text
-        assert found.json()["total"] == len(records) + 1  # as many as before the loss
+        # As many as before the loss: the records, the handover's 移交清册, the later one.
+        assert found.json()["total"] == len(records) + 2
         # The handover stands: the year's volume bound as it was, the later record beside it.
         assert await volumes(http["archive"], later) == [
             *bound,

@@ -186,11 +186,14 @@ async def test_a_year_is_handed_over_complete_or_with_its_gaps_waived(
 
     offer = await archive.post(
         "/v1/handover-offers",
-        json={"fonds_code": FONDS, "fiscal_year": 2025},
+        json={"fonds_code": FONDS, "fiscal_year": 2025, "supervised_by": "wangqiang"},
         headers=as_user(ACCOUNTANT),
     )
     assert offer.status_code == 201, offer.text
-    accept = {"offer_id": offer.json()["offer_id"], "supervised_by": "王强"}
+    supervision = f"/v1/handover-offers/{offer.json()['offer_id']}/supervision"
+    r = await archive.post(supervision, headers=as_user("wangqiang"))
+    assert r.status_code == 201, r.text
+    accept = {"offer_id": offer.json()["offer_id"]}
     refused = await archive.post("/v1/handovers", json=accept, headers=as_user(ARCHIVIST))
     assert refused.status_code == 409
     assert "incomplete: 2025-03/numbering/记/2-2" in refused.json()["detail"]

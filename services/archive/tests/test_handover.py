@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from archive.completeness import CompletenessService
 from archive.domain.archive_code import ArchiveCodeRule
-from archive.domain.lifecycle import DutiesSeparated, HandoverOffer, HandoverRefused
+from archive.domain.lifecycle import DutiesSeparated, HandoverOffer, HandoverRefused, NotNamed
 from archive.domain.recheck import Finding
 from archive.domain.record import archive, placement
 from archive.domain.volumes import BoundVolume
@@ -127,6 +127,31 @@ class Handovers:
     async def accepted(self, offer_id: uuid.UUID, handover_id: uuid.UUID) -> None:
         self.offers[offer_id] = replace(self.offers[offer_id], handover_id=handover_id)
 
+    async def supervised(self, offer_id: uuid.UUID, by: str, at: datetime) -> bool:
+        offer = self.offers[offer_id]
+        if offer.supervised_by != by or offer.supervised_at or offer.handover_id:
+            return False
+        self.offers[offer_id] = replace(offer, supervised_at=at)
+        return True
+
+
+class Lists:
+    """The handovers' 移交清册 as kept: by handover, the volumes they listed."""
+
+    def __init__(self) -> None:
+        self.kept: dict[uuid.UUID, Sequence[BoundVolume]] = {}
+
+    async def numbered(
+        self, fonds: str, year: int, handover_id: uuid.UUID
+    ) -> tuple[str, uuid.UUID]:
+        return f"{fonds}-{year}-D30-QT-{len(self.kept) + 1:06d}", uuid.uuid5(handover_id, "list")
+
+    async def archive(
+        self, handover: RecordsHandedOver, volumes: Sequence[BoundVolume]
+    ) -> RecordArchived | None:
+        self.kept.setdefault(handover.handover_id, volumes)
+        return None
+
 
 class Integrity:
     def __init__(self, failing: dict[uuid.UUID, str] | None = None) -> None:
@@ -174,6 +199,7 @@ def service(
             "/aap/archive",
             InMemoryUnits(),
             completeness,
+            Lists(),
         ),
         published,
     )
@@ -183,10 +209,15 @@ def person(name: str) -> Person:
     return Person(f"subject-of-{name}", name)
 
 
+OFFERED_AT = datetime(2026, 1, 5, 1, 0, tzinfo=UTC)
+# An offer of 陈静 (移交人) that 王强 (监交人) confirmed an hour later.
+SUPERVISED = HandoverOffer(
+    uuid.uuid4(), "Q001", 2025, "陈静", OFFERED_AT, None, "王强", OFFERED_AT + timedelta(hours=1)
+)
+
+
 async def hand_over(s: HandoverService) -> RecordsHandedOver:
-    return await s.hand_over(
-        "Q001", 2025, user=person("赵敏"), handed_over_by="陈静", supervised_by=None
-    )
+    return await s.hand_over("Q001", 2025, user=person("赵敏"), offer=SUPERVISED)
 
 
 async def test_of_twenty_requests_at_once_one_hands_over_and_the_year_is_free_again() -> None:
@@ -230,22 +261,40 @@ async def test_an_interrupted_handover_is_completed_with_the_same_event_id() -> 
     assert first.id == again.id
 
 
-async def test_the_accounting_side_offers_and_another_person_of_the_archive_accepts() -> None:
+async def test_the_accounting_side_offers_a_third_person_supervises_the_archive_accepts() -> None:
+    """第二十四条: 移交人, 监交人 and 接收人, three people, each by their own sign-in."""
     records = Records([record(1), record(2)])
     s, published = service(records, Handovers())
-    offer = await s.offer("Q001", 2025, user=person("lijing"))
-    assert await s.offer("Q001", 2025, user=person("lijing")) == offer  # the open offer, once
-    with pytest.raises(DutiesSeparated, match="another person accepts it"):
-        await s.accept(offer.offer_id, user=person("lijing"), supervised_by=None)
-    done = await s.accept(offer.offer_id, user=person("zhaomin"), supervised_by="王监交")
+    with pytest.raises(DutiesSeparated, match="another person supervises"):
+        await s.offer("Q001", 2025, user=person("lijing"), supervised_by="lijing")
+    offer = await s.offer("Q001", 2025, user=person("lijing"), supervised_by="wangqiang")
+    again = await s.offer("Q001", 2025, user=person("lijing"), supervised_by="wangqiang")
+    assert again == offer  # the open offer, once
+    with pytest.raises(HandoverRefused, match="waits for its 监交人 wangqiang to confirm it"):
+        await s.accept(offer.offer_id, user=person("zhaomin"))
+    with pytest.raises(NotNamed, match="names wangqiang as its 监交人, not zhaomin"):
+        await s.supervise(offer.offer_id, user=person("zhaomin"))
+    supervised = await s.supervise(offer.offer_id, user=person("wangqiang"))
+    assert await s.supervise(offer.offer_id, user=person("wangqiang")) == supervised  # once
+    for duty, who in (("offered", "lijing"), ("supervises", "wangqiang")):
+        with pytest.raises(DutiesSeparated, match=f"{who} {duty} this handover: another"):
+            await s.accept(offer.offer_id, user=person(who))
+    done = await s.accept(offer.offer_id, user=person("zhaomin"))
     assert (done.handed_over_by, done.received_by, done.supervised_by) == (
         "lijing",
         "zhaomin",
-        "王监交",
+        "wangqiang",
     )
+    assert (done.offered_at, done.supervised_at) == (offer.offered_at, supervised.supervised_at)
+    assert done.handover_list == "Q001-2025-D30-QT-000001"
     with pytest.raises(HandoverRefused, match="was accepted by handover"):
-        await s.accept(offer.offer_id, user=person("zhaomin"), supervised_by=None)
-    assert len(published.events) == 1
+        await s.accept(offer.offer_id, user=person("zhaomin"))
+    assert [e.type for e in published.events] == [
+        "cn.aap.HandoverSupervised.v1",
+        "cn.aap.HandoverSupervised.v1",  # asked again: the same event, under the same id
+        "cn.aap.RecordsHandedOver.v1",
+    ]
+    assert published.events[0].id == published.events[1].id
 
 
 async def test_an_incomplete_year_is_handed_over_once_an_archivist_waives_its_gaps() -> None:

@@ -284,6 +284,32 @@ class RecordsHandedOver(EventData):
     waived: tuple[GapWaived, ...] = Field(
         default=(), description="What the year lacks, accepted by an archivist with a reason"
     )
+    offered_at: UtcDatetime | None = Field(
+        default=None, description="When the 移交人 offered it (None on a handover before)"
+    )
+    supervised_at: UtcDatetime | None = Field(
+        default=None, description="When the 监交人 confirmed the offer in the platform"
+    )
+    handover_list: str | None = Field(
+        default=None,
+        description="档号 of its 移交清册, archived as a record with the three confirmations "
+        "printed on it (None on a handover before lists were kept)",
+    )
+    handover_list_record_id: uuid.UUID | None = None
+
+
+class HandoverSupervised(EventData):
+    """The 监交人 the 移交人 named confirmed a handover offer in the platform, with their own
+    sign-in (第二十四条: the handover is supervised, and the supervisor signs the 移交清册)."""
+
+    event_type = "HandoverSupervised"
+
+    offer_id: uuid.UUID
+    fonds_code: str
+    fiscal_year: int
+    offered_by: str
+    supervised_by: str
+    supervised_at: UtcDatetime
 
 
 class CorrectionLinked(EventData):

@@ -28,6 +28,7 @@ from contracts.events import (
     DocumentIngestedV1,
     DocumentRejected,
     GapWaived,
+    HandoverSupervised,
     IntegrityAlertRaised,
     InvoiceVerified,
     LegalHoldPlaced,
@@ -160,6 +161,9 @@ CORRECTIONS_LINKED = Topic(
     "archive",
     ("audit",),
 )
+HANDOVERS_SUPERVISED = Topic(
+    "aap.archive.handover-supervised.v1", (HandoverSupervised,), "offer_id", "archive", ("audit",)
+)
 GAPS_WAIVED = Topic("aap.archive.gap-waived.v1", (GapWaived,), "fonds_code", "archive", ("audit",))
 INTEGRITY_ALERTS = Topic(
     "aap.archive.integrity-alert-raised.v1",
@@ -263,6 +267,7 @@ PLATFORM_TOPICS: tuple[Topic, ...] = (
     LEGAL_HOLDS_RELEASED,
     REVIEWS,
     HANDOVERS,
+    HANDOVERS_SUPERVISED,
     CUSTODY_EXTENSIONS,
     GAPS_WAIVED,
     ASSET_DISPOSALS,

@@ -4,11 +4,13 @@ refused until the last statement arrives and a voided voucher number is waived."
 
 from __future__ import annotations
 
+import io
 import json
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+from openpyxl import load_workbook
 
 from contracts.events import GapWaived
 from contracts.topics import GAPS_WAIVED, RECORDS_ARCHIVED
@@ -19,7 +21,7 @@ from devkit.testing import open_gaps
 from devkit.watch import EventWatcher, consumed, of_type
 from servicekit.settings import PlatformSettings
 
-ARCHIVIST, ACCOUNTANT = "zhaomin", "lijing"
+ARCHIVIST, ACCOUNTANT, SUPERVISOR = "zhaomin", "lijing", "wangqiang"
 # 记-0004 of April, numbered after a 记-0003 the ERP voided: the gap in 记字 numbering.
 VOUCHER = "2025-04-ji-0004.json"
 MATERIALS = [
@@ -49,6 +51,10 @@ class YearOutcome:
     refused: str = ""  # why the first handover was refused
     handed_over: int = 0  # the second handover's status
     waived: list[str] = field(default_factory=list)  # the gaps the handover lists as waived
+    unsupervised: int = 0  # accepting before the 监交人 confirmed
+    handover_list: str = ""  # the 档号 of the 移交清册 kept as a record
+    list_signed: list[str] = field(default_factory=list)  # its lines of the three confirmations
+    list_files: list[str] = field(default_factory=list)  # its originals, as archived
     audited: list[str] = field(default_factory=list)  # the GapWaived entries of the audit log
 
     @property
@@ -60,6 +66,10 @@ class YearOutcome:
             and NUMBERING_GAP in self.refused
             and STATEMENT_GAP in self.refused
             and self.handed_over == 201
+            and self.unsupervised == 409
+            and self.handover_list.startswith("Q001-2025-D30-QT-")
+            and [line.split("（")[0] for line in self.list_signed] == ["移交人", "监交人", "接收人"]
+            and sorted(name.rsplit(".", 1)[-1] for name in self.list_files) == ["pdf", "xlsx"]
             and self.waived == [NUMBERING_GAP]
             and self.audited == [NUMBERING_GAP]
         )
@@ -129,12 +139,28 @@ async def story(demo: Demo) -> YearOutcome:
     out.gaps = [g["id"] for g in gaps]
     for g in gaps:
         say(f"   missing: {g['missing']}  ({g['basis']}; gap {g['id']})")
-    offer = await http.post(f"{archive}/v1/handover-offers", json=YEAR, headers=as_user(ACCOUNTANT))
+    offer = await http.post(
+        f"{archive}/v1/handover-offers",
+        json={**YEAR, "supervised_by": SUPERVISOR},
+        headers=as_user(ACCOUNTANT),
+    )
     offer.raise_for_status()
-    accept = {"offer_id": offer.json()["offer_id"], "supervised_by": "王强"}
+    offer_id = offer.json()["offer_id"]
+    accept = {"offer_id": offer_id}
+    r = await http.post(f"{archive}/v1/handovers", json=accept, headers=as_user(ARCHIVIST))
+    out.unsupervised = r.status_code
+    say(
+        f"   {ACCOUNTANT} (移交人) offers 2025 naming {SUPERVISOR} as 监交人; {ARCHIVIST} accepts "
+        f"at once: HTTP {r.status_code} {r.json()['detail']}"
+    )
+    r = await http.post(
+        f"{archive}/v1/handover-offers/{offer_id}/supervision", headers=as_user(SUPERVISOR)
+    )
+    r.raise_for_status()
+    say(f"   {SUPERVISOR} confirms it with their own sign-in (HandoverSupervised)")
     r = await http.post(f"{archive}/v1/handovers", json=accept, headers=as_user(ARCHIVIST))
     out.refused = str(r.json()["detail"])
-    say(f"   {ACCOUNTANT} offers 2025, {ARCHIVIST} accepts: HTTP {r.status_code} {out.refused}")
+    say(f"   {ARCHIVIST} (接收人) accepts: HTTP {r.status_code} {out.refused}")
 
     r = await http.post(
         f"{ingest}/v1/materials", files=material_upload(LATE_STATEMENT), headers=as_user(ERP)
@@ -157,6 +183,7 @@ async def story(demo: Demo) -> YearOutcome:
             f"   accepted again: HTTP 201, {len(handed['record_ids'])} records in "
             f"{handed['volumes']} volumes handed over; its 移交清册 lists the waived gap"
         )
+        await _kept_list(demo, handed, out)
     else:
         say(f"   accepted again: HTTP {r.status_code} {json.dumps(r.json(), ensure_ascii=False)}")
     await consumed(platform.kafka_bootstrap, platform.namespace, "audit", [GAPS_WAIVED])
@@ -174,3 +201,33 @@ async def story(demo: Demo) -> YearOutcome:
             f"{e['data']['gap']}, {e['data']['reason']}"
         )
     return out
+
+
+async def _kept_list(demo: Demo, handed: dict[str, Any], out: YearOutcome) -> None:
+    """The handover's 移交清册, archived with it: its record, its files, the confirmations."""
+    http, archive, platform = demo.http, demo.stack.url("archive"), demo.platform
+    out.handover_list = handed["handover_list"]
+    # Who reads it is decided once the permission service has heard of it too.
+    await consumed(platform.kafka_bootstrap, platform.namespace, "permission", [RECORDS_ARCHIVED])
+    r = await http.get(
+        f"{archive}/v1/records/{handed['handover_list_record_id']}", headers=as_user(ARCHIVIST)
+    )
+    r.raise_for_status()
+    kept = r.json()
+    out.list_files = [f["filename"] for f in kept["originals"]]
+    say(
+        f"   its 移交清册 is archived as {out.handover_list} ({kept['retention']['years']}年): "
+        f"{', '.join(out.list_files)}"
+    )
+    workbook = next(f for f in kept["originals"] if f["filename"].endswith(".xlsx"))
+    r = await http.get(
+        f"{archive}/v1/records/{kept['record_id']}/originals/{workbook['sha256']}",
+        headers=as_user(ARCHIVIST),
+    )
+    r.raise_for_status()
+    sheet = load_workbook(io.BytesIO(r.content)).active
+    assert sheet is not None
+    rows = [[str(c) for c in row if c] for row in sheet.iter_rows(values_only=True)]
+    out.list_signed = [" ".join(row) for row in rows if row and "（平台确认）" in row[0]]
+    for line in out.list_signed:
+        say(f"     {line}")

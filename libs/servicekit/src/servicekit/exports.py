@@ -13,6 +13,7 @@ import io
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from openpyxl import Workbook
@@ -67,8 +68,12 @@ class Register:
     footer: list[list[Cell]] = field(default_factory=list)
 
 
-def as_xlsx(register: Register) -> bytes:
+def as_xlsx(register: Register, at: datetime | None = None) -> bytes:
+    """``at``: the workbook's created and modified time (the time of writing otherwise)."""
     wb = Workbook()
+    if at is not None:
+        naive = at.astimezone(UTC).replace(tzinfo=None)  # the properties are written in UTC
+        wb.properties.created = wb.properties.modified = naive
     ws = wb.active
     assert ws is not None
     ws.title = register.title

@@ -19,6 +19,7 @@ from archive.adapters.http import archive_router
 from archive.adapters.permission_client import PermissionClient
 from archive.adapters.readability import reader_in
 from archive.adapters.records import Records
+from archive.adapters.register_files import RegisterFiles
 from archive.adapters.rendering import PooledRenditions
 from archive.adapters.reviews import Reviews
 from archive.adapters.search_index import SearchIndex
@@ -29,6 +30,7 @@ from archive.completeness import CompletenessService
 from archive.custody import CustodyService
 from archive.domain.archive_code import ArchiveCodeRule
 from archive.handover import HandoverService
+from archive.handover_lists import HandoverLists
 from archive.integrity import IntegrityService, Surroundings
 from archive.late_corrections import Corrections
 from archive.originals import Originals
@@ -41,6 +43,7 @@ from contracts.events import (
     CorrectionLinked,
     CustodyExtended,
     GapWaived,
+    HandoverSupervised,
     IntegrityAlertRaised,
     LegalHoldPlaced,
     LegalHoldReleased,
@@ -67,6 +70,7 @@ PUBLISHES: list[type[EventData]] = [
     LegalHoldPlaced,
     LegalHoldReleased,
     RecordsHandedOver,
+    HandoverSupervised,
     GapWaived,
     AssetDisposalRecorded,
     CorrectionLinked,
@@ -155,8 +159,25 @@ def create_app(
         rt.source,
     )
     assets = AssetService(records, holds, store, rt.publisher, permissions, rt.source, unit)
+    lists = HandoverLists(
+        records,
+        index,
+        store,
+        RegisterFiles(settings.cjk_font),
+        rt.publisher,
+        rule,
+        rt.source,
+    )
     handover = HandoverService(
-        records, handovers, integrity, rt.publisher, permissions, rt.source, unit, completeness
+        records,
+        handovers,
+        integrity,
+        rt.publisher,
+        permissions,
+        rt.source,
+        unit,
+        completeness,
+        lists,
     )
     sweeper = Periodic(
         "re-check sweep",

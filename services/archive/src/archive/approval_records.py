@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Any
 
 import structlog
 
@@ -24,9 +24,8 @@ from archive.domain.approval_record import (
     voucher_keys,
 )
 from archive.domain.archive_code import ArchiveCodeRule
-from archive.domain.package import package_documents
-from archive.domain.record import object_lock
 from archive.domain.search import Visibility
+from archive.made_records import File, keep_made_record
 from archive.ports import (
     AccessDenied,
     ApprovalLinks,
@@ -47,13 +46,11 @@ from contracts.events import (
     OaApprovalCompletedEvent,
     RecordArchived,
 )
-from contracts.fixity import digest
-from contracts.records import CheckOutcome, StoredFile
+from contracts.records import CheckOutcome
 from contracts.types import utc_now
 from servicekit.database import UnitOfWork
 
 log = structlog.get_logger()
-Role = Literal["attachment", "source_export"]
 
 
 class ApprovalRecords:
@@ -111,7 +108,7 @@ class ApprovalRecords:
         where = approval_placement(approval, self._rule)
         seq = await self._records.next_sequence(where.scope, str(record_id))
         code = where.archive_code(seq, self._rule)
-        files: list[tuple[str, Role, str, bytes]] = [
+        files: list[File] = [
             (
                 "审批单.pdf",
                 "attachment",
@@ -120,34 +117,16 @@ class ApprovalRecords:
             ),
             ("approval.json", "source_export", "application/json", approval_json(approval)),
         ]  # to read, and as the OA reported it
-        originals: list[StoredFile] = []
-        writes: list[tuple[str, bytes, str]] = []
-        for n, (name, role, media_type, data) in enumerate(files, 1):
-            digests, key = digest(data), f"{code}/originals/{n:02d}-{name}"
-            writes.append((key, data, media_type))
-            originals.append(
-                StoredFile(
-                    role=role,
-                    filename=name,
-                    media_type=media_type,
-                    size=len(data),
-                    bucket=self._store.bucket,
-                    object_key=key,
-                    sha256=digests.sha256,
-                    sm3=digests.sm3,
-                )
-            )
-        record = approval_record(approval, where, code, self._rule, tuple(originals), utc_now())
-        lock = object_lock(record.retention, record.retention_until, utc_now(), record.fiscal_year)
-        versions: dict[str, str | None] = {}  # what every read names, as written now
-        for key, data, media_type in [*writes, *package_documents(record)]:
-            versions[key] = await self._store.put_locked(
-                key, data, media_type, until=lock.until, legal_hold=lock.legal_hold
-            )
-        record = await self._records.add(record, versions)
-        if await self._records.get(record.record_id) != record:  # 3-2
-            raise ConnectionError(f"record {record.record_id} does not read back as written")
-        await self._index.add(record)
+        now = utc_now()
+        record = await keep_made_record(
+            files,
+            code,
+            lambda originals: approval_record(approval, where, code, self._rule, originals, now),
+            now,
+            store=self._store,
+            records=self._records,
+            index=self._index,
+        )
         log.info("OA approval archived", record_id=str(record_id), archive_code=record.archive_code)
         return record
 

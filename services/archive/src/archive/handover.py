@@ -1,5 +1,6 @@
 """Handing over (移交, 第十一条): a year's records pass from the accounting department's temporary
-custody to the archive department, after a re-check of each; custody extended with consent."""
+custody to the archive department, after a re-check of each, supervised (第二十四条), its
+移交清册 kept as a record; custody extended with consent."""
 
 from __future__ import annotations
 
@@ -16,20 +17,31 @@ from archive.domain.lifecycle import (
     HandoverOffer,
     HandoverRefused,
     NotFound,
+    NotNamed,
     custody_due,
     extended_custody,
 )
+from archive.domain.retention import RETENTION_RULES
 from archive.domain.volumes import BoundVolume, assemble, bind, next_number
-from archive.ports import HandoverRecords, HandoverStore, Integrity, Permissions, Publisher
+from archive.ports import (
+    HandoverListKeeper,
+    HandoverRecords,
+    HandoverStore,
+    Integrity,
+    Permissions,
+    Publisher,
+)
 from contracts.checks import Stage
 from contracts.envelope import derived_event_id, new_event
-from contracts.events import CustodyExtended, RecordsHandedOver
+from contracts.events import CustodyExtended, HandoverSupervised, RecordsHandedOver
+from contracts.records import RecordCategory
 from contracts.roles import Action
 from contracts.types import utc_now
 from servicekit.auth import Person
 from servicekit.database import UnitOfWork
 
 log = structlog.get_logger()
+LIST_RETENTION = RETENTION_RULES[RecordCategory.HANDOVER_LIST].period.code
 
 
 class HandoverService:
@@ -43,7 +55,9 @@ class HandoverService:
         source: str,
         unit: UnitOfWork,
         completeness: CompletenessService,
+        lists: HandoverListKeeper,
     ) -> None:
+        self._lists = lists
         self._unit = unit
         self._completeness = completeness
         self._records = records
@@ -53,36 +67,83 @@ class HandoverService:
         self._permissions = permissions
         self._source = source
 
-    async def offer(self, fonds_code: str, fiscal_year: int, *, user: Person) -> HandoverOffer:
+    async def offer(
+        self, fonds_code: str, fiscal_year: int, *, user: Person, supervised_by: str
+    ) -> HandoverOffer:
         """移交, first step: the accounting department (``user``, 移交人) offers a year's records
-        it holds; the open offer of that year if one was made already."""
+        it holds, naming its 监交人; the open offer of that year if one was made already."""
         await self._permissions.require_fonds(user, Action.HAND_OVER, fonds_code)
+        if supervised_by == user.name:
+            raise DutiesSeparated(f"{user.name} offers this handover: another person supervises")
         if not await self._records.in_accounting_custody(fonds_code, fiscal_year):
             raise HandoverRefused(
                 f"no records of {fonds_code} {fiscal_year} are with the accounting department"
             )
-        offer = HandoverOffer(uuid.uuid4(), fonds_code, fiscal_year, user.name, utc_now())
+        offer = HandoverOffer(
+            uuid.uuid4(), fonds_code, fiscal_year, user.name, utc_now(), None, supervised_by
+        )
         return await self._handovers.offer(offer)
 
-    async def accept(
-        self, offer_id: uuid.UUID, *, user: Person, supervised_by: str | None
-    ) -> RecordsHandedOver:
-        """移交, second step: an archivist (``user``, 接收人) accepts an offer after the re-check;
-        never the person who offered it."""
+    async def supervise(self, offer_id: uuid.UUID, *, user: Person) -> HandoverSupervised:
+        """The 监交人 the offer names confirms it with their own sign-in (监交, 第二十四条);
+        asked again, the same confirmation."""
+        offer = await self._handovers.offer_of(offer_id)
+        if offer is None:
+            raise NotFound(f"no handover offer {offer_id}")
+        if offer.supervised_by != user.name:
+            raise NotNamed(
+                f"offer {offer_id} names {offer.supervised_by or 'no one'} as its 监交人, "
+                f"not {user.name}"
+            )
+        if offer.handover_id is not None and offer.supervised_at is None:
+            raise HandoverRefused(f"offer {offer_id} was accepted by handover {offer.handover_id}")
+        supervised = HandoverSupervised(
+            offer_id=offer_id,
+            fonds_code=offer.fonds_code,
+            fiscal_year=offer.fiscal_year,
+            offered_by=offer.offered_by,
+            supervised_by=user.name,
+            supervised_at=offer.supervised_at or utc_now(),
+        )
+        async with self._unit():
+            if offer.supervised_at is None and not await self._handovers.supervised(
+                offer_id, user.name, supervised.supervised_at
+            ):
+                return await self.supervise(offer_id, user=user)  # confirmed meanwhile
+            await self._publisher.publish(
+                new_event(
+                    supervised,
+                    source=self._source,
+                    subject=str(offer_id),
+                    correlation_id=str(offer_id),
+                    actor=user.name,
+                    event_id=derived_event_id(offer_id, HandoverSupervised),
+                )
+            )
+        return supervised
+
+    async def accept(self, offer_id: uuid.UUID, *, user: Person) -> RecordsHandedOver:
+        """移交, last step: an archivist (``user``, 接收人) accepts a supervised offer after the
+        re-check; never the person who offered or supervised it."""
         offer = await self._handovers.offer_of(offer_id)
         if offer is None:
             raise NotFound(f"no handover offer {offer_id}")
         await self._permissions.require_fonds(user, Action.ACCEPT_HANDOVER, offer.fonds_code)
-        if offer.offered_by == user.name:
-            raise DutiesSeparated(f"{user.name} offered this handover: another person accepts it")
+        if user.name in (offer.offered_by, offer.supervised_by):
+            duty = "offered" if offer.offered_by == user.name else "supervises"
+            raise DutiesSeparated(f"{user.name} {duty} this handover: another person accepts it")
         if offer.handover_id is not None:
             raise HandoverRefused(f"offer {offer_id} was accepted by handover {offer.handover_id}")
+        if offer.supervised_at is None:
+            raise HandoverRefused(
+                f"offer {offer_id} waits for its 监交人 {offer.supervised_by or '(none named)'} "
+                f"to confirm it: POST /v1/handover-offers/{offer_id}/supervision"
+            )
         handover = await self.hand_over(
             offer.fonds_code,
             offer.fiscal_year,
             user=user,
-            handed_over_by=offer.offered_by,
-            supervised_by=supervised_by,
+            offer=offer,
         )
         await self._handovers.accepted(offer_id, handover.handover_id)
         return handover
@@ -93,12 +154,11 @@ class HandoverService:
         fiscal_year: int,
         *,
         user: Person,
-        handed_over_by: str,
-        supervised_by: str | None,
+        offer: HandoverOffer,
     ) -> RecordsHandedOver:
         """移交: the archive department (``user``) takes over a year's records from the accounting
-        department (``handed_over_by``, whose offer it accepts), after re-checking every
-        original. Refused whole if any check fails.
+        department (whose ``offer`` it accepts, its 监交人 having confirmed it), after
+        re-checking every original. Refused whole if any check fails.
 
         An interrupted handover of the same year is completed as it was started instead. Of
         requests for one fonds and year at once, one hands over and the others are refused:
@@ -112,7 +172,7 @@ class HandoverService:
         await self._handovers.open(fonds_code, fiscal_year, handover_id)
         try:
             handover, volumes = await self._prepare(
-                handover_id, fonds_code, fiscal_year, user, handed_over_by, supervised_by
+                handover_id, fonds_code, fiscal_year, user, offer
             )
             await self._handovers.start(handover, volumes)
         except BaseException:
@@ -126,8 +186,7 @@ class HandoverService:
         fonds_code: str,
         fiscal_year: int,
         user: Person,
-        handed_over_by: str,
-        supervised_by: str | None,
+        offer: HandoverOffer,
     ) -> tuple[RecordsHandedOver, list[BoundVolume]]:
         """The handover of what the accounting department holds now, once every record passes
         its re-check; HandoverRefused naming every reason at once, so that one visit to the
@@ -161,19 +220,28 @@ class HandoverService:
         # Bound now, numbered after any volumes of the year bound at an earlier handover.
         first = next_number(await self._handovers.bound_volumes(fonds_code, fiscal_year))
         volumes = bind(assemble(records, first))
+        list_code, list_id = await self._lists.numbered(fonds_code, fiscal_year, handover_id)
         handover = RecordsHandedOver(
             handover_id=handover_id,
             fonds_code=fonds_code,
             fiscal_year=fiscal_year,
             record_ids=tuple(r.record_id for r in records),
             volumes=len(volumes),
-            handed_over_by=handed_over_by,
+            handed_over_by=offer.offered_by,
             received_by=user.name,
-            supervised_by=supervised_by,
+            supervised_by=offer.supervised_by,
             handed_over_at=utc_now(),
             waived=tuple(waived),
+            offered_at=offer.offered_at,
+            supervised_at=offer.supervised_at,
+            handover_list=list_code,
+            handover_list_record_id=list_id,
         )
-        return handover, volumes
+        # The list is filed with what it lists: bound in a volume of its own, after theirs.
+        filed = BoundVolume(
+            first + len(volumes), fiscal_year, None, LIST_RETENTION, (str(list_id),)
+        )
+        return handover, [*volumes, filed]
 
     async def _complete(
         self, handover: RecordsHandedOver, volumes: list[BoundVolume]
@@ -181,6 +249,7 @@ class HandoverService:
         """Apply a started handover; every step repeat-safe, the event under a derived id."""
         await self._handovers.claim(handover)
         await self._handovers.bind(handover, volumes)
+        await self._lists.archive(handover, volumes)  # before its records move: it lists them
         await self._records.move_to_archive(handover)
         await self._publisher.publish(
             new_event(

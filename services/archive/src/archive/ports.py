@@ -33,6 +33,7 @@ from contracts.events import (
 from contracts.fixity import Digests
 from contracts.records import BankAccount, CorrectionLink
 from servicekit.auth import Person
+from servicekit.exports import Register
 
 
 class Publisher(Protocol):
@@ -317,6 +318,10 @@ class HandoverStore(Protocol):
 
     async def accepted(self, offer_id: uuid.UUID, handover_id: uuid.UUID) -> None: ...
 
+    async def supervised(self, offer_id: uuid.UUID, by: str, at: datetime) -> bool:
+        """Note the 监交人's confirmation of an open offer naming them; False if it was noted
+        already (or the offer is no longer open)."""
+
 
 class Renditions(Protocol):
     """What a borrower sees and takes away, made from an original where a crafted file cannot
@@ -325,6 +330,44 @@ class Renditions(Protocol):
     async def page(self, media_type: str, data: bytes, number: int, mark: Watermark) -> Page: ...
 
     async def copy(self, filename: str, media_type: str, data: bytes, mark: Watermark) -> Copy: ...
+
+
+class RegisterRenderer(Protocol):
+    """A register (清册) as the files it is kept as, (PDF, XLSX): the same bytes each time."""
+
+    async def render(self, register: Register, at: datetime) -> tuple[bytes, bytes]: ...
+
+
+class MadeRecords(Protocol):
+    """Where a record the platform makes itself is kept (``archive.made_records``)."""
+
+    async def get(self, record_id: uuid.UUID) -> RecordArchived | None: ...
+
+    async def add(self, record: RecordArchived, versions: dict[str, str | None]) -> RecordArchived:
+        """Insert; the stored one if the record exists already (a repeat)."""
+
+
+class ListRecords(MadeRecords, Protocol):
+    """The archive records as a register kept as a record needs them."""
+
+    async def next_sequence(self, scope: str, holder: str) -> int: ...
+
+    async def of_year(
+        self, fonds_code: str, fiscal_year: int
+    ) -> list[tuple[RecordArchived, bool]]: ...
+
+
+class HandoverListKeeper(Protocol):
+    """Keeps a handover's 移交清册 as a record (``archive.handover_lists``)."""
+
+    async def numbered(
+        self, fonds_code: str, fiscal_year: int, handover_id: uuid.UUID
+    ) -> tuple[str, uuid.UUID]:
+        """The list's 档号 and record id, given once per handover."""
+
+    async def archive(
+        self, handover: RecordsHandedOver, volumes: Sequence[BoundVolume]
+    ) -> RecordArchived | None: ...
 
 
 class ApprovalRenderer(Protocol):

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import asdict
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from psycopg.types.json import Jsonb
@@ -193,9 +193,10 @@ class Handovers:
         async with self._pool.connection() as conn:
             await conn.execute(
                 "INSERT INTO handover_offers (offer_id, fonds_code, fiscal_year, offered_by, "
-                "offered_at) VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
+                "offered_at, supervised_by) VALUES (%s, %s, %s, %s, %s, %s) "
+                "ON CONFLICT DO NOTHING",
                 (offer.offer_id, offer.fonds_code, offer.fiscal_year, offer.offered_by,
-                 offer.offered_at),
+                 offer.offered_at, offer.supervised_by),
             )  # fmt: skip
             found = await conn.execute(
                 "SELECT * FROM handover_offers WHERE fonds_code = %s AND fiscal_year = %s "
@@ -220,6 +221,15 @@ class Handovers:
                 (handover_id, offer_id),
             )
 
+    async def supervised(self, offer_id: uuid.UUID, by: str, at: datetime) -> bool:
+        async with self._pool.connection() as conn:
+            noted = await conn.execute(
+                "UPDATE handover_offers SET supervised_at = %s WHERE offer_id = %s "
+                "AND supervised_by = %s AND supervised_at IS NULL AND handover_id IS NULL",
+                (at, offer_id, by),
+            )
+        return noted.rowcount == 1
+
 
 def _offer(r: dict[str, Any]) -> HandoverOffer:
     return HandoverOffer(
@@ -229,4 +239,6 @@ def _offer(r: dict[str, Any]) -> HandoverOffer:
         offered_by=r["offered_by"],
         offered_at=r["offered_at"],
         handover_id=r["handover_id"],
+        supervised_by=r["supervised_by"],
+        supervised_at=r["supervised_at"],
     )

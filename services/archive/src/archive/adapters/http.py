@@ -30,7 +30,7 @@ from archive.approval_records import ApprovalRecords
 from archive.assets import AssetService
 from archive.completeness import CompletenessService
 from archive.custody import CustodyService
-from archive.domain.lifecycle import Conflict, DutiesSeparated, NotFound
+from archive.domain.lifecycle import Conflict, DutiesSeparated, NotFound, NotNamed
 from archive.domain.search import SearchCriteria
 from archive.domain.watermark import NotRenderable
 from archive.handover import HandoverService
@@ -53,6 +53,8 @@ class HandoverOfferView(BaseModel):
     offered_by: str
     offered_at: AwareDatetime
     handover_id: uuid.UUID | None
+    supervised_by: str | None
+    supervised_at: AwareDatetime | None
 
 
 # Fiscal years an archive can hold; beyond them a number is a mistake, not a year.
@@ -77,6 +79,8 @@ async def _answer(call: Awaitable[T]) -> T:
         raise HTTPException(403, f"permission service denied: {error}") from error
     except DutiesSeparated as error:
         raise HTTPException(403, f"separation of duties: {error}") from error
+    except NotNamed as error:
+        raise HTTPException(403, str(error)) from error
     except NotYetKnown as error:
         # Archived a moment ago: a retry is decided, so this is not the caller's lack of rights.
         detail = f"permission service cannot decide yet: {error}; try again in a moment"
@@ -290,22 +294,39 @@ def archive_router(
 
     @router.post("/handover-offers", status_code=201)
     async def offer_handover(
-        caller: Caller, fonds_code: Annotated[str, Body()], fiscal_year: BodyYear
+        caller: Caller,
+        fonds_code: Annotated[str, Body()],
+        fiscal_year: BodyYear,
+        supervised_by: Annotated[
+            str,
+            Body(min_length=1, max_length=100, description="监交人: the principal who supervises"),
+        ],
     ) -> HandoverOfferView:
         """移交, first step: the accounting department (the caller, 移交人) offers a year's
-        records to the archive department; the open offer of that year if there is one."""
-        offer = await _answer(handover.offer(fonds_code, fiscal_year, user=caller))
+        records to the archive department, naming its 监交人; the open offer of that year if
+        there is one."""
+        offer = await _answer(
+            handover.offer(fonds_code, fiscal_year, user=caller, supervised_by=supervised_by)
+        )
         return HandoverOfferView(**asdict(offer))
+
+    @router.post("/handover-offers/{offer_id}/supervision", status_code=201)
+    async def supervise_handover(caller: Caller, offer_id: uuid.UUID) -> dict[str, Any]:
+        """监交: the 监交人 the offer names (the caller, by their own sign-in) confirms it."""
+        done = await _answer(handover.supervise(offer_id, user=caller))
+        return done.model_dump(mode="json")
 
     @router.post("/handovers", status_code=201)
     async def hand_over(
         caller: Caller,
-        offer_id: Annotated[uuid.UUID, Body(description="The accounting department's offer")],
-        supervised_by: Annotated[str | None, Body(description="监交人")] = None,
+        offer_id: Annotated[
+            uuid.UUID, Body(embed=True, description="The accounting department's offer")
+        ],
     ) -> dict[str, Any]:
-        """移交, second step: the archive department (the caller, 接收人, never the person who
-        offered) accepts an offer after re-checking every record."""
-        done = await _answer(handover.accept(offer_id, user=caller, supervised_by=supervised_by))
+        """移交, last step: the archive department (the caller, 接收人, neither the person who
+        offered nor the one who supervised) accepts a supervised offer after re-checking every
+        record; its 移交清册 is archived as a record (``handover_list``: its 档号)."""
+        done = await _answer(handover.accept(offer_id, user=caller))
         return done.model_dump(mode="json")
 
     @router.post("/custody/extensions", status_code=201)

@@ -293,12 +293,14 @@ class Records:
             )
 
     async def move_to_archive(self, handover: RecordsHandedOver) -> None:
-        """The handover's records pass to the archive department's custody; repeat-safe."""
+        """The handover's records, and its 移交清册 kept as a record, pass to the archive
+        department's custody; repeat-safe."""
+        moved = [*handover.record_ids, *filter(None, [handover.handover_list_record_id])]
         async with self._pool.connection() as conn:
             await conn.execute(
                 "UPDATE records SET custody = 'archive', handover_id = %s "
                 "WHERE record_id = ANY(%s)",
-                (handover.handover_id, list(handover.record_ids)),
+                (handover.handover_id, moved),
             )
 
     async def custody_years(self, fonds_code: str) -> dict[int, int]:

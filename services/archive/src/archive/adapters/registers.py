@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 
+from archive.domain.handover_list import Signature
 from archive.domain.retention import RETENTION_RULES, kept_until
 from archive.domain.volumes import Volume
 from contracts.events import GapWaived, RecordArchived
@@ -86,13 +87,17 @@ def handover_list(
     volumes: Sequence[Volume],
     waived: Sequence[GapWaived] = (),
     as_of: date | None = None,
+    signed: Sequence[Signature] = (),
+    archive_code: str | None = None,
 ) -> Register:
     """The 移交清册, one row per volume with the fields 会计档案管理办法 第二十四条 asks for:
     "移交会计档案的单位，应当编制会计档案移交清册，列明应当移交的会计档案名称、卷号、册数、
     起止年度、档案编号、应保管期限和已保管期限等内容" (an electronic volume is one 册;
     已保管期限 counted as 第十四条 has it, "从会计年度终了后的第一天算起", to ``as_of``); beside
     them the volume's 件数 and 起止日期. What the year lacks, accepted by an archivist with a
-    reason, is listed under it (each gap as the completeness report named it)."""
+    reason, is listed under it (each gap as the completeness report named it). ``signed``: the
+    confirmations of a handover's list as kept (``archive_code``: its own 档号), printed where
+    a paper list has its signatures; blank lines for them otherwise."""
     as_of = as_of or datetime.now(UTC).date()
     rows: list[list[Cell]] = []
     for v in volumes:
@@ -125,11 +130,15 @@ def handover_list(
     footer += [
         [],
         [f"共 {len(volumes)} 卷 {sum(v.item_count for v in volumes)} 件"],
-        ["移交人（签字）：", "", "接收人（签字）：", "", "监交人（签字）：", "", "日期："],
     ]
+    footer += [
+        [f"{s.duty}（平台确认）：", s.principal, f"{s.at.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC"]
+        for s in signed
+    ] or [["移交人（签字）：", "", "接收人（签字）：", "", "监交人（签字）：", "", "日期："]]
+    heading = f"会计档案移交清册  全宗号 {fonds_code}  {fiscal_year}年度"
     return Register(
         "移交清册",
-        f"会计档案移交清册  全宗号 {fonds_code}  {fiscal_year}年度",
+        f"{heading}  档号 {archive_code}" if archive_code else heading,
         [
             ("名称", 24),
             ("卷号", 6),

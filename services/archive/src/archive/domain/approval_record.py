@@ -92,15 +92,15 @@ def approval_record(
 NOT_RUN = "not run on an OA approval: it is archived from the OA's event, not uploaded to intake"
 
 
-def approval_report(*performed: CheckResult) -> tuple[CheckResult, ...]:
+def approval_report(*performed: CheckResult, not_run: str = NOT_RUN) -> tuple[CheckResult, ...]:
     """Every item of the archiving stage's table (DA/T 70): those performed with their outcome,
-    the others said not applicable or not performed, with why; so the conclusion is 通过 only
-    when every required item was performed and passed."""
+    the others said not applicable or not performed, with why (``not_run``); so the conclusion
+    is 通过 only when every required item was performed and passed."""
     done = {r.code: r for r in performed}
     return tuple(
         done.get(item.code)
         or item.unperformed(Stage.ARCHIVING)
-        or item.result(CheckOutcome.NOT_PERFORMED, NOT_RUN)
+        or item.result(CheckOutcome.NOT_PERFORMED, not_run)
         for item in at(Stage.ARCHIVING)
     )
 

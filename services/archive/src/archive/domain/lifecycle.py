@@ -90,15 +90,20 @@ class CustodyConflict(Conflict):
     pass
 
 
+class NotNamed(Exception):
+    """The caller is not the person a step names (the 监交人 of an offer): 403."""
+
+
 class HandoverRefused(Conflict):
     """The archive department does not accept the handover; the message lists why."""
 
 
 @dataclass(frozen=True)
 class HandoverOffer:
-    """The first of the handover's two steps (移交, 第十一条): the accounting department's
-    principal (移交人) offers a year's records; an archivist (接收人), another person, accepts
-    them after the re-check."""
+    """The first of the handover's steps (移交, 第十一条): the accounting department's principal
+    (移交人) offers a year's records naming who supervises (监交人, 第二十四条), who confirms
+    the offer with their own sign-in; an archivist (接收人), a third person, then accepts them
+    after the re-check."""
 
     offer_id: uuid.UUID
     fonds_code: str
@@ -106,3 +111,5 @@ class HandoverOffer:
     offered_by: str
     offered_at: datetime
     handover_id: uuid.UUID | None = None  # the handover that accepted it
+    supervised_by: str | None = None  # the 监交人 the 移交人 named (None on an offer before)
+    supervised_at: datetime | None = None  # when they confirmed it
