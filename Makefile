@@ -4,7 +4,7 @@ UV := python3 -m uv
 N ?= 200
 export UV_FROZEN := 1
 
-.PHONY: setup infra-up infra-down infra-status check lint typecheck unit test fuzz demo backup restore bench bench-check bench-audit bench-search bench-parse bench-intake bench-completeness schemas asyncapi docs checks-doc endpoints-doc clean-data
+.PHONY: setup infra-up infra-down infra-status check lint typecheck unit test fuzz demo backup restore bench bench-check bench-audit bench-search bench-parse bench-intake bench-borrowing bench-completeness schemas asyncapi docs checks-doc endpoints-doc clean-data
 
 setup:  ## Install uv if missing, then the workspace's locked dependencies
 	@python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet --disable-pip-version-check uv
@@ -65,6 +65,9 @@ bench-parse: setup  ## make bench-parse: the largest journals the limits let in,
 
 bench-intake: setup  ## make bench-intake: one attachment read at intake, by kind (signed PDFs, sealed OFDs verified)
 	@$(UV) run python -m devkit.intake_bench
+
+bench-borrowing: setup  ## make bench-borrowing: a 查阅 page rendered and a 复制 copy marked, by format
+	@$(UV) run python -m devkit.borrowing_bench
 
 bench-completeness: infra-up  ## make bench-completeness N=100000: what a year of N vouchers lacks, timed
 	@$(UV) run python -m devkit.completeness_bench --vouchers $(N)

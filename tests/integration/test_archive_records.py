@@ -51,12 +51,13 @@ OTHER_FONDS = FONDS + "X"
 ARCHIVIST, OUTSIDER = "zhaomin", "outsider"
 EXPORT_FONDS = FONDS + "E"  # a fonds of its own for the export test: no other listing changes
 LAG_FONDS = FONDS + "L"  # holds a record the permission service has not heard of
+HELD_FONDS = FONDS + "H"  # a fonds of its own for the ERP's 未结清 mark: its appraisal alone
 ACCOUNTANT = "lijing"  # 会计人员 of FONDS: offers handovers (移交人)
 SUPERVISOR = "wangqiang"  # 财务经理: supervises them (监交人)
 # These tests are about the handover itself: the years they hand over hold a voucher or two.
 HANDOVER_ONLY = "测试：只考察移交本身，本年度的其余资料不在此测试中"
 ROLES = [
-    *((ARCHIVIST, "archivist", f) for f in (FONDS, EXPORT_FONDS, LAG_FONDS)),
+    *((ARCHIVIST, "archivist", f) for f in (FONDS, EXPORT_FONDS, LAG_FONDS, HELD_FONDS)),
     (ACCOUNTANT, "accountant", FONDS),
 ]
 
@@ -84,6 +85,7 @@ async def document(
     seller: str = "",
     invoice: str | None = None,
     period: int = 3,
+    open_matter: str | None = None,
 ) -> DocumentIngested:
     store = s3.ObjectStore(s3.connect(platform), platform.bucket_name("ingest-originals"))
     await store.ensure_bucket()
@@ -120,6 +122,7 @@ async def document(
             voucher_date=f"{year}-{period:02d}-05",
             summary=summary,
             total=Money(amount=amount),
+            open_matter=open_matter,
         ),
         invoices=invoices,
     )
@@ -448,6 +451,50 @@ async def test_legal_hold_keeps_an_expired_record_out_of_the_destruction_candida
         )
     ).json()
     assert [i["record_id"] for i in after["due"]] == [str(old)]
+
+
+async def test_a_voucher_the_erp_marked_unsettled_is_held_from_its_archiving(
+    archived: Any, platform: PlatformSettings
+) -> None:
+    """第十九条: a voucher of an unsettled claim is not destroyed while the matter is open. The
+    ERP marks it 未结清 at upload: held from its archiving, in the store too, listed apart at
+    appraisal, until an archivist releases it."""
+    http, _ = archived
+    matter = "应收杭州禾木贸易有限公司货款56500.00元未收回"
+    doc = await document(
+        platform, fonds=HELD_FONDS, year=1991, summary="销售货物", amount="56500.00",
+        open_matter=matter,
+    )  # fmt: skip
+    async with EventWatcher(
+        platform.kafka_bootstrap, platform.namespace, [LEGAL_HOLDS_PLACED]
+    ) as watch:
+        record = await archive_document(platform, doc)
+        [placed] = await watch.wait_for(of_type("LegalHoldPlaced", record_id=str(record.record_id)))
+    assert placed.data["reason"] == f"未结清（ERP）：{matter}"
+    assert placed.actor == placed.data["placed_by"] == doc.submitted_by  # the ERP's word
+    kept = s3.ObjectStore(s3.connect(platform), record.originals[0].bucket)
+    for f in record.originals:
+        hold = await asyncio.to_thread(
+            kept.client.is_object_legal_hold_enabled, kept.bucket, f.object_key
+        )
+        assert hold is True, f.object_key
+
+    async def appraisal() -> dict[str, Any]:
+        params = {"fonds_code": HELD_FONDS, "as_of": date.today().isoformat()}
+        r = await http.get("/v1/appraisal", params=params, headers=as_user(ARCHIVIST))
+        assert r.status_code == 200, r.text
+        return dict(r.json())
+
+    due = await appraisal()  # 30 years after 1991: due, but held
+    assert due["due"] == [] and [i["hold_reason"] for i in due["held"]] == [placed.data["reason"]]
+    r = await http.delete(
+        f"/v1/records/{record.record_id}/legal-hold",
+        params={"reason": "货款已收回"},
+        headers=as_user(ARCHIVIST),
+    )
+    assert r.status_code == 204, r.text
+    settled = await appraisal()
+    assert [i["record_id"] for i in settled["due"]] == [str(record.record_id)]
 
 
 async def test_a_changed_original_raises_an_integrity_alert_and_downloads_stay_original(

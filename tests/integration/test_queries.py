@@ -417,9 +417,12 @@ async def _archive(pool: Any, track: Track, run: str) -> None:
         handover_id=uuid.uuid4(), fonds_code=fonds, fiscal_year=2024, record_ids=(rid,),
         volumes=1, handed_over_by="甲", received_by="乙", handed_over_at=NOW,
     )  # fmt: skip
-    offer = HandoverOffer(uuid.uuid4(), fonds, 2024, "甲", NOW)
+    offer = HandoverOffer(uuid.uuid4(), fonds, 2024, "甲", NOW, None, "丙")
     await handovers.offer(offer)
-    await handovers.offer_of(offer.offer_id)
+    assert await handovers.supervised(offer.offer_id, "丙", NOW) is True
+    assert await handovers.supervised(offer.offer_id, "丙", NOW) is False  # confirmed once
+    kept = await handovers.offer_of(offer.offer_id)
+    assert kept is not None and (kept.supervised_by, kept.supervised_at) == ("丙", NOW)
     await handovers.open(fonds, 2024, handover.handover_id)
     volume = BoundVolume(1, 2024, 3, "D30", (str(rid),))
     await handovers.start(handover, [volume])

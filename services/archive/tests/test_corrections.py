@@ -129,7 +129,7 @@ def test_a_correction_names_the_voucher_one_way() -> None:
 
 
 def test_the_custody_register_names_each_side_of_a_correction_in_its_remarks() -> None:
-    from archive.adapters.registers import custody_register
+    from archive.domain.registers import custody_register
     from archive.domain.volumes import assemble
 
     red = kept(correction(CorrectionKind.REVERSAL, 2025, "-1280.00"), 7, ORIGINAL)

@@ -14,7 +14,6 @@ import pytest
 from openpyxl import load_workbook
 
 from archive.adapters.register_files import RegisterFiles
-from archive.adapters.registers import handover_list
 from archive.domain.archive_code import DEFAULT_RULE, ArchiveCodeRule
 from archive.domain.handover_list import (
     Signature,
@@ -23,6 +22,7 @@ from archive.domain.handover_list import (
     list_record,
     signatures,
 )
+from archive.domain.registers import handover_list
 from contracts.events import RecordsHandedOver
 from contracts.records import RecordCategory
 

@@ -461,6 +461,6 @@ def test_volumes_bound_at_handover_keep_their_numbers_and_late_records_follow() 
 def test_the_handover_list_counts_years_kept_from_the_day_after_the_year(
     as_of: date, kept: str
 ) -> None:
-    from archive.adapters.registers import kept_for
+    from archive.domain.registers import kept_for
 
     assert kept_for(2025, as_of) == kept

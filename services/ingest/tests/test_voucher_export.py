@@ -159,3 +159,24 @@ def test_media_types_of_e_voucher_formats() -> None:
     assert media_type_of("a.ofd", None) == "application/ofd"
     assert media_type_of("a.xml", None) in {"application/xml", "text/xml"}
     assert media_type_of("a.pdf", "application/octet-stream") == "application/pdf"
+
+
+def test_the_erps_unsettled_mark_travels_with_the_voucher() -> None:
+    """第十九条: the ERP marks a voucher of an unsettled claim (未结清); the mark reaches the
+    archive with the voucher, which holds it. An empty mark is refused, naming the field."""
+    from datetime import UTC, datetime
+    from uuid import uuid4
+
+    matter = "应收杭州禾木贸易有限公司货款未收回"
+    voucher = UploadedFile("voucher", "v.json", "application/json", edited(open_matter=matter))
+    invoice = UploadedFile("attachment", "发票.pdf", "application/pdf", INVOICE)
+    assessment = assess(read_upload(voucher, [invoice]), virus_scan=[None, None], scanner="clam")
+    assert assessment.accepted, assessment.problems
+    event = ingested_event(
+        assessment, document_id=uuid4(), bucket="b", submitted_by="erp", at=datetime.now(UTC)
+    )
+    assert event.voucher is not None and event.voucher.open_matter == matter
+    unmarked = parse_voucher_export(VOUCHER)
+    assert unmarked.open_matter is None
+    with pytest.raises(ExportError, match="open_matter"):
+        parse_voucher_export(edited(open_matter=""))

@@ -158,6 +158,13 @@ class VoucherSummary(Contract):
     entries: tuple[VoucherLine, ...] = Field(
         default=(), description="Its lines (分录); () for vouchers archived before they were kept"
     )
+    open_matter: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="未结清: the unsettled claim or debt, or other open matter, the ERP marked it "
+        "with (第十九条): held from destruction from its archiving until an archivist releases it",
+    )
 
 
 # What ingest takes as a record of its own besides vouchers: the ledgers, reports, statements

@@ -113,6 +113,7 @@ def create_app(
         unit,
     )
     corrections = Corrections(records, WaitingCorrections(rt.db), rt.publisher, rt.source, unit)
+    holds = Holds(rt.db)
     service = ArchiveService(
         records,
         index,
@@ -124,9 +125,9 @@ def create_app(
         approval_records,
         unit,
         corrections,
+        holds,
     )
     handovers = Handovers(rt.db, timedelta(seconds=settings.handover_mark_lease_seconds))
-    holds = Holds(rt.db)
     custody = CustodyService(
         records,
         holds,

@@ -9,9 +9,9 @@ from collections.abc import Sequence
 
 import structlog
 
-from archive.adapters.registers import handover_list
 from archive.domain.archive_code import ArchiveCodeRule
 from archive.domain.handover_list import handover_list_id, list_placement, list_record, signatures
+from archive.domain.registers import handover_list
 from archive.domain.volumes import BoundVolume, year_volumes
 from archive.made_records import File, keep_made_record
 from archive.ports import ListRecords, OriginalStore, Publisher, RecordIndex, RegisterRenderer

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from typing import Any
 
 import structlog
@@ -11,7 +11,7 @@ import structlog
 from archive.access import require_record
 from archive.approval_records import ApprovalRecords
 from archive.domain.archive_code import ArchiveCodeRule
-from archive.domain.lifecycle import NotFound
+from archive.domain.lifecycle import LegalHold, NotFound, unsettled
 from archive.domain.package import package_documents
 from archive.domain.record import (
     archive,
@@ -24,6 +24,7 @@ from archive.late_corrections import Corrections
 from archive.ports import (
     AccessDenied,
     ArchiveRecords,
+    HoldStore,
     OriginalStore,
     Permissions,
     Publisher,
@@ -37,6 +38,7 @@ from contracts.events import (
     DocumentIngested,
     DocumentIngestedEvent,
     IntegrityAlertRaised,
+    LegalHoldPlaced,
     RecordArchived,
     RecordReviewed,
 )
@@ -87,7 +89,9 @@ class ArchiveService:
         approval_records: ApprovalRecords,
         unit: UnitOfWork,
         corrections: Corrections,
+        holds: HoldStore,
     ) -> None:
+        self._holds = holds
         self._unit = unit
         self._corrections = corrections
         self._reads = ReadLog(publisher, source)
@@ -132,6 +136,9 @@ class ArchiveService:
             lock = object_lock(
                 record.retention, record.retention_until, utc_now(), record.fiscal_year
             )
+            held = unsettled(record, doc.submitted_by)
+            if held is not None:  # held in the store from the first byte (第十九条)
+                lock = replace(lock, legal_hold=True)
             versions: dict[str, str | None] = {}
             # Copy under lock before the record exists: no record without its bytes.
             for source, kept in zip(doc.files, record.originals, strict=True):
@@ -154,6 +161,8 @@ class ArchiveService:
                         f"record {record.record_id} does not read back as written"
                     )
                 await self._announce(record, event)
+                if held is not None:
+                    await self._hold_unsettled(record, held, event)
             await self._index.add(record)
             log.info(
                 "record archived", record_id=str(record.record_id), archive_code=record.archive_code
@@ -166,6 +175,30 @@ class ArchiveService:
         await self._approval_records.on_voucher_archived(record, event.correlationid)
         # A correction and what it corrects, whichever came first (repeat-safe too).
         await self._corrections.on_archived(doc, record, record_key_of(doc))
+
+    async def _hold_unsettled(
+        self, record: RecordArchived, hold: LegalHold, event: DocumentIngestedEvent
+    ) -> None:
+        """The ERP's 未结清 mark, kept as the legal hold an archivist would place: listed apart
+        at appraisal, never destroyed, released by an archivist once the matter is settled."""
+        await self._holds.change(record.record_id, 0, hold)
+        await self._publisher.publish(
+            new_event(
+                LegalHoldPlaced(
+                    record_id=record.record_id,
+                    archive_code=record.archive_code,
+                    reason=hold.reason,
+                    placed_by=hold.placed_by,
+                    placed_at=hold.placed_at,
+                ),
+                source=self._source,
+                subject=str(record.record_id),
+                correlation_id=event.correlationid,
+                cause=event,
+                actor=hold.placed_by,
+                event_id=derived_event_id(record.record_id, LegalHoldPlaced),
+            )
+        )
 
     async def _announce(self, record: RecordArchived, event: DocumentIngestedEvent) -> None:
         await self._publisher.publish(

@@ -18,19 +18,12 @@ from fastapi import APIRouter, Body, Depends, HTTPException, Path, Query
 from fastapi.responses import Response
 from pydantic import AwareDatetime, BaseModel
 
-from archive.adapters.registers import (
-    CSV,
-    XLSX,
-    as_csv,
-    as_xlsx,
-    custody_register,
-    handover_list,
-)
 from archive.approval_records import ApprovalRecords
 from archive.assets import AssetService
 from archive.completeness import CompletenessService
 from archive.custody import CustodyService
 from archive.domain.lifecycle import Conflict, DutiesSeparated, NotFound, NotNamed
+from archive.domain.registers import custody_register, handover_list
 from archive.domain.search import SearchCriteria
 from archive.domain.watermark import NotRenderable
 from archive.handover import HandoverService
@@ -42,6 +35,7 @@ from archive.service import ArchiveService
 from contracts.records import RecordCategory
 from servicekit.addresses import ClientAddress
 from servicekit.auth import Caller
+from servicekit.exports import CSV, XLSX, as_csv, as_xlsx
 
 T = TypeVar("T")
 

@@ -11,15 +11,20 @@ no more time or memory than the pool allows):
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import json
 import math
+import string
+import tempfile
 import zipfile
 from collections.abc import Callable
+from pathlib import Path
 from typing import TypeVar
 
 import pypdfium2 as pdfium
+from fontTools import subset, ttLib
 from fpdf import FPDF
 from PIL import Image, ImageDraw, ImageFont
 from PIL.PngImagePlugin import PngInfo
@@ -27,7 +32,7 @@ from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 
-from archive.domain.watermark import Copy, NotRenderable, Page, Watermark
+from archive.domain.watermark import HEADINGS, Copy, NotRenderable, Page, Watermark
 from servicekit.workers import LimitExceeded, WorkerFailed, WorkerPool
 
 MAX_SIDE = 1600  # pixels: a page rendered at most this long (A4 at about 190 dpi)
@@ -46,7 +51,7 @@ def render_page(media_type: str, data: bytes, number: int, mark: Watermark, font
     out = io.BytesIO()
     info = PngInfo()
     info.add_itxt("AAP-Watermark", mark.text())
-    image.save(out, format="PNG", pnginfo=info, optimize=False)
+    image.save(out, format="PNG", pnginfo=info, compress_level=3)  # quicker, a little larger
     return Page(out.getvalue(), count)
 
 
@@ -107,26 +112,33 @@ def _text_page(lines: list[str], face: ImageFont.FreeTypeFont) -> Image.Image:
 
 
 def _watermarked(page: Image.Image, mark: Watermark, font: str) -> Image.Image:
-    """The page with the watermark tiled across it, faint, and printed in full along its foot."""
+    """The page with the watermark tiled across it, faint and aslant, and printed in full
+    along its foot. The slanted text is drawn once, as a tile, and stamped across the page."""
     width, height = page.size
     size = max(14, width // 60)
     face = ImageFont.truetype(font, size, index=0)
-    layer = Image.new("RGBA", (width * 2, height * 2), (0, 0, 0, 0))
-    draw = ImageDraw.Draw(layer)
-    tile = "   ".join(mark.lines()) + "   "
-    step = size * 6
-    for y in range(0, height * 2, step):
-        draw.text(((y // step) % 2 * step, y), tile * 3, fill=(*RED, 48), font=face)
-    layer = layer.rotate(30, center=(width, height)).crop(
-        (width // 2, height // 2, width // 2 + width, height // 2 + height)
-    )
-    marked = Image.alpha_composite(page.convert("RGBA"), layer)
+    text = "   ".join(mark.lines())
+    left, top, right, bottom = (int(v) for v in face.getbbox(text))
+    tile = Image.new("RGBA", (right - left + size * 4, bottom - top + size * 4), (0, 0, 0, 0))
+    ImageDraw.Draw(tile).text((size * 2 - left, size * 2 - top), text, fill=(*RED, 48), font=face)
+    tile = tile.rotate(30, expand=True)
+    marked = page.convert("RGBA")
+    step_x, step_y = tile.width // 2, max(size * 5, tile.height // 4)
+    for row, y in enumerate(range(-tile.height // 2, height, step_y)):
+        for x in range(-tile.width + (row % 3) * step_x // 3, width, step_x):
+            _paste(marked, tile, x, y)
     band = size * 3 + 8
     foot = ImageDraw.Draw(marked)
     foot.rectangle((0, height - band, width, height), fill=(255, 255, 255, 255))
     for n, line in enumerate(mark.lines()):
         foot.text((8, height - band + 4 + n * (size + 6)), line, fill=(*RED, 255), font=face)
     return marked.convert("RGB")
+
+
+def _paste(page: Image.Image, tile: Image.Image, x: int, y: int) -> None:
+    """``tile`` composited at (x, y), where it may begin left of or above the page."""
+    cut = tile.crop((max(0, -x), max(0, -y), tile.width, tile.height))
+    page.alpha_composite(cut, (max(0, x), max(0, y)))
 
 
 def marked_copy(filename: str, media_type: str, data: bytes, mark: Watermark, font: str) -> Copy:
@@ -201,7 +213,10 @@ def _stamp_box(mark: Watermark, font: str, width: float, height: float) -> bytes
     pdf = FPDF(unit="pt", format=(width, height))
     pdf.set_margin(0)
     pdf.set_auto_page_break(False)
-    pdf.add_font("cjk", fname=font, collection_font_number=0)
+    if set(mark.text()) <= STAMP_CHARACTERS:
+        pdf.add_font("cjk", fname=_stamp_font(font))
+    else:  # a reader named in characters beyond the stamp's own: the whole font
+        pdf.add_font("cjk", fname=font, collection_font_number=0)
     pdf.add_page()
     pdf.set_draw_color(*RED)
     pdf.set_text_color(*RED)
@@ -211,6 +226,23 @@ def _stamp_box(mark: Watermark, font: str, width: float, height: float) -> bytes
         pdf.set_xy(4, 4 + n * 13)
         pdf.cell(width - 8, 12, line)
     return bytes(pdf.output())
+
+
+# What a stamp says besides the reader's name: its headings, the times and ids, in ASCII.
+STAMP_CHARACTERS = frozenset("".join(HEADINGS.values()) + "授权依职权" + string.printable + "·—")
+
+
+@functools.cache
+def _stamp_font(font: str) -> str:
+    """The CJK font cut to ``STAMP_CHARACTERS``, once per worker process: fpdf2 parses and
+    subsets the whole collection (megabytes) for every PDF it makes, a quarter of a second."""
+    collection = ttLib.TTFont(font, fontNumber=0)
+    cutter = subset.Subsetter()
+    cutter.populate(text="".join(STAMP_CHARACTERS))
+    cutter.subset(collection)
+    path = Path(tempfile.mkdtemp(prefix="aap-stamp-font-")) / "stamp.ttf"
+    collection.save(path)
+    return str(path)
 
 
 class PooledRenditions:

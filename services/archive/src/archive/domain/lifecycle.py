@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Literal
 
+from contracts.events import RecordArchived
+
 
 @dataclass(frozen=True)
 class LegalHold:
@@ -15,6 +17,18 @@ class LegalHold:
     reason: str
     placed_by: str
     placed_at: datetime
+
+
+def unsettled(record: RecordArchived, marked_by: str | None) -> LegalHold | None:
+    """The hold a voucher the ERP marked 未结清 gets at archiving; None if unmarked.
+
+    第十九条: "保管期满但未结清的债权债务会计凭证和涉及其他未了事项的会计凭证不得销毁，
+    ……保管到未了事项完结时为止。"
+    """
+    matter = record.voucher.open_matter if record.voucher else None
+    if matter is None:
+        return None
+    return LegalHold(f"未结清（ERP）：{matter}", marked_by or "erp", record.archived_at)
 
 
 class NotFound(Exception):

@@ -334,6 +334,7 @@ def _summary(v: VoucherExport) -> VoucherSummary:
         approver=v.approver,
         declared_attachment_count=v.attachment_count,
         bank_accounts=v.bank_accounts,
+        open_matter=v.open_matter,
         entries=tuple(
             VoucherLine(
                 summary=e.summary,

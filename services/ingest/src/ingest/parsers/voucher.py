@@ -61,6 +61,13 @@ class VoucherExport(Contract):
         "archive_code (档号), or its fiscal_year, period and voucher_no",
     )
     entries: list[VoucherEntry] = Field(min_length=2, max_length=1000)
+    open_matter: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="未结清的债权债务或其他未了事项 (第十九条), e.g. 应收账款未收回: the archive "
+        "holds the voucher from destruction until the matter is settled",
+    )
 
     @field_validator("voucher_date")
     @classmethod

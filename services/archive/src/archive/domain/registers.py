@@ -1,8 +1,9 @@
 """The registers archive departments print and sign: the custody register (会计档案保管清册) and
-the handover list (会计档案移交清册), as Excel workbooks or CSV.
+the handover list (会计档案移交清册), as rows.
 
-Each register is built once as rows; the two renderings write user text inertly (never as a
-formula: ``servicekit.exports``) and amounts as numbers.
+Each register is built once as rows; its renderings (``servicekit.exports``: workbook, CSV;
+``adapters.register_files``: PDF) write user text inertly (never as a formula) and amounts as
+numbers.
 """
 
 from __future__ import annotations
@@ -14,9 +15,7 @@ from archive.domain.handover_list import Signature
 from archive.domain.retention import RETENTION_RULES, kept_until
 from archive.domain.volumes import Volume
 from contracts.events import GapWaived, RecordArchived
-from servicekit.exports import CSV, XLSX, Cell, Register, as_csv, as_xlsx
-
-__all__ = ["CSV", "XLSX", "Register", "as_csv", "as_xlsx", "custody_register", "handover_list"]
+from servicekit.exports import Cell, Register
 
 
 def custody_register(
