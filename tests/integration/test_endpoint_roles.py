@@ -175,6 +175,9 @@ RULES: dict[tuple[str, str, str], Rule] = {
         ("lijing", "sysadmin"), "auditor-all", {"params": {"from": 1, "to": 1}}
     ),
     ("audit", "GET", "/v1/checkpoint"): Rule(("wangfang", "secadmin"), "secauditor"),
+    ("audit", "GET", "/v1/compliance/article-8"): Rule(
+        ("zhaomin", "lijing", "sysadmin"), "auditor-all", {"params": {"fonds_code": FONDS}}
+    ),
     ("audit", "GET", "/v1/registers/usage.xlsx"): Rule(
         ("lijing", "sysadmin", "secadmin"),
         "zhaomin",  # the archivist of the fonds keeps it

@@ -240,6 +240,13 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         "archivist; security auditor; auditor",
         "of their fonds only (an auditor or security auditor of every fonds: any)",
     ),
+    Endpoint(
+        "audit",
+        "GET",
+        "/v1/compliance/article-8",
+        "security auditor; auditor",
+        "of their fonds only: the six conditions of 第八条 with their evidence",
+    ),
     *(
         Endpoint("audit", "GET", path, "security auditor; auditor", "hashes only: no entry")
         for path in ("/v1/proofs/inclusion", "/v1/proofs/consistency", "/v1/checkpoint")

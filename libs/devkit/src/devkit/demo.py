@@ -142,6 +142,7 @@ class Outcome:
     refused: dict[str, int] = field(default_factory=dict)
     forged_decision: str = ""
     usage: list[list[str]] = field(default_factory=list)  # the borrower's usage register rows
+    article8: dict[str, str] = field(default_factory=dict)  # 第八条's conditions → 满足/未满足
     corrections: list[str] = field(default_factory=list)  # the kinds 记-0002's drill shows
     offline_verified: int = -1  # the offline verifier's exit code on the export
     offline_altered: int = -1  # …and on a copy with one entry altered
@@ -187,6 +188,8 @@ class Outcome:
             and self.copy_verified
             and "复制件" in self.copy_stamp
             and self.chain_ok
+            and self.article8.get("（一）") == self.article8.get("（二）") == "满足"
+            and self.article8.get("（三）") == "未满足"
             and any("copy" in row[2] and row[6] == APPROVER for row in self.usage)
             and (self.offline_verified, self.offline_altered) == (0, 1)
             and "failed" not in self.intake_checks.values()
@@ -546,6 +549,17 @@ async def story(stack: LocalStack, platform: PlatformSettings) -> Outcome:
             f"   chain verification: {v['entries_checked']} entries, {verdict}; head {v['head_hash'][:16]}…"
         )
         out.chain_ok = bool(v["ok"])
+        r = await http.get(
+            f"{stack.url('audit')}/v1/compliance/article-8",
+            params={"fonds_code": target["fonds_code"]},
+            headers=as_user(AUDITOR),
+        )
+        r.raise_for_status()
+        say(f"   第八条 — may fonds {target['fonds_code']} keep its records electronically only?")
+        for c in r.json()["conditions"]:
+            out.article8[c["clause"]] = c["status"]
+            said = c["missing"] or (c["evidence"][0] if c["evidence"] else "")
+            say(f"     {c['clause']} {c['status']}: {said}")
 
         say("\n⑦ 越权 — what each may not do is refused, with the reason")
         r = await http.get(f"{stack.url('audit')}/v1/entries", headers=as_user(BORROWER))

@@ -106,3 +106,15 @@ class Publisher(Protocol):
     async def publish(
         self, event: Envelope[CheckpointPublished] | Envelope[TrailExported]
     ) -> None: ...
+
+
+async def matching(store: LogStore, filters: dict[str, Any]) -> AsyncIterator[Document]:
+    """Every entry ``filters`` match, in order, a page at a time."""
+    after = 0
+    while True:
+        page = await store.query(filters, after, 1000)
+        for entry in page:
+            yield entry
+        if len(page) < 1000:
+            return
+        after = int(page[-1]["seq"])

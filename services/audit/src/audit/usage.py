@@ -11,12 +11,12 @@ entries that archived the records (``RecordArchived``).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
 from audit.domain.chain import iso
-from audit.ports import Document, LogStore
+from audit.ports import LogStore, matching
 from contracts.borrowing import mode_rule
 from contracts.events import (
     AccessGranted,
@@ -58,17 +58,6 @@ STEPS = {
 }
 
 
-async def _all(store: LogStore, filters: dict[str, Any]) -> AsyncIterator[Document]:
-    after = 0
-    while True:
-        page = await store.query(filters, after, 1000)
-        for entry in page:
-            yield entry
-        if len(page) < 1000:
-            return
-        after = int(page[-1]["seq"])
-
-
 async def _data_by(
     store: LogStore,
     event: str | list[str],
@@ -83,7 +72,7 @@ async def _data_by(
         return {}
     types = event if isinstance(event, str) else {"$in": event}
     filters = {"event_type": types, f"data.{field}": {"$in": wanted}, **(only or {})}
-    return {str(e["data"][field]): e["data"] async for e in _all(store, filters)}
+    return {str(e["data"][field]): e["data"] async for e in matching(store, filters)}
 
 
 async def usage_register(
@@ -91,7 +80,7 @@ async def usage_register(
 ) -> Register:
     reads = [
         e
-        async for e in _all(
+        async for e in matching(
             store,
             {
                 "event_type": RecordsAccessed.cloudevents_type(),

@@ -19,6 +19,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.responses import PlainTextResponse, Response, StreamingResponse
 from pydantic import AwareDatetime, BaseModel
 
+from audit.article8 import article_8
 from audit.checkpoints import Checkpoints, UntrustedCheckpoint
 from audit.ports import LogStore
 from audit.service import AuditService, OutOfRange
@@ -168,6 +169,24 @@ def audit_router(
             media_type=XLSX,
             headers={"Content-Disposition": f"attachment; filename*=UTF-8''{name}"},
         )
+
+    @router.get("/compliance/article-8")
+    async def article8(scope: Scope, fonds_code: str) -> dict[str, Any]:
+        """第八条: whether the fonds' records may be kept in electronic form only, each of the
+        six conditions with its evidence from the trail, or 未满足 naming what is missing."""
+        if scope is not None and fonds_code not in scope:
+            raise HTTPException(403, f"the 第八条 report of {fonds_code} is not in your fonds")
+        try:
+            newest = await checkpoints.newest()
+        except UntrustedCheckpoint:
+            newest = None  # a checkpoint that does not prove is no evidence
+        conditions = await article_8(store, fonds_code, newest)
+        return {
+            "fonds_code": fonds_code,
+            "as_of": datetime.now().astimezone().isoformat(),
+            "all_met": all(c.met for c in conditions),
+            "conditions": [c.shown() for c in conditions],
+        }
 
     @router.get("/proofs/inclusion")
     async def inclusion(
