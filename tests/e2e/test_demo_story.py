@@ -113,12 +113,12 @@ async def test_upload_archive_borrow_approve_download_audit_and_the_vendors_oas(
     assert page[4].startswith("Q001-2025-D30-PZ-")  # the archive code, not an id
     [copy] = [row for row in outcome.usage if "copy" in row[2]]
     assert (copy[3], copy[5], copy[6]) == ("复制", "审计底稿：复制银行电子回单", "wangqiang")
-    # 第八条, as the auditor reads it: what the trail shows is met; what the platform keeps no
-    # evidence of yet (a register of paper archives, paper copies of 永久 records, a backup in
-    # this fresh stack) reads 未满足.
+    # 第八条, as the auditor reads it: what the trail shows is met — the annual report (永久)
+    # has its paper copy registered — and what it does not (no backup in this fresh stack)
+    # reads 未满足.
     assert outcome.article8["（一）"] == outcome.article8["（二）"] == "满足"
-    assert outcome.article8["（三）"] == outcome.article8["（五）"] == "未满足"
-    assert outcome.article8["（六）"] == "未满足"  # the 2025 annual report is kept 永久
+    assert outcome.article8["（三）"] == outcome.article8["（六）"] == "满足"
+    assert outcome.article8["（五）"] == "未满足"
     # The auditor's offline verifier passes the export, and fails it with one entry altered.
     assert (outcome.offline_verified, outcome.offline_altered) == (0, 1)
     # Who cannot prove who they are, or may not do what they try, is refused.

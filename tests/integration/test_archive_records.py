@@ -32,6 +32,7 @@ from contracts.topics import (
     HANDOVERS,
     INTEGRITY_ALERTS,
     LEGAL_HOLDS_PLACED,
+    PAPER_VOLUMES,
     RECORDS_ACCESSED,
     RECORDS_ARCHIVED,
     source_of,
@@ -495,6 +496,45 @@ async def test_a_voucher_the_erp_marked_unsettled_is_held_from_its_archiving(
     assert r.status_code == 204, r.text
     settled = await appraisal()
     assert [i["record_id"] for i in settled["due"]] == [str(record.record_id)]
+
+
+async def test_a_paper_volume_is_registered_and_found_from_the_records_it_relates_to(
+    archived: Any, platform: PlatformSettings
+) -> None:
+    """第八条(三): the retrieval link between electronic records and the paper archives kept
+    beside them, kept by the fonds' archivists and shown in each record's drill-through."""
+    http, docs = archived
+    travel = await http.get(f"/v1/records/{docs['travel'].document_id}", headers=as_user(ARCHIVIST))
+    code = travel.json()["archive_code"]
+    body = {
+        "fonds_code": FONDS,
+        "fiscal_year": 2025,
+        "title": "2025年3月记账凭证（纸质，含住宿发票原件）",
+        "location": "档案室 A-03-2",
+        "archive_codes": [code],
+    }
+    by_accountant = await http.post("/v1/paper-volumes", json=body, headers=as_user(ACCOUNTANT))
+    assert by_accountant.status_code == 403  # the archivists keep it
+    unknown = {**body, "archive_codes": [code, f"{OTHER_FONDS}-2025-D30-PZ-000001"]}
+    r = await http.post("/v1/paper-volumes", json=unknown, headers=as_user(ARCHIVIST))
+    assert r.status_code == 422
+    assert r.json()["detail"] == (
+        f"no record of fonds {FONDS} has 档号 {OTHER_FONDS}-2025-D30-PZ-000001"
+    )
+    async with EventWatcher(platform.kafka_bootstrap, platform.namespace, [PAPER_VOLUMES]) as w:
+        r = await http.post("/v1/paper-volumes", json=body, headers=as_user(ARCHIVIST))
+        assert r.status_code == 201, r.text
+        [registered] = await w.wait_for(
+            of_type("PaperVolumeRegistered", volume_id=r.json()["volume_id"])
+        )
+    assert registered.data["record_ids"] == [str(docs["travel"].document_id)]
+    assert (registered.actor, registered.data["archive_codes"]) == (ARCHIVIST, [code])
+    drill = await http.get(
+        f"/v1/records/{docs['travel'].document_id}/drill", headers=as_user(ARCHIVIST)
+    )
+    [paper] = drill.json()["paper_volumes"]
+    assert (paper["title"], paper["location"]) == (body["title"], body["location"])
+    assert paper["volume_id"] == r.json()["volume_id"]
 
 
 async def test_a_changed_original_raises_an_integrity_alert_and_downloads_stay_original(

@@ -134,6 +134,18 @@ RULES: dict[tuple[str, str, str], Rule] = {
         "wangqiang",
         refused_status=404,
     ),
+    ("archive", "POST", "/v1/paper-volumes"): Rule(
+        ("lijing", "auditor-all", "sysadmin"),
+        "zhaomin",
+        {
+            "json": {
+                **FONDS_QUERY,
+                "title": "纸质凭证",
+                "location": "档案室 A-01",
+                "archive_codes": ["Q001-1901-D30-PZ-999999"],  # none: 422, past authorization
+            }
+        },
+    ),
     ("archive", "POST", "/v1/handovers"): Rule(
         ("lijing", "auditor-all"),  # an offer that does not exist: 404 to anyone
         "zhaomin",

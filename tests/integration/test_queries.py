@@ -35,6 +35,7 @@ from archive.adapters.approval_links import ApprovalLinksStore
 from archive.adapters.corrections import WaitingCorrections
 from archive.adapters.handovers import Handovers
 from archive.adapters.holds import Holds
+from archive.adapters.paper_volumes import PaperVolumes
 from archive.adapters.records import Records
 from archive.adapters.reviews import Reviews
 from archive.adapters.years import Years
@@ -51,6 +52,7 @@ from contracts.events import (
     BusinessKey,
     GapWaived,
     OaApprovalCompleted,
+    PaperVolumeRegistered,
     RecordReviewed,
     RecordsHandedOver,
     RoleAssigned,
@@ -143,6 +145,8 @@ SEEDS: dict[str, list[str]] = {
         "INSERT INTO hold_changes SELECT gen_random_uuid(), 1, NULL "
         "FROM generate_series(1, %(rows)s) i",
         "INSERT INTO reviews SELECT gen_random_uuid(), '{}' FROM generate_series(1, %(rows)s) i",
+        "INSERT INTO paper_volumes SELECT gen_random_uuid(), 'S' || i %% 50, 2000 + i %% 25, "
+        "'t', 'l', ARRAY[gen_random_uuid()], 'u', now() FROM generate_series(1, %(rows)s) i",
         "INSERT INTO corrections_waiting SELECT 'seed|' || i, 'S' || i %% 50, "
         "gen_random_uuid(), '注销' FROM generate_series(1, %(rows)s) i",
         "INSERT INTO gap_waivers SELECT 'S' || i %% 50, 2000 + i %% 25, 'g' || i, '{}' "
@@ -365,9 +369,10 @@ async def _ingest(pool: Any, track: Track, run: str) -> None:
 
 
 async def _archive(pool: Any, track: Track, run: str) -> None:
-    records, handovers, holds, reviews, links = (
+    records, handovers, holds, reviews, links, paper = (
         track(Records(pool)), track(Handovers(pool, timedelta(hours=1))), track(Holds(pool)),
-        track(Reviews(pool)), track(ApprovalLinksStore(pool)))  # fmt: skip
+        track(Reviews(pool)), track(ApprovalLinksStore(pool)),
+        track(PaperVolumes(pool)))  # fmt: skip
     fonds = {"empty": "Q001", "seeded": "Q002"}[run]  # each run its own year to hand over
     record = archived_record(fonds, archive_code=f"{fonds}-2024-D30-PZ-{run}")
     rid = record.record_id
@@ -439,6 +444,14 @@ async def _archive(pool: Any, track: Track, run: str) -> None:
     assert await handovers.extend_custody(extension) is True
     assert await handovers.extend_custody(extension) is False  # as far as before: not kept
     await handovers.custody_extensions(fonds)
+    paper_volume = PaperVolumeRegistered(
+        volume_id=uuid.uuid4(), fonds_code=fonds, fiscal_year=2024, title="2024年度纸质凭证",
+        location="档案室 A-01", record_ids=(rid,), archive_codes=(record.archive_code,),
+        registered_by="zhaomin", registered_at=NOW,
+    )  # fmt: skip
+    await paper.add(paper_volume)
+    registered = await paper.of_record(rid)
+    assert [v["volume_id"] for v in registered] == [str(paper_volume.volume_id)]
     after, _ = await holds.current(rid)
     await holds.change(rid, after, LegalHold("未结清的债权债务", "zhaomin", NOW))
     reviewed = RecordReviewed(

@@ -34,6 +34,7 @@ def year(*extra: dict[str, Any]) -> Entries:
             "RecordArchived",
             {
                 "fonds_code": "Q001",
+                "record_id": "r-1",
                 "archive_code": "Q001-2025-D30-PZ-000001",
                 "retention": {"permanent": False, "years": 30},
                 "voucher": voucher("记-0001"),
@@ -54,7 +55,10 @@ async def test_what_the_trail_shows_is_met_and_the_paper_register_is_named_missi
     assert sources.evidence == (
         "service-account-aap-erp: 1 份，凭其令牌上传 (signed in at the IdP)",
     )
-    assert "paper archives" in paper.missing
+    assert paper.missing == (
+        "no paper volume is registered: register where each is kept and which records it "
+        "relates to (POST /v1/paper-volumes)"
+    )
     assert "最新签名检查点：7 条，2026-12-08 00:00:00 UTC" in tamper.evidence[-1]
     assert backups.evidence == (
         "最近一次备份：2026-12-07T20:00:00Z（b-1）",
@@ -73,6 +77,7 @@ async def test_a_condition_without_evidence_reads_unmet_naming_what_is_missing()
         "RecordArchived",
         {
             "fonds_code": "Q001",
+            "record_id": "r-2",
             "archive_code": "Q001-2025-Y-CW-000001",
             "retention": {"permanent": True},
             "voucher": voucher("记-0002", reviewer=""),
@@ -105,3 +110,44 @@ async def test_a_document_ingested_before_its_version_2_counts_too() -> None:
     assert sources.met and sources.evidence == (
         "lijing: 1 份，凭其令牌上传 (signed in at the IdP)",
     )
+
+
+async def test_the_paper_register_meets_the_retrieval_link_and_the_permanent_records_copies() -> (
+    None
+):
+    """(三) the register relates paper volumes to records; (六) each 永久 record has its paper
+    copy registered — and one without is named."""
+    report = entry(
+        "RecordArchived",
+        {
+            "fonds_code": "Q001",
+            "record_id": "r-9",
+            "archive_code": "Q001-2025-Y-BG-000001",
+            "retention": {"permanent": True},
+        },
+    )
+    copy = entry(
+        "PaperVolumeRegistered",
+        {
+            "fonds_code": "Q001",
+            "title": "2025年度财务会计报告（纸质）",
+            "location": "档案室 A-03-2",
+            "record_ids": ["r-9"],
+        },
+    )
+    three, six = await _conditions(year(report, copy), "三", "六")
+    assert three.met and "纸质：2025年度财务会计报告（纸质），存放于 档案室 A-03-2，关联 1 份" in (
+        three.evidence
+    )
+    assert six.met and six.evidence == ("1 份永久保管的档案，1 份登记了纸质件",)
+    later = entry("RecordArchived", {**report["data"], "record_id": "r-10",
+                                     "archive_code": "Q001-2025-Y-BG-000002"})  # fmt: skip
+    _, six = await _conditions(year(report, copy, later), "三", "六")
+    assert (
+        six.missing == "1 records kept 永久 (Q001-2025-Y-BG-000002) have no paper copy registered"
+    )
+
+
+async def _conditions(entries: Entries, *clauses: str) -> list[Any]:
+    report = await article_8(entries, "Q001", CHECKPOINT)  # type: ignore[arg-type]
+    return [c for c in report if c.clause in clauses]

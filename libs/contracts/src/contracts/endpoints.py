@@ -139,6 +139,13 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         "of their fonds; a supervised offer; never its 移交人 or 监交人",
     ),
     Endpoint("archive", "POST", "/v1/custody/extensions", "archivist", "of their fonds"),
+    Endpoint(
+        "archive",
+        "POST",
+        "/v1/paper-volumes",
+        "archivist",
+        "of their fonds; the records it relates to of that fonds only",
+    ),
     Endpoint("archive", "GET", "/v1/custody/overdue", FONDS_READERS, "403 for another fonds"),
     # approval
     Endpoint(

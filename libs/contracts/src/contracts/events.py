@@ -298,6 +298,24 @@ class RecordsHandedOver(EventData):
     handover_list_record_id: uuid.UUID | None = None
 
 
+class PaperVolumeRegistered(EventData):
+    """An archivist registered a paper volume kept beside the electronic records: where it is,
+    and which records it relates to (第八条(三)(六): the retrieval link to related paper
+    archives, the paper copies of 永久 records)."""
+
+    event_type = "PaperVolumeRegistered"
+
+    volume_id: uuid.UUID
+    fonds_code: str
+    fiscal_year: int
+    title: str = Field(min_length=1, max_length=200, description="题名, e.g. 2025年度财务会计报告")
+    location: str = Field(min_length=1, max_length=200, description="存放位置, e.g. 档案室 A-03-2")
+    record_ids: tuple[uuid.UUID, ...] = Field(min_length=1)
+    archive_codes: tuple[str, ...] = Field(min_length=1, description="档号 of those records")
+    registered_by: str
+    registered_at: UtcDatetime
+
+
 class HandoverSupervised(EventData):
     """The 监交人 the 移交人 named confirmed a handover offer in the platform, with their own
     sign-in (第二十四条: the handover is supervised, and the supervisor signs the 移交清册)."""

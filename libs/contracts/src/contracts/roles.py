@@ -53,6 +53,7 @@ class Action(StrEnum):
     UPLOAD = "upload"  # bring vouchers in (ingest)
     READ_TRAIL = "read_trail"  # the audit trail
     READ_USAGE = "read_usage"  # the usage register (利用登记簿) the archivists keep
+    REGISTER_PAPER = "register_paper"  # the register of paper archives kept beside the records
     ASSIGN_ROLES = "assign_roles"  # assign and revoke roles, withdraw grants
     REDRIVE = "redrive"  # hand a service's dead letters to their handlers again
 
@@ -67,6 +68,7 @@ ROLE_ACTIONS: Mapping[Role, frozenset[Action]] = {
             Action.ACCEPT_HANDOVER,
             Action.REVIEW,
             Action.READ_USAGE,
+            Action.REGISTER_PAPER,
         }
     ),
     Role.AUDITOR: frozenset({Action.READ, Action.READ_TRAIL}),

@@ -36,6 +36,7 @@ from contracts.events import (
     OaApprovalCompleted,
     OaDecisionMade,
     OaDecisionMadeV1,
+    PaperVolumeRegistered,
     RecordArchived,
     RecordReviewed,
     RecordsAccessed,
@@ -161,6 +162,13 @@ CORRECTIONS_LINKED = Topic(
     "archive",
     ("audit",),
 )
+PAPER_VOLUMES = Topic(
+    "aap.archive.paper-volume-registered.v1",
+    (PaperVolumeRegistered,),
+    "volume_id",
+    "archive",
+    ("audit",),
+)
 HANDOVERS_SUPERVISED = Topic(
     "aap.archive.handover-supervised.v1", (HandoverSupervised,), "offer_id", "archive", ("audit",)
 )
@@ -268,6 +276,7 @@ PLATFORM_TOPICS: tuple[Topic, ...] = (
     REVIEWS,
     HANDOVERS,
     HANDOVERS_SUPERVISED,
+    PAPER_VOLUMES,
     CUSTODY_EXTENSIONS,
     GAPS_WAIVED,
     ASSET_DISPOSALS,

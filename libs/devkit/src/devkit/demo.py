@@ -42,6 +42,7 @@ from contracts.topics import (
     ACCESS_GRANTED,
     APPROVALS_DECIDED,
     CHECKPOINTS,
+    PAPER_VOLUMES,
     RECORDS_ARCHIVED,
     OaConnection,
 )
@@ -189,7 +190,7 @@ class Outcome:
             and "复制件" in self.copy_stamp
             and self.chain_ok
             and self.article8.get("（一）") == self.article8.get("（二）") == "满足"
-            and self.article8.get("（三）") == "未满足"
+            and self.article8.get("（三）") == self.article8.get("（六）") == "满足"
             and any("copy" in row[2] and row[6] == APPROVER for row in self.usage)
             and (self.offline_verified, self.offline_altered) == (0, 1)
             and "failed" not in self.intake_checks.values()
@@ -549,6 +550,7 @@ async def story(stack: LocalStack, platform: PlatformSettings) -> Outcome:
             f"   chain verification: {v['entries_checked']} entries, {verdict}; head {v['head_hash'][:16]}…"
         )
         out.chain_ok = bool(v["ok"])
+        await _paper_copy(http, stack, platform, target["fonds_code"])
         r = await http.get(
             f"{stack.url('audit')}/v1/compliance/article-8",
             params={"fonds_code": target["fonds_code"]},
@@ -790,6 +792,34 @@ async def _view_and_copy(
         f"         the bank's signature over the original revision verifies: {out.copy_verified} "
         f"(kept in {copy.relative_to(ROOT) if copy.is_relative_to(ROOT) else copy})"
     )
+
+
+async def _paper_copy(
+    http: httpx.AsyncClient, stack: LocalStack, platform: PlatformSettings, fonds: str
+) -> None:
+    """The archivist registers the paper copy of the 永久 annual report, and where it is kept
+    (第八条(三)(六)); the audit log has it before the report is read."""
+    r = await http.get(
+        f"{stack.url('archive')}/v1/records",
+        params={"fonds_code": fonds, "category": "annual_financial_report"},
+        headers=as_user(ARCHIVIST),
+    )
+    r.raise_for_status()
+    codes = [i["archive_code"] for i in r.json()["items"]]
+    r = await http.post(
+        f"{stack.url('archive')}/v1/paper-volumes",
+        json={
+            "fonds_code": fonds,
+            "fiscal_year": 2025,
+            "title": "2025年度财务会计报告（纸质，盖章签字）",
+            "location": "档案室 A-01-1",
+            "archive_codes": codes,
+        },
+        headers=as_user(ARCHIVIST),
+    )
+    r.raise_for_status()
+    say(f"   {ARCHIVIST} registers the paper copy of {'、'.join(codes)}: 档案室 A-01-1")
+    await consumed(platform.kafka_bootstrap, platform.namespace, "audit", [PAPER_VOLUMES])
 
 
 async def _usage(http: httpx.AsyncClient, audit: str, fonds: str) -> list[list[str]]:

@@ -16,6 +16,7 @@ from archive.adapters.corrections import WaitingCorrections
 from archive.adapters.handovers import Handovers
 from archive.adapters.holds import Holds
 from archive.adapters.http import archive_router
+from archive.adapters.paper_volumes import PaperVolumes
 from archive.adapters.permission_client import PermissionClient
 from archive.adapters.readability import reader_in
 from archive.adapters.records import Records
@@ -34,6 +35,7 @@ from archive.handover_lists import HandoverLists
 from archive.integrity import IntegrityService, Surroundings
 from archive.late_corrections import Corrections
 from archive.originals import Originals
+from archive.paper_archives import PaperArchives
 from archive.service import ArchiveService
 from archive.settings import ArchiveSettings
 from contracts.envelope import EventData
@@ -47,6 +49,7 @@ from contracts.events import (
     IntegrityAlertRaised,
     LegalHoldPlaced,
     LegalHoldReleased,
+    PaperVolumeRegistered,
     RecordArchived,
     RecordReviewed,
     RecordsAccessed,
@@ -71,6 +74,7 @@ PUBLISHES: list[type[EventData]] = [
     LegalHoldReleased,
     RecordsHandedOver,
     HandoverSupervised,
+    PaperVolumeRegistered,
     GapWaived,
     AssetDisposalRecorded,
     CorrectionLinked,
@@ -114,6 +118,7 @@ def create_app(
     )
     corrections = Corrections(records, WaitingCorrections(rt.db), rt.publisher, rt.source, unit)
     holds = Holds(rt.db)
+    paper = PaperArchives(records, PaperVolumes(rt.db), permissions, rt.publisher, rt.source, unit)
     service = ArchiveService(
         records,
         index,
@@ -126,6 +131,7 @@ def create_app(
         unit,
         corrections,
         holds,
+        paper,
     )
     handovers = Handovers(rt.db, timedelta(seconds=settings.handover_mark_lease_seconds))
     custody = CustodyService(
@@ -206,6 +212,7 @@ def create_app(
                 completeness,
                 assets,
                 originals,
+                paper,
             ),
             completeness_router(completeness),
         ],

@@ -26,6 +26,7 @@ from contracts.events import (
     ApprovalRecordLinked,
     GapWaived,
     OaApprovalCompleted,
+    PaperVolumeRegistered,
     RecordArchived,
     RecordReviewed,
     RecordsHandedOver,
@@ -330,6 +331,14 @@ class Renditions(Protocol):
     async def page(self, media_type: str, data: bytes, number: int, mark: Watermark) -> Page: ...
 
     async def copy(self, filename: str, media_type: str, data: bytes, mark: Watermark) -> Copy: ...
+
+
+class PaperVolumeStore(Protocol):
+    """The register of paper archives (``adapters.paper_volumes``)."""
+
+    async def add(self, volume: PaperVolumeRegistered) -> None: ...
+
+    async def of_record(self, record_id: uuid.UUID) -> list[dict[str, object]]: ...
 
 
 class RegisterRenderer(Protocol):

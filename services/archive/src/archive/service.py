@@ -21,6 +21,7 @@ from archive.domain.record import (
 )
 from archive.domain.search import Hits, SearchCriteria
 from archive.late_corrections import Corrections
+from archive.paper_archives import PaperArchives
 from archive.ports import (
     AccessDenied,
     ArchiveRecords,
@@ -90,8 +91,10 @@ class ArchiveService:
         unit: UnitOfWork,
         corrections: Corrections,
         holds: HoldStore,
+        paper: PaperArchives,
     ) -> None:
         self._holds = holds
+        self._paper = paper
         self._unit = unit
         self._corrections = corrections
         self._reads = ReadLog(publisher, source)
@@ -337,6 +340,7 @@ class ArchiveService:
                 if c.corrects and visible.sees(c.fonds_code, str(c.record_id))
             ],
             **await self._approval_records.drilled(record, visible),
+            **await self._paper.drilled(record_id),
         }
 
     async def drill_up(

@@ -22,6 +22,7 @@ from contracts.events import (
     DocumentIngestedV1,
     IntegrityAlertRaised,
     OaApprovalCompleted,
+    PaperVolumeRegistered,
     RecordArchived,
     RecordsRestored,
 )
@@ -43,6 +44,7 @@ OLDER: Mapping[type[Any], tuple[type[Any], ...]] = {
     RecordArchived: (),
     OaApprovalCompleted: (),
     IntegrityAlertRaised: (),
+    PaperVolumeRegistered: (),
 }
 
 
@@ -73,18 +75,14 @@ async def article_8(
     ingested = await _data(store, DocumentIngested, fonds_code)
     archived = await _data(store, RecordArchived, fonds_code)
     approvals = await _data(store, OaApprovalCompleted, fonds_code)
+    paper = await _data(store, PaperVolumeRegistered, fonds_code)
     return [
         _sources(ingested, approvals),
         _sign_off(archived),
-        Condition(
-            "三",
-            ("每份电子会计档案按档号、全宗、年度、类别检索（GET /v1/records）",),
-            "no register of the paper archives kept beside the electronic ones (where each paper "
-            "volume is kept and which records it relates to) is kept in the platform yet",
-        ),
+        _paper_register(paper),
         await _tamper_protection(store, archived, fonds_code, newest),
         await _backups(store),
-        _permanent(archived),
+        _permanent(archived, paper),
     ]
 
 
@@ -112,6 +110,26 @@ def _sources(ingested: list[dict[str, Any]], approvals: list[dict[str, Any]]) ->
     if by.get(""):
         return Condition("一", evidence, f"{by['']} documents name no authenticated principal")
     return Condition("一", evidence)
+
+
+def _paper_register(paper: list[dict[str, Any]]) -> Condition:
+    """(三): the register relating electronic records to the paper volumes kept beside them."""
+    related = {r for v in paper for r in v["record_ids"]}
+    evidence = (
+        "每份电子会计档案按档号、全宗、年度、类别检索（GET /v1/records）",
+        *(
+            f"纸质：{v['title']}，存放于 {v['location']}，关联 {len(v['record_ids'])} 份"
+            for v in paper
+        ),
+    )
+    if not paper:
+        return Condition(
+            "三",
+            evidence,
+            "no paper volume is registered: register where each is kept and which records it "
+            "relates to (POST /v1/paper-volumes)",
+        )
+    return Condition("三", (*evidence, f"共 {len(paper)} 卷，关联 {len(related)} 份电子档案"))
 
 
 def _sign_off(archived: list[dict[str, Any]]) -> Condition:
@@ -166,17 +184,20 @@ async def _backups(store: LogStore) -> Condition:
     return Condition("五", tuple(evidence), "; ".join(missing))
 
 
-def _permanent(archived: list[dict[str, Any]]) -> Condition:
-    """(六): records of permanent value have a paper copy; none is registered yet."""
-    permanent = [d["archive_code"] for d in archived if d["retention"].get("permanent")]
-    evidence = (f"{len(permanent)} 份永久保管的档案",)
-    if not permanent:
+def _permanent(archived: list[dict[str, Any]], paper: list[dict[str, Any]]) -> Condition:
+    """(六): what is of permanent value is not kept electronically only: each 永久 record has a
+    paper copy in the register."""
+    on_paper = {str(r) for v in paper for r in v["record_ids"]}
+    permanent = [d for d in archived if d["retention"].get("permanent")]
+    bare = [d["archive_code"] for d in permanent if str(d["record_id"]) not in on_paper]
+    evidence = (f"{len(permanent)} 份永久保管的档案，{len(permanent) - len(bare)} 份登记了纸质件",)
+    if not bare:
         return Condition("六", evidence)
     return Condition(
         "六",
         evidence,
-        f"{len(permanent)} records kept 永久 ({'、'.join(permanent[:5])}"
-        f"{'…' if len(permanent) > 5 else ''}) have no paper copy registered",
+        f"{len(bare)} records kept 永久 ({'、'.join(bare[:5])}"
+        f"{'…' if len(bare) > 5 else ''}) have no paper copy registered",
     )
 
 

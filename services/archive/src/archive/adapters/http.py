@@ -29,6 +29,7 @@ from archive.domain.watermark import NotRenderable
 from archive.handover import HandoverService
 from archive.integrity import IntegrityService
 from archive.originals import Originals
+from archive.paper_archives import PaperArchives, UnknownRecords
 from archive.ports import AccessDenied, NotYetKnown
 from archive.reads import Reader
 from archive.service import ArchiveService
@@ -94,6 +95,7 @@ def archive_router(
     completeness: CompletenessService,
     assets: AssetService,
     originals: Originals,
+    paper: PaperArchives,
 ) -> APIRouter:
     router = APIRouter(prefix="/v1", tags=["archive"])
 
@@ -321,6 +323,28 @@ def archive_router(
         offered nor the one who supervised) accepts a supervised offer after re-checking every
         record; its 移交清册 is archived as a record (``handover_list``: its 档号)."""
         done = await _answer(handover.accept(offer_id, user=caller))
+        return done.model_dump(mode="json")
+
+    @router.post("/paper-volumes", status_code=201)
+    async def register_paper_volume(
+        caller: Caller,
+        fonds_code: Annotated[str, Body(min_length=1, max_length=32)],
+        fiscal_year: BodyYear,
+        title: Annotated[str, Body(min_length=1, max_length=200, description="题名")],
+        location: Annotated[str, Body(min_length=1, max_length=200, description="存放位置")],
+        archive_codes: Annotated[
+            list[str], Body(min_length=1, max_length=1000, description="档号 it relates to")
+        ],
+    ) -> dict[str, Any]:
+        """纸质档案登记: an archivist of the fonds registers a paper volume kept beside the
+        electronic records, and the records it relates to; each record's drill-through lists
+        it from then on (第八条(三)(六))."""
+        try:
+            done = await _answer(
+                paper.register(fonds_code, fiscal_year, title, location, archive_codes, user=caller)
+            )
+        except UnknownRecords as error:
+            raise HTTPException(422, str(error)) from error
         return done.model_dump(mode="json")
 
     @router.post("/custody/extensions", status_code=201)
