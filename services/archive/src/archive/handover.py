@@ -105,21 +105,23 @@ class HandoverService:
             supervised_by=user.name,
             supervised_at=offer.supervised_at or utc_now(),
         )
-        async with self._unit():
-            if offer.supervised_at is None and not await self._handovers.supervised(
+        async with self._unit():  # the confirmation and its announcement, together
+            noted = offer.supervised_at is not None or await self._handovers.supervised(
                 offer_id, user.name, supervised.supervised_at
-            ):
-                return await self.supervise(offer_id, user=user)  # confirmed meanwhile
-            await self._publisher.publish(
-                new_event(
-                    supervised,
-                    source=self._source,
-                    subject=str(offer_id),
-                    correlation_id=str(offer_id),
-                    actor=user.name,
-                    event_id=derived_event_id(offer_id, HandoverSupervised),
-                )
             )
+            if noted:
+                await self._publisher.publish(
+                    new_event(
+                        supervised,
+                        source=self._source,
+                        subject=str(offer_id),
+                        correlation_id=str(offer_id),
+                        actor=user.name,
+                        event_id=derived_event_id(offer_id, HandoverSupervised),
+                    )
+                )
+        if not noted:  # confirmed meanwhile by another request: answer with that confirmation
+            return await self.supervise(offer_id, user=user)
         return supervised
 
     async def accept(self, offer_id: uuid.UUID, *, user: Person) -> RecordsHandedOver:
